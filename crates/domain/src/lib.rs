@@ -1,0 +1,13 @@
+//! The rules of the Multi-Product Controller Service Preset regulation, as pure functions.
+//!
+//! Nothing here reads a clock, a file or a database: "today", ids and prices come in as
+//! arguments, so every rule can be tested on its own. Each rule lives in one function whose doc
+//! comment cites its id from `shared/spec/regulation.md` (R13.1, D2, …); the refusal it returns
+//! carries the same id.
+
+pub mod access;
+pub mod calendar;
+pub mod catalog;
+pub mod refusal;
+
+pub use refusal::Refusal;

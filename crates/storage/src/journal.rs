@@ -1,0 +1,180 @@
+//! The journal: one row for every accepted change, written in the change's own transaction.
+
+use serde_json::Value;
+
+use crate::sql::Sql;
+use crate::{Result, Store, WriteTx, now_micros};
+
+/// Keys (or `_`-suffixes of keys) whose values never reach the journal.
+const SECRET_KEYS: &[&str] = &["password", "secret", "token", "psk", "pre_shared_key", "private_key"];
+
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    SECRET_KEYS
+        .iter()
+        .any(|s| key == *s || key.strip_suffix(s).is_some_and(|head| head.ends_with('_')))
+}
+
+/// What a change records about itself.
+#[derive(Debug, Clone)]
+pub struct JournalEntry {
+    /// Who made the change: `user:<id>`, `cli` or `system`.
+    pub actor: String,
+    pub request_id: Option<String>,
+    /// Dotted name of the operation, e.g. `contractor.create`.
+    pub operation: String,
+    /// The contractor whose data the change touched, so contractors can read their own history.
+    pub contractor_id: Option<String>,
+    /// The id of the resource changed.
+    pub subject: Option<String>,
+    /// The request as received; secrets are redacted when written.
+    pub request: Value,
+    pub outcome: Value,
+}
+
+impl JournalEntry {
+    pub fn new(actor: impl Into<String>, operation: impl Into<String>) -> Self {
+        Self {
+            actor: actor.into(),
+            request_id: None,
+            operation: operation.into(),
+            contractor_id: None,
+            subject: None,
+            request: Value::Null,
+            outcome: Value::Null,
+        }
+    }
+
+    pub fn request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
+    }
+
+    pub fn contractor(mut self, id: Option<&str>) -> Self {
+        self.contractor_id = id.map(str::to_owned);
+        self
+    }
+
+    pub fn subject(mut self, id: &str) -> Self {
+        self.subject = Some(id.to_owned());
+        self
+    }
+
+    pub fn request(mut self, body: Value) -> Self {
+        self.request = body;
+        self
+    }
+
+    pub fn outcome(mut self, outcome: Value) -> Self {
+        self.outcome = outcome;
+        self
+    }
+}
+
+/// Replaces the value of every secret-looking key, at any depth, with `"[redacted]"`.
+pub fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if is_secret_key(key) {
+                    *v = Value::String("[redacted]".into());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+pub(crate) async fn append(tx: &mut WriteTx, entry: &JournalEntry) -> Result<i64> {
+    let mut request = entry.request.clone();
+    redact(&mut request);
+    let mut outcome = entry.outcome.clone();
+    redact(&mut outcome);
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO journal (at, actor, request_id, operation, contractor_id, subject, request, outcome) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING seq",
+    )
+    .bind(now_micros())
+    .bind(&entry.actor)
+    .bind(&entry.request_id)
+    .bind(&entry.operation)
+    .bind(&entry.contractor_id)
+    .bind(&entry.subject)
+    .bind(request.to_string())
+    .bind(outcome.to_string())
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(seq)
+}
+
+/// A journal row as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JournalRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub request_id: Option<String>,
+    pub operation: String,
+    pub contractor_id: Option<String>,
+    pub subject: Option<String>,
+    pub request: String,
+    pub outcome: String,
+}
+
+/// Which journal rows to read, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct JournalQuery {
+    pub operation: Option<String>,
+    pub actor: Option<String>,
+    pub contractor_id: Option<String>,
+    pub subject: Option<String>,
+    /// Only rows older than this sequence number (the cursor of the previous page).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+pub async fn list(store: &Store, q: &JournalQuery) -> Result<Vec<JournalRow>> {
+    let mut sql = Sql::new(
+        "SELECT seq, at, actor, request_id, operation, contractor_id, subject, request, outcome \
+         FROM journal WHERE 1 = 1",
+    );
+    for (column, value) in [
+        ("operation", &q.operation),
+        ("actor", &q.actor),
+        ("contractor_id", &q.contractor_id),
+        ("subject", &q.subject),
+    ] {
+        if let Some(value) = value {
+            sql.push(" AND ").push(column).push(" = ").bind(value.clone());
+        }
+    }
+    if let Some(before) = q.before {
+        sql.push(" AND seq < ").bind(before);
+    }
+    sql.push(" ORDER BY seq DESC LIMIT ").bind(q.limit);
+    Ok(sql
+        .query_as::<JournalRow>()?
+        .fetch_all(store.pool())
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn redact_hides_secrets_at_any_depth() {
+        let mut v = json!({"name": "a", "password": "p", "wan": {"pppoe_password": "x", "id": "y"},
+                           "users": [{"name": "u", "Password": "z"}], "token_label": "ci"});
+        redact(&mut v);
+        assert_eq!(
+            v,
+            json!({"name": "a", "password": "[redacted]", "wan": {"pppoe_password": "[redacted]", "id": "y"},
+                   "users": [{"name": "u", "Password": "[redacted]"}], "token_label": "ci"})
+        );
+    }
+}

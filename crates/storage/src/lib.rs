@@ -1,0 +1,242 @@
+//! Persistence for mpc: one sqlx query path over SQLite (embedded default) and PostgreSQL.
+//!
+//! Queries go through sqlx's `Any` driver, so each is written once; only the DDL differs per
+//! backend (`migrations/sqlite`, `migrations/postgres`). Every accepted change is one
+//! [`WriteTx`], and a `WriteTx` can only be committed together with its [`JournalEntry`], so the
+//! journal row and the change land or vanish together.
+//!
+//! Column conventions (the `Any` driver knows only integers, floats, text and bytes): instants
+//! are BIGINT microseconds since the Unix epoch, civil dates TEXT `YYYY-MM-DD`, flags INTEGER
+//! 0/1, ids TEXT.
+
+pub mod accounts;
+pub mod journal;
+mod sql;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use journal::JournalEntry;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a SQLite writer waits for another process's lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness constraint refused the change (for example a username already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StorageError::NotFound,
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                StorageError::Conflict(db.message().to_owned())
+            }
+            e => StorageError::Database(e),
+        }
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+/// The database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the backend from the URL scheme.
+    ///
+    /// # Errors
+    /// [`StorageError::UnsupportedUrl`] for any scheme other than `sqlite:` or `postgres(ql):`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StorageError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A connection pool plus what it takes to write safely on the chosen backend.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer at a time; queueing writers here instead of in SQLite's busy
+    /// handler keeps them fair and never returns "database is locked" inside one process.
+    /// Other processes on the same file still wait on `BEGIN IMMEDIATE` + busy timeout.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+impl Store {
+    /// Opens the database at `url` and applies any pending migrations.
+    ///
+    /// A SQLite file is created when missing and put in WAL mode.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the database without migrating it.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            conn.execute(sqlx::AssertSqlSafe(format!(
+                                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON;"
+                            )))
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        Ok(Store {
+            pool,
+            backend,
+            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    /// Applies pending migrations of this backend's tree.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Starts the one transaction of a change.
+    ///
+    /// On SQLite the transaction opens with `BEGIN IMMEDIATE`, so it holds the write lock from
+    /// the start and never fails halfway on a lock upgrade.
+    pub async fn write(&self) -> Result<WriteTx> {
+        let guard = match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The transaction of one change. Dropping it without [`WriteTx::commit`] rolls it back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Writes the journal row of this change and commits both.
+    ///
+    /// Returns the journal sequence number of the change.
+    pub async fn commit(mut self, entry: JournalEntry) -> Result<i64> {
+        let seq = journal::append(&mut self, &entry).await?;
+        self.tx.commit().await?;
+        Ok(seq)
+    }
+}
+
+/// A new unique id: UUID v7, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Now, as stored: microseconds since the Unix epoch.
+pub fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+/// Converts a stored instant back to a timestamp.
+pub fn timestamp(micros: i64) -> Result<jiff::Timestamp> {
+    jiff::Timestamp::from_microsecond(micros)
+        .map_err(|e| StorageError::Corrupt(format!("instant {micros}: {e}")))
+}
