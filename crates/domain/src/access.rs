@@ -34,8 +34,13 @@ impl Role {
 /// The authenticated party behind a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    Operator { user_id: String },
-    Contractor { user_id: String, contractor_id: String },
+    Operator {
+        user_id: String,
+    },
+    Contractor {
+        user_id: String,
+        contractor_id: String,
+    },
 }
 
 impl Actor {

@@ -1,0 +1,700 @@
+//! The regulation's calendar: the date rules D1–D6 of `shared/spec/regulation.md`.
+//!
+//! Every contractual date is a civil date in Japan time (D1), so the rules work on
+//! [`jiff::civil::Date`] and only [`tokyo_date`] and [`tokyo_start_of_day`] touch instants. Every
+//! date these functions return is inclusive: an end date or deadline is itself the last day that
+//! counts, and a termination date is the last day of service, billed in full (D6).
+//!
+//! The arithmetic follows the Japanese Civil Code rather than jiff's defaults. jiff clamps month
+//! arithmetic to the end of the month, so `2026-01-31 + 1 month - 1 day` is 2026-02-27, while a
+//! one-month period starting 2026-01-31 ends 2026-02-28 under Art. 143; [`period_end`] therefore
+//! finds the corresponding day itself.
+//!
+//! Dates near the edges of jiff's range (-9999-01-01 to 9999-12-31) can push a result out of it;
+//! such functions return [`CalendarError::OutOfRange`] instead of panicking.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Span, Timestamp};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Japan time, embedded at compile time so that no rule depends on the host's time zone database.
+static TOKYO: TimeZone = jiff::tz::get!("Asia/Tokyo");
+
+/// Why a date could not be computed or read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    /// The result would fall outside the supported range of dates.
+    #[error("date outside the supported range -9999-01-01 to 9999-12-31")]
+    OutOfRange,
+    /// The text is not an existing day written as `YYYY-MM-DD`.
+    #[error("invalid date {input:?}: expected an existing day as YYYY-MM-DD")]
+    InvalidDate { input: String },
+    /// The text is not a calendar month written as `YYYY-MM`.
+    #[error("invalid month {input:?}: expected YYYY-MM")]
+    InvalidMonth { input: String },
+}
+
+/// Returns the civil date in Japan at the instant `ts`.
+///
+/// Device check-ins and outages are recorded as instants; a rule that needs a date (a billing
+/// start date, the day an outage's 24 hours were completed) takes it in Tokyo, D1.
+///
+/// # Example
+///
+/// ```
+/// use jiff::civil::date;
+/// use mpc_domain::calendar::tokyo_date;
+///
+/// // 15:00 UTC is midnight in Tokyo (UTC+9).
+/// let ts: jiff::Timestamp = "2026-03-31T15:00:00Z".parse()?;
+/// assert_eq!(tokyo_date(ts), date(2026, 4, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn tokyo_date(ts: Timestamp) -> Date {
+    TOKYO.to_datetime(ts).date()
+}
+
+/// Returns the first instant of `date` in Japan.
+///
+/// This turns a civil date into a bound for instants, e.g. to select the heartbeats or outages of
+/// a calendar month in Tokyo time, D1.
+///
+/// # Errors
+///
+/// [`CalendarError::OutOfRange`] when that instant is outside jiff's timestamp range, which only
+/// happens on the first days of year -9999.
+pub fn tokyo_start_of_day(date: Date) -> Result<Timestamp, CalendarError> {
+    TOKYO
+        .to_timestamp(date.into())
+        .map_err(|_| CalendarError::OutOfRange)
+}
+
+/// A length of time counted in calendar months: the minimum usage periods of R5.1 and R9.8.
+///
+/// A year is twelve months, as the Civil Code counts it (Art. 143), so `Period::years(1)` and
+/// `Period::months(12)` are the same value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Period {
+    months: u32,
+}
+
+impl Period {
+    /// A period of `n` months.
+    pub const fn months(n: u16) -> Period {
+        Period { months: n as u32 }
+    }
+
+    /// A period of `n` years.
+    pub const fn years(n: u16) -> Period {
+        Period {
+            months: n as u32 * 12,
+        }
+    }
+}
+
+/// Returns the last day of the period of `length` whose first day is `start`.
+///
+/// D2 (Civil Code Art. 143): the period ends on the day before the day of its last month that
+/// corresponds to `start`; when that month has no such day, it ends on that month's last day.
+/// This is not `start + length - 1 day`, which jiff clamps: for 2026-01-31 and one month that
+/// gives 2026-02-27, while the rule gives 2026-02-28. A period of zero months is empty and ends
+/// the day before it starts.
+///
+/// # Errors
+///
+/// [`CalendarError::OutOfRange`] when the month of the corresponding day is after 9999-12 (even
+/// if the period itself would end on 9999-12-31), or an empty period starts on -9999-01-01.
+///
+/// # Example
+///
+/// ```
+/// use jiff::civil::date;
+/// use mpc_domain::calendar::{period_end, Period};
+///
+/// assert_eq!(period_end(date(2026, 4, 10), Period::years(1))?, date(2027, 4, 9));
+/// // February 2026 has no 31st.
+/// assert_eq!(period_end(date(2026, 1, 31), Period::months(1))?, date(2026, 2, 28));
+/// # Ok::<(), mpc_domain::calendar::CalendarError>(())
+/// ```
+pub fn period_end(start: Date, length: Period) -> Result<Date, CalendarError> {
+    let last_month = Month::containing(start).add_months(length.months)?;
+    match last_month.day(start.day()) {
+        Some(corresponding) => corresponding
+            .yesterday()
+            .map_err(|_| CalendarError::OutOfRange),
+        None => Ok(last_month.last_day()),
+    }
+}
+
+/// Returns the day on which `days` days have passed from the day a notice arrived.
+///
+/// D3 (Civil Code Art. 140): the arrival day itself is not counted, so the result is
+/// `arrival + days`. Used for the 30 days of an option stop (R9.10) and the 14 days of a
+/// cancellation (R13.1).
+///
+/// # Errors
+///
+/// [`CalendarError::OutOfRange`] when the result is after 9999-12-31.
+///
+/// # Example
+///
+/// ```
+/// use jiff::civil::date;
+/// use mpc_domain::calendar::days_after_arrival;
+///
+/// assert_eq!(days_after_arrival(date(2026, 5, 1), 14)?, date(2026, 5, 15));
+/// # Ok::<(), mpc_domain::calendar::CalendarError>(())
+/// ```
+pub fn days_after_arrival(arrival: Date, days: u16) -> Result<Date, CalendarError> {
+    add_days(arrival, days)
+}
+
+/// Returns the last day of "within `days` days from the end date `end`".
+///
+/// D4: the deadline is `end + days`, and the deadline day itself still counts. Used for the
+/// return of a device within 30 days of a contract's end (R10.3).
+///
+/// # Errors
+///
+/// [`CalendarError::OutOfRange`] when the result is after 9999-12-31.
+pub fn deadline_within_days(end: Date, days: u16) -> Result<Date, CalendarError> {
+    add_days(end, days)
+}
+
+/// Returns the last day of "by the day on which `months` months have passed from `from`".
+///
+/// D5: the deadline is the day of the `months`-th month after `from` that corresponds to it, or
+/// that month's last day when it has no such day; the deadline day itself still counts. Used for
+/// the 3 months within which an SLA credit must be claimed (R16.3).
+///
+/// # Errors
+///
+/// [`CalendarError::OutOfRange`] when the result is after 9999-12-31.
+///
+/// # Example
+///
+/// ```
+/// use jiff::civil::date;
+/// use mpc_domain::calendar::months_passed_deadline;
+///
+/// assert_eq!(months_passed_deadline(date(2026, 11, 30), 3)?, date(2027, 2, 28));
+/// # Ok::<(), mpc_domain::calendar::CalendarError>(())
+/// ```
+pub fn months_passed_deadline(from: Date, months: u16) -> Result<Date, CalendarError> {
+    let month = Month::containing(from).add_months(u32::from(months))?;
+    Ok(month.day(from.day()).unwrap_or_else(|| month.last_day()))
+}
+
+/// Returns the first day of the calendar month after the one containing `date`.
+///
+/// Usage-type changes to or from a monthly plan (R9.4) and packet pack changes (R9.6) take
+/// effect on this day.
+///
+/// # Errors
+///
+/// [`CalendarError::OutOfRange`] for dates in December 9999.
+pub fn first_of_next_month(date: Date) -> Result<Date, CalendarError> {
+    Month::containing(date).next().map(Month::first_day)
+}
+
+/// Returns whether `date` is the last day of its calendar month.
+///
+/// A usage-type change may not be requested on that day (R9.4), and a monthly plan stopped on
+/// any other day is charged for the whole month (R9.11).
+pub fn is_last_day_of_month(date: Date) -> bool {
+    date == date.last_of_month()
+}
+
+/// Returns the number of days of the calendar month containing `date`: the D of D7's proration.
+pub fn days_in_month(date: Date) -> i8 {
+    date.days_in_month()
+}
+
+/// Reads a date written exactly as `YYYY-MM-DD`.
+///
+/// jiff's own parser also accepts datetimes and signed six-digit years; dates typed by operators
+/// and contractors are held to the one form the regulation's examples use.
+///
+/// # Errors
+///
+/// [`CalendarError::InvalidDate`] when `s` is not in that form or names a day that does not
+/// exist, such as 2026-02-29.
+pub fn parse_date(s: &str) -> Result<Date, CalendarError> {
+    let invalid = || CalendarError::InvalidDate {
+        input: s.to_owned(),
+    };
+    if !has_shape(s, "0000-00-00") {
+        return Err(invalid());
+    }
+    s.parse().map_err(|_| invalid())
+}
+
+/// A calendar month, such as 2026-02.
+///
+/// Proration divides by a calendar month's days (D7), invoices are issued per calendar month
+/// (B1), and some changes wait for the next one (R9.4, R9.6). It is written `YYYY-MM` in text and
+/// in serde formats (`-YYYY-MM` before year 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month(Date);
+
+impl Month {
+    /// The month that contains `date`.
+    pub fn containing(date: Date) -> Month {
+        Month(date.first_of_month())
+    }
+
+    /// The month's first day.
+    pub fn first_day(self) -> Date {
+        self.0
+    }
+
+    /// The month's last day.
+    pub fn last_day(self) -> Date {
+        self.0.last_of_month()
+    }
+
+    /// The number of days in the month: 28 to 31.
+    pub fn days(self) -> i8 {
+        self.0.days_in_month()
+    }
+
+    /// The month after this one.
+    ///
+    /// # Errors
+    ///
+    /// [`CalendarError::OutOfRange`] for 9999-12.
+    pub fn next(self) -> Result<Month, CalendarError> {
+        self.add_months(1)
+    }
+
+    /// The month `n` months after this one, counted on (year, month) so that no day is clamped.
+    fn add_months(self, n: u32) -> Result<Month, CalendarError> {
+        let index = i64::from(self.0.year()) * 12 + i64::from(self.0.month() - 1) + i64::from(n);
+        let (Ok(year), Ok(month)) = (
+            i16::try_from(index.div_euclid(12)),
+            i8::try_from(index.rem_euclid(12) + 1),
+        ) else {
+            return Err(CalendarError::OutOfRange);
+        };
+        Date::new(year, month, 1)
+            .map(Month)
+            .map_err(|_| CalendarError::OutOfRange)
+    }
+
+    /// The day numbered `day` of this month, if the month has one.
+    fn day(self, day: i8) -> Option<Date> {
+        self.0.with().day(day).build().ok()
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let year = self.0.year();
+        let sign = if year < 0 { "-" } else { "" };
+        write!(f, "{sign}{:04}-{:02}", year.unsigned_abs(), self.0.month())
+    }
+}
+
+impl FromStr for Month {
+    type Err = CalendarError;
+
+    /// Reads `YYYY-MM`, or `-YYYY-MM` for a month before year 0.
+    fn from_str(s: &str) -> Result<Month, CalendarError> {
+        let invalid = || CalendarError::InvalidMonth {
+            input: s.to_owned(),
+        };
+        let (negative, unsigned) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        if !has_shape(unsigned, "0000-00") {
+            return Err(invalid());
+        }
+        let (Ok(year), Ok(month)) = (unsigned[..4].parse::<i16>(), unsigned[5..].parse::<i8>())
+        else {
+            return Err(invalid());
+        };
+        let year = if negative { -year } else { year };
+        Date::new(year, month, 1).map(Month).map_err(|_| invalid())
+    }
+}
+
+impl Serialize for Month {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Month {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Month, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+fn add_days(date: Date, days: u16) -> Result<Date, CalendarError> {
+    date.checked_add(Span::new().days(days))
+        .map_err(|_| CalendarError::OutOfRange)
+}
+
+/// Whether `s` has the form of `shape`, where each `0` stands for one ASCII digit.
+fn has_shape(s: &str, shape: &str) -> bool {
+    s.len() == shape.len()
+        && s.bytes().zip(shape.bytes()).all(|(c, p)| match p {
+            b'0' => c.is_ascii_digit(),
+            _ => c == p,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::SignedDuration;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+    use serde::de::IntoDeserializer;
+    use serde::de::value::{Error as DeError, StrDeserializer};
+
+    use super::*;
+
+    fn end(start: Date, length: Period) -> Date {
+        period_end(start, length).unwrap()
+    }
+
+    #[test]
+    fn d1_tokyo_is_nine_hours_ahead_of_utc() {
+        let ts = |s: &str| s.parse::<Timestamp>().unwrap();
+        // 2026-03-31T14:59:59Z + 9 h = 2026-03-31T23:59:59 in Tokyo.
+        assert_eq!(tokyo_date(ts("2026-03-31T14:59:59Z")), date(2026, 3, 31));
+        // 2026-03-31T15:00:00Z + 9 h = 2026-04-01T00:00:00 in Tokyo.
+        assert_eq!(tokyo_date(ts("2026-03-31T15:00:00Z")), date(2026, 4, 1));
+        assert_eq!(
+            tokyo_start_of_day(date(2026, 4, 1)),
+            Ok(ts("2026-03-31T15:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn d1_start_of_day_at_the_edges_of_the_range() {
+        assert_eq!(
+            tokyo_start_of_day(Date::MIN),
+            Err(CalendarError::OutOfRange)
+        );
+        assert!(tokyo_start_of_day(Date::MAX).is_ok());
+        assert_eq!(tokyo_date(Timestamp::MAX), Date::MAX);
+    }
+
+    #[test]
+    fn d2_examples() {
+        // 2027-04-10 corresponds to 2026-04-10; the day before is 2027-04-09.
+        assert_eq!(end(date(2026, 4, 10), Period::years(1)), date(2027, 4, 9));
+        // 2026-02-28 corresponds to 2026-01-28; the day before is 2026-02-27.
+        assert_eq!(end(date(2026, 1, 28), Period::months(1)), date(2026, 2, 27));
+        // February 2026 has no 29th, 30th or 31st: the period ends on its last day, 2026-02-28.
+        for day in [29, 30, 31] {
+            assert_eq!(
+                end(date(2026, 1, day), Period::months(1)),
+                date(2026, 2, 28)
+            );
+        }
+        // 2026-04-01 corresponds to 2026-03-01; the day before is 2026-03-31.
+        assert_eq!(end(date(2026, 3, 1), Period::months(1)), date(2026, 3, 31));
+        // February 2025 has no 29th: the period ends on 2025-02-28.
+        assert_eq!(end(date(2024, 2, 29), Period::years(1)), date(2025, 2, 28));
+    }
+
+    #[test]
+    fn d2_is_not_jiff_month_arithmetic() {
+        // jiff clamps 2026-01-31 + 1 month to 2026-02-28, and minus a day gives 2026-02-27.
+        let start = date(2026, 1, 31);
+        let clamped = start
+            .checked_add(Span::new().months(1))
+            .and_then(Date::yesterday)
+            .unwrap();
+        assert_eq!(clamped, date(2026, 2, 27));
+        assert_eq!(end(start, Period::months(1)), date(2026, 2, 28));
+    }
+
+    #[test]
+    fn d2_zero_months_is_empty() {
+        // The corresponding day of 2026-05-10 in its own month is itself; the day before ends it.
+        assert_eq!(end(date(2026, 5, 10), Period::months(0)), date(2026, 5, 9));
+    }
+
+    #[test]
+    fn d2_out_of_range() {
+        // The last month would be 10000-12.
+        assert_eq!(
+            period_end(date(9999, 12, 2), Period::years(1)),
+            Err(CalendarError::OutOfRange)
+        );
+        // -9999-01-01 has no day before it.
+        assert_eq!(
+            period_end(Date::MIN, Period::months(0)),
+            Err(CalendarError::OutOfRange)
+        );
+        // The corresponding day of 9999-12-01 one month later would be 10000-01-01.
+        assert_eq!(
+            period_end(date(9999, 12, 1), Period::months(1)),
+            Err(CalendarError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn d3_example() {
+        // Arrival 2026-05-01 is not counted: 2026-05-01 + 14 days = 2026-05-15.
+        assert_eq!(
+            days_after_arrival(date(2026, 5, 1), 14),
+            Ok(date(2026, 5, 15))
+        );
+        // R9.10: 2026-05-01 + 30 days = 2026-05-31.
+        assert_eq!(
+            days_after_arrival(date(2026, 5, 1), 30),
+            Ok(date(2026, 5, 31))
+        );
+        assert_eq!(
+            days_after_arrival(Date::MAX, 1),
+            Err(CalendarError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn d4_example() {
+        // R10.3: a contract ending 2026-06-15 must see its device back by 2026-06-15 + 30 days.
+        assert_eq!(
+            deadline_within_days(date(2026, 6, 15), 30),
+            Ok(date(2026, 7, 15))
+        );
+        assert_eq!(
+            deadline_within_days(Date::MAX, 1),
+            Err(CalendarError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn d5_examples() {
+        // 2027-02 has no 30th: the deadline is its last day, 2027-02-28.
+        assert_eq!(
+            months_passed_deadline(date(2026, 11, 30), 3),
+            Ok(date(2027, 2, 28))
+        );
+        // The day of 2026-04 corresponding to 2026-01-15 is 2026-04-15.
+        assert_eq!(
+            months_passed_deadline(date(2026, 1, 15), 3),
+            Ok(date(2026, 4, 15))
+        );
+        // 2028 is a leap year: 2027-11-29 + 3 months = 2028-02-29.
+        assert_eq!(
+            months_passed_deadline(date(2027, 11, 29), 3),
+            Ok(date(2028, 2, 29))
+        );
+        assert_eq!(
+            months_passed_deadline(date(9999, 10, 1), 3),
+            Err(CalendarError::OutOfRange)
+        );
+    }
+
+    #[test]
+    fn month_helpers() {
+        let feb = "2026-02".parse::<Month>().unwrap();
+        assert_eq!(feb, Month::containing(date(2026, 2, 17)));
+        assert_eq!(feb.first_day(), date(2026, 2, 1));
+        assert_eq!(feb.last_day(), date(2026, 2, 28));
+        assert_eq!(feb.days(), 28);
+        assert_eq!(feb.next().unwrap().to_string(), "2026-03");
+        assert_eq!(
+            "2025-12"
+                .parse::<Month>()
+                .unwrap()
+                .next()
+                .unwrap()
+                .to_string(),
+            "2026-01"
+        );
+        assert_eq!(
+            Month::containing(Date::MAX).next(),
+            Err(CalendarError::OutOfRange)
+        );
+        assert_eq!(days_in_month(date(2024, 2, 1)), 29);
+        assert_eq!(
+            first_of_next_month(date(2026, 12, 31)),
+            Ok(date(2027, 1, 1))
+        );
+        assert!(is_last_day_of_month(date(2024, 2, 29)));
+        assert!(!is_last_day_of_month(date(2024, 2, 28)));
+    }
+
+    #[test]
+    fn month_text_and_serde() {
+        for text in ["2026-02", "0000-01", "9999-12", "-9999-01", "-0001-12"] {
+            let month: Month = text.parse().unwrap();
+            assert_eq!(month.to_string(), text);
+            let de: StrDeserializer<'_, DeError> = text.into_deserializer();
+            assert_eq!(Month::deserialize(de), Ok(month));
+        }
+        for bad in [
+            "2026-2",
+            "2026-13",
+            "2026-00",
+            "26-02",
+            "+2026-02",
+            "2026-02-01",
+            "２０２６-02",
+        ] {
+            assert_eq!(
+                bad.parse::<Month>(),
+                Err(CalendarError::InvalidMonth {
+                    input: bad.to_owned()
+                }),
+            );
+        }
+    }
+
+    #[test]
+    fn parse_date_accepts_only_yyyy_mm_dd() {
+        assert_eq!(parse_date("2026-04-10"), Ok(date(2026, 4, 10)));
+        assert_eq!(parse_date("2024-02-29"), Ok(date(2024, 2, 29)));
+        for bad in [
+            "2026-02-29",
+            "2026-4-10",
+            "20260410",
+            "2026-04-10T00:00",
+            "+002026-04-10",
+            "2026/04/10",
+            " 2026-04-10",
+            "",
+        ] {
+            assert_eq!(
+                parse_date(bad),
+                Err(CalendarError::InvalidDate {
+                    input: bad.to_owned()
+                }),
+            );
+        }
+    }
+
+    /// Any date of years 1900–2199, with month ends drawn often.
+    fn any_date() -> impl Strategy<Value = Date> {
+        (1900i16..2200, 1i8..=12, 1i8..=31).prop_map(|(y, m, d)| {
+            let first = Date::new(y, m, 1).unwrap();
+            first
+                .with()
+                .day(d.min(first.days_in_month()))
+                .build()
+                .unwrap()
+        })
+    }
+
+    /// Any date jiff supports.
+    fn any_supported_date() -> impl Strategy<Value = Date> {
+        (-9999i16..=9999, 1i8..=12, 1i8..=31).prop_map(|(y, m, d)| {
+            let first = Date::new(y, m, 1).unwrap();
+            first
+                .with()
+                .day(d.min(first.days_in_month()))
+                .build()
+                .unwrap()
+        })
+    }
+
+    fn nth_month(date: Date, n: u16) -> Month {
+        Month::containing(date).add_months(n.into()).unwrap()
+    }
+
+    proptest! {
+        #[test]
+        fn d2_ends_in_the_last_month_or_just_before_it(start in any_date(), n in 1u16..=240) {
+            let end = end(start, Period::months(n));
+            prop_assert!(end >= start);
+            // A period starting on the 1st ends on the last day of the month before the
+            // corresponding day's month.
+            let expected = if start.day() == 1 { nth_month(start, n - 1) } else { nth_month(start, n) };
+            prop_assert_eq!(Month::containing(end), expected);
+        }
+
+        #[test]
+        fn d2_anchored_periods_tile_the_calendar(start in any_date(), n in 0u16..240) {
+            // The (n+1)-th month from `start` begins the day after the n-th ends and is one
+            // calendar month long: never empty, never overlapping, never leaving a gap.
+            let days = end(start, Period::months(n))
+                .duration_until(end(start, Period::months(n + 1)))
+                .as_hours() / 24;
+            prop_assert!((28..=31).contains(&days), "{days} days");
+        }
+
+        #[test]
+        fn d2_chained_periods_equal_one_when_days_align(
+            start in any_date(),
+            a in 1u16..120,
+            b in 1u16..120,
+        ) {
+            // Without a 29th–31st to clamp, the next period starting the day after the first
+            // ends where a single period of a + b months would.
+            prop_assume!(start.day() <= 28);
+            let next = end(start, Period::months(a)).tomorrow().unwrap();
+            prop_assert_eq!(end(next, Period::months(b)), end(start, Period::months(a + b)));
+        }
+
+        #[test]
+        fn d2_from_the_first_ends_on_a_month_end(start in any_date(), n in 1u16..=240) {
+            let first = start.first_of_month();
+            prop_assert_eq!(end(first, Period::months(n)), nth_month(first, n - 1).last_day());
+        }
+
+        #[test]
+        fn d2_a_year_is_twelve_months(start in any_date(), n in 0u16..=20) {
+            prop_assert_eq!(end(start, Period::years(n)), end(start, Period::months(n * 12)));
+        }
+
+        #[test]
+        fn d3_adds_exactly_n_days(arrival in any_date(), n in 0u16..=1000) {
+            let day = days_after_arrival(arrival, n).unwrap();
+            prop_assert_eq!(
+                arrival.duration_until(day),
+                SignedDuration::from_hours(24 * i64::from(n))
+            );
+        }
+
+        #[test]
+        fn d5_lies_in_the_nth_month_on_the_corresponding_day(from in any_date(), n in 0u16..=240) {
+            let deadline = months_passed_deadline(from, n).unwrap();
+            prop_assert!(deadline >= from);
+            prop_assert_eq!(Month::containing(deadline), nth_month(from, n));
+            prop_assert_eq!(deadline.day(), from.day().min(deadline.days_in_month()));
+        }
+
+        #[test]
+        fn d1_start_of_day_is_the_first_instant_of_the_day(day in any_date()) {
+            let start = tokyo_start_of_day(day).unwrap();
+            prop_assert_eq!(tokyo_date(start), day);
+            let before = start.checked_sub(SignedDuration::from_nanos(1)).unwrap();
+            prop_assert_eq!(tokyo_date(before), day.yesterday().unwrap());
+        }
+
+        #[test]
+        fn no_panic_anywhere_in_range(day in any_supported_date(), n in any::<u16>()) {
+            let _ = period_end(day, Period::months(n));
+            let _ = period_end(day, Period::years(n));
+            let _ = days_after_arrival(day, n);
+            let _ = deadline_within_days(day, n);
+            let _ = months_passed_deadline(day, n);
+            let _ = first_of_next_month(day);
+            let _ = tokyo_start_of_day(day);
+        }
+
+        #[test]
+        fn month_round_trips_through_text(day in any_supported_date()) {
+            let month = Month::containing(day);
+            prop_assert_eq!(month.to_string().parse::<Month>(), Ok(month));
+        }
+
+        #[test]
+        fn parse_date_round_trips_display(day in any_date()) {
+            prop_assert_eq!(parse_date(&day.to_string()), Ok(day));
+        }
+    }
+}

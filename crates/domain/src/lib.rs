@@ -6,6 +6,7 @@
 //! carries the same id.
 
 pub mod access;
+pub mod account;
 pub mod calendar;
 pub mod catalog;
 pub mod refusal;

@@ -39,7 +39,10 @@ impl User {
                 contractor_id: c.clone(),
             },
             (Role::Contractor, None) => {
-                return Err(StorageError::Corrupt(format!("user {} has no contractor", self.id)));
+                return Err(StorageError::Corrupt(format!(
+                    "user {} has no contractor",
+                    self.id
+                )));
             }
         })
     }
@@ -198,7 +201,8 @@ pub async fn issue_token(
     label: &str,
 ) -> Result<(ApiToken, String)> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
     let secret = format!("mpc_{}", hex::encode(bytes));
     let token = ApiToken {
         id: new_id(),
@@ -277,3 +281,46 @@ fn escape_like(s: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
+
+/// On a database without users, creates the operator account `admin` with one API token and
+/// returns both; returns `None` when any user exists.
+///
+/// Two servers starting at once on one PostgreSQL database cannot both succeed: the second
+/// meets the taken username and returns `None`.
+pub async fn bootstrap_operator(store: &Store) -> Result<Option<(User, String)>> {
+    if count_users(store).await? > 0 {
+        return Ok(None);
+    }
+    let mut tx = store.write().await?;
+    let created = async {
+        let user = create_user(
+            &mut tx,
+            &NewUser {
+                username: BOOTSTRAP_USERNAME,
+                display_name: "Administrator",
+                role: Role::Operator,
+                contractor_id: None,
+            },
+        )
+        .await?;
+        let (token, secret) = issue_token(&mut tx, &user.id, "first start").await?;
+        Ok::<_, StorageError>((user, token, secret))
+    }
+    .await;
+    match created {
+        Ok((user, token, secret)) => {
+            tx.commit(
+                crate::JournalEntry::new("system", "user.bootstrap")
+                    .subject(&user.id)
+                    .outcome(serde_json::json!({ "user_id": user.id, "token_id": token.id })),
+            )
+            .await?;
+            Ok(Some((user, secret)))
+        }
+        Err(StorageError::Conflict(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The username of the operator account made on first start.
+pub const BOOTSTRAP_USERNAME: &str = "admin";

@@ -6,7 +6,14 @@ use crate::sql::Sql;
 use crate::{Result, Store, WriteTx, now_micros};
 
 /// Keys (or `_`-suffixes of keys) whose values never reach the journal.
-const SECRET_KEYS: &[&str] = &["password", "secret", "token", "psk", "pre_shared_key", "private_key"];
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "secret",
+    "token",
+    "psk",
+    "pre_shared_key",
+    "private_key",
+];
 
 fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
@@ -148,7 +155,10 @@ pub async fn list(store: &Store, q: &JournalQuery) -> Result<Vec<JournalRow>> {
         ("subject", &q.subject),
     ] {
         if let Some(value) = value {
-            sql.push(" AND ").push(column).push(" = ").bind(value.clone());
+            sql.push(" AND ")
+                .push(column)
+                .push(" = ")
+                .bind(value.clone());
         }
     }
     if let Some(before) = q.before {

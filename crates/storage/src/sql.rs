@@ -3,9 +3,9 @@
 //! sqlx's `QueryBuilder` writes `?` for the `Any` driver, which PostgreSQL rejects; `$n` works
 //! on both backends.
 
+use crate::Result;
 use sqlx::any::AnyArguments;
 use sqlx::error::BoxDynError;
-use crate::Result;
 use sqlx::{Any, Arguments, AssertSqlSafe, Encode, FromRow, Type};
 
 pub(crate) struct Sql {

@@ -6,8 +6,8 @@
 
 use std::str::FromStr;
 
-use sqlx::Connection;
 use sqlx::AnyConnection;
+use sqlx::Connection;
 
 use crate::{Backend, Store};
 
@@ -45,7 +45,9 @@ impl TestDb {
                     .expect("create PostgreSQL test database");
                 let _ = conn.close().await;
                 let url = replace_database(&admin, &name);
-                let store = Store::open(&url).await.expect("open PostgreSQL test database");
+                let store = Store::open(&url)
+                    .await
+                    .expect("open PostgreSQL test database");
                 TestDb {
                     store,
                     url,
@@ -90,12 +92,14 @@ fn postgres_admin_url() -> String {
 async fn admin_connection(url: &str) -> AnyConnection {
     sqlx::any::install_default_drivers();
     let options = sqlx::any::AnyConnectOptions::from_str(url).expect("PostgreSQL URL");
-    AnyConnection::connect_with(&options).await.unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL tests cannot run: {e} (url {url}; set MPC_TEST_POSTGRES_URL or start \
+    AnyConnection::connect_with(&options)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL tests cannot run: {e} (url {url}; set MPC_TEST_POSTGRES_URL or start \
              the server)"
-        )
-    })
+            )
+        })
 }
 
 fn replace_database(url: &str, name: &str) -> String {

@@ -174,12 +174,17 @@ async fn sqlite_writers_in_two_pools_never_see_database_is_locked() {
     let other = Store::open(&db.url).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..32 {
-        let store = if i % 2 == 0 { db.store.clone() } else { other.clone() };
+        let store = if i % 2 == 0 {
+            db.store.clone()
+        } else {
+            other.clone()
+        };
         tasks.push(tokio::spawn(async move {
             let mut tx = store.write().await?;
             accounts::create_contractor(&mut tx, &format!("c{i}")).await?;
             tokio::task::yield_now().await;
-            tx.commit(JournalEntry::new("cli", "contractor.create")).await
+            tx.commit(JournalEntry::new("cli", "contractor.create"))
+                .await
         }));
     }
     for t in tasks {

@@ -1,0 +1,112 @@
+//! Contractors, users and API tokens.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A contractor (契約者): the customer account that holds contracts.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Contractor {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContractorList {
+    pub contractors: Vec<Contractor>,
+    /// Pass as `after` to read the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContractor {
+    #[schema(example = "株式会社サンプル")]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateContractor {
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the service: sees and changes every contractor's data.
+    Operator,
+    /// Acts for one contractor: sees and changes only that contractor's data.
+    Contractor,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The contractor a contractor user acts for; absent for operators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contractor_id: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserList {
+    pub users: Vec<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// A new user account. `contractor_id` is required for contractor users and refused for
+/// operators.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    #[schema(example = "yamada")]
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub contractor_id: Option<String>,
+}
+
+/// A new user of the contractor named in the path.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContractorUser {
+    pub username: String,
+    pub display_name: Option<String>,
+}
+
+/// An API token, without its secret.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Token {
+    pub id: String,
+    pub user_id: String,
+    pub label: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenList {
+    pub tokens: Vec<Token>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    #[schema(example = "billing script")]
+    pub label: String,
+}
+
+/// A token just made: the only time its secret is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedToken {
+    pub token: Token,
+    /// Send as `Authorization: Bearer <secret>`. It cannot be shown again.
+    pub secret: String,
+}

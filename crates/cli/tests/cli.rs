@@ -1,0 +1,229 @@
+//! The `mpc` binary as a user runs it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn mpc(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mpc"))
+        .args(args)
+        .env("MPC_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run mpc")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).trim().to_owned()
+}
+
+#[test]
+fn version_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let v = mpc(&db, &["--version"]);
+    assert!(v.status.success());
+    assert_eq!(stdout(&v), format!("mpc {}", env!("CARGO_PKG_VERSION")));
+    let help = mpc(&db, &["--help"]);
+    for word in ["serve", "migrate", "user", "token", "--database-url"] {
+        assert!(stdout(&help).contains(word), "{word}");
+    }
+    assert!(!db.exists(), "--help touches no database");
+}
+
+#[test]
+fn migrate_then_manage_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let m = mpc(&db, &["migrate"]);
+    assert!(m.status.success(), "{}", stderr(&m));
+    assert!(db.exists());
+
+    let c = mpc(&db, &["contractor", "create", "--name", "株式会社テスト"]);
+    assert!(c.status.success(), "{}", stderr(&c));
+    let contractor = stdout(&c);
+    let u = mpc(
+        &db,
+        &[
+            "user",
+            "create",
+            "--username",
+            "tanaka",
+            "--role",
+            "contractor",
+            "--contractor",
+            &contractor,
+        ],
+    );
+    assert!(u.status.success(), "{}", stderr(&u));
+    let t = mpc(&db, &["token", "create", "--username", "tanaka"]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    let secret = stdout(&t);
+    assert!(secret.starts_with("mpc_") && secret.len() == 68, "{secret}");
+
+    let users = stdout(&mpc(&db, &["user", "list"]));
+    assert!(users.contains("tanaka\tcontractor\t"), "{users}");
+    let contractors = stdout(&mpc(&db, &["contractor", "list"]));
+    assert!(contractors.contains("株式会社テスト"));
+}
+
+#[test]
+fn errors_are_one_line_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let cases: [&[&str]; 5] = [
+        &[
+            "user",
+            "create",
+            "--username",
+            "Bad Name",
+            "--role",
+            "operator",
+        ],
+        &[
+            "user",
+            "create",
+            "--username",
+            "someone",
+            "--role",
+            "contractor",
+            "--contractor",
+            "missing",
+        ],
+        &["token", "create", "--username", "nobody"],
+        &["token", "revoke", "no-such-token"],
+        &["--database-url", "mysql://x", "migrate"],
+    ];
+    for args in cases {
+        let o = mpc(&db, args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("mpc: error: "), "{args:?}: {err}");
+    }
+    let taken = mpc(
+        &db,
+        &["user", "create", "--username", "ops", "--role", "operator"],
+    );
+    assert!(taken.status.success());
+    let again = mpc(
+        &db,
+        &["user", "create", "--username", "ops", "--role", "operator"],
+    );
+    assert!(
+        stderr(&again).contains("\"ops\" is taken"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+fn http_get(addr: &str, path: &str, token: Option<&str>) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
+}
+
+struct Server {
+    child: std::process::Child,
+    addr: String,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+/// Starts `mpc serve` on a free port and waits until it answers.
+fn start(db: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mpc"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("MPC_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first
+        .split("serving on http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+    for _ in 0..100 {
+        if TcpStream::connect(&addr).is_ok()
+            && http_get(&addr, "/healthz", None).starts_with("HTTP/1.1 200")
+        {
+            return Server { child, addr, lines };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("mpc serve did not answer on {addr}");
+}
+
+impl Server {
+    /// Sends SIGTERM and returns whether the process exited cleanly, with the rest of its output.
+    fn stop(mut self) -> (bool, String) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let rest: Vec<String> = self.lines.map(Result::unwrap).collect();
+        (self.child.wait().unwrap().success(), rest.join("\n"))
+    }
+}
+
+/// The README's first command: serve on a new embedded database, print the first operator's
+/// token once, answer, and stop cleanly on SIGTERM.
+#[test]
+fn serve_bootstraps_answers_and_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let server = start(&db);
+    let addr = server.addr.clone();
+    let (clean, output) = server.stop();
+    assert!(clean, "graceful shutdown exits 0");
+    assert!(
+        TcpStream::connect(&addr).is_err(),
+        "nothing listens after shutdown"
+    );
+    assert!(output.contains("/api/docs"), "{output}");
+    let token = output
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("mpc_"))
+        .unwrap_or_else(|| panic!("first start prints the operator's token: {output}"))
+        .to_owned();
+
+    // The token works on the next start, which prints no token.
+    let server = start(&db);
+    let reply = http_get(&server.addr, "/api/v1/me", Some(&token));
+    assert!(
+        reply.starts_with("HTTP/1.1 200") && reply.contains("\"username\":\"admin\""),
+        "{reply}"
+    );
+    let (clean, output) = server.stop();
+    assert!(clean);
+    assert!(!output.contains("mpc_"), "{output}");
+}

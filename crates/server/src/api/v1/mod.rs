@@ -1,0 +1,72 @@
+//! `/api/v1`: JSON resources. Every route needs a bearer token.
+
+pub mod contractors;
+pub mod journal;
+pub mod users;
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ApiResult;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(contractors::list, contractors::create))
+        .routes(routes!(contractors::get, contractors::update))
+        .routes(routes!(
+            users::list_of_contractor,
+            users::create_for_contractor
+        ))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get))
+        .routes(routes!(users::me))
+        .routes(routes!(users::list_tokens, users::create_token))
+        .routes(routes!(users::revoke_token))
+        .routes(routes!(journal::list))
+}
+
+/// Paging of a listing ordered by id.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+    /// At most this many items (1–1000, default 100).
+    pub limit: Option<u32>,
+}
+
+pub const DEFAULT_LIMIT: u32 = 100;
+pub const MAX_LIMIT: u32 = 1000;
+
+pub fn limit(requested: Option<u32>) -> i64 {
+    i64::from(requested.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT))
+}
+
+impl PageParams {
+    /// One more row than the page holds, to learn whether another page follows.
+    pub fn probe(&self) -> mpc_storage::accounts::Page {
+        mpc_storage::accounts::Page {
+            after: self.after.clone(),
+            limit: limit(self.limit) + 1,
+        }
+    }
+
+    /// Trims the probe row and returns the cursor of the next page, if any.
+    pub fn finish<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
+        let limit = limit(self.limit) as usize;
+        let next = (rows.len() > limit).then(|| {
+            rows.truncate(limit);
+            rows.last().map(|r| id(r).to_owned())
+        });
+        (rows, next.flatten())
+    }
+}
+
+/// An instant as the API shows it: RFC 3339 in UTC.
+pub fn instant(micros: i64) -> ApiResult<String> {
+    Ok(mpc_storage::timestamp(micros)?.to_string())
+}

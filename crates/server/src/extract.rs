@@ -1,0 +1,173 @@
+//! Request extractors: the authenticated caller and a JSON body parsed on demand.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header, request::Parts};
+use mpc_api_types::FieldProblem;
+use mpc_domain::access::Actor;
+use mpc_storage::{JournalEntry, accounts};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::observability::REQUEST_ID_HEADER;
+
+/// The authenticated caller of an API request (`Authorization: Bearer <token>`).
+pub struct Caller {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    /// A journal entry for a change made by this caller.
+    pub fn journal(&self, operation: &str) -> JournalEntry {
+        JournalEntry::new(format!("user:{}", self.actor.user_id()), operation)
+            .request_id(self.request_id.clone())
+    }
+
+    /// Refuses anyone but operators.
+    pub fn require_operator(&self) -> ApiResult<()> {
+        if self.actor.is_operator() {
+            Ok(())
+        } else {
+            Err(ApiError::operator_only())
+        }
+    }
+
+    /// Answers 404 for a contractor outside the caller's reach.
+    pub fn require_contractor(&self, contractor_id: &str) -> ApiResult<()> {
+        if self.actor.sees_contractor(contractor_id) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found())
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let unauthenticated = |detail: &str| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                detail.to_owned(),
+            )
+        };
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            unauthenticated("send an API token as `Authorization: Bearer <token>`")
+        })?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| unauthenticated("the Authorization header must be `Bearer <token>`"))?;
+        let user = accounts::authenticate(&state.store, token)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "the API token is unknown or revoked",
+                )
+            })?;
+        let request_id = parts
+            .headers
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Caller {
+            actor: user.actor()?,
+            request_id,
+        })
+    }
+}
+
+/// A JSON request body, read (within the body limit) but not yet parsed.
+///
+/// Handlers parse it only after checking that the caller may see the resources named in the
+/// path, so a malformed body never reveals whether another contractor's resource exists.
+pub struct JsonBody(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("application/json")
+                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the request body is larger than the server accepts",
+                )
+            } else {
+                ApiError::bad_request("unreadable_body", e.body_text())
+            }
+        })?;
+        Ok(JsonBody(bytes))
+    }
+}
+
+impl JsonBody {
+    /// Parses the body as `T`, returning it with the body as JSON (for the journal).
+    pub fn parse<T: DeserializeOwned>(&self) -> ApiResult<(T, Value)> {
+        let value: Value = serde_json::from_slice(&self.0).map_err(|e| {
+            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        })?;
+        let parsed = T::deserialize(&value).map_err(|e| {
+            let message = e.to_string();
+            match message.strip_prefix("unknown field `") {
+                Some(rest) => {
+                    let field = rest.split('`').next().unwrap_or_default().to_owned();
+                    let mut err = ApiError::unprocessable(
+                        "unknown_field",
+                        format!("unknown field `{field}`"),
+                    );
+                    err.errors.push(FieldProblem {
+                        field,
+                        message,
+                        message_ja: Some("この項目は受け付けられません".into()),
+                    });
+                    err
+                }
+                None => ApiError::unprocessable("invalid_body", message),
+            }
+        })?;
+        Ok((parsed, value))
+    }
+}
+
+/// Query parameters; a malformed or unknown parameter is a problem+json 400.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Params(q.0))
+            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}

@@ -1,0 +1,145 @@
+//! A running app on a fresh database, and a small client for it.
+
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use mpc_server::{AppState, ServerConfig, app};
+use mpc_storage::accounts;
+use mpc_storage::testing::TestDb;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub db: TestDb,
+    pub router: Router,
+    pub operator: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with this status and code.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, code: &str) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        assert_eq!(
+            self.headers["content-type"], "application/problem+json",
+            "{}",
+            self.text
+        );
+        assert_eq!(self.code(), code, "{}", self.text);
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+    }
+}
+
+impl TestApp {
+    pub async fn new(db: TestDb) -> TestApp {
+        Self::with_config(db, ServerConfig::default()).await
+    }
+
+    pub async fn with_config(db: TestDb, config: ServerConfig) -> TestApp {
+        let (_, operator) = accounts::bootstrap_operator(&db.store)
+            .await
+            .unwrap()
+            .expect("fresh database");
+        let router = app(AppState::new(db.store.clone()), &config);
+        TestApp {
+            db,
+            router,
+            operator,
+        }
+    }
+
+    pub async fn request(&self, req: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(req).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Sends `body` (when given) as JSON with `token` (when given) as bearer.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match body {
+            Some(v) => {
+                req = req.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.request(req.body(body).unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Creates a contractor with one user and returns (contractor id, user id, token).
+    pub async fn contractor_with_user(
+        &self,
+        name: &str,
+        username: &str,
+    ) -> (String, String, String) {
+        let c = self
+            .post(
+                "/api/v1/contractors",
+                &self.operator,
+                json!({ "name": name }),
+            )
+            .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
+        let cid = c.body["id"].as_str().unwrap().to_owned();
+        let u = self
+            .post(
+                &format!("/api/v1/contractors/{cid}/users"),
+                &self.operator,
+                json!({ "username": username }),
+            )
+            .await;
+        assert_eq!(u.status, StatusCode::CREATED, "{}", u.text);
+        let uid = u.body["id"].as_str().unwrap().to_owned();
+        let t = self
+            .post(
+                &format!("/api/v1/users/{uid}/tokens"),
+                &self.operator,
+                json!({ "label": "test" }),
+            )
+            .await;
+        assert_eq!(t.status, StatusCode::CREATED, "{}", t.text);
+        (cid, uid, t.body["secret"].as_str().unwrap().to_owned())
+    }
+}
