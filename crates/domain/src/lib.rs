@@ -7,8 +7,11 @@
 
 pub mod access;
 pub mod account;
+pub mod book;
 pub mod calendar;
 pub mod catalog;
+pub mod contract;
+pub mod ending;
 pub mod refusal;
 
 pub use refusal::Refusal;
