@@ -11,7 +11,10 @@ pub mod book;
 pub mod calendar;
 pub mod catalog;
 pub mod contract;
+pub mod custody;
+pub mod eligibility;
 pub mod ending;
+pub mod option;
 pub mod refusal;
 
 pub use refusal::Refusal;

@@ -1,0 +1,572 @@
+//! Devices in the contractor's care: serial notification (R7.1), return after the end (R10.3),
+//! failure (R11), loss (R12), and whether a device may receive its configuration.
+
+use jiff::ToSpan;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::Refusal;
+use crate::book::{Book, ChargeEvent, ChargeKind, Contract, Device, DeviceState, Effect};
+use crate::catalog::{ContractKind, OptionKind};
+use crate::contract::{find_contract, require_active};
+use crate::ending::not_found;
+
+/// Records the serial number the contractor notified for a service adapter (R7.1).
+///
+/// A device that was lost or found stays out of service (R12.3); one serving another contract
+/// cannot serve this one; its model must be the contract's device type (R3.1).
+///
+/// # Errors
+/// `R7.1`, `R12.3`, `R3.1`, `device_in_use`, `serial_already_notified`.
+pub fn notify_serial(
+    book: &Book,
+    known: Option<&Device>,
+    contract_id: &str,
+    serial: &str,
+    notified_on: Date,
+) -> Result<Vec<Effect>, Refusal> {
+    let contract = find_contract(book, contract_id)?;
+    if contract.kind != ContractKind::ServiceAdapter {
+        return Err(Refusal::new(
+            "R7.1",
+            "serial numbers are notified for service-adapter contracts",
+            "シリアルナンバーの通知はサービスアダプタの契約について行います",
+        ));
+    }
+    require_active(contract, notified_on, "R7.1")?;
+    if let Some(current) = book.device_of(contract_id, notified_on) {
+        return Err(Refusal::new(
+            "serial_already_notified",
+            format!(
+                "serial {} already serves this contract; report a failure or loss to replace it",
+                current.serial
+            ),
+            format!(
+                "この契約には既にシリアルナンバー {} が通知されています",
+                current.serial
+            ),
+        ));
+    }
+    let device_type = contract
+        .device_type
+        .ok_or_else(|| not_found("device type", contract_id))?;
+    assign(known, contract, serial, notified_on, device_type)
+}
+
+fn assign(
+    known: Option<&Device>,
+    contract: &Contract,
+    serial: &str,
+    from: Date,
+    device_type: crate::catalog::DeviceType,
+) -> Result<Vec<Effect>, Refusal> {
+    let serial = serial.trim();
+    if serial.is_empty() || serial.len() > 64 {
+        return Err(Refusal::new(
+            "R7.1",
+            "a serial number is 1 to 64 characters",
+            "シリアルナンバーは1〜64文字です",
+        ));
+    }
+    if let Some(device) = known {
+        match device.state_on(from) {
+            DeviceState::Lost | DeviceState::Found => {
+                return Err(Refusal::new(
+                    "R12.3",
+                    format!("device {serial} was lost and may never be put back in service"),
+                    format!("亡失した機器 {serial} は再びサービスに利用できません"),
+                ));
+            }
+            DeviceState::InService => {
+                return Err(Refusal::new(
+                    "device_in_use",
+                    format!("device {serial} serves another contract"),
+                    format!("機器 {serial} は他の契約で利用中です"),
+                ));
+            }
+            DeviceState::Stock | DeviceState::AwaitingReturn | DeviceState::Returned => {}
+        }
+        if device.device_type != device_type {
+            return Err(Refusal::new(
+                "R3.1",
+                format!(
+                    "device {serial} is a {}, the contract's device type is {device_type}",
+                    device.device_type
+                ),
+                format!("機器 {serial} の機器種別は契約の機器種別 {device_type} と異なります"),
+            ));
+        }
+    }
+    Ok(vec![Effect::DeviceAssigned {
+        serial: serial.to_owned(),
+        device_type,
+        contract_id: contract.id.clone(),
+        from,
+    }])
+}
+
+/// Why a device is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplacementCause {
+    /// R11: the contractor reported a failure; the failed unit is to be returned.
+    Failure { contractor_caused: bool },
+    /// R12: the contractor reported the device lost.
+    Loss,
+}
+
+/// How the replacement reaches the contractor (R11.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Staff bring it to the registered address: the contract has `ultra_sendback` (R9.2).
+    OnSite,
+    /// By the operator's chosen means.
+    Shipped,
+}
+
+/// The effects of replacing a contract's device, and how the replacement travels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replacement {
+    pub effects: Vec<Effect>,
+    pub delivery: Delivery,
+}
+
+/// Replaces the device of a contract after a failure (R11) or loss (R12) report.
+///
+/// The replacement takes over the contract from `replaced_on` and receives the same
+/// configuration (R11.1). A failed unit is released and tracked until returned; a contractor-
+/// caused failure is charged (R11.2). A lost unit is lost from the day it was reported and its
+/// loss fee is charged (R12.2).
+///
+/// # Errors
+/// `R11.1` when the contract has no device or is not in service; device refusals of
+/// [`notify_serial`] for the replacement.
+#[allow(clippy::too_many_arguments)]
+pub fn replace_device(
+    book: &Book,
+    known_replacement: Option<&Device>,
+    contract_id: &str,
+    cause: ReplacementCause,
+    reported_on: Date,
+    replacement_serial: &str,
+    replaced_on: Date,
+    charge_id: &str,
+) -> Result<Replacement, Refusal> {
+    let contract = find_contract(book, contract_id)?;
+    let rule = if cause == ReplacementCause::Loss {
+        "R12.1"
+    } else {
+        "R11.1"
+    };
+    require_active(contract, replaced_on, rule)?;
+    let old = book.device_of(contract_id, reported_on).ok_or_else(|| {
+        Refusal::new(
+            rule,
+            format!("contract {contract_id} has no device on {reported_on}"),
+            format!("契約 {contract_id} には {reported_on} に機器がありません"),
+        )
+    })?;
+    if replaced_on < reported_on {
+        return Err(crate::contract::refuse_date_order(
+            "replacement",
+            reported_on,
+            replaced_on,
+        ));
+    }
+    let device_type = old.device_type;
+    let mut effects = Vec::new();
+    let charge = |kind| {
+        Effect::Charge(ChargeEvent {
+            id: charge_id.to_owned(),
+            contract_id: contract_id.to_owned(),
+            kind,
+            occurred_on: reported_on,
+            device_type: Some(device_type),
+            note: Some(old.serial.clone()),
+        })
+    };
+    match cause {
+        ReplacementCause::Failure { contractor_caused } => {
+            effects.push(Effect::DeviceReleased {
+                serial: old.serial.clone(),
+                last_day: replaced_on.yesterday().unwrap_or(replaced_on),
+                return_due: None,
+            });
+            if contractor_caused {
+                effects.push(charge(ChargeKind::ContractorCausedFailure));
+            }
+        }
+        ReplacementCause::Loss => {
+            effects.push(Effect::DeviceLost {
+                serial: old.serial.clone(),
+                on: reported_on,
+            });
+            effects.push(charge(ChargeKind::Loss));
+        }
+    }
+    effects.extend(assign(
+        known_replacement,
+        contract,
+        replacement_serial,
+        replaced_on,
+        device_type,
+    )?);
+    let delivery = if book
+        .options_of(contract_id)
+        .any(|o| o.kind == OptionKind::UltraSendback && o.is_active(replaced_on))
+    {
+        Delivery::OnSite
+    } else {
+        Delivery::Shipped
+    };
+    Ok(Replacement { effects, delivery })
+}
+
+/// Records that a device came back. A device already treated as lost comes back as found: it
+/// stays out of service and its loss fee stands (R12.3).
+///
+/// # Errors
+/// `not_awaiting_return` when the device is in service or already returned.
+pub fn record_return(device: &Device, returned_on: Date) -> Result<Vec<Effect>, Refusal> {
+    match device.state_on(returned_on) {
+        DeviceState::AwaitingReturn => Ok(vec![Effect::DeviceReturned {
+            serial: device.serial.clone(),
+            on: returned_on,
+        }]),
+        DeviceState::Lost => Ok(vec![Effect::DeviceFound {
+            serial: device.serial.clone(),
+            on: returned_on,
+        }]),
+        state => Err(Refusal::new(
+            "not_awaiting_return",
+            format!(
+                "device {} is {} on {returned_on}, not awaiting return",
+                device.serial,
+                state.as_str()
+            ),
+            format!("機器 {} は返却待ちではありません", device.serial),
+        )),
+    }
+}
+
+/// Records that a lost device was found (R12.3): it never serves again.
+///
+/// # Errors
+/// `R12.3` when the device is not lost.
+pub fn record_found(device: &Device, found_on: Date) -> Result<Vec<Effect>, Refusal> {
+    if device.state_on(found_on) != DeviceState::Lost {
+        return Err(Refusal::new(
+            "R12.3",
+            format!("device {} is not lost", device.serial),
+            format!("機器 {} は亡失していません", device.serial),
+        ));
+    }
+    Ok(vec![Effect::DeviceFound {
+        serial: device.serial.clone(),
+        on: found_on,
+    }])
+}
+
+/// Devices whose return deadline has passed by `today` without a return (R10.3): each is
+/// treated as lost on the day after its deadline, with a loss fee (R12.2).
+pub fn overdue_returns(
+    devices: &[Device],
+    contract_of: impl Fn(&Device) -> Option<String>,
+    today: Date,
+    charge_id: impl Fn(&Device) -> String,
+) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for d in devices {
+        let Some(due) = d.return_due else { continue };
+        if due >= today || d.returned_on.is_some() || d.lost_on.is_some() {
+            continue;
+        }
+        let Ok(lost_on) = due.checked_add(1.day()) else {
+            continue;
+        };
+        effects.push(Effect::DeviceLost {
+            serial: d.serial.clone(),
+            on: lost_on,
+        });
+        if let Some(contract_id) = contract_of(d) {
+            effects.push(Effect::Charge(ChargeEvent {
+                id: charge_id(d),
+                contract_id,
+                kind: ChargeKind::Loss,
+                occurred_on: lost_on,
+                device_type: Some(d.device_type),
+                note: Some(format!("{} not returned by {due}", d.serial)),
+            }));
+        }
+    }
+    effects
+}
+
+/// Why a device may not fetch its configuration on `date`, or `Ok` when it may.
+///
+/// R7.1: the contract's serial must be notified (the device must be the one serving the
+/// contract); D6: through the end date inclusive; R11.1: a replaced unit no longer serves;
+/// R12.3: a lost or found unit never serves.
+///
+/// # Errors
+/// The rule that withholds the configuration.
+pub fn provisionable(book: &Book, serial: &str, date: Date) -> Result<String, Refusal> {
+    let device = book.device(serial).ok_or_else(|| {
+        Refusal::new(
+            "R7.1",
+            format!("serial {serial} has not been notified for any contract"),
+            format!("シリアルナンバー {serial} は通知されていません"),
+        )
+    })?;
+    match device.state_on(date) {
+        DeviceState::Lost | DeviceState::Found => {
+            return Err(Refusal::new(
+                "R12.3",
+                format!("device {serial} was lost and is out of service"),
+                format!("機器 {serial} は亡失扱いのため利用できません"),
+            ));
+        }
+        DeviceState::InService => {}
+        DeviceState::AwaitingReturn | DeviceState::Returned => {
+            let replaced = device.assignments.iter().any(|a| {
+                a.until.is_some_and(|u| u < date)
+                    && book
+                        .contract(&a.contract_id)
+                        .is_some_and(|c| c.end_on().is_none_or(|e| e > a.until.unwrap_or(e)))
+            });
+            return Err(if replaced {
+                Refusal::new(
+                    "R11.1",
+                    format!("device {serial} was replaced"),
+                    format!("機器 {serial} は交換済みです"),
+                )
+            } else {
+                Refusal::new(
+                    "D6",
+                    format!("the contract of device {serial} has ended"),
+                    format!("機器 {serial} の契約は終了しています"),
+                )
+            });
+        }
+        DeviceState::Stock => {
+            return Err(Refusal::new(
+                "R7.1",
+                format!("serial {serial} serves no contract yet"),
+                format!("シリアルナンバー {serial} はまだ契約に割り当てられていません"),
+            ));
+        }
+    }
+    let contract_id = device.contract_on(date).unwrap_or_default().to_owned();
+    let contract = find_contract(book, &contract_id)?;
+    if !contract.is_active(date) {
+        return Err(Refusal::new(
+            "D6",
+            format!("contract {contract_id} is not in service on {date}"),
+            format!("契約 {contract_id} は {date} に利用中ではありません"),
+        ));
+    }
+    Ok(contract_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::DeviceType;
+    use crate::contract::tests::adapter;
+    use crate::ending::{Termination, cancel_contract};
+    use jiff::civil::date;
+
+    fn book() -> Book {
+        Book {
+            contracts: vec![
+                adapter("a1", "k1", DeviceType::SeilCa10, date(2026, 4, 1)),
+                adapter("a2", "k1", DeviceType::SeilX4, date(2026, 4, 1)),
+            ],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn r7_1_no_serial_no_configuration() {
+        let b = book();
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 4, 2))
+                .unwrap_err()
+                .rule,
+            "R7.1"
+        );
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        assert_eq!(provisionable(&b, "CA-1", date(2026, 4, 2)).unwrap(), "a1");
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 4, 1))
+                .unwrap_err()
+                .rule,
+            "R7.1",
+            "not before notification"
+        );
+        let again =
+            notify_serial(&b, b.device("CA-1"), "a2", "CA-1", date(2026, 4, 3)).unwrap_err();
+        assert_eq!(again.rule, "device_in_use");
+    }
+
+    #[test]
+    fn r3_1_the_device_model_must_match() {
+        let mut b = book();
+        b.apply(&Effect::DeviceAssigned {
+            serial: "CA-1".into(),
+            device_type: DeviceType::SeilCa10,
+            contract_id: "a1".into(),
+            from: date(2026, 4, 2),
+        });
+        b.apply(&Effect::DeviceReleased {
+            serial: "CA-1".into(),
+            last_day: date(2026, 4, 3),
+            return_due: None,
+        });
+        b.apply(&Effect::DeviceReturned {
+            serial: "CA-1".into(),
+            on: date(2026, 4, 4),
+        });
+        assert_eq!(
+            notify_serial(&b, b.device("CA-1"), "a2", "CA-1", date(2026, 4, 5))
+                .unwrap_err()
+                .rule,
+            "R3.1"
+        );
+    }
+
+    #[test]
+    fn d6_r10_3_served_through_the_end_day_then_due_back_then_lost() {
+        let b = book();
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        // Notice 2026-05-01 → ends 2026-05-15 (R13.1); return due 2026-06-14 (D4).
+        let b = b
+            .with(&cancel_contract(&b, "a1", Termination::Notice, date(2026, 5, 1), None).unwrap());
+        assert!(provisionable(&b, "CA-1", date(2026, 5, 15)).is_ok());
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 5, 16))
+                .unwrap_err()
+                .rule,
+            "D6"
+        );
+        let d = b.device("CA-1").unwrap();
+        assert_eq!(d.state_on(date(2026, 5, 16)), DeviceState::AwaitingReturn);
+        // Still within the deadline on 06-14: nothing happens.
+        assert!(
+            overdue_returns(
+                &b.devices,
+                |_| Some("a1".into()),
+                date(2026, 6, 14),
+                |_| "ch".into()
+            )
+            .is_empty()
+        );
+        // On 06-15 it is overdue: lost on 06-15 with a loss fee (R12.2).
+        let e = overdue_returns(
+            &b.devices,
+            |_| Some("a1".into()),
+            date(2026, 6, 15),
+            |_| "ch".into(),
+        );
+        assert_eq!(
+            e[0],
+            Effect::DeviceLost {
+                serial: "CA-1".into(),
+                on: date(2026, 6, 15)
+            }
+        );
+        assert!(
+            matches!(&e[1], Effect::Charge(ChargeEvent { kind: ChargeKind::Loss, occurred_on, .. }) if *occurred_on == date(2026, 6, 15))
+        );
+        let b = b.with(&e);
+        // It turns up later: found, never in service again (R12.3).
+        let b = b.with(&record_return(b.device("CA-1").unwrap(), date(2026, 7, 1)).unwrap());
+        let found = b.device("CA-1").unwrap();
+        assert_eq!(found.state_on(date(2026, 7, 1)), DeviceState::Found);
+        assert_eq!(
+            notify_serial(&b, Some(found), "a2", "CA-1", date(2026, 7, 2))
+                .unwrap_err()
+                .rule,
+            "R12.3"
+        );
+    }
+
+    #[test]
+    fn r11_failure_replacement_takes_over_and_the_failed_unit_stops() {
+        let b = book();
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let r = replace_device(
+            &b,
+            None,
+            "a1",
+            ReplacementCause::Failure {
+                contractor_caused: true,
+            },
+            date(2026, 5, 1),
+            "CA-2",
+            date(2026, 5, 3),
+            "ch1",
+        )
+        .unwrap();
+        assert_eq!(r.delivery, Delivery::Shipped);
+        assert!(r.effects.iter().any(|e| matches!(
+            e,
+            Effect::Charge(ChargeEvent {
+                kind: ChargeKind::ContractorCausedFailure,
+                ..
+            })
+        )));
+        let b = b.with(&r.effects);
+        assert_eq!(provisionable(&b, "CA-2", date(2026, 5, 3)).unwrap(), "a1");
+        assert!(
+            provisionable(&b, "CA-1", date(2026, 5, 2)).is_ok(),
+            "until the replacement arrives"
+        );
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 5, 3))
+                .unwrap_err()
+                .rule,
+            "R11.1"
+        );
+    }
+
+    #[test]
+    fn r12_loss_is_charged_and_the_lost_unit_never_serves() {
+        let b = book();
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let r = replace_device(
+            &b,
+            None,
+            "a1",
+            ReplacementCause::Loss,
+            date(2026, 5, 1),
+            "CA-2",
+            date(2026, 5, 2),
+            "ch1",
+        )
+        .unwrap();
+        assert!(r.effects.iter().any(|e| matches!(
+            e,
+            Effect::Charge(ChargeEvent {
+                kind: ChargeKind::Loss,
+                device_type: Some(DeviceType::SeilCa10),
+                ..
+            })
+        )));
+        let b = b.with(&r.effects);
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 5, 1))
+                .unwrap_err()
+                .rule,
+            "R12.3"
+        );
+        let b = b.with(&record_found(b.device("CA-1").unwrap(), date(2026, 6, 1)).unwrap());
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 6, 2))
+                .unwrap_err()
+                .rule,
+            "R12.3"
+        );
+    }
+}

@@ -1,0 +1,320 @@
+//! Who may use the service (R6.1–R6.3) and what a termination would break (R6.8).
+//!
+//! Reading of Art. 6 §1 (see `shared/spec/regulation.md`): item (1) means a *management*
+//! contract, since §2 lets a rider use another contractor's management instead of it.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::Refusal;
+use crate::book::{Book, Contract};
+use crate::catalog::{ContractKind, OptionKind};
+
+/// A contractor's naming of another contractor's management for its service adapters (R6.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Designation {
+    pub id: String,
+    pub rider_contractor_id: String,
+    pub management_contract_id: String,
+    pub requested_on: Date,
+    /// The day the management's contractor consented; the designation holds from then.
+    pub consented_on: Option<Date>,
+    pub withdrawn_on: Option<Date>,
+}
+
+impl Designation {
+    pub fn holds_on(&self, date: Date) -> bool {
+        self.consented_on.is_some_and(|c| c <= date) && self.withdrawn_on.is_none_or(|w| w > date)
+    }
+}
+
+/// A management contractor's request that its management fees be invoiced to another party
+/// (R6.3): effective once that party consented and the operator approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceRedirect {
+    pub id: String,
+    pub management_contract_id: String,
+    pub target_contractor_id: String,
+    pub requested_on: Date,
+    pub consented_on: Option<Date>,
+    pub approved_on: Option<Date>,
+    pub ended_on: Option<Date>,
+}
+
+impl InvoiceRedirect {
+    /// Whether management fees of `date` go to the target (B1: from the approval date on).
+    pub fn in_force_on(&self, date: Date) -> bool {
+        self.consented_on.is_some()
+            && self.approved_on.is_some_and(|a| a <= date)
+            && self.ended_on.is_none_or(|e| e > date)
+    }
+}
+
+/// Consents to a designation or a redirect: only once, not before it was asked.
+///
+/// # Errors
+/// `already_consented`; `date_order`.
+pub fn consent(requested_on: Date, consented_on: Option<Date>, on: Date) -> Result<Date, Refusal> {
+    if consented_on.is_some() {
+        return Err(Refusal::new(
+            "already_consented",
+            "consent was already given",
+            "既に同意済みです",
+        ));
+    }
+    if on < requested_on {
+        return Err(crate::contract::refuse_date_order(
+            "consent",
+            requested_on,
+            on,
+        ));
+    }
+    Ok(on)
+}
+
+/// Approves an invoice redirect (R6.3): only after the target consented.
+///
+/// # Errors
+/// `R6.3` without consent; `already_approved`; `date_order`.
+pub fn approve_redirect(redirect: &InvoiceRedirect, on: Date) -> Result<Date, Refusal> {
+    let Some(consented) = redirect.consented_on else {
+        return Err(Refusal::new(
+            "R6.3",
+            "the invoice redirect needs the consent of the party named before approval",
+            "請求書送付先の変更には送付先の同意が必要です",
+        ));
+    };
+    if redirect.approved_on.is_some() {
+        return Err(Refusal::new(
+            "already_approved",
+            "the redirect is already approved",
+            "既に承諾済みです",
+        ));
+    }
+    if on < consented {
+        return Err(crate::contract::refuse_date_order(
+            "approval", consented, on,
+        ));
+    }
+    Ok(on)
+}
+
+/// One requirement of R6.1 that a contractor does not meet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unmet {
+    pub rule: &'static str,
+    pub message_en: String,
+    pub message_ja: String,
+}
+
+/// What eligibility is judged on for one contractor.
+#[derive(Debug, Clone, Copy)]
+pub struct Standing<'a> {
+    pub contractor_id: &'a str,
+    pub book: &'a Book,
+    /// Designations made by this contractor (R6.2).
+    pub designations: &'a [Designation],
+    /// The management contracts those designations name.
+    pub designated_managements: &'a [Contract],
+    /// How many designated services (R6.1c) the contractor holds on the date.
+    pub designated_services: usize,
+}
+
+/// The requirements of R6.1 the contractor does not meet on `date`; empty when eligible.
+pub fn unmet(s: Standing<'_>, date: Date) -> Vec<Unmet> {
+    let mut out = Vec::new();
+    let own_management = s.book.contracts.iter().any(|c| {
+        c.contractor_id == s.contractor_id
+            && c.kind == ContractKind::Management
+            && c.is_active(date)
+    });
+    let rides = s.designations.iter().any(|d| {
+        d.holds_on(date)
+            && s.designated_managements
+                .iter()
+                .any(|m| m.id == d.management_contract_id && m.is_active(date))
+    });
+    if !own_management && !rides {
+        out.push(Unmet {
+            rule: "R6.1",
+            message_en: "no management contract, and no consented designation of another contractor's management (R6.2)".into(),
+            message_ja: "マネージメントの契約、又は同意を得た他の契約者のマネージメントの指定がありません".into(),
+        });
+    }
+    let sendback = s.book.contracts.iter().any(|c| {
+        c.contractor_id == s.contractor_id
+            && c.kind == ContractKind::ServiceAdapter
+            && c.is_active(date)
+            && s.book
+                .options_of(&c.id)
+                .any(|o| o.kind == OptionKind::UltraSendback && o.is_active(date))
+    });
+    if !sendback {
+        out.push(Unmet {
+            rule: "R6.1",
+            message_en: "no service-adapter contract with the ultra send-back option".into(),
+            message_ja:
+                "ウルトラセンドバックオプションを利用するサービスアダプタの契約がありません".into(),
+        });
+    }
+    if s.designated_services == 0 {
+        out.push(Unmet {
+            rule: "R6.1",
+            message_en: "no contract for a designated service".into(),
+            message_ja: "指定サービスの契約がありません".into(),
+        });
+    }
+    out
+}
+
+/// What a termination would do to one contractor's eligibility (R6.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Impact {
+    pub contractor_id: String,
+    /// The first day the contractor would lack something.
+    pub from: Date,
+    pub newly_unmet: Vec<Unmet>,
+}
+
+/// Compares a contractor's standing before and after a change, on the first day after it
+/// (`from`): the requirements only the change breaks.
+pub fn impact(before: Standing<'_>, after: Standing<'_>, from: Date) -> Option<Impact> {
+    let was = unmet(before, from);
+    let newly: Vec<Unmet> = unmet(after, from)
+        .into_iter()
+        .filter(|u| !was.contains(u))
+        .collect();
+    (!newly.is_empty()).then(|| Impact {
+        contractor_id: after.contractor_id.to_owned(),
+        from,
+        newly_unmet: newly,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::{ContractOption, Timeline};
+    use crate::catalog::DeviceType;
+    use crate::contract::tests::{adapter, management};
+    use crate::ending::{Termination, cancel_contract};
+    use jiff::civil::date;
+
+    fn sendback(id: &str, contract: &str) -> ContractOption {
+        ContractOption {
+            id: id.into(),
+            contract_id: contract.into(),
+            kind: OptionKind::UltraSendback,
+            applied_on: date(2026, 4, 1),
+            accepted_on: date(2026, 4, 1),
+            install_address: Some("東京都".into()),
+            usage_types: Timeline::default(),
+            network_types: Timeline::default(),
+            ending: None,
+        }
+    }
+
+    #[test]
+    fn r6_1_each_requirement_is_reported() {
+        let book = Book {
+            contracts: vec![
+                management("m1", "k1", date(2026, 4, 1)),
+                adapter("a1", "k1", DeviceType::SeilX4, date(2026, 4, 1)),
+            ],
+            options: vec![sendback("s1", "a1")],
+            ..Default::default()
+        };
+        let s = Standing {
+            contractor_id: "k1",
+            book: &book,
+            designations: &[],
+            designated_managements: &[],
+            designated_services: 1,
+        };
+        assert!(unmet(s, date(2026, 4, 2)).is_empty());
+        let none = Standing {
+            designated_services: 0,
+            ..s
+        };
+        assert_eq!(unmet(none, date(2026, 4, 2)).len(), 1);
+        let bare = Book::default();
+        assert_eq!(
+            unmet(Standing { book: &bare, ..s }, date(2026, 4, 2)).len(),
+            2
+        );
+    }
+
+    #[test]
+    fn r6_2_a_rider_relies_on_the_consented_management_and_r6_8_reports_its_end() {
+        let host = Book {
+            contracts: vec![management("m1", "host", date(2026, 4, 1))],
+            ..Default::default()
+        };
+        let rider = Book {
+            contracts: vec![adapter("a1", "rider", DeviceType::SaW2l, date(2026, 4, 1))],
+            options: vec![sendback("s1", "a1")],
+            ..Default::default()
+        };
+        let d = Designation {
+            id: "d1".into(),
+            rider_contractor_id: "rider".into(),
+            management_contract_id: "m1".into(),
+            requested_on: date(2026, 4, 1),
+            consented_on: Some(date(2026, 4, 2)),
+            withdrawn_on: None,
+        };
+        let standing = |managements| Standing {
+            contractor_id: "rider",
+            book: &rider,
+            designations: std::slice::from_ref(&d),
+            designated_managements: managements,
+            designated_services: 1,
+        };
+        assert_eq!(
+            unmet(standing(&host.contracts), date(2026, 4, 1)).len(),
+            1,
+            "before consent"
+        );
+        assert!(unmet(standing(&host.contracts), date(2026, 4, 2)).is_empty());
+
+        // The host cancels its management: notice 2026-05-01 → ends 2026-05-15.
+        let after = host.with(
+            &cancel_contract(&host, "m1", Termination::Notice, date(2026, 5, 1), None).unwrap(),
+        );
+        let hit = impact(
+            standing(&host.contracts),
+            standing(&after.contracts),
+            date(2026, 5, 16),
+        )
+        .unwrap();
+        assert_eq!(hit.contractor_id, "rider");
+        assert_eq!(hit.newly_unmet[0].rule, "R6.1");
+    }
+
+    #[test]
+    fn r6_3_redirect_needs_consent_then_approval() {
+        let mut r = InvoiceRedirect {
+            id: "r1".into(),
+            management_contract_id: "m1".into(),
+            target_contractor_id: "k2".into(),
+            requested_on: date(2026, 4, 1),
+            consented_on: None,
+            approved_on: None,
+            ended_on: None,
+        };
+        assert_eq!(
+            approve_redirect(&r, date(2026, 4, 3)).unwrap_err().rule,
+            "R6.3"
+        );
+        r.consented_on = Some(consent(r.requested_on, r.consented_on, date(2026, 4, 2)).unwrap());
+        assert_eq!(
+            consent(r.requested_on, r.consented_on, date(2026, 4, 2))
+                .unwrap_err()
+                .rule,
+            "already_consented"
+        );
+        r.approved_on = Some(approve_redirect(&r, date(2026, 4, 5)).unwrap());
+        assert!(!r.in_force_on(date(2026, 4, 4)));
+        assert!(r.in_force_on(date(2026, 4, 5)));
+    }
+}

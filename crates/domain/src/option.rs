@@ -1,0 +1,763 @@
+//! Options of a service-adapter contract (R9): adding them, changing a SIM's usage type and
+//! network type, and packet share groups and their packs.
+
+use jiff::civil::Date;
+
+use crate::Refusal;
+use crate::book::{
+    Book, ChargeEvent, ChargeKind, ContractOption, Effect, Membership, PacketShareGroup, Timeline,
+};
+use crate::calendar::{first_of_next_month, is_last_day_of_month};
+use crate::catalog::{ContractKind, DeviceType, MobileUsageType, NetworkType, OptionKind};
+use crate::contract::{find_contract, refuse_date_order, require_active};
+use crate::ending::{Cascade, not_found};
+
+/// The smallest packet pack, in GB (R9.6).
+pub const MIN_PACK_GB: u32 = 50;
+
+/// The packet share group a `packet_share` SIM joins (R6.7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupChoice {
+    /// An existing group of the same contractor.
+    Join { group_id: String },
+    /// A new group with this SIM as its first member (R6.6 holds from its first day).
+    Create { group_id: String, pack_gb: u32 },
+}
+
+/// An option applied for.
+#[derive(Debug, Clone)]
+pub struct NewOption {
+    pub id: String,
+    pub contract_id: String,
+    pub kind: OptionKind,
+    pub applied_on: Date,
+    pub install_address: Option<String>,
+    pub usage_type: Option<MobileUsageType>,
+    pub network_type: Option<NetworkType>,
+    pub group: Option<GroupChoice>,
+}
+
+/// Adds an option on acceptance (R9.1).
+///
+/// R9.2: `ultra_sendback` needs the installation address. R6.5: `mobile_access` only on an
+/// `SA-W2L`; R9.3: it has a usage type and a network type; R6.7: a `packet_share` SIM joins or
+/// founds a group; R6.6: only a `packet_share` SIM belongs to one. One option of each kind per
+/// contract at a time.
+///
+/// # Errors
+/// The refused rule; `date_order`; `duplicate_option`.
+pub fn add_option(book: &Book, new: &NewOption, accepted_on: Date) -> Result<Vec<Effect>, Refusal> {
+    if accepted_on < new.applied_on {
+        return Err(refuse_date_order("acceptance", new.applied_on, accepted_on));
+    }
+    let contract = find_contract(book, &new.contract_id)?;
+    if contract.kind != ContractKind::ServiceAdapter {
+        return Err(Refusal::new(
+            "R9.1",
+            "options are added to service-adapter contracts",
+            "オプションはサービスアダプタの契約に付加します",
+        ));
+    }
+    require_active(contract, accepted_on, "R9.1")?;
+    if book
+        .options_of(&contract.id)
+        .any(|o| o.kind == new.kind && o.end_on().is_none_or(|e| e >= accepted_on))
+    {
+        return Err(Refusal::new(
+            "duplicate_option",
+            format!("the contract already has a {} option", new.kind),
+            format!("この契約には既に{}があります", new.kind.label_ja()),
+        ));
+    }
+    let mut option = ContractOption {
+        id: new.id.clone(),
+        contract_id: new.contract_id.clone(),
+        kind: new.kind,
+        applied_on: new.applied_on,
+        accepted_on,
+        install_address: None,
+        usage_types: Timeline::default(),
+        network_types: Timeline::default(),
+        ending: None,
+    };
+    let mut effects = Vec::new();
+    match new.kind {
+        OptionKind::UltraSendback => {
+            let address = new
+                .install_address
+                .as_deref()
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .ok_or_else(|| {
+                    Refusal::new(
+                        "R9.2",
+                        "the ultra send-back option needs the installation address staff bring the replacement to",
+                        "ウルトラセンドバックオプションには代替機を届ける設置場所の指定が必要です",
+                    )
+                })?;
+            option.install_address = Some(address.to_owned());
+            effects.push(Effect::OptionCreated(option));
+        }
+        OptionKind::MobileAccess => {
+            if contract.device_type != Some(DeviceType::SaW2l) {
+                return Err(Refusal::new(
+                    "R6.5",
+                    "the mobile access option is available only on an SA-W2L",
+                    "モバイルアクセスオプションは機器種別 SA-W2L の契約に限り利用できます",
+                ));
+            }
+            let (Some(usage), Some(network)) = (new.usage_type, new.network_type) else {
+                return Err(Refusal::new(
+                    "R9.3",
+                    "a mobile access option needs a usage type and a network type",
+                    "モバイルアクセスオプションには利用種別とネットワークタイプの指定が必要です",
+                ));
+            };
+            option.usage_types = Timeline::starting(accepted_on, usage);
+            option.network_types = Timeline::starting(accepted_on, network);
+            effects.push(Effect::OptionCreated(option));
+            effects.extend(join_for(
+                book,
+                &contract.contractor_id,
+                &new.id,
+                usage,
+                new.group.as_ref(),
+                accepted_on,
+            )?);
+        }
+        OptionKind::PacketShareGroup => {
+            return Err(Refusal::new(
+                "R6.6",
+                "a packet share group is created together with its first packet_share SIM",
+                "パケットシェアグループはパケットシェアプランのモバイルアクセスオプションと同時に申し込みます",
+            ));
+        }
+    }
+    Ok(effects)
+}
+
+/// The group effects of a SIM that is `packet_share` from `from` on (R6.6, R6.7).
+fn join_for(
+    book: &Book,
+    contractor_id: &str,
+    option_id: &str,
+    usage: MobileUsageType,
+    choice: Option<&GroupChoice>,
+    from: Date,
+) -> Result<Vec<Effect>, Refusal> {
+    match (usage, choice) {
+        (MobileUsageType::PacketShare, None) => Err(Refusal::new(
+            "R6.7",
+            "a packet_share SIM must join a packet share group (name one or create one)",
+            "パケットシェアプランにはパケットシェアグループの指定が必要です",
+        )),
+        (MobileUsageType::PacketShare, Some(GroupChoice::Join { group_id })) => {
+            let group = book
+                .group(group_id)
+                .filter(|g| g.contractor_id == contractor_id)
+                .ok_or_else(|| not_found("packet share group", group_id))?;
+            if !group.is_active(from) {
+                return Err(Refusal::new(
+                    "R6.7",
+                    format!("packet share group {group_id} is not in service on {from}"),
+                    format!("パケットシェアグループ {group_id} は {from} に利用中ではありません"),
+                ));
+            }
+            Ok(vec![Effect::MemberJoined {
+                group_id: group_id.clone(),
+                option_id: option_id.to_owned(),
+                from,
+            }])
+        }
+        (MobileUsageType::PacketShare, Some(GroupChoice::Create { group_id, pack_gb })) => {
+            check_pack(*pack_gb)?;
+            Ok(vec![Effect::GroupCreated(PacketShareGroup {
+                id: group_id.clone(),
+                contractor_id: contractor_id.to_owned(),
+                applied_on: from,
+                accepted_on: from,
+                packs: Timeline::starting(from, *pack_gb),
+                members: vec![Membership {
+                    option_id: option_id.to_owned(),
+                    from,
+                    until: None,
+                }],
+                ending: None,
+            })])
+        }
+        (_, Some(_)) => Err(Refusal::new(
+            "R6.6",
+            "only a packet_share SIM belongs to a packet share group",
+            "パケットシェアグループに加入できるのはパケットシェアプランのみです",
+        )),
+        (_, None) => Ok(Vec::new()),
+    }
+}
+
+fn check_pack(gb: u32) -> Result<(), Refusal> {
+    if gb < MIN_PACK_GB {
+        return Err(Refusal::new(
+            "R9.6",
+            format!("a packet pack is at least {MIN_PACK_GB} GB in whole GB, not {gb} GB"),
+            format!("パケットパックは{MIN_PACK_GB}GB以上、1GB単位です"),
+        ));
+    }
+    Ok(())
+}
+
+fn mobile_option<'a>(
+    book: &'a Book,
+    option_id: &str,
+    on: Date,
+) -> Result<&'a ContractOption, Refusal> {
+    let option = book
+        .option(option_id)
+        .ok_or_else(|| not_found("option", option_id))?;
+    if option.kind != OptionKind::MobileAccess {
+        return Err(Refusal::new(
+            "R9.3",
+            "usage and network types belong to a mobile access option",
+            "利用種別とネットワークタイプはモバイルアクセスオプションのものです",
+        ));
+    }
+    if !option.is_active(on) {
+        return Err(Refusal::new(
+            "R9.3",
+            format!("option {option_id} is not in service on {on}"),
+            format!("オプション {option_id} は {on} に利用中ではありません"),
+        ));
+    }
+    Ok(option)
+}
+
+/// Changes a SIM's usage type (R9.4).
+///
+/// The request may not be made on the last day of a calendar month. A change to or from a
+/// monthly plan or `packet_share` takes effect on the first day of the month after acceptance;
+/// other changes on acceptance. Moving to `packet_share` joins or founds a group (R6.7); moving
+/// away leaves the group the day before, and the group stops that day if the SIM was its last
+/// member (R9.7, read as the closure of R6.6).
+///
+/// # Errors
+/// `R9.4`; `change_already_scheduled`; `no_change`; R6.6/R6.7 group refusals; `R13.3` when the
+/// option ends before the change would take effect.
+pub fn change_usage_type(
+    book: &Book,
+    option_id: &str,
+    usage: MobileUsageType,
+    group: Option<&GroupChoice>,
+    requested_on: Date,
+    accepted_on: Date,
+) -> Result<Vec<Effect>, Refusal> {
+    if is_last_day_of_month(requested_on) {
+        return Err(Refusal::new(
+            "R9.4",
+            format!(
+                "a usage-type change cannot be requested on the last day of a month ({requested_on})"
+            ),
+            format!("暦月末日（{requested_on}）に利用種別の変更を申し込むことはできません"),
+        ));
+    }
+    if accepted_on < requested_on {
+        return Err(refuse_date_order("acceptance", requested_on, accepted_on));
+    }
+    let option = mobile_option(book, option_id, accepted_on)?;
+    if let Some((on, pending)) = option.usage_types.next_after(accepted_on) {
+        return Err(Refusal::new(
+            "change_already_scheduled",
+            format!("a change to {pending} is already scheduled for {on}"),
+            format!(
+                "{on} からの{}への変更が既に予定されています",
+                pending.label_ja()
+            ),
+        ));
+    }
+    let current = option.usage_type(accepted_on).unwrap_or(usage);
+    if current == usage {
+        return Err(Refusal::new(
+            "no_change",
+            format!("the usage type is already {usage}"),
+            format!("利用種別は既に{}です", usage.label_ja()),
+        ));
+    }
+    let from = if current.is_next_month_effective() || usage.is_next_month_effective() {
+        first_of_next_month(accepted_on)
+            .map_err(|_| not_found("month after", &accepted_on.to_string()))?
+    } else {
+        accepted_on
+    };
+    if let Some(end) = option.end_on().filter(|e| *e < from) {
+        return Err(Refusal::new(
+            "R13.3",
+            format!("the option ends on {end}, before the change would take effect on {from}"),
+            format!("オプションは変更の効力発生日 {from} より前の {end} に終了します"),
+        ));
+    }
+    let contract = find_contract(book, &option.contract_id)?;
+    let mut cascade = Cascade::new(book);
+    let mut effects = vec![Effect::UsageTypeChanged {
+        option_id: option_id.to_owned(),
+        usage_type: usage,
+        from,
+    }];
+    if current == MobileUsageType::PacketShare {
+        let cause = crate::book::Ending {
+            on: from.yesterday().unwrap_or(from),
+            reason: crate::book::EndReason::Notice,
+            notice_arrived_on: Some(requested_on),
+            requested_on: None,
+            exempt_from_early_termination: false,
+        };
+        cascade.leave_group(option_id, cause.on, &cause);
+        effects.append(&mut cascade.effects);
+    }
+    effects.extend(join_for(
+        book,
+        &contract.contractor_id,
+        option_id,
+        usage,
+        group,
+        from,
+    )?);
+    Ok(effects)
+}
+
+/// Changes a SIM's network type on acceptance (R9.5).
+///
+/// `dynamic_ip → fixed_ip` carries a one-time fee (priced by the price book);
+/// `fixed_ip → dynamic_ip` costs nothing by rule, so no charge is recorded.
+///
+/// # Errors
+/// `no_change`; `R9.3` for a non-mobile or inactive option.
+pub fn change_network_type(
+    book: &Book,
+    option_id: &str,
+    network: NetworkType,
+    accepted_on: Date,
+    charge_id: &str,
+) -> Result<Vec<Effect>, Refusal> {
+    let option = mobile_option(book, option_id, accepted_on)?;
+    if option.network_type(accepted_on) == Some(network) {
+        return Err(Refusal::new(
+            "no_change",
+            format!("the network type is already {network}"),
+            format!("ネットワークタイプは既に{}です", network.label_ja()),
+        ));
+    }
+    let mut effects = vec![Effect::NetworkTypeChanged {
+        option_id: option_id.to_owned(),
+        network_type: network,
+        from: accepted_on,
+    }];
+    if network == NetworkType::FixedIp {
+        effects.push(Effect::Charge(ChargeEvent {
+            id: charge_id.to_owned(),
+            contract_id: option.contract_id.clone(),
+            kind: ChargeKind::NetworkTypeToFixed,
+            occurred_on: accepted_on,
+            device_type: None,
+            note: Some(option_id.to_owned()),
+        }));
+    }
+    Ok(effects)
+}
+
+/// Changes a group's packet pack from the first day of the next month (R9.6).
+///
+/// # Errors
+/// `R9.6` below 50 GB or for a group not in service; `no_change`.
+pub fn change_pack(
+    book: &Book,
+    group_id: &str,
+    gb: u32,
+    accepted_on: Date,
+) -> Result<Vec<Effect>, Refusal> {
+    check_pack(gb)?;
+    let group = book
+        .group(group_id)
+        .ok_or_else(|| not_found("packet share group", group_id))?;
+    let from = first_of_next_month(accepted_on)
+        .map_err(|_| not_found("month after", &accepted_on.to_string()))?;
+    if !group.is_active(accepted_on) || group.end_on().is_some_and(|e| e < from) {
+        return Err(Refusal::new(
+            "R9.6",
+            format!("packet share group {group_id} is not in service from {from}"),
+            format!("パケットシェアグループ {group_id} は {from} 以降利用されません"),
+        ));
+    }
+    if group.pack_gb(from) == Some(gb) {
+        return Err(Refusal::new(
+            "no_change",
+            format!("the pack is already {gb} GB from {from}"),
+            format!("パケットパックは既に{gb}GBです"),
+        ));
+    }
+    Ok(vec![Effect::PackChanged {
+        group_id: group_id.to_owned(),
+        gb,
+        from,
+    }])
+}
+
+/// The invariants R6.6 and R6.7 on `date`: every `packet_share` SIM in exactly one group, every
+/// active group with at least one `packet_share` member. Returns what is broken.
+pub fn packet_share_violations(book: &Book, date: Date) -> Vec<Refusal> {
+    let mut out = Vec::new();
+    for o in book.options.iter().filter(|o| o.is_active(date)) {
+        let groups = book
+            .groups
+            .iter()
+            .filter(|g| {
+                g.members
+                    .iter()
+                    .any(|m| m.option_id == o.id && m.covers(date))
+            })
+            .count();
+        let share = o.usage_type(date) == Some(MobileUsageType::PacketShare);
+        if share && groups != 1 {
+            out.push(Refusal::new(
+                "R6.7",
+                format!("SIM option {} is in {groups} groups", o.id),
+                "パケットシェアプランはグループに1つだけ所属します",
+            ));
+        }
+        if !share && groups > 0 {
+            out.push(Refusal::new(
+                "R6.6",
+                format!("option {} is in a group without packet_share", o.id),
+                "パケットシェアプラン以外はグループに所属できません",
+            ));
+        }
+    }
+    for g in book.groups.iter().filter(|g| g.is_active(date)) {
+        if g.members_on(date).next().is_none() {
+            out.push(Refusal::new(
+                "R6.6",
+                format!("group {} has no member on {date}", g.id),
+                "パケットシェアグループにメンバーがありません",
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::tests::adapter;
+    use crate::ending::stop_option;
+    use jiff::civil::date;
+
+    fn w2l_book() -> Book {
+        Book {
+            contracts: vec![
+                adapter("a1", "k1", DeviceType::SaW2l, date(2026, 4, 1)),
+                adapter("a2", "k1", DeviceType::SaW2l, date(2026, 4, 1)),
+                adapter("x4", "k1", DeviceType::SeilX4, date(2026, 4, 1)),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn mobile(
+        id: &str,
+        contract: &str,
+        usage: MobileUsageType,
+        group: Option<GroupChoice>,
+    ) -> NewOption {
+        NewOption {
+            id: id.into(),
+            contract_id: contract.into(),
+            kind: OptionKind::MobileAccess,
+            applied_on: date(2026, 4, 5),
+            install_address: None,
+            usage_type: Some(usage),
+            network_type: Some(NetworkType::DynamicIp),
+            group,
+        }
+    }
+
+    #[test]
+    fn r6_5_mobile_only_on_sa_w2l() {
+        let book = w2l_book();
+        let err = add_option(
+            &book,
+            &mobile("m", "x4", MobileUsageType::Standard, None),
+            date(2026, 4, 6),
+        )
+        .unwrap_err();
+        assert_eq!(err.rule, "R6.5");
+        assert!(
+            add_option(
+                &book,
+                &mobile("m", "a1", MobileUsageType::Standard, None),
+                date(2026, 4, 6)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn r9_2_send_back_needs_an_address() {
+        let book = w2l_book();
+        let mut new = NewOption {
+            kind: OptionKind::UltraSendback,
+            install_address: Some("  ".into()),
+            ..mobile("s", "a1", MobileUsageType::Standard, None)
+        };
+        assert_eq!(
+            add_option(&book, &new, date(2026, 4, 6)).unwrap_err().rule,
+            "R9.2"
+        );
+        new.install_address = Some("大阪府大阪市北区1-1".into());
+        let book = book.with(&add_option(&book, &new, date(2026, 4, 6)).unwrap());
+        assert_eq!(
+            add_option(&book, &new, date(2026, 4, 7)).unwrap_err().rule,
+            "duplicate_option"
+        );
+    }
+
+    #[test]
+    fn r6_6_r6_7_packet_share_needs_a_group_and_groups_need_packet_share() {
+        let book = w2l_book();
+        let on = date(2026, 4, 6);
+        assert_eq!(
+            add_option(
+                &book,
+                &mobile("m1", "a1", MobileUsageType::PacketShare, None),
+                on
+            )
+            .unwrap_err()
+            .rule,
+            "R6.7"
+        );
+        let join = Some(GroupChoice::Join {
+            group_id: "g1".into(),
+        });
+        assert_eq!(
+            add_option(
+                &book,
+                &mobile("m1", "a1", MobileUsageType::Plan10gb, join.clone()),
+                on
+            )
+            .unwrap_err()
+            .rule,
+            "R6.6"
+        );
+        let small = Some(GroupChoice::Create {
+            group_id: "g1".into(),
+            pack_gb: 49,
+        });
+        assert_eq!(
+            add_option(
+                &book,
+                &mobile("m1", "a1", MobileUsageType::PacketShare, small),
+                on
+            )
+            .unwrap_err()
+            .rule,
+            "R9.6"
+        );
+
+        let create = Some(GroupChoice::Create {
+            group_id: "g1".into(),
+            pack_gb: 50,
+        });
+        let book = book.with(
+            &add_option(
+                &book,
+                &mobile("m1", "a1", MobileUsageType::PacketShare, create),
+                on,
+            )
+            .unwrap(),
+        );
+        let book = book.with(
+            &add_option(
+                &book,
+                &mobile("m2", "a2", MobileUsageType::PacketShare, join),
+                on,
+            )
+            .unwrap(),
+        );
+        let g = book.group("g1").unwrap();
+        assert_eq!(g.members_on(on).count(), 2);
+        assert_eq!(g.pack_gb(on), Some(50));
+        assert!(packet_share_violations(&book, on).is_empty());
+    }
+
+    #[test]
+    fn r9_4_no_request_on_a_months_last_day_and_plans_wait_for_the_next_month() {
+        let book = w2l_book();
+        let book = book.with(
+            &add_option(
+                &book,
+                &mobile("m1", "a1", MobileUsageType::Standard, None),
+                date(2026, 4, 6),
+            )
+            .unwrap(),
+        );
+        // 2026-04-30 is April's last day.
+        let err = change_usage_type(
+            &book,
+            "m1",
+            MobileUsageType::Plan30gb,
+            None,
+            date(2026, 4, 30),
+            date(2026, 4, 30),
+        )
+        .unwrap_err();
+        assert_eq!(err.rule, "R9.4");
+        // standard → backup: on acceptance.
+        let e = change_usage_type(
+            &book,
+            "m1",
+            MobileUsageType::Backup,
+            None,
+            date(2026, 4, 20),
+            date(2026, 4, 21),
+        )
+        .unwrap();
+        assert_eq!(
+            book.with(&e)
+                .option("m1")
+                .unwrap()
+                .usage_type(date(2026, 4, 21)),
+            Some(MobileUsageType::Backup)
+        );
+        // standard → plan_30gb accepted 2026-04-21: from 2026-05-01.
+        let e = change_usage_type(
+            &book,
+            "m1",
+            MobileUsageType::Plan30gb,
+            None,
+            date(2026, 4, 20),
+            date(2026, 4, 21),
+        )
+        .unwrap();
+        let after = book.with(&e);
+        let o = after.option("m1").unwrap();
+        assert_eq!(
+            o.usage_type(date(2026, 4, 30)),
+            Some(MobileUsageType::Standard)
+        );
+        assert_eq!(
+            o.usage_type(date(2026, 5, 1)),
+            Some(MobileUsageType::Plan30gb)
+        );
+        let again = change_usage_type(
+            &after,
+            "m1",
+            MobileUsageType::Plan10gb,
+            None,
+            date(2026, 4, 22),
+            date(2026, 4, 22),
+        )
+        .unwrap_err();
+        assert_eq!(again.rule, "change_already_scheduled");
+    }
+
+    #[test]
+    fn r9_4_leaving_packet_share_leaves_the_group_and_the_last_one_stops_it() {
+        let book = w2l_book();
+        let on = date(2026, 4, 6);
+        let create = Some(GroupChoice::Create {
+            group_id: "g1".into(),
+            pack_gb: 60,
+        });
+        let book = book.with(
+            &add_option(
+                &book,
+                &mobile("m1", "a1", MobileUsageType::PacketShare, create),
+                on,
+            )
+            .unwrap(),
+        );
+        let e = change_usage_type(
+            &book,
+            "m1",
+            MobileUsageType::Plan50gb,
+            None,
+            date(2026, 4, 10),
+            date(2026, 4, 10),
+        )
+        .unwrap();
+        let after = book.with(&e);
+        let g = after.group("g1").unwrap();
+        // From plan: effective 2026-05-01, so the last packet_share day (and the group's) is 04-30.
+        assert_eq!(g.end_on(), Some(date(2026, 4, 30)));
+        assert_eq!(g.members[0].until, Some(date(2026, 4, 30)));
+        assert!(packet_share_violations(&after, date(2026, 4, 30)).is_empty());
+        assert!(packet_share_violations(&after, date(2026, 5, 1)).is_empty());
+    }
+
+    #[test]
+    fn r9_5_network_type_fee_only_towards_fixed() {
+        let book = w2l_book();
+        let book = book.with(
+            &add_option(
+                &book,
+                &mobile("m1", "a1", MobileUsageType::Standard, None),
+                date(2026, 4, 6),
+            )
+            .unwrap(),
+        );
+        let e = change_network_type(&book, "m1", NetworkType::FixedIp, date(2026, 5, 10), "ch1")
+            .unwrap();
+        assert!(matches!(
+            &e[1],
+            Effect::Charge(ChargeEvent {
+                kind: ChargeKind::NetworkTypeToFixed,
+                ..
+            })
+        ));
+        let book = book.with(&e);
+        let back = change_network_type(
+            &book,
+            "m1",
+            NetworkType::DynamicIp,
+            date(2026, 6, 10),
+            "ch2",
+        )
+        .unwrap();
+        assert_eq!(back.len(), 1, "fixed → dynamic is free by rule: no charge");
+        assert_eq!(
+            change_network_type(&book, "m1", NetworkType::FixedIp, date(2026, 6, 10), "ch3")
+                .unwrap_err()
+                .rule,
+            "no_change"
+        );
+    }
+
+    #[test]
+    fn r9_6_pack_changes_from_next_month_in_whole_gb_of_at_least_50() {
+        let book = w2l_book();
+        let create = Some(GroupChoice::Create {
+            group_id: "g1".into(),
+            pack_gb: 50,
+        });
+        let book = book.with(
+            &add_option(
+                &book,
+                &mobile("m1", "a1", MobileUsageType::PacketShare, create),
+                date(2026, 4, 6),
+            )
+            .unwrap(),
+        );
+        assert_eq!(
+            change_pack(&book, "g1", 49, date(2026, 4, 15))
+                .unwrap_err()
+                .rule,
+            "R9.6"
+        );
+        let after = book.with(&change_pack(&book, "g1", 120, date(2026, 4, 15)).unwrap());
+        let g = after.group("g1").unwrap();
+        assert_eq!(g.pack_gb(date(2026, 4, 30)), Some(50));
+        assert_eq!(g.pack_gb(date(2026, 5, 1)), Some(120));
+        // The member's stop ends the group too (R9.7): the stop of m1, arrival 04-20 + 30 = 05-20.
+        let stopped = after.with(&stop_option(&after, "m1", date(2026, 4, 20), None).unwrap());
+        assert_eq!(
+            stopped.group("g1").unwrap().end_on(),
+            Some(date(2026, 5, 20))
+        );
+    }
+}
