@@ -16,5 +16,6 @@ pub mod eligibility;
 pub mod ending;
 pub mod option;
 pub mod refusal;
+pub mod request;
 
 pub use refusal::Refusal;

@@ -10,6 +10,8 @@
 //! 0/1, ids TEXT.
 
 pub mod accounts;
+pub mod contracts;
+pub mod engine;
 pub mod journal;
 mod sql;
 #[cfg(feature = "testing")]

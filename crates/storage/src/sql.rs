@@ -50,4 +50,14 @@ impl Sql {
             None => Ok(sqlx::query_as_with(AssertSqlSafe(self.text), self.args)),
         }
     }
+
+    pub async fn execute(self, conn: &mut sqlx::AnyConnection) -> Result<u64> {
+        match self.error {
+            Some(e) => Err(sqlx::Error::Encode(e).into()),
+            None => Ok(sqlx::query_with(AssertSqlSafe(self.text), self.args)
+                .execute(conn)
+                .await?
+                .rows_affected()),
+        }
+    }
 }

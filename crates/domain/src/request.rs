@@ -1,0 +1,344 @@
+//! What contractors ask for, and deciding it on acceptance.
+//!
+//! Contractors submit [`Request`]s; an operator accepts each with its dates (the acceptance
+//! date, or the day a notice arrived), and [`decide`] turns it into effects through the rule
+//! of each kind. The same function checks a request when it is submitted, so a request the
+//! rules would refuse is refused at once.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::Refusal;
+use crate::book::{Book, Device, Effect};
+use crate::catalog::{ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind};
+use crate::contract::{self, Application, ManagementAccess};
+use crate::custody::{self, Delivery, ReplacementCause};
+use crate::ending::{self, Termination};
+use crate::option::{self, GroupChoice, NewOption};
+
+/// The packet share group a `packet_share` SIM is to join, or the new group it founds (R6.7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct GroupRequest {
+    /// An existing group to join.
+    pub group_id: Option<String>,
+    /// The pack of a new group, in whole GB (≥ 50, R9.6).
+    pub new_group_pack_gb: Option<u32>,
+}
+
+/// A contractor's request, as submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// Apply for a management or service-adapter contract (R1–R4).
+    ApplyContract {
+        contract_kind: ContractKind,
+        item: Option<Item>,
+        device_type: Option<DeviceType>,
+        /// Service adapters: the management to be controlled under (R6.2).
+        management_id: Option<String>,
+    },
+    /// R8.1.
+    ChangeItem { contract_id: String, item: Item },
+    /// R9.1.
+    AddOption {
+        contract_id: String,
+        option_kind: OptionKind,
+        install_address: Option<String>,
+        usage_type: Option<MobileUsageType>,
+        network_type: Option<NetworkType>,
+        group: Option<GroupRequest>,
+    },
+    /// R9.4.
+    ChangeUsageType {
+        option_id: String,
+        usage_type: MobileUsageType,
+        group: Option<GroupRequest>,
+    },
+    /// R9.5.
+    ChangeNetworkType {
+        option_id: String,
+        network_type: NetworkType,
+    },
+    /// R9.6.
+    ChangePack { group_id: String, pack_gb: u32 },
+    /// R13.1: notice of cancellation, optionally naming the day the contractor wants.
+    CancelContract {
+        contract_id: String,
+        requested_on: Option<Date>,
+    },
+    /// R9.10.
+    StopOption {
+        option_id: String,
+        requested_on: Option<Date>,
+    },
+    /// R9.10, R9.7.
+    StopGroup {
+        group_id: String,
+        requested_on: Option<Date>,
+    },
+    /// R7.1.
+    NotifySerial { contract_id: String, serial: String },
+    /// R11.
+    ReportFailure {
+        contract_id: String,
+        description: Option<String>,
+    },
+    /// R12.
+    ReportLoss { contract_id: String },
+}
+
+impl Request {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Request::ApplyContract { .. } => "apply_contract",
+            Request::ChangeItem { .. } => "change_item",
+            Request::AddOption { .. } => "add_option",
+            Request::ChangeUsageType { .. } => "change_usage_type",
+            Request::ChangeNetworkType { .. } => "change_network_type",
+            Request::ChangePack { .. } => "change_pack",
+            Request::CancelContract { .. } => "cancel_contract",
+            Request::StopOption { .. } => "stop_option",
+            Request::StopGroup { .. } => "stop_group",
+            Request::NotifySerial { .. } => "notify_serial",
+            Request::ReportFailure { .. } => "report_failure",
+            Request::ReportLoss { .. } => "report_loss",
+        }
+    }
+
+    /// A notice (R13.1, R9.10) takes effect from the day it arrives, not from acceptance.
+    pub fn is_notice(&self) -> bool {
+        matches!(
+            self,
+            Request::CancelContract { .. } | Request::StopOption { .. } | Request::StopGroup { .. }
+        )
+    }
+
+    /// The serial a decision needs to know about, if any.
+    pub fn serial(&self) -> Option<&str> {
+        match self {
+            Request::NotifySerial { serial, .. } => Some(serial),
+            _ => None,
+        }
+    }
+}
+
+/// What the operator records when accepting.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Acceptance {
+    /// Acceptance date; for a notice, the day it arrived (R13.1, R9.10).
+    pub on: Option<Date>,
+    /// Failure and loss: the serial of the replacement (R11.1, R12.1).
+    pub replacement_serial: Option<String>,
+    /// Failure and loss: the day the replacement takes over (defaults to the acceptance day).
+    pub replaced_on: Option<Date>,
+    /// Failure: whether the contractor caused it (R11.2).
+    pub contractor_caused: bool,
+    /// Cancellation: by the contractor's notice or by the operator under the general terms.
+    pub termination: Option<Termination>,
+}
+
+/// What deciding needs from outside the contractor's book.
+pub struct Context<'a> {
+    /// For an application: the management named (R6.2), as storage found it.
+    pub management: Option<ManagementAccess<'a>>,
+    /// The device behind the serial being notified or installed as replacement, if known.
+    pub device: Option<&'a Device>,
+    /// Makes a fresh id for anything the decision creates.
+    pub new_id: &'a mut dyn FnMut() -> String,
+}
+
+/// The effects of accepting a request, and for replacements how the device travels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub effects: Vec<Effect>,
+    pub delivery: Option<Delivery>,
+}
+
+impl From<Vec<Effect>> for Decision {
+    fn from(effects: Vec<Effect>) -> Self {
+        Decision {
+            effects,
+            delivery: None,
+        }
+    }
+}
+
+fn group_choice(
+    g: Option<&GroupRequest>,
+    new_id: &mut dyn FnMut() -> String,
+) -> Result<Option<GroupChoice>, Refusal> {
+    match g {
+        None => Ok(None),
+        Some(GroupRequest {
+            group_id: Some(id),
+            new_group_pack_gb: None,
+        }) => Ok(Some(GroupChoice::Join {
+            group_id: id.clone(),
+        })),
+        Some(GroupRequest {
+            group_id: None,
+            new_group_pack_gb: Some(gb),
+        }) => Ok(Some(GroupChoice::Create {
+            group_id: new_id(),
+            pack_gb: *gb,
+        })),
+        Some(_) => Err(Refusal::new(
+            "R6.7",
+            "name either an existing group (group_id) or the pack of a new one (new_group_pack_gb)",
+            "既存のグループか新しいグループのパケットパックのどちらか一方を指定してください",
+        )),
+    }
+}
+
+/// Decides a request of `contractor_id`, submitted on `submitted_on` and accepted as
+/// `acceptance` says (its date defaults to the submission day).
+///
+/// # Errors
+/// The refusal of the rule that forbids it; `not_found` when the request names something
+/// outside the contractor's book.
+pub fn decide(
+    book: &Book,
+    contractor_id: &str,
+    request: &Request,
+    submitted_on: Date,
+    acceptance: &Acceptance,
+    ctx: Context<'_>,
+) -> Result<Decision, Refusal> {
+    let on = acceptance.on.unwrap_or(submitted_on);
+    if on < submitted_on && !request.is_notice() {
+        return Err(contract::refuse_date_order("acceptance", submitted_on, on));
+    }
+    let new_id = ctx.new_id;
+    Ok(match request {
+        Request::ApplyContract {
+            contract_kind,
+            item,
+            device_type,
+            management_id,
+        } => contract::accept_application(
+            &Application {
+                id: new_id(),
+                contractor_id: contractor_id.to_owned(),
+                kind: *contract_kind,
+                item: *item,
+                device_type: *device_type,
+                management_id: management_id.clone(),
+                applied_on: submitted_on,
+            },
+            ctx.management,
+            on,
+        )?
+        .into(),
+        Request::ChangeItem { contract_id, item } => {
+            contract::change_item(book, contract_id, *item, on, &new_id())?.into()
+        }
+        Request::AddOption {
+            contract_id,
+            option_kind,
+            install_address,
+            usage_type,
+            network_type,
+            group,
+        } => {
+            let group = group_choice(group.as_ref(), new_id)?;
+            option::add_option(
+                book,
+                &NewOption {
+                    id: new_id(),
+                    contract_id: contract_id.clone(),
+                    kind: *option_kind,
+                    applied_on: submitted_on,
+                    install_address: install_address.clone(),
+                    usage_type: *usage_type,
+                    network_type: *network_type,
+                    group,
+                },
+                on,
+            )?
+            .into()
+        }
+        Request::ChangeUsageType {
+            option_id,
+            usage_type,
+            group,
+        } => {
+            let group = group_choice(group.as_ref(), new_id)?;
+            option::change_usage_type(
+                book,
+                option_id,
+                *usage_type,
+                group.as_ref(),
+                submitted_on,
+                on,
+            )?
+            .into()
+        }
+        Request::ChangeNetworkType {
+            option_id,
+            network_type,
+        } => option::change_network_type(book, option_id, *network_type, on, &new_id())?.into(),
+        Request::ChangePack { group_id, pack_gb } => {
+            option::change_pack(book, group_id, *pack_gb, on)?.into()
+        }
+        Request::CancelContract {
+            contract_id,
+            requested_on,
+        } => ending::cancel_contract(
+            book,
+            contract_id,
+            acceptance.termination.unwrap_or(Termination::Notice),
+            on,
+            *requested_on,
+        )?
+        .into(),
+        Request::StopOption {
+            option_id,
+            requested_on,
+        } => ending::stop_option(book, option_id, on, *requested_on)?.into(),
+        Request::StopGroup {
+            group_id,
+            requested_on,
+        } => ending::stop_group(book, group_id, on, *requested_on)?.into(),
+        Request::NotifySerial {
+            contract_id,
+            serial,
+        } => custody::notify_serial(book, ctx.device, contract_id, serial, on)?.into(),
+        Request::ReportFailure { contract_id, .. } | Request::ReportLoss { contract_id } => {
+            let cause = if matches!(request, Request::ReportLoss { .. }) {
+                ReplacementCause::Loss
+            } else {
+                ReplacementCause::Failure {
+                    contractor_caused: acceptance.contractor_caused,
+                }
+            };
+            let Some(serial) = acceptance.replacement_serial.as_deref() else {
+                // At submission nothing is shipped yet: check the contract has a device.
+                let contract = contract::find_contract(book, contract_id)?;
+                contract::require_active(contract, on, "R11.1")?;
+                book.device_of(contract_id, on).ok_or_else(|| {
+                    Refusal::new(
+                        "R11.1",
+                        format!("contract {contract_id} has no device on {on}"),
+                        format!("契約 {contract_id} には {on} に機器がありません"),
+                    )
+                })?;
+                return Ok(Vec::new().into());
+            };
+            let replacement = custody::replace_device(
+                book,
+                ctx.device,
+                contract_id,
+                cause,
+                submitted_on.min(on),
+                serial,
+                acceptance.replaced_on.unwrap_or(on),
+                &new_id(),
+            )?;
+            Decision {
+                effects: replacement.effects,
+                delivery: Some(replacement.delivery),
+            }
+        }
+    })
+}

@@ -1,0 +1,749 @@
+//! Loading a contractor's [`Book`] and persisting the effects of decisions on it.
+//!
+//! Decisions return effects; [`persist`] writes the full current state of every entity an
+//! effect touched (upsert of its row, replacement of its dated child rows), so storage never
+//! re-implements a rule.
+
+use std::collections::BTreeSet;
+
+use jiff::civil::Date;
+use mpc_domain::book::{
+    Assignment, Book, ChargeEvent, Contract, ContractOption, Device, Effect, Ending, Membership,
+    PacketShareGroup, Timeline,
+};
+use mpc_domain::calendar::parse_date;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::AnyConnection;
+
+use crate::sql::Sql;
+use crate::{Result, StorageError, WriteTx};
+
+/// The wire name of a serde enum (`snake_case` or renamed).
+pub fn wire<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+/// Reads a serde enum back from its wire name.
+pub fn from_wire<T: DeserializeOwned>(s: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| StorageError::Corrupt(format!("{s:?}: {e}")))
+}
+
+pub fn date(s: &str) -> Result<Date> {
+    parse_date(s).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+pub fn opt_date(s: Option<String>) -> Result<Option<Date>> {
+    s.as_deref().map(date).transpose()
+}
+
+fn text(d: Option<Date>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+#[derive(sqlx::FromRow)]
+struct ContractRow {
+    id: String,
+    contractor_id: String,
+    kind: String,
+    device_type: Option<String>,
+    management_id: Option<String>,
+    applied_on: String,
+    accepted_on: String,
+    billing_start: Option<String>,
+    end_on: Option<String>,
+    end_reason: Option<String>,
+    notice_arrived_on: Option<String>,
+    requested_end_on: Option<String>,
+    end_exempt: i64,
+}
+
+fn ending(
+    on: Option<String>,
+    reason: Option<String>,
+    arrived: Option<String>,
+    requested: Option<String>,
+    exempt: i64,
+) -> Result<Option<Ending>> {
+    let (Some(on), Some(reason)) = (on, reason) else {
+        return Ok(None);
+    };
+    Ok(Some(Ending {
+        on: date(&on)?,
+        reason: from_wire(&reason)?,
+        notice_arrived_on: opt_date(arrived)?,
+        requested_on: opt_date(requested)?,
+        exempt_from_early_termination: exempt != 0,
+    }))
+}
+
+#[derive(sqlx::FromRow)]
+struct DatedRow {
+    owner: String,
+    effective_from: String,
+    value: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct OptionRow {
+    id: String,
+    contract_id: String,
+    kind: String,
+    applied_on: String,
+    accepted_on: String,
+    install_address: Option<String>,
+    end_on: Option<String>,
+    end_reason: Option<String>,
+    notice_arrived_on: Option<String>,
+    requested_end_on: Option<String>,
+    end_exempt: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: String,
+    contractor_id: String,
+    applied_on: String,
+    accepted_on: String,
+    end_on: Option<String>,
+    end_reason: Option<String>,
+    notice_arrived_on: Option<String>,
+    requested_end_on: Option<String>,
+    end_exempt: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PackRow {
+    group_id: String,
+    effective_from: String,
+    pack_gb: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    option_id: String,
+    from_on: String,
+    until_on: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    serial: String,
+    device_type: String,
+    return_due: Option<String>,
+    returned_on: Option<String>,
+    lost_on: Option<String>,
+    found_on: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AssignmentRow {
+    contract_id: String,
+    from_on: String,
+    until_on: Option<String>,
+}
+
+async fn dated(conn: &mut AnyConnection, sql: &'static str, key: &str) -> Result<Vec<DatedRow>> {
+    Ok(sqlx::query_as(sql)
+        .bind(key.to_owned())
+        .fetch_all(conn)
+        .await?)
+}
+
+fn timeline<T: DeserializeOwned + Clone>(rows: &[DatedRow], owner: &str) -> Result<Timeline<T>> {
+    Ok(Timeline::from_entries(
+        rows.iter()
+            .filter(|r| r.owner == owner)
+            .map(|r| Ok((date(&r.effective_from)?, from_wire(&r.value)?)))
+            .collect::<Result<Vec<_>>>()?,
+    ))
+}
+
+/// Loads everything the contract rules need about one contractor.
+pub async fn load_book(conn: &mut AnyConnection, contractor_id: &str) -> Result<Book> {
+    let mut q = Sql::new(
+        "SELECT id, contractor_id, kind, device_type, management_id, applied_on, accepted_on, \
+         billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt \
+         FROM contracts WHERE contractor_id = ",
+    );
+    q.bind(contractor_id.to_owned()).push(" ORDER BY id");
+    let contract_rows: Vec<ContractRow> = q.query_as()?.fetch_all(&mut *conn).await?;
+    let items = dated(
+        conn,
+        "SELECT contract_id AS owner, effective_from, item AS value FROM contract_items \
+         WHERE contract_id IN (SELECT id FROM contracts WHERE contractor_id = $1)",
+        contractor_id,
+    )
+    .await?;
+    let contracts = contract_rows
+        .into_iter()
+        .map(|r| contract_from_row(r, &items))
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut q = Sql::new(
+        "SELECT id, contract_id, kind, applied_on, accepted_on, install_address, end_on, \
+         end_reason, notice_arrived_on, requested_end_on, end_exempt FROM options WHERE contractor_id = ",
+    );
+    q.bind(contractor_id.to_owned()).push(" ORDER BY id");
+    let option_rows: Vec<OptionRow> = q.query_as()?.fetch_all(&mut *conn).await?;
+    let usage = dated(
+        conn,
+        "SELECT u.option_id AS owner, u.effective_from, u.usage_type AS value \
+         FROM option_usage_types u JOIN options o ON o.id = u.option_id WHERE o.contractor_id = $1",
+        contractor_id,
+    )
+    .await?;
+    let network = dated(
+        conn,
+        "SELECT n.option_id AS owner, n.effective_from, n.network_type AS value \
+         FROM option_network_types n JOIN options o ON o.id = n.option_id WHERE o.contractor_id = $1",
+        contractor_id,
+    )
+    .await?;
+    let options = option_rows
+        .into_iter()
+        .map(|r| {
+            Ok(ContractOption {
+                usage_types: timeline(&usage, &r.id)?,
+                network_types: timeline(&network, &r.id)?,
+                kind: from_wire(&r.kind)?,
+                applied_on: date(&r.applied_on)?,
+                accepted_on: date(&r.accepted_on)?,
+                ending: ending(
+                    r.end_on,
+                    r.end_reason,
+                    r.notice_arrived_on,
+                    r.requested_end_on,
+                    r.end_exempt,
+                )?,
+                id: r.id,
+                contract_id: r.contract_id,
+                install_address: r.install_address,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+
+    let groups = load_groups(conn, "contractor_id", contractor_id).await?;
+    let devices = load_devices(
+        conn,
+        "SELECT serial, device_type, return_due, returned_on, lost_on, found_on FROM devices \
+         WHERE serial IN (SELECT a.serial FROM device_assignments a JOIN contracts c ON c.id = a.contract_id \
+         WHERE c.contractor_id = $1) ORDER BY serial",
+        contractor_id,
+    )
+    .await?;
+    Ok(Book {
+        contracts,
+        options,
+        groups,
+        devices,
+    })
+}
+
+fn contract_from_row(r: ContractRow, items: &[DatedRow]) -> Result<Contract> {
+    Ok(Contract {
+        items: timeline(items, &r.id)?,
+        kind: from_wire(&r.kind)?,
+        device_type: r.device_type.as_deref().map(from_wire).transpose()?,
+        applied_on: date(&r.applied_on)?,
+        accepted_on: date(&r.accepted_on)?,
+        billing_start: opt_date(r.billing_start)?,
+        ending: ending(
+            r.end_on,
+            r.end_reason,
+            r.notice_arrived_on,
+            r.requested_end_on,
+            r.end_exempt,
+        )?,
+        id: r.id,
+        contractor_id: r.contractor_id,
+        management_id: r.management_id,
+    })
+}
+
+async fn load_groups(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    key: &str,
+) -> Result<Vec<PacketShareGroup>> {
+    let mut q = Sql::new(
+        "SELECT id, contractor_id, applied_on, accepted_on, end_on, end_reason, notice_arrived_on, \
+         requested_end_on, end_exempt FROM packet_share_groups WHERE ",
+    );
+    q.push(column)
+        .push(" = ")
+        .bind(key.to_owned())
+        .push(" ORDER BY id");
+    let rows: Vec<GroupRow> = q.query_as()?.fetch_all(&mut *conn).await?;
+    let mut groups = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut q =
+            Sql::new("SELECT group_id, effective_from, pack_gb FROM group_packs WHERE group_id = ");
+        q.bind(r.id.clone());
+        let packs: Vec<PackRow> = q.query_as()?.fetch_all(&mut *conn).await?;
+        let mut q =
+            Sql::new("SELECT option_id, from_on, until_on FROM group_members WHERE group_id = ");
+        q.bind(r.id.clone()).push(" ORDER BY from_on, option_id");
+        let members: Vec<MemberRow> = q.query_as()?.fetch_all(&mut *conn).await?;
+        groups.push(PacketShareGroup {
+            packs: Timeline::from_entries(
+                packs
+                    .iter()
+                    .map(|p| {
+                        let gb = u32::try_from(p.pack_gb).map_err(|_| {
+                            StorageError::Corrupt(format!("pack of {}", p.group_id))
+                        })?;
+                        Ok((date(&p.effective_from)?, gb))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            members: members
+                .into_iter()
+                .map(|m| {
+                    Ok(Membership {
+                        option_id: m.option_id,
+                        from: date(&m.from_on)?,
+                        until: opt_date(m.until_on)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            applied_on: date(&r.applied_on)?,
+            accepted_on: date(&r.accepted_on)?,
+            ending: ending(
+                r.end_on,
+                r.end_reason,
+                r.notice_arrived_on,
+                r.requested_end_on,
+                r.end_exempt,
+            )?,
+            id: r.id,
+            contractor_id: r.contractor_id,
+        });
+    }
+    Ok(groups)
+}
+
+async fn load_devices(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    key: &str,
+) -> Result<Vec<Device>> {
+    let rows: Vec<DeviceRow> = sqlx::query_as(sql)
+        .bind(key.to_owned())
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut devices = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut q = Sql::new(
+            "SELECT contract_id, from_on, until_on FROM device_assignments WHERE serial = ",
+        );
+        q.bind(r.serial.clone()).push(" ORDER BY from_on");
+        let assignments: Vec<AssignmentRow> = q.query_as()?.fetch_all(&mut *conn).await?;
+        devices.push(Device {
+            assignments: assignments
+                .into_iter()
+                .map(|a| {
+                    Ok(Assignment {
+                        contract_id: a.contract_id,
+                        from: date(&a.from_on)?,
+                        until: opt_date(a.until_on)?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            device_type: from_wire(&r.device_type)?,
+            return_due: opt_date(r.return_due)?,
+            returned_on: opt_date(r.returned_on)?,
+            lost_on: opt_date(r.lost_on)?,
+            found_on: opt_date(r.found_on)?,
+            serial: r.serial,
+        });
+    }
+    Ok(devices)
+}
+
+/// One device by serial, whoever holds it.
+pub async fn load_device(conn: &mut AnyConnection, serial: &str) -> Result<Option<Device>> {
+    Ok(load_devices(
+        conn,
+        "SELECT serial, device_type, return_due, returned_on, lost_on, found_on FROM devices WHERE serial = $1",
+        serial,
+    )
+    .await?
+    .pop())
+}
+
+/// One contract by id, whoever holds it.
+pub async fn load_contract(conn: &mut AnyConnection, id: &str) -> Result<Option<Contract>> {
+    let mut q = Sql::new(
+        "SELECT id, contractor_id, kind, device_type, management_id, applied_on, accepted_on, \
+         billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt \
+         FROM contracts WHERE id = ",
+    );
+    q.bind(id.to_owned());
+    let Some(row): Option<ContractRow> = q.query_as()?.fetch_optional(&mut *conn).await? else {
+        return Ok(None);
+    };
+    let items = dated(
+        conn,
+        "SELECT contract_id AS owner, effective_from, item AS value FROM contract_items WHERE contract_id = $1",
+        id,
+    )
+    .await?;
+    contract_from_row(row, &items).map(Some)
+}
+
+/// The contractor holding a contract, an option, a group or a device's current contract.
+pub async fn owner_of(conn: &mut AnyConnection, table: Owned, id: &str) -> Result<Option<String>> {
+    let sql = match table {
+        Owned::Contract => "SELECT contractor_id FROM contracts WHERE id = $1",
+        Owned::Option => "SELECT contractor_id FROM options WHERE id = $1",
+        Owned::Group => "SELECT contractor_id FROM packet_share_groups WHERE id = $1",
+        Owned::Device => "SELECT contractor_id FROM devices WHERE serial = $1",
+    };
+    Ok(sqlx::query_scalar::<_, Option<String>>(sql)
+        .bind(id.to_owned())
+        .fetch_optional(conn)
+        .await?
+        .flatten())
+}
+
+/// Kinds of things a contractor holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Owned {
+    Contract,
+    Option,
+    Group,
+    Device,
+}
+
+/// Writes what `effects` changed in `book` (the book after the effects).
+pub async fn persist(
+    tx: &mut WriteTx,
+    contractor_id: &str,
+    book: &Book,
+    effects: &[Effect],
+) -> Result<()> {
+    let mut contracts = BTreeSet::new();
+    let mut options = BTreeSet::new();
+    let mut groups = BTreeSet::new();
+    let mut devices = BTreeSet::new();
+    for e in effects {
+        match e {
+            Effect::ContractCreated(c) => {
+                contracts.insert(c.id.clone());
+            }
+            Effect::BillingStartSet { contract_id, .. }
+            | Effect::ItemChanged { contract_id, .. }
+            | Effect::ContractEnds { contract_id, .. } => {
+                contracts.insert(contract_id.clone());
+            }
+            Effect::OptionCreated(o) => {
+                options.insert(o.id.clone());
+            }
+            Effect::UsageTypeChanged { option_id, .. }
+            | Effect::NetworkTypeChanged { option_id, .. }
+            | Effect::OptionEnds { option_id, .. } => {
+                options.insert(option_id.clone());
+            }
+            Effect::GroupCreated(g) => {
+                groups.insert(g.id.clone());
+            }
+            Effect::PackChanged { group_id, .. }
+            | Effect::MemberJoined { group_id, .. }
+            | Effect::MemberLeft { group_id, .. }
+            | Effect::GroupEnds { group_id, .. } => {
+                groups.insert(group_id.clone());
+            }
+            Effect::DeviceAssigned { serial, .. }
+            | Effect::DeviceReleased { serial, .. }
+            | Effect::DeviceReturned { serial, .. }
+            | Effect::DeviceLost { serial, .. }
+            | Effect::DeviceFound { serial, .. } => {
+                devices.insert(serial.clone());
+            }
+            Effect::Charge(charge) => insert_charge(tx, contractor_id, charge).await?,
+        }
+    }
+    for id in contracts {
+        if let Some(c) = book.contract(&id) {
+            save_contract(tx, c).await?;
+        }
+    }
+    // Options before groups: memberships reference options.
+    for id in options {
+        if let Some(o) = book.option(&id) {
+            save_option(tx, contractor_id, o).await?;
+        }
+    }
+    for id in groups {
+        if let Some(g) = book.group(&id) {
+            save_group(tx, g).await?;
+        }
+    }
+    for serial in devices {
+        if let Some(d) = book.device(&serial) {
+            save_device(tx, contractor_id, d).await?;
+        }
+    }
+    Ok(())
+}
+
+fn end_columns(
+    e: Option<&Ending>,
+) -> (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+) {
+    match e {
+        Some(e) => (
+            Some(e.on.to_string()),
+            Some(wire(&e.reason)),
+            text(e.notice_arrived_on),
+            text(e.requested_on),
+            i64::from(e.exempt_from_early_termination),
+        ),
+        None => (None, None, None, None, 0),
+    }
+}
+
+async fn save_contract(tx: &mut WriteTx, c: &Contract) -> Result<()> {
+    let (end_on, reason, arrived, requested, exempt) = end_columns(c.ending.as_ref());
+    sqlx::query(
+        "INSERT INTO contracts (id, contractor_id, kind, device_type, management_id, applied_on, \
+         accepted_on, billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         ON CONFLICT (id) DO UPDATE SET billing_start = excluded.billing_start, end_on = excluded.end_on, \
+         end_reason = excluded.end_reason, notice_arrived_on = excluded.notice_arrived_on, \
+         requested_end_on = excluded.requested_end_on, end_exempt = excluded.end_exempt",
+    )
+    .bind(c.id.clone())
+    .bind(c.contractor_id.clone())
+    .bind(wire(&c.kind))
+    .bind(c.device_type.map(|d| wire(&d)))
+    .bind(c.management_id.clone())
+    .bind(c.applied_on.to_string())
+    .bind(c.accepted_on.to_string())
+    .bind(text(c.billing_start))
+    .bind(end_on)
+    .bind(reason)
+    .bind(arrived)
+    .bind(requested)
+    .bind(exempt)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("DELETE FROM contract_items WHERE contract_id = $1")
+        .bind(c.id.clone())
+        .execute(tx.conn())
+        .await?;
+    for (from, item) in c.items.entries() {
+        sqlx::query(
+            "INSERT INTO contract_items (contract_id, effective_from, item) VALUES ($1, $2, $3)",
+        )
+        .bind(c.id.clone())
+        .bind(from.to_string())
+        .bind(wire(item))
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+async fn save_option(tx: &mut WriteTx, contractor_id: &str, o: &ContractOption) -> Result<()> {
+    let (end_on, reason, arrived, requested, exempt) = end_columns(o.ending.as_ref());
+    sqlx::query(
+        "INSERT INTO options (id, contract_id, contractor_id, kind, applied_on, accepted_on, install_address, \
+         end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (id) DO UPDATE SET end_on = excluded.end_on, end_reason = excluded.end_reason, \
+         notice_arrived_on = excluded.notice_arrived_on, requested_end_on = excluded.requested_end_on, \
+         end_exempt = excluded.end_exempt",
+    )
+    .bind(o.id.clone())
+    .bind(o.contract_id.clone())
+    .bind(contractor_id.to_owned())
+    .bind(wire(&o.kind))
+    .bind(o.applied_on.to_string())
+    .bind(o.accepted_on.to_string())
+    .bind(o.install_address.clone())
+    .bind(end_on)
+    .bind(reason)
+    .bind(arrived)
+    .bind(requested)
+    .bind(exempt)
+    .execute(tx.conn())
+    .await?;
+    for (table, column, entries) in [
+        (
+            "option_usage_types",
+            "usage_type",
+            o.usage_types
+                .entries()
+                .iter()
+                .map(|(d, v)| (*d, wire(v)))
+                .collect::<Vec<_>>(),
+        ),
+        (
+            "option_network_types",
+            "network_type",
+            o.network_types
+                .entries()
+                .iter()
+                .map(|(d, v)| (*d, wire(v)))
+                .collect(),
+        ),
+    ] {
+        let mut q = Sql::new("DELETE FROM ");
+        q.push(table).push(" WHERE option_id = ").bind(o.id.clone());
+        q.execute(tx.conn()).await?;
+        for (from, value) in entries {
+            let mut q = Sql::new("INSERT INTO ");
+            q.push(table)
+                .push(" (option_id, effective_from, ")
+                .push(column)
+                .push(") VALUES (");
+            q.bind(o.id.clone())
+                .push(", ")
+                .bind(from.to_string())
+                .push(", ")
+                .bind(value)
+                .push(")");
+            q.execute(tx.conn()).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn save_group(tx: &mut WriteTx, g: &PacketShareGroup) -> Result<()> {
+    let (end_on, reason, arrived, requested, exempt) = end_columns(g.ending.as_ref());
+    sqlx::query(
+        "INSERT INTO packet_share_groups (id, contractor_id, applied_on, accepted_on, end_on, end_reason, \
+         notice_arrived_on, requested_end_on, end_exempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (id) DO UPDATE SET end_on = excluded.end_on, end_reason = excluded.end_reason, \
+         notice_arrived_on = excluded.notice_arrived_on, requested_end_on = excluded.requested_end_on, \
+         end_exempt = excluded.end_exempt",
+    )
+    .bind(g.id.clone())
+    .bind(g.contractor_id.clone())
+    .bind(g.applied_on.to_string())
+    .bind(g.accepted_on.to_string())
+    .bind(end_on)
+    .bind(reason)
+    .bind(arrived)
+    .bind(requested)
+    .bind(exempt)
+    .execute(tx.conn())
+    .await?;
+    for table in ["group_packs", "group_members"] {
+        let mut q = Sql::new("DELETE FROM ");
+        q.push(table).push(" WHERE group_id = ").bind(g.id.clone());
+        q.execute(tx.conn()).await?;
+    }
+    for (from, gb) in g.packs.entries() {
+        sqlx::query(
+            "INSERT INTO group_packs (group_id, effective_from, pack_gb) VALUES ($1, $2, $3)",
+        )
+        .bind(g.id.clone())
+        .bind(from.to_string())
+        .bind(i64::from(*gb))
+        .execute(tx.conn())
+        .await?;
+    }
+    for m in &g.members {
+        sqlx::query("INSERT INTO group_members (group_id, option_id, from_on, until_on) VALUES ($1, $2, $3, $4)")
+            .bind(g.id.clone())
+            .bind(m.option_id.clone())
+            .bind(m.from.to_string())
+            .bind(text(m.until))
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+async fn save_device(tx: &mut WriteTx, contractor_id: &str, d: &Device) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO devices (serial, device_type, contractor_id, return_due, returned_on, lost_on, found_on) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (serial) DO UPDATE SET \
+         contractor_id = excluded.contractor_id, return_due = excluded.return_due, \
+         returned_on = excluded.returned_on, lost_on = excluded.lost_on, found_on = excluded.found_on",
+    )
+    .bind(d.serial.clone())
+    .bind(wire(&d.device_type))
+    .bind(contractor_id.to_owned())
+    .bind(text(d.return_due))
+    .bind(text(d.returned_on))
+    .bind(text(d.lost_on))
+    .bind(text(d.found_on))
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("DELETE FROM device_assignments WHERE serial = $1")
+        .bind(d.serial.clone())
+        .execute(tx.conn())
+        .await?;
+    for a in &d.assignments {
+        sqlx::query("INSERT INTO device_assignments (serial, contract_id, from_on, until_on) VALUES ($1, $2, $3, $4)")
+            .bind(d.serial.clone())
+            .bind(a.contract_id.clone())
+            .bind(a.from.to_string())
+            .bind(text(a.until))
+            .execute(tx.conn())
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_charge(tx: &mut WriteTx, contractor_id: &str, c: &ChargeEvent) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO charge_events (id, contract_id, contractor_id, kind, occurred_on, device_type, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(c.id.clone())
+    .bind(c.contract_id.clone())
+    .bind(contractor_id.to_owned())
+    .bind(wire(&c.kind))
+    .bind(c.occurred_on.to_string())
+    .bind(c.device_type.map(|d| wire(&d)))
+    .bind(c.note.clone())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ChargeRow {
+    id: String,
+    contract_id: String,
+    kind: String,
+    occurred_on: String,
+    device_type: Option<String>,
+    note: Option<String>,
+}
+
+/// The charge events of one contract, oldest first.
+pub async fn charges_of(conn: &mut AnyConnection, contract_id: &str) -> Result<Vec<ChargeEvent>> {
+    let mut q = Sql::new(
+        "SELECT id, contract_id, kind, occurred_on, device_type, note FROM charge_events WHERE contract_id = ",
+    );
+    q.bind(contract_id.to_owned())
+        .push(" ORDER BY occurred_on, id");
+    let rows: Vec<ChargeRow> = q.query_as()?.fetch_all(conn).await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ChargeEvent {
+                kind: from_wire(&r.kind)?,
+                occurred_on: date(&r.occurred_on)?,
+                device_type: r.device_type.as_deref().map(from_wire).transpose()?,
+                id: r.id,
+                contract_id: r.contract_id,
+                note: r.note,
+            })
+        })
+        .collect()
+}

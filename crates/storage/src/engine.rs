@@ -1,0 +1,658 @@
+//! Carrying out contractors' requests and operators' records: load the book, let the domain
+//! decide, persist the effects and the journal row in one transaction.
+
+use jiff::civil::Date;
+use mpc_domain::Refusal;
+use mpc_domain::book::{Book, Contract, Effect, Ending};
+use mpc_domain::contract::{ManagementAccess, minimum_period_end};
+use mpc_domain::custody;
+use mpc_domain::eligibility::{self, Designation, Impact, Standing, Unmet};
+use mpc_domain::ending::{
+    RemainingDays, Termination, option_minimum_period_end, remaining_minimum_days,
+};
+use mpc_domain::request::{Acceptance, Context, Decision, Request, decide};
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use crate::contracts::{self, date, load_book, load_contract, load_device, opt_date, persist};
+use crate::sql::Sql;
+use crate::{JournalEntry, StorageError, Store, WriteTx, new_id, now_micros};
+
+/// Why the engine did not carry something out.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<Refusal> for EngineError {
+    fn from(r: Refusal) -> Self {
+        EngineError::Refused(r)
+    }
+}
+
+impl From<sqlx::Error> for EngineError {
+    fn from(e: sqlx::Error) -> Self {
+        EngineError::Storage(e.into())
+    }
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// A stored request.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestRow {
+    pub id: String,
+    pub contractor_id: String,
+    pub kind: String,
+    pub payload: String,
+    pub submitted_on: String,
+    pub submitted_by: String,
+    pub status: String,
+    pub decided_on: Option<String>,
+    pub decided_by: Option<String>,
+    pub decision: Option<String>,
+    pub created_at: i64,
+}
+
+impl RequestRow {
+    pub fn request(&self) -> Result<Request> {
+        serde_json::from_str(&self.payload)
+            .map_err(|e| StorageError::Corrupt(format!("request {}: {e}", self.id)).into())
+    }
+}
+
+const REQUEST_COLUMNS: &str = "SELECT id, contractor_id, kind, payload, submitted_on, submitted_by, status, \
+     decided_on, decided_by, decision, created_at FROM requests";
+
+/// Decides `request` inside `tx` and writes its effects.
+async fn decide_and_persist(
+    tx: &mut WriteTx,
+    contractor_id: &str,
+    request: &Request,
+    submitted_on: Date,
+    acceptance: &Acceptance,
+    write: bool,
+) -> Result<Decision> {
+    let mut book = load_book(tx.conn(), contractor_id).await?;
+    let management = match request {
+        Request::ApplyContract {
+            management_id: Some(id),
+            ..
+        } => load_contract(tx.conn(), id).await?,
+        _ => None,
+    };
+    let consented_on = match &management {
+        Some(m) if m.contractor_id != contractor_id => {
+            designation_consent(tx.conn(), contractor_id, &m.id).await?
+        }
+        _ => None,
+    };
+    let serial = request
+        .serial()
+        .or(acceptance.replacement_serial.as_deref())
+        .map(str::to_owned);
+    let device = match &serial {
+        Some(s) => load_device(tx.conn(), s.trim()).await?,
+        None => None,
+    };
+    // Keep the history of a device that served another contractor before.
+    if let Some(d) = device.as_ref().filter(|d| book.device(&d.serial).is_none()) {
+        book.devices.push(d.clone());
+    }
+    let mut ids = new_id;
+    let decision = decide(
+        &book,
+        contractor_id,
+        request,
+        submitted_on,
+        acceptance,
+        Context {
+            management: management.as_ref().map(|contract| ManagementAccess {
+                contract,
+                consented_on,
+            }),
+            device: device.as_ref(),
+            new_id: &mut ids,
+        },
+    )?;
+    if write {
+        let after = book.with(&decision.effects);
+        persist(tx, contractor_id, &after, &decision.effects).await?;
+    }
+    Ok(decision)
+}
+
+async fn designation_consent(
+    conn: &mut AnyConnection,
+    rider: &str,
+    management_id: &str,
+) -> Result<Option<Date>> {
+    let rows: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT consented_on FROM designations WHERE rider_contractor_id = $1 \
+         AND management_contract_id = $2 AND withdrawn_on IS NULL ORDER BY consented_on",
+    )
+    .bind(rider.to_owned())
+    .bind(management_id.to_owned())
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|d| date(&d))
+        .transpose()?)
+}
+
+/// Submits a request on `submitted_on`.
+///
+/// It is checked against the rules as if accepted that day, so a request the regulation
+/// forbids (e.g. a usage-type change on a month's last day, R9.4) is refused at once. With
+/// `accept`, an operator accepts it in the same transaction.
+pub async fn submit(
+    store: &Store,
+    contractor_id: &str,
+    request: &Request,
+    submitted_on: Date,
+    submitted_by: &str,
+    accept: Option<&Acceptance>,
+    journal: JournalEntry,
+) -> Result<(RequestRow, Option<Decision>)> {
+    let mut tx = store.write().await?;
+    let check = Acceptance {
+        on: Some(submitted_on),
+        ..Acceptance::default()
+    };
+    let decision = match accept {
+        Some(acceptance) => Some(
+            decide_and_persist(
+                &mut tx,
+                contractor_id,
+                request,
+                submitted_on,
+                acceptance,
+                true,
+            )
+            .await?,
+        ),
+        None => {
+            decide_and_persist(&mut tx, contractor_id, request, submitted_on, &check, false)
+                .await?;
+            None
+        }
+    };
+    let row = RequestRow {
+        id: new_id(),
+        contractor_id: contractor_id.to_owned(),
+        kind: request.kind().to_owned(),
+        payload: serde_json::to_string(request)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+        submitted_on: submitted_on.to_string(),
+        submitted_by: submitted_by.to_owned(),
+        status: if decision.is_some() {
+            "accepted"
+        } else {
+            "pending"
+        }
+        .to_owned(),
+        decided_on: decision.as_ref().map(|_| {
+            accept
+                .and_then(|a| a.on)
+                .unwrap_or(submitted_on)
+                .to_string()
+        }),
+        decided_by: decision.as_ref().map(|_| submitted_by.to_owned()),
+        decision: decision.as_ref().map(decision_json),
+        created_at: now_micros(),
+    };
+    sqlx::query(
+        "INSERT INTO requests (id, contractor_id, kind, payload, submitted_on, submitted_by, status, \
+         decided_on, decided_by, decision, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(row.id.clone())
+    .bind(row.contractor_id.clone())
+    .bind(row.kind.clone())
+    .bind(row.payload.clone())
+    .bind(row.submitted_on.clone())
+    .bind(row.submitted_by.clone())
+    .bind(row.status.clone())
+    .bind(row.decided_on.clone())
+    .bind(row.decided_by.clone())
+    .bind(row.decision.clone())
+    .bind(row.created_at)
+    .execute(tx.conn())
+    .await?;
+    tx.commit(
+        journal
+            .contractor(Some(contractor_id))
+            .subject(&row.id)
+            .outcome(serde_json::json!({ "request_id": row.id, "status": row.status, "effects": decision.as_ref().map(|d| &d.effects) })),
+    )
+    .await?;
+    Ok((row, decision))
+}
+
+fn decision_json(d: &Decision) -> String {
+    serde_json::json!({ "effects": d.effects, "delivery": d.delivery }).to_string()
+}
+
+pub async fn get_request(store: &Store, id: &str) -> Result<RequestRow> {
+    let mut q = Sql::new(REQUEST_COLUMNS);
+    q.push(" WHERE id = ").bind(id.to_owned());
+    Ok(q.query_as()?
+        .fetch_one(store.pool())
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// Requests newest first; `contractor` narrows to one contractor, `status` to one status.
+pub async fn list_requests(
+    store: &Store,
+    contractor: Option<&str>,
+    status: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<RequestRow>> {
+    let mut q = Sql::new(REQUEST_COLUMNS);
+    q.push(" WHERE 1 = 1");
+    if let Some(c) = contractor {
+        q.push(" AND contractor_id = ").bind(c.to_owned());
+    }
+    if let Some(s) = status {
+        q.push(" AND status = ").bind(s.to_owned());
+    }
+    if let Some(a) = after {
+        q.push(" AND id > ").bind(a.to_owned());
+    }
+    q.push(" ORDER BY id LIMIT ").bind(limit);
+    Ok(q.query_as()?
+        .fetch_all(store.pool())
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// Accepts a pending request with the operator's dates.
+pub async fn accept(
+    store: &Store,
+    request_id: &str,
+    acceptance: &Acceptance,
+    decided_by: &str,
+    journal: JournalEntry,
+) -> Result<(RequestRow, Decision)> {
+    let mut tx = store.write().await?;
+    let mut row = pending(&mut tx, request_id).await?;
+    let request = row.request()?;
+    let submitted_on = date(&row.submitted_on)?;
+    let decision = decide_and_persist(
+        &mut tx,
+        &row.contractor_id,
+        &request,
+        submitted_on,
+        acceptance,
+        true,
+    )
+    .await?;
+    row.status = "accepted".into();
+    row.decided_on = Some(acceptance.on.unwrap_or(submitted_on).to_string());
+    row.decided_by = Some(decided_by.to_owned());
+    row.decision = Some(decision_json(&decision));
+    close(&mut tx, &row).await?;
+    tx.commit(
+        journal
+            .contractor(Some(&row.contractor_id))
+            .subject(request_id)
+            .outcome(serde_json::json!({ "status": "accepted", "effects": decision.effects })),
+    )
+    .await?;
+    Ok((row, decision))
+}
+
+/// Rejects (operator) or withdraws (contractor) a pending request.
+pub async fn close_pending(
+    store: &Store,
+    request_id: &str,
+    status: &'static str,
+    on: Date,
+    by: &str,
+    reason: Option<&str>,
+    journal: JournalEntry,
+) -> Result<RequestRow> {
+    let mut tx = store.write().await?;
+    let mut row = pending(&mut tx, request_id).await?;
+    row.status = status.into();
+    row.decided_on = Some(on.to_string());
+    row.decided_by = Some(by.to_owned());
+    row.decision = Some(serde_json::json!({ "reason": reason }).to_string());
+    close(&mut tx, &row).await?;
+    tx.commit(
+        journal
+            .contractor(Some(&row.contractor_id))
+            .subject(request_id)
+            .outcome(serde_json::json!({ "status": status })),
+    )
+    .await?;
+    Ok(row)
+}
+
+async fn pending(tx: &mut WriteTx, id: &str) -> Result<RequestRow> {
+    let mut q = Sql::new(REQUEST_COLUMNS);
+    q.push(" WHERE id = ").bind(id.to_owned());
+    let row: RequestRow = q
+        .query_as()?
+        .fetch_one(tx.conn())
+        .await
+        .map_err(StorageError::from)?;
+    if row.status != "pending" {
+        return Err(Refusal::new(
+            "request_closed",
+            format!("the request is already {}", row.status),
+            "この申込は既に処理済みです",
+        )
+        .into());
+    }
+    Ok(row)
+}
+
+async fn close(tx: &mut WriteTx, row: &RequestRow) -> Result<()> {
+    sqlx::query("UPDATE requests SET status = $1, decided_on = $2, decided_by = $3, decision = $4 WHERE id = $5")
+        .bind(row.status.clone())
+        .bind(row.decided_on.clone())
+        .bind(row.decided_by.clone())
+        .bind(row.decision.clone())
+        .bind(row.id.clone())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Applies an operator's record (billing start, returns, finds) decided on the contractor's
+/// book, and journals it.
+pub async fn record(
+    store: &Store,
+    contractor_id: &str,
+    journal: JournalEntry,
+    decide: impl FnOnce(&Book) -> Result<Vec<Effect>, Refusal>,
+) -> Result<Vec<Effect>> {
+    let mut tx = store.write().await?;
+    let book = load_book(tx.conn(), contractor_id).await?;
+    let effects = decide(&book)?;
+    persist(&mut tx, contractor_id, &book.with(&effects), &effects).await?;
+    tx.commit(
+        journal
+            .contractor(Some(contractor_id))
+            .outcome(serde_json::json!({ "effects": effects })),
+    )
+    .await?;
+    Ok(effects)
+}
+
+/// Treats every device not returned by its deadline as lost (R10.3, R12.2), as of `today`.
+/// Returns the effects per contractor.
+pub async fn sweep_overdue_returns(
+    store: &Store,
+    today: Date,
+    journal: JournalEntry,
+) -> Result<Vec<Effect>> {
+    let mut tx = store.write().await?;
+    let holders: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT DISTINCT contractor_id FROM devices WHERE return_due < $1 AND returned_on IS NULL AND lost_on IS NULL",
+    )
+    .bind(today.to_string())
+    .fetch_all(tx.conn())
+    .await?;
+    let mut all = Vec::new();
+    for contractor_id in holders.into_iter().flatten() {
+        let book = load_book(tx.conn(), &contractor_id).await?;
+        let effects = custody::overdue_returns(
+            &book.devices,
+            |d| d.assignments.last().map(|a| a.contract_id.clone()),
+            today,
+            |_| new_id(),
+        );
+        persist(&mut tx, &contractor_id, &book.with(&effects), &effects).await?;
+        all.extend(effects);
+    }
+    tx.commit(journal.outcome(serde_json::json!({ "effects": all })))
+        .await?;
+    Ok(all)
+}
+
+/// A contractor's standing for eligibility (R6) on `on`.
+#[derive(Clone)]
+pub struct StandingData {
+    pub contractor_id: String,
+    pub book: Book,
+    pub designations: Vec<Designation>,
+    pub managements: Vec<Contract>,
+    pub designated_services: Vec<(Date, Option<Date>)>,
+}
+
+impl StandingData {
+    pub fn standing(&self, on: Date) -> Standing<'_> {
+        Standing {
+            contractor_id: &self.contractor_id,
+            book: &self.book,
+            designations: &self.designations,
+            designated_managements: &self.managements,
+            designated_services: self
+                .designated_services
+                .iter()
+                .filter(|(from, until)| *from <= on && until.is_none_or(|u| u > on))
+                .count(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DesignationRow {
+    id: String,
+    rider_contractor_id: String,
+    management_contract_id: String,
+    requested_on: String,
+    consented_on: Option<String>,
+    withdrawn_on: Option<String>,
+}
+
+fn designation(r: DesignationRow) -> Result<Designation> {
+    Ok(Designation {
+        requested_on: date(&r.requested_on)?,
+        consented_on: opt_date(r.consented_on)?,
+        withdrawn_on: opt_date(r.withdrawn_on)?,
+        id: r.id,
+        rider_contractor_id: r.rider_contractor_id,
+        management_contract_id: r.management_contract_id,
+    })
+}
+
+pub const DESIGNATION_COLUMNS: &str = "SELECT id, rider_contractor_id, management_contract_id, requested_on, \
+     consented_on, withdrawn_on FROM designations";
+
+pub async fn designations(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    key: &str,
+) -> Result<Vec<Designation>> {
+    let mut q = Sql::new(DESIGNATION_COLUMNS);
+    q.push(" WHERE ")
+        .push(column)
+        .push(" = ")
+        .bind(key.to_owned())
+        .push(" ORDER BY id");
+    let rows: Vec<DesignationRow> = q
+        .query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?;
+    rows.into_iter().map(designation).collect()
+}
+
+pub async fn load_standing(conn: &mut AnyConnection, contractor_id: &str) -> Result<StandingData> {
+    let book = load_book(conn, contractor_id).await?;
+    let designations = designations(conn, "rider_contractor_id", contractor_id).await?;
+    let mut managements = Vec::new();
+    for d in &designations {
+        if let Some(m) = load_contract(conn, &d.management_contract_id).await? {
+            managements.push(m);
+        }
+    }
+    let services: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT registered_on, ended_on FROM designated_services WHERE contractor_id = $1",
+    )
+    .bind(contractor_id.to_owned())
+    .fetch_all(conn)
+    .await?;
+    Ok(StandingData {
+        contractor_id: contractor_id.to_owned(),
+        book,
+        designations,
+        managements,
+        designated_services: services
+            .into_iter()
+            .map(|(from, until)| Ok((date(&from)?, opt_date(until)?)))
+            .collect::<Result<Vec<_>>>()?,
+    })
+}
+
+/// What R6.1 requirements a contractor misses on `on`.
+pub async fn eligibility(store: &Store, contractor_id: &str, on: Date) -> Result<Vec<Unmet>> {
+    let mut conn = store.pool().acquire().await?;
+    let data = load_standing(&mut conn, contractor_id).await?;
+    Ok(eligibility::unmet(data.standing(on), on))
+}
+
+/// Early-termination days of one contract or option (R15.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct EarlyTermination {
+    pub subject: String,
+    /// `contract` or the option kind.
+    pub what: String,
+    pub minimum_period_end: Option<Date>,
+    pub remaining: Vec<RemainingDays>,
+}
+
+/// A what-if cancellation: everything that would end, what it would break, and what it owes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Quote {
+    pub end_on: Date,
+    pub effects: Vec<Effect>,
+    pub early_termination: Vec<EarlyTermination>,
+    pub exempt_from_early_termination: bool,
+    pub eligibility_impact: Vec<Impact>,
+}
+
+/// Quotes the cancellation of a contract without changing anything (R13, R15, R6.8).
+pub async fn quote_cancellation(
+    store: &Store,
+    contractor_id: &str,
+    contract_id: &str,
+    termination: Termination,
+    notice_arrived_on: Date,
+    requested_on: Option<Date>,
+) -> Result<Quote> {
+    let mut conn = store.pool().acquire().await?;
+    let own = load_standing(&mut conn, contractor_id).await?;
+    let effects = mpc_domain::ending::cancel_contract(
+        &own.book,
+        contract_id,
+        termination,
+        notice_arrived_on,
+        requested_on,
+    )?;
+    let after = own.book.with(&effects);
+    let ending = after.contract(contract_id).and_then(|c| c.ending.clone());
+    let end_on = ending.as_ref().map_or(notice_arrived_on, |e| e.on);
+    let exempt = ending
+        .as_ref()
+        .is_some_and(|e| e.exempt_from_early_termination);
+    let mut early_termination = Vec::new();
+    if !exempt {
+        for e in &effects {
+            match e {
+                Effect::ContractEnds {
+                    contract_id,
+                    ending,
+                } => {
+                    if let Some(c) = after.contract(contract_id) {
+                        let min = minimum_period_end(c);
+                        early_termination.push(EarlyTermination {
+                            subject: contract_id.clone(),
+                            what: "contract".into(),
+                            minimum_period_end: min,
+                            remaining: remaining_minimum_days(min, ending.on),
+                        });
+                    }
+                }
+                Effect::OptionEnds { option_id, ending } => {
+                    if let Some(o) = after.option(option_id) {
+                        let start = after
+                            .contract(&o.contract_id)
+                            .and_then(|c| o.billing_start(c));
+                        let min = option_minimum_period_end(start);
+                        early_termination.push(EarlyTermination {
+                            subject: option_id.clone(),
+                            what: o.kind.to_string(),
+                            minimum_period_end: min,
+                            remaining: remaining_minimum_days(min, ending.on),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        early_termination.retain(|e| !e.remaining.is_empty());
+    }
+    let from = end_on.tomorrow().unwrap_or(end_on);
+    let mut eligibility_impact = Vec::new();
+    let own_after = StandingData {
+        book: after.clone(),
+        ..own.clone()
+    };
+    eligibility_impact.extend(eligibility::impact(
+        own.standing(from),
+        own_after.standing(from),
+        from,
+    ));
+    // Riders of an ending management lose it too (R6.2, R6.8).
+    let ended_managements: Vec<&Contract> = after
+        .contracts
+        .iter()
+        .filter(|c| c.kind == mpc_domain::catalog::ContractKind::Management && effects.iter().any(|e| matches!(e, Effect::ContractEnds { contract_id, .. } if *contract_id == c.id)))
+        .collect();
+    for m in ended_managements {
+        for d in designations(&mut conn, "management_contract_id", &m.id).await? {
+            let rider = load_standing(&mut conn, &d.rider_contractor_id).await?;
+            let mut rider_after = rider.clone();
+            for managed in rider_after.managements.iter_mut().filter(|x| x.id == m.id) {
+                managed.ending = m.ending.clone();
+            }
+            eligibility_impact.extend(eligibility::impact(
+                rider.standing(from),
+                rider_after.standing(from),
+                from,
+            ));
+        }
+    }
+    Ok(Quote {
+        end_on,
+        effects,
+        early_termination,
+        exempt_from_early_termination: exempt,
+        eligibility_impact,
+    })
+}
+
+/// The ending of whatever a cancellation ends, for callers that only want the date.
+pub fn end_of(effects: &[Effect], contract_id: &str) -> Option<Ending> {
+    effects.iter().find_map(|e| match e {
+        Effect::ContractEnds {
+            contract_id: id,
+            ending,
+        } if id == contract_id => Some(ending.clone()),
+        _ => None,
+    })
+}
+
+/// Where each kind of owned thing lives, for ownership checks by the API.
+pub use contracts::Owned;
