@@ -116,6 +116,7 @@ pub enum ReplacementCause {
 }
 
 /// How the replacement reaches the contractor (R11.1).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {

@@ -50,6 +50,62 @@ impl InvoiceRedirect {
     }
 }
 
+/// Checks a contractor's designation of another contractor's management (R6.2).
+///
+/// # Errors
+/// `R6.2` when the contract is not another contractor's management in service on `on`.
+pub fn check_designation(
+    rider_contractor_id: &str,
+    management: &Contract,
+    on: Date,
+) -> Result<(), Refusal> {
+    if management.kind != ContractKind::Management || !management.is_active(on) {
+        return Err(Refusal::new(
+            "R6.2",
+            "the designated contract is not a management in service",
+            "指定された契約は利用中のマネージメントではありません",
+        ));
+    }
+    if management.contractor_id == rider_contractor_id {
+        return Err(Refusal::new(
+            "R6.2",
+            "a contractor's own management needs no designation",
+            "自らのマネージメントを指定する必要はありません",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a management contractor's request to redirect its invoices (R6.3): the target is a
+/// rider of this management (R6.2) or another contractor using service adapters.
+///
+/// # Errors
+/// `R6.3` otherwise.
+pub fn check_redirect(
+    management: &Contract,
+    target_contractor_id: &str,
+    target_rides_it: bool,
+    target_uses_adapters: bool,
+) -> Result<(), Refusal> {
+    if management.kind != ContractKind::Management {
+        return Err(Refusal::new(
+            "R6.3",
+            "only management fees can be redirected",
+            "請求書送付先の変更はマネージメントの料金に限られます",
+        ));
+    }
+    if management.contractor_id == target_contractor_id
+        || !(target_rides_it || target_uses_adapters)
+    {
+        return Err(Refusal::new(
+            "R6.3",
+            "invoices can go only to a rider of this management or to another contractor using service adapters",
+            "請求書の送付先は、このマネージメントを利用する他の契約者又はサービスアダプタ利用者に限られます",
+        ));
+    }
+    Ok(())
+}
+
 /// Consents to a designation or a redirect: only once, not before it was asked.
 ///
 /// # Errors

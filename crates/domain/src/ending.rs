@@ -27,6 +27,7 @@ pub fn effective_end(arrival: Date, days: u16, requested: Option<Date>) -> Date 
 }
 
 /// How an operator or contractor ends a contract.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Termination {

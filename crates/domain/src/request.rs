@@ -18,6 +18,7 @@ use crate::option::{self, GroupChoice, NewOption};
 
 /// The packet share group a `packet_share` SIM is to join, or the new group it founds (R6.7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct GroupRequest {
     /// An existing group to join.
@@ -28,6 +29,7 @@ pub struct GroupRequest {
 
 /// A contractor's request, as submitted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
     /// Apply for a management or service-adapter contract (R1–R4).
@@ -65,16 +67,19 @@ pub enum Request {
     /// R13.1: notice of cancellation, optionally naming the day the contractor wants.
     CancelContract {
         contract_id: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
         requested_on: Option<Date>,
     },
     /// R9.10.
     StopOption {
         option_id: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
         requested_on: Option<Date>,
     },
     /// R9.10, R9.7.
     StopGroup {
         group_id: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
         requested_on: Option<Date>,
     },
     /// R7.1.
@@ -125,14 +130,19 @@ impl Request {
 
 /// What the operator records when accepting.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Acceptance {
     /// Acceptance date; for a notice, the day it arrived (R13.1, R9.10).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub on: Option<Date>,
     /// Failure and loss: the serial of the replacement (R11.1, R12.1).
     pub replacement_serial: Option<String>,
     /// Failure and loss: the day the replacement takes over (defaults to the acceptance day).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub replaced_on: Option<Date>,
     /// Failure: whether the contractor caused it (R11.2).
+    #[serde(default)]
     pub contractor_caused: bool,
     /// Cancellation: by the contractor's notice or by the operator under the general terms.
     pub termination: Option<Termination>,

@@ -122,9 +122,22 @@ impl From<StorageError> for ApiError {
     }
 }
 
-/// A rule of the regulation refused the change: the code is the rule id.
+impl From<mpc_storage::engine::EngineError> for ApiError {
+    fn from(e: mpc_storage::engine::EngineError) -> Self {
+        match e {
+            mpc_storage::engine::EngineError::Refused(r) => r.into(),
+            mpc_storage::engine::EngineError::Storage(e) => e.into(),
+        }
+    }
+}
+
+/// A rule of the regulation refused the change: the code is the rule id. A refusal naming
+/// something the contractor does not hold is a 404, as for any other unknown id.
 impl From<Refusal> for ApiError {
     fn from(r: Refusal) -> Self {
+        if r.rule == "not_found" {
+            return ApiError::not_found();
+        }
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: Cow::Borrowed(r.rule),

@@ -107,13 +107,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 mime.eq_ignore_ascii_case("application/json")
                     || (mime.starts_with("application/") && mime.ends_with("+json"))
             });
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as `Content-Type: application/json`",
-            ));
-        }
+        let has_type = req.headers().contains_key(header::CONTENT_TYPE);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
@@ -125,6 +119,14 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 ApiError::bad_request("unreadable_body", e.body_text())
             }
         })?;
+        // A bare POST without body or content type stands for `{}`; anything sent must be JSON.
+        if !is_json && (has_type || !bytes.is_empty()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as `Content-Type: application/json`",
+            ));
+        }
         Ok(JsonBody(bytes))
     }
 }
@@ -132,7 +134,21 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 impl JsonBody {
     /// Parses the body as `T`, returning it with the body as JSON (for the journal).
     pub fn parse<T: DeserializeOwned>(&self) -> ApiResult<(T, Value)> {
-        let value: Value = serde_json::from_slice(&self.0).map_err(|e| {
+        self.parse_json(false)
+    }
+
+    /// Like [`JsonBody::parse`], but an absent body reads as `{}`.
+    pub fn parse_or_empty<T: DeserializeOwned>(&self) -> ApiResult<(T, Value)> {
+        self.parse_json(true)
+    }
+
+    fn parse_json<T: DeserializeOwned>(&self, empty_is_object: bool) -> ApiResult<(T, Value)> {
+        let bytes: &[u8] = if empty_is_object && self.0.is_empty() {
+            b"{}"
+        } else {
+            &self.0
+        };
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
             ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
         })?;
         let parsed = T::deserialize(&value).map_err(|e| {

@@ -82,6 +82,10 @@ impl Default for ServerConfig {
     tags(
         (name = "contractors", description = "Customer accounts (契約者)"),
         (name = "users", description = "Operator and contractor accounts and their API tokens"),
+        (name = "requests", description = "What contractors ask for (applications, changes, notices, reports) and operators' acceptance"),
+        (name = "contracts", description = "Contracts, options and packet share groups as of any day; termination quotes"),
+        (name = "devices", description = "Device custody: serials, returns, losses (R7, R10–R12)"),
+        (name = "eligibility", description = "Eligibility (R6): designated services, designations, invoice redirects"),
         (name = "journal", description = "The record of every accepted change"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

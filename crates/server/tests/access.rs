@@ -18,11 +18,38 @@ backend_tests! {
         let (b, b_user, _b_token) = app.contractor_with_user("株式会社B", "bob").await;
         let b_tokens = app.get(&format!("/api/v1/users/{b_user}/tokens"), &app.operator).await;
         let b_token_id = b_tokens.body["tokens"][0]["id"].as_str().unwrap().to_owned();
+        // B's contracts, SIM, group, device and a pending request; a designation by B of C's
+        // management, and a redirect of B's management invoices to C.
+        let on = "2026-04-01";
+        let (b_management, b_adapter) = app.eligible_setup(&b, "SA-W2L", on).await;
+        let sim = app.accepted(&b, json!({"kind": "add_option", "contract_id": b_adapter, "option_kind": "mobile_access",
+            "usage_type": "packet_share", "network_type": "dynamic_ip", "group": {"new_group_pack_gb": 50}}), on).await;
+        let b_group = common::created(&sim, "group_created")[0].clone();
+        app.accepted(&b, json!({"kind": "notify_serial", "contract_id": b_adapter, "serial": "W2L-B-1"}), on).await;
+        let pending = app.post(&format!("/api/v1/contractors/{b}/requests"), &app.operator,
+            json!({"request": {"kind": "change_item", "contract_id": b_adapter, "item": "remote_access"}, "submitted_on": "2026-04-02"})).await;
+        let b_request = pending.body["id"].as_str().unwrap().to_owned();
+        let c = app.post("/api/v1/contractors", &app.operator, json!({"name": "株式会社C"})).await.body["id"].as_str().unwrap().to_owned();
+        let (c_management, _) = app.eligible_setup(&c, "SEIL/X4", on).await;
+        let d = app.post(&format!("/api/v1/contractors/{b}/designations"), &app.operator,
+            json!({"management_contract_id": c_management, "requested_on": on})).await;
+        assert_eq!(d.status, StatusCode::CREATED, "{}", d.text);
+        let b_designation = d.body["id"].as_str().unwrap().to_owned();
+        let r = app.post(&format!("/api/v1/contracts/{b_management}/invoice-redirects"), &app.operator,
+            json!({"target_contractor_id": c, "requested_on": on})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let b_redirect = r.body["id"].as_str().unwrap().to_owned();
         let fixture = |param: &str| -> String {
             match param {
                 "contractor_id" => b.clone(),
                 "user_id" => b_user.clone(),
                 "token_id" => b_token_id.clone(),
+                "contract_id" => b_adapter.clone(),
+                "group_id" => b_group.clone(),
+                "serial" => "W2L-B-1".to_owned(),
+                "request_id" => b_request.clone(),
+                "designation_id" => b_designation.clone(),
+                "redirect_id" => b_redirect.clone(),
                 other => panic!("the walk knows no resource of another contractor for {{{other}}}: add one"),
             }
         };

@@ -15,6 +15,7 @@ use serde::Serialize;
 use sqlx::AnyConnection;
 
 use crate::contracts::{self, date, load_book, load_contract, load_device, opt_date, persist};
+use crate::parties::designations;
 use crate::sql::Sql;
 use crate::{JournalEntry, StorageError, Store, WriteTx, new_id, now_micros};
 
@@ -443,49 +444,6 @@ impl StandingData {
                 .count(),
         }
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct DesignationRow {
-    id: String,
-    rider_contractor_id: String,
-    management_contract_id: String,
-    requested_on: String,
-    consented_on: Option<String>,
-    withdrawn_on: Option<String>,
-}
-
-fn designation(r: DesignationRow) -> Result<Designation> {
-    Ok(Designation {
-        requested_on: date(&r.requested_on)?,
-        consented_on: opt_date(r.consented_on)?,
-        withdrawn_on: opt_date(r.withdrawn_on)?,
-        id: r.id,
-        rider_contractor_id: r.rider_contractor_id,
-        management_contract_id: r.management_contract_id,
-    })
-}
-
-pub const DESIGNATION_COLUMNS: &str = "SELECT id, rider_contractor_id, management_contract_id, requested_on, \
-     consented_on, withdrawn_on FROM designations";
-
-pub async fn designations(
-    conn: &mut AnyConnection,
-    column: &'static str,
-    key: &str,
-) -> Result<Vec<Designation>> {
-    let mut q = Sql::new(DESIGNATION_COLUMNS);
-    q.push(" WHERE ")
-        .push(column)
-        .push(" = ")
-        .bind(key.to_owned())
-        .push(" ORDER BY id");
-    let rows: Vec<DesignationRow> = q
-        .query_as()?
-        .fetch_all(conn)
-        .await
-        .map_err(StorageError::from)?;
-    rows.into_iter().map(designation).collect()
 }
 
 pub async fn load_standing(conn: &mut AnyConnection, contractor_id: &str) -> Result<StandingData> {

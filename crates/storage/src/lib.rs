@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod contracts;
 pub mod engine;
 pub mod journal;
+pub mod parties;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -177,6 +178,11 @@ impl Store {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A pooled connection for reads.
+    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// Checks that the database answers.

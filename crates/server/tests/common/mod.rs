@@ -143,3 +143,73 @@ impl TestApp {
         (cid, uid, t.body["secret"].as_str().unwrap().to_owned())
     }
 }
+
+/// Ids a request's acceptance created, by kind of effect (`contract_created`, `option_created`,
+/// `group_created`).
+pub fn created(view: &Value, effect: &str) -> Vec<String> {
+    view["decision"]["effects"]
+        .as_array()
+        .map(|effects| {
+            effects
+                .iter()
+                .filter(|e| e["effect"] == effect)
+                .filter_map(|e| e["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    /// Submits `request` for `contractor` as the operator and accepts it on `on`.
+    pub async fn accepted(&self, contractor: &str, request: Value, on: &str) -> Value {
+        let reply = self
+            .post(
+                &format!("/api/v1/contractors/{contractor}/requests"),
+                &self.operator,
+                json!({ "request": request, "submitted_on": on, "accept": { "on": on } }),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{request}: {}",
+            reply.text
+        );
+        reply.body
+    }
+
+    /// A management, and a service adapter of `device_type` under it with the ultra
+    /// send-back option: the smallest eligible set-up. Returns (management, adapter).
+    pub async fn eligible_setup(
+        &self,
+        contractor: &str,
+        device_type: &str,
+        on: &str,
+    ) -> (String, String) {
+        let m = self
+            .accepted(
+                contractor,
+                json!({"kind": "apply_contract", "contract_kind": "management"}),
+                on,
+            )
+            .await;
+        let m = created(&m, "contract_created")[0].clone();
+        let a = self
+            .accepted(
+                contractor,
+                json!({"kind": "apply_contract", "contract_kind": "service_adapter", "item": "internet_gateway",
+                       "device_type": device_type, "management_id": m}),
+                on,
+            )
+            .await;
+        let a = created(&a, "contract_created")[0].clone();
+        self.accepted(
+            contractor,
+            json!({"kind": "add_option", "contract_id": a, "option_kind": "ultra_sendback",
+                   "install_address": "東京都千代田区大手町1-1-1"}),
+            on,
+        )
+        .await;
+        (m, a)
+    }
+}

@@ -1,8 +1,14 @@
 //! `/api/v1`: JSON resources. Every route needs a bearer token.
 
 pub mod contractors;
+pub mod contracts;
+pub mod devices;
 pub mod journal;
+pub mod parties;
+pub mod requests;
+mod support;
 pub mod users;
+mod views;
 
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -26,6 +32,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list_tokens, users::create_token))
         .routes(routes!(users::revoke_token))
         .routes(routes!(journal::list))
+        .routes(routes!(requests::submit, requests::list_of_contractor))
+        .routes(routes!(requests::list))
+        .routes(routes!(requests::get))
+        .routes(routes!(requests::accept))
+        .routes(routes!(requests::reject))
+        .routes(routes!(requests::withdraw))
+        .routes(routes!(contracts::list))
+        .routes(routes!(contracts::get))
+        .routes(routes!(contracts::quote))
+        .routes(routes!(contracts::billing_start))
+        .routes(routes!(contracts::charges))
+        .routes(routes!(devices::get))
+        .routes(routes!(devices::list_of_contractor))
+        .routes(routes!(devices::returned))
+        .routes(routes!(devices::found))
+        .routes(routes!(devices::sweep))
+        .routes(routes!(devices::groups))
+        .routes(routes!(devices::group))
+        .routes(routes!(parties::eligibility))
+        .routes(routes!(
+            parties::designated_services,
+            parties::add_designated_service
+        ))
+        .routes(routes!(parties::designations, parties::designate))
+        .routes(routes!(parties::consent_designation))
+        .routes(routes!(parties::redirects, parties::request_redirect))
+        .routes(routes!(parties::consent_redirect))
+        .routes(routes!(parties::approve_redirect))
 }
 
 /// Paging of a listing ordered by id.

@@ -1,0 +1,328 @@
+//! Contracts, options, packet share groups, devices and requests, shown "as of" a day.
+
+use std::collections::BTreeMap;
+
+use mpc_domain::book::{ChargeKind, DeviceState, EndReason, Status};
+use mpc_domain::catalog::{
+    ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind,
+};
+use mpc_domain::request::{Acceptance, Request};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Dates the server filled in with today's date in Japan because the request left them out.
+pub type DefaultedDates = BTreeMap<String, String>;
+
+/// When and why something ends (D6: the end date is its last day of service).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EndingView {
+    pub on: String,
+    pub reason: EndReason,
+    /// The rule that makes this end, e.g. `R13.1` or `R9.7`.
+    pub rule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_arrived_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_on: Option<String>,
+    /// No early-termination charge (R15.2).
+    pub exempt_from_early_termination: bool,
+}
+
+/// A value that holds from a date on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Dated<T> {
+    pub from: String,
+    pub value: T,
+}
+
+/// Whether the contract's device may fetch its configuration, and if not why (R7.1, R7.2).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Provisioning {
+    pub provisionable: bool,
+    /// The rule that withholds it, e.g. `R7.1` (serial not notified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_ja: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContractView {
+    pub id: String,
+    pub contractor_id: String,
+    pub kind: ContractKind,
+    /// The day this view describes.
+    pub as_of: String,
+    pub status: Status,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<DeviceType>,
+    /// The item in force on `as_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<Item>,
+    /// Every item with the day it took (or takes) effect.
+    pub items: Vec<Dated<Item>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_id: Option<String>,
+    pub applied_on: String,
+    pub accepted_on: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_start: Option<String>,
+    /// Last day of the minimum usage period (R5.1), once billing started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_period_end: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<EndingView>,
+    /// The serial serving the contract on `as_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning: Option<Provisioning>,
+    pub options: Vec<OptionView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContractList {
+    pub contracts: Vec<ContractView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OptionView {
+    pub id: String,
+    pub contract_id: String,
+    pub kind: OptionKind,
+    pub status: Status,
+    pub applied_on: String,
+    pub accepted_on: String,
+    /// R9.1: the later of acceptance and the contract's billing start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_start: Option<String>,
+    /// R9.8: one month from the option's billing start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_period_end: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub install_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_type: Option<MobileUsageType>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage_types: Vec<Dated<MobileUsageType>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_type: Option<NetworkType>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_types: Vec<Dated<NetworkType>>,
+    /// The packet share group the SIM belongs to on `as_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<EndingView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberView {
+    pub option_id: String,
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupView {
+    pub id: String,
+    pub contractor_id: String,
+    pub as_of: String,
+    pub status: Status,
+    pub accepted_on: String,
+    /// The pack in force on `as_of`, in GB (R9.6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack_gb: Option<u32>,
+    pub packs: Vec<Dated<u32>>,
+    pub members: Vec<MemberView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<EndingView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct GroupList {
+    pub groups: Vec<GroupView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AssignmentView {
+    pub contract_id: String,
+    pub from: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeviceView {
+    pub serial: String,
+    pub device_type: DeviceType,
+    pub as_of: String,
+    pub state: DeviceState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_id: Option<String>,
+    pub assignments: Vec<AssignmentView>,
+    /// Last day to return it (R10.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_due: Option<String>,
+    /// Past its return deadline on `as_of` without a return.
+    pub overdue: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub returned_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeviceList {
+    pub devices: Vec<DeviceView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChargeView {
+    pub id: String,
+    pub contract_id: String,
+    pub kind: ChargeKind,
+    pub rule: String,
+    pub occurred_on: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_type: Option<DeviceType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChargeList {
+    pub charges: Vec<ChargeView>,
+}
+
+/// A request to submit: what the contractor asks, and for operators optionally its acceptance.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRequest {
+    pub request: Request,
+    /// The day the request was made (operators recording a paper form); contractors' requests
+    /// are made today. Defaults to today in Japan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_on: Option<String>,
+    /// Operators only: accept at once with these dates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<Acceptance>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RequestView {
+    pub id: String,
+    pub contractor_id: String,
+    pub kind: String,
+    pub request: Request,
+    pub submitted_on: String,
+    pub submitted_by: String,
+    /// `pending`, `accepted`, `rejected` or `withdrawn`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_on: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    /// What acceptance did (the effects of the rules) or why it was rejected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defaulted_dates: DefaultedDates,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RequestList {
+    pub requests: Vec<RequestView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RejectRequest {
+    pub reason: String,
+}
+
+/// A date the operator records (billing start, return, find, sweep); today in Japan if omitted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnDate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnmetView {
+    pub rule: String,
+    pub message: String,
+    pub message_ja: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EligibilityView {
+    pub contractor_id: String,
+    pub as_of: String,
+    pub eligible: bool,
+    pub unmet: Vec<UnmetView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImpactView {
+    pub contractor_id: String,
+    /// The first day the contractor would lack what it needs.
+    pub from: String,
+    pub unmet: Vec<UnmetView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RemainingDaysView {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub days: i8,
+    pub days_in_month: i8,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EarlyTerminationView {
+    /// The contract or option that ends before its minimum period is over.
+    pub subject: String,
+    /// `contract`, or the option kind.
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_period_end: Option<String>,
+    /// The days the early-termination charge covers, month by month (R15.1, D7).
+    pub remaining: Vec<RemainingDaysView>,
+}
+
+/// What cancelling would do, computed without changing anything.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct QuoteView {
+    pub contract_id: String,
+    pub notice_arrived_on: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_on: Option<String>,
+    /// The last day of service (R13.1, D6).
+    pub end_on: String,
+    /// Everything that would end with it (R13.2, R13.3, R9.7) and devices to return (R10.3).
+    pub effects: serde_json::Value,
+    /// No early-termination charge: cancelled under Art. 28 §2/§3 (R15.2).
+    pub exempt_from_early_termination: bool,
+    pub early_termination: Vec<EarlyTerminationView>,
+    /// Contractors the end would leave without what R6.1 requires (R6.8).
+    pub eligibility_impact: Vec<ImpactView>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defaulted_dates: DefaultedDates,
+}
+
+/// The effects a record had.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RecordResult {
+    pub effects: serde_json::Value,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defaulted_dates: DefaultedDates,
+}

@@ -1,0 +1,218 @@
+//! `/contracts`: contracts and options as of any day, the termination quote, billing start and
+//! charge events.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use mpc_api_types::Problem;
+use mpc_api_types::contracts::{
+    ChargeList, ChargeView, ContractList, ContractView, EarlyTerminationView, ImpactView, OnDate,
+    QuoteView, RecordResult, RemainingDaysView, UnmetView,
+};
+use mpc_domain::contract::set_billing_start;
+use mpc_domain::eligibility::Unmet;
+use mpc_domain::ending::Termination;
+use mpc_storage::accounts;
+use mpc_storage::contracts::{Owned, charges_of, load_book};
+use mpc_storage::engine;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::support::{Dates, holder};
+use super::views;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, JsonBody, Params};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AsOf {
+    /// The day to show (`YYYY-MM-DD`); today in Japan when omitted.
+    pub as_of: Option<String>,
+}
+
+pub fn unmet_view(u: Unmet) -> UnmetView {
+    UnmetView {
+        rule: u.rule.to_owned(),
+        message: u.message_en,
+        message_ja: u.message_ja,
+    }
+}
+
+/// A contractor's contracts with their options, as of a day.
+#[utoipa::path(get, path = "/contractors/{contractor_id}/contracts", tag = "contracts",
+    params(("contractor_id" = String, Path), AsOf), security(("bearer" = [])),
+    responses((status = 200, body = ContractList), (status = 404, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contractor_id): Path<String>,
+    Params(q): Params<AsOf>,
+) -> ApiResult<Json<ContractList>> {
+    caller.require_contractor(&contractor_id)?;
+    accounts::get_contractor(&state.store, &contractor_id).await?;
+    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
+    let book = load_book(&mut *state.store.conn().await?, &contractor_id).await?;
+    Ok(Json(ContractList {
+        contracts: book
+            .contracts
+            .iter()
+            .map(|c| views::contract(&book, c, as_of))
+            .collect(),
+    }))
+}
+
+/// One contract with its options, device and provisioning state, as of a day.
+#[utoipa::path(get, path = "/contracts/{contract_id}", tag = "contracts",
+    params(("contract_id" = String, Path), AsOf), security(("bearer" = [])),
+    responses((status = 200, body = ContractView), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    Params(q): Params<AsOf>,
+) -> ApiResult<Json<ContractView>> {
+    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
+    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
+    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
+    let contract = book
+        .contract(&contract_id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(views::contract(&book, contract, as_of)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuoteParams {
+    /// The day the notice arrives (today in Japan when omitted).
+    pub notice_arrived_on: Option<String>,
+    /// The end date the contractor asks for, if any.
+    pub requested_on: Option<String>,
+    /// `notice` (default), or an operator cancellation under the general terms.
+    pub termination: Option<Termination>,
+}
+
+/// What cancelling would do — end date (R13.1), everything ending with it (R13.2, R13.3, R9.7),
+/// devices to return (R10.3), the early-termination days (R15) and the contractors left
+/// ineligible (R6.8). Changes nothing.
+#[utoipa::path(get, path = "/contracts/{contract_id}/termination-quote", tag = "contracts",
+    params(("contract_id" = String, Path), QuoteParams), security(("bearer" = [])),
+    responses((status = 200, body = QuoteView), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn quote(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    Params(q): Params<QuoteParams>,
+) -> ApiResult<Json<QuoteView>> {
+    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
+    let mut dates = Dates::default();
+    let arrived = dates.or_today("notice_arrived_on", q.notice_arrived_on.as_deref())?;
+    let requested = Dates::parse("requested_on", q.requested_on.as_deref())?;
+    let termination = q.termination.unwrap_or(Termination::Notice);
+    let quote = engine::quote_cancellation(
+        &state.store,
+        &owner,
+        &contract_id,
+        termination,
+        arrived,
+        requested,
+    )
+    .await?;
+    Ok(Json(QuoteView {
+        contract_id,
+        notice_arrived_on: arrived.to_string(),
+        requested_on: requested.map(|d| d.to_string()),
+        end_on: quote.end_on.to_string(),
+        effects: serde_json::to_value(&quote.effects).unwrap_or_default(),
+        exempt_from_early_termination: quote.exempt_from_early_termination,
+        early_termination: quote
+            .early_termination
+            .into_iter()
+            .map(|e| EarlyTerminationView {
+                subject: e.subject,
+                what: e.what,
+                minimum_period_end: e.minimum_period_end.map(|d| d.to_string()),
+                remaining: e
+                    .remaining
+                    .into_iter()
+                    .map(|r| RemainingDaysView {
+                        month: r.month.to_string(),
+                        days: r.days,
+                        days_in_month: r.days_in_month,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        eligibility_impact: quote
+            .eligibility_impact
+            .into_iter()
+            .map(|i| ImpactView {
+                contractor_id: i.contractor_id,
+                from: i.from.to_string(),
+                unmet: i.newly_unmet.into_iter().map(unmet_view).collect(),
+            })
+            .collect(),
+        defaulted_dates: dates.defaulted,
+    }))
+}
+
+/// Records the billing start date: the day the service was made available (R5.2; operators).
+#[utoipa::path(post, path = "/contracts/{contract_id}/billing-start", tag = "contracts",
+    params(("contract_id" = String, Path)), request_body = OnDate, security(("bearer" = [])),
+    responses((status = 200, body = RecordResult), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn billing_start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<Json<RecordResult>> {
+    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
+    caller.require_operator()?;
+    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
+    let mut dates = Dates::default();
+    let on = dates.or_today("on", body.on.as_deref())?;
+    let effects = engine::record(
+        &state.store,
+        &owner,
+        caller
+            .journal("contract.billing_start")
+            .subject(&contract_id)
+            .request(raw),
+        |book| set_billing_start(book, &contract_id, on),
+    )
+    .await?;
+    Ok(Json(RecordResult {
+        effects: serde_json::to_value(effects).unwrap_or_default(),
+        defaulted_dates: dates.defaulted,
+    }))
+}
+
+/// One-time fees the contract's changes caused (R8.1, R9.5, R11.2, R12.2), for billing.
+#[utoipa::path(get, path = "/contracts/{contract_id}/charges", tag = "contracts",
+    params(("contract_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ChargeList), (status = 404, body = Problem)))]
+pub async fn charges(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+) -> ApiResult<Json<ChargeList>> {
+    holder(&state, &caller, Owned::Contract, &contract_id).await?;
+    let charges = charges_of(&mut *state.store.conn().await?, &contract_id).await?;
+    Ok(Json(ChargeList {
+        charges: charges
+            .into_iter()
+            .map(|c| ChargeView {
+                rule: c.kind.rule().to_owned(),
+                id: c.id,
+                contract_id: c.contract_id,
+                kind: c.kind,
+                occurred_on: c.occurred_on.to_string(),
+                device_type: c.device_type,
+                note: c.note,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,202 @@
+//! `/devices` and `/packet-share-groups`: custody of devices (R7, R10–R12) and packet share
+//! groups (R9.6, R9.7).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use mpc_api_types::Problem;
+use mpc_api_types::contracts::{
+    DeviceList, DeviceView, GroupList, GroupView, OnDate, RecordResult,
+};
+use mpc_domain::custody::{record_found, record_return};
+use mpc_storage::accounts;
+use mpc_storage::contracts::{Owned, load_book};
+use mpc_storage::engine;
+
+use super::contracts::AsOf;
+use super::support::{Dates, holder};
+use super::views;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, JsonBody, Params};
+
+/// A device by serial, as of a day.
+#[utoipa::path(get, path = "/devices/{serial}", tag = "devices",
+    params(("serial" = String, Path), AsOf), security(("bearer" = [])),
+    responses((status = 200, body = DeviceView), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+    Params(q): Params<AsOf>,
+) -> ApiResult<Json<DeviceView>> {
+    let owner = holder(&state, &caller, Owned::Device, &serial).await?;
+    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
+    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
+    let device = book.device(&serial).ok_or_else(ApiError::not_found)?;
+    Ok(Json(views::device(device, as_of)))
+}
+
+/// A contractor's devices, as of a day.
+#[utoipa::path(get, path = "/contractors/{contractor_id}/devices", tag = "devices",
+    params(("contractor_id" = String, Path), AsOf), security(("bearer" = [])),
+    responses((status = 200, body = DeviceList), (status = 404, body = Problem)))]
+pub async fn list_of_contractor(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contractor_id): Path<String>,
+    Params(q): Params<AsOf>,
+) -> ApiResult<Json<DeviceList>> {
+    caller.require_contractor(&contractor_id)?;
+    accounts::get_contractor(&state.store, &contractor_id).await?;
+    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
+    let book = load_book(&mut *state.store.conn().await?, &contractor_id).await?;
+    Ok(Json(DeviceList {
+        devices: book
+            .devices
+            .iter()
+            .map(|d| views::device(d, as_of))
+            .collect(),
+    }))
+}
+
+async fn record_on_device(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+    payload: &JsonBody,
+    operation: &str,
+    decide: fn(
+        &mpc_domain::book::Device,
+        jiff::civil::Date,
+    ) -> Result<Vec<mpc_domain::book::Effect>, mpc_domain::Refusal>,
+) -> ApiResult<Json<RecordResult>> {
+    let owner = holder(state, caller, Owned::Device, serial).await?;
+    caller.require_operator()?;
+    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
+    let mut dates = Dates::default();
+    let on = dates.or_today("on", body.on.as_deref())?;
+    let effects = engine::record(
+        &state.store,
+        &owner,
+        caller.journal(operation).subject(serial).request(raw),
+        |book| {
+            let device = book.device(serial).ok_or_else(|| {
+                mpc_domain::Refusal::new("not_found", "no such device", "機器がありません")
+            })?;
+            decide(device, on)
+        },
+    )
+    .await?;
+    Ok(Json(RecordResult {
+        effects: serde_json::to_value(effects).unwrap_or_default(),
+        defaulted_dates: dates.defaulted,
+    }))
+}
+
+/// Records a device's return (operators). A device already treated as lost comes back as
+/// found: it stays out of service and its loss fee stands (R12.3).
+#[utoipa::path(post, path = "/devices/{serial}/return", tag = "devices",
+    params(("serial" = String, Path)), request_body = OnDate, security(("bearer" = [])),
+    responses((status = 200, body = RecordResult), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn returned(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<Json<RecordResult>> {
+    record_on_device(
+        &state,
+        &caller,
+        &serial,
+        &payload,
+        "device.return",
+        record_return,
+    )
+    .await
+}
+
+/// Records that a lost device was found (R12.3; operators): it never serves again.
+#[utoipa::path(post, path = "/devices/{serial}/found", tag = "devices",
+    params(("serial" = String, Path)), request_body = OnDate, security(("bearer" = [])),
+    responses((status = 200, body = RecordResult), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn found(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<Json<RecordResult>> {
+    record_on_device(
+        &state,
+        &caller,
+        &serial,
+        &payload,
+        "device.found",
+        record_found,
+    )
+    .await
+}
+
+/// Treats every device not returned by its deadline as lost, with its loss fee (R10.3, R12.2;
+/// operators). `on` is the day of the sweep (today in Japan by default); the server also
+/// sweeps by itself once a day.
+#[utoipa::path(post, path = "/devices/overdue-returns/sweep", tag = "devices",
+    request_body = OnDate, security(("bearer" = [])),
+    responses((status = 200, body = RecordResult), (status = 403, body = Problem)))]
+pub async fn sweep(
+    State(state): State<AppState>,
+    caller: Caller,
+    payload: JsonBody,
+) -> ApiResult<Json<RecordResult>> {
+    caller.require_operator()?;
+    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
+    let mut dates = Dates::default();
+    let on = dates.or_today("on", body.on.as_deref())?;
+    let effects = engine::sweep_overdue_returns(
+        &state.store,
+        on,
+        caller.journal("device.sweep_overdue").request(raw),
+    )
+    .await?;
+    Ok(Json(RecordResult {
+        effects: serde_json::to_value(effects).unwrap_or_default(),
+        defaulted_dates: dates.defaulted,
+    }))
+}
+
+/// A contractor's packet share groups, as of a day.
+#[utoipa::path(get, path = "/contractors/{contractor_id}/packet-share-groups", tag = "contracts",
+    params(("contractor_id" = String, Path), AsOf), security(("bearer" = [])),
+    responses((status = 200, body = GroupList), (status = 404, body = Problem)))]
+pub async fn groups(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contractor_id): Path<String>,
+    Params(q): Params<AsOf>,
+) -> ApiResult<Json<GroupList>> {
+    caller.require_contractor(&contractor_id)?;
+    accounts::get_contractor(&state.store, &contractor_id).await?;
+    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
+    let book = load_book(&mut *state.store.conn().await?, &contractor_id).await?;
+    Ok(Json(GroupList {
+        groups: book.groups.iter().map(|g| views::group(g, as_of)).collect(),
+    }))
+}
+
+/// One packet share group with its packs and members, as of a day.
+#[utoipa::path(get, path = "/packet-share-groups/{group_id}", tag = "contracts",
+    params(("group_id" = String, Path), AsOf), security(("bearer" = [])),
+    responses((status = 200, body = GroupView), (status = 404, body = Problem)))]
+pub async fn group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(group_id): Path<String>,
+    Params(q): Params<AsOf>,
+) -> ApiResult<Json<GroupView>> {
+    let owner = holder(&state, &caller, Owned::Group, &group_id).await?;
+    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
+    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
+    let g = book.group(&group_id).ok_or_else(ApiError::not_found)?;
+    Ok(Json(views::group(g, as_of)))
+}

@@ -1,0 +1,60 @@
+//! What the contract routes share: dates that default to today, and ownership checks.
+
+use jiff::civil::Date;
+use mpc_api_types::contracts::DefaultedDates;
+use mpc_domain::calendar::{parse_date, tokyo_date};
+use mpc_storage::contracts::{self, Owned};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+
+/// Today's date in Japan (D1).
+pub fn today() -> Date {
+    tokyo_date(jiff::Timestamp::now())
+}
+
+/// Reads dates of a request, filling omitted ones with today and noting which (the API says
+/// when it assumed a date).
+#[derive(Debug, Default)]
+pub struct Dates {
+    pub defaulted: DefaultedDates,
+}
+
+impl Dates {
+    pub fn parse(field: &'static str, value: Option<&str>) -> ApiResult<Option<Date>> {
+        value
+            .map(|v| {
+                parse_date(v).map_err(|e| {
+                    mpc_domain::account::FieldError {
+                        field,
+                        message_en: format!("{field}: {e}"),
+                        message_ja: format!("{field} は YYYY-MM-DD 形式の日付で指定してください"),
+                    }
+                    .into()
+                })
+            })
+            .transpose()
+    }
+
+    pub fn or_today(&mut self, field: &'static str, value: Option<&str>) -> ApiResult<Date> {
+        match Self::parse(field, value)? {
+            Some(d) => Ok(d),
+            None => {
+                let d = today();
+                self.defaulted.insert(field.to_owned(), d.to_string());
+                Ok(d)
+            }
+        }
+    }
+}
+
+/// The contractor holding `id`, when the caller may see it; 404 otherwise.
+pub async fn holder(state: &AppState, caller: &Caller, what: Owned, id: &str) -> ApiResult<String> {
+    let mut conn = state.store.conn().await?;
+    let owner = contracts::owner_of(&mut conn, what, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    caller.require_contractor(&owner)?;
+    Ok(owner)
+}

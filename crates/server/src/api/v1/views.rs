@@ -1,0 +1,160 @@
+//! Turning a contractor's book into the API's "as of" views.
+
+use jiff::civil::Date;
+use mpc_api_types::contracts::{
+    AssignmentView, ContractView, Dated, DeviceView, EndingView, GroupView, MemberView, OptionView,
+    Provisioning,
+};
+use mpc_domain::book::{
+    Book, Contract, ContractOption, Device, Ending, PacketShareGroup, Timeline,
+};
+use mpc_domain::catalog::ContractKind;
+use mpc_domain::contract::minimum_period_end;
+use mpc_domain::custody::provisionable;
+use mpc_domain::ending::option_minimum_period_end;
+
+fn text(d: Option<Date>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+fn dated<T: Clone>(t: &Timeline<T>) -> Vec<Dated<T>> {
+    t.entries()
+        .iter()
+        .map(|(from, value)| Dated {
+            from: from.to_string(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
+pub fn ending(e: &Option<Ending>) -> Option<EndingView> {
+    e.as_ref().map(|e| EndingView {
+        on: e.on.to_string(),
+        reason: e.reason,
+        rule: e.reason.rule().to_owned(),
+        notice_arrived_on: text(e.notice_arrived_on),
+        requested_on: text(e.requested_on),
+        exempt_from_early_termination: e.exempt_from_early_termination,
+    })
+}
+
+pub fn option(book: &Book, o: &ContractOption, as_of: Date) -> OptionView {
+    let billing_start = book
+        .contract(&o.contract_id)
+        .and_then(|c| o.billing_start(c));
+    OptionView {
+        id: o.id.clone(),
+        contract_id: o.contract_id.clone(),
+        kind: o.kind,
+        status: o.status(as_of),
+        applied_on: o.applied_on.to_string(),
+        accepted_on: o.accepted_on.to_string(),
+        billing_start: text(billing_start),
+        minimum_period_end: text(option_minimum_period_end(billing_start)),
+        install_address: o.install_address.clone(),
+        usage_type: o.usage_type(as_of),
+        usage_types: dated(&o.usage_types),
+        network_type: o.network_type(as_of),
+        network_types: dated(&o.network_types),
+        group_id: book.group_of(&o.id, as_of).map(|g| g.id.clone()),
+        ending: ending(&o.ending),
+    }
+}
+
+pub fn contract(book: &Book, c: &Contract, as_of: Date) -> ContractView {
+    let device = book.device_of(&c.id, as_of);
+    let provisioning = (c.kind == ContractKind::ServiceAdapter).then(|| {
+        let verdict = match device {
+            Some(d) => provisionable(book, &d.serial, as_of).map(|_| ()),
+            None => Err(mpc_domain::Refusal::new(
+                "R7.1",
+                "the device's serial number has not been notified",
+                "サービスアダプタのシリアルナンバーが通知されていません",
+            )),
+        };
+        match verdict {
+            Ok(()) => Provisioning {
+                provisionable: true,
+                code: None,
+                reason: None,
+                reason_ja: None,
+            },
+            Err(r) => Provisioning {
+                provisionable: false,
+                code: Some(r.rule.to_owned()),
+                reason: Some(r.message_en),
+                reason_ja: Some(r.message_ja),
+            },
+        }
+    });
+    ContractView {
+        id: c.id.clone(),
+        contractor_id: c.contractor_id.clone(),
+        kind: c.kind,
+        as_of: as_of.to_string(),
+        status: c.status(as_of),
+        device_type: c.device_type,
+        item: c.item(as_of),
+        items: dated(&c.items),
+        management_id: c.management_id.clone(),
+        applied_on: c.applied_on.to_string(),
+        accepted_on: c.accepted_on.to_string(),
+        billing_start: text(c.billing_start),
+        minimum_period_end: text(minimum_period_end(c)),
+        ending: ending(&c.ending),
+        serial: device.map(|d| d.serial.clone()),
+        provisioning,
+        options: book
+            .options_of(&c.id)
+            .map(|o| option(book, o, as_of))
+            .collect(),
+    }
+}
+
+pub fn group(g: &PacketShareGroup, as_of: Date) -> GroupView {
+    GroupView {
+        id: g.id.clone(),
+        contractor_id: g.contractor_id.clone(),
+        as_of: as_of.to_string(),
+        status: g.status(as_of),
+        accepted_on: g.accepted_on.to_string(),
+        pack_gb: g.pack_gb(as_of),
+        packs: dated(&g.packs),
+        members: g
+            .members
+            .iter()
+            .map(|m| MemberView {
+                option_id: m.option_id.clone(),
+                from: m.from.to_string(),
+                until: text(m.until),
+            })
+            .collect(),
+        ending: ending(&g.ending),
+    }
+}
+
+pub fn device(d: &Device, as_of: Date) -> DeviceView {
+    DeviceView {
+        serial: d.serial.clone(),
+        device_type: d.device_type,
+        as_of: as_of.to_string(),
+        state: d.state_on(as_of),
+        contract_id: d.contract_on(as_of).map(str::to_owned),
+        assignments: d
+            .assignments
+            .iter()
+            .map(|a| AssignmentView {
+                contract_id: a.contract_id.clone(),
+                from: a.from.to_string(),
+                until: text(a.until),
+            })
+            .collect(),
+        return_due: text(d.return_due),
+        overdue: d.return_due.is_some_and(|due| due < as_of)
+            && d.returned_on.is_none()
+            && d.lost_on.is_none(),
+        returned_on: text(d.returned_on),
+        lost_on: text(d.lost_on),
+        found_on: text(d.found_on),
+    }
+}
