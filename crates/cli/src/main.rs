@@ -1,15 +1,17 @@
 //! `mpc`: the one binary of the Multi-Product Controller Service Preset system.
 
+mod accounts;
+mod contracts;
+mod demo;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use mpc_domain::access::Role;
-use mpc_domain::account;
 use mpc_server::{AppState, DOCS_PATH, OPENAPI_PATH, ServerConfig};
-use mpc_storage::accounts::{self, NewUser, Page};
-use mpc_storage::{JournalEntry, Store};
+use mpc_storage::Store;
+use mpc_storage::accounts::Page;
 
 /// Contracts, billing and device control for managed routers (SEIL/X4, SA-W2L, SEIL CA10).
 #[derive(Parser)]
@@ -53,6 +55,18 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Submit, accept and reject contractors' requests (applications, changes, notices, reports).
+    #[command(subcommand)]
+    Request(contracts::RequestCommand),
+    /// Show contracts as of a day, quote cancellations, record billing start.
+    #[command(subcommand)]
+    Contract(contracts::ContractCommand),
+    /// Device custody: show, record returns and finds, sweep overdue returns.
+    #[command(subcommand)]
+    Device(contracts::DeviceCommand),
+    /// Demo data for trying mpc out.
+    #[command(subcommand)]
+    Demo(DemoCommand),
 }
 
 #[derive(Args)]
@@ -66,7 +80,7 @@ struct ServeArgs {
 }
 
 #[derive(Subcommand)]
-enum ContractorCommand {
+pub enum ContractorCommand {
     /// Register a contractor; prints its id.
     Create {
         #[arg(long)]
@@ -77,13 +91,13 @@ enum ContractorCommand {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum RoleArg {
+pub enum RoleArg {
     Operator,
     Contractor,
 }
 
 #[derive(Subcommand)]
-enum UserCommand {
+pub enum UserCommand {
     /// Create a user account; prints its id.
     Create {
         #[arg(long)]
@@ -101,7 +115,7 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
-enum TokenCommand {
+pub enum TokenCommand {
     /// Make an API token for a user and print its secret (shown only this once).
     Create {
         #[arg(long)]
@@ -111,6 +125,16 @@ enum TokenCommand {
     },
     /// Revoke an API token by id.
     Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Load a realistic demo data set dated around today (once per database).
+    Seed {
+        /// Date the data around this day instead of today.
+        #[arg(long)]
+        today: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -160,9 +184,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {url} is up to date");
             Ok(())
         }
-        Command::Contractor(cmd) => contractor(&open(url).await?, cmd).await,
-        Command::User(cmd) => user(&open(url).await?, cmd).await,
-        Command::Token(cmd) => token(&open(url).await?, cmd).await,
+        Command::Contractor(cmd) => accounts::contractor(&open(url).await?, cmd).await,
+        Command::User(cmd) => accounts::user(&open(url).await?, cmd).await,
+        Command::Token(cmd) => accounts::token(&open(url).await?, cmd).await,
+        Command::Request(cmd) => contracts::request(&open(url).await?, cmd).await,
+        Command::Contract(cmd) => contracts::contract(&open(url).await?, cmd).await,
+        Command::Device(cmd) => contracts::device(&open(url).await?, cmd).await,
+        Command::Demo(DemoCommand::Seed { today }) => {
+            let today = match today {
+                Some(d) => mpc_domain::calendar::parse_date(&d)?,
+                None => contracts::today(),
+            };
+            demo::seed(&open(url).await?, today).await
+        }
     }
 }
 
@@ -182,13 +216,14 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     );
     println!("  API docs:  {base}{DOCS_PATH}");
     println!("  OpenAPI:   {base}{OPENAPI_PATH}");
-    if let Some((user, secret)) = accounts::bootstrap_operator(&store).await? {
+    if let Some((user, secret)) = mpc_storage::accounts::bootstrap_operator(&store).await? {
         println!(
             "First start: created the operator account {:?}. Its API token, shown only this once:",
             user.username
         );
         println!("  {secret}");
     }
+    let housekeeping = mpc_server::spawn_housekeeping(store.clone());
     mpc_server::serve(
         listener,
         AppState::new(store.clone()),
@@ -196,153 +231,13 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         mpc_server::shutdown_signal(),
     )
     .await?;
+    housekeeping.abort();
     store.close().await;
     Ok(())
 }
 
-async fn contractor(store: &Store, cmd: ContractorCommand) -> anyhow::Result<()> {
-    match cmd {
-        ContractorCommand::Create { name } => {
-            let name =
-                account::text("name", &name, 200).map_err(|e| anyhow::anyhow!(e.message_en))?;
-            let mut tx = store.write().await?;
-            let c = accounts::create_contractor(&mut tx, &name).await?;
-            tx.commit(
-                JournalEntry::new("cli", "contractor.create")
-                    .contractor(Some(&c.id))
-                    .subject(&c.id)
-                    .request(serde_json::json!({ "name": name })),
-            )
-            .await?;
-            println!("{}", c.id);
-        }
-        ContractorCommand::List => {
-            for c in each_page(
-                |page| async move { accounts::list_contractors(store, None, None, &page).await },
-                |c| c.id.clone(),
-            )
-            .await?
-            {
-                println!("{}\t{}", c.id, c.name);
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
-    match cmd {
-        UserCommand::Create {
-            username,
-            role,
-            contractor,
-            display_name,
-        } => {
-            let username =
-                account::username(&username).map_err(|e| anyhow::anyhow!(e.message_en))?;
-            let display_name = account::text(
-                "display_name",
-                display_name.as_deref().unwrap_or(&username),
-                100,
-            )
-            .map_err(|e| anyhow::anyhow!(e.message_en))?;
-            let (role, contractor) = match (role, contractor) {
-                (RoleArg::Operator, None) => (Role::Operator, None),
-                (RoleArg::Operator, Some(_)) => {
-                    bail!("an operator belongs to no contractor: drop --contractor")
-                }
-                (RoleArg::Contractor, None) => bail!("a contractor user needs --contractor ID"),
-                (RoleArg::Contractor, Some(c)) => {
-                    accounts::get_contractor(store, &c)
-                        .await
-                        .with_context(|| format!("contractor {c}"))?;
-                    (Role::Contractor, Some(c))
-                }
-            };
-            let mut tx = store.write().await?;
-            let user = accounts::create_user(
-                &mut tx,
-                &NewUser {
-                    username: &username,
-                    display_name: &display_name,
-                    role,
-                    contractor_id: contractor.as_deref(),
-                },
-            )
-            .await?;
-            tx.commit(
-                JournalEntry::new("cli", "user.create")
-                    .contractor(contractor.as_deref())
-                    .subject(&user.id)
-                    .request(serde_json::json!({ "username": username, "role": role })),
-            )
-            .await?;
-            println!("{}", user.id);
-        }
-        UserCommand::List => {
-            for u in each_page(
-                |page| async move { accounts::list_users(store, None, &page).await },
-                |u| u.id.clone(),
-            )
-            .await?
-            {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    u.id,
-                    u.username,
-                    u.role,
-                    u.contractor_id.as_deref().unwrap_or("-")
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
-    match cmd {
-        TokenCommand::Create { username, label } => {
-            let user = accounts::find_user_by_username(store, &username)
-                .await
-                .with_context(|| format!("user {username:?}"))?;
-            let label =
-                account::text("label", &label, 100).map_err(|e| anyhow::anyhow!(e.message_en))?;
-            let mut tx = store.write().await?;
-            let (token, secret) = accounts::issue_token(&mut tx, &user.id, &label).await?;
-            tx.commit(
-                JournalEntry::new("cli", "token.create")
-                    .contractor(user.contractor_id.as_deref())
-                    .subject(&token.id)
-                    .request(serde_json::json!({ "username": username, "label": label })),
-            )
-            .await?;
-            eprintln!(
-                "token {} for {username}; the secret below is shown only this once:",
-                token.id
-            );
-            println!("{secret}");
-        }
-        TokenCommand::Revoke { id } => {
-            let token = accounts::get_token(store, &id)
-                .await
-                .with_context(|| format!("token {id}"))?;
-            let user = accounts::get_user(store, &token.user_id).await?;
-            let mut tx = store.write().await?;
-            accounts::revoke_token(&mut tx, &id).await?;
-            tx.commit(
-                JournalEntry::new("cli", "token.revoke")
-                    .contractor(user.contractor_id.as_deref())
-                    .subject(&id),
-            )
-            .await?;
-            println!("revoked {id}");
-        }
-    }
-    Ok(())
-}
-
 /// Reads a whole listing page by page.
-async fn each_page<T, F, Fut>(mut fetch: F, id: impl Fn(&T) -> String) -> anyhow::Result<Vec<T>>
+pub async fn each_page<T, F, Fut>(mut fetch: F, id: impl Fn(&T) -> String) -> anyhow::Result<Vec<T>>
 where
     F: FnMut(Page) -> Fut,
     Fut: std::future::Future<Output = mpc_storage::Result<Vec<T>>>,

@@ -227,3 +227,83 @@ fn serve_bootstraps_answers_and_shuts_down_gracefully() {
     assert!(clean);
     assert!(!output.contains("mpc_"), "{output}");
 }
+
+/// `mpc demo seed` builds a living data set through the rules; the contract commands read it.
+#[test]
+fn demo_seed_and_contract_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let seeded = mpc(&db, &["demo", "seed", "--today", "2026-11-24"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    assert!(stdout(&seeded).contains("10 service adapters"));
+    let again = mpc(&db, &["demo", "seed"]);
+    assert!(!again.status.success());
+
+    let contractors = stdout(&mpc(&db, &["contractor", "list"]));
+    let minato = contractors
+        .lines()
+        .find(|l| l.contains("みなと"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+    let list = mpc(
+        &db,
+        &[
+            "contract",
+            "list",
+            "--contractor",
+            &minato,
+            "--as-of",
+            "2026-11-24",
+        ],
+    );
+    let contracts: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let contracts = contracts.as_array().unwrap();
+    assert_eq!(contracts.len(), 6, "a management and five adapters");
+    // Every adapter of みなと商事 has its serial and may fetch its configuration.
+    assert!(
+        contracts
+            .iter()
+            .filter(|c| c["kind"] == "service_adapter")
+            .all(|c| c["provisioning"]["provisionable"] == true)
+    );
+    let x4 = contracts
+        .iter()
+        .find(|c| c["device_type"] == "SEIL/X4" && c["item"] == "internet_gateway")
+        .unwrap();
+    assert_eq!(
+        x4["serial"], "X4-24A0-00188",
+        "the replacement took over (R11.1)"
+    );
+
+    // Quote: notice arriving 2026-12-01 → ends 2026-12-15 (R13.1).
+    let id = x4["id"].as_str().unwrap();
+    let quote = mpc(
+        &db,
+        &["contract", "quote", id, "--notice-arrived-on", "2026-12-01"],
+    );
+    let quote: serde_json::Value = serde_json::from_slice(&quote.stdout).unwrap();
+    assert_eq!(quote["end_on"], "2026-12-15");
+
+    // A refusal is one line naming the rule (R6.5: mobile access only on SA-W2L).
+    let refused = mpc(
+        &db,
+        &[
+            "request",
+            "submit",
+            "--contractor",
+            &minato,
+            "--accept",
+            "--json",
+            &format!(
+                r#"{{"kind": "add_option", "contract_id": "{id}", "option_kind": "mobile_access", "usage_type": "standard", "network_type": "dynamic_ip"}}"#
+            ),
+        ],
+    );
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("mpc: error: R6.5: "), "{err}");
+}

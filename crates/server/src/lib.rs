@@ -8,6 +8,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod observability;
+pub mod views;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -165,6 +166,29 @@ pub async fn serve(
     axum::serve(listener, app(state, config))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// How often the server looks for devices whose return deadline passed (R10.3).
+const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Runs the periodic duties in the background: treating devices not returned by their deadline
+/// as lost (R10.3, R12.2) on the day after the deadline, in Japan time.
+pub fn spawn_housekeeping(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
+        loop {
+            ticks.tick().await;
+            let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
+            let journal = mpc_storage::JournalEntry::new("system", "device.sweep_overdue");
+            match mpc_storage::engine::sweep_overdue_returns(&store, today, journal).await {
+                Ok(effects) if !effects.is_empty() => {
+                    tracing::info!(effects = effects.len(), %today, "overdue returns treated as lost");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "overdue-return sweep failed"),
+            }
+        }
+    })
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.

@@ -77,6 +77,7 @@ async fn decide_and_persist(
     acceptance: &Acceptance,
     write: bool,
 ) -> Result<Decision> {
+    tx.lock(&format!("book:{contractor_id}")).await?;
     let mut book = load_book(tx.conn(), contractor_id).await?;
     let management = match request {
         Request::ApplyContract {
@@ -283,6 +284,8 @@ pub async fn accept(
     journal: JournalEntry,
 ) -> Result<(RequestRow, Decision)> {
     let mut tx = store.write().await?;
+    let contractor = get_request(store, request_id).await?.contractor_id;
+    tx.lock(&format!("book:{contractor}")).await?;
     let mut row = pending(&mut tx, request_id).await?;
     let request = row.request()?;
     let submitted_on = date(&row.submitted_on)?;
@@ -321,6 +324,8 @@ pub async fn close_pending(
     journal: JournalEntry,
 ) -> Result<RequestRow> {
     let mut tx = store.write().await?;
+    let contractor = get_request(store, request_id).await?.contractor_id;
+    tx.lock(&format!("book:{contractor}")).await?;
     let mut row = pending(&mut tx, request_id).await?;
     row.status = status.into();
     row.decided_on = Some(on.to_string());
@@ -377,6 +382,7 @@ pub async fn record(
     decide: impl FnOnce(&Book) -> Result<Vec<Effect>, Refusal>,
 ) -> Result<Vec<Effect>> {
     let mut tx = store.write().await?;
+    tx.lock(&format!("book:{contractor_id}")).await?;
     let book = load_book(tx.conn(), contractor_id).await?;
     let effects = decide(&book)?;
     persist(&mut tx, contractor_id, &book.with(&effects), &effects).await?;
@@ -397,6 +403,7 @@ pub async fn sweep_overdue_returns(
     journal: JournalEntry,
 ) -> Result<Vec<Effect>> {
     let mut tx = store.write().await?;
+    tx.lock("sweep:overdue_returns").await?;
     let holders: Vec<Option<String>> = sqlx::query_scalar(
         "SELECT DISTINCT contractor_id FROM devices WHERE return_due < $1 AND returned_on IS NULL AND lost_on IS NULL",
     )
@@ -404,7 +411,11 @@ pub async fn sweep_overdue_returns(
     .fetch_all(tx.conn())
     .await?;
     let mut all = Vec::new();
+    if holders.is_empty() {
+        return Ok(Vec::new());
+    }
     for contractor_id in holders.into_iter().flatten() {
+        tx.lock(&format!("book:{contractor_id}")).await?;
         let book = load_book(tx.conn(), &contractor_id).await?;
         let effects = custody::overdue_returns(
             &book.devices,

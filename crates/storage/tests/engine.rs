@@ -142,4 +142,33 @@ backend_tests! {
         let again = engine::accept(store, &row.id, &Acceptance::default(), "user:op", JournalEntry::new("test", "accept")).await.unwrap_err();
         assert!(matches!(again, EngineError::Refused(ref r) if r.rule == "request_closed"));
     }
+
+    async fn concurrent_changes_to_one_book_are_serialised(db: TestDb) {
+        let store = &db.store;
+        let k = contractor(store).await;
+        let m = created_contract(&accepted(store, &k, Request::ApplyContract { contract_kind: ContractKind::Management, item: None, device_type: None, management_id: None }, date(2026, 4, 1)).await);
+        let a = created_contract(&accepted(store, &k, Request::ApplyContract { contract_kind: ContractKind::ServiceAdapter, item: Some(Item::InternetGateway), device_type: Some(DeviceType::SeilX4), management_id: Some(m) }, date(2026, 4, 1)).await);
+        // Eight operators add the same option at once: one wins, the others meet duplicate_option.
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let store = store.clone();
+            let (k, a) = (k.clone(), a.clone());
+            tasks.push(tokio::spawn(async move {
+                let request = Request::AddOption { contract_id: a, option_kind: OptionKind::UltraSendback, install_address: Some("東京都".into()), usage_type: None, network_type: None, group: None };
+                let acceptance = Acceptance { on: Some(date(2026, 4, 2)), ..Default::default() };
+                engine::submit(&store, &k, &request, date(2026, 4, 2), "test", Some(&acceptance), JournalEntry::new("test", "add")).await
+            }));
+        }
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => won += 1,
+                Err(EngineError::Refused(r)) => assert_eq!(r.rule, "duplicate_option"),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(won, 1);
+        let mut conn = store.pool().acquire().await.unwrap();
+        assert_eq!(load_book(&mut conn, &k).await.unwrap().options.len(), 1);
+    }
 }

@@ -5,11 +5,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use mpc_api_types::Problem;
 use mpc_api_types::contracts::{
-    ChargeList, ChargeView, ContractList, ContractView, EarlyTerminationView, ImpactView, OnDate,
-    QuoteView, RecordResult, RemainingDaysView, UnmetView,
+    ChargeList, ChargeView, ContractList, ContractView, OnDate, QuoteView, RecordResult,
 };
 use mpc_domain::contract::set_billing_start;
-use mpc_domain::eligibility::Unmet;
 use mpc_domain::ending::Termination;
 use mpc_storage::accounts;
 use mpc_storage::contracts::{Owned, charges_of, load_book};
@@ -18,10 +16,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::support::{Dates, holder};
-use super::views;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
+use crate::views;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -29,14 +27,6 @@ use crate::extract::{Caller, JsonBody, Params};
 pub struct AsOf {
     /// The day to show (`YYYY-MM-DD`); today in Japan when omitted.
     pub as_of: Option<String>,
-}
-
-pub fn unmet_view(u: Unmet) -> UnmetView {
-    UnmetView {
-        rule: u.rule.to_owned(),
-        message: u.message_en,
-        message_ja: u.message_ja,
-    }
 }
 
 /// A contractor's contracts with their options, as of a day.
@@ -120,42 +110,13 @@ pub async fn quote(
         requested,
     )
     .await?;
-    Ok(Json(QuoteView {
+    Ok(Json(views::quote(
         contract_id,
-        notice_arrived_on: arrived.to_string(),
-        requested_on: requested.map(|d| d.to_string()),
-        end_on: quote.end_on.to_string(),
-        effects: serde_json::to_value(&quote.effects).unwrap_or_default(),
-        exempt_from_early_termination: quote.exempt_from_early_termination,
-        early_termination: quote
-            .early_termination
-            .into_iter()
-            .map(|e| EarlyTerminationView {
-                subject: e.subject,
-                what: e.what,
-                minimum_period_end: e.minimum_period_end.map(|d| d.to_string()),
-                remaining: e
-                    .remaining
-                    .into_iter()
-                    .map(|r| RemainingDaysView {
-                        month: r.month.to_string(),
-                        days: r.days,
-                        days_in_month: r.days_in_month,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        eligibility_impact: quote
-            .eligibility_impact
-            .into_iter()
-            .map(|i| ImpactView {
-                contractor_id: i.contractor_id,
-                from: i.from.to_string(),
-                unmet: i.newly_unmet.into_iter().map(unmet_view).collect(),
-            })
-            .collect(),
-        defaulted_dates: dates.defaulted,
-    }))
+        arrived,
+        requested,
+        quote,
+        dates.defaulted,
+    )))
 }
 
 /// Records the billing start date: the day the service was made available (R5.2; operators).

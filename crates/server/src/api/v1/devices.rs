@@ -14,10 +14,10 @@ use mpc_storage::engine;
 
 use super::contracts::AsOf;
 use super::support::{Dates, holder};
-use super::views;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
+use crate::views;
 
 /// A device by serial, as of a day.
 #[utoipa::path(get, path = "/devices/{serial}", tag = "devices",

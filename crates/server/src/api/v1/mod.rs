@@ -8,7 +8,6 @@ pub mod parties;
 pub mod requests;
 mod support;
 pub mod users;
-mod views;
 
 use serde::Deserialize;
 use utoipa::IntoParams;

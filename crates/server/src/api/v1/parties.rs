@@ -16,11 +16,12 @@ use mpc_storage::parties::{self, DesignatedServiceRow};
 use mpc_storage::{accounts, engine};
 use serde_json::json;
 
-use super::contracts::{AsOf, unmet_view};
+use super::contracts::AsOf;
 use super::support::{Dates, holder};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
+use crate::views::unmet_view;
 
 /// What the contractor lacks of R6.1 on a day; eligible when nothing.
 #[utoipa::path(get, path = "/contractors/{contractor_id}/eligibility", tag = "eligibility",

@@ -18,25 +18,7 @@ use super::{MAX_LIMIT, limit};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
-
-fn view(row: RequestRow, defaulted_dates: DefaultedDates) -> ApiResult<RequestView> {
-    Ok(RequestView {
-        request: row.request()?,
-        decision: row
-            .decision
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok()),
-        id: row.id,
-        contractor_id: row.contractor_id,
-        kind: row.kind,
-        submitted_on: row.submitted_on,
-        submitted_by: row.submitted_by,
-        status: row.status,
-        decided_on: row.decided_on,
-        decided_by: row.decided_by,
-        defaulted_dates,
-    })
-}
+use crate::views;
 
 /// A pending or closed request the caller may see.
 async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRow> {
@@ -111,7 +93,10 @@ pub async fn submit(
         caller.journal("request.submit").request(raw),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(view(row, dates.defaulted)?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(views::request(row, dates.defaulted)?),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -147,8 +132,8 @@ async fn list_for(
     Ok(Json(RequestList {
         requests: rows
             .into_iter()
-            .map(|r| view(r, DefaultedDates::new()))
-            .collect::<ApiResult<_>>()?,
+            .map(|r| views::request(r, DefaultedDates::new()))
+            .collect::<Result<_, _>>()?,
         next_cursor: next_cursor.flatten(),
     }))
 }
@@ -190,7 +175,7 @@ pub async fn get(
     caller: Caller,
     Path(request_id): Path<String>,
 ) -> ApiResult<Json<RequestView>> {
-    Ok(Json(view(
+    Ok(Json(views::request(
         visible(&state, &caller, &request_id).await?,
         DefaultedDates::new(),
     )?))
@@ -227,7 +212,7 @@ pub async fn accept(
         caller.journal("request.accept").request(raw),
     )
     .await?;
-    Ok(Json(view(row, dates.defaulted)?))
+    Ok(Json(views::request(row, dates.defaulted)?))
 }
 
 /// Rejects a pending request (operators only).
@@ -255,7 +240,7 @@ pub async fn reject(
         caller.journal("request.reject").request(raw),
     )
     .await?;
-    Ok(Json(view(row, DefaultedDates::new())?))
+    Ok(Json(views::request(row, DefaultedDates::new())?))
 }
 
 /// Withdraws a pending request (its contractor, or an operator).
@@ -279,5 +264,5 @@ pub async fn withdraw(
         caller.journal("request.withdraw"),
     )
     .await?;
-    Ok(Json(view(row, DefaultedDates::new())?))
+    Ok(Json(views::request(row, DefaultedDates::new())?))
 }

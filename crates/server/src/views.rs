@@ -1,9 +1,12 @@
-//! Turning a contractor's book into the API's "as of" views.
+//! Turning a contractor's book and the engine's answers into the API's views (shared by the
+//! HTTP handlers and the CLI).
 
 use jiff::civil::Date;
+use mpc_api_types::contracts::RequestView;
 use mpc_api_types::contracts::{
-    AssignmentView, ContractView, Dated, DeviceView, EndingView, GroupView, MemberView, OptionView,
-    Provisioning,
+    AssignmentView, ContractView, Dated, DefaultedDates, DeviceView, EarlyTerminationView,
+    EndingView, GroupView, ImpactView, MemberView, OptionView, Provisioning, QuoteView,
+    RemainingDaysView, UnmetView,
 };
 use mpc_domain::book::{
     Book, Contract, ContractOption, Device, Ending, PacketShareGroup, Timeline,
@@ -11,7 +14,9 @@ use mpc_domain::book::{
 use mpc_domain::catalog::ContractKind;
 use mpc_domain::contract::minimum_period_end;
 use mpc_domain::custody::provisionable;
+use mpc_domain::eligibility::Unmet;
 use mpc_domain::ending::option_minimum_period_end;
+use mpc_storage::engine::{EngineError, Quote, RequestRow};
 
 fn text(d: Option<Date>) -> Option<String> {
     d.map(|d| d.to_string())
@@ -157,4 +162,79 @@ pub fn device(d: &Device, as_of: Date) -> DeviceView {
         lost_on: text(d.lost_on),
         found_on: text(d.found_on),
     }
+}
+
+pub fn unmet_view(u: Unmet) -> UnmetView {
+    UnmetView {
+        rule: u.rule.to_owned(),
+        message: u.message_en,
+        message_ja: u.message_ja,
+    }
+}
+
+pub fn quote(
+    contract_id: String,
+    arrived: Date,
+    requested: Option<Date>,
+    quote: Quote,
+    defaulted_dates: DefaultedDates,
+) -> QuoteView {
+    QuoteView {
+        contract_id,
+        notice_arrived_on: arrived.to_string(),
+        requested_on: text(requested),
+        end_on: quote.end_on.to_string(),
+        effects: serde_json::to_value(&quote.effects).unwrap_or_default(),
+        exempt_from_early_termination: quote.exempt_from_early_termination,
+        early_termination: quote
+            .early_termination
+            .into_iter()
+            .map(|e| EarlyTerminationView {
+                subject: e.subject,
+                what: e.what,
+                minimum_period_end: text(e.minimum_period_end),
+                remaining: e
+                    .remaining
+                    .into_iter()
+                    .map(|r| RemainingDaysView {
+                        month: r.month.to_string(),
+                        days: r.days,
+                        days_in_month: r.days_in_month,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        eligibility_impact: quote
+            .eligibility_impact
+            .into_iter()
+            .map(|i| ImpactView {
+                contractor_id: i.contractor_id,
+                from: i.from.to_string(),
+                unmet: i.newly_unmet.into_iter().map(unmet_view).collect(),
+            })
+            .collect(),
+        defaulted_dates,
+    }
+}
+
+pub fn request(
+    row: RequestRow,
+    defaulted_dates: DefaultedDates,
+) -> Result<RequestView, EngineError> {
+    Ok(RequestView {
+        request: row.request()?,
+        decision: row
+            .decision
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok()),
+        id: row.id,
+        contractor_id: row.contractor_id,
+        kind: row.kind,
+        submitted_on: row.submitted_on,
+        submitted_by: row.submitted_by,
+        status: row.status,
+        decided_on: row.decided_on,
+        decided_by: row.decided_by,
+        defaulted_dates,
+    })
 }

@@ -1,0 +1,378 @@
+//! `mpc request|contract|device`: the contract engine from the command line, on the database.
+//!
+//! Dates are `YYYY-MM-DD` (Japan); an omitted date is today in Japan, as in the API.
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Subcommand};
+use jiff::civil::Date;
+use mpc_domain::calendar::{parse_date, tokyo_date};
+use mpc_domain::contract::set_billing_start;
+use mpc_domain::custody::{record_found, record_return};
+use mpc_domain::ending::Termination;
+use mpc_domain::request::{Acceptance, Request};
+use mpc_server::views;
+use mpc_storage::contracts::{Owned, load_book, owner_of};
+use mpc_storage::engine::{self, EngineError};
+use mpc_storage::{JournalEntry, Store};
+use serde::Serialize;
+
+/// Today in Japan (D1).
+pub fn today() -> Date {
+    tokyo_date(jiff::Timestamp::now())
+}
+
+fn date(s: Option<&str>) -> anyhow::Result<Date> {
+    s.map_or(Ok(today()), |s| Ok(parse_date(s)?))
+}
+
+/// A refusal as one line: the rule id, then the English and Japanese messages.
+pub fn engine_error(e: EngineError) -> anyhow::Error {
+    match e {
+        EngineError::Refused(r) => anyhow!("{}: {} ({})", r.rule, r.message_en, r.message_ja),
+        EngineError::Storage(e) => anyhow!(e),
+    }
+}
+
+fn print_json(v: &impl Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct AcceptArgs {
+    /// Acceptance date; for a cancellation or stop, the day the notice arrived.
+    #[arg(long)]
+    on: Option<String>,
+    /// Failure or loss: serial of the replacement device.
+    #[arg(long)]
+    replacement_serial: Option<String>,
+    /// Failure or loss: the day the replacement takes over.
+    #[arg(long)]
+    replaced_on: Option<String>,
+    /// Failure: the contractor caused it (R11.2).
+    #[arg(long)]
+    contractor_caused: bool,
+    /// Cancellation: `notice` (default), `general_terms_art28_para2` or `general_terms_art28_para3`.
+    #[arg(long)]
+    termination: Option<String>,
+}
+
+impl AcceptArgs {
+    fn acceptance(&self) -> anyhow::Result<Acceptance> {
+        Ok(Acceptance {
+            on: self.on.as_deref().map(parse_date).transpose()?,
+            replacement_serial: self.replacement_serial.clone(),
+            replaced_on: self.replaced_on.as_deref().map(parse_date).transpose()?,
+            contractor_caused: self.contractor_caused,
+            termination: self.termination.as_deref().map(termination).transpose()?,
+        })
+    }
+}
+
+fn termination(s: &str) -> anyhow::Result<Termination> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
+        anyhow!(
+            "--termination: expected notice, general_terms_art28_para2 or general_terms_art28_para3"
+        )
+    })
+}
+
+#[derive(Subcommand)]
+pub enum RequestCommand {
+    /// Submit a contractor's request (JSON as in the API, e.g. '{"kind": "cancel_contract", …}');
+    /// prints its id. With --accept, accept it at once.
+    Submit {
+        #[arg(long)]
+        contractor: String,
+        /// The request as JSON.
+        #[arg(long)]
+        json: String,
+        #[arg(long)]
+        submitted_on: Option<String>,
+        #[arg(long)]
+        accept: bool,
+        #[command(flatten)]
+        acceptance: AcceptArgs,
+    },
+    /// Accept a pending request.
+    Accept {
+        id: String,
+        #[command(flatten)]
+        acceptance: AcceptArgs,
+    },
+    /// Reject a pending request.
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// List requests (id, contractor, kind, status).
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        contractor: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ContractCommand {
+    /// A contractor's contracts as of a day (JSON).
+    List {
+        #[arg(long)]
+        contractor: String,
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// One contract with options, device and provisioning as of a day (JSON).
+    Show {
+        id: String,
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// What cancelling would do: end date, cascades, early-termination days, eligibility (JSON).
+    Quote {
+        id: String,
+        #[arg(long)]
+        notice_arrived_on: Option<String>,
+        #[arg(long)]
+        requested_on: Option<String>,
+        #[arg(long)]
+        termination: Option<String>,
+    },
+    /// Record the billing start date (R5.2).
+    BillingStart {
+        id: String,
+        #[arg(long)]
+        on: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DeviceCommand {
+    /// A device as of a day (JSON).
+    Show {
+        serial: String,
+        #[arg(long)]
+        as_of: Option<String>,
+    },
+    /// Record a device's return (a lost one comes back as found, R12.3).
+    Return {
+        serial: String,
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Record that a lost device was found (R12.3).
+    Found {
+        serial: String,
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Treat devices not returned by their deadline as lost (R10.3, R12.2).
+    SweepOverdue {
+        #[arg(long)]
+        on: Option<String>,
+    },
+}
+
+pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
+    match cmd {
+        RequestCommand::Submit {
+            contractor,
+            json,
+            submitted_on,
+            accept,
+            acceptance,
+        } => {
+            let request: Request = serde_json::from_str(&json).context("--json")?;
+            let submitted_on = date(submitted_on.as_deref())?;
+            let acceptance = accept.then(|| acceptance.acceptance()).transpose()?;
+            let (row, _) = engine::submit(
+                store,
+                &contractor,
+                &request,
+                submitted_on,
+                "cli",
+                acceptance.as_ref(),
+                JournalEntry::new("cli", "request.submit").request(serde_json::from_str(&json)?),
+            )
+            .await
+            .map_err(engine_error)?;
+            println!("{}\t{}", row.id, row.status);
+        }
+        RequestCommand::Accept { id, acceptance } => {
+            let mut acceptance = acceptance.acceptance()?;
+            acceptance.on.get_or_insert_with(today);
+            let (row, _) = engine::accept(
+                store,
+                &id,
+                &acceptance,
+                "cli",
+                JournalEntry::new("cli", "request.accept"),
+            )
+            .await
+            .map_err(engine_error)?;
+            println!("{}\t{}", row.id, row.status);
+        }
+        RequestCommand::Reject { id, reason } => {
+            let row = engine::close_pending(
+                store,
+                &id,
+                "rejected",
+                today(),
+                "cli",
+                Some(&reason),
+                JournalEntry::new("cli", "request.reject"),
+            )
+            .await
+            .map_err(engine_error)?;
+            println!("{}\t{}", row.id, row.status);
+        }
+        RequestCommand::List { status, contractor } => {
+            let rows = engine::list_requests(
+                store,
+                contractor.as_deref(),
+                status.as_deref(),
+                None,
+                10_000,
+            )
+            .await
+            .map_err(engine_error)?;
+            for r in rows {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    r.id, r.contractor_id, r.kind, r.submitted_on, r.status
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn holder(store: &Store, what: Owned, id: &str) -> anyhow::Result<String> {
+    owner_of(&mut *store.conn().await?, what, id)
+        .await?
+        .ok_or_else(|| anyhow!("no such {what:?} {id}"))
+}
+
+pub async fn contract(store: &Store, cmd: ContractCommand) -> anyhow::Result<()> {
+    match cmd {
+        ContractCommand::List { contractor, as_of } => {
+            let as_of = date(as_of.as_deref())?;
+            let book = load_book(&mut *store.conn().await?, &contractor).await?;
+            let list: Vec<_> = book
+                .contracts
+                .iter()
+                .map(|c| views::contract(&book, c, as_of))
+                .collect();
+            print_json(&list)
+        }
+        ContractCommand::Show { id, as_of } => {
+            let owner = holder(store, Owned::Contract, &id).await?;
+            let as_of = date(as_of.as_deref())?;
+            let book = load_book(&mut *store.conn().await?, &owner).await?;
+            let c = book
+                .contract(&id)
+                .ok_or_else(|| anyhow!("no such contract {id}"))?;
+            print_json(&views::contract(&book, c, as_of))
+        }
+        ContractCommand::Quote {
+            id,
+            notice_arrived_on,
+            requested_on,
+            termination: how,
+        } => {
+            let owner = holder(store, Owned::Contract, &id).await?;
+            let arrived = date(notice_arrived_on.as_deref())?;
+            let requested = requested_on.as_deref().map(parse_date).transpose()?;
+            let how = how
+                .as_deref()
+                .map(termination)
+                .transpose()?
+                .unwrap_or(Termination::Notice);
+            let quote = engine::quote_cancellation(store, &owner, &id, how, arrived, requested)
+                .await
+                .map_err(engine_error)?;
+            print_json(&views::quote(
+                id,
+                arrived,
+                requested,
+                quote,
+                Default::default(),
+            ))
+        }
+        ContractCommand::BillingStart { id, on } => {
+            let owner = holder(store, Owned::Contract, &id).await?;
+            let on = date(on.as_deref())?;
+            engine::record(
+                store,
+                &owner,
+                JournalEntry::new("cli", "contract.billing_start").subject(&id),
+                |book| set_billing_start(book, &id, on),
+            )
+            .await
+            .map_err(engine_error)?;
+            println!("billing of {id} starts {on}");
+            Ok(())
+        }
+    }
+}
+
+pub async fn device(store: &Store, cmd: DeviceCommand) -> anyhow::Result<()> {
+    match cmd {
+        DeviceCommand::Show { serial, as_of } => {
+            let owner = holder(store, Owned::Device, &serial).await?;
+            let as_of = date(as_of.as_deref())?;
+            let book = load_book(&mut *store.conn().await?, &owner).await?;
+            let d = book
+                .device(&serial)
+                .ok_or_else(|| anyhow!("no such device {serial}"))?;
+            print_json(&views::device(d, as_of))
+        }
+        DeviceCommand::Return { serial, on } => {
+            record_device(store, &serial, on, "device.return", record_return).await
+        }
+        DeviceCommand::Found { serial, on } => {
+            record_device(store, &serial, on, "device.found", record_found).await
+        }
+        DeviceCommand::SweepOverdue { on } => {
+            let on = date(on.as_deref())?;
+            let effects = engine::sweep_overdue_returns(
+                store,
+                on,
+                JournalEntry::new("cli", "device.sweep_overdue"),
+            )
+            .await
+            .map_err(engine_error)?;
+            print_json(&effects)
+        }
+    }
+}
+
+async fn record_device(
+    store: &Store,
+    serial: &str,
+    on: Option<String>,
+    operation: &str,
+    decide: fn(
+        &mpc_domain::book::Device,
+        Date,
+    ) -> Result<Vec<mpc_domain::book::Effect>, mpc_domain::Refusal>,
+) -> anyhow::Result<()> {
+    let owner = holder(store, Owned::Device, serial).await?;
+    let on = date(on.as_deref())?;
+    let effects = engine::record(
+        store,
+        &owner,
+        JournalEntry::new("cli", operation).subject(serial),
+        |book| {
+            let d = book.device(serial).ok_or_else(|| {
+                mpc_domain::Refusal::new("not_found", "no such device", "機器がありません")
+            })?;
+            decide(d, on)
+        },
+    )
+    .await
+    .map_err(engine_error)?;
+    print_json(&effects)
+}

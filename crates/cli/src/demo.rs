@@ -1,0 +1,497 @@
+//! `mpc demo seed`: a small living system for newcomers — three contractors, a management
+//! another contractor rides on, service adapters of all nine item × device-type combinations,
+//! options, a packet share group, a cancellation in progress, a replaced device and requests
+//! waiting in the queue. Everything goes through the same rules as the API.
+
+use anyhow::{anyhow, bail};
+use jiff::ToSpan;
+use jiff::civil::Date;
+use mpc_domain::access::Role;
+use mpc_domain::book::Effect;
+use mpc_domain::calendar::{first_of_next_month, is_last_day_of_month};
+use mpc_domain::contract::set_billing_start;
+use mpc_domain::request::{Acceptance, Request};
+use mpc_storage::accounts::{self, NewUser};
+use mpc_storage::{JournalEntry, Store, engine, parties};
+use serde_json::json;
+
+use crate::contracts::engine_error;
+
+const HOST: &str = "株式会社みなと商事";
+
+struct Seeder<'a> {
+    store: &'a Store,
+}
+
+impl Seeder<'_> {
+    async fn contractor(&self, name: &str, username: &str) -> anyhow::Result<(String, String)> {
+        let mut tx = self.store.write().await?;
+        let c = accounts::create_contractor(&mut tx, name).await?;
+        let user = accounts::create_user(
+            &mut tx,
+            &NewUser {
+                username,
+                display_name: name,
+                role: Role::Contractor,
+                contractor_id: Some(&c.id),
+            },
+        )
+        .await?;
+        let (_, secret) = accounts::issue_token(&mut tx, &user.id, "demo").await?;
+        tx.commit(
+            JournalEntry::new("demo", "demo.contractor")
+                .contractor(Some(&c.id))
+                .subject(&c.id),
+        )
+        .await?;
+        Ok((c.id, secret))
+    }
+
+    /// Submits and accepts on `on`; returns the effects.
+    async fn accept(
+        &self,
+        contractor: &str,
+        request: serde_json::Value,
+        on: Date,
+    ) -> anyhow::Result<Vec<Effect>> {
+        self.accept_with(
+            contractor,
+            request,
+            on,
+            Acceptance {
+                on: Some(on),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    async fn accept_with(
+        &self,
+        contractor: &str,
+        request: serde_json::Value,
+        submitted_on: Date,
+        acceptance: Acceptance,
+    ) -> anyhow::Result<Vec<Effect>> {
+        let parsed: Request = serde_json::from_value(request.clone())?;
+        let (_, decision) = engine::submit(
+            self.store,
+            contractor,
+            &parsed,
+            submitted_on,
+            "demo",
+            Some(&acceptance),
+            JournalEntry::new("demo", "request.submit").request(request),
+        )
+        .await
+        .map_err(engine_error)?;
+        Ok(decision.map(|d| d.effects).unwrap_or_default())
+    }
+
+    async fn pending(
+        &self,
+        contractor: &str,
+        request: serde_json::Value,
+        on: Date,
+    ) -> anyhow::Result<()> {
+        let parsed: Request = serde_json::from_value(request.clone())?;
+        engine::submit(
+            self.store,
+            contractor,
+            &parsed,
+            on,
+            "demo",
+            None,
+            JournalEntry::new("demo", "request.submit").request(request),
+        )
+        .await
+        .map_err(engine_error)?;
+        Ok(())
+    }
+
+    async fn contract(
+        &self,
+        contractor: &str,
+        request: serde_json::Value,
+        on: Date,
+    ) -> anyhow::Result<String> {
+        self.accept(contractor, request, on)
+            .await?
+            .iter()
+            .find_map(|e| match e {
+                Effect::ContractCreated(c) => Some(c.id.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| anyhow!("no contract created"))
+    }
+
+    async fn billing_start(
+        &self,
+        contractor: &str,
+        contract: &str,
+        on: Date,
+    ) -> anyhow::Result<()> {
+        engine::record(
+            self.store,
+            contractor,
+            JournalEntry::new("demo", "contract.billing_start").subject(contract),
+            |book| set_billing_start(book, contract, on),
+        )
+        .await
+        .map_err(engine_error)?;
+        Ok(())
+    }
+
+    /// A service adapter under `management`, billed from `on`, with its serial notified when given.
+    async fn adapter(
+        &self,
+        contractor: &str,
+        management: &str,
+        item: &str,
+        device_type: &str,
+        on: Date,
+        serial: Option<&str>,
+    ) -> anyhow::Result<String> {
+        let a = self
+            .contract(
+                contractor,
+                json!({"kind": "apply_contract", "contract_kind": "service_adapter", "item": item,
+                       "device_type": device_type, "management_id": management}),
+                on,
+            )
+            .await?;
+        if let Some(serial) = serial {
+            self.accept(
+                contractor,
+                json!({"kind": "notify_serial", "contract_id": a, "serial": serial}),
+                on,
+            )
+            .await?;
+            self.billing_start(contractor, &a, on.checked_add(2.days())?)
+                .await?;
+        }
+        Ok(a)
+    }
+
+    async fn sendback(
+        &self,
+        contractor: &str,
+        contract: &str,
+        address: &str,
+        on: Date,
+    ) -> anyhow::Result<()> {
+        self.accept(
+            contractor,
+            json!({"kind": "add_option", "contract_id": contract, "option_kind": "ultra_sendback", "install_address": address}),
+            on,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn created_option(effects: &[Effect]) -> Option<String> {
+    effects.iter().find_map(|e| match e {
+        Effect::OptionCreated(o) => Some(o.id.clone()),
+        _ => None,
+    })
+}
+
+fn created_group(effects: &[Effect]) -> Option<String> {
+    effects.iter().find_map(|e| match e {
+        Effect::GroupCreated(g) => Some(g.id.clone()),
+        _ => None,
+    })
+}
+
+/// Loads the demo data set, dated around `today`; prints the contractors' API tokens.
+pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
+    let existing = accounts::list_contractors(
+        store,
+        None,
+        Some(HOST),
+        &accounts::Page {
+            after: None,
+            limit: 1,
+        },
+    )
+    .await?;
+    if !existing.is_empty() {
+        bail!("the demo data is already loaded (contractor {HOST} exists)");
+    }
+    let s = Seeder { store };
+    // Everything starts on the first day of the month six months ago.
+    let start = today.first_of_month().checked_sub(6.months())?;
+    let day = |n: i64| start.checked_add(n.days());
+
+    let (minato, minato_token) = s.contractor(HOST, "minato").await?;
+    let (hokkai, hokkai_token) = s.contractor("北海ロジスティクス株式会社", "hokkai").await?;
+    let (sakura, sakura_token) = s.contractor("有限会社さくら薬局", "sakura").await?;
+
+    let mut tx = store.write().await?;
+    for (c, reference) in [
+        (&minato, "IIJ-SVC-100234"),
+        (&hokkai, "IIJ-SVC-100871"),
+        (&sakura, "IIJ-SVC-101502"),
+    ] {
+        parties::add_designated_service(&mut tx, c, reference, start)
+            .await
+            .map_err(engine_error)?;
+    }
+    tx.commit(JournalEntry::new("demo", "designated_service.add"))
+        .await?;
+
+    // みなと商事: its own management, which 北海ロジスティクス rides on (R6.2).
+    let m1 = s
+        .contract(
+            &minato,
+            json!({"kind": "apply_contract", "contract_kind": "management"}),
+            start,
+        )
+        .await?;
+    s.billing_start(&minato, &m1, start).await?;
+    let ig_x4 = s
+        .adapter(
+            &minato,
+            &m1,
+            "internet_gateway",
+            "SEIL/X4",
+            day(1)?,
+            Some("X4-24A0-00101"),
+        )
+        .await?;
+    s.sendback(
+        &minato,
+        &ig_x4,
+        "東京都港区海岸1-2-3 みなと商事本社",
+        day(1)?,
+    )
+    .await?;
+    s.adapter(
+        &minato,
+        &m1,
+        "remote_access",
+        "SEIL/X4",
+        day(1)?,
+        Some("X4-24A0-00102"),
+    )
+    .await?;
+    s.adapter(
+        &minato,
+        &m1,
+        "pppoe_termination",
+        "SEIL CA10",
+        day(2)?,
+        Some("CA10-24B1-00201"),
+    )
+    .await?;
+    let ig_w2l = s
+        .adapter(
+            &minato,
+            &m1,
+            "internet_gateway",
+            "SA-W2L",
+            day(3)?,
+            Some("W2L-24C2-00301"),
+        )
+        .await?;
+    let ra_w2l = s
+        .adapter(
+            &minato,
+            &m1,
+            "remote_access",
+            "SA-W2L",
+            day(3)?,
+            Some("W2L-24C2-00302"),
+        )
+        .await?;
+    let founder = s
+        .accept(&minato, json!({"kind": "add_option", "contract_id": ig_w2l, "option_kind": "mobile_access",
+            "usage_type": "packet_share", "network_type": "dynamic_ip", "group": {"new_group_pack_gb": 100}}), day(5)?)
+        .await?;
+    let group = created_group(&founder).ok_or_else(|| anyhow!("no group"))?;
+    let member = s
+        .accept(&minato, json!({"kind": "add_option", "contract_id": ra_w2l, "option_kind": "mobile_access",
+            "usage_type": "packet_share", "network_type": "fixed_ip", "group": {"group_id": group}}), day(5)?)
+        .await?;
+    let member_sim = created_option(&member).ok_or_else(|| anyhow!("no SIM"))?;
+    // The pack grows from next month (R9.6).
+    s.accept(
+        &minato,
+        json!({"kind": "change_pack", "group_id": group, "pack_gb": 150}),
+        today,
+    )
+    .await?;
+    // A replaced device: the SEIL/X4 failed 40 days ago; staff brought a new one on site (R11).
+    let failed_on = today.checked_sub(40.days())?;
+    s.accept_with(
+        &minato,
+        json!({"kind": "report_failure", "contract_id": ig_x4, "description": "電源が入らない"}),
+        failed_on,
+        Acceptance {
+            on: Some(failed_on),
+            replacement_serial: Some("X4-24A0-00188".into()),
+            replaced_on: Some(failed_on.checked_add(1.day())?),
+            ..Default::default()
+        },
+    )
+    .await?;
+
+    // 北海ロジスティクス: rides on みなと商事's management once it consents.
+    let mut tx = store.write().await?;
+    let designation = parties::create_designation(&mut tx, &hokkai, &m1, day(2)?)
+        .await
+        .map_err(engine_error)?;
+    parties::consent_designation(&mut tx, &designation.id, day(3)?)
+        .await
+        .map_err(engine_error)?;
+    tx.commit(
+        JournalEntry::new("demo", "designation.create")
+            .contractor(Some(&hokkai))
+            .subject(&designation.id),
+    )
+    .await?;
+    let ig_ca10 = s
+        .adapter(
+            &hokkai,
+            &m1,
+            "internet_gateway",
+            "SEIL CA10",
+            day(4)?,
+            Some("CA10-24B1-00401"),
+        )
+        .await?;
+    s.sendback(
+        &hokkai,
+        &ig_ca10,
+        "北海道札幌市中央区北1条西2-1 物流センター",
+        day(4)?,
+    )
+    .await?;
+    let pt_w2l = s
+        .adapter(
+            &hokkai,
+            &m1,
+            "pppoe_termination",
+            "SA-W2L",
+            day(4)?,
+            Some("W2L-24C2-00402"),
+        )
+        .await?;
+    s.accept(
+        &hokkai,
+        json!({"kind": "add_option", "contract_id": pt_w2l, "option_kind": "mobile_access",
+        "usage_type": "plan_10gb", "network_type": "dynamic_ip"}),
+        day(6)?,
+    )
+    .await?;
+    let ra_ca10 = s
+        .adapter(
+            &hokkai,
+            &m1,
+            "remote_access",
+            "SEIL CA10",
+            day(4)?,
+            Some("CA10-24B1-00403"),
+        )
+        .await?;
+    // A cancellation in progress: notice 5 days ago, asking for the end of next month (R13.1).
+    let next_month_end = first_of_next_month(today)?.last_of_month();
+    s.accept(&hokkai, json!({"kind": "cancel_contract", "contract_id": ra_ca10, "requested_on": next_month_end.to_string()}),
+        today.checked_sub(5.days())?).await?;
+    // みなと商事 has its management fees invoiced to 北海ロジスティクス (R6.3).
+    let mut tx = store.write().await?;
+    let redirect = parties::create_redirect(&mut tx, &m1, &hokkai, day(8)?)
+        .await
+        .map_err(engine_error)?;
+    parties::consent_redirect(&mut tx, &redirect.id, day(9)?)
+        .await
+        .map_err(engine_error)?;
+    parties::approve_redirect(&mut tx, &redirect.id, day(10)?)
+        .await
+        .map_err(engine_error)?;
+    tx.commit(
+        JournalEntry::new("demo", "invoice_redirect.create")
+            .contractor(Some(&minato))
+            .subject(&redirect.id),
+    )
+    .await?;
+
+    // さくら薬局: its own management; one adapter still waits for its serial (R7.1).
+    let m3 = s
+        .contract(
+            &sakura,
+            json!({"kind": "apply_contract", "contract_kind": "management"}),
+            day(14)?,
+        )
+        .await?;
+    s.billing_start(&sakura, &m3, day(14)?).await?;
+    let pt_x4 = s
+        .adapter(
+            &sakura,
+            &m3,
+            "pppoe_termination",
+            "SEIL/X4",
+            day(15)?,
+            Some("X4-24A0-00501"),
+        )
+        .await?;
+    s.sendback(
+        &sakura,
+        &pt_x4,
+        "神奈川県横浜市中区本町4-5 さくら薬局",
+        day(15)?,
+    )
+    .await?;
+    let w2l = s
+        .adapter(
+            &sakura,
+            &m3,
+            "internet_gateway",
+            "SA-W2L",
+            today.checked_sub(3.days())?,
+            None,
+        )
+        .await?;
+    s.accept(
+        &sakura,
+        json!({"kind": "add_option", "contract_id": w2l, "option_kind": "mobile_access",
+        "usage_type": "backup", "network_type": "dynamic_ip"}),
+        today.checked_sub(3.days())?,
+    )
+    .await?;
+
+    // Requests waiting for an operator.
+    let request_day = if is_last_day_of_month(today) {
+        today.checked_sub(1.day())?
+    } else {
+        today
+    };
+    s.pending(
+        &minato,
+        json!({"kind": "change_usage_type", "option_id": member_sim, "usage_type": "plan_50gb"}),
+        request_day,
+    )
+    .await?;
+    s.pending(
+        &sakura,
+        json!({"kind": "change_item", "contract_id": pt_x4, "item": "internet_gateway"}),
+        request_day,
+    )
+    .await?;
+    s.pending(
+        &sakura,
+        json!({"kind": "notify_serial", "contract_id": w2l, "serial": "W2L-24C2-00599"}),
+        request_day,
+    )
+    .await?;
+
+    println!(
+        "demo data loaded (dated around {today}): 3 contractors, 2 managements, 10 service adapters, 3 pending requests"
+    );
+    println!("contractor API tokens (shown only this once):");
+    println!("  minato  {HOST}\t{minato_token}");
+    println!("  hokkai  北海ロジスティクス株式会社\t{hokkai_token}");
+    println!("  sakura  有限会社さくら薬局\t{sakura_token}");
+    Ok(())
+}
