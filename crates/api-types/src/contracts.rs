@@ -277,6 +277,8 @@ pub struct ImpactView {
     /// The first day the contractor would lack what it needs.
     pub from: String,
     pub unmet: Vec<UnmetView>,
+    /// Its contracts still in service that day, which it could no longer use.
+    pub contracts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

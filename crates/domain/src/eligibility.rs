@@ -230,6 +230,8 @@ pub struct Impact {
     /// The first day the contractor would lack something.
     pub from: Date,
     pub newly_unmet: Vec<Unmet>,
+    /// The contractor's contracts still in service that day, which it could no longer use.
+    pub contracts: Vec<String>,
 }
 
 /// Compares a contractor's standing before and after a change, on the first day after it
@@ -244,6 +246,13 @@ pub fn impact(before: Standing<'_>, after: Standing<'_>, from: Date) -> Option<I
         contractor_id: after.contractor_id.to_owned(),
         from,
         newly_unmet: newly,
+        contracts: after
+            .book
+            .contracts
+            .iter()
+            .filter(|c| c.contractor_id == after.contractor_id && c.is_active(from))
+            .map(|c| c.id.clone())
+            .collect(),
     })
 }
 

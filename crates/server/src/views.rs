@@ -211,6 +211,7 @@ pub fn quote(
                 contractor_id: i.contractor_id,
                 from: i.from.to_string(),
                 unmet: i.newly_unmet.into_iter().map(unmet_view).collect(),
+                contracts: i.contracts,
             })
             .collect(),
         defaulted_dates,

@@ -290,4 +290,52 @@ backend_tests! {
         let approved = app.post(&format!("/api/v1/invoice-redirects/{r_id}/approve"), &app.operator, json!({"on": "2026-04-08"})).await;
         assert_eq!(approved.body["approved_on"], "2026-04-08");
     }
+
+    async fn r11_failure_report_replacement_on_site_and_return_of_the_failed_unit(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let k = new_contractor(&app, "株式会社故障").await;
+        let (_, a) = app.eligible_setup(&k, "SEIL/X4", "2026-04-01").await;
+        app.accepted(&k, json!({"kind": "notify_serial", "contract_id": a, "serial": "X4-OLD"}), "2026-04-02").await;
+        // The failure is reported on 2026-06-01; the operator ships a replacement two days later.
+        let report = app.post(&format!("/api/v1/contractors/{k}/requests"), &app.operator,
+            json!({"request": {"kind": "report_failure", "contract_id": a, "description": "LED が赤点滅"}, "submitted_on": "2026-06-01"})).await;
+        assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
+        let id = report.body["id"].as_str().unwrap();
+        let accepted = app.post(&format!("/api/v1/requests/{id}/accept"), &app.operator,
+            json!({"on": "2026-06-01", "replacement_serial": "X4-NEW", "replaced_on": "2026-06-03", "contractor_caused": true})).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+        // The contract has ultra_sendback: staff bring the replacement on site (R11.1, R9.2).
+        assert_eq!(accepted.body["decision"]["delivery"], "on_site");
+        assert_eq!(contract(&app, &a, "2026-06-02").await["serial"], "X4-OLD");
+        assert_eq!(contract(&app, &a, "2026-06-03").await["serial"], "X4-NEW");
+        let charges = app.get(&format!("/api/v1/contracts/{a}/charges"), &app.operator).await;
+        assert_eq!(charges.body["charges"][0]["kind"], "contractor_caused_failure");
+        assert_eq!(charges.body["charges"][0]["rule"], "R11.2");
+        // The failed unit is tracked until it comes back.
+        let waiting = app.get("/api/v1/devices/awaiting-return?as_of=2026-06-10", &app.operator).await;
+        assert_eq!(waiting.body["devices"][0]["serial"], "X4-OLD", "{}", waiting.text);
+        app.post("/api/v1/devices/X4-OLD/return", &app.operator, json!({"on": "2026-06-12"})).await;
+        let waiting = app.get("/api/v1/devices/awaiting-return?as_of=2026-06-12", &app.operator).await;
+        assert_eq!(waiting.body["devices"], json!([]));
+    }
+
+    async fn r15_2_general_terms_cancellation_owes_no_early_termination(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let k = new_contractor(&app, "株式会社約款").await;
+        let (_, a) = app.eligible_setup(&k, "SA-W2L", "2026-04-01").await;
+        billing_start(&app, &a, "2026-04-01").await;
+        let q = app.get(&format!("/api/v1/contracts/{a}/termination-quote?notice_arrived_on=2026-06-10&requested_on=2026-06-10&termination=general_terms_art28_para2"), &app.operator).await;
+        assert_eq!(q.status, StatusCode::OK, "{}", q.text);
+        assert_eq!(q.body["end_on"], "2026-06-10", "the operator's date, not arrival + 14");
+        assert_eq!(q.body["exempt_from_early_termination"], true);
+        assert_eq!(q.body["early_termination"], json!([]));
+        // The same end by notice would owe 2026-06-25 … 2027-03-31: arrival 06-10 + 14 = 06-24.
+        let q = app.get(&format!("/api/v1/contracts/{a}/termination-quote?notice_arrived_on=2026-06-10"), &app.operator).await;
+        assert_eq!(q.body["end_on"], "2026-06-24");
+        assert_eq!(q.body["early_termination"][0]["remaining"][0], json!({"month": "2026-06", "days": 6, "days_in_month": 30}));
+        // Accepting the cancellation reports the eligibility it costs (R6.8).
+        let done = app.accepted(&k, json!({"kind": "cancel_contract", "contract_id": a}), "2026-06-10").await;
+        assert_eq!(done["decision"]["eligibility_impact"][0]["contractor_id"], k.as_str());
+        assert_eq!(done["decision"]["eligibility_impact"][0]["from"], "2026-06-25");
+    }
 }

@@ -365,6 +365,26 @@ async fn load_devices(
     Ok(devices)
 }
 
+/// Devices to come back that have not: released from their contract (ended, R10.3, or
+/// replaced, R11.1), neither returned nor lost; those with a deadline first, earliest first.
+pub async fn awaiting_return(conn: &mut AnyConnection) -> Result<Vec<(String, Device)>> {
+    let holders: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT d.serial, d.contractor_id FROM devices d WHERE d.returned_on IS NULL AND d.lost_on IS NULL \
+         AND EXISTS (SELECT 1 FROM device_assignments a WHERE a.serial = d.serial) \
+         AND NOT EXISTS (SELECT 1 FROM device_assignments a WHERE a.serial = d.serial AND a.until_on IS NULL) \
+         ORDER BY d.return_due, d.serial",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(holders.len());
+    for (serial, holder) in holders {
+        if let Some(device) = load_device(conn, &serial).await? {
+            out.push((holder.unwrap_or_default(), device));
+        }
+    }
+    Ok(out)
+}
+
 /// One device by serial, whoever holds it.
 pub async fn load_device(conn: &mut AnyConnection, serial: &str) -> Result<Option<Device>> {
     Ok(load_devices(

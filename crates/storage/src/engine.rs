@@ -76,7 +76,7 @@ async fn decide_and_persist(
     submitted_on: Date,
     acceptance: &Acceptance,
     write: bool,
-) -> Result<Decision> {
+) -> Result<Outcome> {
     tx.lock(&format!("book:{contractor_id}")).await?;
     let mut book = load_book(tx.conn(), contractor_id).await?;
     let management = match request {
@@ -120,11 +120,28 @@ async fn decide_and_persist(
             new_id: &mut ids,
         },
     )?;
+    let mut impacts = Vec::new();
     if write {
         let after = book.with(&decision.effects);
+        let ends = decision.effects.iter().any(|e| {
+            matches!(
+                e,
+                Effect::ContractEnds { .. } | Effect::OptionEnds { .. } | Effect::GroupEnds { .. }
+            )
+        });
+        if ends {
+            let own = load_standing(tx.conn(), contractor_id).await?;
+            impacts = termination_impact(tx.conn(), &own, &after, &decision.effects).await?;
+        }
         persist(tx, contractor_id, &after, &decision.effects).await?;
     }
-    Ok(decision)
+    Ok(Outcome { decision, impacts })
+}
+
+/// A decision with the eligibility it would cost (R6.8).
+pub struct Outcome {
+    pub decision: Decision,
+    pub impacts: Vec<Impact>,
 }
 
 async fn designation_consent(
@@ -167,7 +184,7 @@ pub async fn submit(
         on: Some(submitted_on),
         ..Acceptance::default()
     };
-    let decision = match accept {
+    let outcome = match accept {
         Some(acceptance) => Some(
             decide_and_persist(
                 &mut tx,
@@ -193,20 +210,20 @@ pub async fn submit(
             .map_err(|e| StorageError::Corrupt(e.to_string()))?,
         submitted_on: submitted_on.to_string(),
         submitted_by: submitted_by.to_owned(),
-        status: if decision.is_some() {
+        status: if outcome.is_some() {
             "accepted"
         } else {
             "pending"
         }
         .to_owned(),
-        decided_on: decision.as_ref().map(|_| {
+        decided_on: outcome.as_ref().map(|_| {
             accept
                 .and_then(|a| a.on)
                 .unwrap_or(submitted_on)
                 .to_string()
         }),
-        decided_by: decision.as_ref().map(|_| submitted_by.to_owned()),
-        decision: decision.as_ref().map(decision_json),
+        decided_by: outcome.as_ref().map(|_| submitted_by.to_owned()),
+        decision: outcome.as_ref().map(decision_json),
         created_at: now_micros(),
     };
     sqlx::query(
@@ -230,14 +247,19 @@ pub async fn submit(
         journal
             .contractor(Some(contractor_id))
             .subject(&row.id)
-            .outcome(serde_json::json!({ "request_id": row.id, "status": row.status, "effects": decision.as_ref().map(|d| &d.effects) })),
+            .outcome(serde_json::json!({ "request_id": row.id, "status": row.status, "effects": outcome.as_ref().map(|o| &o.decision.effects) })),
     )
     .await?;
-    Ok((row, decision))
+    Ok((row, outcome.map(|o| o.decision)))
 }
 
-fn decision_json(d: &Decision) -> String {
-    serde_json::json!({ "effects": d.effects, "delivery": d.delivery }).to_string()
+fn decision_json(o: &Outcome) -> String {
+    serde_json::json!({
+        "effects": o.decision.effects,
+        "delivery": o.decision.delivery,
+        "eligibility_impact": o.impacts,
+    })
+    .to_string()
 }
 
 pub async fn get_request(store: &Store, id: &str) -> Result<RequestRow> {
@@ -289,7 +311,7 @@ pub async fn accept(
     let mut row = pending(&mut tx, request_id).await?;
     let request = row.request()?;
     let submitted_on = date(&row.submitted_on)?;
-    let decision = decide_and_persist(
+    let outcome = decide_and_persist(
         &mut tx,
         &row.contractor_id,
         &request,
@@ -301,7 +323,8 @@ pub async fn accept(
     row.status = "accepted".into();
     row.decided_on = Some(acceptance.on.unwrap_or(submitted_on).to_string());
     row.decided_by = Some(decided_by.to_owned());
-    row.decision = Some(decision_json(&decision));
+    row.decision = Some(decision_json(&outcome));
+    let decision = outcome.decision;
     close(&mut tx, &row).await?;
     tx.commit(
         journal
@@ -572,37 +595,7 @@ pub async fn quote_cancellation(
         }
         early_termination.retain(|e| !e.remaining.is_empty());
     }
-    let from = end_on.tomorrow().unwrap_or(end_on);
-    let mut eligibility_impact = Vec::new();
-    let own_after = StandingData {
-        book: after.clone(),
-        ..own.clone()
-    };
-    eligibility_impact.extend(eligibility::impact(
-        own.standing(from),
-        own_after.standing(from),
-        from,
-    ));
-    // Riders of an ending management lose it too (R6.2, R6.8).
-    let ended_managements: Vec<&Contract> = after
-        .contracts
-        .iter()
-        .filter(|c| c.kind == mpc_domain::catalog::ContractKind::Management && effects.iter().any(|e| matches!(e, Effect::ContractEnds { contract_id, .. } if *contract_id == c.id)))
-        .collect();
-    for m in ended_managements {
-        for d in designations(&mut conn, "management_contract_id", &m.id).await? {
-            let rider = load_standing(&mut conn, &d.rider_contractor_id).await?;
-            let mut rider_after = rider.clone();
-            for managed in rider_after.managements.iter_mut().filter(|x| x.id == m.id) {
-                managed.ending = m.ending.clone();
-            }
-            eligibility_impact.extend(eligibility::impact(
-                rider.standing(from),
-                rider_after.standing(from),
-                from,
-            ));
-        }
-    }
+    let eligibility_impact = termination_impact(&mut conn, &own, &after, &effects).await?;
     Ok(Quote {
         end_on,
         effects,
@@ -610,6 +603,65 @@ pub async fn quote_cancellation(
         exempt_from_early_termination: exempt,
         eligibility_impact,
     })
+}
+
+/// What ending things in `effects` does to eligibility (R6.8): for the contractor itself and
+/// for the riders of any management that ends, on the day after each end.
+pub async fn termination_impact(
+    conn: &mut AnyConnection,
+    own: &StandingData,
+    after: &Book,
+    effects: &[Effect],
+) -> Result<Vec<Impact>> {
+    let Some(last_end) = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ContractEnds { ending, .. }
+            | Effect::OptionEnds { ending, .. }
+            | Effect::GroupEnds { ending, .. } => Some(ending.on),
+            _ => None,
+        })
+        .max()
+    else {
+        return Ok(Vec::new());
+    };
+    let from = last_end.tomorrow().unwrap_or(last_end);
+    let own_after = StandingData {
+        book: after.clone(),
+        ..own.clone()
+    };
+    let mut impacts: Vec<Impact> =
+        eligibility::impact(own.standing(from), own_after.standing(from), from)
+            .into_iter()
+            .collect();
+    for e in effects {
+        let Effect::ContractEnds {
+            contract_id,
+            ending,
+        } = e
+        else {
+            continue;
+        };
+        let Some(m) = after
+            .contract(contract_id)
+            .filter(|c| c.kind == mpc_domain::catalog::ContractKind::Management)
+        else {
+            continue;
+        };
+        for d in designations(conn, "management_contract_id", &m.id).await? {
+            let rider = load_standing(conn, &d.rider_contractor_id).await?;
+            let mut rider_after = rider.clone();
+            for managed in rider_after.managements.iter_mut().filter(|x| x.id == m.id) {
+                managed.ending = Some(ending.clone());
+            }
+            impacts.extend(eligibility::impact(
+                rider.standing(from),
+                rider_after.standing(from),
+                from,
+            ));
+        }
+    }
+    Ok(impacts)
 }
 
 /// The ending of whatever a cancellation ends, for callers that only want the date.

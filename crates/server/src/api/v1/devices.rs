@@ -93,6 +93,28 @@ async fn record_on_device(
     }))
 }
 
+/// Devices released from their contracts and not yet back, with their return deadlines
+/// (R10.3) and whether they are overdue on `as_of` (operators). Overdue ones become lost at
+/// the next sweep.
+#[utoipa::path(get, path = "/devices/awaiting-return", tag = "devices", params(AsOf),
+    security(("bearer" = [])),
+    responses((status = 200, body = DeviceList), (status = 403, body = Problem)))]
+pub async fn awaiting_return(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<AsOf>,
+) -> ApiResult<Json<DeviceList>> {
+    caller.require_operator()?;
+    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
+    let devices = mpc_storage::contracts::awaiting_return(&mut *state.store.conn().await?).await?;
+    Ok(Json(DeviceList {
+        devices: devices
+            .iter()
+            .map(|(_, d)| views::device(d, as_of))
+            .collect(),
+    }))
+}
+
 /// Records a device's return (operators). A device already treated as lost comes back as
 /// found: it stays out of service and its loss fee stands (R12.3).
 #[utoipa::path(post, path = "/devices/{serial}/return", tag = "devices",

@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contracts::quote))
         .routes(routes!(contracts::billing_start))
         .routes(routes!(contracts::charges))
+        .routes(routes!(devices::awaiting_return))
         .routes(routes!(devices::get))
         .routes(routes!(devices::list_of_contractor))
         .routes(routes!(devices::returned))
