@@ -257,6 +257,11 @@ impl Month {
         self.0.last_of_month()
     }
 
+    /// Whether `date` falls in this month.
+    pub fn contains(self, date: Date) -> bool {
+        self.first_day() <= date && date <= self.last_day()
+    }
+
     /// The number of days in the month: 28 to 31.
     pub fn days(self) -> i8 {
         self.0.days_in_month()

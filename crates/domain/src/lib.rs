@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod account;
+pub mod billing;
 pub mod book;
 pub mod calendar;
 pub mod catalog;
@@ -14,8 +15,13 @@ pub mod contract;
 pub mod custody;
 pub mod eligibility;
 pub mod ending;
+pub mod invoice;
+pub mod money;
 pub mod option;
+pub mod preset;
+pub mod price;
 pub mod refusal;
 pub mod request;
+pub mod sla;
 
 pub use refusal::Refusal;

@@ -1,0 +1,1 @@
+//! Presets (R2.2): typed parameters rendered to recipe configuration.
