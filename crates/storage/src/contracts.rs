@@ -4,7 +4,7 @@
 //! effect touched (upsert of its row, replacement of its dated child rows), so storage never
 //! re-implements a rule.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::civil::Date;
 use mpc_domain::book::{
@@ -12,6 +12,7 @@ use mpc_domain::book::{
     PacketShareGroup, Timeline,
 };
 use mpc_domain::calendar::parse_date;
+use mpc_domain::catalog::Item;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::AnyConnection;
@@ -125,6 +126,7 @@ struct PackRow {
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
+    group_id: String,
     option_id: String,
     from_on: String,
     until_on: Option<String>,
@@ -147,106 +149,190 @@ struct AssignmentRow {
     until_on: Option<String>,
 }
 
-async fn dated(conn: &mut AnyConnection, sql: &'static str, key: &str) -> Result<Vec<DatedRow>> {
-    Ok(sqlx::query_as(sql)
-        .bind(key.to_owned())
-        .fetch_all(conn)
-        .await?)
+/// Loads everything the contract rules need about one contractor.
+/// Whose books to load: one contractor, or every contractor whose id falls in a range (billing
+/// streams contractors range by range).
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    One(&'a str),
+    Range(&'a str, &'a str),
 }
 
-fn timeline<T: DeserializeOwned + Clone>(rows: &[DatedRow], owner: &str) -> Result<Timeline<T>> {
-    Ok(Timeline::from_entries(
-        rows.iter()
-            .filter(|r| r.owner == owner)
-            .map(|r| Ok((date(&r.effective_from)?, from_wire(&r.value)?)))
-            .collect::<Result<Vec<_>>>()?,
-    ))
+impl Scope<'_> {
+    /// Appends `column = $n` or `column BETWEEN $n AND $m`.
+    pub(crate) fn push(&self, q: &mut Sql, column: &'static str) {
+        match self {
+            Scope::One(id) => {
+                q.push(column).push(" = ").bind((*id).to_owned());
+            }
+            Scope::Range(from, to) => {
+                q.push(column).push(" BETWEEN ").bind((*from).to_owned());
+                q.push(" AND ").bind((*to).to_owned());
+            }
+        }
+    }
+}
+
+async fn scoped<T>(
+    conn: &mut AnyConnection,
+    sql: &'static str,
+    column: &'static str,
+    scope: Scope<'_>,
+    tail: &'static str,
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    let mut q = Sql::new(sql);
+    q.push(" WHERE ");
+    scope.push(&mut q, column);
+    q.push(tail);
+    Ok(q.query_as()?.fetch_all(conn).await?)
+}
+
+type Dated<T> = HashMap<String, Vec<(Date, T)>>;
+
+fn group_dated<T: DeserializeOwned>(rows: Vec<DatedRow>) -> Result<Dated<T>> {
+    let mut out: Dated<T> = HashMap::new();
+    for r in rows {
+        out.entry(r.owner)
+            .or_default()
+            .push((date(&r.effective_from)?, from_wire(&r.value)?));
+    }
+    Ok(out)
+}
+
+fn take_timeline<T: Clone>(map: &mut Dated<T>, owner: &str) -> Timeline<T> {
+    Timeline::from_entries(map.remove(owner).unwrap_or_default())
 }
 
 /// Loads everything the contract rules need about one contractor.
 pub async fn load_book(conn: &mut AnyConnection, contractor_id: &str) -> Result<Book> {
-    let mut q = Sql::new(
-        "SELECT id, contractor_id, kind, device_type, management_id, applied_on, accepted_on, \
-         billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt \
-         FROM contracts WHERE contractor_id = ",
-    );
-    q.bind(contractor_id.to_owned()).push(" ORDER BY id");
-    let contract_rows: Vec<ContractRow> = q.query_as()?.fetch_all(&mut *conn).await?;
-    let items = dated(
-        conn,
-        "SELECT contract_id AS owner, effective_from, item AS value FROM contract_items \
-         WHERE contract_id IN (SELECT id FROM contracts WHERE contractor_id = $1)",
-        contractor_id,
-    )
-    .await?;
-    let contracts = contract_rows
-        .into_iter()
-        .map(|r| contract_from_row(r, &items))
-        .collect::<Result<Vec<_>>>()?;
-
-    let mut q = Sql::new(
-        "SELECT id, contract_id, kind, applied_on, accepted_on, install_address, end_on, \
-         end_reason, notice_arrived_on, requested_end_on, end_exempt FROM options WHERE contractor_id = ",
-    );
-    q.bind(contractor_id.to_owned()).push(" ORDER BY id");
-    let option_rows: Vec<OptionRow> = q.query_as()?.fetch_all(&mut *conn).await?;
-    let usage = dated(
-        conn,
-        "SELECT u.option_id AS owner, u.effective_from, u.usage_type AS value \
-         FROM option_usage_types u JOIN options o ON o.id = u.option_id WHERE o.contractor_id = $1",
-        contractor_id,
-    )
-    .await?;
-    let network = dated(
-        conn,
-        "SELECT n.option_id AS owner, n.effective_from, n.network_type AS value \
-         FROM option_network_types n JOIN options o ON o.id = n.option_id WHERE o.contractor_id = $1",
-        contractor_id,
-    )
-    .await?;
-    let options = option_rows
-        .into_iter()
-        .map(|r| {
-            Ok(ContractOption {
-                usage_types: timeline(&usage, &r.id)?,
-                network_types: timeline(&network, &r.id)?,
-                kind: from_wire(&r.kind)?,
-                applied_on: date(&r.applied_on)?,
-                accepted_on: date(&r.accepted_on)?,
-                ending: ending(
-                    r.end_on,
-                    r.end_reason,
-                    r.notice_arrived_on,
-                    r.requested_end_on,
-                    r.end_exempt,
-                )?,
-                id: r.id,
-                contract_id: r.contract_id,
-                install_address: r.install_address,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-
-    let groups = load_groups(conn, "contractor_id", contractor_id).await?;
-    let devices = load_devices(
-        conn,
-        "SELECT serial, device_type, return_due, returned_on, lost_on, found_on FROM devices \
-         WHERE serial IN (SELECT a.serial FROM device_assignments a JOIN contracts c ON c.id = a.contract_id \
-         WHERE c.contractor_id = $1) ORDER BY serial",
-        contractor_id,
-    )
-    .await?;
-    Ok(Book {
-        contracts,
-        options,
-        groups,
-        devices,
-    })
+    let mut books = load_books(conn, Scope::One(contractor_id), true).await?;
+    Ok(books.pop().map(|(_, b)| b).unwrap_or_default())
 }
 
-fn contract_from_row(r: ContractRow, items: &[DatedRow]) -> Result<Contract> {
+/// Loads the books of every contractor in `scope` with a fixed number of queries, sorted by
+/// contractor id; `with_devices` also loads device custody (billing does not need it).
+pub async fn load_books(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    with_devices: bool,
+) -> Result<Vec<(String, Book)>> {
+    let mut books: BTreeMap<String, Book> = BTreeMap::new();
+    let contract_rows: Vec<ContractRow> = scoped(
+        conn,
+        "SELECT id, contractor_id, kind, device_type, management_id, applied_on, accepted_on, \
+         billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt FROM contracts",
+        "contractor_id",
+        scope,
+        " ORDER BY contractor_id, id",
+    )
+    .await?;
+    let mut items = group_dated(
+        scoped(
+            conn,
+            "SELECT ci.contract_id AS owner, ci.effective_from, ci.item AS value FROM contract_items ci \
+             JOIN contracts c ON c.id = ci.contract_id",
+            "c.contractor_id",
+            scope,
+            "",
+        )
+        .await?,
+    )?;
+    for r in contract_rows {
+        let timeline = take_timeline(&mut items, &r.id);
+        let c = contract_from_row(r, timeline)?;
+        books
+            .entry(c.contractor_id.clone())
+            .or_default()
+            .contracts
+            .push(c);
+    }
+
+    #[derive(sqlx::FromRow)]
+    struct OptionWithHolder {
+        contractor_id: String,
+        #[sqlx(flatten)]
+        row: OptionRow,
+    }
+    let option_rows: Vec<OptionWithHolder> = scoped(
+        conn,
+        "SELECT contractor_id, id, contract_id, kind, applied_on, accepted_on, install_address, end_on, \
+         end_reason, notice_arrived_on, requested_end_on, end_exempt FROM options",
+        "contractor_id",
+        scope,
+        " ORDER BY contractor_id, id",
+    )
+    .await?;
+    let mut usage = group_dated(
+        scoped(
+            conn,
+            "SELECT u.option_id AS owner, u.effective_from, u.usage_type AS value \
+             FROM option_usage_types u JOIN options o ON o.id = u.option_id",
+            "o.contractor_id",
+            scope,
+            "",
+        )
+        .await?,
+    )?;
+    let mut network = group_dated(
+        scoped(
+            conn,
+            "SELECT n.option_id AS owner, n.effective_from, n.network_type AS value \
+             FROM option_network_types n JOIN options o ON o.id = n.option_id",
+            "o.contractor_id",
+            scope,
+            "",
+        )
+        .await?,
+    )?;
+    for OptionWithHolder {
+        contractor_id,
+        row: r,
+    } in option_rows
+    {
+        let o = ContractOption {
+            usage_types: take_timeline(&mut usage, &r.id),
+            network_types: take_timeline(&mut network, &r.id),
+            kind: from_wire(&r.kind)?,
+            applied_on: date(&r.applied_on)?,
+            accepted_on: date(&r.accepted_on)?,
+            ending: ending(
+                r.end_on,
+                r.end_reason,
+                r.notice_arrived_on,
+                r.requested_end_on,
+                r.end_exempt,
+            )?,
+            id: r.id,
+            contract_id: r.contract_id,
+            install_address: r.install_address,
+        };
+        books.entry(contractor_id).or_default().options.push(o);
+    }
+
+    for g in load_groups(conn, scope).await? {
+        books
+            .entry(g.contractor_id.clone())
+            .or_default()
+            .groups
+            .push(g);
+    }
+    if with_devices {
+        for (holder, d) in load_scoped_devices(conn, scope).await? {
+            books.entry(holder).or_default().devices.push(d);
+        }
+    }
+    if let Scope::One(id) = scope {
+        books.entry(id.to_owned()).or_default();
+    }
+    Ok(books.into_iter().collect())
+}
+
+fn contract_from_row(r: ContractRow, items: Timeline<Item>) -> Result<Contract> {
     Ok(Contract {
-        items: timeline(items, &r.id)?,
+        items,
         kind: from_wire(&r.kind)?,
         device_type: r.device_type.as_deref().map(from_wire).transpose()?,
         applied_on: date(&r.applied_on)?,
@@ -265,104 +351,127 @@ fn contract_from_row(r: ContractRow, items: &[DatedRow]) -> Result<Contract> {
     })
 }
 
-async fn load_groups(
-    conn: &mut AnyConnection,
-    column: &'static str,
-    key: &str,
-) -> Result<Vec<PacketShareGroup>> {
-    let mut q = Sql::new(
+async fn load_groups(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Vec<PacketShareGroup>> {
+    let rows: Vec<GroupRow> = scoped(
+        conn,
         "SELECT id, contractor_id, applied_on, accepted_on, end_on, end_reason, notice_arrived_on, \
-         requested_end_on, end_exempt FROM packet_share_groups WHERE ",
-    );
-    q.push(column)
-        .push(" = ")
-        .bind(key.to_owned())
-        .push(" ORDER BY id");
-    let rows: Vec<GroupRow> = q.query_as()?.fetch_all(&mut *conn).await?;
-    let mut groups = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mut q =
-            Sql::new("SELECT group_id, effective_from, pack_gb FROM group_packs WHERE group_id = ");
-        q.bind(r.id.clone());
-        let packs: Vec<PackRow> = q.query_as()?.fetch_all(&mut *conn).await?;
-        let mut q =
-            Sql::new("SELECT option_id, from_on, until_on FROM group_members WHERE group_id = ");
-        q.bind(r.id.clone()).push(" ORDER BY from_on, option_id");
-        let members: Vec<MemberRow> = q.query_as()?.fetch_all(&mut *conn).await?;
-        groups.push(PacketShareGroup {
-            packs: Timeline::from_entries(
-                packs
-                    .iter()
-                    .map(|p| {
-                        let gb = u32::try_from(p.pack_gb).map_err(|_| {
-                            StorageError::Corrupt(format!("pack of {}", p.group_id))
-                        })?;
-                        Ok((date(&p.effective_from)?, gb))
-                    })
-                    .collect::<Result<Vec<_>>>()?,
-            ),
-            members: members
-                .into_iter()
-                .map(|m| {
-                    Ok(Membership {
-                        option_id: m.option_id,
-                        from: date(&m.from_on)?,
-                        until: opt_date(m.until_on)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            applied_on: date(&r.applied_on)?,
-            accepted_on: date(&r.accepted_on)?,
-            ending: ending(
-                r.end_on,
-                r.end_reason,
-                r.notice_arrived_on,
-                r.requested_end_on,
-                r.end_exempt,
-            )?,
-            id: r.id,
-            contractor_id: r.contractor_id,
+         requested_end_on, end_exempt FROM packet_share_groups",
+        "contractor_id",
+        scope,
+        " ORDER BY contractor_id, id",
+    )
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let packs: Vec<PackRow> = scoped(
+        conn,
+        "SELECT p.group_id, p.effective_from, p.pack_gb FROM group_packs p JOIN packet_share_groups g ON g.id = p.group_id",
+        "g.contractor_id",
+        scope,
+        "",
+    )
+    .await?;
+    let members: Vec<MemberRow> = scoped(
+        conn,
+        "SELECT m.group_id, m.option_id, m.from_on, m.until_on FROM group_members m \
+         JOIN packet_share_groups g ON g.id = m.group_id",
+        "g.contractor_id",
+        scope,
+        " ORDER BY m.from_on, m.option_id",
+    )
+    .await?;
+    let mut pack_map: HashMap<String, Vec<(Date, u32)>> = HashMap::new();
+    for p in packs {
+        let gb = u32::try_from(p.pack_gb)
+            .map_err(|_| StorageError::Corrupt(format!("pack of {}", p.group_id)))?;
+        pack_map
+            .entry(p.group_id)
+            .or_default()
+            .push((date(&p.effective_from)?, gb));
+    }
+    let mut member_map: HashMap<String, Vec<Membership>> = HashMap::new();
+    for m in members {
+        member_map.entry(m.group_id).or_default().push(Membership {
+            option_id: m.option_id,
+            from: date(&m.from_on)?,
+            until: opt_date(m.until_on)?,
         });
     }
-    Ok(groups)
+    rows.into_iter()
+        .map(|r| {
+            Ok(PacketShareGroup {
+                packs: Timeline::from_entries(pack_map.remove(&r.id).unwrap_or_default()),
+                members: member_map.remove(&r.id).unwrap_or_default(),
+                applied_on: date(&r.applied_on)?,
+                accepted_on: date(&r.accepted_on)?,
+                ending: ending(
+                    r.end_on,
+                    r.end_reason,
+                    r.notice_arrived_on,
+                    r.requested_end_on,
+                    r.end_exempt,
+                )?,
+                id: r.id,
+                contractor_id: r.contractor_id,
+            })
+        })
+        .collect()
 }
 
-async fn load_devices(
+/// The devices that served contracts of the contractors in `scope`, with their holder.
+async fn load_scoped_devices(
     conn: &mut AnyConnection,
-    sql: &'static str,
-    key: &str,
-) -> Result<Vec<Device>> {
-    let rows: Vec<DeviceRow> = sqlx::query_as(sql)
-        .bind(key.to_owned())
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut devices = Vec::with_capacity(rows.len());
-    for r in rows {
-        let mut q = Sql::new(
-            "SELECT contract_id, from_on, until_on FROM device_assignments WHERE serial = ",
-        );
-        q.bind(r.serial.clone()).push(" ORDER BY from_on");
-        let assignments: Vec<AssignmentRow> = q.query_as()?.fetch_all(&mut *conn).await?;
-        devices.push(Device {
-            assignments: assignments
-                .into_iter()
-                .map(|a| {
-                    Ok(Assignment {
-                        contract_id: a.contract_id,
-                        from: date(&a.from_on)?,
-                        until: opt_date(a.until_on)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            device_type: from_wire(&r.device_type)?,
-            return_due: opt_date(r.return_due)?,
-            returned_on: opt_date(r.returned_on)?,
-            lost_on: opt_date(r.lost_on)?,
-            found_on: opt_date(r.found_on)?,
-            serial: r.serial,
-        });
+    scope: Scope<'_>,
+) -> Result<Vec<(String, Device)>> {
+    #[derive(sqlx::FromRow)]
+    struct Held {
+        holder: String,
+        #[sqlx(flatten)]
+        row: DeviceRow,
     }
-    Ok(devices)
+    let rows: Vec<Held> = scoped(
+        conn,
+        "SELECT DISTINCT c.contractor_id AS holder, d.serial, d.device_type, d.return_due, d.returned_on, \
+         d.lost_on, d.found_on FROM devices d JOIN device_assignments a ON a.serial = d.serial \
+         JOIN contracts c ON c.id = a.contract_id",
+        "c.contractor_id",
+        scope,
+        " ORDER BY d.serial",
+    )
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for Held { holder, row } in rows {
+        out.push((holder, device_from_row(conn, row).await?));
+    }
+    Ok(out)
+}
+
+async fn device_from_row(conn: &mut AnyConnection, r: DeviceRow) -> Result<Device> {
+    let assignments: Vec<AssignmentRow> = sqlx::query_as(
+        "SELECT contract_id, from_on, until_on FROM device_assignments WHERE serial = $1 ORDER BY from_on",
+    )
+    .bind(r.serial.clone())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Device {
+        assignments: assignments
+            .into_iter()
+            .map(|a| {
+                Ok(Assignment {
+                    contract_id: a.contract_id,
+                    from: date(&a.from_on)?,
+                    until: opt_date(a.until_on)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+        device_type: from_wire(&r.device_type)?,
+        return_due: opt_date(r.return_due)?,
+        returned_on: opt_date(r.returned_on)?,
+        lost_on: opt_date(r.lost_on)?,
+        found_on: opt_date(r.found_on)?,
+        serial: r.serial,
+    })
 }
 
 /// Devices to come back that have not: released from their contract (ended, R10.3, or
@@ -387,13 +496,16 @@ pub async fn awaiting_return(conn: &mut AnyConnection) -> Result<Vec<(String, De
 
 /// One device by serial, whoever holds it.
 pub async fn load_device(conn: &mut AnyConnection, serial: &str) -> Result<Option<Device>> {
-    Ok(load_devices(
-        conn,
+    let row: Option<DeviceRow> = sqlx::query_as(
         "SELECT serial, device_type, return_due, returned_on, lost_on, found_on FROM devices WHERE serial = $1",
-        serial,
     )
-    .await?
-    .pop())
+    .bind(serial.to_owned())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => Ok(Some(device_from_row(conn, r).await?)),
+        None => Ok(None),
+    }
 }
 
 /// One contract by id, whoever holds it.
@@ -407,13 +519,14 @@ pub async fn load_contract(conn: &mut AnyConnection, id: &str) -> Result<Option<
     let Some(row): Option<ContractRow> = q.query_as()?.fetch_optional(&mut *conn).await? else {
         return Ok(None);
     };
-    let items = dated(
-        conn,
+    let items: Vec<DatedRow> = sqlx::query_as(
         "SELECT contract_id AS owner, effective_from, item AS value FROM contract_items WHERE contract_id = $1",
-        id,
     )
+    .bind(id.to_owned())
+    .fetch_all(&mut *conn)
     .await?;
-    contract_from_row(row, &items).map(Some)
+    let timeline = take_timeline(&mut group_dated(items)?, id);
+    contract_from_row(row, timeline).map(Some)
 }
 
 /// The contractor holding a contract, an option, a group or a device's current contract.
@@ -509,6 +622,14 @@ pub async fn persist(
             save_device(tx, contractor_id, d).await?;
         }
     }
+    sqlx::query(
+        "INSERT INTO book_changes (contractor_id, changed_at) VALUES ($1, $2) \
+         ON CONFLICT (contractor_id) DO UPDATE SET changed_at = excluded.changed_at",
+    )
+    .bind(contractor_id.to_owned())
+    .bind(crate::now_micros())
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
