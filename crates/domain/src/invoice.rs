@@ -33,7 +33,11 @@ pub struct Totals {
 /// B3: consumption tax computed once per rate per invoice on that rate's total, rounded down
 /// to the yen (toward zero, so a net credit's tax is not rounded up in the issuer's favour).
 pub fn totals(lines: &[Line]) -> Totals {
-    let taxable: Yen = lines.iter().map(|l| l.amount).sum();
+    totals_for(lines.iter().map(|l| l.amount).sum())
+}
+
+/// [`totals`] from the sum of an invoice's lines.
+pub fn totals_for(taxable: Yen) -> Totals {
     let tax = Yen((i128::from(taxable.0) * i128::from(STANDARD_RATE_PERCENT) / 100) as i64);
     Totals {
         by_rate: vec![RateTotal {

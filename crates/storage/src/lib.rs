@@ -10,6 +10,7 @@
 //! 0/1, ids TEXT.
 
 pub mod accounts;
+pub mod billing;
 pub mod contracts;
 pub mod engine;
 pub mod journal;
@@ -238,6 +239,13 @@ impl WriteTx {
 
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
+    }
+
+    /// Commits one part of an operation that spans several transactions (a billing run writes
+    /// its lines chunk by chunk); the operation's last transaction writes its journal row.
+    pub async fn commit_part(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
     }
 
     /// Writes the journal row of this change and commits both.

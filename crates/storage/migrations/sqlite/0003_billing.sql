@@ -19,9 +19,12 @@ CREATE TABLE issuer (
     contact              TEXT NOT NULL DEFAULT ''
 );
 
+-- A run writes its lines under a new run id and switches `current_run` in its last
+-- transaction, so a run killed midway leaves the previous invoices as they were.
 CREATE TABLE billing_months (
     month         TEXT PRIMARY KEY,
     status        TEXT NOT NULL CHECK (status IN ('open', 'finalized')),
+    current_run   TEXT,
     last_run_at   BIGINT,
     finalized_at  BIGINT
 );
@@ -47,6 +50,7 @@ CREATE INDEX invoices_account ON invoices (account_id, month);
 
 CREATE TABLE invoice_lines (
     invoice_id     TEXT NOT NULL,
+    run_id         TEXT NOT NULL,
     month          TEXT NOT NULL,
     account_id     TEXT NOT NULL,
     contractor_id  TEXT NOT NULL,
@@ -64,9 +68,9 @@ CREATE TABLE invoice_lines (
     unit_amount    BIGINT NOT NULL,
     amount         BIGINT NOT NULL,
     refers_to      TEXT,
-    PRIMARY KEY (invoice_id, contractor_id, seq)
+    PRIMARY KEY (invoice_id, run_id, contractor_id, seq)
 );
-CREATE INDEX invoice_lines_month ON invoice_lines (month, contractor_id);
+CREATE INDEX invoice_lines_month ON invoice_lines (month, run_id, account_id);
 CREATE INDEX invoice_lines_contract ON invoice_lines (contract_id);
 
 CREATE TABLE payments (

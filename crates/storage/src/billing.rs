@@ -1,0 +1,1243 @@
+//! Billing on the database: the price book, the issuer, monthly runs that stream contractors
+//! range by range, invoices, payments, defaults (R6.4), outages and SLA claims.
+
+use jiff::civil::Date;
+use mpc_domain::Refusal;
+use mpc_domain::billing::{Line, LineKind, MonthInput, bill_month};
+use mpc_domain::book::ChargeEvent;
+use mpc_domain::calendar::Month;
+use mpc_domain::eligibility::InvoiceRedirect;
+use mpc_domain::invoice;
+use mpc_domain::money::Yen;
+use mpc_domain::price::{MissingPrice, Price, PriceBook, PriceKey};
+use mpc_domain::sla::ApprovedCredit;
+use sqlx::AnyConnection;
+
+use crate::contracts::{Scope, date, from_wire, load_books, opt_date, wire};
+use crate::sql::Sql;
+use crate::{JournalEntry, StorageError, Store, WriteTx, new_id, now_micros};
+
+/// Why billing did not do something.
+#[derive(Debug, thiserror::Error)]
+pub enum BillingError {
+    #[error("{0}")]
+    Refused(Refusal),
+    #[error("{} price(s) missing, first: {}", .0.len(), .0[0])]
+    MissingPrices(Vec<MissingPrice>),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+impl From<Refusal> for BillingError {
+    fn from(r: Refusal) -> Self {
+        BillingError::Refused(r)
+    }
+}
+
+impl From<sqlx::Error> for BillingError {
+    fn from(e: sqlx::Error) -> Self {
+        BillingError::Storage(e.into())
+    }
+}
+
+pub type Result<T, E = BillingError> = std::result::Result<T, E>;
+
+// ---------------------------------------------------------------------------------------
+// Price book (R14.1)
+
+#[derive(sqlx::FromRow)]
+struct PriceRow {
+    key: String,
+    contractor_id: String,
+    effective_from: String,
+    amount: i64,
+}
+
+fn price_from_row(r: PriceRow) -> Result<Price> {
+    Ok(Price {
+        key: r
+            .key
+            .parse()
+            .map_err(|e: mpc_domain::price::UnknownPriceKey| {
+                StorageError::Corrupt(e.to_string())
+            })?,
+        contractor_id: (!r.contractor_id.is_empty()).then_some(r.contractor_id),
+        effective_from: date(&r.effective_from)?,
+        amount: Yen(r.amount),
+    })
+}
+
+/// Prices in key order: the list (`contractor` `Some("")`), one contractor's agreements, or
+/// all (`None`).
+pub async fn list_prices(conn: &mut AnyConnection, contractor: Option<&str>) -> Result<Vec<Price>> {
+    let mut q = Sql::new("SELECT key, contractor_id, effective_from, amount FROM prices");
+    if let Some(c) = contractor {
+        q.push(" WHERE contractor_id = ").bind(c.to_owned());
+    }
+    q.push(" ORDER BY contractor_id, key, effective_from");
+    let rows: Vec<PriceRow> = q
+        .query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?;
+    rows.into_iter().map(price_from_row).collect()
+}
+
+pub async fn price_book(conn: &mut AnyConnection) -> Result<PriceBook> {
+    Ok(PriceBook::new(list_prices(conn, None).await?))
+}
+
+/// Sets prices (insert or replace the amount of the same key, contractor and day).
+pub async fn upsert_prices(tx: &mut WriteTx, prices: &[Price]) -> Result<()> {
+    for p in prices {
+        if p.amount < Yen::ZERO {
+            return Err(Refusal::new(
+                "R14.1",
+                format!("price {} is negative", p.key),
+                "料金に負の金額は設定できません",
+            )
+            .into());
+        }
+        sqlx::query(
+            "INSERT INTO prices (key, contractor_id, effective_from, amount, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (key, contractor_id, effective_from) DO UPDATE SET amount = excluded.amount, updated_at = excluded.updated_at",
+        )
+        .bind(p.key.to_string())
+        .bind(p.contractor_id.clone().unwrap_or_default())
+        .bind(p.effective_from.to_string())
+        .bind(p.amount.0)
+        .bind(now_micros())
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn delete_price(
+    tx: &mut WriteTx,
+    key: PriceKey,
+    contractor: Option<&str>,
+    from: Date,
+) -> Result<()> {
+    let done = sqlx::query(
+        "DELETE FROM prices WHERE key = $1 AND contractor_id = $2 AND effective_from = $3",
+    )
+    .bind(key.to_string())
+    .bind(contractor.unwrap_or_default().to_owned())
+    .bind(from.to_string())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound.into());
+    }
+    Ok(())
+}
+
+/// The price book as CSV: `key,contractor_id,effective_from,amount` (list prices have an empty
+/// contractor).
+pub fn prices_to_csv(prices: &[Price]) -> String {
+    let mut out = String::from("key,contractor_id,effective_from,amount\n");
+    for p in prices {
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            csv_field(&p.key.to_string()),
+            p.contractor_id.as_deref().unwrap_or(""),
+            p.effective_from,
+            p.amount.0
+        ));
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Reads price CSV as written by [`prices_to_csv`]; every bad row is reported with its line
+/// number, and nothing is taken unless all rows are good.
+pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<String>> {
+    let mut prices = Vec::new();
+    let mut errors = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let line = raw.trim();
+        if line.is_empty() || (n == 0 && line.starts_with("key,")) {
+            continue;
+        }
+        let fields = split_csv(line);
+        if fields.len() != 4 {
+            errors.push(format!("line {line_no}: expected 4 fields (key,contractor_id,effective_from,amount), found {}", fields.len()));
+            continue;
+        }
+        let key = match fields[0].parse::<PriceKey>() {
+            Ok(k) => k,
+            Err(e) => {
+                errors.push(format!("line {line_no}: {e}"));
+                continue;
+            }
+        };
+        let from = match mpc_domain::calendar::parse_date(&fields[2]) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(format!("line {line_no}: {e}"));
+                continue;
+            }
+        };
+        let amount = match fields[3].parse::<i64>() {
+            Ok(a) if a >= 0 => a,
+            _ => {
+                errors.push(format!(
+                    "line {line_no}: amount {:?} is not a whole number of yen ≥ 0",
+                    fields[3]
+                ));
+                continue;
+            }
+        };
+        prices.push(Price {
+            key,
+            contractor_id: (!fields[1].is_empty()).then(|| fields[1].clone()),
+            effective_from: from,
+            amount: Yen(amount),
+        });
+    }
+    if errors.is_empty() {
+        Ok(prices)
+    } else {
+        Err(errors)
+    }
+}
+
+fn split_csv(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields.into_iter().map(|f| f.trim().to_owned()).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Issuer (B3)
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Issuer {
+    pub name: String,
+    pub registration_number: String,
+    pub address: String,
+    pub contact: String,
+}
+
+pub async fn issuer(conn: &mut AnyConnection) -> Result<Option<Issuer>> {
+    Ok(sqlx::query_as(
+        "SELECT name, registration_number, address, contact FROM issuer WHERE id = 1",
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn set_issuer(tx: &mut WriteTx, i: &Issuer) -> Result<()> {
+    invoice::check_registration_number(&i.registration_number)?;
+    sqlx::query(
+        "INSERT INTO issuer (id, name, registration_number, address, contact) VALUES (1, $1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, registration_number = excluded.registration_number, \
+         address = excluded.address, contact = excluded.contact",
+    )
+    .bind(i.name.clone())
+    .bind(i.registration_number.clone())
+    .bind(i.address.clone())
+    .bind(i.contact.clone())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Monthly runs (B1, B2, B4)
+
+/// What a run produced.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunSummary {
+    pub month: String,
+    pub contractors: usize,
+    pub contracts: usize,
+    pub invoices: usize,
+    pub lines: usize,
+    pub subtotal: Yen,
+    pub tax: Yen,
+    pub total: Yen,
+}
+
+/// How many contracts a run loads at once: bounds its memory whatever the data size.
+const CONTRACTS_PER_CHUNK: i64 = 20_000;
+const LINES_PER_INSERT: usize = 200;
+
+fn invoice_id(month: Month, account: &str) -> String {
+    format!("{month}/{account}")
+}
+
+async fn month_status(
+    conn: &mut AnyConnection,
+    month: Month,
+) -> Result<Option<(String, Option<String>, Option<i64>)>> {
+    Ok(sqlx::query_as(
+        "SELECT status, current_run, finalized_at FROM billing_months WHERE month = $1",
+    )
+    .bind(month.to_string())
+    .fetch_optional(conn)
+    .await?)
+}
+
+fn finalized_refusal(month: Month) -> Refusal {
+    Refusal::new(
+        "B4",
+        format!(
+            "{month} is finalized: its invoices are immutable; corrections go on a later invoice"
+        ),
+        format!("{month} は確定済みです。訂正は後続の請求書に記載されます"),
+    )
+}
+
+/// Contractor id ranges holding about [`CONTRACTS_PER_CHUNK`] contracts each.
+async fn chunks(conn: &mut AnyConnection) -> Result<(Vec<(String, String)>, usize, usize)> {
+    let counts: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT c.id, CAST(COUNT(k.id) AS BIGINT) FROM contractors c LEFT JOIN contracts k ON k.contractor_id = c.id \
+         GROUP BY c.id ORDER BY c.id",
+    )
+    .fetch_all(conn)
+    .await?;
+    let contractors = counts.len();
+    let contracts = counts.iter().map(|(_, n)| *n as usize).sum();
+    let mut ranges = Vec::new();
+    let mut start: Option<String> = None;
+    let mut size = 0;
+    for (i, (id, n)) in counts.iter().enumerate() {
+        start.get_or_insert_with(|| id.clone());
+        size += n;
+        if size >= CONTRACTS_PER_CHUNK || i + 1 == counts.len() {
+            ranges.push((start.take().unwrap_or_default(), id.clone()));
+            size = 0;
+        }
+    }
+    Ok((ranges, contractors, contracts))
+}
+
+/// Bills `month` for every contractor. Lines are written under a new run id, chunk by chunk;
+/// the last transaction builds the invoices and makes the run current, so a run stopped
+/// midway changes nothing visible and running again gives the same invoices (B4).
+///
+/// `progress(done, total)` counts contracts.
+///
+/// # Errors
+/// `B4` for a finalized month; `B3` without issuer settings; every missing price (R14.1),
+/// in which case nothing changes.
+pub async fn run_month(
+    store: &Store,
+    month: Month,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    journal: JournalEntry,
+) -> Result<RunSummary> {
+    let mut conn = store.conn().await?;
+    if month_status(&mut conn, month)
+        .await?
+        .is_some_and(|(status, _, _)| status == "finalized")
+    {
+        return Err(finalized_refusal(month).into());
+    }
+    let issuer = issuer(&mut conn).await?.ok_or_else(|| {
+        Refusal::new(
+            "B3",
+            "set the issuer (name and qualified-invoice registration number) before billing",
+            "請求書発行者（名称・登録番号）を設定してください",
+        )
+    })?;
+    let prices = price_book(&mut conn).await?;
+    let (ranges, contractors, contracts) = chunks(&mut conn).await?;
+    drop(conn);
+    let run = new_id();
+    let mut missing = Vec::new();
+    let mut done = 0;
+    progress(0, contracts);
+    for (from, to) in &ranges {
+        let mut conn = store.conn().await?;
+        let scope = Scope::Range(from, to);
+        let books = load_books(&mut conn, scope, false).await?;
+        let charges = charges_in(&mut conn, scope, month).await?;
+        let redirects = redirects_in(&mut conn, scope).await?;
+        let credits = credits_in(&mut conn, scope, month).await?;
+        drop(conn);
+        let mut lines: Vec<(String, Vec<Line>)> = Vec::with_capacity(books.len());
+        for (contractor_id, book) in &books {
+            let input = MonthInput {
+                contractor_id,
+                month,
+                book,
+                charges: charges.get(contractor_id).map_or(&[], Vec::as_slice),
+                prices: &prices,
+                redirects: redirects.get(contractor_id).map_or(&[], Vec::as_slice),
+                credits: credits.get(contractor_id).map_or(&[], Vec::as_slice),
+            };
+            match bill_month(&input) {
+                Ok(l) => lines.push((contractor_id.clone(), l)),
+                Err(m) => missing.extend(m),
+            }
+            done += book.contracts.len();
+        }
+        if missing.is_empty() {
+            let mut tx = store.write().await?;
+            for (contractor_id, contractor_lines) in &lines {
+                insert_lines(&mut tx, month, &run, contractor_id, contractor_lines, 0).await?;
+            }
+            tx.commit_part().await?;
+        }
+        progress(done, contracts);
+    }
+    if !missing.is_empty() {
+        discard_run(store, month, &run).await?;
+        missing.sort_by_key(|m| (m.key, m.on, m.contractor_id.clone()));
+        missing.dedup();
+        return Err(BillingError::MissingPrices(missing));
+    }
+    let summary = finish_run(store, month, &run, &issuer, contractors, contracts, journal).await;
+    if summary.is_err() {
+        discard_run(store, month, &run).await?;
+    }
+    summary
+}
+
+async fn discard_run(store: &Store, month: Month, run: &str) -> Result<()> {
+    let mut tx = store.write().await?;
+    sqlx::query("DELETE FROM invoice_lines WHERE month = $1 AND run_id = $2")
+        .bind(month.to_string())
+        .bind(run.to_owned())
+        .execute(tx.conn())
+        .await?;
+    tx.commit_part().await?;
+    Ok(())
+}
+
+/// Where the sequence numbers of adjustment lines start, above any contractor's own lines.
+const ADJUSTMENT_SEQ: i64 = 1_000_000_000;
+
+async fn insert_lines(
+    tx: &mut WriteTx,
+    month: Month,
+    run: &str,
+    contractor_id: &str,
+    lines: &[Line],
+    first_seq: i64,
+) -> Result<()> {
+    const COLUMNS: &str = "INSERT INTO invoice_lines (invoice_id, run_id, month, account_id, contractor_id, seq, contract_id, \
+         subject_id, kind, rule, price_key, description, period_from, period_to, days, days_in_month, unit_amount, amount, refers_to) VALUES ";
+    for (batch_no, batch) in lines.chunks(LINES_PER_INSERT).enumerate() {
+        let mut q = Sql::new(COLUMNS);
+        for (i, l) in batch.iter().enumerate() {
+            let seq = first_seq + (batch_no * LINES_PER_INSERT + i) as i64;
+            if i > 0 {
+                q.push(", ");
+            }
+            q.push("(")
+                .bind(invoice_id(month, &l.account))
+                .push(", ")
+                .bind(run.to_owned())
+                .push(", ")
+                .bind(month.to_string())
+                .push(", ")
+                .bind(l.account.clone())
+                .push(", ")
+                .bind(contractor_id.to_owned())
+                .push(", ")
+                .bind(seq)
+                .push(", ")
+                .bind(l.contract_id.clone())
+                .push(", ")
+                .bind(l.subject_id.clone())
+                .push(", ")
+                .bind(wire(&l.kind))
+                .push(", ")
+                .bind(l.rule.clone())
+                .push(", ")
+                .bind(l.price_key.map(|k| k.to_string()))
+                .push(", ")
+                .bind(l.description.clone())
+                .push(", ")
+                .bind(l.period_from.to_string())
+                .push(", ")
+                .bind(l.period_to.to_string())
+                .push(", ")
+                .bind(l.days.map(i64::from))
+                .push(", ")
+                .bind(l.days_in_month.map(i64::from))
+                .push(", ")
+                .bind(l.unit_amount.0)
+                .push(", ")
+                .bind(l.amount.0)
+                .push(", ")
+                .bind(l.refers_to.clone())
+                .push(")");
+        }
+        q.execute(tx.conn()).await?;
+    }
+    Ok(())
+}
+
+/// The last transaction of a run: pending adjustments join their invoices, the invoices are
+/// built from the run's lines, and the run becomes the month's current one.
+async fn finish_run(
+    store: &Store,
+    month: Month,
+    run: &str,
+    issuer: &Issuer,
+    contractors: usize,
+    contracts: usize,
+    journal: JournalEntry,
+) -> Result<RunSummary> {
+    let mut tx = store.write().await?;
+    tx.lock(&format!("billing:{month}")).await?;
+    if month_status(tx.conn(), month)
+        .await?
+        .is_some_and(|(status, _, _)| status == "finalized")
+    {
+        return Err(finalized_refusal(month).into());
+    }
+    let m = month.to_string();
+    sqlx::query("DELETE FROM invoice_lines WHERE month = $1 AND run_id <> $2")
+        .bind(m.clone())
+        .bind(run.to_owned())
+        .execute(tx.conn())
+        .await?;
+    // Adjustments of finalized invoices (B4) and moved unpaid amounts (R6.4) waiting for an
+    // open invoice go on this month's.
+    let adjustments: Vec<AdjustmentRow> = sqlx::query_as(
+        "SELECT id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on \
+         FROM pending_adjustments WHERE applied_month IS NULL OR applied_month = $1 ORDER BY id",
+    )
+    .bind(m.clone())
+    .fetch_all(tx.conn())
+    .await?;
+    for (i, a) in adjustments.iter().enumerate() {
+        let on = date(&a.created_on)?;
+        let line = Line {
+            account: a.account_id.clone(),
+            contractor_id: a.contractor_id.clone(),
+            contract_id: a.contract_id.clone(),
+            subject_id: a.id.clone(),
+            kind: from_wire(&a.kind)?,
+            rule: a.rule.clone(),
+            price_key: None,
+            description: a.description.clone(),
+            period_from: on,
+            period_to: on,
+            days: None,
+            days_in_month: None,
+            unit_amount: Yen(a.amount),
+            amount: Yen(a.amount),
+            refers_to: Some(a.refers_to.clone()),
+        };
+        // Adjustment lines take sequence numbers after any contractor's own lines.
+        insert_lines(
+            &mut tx,
+            month,
+            run,
+            &a.contractor_id,
+            std::slice::from_ref(&line),
+            ADJUSTMENT_SEQ + i as i64,
+        )
+        .await?;
+        sqlx::query("UPDATE pending_adjustments SET applied_month = $1 WHERE id = $2")
+            .bind(m.clone())
+            .bind(a.id.clone())
+            .execute(tx.conn())
+            .await?;
+    }
+    let totals: Vec<(String, i64, i64, String)> = sqlx::query_as(
+        "SELECT l.account_id, CAST(SUM(l.amount) AS BIGINT), CAST(COUNT(*) AS BIGINT), c.name FROM invoice_lines l \
+         JOIN contractors c ON c.id = l.account_id WHERE l.month = $1 AND l.run_id = $2 \
+         GROUP BY l.account_id, c.name ORDER BY l.account_id",
+    )
+    .bind(m.clone())
+    .bind(run.to_owned())
+    .fetch_all(tx.conn())
+    .await?;
+    sqlx::query("DELETE FROM invoices WHERE month = $1")
+        .bind(m.clone())
+        .execute(tx.conn())
+        .await?;
+    let issue_date = month
+        .next()
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?
+        .first_day();
+    let due_date = issue_date.last_of_month();
+    let mut summary = RunSummary {
+        month: m.clone(),
+        contractors,
+        contracts,
+        invoices: totals.len(),
+        lines: 0,
+        subtotal: Yen::ZERO,
+        tax: Yen::ZERO,
+        total: Yen::ZERO,
+    };
+    for (account, subtotal, count, name) in totals {
+        let t = invoice::totals_for(Yen(subtotal));
+        summary.lines += count as usize;
+        summary.subtotal += t.subtotal;
+        summary.tax += t.tax;
+        summary.total += t.total;
+        sqlx::query(
+            "INSERT INTO invoices (id, month, account_id, number, issue_date, due_date, recipient_name, issuer_name, \
+             issuer_registration, subtotal, tax, total, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft')",
+        )
+        .bind(invoice_id(month, &account))
+        .bind(m.clone())
+        .bind(account.clone())
+        .bind(format!("{}-{account}", m.replace('-', "")))
+        .bind(issue_date.to_string())
+        .bind(due_date.to_string())
+        .bind(name)
+        .bind(issuer.name.clone())
+        .bind(issuer.registration_number.clone())
+        .bind(t.subtotal.0)
+        .bind(t.tax.0)
+        .bind(t.total.0)
+        .execute(tx.conn())
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO billing_months (month, status, current_run, last_run_at) VALUES ($1, 'open', $2, $3) \
+         ON CONFLICT (month) DO UPDATE SET current_run = excluded.current_run, last_run_at = excluded.last_run_at",
+    )
+    .bind(m.clone())
+    .bind(run.to_owned())
+    .bind(now_micros())
+    .execute(tx.conn())
+    .await?;
+    tx.commit(journal.subject(&m).outcome(serde_json::json!({
+        "invoices": summary.invoices, "lines": summary.lines, "total": summary.total
+    })))
+    .await?;
+    Ok(summary)
+}
+
+#[derive(sqlx::FromRow)]
+struct AdjustmentRow {
+    id: String,
+    account_id: String,
+    contractor_id: String,
+    contract_id: String,
+    kind: String,
+    rule: String,
+    description: String,
+    amount: i64,
+    refers_to: String,
+    created_on: String,
+}
+
+async fn charges_in(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    month: Month,
+) -> Result<std::collections::HashMap<String, Vec<ChargeEvent>>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        contractor_id: String,
+        id: String,
+        contract_id: String,
+        kind: String,
+        occurred_on: String,
+        device_type: Option<String>,
+        note: Option<String>,
+    }
+    let mut q = Sql::new(
+        "SELECT contractor_id, id, contract_id, kind, occurred_on, device_type, note FROM charge_events WHERE ",
+    );
+    scope.push(&mut q, "contractor_id");
+    q.push(" AND occurred_on BETWEEN ")
+        .bind(month.first_day().to_string())
+        .push(" AND ")
+        .bind(month.last_day().to_string())
+        .push(" ORDER BY contractor_id, occurred_on, id");
+    let rows: Vec<Row> = q
+        .query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?;
+    let mut out: std::collections::HashMap<String, Vec<ChargeEvent>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        out.entry(r.contractor_id).or_default().push(ChargeEvent {
+            kind: from_wire(&r.kind)?,
+            occurred_on: date(&r.occurred_on)?,
+            device_type: r.device_type.as_deref().map(from_wire).transpose()?,
+            id: r.id,
+            contract_id: r.contract_id,
+            note: r.note,
+        });
+    }
+    Ok(out)
+}
+
+async fn redirects_in(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+) -> Result<std::collections::HashMap<String, Vec<InvoiceRedirect>>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        holder: String,
+        id: String,
+        management_contract_id: String,
+        target_contractor_id: String,
+        requested_on: String,
+        consented_on: Option<String>,
+        approved_on: Option<String>,
+        ended_on: Option<String>,
+    }
+    let mut q = Sql::new(
+        "SELECT c.contractor_id AS holder, r.id, r.management_contract_id, r.target_contractor_id, r.requested_on, \
+         r.consented_on, r.approved_on, r.ended_on FROM invoice_redirects r JOIN contracts c ON c.id = r.management_contract_id WHERE ",
+    );
+    scope.push(&mut q, "c.contractor_id");
+    q.push(" AND r.approved_on IS NOT NULL");
+    let rows: Vec<Row> = q
+        .query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?;
+    let mut out: std::collections::HashMap<String, Vec<InvoiceRedirect>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        out.entry(r.holder).or_default().push(InvoiceRedirect {
+            requested_on: date(&r.requested_on)?,
+            consented_on: opt_date(r.consented_on)?,
+            approved_on: opt_date(r.approved_on)?,
+            ended_on: opt_date(r.ended_on)?,
+            id: r.id,
+            management_contract_id: r.management_contract_id,
+            target_contractor_id: r.target_contractor_id,
+        });
+    }
+    Ok(out)
+}
+
+async fn credits_in(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    month: Month,
+) -> Result<std::collections::HashMap<String, Vec<ApprovedCredit>>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        contractor_id: String,
+        id: String,
+        contract_id: String,
+        learned_at: i64,
+        restored_at: i64,
+    }
+    let mut q = Sql::new(
+        "SELECT s.contractor_id, s.id, s.contract_id, o.learned_at, o.restored_at FROM sla_claims s \
+         JOIN outages o ON o.id = s.outage_id WHERE s.status = 'approved' AND ",
+    );
+    scope.push(&mut q, "s.contractor_id");
+    q.push(" AND s.decided_on BETWEEN ")
+        .bind(month.first_day().to_string())
+        .push(" AND ")
+        .bind(month.last_day().to_string());
+    let rows: Vec<Row> = q
+        .query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?;
+    let mut out: std::collections::HashMap<String, Vec<ApprovedCredit>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        let learned = crate::timestamp(r.learned_at)?;
+        let restored = crate::timestamp(r.restored_at)?;
+        let outage = mpc_domain::sla::Outage {
+            id: String::new(),
+            learned_at: learned,
+            restored_at: restored,
+            operator_caused: true,
+            affected: mpc_domain::sla::Affected::Contracts(Vec::new()),
+        };
+        out.entry(r.contractor_id)
+            .or_default()
+            .push(ApprovedCredit {
+                claim_id: r.id,
+                contract_id: r.contract_id,
+                full_days: outage.full_days(),
+                priced_on: mpc_domain::calendar::tokyo_date(learned),
+                outage_from: mpc_domain::calendar::tokyo_date(learned),
+                outage_to: mpc_domain::calendar::tokyo_date(restored),
+            });
+    }
+    Ok(out)
+}
+
+/// Makes a month's invoices final and immutable (B4).
+pub async fn finalize(store: &Store, month: Month, journal: JournalEntry) -> Result<usize> {
+    let mut tx = store.write().await?;
+    tx.lock(&format!("billing:{month}")).await?;
+    match month_status(tx.conn(), month).await? {
+        None => {
+            return Err(Refusal::new(
+                "B4",
+                format!("{month} has not been billed yet"),
+                format!("{month} はまだ請求処理されていません"),
+            )
+            .into());
+        }
+        Some((status, _, _)) if status == "finalized" => {
+            return Err(finalized_refusal(month).into());
+        }
+        Some(_) => {}
+    }
+    let n = sqlx::query("UPDATE invoices SET status = 'finalized' WHERE month = $1")
+        .bind(month.to_string())
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    sqlx::query(
+        "UPDATE billing_months SET status = 'finalized', finalized_at = $1 WHERE month = $2",
+    )
+    .bind(now_micros())
+    .bind(month.to_string())
+    .execute(tx.conn())
+    .await?;
+    tx.commit(
+        journal
+            .subject(&month.to_string())
+            .outcome(serde_json::json!({ "invoices": n })),
+    )
+    .await?;
+    Ok(n as usize)
+}
+
+// ---------------------------------------------------------------------------------------
+// Invoices, payments (B5), defaults (R6.4)
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvoiceRow {
+    pub id: String,
+    pub month: String,
+    pub account_id: String,
+    pub number: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub recipient_name: String,
+    pub issuer_name: String,
+    pub issuer_registration: String,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub status: String,
+    pub defaulted_on: Option<String>,
+}
+
+const INVOICE_COLUMNS: &str = "SELECT id, month, account_id, number, issue_date, due_date, recipient_name, issuer_name, \
+     issuer_registration, subtotal, tax, total, status, defaulted_on FROM invoices";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LineRow {
+    pub contractor_id: String,
+    pub seq: i64,
+    pub contract_id: String,
+    pub subject_id: String,
+    pub kind: String,
+    pub rule: String,
+    pub price_key: Option<String>,
+    pub description: String,
+    pub period_from: String,
+    pub period_to: String,
+    pub days: Option<i64>,
+    pub days_in_month: Option<i64>,
+    pub unit_amount: i64,
+    pub amount: i64,
+    pub refers_to: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub id: String,
+    pub paid_on: String,
+    pub amount: i64,
+    pub note: String,
+}
+
+pub async fn list_invoices(
+    conn: &mut AnyConnection,
+    month: Option<&str>,
+    account: Option<&str>,
+) -> Result<Vec<InvoiceRow>> {
+    let mut q = Sql::new(INVOICE_COLUMNS);
+    q.push(" WHERE 1 = 1");
+    if let Some(m) = month {
+        q.push(" AND month = ").bind(m.to_owned());
+    }
+    if let Some(a) = account {
+        q.push(" AND account_id = ").bind(a.to_owned());
+    }
+    q.push(" ORDER BY month, account_id");
+    Ok(q.query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+pub async fn get_invoice(conn: &mut AnyConnection, id: &str) -> Result<InvoiceRow> {
+    let mut q = Sql::new(INVOICE_COLUMNS);
+    q.push(" WHERE id = ").bind(id.to_owned());
+    Ok(q.query_as()?
+        .fetch_one(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// The lines of an invoice, in invoice order.
+pub async fn invoice_lines(conn: &mut AnyConnection, invoice: &InvoiceRow) -> Result<Vec<LineRow>> {
+    Ok(sqlx::query_as(
+        "SELECT l.contractor_id, l.seq, l.contract_id, l.subject_id, l.kind, l.rule, l.price_key, l.description, \
+         l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to FROM invoice_lines l \
+         JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id WHERE l.invoice_id = $1 \
+         ORDER BY l.contractor_id, l.seq",
+    )
+    .bind(invoice.id.clone())
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn payments(conn: &mut AnyConnection, invoice_id: &str) -> Result<Vec<PaymentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, paid_on, amount, note FROM payments WHERE invoice_id = $1 ORDER BY paid_on, id",
+    )
+    .bind(invoice_id.to_owned())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Where an invoice stands on `today` (B5).
+pub fn invoice_status(invoice: &InvoiceRow, paid: i64, today: Date) -> &'static str {
+    if invoice.status == "draft" {
+        "draft"
+    } else if invoice.defaulted_on.is_some() {
+        "defaulted"
+    } else if paid >= invoice.total {
+        "paid"
+    } else if invoice.due_date.as_str() < today.to_string().as_str() {
+        "overdue"
+    } else {
+        "issued"
+    }
+}
+
+/// Records a payment against a finalized invoice (B5).
+pub async fn record_payment(
+    tx: &mut WriteTx,
+    invoice_id: &str,
+    paid_on: Date,
+    amount: Yen,
+    note: &str,
+) -> Result<String> {
+    let invoice = get_invoice(tx.conn(), invoice_id).await?;
+    if invoice.status != "finalized" {
+        return Err(Refusal::new(
+            "B5",
+            "payments are recorded against finalized invoices",
+            "入金は確定済みの請求書に対して記録します",
+        )
+        .into());
+    }
+    if amount <= Yen::ZERO {
+        return Err(Refusal::new(
+            "B5",
+            "a payment is a positive amount",
+            "入金額は正の金額です",
+        )
+        .into());
+    }
+    let id = new_id();
+    sqlx::query("INSERT INTO payments (id, invoice_id, paid_on, amount, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id.clone())
+        .bind(invoice_id.to_owned())
+        .bind(paid_on.to_string())
+        .bind(amount.0)
+        .bind(note.to_owned())
+        .bind(now_micros())
+        .execute(tx.conn())
+        .await?;
+    Ok(id)
+}
+
+/// Marks a redirected invoice as not paid by its recipient: the management fees it carried are
+/// owed by the management contractor and go on its next invoice (R6.4).
+pub async fn mark_defaulted(
+    tx: &mut WriteTx,
+    invoice_id: &str,
+    on: Date,
+) -> Result<Vec<(String, Yen)>> {
+    let invoice = get_invoice(tx.conn(), invoice_id).await?;
+    if invoice.status != "finalized" || invoice.defaulted_on.is_some() {
+        return Err(Refusal::new(
+            "R6.4",
+            "only a finalized invoice not yet marked defaulted can default",
+            "確定済みで未処理の請求書のみ不払いとして扱えます",
+        )
+        .into());
+    }
+    let moved: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT l.contractor_id, l.contract_id, CAST(SUM(l.amount) AS BIGINT) FROM invoice_lines l \
+         JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id \
+         WHERE l.invoice_id = $1 AND l.contractor_id <> l.account_id AND l.seq < 1000000000 \
+         GROUP BY l.contractor_id, l.contract_id ORDER BY l.contractor_id, l.contract_id",
+    )
+    .bind(invoice_id.to_owned())
+    .fetch_all(tx.conn())
+    .await?;
+    if moved.is_empty() {
+        return Err(Refusal::new(
+            "R6.4",
+            "the invoice carries no redirected management fees",
+            "この請求書に請求書送付先変更によるマネージメント料金はありません",
+        )
+        .into());
+    }
+    for (holder, contract, amount) in &moved {
+        sqlx::query(
+            "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on) \
+             VALUES ($1, $2, $3, $4, 'moved_unpaid', 'R6.4', $5, $6, $7, $8)",
+        )
+        .bind(new_id())
+        .bind(holder.clone())
+        .bind(holder.clone())
+        .bind(contract.clone())
+        .bind(format!("請求書送付先の未払い分（請求書 {}）", invoice.number))
+        .bind(*amount)
+        .bind(invoice_id.to_owned())
+        .bind(on.to_string())
+        .execute(tx.conn())
+        .await?;
+    }
+    sqlx::query("UPDATE invoices SET defaulted_on = $1 WHERE id = $2")
+        .bind(on.to_string())
+        .bind(invoice_id.to_owned())
+        .execute(tx.conn())
+        .await?;
+    Ok(moved.into_iter().map(|(h, _, a)| (h, Yen(a))).collect())
+}
+
+/// Line kinds as stored, for readers.
+pub fn line_kind(s: &str) -> Result<LineKind> {
+    Ok(from_wire(s)?)
+}
+
+// ---------------------------------------------------------------------------------------
+// Outages and SLA claims (R16)
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutageRow {
+    pub id: String,
+    pub learned_at: i64,
+    pub restored_at: i64,
+    pub operator_caused: i64,
+    pub scope: String,
+    pub affected: String,
+    pub description: String,
+}
+
+impl OutageRow {
+    pub fn outage(&self) -> Result<mpc_domain::sla::Outage> {
+        let ids: Vec<String> = serde_json::from_str(&self.affected)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        Ok(mpc_domain::sla::Outage {
+            id: self.id.clone(),
+            learned_at: crate::timestamp(self.learned_at)?,
+            restored_at: crate::timestamp(self.restored_at)?,
+            operator_caused: self.operator_caused != 0,
+            affected: match self.scope.as_str() {
+                "all_under_management" => mpc_domain::sla::Affected::AllUnderManagement(
+                    ids.into_iter().next().unwrap_or_default(),
+                ),
+                _ => mpc_domain::sla::Affected::Contracts(ids),
+            },
+        })
+    }
+}
+
+const OUTAGE_COLUMNS: &str = "SELECT id, learned_at, restored_at, operator_caused, scope, affected, description FROM outages";
+
+/// Records an outage (R16.1).
+pub async fn record_outage(
+    tx: &mut WriteTx,
+    o: &mpc_domain::sla::Outage,
+    description: &str,
+) -> Result<()> {
+    if o.restored_at < o.learned_at {
+        return Err(Refusal::new(
+            "R16.1",
+            "service cannot come back before the operator learned of the outage",
+            "復旧時刻が認知時刻より前です",
+        )
+        .into());
+    }
+    let (scope, ids) = match &o.affected {
+        mpc_domain::sla::Affected::Contracts(ids) => ("contracts", ids.clone()),
+        mpc_domain::sla::Affected::AllUnderManagement(m) => {
+            ("all_under_management", vec![m.clone()])
+        }
+    };
+    sqlx::query(
+        "INSERT INTO outages (id, learned_at, restored_at, operator_caused, scope, affected, description, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(o.id.clone())
+    .bind(o.learned_at.as_microsecond())
+    .bind(o.restored_at.as_microsecond())
+    .bind(i64::from(o.operator_caused))
+    .bind(scope.to_owned())
+    .bind(serde_json::to_string(&ids).unwrap_or_default())
+    .bind(description.to_owned())
+    .bind(now_micros())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+pub async fn list_outages(conn: &mut AnyConnection) -> Result<Vec<OutageRow>> {
+    let mut q = Sql::new(OUTAGE_COLUMNS);
+    q.push(" ORDER BY learned_at DESC, id");
+    Ok(q.query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+pub async fn get_outage(conn: &mut AnyConnection, id: &str) -> Result<OutageRow> {
+    let mut q = Sql::new(OUTAGE_COLUMNS);
+    q.push(" WHERE id = ").bind(id.to_owned());
+    Ok(q.query_as()?
+        .fetch_one(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimRow {
+    pub id: String,
+    pub outage_id: String,
+    pub contract_id: String,
+    pub contractor_id: String,
+    pub claimed_on: String,
+    pub status: String,
+    pub decided_on: Option<String>,
+}
+
+const CLAIM_COLUMNS: &str = "SELECT id, outage_id, contract_id, contractor_id, claimed_on, status, decided_on FROM sla_claims";
+
+/// A contractor claims the credit of an outage for a contract (R16.2, R16.3).
+pub async fn claim(
+    tx: &mut WriteTx,
+    outage_id: &str,
+    contract_id: &str,
+    claimed_on: Date,
+) -> Result<ClaimRow> {
+    let outage = get_outage(tx.conn(), outage_id).await?.outage()?;
+    let contract = crate::contracts::load_contract(tx.conn(), contract_id)
+        .await?
+        .ok_or(StorageError::NotFound)?;
+    mpc_domain::sla::check_claim(&outage, &contract, claimed_on)?;
+    let row = ClaimRow {
+        id: new_id(),
+        outage_id: outage_id.to_owned(),
+        contract_id: contract_id.to_owned(),
+        contractor_id: contract.contractor_id.clone(),
+        claimed_on: claimed_on.to_string(),
+        status: "pending".into(),
+        decided_on: None,
+    };
+    sqlx::query(
+        "INSERT INTO sla_claims (id, outage_id, contract_id, contractor_id, claimed_on, status) VALUES ($1, $2, $3, $4, $5, 'pending')",
+    )
+    .bind(row.id.clone())
+    .bind(row.outage_id.clone())
+    .bind(row.contract_id.clone())
+    .bind(row.contractor_id.clone())
+    .bind(row.claimed_on.clone())
+    .execute(tx.conn())
+    .await
+    .map_err(|e| match StorageError::from(e) {
+        StorageError::Conflict(_) => BillingError::Refused(Refusal::new(
+            "R16.2",
+            "this contract already claimed this outage",
+            "この障害について既に請求済みです",
+        )),
+        e => e.into(),
+    })?;
+    Ok(row)
+}
+
+pub async fn get_claim(conn: &mut AnyConnection, id: &str) -> Result<ClaimRow> {
+    let mut q = Sql::new(CLAIM_COLUMNS);
+    q.push(" WHERE id = ").bind(id.to_owned());
+    Ok(q.query_as()?
+        .fetch_one(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+pub async fn claims_of(
+    conn: &mut AnyConnection,
+    contractor: Option<&str>,
+) -> Result<Vec<ClaimRow>> {
+    let mut q = Sql::new(CLAIM_COLUMNS);
+    if let Some(c) = contractor {
+        q.push(" WHERE contractor_id = ").bind(c.to_owned());
+    }
+    q.push(" ORDER BY claimed_on, id");
+    Ok(q.query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// Approves or refuses a pending claim; an approved credit appears on the invoice of the
+/// month of approval (R16.2).
+pub async fn decide_claim(tx: &mut WriteTx, id: &str, approve: bool, on: Date) -> Result<ClaimRow> {
+    let mut c = get_claim(tx.conn(), id).await?;
+    if c.status != "pending" {
+        return Err(Refusal::new(
+            "R16.2",
+            format!("the claim is already {}", c.status),
+            "この請求は処理済みです",
+        )
+        .into());
+    }
+    if on.to_string() < c.claimed_on {
+        return Err(Refusal::new(
+            "date_order",
+            "a claim cannot be decided before it was made",
+            "請求日より前に処理できません",
+        )
+        .into());
+    }
+    c.status = if approve { "approved" } else { "refused" }.into();
+    c.decided_on = Some(on.to_string());
+    sqlx::query("UPDATE sla_claims SET status = $1, decided_on = $2 WHERE id = $3")
+        .bind(c.status.clone())
+        .bind(c.decided_on.clone())
+        .bind(id.to_owned())
+        .execute(tx.conn())
+        .await?;
+    Ok(c)
+}
