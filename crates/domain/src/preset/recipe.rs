@@ -39,9 +39,19 @@ pub enum ParseError {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum DiffLine {
-    Added { key: String, value: String },
-    Removed { key: String, value: String },
-    Changed { key: String, old: String, new: String },
+    Added {
+        key: String,
+        value: String,
+    },
+    Removed {
+        key: String,
+        value: String,
+    },
+    Changed {
+        key: String,
+        old: String,
+        new: String,
+    },
 }
 
 impl Recipe {
@@ -140,39 +150,37 @@ pub fn diff(a: &Recipe, b: &Recipe) -> Vec<DiffLine> {
             (None, Some(_)) => Ordering::Greater,
             (Some((ka, _)), Some((kb, _))) => key_order(ka, kb),
         };
-        match order {
-            Ordering::Less => {
-                let (key, value) = a.next().cloned().unwrap_or_default();
-                out.push(DiffLine::Removed { key, value });
-            }
-            Ordering::Greater => {
-                let (key, value) = b.next().cloned().unwrap_or_default();
-                out.push(DiffLine::Added { key, value });
-            }
-            Ordering::Equal => {
-                if let (Some((key, old)), Some((_, new))) = (a.next(), b.next())
-                    && old != new
-                {
-                    out.push(DiffLine::Changed {
-                        key: key.clone(),
-                        old: old.clone(),
-                        new: new.clone(),
-                    });
-                }
-            }
-        }
+        out.extend(match order {
+            Ordering::Less => a.next().map(|(key, value)| DiffLine::Removed {
+                key: key.clone(),
+                value: value.clone(),
+            }),
+            Ordering::Greater => b.next().map(|(key, value)| DiffLine::Added {
+                key: key.clone(),
+                value: value.clone(),
+            }),
+            Ordering::Equal => a
+                .next()
+                .zip(b.next())
+                .filter(|((_, old), (_, new))| old != new)
+                .map(|((key, old), (_, new))| DiffLine::Changed {
+                    key: key.clone(),
+                    old: old.clone(),
+                    new: new.clone(),
+                }),
+        });
     }
 }
 
 /// The key order described on [`Recipe`].
 fn key_order(a: &str, b: &str) -> Ordering {
-    fn rank(segment: &str) -> (bool, usize, &str) {
+    fn rank(segment: &str) -> (bool, usize, &str, &str) {
         let digits = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
         let number = segment.trim_start_matches('0');
         if digits {
-            (false, number.len(), number)
+            (false, number.len(), number, segment)
         } else {
-            (true, 0, segment)
+            (true, 0, segment, segment)
         }
     }
     a.split('.').map(rank).cmp(b.split('.').map(rank))
