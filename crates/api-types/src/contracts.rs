@@ -315,10 +315,32 @@ pub struct QuoteView {
     /// No early-termination charge: cancelled under Art. 28 §2/§3 (R15.2).
     pub exempt_from_early_termination: bool,
     pub early_termination: Vec<EarlyTerminationView>,
+    /// The early-termination charge in yen, tax excluded (R15.1): the sum of
+    /// `early_termination_lines`. Absent when the price book lacks a price (`missing_prices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_termination_charge: Option<mpc_domain::money::Yen>,
+    /// The charge month by month, as the invoice of the end month will show it.
+    pub early_termination_lines: Vec<ChargeLineView>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_prices: Vec<String>,
     /// Contractors the end would leave without what R6.1 requires (R6.8).
     pub eligibility_impact: Vec<ImpactView>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub defaulted_dates: DefaultedDates,
+}
+
+/// One early-termination line of a quote.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ChargeLineView {
+    pub subject_id: String,
+    pub description: String,
+    pub period_from: String,
+    pub period_to: String,
+    pub days: Option<i8>,
+    pub days_in_month: Option<i8>,
+    /// The monthly fee the days are a share of (D7).
+    pub monthly_fee: mpc_domain::money::Yen,
+    pub amount: mpc_domain::money::Yen,
 }
 
 /// The effects a record had.

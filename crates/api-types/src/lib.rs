@@ -5,7 +5,9 @@
 //! Instants are RFC 3339 strings in UTC; civil dates `YYYY-MM-DD` (Japan time, rule D1).
 
 pub mod accounts;
+pub mod billing;
 pub mod contracts;
+pub mod controller;
 pub mod journal;
 pub mod parties;
 pub mod problem;

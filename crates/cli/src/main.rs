@@ -1,8 +1,10 @@
 //! `mpc`: the one binary of the Multi-Product Controller Service Preset system.
 
 mod accounts;
+mod billing;
 mod contracts;
 mod demo;
+mod simulate;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -67,6 +69,14 @@ enum Command {
     /// Demo data for trying mpc out.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Simulated devices calling home (signed polls and heartbeats), for demos and load tests.
+    Simulate(simulate::SimulateArgs),
+    /// The price book: list prices and agreements (R14.1); CSV import and export.
+    #[command(subcommand)]
+    Price(billing::PriceCommand),
+    /// Monthly billing: issuer, runs, finalization, invoices.
+    #[command(subcommand)]
+    Billing(billing::BillingCommand),
 }
 
 #[derive(Args)]
@@ -77,6 +87,13 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, env = "MPC_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+    /// A device's first successful configuration fetch sets its contract's billing start
+    /// date (R5.2).
+    #[arg(long, env = "MPC_BILLING_START_ON_FIRST_FETCH")]
+    billing_start_on_first_fetch: bool,
+    /// Seconds without a heartbeat before a device is DOWN.
+    #[arg(long, env = "MPC_DOWN_AFTER_SECS", default_value_t = 15 * 60)]
+    down_after_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -190,6 +207,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Request(cmd) => contracts::request(&open(url).await?, cmd).await,
         Command::Contract(cmd) => contracts::contract(&open(url).await?, cmd).await,
         Command::Device(cmd) => contracts::device(&open(url).await?, cmd).await,
+        Command::Price(cmd) => billing::price(&open(url).await?, cmd).await,
+        Command::Billing(cmd) => billing::billing(&open(url).await?, cmd).await,
+        Command::Simulate(args) => simulate::run(url, args).await,
         Command::Demo(DemoCommand::Seed { today }) => {
             let today = match today {
                 Some(d) => mpc_domain::calendar::parse_date(&d)?,
@@ -205,7 +225,13 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let config = ServerConfig {
         listen: args.listen,
         max_body_bytes: args.max_body_bytes,
+        device: mpc_server::device::DeviceConfig {
+            billing_start_on_first_fetch: args.billing_start_on_first_fetch,
+            down_after: std::time::Duration::from_secs(args.down_after_secs),
+            ..Default::default()
+        },
     };
+    let (secret_key, key_source) = mpc_storage::controller::SecretKey::resolve(url)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -223,15 +249,24 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
         println!("  {secret}");
     }
+    if let mpc_storage::controller::KeySource::Generated(path) = &key_source {
+        println!(
+            "First start: generated the key that encrypts secrets at rest: {} (keep it with the database)",
+            path.display()
+        );
+    }
     let housekeeping = mpc_server::spawn_housekeeping(store.clone());
+    let monitoring =
+        mpc_server::device::monitor::spawn_monitoring(store.clone(), config.device.clone());
     mpc_server::serve(
         listener,
-        AppState::new(store.clone()),
+        AppState::new(store.clone(), secret_key),
         &config,
         mpc_server::shutdown_signal(),
     )
     .await?;
     housekeeping.abort();
+    monitoring.abort();
     store.close().await;
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! and persist through one storage transaction that also writes the journal.
 
 pub mod api;
+pub mod device;
 pub mod error;
 pub mod extract;
 pub mod observability;
@@ -42,13 +43,22 @@ pub const DOCS_PATH: &str = "/api/docs";
 pub struct AppState {
     pub store: Store,
     pub metrics: PrometheusHandle,
+    /// Seals secrets at rest (factory secrets, preset parameters, recipes).
+    pub secret_key: mpc_storage::controller::SecretKey,
+    /// What the device config poll reads instead of the database.
+    pub devices: std::sync::Arc<device::cache::DeviceCache>,
+    /// Device request signatures seen recently (replay protection, per process).
+    pub replay: std::sync::Arc<std::sync::Mutex<device::auth::ReplayGuard>>,
 }
 
 impl AppState {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, secret_key: mpc_storage::controller::SecretKey) -> Self {
         Self {
             store,
             metrics: observability::metrics_handle(),
+            secret_key,
+            devices: Default::default(),
+            replay: Default::default(),
         }
     }
 }
@@ -59,6 +69,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Device call-home and monitoring.
+    pub device: device::DeviceConfig,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +78,7 @@ impl Default for ServerConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_body_bytes: 1024 * 1024,
+            device: device::DeviceConfig::default(),
         }
     }
 }
@@ -87,6 +100,8 @@ impl Default for ServerConfig {
         (name = "contracts", description = "Contracts, options and packet share groups as of any day; termination quotes"),
         (name = "devices", description = "Device custody: serials, returns, losses (R7, R10–R12)"),
         (name = "eligibility", description = "Eligibility (R6): designated services, designations, invoice redirects"),
+        (name = "billing", description = "Price book, monthly billing runs, qualified invoices, payments, SLA credits (R14–R16, B1–B5)"),
+        (name = "controller", description = "Presets and their revisions, the device inventory, monitoring and alert webhooks; devices themselves call home at /device/v1 (see README)"),
         (name = "journal", description = "The record of every accepted change"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -126,6 +141,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .config(Config::new([OPENAPI_PATH]).validator_url("none"));
     router
         .merge(docs)
+        .merge(device::router(config.device.clone()))
         .route("/", get(|| async { Redirect::temporary(DOCS_PATH) }))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

@@ -4,9 +4,9 @@
 use jiff::civil::Date;
 use mpc_api_types::contracts::RequestView;
 use mpc_api_types::contracts::{
-    AssignmentView, ContractView, Dated, DefaultedDates, DeviceView, EarlyTerminationView,
-    EndingView, GroupView, ImpactView, MemberView, OptionView, Provisioning, QuoteView,
-    RemainingDaysView, UnmetView,
+    AssignmentView, ChargeLineView, ContractView, Dated, DefaultedDates, DeviceView,
+    EarlyTerminationView, EndingView, GroupView, ImpactView, MemberView, OptionView, Provisioning,
+    QuoteView, RemainingDaysView, UnmetView,
 };
 use mpc_domain::book::{
     Book, Contract, ContractOption, Device, Ending, PacketShareGroup, Timeline,
@@ -214,6 +214,36 @@ pub fn quote(
                 contracts: i.contracts,
             })
             .collect(),
+        early_termination_charge: quote
+            .charge
+            .as_ref()
+            .ok()
+            .map(|lines| lines.iter().map(|l| l.amount).sum()),
+        early_termination_lines: quote
+            .charge
+            .as_ref()
+            .map(|lines| {
+                lines
+                    .iter()
+                    .map(|l| ChargeLineView {
+                        subject_id: l.subject_id.clone(),
+                        description: l.description.clone(),
+                        period_from: l.period_from.to_string(),
+                        period_to: l.period_to.to_string(),
+                        days: l.days,
+                        days_in_month: l.days_in_month,
+                        monthly_fee: l.unit_amount,
+                        amount: l.amount,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        missing_prices: quote
+            .charge
+            .as_ref()
+            .err()
+            .map(|m| m.iter().map(ToString::to_string).collect())
+            .unwrap_or_default(),
         defaulted_dates,
     }
 }

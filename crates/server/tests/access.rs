@@ -39,6 +39,32 @@ backend_tests! {
             json!({"target_contractor_id": c, "requested_on": on})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let b_redirect = r.body["id"].as_str().unwrap().to_owned();
+        // B's invoice for 2026-04, an outage that hit only B's adapter, and B's claim for it.
+        app.price_everything().await;
+        app.post(&format!("/api/v1/contracts/{b_adapter}/billing-start"), &app.operator, json!({"on": on})).await;
+        let run = app.post("/api/v1/billing/runs", &app.operator, json!({"month": "2026-04"})).await;
+        assert_eq!(run.status, StatusCode::OK, "{}", run.text);
+        let b_invoice = app.get(&format!("/api/v1/invoices?month=2026-04&account_id={b}"), &app.operator).await.body["invoices"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let outage = app.post("/api/v1/outages", &app.operator, json!({"learned_at": "2026-04-10T00:00:00Z",
+            "restored_at": "2026-04-12T01:00:00Z", "operator_caused": true, "contract_ids": [b_adapter]})).await;
+        let b_outage = outage.body["id"].as_str().unwrap().to_owned();
+        let claim = app.post(&format!("/api/v1/contracts/{b_adapter}/sla-claims"), &app.operator,
+            json!({"outage_id": b_outage, "claimed_on": "2026-04-20"})).await;
+        assert_eq!(claim.status, StatusCode::CREATED, "{}", claim.text);
+        let b_claim = claim.body["id"].as_str().unwrap().to_owned();
+        // Two revisions of B's preset, and an alert webhook (operators' only).
+        for napt in [false, true] {
+            let p = app.call(Method::PUT, &format!("/api/v1/contracts/{b_adapter}/preset"), Some(&app.operator),
+                Some(json!({"preset": "internet_gateway", "wan": {"type": "dhcp"}, "lan": {"address": "192.168.0.1",
+                    "prefix_len": 24, "dhcp_pool": null}, "dns_forwarder": true, "ntp_server": null, "napt": napt}))).await;
+            assert_eq!(p.status, StatusCode::OK, "{}", p.text);
+        }
+        let w = app.post("/api/v1/webhooks", &app.operator, json!({"url": "http://127.0.0.1:9/alerts"})).await;
+        assert_eq!(w.status, StatusCode::CREATED, "{}", w.text);
+        let webhook = w.body["id"].as_str().unwrap().to_owned();
         let fixture = |param: &str| -> String {
             match param {
                 "contractor_id" => b.clone(),
@@ -50,6 +76,14 @@ backend_tests! {
                 "request_id" => b_request.clone(),
                 "designation_id" => b_designation.clone(),
                 "redirect_id" => b_redirect.clone(),
+                "revision" | "from" => "1".to_owned(),
+                "to" => "2".to_owned(),
+                "webhook_id" => webhook.clone(),
+                "invoice_id" => b_invoice.clone(),
+                "outage_id" => b_outage.clone(),
+                "claim_id" => b_claim.clone(),
+                // Not a contractor's: routes taking only a month are operator-only (403).
+                "month" => "2026-04".to_owned(),
                 other => panic!("the walk knows no resource of another contractor for {{{other}}}: add one"),
             }
         };
@@ -71,6 +105,11 @@ backend_tests! {
                 let method: Method = method.to_uppercase().parse().unwrap();
                 let body = matches!(method, Method::POST | Method::PUT | Method::PATCH).then(|| json!({}));
                 let reply = app.call(method.clone(), &path, Some(&a_token), body).await;
+                if template.matches('{').count() == 1 && template.contains("{month}") {
+                    reply.assert_problem(403, "forbidden");
+                    walked += 1;
+                    continue;
+                }
                 assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {template}: {}", reply.text);
                 assert_eq!(reply.code(), "not_found", "{method} {template}");
                 if method == Method::GET {

@@ -286,8 +286,10 @@ pub struct RunSummary {
 const CONTRACTS_PER_CHUNK: i64 = 20_000;
 const LINES_PER_INSERT: usize = 200;
 
+/// The invoice of an account for a month; also its number: `YYYYMM-<account id>`. The same
+/// data always gives the same invoice id, so a re-run replaces an invoice instead of adding one.
 fn invoice_id(month: Month, account: &str) -> String {
-    format!("{month}/{account}")
+    format!("{}-{account}", month.to_string().replace('-', ""))
 }
 
 async fn month_status(
@@ -365,47 +367,42 @@ pub async fn run_month(
             "請求書発行者（名称・登録番号）を設定してください",
         )
     })?;
-    let prices = price_book(&mut conn).await?;
+    let prices = std::sync::Arc::new(price_book(&mut conn).await?);
     let (ranges, contractors, contracts) = chunks(&mut conn).await?;
     drop(conn);
     let run = new_id();
     let mut missing = Vec::new();
     let mut done = 0;
     progress(0, contracts);
-    for (from, to) in &ranges {
-        let mut conn = store.conn().await?;
-        let scope = Scope::Range(from, to);
-        let books = load_books(&mut conn, scope, false).await?;
-        let charges = charges_in(&mut conn, scope, month).await?;
-        let redirects = redirects_in(&mut conn, scope).await?;
-        let credits = credits_in(&mut conn, scope, month).await?;
-        drop(conn);
-        let mut lines: Vec<(String, Vec<Line>)> = Vec::with_capacity(books.len());
-        for (contractor_id, book) in &books {
-            let input = MonthInput {
-                contractor_id,
-                month,
-                book,
-                charges: charges.get(contractor_id).map_or(&[], Vec::as_slice),
-                prices: &prices,
-                redirects: redirects.get(contractor_id).map_or(&[], Vec::as_slice),
-                credits: credits.get(contractor_id).map_or(&[], Vec::as_slice),
-            };
-            match bill_month(&input) {
-                Ok(l) => lines.push((contractor_id.clone(), l)),
-                Err(m) => missing.extend(m),
+    // Loading and billing the next range overlaps writing the lines of this one.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<Result<BilledRange>>(1);
+    let loader = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for (from, to) in ranges {
+                let billed = bill_range(&store, &prices, month, &from, &to).await;
+                if sender.send(billed).await.is_err() {
+                    break;
+                }
             }
-            done += book.contracts.len();
-        }
+        })
+    };
+    while let Some(billed) = receiver.recv().await {
+        let billed = billed?;
+        missing.extend(billed.missing);
         if missing.is_empty() {
             let mut tx = store.write().await?;
-            for (contractor_id, contractor_lines) in &lines {
+            for (contractor_id, contractor_lines) in &billed.lines {
                 insert_lines(&mut tx, month, &run, contractor_id, contractor_lines, 0).await?;
             }
             tx.commit_part().await?;
         }
+        done += billed.contracts;
         progress(done, contracts);
     }
+    loader
+        .await
+        .map_err(|e| StorageError::Corrupt(format!("billing loader stopped: {e}")))?;
     if !missing.is_empty() {
         discard_run(store, month, &run).await?;
         missing.sort_by_key(|m| (m.key, m.on, m.contractor_id.clone()));
@@ -417,6 +414,51 @@ pub async fn run_month(
         discard_run(store, month, &run).await?;
     }
     summary
+}
+
+/// One contractor range billed: its lines per contractor, or the prices it lacks.
+struct BilledRange {
+    lines: Vec<(String, Vec<Line>)>,
+    missing: Vec<MissingPrice>,
+    contracts: usize,
+}
+
+async fn bill_range(
+    store: &Store,
+    prices: &PriceBook,
+    month: Month,
+    from: &str,
+    to: &str,
+) -> Result<BilledRange> {
+    let mut conn = store.conn().await?;
+    let scope = Scope::Range(from, to);
+    let books = load_books(&mut conn, scope, false).await?;
+    let charges = charges_in(&mut conn, scope, month).await?;
+    let redirects = redirects_in(&mut conn, scope).await?;
+    let credits = credits_in(&mut conn, scope, month).await?;
+    drop(conn);
+    let mut billed = BilledRange {
+        lines: Vec::with_capacity(books.len()),
+        missing: Vec::new(),
+        contracts: 0,
+    };
+    for (contractor_id, book) in &books {
+        let input = MonthInput {
+            contractor_id,
+            month,
+            book,
+            charges: charges.get(contractor_id).map_or(&[], Vec::as_slice),
+            prices,
+            redirects: redirects.get(contractor_id).map_or(&[], Vec::as_slice),
+            credits: credits.get(contractor_id).map_or(&[], Vec::as_slice),
+        };
+        match bill_month(&input) {
+            Ok(l) => billed.lines.push((contractor_id.clone(), l)),
+            Err(m) => billed.missing.extend(m),
+        }
+        billed.contracts += book.contracts.len();
+    }
+    Ok(billed)
 }
 
 async fn discard_run(store: &Store, month: Month, run: &str) -> Result<()> {
@@ -441,18 +483,16 @@ async fn insert_lines(
     lines: &[Line],
     first_seq: i64,
 ) -> Result<()> {
-    const COLUMNS: &str = "INSERT INTO invoice_lines (invoice_id, run_id, month, account_id, contractor_id, seq, contract_id, \
+    const COLUMNS: &str = "INSERT INTO invoice_lines (run_id, month, account_id, contractor_id, seq, contract_id, \
          subject_id, kind, rule, price_key, description, period_from, period_to, days, days_in_month, unit_amount, amount, refers_to) VALUES ";
     for (batch_no, batch) in lines.chunks(LINES_PER_INSERT).enumerate() {
-        let mut q = Sql::new(COLUMNS);
+        let mut q = Sql::positional(tx.backend(), COLUMNS);
         for (i, l) in batch.iter().enumerate() {
             let seq = first_seq + (batch_no * LINES_PER_INSERT + i) as i64;
             if i > 0 {
                 q.push(", ");
             }
             q.push("(")
-                .bind(invoice_id(month, &l.account))
-                .push(", ")
                 .bind(run.to_owned())
                 .push(", ")
                 .bind(month.to_string())
@@ -605,7 +645,7 @@ async fn finish_run(
         .bind(invoice_id(month, &account))
         .bind(m.clone())
         .bind(account.clone())
-        .bind(format!("{}-{account}", m.replace('-', "")))
+        .bind(invoice_id(month, &account))
         .bind(issue_date.to_string())
         .bind(due_date.to_string())
         .bind(name)
@@ -910,10 +950,11 @@ pub async fn invoice_lines(conn: &mut AnyConnection, invoice: &InvoiceRow) -> Re
     Ok(sqlx::query_as(
         "SELECT l.contractor_id, l.seq, l.contract_id, l.subject_id, l.kind, l.rule, l.price_key, l.description, \
          l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to FROM invoice_lines l \
-         JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id WHERE l.invoice_id = $1 \
+         JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id WHERE l.month = $1 AND l.account_id = $2 \
          ORDER BY l.contractor_id, l.seq",
     )
-    .bind(invoice.id.clone())
+    .bind(invoice.month.clone())
+    .bind(invoice.account_id.clone())
     .fetch_all(conn)
     .await?)
 }
@@ -999,10 +1040,11 @@ pub async fn mark_defaulted(
     let moved: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT l.contractor_id, l.contract_id, CAST(SUM(l.amount) AS BIGINT) FROM invoice_lines l \
          JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id \
-         WHERE l.invoice_id = $1 AND l.contractor_id <> l.account_id AND l.seq < 1000000000 \
+         WHERE l.month = $1 AND l.account_id = $2 AND l.contractor_id <> l.account_id AND l.seq < 1000000000 \
          GROUP BY l.contractor_id, l.contract_id ORDER BY l.contractor_id, l.contract_id",
     )
-    .bind(invoice_id.to_owned())
+    .bind(invoice.month.clone())
+    .bind(invoice.account_id.clone())
     .fetch_all(tx.conn())
     .await?;
     if moved.is_empty() {

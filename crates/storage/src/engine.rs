@@ -532,6 +532,10 @@ pub struct Quote {
     pub early_termination: Vec<EarlyTermination>,
     pub exempt_from_early_termination: bool,
     pub eligibility_impact: Vec<Impact>,
+    /// The early-termination charge as billing will compute it (R15.1), tax excluded; `Err`
+    /// names the prices the book lacks.
+    pub charge:
+        std::result::Result<Vec<mpc_domain::billing::Line>, Vec<mpc_domain::price::MissingPrice>>,
 }
 
 /// Quotes the cancellation of a contract without changing anything (R13, R15, R6.8).
@@ -596,12 +600,35 @@ pub async fn quote_cancellation(
         early_termination.retain(|e| !e.remaining.is_empty());
     }
     let eligibility_impact = termination_impact(&mut conn, &own, &after, &effects).await?;
+    // The charge is what the month of the end would bill as early termination.
+    let prices = crate::billing::price_book(&mut conn)
+        .await
+        .map_err(|e| match e {
+            crate::billing::BillingError::Storage(e) => EngineError::Storage(e),
+            other => EngineError::Storage(StorageError::Corrupt(other.to_string())),
+        })?;
+    let charge = mpc_domain::billing::bill_month(&mpc_domain::billing::MonthInput {
+        contractor_id,
+        month: mpc_domain::calendar::Month::containing(end_on),
+        book: &after,
+        charges: &[],
+        prices: &prices,
+        redirects: &[],
+        credits: &[],
+    })
+    .map(|lines| {
+        lines
+            .into_iter()
+            .filter(|l| l.kind == mpc_domain::billing::LineKind::EarlyTermination)
+            .collect()
+    });
     Ok(Quote {
         end_on,
         effects,
         early_termination,
         exempt_from_early_termination: exempt,
         eligibility_impact,
+        charge,
     })
 }
 

@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod billing;
 pub mod contracts;
+pub mod controller;
 pub mod engine;
 pub mod journal;
 pub mod parties;
@@ -28,6 +29,7 @@ use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use journal::JournalEntry;
+pub use sqlx::AnyConnection;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -239,6 +241,10 @@ impl WriteTx {
 
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Commits one part of an operation that spans several transactions (a billing run writes

@@ -12,6 +12,9 @@ pub(crate) struct Sql {
     text: String,
     args: AnyArguments,
     error: Option<BoxDynError>,
+    /// SQLite resolves numbered `$n` parameters by name, which is quadratic in their count; a
+    /// statement with thousands of them (bulk inserts) binds anonymous `?`s instead.
+    anonymous: bool,
 }
 
 impl Sql {
@@ -20,6 +23,15 @@ impl Sql {
             text: text.to_owned(),
             args: AnyArguments::default(),
             error: None,
+            anonymous: false,
+        }
+    }
+
+    /// A statement for `backend` whose placeholders follow each other in binding order.
+    pub fn positional(backend: crate::Backend, text: &str) -> Self {
+        Sql {
+            anonymous: backend == crate::Backend::Sqlite,
+            ..Sql::new(text)
         }
     }
 
@@ -37,7 +49,11 @@ impl Sql {
         if let Err(e) = self.args.add(value) {
             self.error.get_or_insert(e);
         }
-        self.text.push_str(&format!("${}", self.args.len()));
+        if self.anonymous {
+            self.text.push('?');
+        } else {
+            self.text.push_str(&format!("${}", self.args.len()));
+        }
         self
     }
 

@@ -130,16 +130,16 @@ macro_rules! backend_tests {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn run($db: $crate::testing::TestDb) $body
+            async fn __backend_test_body($db: $crate::testing::TestDb) $body
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                run($crate::testing::TestDb::new($crate::Backend::Sqlite).await).await
+                __backend_test_body($crate::testing::TestDb::new($crate::Backend::Sqlite).await).await
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                run($crate::testing::TestDb::new($crate::Backend::Postgres).await).await
+                __backend_test_body($crate::testing::TestDb::new($crate::Backend::Postgres).await).await
             }
         }
     )*};

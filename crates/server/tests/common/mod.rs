@@ -55,7 +55,11 @@ impl TestApp {
             .await
             .unwrap()
             .expect("fresh database");
-        let router = app(AppState::new(db.store.clone()), &config);
+        let state = AppState::new(
+            db.store.clone(),
+            mpc_storage::controller::SecretKey::random(),
+        );
+        let router = app(state, &config);
         TestApp {
             db,
             router,
@@ -211,5 +215,62 @@ impl TestApp {
         )
         .await;
         (m, a)
+    }
+}
+
+impl TestApp {
+    /// Prices every key of 別紙1 from 2020-01-01 and sets the issuer, through the API.
+    /// Monthly: management ¥10,000; adapters ¥3,000 + ¥1,000 per item index + ¥100 per device
+    /// index (internet_gateway SEIL/X4 ¥3,000 … pppoe_termination SEIL CA10 ¥5,200);
+    /// send-back ¥1,500; mobile ¥1,000 dynamic / ¥1,800 fixed; group ¥2,000 + ¥150/GB.
+    pub async fn price_everything(&self) {
+        use mpc_domain::catalog::{DeviceType, Item, NetworkType};
+        use mpc_domain::price::PriceKey;
+        let prices: Vec<Value> = PriceKey::all()
+            .into_iter()
+            .map(|key| {
+                let amount = match key {
+                    PriceKey::ManagementInitial => 20_000,
+                    PriceKey::ManagementMonthly => 10_000,
+                    PriceKey::AdapterInitial(..) => 10_000,
+                    PriceKey::AdapterMonthly(item, device) => {
+                        let i = Item::ALL.iter().position(|x| *x == item).unwrap() as i64;
+                        let d = DeviceType::ALL.iter().position(|x| *x == device).unwrap() as i64;
+                        3_000 + 1_000 * i + 100 * d
+                    }
+                    PriceKey::SendbackInitial => 5_000,
+                    PriceKey::SendbackMonthly => 1_500,
+                    PriceKey::MobileInitial(_) => 3_000,
+                    PriceKey::MobileMonthly(NetworkType::DynamicIp, _) => 1_000,
+                    PriceKey::MobileMonthly(NetworkType::FixedIp, _) => 1_800,
+                    PriceKey::GroupInitial => 0,
+                    PriceKey::GroupMonthlyBase => 2_000,
+                    PriceKey::GroupMonthlyPerGb => 150,
+                    PriceKey::ItemChangeFee => 8_000,
+                    PriceKey::NetworkTypeToFixedFee => 2_000,
+                    PriceKey::ContractorCausedFailureFee => 30_000,
+                    PriceKey::LossFee(_) => 60_000,
+                };
+                json!({"key": key.to_string(), "effective_from": "2020-01-01", "amount": amount})
+            })
+            .collect();
+        let reply = self
+            .call(
+                Method::PUT,
+                "/api/v1/prices",
+                Some(&self.operator),
+                Some(json!({ "prices": prices })),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        let issuer = self
+            .call(
+                Method::PUT,
+                "/api/v1/issuer",
+                Some(&self.operator),
+                Some(json!({"name": "株式会社MPCネットワークス", "registration_number": "T1234567890123", "address": "東京都千代田区大手町1-1"})),
+            )
+            .await;
+        assert_eq!(issuer.status, StatusCode::OK, "{}", issuer.text);
     }
 }

@@ -48,8 +48,9 @@ CREATE TABLE invoices (
 CREATE INDEX invoices_month ON invoices (month, account_id);
 CREATE INDEX invoices_account ON invoices (account_id, month);
 
+-- A line belongs to the invoice of (month, account_id). No primary key: billing appends
+-- millions of lines per run, and one index is all readers need.
 CREATE TABLE invoice_lines (
-    invoice_id     TEXT NOT NULL,
     run_id         TEXT NOT NULL,
     month          TEXT NOT NULL,
     account_id     TEXT NOT NULL,
@@ -67,11 +68,9 @@ CREATE TABLE invoice_lines (
     days_in_month  BIGINT,
     unit_amount    BIGINT NOT NULL,
     amount         BIGINT NOT NULL,
-    refers_to      TEXT,
-    PRIMARY KEY (invoice_id, run_id, contractor_id, seq)
+    refers_to      TEXT
 );
 CREATE INDEX invoice_lines_month ON invoice_lines (month, run_id, account_id);
-CREATE INDEX invoice_lines_contract ON invoice_lines (contract_id);
 
 CREATE TABLE payments (
     id          TEXT PRIMARY KEY,

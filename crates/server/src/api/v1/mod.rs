@@ -1,10 +1,13 @@
 //! `/api/v1`: JSON resources. Every route needs a bearer token.
 
+pub mod billing;
 pub mod contractors;
 pub mod contracts;
 pub mod devices;
 pub mod journal;
+pub mod monitoring;
 pub mod parties;
+pub mod presets;
 pub mod requests;
 mod support;
 pub mod users;
@@ -43,6 +46,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(contracts::billing_start))
         .routes(routes!(contracts::charges))
         .routes(routes!(devices::awaiting_return))
+        .routes(routes!(presets::get, presets::put))
+        .routes(routes!(presets::list))
+        .routes(routes!(presets::get_revision))
+        .routes(routes!(presets::diff_revisions))
+        .routes(routes!(presets::rollback))
+        .routes(routes!(monitoring::import))
+        .routes(routes!(monitoring::list))
+        .routes(routes!(monitoring::history))
+        .routes(routes!(monitoring::webhooks, monitoring::add_webhook))
+        .routes(routes!(monitoring::webhook, monitoring::remove_webhook))
         .routes(routes!(devices::get))
         .routes(routes!(devices::list_of_contractor))
         .routes(routes!(devices::returned))
@@ -60,6 +73,24 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(parties::redirects, parties::request_redirect))
         .routes(routes!(parties::consent_redirect))
         .routes(routes!(parties::approve_redirect))
+        .routes(routes!(billing::prices, billing::set_prices))
+        .routes(routes!(billing::prices_csv))
+        .routes(routes!(billing::import_prices))
+        .routes(routes!(billing::get_issuer, billing::set_issuer))
+        .routes(routes!(billing::run))
+        .routes(routes!(billing::finalize))
+        .routes(routes!(billing::lines_csv))
+        .routes(routes!(billing::invoices))
+        .routes(routes!(billing::invoice))
+        .routes(routes!(billing::print))
+        .routes(routes!(billing::pay))
+        .routes(routes!(billing::default))
+        .routes(routes!(billing::record_outage, billing::outages))
+        .routes(routes!(billing::outage))
+        .routes(routes!(billing::claim))
+        .routes(routes!(billing::claims))
+        .routes(routes!(billing::approve))
+        .routes(routes!(billing::refuse))
 }
 
 /// Paging of a listing ordered by id.

@@ -1,0 +1,141 @@
+//! The controller: presets and their revisions, the device inventory, monitoring, webhooks,
+//! and what devices send when they call home.
+
+use mpc_domain::catalog::{DeviceType, Item};
+use mpc_domain::preset::{DiffLine, PresetParams};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A contract's preset parameters in force today. Secrets are masked unless asked for with
+/// `reveal=true`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PresetView {
+    pub contract_id: String,
+    pub item: Item,
+    pub device_type: DeviceType,
+    /// The current revision; none while the contract runs its item's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
+    pub params: PresetParams,
+    pub revealed: bool,
+}
+
+/// One revision of a preset, without its content.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RevisionSummary {
+    pub revision: i64,
+    pub item: Item,
+    /// `edit`, `rollback` (of `based_on`) or `item_change` (R8.1, from `based_on`).
+    pub cause: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub based_on: Option<i64>,
+    pub created_at: String,
+    /// `user:<id>` or `system`.
+    pub created_by: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RevisionList {
+    pub contract_id: String,
+    /// Oldest first; the last is current.
+    pub revisions: Vec<RevisionSummary>,
+}
+
+/// One revision with its parameters and the recipe configuration rendered from them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RevisionView {
+    #[serde(flatten)]
+    pub summary: RevisionSummary,
+    pub params: PresetParams,
+    /// The recipe text a device receives (secrets masked unless revealed).
+    pub recipe: String,
+    pub revealed: bool,
+}
+
+/// What changed in the recipe from one revision to another.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RevisionDiff {
+    pub from: i64,
+    pub to: i64,
+    pub changes: Vec<DiffLine>,
+    pub revealed: bool,
+}
+
+/// The result of an inventory import.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InventoryImport {
+    pub imported: usize,
+}
+
+/// A device of the inventory with its monitoring state.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MonitoredDevice {
+    pub serial: String,
+    pub model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contractor_id: Option<String>,
+    /// `up` or `down`; a device never heard from is `down`.
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_since: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_heartbeat: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uptime_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_revision: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MonitoredDeviceList {
+    pub devices: Vec<MonitoredDevice>,
+}
+
+/// A change of a device's monitoring state.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StateChangeView {
+    /// `up` or `down`.
+    pub state: String,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeviceHistory {
+    pub serial: String,
+    /// Oldest first.
+    pub changes: Vec<StateChangeView>,
+}
+
+/// A URL that receives a JSON POST on every device state change.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookView {
+    pub id: String,
+    pub url: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookList {
+    pub webhooks: Vec<WebhookView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// An `http://` or `https://` URL.
+    pub url: String,
+}
+
+/// The body of `POST /device/v1/status`: the heartbeat.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceStatus {
+    /// 1–64 characters.
+    pub firmware: String,
+    pub uptime_seconds: u64,
+    /// The revision the device runs (`X-MPC-Revision` of the config it applied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied_revision: Option<i64>,
+}

@@ -1,0 +1,218 @@
+//! `mpc price|billing`: the price book and monthly billing on the database.
+
+use anyhow::{Context, anyhow, bail};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use mpc_domain::calendar::{Month, parse_date};
+use mpc_domain::money::Yen;
+use mpc_domain::price::{Price, PriceKey};
+use mpc_storage::billing::{self, BillingError, Issuer};
+use mpc_storage::{JournalEntry, Store};
+
+#[derive(Subcommand)]
+pub enum PriceCommand {
+    /// Print the price book as CSV (key,contractor_id,effective_from,amount).
+    Export,
+    /// Import prices from a CSV file (all rows or none).
+    Import { file: std::path::PathBuf },
+    /// Set one price.
+    Set {
+        /// E.g. management.monthly, adapter.monthly.internet_gateway.SEIL/X4, fee.loss.SA-W2L.
+        key: String,
+        /// Yen, tax excluded.
+        amount: i64,
+        #[arg(long)]
+        from: String,
+        /// A contractor's agreement instead of the list price (R14.1).
+        #[arg(long)]
+        contractor: Option<String>,
+    },
+    /// List every key that can be priced.
+    Keys,
+}
+
+#[derive(Subcommand)]
+pub enum BillingCommand {
+    /// Set the invoice issuer: name and qualified-invoice registration number (B3).
+    Issuer {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        registration_number: String,
+        #[arg(long, default_value = "")]
+        address: String,
+    },
+    /// Bill a month for every contractor (re-runnable until finalized).
+    Run {
+        #[arg(long)]
+        month: String,
+    },
+    /// Make a month's invoices final and immutable (B4).
+    Finalize {
+        #[arg(long)]
+        month: String,
+    },
+    /// List a month's invoices (number, recipient, subtotal, tax, total).
+    Invoices {
+        #[arg(long)]
+        month: String,
+    },
+}
+
+fn billing_error(e: BillingError) -> anyhow::Error {
+    match e {
+        BillingError::Refused(r) => anyhow!("{}: {} ({})", r.rule, r.message_en, r.message_ja),
+        BillingError::MissingPrices(m) => {
+            let shown: Vec<String> = m.iter().take(5).map(ToString::to_string).collect();
+            anyhow!(
+                "R14.1: {} price(s) missing, nothing billed: {}",
+                m.len(),
+                shown.join("; ")
+            )
+        }
+        BillingError::Storage(e) => anyhow!(e),
+    }
+}
+
+fn month(s: &str) -> anyhow::Result<Month> {
+    s.parse().map_err(|e| anyhow!("--month: {e}"))
+}
+
+pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
+    match cmd {
+        PriceCommand::Export => {
+            let prices = billing::list_prices(&mut *store.conn().await?, None)
+                .await
+                .map_err(billing_error)?;
+            print!("{}", billing::prices_to_csv(&prices));
+        }
+        PriceCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let prices = billing::prices_from_csv(&text)
+                .map_err(|errors| anyhow!("{} (nothing imported)", errors.join("; ")))?;
+            let mut tx = store.write().await?;
+            billing::upsert_prices(&mut tx, &prices)
+                .await
+                .map_err(billing_error)?;
+            tx.commit(
+                JournalEntry::new("cli", "prices.import")
+                    .outcome(serde_json::json!({ "rows": prices.len() })),
+            )
+            .await?;
+            println!("imported {} price(s)", prices.len());
+        }
+        PriceCommand::Set {
+            key,
+            amount,
+            from,
+            contractor,
+        } => {
+            let key: PriceKey = key.parse()?;
+            if amount < 0 {
+                bail!("R14.1: a price is whole yen ≥ 0");
+            }
+            let price = Price {
+                key,
+                contractor_id: contractor,
+                effective_from: parse_date(&from)?,
+                amount: Yen(amount),
+            };
+            let mut tx = store.write().await?;
+            billing::upsert_prices(&mut tx, std::slice::from_ref(&price))
+                .await
+                .map_err(billing_error)?;
+            tx.commit(
+                JournalEntry::new("cli", "prices.set").request(serde_json::to_value(&price)?),
+            )
+            .await?;
+            println!("{key} = {} from {}", price.amount, price.effective_from);
+        }
+        PriceCommand::Keys => {
+            for k in PriceKey::all() {
+                println!("{k}\t{}", k.label_ja());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn billing(store: &Store, cmd: BillingCommand) -> anyhow::Result<()> {
+    match cmd {
+        BillingCommand::Issuer {
+            name,
+            registration_number,
+            address,
+        } => {
+            let mut tx = store.write().await?;
+            let issuer = Issuer {
+                name,
+                registration_number,
+                address,
+                contact: String::new(),
+            };
+            billing::set_issuer(&mut tx, &issuer)
+                .await
+                .map_err(billing_error)?;
+            tx.commit(JournalEntry::new("cli", "issuer.set")).await?;
+            println!("issuer set");
+        }
+        BillingCommand::Run { month: m } => {
+            let m = month(&m)?;
+            let bar = ProgressBar::new(0);
+            bar.set_style(
+                ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} contracts ({eta})")
+                    .map_err(|e| anyhow!(e))?
+                    .progress_chars("=> "),
+            );
+            bar.set_message(format!("billing {m}"));
+            let progress = |done: usize, total: usize| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            };
+            let summary =
+                billing::run_month(store, m, &progress, JournalEntry::new("cli", "billing.run"))
+                    .await
+                    .map_err(billing_error)?;
+            bar.finish_and_clear();
+            println!(
+                "{}: {} invoice(s), {} line(s), {} contract(s); subtotal {}, tax {}, total {}",
+                summary.month,
+                summary.invoices,
+                summary.lines,
+                summary.contracts,
+                summary.subtotal,
+                summary.tax,
+                summary.total
+            );
+        }
+        BillingCommand::Finalize { month: m } => {
+            let n = billing::finalize(
+                store,
+                month(&m)?,
+                JournalEntry::new("cli", "billing.finalize"),
+            )
+            .await
+            .map_err(billing_error)?;
+            println!("{m}: {n} invoice(s) finalized");
+        }
+        BillingCommand::Invoices { month: m } => {
+            let m = month(&m)?;
+            for inv in billing::list_invoices(&mut *store.conn().await?, Some(&m.to_string()), None)
+                .await
+                .map_err(billing_error)?
+            {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    inv.number,
+                    inv.recipient_name,
+                    Yen(inv.subtotal),
+                    Yen(inv.tax),
+                    Yen(inv.total),
+                    inv.status
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,312 @@
+//! `mpc simulate`: devices that sign their requests, poll their configuration with
+//! `If-None-Match` and send heartbeats — for the demo and for load tests. `--setup N` first
+//! makes a fleet of N notified devices in the database and writes their inventory file.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use jiff::civil::Date;
+use mpc_domain::request::{Acceptance, Request};
+use mpc_server::device::auth;
+use mpc_storage::controller::{self, InventoryRow, SecretKey};
+use mpc_storage::engine;
+use mpc_storage::{JournalEntry, Store, accounts};
+
+use crate::contracts::engine_error;
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// How many devices to simulate (the first N of the inventory file).
+    #[arg(long, default_value_t = 10)]
+    devices: usize,
+    /// Seconds between one device's polls.
+    #[arg(long, default_value_t = 5.0)]
+    interval: f64,
+    /// Seconds to run.
+    #[arg(long, default_value_t = 30.0)]
+    duration: f64,
+    /// The server's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// The devices' inventory: CSV lines `serial,model,factory_secret`.
+    #[arg(long)]
+    inventory_file: std::path::PathBuf,
+    /// First create a fleet of this many notified SEIL/X4 devices in the database (the global
+    /// `--database-url`, with the server's secret key) and write its inventory file.
+    #[arg(long)]
+    setup: Option<usize>,
+}
+
+pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
+    if let Some(n) = args.setup {
+        let store = crate::open(database_url).await?;
+        let rows = setup(&store, database_url, n, crate::contracts::today()).await?;
+        let csv: String = rows
+            .iter()
+            .map(|r| format!("{},{},{}\n", r.serial, r.model, r.factory_secret))
+            .collect();
+        std::fs::write(&args.inventory_file, csv)
+            .with_context(|| format!("cannot write {}", args.inventory_file.display()))?;
+        println!(
+            "created {n} devices; inventory in {}",
+            args.inventory_file.display()
+        );
+        store.close().await;
+    }
+    let text = std::fs::read_to_string(&args.inventory_file)
+        .with_context(|| format!("cannot read {}", args.inventory_file.display()))?;
+    let rows = controller::parse_inventory(&text).map_err(|errors| {
+        anyhow::anyhow!(
+            "{}: {}",
+            args.inventory_file.display(),
+            errors
+                .iter()
+                .map(|e| format!("line {}: {}", e.line, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    if rows.len() < args.devices {
+        bail!(
+            "the inventory holds {} devices, fewer than --devices {}",
+            rows.len(),
+            args.devices
+        );
+    }
+    let stats = Arc::new(Stats::default());
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
+    let interval = Duration::from_secs_f64(args.interval);
+    let mut tasks = Vec::new();
+    for (i, row) in rows.into_iter().take(args.devices).enumerate() {
+        let device = Device {
+            client: client.clone(),
+            base: args.url.trim_end_matches('/').to_owned(),
+            row,
+            stats: stats.clone(),
+        };
+        // Spread the first polls over one interval, as devices booting at random times would.
+        let start = interval.mul_f64(i as f64 / args.devices.max(1) as f64);
+        tasks.push(tokio::spawn(device.run(start, interval, deadline)));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    let s = &*stats;
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    println!(
+        "polls {} (200: {}, 304: {}), heartbeats {}, errors {}",
+        load(&s.polls),
+        load(&s.ok),
+        load(&s.not_modified),
+        load(&s.heartbeats),
+        load(&s.errors)
+    );
+    if load(&s.errors) > 0 {
+        bail!("{} requests failed", load(&s.errors));
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Stats {
+    polls: AtomicU64,
+    ok: AtomicU64,
+    not_modified: AtomicU64,
+    heartbeats: AtomicU64,
+    errors: AtomicU64,
+}
+
+struct Device {
+    client: reqwest::Client,
+    base: String,
+    row: InventoryRow,
+    stats: Arc<Stats>,
+}
+
+impl Device {
+    async fn run(self, start: Duration, interval: Duration, deadline: Instant) {
+        tokio::time::sleep(start).await;
+        let (mut etag, mut revision) = (None::<String>, None::<i64>);
+        while Instant::now() < deadline {
+            match self.poll(etag.as_deref()).await {
+                Ok(Some((tag, rev))) => {
+                    etag = Some(tag);
+                    revision = rev;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.stats.errors.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("{}: config: {e:#}", self.row.serial);
+                }
+            }
+            if let Err(e) = self.heartbeat(revision).await {
+                self.stats.errors.fetch_add(1, Ordering::Relaxed);
+                eprintln!("{}: status: {e:#}", self.row.serial);
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+
+    fn signed(&self, method: reqwest::Method, path: &str, body: &[u8]) -> reqwest::RequestBuilder {
+        let ts = jiff::Timestamp::now().as_second().to_string();
+        let nonce = uuid_like();
+        let c = auth::canonical(method.as_str(), path, &ts, &nonce, &self.row.serial, body);
+        let sig = auth::sign(self.row.factory_secret.as_bytes(), &c);
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .header(auth::SERIAL_HEADER, &self.row.serial)
+            .header(auth::TIMESTAMP_HEADER, ts)
+            .header(auth::NONCE_HEADER, nonce)
+            .header(auth::SIGNATURE_HEADER, sig)
+    }
+
+    /// Polls the configuration; a new one gives its ETag and revision.
+    async fn poll(&self, etag: Option<&str>) -> anyhow::Result<Option<(String, Option<i64>)>> {
+        let mut req = self.signed(reqwest::Method::GET, "/device/v1/config", b"");
+        if let Some(tag) = etag {
+            req = req.header("if-none-match", tag);
+        }
+        let reply = req.send().await?;
+        self.stats.polls.fetch_add(1, Ordering::Relaxed);
+        match reply.status().as_u16() {
+            304 => {
+                self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+                Ok(None)
+            }
+            200 => {
+                self.stats.ok.fetch_add(1, Ordering::Relaxed);
+                let header = |name: &str| {
+                    reply
+                        .headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned)
+                };
+                let tag = header("etag").context("no ETag")?;
+                let revision = header(auth::REVISION_HEADER).and_then(|r| r.parse().ok());
+                reply.bytes().await?;
+                Ok(Some((tag, revision)))
+            }
+            status => bail!("HTTP {status}: {}", reply.text().await.unwrap_or_default()),
+        }
+    }
+
+    async fn heartbeat(&self, revision: Option<i64>) -> anyhow::Result<()> {
+        let body = serde_json::json!({
+            "firmware": "sim-1.0",
+            "uptime_seconds": 60,
+            "applied_revision": revision,
+        })
+        .to_string();
+        let reply = self
+            .signed(reqwest::Method::POST, "/device/v1/status", body.as_bytes())
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await?;
+        if reply.status().as_u16() != 204 {
+            bail!(
+                "HTTP {}: {}",
+                reply.status(),
+                reply.text().await.unwrap_or_default()
+            );
+        }
+        self.stats.heartbeats.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// 64 hex digits, 148 of their bits random: a nonce, or a simulated factory secret.
+fn uuid_like() -> String {
+    format!("{}{}", mpc_storage::new_id(), mpc_storage::new_id()).replace('-', "")
+}
+
+/// Makes a contractor with a management and `n` SEIL/X4 internet gateways accepted on
+/// `today`, imports `n` devices with random factory secrets and notifies each to one adapter,
+/// all through the contract engine's rules.
+async fn setup(
+    store: &Store,
+    url: &str,
+    n: usize,
+    today: Date,
+) -> anyhow::Result<Vec<InventoryRow>> {
+    let (key, source) = SecretKey::resolve(url)?;
+    if let controller::KeySource::Generated(path) = source {
+        println!(
+            "generated the key that encrypts secrets at rest: {}",
+            path.display()
+        );
+    }
+    let mut tx = store.write().await?;
+    let name = format!("シミュレーション {}", jiff::Timestamp::now());
+    let contractor = accounts::create_contractor(&mut tx, &name).await?.id;
+    tx.commit(
+        JournalEntry::new("cli", "contractor.create")
+            .contractor(Some(&contractor))
+            .subject(&contractor),
+    )
+    .await?;
+    let accept = |request: serde_json::Value| {
+        let contractor = contractor.clone();
+        async move {
+            let parsed: Request = serde_json::from_value(request.clone())?;
+            let (_, decision) = engine::submit(
+                store,
+                &contractor,
+                &parsed,
+                today,
+                "cli",
+                Some(&Acceptance {
+                    on: Some(today),
+                    ..Default::default()
+                }),
+                JournalEntry::new("cli", "request.submit").request(request),
+            )
+            .await
+            .map_err(engine_error)?;
+            let created = decision
+                .and_then(|d| {
+                    d.effects.into_iter().find_map(|e| match e {
+                        mpc_domain::book::Effect::ContractCreated(c) => Some(c.id),
+                        _ => None,
+                    })
+                })
+                .unwrap_or_default();
+            anyhow::Ok(created)
+        }
+    };
+    let management =
+        accept(serde_json::json!({"kind": "apply_contract", "contract_kind": "management"}))
+            .await?;
+    let prefix = &uuid_like()[..8];
+    let rows: Vec<InventoryRow> = (0..n)
+        .map(|i| InventoryRow {
+            line: i + 1,
+            serial: format!("SIM-{prefix}-{i:06}"),
+            model: mpc_domain::catalog::DeviceType::SeilX4,
+            factory_secret: uuid_like(),
+        })
+        .collect();
+    controller::import_inventory(
+        store,
+        &key,
+        &rows,
+        JournalEntry::new("cli", "device.inventory_import"),
+    )
+    .await?
+    .map_err(|e| anyhow::anyhow!("inventory: {}", e[0].message))?;
+    for row in &rows {
+        let adapter = accept(
+            serde_json::json!({"kind": "apply_contract", "contract_kind": "service_adapter",
+            "item": "internet_gateway", "device_type": "SEIL/X4", "management_id": management}),
+        )
+        .await?;
+        accept(serde_json::json!({"kind": "notify_serial", "contract_id": adapter, "serial": row.serial}))
+            .await?;
+    }
+    Ok(rows)
+}

@@ -1,0 +1,168 @@
+//! Billing through the HTTP API on SQLite and PostgreSQL; every yen computed by hand.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::TestApp;
+use mpc_storage::backend_tests;
+use serde_json::{Value, json};
+
+/// A contractor with a management and an internet_gateway SEIL/X4 (¥3,000/month) with
+/// send-back (¥1,500/month), both accepted on 2026-09-10 and billed from 2026-09-15.
+async fn customer(app: &TestApp) -> (String, String, String) {
+    let k = app
+        .post(
+            "/api/v1/contractors",
+            &app.operator,
+            json!({"name": "株式会社請求先"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (m, a) = app.eligible_setup(&k, "SEIL/X4", "2026-09-10").await;
+    for c in [&m, &a] {
+        let r = app
+            .post(
+                &format!("/api/v1/contracts/{c}/billing-start"),
+                &app.operator,
+                json!({"on": "2026-09-15"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    (k, m, a)
+}
+
+async fn bill(app: &TestApp, month: &str) -> Value {
+    let r = app
+        .post(
+            "/api/v1/billing/runs",
+            &app.operator,
+            json!({"month": month}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+async fn invoice_of(app: &TestApp, month: &str, account: &str) -> Value {
+    let list = app
+        .get(
+            &format!("/api/v1/invoices?month={month}&account_id={account}"),
+            &app.operator,
+        )
+        .await;
+    let id = list.body["invoices"][0]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no invoice: {}", list.text))
+        .to_owned();
+    let inv = app
+        .get(&format!("/api/v1/invoices/{id}"), &app.operator)
+        .await;
+    assert_eq!(inv.status, StatusCode::OK, "{}", inv.text);
+    inv.body
+}
+
+backend_tests! {
+    async fn a_month_billed_through_the_api_rerun_identically_and_finalized(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        let (k, _, _) = customer(&app).await;
+        bill(&app, "2026-09").await;
+        let sept = invoice_of(&app, "2026-09", &k).await;
+        // Initial fees: management ¥20,000 + adapter ¥10,000 + send-back ¥5,000 = ¥35,000.
+        // Monthly, 09-15…30 = 16 of 30 days: management 10,000 × 16/30 = ¥5,333 (5,333.3);
+        // adapter 3,000 × 16/30 = ¥1,600; send-back 1,500 × 16/30 = ¥800.
+        // Subtotal 35,000 + 5,333 + 1,600 + 800 = ¥42,733; tax floor(4,273.3) = ¥4,273; total ¥47,006.
+        assert_eq!((sept["subtotal"].as_i64(), sept["tax"].as_i64(), sept["total"].as_i64()), (Some(42_733), Some(4_273), Some(47_006)));
+        assert_eq!(sept["issuer"]["registration_number"], "T1234567890123");
+        assert_eq!(sept["totals_by_rate"][0]["rate_percent"], 10);
+        assert_eq!(sept["status"], "draft");
+        let rules: Vec<&str> = sept["lines"].as_array().unwrap().iter().map(|l| l["rule"].as_str().unwrap()).collect();
+        assert_eq!(rules.iter().filter(|r| **r == "R14.2").count(), 3);
+        assert_eq!(rules.iter().filter(|r| **r == "D7").count(), 3);
+
+        // Re-running gives byte-identical invoice JSON.
+        let id = sept["id"].as_str().unwrap().to_owned();
+        let before = app.get(&format!("/api/v1/invoices/{id}"), &app.operator).await.text;
+        bill(&app, "2026-09").await;
+        assert_eq!(app.get(&format!("/api/v1/invoices/{id}"), &app.operator).await.text, before);
+
+        // Finalize: immutable; a payment of the total makes it paid.
+        let fin = app.post("/api/v1/billing/months/2026-09/finalize", &app.operator, json!({})).await;
+        assert_eq!(fin.status, StatusCode::OK, "{}", fin.text);
+        app.post("/api/v1/billing/runs", &app.operator, json!({"month": "2026-09"})).await.assert_problem(422, "B4");
+        let paid = app.post(&format!("/api/v1/invoices/{id}/payments"), &app.operator, json!({"paid_on": "2026-10-20", "amount": 47_006})).await;
+        assert_eq!(paid.body["status"], "paid", "{}", paid.text);
+
+        // The printed qualified invoice (適格請求書) carries what B3 requires.
+        let html = app.get(&format!("/api/v1/invoices/{id}/print"), &app.operator).await.text;
+        for needle in ["適格請求書", "T1234567890123", "株式会社MPCネットワークス", "株式会社請求先 御中", "10%対象", "消費税（10%）", "¥4,273", "¥47,006", "2026年10月1日"] {
+            assert!(html.contains(needle), "{needle} missing from the printed invoice");
+        }
+        let csv = app.get("/api/v1/billing/months/2026-09/lines.csv", &app.operator).await;
+        assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+        assert_eq!(csv.text.lines().count(), 1 + 6);
+
+        // The contractor sees its invoice, not others'.
+        let (_, _, token) = app.contractor_with_user("株式会社他社", "tasha").await;
+        app.get(&format!("/api/v1/invoices/{id}"), &token).await.assert_problem(404, "not_found");
+    }
+
+    async fn missing_prices_are_named_and_nothing_is_billed(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.call(Method::PUT, "/api/v1/issuer", Some(&app.operator), Some(json!({"name": "発行者", "registration_number": "T1234567890123"}))).await;
+        customer(&app).await;
+        let before = app.db.store.dump().await;
+        let r = app.post("/api/v1/billing/runs", &app.operator, json!({"month": "2026-10"})).await;
+        r.assert_problem(422, "R14.1");
+        let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert!(fields.contains(&"management.monthly") && fields.contains(&"adapter.monthly.internet_gateway.SEIL/X4"), "{fields:?}");
+        assert_eq!(app.db.store.dump().await, before);
+        // A bad issuer registration number is refused with B3.
+        app.call(Method::PUT, "/api/v1/issuer", Some(&app.operator), Some(json!({"name": "x", "registration_number": "1234"}))).await
+            .assert_problem(422, "B3");
+    }
+
+    async fn r16_sla_credit_on_the_month_of_approval(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        let (k, _, a) = customer(&app).await;
+        // Learned 2026-10-05 00:00Z, restored 2026-10-07 03:00Z: 51 h → 2 full days.
+        let o = app.post("/api/v1/outages", &app.operator, json!({"learned_at": "2026-10-05T00:00:00Z", "restored_at": "2026-10-07T03:00:00Z", "operator_caused": true, "contract_ids": [a]})).await;
+        assert_eq!(o.status, StatusCode::CREATED, "{}", o.text);
+        assert_eq!(o.body["full_days"], 2);
+        // 24 h complete 2026-10-06 09:00 JST → claimable from 10-06, deadline 2027-01-06 (D5).
+        assert_eq!(o.body["claim_deadline"], "2027-01-06");
+        let outage = o.body["id"].as_str().unwrap();
+        app.post(&format!("/api/v1/contracts/{a}/sla-claims"), &app.operator, json!({"outage_id": outage, "claimed_on": "2027-01-07"})).await
+            .assert_problem(422, "R16.3");
+        let c = app.post(&format!("/api/v1/contracts/{a}/sla-claims"), &app.operator, json!({"outage_id": outage, "claimed_on": "2026-11-02"})).await;
+        let claim = c.body["id"].as_str().unwrap();
+        app.post(&format!("/api/v1/sla-claims/{claim}/approve"), &app.operator, json!({"on": "2026-11-10"})).await;
+        bill(&app, "2026-11").await;
+        let nov = invoice_of(&app, "2026-11", &k).await;
+        let credit: Vec<&Value> = nov["lines"].as_array().unwrap().iter().filter(|l| l["kind"] == "sla_credit").collect();
+        // floor(3,000 × 2 / 30) = ¥200, negative.
+        assert_eq!(credit[0]["amount"], -200);
+        assert_eq!(credit[0]["rule"], "R16.2");
+        // November: 10,000 + 3,000 + 1,500 − 200 = ¥14,300; tax ¥1,430.
+        assert_eq!((nov["subtotal"].as_i64(), nov["tax"].as_i64()), (Some(14_300), Some(1_430)));
+    }
+
+    async fn the_termination_quote_shows_the_early_termination_charge_in_yen(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        let (_, _, a) = customer(&app).await;
+        // Billing 2026-09-15 → minimum period ends 2027-09-14. Notice 2026-12-01 → ends 12-15.
+        let q = app.get(&format!("/api/v1/contracts/{a}/termination-quote?notice_arrived_on=2026-12-01"), &app.operator).await;
+        assert_eq!(q.status, StatusCode::OK, "{}", q.text);
+        // Adapter ¥3,000: Dec 16–31 = 16/31 → floor(1,548.4) = ¥1,548; Jan–Aug 2027 = 8 × 3,000 = ¥24,000;
+        // Sep 1–14 = 14/30 → ¥1,400. Send-back (minimum 1 month, 2026-09-15…10-14) is past it: nothing.
+        // Total ¥1,548 + ¥24,000 + ¥1,400 = ¥26,948.
+        assert_eq!(q.body["early_termination_charge"], 26_948, "{}", q.text);
+        assert_eq!(q.body["early_termination_lines"][0]["amount"], 1_548);
+    }
+}

@@ -1,0 +1,496 @@
+//! The controller through HTTP, on SQLite and PostgreSQL: presets and revisions, the
+//! inventory, devices calling home (signatures, provisionability, ETags, billing start) and
+//! monitoring with alert webhooks.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{Reply, TestApp, created};
+use mpc_server::ServerConfig;
+use mpc_server::device::DeviceConfig;
+use mpc_server::device::auth::{canonical, sign};
+use mpc_storage::backend_tests;
+use serde_json::{Value, json};
+
+/// Well before today (the clock is real: provisionability is decided on today's Tokyo date).
+const ON: &str = "2026-01-05";
+
+fn config() -> ServerConfig {
+    ServerConfig {
+        device: DeviceConfig {
+            cache_refresh: Duration::ZERO,
+            ..DeviceConfig::default()
+        },
+        ..ServerConfig::default()
+    }
+}
+
+fn secret(serial: &str) -> String {
+    format!("factory-secret-of-{serial}")
+}
+
+/// A device's signed request, sent at `at` (seconds since the epoch).
+fn signed_at(
+    method: Method,
+    path: &str,
+    serial: &str,
+    key: &str,
+    body: &str,
+    at: i64,
+) -> Request<Body> {
+    signed_with_nonce(
+        method,
+        path,
+        serial,
+        key,
+        body,
+        at,
+        &uuid::Uuid::now_v7().simple().to_string(),
+    )
+}
+
+fn signed_with_nonce(
+    method: Method,
+    path: &str,
+    serial: &str,
+    key: &str,
+    body: &str,
+    at: i64,
+    nonce: &str,
+) -> Request<Body> {
+    let ts = at.to_string();
+    let sig = sign(
+        key.as_bytes(),
+        &canonical(method.as_str(), path, &ts, nonce, serial, body.as_bytes()),
+    );
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("x-mpc-serial", serial)
+        .header("x-mpc-timestamp", ts)
+        .header("x-mpc-nonce", nonce)
+        .header("x-mpc-signature", sig)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+async fn fetch(app: &TestApp, serial: &str, etag: Option<&str>) -> Reply {
+    let mut req = signed_at(
+        Method::GET,
+        "/device/v1/config",
+        serial,
+        &secret(serial),
+        "",
+        now(),
+    );
+    if let Some(e) = etag {
+        req.headers_mut()
+            .insert("if-none-match", e.parse().unwrap());
+    }
+    app.request(req).await
+}
+
+async fn heartbeat(app: &TestApp, serial: &str, firmware: &str) -> Reply {
+    let body =
+        json!({"firmware": firmware, "uptime_seconds": 60, "applied_revision": 1}).to_string();
+    app.request(signed_at(
+        Method::POST,
+        "/device/v1/status",
+        serial,
+        &secret(serial),
+        &body,
+        now(),
+    ))
+    .await
+}
+
+async fn import(app: &TestApp, csv: &str) -> Reply {
+    app.request(
+        Request::post("/api/v1/devices/inventory")
+            .header("authorization", format!("Bearer {}", app.operator))
+            .header("content-type", "text/csv")
+            .body(Body::from(csv.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
+
+/// A contractor with an eligible adapter of `device_type` whose device `serial` is in the
+/// inventory and notified. Returns (contractor, adapter).
+async fn fleet(app: &TestApp, name: &str, device_type: &str, serial: &str) -> (String, String) {
+    let k = app
+        .post("/api/v1/contractors", &app.operator, json!({"name": name}))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, a) = app.eligible_setup(&k, device_type, ON).await;
+    let r = import(app, &format!("{serial},{device_type},{}\n", secret(serial))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.accepted(
+        &k,
+        json!({"kind": "notify_serial", "contract_id": a, "serial": serial}),
+        ON,
+    )
+    .await;
+    (k, a)
+}
+
+async fn put_preset(app: &TestApp, contract: &str, params: Value) -> Reply {
+    app.call(
+        Method::PUT,
+        &format!("/api/v1/contracts/{contract}/preset"),
+        Some(&app.operator),
+        Some(params),
+    )
+    .await
+}
+
+fn pppoe_gateway(password: &str) -> Value {
+    json!({"preset": "internet_gateway", "wan": {"type": "pppoe", "id": "user@isp.example", "password": password},
+           "lan": {"address": "10.20.0.1", "prefix_len": 24, "dhcp_pool": {"start": "10.20.0.100", "end": "10.20.0.150"}},
+           "dns_forwarder": true, "ntp_server": "ntp.nict.jp", "napt": true})
+}
+
+backend_tests! {
+    async fn device_authentication_refuses_without_telling_whether_a_serial_exists(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        fleet(&app, "株式会社認証", "SEIL/X4", "X4-AUTH").await;
+        fleet(&app, "株式会社他社", "SEIL/X4", "X4-OTHER").await;
+        let path = "/device/v1/config";
+
+        let good = fetch(&app, "X4-AUTH", None).await;
+        assert_eq!(good.status, StatusCode::OK, "{}", good.text);
+
+        // Unknown serial and wrong secret: the same 401, word for word.
+        let unknown = app.request(signed_at(Method::GET, path, "X4-NOPE", &secret("X4-NOPE"), "", now())).await;
+        let bad_sig = app.request(signed_at(Method::GET, path, "X4-AUTH", "not-the-factory-secret", "", now())).await;
+        unknown.assert_problem(401, "unauthenticated");
+        bad_sig.assert_problem(401, "unauthenticated");
+        assert_eq!(unknown.body["detail"], bad_sig.body["detail"]);
+        // Another contractor's serial signed with this device's secret: refused, nothing served.
+        let crossed = app.request(signed_at(Method::GET, path, "X4-OTHER", &secret("X4-AUTH"), "", now())).await;
+        crossed.assert_problem(401, "unauthenticated");
+        assert!(!crossed.text.contains("interface"));
+        // A signature over another path or body does not verify.
+        let mut moved = signed_at(Method::GET, "/device/v1/status", "X4-AUTH", &secret("X4-AUTH"), "", now());
+        *moved.uri_mut() = path.parse().unwrap();
+        app.request(moved).await.assert_problem(401, "unauthenticated");
+        // No headers at all.
+        app.request(Request::get(path).body(Body::empty()).unwrap()).await.assert_problem(401, "unauthenticated");
+
+        // Outside ±5 minutes.
+        for skew in [-301, 301] {
+            let stale = app.request(signed_at(Method::GET, path, "X4-AUTH", &secret("X4-AUTH"), "", now() + skew)).await;
+            stale.assert_problem(401, "stale_timestamp");
+        }
+        let edge = app.request(signed_at(Method::GET, path, "X4-AUTH", &secret("X4-AUTH"), "", now() - 290)).await;
+        assert_eq!(edge.status, StatusCode::OK, "{}", edge.text);
+
+        // The same signed request twice: the second is a replay.
+        let at = now() - 5;
+        let first = app.request(signed_with_nonce(Method::GET, path, "X4-AUTH", &secret("X4-AUTH"), "", at, "nonce-once")).await;
+        assert_eq!(first.status, StatusCode::OK);
+        app.request(signed_with_nonce(Method::GET, path, "X4-AUTH", &secret("X4-AUTH"), "", at, "nonce-once")).await
+            .assert_problem(401, "replayed");
+        // A fresh nonce in the same second is a new request.
+        let again = app.request(signed_with_nonce(Method::GET, path, "X4-AUTH", &secret("X4-AUTH"), "", at, "nonce-twice")).await;
+        assert_eq!(again.status, StatusCode::OK);
+    }
+
+    async fn r7_1_r12_3_r11_1_provisionability_and_etags(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        let (k, a) = fleet(&app, "株式会社配信", "SA-W2L", "W2L-1").await;
+
+        // R7.1: in the inventory but never notified.
+        let r = import(&app, &format!("W2L-SPARE,SA-W2L,{}\n", secret("W2L-SPARE"))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        fetch(&app, "W2L-SPARE", None).await.assert_problem(403, "R7.1");
+
+        // The item's defaults until parameters are saved; then the saved revision.
+        let first = fetch(&app, "W2L-1", None).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        assert_eq!(first.headers["content-type"], "text/plain; charset=utf-8");
+        assert!(first.text.contains("interface.ge1.ipv4.address: 192.168.0.1/24"), "{}", first.text);
+        assert!(first.headers.get("x-mpc-revision").is_none());
+        let etag = first.headers["etag"].to_str().unwrap().to_owned();
+        assert!(etag.starts_with('"') && etag.ends_with('"'));
+        let same = fetch(&app, "W2L-1", Some(&etag)).await;
+        assert_eq!(same.status, StatusCode::NOT_MODIFIED);
+        assert_eq!(same.text, "");
+        assert_eq!(same.headers["etag"], etag.as_str());
+
+        let saved = put_preset(&app, &a, pppoe_gateway("line-pass-1")).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        let changed = fetch(&app, "W2L-1", Some(&etag)).await;
+        assert_eq!(changed.status, StatusCode::OK);
+        assert_eq!(changed.headers["x-mpc-revision"], "1");
+        assert!(changed.text.contains("line-pass-1"), "the device gets the secret in clear");
+        assert_ne!(changed.headers["etag"], etag.as_str());
+
+        // R12.3 and R11.1: the unit is lost; its replacement gets the same configuration.
+        let report = app.post(&format!("/api/v1/contractors/{k}/requests"), &app.operator,
+            json!({"request": {"kind": "report_loss", "contract_id": a}, "submitted_on": "2026-02-01"})).await;
+        assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
+        let id = report.body["id"].as_str().unwrap();
+        let r = import(&app, &format!("W2L-2,SA-W2L,{}\n", secret("W2L-2"))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let accepted = app.post(&format!("/api/v1/requests/{id}/accept"), &app.operator,
+            json!({"on": "2026-02-01", "replacement_serial": "W2L-2", "replaced_on": "2026-02-03"})).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+        fetch(&app, "W2L-1", None).await.assert_problem(403, "R12.3");
+        let replacement = fetch(&app, "W2L-2", None).await;
+        assert_eq!(replacement.status, StatusCode::OK, "{}", replacement.text);
+        assert_eq!(replacement.text, changed.text);
+        assert_eq!(replacement.headers["etag"], changed.headers["etag"]);
+        heartbeat(&app, "W2L-1", "4.10").await.assert_problem(403, "R12.3");
+
+        // R3.1: a unit of another model than the contract's.
+        let k2 = app.post("/api/v1/contractors", &app.operator, json!({"name": "株式会社機種"})).await.body["id"]
+            .as_str().unwrap().to_owned();
+        let (_, b) = app.eligible_setup(&k2, "SEIL/X4", ON).await;
+        let r = import(&app, &format!("CA10-X,SEIL CA10,{}\n", secret("CA10-X"))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        app.accepted(&k2, json!({"kind": "notify_serial", "contract_id": b, "serial": "CA10-X"}), ON).await;
+        fetch(&app, "CA10-X", None).await.assert_problem(403, "R3.1");
+    }
+
+    async fn revisions_diff_rollback_and_masking(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        let (k, a) = fleet(&app, "株式会社改版", "SEIL CA10", "CA10-1").await;
+        let user = app.post(&format!("/api/v1/contractors/{k}/users"), &app.operator, json!({"username": "kaiban"})).await;
+        let uid = user.body["id"].as_str().unwrap();
+        let k_token = app.post(&format!("/api/v1/users/{uid}/tokens"), &app.operator, json!({"label": "t"})).await.body["secret"]
+            .as_str().unwrap().to_owned();
+
+        // R17.1: every bad field is named.
+        let mut bad = pppoe_gateway("");
+        bad["lan"]["dhcp_pool"] = json!({"start": "10.20.0.1", "end": "10.99.0.1"});
+        let refused = put_preset(&app, &a, bad).await;
+        refused.assert_problem(422, "R17.1");
+        let fields: Vec<&str> = refused.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert!(fields.contains(&"wan.password"), "{fields:?}");
+        assert!(fields.iter().any(|f| f.starts_with("lan.dhcp_pool")), "{fields:?}");
+        // R2.2: another item's preset.
+        let other = app.call(Method::PUT, &format!("/api/v1/contracts/{a}/preset"), Some(&app.operator),
+            Some(json!({"preset": "pppoe_termination", "wan": {"id": "a", "password": "b"},
+                        "lan": {"network": "203.0.113.8", "prefix_len": 29, "dhcp_pool": null},
+                        "dns_forwarder": false, "ntp_server": null}))).await;
+        other.assert_problem(422, "R2.2");
+        let none = app.get(&format!("/api/v1/contracts/{a}/revisions"), &app.operator).await;
+        assert_eq!(none.body["revisions"], json!([]), "refusals store nothing");
+
+        // Three revisions: edit, edit, rollback to 1.
+        assert_eq!(put_preset(&app, &a, pppoe_gateway("first-pass")).await.status, StatusCode::OK);
+        let mut second = pppoe_gateway("second-pass");
+        second["ntp_server"] = json!("192.0.2.123");
+        let by_contractor = app.call(Method::PUT, &format!("/api/v1/contracts/{a}/preset"), Some(&k_token), Some(second)).await;
+        assert_eq!(by_contractor.status, StatusCode::OK, "{}", by_contractor.text);
+        assert_eq!(by_contractor.body["revision"], 2);
+        assert_eq!(by_contractor.body["params"]["wan"]["password"], "********");
+
+        let diff = app.get(&format!("/api/v1/contracts/{a}/revisions/1/diff/2?reveal=true"), &k_token).await;
+        assert_eq!(diff.status, StatusCode::OK, "{}", diff.text);
+        let changes = diff.body["changes"].as_array().unwrap();
+        assert!(changes.iter().any(|c| c["change"] == "changed" && c["new"] == "192.0.2.123"), "{}", diff.text);
+        assert!(changes.iter().any(|c| c["new"] == "second-pass"), "{}", diff.text);
+        // Masked, the passwords do not show, and do not differ.
+        let masked = app.get(&format!("/api/v1/contracts/{a}/revisions/1/diff/2"), &k_token).await;
+        assert!(!masked.text.contains("-pass"), "{}", masked.text);
+
+        let rolled = app.post(&format!("/api/v1/contracts/{a}/revisions/1/rollback"), &app.operator, json!({})).await;
+        assert_eq!(rolled.status, StatusCode::OK, "{}", rolled.text);
+        assert_eq!(rolled.body["revision"], 3);
+        let list = app.get(&format!("/api/v1/contracts/{a}/revisions"), &k_token).await;
+        let causes: Vec<(i64, &str)> = list.body["revisions"].as_array().unwrap().iter()
+            .map(|r| (r["revision"].as_i64().unwrap(), r["cause"].as_str().unwrap())).collect();
+        assert_eq!(causes, [(1, "edit"), (2, "edit"), (3, "rollback")]);
+        assert_eq!(list.body["revisions"][2]["based_on"], 1);
+        let r1 = app.get(&format!("/api/v1/contracts/{a}/revisions/1?reveal=true"), &k_token).await;
+        let r3 = app.get(&format!("/api/v1/contracts/{a}/revisions/3?reveal=true"), &k_token).await;
+        assert_eq!(r1.body["recipe"], r3.body["recipe"]);
+        assert!(r3.body["recipe"].as_str().unwrap().contains("interface.ge5.ipv4.address: 10.20.0.1/24"), "SEIL CA10's LAN is ge5");
+        let shown = app.get(&format!("/api/v1/contracts/{a}/revisions/3"), &k_token).await;
+        assert!(!shown.text.contains("first-pass"), "{}", shown.text);
+        assert!(shown.body["recipe"].as_str().unwrap().contains("********"));
+        let empty = app.get(&format!("/api/v1/contracts/{a}/revisions/1/diff/3"), &k_token).await;
+        assert_eq!(empty.body["changes"], json!([]));
+        app.get(&format!("/api/v1/contracts/{a}/revisions/9"), &k_token).await.assert_problem(404, "not_found");
+
+        let device = fetch(&app, "CA10-1", None).await;
+        assert_eq!(device.headers["x-mpc-revision"], "3");
+        assert!(device.text.contains("first-pass"));
+
+        // Journalled, secrets redacted; nothing sealed is readable in the database.
+        let journal = app.get("/api/v1/journal?limit=1000", &app.operator).await;
+        let ops: Vec<&str> = journal.body["entries"].as_array().unwrap().iter().map(|e| e["operation"].as_str().unwrap()).collect();
+        assert!(ops.contains(&"preset.update") && ops.contains(&"preset.rollback"), "{ops:?}");
+        assert!(!journal.text.contains("-pass"), "no secret in the journal");
+        let dump = app.db.store.dump().await.join("\n");
+        assert!(!dump.contains("-pass") && !dump.contains("factory-secret"), "secrets are sealed at rest");
+    }
+
+    async fn r8_1_item_change_re_renders_keeping_shared_parameters(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        let k = app.post("/api/v1/contractors", &app.operator, json!({"name": "株式会社品目"})).await.body["id"].as_str().unwrap().to_owned();
+        let m = app.accepted(&k, json!({"kind": "apply_contract", "contract_kind": "management"}), ON).await;
+        let m = created(&m, "contract_created")[0].clone();
+        let a = app.accepted(&k, json!({"kind": "apply_contract", "contract_kind": "service_adapter", "item": "remote_access",
+            "device_type": "SEIL/X4", "management_id": m}), ON).await;
+        let a = created(&a, "contract_created")[0].clone();
+        app.accepted(&k, json!({"kind": "add_option", "contract_id": a, "option_kind": "ultra_sendback",
+            "install_address": "東京都千代田区大手町1-1-1"}), ON).await;
+        let r = import(&app, &format!("X4-IC,SEIL/X4,{}\n", secret("X4-IC"))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        app.accepted(&k, json!({"kind": "notify_serial", "contract_id": a, "serial": "X4-IC"}), ON).await;
+
+        // remote_access's defaults lack the pre-shared key: nothing to serve yet.
+        fetch(&app, "X4-IC", None).await.assert_problem(409, "R17.1");
+        let mut ra = pppoe_gateway("ra-pass");
+        ra["preset"] = json!("remote_access");
+        ra["l2tp"] = json!({"pre_shared_key": "psk-secret", "users": [{"name": "alice", "password": "alice-pass"}],
+            "pool": {"start": "192.168.128.1", "end": "192.168.128.20"}, "tunnel_address": "192.168.127.1", "max_sessions": 10});
+        let saved = put_preset(&app, &a, ra).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        let before = fetch(&app, "X4-IC", None).await;
+        assert!(before.text.contains("interface.pppac0"), "{}", before.text);
+
+        app.accepted(&k, json!({"kind": "change_item", "contract_id": a, "item": "internet_gateway"}), "2026-03-01").await;
+        let after = fetch(&app, "X4-IC", None).await;
+        assert_eq!(after.status, StatusCode::OK, "{}", after.text);
+        assert_eq!(after.headers["x-mpc-revision"], "2");
+        assert!(!after.text.contains("pppac0"), "{}", after.text);
+        for kept in ["10.20.0.1/24", "ra-pass", "ntp.nict.jp"] {
+            assert!(after.text.contains(kept), "{kept} kept: {}", after.text);
+        }
+        let list = app.get(&format!("/api/v1/contracts/{a}/revisions"), &app.operator).await;
+        assert_eq!(list.body["revisions"][1]["cause"], "item_change");
+        assert_eq!(list.body["revisions"][1]["item"], "internet_gateway");
+        assert_eq!(list.body["revisions"][1]["created_by"], "system");
+        let preset = app.get(&format!("/api/v1/contracts/{a}/preset"), &app.operator).await;
+        assert_eq!(preset.body["params"]["preset"], "internet_gateway");
+        assert_eq!(preset.body["revision"], 2);
+    }
+
+    async fn r5_2_first_fetch_starts_billing_where_configured(db: TestDb) {
+        let mut cfg = config();
+        cfg.device.billing_start_on_first_fetch = true;
+        let app = TestApp::with_config(db, cfg).await;
+        let (_, a) = fleet(&app, "株式会社課金", "SEIL/X4", "X4-BILL").await;
+        let contract = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert!(contract.body["billing_start"].is_null(), "{}", contract.text);
+        assert_eq!(fetch(&app, "X4-BILL", None).await.status, StatusCode::OK);
+        let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now()).to_string();
+        let contract = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert_eq!(contract.body["billing_start"], today.as_str(), "{}", contract.text);
+        // Later fetches change nothing.
+        let before = app.db.store.dump().await;
+        assert_eq!(fetch(&app, "X4-BILL", None).await.status, StatusCode::OK);
+        assert_eq!(app.db.store.dump().await, before);
+    }
+
+    async fn first_fetch_leaves_billing_alone_by_default(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        let (_, a) = fleet(&app, "株式会社既定", "SEIL/X4", "X4-NOBILL").await;
+        assert_eq!(fetch(&app, "X4-NOBILL", None).await.status, StatusCode::OK);
+        let contract = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert!(contract.body["billing_start"].is_null(), "{}", contract.text);
+    }
+
+    async fn inventory_import_is_all_or_nothing(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let bad = import(&app, "serial,model,factory_secret\nX4-A,SEIL/X4,0123456789abcdef\nX4-B,SEIL/X9,0123456789abcdef\nX4-C,SEIL/X4,short\n").await;
+        bad.assert_problem(422, "invalid_inventory");
+        let lines: Vec<&str> = bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(lines, ["line 3", "line 4"]);
+        let listed = app.get("/api/v1/devices/monitoring", &app.operator).await;
+        assert_eq!(listed.body["devices"], json!([]), "nothing imported");
+        let ok = import(&app, "X4-A,SEIL/X4,0123456789abcdef\n").await;
+        assert_eq!(ok.body["imported"], 1);
+        let again = import(&app, "X4-Z,SEIL/X4,0123456789abcdef\nX4-A,SEIL/X4,0123456789abcdef\n").await;
+        again.assert_problem(422, "invalid_inventory");
+        assert_eq!(again.body["errors"][0]["field"], "line 2");
+        let (_, _, token) = app.contractor_with_user("株式会社在庫", "zaiko").await;
+        let refused = app.request(Request::post("/api/v1/devices/inventory").header("authorization", format!("Bearer {token}"))
+            .header("content-type", "text/csv").body(Body::from("X4-Q,SEIL/X4,0123456789abcdef\n")).unwrap()).await;
+        refused.assert_problem(403, "forbidden");
+        let json_body = app.post("/api/v1/devices/inventory", &app.operator, json!({})).await;
+        json_body.assert_problem(415, "unsupported_media_type");
+    }
+
+    async fn devices_go_down_when_silent_and_up_again_with_alerts_retried(db: TestDb) {
+        let mut cfg = config();
+        cfg.device.down_after = Duration::from_millis(800);
+        cfg.device.monitor_every = Duration::from_millis(100);
+        cfg.device.webhook_backoff = Duration::from_millis(50);
+        let app = TestApp::with_config(db, cfg.clone()).await;
+        let (k, _) = fleet(&app, "株式会社監視", "SA-W2L", "W2L-MON").await;
+        fleet(&app, "株式会社別", "SEIL/X4", "X4-MON").await;
+
+        // A receiver that fails its first delivery.
+        let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let calls = Arc::new(Mutex::new(0u32));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/alerts", listener.local_addr().unwrap());
+        let (r, c) = (received.clone(), calls.clone());
+        let receiver = axum::Router::new().route("/alerts", axum::routing::post(move |body: axum::Json<Value>| {
+            let (r, c) = (r.clone(), c.clone());
+            async move {
+                let n = { let mut c = c.lock().unwrap(); *c += 1; *c };
+                if n == 1 { return StatusCode::INTERNAL_SERVER_ERROR; }
+                r.lock().unwrap().push(body.0);
+                StatusCode::NO_CONTENT
+            }
+        }));
+        tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+        let hook = app.post("/api/v1/webhooks", &app.operator, json!({"url": url})).await;
+        assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.text);
+        app.post("/api/v1/webhooks", &app.operator, json!({"url": "ftp://example.com"})).await.assert_problem(422, "invalid_field");
+
+        let monitor = mpc_server::device::monitor::spawn_monitoring(app.db.store.clone(), cfg.device.clone());
+        assert_eq!(heartbeat(&app, "W2L-MON", "4.10").await.status, StatusCode::NO_CONTENT);
+        assert_eq!(heartbeat(&app, "X4-MON", "3.50").await.status, StatusCode::NO_CONTENT);
+        let up = app.get("/api/v1/devices/monitoring?state=up", &app.operator).await;
+        assert_eq!(up.body["devices"].as_array().unwrap().len(), 2, "{}", up.text);
+        let w2l = app.get("/api/v1/devices/monitoring?model=SA-W2L&firmware=4.10", &app.operator).await;
+        assert_eq!(w2l.body["devices"][0]["serial"], "W2L-MON", "{}", w2l.text);
+        assert_eq!(w2l.body["devices"].as_array().unwrap().len(), 1);
+        let theirs = app.get(&format!("/api/v1/devices/monitoring?contractor_id={k}"), &app.operator).await;
+        assert_eq!(theirs.body["devices"].as_array().unwrap().len(), 1);
+
+        // Silent for longer than down_after: DOWN. Keep X4-MON alive meanwhile.
+        for _ in 0..6 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            heartbeat(&app, "X4-MON", "3.50").await;
+        }
+        let down = app.get("/api/v1/devices/monitoring?state=down", &app.operator).await;
+        let serials: Vec<&str> = down.body["devices"].as_array().unwrap().iter().map(|d| d["serial"].as_str().unwrap()).collect();
+        assert_eq!(serials, ["W2L-MON"], "{}", down.text);
+        assert_eq!(heartbeat(&app, "W2L-MON", "4.11").await.status, StatusCode::NO_CONTENT);
+        monitor.abort();
+
+        let history = app.get("/api/v1/devices/W2L-MON/history", &app.operator).await;
+        let states: Vec<&str> = history.body["changes"].as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect();
+        assert_eq!(states, ["up", "down", "up"], "{}", history.text);
+
+        // Every change reached the webhook, the first after a retry.
+        for _ in 0..40 {
+            if received.lock().unwrap().len() >= 4 { break; }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let got = received.lock().unwrap().clone();
+        let w2l: Vec<&str> = got.iter().filter(|a| a["serial"] == "W2L-MON").map(|a| a["event"].as_str().unwrap()).collect();
+        assert_eq!(w2l, ["device.up", "device.down", "device.up"], "{got:?}");
+        assert!(*calls.lock().unwrap() >= 5, "one failed attempt was retried");
+    }
+}
