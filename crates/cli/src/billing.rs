@@ -57,6 +57,11 @@ pub enum BillingCommand {
         #[arg(long)]
         month: String,
     },
+    /// Print every line of a month's invoices as CSV.
+    Lines {
+        #[arg(long)]
+        month: String,
+    },
 }
 
 fn billing_error(e: BillingError) -> anyhow::Error {
@@ -76,6 +81,13 @@ fn billing_error(e: BillingError) -> anyhow::Error {
 
 fn month(s: &str) -> anyhow::Result<Month> {
     s.parse().map_err(|e| anyhow!("--month: {e}"))
+}
+
+/// Every key that can be priced, with what 別紙1 calls it (needs no database).
+pub fn print_keys() {
+    for k in PriceKey::all() {
+        println!("{k}\t{}", k.label_ja());
+    }
 }
 
 pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
@@ -128,11 +140,7 @@ pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
             .await?;
             println!("{key} = {} from {}", price.amount, price.effective_from);
         }
-        PriceCommand::Keys => {
-            for k in PriceKey::all() {
-                println!("{k}\t{}", k.label_ja());
-            }
-        }
+        PriceCommand::Keys => print_keys(),
     }
     Ok(())
 }
@@ -195,6 +203,12 @@ pub async fn billing(store: &Store, cmd: BillingCommand) -> anyhow::Result<()> {
             .await
             .map_err(billing_error)?;
             println!("{m}: {n} invoice(s) finalized");
+        }
+        BillingCommand::Lines { month: m } => {
+            let csv = billing::lines_csv(&mut *store.conn().await?, month(&m)?)
+                .await
+                .map_err(billing_error)?;
+            print!("{csv}");
         }
         BillingCommand::Invoices { month: m } => {
             let m = month(&m)?;

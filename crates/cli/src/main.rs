@@ -207,6 +207,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Request(cmd) => contracts::request(&open(url).await?, cmd).await,
         Command::Contract(cmd) => contracts::contract(&open(url).await?, cmd).await,
         Command::Device(cmd) => contracts::device(&open(url).await?, cmd).await,
+        Command::Price(billing::PriceCommand::Keys) => {
+            billing::print_keys();
+            Ok(())
+        }
         Command::Price(cmd) => billing::price(&open(url).await?, cmd).await,
         Command::Billing(cmd) => billing::billing(&open(url).await?, cmd).await,
         Command::Simulate(args) => simulate::run(url, args).await,

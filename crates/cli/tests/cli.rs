@@ -307,3 +307,104 @@ fn demo_seed_and_contract_commands() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("mpc: error: R6.5: "), "{err}");
 }
+
+/// Every key of 別紙1 priced at ¥1,000 + ¥100 × its position, as a CSV for `mpc price import`.
+fn price_file(dir: &Path) -> std::path::PathBuf {
+    let keys = Command::new(env!("CARGO_BIN_EXE_mpc"))
+        .args(["price", "keys"])
+        .output()
+        .unwrap();
+    let mut csv = String::from("key,contractor_id,effective_from,amount\n");
+    for (i, line) in String::from_utf8_lossy(&keys.stdout).lines().enumerate() {
+        let key = line.split('\t').next().unwrap();
+        csv.push_str(&format!("{key},,2020-01-01,{}\n", 1000 + 100 * i));
+    }
+    let path = dir.join("prices.csv");
+    std::fs::write(&path, csv).unwrap();
+    path
+}
+
+fn copy_db(from: &Path, to: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let src = std::path::PathBuf::from(format!("{}{suffix}", from.display()));
+        if src.exists() {
+            std::fs::copy(&src, format!("{}{suffix}", to.display())).unwrap();
+        }
+    }
+}
+
+/// B4: a billing run killed with SIGKILL midway changes nothing visible, and running again
+/// gives exactly the invoices of a run that was never interrupted.
+#[test]
+fn a_billing_run_killed_midway_then_rerun_equals_an_uninterrupted_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let killed = dir.path().join("killed.db");
+    assert!(
+        mpc(&killed, &["demo", "seed", "--today", "2026-11-24"])
+            .status
+            .success()
+    );
+    let prices = price_file(dir.path());
+    assert!(
+        mpc(&killed, &["price", "import", prices.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let issuer = mpc(
+        &killed,
+        &[
+            "billing",
+            "issuer",
+            "--name",
+            "株式会社テスト",
+            "--registration-number",
+            "T1234567890123",
+        ],
+    );
+    assert!(issuer.status.success(), "{}", stderr(&issuer));
+    let clean = dir.path().join("clean.db");
+    copy_db(&killed, &clean);
+
+    // One contractor per range, and a pause after each: kill the run while it is paused.
+    let mut run = Command::new(env!("CARGO_BIN_EXE_mpc"))
+        .args(["billing", "run", "--month", "2026-10"])
+        .env("MPC_DATABASE_URL", format!("sqlite://{}", killed.display()))
+        .env("MPC_BILLING_CHUNK_CONTRACTS", "1")
+        .env("MPC_BILLING_PAUSE_MS", "1500")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        run.try_wait().unwrap().is_none(),
+        "the run is still going when killed"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &run.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = run.wait();
+    assert_eq!(
+        stdout(&mpc(
+            &killed,
+            &["billing", "invoices", "--month", "2026-10"]
+        )),
+        "",
+        "nothing visible after the kill"
+    );
+
+    let rerun = mpc(&killed, &["billing", "run", "--month", "2026-10"]);
+    assert!(rerun.status.success(), "{}", stderr(&rerun));
+    let uninterrupted = mpc(&clean, &["billing", "run", "--month", "2026-10"]);
+    assert!(uninterrupted.status.success(), "{}", stderr(&uninterrupted));
+    for what in ["invoices", "lines"] {
+        let a = stdout(&mpc(&killed, &["billing", what, "--month", "2026-10"]));
+        let b = stdout(&mpc(&clean, &["billing", what, "--month", "2026-10"]));
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "{what} differ");
+    }
+}

@@ -283,7 +283,14 @@ pub struct RunSummary {
 }
 
 /// How many contracts a run loads at once: bounds its memory whatever the data size.
-const CONTRACTS_PER_CHUNK: i64 = 20_000;
+/// `MPC_BILLING_CHUNK_CONTRACTS` overrides it (tests use tiny ranges to stop a run midway).
+fn contracts_per_chunk() -> i64 {
+    std::env::var("MPC_BILLING_CHUNK_CONTRACTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(20_000)
+}
 const LINES_PER_INSERT: usize = 200;
 
 /// The invoice of an account for a month; also its number: `YYYYMM-<account id>`. The same
@@ -314,7 +321,16 @@ fn finalized_refusal(month: Month) -> Refusal {
     )
 }
 
-/// Contractor id ranges holding about [`CONTRACTS_PER_CHUNK`] contracts each.
+/// `MPC_BILLING_PAUSE_MS`: a pause after each range written, so that tests can stop a run
+/// midway and show that it changed nothing.
+fn pause_after_range() -> Option<std::time::Duration> {
+    std::env::var("MPC_BILLING_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(std::time::Duration::from_millis)
+}
+
+/// Contractor id ranges holding about [`contracts_per_chunk`] contracts each.
 async fn chunks(conn: &mut AnyConnection) -> Result<(Vec<(String, String)>, usize, usize)> {
     let counts: Vec<(String, i64)> = sqlx::query_as(
         "SELECT c.id, CAST(COUNT(k.id) AS BIGINT) FROM contractors c LEFT JOIN contracts k ON k.contractor_id = c.id \
@@ -324,13 +340,14 @@ async fn chunks(conn: &mut AnyConnection) -> Result<(Vec<(String, String)>, usiz
     .await?;
     let contractors = counts.len();
     let contracts = counts.iter().map(|(_, n)| *n as usize).sum();
+    let per_chunk = contracts_per_chunk();
     let mut ranges = Vec::new();
     let mut start: Option<String> = None;
     let mut size = 0;
     for (i, (id, n)) in counts.iter().enumerate() {
         start.get_or_insert_with(|| id.clone());
         size += n;
-        if size >= CONTRACTS_PER_CHUNK || i + 1 == counts.len() {
+        if size >= per_chunk || i + 1 == counts.len() {
             ranges.push((start.take().unwrap_or_default(), id.clone()));
             size = 0;
         }
@@ -367,6 +384,24 @@ pub async fn run_month(
             "請求書発行者（名称・登録番号）を設定してください",
         )
     })?;
+    // Corrections of finalized months before this one join this month's invoices (B4).
+    let finalized: Vec<String> = sqlx::query_scalar(
+        "SELECT month FROM billing_months WHERE status = 'finalized' AND month < $1 ORDER BY month",
+    )
+    .bind(month.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    for earlier in finalized {
+        let earlier: Month =
+            earlier
+                .parse()
+                .map_err(|e: mpc_domain::calendar::CalendarError| {
+                    StorageError::Corrupt(e.to_string())
+                })?;
+        let entry = JournalEntry::new(journal.actor.clone(), "billing.correct")
+            .request_id(journal.request_id.clone());
+        correct(store, earlier, entry).await?;
+    }
     let prices = std::sync::Arc::new(price_book(&mut conn).await?);
     let (ranges, contractors, contracts) = chunks(&mut conn).await?;
     drop(conn);
@@ -399,6 +434,9 @@ pub async fn run_month(
         }
         done += billed.contracts;
         progress(done, contracts);
+        if let Some(pause) = pause_after_range() {
+            tokio::time::sleep(pause).await;
+        }
     }
     loader
         .await
@@ -968,6 +1006,45 @@ pub async fn payments(conn: &mut AnyConnection, invoice_id: &str) -> Result<Vec<
     .await?)
 }
 
+/// Every line of a month's invoices as CSV, for accounting (invoice by invoice, in line order).
+pub async fn lines_csv(conn: &mut AnyConnection, month: Month) -> Result<String> {
+    let mut out = String::from(
+        "invoice_number,account_id,contractor_id,contract_id,subject_id,kind,rule,price_key,description,\
+         period_from,period_to,days,days_in_month,unit_amount,amount,refers_to\n",
+    );
+    for inv in list_invoices(conn, Some(&month.to_string()), None).await? {
+        for l in invoice_lines(conn, &inv).await? {
+            let fields = [
+                inv.number.clone(),
+                inv.account_id.clone(),
+                l.contractor_id,
+                l.contract_id,
+                l.subject_id,
+                l.kind,
+                l.rule,
+                l.price_key.unwrap_or_default(),
+                l.description,
+                l.period_from,
+                l.period_to,
+                l.days.map(|d| d.to_string()).unwrap_or_default(),
+                l.days_in_month.map(|d| d.to_string()).unwrap_or_default(),
+                l.unit_amount.to_string(),
+                l.amount.to_string(),
+                l.refers_to.unwrap_or_default(),
+            ];
+            out.push_str(
+                &fields
+                    .iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
 /// Where an invoice stands on `today` (B5).
 pub fn invoice_status(invoice: &InvoiceRow, paid: i64, today: Date) -> &'static str {
     if invoice.status == "draft" {
@@ -1282,4 +1359,140 @@ pub async fn decide_claim(tx: &mut WriteTx, id: &str, approve: bool, on: Date) -
         .execute(tx.conn())
         .await?;
     Ok(c)
+}
+
+// ---------------------------------------------------------------------------------------
+// Corrections of finalized months (B4)
+
+/// Recomputes a finalized month for the contractors whose books (or prices) changed after it
+/// was finalized, and records each difference from what was invoiced — net of corrections
+/// already made — as an adjustment for the account's next open invoice, citing the invoice it
+/// corrects (B4). Running it again finds nothing new. Returns the adjustments made.
+pub async fn correct(
+    store: &Store,
+    month: Month,
+    journal: JournalEntry,
+) -> Result<Vec<(String, Yen)>> {
+    let mut conn = store.conn().await?;
+    let Some((status, Some(run), finalized_at)) = month_status(&mut conn, month).await? else {
+        return Ok(Vec::new());
+    };
+    if status != "finalized" {
+        return Ok(Vec::new());
+    }
+    let finalized_at = finalized_at.unwrap_or(i64::MAX);
+    let m = month.to_string();
+    let prices_changed: Option<i64> = sqlx::query_scalar("SELECT MAX(updated_at) FROM prices")
+        .fetch_one(&mut *conn)
+        .await?;
+    let contractors: Vec<String> = if prices_changed.is_some_and(|at| at > finalized_at) {
+        sqlx::query_scalar("SELECT DISTINCT contractor_id FROM invoice_lines WHERE month = $1 AND run_id = $2 AND seq < 1000000000 ORDER BY contractor_id")
+            .bind(m.clone())
+            .bind(run.clone())
+            .fetch_all(&mut *conn)
+            .await?
+    } else {
+        sqlx::query_scalar(
+            "SELECT contractor_id FROM book_changes WHERE changed_at > $1 ORDER BY contractor_id",
+        )
+        .bind(finalized_at)
+        .fetch_all(&mut *conn)
+        .await?
+    };
+    let prices = price_book(&mut conn).await?;
+    type Key = (String, String, String, String, String);
+    let mut made = Vec::new();
+    let mut tx_rows: Vec<(String, String, Key, i64)> = Vec::new();
+    for contractor_id in &contractors {
+        let billed = bill_range(store, &prices, month, contractor_id, contractor_id).await?;
+        if !billed.missing.is_empty() {
+            return Err(BillingError::MissingPrices(billed.missing));
+        }
+        let mut diff: std::collections::BTreeMap<Key, (i64, String)> =
+            std::collections::BTreeMap::new();
+        for (_, lines) in &billed.lines {
+            for l in lines {
+                let key = (
+                    l.account.clone(),
+                    l.contract_id.clone(),
+                    l.subject_id.clone(),
+                    wire(&l.kind),
+                    l.rule.clone(),
+                );
+                let e = diff.entry(key).or_insert((0, l.description.clone()));
+                e.0 += l.amount.0;
+            }
+        }
+        let issued: Vec<(String, String, String, String, String, i64, String)> = sqlx::query_as(
+            "SELECT account_id, contract_id, subject_id, kind, rule, amount, description FROM invoice_lines \
+             WHERE month = $1 AND run_id = $2 AND contractor_id = $3 AND seq < 1000000000",
+        )
+        .bind(m.clone())
+        .bind(run.clone())
+        .bind(contractor_id.clone())
+        .fetch_all(&mut *conn)
+        .await?;
+        for (account, contract, subject, kind, rule, amount, description) in issued {
+            let e = diff
+                .entry((account, contract, subject, kind, rule))
+                .or_insert((0, description));
+            e.0 -= amount;
+        }
+        // Corrections already made for this month, by what they correct.
+        let corrected: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+            "SELECT account_id, contract_id, corrects_subject, corrects_kind, rule, amount FROM pending_adjustments \
+             WHERE contractor_id = $1 AND kind = 'adjustment' AND refers_to LIKE $2",
+        )
+        .bind(contractor_id.clone())
+        .bind(format!("{}-%", m.replace('-', "")))
+        .fetch_all(&mut *conn)
+        .await?;
+        for (key, (amount, description)) in diff {
+            let already: i64 = corrected
+                .iter()
+                .filter(|(a, c, s, k, r, _)| {
+                    (a, c, s, k, r) == (&key.0, &key.1, &key.2, &key.3, &key.4)
+                })
+                .map(|(.., amount)| amount)
+                .sum();
+            let amount = amount - already;
+            if amount != 0 {
+                tx_rows.push((contractor_id.clone(), description, key, amount));
+            }
+        }
+    }
+    drop(conn);
+    if tx_rows.is_empty() {
+        return Ok(made);
+    }
+    let mut tx = store.write().await?;
+    let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
+    for (contractor_id, description, (account, contract, subject, kind, rule), amount) in tx_rows {
+        let refers_to = invoice_id(month, &account);
+        sqlx::query(
+            "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, \
+             refers_to, corrects_subject, corrects_kind, created_on) VALUES ($1, $2, $3, $4, 'adjustment', $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(new_id())
+        .bind(account.clone())
+        .bind(contractor_id)
+        .bind(contract)
+        .bind(rule)
+        .bind(format!("訂正（{month}分 請求書 {refers_to}）{description}"))
+        .bind(amount)
+        .bind(refers_to)
+        .bind(subject)
+        .bind(kind)
+        .bind(today.to_string())
+        .execute(tx.conn())
+        .await?;
+        made.push((account, Yen(amount)));
+    }
+    tx.commit(
+        journal
+            .subject(&m)
+            .outcome(serde_json::json!({ "adjustments": made.len() })),
+    )
+    .await?;
+    Ok(made)
 }

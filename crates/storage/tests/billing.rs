@@ -274,4 +274,40 @@ backend_tests! {
         // k's November: adapter ¥3,000 + send-back ¥1,500 + moved ¥10,000 = ¥14,500 (management goes to the rider).
         assert_eq!(k_nov.subtotal, 14_500);
     }
+
+    async fn corrections_of_a_finalized_month_go_on_the_next_invoice_once(db: TestDb) {
+        let store = &db.store;
+        price_everything(store).await;
+        let (k, _, _) = setup(store).await;
+        let sept = "2026-09".parse().unwrap();
+        billing::run_month(store, sept, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
+        billing::finalize(store, sept, JournalEntry::new("test", "finalize")).await.unwrap();
+        // A backdated agreement: management ¥9,000 from 2026-09-01 instead of ¥10,000.
+        let mut tx = store.write().await.unwrap();
+        billing::upsert_prices(&mut tx, &[Price { key: PriceKey::ManagementMonthly, contractor_id: Some(k.clone()), effective_from: date(2026, 9, 1), amount: Yen(9_000) }]).await.unwrap();
+        tx.commit(JournalEntry::new("test", "prices")).await.unwrap();
+
+        let oct = "2026-10".parse().unwrap();
+        billing::run_month(store, oct, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
+        let mut conn = store.conn().await.unwrap();
+        let inv = billing::list_invoices(&mut conn, Some("2026-10"), Some(&k)).await.unwrap().remove(0);
+        let lines = billing::invoice_lines(&mut conn, &inv).await.unwrap();
+        let adj: Vec<_> = lines.iter().filter(|l| l.kind == "adjustment").collect();
+        // September's management fee was ¥10,000 for the whole month; it should have been
+        // ¥9,000: an adjustment of −¥1,000 citing the September invoice.
+        assert_eq!(adj.len(), 1, "{lines:?}");
+        assert_eq!(adj[0].amount, -1_000);
+        let sept_invoice = billing::list_invoices(&mut conn, Some("2026-09"), Some(&k)).await.unwrap().remove(0);
+        assert_eq!(adj[0].refers_to.as_deref(), Some(sept_invoice.id.as_str()));
+        // October itself bills ¥9,000: 9,000 + 3,000 + 1,500 − 1,000 = ¥12,500.
+        assert_eq!(inv.subtotal, 12_500);
+        drop(conn);
+
+        // Running October again or correcting September again adds nothing.
+        billing::run_month(store, oct, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
+        assert!(billing::correct(store, sept, JournalEntry::new("test", "correct")).await.unwrap().is_empty());
+        let mut conn = store.conn().await.unwrap();
+        let inv = billing::list_invoices(&mut conn, Some("2026-10"), Some(&k)).await.unwrap().remove(0);
+        assert_eq!(inv.subtotal, 12_500);
+    }
 }

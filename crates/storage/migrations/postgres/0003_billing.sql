@@ -94,6 +94,9 @@ CREATE TABLE pending_adjustments (
     description    TEXT NOT NULL,
     amount         BIGINT NOT NULL,
     refers_to      TEXT NOT NULL,
+    -- For corrections: the subject and kind of the line corrected (with rule and contract).
+    corrects_subject  TEXT NOT NULL DEFAULT '',
+    corrects_kind     TEXT NOT NULL DEFAULT '',
     created_on     TEXT NOT NULL,
     applied_month  TEXT
 );

@@ -352,49 +352,8 @@ pub async fn lines_csv(
 ) -> ApiResult<Response> {
     caller.require_operator()?;
     let month = month("month", &m)?;
-    let mut conn = state.store.conn().await?;
-    let mut out = String::from(
-        "invoice_number,account_id,contractor_id,contract_id,subject_id,kind,rule,price_key,description,period_from,period_to,days,days_in_month,unit_amount,amount,refers_to\n",
-    );
-    for inv in billing::list_invoices(&mut conn, Some(&month.to_string()), None).await? {
-        for l in billing::invoice_lines(&mut conn, &inv).await? {
-            let fields = [
-                inv.number.clone(),
-                inv.account_id.clone(),
-                l.contractor_id,
-                l.contract_id,
-                l.subject_id,
-                l.kind,
-                l.rule,
-                l.price_key.unwrap_or_default(),
-                l.description,
-                l.period_from,
-                l.period_to,
-                l.days.map(|d| d.to_string()).unwrap_or_default(),
-                l.days_in_month.map(|d| d.to_string()).unwrap_or_default(),
-                l.unit_amount.to_string(),
-                l.amount.to_string(),
-                l.refers_to.unwrap_or_default(),
-            ];
-            out.push_str(
-                &fields
-                    .iter()
-                    .map(|f| csv_field(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            out.push('\n');
-        }
-    }
+    let out = billing::lines_csv(&mut *state.store.conn().await?, month).await?;
     Ok(csv_response(out, &format!("lines-{month}.csv")))
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
 }
 
 async fn summary(
