@@ -145,6 +145,53 @@ macro_rules! backend_tests {
     )*};
 }
 
+/// Every key of 別紙1 priced from 2020-01-01, the same in every test that bills.
+/// Monthly: management ¥10,000; adapters ¥3,000 + ¥1,000 per item index + ¥100 per device
+/// index (internet_gateway SEIL/X4 ¥3,000 … pppoe_termination SEIL CA10 ¥5,200); send-back
+/// ¥1,500; mobile ¥1,000 dynamic / ¥1,800 fixed; group ¥2,000 + ¥150/GB. Initial: management
+/// ¥20,000, adapters ¥10,000, send-back ¥5,000, mobile ¥3,000. One-time: item change ¥8,000,
+/// dynamic → fixed ¥2,000, contractor-caused failure ¥30,000, loss ¥60,000.
+pub fn sample_prices() -> Vec<mpc_domain::price::Price> {
+    use mpc_domain::catalog::{DeviceType, Item, NetworkType};
+    use mpc_domain::price::{Price, PriceKey};
+    PriceKey::all()
+        .into_iter()
+        .map(|key| {
+            let amount = match key {
+                PriceKey::ManagementInitial => 20_000,
+                PriceKey::ManagementMonthly => 10_000,
+                PriceKey::AdapterInitial(..) => 10_000,
+                PriceKey::AdapterMonthly(item, device) => {
+                    let i = Item::ALL.iter().position(|x| *x == item).unwrap_or(0) as i64;
+                    let d = DeviceType::ALL
+                        .iter()
+                        .position(|x| *x == device)
+                        .unwrap_or(0) as i64;
+                    3_000 + 1_000 * i + 100 * d
+                }
+                PriceKey::SendbackInitial => 5_000,
+                PriceKey::SendbackMonthly => 1_500,
+                PriceKey::MobileInitial(_) => 3_000,
+                PriceKey::MobileMonthly(NetworkType::DynamicIp, _) => 1_000,
+                PriceKey::MobileMonthly(NetworkType::FixedIp, _) => 1_800,
+                PriceKey::GroupInitial => 0,
+                PriceKey::GroupMonthlyBase => 2_000,
+                PriceKey::GroupMonthlyPerGb => 150,
+                PriceKey::ItemChangeFee => 8_000,
+                PriceKey::NetworkTypeToFixedFee => 2_000,
+                PriceKey::ContractorCausedFailureFee => 30_000,
+                PriceKey::LossFee(_) => 60_000,
+            };
+            Price {
+                key,
+                contractor_id: None,
+                effective_from: jiff::civil::date(2020, 1, 1),
+                amount: mpc_domain::money::Yen(amount),
+            }
+        })
+        .collect()
+}
+
 impl Store {
     /// Every row of every table as text, in a stable order: compare two dumps to prove that a
     /// refused request changed nothing.

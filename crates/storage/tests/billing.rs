@@ -58,40 +58,9 @@ async fn start_billing(store: &Store, k: &str, contract: &str, on: Date) {
     .unwrap();
 }
 
-/// Every price of 別紙1 as a list price: management ¥10,000/month, adapters ¥3,000–¥5,200,
-/// send-back ¥1,500, mobile ¥1,000 dynamic / ¥1,800 fixed, one-time fees.
+/// The sample price book of `mpc_storage::testing` and an issuer.
 async fn price_everything(store: &Store) {
-    let mut prices = Vec::new();
-    for key in PriceKey::all() {
-        let amount = match key {
-            PriceKey::ManagementInitial => 20_000,
-            PriceKey::ManagementMonthly => 10_000,
-            PriceKey::AdapterInitial(..) => 10_000,
-            PriceKey::AdapterMonthly(item, device) => {
-                let i = Item::ALL.iter().position(|x| *x == item).unwrap() as i64;
-                let d = DeviceType::ALL.iter().position(|x| *x == device).unwrap() as i64;
-                3_000 + 1_000 * i + 100 * d
-            }
-            PriceKey::SendbackInitial => 5_000,
-            PriceKey::SendbackMonthly => 1_500,
-            PriceKey::MobileInitial(_) => 3_000,
-            PriceKey::MobileMonthly(NetworkType::DynamicIp, _) => 1_000,
-            PriceKey::MobileMonthly(NetworkType::FixedIp, _) => 1_800,
-            PriceKey::GroupInitial => 0,
-            PriceKey::GroupMonthlyBase => 2_000,
-            PriceKey::GroupMonthlyPerGb => 150,
-            PriceKey::ItemChangeFee => 8_000,
-            PriceKey::NetworkTypeToFixedFee => 2_000,
-            PriceKey::ContractorCausedFailureFee => 30_000,
-            PriceKey::LossFee(_) => 60_000,
-        };
-        prices.push(Price {
-            key,
-            contractor_id: None,
-            effective_from: date(2020, 1, 1),
-            amount: Yen(amount),
-        });
-    }
+    let prices = mpc_storage::testing::sample_prices();
     let mut tx = store.write().await.unwrap();
     billing::upsert_prices(&mut tx, &prices).await.unwrap();
     billing::set_issuer(

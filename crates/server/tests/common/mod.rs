@@ -219,40 +219,12 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Prices every key of 別紙1 from 2020-01-01 and sets the issuer, through the API.
-    /// Monthly: management ¥10,000; adapters ¥3,000 + ¥1,000 per item index + ¥100 per device
-    /// index (internet_gateway SEIL/X4 ¥3,000 … pppoe_termination SEIL CA10 ¥5,200);
-    /// send-back ¥1,500; mobile ¥1,000 dynamic / ¥1,800 fixed; group ¥2,000 + ¥150/GB.
+    /// Prices every key through the API with `mpc_storage::testing::sample_prices` (see
+    /// there for the yen) and sets the issuer.
     pub async fn price_everything(&self) {
-        use mpc_domain::catalog::{DeviceType, Item, NetworkType};
-        use mpc_domain::price::PriceKey;
-        let prices: Vec<Value> = PriceKey::all()
+        let prices: Vec<Value> = mpc_storage::testing::sample_prices()
             .into_iter()
-            .map(|key| {
-                let amount = match key {
-                    PriceKey::ManagementInitial => 20_000,
-                    PriceKey::ManagementMonthly => 10_000,
-                    PriceKey::AdapterInitial(..) => 10_000,
-                    PriceKey::AdapterMonthly(item, device) => {
-                        let i = Item::ALL.iter().position(|x| *x == item).unwrap() as i64;
-                        let d = DeviceType::ALL.iter().position(|x| *x == device).unwrap() as i64;
-                        3_000 + 1_000 * i + 100 * d
-                    }
-                    PriceKey::SendbackInitial => 5_000,
-                    PriceKey::SendbackMonthly => 1_500,
-                    PriceKey::MobileInitial(_) => 3_000,
-                    PriceKey::MobileMonthly(NetworkType::DynamicIp, _) => 1_000,
-                    PriceKey::MobileMonthly(NetworkType::FixedIp, _) => 1_800,
-                    PriceKey::GroupInitial => 0,
-                    PriceKey::GroupMonthlyBase => 2_000,
-                    PriceKey::GroupMonthlyPerGb => 150,
-                    PriceKey::ItemChangeFee => 8_000,
-                    PriceKey::NetworkTypeToFixedFee => 2_000,
-                    PriceKey::ContractorCausedFailureFee => 30_000,
-                    PriceKey::LossFee(_) => 60_000,
-                };
-                json!({"key": key.to_string(), "effective_from": "2020-01-01", "amount": amount})
-            })
+            .map(|p| json!({"key": p.key.to_string(), "effective_from": p.effective_from.to_string(), "amount": p.amount.0}))
             .collect();
         let reply = self
             .call(

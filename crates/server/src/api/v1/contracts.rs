@@ -9,13 +9,12 @@ use mpc_api_types::contracts::{
 };
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::ending::Termination;
-use mpc_storage::accounts;
 use mpc_storage::contracts::{Owned, charges_of, load_book};
 use mpc_storage::engine;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::support::{Dates, holder};
+use super::support::{Dates, contractor_book, holder};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
@@ -39,10 +38,8 @@ pub async fn list(
     Path(contractor_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<ContractList>> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let book = load_book(&mut *state.store.conn().await?, &contractor_id).await?;
+    let (book, as_of) =
+        contractor_book(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
     Ok(Json(ContractList {
         contracts: book
             .contracts

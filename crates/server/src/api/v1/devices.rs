@@ -8,12 +8,11 @@ use mpc_api_types::contracts::{
     DeviceList, DeviceView, GroupList, GroupView, OnDate, RecordResult,
 };
 use mpc_domain::custody::{record_found, record_return};
-use mpc_storage::accounts;
 use mpc_storage::contracts::{Owned, load_book};
 use mpc_storage::engine;
 
 use super::contracts::AsOf;
-use super::support::{Dates, holder};
+use super::support::{Dates, contractor_book, holder};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
@@ -46,10 +45,8 @@ pub async fn list_of_contractor(
     Path(contractor_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<DeviceList>> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let book = load_book(&mut *state.store.conn().await?, &contractor_id).await?;
+    let (book, as_of) =
+        contractor_book(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
     Ok(Json(DeviceList {
         devices: book
             .devices
@@ -197,10 +194,8 @@ pub async fn groups(
     Path(contractor_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<GroupList>> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let book = load_book(&mut *state.store.conn().await?, &contractor_id).await?;
+    let (book, as_of) =
+        contractor_book(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
     Ok(Json(GroupList {
         groups: book.groups.iter().map(|g| views::group(g, as_of)).collect(),
     }))

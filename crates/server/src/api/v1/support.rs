@@ -58,3 +58,18 @@ pub async fn holder(state: &AppState, caller: &Caller, what: Owned, id: &str) ->
     caller.require_contractor(&owner)?;
     Ok(owner)
 }
+
+/// A contractor's book as the caller may see it, and the day to show (`as_of`, today by
+/// default); 404 for a contractor outside the caller's reach.
+pub async fn contractor_book(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    as_of: Option<&str>,
+) -> ApiResult<(mpc_domain::book::Book, Date)> {
+    caller.require_contractor(contractor_id)?;
+    mpc_storage::accounts::get_contractor(&state.store, contractor_id).await?;
+    let as_of = Dates::default().or_today("as_of", as_of)?;
+    let book = contracts::load_book(&mut *state.store.conn().await?, contractor_id).await?;
+    Ok((book, as_of))
+}
