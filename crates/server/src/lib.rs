@@ -102,6 +102,7 @@ impl Default for ServerConfig {
         (name = "eligibility", description = "Eligibility (R6): designated services, designations, invoice redirects"),
         (name = "billing", description = "Price book, monthly billing runs, qualified invoices, payments, SLA credits (R14–R16, B1–B5)"),
         (name = "controller", description = "Presets and their revisions, the device inventory, monitoring and alert webhooks; devices themselves call home at /device/v1 (see README)"),
+        (name = "mobile", description = "SIMs, usage ingestion, usage against caps and packs, throttle decisions (R9.3, R9.6, R9.9)"),
         (name = "journal", description = "The record of every accepted change"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -130,12 +131,71 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of the API, as served at [`OPENAPI_PATH`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    complete(api().into_openapi())
+}
+
+/// Makes the generated document valid OpenAPI 3.1: every response gets a description (the
+/// status phrase where a handler gives none), and operation ids — taken from handler names,
+/// which repeat across modules — are made unique by the path where they clash.
+fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for item in doc.paths.paths.values() {
+        for op in [&item.get, &item.put, &item.post, &item.delete, &item.patch]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = &op.operation_id {
+                *seen.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let slug: String = path
+            .trim_start_matches("/api/v1")
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("_");
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+            &mut item.head,
+            &mut item.options,
+            &mut item.trace,
+        ];
+        for op in operations.into_iter().flatten() {
+            if let Some(id) = op
+                .operation_id
+                .as_mut()
+                .filter(|id| seen.get(*id).is_some_and(|n| *n > 1))
+            {
+                *id = format!("{id}_{slug}");
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let utoipa::openapi::RefOr::T(r) = response {
+                    if r.description.is_empty() {
+                        r.description = status
+                            .parse::<u16>()
+                            .ok()
+                            .and_then(|s| StatusCode::from_u16(s).ok())
+                            .and_then(|s| s.canonical_reason())
+                            .unwrap_or("Response")
+                            .to_owned();
+                    }
+                }
+            }
+        }
+    }
+    doc
 }
 
 /// The whole application.
 pub fn app(state: AppState, config: &ServerConfig) -> Router {
     let (router, openapi) = api().split_for_parts();
+    let openapi = complete(openapi);
     let docs = SwaggerUi::new(DOCS_PATH)
         .url(OPENAPI_PATH, openapi)
         .config(Config::new([OPENAPI_PATH]).validator_url("none"));

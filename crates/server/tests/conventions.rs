@@ -176,6 +176,25 @@ async fn openapi_document_is_3_1_and_every_v1_operation_needs_a_token() {
             assert!(problems > 0, "{method} {path} documents no error response");
         }
     }
+    // What OpenAPI 3.1 validators insist on: unique operation ids, a description per response.
+    let mut ids = std::collections::HashSet::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+            assert!(
+                ids.insert(id.clone()),
+                "operation id {id} of {method} {path} is not unique"
+            );
+            for (status, response) in op["responses"].as_object().unwrap() {
+                assert!(
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
 }
 
 #[tokio::test]
