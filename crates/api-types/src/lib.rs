@@ -9,6 +9,7 @@ pub mod billing;
 pub mod contracts;
 pub mod controller;
 pub mod journal;
+pub mod mobile;
 pub mod parties;
 pub mod problem;
 

@@ -16,6 +16,7 @@ pub mod custody;
 pub mod eligibility;
 pub mod ending;
 pub mod invoice;
+pub mod mobile;
 pub mod money;
 pub mod option;
 pub mod preset;

@@ -175,16 +175,16 @@ fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 *id = format!("{id}_{slug}");
             }
             for (status, response) in op.responses.responses.iter_mut() {
-                if let utoipa::openapi::RefOr::T(r) = response {
-                    if r.description.is_empty() {
-                        r.description = status
-                            .parse::<u16>()
-                            .ok()
-                            .and_then(|s| StatusCode::from_u16(s).ok())
-                            .and_then(|s| s.canonical_reason())
-                            .unwrap_or("Response")
-                            .to_owned();
-                    }
+                if let utoipa::openapi::RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|s| StatusCode::from_u16(s).ok())
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("Response")
+                        .to_owned();
                 }
             }
         }

@@ -25,6 +25,10 @@ backend_tests! {
         let sim = app.accepted(&b, json!({"kind": "add_option", "contract_id": b_adapter, "option_kind": "mobile_access",
             "usage_type": "packet_share", "network_type": "dynamic_ip", "group": {"new_group_pack_gb": 50}}), on).await;
         let b_group = common::created(&sim, "group_created")[0].clone();
+        let b_iccid = "8981100000000000042".to_owned();
+        let bound = app.call(Method::PUT, &format!("/api/v1/mobile/sims/{b_iccid}"), Some(&app.operator),
+            Some(json!({"option_id": common::created(&sim, "option_created")[0], "from": on}))).await;
+        assert_eq!(bound.status, StatusCode::OK, "{}", bound.text);
         app.accepted(&b, json!({"kind": "notify_serial", "contract_id": b_adapter, "serial": "W2L-B-1"}), on).await;
         let pending = app.post(&format!("/api/v1/contractors/{b}/requests"), &app.operator,
             json!({"request": {"kind": "change_item", "contract_id": b_adapter, "item": "remote_access"}, "submitted_on": "2026-04-02"})).await;
@@ -82,6 +86,7 @@ backend_tests! {
                 "invoice_id" => b_invoice.clone(),
                 "outage_id" => b_outage.clone(),
                 "claim_id" => b_claim.clone(),
+                "iccid" => b_iccid.clone(),
                 // Not a contractor's: routes taking only a month are operator-only (403).
                 "month" => "2026-04".to_owned(),
                 other => panic!("the walk knows no resource of another contractor for {{{other}}}: add one"),

@@ -15,6 +15,7 @@ pub mod contracts;
 pub mod controller;
 pub mod engine;
 pub mod journal;
+pub mod mobile;
 pub mod parties;
 mod sql;
 #[cfg(feature = "testing")]

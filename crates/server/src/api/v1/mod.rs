@@ -5,6 +5,7 @@ pub mod contractors;
 pub mod contracts;
 pub mod devices;
 pub mod journal;
+pub mod mobile;
 pub mod monitoring;
 pub mod parties;
 pub mod presets;
@@ -91,6 +92,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::claims))
         .routes(routes!(billing::approve))
         .routes(routes!(billing::refuse))
+        .routes(routes!(mobile::ingest))
+        .routes(routes!(mobile::bind_sim))
+        .routes(routes!(mobile::contract_usage))
+        .routes(routes!(mobile::group_usage))
+        .routes(routes!(mobile::throttles))
+        .routes(routes!(mobile::events))
+        .routes(routes!(mobile::throttle))
+        .routes(routes!(mobile::release))
 }
 
 /// Paging of a listing ordered by id.

@@ -1,0 +1,465 @@
+//! Mobile data: SIM registration and usage ingestion (operators), usage views (owners and
+//! operators), throttle decisions and their changes (operators) — R9.3, R9.6, R9.9.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use jiff::Timestamp;
+use mpc_api_types::Problem;
+use mpc_api_types::mobile::{
+    ContractMobileUsage, DayUse, GroupUsage, ManualThrottle, MemberUse, RejectedRecord, SimBinding,
+    SimUse, SimView, ThrottleDecision, ThrottleDecisions, ThrottleEvent, ThrottleEvents,
+    ThrottleView, UsageIngest,
+};
+use mpc_domain::calendar::Month;
+use mpc_domain::catalog::OptionKind;
+use mpc_domain::mobile::{self, Basis, ManualAction, MonthlyUse, Source, Throttle};
+use mpc_storage::contracts::{self, Owned};
+use mpc_storage::mobile as store;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::instant;
+use super::support::{Dates, holder, today};
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Caller, JsonBody, Params};
+
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Ingests usage records (operators): JSON lines (`application/x-ndjson`) of
+/// `{record_id, iccid, start, end, bytes_up, bytes_down}`, or CSV (`text/csv`) with a header
+/// naming those columns. `start` and `end` are RFC 3339 instants, or date-times without offset
+/// read as Tokyo time. Records are idempotent by `record_id`: an identical re-send is a
+/// duplicate, one with other values a correction. Bad records, unknown SIMs and records outside
+/// any option period are refused line by line and kept for operators; the rest is stored.
+#[utoipa::path(post, path = "/mobile/usage", tag = "mobile",
+    request_body(content = String, content_type = "application/x-ndjson"), security(("bearer" = [])),
+    responses((status = 200, body = UsageIngest), (status = 403, body = Problem),
+              (status = 415, body = Problem), (status = 422, body = Problem)))]
+pub async fn ingest(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<UsageIngest>> {
+    caller.require_operator()?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("unreadable_body", "the body is not UTF-8"))?;
+    let (records, rejected) = match media_type(&headers).as_str() {
+        "application/x-ndjson" | "application/jsonl" => store::parse_ndjson(text),
+        "text/csv" => {
+            store::parse_csv(text).map_err(|e| ApiError::unprocessable("invalid_csv_header", e))?
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send usage as `application/x-ndjson` or `text/csv`",
+            ));
+        }
+    };
+    let lines = records.len() + rejected.len();
+    let s = store::ingest(
+        &state.store,
+        records,
+        rejected,
+        caller
+            .journal("mobile.usage_ingest")
+            .request(serde_json::json!({ "lines": lines })),
+    )
+    .await?;
+    Ok(Json(UsageIngest {
+        batch_id: s.batch_id,
+        accepted: s.accepted as u64,
+        duplicates: s.duplicates as u64,
+        corrected: s.corrected as u64,
+        rejected: s
+            .rejected
+            .into_iter()
+            .map(|r| RejectedRecord {
+                line: r.line as u64,
+                record_id: r.record_id,
+                iccid: r.iccid,
+                reason: r.reason.to_owned(),
+                detail: r.detail,
+            })
+            .collect(),
+    }))
+}
+
+/// An ICCID: 18 to 22 digits (ITU-T E.118).
+fn check_iccid(iccid: &str) -> ApiResult<()> {
+    if (18..=22).contains(&iccid.len()) && iccid.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    Err(mpc_domain::account::FieldError {
+        field: "iccid",
+        message_en: format!("iccid must be 18 to 22 digits: {iccid:?}"),
+        message_ja: "ICCID は18〜22桁の数字で指定してください".into(),
+    }
+    .into())
+}
+
+/// Binds a SIM to a `mobile_access` option of an SA-W2L contract from a day (operators; others
+/// get 404). The SIM's earlier service, and the option's earlier SIM, end the day before.
+#[utoipa::path(put, path = "/mobile/sims/{iccid}", tag = "mobile", request_body = SimBinding,
+    params(("iccid" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = SimView), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn bind_sim(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(iccid): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<Json<SimView>> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    let (body, raw) = payload.parse::<SimBinding>()?;
+    check_iccid(&iccid)?;
+    let from = Dates::default().or_today("from", body.from.as_deref())?;
+    let row = store::bind_sim(
+        &state.store,
+        &iccid,
+        &body.option_id,
+        from,
+        caller.journal("mobile.sim_bind").request(raw),
+    )
+    .await??;
+    Ok(Json(SimView {
+        iccid: row.iccid,
+        option_id: row.option_id,
+        from: row.from_on,
+        until: row.until_on,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MonthParams {
+    /// `YYYY-MM` (Tokyo); the current month when omitted.
+    pub month: Option<String>,
+}
+
+fn month(q: &MonthParams) -> ApiResult<Month> {
+    match &q.month {
+        Some(m) => m.parse().map_err(|e: mpc_domain::calendar::CalendarError| {
+            ApiError::bad_request("invalid_query", e.to_string())
+        }),
+        None => Ok(Month::containing(today())),
+    }
+}
+
+fn days(u: &MonthlyUse) -> Vec<DayUse> {
+    u.days
+        .iter()
+        .map(|(date, bytes)| DayUse {
+            date: date.to_string(),
+            bytes: *bytes,
+        })
+        .collect()
+}
+
+fn throttle_view(t: Throttle) -> ApiResult<ThrottleView> {
+    Ok(ThrottleView {
+        from: t.from.to_string(),
+        until: t.until.to_string(),
+        basis: match t.basis {
+            Basis::Cap { .. } => "cap",
+            Basis::Pack { .. } => "pack",
+        }
+        .to_owned(),
+        limit_bytes: t.limit,
+        used_bytes: t.used,
+    })
+}
+
+/// A contract's mobile use in a Tokyo month: per SIM, use against the cap and per day (owner and
+/// operators; others get 404). A record counts in the month and on the day of its start.
+#[utoipa::path(get, path = "/contracts/{contract_id}/mobile-usage", tag = "mobile",
+    params(("contract_id" = String, Path), MonthParams), security(("bearer" = [])),
+    responses((status = 200, body = ContractMobileUsage), (status = 404, body = Problem)))]
+pub async fn contract_usage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    Params(q): Params<MonthParams>,
+) -> ApiResult<Json<ContractMobileUsage>> {
+    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
+    let month = month(&q)?;
+    let mut conn = state.store.conn().await?;
+    let book = contracts::load_book(&mut conn, &owner).await?;
+    let options: Vec<_> = book
+        .options_of(&contract_id)
+        .filter(|o| o.kind == OptionKind::MobileAccess)
+        .collect();
+    let ids: Vec<String> = options.iter().map(|o| o.id.clone()).collect();
+    let records = store::usage_of(&mut conn, &ids, month).await?;
+    let mut sims = Vec::new();
+    for o in options {
+        let used = mobile::monthly_use(month, &records, |r| r.option_id == o.id);
+        let last_day = o
+            .end_on()
+            .map_or(month.last_day(), |e| e.min(month.last_day()));
+        let usage_type = o.usage_type(last_day);
+        let mut iccids = Vec::new();
+        for s in store::sims_of(&mut conn, &o.id).await? {
+            if s.overlaps(month)? {
+                iccids.push(s.iccid);
+            }
+        }
+        sims.push(SimUse {
+            option_id: o.id.clone(),
+            iccids,
+            usage_type: usage_type.map(|t| t.as_str().to_owned()),
+            cap_bytes: usage_type.and_then(|t| t.monthly_cap_bytes()),
+            used_bytes: used.total,
+            days: days(&used),
+            throttle: store::throttle_of(&mut conn, &o.id, month)
+                .await?
+                .map(throttle_view)
+                .transpose()?,
+        });
+    }
+    Ok(Json(ContractMobileUsage {
+        contract_id,
+        month: month.to_string(),
+        sims,
+    }))
+}
+
+/// A packet share group's pooled use in a Tokyo month against the pack in force (R9.6), per
+/// member counting only the days it was a member (owner and operators; others get 404).
+#[utoipa::path(get, path = "/packet-share-groups/{group_id}/usage", tag = "mobile",
+    params(("group_id" = String, Path), MonthParams), security(("bearer" = [])),
+    responses((status = 200, body = GroupUsage), (status = 404, body = Problem)))]
+pub async fn group_usage(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(group_id): Path<String>,
+    Params(q): Params<MonthParams>,
+) -> ApiResult<Json<GroupUsage>> {
+    let owner = holder(&state, &caller, Owned::Group, &group_id).await?;
+    let month = month(&q)?;
+    let mut conn = state.store.conn().await?;
+    let book = contracts::load_book(&mut conn, &owner).await?;
+    let group = book.group(&group_id).ok_or_else(ApiError::not_found)?;
+    let mut ids: Vec<String> = group.members.iter().map(|m| m.option_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    let records = store::usage_of(&mut conn, &ids, month).await?;
+    let pooled = mobile::monthly_use(month, &records, |r| mobile::counts_for_group(group, r));
+    let mut members = Vec::new();
+    for id in ids {
+        let used = mobile::monthly_use(month, &records, |r| {
+            r.option_id == id && mobile::counts_for_group(group, r)
+        });
+        let throttle = store::throttle_of(&mut conn, &id, month)
+            .await?
+            .filter(|t| matches!(&t.basis, Basis::Pack { group_id: g } if *g == group_id))
+            .map(throttle_view)
+            .transpose()?;
+        members.push(MemberUse {
+            option_id: id,
+            used_bytes: used.total,
+            throttle,
+        });
+    }
+    let pack_gb = group.pack_gb(month.last_day());
+    Ok(Json(GroupUsage {
+        month: month.to_string(),
+        pack_gb,
+        pack_bytes: pack_gb.map(mobile::pack_bytes),
+        used_bytes: pooled.total,
+        days: days(&pooled),
+        members,
+        group_id,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AtParams {
+    /// An RFC 3339 instant; now when omitted.
+    pub at: Option<String>,
+}
+
+/// The throttle decisions in force (operators): every SIM throttled automatically or by hand,
+/// or released by hand.
+#[utoipa::path(get, path = "/mobile/throttles", tag = "mobile", params(AtParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = ThrottleDecisions), (status = 400, body = Problem),
+              (status = 403, body = Problem)))]
+pub async fn throttles(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<AtParams>,
+) -> ApiResult<Json<ThrottleDecisions>> {
+    caller.require_operator()?;
+    let at = match q.at.as_deref() {
+        Some(s) => s.parse::<Timestamp>().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_query",
+                format!("at {s:?} is not an RFC 3339 instant"),
+            )
+        })?,
+        None => Timestamp::now(),
+    };
+    let decisions = store::decisions(&mut *state.store.conn().await?, at)
+        .await?
+        .into_iter()
+        .map(|d| ThrottleDecision {
+            iccid: d.iccid,
+            option_id: d.option_id,
+            throttled: d.state.throttled,
+            source: match d.state.source {
+                Source::Automatic => "automatic",
+                Source::Manual => "manual",
+            }
+            .to_owned(),
+            until: d.state.until.map(|u| u.to_string()),
+            reason: match d.state.source {
+                Source::Manual => d.manual.map(|m| m.reason),
+                Source::Automatic => d.automatic.map(|t| match t.basis {
+                    Basis::Cap { usage_type } => format!("R9.9: over the {usage_type} cap"),
+                    Basis::Pack { group_id } => format!("R9.9: over the pack of group {group_id}"),
+                }),
+            },
+        })
+        .collect();
+    Ok(Json(ThrottleDecisions {
+        at: at.to_string(),
+        decisions,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventParams {
+    /// The `cursor` of the previous answer; 0 (from the start) when omitted.
+    pub after: Option<i64>,
+    /// At most this many events (1–1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// Changes of throttle decisions after a cursor, oldest first (operators): what a mobile core
+/// polls to act on.
+#[utoipa::path(get, path = "/mobile/throttle-events", tag = "mobile", params(EventParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = ThrottleEvents), (status = 403, body = Problem)))]
+pub async fn events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<EventParams>,
+) -> ApiResult<Json<ThrottleEvents>> {
+    caller.require_operator()?;
+    let after = q.after.unwrap_or(0);
+    let rows = store::events_since(
+        &mut *state.store.conn().await?,
+        after,
+        super::limit(q.limit),
+    )
+    .await?;
+    let cursor = rows.last().map_or(after, |r| r.seq);
+    let opt = |m: Option<i64>| m.map(instant).transpose();
+    let events = rows
+        .into_iter()
+        .map(|r| {
+            Ok(ThrottleEvent {
+                from: opt(r.from_at)?,
+                until: opt(r.until_at)?,
+                created_at: instant(r.created_at)?,
+                seq: r.seq,
+                iccid: r.iccid,
+                option_id: r.option_id,
+                kind: r.kind,
+                month: r.month,
+                reason: r.reason,
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(ThrottleEvents { events, cursor }))
+}
+
+async fn manual(
+    state: AppState,
+    caller: Caller,
+    iccid: String,
+    payload: JsonBody,
+    action: ManualAction,
+) -> ApiResult<Json<ThrottleDecision>> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    let (body, raw) = payload.parse::<ManualThrottle>()?;
+    let at = Timestamp::now();
+    let operation = match action {
+        ManualAction::Throttle => "mobile.throttle",
+        ManualAction::Release => "mobile.release",
+    };
+    let m = store::manual(
+        &state.store,
+        &iccid,
+        action,
+        &body.reason,
+        at,
+        caller.journal(operation).request(raw),
+    )
+    .await??;
+    let option_id = store::sim(&mut *state.store.conn().await?, &iccid)
+        .await?
+        .last()
+        .map(|s| s.option_id.clone())
+        .unwrap_or_default();
+    let state = mobile::state_at(at, &[], Some(&m)).map_err(|_| ApiError::internal())?;
+    Ok(Json(ThrottleDecision {
+        iccid,
+        option_id,
+        throttled: state.throttled,
+        source: "manual".to_owned(),
+        until: state.until.map(|u| u.to_string()),
+        reason: Some(m.reason),
+    }))
+}
+
+/// Throttles a SIM by hand, with a reason, until released by hand (operators; others get 404;
+/// R9.9). Journaled and published as a `manual_throttle` event.
+#[utoipa::path(post, path = "/mobile/sims/{iccid}/throttle", tag = "mobile",
+    request_body = ManualThrottle, params(("iccid" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ThrottleDecision), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn throttle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(iccid): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<Json<ThrottleDecision>> {
+    manual(state, caller, iccid, payload, ManualAction::Throttle).await
+}
+
+/// Releases a SIM by hand, with a reason, until 00:00 Tokyo on the next 1st, when the next
+/// month's use is measured afresh (operators; others get 404; R9.9).
+#[utoipa::path(post, path = "/mobile/sims/{iccid}/release", tag = "mobile",
+    request_body = ManualThrottle, params(("iccid" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ThrottleDecision), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(iccid): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<Json<ThrottleDecision>> {
+    manual(state, caller, iccid, payload, ManualAction::Release).await
+}

@@ -1,0 +1,1083 @@
+//! Mobile data: SIM registration, usage ingestion and throttle decisions (R9.3, R9.6, R9.9).
+//!
+//! Ingestion is one transaction per batch: records are resolved to the option their SIM served
+//! on the record's Tokyo day, classified against what is stored (new, duplicate, correction),
+//! written with multi-row `INSERT … ON CONFLICT`, and the decisions of every option and group
+//! month the batch touched are recomputed by [`mpc_domain::mobile`]. A decision that changed is
+//! appended to `throttle_events`, whose `seq` consumers follow as a cursor.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use mpc_domain::Refusal;
+use mpc_domain::book::ContractOption;
+use mpc_domain::calendar::{Month, tokyo_date};
+use mpc_domain::catalog::MobileUsageType;
+use mpc_domain::mobile::{
+    self, Basis, Manual, ManualAction, State, Throttle, Usage, exceeds, month_bounds,
+};
+use sqlx::AnyConnection;
+
+use crate::contracts::{date, from_wire, load_book, opt_date, wire};
+use crate::sql::Sql;
+use crate::{JournalEntry, Result, StorageError, Store, WriteTx, new_id, now_micros, timestamp};
+
+/// Rows per multi-row statement: 9 parameters each stays below SQLite's 32,766.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// A usage record as received, before its SIM is resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    /// Its line in the body, from 1.
+    pub line: usize,
+    pub record_id: String,
+    pub iccid: String,
+    /// Microseconds since the epoch.
+    pub start: i64,
+    pub end: i64,
+    pub bytes_up: i64,
+    pub bytes_down: i64,
+}
+
+/// A record refused, with why; kept in `usage_rejections`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    pub line: usize,
+    pub record_id: Option<String>,
+    pub iccid: Option<String>,
+    /// `invalid`, `unknown_sim` or `outside_option_period`.
+    pub reason: &'static str,
+    pub detail: String,
+}
+
+impl Rejection {
+    fn invalid(line: usize, detail: String) -> Rejection {
+        Rejection {
+            line,
+            record_id: None,
+            iccid: None,
+            reason: "invalid",
+            detail,
+        }
+    }
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestSummary {
+    pub batch_id: String,
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub corrected: usize,
+    pub rejected: Vec<Rejection>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonRecord {
+    record_id: String,
+    iccid: String,
+    start: String,
+    end: String,
+    bytes_up: u64,
+    bytes_down: u64,
+}
+
+/// Reads an instant: RFC 3339 with an offset, or a civil date-time taken as Tokyo time (D1).
+fn instant(s: &str) -> Option<i64> {
+    let ts = match s.parse::<Timestamp>() {
+        Ok(ts) => ts,
+        Err(_) => mobile::tokyo_instant(s.parse().ok()?).ok()?,
+    };
+    Some(ts.as_microsecond())
+}
+
+fn record(line: usize, r: JsonRecord) -> Result<Incoming, Rejection> {
+    let bad = |detail: String| Rejection {
+        line,
+        record_id: Some(r.record_id.clone()),
+        iccid: Some(r.iccid.clone()),
+        reason: "invalid",
+        detail,
+    };
+    if r.record_id.trim().is_empty() || r.iccid.trim().is_empty() {
+        return Err(bad("record_id and iccid must not be empty".into()));
+    }
+    let (Some(start), Some(end)) = (instant(&r.start), instant(&r.end)) else {
+        return Err(bad(format!(
+            "start {:?} and end {:?} must be RFC 3339 instants or Tokyo date-times",
+            r.start, r.end
+        )));
+    };
+    if end < start {
+        return Err(bad("the interval ends before it starts".into()));
+    }
+    let (Ok(bytes_up), Ok(bytes_down)) = (i64::try_from(r.bytes_up), i64::try_from(r.bytes_down))
+    else {
+        return Err(bad("byte counts above 2^63 - 1".into()));
+    };
+    Ok(Incoming {
+        line,
+        record_id: r.record_id,
+        iccid: r.iccid,
+        start,
+        end,
+        bytes_up,
+        bytes_down,
+    })
+}
+
+/// Reads JSON lines, one record object per line; blank lines are skipped.
+pub fn parse_ndjson(text: &str) -> (Vec<Incoming>, Vec<Rejection>) {
+    let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<JsonRecord>(raw) {
+            Ok(r) => match record(line, r) {
+                Ok(r) => ok.push(r),
+                Err(e) => bad.push(e),
+            },
+            Err(e) => bad.push(Rejection::invalid(line, format!("not a usage record: {e}"))),
+        }
+    }
+    (ok, bad)
+}
+
+const CSV_COLUMNS: [&str; 6] = [
+    "record_id",
+    "iccid",
+    "start",
+    "end",
+    "bytes_up",
+    "bytes_down",
+];
+
+/// Reads CSV with a header naming the columns `record_id,iccid,start,end,bytes_up,bytes_down`
+/// in any order; line numbers count the header as line 1.
+///
+/// # Errors
+/// A message when the header lacks a column.
+pub fn parse_csv(text: &str) -> Result<(Vec<Incoming>, Vec<Rejection>), String> {
+    let mut lines = text.lines().enumerate();
+    let header: Vec<&str> = lines
+        .next()
+        .map(|(_, h)| h.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    let mut at = [0usize; 6];
+    for (slot, name) in at.iter_mut().zip(CSV_COLUMNS) {
+        *slot = header
+            .iter()
+            .position(|h| *h == name)
+            .ok_or_else(|| format!("the CSV header must name {}", CSV_COLUMNS.join(",")))?;
+    }
+    let (mut ok, mut bad) = (Vec::new(), Vec::new());
+    for (i, raw) in lines {
+        let line = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = raw.split(',').map(str::trim).collect();
+        if fields.len() != header.len() {
+            bad.push(Rejection::invalid(
+                line,
+                format!("expected {} fields, found {}", header.len(), fields.len()),
+            ));
+            continue;
+        }
+        let bytes = |k: usize| fields[at[k]].parse::<u64>();
+        let (Ok(bytes_up), Ok(bytes_down)) = (bytes(4), bytes(5)) else {
+            bad.push(Rejection::invalid(
+                line,
+                "bytes_up and bytes_down must be whole numbers ≥ 0".into(),
+            ));
+            continue;
+        };
+        let r = JsonRecord {
+            record_id: fields[at[0]].to_owned(),
+            iccid: fields[at[1]].to_owned(),
+            start: fields[at[2]].to_owned(),
+            end: fields[at[3]].to_owned(),
+            bytes_up,
+            bytes_down,
+        };
+        match record(line, r) {
+            Ok(r) => ok.push(r),
+            Err(e) => bad.push(e),
+        }
+    }
+    Ok((ok, bad))
+}
+
+/// A SIM's service of an option, both days inclusive.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SimRow {
+    pub iccid: String,
+    pub option_id: String,
+    pub from_on: String,
+    pub until_on: Option<String>,
+}
+
+impl SimRow {
+    fn covers(&self, day: Date) -> Result<bool> {
+        Ok(
+            date(&self.from_on)? <= day
+                && opt_date(self.until_on.clone())?.is_none_or(|u| day <= u),
+        )
+    }
+
+    /// Whether the service overlaps `month`.
+    pub fn overlaps(&self, month: Month) -> Result<bool> {
+        Ok(date(&self.from_on)? <= month.last_day()
+            && opt_date(self.until_on.clone())?.is_none_or(|u| u >= month.first_day()))
+    }
+}
+
+const SIM_COLUMNS: &str = "SELECT iccid, option_id, from_on, until_on FROM sims";
+
+async fn sims_where(conn: &mut AnyConnection, column: &str, value: &str) -> Result<Vec<SimRow>> {
+    let mut q = Sql::new(SIM_COLUMNS);
+    q.push(" WHERE ")
+        .push(column)
+        .push(" = ")
+        .bind(value.to_owned())
+        .push(" ORDER BY iccid, from_on");
+    Ok(q.query_as()?.fetch_all(conn).await?)
+}
+
+/// The services of a SIM, oldest first.
+pub async fn sim(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<SimRow>> {
+    sims_where(conn, "iccid", iccid).await
+}
+
+/// The SIMs that served an option.
+pub async fn sims_of(conn: &mut AnyConnection, option_id: &str) -> Result<Vec<SimRow>> {
+    sims_where(conn, "option_id", option_id).await
+}
+
+/// The contractor whose option a SIM serves or served last.
+pub async fn sim_owner(conn: &mut AnyConnection, iccid: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT o.contractor_id FROM sims s JOIN options o ON o.id = s.option_id \
+         WHERE s.iccid = $1 ORDER BY s.from_on DESC LIMIT 1",
+    )
+    .bind(iccid.to_owned())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Binds `iccid` to `option_id` from `from` (R6.5, R9.3). The SIM's open service ends the day
+/// before, and so does the service of another SIM the option had: an option has one SIM a day.
+///
+/// # Errors
+/// [`StorageError::NotFound`] for an unknown option; a refusal from the domain; a refusal with
+/// R9.3 when `from` is not after the services it would close.
+pub async fn bind_sim(
+    store: &Store,
+    iccid: &str,
+    option_id: &str,
+    from: Date,
+    journal: JournalEntry,
+) -> Result<Result<SimRow, Refusal>> {
+    let mut tx = store.write().await?;
+    let contractor =
+        crate::contracts::owner_of(tx.conn(), crate::contracts::Owned::Option, option_id)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+    tx.lock(&contractor).await?;
+    let book = load_book(tx.conn(), &contractor).await?;
+    let option = book.option(option_id).ok_or(StorageError::NotFound)?;
+    let contract = book
+        .contract(&option.contract_id)
+        .ok_or(StorageError::NotFound)?;
+    if let Err(r) = mobile::check_sim_binding(contract, option, from) {
+        return Ok(Err(r));
+    }
+    let mut open = sim(tx.conn(), iccid).await?;
+    open.extend(sims_of(tx.conn(), option_id).await?);
+    let before = from
+        .yesterday()
+        .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    for s in open
+        .iter()
+        .filter(|s| s.from_on != from.to_string() || s.iccid != iccid)
+    {
+        if date(&s.from_on)? >= from {
+            return Ok(Err(Refusal::new(
+                "R9.3",
+                format!(
+                    "{} serves from {} already; bind from a later day",
+                    s.iccid, s.from_on
+                ),
+                format!(
+                    "{} は {} から登録済みです。より後の日付で登録してください",
+                    s.iccid, s.from_on
+                ),
+            )));
+        }
+        if opt_date(s.until_on.clone())?.is_none_or(|u| u >= from) {
+            sqlx::query("UPDATE sims SET until_on = $1 WHERE iccid = $2 AND from_on = $3")
+                .bind(before.to_string())
+                .bind(s.iccid.clone())
+                .bind(s.from_on.clone())
+                .execute(tx.conn())
+                .await?;
+        }
+    }
+    sqlx::query(
+        "INSERT INTO sims (iccid, from_on, until_on, option_id) VALUES ($1, $2, NULL, $3) \
+         ON CONFLICT (iccid, from_on) DO UPDATE SET option_id = excluded.option_id, until_on = NULL",
+    )
+    .bind(iccid.to_owned())
+    .bind(from.to_string())
+    .bind(option_id.to_owned())
+    .execute(tx.conn())
+    .await?;
+    let row = SimRow {
+        iccid: iccid.to_owned(),
+        option_id: option_id.to_owned(),
+        from_on: from.to_string(),
+        until_on: None,
+    };
+    tx.commit(
+        journal
+            .contractor(Some(&contractor))
+            .subject(iccid)
+            .outcome(serde_json::json!({ "option_id": option_id, "from": from })),
+    )
+    .await?;
+    Ok(Ok(row))
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredRecord {
+    record_id: String,
+    iccid: String,
+    option_id: String,
+    start_at: i64,
+    end_at: i64,
+    bytes_up: i64,
+    bytes_down: i64,
+}
+
+/// A record resolved to the option its SIM served.
+struct Resolved {
+    r: Incoming,
+    option_id: String,
+}
+
+fn month_of(micros: i64) -> Result<Month> {
+    Ok(Month::containing(tokyo_date(timestamp(micros)?)))
+}
+
+/// Ingests a batch of records (R9.9): stores new ones, replaces corrected ones, skips identical
+/// re-sends, keeps `rejected` and the records it refuses in `usage_rejections`, and recomputes
+/// the throttle decisions of every option and group month the batch touched.
+pub async fn ingest(
+    store: &Store,
+    records: Vec<Incoming>,
+    rejected: Vec<Rejection>,
+    journal: JournalEntry,
+) -> Result<IngestSummary> {
+    let mut summary = IngestSummary {
+        batch_id: new_id(),
+        rejected,
+        ..IngestSummary::default()
+    };
+    let mut tx = store.write().await?;
+    tx.lock("mobile-usage").await?;
+    let sims: Vec<SimRow> = sqlx::query_as(SIM_COLUMNS).fetch_all(tx.conn()).await?;
+    let mut by_iccid: HashMap<&str, Vec<&SimRow>> = HashMap::new();
+    for s in &sims {
+        by_iccid.entry(s.iccid.as_str()).or_default().push(s);
+    }
+    let periods: HashMap<String, (String, Option<String>)> =
+        sqlx::query_as::<_, (String, String, Option<String>)>(
+            "SELECT id, accepted_on, end_on FROM options WHERE kind = 'mobile_access'",
+        )
+        .fetch_all(tx.conn())
+        .await?
+        .into_iter()
+        .map(|(id, from, until)| (id, (from, until)))
+        .collect();
+
+    // Resolve, and keep the last of several lines with one record id.
+    let mut latest: HashMap<String, usize> = HashMap::new();
+    let mut resolved: Vec<Resolved> = Vec::with_capacity(records.len());
+    for r in records {
+        let day = tokyo_date(timestamp(r.start)?);
+        let reject = |reason, detail: String| Rejection {
+            line: r.line,
+            record_id: Some(r.record_id.clone()),
+            iccid: Some(r.iccid.clone()),
+            reason,
+            detail,
+        };
+        let Some(services) = by_iccid.get(r.iccid.as_str()) else {
+            summary.rejected.push(reject(
+                "unknown_sim",
+                format!("no SIM {} is registered", r.iccid),
+            ));
+            continue;
+        };
+        let mut serving = None;
+        for s in services {
+            if s.covers(day)? {
+                serving = Some(s.option_id.clone());
+            }
+        }
+        let in_service = match serving.as_ref().and_then(|o| periods.get(o)) {
+            Some((from, until)) => {
+                date(from)? <= day && opt_date(until.clone())?.is_none_or(|u| day <= u)
+            }
+            None => false,
+        };
+        let Some(option_id) = serving.filter(|_| in_service) else {
+            summary.rejected.push(reject(
+                "outside_option_period",
+                format!(
+                    "SIM {} serves no mobile access option in service on {day}",
+                    r.iccid
+                ),
+            ));
+            continue;
+        };
+        if let Some(&earlier) = latest.get(&r.record_id) {
+            let same = {
+                let e = &resolved[earlier].r;
+                (&e.iccid, e.start, e.end, e.bytes_up, e.bytes_down)
+                    == (&r.iccid, r.start, r.end, r.bytes_up, r.bytes_down)
+            };
+            if same {
+                summary.duplicates += 1;
+                continue;
+            }
+            summary.corrected += 1;
+            resolved[earlier] = Resolved { r, option_id };
+            continue;
+        }
+        latest.insert(r.record_id.clone(), resolved.len());
+        resolved.push(Resolved { r, option_id });
+    }
+
+    // Classify against what is stored.
+    let mut affected: BTreeSet<(String, Month)> = BTreeSet::new();
+    let mut writes: Vec<&Resolved> = Vec::with_capacity(resolved.len());
+    for chunk in resolved.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Sql::positional(
+            tx.backend(),
+            "SELECT record_id, iccid, option_id, start_at, end_at, bytes_up, bytes_down \
+             FROM usage_records WHERE record_id IN (",
+        );
+        for (i, x) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(x.r.record_id.clone());
+        }
+        q.push(")");
+        let stored: HashMap<String, StoredRecord> = q
+            .query_as::<StoredRecord>()?
+            .fetch_all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|s| (s.record_id.clone(), s))
+            .collect();
+        for x in chunk {
+            match stored.get(&x.r.record_id) {
+                Some(s)
+                    if (
+                        &s.iccid,
+                        &s.option_id,
+                        s.start_at,
+                        s.end_at,
+                        s.bytes_up,
+                        s.bytes_down,
+                    ) == (
+                        &x.r.iccid,
+                        &x.option_id,
+                        x.r.start,
+                        x.r.end,
+                        x.r.bytes_up,
+                        x.r.bytes_down,
+                    ) =>
+                {
+                    summary.duplicates += 1;
+                    continue;
+                }
+                Some(s) => {
+                    summary.corrected += 1;
+                    affected.insert((s.option_id.clone(), month_of(s.start_at)?));
+                }
+                None => summary.accepted += 1,
+            }
+            affected.insert((x.option_id.clone(), month_of(x.r.start)?));
+            writes.push(x);
+        }
+    }
+    let received = now_micros();
+    for chunk in writes.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Sql::positional(
+            tx.backend(),
+            "INSERT INTO usage_records (record_id, iccid, option_id, start_at, end_at, bytes_up, \
+             bytes_down, received_at, corrections) VALUES ",
+        );
+        for (i, x) in chunk.iter().enumerate() {
+            q.push(if i > 0 { ", (" } else { "(" })
+                .bind(x.r.record_id.clone())
+                .push(", ")
+                .bind(x.r.iccid.clone())
+                .push(", ")
+                .bind(x.option_id.clone())
+                .push(", ")
+                .bind(x.r.start)
+                .push(", ")
+                .bind(x.r.end)
+                .push(", ")
+                .bind(x.r.bytes_up)
+                .push(", ")
+                .bind(x.r.bytes_down)
+                .push(", ")
+                .bind(received)
+                .push(", 0)");
+        }
+        q.push(
+            " ON CONFLICT (record_id) DO UPDATE SET iccid = excluded.iccid, \
+             option_id = excluded.option_id, start_at = excluded.start_at, end_at = excluded.end_at, \
+             bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down, \
+             received_at = excluded.received_at, corrections = usage_records.corrections + 1 \
+             WHERE usage_records.iccid <> excluded.iccid OR usage_records.option_id <> excluded.option_id \
+             OR usage_records.start_at <> excluded.start_at OR usage_records.end_at <> excluded.end_at \
+             OR usage_records.bytes_up <> excluded.bytes_up OR usage_records.bytes_down <> excluded.bytes_down",
+        );
+        q.execute(tx.conn()).await?;
+    }
+    summary.rejected.sort_by_key(|r| r.line);
+    for chunk in summary.rejected.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Sql::positional(
+            tx.backend(),
+            "INSERT INTO usage_rejections (batch_id, line, record_id, iccid, reason, detail, received_at) VALUES ",
+        );
+        for (i, r) in chunk.iter().enumerate() {
+            q.push(if i > 0 { ", (" } else { "(" })
+                .bind(summary.batch_id.clone())
+                .push(", ")
+                .bind(r.line as i64)
+                .push(", ")
+                .bind(r.record_id.clone())
+                .push(", ")
+                .bind(r.iccid.clone())
+                .push(", ")
+                .bind(r.reason.to_owned())
+                .push(", ")
+                .bind(r.detail.clone())
+                .push(", ")
+                .bind(received)
+                .push(")");
+        }
+        q.execute(tx.conn()).await?;
+    }
+    recompute(&mut tx, &affected).await?;
+    tx.commit(journal.outcome(serde_json::json!({
+        "batch_id": summary.batch_id,
+        "accepted": summary.accepted,
+        "duplicates": summary.duplicates,
+        "corrected": summary.corrected,
+        "rejected": summary.rejected.len(),
+    })))
+    .await?;
+    Ok(summary)
+}
+
+/// The records of `options` in `month`, as the domain reads them.
+pub async fn usage_of(
+    conn: &mut AnyConnection,
+    options: &[String],
+    month: Month,
+) -> Result<Vec<Usage>> {
+    if options.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (from, until) = month_bounds(month).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let mut q = Sql::new(
+        "SELECT option_id, start_at, end_at, bytes_up, bytes_down FROM usage_records WHERE option_id IN (",
+    );
+    for (i, o) in options.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.bind(o.clone());
+    }
+    q.push(") AND start_at >= ")
+        .bind(from.as_microsecond())
+        .push(" AND start_at < ")
+        .bind(until.as_microsecond());
+    q.query_as::<(String, i64, i64, i64, i64)>()?
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|(option_id, start, end, up, down)| {
+            Ok(Usage {
+                option_id,
+                start: timestamp(start)?,
+                end: timestamp(end)?,
+                bytes: u64::try_from(up.saturating_add(down))
+                    .map_err(|_| StorageError::Corrupt("negative bytes".into()))?,
+            })
+        })
+        .collect()
+}
+
+/// The lowest cap the option has on any day of `month`, if any (R9.9).
+fn lowest_cap(option: &ContractOption, month: Month) -> Option<u64> {
+    let mut caps: Vec<u64> = option
+        .usage_types
+        .entries()
+        .iter()
+        .filter(|(from, _)| *from <= month.last_day())
+        .filter(|(from, _)| {
+            option
+                .usage_types
+                .next_after(*from)
+                .is_none_or(|(next, _)| next > month.first_day())
+        })
+        .filter_map(|(_, t)| t.monthly_cap_bytes())
+        .collect();
+    caps.sort_unstable();
+    caps.first().copied()
+}
+
+/// Recomputes the decisions of the option months in `affected`, and of the groups their
+/// options belonged to in those months; appends an event for each decision that changed.
+async fn recompute(tx: &mut WriteTx, affected: &BTreeSet<(String, Month)>) -> Result<()> {
+    let mut by_contractor: BTreeMap<String, Vec<(String, Month)>> = BTreeMap::new();
+    for (option_id, month) in affected {
+        let owner =
+            crate::contracts::owner_of(tx.conn(), crate::contracts::Owned::Option, option_id)
+                .await?
+                .ok_or_else(|| {
+                    StorageError::Corrupt(format!("usage of unknown option {option_id}"))
+                })?;
+        by_contractor
+            .entry(owner)
+            .or_default()
+            .push((option_id.clone(), *month));
+    }
+    for (contractor, months) in by_contractor {
+        let book = load_book(tx.conn(), &contractor).await?;
+        let mut decided: BTreeMap<(String, Month), Option<Throttle>> = BTreeMap::new();
+        let mut groups: BTreeSet<(String, Month)> = BTreeSet::new();
+        for (option_id, month) in months {
+            let option = book
+                .option(&option_id)
+                .ok_or_else(|| StorageError::Corrupt(format!("option {option_id}")))?;
+            for g in &book.groups {
+                if g.members.iter().any(|m| {
+                    m.option_id == option_id
+                        && m.from <= month.last_day()
+                        && m.until.is_none_or(|u| u >= month.first_day())
+                }) {
+                    groups.insert((g.id.clone(), month));
+                }
+            }
+            let throttle = match lowest_cap(option, month) {
+                Some(cap) => {
+                    let (from, until) =
+                        month_bounds(month).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+                    let used: Option<i64> = sqlx::query_scalar(
+                        "SELECT CAST(SUM(bytes_up + bytes_down) AS BIGINT) FROM usage_records \
+                         WHERE option_id = $1 AND start_at >= $2 AND start_at < $3",
+                    )
+                    .bind(option_id.clone())
+                    .bind(from.as_microsecond())
+                    .bind(until.as_microsecond())
+                    .fetch_one(tx.conn())
+                    .await?;
+                    if exceeds(u64::try_from(used.unwrap_or(0)).unwrap_or(0), cap) {
+                        let records =
+                            usage_of(tx.conn(), std::slice::from_ref(&option_id), month).await?;
+                        mobile::sim_throttle(option, month, &records)
+                            .map_err(|e| StorageError::Corrupt(e.to_string()))?
+                    } else {
+                        None
+                    }
+                }
+                None => None,
+            };
+            decided.entry((option_id, month)).or_insert(throttle);
+        }
+        for (group_id, month) in groups {
+            let group = book
+                .group(&group_id)
+                .ok_or_else(|| StorageError::Corrupt(group_id.clone()))?;
+            let members: Vec<String> = group
+                .members
+                .iter()
+                .map(|m| m.option_id.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let records = usage_of(tx.conn(), &members, month).await?;
+            let throttles = mobile::group_throttles(group, month, &records)
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            for m in members {
+                let t = throttles.iter().find(|t| t.option_id == m).cloned();
+                decided.insert((m, month), t);
+            }
+        }
+        for ((option_id, month), throttle) in decided {
+            store_decision(tx, &option_id, month, throttle.as_ref()).await?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct AutoRow {
+    option_id: String,
+    month: String,
+    from_at: i64,
+    until_at: i64,
+    limit_bytes: i64,
+    used_bytes: i64,
+    basis: String,
+    group_id: Option<String>,
+    usage_type: Option<String>,
+}
+
+impl AutoRow {
+    fn throttle(self) -> Result<Throttle> {
+        let basis = match (self.basis.as_str(), self.group_id, self.usage_type) {
+            ("pack", Some(group_id), _) => Basis::Pack { group_id },
+            ("cap", _, Some(t)) => Basis::Cap {
+                usage_type: from_wire::<MobileUsageType>(&t)?,
+            },
+            (other, ..) => return Err(StorageError::Corrupt(format!("throttle basis {other}"))),
+        };
+        Ok(Throttle {
+            option_id: self.option_id,
+            month: self
+                .month
+                .parse()
+                .map_err(|e: mpc_domain::calendar::CalendarError| {
+                    StorageError::Corrupt(e.to_string())
+                })?,
+            from: timestamp(self.from_at)?,
+            until: timestamp(self.until_at)?,
+            limit: u64::try_from(self.limit_bytes).unwrap_or(0),
+            used: u64::try_from(self.used_bytes).unwrap_or(0),
+            basis,
+        })
+    }
+}
+
+const AUTO_COLUMNS: &str = "SELECT option_id, month, from_at, until_at, limit_bytes, used_bytes, basis, group_id, usage_type FROM auto_throttles";
+
+async fn store_decision(
+    tx: &mut WriteTx,
+    option_id: &str,
+    month: Month,
+    throttle: Option<&Throttle>,
+) -> Result<()> {
+    let old: Option<AutoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{AUTO_COLUMNS} WHERE option_id = $1 AND month = $2"
+    )))
+    .bind(option_id.to_owned())
+    .bind(month.to_string())
+    .fetch_optional(tx.conn())
+    .await?;
+    let old = old.map(AutoRow::throttle).transpose()?;
+    // Only the instants matter to a mobile core; a higher use after the throttle is no change.
+    let key = |t: Option<&Throttle>| t.map(|t| (t.from, t.until));
+    if key(old.as_ref()) == key(throttle) {
+        return Ok(());
+    }
+    sqlx::query("DELETE FROM auto_throttles WHERE option_id = $1 AND month = $2")
+        .bind(option_id.to_owned())
+        .bind(month.to_string())
+        .execute(tx.conn())
+        .await?;
+    if let Some(t) = throttle {
+        let (basis, group_id, usage_type) = match &t.basis {
+            Basis::Cap { usage_type } => ("cap", None, Some(usage_type.as_str().to_owned())),
+            Basis::Pack { group_id } => ("pack", Some(group_id.clone()), None),
+        };
+        sqlx::query(
+            "INSERT INTO auto_throttles (option_id, month, from_at, until_at, limit_bytes, used_bytes, \
+             basis, group_id, usage_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(option_id.to_owned())
+        .bind(month.to_string())
+        .bind(t.from.as_microsecond())
+        .bind(t.until.as_microsecond())
+        .bind(i64::try_from(t.limit).unwrap_or(i64::MAX))
+        .bind(i64::try_from(t.used).unwrap_or(i64::MAX))
+        .bind(basis)
+        .bind(group_id)
+        .bind(usage_type)
+        .execute(tx.conn())
+        .await?;
+    }
+    let (kind, from, until, reason) = match throttle {
+        Some(t) => (
+            "throttle",
+            Some(t.from.as_microsecond()),
+            Some(t.until.as_microsecond()),
+            Some(wire(&t.basis)),
+        ),
+        None => (
+            "withdrawn",
+            None,
+            None,
+            Some("corrected use no longer exceeds the limit".to_owned()),
+        ),
+    };
+    for s in sims_of(tx.conn(), option_id).await? {
+        if s.overlaps(month)? {
+            append_event(
+                tx,
+                &s.iccid,
+                option_id,
+                kind,
+                Some(month),
+                from,
+                until,
+                reason.clone(),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn append_event(
+    tx: &mut WriteTx,
+    iccid: &str,
+    option_id: &str,
+    kind: &str,
+    month: Option<Month>,
+    from: Option<i64>,
+    until: Option<i64>,
+    reason: Option<String>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO throttle_events (iccid, option_id, kind, month, from_at, until_at, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(iccid.to_owned())
+    .bind(option_id.to_owned())
+    .bind(kind.to_owned())
+    .bind(month.map(|m| m.to_string()))
+    .bind(from)
+    .bind(until)
+    .bind(reason)
+    .bind(now_micros())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A change of a SIM's throttle decisions.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub seq: i64,
+    pub iccid: String,
+    pub option_id: String,
+    /// `throttle`, `withdrawn`, `manual_throttle` or `manual_release`.
+    pub kind: String,
+    pub month: Option<String>,
+    pub from_at: Option<i64>,
+    pub until_at: Option<i64>,
+    pub reason: Option<String>,
+    pub created_at: i64,
+}
+
+/// Events after the cursor `after`, oldest first, at most `limit`.
+pub async fn events_since(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<EventRow>> {
+    Ok(sqlx::query_as(
+        "SELECT seq, iccid, option_id, kind, month, from_at, until_at, reason, created_at \
+         FROM throttle_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Throttles or releases a SIM by hand (R9.9), overriding the automatic decisions.
+///
+/// # Errors
+/// [`StorageError::NotFound`] for an unknown SIM; a refusal with R9.9 without a reason.
+pub async fn manual(
+    store: &Store,
+    iccid: &str,
+    action: ManualAction,
+    reason: &str,
+    at: Timestamp,
+    journal: JournalEntry,
+) -> Result<Result<Manual, Refusal>> {
+    let manual = match Manual::new(action, at, reason) {
+        Ok(m) => m,
+        Err(r) => return Ok(Err(r)),
+    };
+    let mut tx = store.write().await?;
+    let services = sim(tx.conn(), iccid).await?;
+    let last = services.last().ok_or(StorageError::NotFound)?;
+    let contractor = sim_owner(tx.conn(), iccid).await?;
+    sqlx::query(
+        "INSERT INTO manual_throttles (iccid, action, at, reason, actor) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (iccid) DO UPDATE SET action = excluded.action, at = excluded.at, \
+         reason = excluded.reason, actor = excluded.actor",
+    )
+    .bind(iccid.to_owned())
+    .bind(wire(&action))
+    .bind(at.as_microsecond())
+    .bind(manual.reason.clone())
+    .bind(journal.actor.clone())
+    .execute(tx.conn())
+    .await?;
+    let kind = format!("manual_{}", wire(&action));
+    append_event(
+        &mut tx,
+        iccid,
+        &last.option_id.clone(),
+        &kind,
+        None,
+        Some(at.as_microsecond()),
+        None,
+        Some(manual.reason.clone()),
+    )
+    .await?;
+    tx.commit(
+        journal
+            .contractor(contractor.as_deref())
+            .subject(iccid)
+            .outcome(serde_json::json!({ "action": action, "at": at.to_string() })),
+    )
+    .await?;
+    Ok(Ok(manual))
+}
+
+/// A SIM's decision at an instant.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub iccid: String,
+    pub option_id: String,
+    pub state: State,
+    /// The automatic throttle in force, if any (a manual release may override it).
+    pub automatic: Option<Throttle>,
+    pub manual: Option<Manual>,
+}
+
+/// The decisions in force at `now` of every SIM with an automatic throttle or a manual action
+/// (R9.9), by ICCID.
+pub async fn decisions(conn: &mut AnyConnection, now: Timestamp) -> Result<Vec<Decision>> {
+    let micros = now.as_microsecond();
+    let autos: Vec<AutoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{AUTO_COLUMNS} WHERE from_at <= $1 AND until_at > $1"
+    )))
+    .bind(micros)
+    .fetch_all(&mut *conn)
+    .await?;
+    let manuals: Vec<(String, String, i64, String)> =
+        sqlx::query_as("SELECT iccid, action, at, reason FROM manual_throttles WHERE at <= $1")
+            .bind(micros)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut out: BTreeMap<String, Decision> = BTreeMap::new();
+    let today = tokyo_date(now);
+    for a in autos {
+        let t = a.throttle()?;
+        for s in sims_of(conn, &t.option_id).await? {
+            if s.covers(today)? {
+                out.insert(
+                    s.iccid.clone(),
+                    Decision {
+                        iccid: s.iccid,
+                        option_id: t.option_id.clone(),
+                        state: mobile::state_at(now, std::slice::from_ref(&t), None)
+                            .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+                        automatic: Some(t.clone()),
+                        manual: None,
+                    },
+                );
+            }
+        }
+    }
+    for (iccid, action, at, reason) in manuals {
+        let manual = Manual {
+            action: from_wire(&action)?,
+            at: timestamp(at)?,
+            reason,
+        };
+        let automatic = out.get(&iccid).and_then(|d| d.automatic.clone());
+        let state = mobile::state_at(now, automatic.as_slice(), Some(&manual))
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let option_id = match out.get(&iccid) {
+            Some(d) => d.option_id.clone(),
+            None => sim(conn, &iccid)
+                .await?
+                .last()
+                .map(|s| s.option_id.clone())
+                .unwrap_or_default(),
+        };
+        out.insert(
+            iccid.clone(),
+            Decision {
+                iccid,
+                option_id,
+                state,
+                automatic,
+                manual: Some(manual),
+            },
+        );
+    }
+    Ok(out.into_values().collect())
+}
+
+/// The automatic throttle of an option for a month, if any.
+pub async fn throttle_of(
+    conn: &mut AnyConnection,
+    option_id: &str,
+    month: Month,
+) -> Result<Option<Throttle>> {
+    let row: Option<AutoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{AUTO_COLUMNS} WHERE option_id = $1 AND month = $2"
+    )))
+    .bind(option_id.to_owned())
+    .bind(month.to_string())
+    .fetch_optional(conn)
+    .await?;
+    row.map(AutoRow::throttle).transpose()
+}
+
+/// A stored rejection, for operators.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RejectionRow {
+    pub batch_id: String,
+    pub line: i64,
+    pub record_id: Option<String>,
+    pub iccid: Option<String>,
+    pub reason: String,
+    pub detail: String,
+    pub received_at: i64,
+}
+
+/// The rejections of a batch, by line.
+pub async fn rejections(conn: &mut AnyConnection, batch_id: &str) -> Result<Vec<RejectionRow>> {
+    Ok(sqlx::query_as(
+        "SELECT batch_id, line, record_id, iccid, reason, detail, received_at FROM usage_rejections \
+         WHERE batch_id = $1 ORDER BY line",
+    )
+    .bind(batch_id.to_owned())
+    .fetch_all(conn)
+    .await?)
+}
