@@ -262,6 +262,8 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let housekeeping = mpc_server::spawn_housekeeping(store.clone());
     let monitoring =
         mpc_server::device::monitor::spawn_monitoring(store.clone(), config.device.clone());
+    let relay =
+        mpc_server::device::monitor::spawn_throttle_relay(store.clone(), config.device.clone());
     mpc_server::serve(
         listener,
         AppState::new(store.clone(), secret_key),
@@ -271,6 +273,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     .await?;
     housekeeping.abort();
     monitoring.abort();
+    relay.abort();
     store.close().await;
     Ok(())
 }

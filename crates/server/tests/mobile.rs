@@ -245,4 +245,45 @@ backend_tests! {
         let (_, _, other) = app.contractor_with_user("株式会社他社", "tasha").await;
         app.get(&format!("/api/v1/contracts/{adapter}/mobile-usage?month=2026-04"), &other).await.assert_problem(404, "not_found");
     }
+
+    async fn r9_9_throttle_changes_reach_the_webhooks_once_through_the_relay(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let k = app.post("/api/v1/contractors", &app.operator, json!({"name": "株式会社中継"})).await.body["id"].as_str().unwrap().to_owned();
+        sim(&app, &k, "standard", Value::Null, SIM_A).await;
+        let received: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = Default::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let sink = received.clone();
+        let receiver = axum::Router::new().route("/hook", axum::routing::post(move |body: axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body.0);
+                StatusCode::NO_CONTENT
+            }
+        }));
+        tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+        let hook = app.post("/api/v1/webhooks", &app.operator, json!({"url": url})).await;
+        assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.text);
+        let t = app.post(&format!("/api/v1/mobile/sims/{SIM_A}/throttle"), &app.operator, json!({"reason": "abuse report"})).await;
+        assert_eq!(t.status, StatusCode::OK, "{}", t.text);
+
+        let config = mpc_server::device::DeviceConfig::default();
+        // Two passes: the second finds nothing new, so each change is posted once.
+        for _ in 0..2 {
+            mpc_server::device::monitor::relay_throttles(&app.db.store, &config).await.unwrap();
+        }
+        for _ in 0..50 {
+            if !received.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let got = received.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0]["event"], "throttle.manual_throttle");
+        assert_eq!(got[0]["iccid"], SIM_A);
+        assert_eq!(got[0]["reason"], "abuse report");
+        assert!(got[0]["seq"].as_i64().is_some_and(|s| s > 0));
+    }
 }

@@ -1081,3 +1081,28 @@ pub async fn rejections(conn: &mut AnyConnection, batch_id: &str) -> Result<Vec<
     .fetch_all(conn)
     .await?)
 }
+
+/// Where the webhook feed of throttle events stands: the last event delivered.
+pub async fn feed_cursor(conn: &mut AnyConnection, feed: &str) -> Result<i64> {
+    let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM feed_cursors WHERE name = $1")
+        .bind(feed.to_owned())
+        .fetch_optional(conn)
+        .await?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// Records that a feed delivered everything up to `seq` (never moving it back).
+pub async fn advance_feed(store: &Store, feed: &str, seq: i64) -> Result<()> {
+    let mut tx = store.write().await?;
+    tx.lock(&format!("feed:{feed}")).await?;
+    sqlx::query(
+        "INSERT INTO feed_cursors (name, seq) VALUES ($1, $2) \
+         ON CONFLICT (name) DO UPDATE SET seq = CASE WHEN excluded.seq > feed_cursors.seq THEN excluded.seq ELSE feed_cursors.seq END",
+    )
+    .bind(feed.to_owned())
+    .bind(seq)
+    .execute(tx.conn())
+    .await?;
+    tx.commit_part().await?;
+    Ok(())
+}

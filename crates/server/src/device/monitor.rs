@@ -37,6 +37,11 @@ fn payload(change: &StateChange) -> serde_json::Value {
 
 /// Sends `changes` to every webhook in the background.
 pub fn alert(store: &Store, config: &DeviceConfig, changes: Vec<StateChange>) {
+    notify(store, config, changes.iter().map(payload).collect());
+}
+
+/// Sends each JSON body to every webhook in the background, with retries.
+pub fn notify(store: &Store, config: &DeviceConfig, bodies: Vec<serde_json::Value>) {
     let store = store.clone();
     let (attempts, backoff) = (config.webhook_attempts.max(1), config.webhook_backoff);
     tokio::spawn(async move {
@@ -51,8 +56,7 @@ pub fn alert(store: &Store, config: &DeviceConfig, changes: Vec<StateChange>) {
                 return;
             }
         };
-        for change in &changes {
-            let body = payload(change);
+        for body in &bodies {
             for hook in &hooks {
                 tokio::spawn(deliver(hook.url.clone(), body.clone(), attempts, backoff));
             }
@@ -101,4 +105,58 @@ pub fn spawn_monitoring(store: Store, config: DeviceConfig) -> tokio::task::Join
             }
         }
     })
+}
+
+/// The webhook feed name of throttle decisions.
+const THROTTLE_FEED: &str = "throttle_events";
+
+/// Relays every change of a SIM's throttle decisions (R9.9) to the webhooks so a mobile core
+/// can act on them. The position is kept in the database, so a restart resumes where it
+/// stopped; delivery is at least once and concurrent, so receivers order and deduplicate by
+/// `seq`.
+pub fn spawn_throttle_relay(store: Store, config: DeviceConfig) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(config.monitor_every.min(Duration::from_secs(1)));
+        loop {
+            ticks.tick().await;
+            if let Err(e) = relay_throttles(&store, &config).await {
+                tracing::error!(error = %e, "throttle relay failed");
+            }
+        }
+    })
+}
+
+/// One pass of the throttle relay: posts the events not yet relayed and moves the feed on.
+pub async fn relay_throttles(store: &Store, config: &DeviceConfig) -> mpc_storage::Result<()> {
+    use mpc_storage::mobile;
+    let mut conn = store.conn().await?;
+    let cursor = mobile::feed_cursor(&mut conn, THROTTLE_FEED).await?;
+    let events = mobile::events_since(&mut conn, cursor, 1000).await?;
+    drop(conn);
+    let Some(last) = events.last().map(|e| e.seq) else {
+        return Ok(());
+    };
+    let instant = |micros: Option<i64>| {
+        micros
+            .and_then(|m| mpc_storage::timestamp(m).ok())
+            .map(|t| t.to_string())
+    };
+    let bodies = events
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "event": format!("throttle.{}", e.kind),
+                "seq": e.seq,
+                "iccid": e.iccid,
+                "option_id": e.option_id,
+                "month": e.month,
+                "from": instant(e.from_at),
+                "until": instant(e.until_at),
+                "reason": e.reason,
+                "at": instant(Some(e.created_at)),
+            })
+        })
+        .collect();
+    notify(store, config, bodies);
+    mobile::advance_feed(store, THROTTLE_FEED, last).await
 }
