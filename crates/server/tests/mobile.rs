@@ -167,6 +167,9 @@ backend_tests! {
         let mut conn = app.db.store.conn().await.unwrap();
         let kept = mpc_storage::mobile::rejections(&mut conn, r["batch_id"].as_str().unwrap()).await.unwrap();
         assert_eq!(kept.iter().map(|k| k.line).collect::<Vec<_>>(), [2, 3, 4, 5]);
+        let listed = app.get(&format!("/api/v1/mobile/rejections?batch_id={}", r["batch_id"].as_str().unwrap()), &app.operator).await;
+        assert_eq!(listed.body.as_array().map(Vec::len), Some(4), "{}", listed.text);
+        assert_eq!(listed.body[0]["reason"], "unknown_sim");
 
         // Usage of another media type is refused; non-operators may not ingest.
         let req = Request::builder().method(Method::POST).uri("/api/v1/mobile/usage")

@@ -96,6 +96,38 @@ pub async fn ingest(
     }))
 }
 
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RejectionParams {
+    /// The `batch_id` an ingestion answered with.
+    pub batch_id: String,
+}
+
+/// The records an ingestion refused, with their lines and reasons, as kept for operators.
+#[utoipa::path(get, path = "/mobile/rejections", tag = "mobile", params(RejectionParams),
+    security(("bearer" = [])),
+    responses((status = 200, body = Vec<RejectedRecord>), (status = 403, body = Problem)))]
+pub async fn rejections(
+    State(state): State<AppState>,
+    caller: Caller,
+    crate::extract::Params(q): crate::extract::Params<RejectionParams>,
+) -> ApiResult<Json<Vec<RejectedRecord>>> {
+    caller.require_operator()?;
+    let rows = store::rejections(&mut *state.store.conn().await?, &q.batch_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| RejectedRecord {
+                line: u64::try_from(r.line).unwrap_or_default(),
+                record_id: r.record_id,
+                iccid: r.iccid,
+                reason: r.reason,
+                detail: r.detail,
+            })
+            .collect(),
+    ))
+}
+
 /// An ICCID: 18 to 22 digits (ITU-T E.118).
 fn check_iccid(iccid: &str) -> ApiResult<()> {
     if (18..=22).contains(&iccid.len()) && iccid.bytes().all(|b| b.is_ascii_digit()) {

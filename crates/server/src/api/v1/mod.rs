@@ -93,6 +93,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::approve))
         .routes(routes!(billing::refuse))
         .routes(routes!(mobile::ingest))
+        .routes(routes!(mobile::rejections))
         .routes(routes!(mobile::bind_sim))
         .routes(routes!(mobile::contract_usage))
         .routes(routes!(mobile::group_usage))
