@@ -3,7 +3,7 @@
 
 use jiff::civil::Date;
 use mpc_domain::Refusal;
-use mpc_domain::book::{Book, Contract, Effect, Ending};
+use mpc_domain::book::{Book, Contract, Effect};
 use mpc_domain::contract::{ManagementAccess, minimum_period_end};
 use mpc_domain::custody;
 use mpc_domain::eligibility::{self, Designation, Impact, Standing, Unmet};
@@ -14,7 +14,7 @@ use mpc_domain::request::{Acceptance, Context, Decision, Request, decide};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use crate::contracts::{self, date, load_book, load_contract, load_device, opt_date, persist};
+use crate::contracts::{date, load_book, load_contract, load_device, opt_date, persist};
 use crate::parties::designations;
 use crate::sql::Sql;
 use crate::{JournalEntry, StorageError, Store, WriteTx, new_id, now_micros};
@@ -690,17 +690,3 @@ pub async fn termination_impact(
     }
     Ok(impacts)
 }
-
-/// The ending of whatever a cancellation ends, for callers that only want the date.
-pub fn end_of(effects: &[Effect], contract_id: &str) -> Option<Ending> {
-    effects.iter().find_map(|e| match e {
-        Effect::ContractEnds {
-            contract_id: id,
-            ending,
-        } if id == contract_id => Some(ending.clone()),
-        _ => None,
-    })
-}
-
-/// Where each kind of owned thing lives, for ownership checks by the API.
-pub use contracts::Owned;
