@@ -88,6 +88,29 @@ pub async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
             .await?;
             println!("{}", user.id);
         }
+        UserCommand::Password { username, generate } => {
+            let user = accounts::find_user_by_username(store, &username)
+                .await
+                .map_err(|_| anyhow::anyhow!("no user {username:?}"))?;
+            let password = if generate {
+                accounts::generate_password()?
+            } else {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            };
+            account::password(&password).map_err(|e| anyhow::anyhow!(e.message_en))?;
+            accounts::reset_password(
+                store,
+                &user.id,
+                &password,
+                JournalEntry::new("cli", "user.password"),
+            )
+            .await?;
+            if generate {
+                println!("{password}");
+            }
+        }
         UserCommand::List => {
             for u in each_page(
                 |page| async move { accounts::list_users(store, None, &page).await },

@@ -24,7 +24,12 @@ struct Seeder<'a> {
 }
 
 impl Seeder<'_> {
-    async fn contractor(&self, name: &str, username: &str) -> anyhow::Result<(String, String)> {
+    /// A contractor with one user; returns its id, the user's API token and console password.
+    async fn contractor(
+        &self,
+        name: &str,
+        username: &str,
+    ) -> anyhow::Result<(String, String, String)> {
         let mut tx = self.store.write().await?;
         let c = accounts::create_contractor(&mut tx, name).await?;
         let user = accounts::create_user(
@@ -44,7 +49,15 @@ impl Seeder<'_> {
                 .subject(&c.id),
         )
         .await?;
-        Ok((c.id, secret))
+        let password = accounts::generate_password()?;
+        accounts::reset_password(
+            self.store,
+            &user.id,
+            &password,
+            JournalEntry::new("demo", "demo.password").contractor(Some(&c.id)),
+        )
+        .await?;
+        Ok((c.id, secret, password))
     }
 
     /// Submits and accepts on `on`; returns the effects.
@@ -224,9 +237,11 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
     let start = today.first_of_month().checked_sub(6.months())?;
     let day = |n: i64| start.checked_add(n.days());
 
-    let (minato, minato_token) = s.contractor(HOST, "minato").await?;
-    let (hokkai, hokkai_token) = s.contractor("北海ロジスティクス株式会社", "hokkai").await?;
-    let (sakura, sakura_token) = s.contractor("有限会社さくら薬局", "sakura").await?;
+    let (minato, minato_token, minato_password) = s.contractor(HOST, "minato").await?;
+    let (hokkai, hokkai_token, hokkai_password) =
+        s.contractor("北海ロジスティクス株式会社", "hokkai").await?;
+    let (sakura, sakura_token, sakura_password) =
+        s.contractor("有限会社さくら薬局", "sakura").await?;
 
     let mut tx = store.write().await?;
     for (c, reference) in [
@@ -489,9 +504,9 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
     println!(
         "demo data loaded (dated around {today}): 3 contractors, 2 managements, 10 service adapters, 3 pending requests"
     );
-    println!("contractor API tokens (shown only this once):");
-    println!("  minato  {HOST}\t{minato_token}");
-    println!("  hokkai  北海ロジスティクス株式会社\t{hokkai_token}");
-    println!("  sakura  有限会社さくら薬局\t{sakura_token}");
+    println!("contractor users (console password, then API token; shown only this once):");
+    println!("  minato  {HOST}\t{minato_password}\t{minato_token}");
+    println!("  hokkai  北海ロジスティクス株式会社\t{hokkai_password}\t{hokkai_token}");
+    println!("  sakura  有限会社さくら薬局\t{sakura_password}\t{sakura_token}");
     Ok(())
 }

@@ -129,6 +129,13 @@ pub enum UserCommand {
     },
     /// List user accounts (id, username, role, contractor).
     List,
+    /// Set a user's console password: read from standard input (one line), or generated and
+    /// printed with `--generate`. Ends the user's console sessions.
+    Password {
+        username: String,
+        #[arg(long)]
+        generate: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -252,6 +259,18 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             user.username
         );
         println!("  {secret}");
+        let password = mpc_storage::accounts::generate_password()?;
+        mpc_storage::accounts::reset_password(
+            &store,
+            &user.id,
+            &password,
+            mpc_storage::JournalEntry::new("system", "user.bootstrap_password"),
+        )
+        .await?;
+        println!(
+            "  Console password of {:?} (change it after signing in): {password}",
+            user.username
+        );
     }
     if let mpc_storage::controller::KeySource::Generated(path) = &key_source {
         println!(

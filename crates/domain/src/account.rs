@@ -71,6 +71,50 @@ pub fn username(value: &str) -> Result<String, FieldError> {
     }
 }
 
+/// Consecutive failed sign-ins after which an account is locked.
+pub const LOCKOUT_AFTER_FAILURES: i64 = 5;
+
+/// How long a lock lasts once [`LOCKOUT_AFTER_FAILURES`] is reached, in microseconds (15 min).
+pub const LOCKOUT_MICROS: i64 = 15 * 60 * 1_000_000;
+
+/// A console password: 10 to 128 characters, not only spaces. Length is what makes a password
+/// hard to guess; no composition rules (NIST SP 800-63B).
+///
+/// # Errors
+/// When the password is too short, too long or blank.
+pub fn password(value: &str) -> Result<(), FieldError> {
+    let n = value.chars().count();
+    if value.trim().is_empty() || n < 10 {
+        return Err(FieldError::new(
+            "password",
+            "the password must be at least 10 characters".into(),
+            "パスワードは10文字以上にしてください".into(),
+        ));
+    }
+    if n > 128 {
+        return Err(FieldError::new(
+            "password",
+            "the password must be at most 128 characters".into(),
+            "パスワードは128文字以内にしてください".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The state of an account after one more failed sign-in at `now` (µs): the new count of
+/// consecutive failures and, once the count reaches [`LOCKOUT_AFTER_FAILURES`], the instant
+/// until which the account is locked. Each failure past the limit locks it anew.
+pub fn after_failed_sign_in(failures: i64, now: i64) -> (i64, Option<i64>) {
+    let failures = failures + 1;
+    let locked_until = (failures >= LOCKOUT_AFTER_FAILURES).then_some(now + LOCKOUT_MICROS);
+    (failures, locked_until)
+}
+
+/// Whether an account locked until `locked_until` is still locked at `now`.
+pub fn is_locked(locked_until: Option<i64>, now: i64) -> bool {
+    locked_until.is_some_and(|until| now < until)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +137,32 @@ mod tests {
         for bad in ["ab", "Yamada", "-op", "山田", "a b c", &"x".repeat(65)] {
             assert!(username(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn passwords_need_length_only() {
+        assert!(password("correct horse").is_ok());
+        assert!(password("ながいパスワードです12").is_ok());
+        assert_eq!(password("short").unwrap_err().field, "password");
+        assert!(password("          ").is_err());
+        assert!(password(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn the_fifth_failure_locks_for_fifteen_minutes() {
+        let now = 1_000_000;
+        let mut failures = 0;
+        for _ in 0..4 {
+            let (n, until) = after_failed_sign_in(failures, now);
+            assert_eq!(until, None);
+            failures = n;
+        }
+        let (n, until) = after_failed_sign_in(failures, now);
+        assert_eq!(n, 5);
+        // 15 min = 900 s = 900,000,000 µs after now.
+        assert_eq!(until, Some(now + 900_000_000));
+        assert!(is_locked(until, now + 899_999_999));
+        assert!(!is_locked(until, now + 900_000_000));
+        assert!(!is_locked(None, now));
     }
 }

@@ -38,6 +38,11 @@ pub enum CalendarError {
     InvalidMonth { input: String },
 }
 
+/// The civil date and time in Japan at an instant.
+pub fn tokyo_time(ts: Timestamp) -> jiff::civil::DateTime {
+    TOKYO.to_datetime(ts)
+}
+
 /// Returns the civil date in Japan at the instant `ts`.
 ///
 /// Device check-ins and outages are recorded as instants; a rule that needs a date (a billing

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod observability;
 pub mod views;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -202,7 +203,8 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
     router
         .merge(docs)
         .merge(device::router(config.device.clone()))
-        .route("/", get(|| async { Redirect::temporary(DOCS_PATH) }))
+        .merge(web::router())
+        .route("/", get(|| async { Redirect::temporary(web::CONSOLE) }))
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -282,13 +282,17 @@ fn escape_like(s: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// On a database without users, creates the operator account `admin` with one API token and
-/// returns both; returns `None` when any user exists.
+/// On a database without operators, creates the operator account `admin` with one API token
+/// and returns both; returns `None` when an operator exists (contractor users made first, as
+/// by `mpc demo seed` before the first start, do not count).
 ///
 /// Two servers starting at once on one PostgreSQL database cannot both succeed: the second
 /// meets the taken username and returns `None`.
 pub async fn bootstrap_operator(store: &Store) -> Result<Option<(User, String)>> {
-    if count_users(store).await? > 0 {
+    let operators: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'operator'")
+        .fetch_one(store.pool())
+        .await?;
+    if operators > 0 {
         return Ok(None);
     }
     let mut tx = store.write().await?;
@@ -324,3 +328,184 @@ pub async fn bootstrap_operator(store: &Store) -> Result<Option<(User, String)>>
 
 /// The username of the operator account made on first start.
 pub const BOOTSTRAP_USERNAME: &str = "admin";
+
+/// Hashes a console password with argon2id (the crate's defaults: 19 MiB, 2 passes) and a
+/// random salt, as a PHC string. Slow on purpose; call it off the async threads.
+pub fn hash_password(password: &str) -> Result<String> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| StorageError::Corrupt(format!("password hashing failed: {e}")))
+}
+
+/// Whether `password` matches a stored PHC string (constant-time comparison inside argon2).
+pub fn verify_password(stored: &str, password: &str) -> bool {
+    use argon2::password_hash::{PasswordVerifier, phc::PasswordHash};
+    PasswordHash::new(stored).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+/// Sets a user's console password (already hashed by [`hash_password`]), clears any lockout and
+/// ends the user's console sessions but `keep` (the session that changed it, if any).
+pub async fn set_password(
+    tx: &mut WriteTx,
+    user_id: &str,
+    password_hash: &str,
+    keep: Option<&str>,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2",
+    )
+    .bind(password_hash)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    sqlx::query("DELETE FROM console_sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id)
+        .bind(keep.map(token_hash).unwrap_or_default())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// What signing in needs to know of an account.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignIn {
+    pub id: String,
+    pub password_hash: Option<String>,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+}
+
+pub async fn sign_in_record(store: &Store, username: &str) -> Result<Option<SignIn>> {
+    Ok(sqlx::query_as(
+        "SELECT id, password_hash, failed_logins, locked_until FROM users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(store.pool())
+    .await?)
+}
+
+/// Counts one more failed sign-in; locks the account per
+/// [`mpc_domain::account::after_failed_sign_in`]. Returns the lock's end, if locked.
+pub async fn record_failed_sign_in(
+    tx: &mut WriteTx,
+    user_id: &str,
+    now: i64,
+) -> Result<Option<i64>> {
+    let failures: i64 = sqlx::query_scalar("SELECT failed_logins FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(tx.conn())
+        .await?;
+    let (failures, locked_until) = mpc_domain::account::after_failed_sign_in(failures, now);
+    sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
+        .bind(failures)
+        .bind(locked_until)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(locked_until)
+}
+
+/// Opens a console session for a user who signed in, resetting the failure count. Returns the
+/// cookie value (256 random bits; only its SHA-256 is stored).
+pub async fn open_session(
+    tx: &mut WriteTx,
+    user_id: &str,
+    now: i64,
+    ttl_micros: i64,
+) -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
+    let secret = hex::encode(bytes);
+    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "INSERT INTO console_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash(&secret))
+    .bind(user_id)
+    .bind(now)
+    .bind(now + ttl_micros)
+    .execute(tx.conn())
+    .await?;
+    Ok(secret)
+}
+
+/// The user of a console session that has not expired at `now`.
+pub async fn session_user(store: &Store, secret: &str, now: i64) -> Result<Option<User>> {
+    let mut sql = Sql::new(
+        "SELECT u.id, u.username, u.display_name, u.role, u.contractor_id, u.created_at \
+         FROM console_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
+    );
+    sql.bind(token_hash(secret))
+        .push(" AND s.expires_at > ")
+        .bind(now);
+    Ok(sql.query_as()?.fetch_optional(store.pool()).await?)
+}
+
+/// Ends a console session (signing out); ending one already gone is not an error.
+pub async fn close_session(tx: &mut WriteTx, secret: &str) -> Result<()> {
+    sqlx::query("DELETE FROM console_sessions WHERE token_hash = $1")
+        .bind(token_hash(secret))
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// A random console password of 20 letters and digits (about 119 bits), for first starts,
+/// demo data and resets; the user changes it in the console.
+pub fn generate_password() -> Result<String> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
+    // 256 is not a multiple of 56, so reject the bytes that would bias the choice.
+    let mut out = String::new();
+    let mut pool = bytes.to_vec();
+    while out.len() < 20 {
+        if pool.is_empty() {
+            let mut more = [0u8; 20];
+            getrandom::fill(&mut more)
+                .map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
+            pool.extend_from_slice(&more);
+        }
+        let b = pool.pop().unwrap_or_default() as usize;
+        if b < 256 - 256 % ALPHABET.len() {
+            out.push(ALPHABET[b % ALPHABET.len()] as char);
+        }
+    }
+    Ok(out)
+}
+
+/// Sets a user's console password from the plain text, in one journaled transaction; ends the
+/// user's console sessions.
+pub async fn reset_password(
+    store: &Store,
+    user_id: &str,
+    password: &str,
+    entry: crate::JournalEntry,
+) -> Result<()> {
+    let owned = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&owned))
+        .await
+        .map_err(|e| StorageError::Corrupt(format!("hashing task failed: {e}")))??;
+    let mut tx = store.write().await?;
+    set_password(&mut tx, user_id, &hash, None).await?;
+    tx.commit(entry.subject(user_id)).await?;
+    Ok(())
+}

@@ -1,0 +1,293 @@
+//! The web console under `/console`: server-rendered pages for operators and contractors, in
+//! Japanese and English.
+//!
+//! Pages call the same handler functions as the REST API (with the signed-in user as the
+//! caller), so every rule, permission check and journal entry is the API's; the console only
+//! turns forms into requests and answers into HTML. Templates under `templates/web/` mirror the
+//! modules here. htmx (vendored, no build step) swaps fragments where a round trip is enough.
+
+pub mod charts;
+pub mod i18n;
+mod session;
+
+use axum::Router;
+use axum::extract::{Path, Request};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use crate::AppState;
+use crate::error::ApiError;
+use i18n::{Lang, Msgs};
+pub use session::Session;
+
+/// Where the console lives.
+pub const CONSOLE: &str = "/console";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(session::home))
+        .route(
+            "/console/login",
+            get(session::login_form).post(session::login),
+        )
+        .route("/console/logout", post(session::logout))
+        .route(
+            "/console/password",
+            get(session::password_form).post(session::change_password),
+        )
+        .route("/console/lang/{lang}", get(session::switch_language))
+        .route("/console/assets/{file}", get(asset))
+        .layer(axum::middleware::from_fn(guard))
+}
+
+/// The page around every console page: language, the signed-in user, navigation.
+pub struct Chrome {
+    pub lang: Lang,
+    pub t: &'static Msgs,
+    pub title: String,
+    /// The signed-in user's name and role label; `None` on the sign-in page.
+    pub user: Option<(String, &'static str)>,
+    pub csrf: String,
+    pub nav: Vec<NavLink>,
+    /// This page's address in the other language.
+    pub switch_href: String,
+}
+
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+impl Chrome {
+    /// The chrome of a page seen by no one signed in.
+    pub fn anonymous(lang: Lang, title: &str, here: &str) -> Chrome {
+        Chrome {
+            lang,
+            t: lang.t(),
+            title: title.to_owned(),
+            user: None,
+            csrf: String::new(),
+            nav: Vec::new(),
+            switch_href: switch_href(lang, here),
+        }
+    }
+}
+
+fn switch_href(lang: Lang, here: &str) -> String {
+    format!(
+        "{CONSOLE}/lang/{}?next={}",
+        lang.other().code(),
+        urlencode(here)
+    )
+}
+
+/// Percent-encodes a query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Renders a page, or a plain 500 when the template fails.
+pub fn render(page: impl askama::Template) -> Response {
+    match page.render() {
+        Ok(html) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console template failed");
+            ApiError::internal().into_response()
+        }
+    }
+}
+
+/// A problem as the console shows it: the rule or error code and the message in the page's
+/// language, with field messages by field name.
+pub struct Shown {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Shown {
+    pub fn of(lang: Lang, e: &ApiError) -> Shown {
+        let t = lang.t();
+        let message = match (lang, e.status, &e.detail_ja) {
+            (_, StatusCode::NOT_FOUND, _) => t.not_found.to_owned(),
+            (_, StatusCode::FORBIDDEN, _) if e.code == "forbidden" => {
+                if e.detail.contains("operators") {
+                    t.forbidden.to_owned()
+                } else {
+                    e.detail.clone()
+                }
+            }
+            (Lang::Ja, _, Some(ja)) => ja.clone(),
+            _ => e.detail.clone(),
+        };
+        Shown {
+            status: e.status.as_u16(),
+            code: e.code.to_string(),
+            message,
+            fields: e
+                .errors
+                .iter()
+                .map(|f| {
+                    let m = match (lang, &f.message_ja) {
+                        (Lang::Ja, Some(ja)) => ja.clone(),
+                        _ => f.message.clone(),
+                    };
+                    (f.field.clone(), m)
+                })
+                .collect(),
+        }
+    }
+
+    pub fn message(status: u16, code: &str, message: &str) -> Shown {
+        Shown {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// The message for one field, if the problem names it.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(f, _)| f == name || f.ends_with(&format!(".{name}")))
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// An API error met while serving a page; [`guard`] renders it as an error page in the
+/// visitor's language.
+pub struct WebError(pub ApiError);
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> Self {
+        WebError(e)
+    }
+}
+
+impl From<mpc_storage::StorageError> for WebError {
+    fn from(e: mpc_storage::StorageError) -> Self {
+        WebError(e.into())
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.0.status;
+        let mut response = status.into_response();
+        response
+            .extensions_mut()
+            .insert(std::sync::Arc::new(self.0));
+        response
+    }
+}
+
+pub type WebResult<T = Response> = Result<T, WebError>;
+
+#[derive(askama::Template)]
+#[template(path = "web/error.html")]
+struct ErrorPage {
+    c: Chrome,
+    problem: Shown,
+}
+
+/// Refuses cross-site form posts (the browser's `Sec-Fetch-Site`, or an `Origin` of another
+/// host), on top of the per-session token every form carries; renders [`WebError`]s as pages.
+async fn guard(req: Request, next: Next) -> Response {
+    let lang = session::lang_of(req.headers());
+    let here = req
+        .uri()
+        .path_and_query()
+        .map_or(CONSOLE.to_owned(), |p| p.to_string());
+    if req.method() == Method::POST && cross_site(&req) {
+        let problem = Shown::message(403, "csrf", lang.t().csrf_failed);
+        let mut page = render(ErrorPage {
+            c: Chrome::anonymous(lang, lang.t().error_title, &here),
+            problem,
+        });
+        *page.status_mut() = StatusCode::FORBIDDEN;
+        return page;
+    }
+    let response = next.run(req).await;
+    match response.extensions().get::<std::sync::Arc<ApiError>>() {
+        Some(e) => {
+            let mut page = render(ErrorPage {
+                c: Chrome::anonymous(lang, lang.t().error_title, &here),
+                problem: Shown::of(lang, e),
+            });
+            *page.status_mut() = e.status;
+            page
+        }
+        None => response,
+    }
+}
+
+fn cross_site(req: &Request) -> bool {
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+const HTMX: &str = include_str!("../../assets/htmx-2.0.11.min.js");
+const CSS: &str = include_str!("../../assets/console.css");
+
+/// The console's static files, cached for a day (their names change with their versions).
+async fn asset(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "htmx-2.0.11.min.js" => (HTMX, "text/javascript; charset=utf-8"),
+        "console.css" => (CSS, "text/css; charset=utf-8"),
+        _ => return WebError(ApiError::not_found()).into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Where a redirect after a form may go: a console page, never another site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/console") && !n.starts_with("//") && !n.contains('\\') => {
+            n.to_owned()
+        }
+        _ => CONSOLE.to_owned(),
+    }
+}
+
+/// A 303 to another console page (after a form post).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}

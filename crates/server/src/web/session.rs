@@ -1,0 +1,485 @@
+//! Signing in and out, the session cookie, the per-session form token, password changes and
+//! the language switch.
+//!
+//! The session cookie holds 256 random bits (only their SHA-256 is stored); it is `HttpOnly`,
+//! `SameSite=Lax`, limited to `/console`, and `Secure` when the request came over TLS (directly
+//! or through a proxy that says so in `X-Forwarded-Proto`). Five failed sign-ins in a row lock
+//! an account for 15 minutes (`mpc_domain::account`).
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use mpc_domain::access::Actor;
+use mpc_storage::accounts::{self, User};
+use mpc_storage::{JournalEntry, now_micros};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::i18n::{Lang, Msgs};
+use super::{CONSOLE, Chrome, NavLink, Shown, WebError, WebResult, render, safe_next, see_other};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::Caller;
+use crate::observability::REQUEST_ID_HEADER;
+
+const SESSION_COOKIE: &str = "mpc_session";
+const LANG_COOKIE: &str = "mpc_lang";
+/// A session lasts 12 hours from sign-in.
+const SESSION_TTL_MICROS: i64 = 12 * 3600 * 1_000_000;
+
+/// The language of a request: the switch's cookie, else the browser's preference.
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    CookieJar::from_headers(headers)
+        .get(LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .unwrap_or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map_or(Lang::Ja, Lang::from_accept_language)
+        })
+}
+
+fn over_tls(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
+}
+
+/// The signed-in user of a console request. Pages that take it send anyone else to sign in.
+pub struct Session {
+    pub user: User,
+    pub actor: Actor,
+    pub lang: Lang,
+    /// This request's path and query.
+    pub here: String,
+    secret: String,
+    request_id: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or(CONSOLE.to_owned(), |p| p.to_string());
+        let to_sign_in = || {
+            Redirect::to(&format!("{CONSOLE}/login?next={}", super::urlencode(&here)))
+                .into_response()
+        };
+        let Some(secret) = CookieJar::from_headers(&parts.headers)
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_owned())
+        else {
+            return Err(to_sign_in());
+        };
+        let user = match accounts::session_user(&state.store, &secret, now_micros()).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return Err(to_sign_in()),
+            Err(e) => return Err(WebError::from(e).into_response()),
+        };
+        let actor = user
+            .actor()
+            .map_err(|e| WebError::from(e).into_response())?;
+        Ok(Session {
+            lang: lang_of(&parts.headers),
+            request_id: parts
+                .headers
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            user,
+            actor,
+            here,
+            secret,
+        })
+    }
+}
+
+/// Sections of the navigation; each page names the one it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Dashboard,
+    Contracts,
+    Requests,
+    Invoices,
+    Devices,
+    Mobile,
+    Queue,
+    Contractors,
+    Prices,
+    Billing,
+    Sla,
+    Inventory,
+    Fleet,
+    Journal,
+    Account,
+}
+
+impl Session {
+    /// The caller the API handlers see: this user, with this request's id.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            actor: self.actor.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    pub fn t(&self) -> &'static Msgs {
+        self.lang.t()
+    }
+
+    pub fn is_operator(&self) -> bool {
+        self.actor.is_operator()
+    }
+
+    /// The contractor a contractor user acts for; `None` for operators.
+    pub fn contractor_id(&self) -> Option<&str> {
+        self.user.contractor_id.as_deref()
+    }
+
+    /// The token every form of this session carries: derived from the session secret, so it
+    /// needs no storage and dies with the session.
+    pub fn csrf(&self) -> String {
+        let digest = Sha256::digest(format!("csrf:{}", self.secret).as_bytes());
+        hex::encode(&digest[..16])
+    }
+
+    /// Refuses a form whose token is not this session's.
+    pub fn check_csrf(&self, token: &str) -> WebResult<()> {
+        use subtle_eq::ct_eq;
+        if ct_eq(token.as_bytes(), self.csrf().as_bytes()) {
+            Ok(())
+        } else {
+            Err(WebError(
+                ApiError::forbidden("the form's token does not match the session")
+                    .ja(self.lang.t().csrf_failed),
+            ))
+        }
+    }
+
+    /// The page around a page of `section`.
+    pub fn chrome(&self, title: &str, section: Section) -> Chrome {
+        let t = self.t();
+        let links: &[(Section, &'static str, &'static str)] = if self.is_operator() {
+            &[
+                (Section::Dashboard, "/console/dashboard", t.nav_dashboard),
+                (Section::Queue, "/console/queue", t.nav_queue),
+                (
+                    Section::Contractors,
+                    "/console/contractors",
+                    t.nav_contractors,
+                ),
+                (Section::Billing, "/console/billing", t.nav_billing),
+                (Section::Prices, "/console/prices", t.nav_prices),
+                (Section::Sla, "/console/sla", t.nav_sla),
+                (Section::Inventory, "/console/inventory", t.nav_inventory),
+                (Section::Fleet, "/console/fleet", t.nav_fleet),
+                (Section::Journal, "/console/journal", t.nav_journal),
+            ]
+        } else {
+            &[
+                (Section::Dashboard, "/console/dashboard", t.nav_dashboard),
+                (Section::Contracts, "/console/contracts", t.nav_contracts),
+                (Section::Requests, "/console/requests", t.nav_requests),
+                (Section::Devices, "/console/devices", t.nav_devices),
+                (Section::Mobile, "/console/mobile", t.nav_mobile),
+                (Section::Invoices, "/console/invoices", t.nav_invoices),
+                (Section::Sla, "/console/sla", t.nav_sla),
+            ]
+        };
+        Chrome {
+            lang: self.lang,
+            t,
+            title: title.to_owned(),
+            user: Some((
+                self.user.display_name.clone(),
+                if self.is_operator() {
+                    t.role_operator
+                } else {
+                    t.role_contractor
+                },
+            )),
+            csrf: self.csrf(),
+            nav: links
+                .iter()
+                .map(|(s, href, label)| NavLink {
+                    href,
+                    label,
+                    current: *s == section,
+                })
+                .collect(),
+            switch_href: super::switch_href(self.lang, &self.here),
+        }
+    }
+
+    fn journal(&self, operation: &str) -> JournalEntry {
+        self.caller().journal(operation)
+    }
+}
+
+/// Constant-time equality for short tokens.
+mod subtle_eq {
+    pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    }
+}
+
+/// `/console`: the dashboard when signed in.
+pub async fn home(session: Result<Session, Response>) -> Response {
+    match session {
+        Ok(_) => see_other("/console/dashboard"),
+        Err(to_sign_in) => to_sign_in,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/login.html")]
+struct LoginPage {
+    c: Chrome,
+    next: String,
+    username: String,
+    problem: Option<Shown>,
+}
+
+pub async fn login_form(headers: HeaderMap, Query(q): Query<Next>) -> Response {
+    let lang = lang_of(&headers);
+    let next = safe_next(q.next.as_deref());
+    render(LoginPage {
+        c: Chrome::anonymous(
+            lang,
+            lang.t().sign_in,
+            &format!("{CONSOLE}/login?next={}", super::urlencode(&next)),
+        ),
+        next,
+        username: String::new(),
+        problem: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// A hash that matches nothing, verified when the username is unknown so that the answer takes
+/// as long as for a known one.
+const NO_SUCH_USER: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$W6GD6Nk6UUcfNuBpmE8ZRRY1oJO8YJzxvgFgh6rbcE8";
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<Credentials>,
+) -> WebResult {
+    let lang = lang_of(&headers);
+    let t = lang.t();
+    let next = safe_next(form.next.as_deref());
+    let now = now_micros();
+    let refuse = |problem: Shown| {
+        let mut page = render(LoginPage {
+            c: Chrome::anonymous(lang, t.sign_in, "/console/login"),
+            next: next.clone(),
+            username: form.username.clone(),
+            problem: Some(problem),
+        });
+        *page.status_mut() = StatusCode::UNAUTHORIZED;
+        page
+    };
+    let record = accounts::sign_in_record(&state.store, form.username.trim()).await?;
+    if let Some(r) = &record
+        && mpc_domain::account::is_locked(r.locked_until, now)
+    {
+        return Ok(refuse(locked(lang, r.locked_until)));
+    }
+    let stored = record
+        .as_ref()
+        .and_then(|r| r.password_hash.clone())
+        .unwrap_or_else(|| NO_SUCH_USER.to_owned());
+    let password = form.password.clone();
+    let matches =
+        tokio::task::spawn_blocking(move || accounts::verify_password(&stored, &password))
+            .await
+            .map_err(|_| ApiError::internal())?
+            && record.as_ref().is_some_and(|r| r.password_hash.is_some());
+    let Some(record) = record else {
+        return Ok(refuse(Shown::message(
+            401,
+            "bad_credentials",
+            t.bad_credentials,
+        )));
+    };
+    let actor = format!("user:{}", record.id);
+    let mut tx = state.store.write().await?;
+    if !matches {
+        let until = accounts::record_failed_sign_in(&mut tx, &record.id, now).await?;
+        tx.commit(JournalEntry::new(&actor, "console.sign_in_failed").subject(&record.id))
+            .await?;
+        return Ok(refuse(match until {
+            Some(_) => locked(lang, until),
+            None => Shown::message(401, "bad_credentials", t.bad_credentials),
+        }));
+    }
+    let secret = accounts::open_session(&mut tx, &record.id, now, SESSION_TTL_MICROS).await?;
+    tx.commit(JournalEntry::new(&actor, "console.sign_in").subject(&record.id))
+        .await?;
+    let cookie = Cookie::build((SESSION_COOKIE, secret))
+        .path(CONSOLE)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(over_tls(&headers))
+        .max_age(cookie::time::Duration::seconds(
+            SESSION_TTL_MICROS / 1_000_000,
+        ));
+    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
+}
+
+fn locked(lang: Lang, until: Option<i64>) -> Shown {
+    let t = lang.t();
+    let when = until
+        .and_then(|u| jiff::Timestamp::from_microsecond(u).ok())
+        .map(|ts| {
+            mpc_domain::calendar::tokyo_time(ts)
+                .strftime("%H:%M")
+                .to_string()
+        })
+        .unwrap_or_default();
+    Shown::message(
+        423,
+        "account_locked",
+        &format!("{}{when}{}", t.account_locked, t.account_locked_end),
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Token {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    jar: CookieJar,
+    Form(form): Form<Token>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    let mut tx = state.store.write().await?;
+    accounts::close_session(&mut tx, &session.secret).await?;
+    tx.commit(
+        session
+            .journal("console.sign_out")
+            .subject(&session.user.id),
+    )
+    .await?;
+    let gone = Cookie::build(SESSION_COOKIE).path(CONSOLE);
+    Ok((jar.remove(gone), Redirect::to("/console/login")).into_response())
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/password.html")]
+struct PasswordPage {
+    c: Chrome,
+    problem: Option<Shown>,
+    done: bool,
+}
+
+pub async fn password_form(session: Session) -> Response {
+    render(PasswordPage {
+        c: session.chrome(session.t().change_password, Section::Account),
+        problem: None,
+        done: false,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewPassword {
+    csrf: String,
+    current: String,
+    new: String,
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<NewPassword>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    let t = session.t();
+    let page = |problem: Option<Shown>, done: bool| {
+        let failed = problem.is_some();
+        let mut page = render(PasswordPage {
+            c: session.chrome(t.change_password, Section::Account),
+            problem,
+            done,
+        });
+        if failed {
+            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        }
+        page
+    };
+    let field = |field: &str, message: &str| {
+        let mut shown = Shown::message(422, "invalid_password", message);
+        shown.fields.push((field.to_owned(), message.to_owned()));
+        Some(shown)
+    };
+    let record = accounts::sign_in_record(&state.store, &session.user.username)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let stored = record.password_hash.clone().unwrap_or_default();
+    let current = form.current.clone();
+    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&stored, &current))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    if !ok {
+        return Ok(page(field("current", t.wrong_password), false));
+    }
+    if let Err(e) = mpc_domain::account::password(&form.new) {
+        return Ok(page(
+            field("new", session.lang.pick(&e.message_ja, &e.message_en)),
+            false,
+        ));
+    }
+    if form.new != form.confirm {
+        return Ok(page(field("confirm", t.password_mismatch), false));
+    }
+    let new = form.new.clone();
+    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&new))
+        .await
+        .map_err(|_| ApiError::internal())??;
+    let mut tx = state.store.write().await?;
+    accounts::set_password(&mut tx, &session.user.id, &hash, Some(&session.secret)).await?;
+    tx.commit(
+        session
+            .journal("console.password_change")
+            .subject(&session.user.id),
+    )
+    .await?;
+    Ok(page(None, true))
+}
+
+/// `/console/lang/{ja|en}?next=…`: remembers the language for a year and goes back.
+pub async fn switch_language(
+    Path(lang): Path<String>,
+    Query(q): Query<Next>,
+    jar: CookieJar,
+) -> Response {
+    let lang = Lang::parse(&lang).unwrap_or_default();
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::days(365));
+    (jar.add(cookie), Redirect::to(&safe_next(q.next.as_deref()))).into_response()
+}
