@@ -60,6 +60,70 @@ impl Seeder<'_> {
         Ok((c.id, secret, password))
     }
 
+    /// A list price for every key of the catalog and the issuer of the invoices, so quotes and
+    /// billing runs show yen. The amounts are the demo's own, not a real tariff.
+    async fn price_book(&self, today: Date) -> anyhow::Result<()> {
+        use mpc_domain::catalog::{DeviceType, Item, NetworkType};
+        use mpc_domain::money::Yen;
+        use mpc_domain::price::{Price, PriceKey};
+        let from = today.first_of_year().checked_sub(1.year())?;
+        let prices: Vec<Price> = PriceKey::all()
+            .into_iter()
+            .map(|key| {
+                let amount = match key {
+                    PriceKey::ManagementInitial => 30_000,
+                    PriceKey::ManagementMonthly => 12_000,
+                    PriceKey::AdapterInitial(..) => 15_000,
+                    PriceKey::AdapterMonthly(item, device) => {
+                        let by_item = match item {
+                            Item::InternetGateway => 4_000,
+                            Item::RemoteAccess => 6_000,
+                            Item::PppoeTermination => 5_000,
+                        };
+                        let by_device = match device {
+                            DeviceType::SeilX4 => 2_000,
+                            DeviceType::SaW2l => 0,
+                            DeviceType::SeilCa10 => 1_000,
+                        };
+                        by_item + by_device
+                    }
+                    PriceKey::SendbackInitial => 5_000,
+                    PriceKey::SendbackMonthly => 1_500,
+                    PriceKey::MobileInitial(_) => 3_000,
+                    PriceKey::MobileMonthly(NetworkType::DynamicIp, _) => 1_200,
+                    PriceKey::MobileMonthly(NetworkType::FixedIp, _) => 2_000,
+                    PriceKey::GroupInitial => 0,
+                    PriceKey::GroupMonthlyBase => 2_000,
+                    PriceKey::GroupMonthlyPerGb => 150,
+                    PriceKey::ItemChangeFee => 8_000,
+                    PriceKey::NetworkTypeToFixedFee => 2_000,
+                    PriceKey::ContractorCausedFailureFee => 30_000,
+                    PriceKey::LossFee(_) => 60_000,
+                };
+                Price {
+                    key,
+                    contractor_id: None,
+                    effective_from: from,
+                    amount: Yen(amount),
+                }
+            })
+            .collect();
+        let mut tx = self.store.write().await?;
+        mpc_storage::billing::upsert_prices(&mut tx, &prices).await?;
+        mpc_storage::billing::set_issuer(
+            &mut tx,
+            &mpc_storage::billing::Issuer {
+                name: "デモ通信株式会社".into(),
+                registration_number: "T1234567890123".into(),
+                address: "東京都千代田区大手町一丁目1番1号".into(),
+                contact: "03-0000-0000".into(),
+            },
+        )
+        .await?;
+        tx.commit(JournalEntry::new("demo", "demo.prices")).await?;
+        Ok(())
+    }
+
     /// Submits and accepts on `on`; returns the effects.
     async fn accept(
         &self,
@@ -233,6 +297,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
         bail!("the demo data is already loaded (contractor {HOST} exists)");
     }
     let s = Seeder { store };
+    s.price_book(today).await?;
     // Everything starts on the first day of the month six months ago.
     let start = today.first_of_month().checked_sub(6.months())?;
     let day = |n: i64| start.checked_add(n.days());

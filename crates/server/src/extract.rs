@@ -132,6 +132,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 }
 
 impl JsonBody {
+    /// A body made on the server (the console turning a form into the API's JSON).
+    pub fn from_json(value: &Value) -> Self {
+        JsonBody(Bytes::from(value.to_string()))
+    }
+
     /// Parses the body as `T`, returning it with the body as JSON (for the journal).
     pub fn parse<T: DeserializeOwned>(&self) -> ApiResult<(T, Value)> {
         self.parse_json(false)

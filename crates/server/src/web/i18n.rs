@@ -14,6 +14,76 @@ pub enum Lang {
     En,
 }
 
+/// The label of a revision's cause.
+pub fn revision_cause(lang: Lang, cause: &str) -> &str {
+    let t = lang.t();
+    match cause {
+        "edit" => t.cause_edit,
+        "rollback" => t.cause_rollback,
+        "item_change" => t.cause_item_change,
+        other => other,
+    }
+}
+
+/// The label of a request kind (its wire name).
+pub fn request_kind(lang: Lang, kind: &str) -> &str {
+    let t = lang.t();
+    match kind {
+        "apply_contract" => t.kind_apply_contract,
+        "change_item" => t.kind_change_item,
+        "add_option" => t.kind_add_option,
+        "change_usage_type" => t.kind_change_usage_type,
+        "change_network_type" => t.kind_change_network_type,
+        "change_pack" => t.kind_change_pack,
+        "cancel_contract" => t.kind_cancel_contract,
+        "stop_option" => t.kind_stop_option,
+        "stop_group" => t.kind_stop_group,
+        "notify_serial" => t.kind_notify_serial,
+        "report_failure" => t.kind_report_failure,
+        "report_loss" => t.kind_report_loss,
+        other => other,
+    }
+}
+
+/// What a quoted effect means to the contractor; `None` for effects not worth listing.
+pub fn effect(lang: Lang, effect: &str) -> Option<&'static str> {
+    let t = lang.t();
+    Some(match effect {
+        "contract_ends" => t.effect_contract_ends,
+        "option_ends" => t.effect_option_ends,
+        "group_ends" => t.effect_group_ends,
+        "member_left" => t.effect_member_left,
+        "device_released" => t.effect_device_released,
+        _ => return None,
+    })
+}
+
+/// A journal operation as a line of a timeline; requests name their kind.
+pub fn operation(lang: Lang, operation: &str, request_kind: Option<&str>) -> String {
+    let t = lang.t();
+    let label = match operation {
+        "request.submit" => t.op_request_submit,
+        "request.accept" => t.op_request_accept,
+        "request.reject" => t.op_request_reject,
+        "request.withdraw" => t.op_request_withdraw,
+        "preset.update" => t.op_preset_update,
+        "preset.rollback" => t.op_preset_rollback,
+        "preset.item_change" => t.op_preset_item_change,
+        "contract.billing_start" => t.op_billing_start,
+        "sla_claim.submit" => t.op_sla_claim,
+        "mobile.sim_bind" => t.op_sim_bind,
+        other => other,
+    };
+    match request_kind {
+        Some(kind) => format!("{label}: {}", request_kind_label(lang, kind)),
+        None => label.to_owned(),
+    }
+}
+
+fn request_kind_label(lang: Lang, kind: &str) -> String {
+    request_kind(lang, kind).to_owned()
+}
+
 impl Lang {
     pub fn code(self) -> &'static str {
         match self {
@@ -244,6 +314,173 @@ catalog! {
     down: "停止", "DOWN";
     never_seen: "未接続", "Never seen";
     // Contractor pages.
+    accepted_on: "承諾日", "Accepted on";
+    actions: "操作", "Actions";
+    active_contracts: "利用中の契約", "Active contracts";
+    amount: "金額", "Amount";
+    applied_on: "申込日", "Applied on";
+    apply_contract: "新規申込", "Apply for a contract";
+    availability_week: "直近7日間の稼働", "Availability, last 7 days";
+    billing_start: "課金開始日", "Billing start";
+    cancel_contract: "解約", "Cancel the contract";
+    cancel_from_contract: "（契約の画面から、料金の見積もりを確認して申し込みます）", "(from the contract's page, after reading the quote)";
+    cancel_understood: "上記の終了日と早期解約金を確認しました", "I have read the last day and the early-termination charge above";
+    coming_contract_end: "契約終了", "Contract ends";
+    coming_dates: "今後の予定", "Coming dates";
+    coming_item_change: "品目変更", "Item changes";
+    coming_minimum_period_end: "最低利用期間の満了", "Minimum period ends";
+    coming_option_end: "オプション終了", "Option ends";
+    coming_option_minimum_end: "オプションの最低利用期間の満了", "Option's minimum period ends";
+    coming_return_due: "機器の返却期限", "Device return deadline";
+    coming_usage_type_change: "利用種別の変更", "Usage type changes";
+    confirm_required: "確認のチェックを入れてください", "Tick the confirmation first";
+    contract: "契約", "Contract";
+    custody: "機器の貸与状況", "Devices in custody";
+    date: "日付", "Date";
+    details: "内容", "Details";
+    devices_down: "停止中の機器", "Devices DOWN";
+    devices_up: "正常な機器", "Devices UP";
+    due_date: "支払期限", "Due date";
+    early_termination_charge: "早期解約金（税抜）", "Early-termination charge (tax excluded)";
+    eligibility_warning: "この解約により、次の契約の利用条件を満たさなくなります：", "This cancellation leaves these without what they require:";
+    ends_on: "終了日", "Last day";
+    ends_with_it: "同時に終了するもの", "What ends with it";
+    exempt: "早期解約金の対象外", "exempt from the early-termination charge";
+    field_contract: "対象の契約", "Contract";
+    field_contract_kind: "契約種別", "Contract kind";
+    field_description: "状況の説明", "Description";
+    field_device_type: "機器種別", "Device type";
+    field_group: "パケットシェアグループ", "Packet share group";
+    field_install_address: "設置場所の住所", "Installation address";
+    field_item: "品目", "Item";
+    field_join_group: "参加するグループ", "Group to join";
+    field_management: "管理契約", "Management contract";
+    field_network_type: "ネットワーク種別", "Network type";
+    field_new_group_pack: "新しいグループのパック容量（GB）", "Pack of a new group (GB)";
+    field_option: "対象のオプション", "Option";
+    field_option_kind: "オプション種別", "Option kind";
+    field_pack_gb: "パック容量（GB）", "Pack size (GB)";
+    field_requested_on: "希望日", "Requested day";
+    field_serial: "製造番号", "Serial number";
+    field_usage_type: "利用種別", "Usage type";
+    firmware: "ファームウェア", "Firmware";
+    invoice: "請求書", "Invoice";
+    invoice_defaulted: "未収", "Defaulted";
+    invoice_draft: "下書き", "Draft";
+    invoice_number: "請求書番号", "Invoice number";
+    invoice_open: "未払い", "Unpaid";
+    invoice_paid: "支払済み", "Paid";
+    issue_date: "発行日", "Issued on";
+    issuer: "発行者", "Issuer";
+    last_day: "最終利用日", "Last day of service";
+    last_heartbeat: "最終通信", "Last heartbeat";
+    minimum_period_end: "最低利用期間の満了日", "Minimum period ends";
+    mobile_cap: "上限", "Cap";
+    mobile_use_chart: "当月の累積通信量", "Data used this month, cumulative";
+    monitoring: "稼働状況", "Monitoring";
+    month: "対象月", "Month";
+    new_request: "申込・届出をする", "Make a request";
+    note: "備考", "Note";
+    notice_arrives: "通知の到達日", "Notice arrives on";
+    options: "オプション", "Options";
+    overdue: "期限超過", "Overdue";
+    pages: "ページ", "Pages";
+    pending_requests: "処理待ちの申込・届出", "Pending requests";
+    period: "期間", "Period";
+    preset_editor: "設定の編集", "Edit the configuration";
+    price_missing: "料金表に価格がないため計算できません", "Cannot be computed: a price is missing from the price book";
+    print_invoice: "印刷用の適格請求書を開く", "Open the printable qualified invoice";
+    provisioning: "設定の配信", "Configuration delivery";
+    quote: "解約した場合", "If you cancel";
+    recalculate: "再計算", "Recalculate";
+    recipient: "宛先", "Recipient";
+    registration_number: "登録番号", "Registration number";
+    request_accepted: "承諾済み", "Accepted";
+    request_kind: "種類", "Kind";
+    request_pending: "処理待ち", "Pending";
+    request_rejected: "不承諾", "Rejected";
+    request_submitted: "申込・届出を受け付けました。", "Your request was received.";
+    request_withdrawn: "取下げ", "Withdrawn";
+    requested_on_hint: "空欄の場合、通知の到達日から規定の期間で終了します（R13.1）。", "Leave empty to end after the period the rules give from the notice's arrival (R13.1).";
+    return_due: "返却期限", "Return by";
+    subject: "対象", "Subject";
+    submit_cancellation: "解約を申し込む", "Submit the cancellation";
+    submitted_on: "申込日", "Submitted on";
+    subtotal: "小計（税抜）", "Subtotal (tax excluded)";
+    tax_at: "消費税", "Consumption tax";
+    tax_excluded: "金額は税抜です。消費税は請求書でまとめて計算します。", "Amounts exclude tax; the invoice adds consumption tax once per rate.";
+    taxable: "対象", "on";
+    throttled: "速度制限中", "Throttled";
+    timeline: "経緯", "Timeline";
+    total_with_tax: "合計（税込）", "Total (tax included)";
+    unpaid_invoices: "未払いの請求書", "Unpaid invoices";
+    used: "使用量", "Used";
+    what: "内容", "What";
+    withdraw: "取下げ", "Withdraw";
+    kind_apply_contract: "新規申込", "Application for a contract";
+    kind_change_item: "品目変更", "Item change";
+    kind_add_option: "オプション追加", "Add an option";
+    kind_change_usage_type: "利用種別の変更", "Usage type change";
+    kind_change_network_type: "ネットワーク種別の変更", "Network type change";
+    kind_change_pack: "パック容量の変更", "Pack size change";
+    kind_cancel_contract: "解約", "Cancellation";
+    kind_stop_option: "オプションの廃止", "Stop an option";
+    kind_stop_group: "グループの廃止", "Stop a share group";
+    kind_notify_serial: "製造番号の通知", "Serial number notice";
+    kind_report_failure: "故障の届出", "Failure report";
+    kind_report_loss: "亡失の届出", "Loss report";
+    effect_contract_ends: "契約の終了", "The contract ends";
+    effect_option_ends: "オプションの終了", "An option ends";
+    effect_group_ends: "シェアグループの終了", "A share group ends";
+    effect_member_left: "シェアグループからの脱退", "Leaves a share group";
+    effect_device_released: "機器の返却", "A device to return";
+    op_request_submit: "申込・届出", "Request submitted";
+    op_request_accept: "承諾", "Request accepted";
+    op_request_reject: "不承諾", "Request rejected";
+    op_request_withdraw: "取下げ", "Request withdrawn";
+    op_preset_update: "設定の変更", "Configuration changed";
+    op_preset_rollback: "設定の巻き戻し", "Configuration rolled back";
+    op_preset_item_change: "品目変更による設定の更新", "Configuration re-rendered for the new item";
+    op_billing_start: "課金開始日の記録", "Billing start recorded";
+    op_sla_claim: "SLA請求", "SLA claim";
+    op_sim_bind: "SIMの登録", "SIM registered";
+    revision: "リビジョン", "Revision";
+    preset_saved: "設定を新しいリビジョンとして保存しました。機器は次回の取得で反映します。", "Saved as a new revision; devices take it at their next poll.";
+    preset_valid: "入力内容に誤りはありません。", "These settings are valid.";
+    preset_invalid: "設定に誤りがあります。各項目の表示を確認してください。", "Some settings are invalid; see the messages next to the fields.";
+    secret_unchanged: "空欄なら変更しません", "Leave empty to keep";
+    pppoe_id: "PPPoE 認証ID", "PPPoE user ID";
+    pppoe_password: "PPPoE パスワード", "PPPoE password";
+    lan_network: "グローバルアドレスブロックの先頭", "First address of the global block";
+    lan_address: "LAN 側アドレス", "LAN address";
+    wan_type: "WAN 接続方式", "WAN connection";
+    wan_dhcp: "DHCP（IPoE）", "DHCP (IPoE)";
+    prefix_len: "プレフィックス長", "Prefix length";
+    dhcp_server: "DHCP サーバーを使う", "Run a DHCP server";
+    dhcp_start: "DHCP 配布開始アドレス", "DHCP pool start";
+    dhcp_end: "DHCP 配布終了アドレス", "DHCP pool end";
+    dns_forwarder: "DNS フォワーダーを使う", "Forward DNS queries";
+    napt: "NAPT を使う", "Use NAPT";
+    ntp_server: "NTP サーバー", "NTP server";
+    pre_shared_key: "IPsec 事前共有鍵", "IPsec pre-shared key";
+    l2tp_pool_start: "リモート端末への配布開始アドレス", "Client pool start";
+    l2tp_pool_end: "リモート端末への配布終了アドレス", "Client pool end";
+    tunnel_address: "トンネルのルーター側アドレス", "Tunnel address of the router";
+    max_sessions: "最大同時接続数", "Most sessions at once";
+    l2tp_users: "リモートアクセスのユーザー", "Remote-access users";
+    new_user: "ユーザーを追加", "Add a user";
+    save_revision: "保存して新しいリビジョンにする", "Save as a new revision";
+    rendered_config: "生成された設定（秘密情報は伏せています）", "Rendered configuration (secrets masked)";
+    revisions: "リビジョン履歴", "Revisions";
+    diff_from: "比較元", "From";
+    diff_to: "比較先", "To";
+    show_diff: "差分を表示", "Show the diff";
+    cause: "理由", "Cause";
+    by: "実行者", "By";
+    rollback_to: "この内容に戻す", "Roll back to this";
+    cause_edit: "編集", "Edit";
+    cause_rollback: "巻き戻し", "Rollback";
+    cause_item_change: "品目変更", "Item change";
     // Operator pages.
 }
 

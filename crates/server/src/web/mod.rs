@@ -7,7 +7,9 @@
 //! modules here. htmx (vendored, no build step) swaps fragments where a round trip is enough.
 
 pub mod charts;
+mod contractor;
 pub mod i18n;
+mod preset;
 mod session;
 
 use axum::Router;
@@ -39,6 +41,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/lang/{lang}", get(session::switch_language))
         .route("/console/assets/{file}", get(asset))
+        .merge(contractor::router())
+        .merge(preset::router())
         .layer(axum::middleware::from_fn(guard))
 }
 
@@ -53,6 +57,8 @@ pub struct Chrome {
     pub nav: Vec<NavLink>,
     /// This page's address in the other language.
     pub switch_href: String,
+    /// This page's query without `page`, ready for `page=N` to be appended.
+    pub query_without_page: String,
 }
 
 pub struct NavLink {
@@ -72,8 +78,23 @@ impl Chrome {
             csrf: String::new(),
             nav: Vec::new(),
             switch_href: switch_href(lang, here),
+            query_without_page: String::new(),
         }
     }
+}
+
+/// The query of `here` without its `page` parameter, ending in `&` when not empty.
+pub fn query_without_page(here: &str) -> String {
+    let query = here.split_once('?').map_or("", |(_, q)| q);
+    let mut kept: String = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+        .collect::<Vec<_>>()
+        .join("&amp;");
+    if !kept.is_empty() {
+        kept.push_str("&amp;");
+    }
+    kept
 }
 
 fn switch_href(lang: Lang, here: &str) -> String {

@@ -215,6 +215,7 @@ impl Session {
                 })
                 .collect(),
             switch_href: super::switch_href(self.lang, &self.here),
+            query_without_page: super::query_without_page(&self.here),
         }
     }
 

@@ -10,7 +10,7 @@ pub mod monitoring;
 pub mod parties;
 pub mod presets;
 pub mod requests;
-mod support;
+pub(crate) mod support;
 pub mod users;
 
 use serde::Deserialize;
