@@ -251,6 +251,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         "mpc {} serving on {base} (database {url})",
         env!("CARGO_PKG_VERSION")
     );
+    println!("  Console:   {base}{}", mpc_server::web::CONSOLE);
     println!("  API docs:  {base}{DOCS_PATH}");
     println!("  OpenAPI:   {base}{OPENAPI_PATH}");
     if let Some((user, secret)) = mpc_storage::accounts::bootstrap_operator(&store).await? {
