@@ -40,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/invoices", get(invoice_list))
         .route("/console/invoices/{id}", get(invoice_page))
         .route("/console/invoices/{id}/print", get(invoice_print))
+        .route("/console/consents", get(consents))
+        .route("/console/consents/{what}/{id}", post(consent))
 }
 
 /// The contractor whose pages these are: a contractor user's own, or the one an operator
@@ -266,6 +268,18 @@ async fn dashboard(State(state): State<AppState>, session: Session) -> WebResult
                 "/console/devices".into(),
             );
         }
+    }
+    let outages = billing::outages(State(state.clone()), session.caller())
+        .await?
+        .0
+        .outages;
+    for o in outages.iter().filter(|o| o.qualifies) {
+        add(
+            &o.claim_deadline,
+            t.coming_claim_deadline,
+            o.description.clone(),
+            "/console/sla".into(),
+        );
     }
     coming.sort_by(|a, b| a.on.cmp(&b.on));
     Ok(render(Dashboard {
@@ -1761,4 +1775,136 @@ async fn invoice_print(
     Ok(billing::print(State(state), session.caller(), Path(id))
         .await?
         .into_response())
+}
+
+/// A consent a contractor gives or waits for.
+pub struct ConsentRow {
+    pub what: &'static str,
+    pub subject: String,
+    pub requested_on: String,
+    pub state: String,
+    /// The form's action when this contractor may consent now.
+    pub consent_action: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/contractor/consents.html")]
+struct ConsentsPage {
+    c: Chrome,
+    rows: Vec<ConsentRow>,
+    problem: Option<Shown>,
+}
+
+/// `/console/consents`: designations of a management (R6.2) and invoice redirects (R6.3), with
+/// the consent this contractor can give.
+async fn consents(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<PageQuery>,
+) -> WebResult {
+    let contractor = contractor_of(&session, q.contractor.as_deref())?;
+    consents_page(&state, &session, &contractor, None).await
+}
+
+async fn consents_page(
+    state: &AppState,
+    session: &Session,
+    contractor: &str,
+    problem: Option<Shown>,
+) -> WebResult {
+    let lang = session.lang;
+    let t = session.t();
+    let contracts = contracts_of(state, session, contractor, None).await?;
+    let mine = |id: &str| contracts.iter().any(|c| c.id == id);
+    let state_of = |consented: &Option<String>, ended: &Option<String>| match (consented, ended) {
+        (_, Some(e)) => format!("{} {}", t.status_ended, lang.date(e)),
+        (Some(c), None) => format!("{} {}", t.consented, lang.date(c)),
+        (None, None) => t.awaiting_consent.to_owned(),
+    };
+    let mut rows = Vec::new();
+    for d in crate::api::v1::parties::designations(
+        State(state.clone()),
+        session.caller(),
+        Path(contractor.to_owned()),
+    )
+    .await?
+    .0
+    .designations
+    {
+        let pending = d.consented_on.is_none() && d.withdrawn_on.is_none();
+        rows.push(ConsentRow {
+            what: t.designation,
+            subject: short(&d.management_contract_id),
+            requested_on: lang.date(&d.requested_on),
+            state: state_of(&d.consented_on, &d.withdrawn_on),
+            consent_action: (pending && mine(&d.management_contract_id))
+                .then(|| format!("/console/consents/designations/{}", d.id)),
+        });
+    }
+    for c in contracts
+        .iter()
+        .filter(|c| c.kind == ContractKind::Management)
+    {
+        for r in crate::api::v1::parties::redirects(
+            State(state.clone()),
+            session.caller(),
+            Path(c.id.clone()),
+        )
+        .await?
+        .0
+        .invoice_redirects
+        {
+            let pending = r.consented_on.is_none() && r.ended_on.is_none();
+            rows.push(ConsentRow {
+                what: t.invoice_redirect,
+                subject: short(&r.management_contract_id),
+                requested_on: lang.date(&r.requested_on),
+                state: state_of(&r.consented_on, &r.ended_on),
+                consent_action: (pending && r.target_contractor_id == contractor)
+                    .then(|| format!("/console/consents/redirects/{}", r.id)),
+            });
+        }
+    }
+    Ok(render(ConsentsPage {
+        c: session.chrome(t.nav_consents, Section::Consents),
+        rows,
+        problem,
+    }))
+}
+
+async fn consent(
+    State(state): State<AppState>,
+    session: Session,
+    Path((what, id)): Path<(String, String)>,
+    Form(form): Form<Csrf>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    let body = JsonBody::from_json(&json!({}));
+    let done = match what.as_str() {
+        "designations" => crate::api::v1::parties::consent_designation(
+            State(state.clone()),
+            session.caller(),
+            Path(id),
+            body,
+        )
+        .await
+        .map(drop),
+        "redirects" => crate::api::v1::parties::consent_redirect(
+            State(state.clone()),
+            session.caller(),
+            Path(id),
+            body,
+        )
+        .await
+        .map(drop),
+        _ => Err(ApiError::not_found()),
+    };
+    match done {
+        Ok(()) => Ok(see_other("/console/consents")),
+        Err(e) => {
+            let contractor = contractor_of(&session, None)?;
+            let shown = Shown::of(session.lang, &e);
+            consents_page(&state, &session, &contractor, Some(shown)).await
+        }
+    }
 }

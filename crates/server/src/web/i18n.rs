@@ -274,6 +274,7 @@ catalog! {
     nav_fleet: "機器監視", "Fleet";
     nav_journal: "操作履歴", "Journal";
     nav_mobile: "モバイル通信量", "Mobile data";
+    nav_consents: "同意", "Consents";
     nav_main: "メインメニュー", "Main menu";
     error_title: "エラー", "Error";
     not_found: "ページが見つからないか、表示する権限がありません。", "This page does not exist, or is not yours to see.";
@@ -326,6 +327,12 @@ catalog! {
     cancel_from_contract: "（契約の画面から、料金の見積もりを確認して申し込みます）", "(from the contract's page, after reading the quote)";
     cancel_understood: "上記の終了日と早期解約金を確認しました", "I have read the last day and the early-termination charge above";
     coming_contract_end: "契約終了", "Contract ends";
+    consented: "同意済み", "Consented on";
+    awaiting_consent: "同意待ち", "Awaiting consent";
+    designation: "管理契約の指定（R6.2）", "Management designation (R6.2)";
+    invoice_redirect: "請求先の変更（R6.3）", "Invoice redirect (R6.3)";
+    give_consent: "同意する", "Consent";
+    coming_claim_deadline: "SLA 返金の請求期限", "Last day to claim an SLA credit";
     coming_dates: "今後の予定", "Coming dates";
     coming_item_change: "品目変更", "Item changes";
     coming_minimum_period_end: "最低利用期間の満了", "Minimum period ends";

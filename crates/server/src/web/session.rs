@@ -110,6 +110,7 @@ pub enum Section {
     Invoices,
     Devices,
     Mobile,
+    Consents,
     Queue,
     Contractors,
     Prices,
@@ -191,6 +192,7 @@ impl Session {
                 (Section::Mobile, "/console/mobile", t.nav_mobile),
                 (Section::Invoices, "/console/invoices", t.nav_invoices),
                 (Section::Sla, "/console/sla", t.nav_sla),
+                (Section::Consents, "/console/consents", t.nav_consents),
             ]
         };
         Chrome {
