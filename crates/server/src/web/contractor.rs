@@ -1561,6 +1561,7 @@ struct MobilePage {
     c: Chrome,
     month: String,
     sims: Vec<SimShown>,
+    groups: Vec<SimShown>,
 }
 
 /// `/console/mobile?month=`: each SIM's use in the month against its cap (R9.3), day by day.
@@ -1615,10 +1616,51 @@ async fn mobile_use(
             });
         }
     }
+    // Packet share groups: pooled use of the members against the pack in force (R9.6).
+    let mut group_ids: Vec<String> = contracts
+        .iter()
+        .flat_map(|c| c.options.iter())
+        .filter_map(|o| o.group_id.clone())
+        .collect();
+    group_ids.sort();
+    group_ids.dedup();
+    let mut groups = Vec::new();
+    for g in group_ids {
+        let usage = mobile::group_usage(
+            State(state.clone()),
+            session.caller(),
+            Path(g.clone()),
+            Params(mobile::MonthParams {
+                month: Some(month.clone()),
+            }),
+        )
+        .await?
+        .0;
+        let days: Vec<u64> = usage.days.iter().map(|d| d.bytes).collect();
+        groups.push(SimShown {
+            contract: format!("{} {}", t.field_group, short(&g)),
+            iccids: usage
+                .members
+                .iter()
+                .map(|m| short(&m.option_id))
+                .collect::<Vec<_>>()
+                .join(", "),
+            plan: usage
+                .pack_gb
+                .map_or_else(|| "—".to_owned(), |gb| format!("{gb} GB")),
+            used: charts::gigabytes(usage.used_bytes),
+            limit: usage
+                .pack_bytes
+                .map_or_else(|| "—".to_owned(), charts::gigabytes),
+            throttled: usage.members.iter().any(|m| m.throttle.is_some()),
+            chart: charts::usage(&days, usage.pack_bytes, t.mobile_use_chart, t.mobile_pack),
+        });
+    }
     Ok(render(MobilePage {
         c: session.chrome(t.nav_mobile, Section::Mobile),
         month,
         sims,
+        groups,
     }))
 }
 

@@ -383,6 +383,8 @@ catalog! {
     last_heartbeat: "最終通信", "Last heartbeat";
     minimum_period_end: "最低利用期間の満了日", "Minimum period ends";
     mobile_cap: "上限", "Cap";
+    mobile_pack: "パック容量", "Pack";
+    group_members: "メンバー", "Members";
     mobile_use_chart: "当月の累積通信量", "Data used this month, cumulative";
     monitoring: "稼働状況", "Monitoring";
     month: "対象月", "Month";
