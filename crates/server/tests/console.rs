@@ -1,0 +1,336 @@
+//! The console's sign-in, session and form protections, and the contractor's pages, on SQLite
+//! and PostgreSQL. (The pages in a real browser: `crates/cli/tests/console.rs`.)
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{Reply, TestApp};
+use mpc_storage::{JournalEntry, accounts, backend_tests};
+use serde_json::json;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A browser: the session cookie it holds, and the form token of its session.
+struct Visitor<'a> {
+    app: &'a TestApp,
+    cookie: Option<String>,
+    lang: &'static str,
+}
+
+impl<'a> Visitor<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Visitor {
+            app,
+            cookie: None,
+            lang: "ja",
+        }
+    }
+
+    async fn send(&self, method: Method, path: &str, form: Option<&[(&str, &str)]>) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("cookie", {
+                let mut c = format!("mpc_lang={}", self.lang);
+                if let Some(s) = &self.cookie {
+                    c.push_str("; ");
+                    c.push_str(s);
+                }
+                c
+            });
+        let body = match form {
+            Some(pairs) => {
+                req = req.header("content-type", "application/x-www-form-urlencoded");
+                Body::from(
+                    pairs
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+                        .collect::<Vec<_>>()
+                        .join("&"),
+                )
+            }
+            None => Body::empty(),
+        };
+        self.app.request(req.body(body).unwrap()).await
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+        self.send(Method::POST, path, Some(form)).await
+    }
+
+    async fn sign_in(&mut self, username: &str, password: &str) -> Reply {
+        let reply = self
+            .post(
+                "/console/login",
+                &[("username", username), ("password", password)],
+            )
+            .await;
+        if let Some(set) = reply.headers.get("set-cookie") {
+            let set = set.to_str().unwrap();
+            self.cookie = Some(set.split(';').next().unwrap().to_owned());
+        }
+        reply
+    }
+
+    /// The form token printed in a page of this session.
+    async fn csrf(&self) -> String {
+        let page = self.get("/console/password").await;
+        page.text
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("a form token")
+            .to_owned()
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A contractor user with a console password; returns (contractor id, user id).
+async fn contractor_user(app: &TestApp, name: &str, username: &str) -> (String, String) {
+    let (cid, uid, _) = app.contractor_with_user(name, username).await;
+    accounts::reset_password(
+        &app.db.store,
+        &uid,
+        PASSWORD,
+        JournalEntry::new("test", "user.password"),
+    )
+    .await
+    .unwrap();
+    (cid, uid)
+}
+
+backend_tests! {
+    async fn signing_in_sets_a_guarded_cookie_and_wrong_passwords_lock_the_account(db: TestDb) {
+        let app = TestApp::new(db).await;
+        contractor_user(&app, "株式会社テスト", "tanaka").await;
+        let mut v = Visitor::new(&app);
+
+        // Pages need a session: the visitor is sent to sign in, keeping where it was going.
+        let r = v.get("/console/contracts").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(r.headers["location"], "/console/login?next=/console/contracts");
+
+        let r = v.sign_in("tanaka", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let cookie = r.headers["set-cookie"].to_str().unwrap();
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/console", "Max-Age=43200"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
+        assert_eq!(v.get("/console/contracts").await.status, StatusCode::OK);
+
+        // Behind a TLS proxy the cookie is Secure.
+        let r = app
+            .request(
+                Request::post("/console/login")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("x-forwarded-proto", "https")
+                    .body(Body::from(format!("username=tanaka&password={}", urlencode(PASSWORD))))
+                    .unwrap(),
+            )
+            .await;
+        assert!(r.headers["set-cookie"].to_str().unwrap().contains("Secure"));
+
+        // Four wrong passwords are refused; the fifth locks the account for 15 minutes, so even
+        // the right password is refused afterwards.
+        let mut other = Visitor::new(&app);
+        for _ in 0..4 {
+            let r = other.sign_in("tanaka", "wrong password!").await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            assert!(r.text.contains("ユーザー名またはパスワードが正しくありません"), "{}", r.text);
+        }
+        let r = other.sign_in("tanaka", "wrong password!").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.text.contains("ロックされています"), "{}", r.text);
+        let r = other.sign_in("tanaka", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.headers.get("set-cookie").is_none());
+
+        // An unknown user reads the same as a wrong password.
+        let r = other.sign_in("nobody", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.text.contains("ユーザー名またはパスワードが正しくありません"));
+
+        // The session signed in before the lock still works; signing out ends it.
+        let csrf = v.csrf().await;
+        let r = v.post("/console/logout", &[("csrf", &csrf)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(v.get("/console/contracts").await.status, StatusCode::SEE_OTHER);
+    }
+
+    async fn forms_without_the_session_token_or_from_another_site_change_nothing(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let (cid, _) = contractor_user(&app, "株式会社テスト", "tanaka").await;
+        let (_, adapter) = app.eligible_setup(&cid, "SEIL/X4", "2026-04-01").await;
+        let mut v = Visitor::new(&app);
+        v.sign_in("tanaka", PASSWORD).await;
+        let before = app.db.store.dump().await;
+
+        // No token.
+        let r = v
+            .post(
+                "/console/requests/new",
+                &[("kind", "report_loss"), ("contract_id", &adapter)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        // Another session's token.
+        let r = v
+            .post(
+                "/console/requests/new",
+                &[("kind", "report_loss"), ("contract_id", &adapter), ("csrf", "0123456789abcdef0123456789abcdef")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // The right token, but posted from another site.
+        let csrf = v.csrf().await;
+        let r = app
+            .request(
+                Request::post("/console/requests/new")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("cookie", v.cookie.clone().unwrap())
+                    .header("sec-fetch-site", "cross-site")
+                    .body(Body::from(format!("kind=report_loss&contract_id={adapter}&csrf={csrf}")))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.db.store.dump().await, before);
+
+        // With everything right the request is made.
+        let r = v
+            .post(
+                "/console/requests/new",
+                &[("kind", "notify_serial"), ("contract_id", &adapter), ("serial", "X4-24A0-00001"), ("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let list = app
+            .get(&format!("/api/v1/contractors/{cid}/requests?status=pending"), &app.operator)
+            .await;
+        assert_eq!(list.body["requests"][0]["kind"], "notify_serial", "{}", list.text);
+    }
+
+    async fn a_refused_request_is_shown_next_to_its_field_with_the_rule(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let (cid, _) = contractor_user(&app, "株式会社テスト", "tanaka").await;
+        let (_, adapter) = app.eligible_setup(&cid, "SA-W2L", "2026-04-01").await;
+        let mut v = Visitor::new(&app);
+        v.sign_in("tanaka", PASSWORD).await;
+        let csrf = v.csrf().await;
+        let before = app.db.store.dump().await;
+        // A new packet share group's pack must be at least 50 GB (R9.6): 40 GB is refused on the
+        // form's page with the rule, and nothing is written.
+        let r = v
+            .post(
+                "/console/requests/new",
+                &[
+                    ("csrf", &csrf),
+                    ("kind", "add_option"),
+                    ("contract_id", &adapter),
+                    ("option_kind", "mobile_access"),
+                    ("usage_type", "packet_share"),
+                    ("network_type", "dynamic_ip"),
+                    ("new_group_pack_gb", "40"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert!(r.text.contains("<code>R9.6</code>"), "{}", r.text);
+        assert_eq!(app.db.store.dump().await, before);
+    }
+
+    async fn cancelling_shows_the_quote_and_needs_the_confirmation(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        let (cid, _) = contractor_user(&app, "株式会社テスト", "tanaka").await;
+        let (_, adapter) = app.eligible_setup(&cid, "SEIL/X4", "2026-04-01").await;
+        app.post(
+            &format!("/api/v1/contracts/{adapter}/billing-start"),
+            &app.operator,
+            json!({"on": "2026-04-01"}),
+        )
+        .await;
+        let mut v = Visitor::new(&app);
+        v.sign_in("tanaka", PASSWORD).await;
+
+        // The page shows the API's quote for a notice arriving today (the yen arithmetic is
+        // checked in tests/contracts.rs and tests/billing.rs), as "12,345円".
+        let quote = app
+            .get(&format!("/api/v1/contracts/{adapter}/termination-quote"), &app.operator)
+            .await;
+        assert_eq!(quote.status, StatusCode::OK, "{}", quote.text);
+        let charge = quote.body["early_termination_charge"].as_i64().expect("priced");
+        assert!(charge > 0);
+        let page = v.get(&format!("/console/contracts/{adapter}/cancel")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let digits = charge.to_string();
+        let grouped: String = digits
+            .chars()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let sep = (i > 0 && (digits.len() - i) % 3 == 0).then_some(',');
+                sep.into_iter().chain(std::iter::once(c))
+            })
+            .collect();
+        assert!(page.text.contains(&format!("<strong>{grouped}円</strong>")), "{grouped}: {}", page.text);
+
+        // Without the confirmation nothing is sent.
+        let csrf = v.csrf().await;
+        let before = app.db.store.dump().await;
+        let r = v
+            .post(&format!("/console/contracts/{adapter}/cancel"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text.contains("確認のチェックを入れてください"));
+        assert_eq!(app.db.store.dump().await, before);
+
+        let r = v
+            .post(
+                &format!("/console/contracts/{adapter}/cancel"),
+                &[("csrf", &csrf), ("understood", "1")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        let list = app
+            .get(&format!("/api/v1/contractors/{cid}/requests?status=pending"), &app.operator)
+            .await;
+        assert_eq!(list.body["requests"][0]["kind"], "cancel_contract", "{}", list.text);
+    }
+
+    async fn contractors_see_only_their_own_pages_in_their_language(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let (a, _) = contractor_user(&app, "株式会社エー", "alpha").await;
+        let (b, _) = contractor_user(&app, "株式会社ビー", "bravo").await;
+        let (_, adapter_b) = app.eligible_setup(&b, "SEIL CA10", "2026-04-01").await;
+        app.eligible_setup(&a, "SEIL/X4", "2026-04-01").await;
+        let mut v = Visitor::new(&app);
+        v.lang = "en";
+        v.sign_in("alpha", PASSWORD).await;
+        for path in ["/console/dashboard", "/console/contracts", "/console/requests", "/console/devices",
+                     "/console/mobile", "/console/invoices", "/console/consents"] {
+            let r = v.get(path).await;
+            assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text);
+            assert!(r.text.contains("<html lang=\"en\">"), "{path}");
+        }
+        for path in [format!("/console/contracts/{adapter_b}"), format!("/console/contracts/{adapter_b}/cancel"),
+                     format!("/console/contracts/{adapter_b}/preset")] {
+            let r = v.get(&path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.text);
+            assert!(r.text.contains("not yours to see"), "{path}: {}", r.text);
+        }
+    }
+}
