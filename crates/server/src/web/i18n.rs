@@ -344,7 +344,7 @@ catalog! {
     contract: "契約", "Contract";
     custody: "機器の貸与状況", "Devices in custody";
     date: "日付", "Date";
-    details: "内容", "Details";
+    details: "詳細", "Details";
     devices_down: "停止中の機器", "Devices DOWN";
     devices_up: "正常な機器", "Devices UP";
     due_date: "支払期限", "Due date";
