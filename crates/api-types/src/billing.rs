@@ -229,6 +229,19 @@ pub struct ClaimView {
     pub decided_on: Option<String>,
 }
 
+/// An operator's decision on an SLA claim.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideClaim {
+    /// The day of the decision; today in Japan when omitted. An approved credit is on the
+    /// invoice of this day's month (R16.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<String>,
+    /// Why (up to 500 characters), kept in the journal; the console asks for it on refusals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClaimList {
     pub claims: Vec<ClaimView>,

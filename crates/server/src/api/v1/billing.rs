@@ -9,9 +9,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use mpc_api_types::Problem;
 use mpc_api_types::billing::{
-    ClaimList, ClaimView, DefaultResult, InvoiceList, InvoiceSummary, InvoiceView, IssuerOnInvoice,
-    IssuerView, LineView, MovedAmount, OutageList, OutageView, PaymentView, PriceList, PriceView,
-    RateTotalView, RecordOutage, RecordPayment, RunRequest, RunSummaryView, SetPrices, SubmitClaim,
+    ClaimList, ClaimView, DecideClaim, DefaultResult, InvoiceList, InvoiceSummary, InvoiceView,
+    IssuerOnInvoice, IssuerView, LineView, MovedAmount, OutageList, OutageView, PaymentView,
+    PriceList, PriceView, RateTotalView, RecordOutage, RecordPayment, RunRequest, RunSummaryView,
+    SetPrices, SubmitClaim,
 };
 use mpc_domain::calendar::Month;
 use mpc_domain::money::Yen;
@@ -824,8 +825,11 @@ async fn decide(
     let c = billing::get_claim(&mut *state.store.conn().await?, id).await?;
     caller.require_contractor(&c.contractor_id)?;
     caller.require_operator()?;
-    let (body, raw) = payload.parse_or_empty::<mpc_api_types::contracts::OnDate>()?;
+    let (body, raw) = payload.parse_or_empty::<DecideClaim>()?;
     let on = Dates::default().or_today("on", body.on.as_deref())?;
+    if let Some(reason) = &body.reason {
+        mpc_domain::account::text("reason", reason, 500)?;
+    }
     let mut tx = state.store.write().await?;
     let c = billing::decide_claim(&mut tx, id, approve, on).await?;
     let op = if approve {
@@ -846,7 +850,7 @@ async fn decide(
 
 /// Approves a claim (operators): the credit is on the invoice of the month of approval.
 #[utoipa::path(post, path = "/sla-claims/{claim_id}/approve", tag = "billing", params(("claim_id" = String, Path)),
-    request_body = mpc_api_types::contracts::OnDate, security(("bearer" = [])),
+    request_body = DecideClaim, security(("bearer" = [])),
     responses((status = 200, body = ClaimView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn approve(
     State(state): State<AppState>,
@@ -857,9 +861,9 @@ pub async fn approve(
     decide(&state, &caller, &id, true, &payload).await
 }
 
-/// Refuses a claim (operators).
+/// Refuses a claim (operators), with the reason for the journal.
 #[utoipa::path(post, path = "/sla-claims/{claim_id}/refuse", tag = "billing", params(("claim_id" = String, Path)),
-    request_body = mpc_api_types::contracts::OnDate, security(("bearer" = [])),
+    request_body = DecideClaim, security(("bearer" = [])),
     responses((status = 200, body = ClaimView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn refuse(
     State(state): State<AppState>,
