@@ -150,13 +150,11 @@ impl Shown {
         let t = lang.t();
         let message = match (lang, e.status, &e.detail_ja) {
             (_, StatusCode::NOT_FOUND, _) => t.not_found.to_owned(),
-            (_, StatusCode::FORBIDDEN, _) if e.code == "forbidden" => {
-                if e.detail.contains("operators") {
-                    t.forbidden.to_owned()
-                } else {
-                    e.detail.clone()
-                }
-            }
+            (_, StatusCode::FORBIDDEN, ja) if e.code == "forbidden" => match (lang, ja) {
+                _ if e.detail.contains("operators") => t.forbidden.to_owned(),
+                (Lang::Ja, Some(ja)) => ja.clone(),
+                _ => e.detail.clone(),
+            },
             (Lang::Ja, _, Some(ja)) => ja.clone(),
             _ => e.detail.clone(),
         };
