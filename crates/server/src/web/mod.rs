@@ -9,6 +9,7 @@
 pub mod charts;
 mod contractor;
 pub mod i18n;
+pub mod operator;
 mod preset;
 mod session;
 
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/assets/{file}", get(asset))
         .merge(contractor::router())
         .merge(preset::router())
+        .merge(operator::router())
         .layer(axum::middleware::from_fn(guard))
 }
 

@@ -1,0 +1,537 @@
+//! `/console/billing`: monthly runs (B1, B2, B4) — starting a month's run, its result, the
+//! month's invoices, finalizing, the lines CSV — and the issuer every invoice names (B3).
+//!
+//! The API bills a month in the request that asks for it, so the page answers when the run is
+//! done (redirecting to the month) and needs no polling.
+
+use axum::extract::{Path, Query, State};
+use axum_extra::extract::Form;
+use mpc_api_types::journal::JournalEntry;
+use mpc_domain::calendar::Month;
+use mpc_domain::money::Yen;
+use mpc_domain::price::PriceKey;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::prices::price_label;
+use super::{
+    Pager, Sort, body, confirmed, contractor_names, field_problem, href, month_label,
+    only_operators, page_of, pager, refusal, render_form, today, unconfirmed, when,
+};
+use crate::AppState;
+use crate::api::v1::{billing, journal};
+use crate::error::ApiError;
+use crate::extract::Params;
+use crate::web::i18n::Lang;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
+
+/// The newest journal entries of an operation, optionally about one subject.
+async fn entries(
+    state: &AppState,
+    session: &Session,
+    operation: &str,
+    subject: Option<&str>,
+    limit: u32,
+) -> WebResult<Vec<JournalEntry>> {
+    Ok(journal::list(
+        State(state.clone()),
+        session.caller(),
+        Params(journal::ListParams {
+            operation: Some(operation.to_owned()),
+            actor: None,
+            contractor_id: None,
+            subject: subject.map(str::to_owned),
+            before: None,
+            limit: Some(limit),
+        }),
+    )
+    .await?
+    .0
+    .entries)
+}
+
+fn count(outcome: &serde_json::Value, field: &str) -> i64 {
+    outcome[field].as_i64().unwrap_or_default()
+}
+
+/// A month's run as the journal recorded it.
+pub struct RunRow {
+    pub month: String,
+    pub label: String,
+    pub at: String,
+    at_iso: String,
+    pub actor: String,
+    pub invoices: i64,
+    pub lines: i64,
+    pub total: String,
+    pub finalized: bool,
+}
+
+fn run_row(lang: Lang, e: &JournalEntry, finalized: bool) -> RunRow {
+    let month = e.subject.clone().unwrap_or_default();
+    RunRow {
+        label: month_label(lang, &month),
+        month,
+        at: when(lang, &e.at),
+        at_iso: e.at.clone(),
+        actor: e.actor.clone(),
+        invoices: count(&e.outcome, "invoices"),
+        lines: count(&e.outcome, "lines"),
+        total: lang.yen(Yen(count(&e.outcome, "total"))),
+        finalized,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    sort: String,
+    after: String,
+    issuer: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RunForm {
+    csrf: String,
+    month: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct IssuerForm {
+    csrf: String,
+    name: String,
+    registration_number: String,
+    address: String,
+    contact: String,
+}
+
+/// A price the run found missing, named for people.
+pub struct Missing {
+    pub key: String,
+    pub label: String,
+    pub message: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/billing.html")]
+struct BillingPage {
+    c: Chrome,
+    month: String,
+    run_problem: Option<Shown>,
+    missing: Vec<Missing>,
+    runs: Vec<RunRow>,
+    sort: Sort,
+    pager: Pager,
+    issuer: IssuerForm,
+    issuer_saved: bool,
+    issuer_problem: Option<Shown>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<PageQuery>,
+) -> WebResult {
+    only_operators(&session)?;
+    let previous = today()
+        .first_of_month()
+        .yesterday()
+        .map(|d| Month::containing(d).to_string())
+        .unwrap_or_default();
+    billing_page(&state, &session, &q, previous, None, None).await
+}
+
+async fn billing_page(
+    state: &AppState,
+    session: &Session,
+    q: &PageQuery,
+    month: String,
+    run_problem: Option<Shown>,
+    issuer_form: Option<(IssuerForm, Shown)>,
+) -> WebResult {
+    let lang = session.lang;
+    let finalized: Vec<String> = entries(state, session, "billing.finalize", None, 1000)
+        .await?
+        .into_iter()
+        .filter_map(|e| e.subject)
+        .collect();
+    let mut runs: Vec<RunRow> = entries(state, session, "billing.run", None, 1000)
+        .await?
+        .iter()
+        .map(|e| {
+            let done = e.subject.as_ref().is_some_and(|m| finalized.contains(m));
+            run_row(lang, e, done)
+        })
+        .collect();
+    // Newest first unless asked otherwise.
+    let sort = Sort::new(
+        "sort",
+        Some(if q.sort.is_empty() { "-at" } else { &q.sort }),
+        &["at", "month"],
+        "/console/billing".into(),
+    );
+    sort.apply(&mut runs, |r, key| match key {
+        "month" => (0, format!("{}{}", r.month, r.at_iso)),
+        _ => (0, r.at_iso.clone()),
+    });
+    let (runs, next) = page_of(runs, Some(&q.after));
+    let pager = pager(
+        &href("/console/billing", &[("sort", &q.sort)]),
+        "after",
+        Some(&q.after),
+        next,
+    );
+    let missing = run_problem
+        .as_ref()
+        .filter(|p| p.code == "R14.1")
+        .map(|p| {
+            p.fields
+                .iter()
+                .map(|(key, message)| Missing {
+                    label: key
+                        .parse::<PriceKey>()
+                        .map(|k| price_label(lang, k))
+                        .unwrap_or_default(),
+                    key: key.clone(),
+                    message: message.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (issuer, issuer_problem) = match issuer_form {
+        Some((form, problem)) => (form, Some(problem)),
+        None => match billing::get_issuer(State(state.clone()), session.caller()).await {
+            Ok(i) => (
+                IssuerForm {
+                    name: i.0.name,
+                    registration_number: i.0.registration_number,
+                    address: i.0.address,
+                    contact: i.0.contact,
+                    ..IssuerForm::default()
+                },
+                None,
+            ),
+            Err(e) if e.code == "not_found" => (IssuerForm::default(), None),
+            Err(e) => return Err(e.into()),
+        },
+    };
+    let failed = run_problem.is_some() || issuer_problem.is_some();
+    Ok(render_form(
+        BillingPage {
+            c: session.chrome(session.t().nav_billing, Section::Billing),
+            month,
+            run_problem,
+            missing,
+            runs,
+            sort,
+            pager,
+            issuer,
+            issuer_saved: q.issuer == "saved",
+            issuer_problem,
+        },
+        failed,
+    ))
+}
+
+/// Bills a month through the run handler, then shows the month.
+pub async fn run(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<RunForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    only_operators(&session)?;
+    let lang = session.lang;
+    let month = form.month.trim().to_owned();
+    let problem = if month.is_empty() {
+        field_problem(lang, "month", session.t().op_required)
+    } else {
+        match billing::run(
+            State(state.clone()),
+            session.caller(),
+            body(json!({ "month": month })),
+        )
+        .await
+        {
+            Ok(summary) => {
+                return Ok(see_other(&format!(
+                    "/console/billing/{}?ran=yes",
+                    summary.0.month
+                )));
+            }
+            Err(e) => refusal(lang, e)?,
+        }
+    };
+    billing_page(
+        &state,
+        &session,
+        &PageQuery::default(),
+        month,
+        Some(problem),
+        None,
+    )
+    .await
+}
+
+pub async fn issuer(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<IssuerForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    only_operators(&session)?;
+    let request = json!({
+        "name": form.name,
+        "registration_number": form.registration_number,
+        "address": form.address,
+        "contact": form.contact,
+    });
+    match billing::set_issuer(State(state.clone()), session.caller(), body(request)).await {
+        Ok(_) => Ok(see_other("/console/billing?issuer=saved#issuer")),
+        Err(e) => {
+            let problem = refusal(session.lang, e)?;
+            billing_page(
+                &state,
+                &session,
+                &PageQuery::default(),
+                String::new(),
+                None,
+                Some((form, problem)),
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// One month
+
+pub struct InvoiceRow {
+    pub id: String,
+    pub number: String,
+    pub recipient: String,
+    pub account_id: String,
+    pub subtotal: String,
+    pub tax: String,
+    pub total: String,
+    total_yen: i64,
+    pub status: &'static str,
+    pub status_class: &'static str,
+}
+
+fn invoice_status(lang: Lang, status: &str) -> (&'static str, &'static str) {
+    let t = lang.t();
+    match status {
+        "draft" => (t.op_invoice_draft, "pending"),
+        "issued" => (t.op_invoice_issued, ""),
+        "paid" => (t.op_invoice_paid, "active"),
+        "overdue" => (t.op_invoice_overdue, "overdue"),
+        _ => (t.op_invoice_defaulted, "ended"),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MonthQuery {
+    sort: String,
+    after: String,
+    ran: String,
+    finalized: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FinalizeForm {
+    csrf: String,
+    confirm: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/billing_month.html")]
+struct MonthPage {
+    c: Chrome,
+    month: String,
+    notice: Option<&'static str>,
+    run: Option<RunRow>,
+    finalized: bool,
+    invoice_count: usize,
+    subtotal: String,
+    tax: String,
+    total: String,
+    invoices: Vec<InvoiceRow>,
+    sort: Sort,
+    pager: Pager,
+    problem: Option<Shown>,
+}
+
+/// A month from the address; anything else is not a page.
+fn parse_month(m: &str) -> WebResult<Month> {
+    m.parse::<Month>()
+        .map_err(|_| WebError(ApiError::not_found()))
+}
+
+pub async fn month(
+    State(state): State<AppState>,
+    session: Session,
+    Path(m): Path<String>,
+    Query(q): Query<MonthQuery>,
+) -> WebResult {
+    only_operators(&session)?;
+    month_page(&state, &session, &m, &q, None).await
+}
+
+async fn month_page(
+    state: &AppState,
+    session: &Session,
+    m: &str,
+    q: &MonthQuery,
+    problem: Option<Shown>,
+) -> WebResult {
+    let lang = session.lang;
+    let t = session.t();
+    let month = parse_month(m)?.to_string();
+    let finalized = !entries(state, session, "billing.finalize", Some(&month), 1)
+        .await?
+        .is_empty();
+    let run = entries(state, session, "billing.run", Some(&month), 1)
+        .await?
+        .first()
+        .map(|e| run_row(lang, e, finalized));
+    let list = billing::invoices(
+        State(state.clone()),
+        session.caller(),
+        Params(billing::InvoiceParams {
+            month: Some(month.clone()),
+            account_id: None,
+        }),
+    )
+    .await?
+    .0
+    .invoices;
+    let names = contractor_names(
+        state,
+        session,
+        list.iter().map(|i| i.account_id.clone()).collect(),
+    )
+    .await?;
+    let (subtotal, tax, total) = list.iter().fold((0, 0, 0), |(s, x, t), i| {
+        (s + i.subtotal.0, x + i.tax.0, t + i.total.0)
+    });
+    let invoice_count = list.len();
+    let mut rows: Vec<InvoiceRow> = list
+        .into_iter()
+        .map(|i| {
+            let (status, status_class) = invoice_status(lang, &i.status);
+            InvoiceRow {
+                recipient: if i.recipient_name.is_empty() {
+                    names.get(&i.account_id).cloned().unwrap_or_default()
+                } else {
+                    i.recipient_name
+                },
+                subtotal: lang.yen(i.subtotal),
+                tax: lang.yen(i.tax),
+                total: lang.yen(i.total),
+                total_yen: i.total.0,
+                status,
+                status_class,
+                id: i.id,
+                number: i.number,
+                account_id: i.account_id,
+            }
+        })
+        .collect();
+    let here = format!("/console/billing/{month}");
+    let sort = Sort::new(
+        "sort",
+        Some(&q.sort),
+        &["number", "recipient", "total", "status"],
+        here.clone(),
+    );
+    sort.apply(&mut rows, |r, key| match key {
+        "recipient" => (0, r.recipient.clone()),
+        "total" => (r.total_yen, String::new()),
+        "status" => (0, r.status.to_owned()),
+        _ => (0, r.number.clone()),
+    });
+    let (invoices, next) = page_of(rows, Some(&q.after));
+    let pager = pager(
+        &href(&here, &[("sort", &q.sort)]),
+        "after",
+        Some(&q.after),
+        next,
+    );
+    let notice = if q.finalized == "yes" {
+        Some(t.op_month_finalized)
+    } else if q.ran == "yes" {
+        Some(t.op_run_done)
+    } else {
+        None
+    };
+    let failed = problem.is_some();
+    let title = format!("{} {}", t.nav_billing, month_label(lang, &month));
+    Ok(render_form(
+        MonthPage {
+            c: session.chrome(&title, Section::Billing),
+            month,
+            notice,
+            run,
+            finalized,
+            invoice_count,
+            subtotal: lang.yen(Yen(subtotal)),
+            tax: lang.yen(Yen(tax)),
+            total: lang.yen(Yen(total)),
+            invoices,
+            sort,
+            pager,
+            problem,
+        },
+        failed,
+    ))
+}
+
+/// Finalizes a month after the operator ticked the confirmation (B4: it never changes again).
+pub async fn finalize(
+    State(state): State<AppState>,
+    session: Session,
+    Path(m): Path<String>,
+    Form(form): Form<FinalizeForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    only_operators(&session)?;
+    let lang = session.lang;
+    let month = parse_month(&m)?.to_string();
+    let problem = if confirmed(&form.confirm) {
+        match billing::finalize(State(state.clone()), session.caller(), Path(month.clone())).await {
+            Ok(_) => {
+                return Ok(see_other(&format!(
+                    "/console/billing/{month}?finalized=yes"
+                )));
+            }
+            Err(e) => refusal(lang, e)?,
+        }
+    } else {
+        unconfirmed(lang)
+    };
+    month_page(
+        &state,
+        &session,
+        &month,
+        &MonthQuery::default(),
+        Some(problem),
+    )
+    .await
+}
+
+/// `/console/billing/{month}/lines.csv`: every line of the month, from the lines handler.
+pub async fn lines_csv(
+    State(state): State<AppState>,
+    session: Session,
+    Path(m): Path<String>,
+) -> WebResult {
+    only_operators(&session)?;
+    let month = parse_month(&m)?.to_string();
+    Ok(billing::lines_csv(State(state), session.caller(), Path(month)).await?)
+}

@@ -1,0 +1,438 @@
+//! `/console/contractors`: finding and registering contractors; one contractor's users,
+//! contracts and eligibility (R6.1), and new users with a console password shown once.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum_extra::extract::Form;
+use mpc_storage::accounts;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    Pager, Sort, body, field_problem, href, only_operators, page_of, pager, refusal, render_form,
+    when,
+};
+use crate::AppState;
+use crate::api::v1::{self, contractors, parties, users};
+use crate::extract::Params;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, Shown, WebResult, see_other};
+
+pub struct ContractorRow {
+    pub id: String,
+    pub name: String,
+    pub registered: String,
+    registered_iso: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    name: String,
+    after: String,
+    sort: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CreateForm {
+    csrf: String,
+    name: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/contractors.html")]
+struct ListPage {
+    c: Chrome,
+    name: String,
+    rows: Vec<ContractorRow>,
+    sort: Sort,
+    pager: Pager,
+    new_name: String,
+    problem: Option<Shown>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ListQuery>,
+) -> WebResult {
+    only_operators(&session)?;
+    list_page(&state, &session, &q, String::new(), None).await
+}
+
+async fn list_page(
+    state: &AppState,
+    session: &Session,
+    q: &ListQuery,
+    new_name: String,
+    problem: Option<Shown>,
+) -> WebResult {
+    let lang = session.lang;
+    let name = q.name.trim();
+    let page = contractors::list(
+        State(state.clone()),
+        session.caller(),
+        Params(contractors::ListParams {
+            name: (!name.is_empty()).then(|| name.to_owned()),
+            after: (!q.after.is_empty()).then(|| q.after.clone()),
+            limit: Some(super::PAGE as u32),
+        }),
+    )
+    .await?
+    .0;
+    let mut rows: Vec<ContractorRow> = page
+        .contractors
+        .into_iter()
+        .map(|c| ContractorRow {
+            registered: when(lang, &c.created_at),
+            registered_iso: c.created_at,
+            id: c.id,
+            name: c.name,
+        })
+        .collect();
+    // The API pages in registration order; the order chosen here sorts the rows of this page.
+    let sort = Sort::new(
+        "sort",
+        Some(&q.sort),
+        &["registered", "name"],
+        href(
+            "/console/contractors",
+            &[("name", name), ("after", &q.after)],
+        ),
+    );
+    sort.apply(&mut rows, |r, key| match key {
+        "name" => (0, r.name.clone()),
+        _ => (0, r.registered_iso.clone()),
+    });
+    let base = href("/console/contractors", &[("name", name), ("sort", &q.sort)]);
+    let pager = pager(&base, "after", Some(&q.after), page.next_cursor);
+    let failed = problem.is_some();
+    Ok(render_form(
+        ListPage {
+            c: session.chrome(session.t().nav_contractors, Section::Contractors),
+            name: name.to_owned(),
+            rows,
+            sort,
+            pager,
+            new_name,
+            problem,
+        },
+        failed,
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<CreateForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    only_operators(&session)?;
+    match contractors::create(
+        State(state.clone()),
+        session.caller(),
+        body(json!({ "name": form.name })),
+    )
+    .await
+    {
+        Ok((_, c)) => Ok(see_other(&format!("/console/contractors/{}", c.0.id))),
+        Err(e) => {
+            let problem = refusal(session.lang, e)?;
+            list_page(
+                &state,
+                &session,
+                &ListQuery::default(),
+                form.name,
+                Some(problem),
+            )
+            .await
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// One contractor
+
+pub struct UserRow {
+    pub username: String,
+    pub display_name: String,
+    pub registered: String,
+}
+
+pub struct ContractRow {
+    pub id: String,
+    pub kind: &'static str,
+    pub what: String,
+    pub status: &'static str,
+    pub status_class: String,
+    pub accepted_on: String,
+    accepted_iso: String,
+    pub billing_start: String,
+    pub ends_on: String,
+    pub options: usize,
+}
+
+pub struct Unmet {
+    pub rule: String,
+    pub message: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    users_after: String,
+    sort: String,
+    after: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UserForm {
+    csrf: String,
+    username: String,
+    display_name: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/contractor.html")]
+struct ContractorPage {
+    c: Chrome,
+    id: String,
+    registered: String,
+    eligible: bool,
+    as_of: String,
+    unmet: Vec<Unmet>,
+    users: Vec<UserRow>,
+    users_pager: Pager,
+    contracts: Vec<ContractRow>,
+    sort: Sort,
+    pager: Pager,
+    user_form: UserForm,
+    /// A user just created and its console password, shown this once.
+    created: Option<(String, String)>,
+    problem: Option<Shown>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> WebResult {
+    only_operators(&session)?;
+    contractor_page(&state, &session, &id, &q, UserForm::default(), None, None).await
+}
+
+async fn contractor_page(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    q: &PageQuery,
+    user_form: UserForm,
+    created: Option<(String, String)>,
+    problem: Option<Shown>,
+) -> WebResult {
+    let lang = session.lang;
+    let contractor = contractors::get(State(state.clone()), session.caller(), Path(id.to_owned()))
+        .await?
+        .0;
+    let eligibility = parties::eligibility(
+        State(state.clone()),
+        session.caller(),
+        Path(id.to_owned()),
+        Params(v1::contracts::AsOf { as_of: None }),
+    )
+    .await?
+    .0;
+    let user_page = users::list_of_contractor(
+        State(state.clone()),
+        session.caller(),
+        Path(id.to_owned()),
+        Params(v1::PageParams {
+            after: (!q.users_after.is_empty()).then(|| q.users_after.clone()),
+            limit: Some(super::PAGE as u32),
+        }),
+    )
+    .await?
+    .0;
+    let contracts = v1::contracts::list(
+        State(state.clone()),
+        session.caller(),
+        Path(id.to_owned()),
+        Params(v1::contracts::AsOf { as_of: None }),
+    )
+    .await?
+    .0
+    .contracts;
+
+    let here = format!("/console/contractors/{id}");
+    let users_pager = pager(
+        &href(&here, &[("sort", &q.sort), ("after", &q.after)]),
+        "users_after",
+        Some(&q.users_after),
+        user_page.next_cursor,
+    );
+    let mut rows: Vec<ContractRow> = contracts
+        .into_iter()
+        .map(|k| ContractRow {
+            kind: lang.pick(k.kind.label_ja(), k.kind.label_en()),
+            what: match (k.item, k.device_type) {
+                (Some(i), Some(d)) => format!(
+                    "{} / {}",
+                    lang.pick(i.label_ja(), i.label_en()),
+                    lang.pick(d.label_ja(), d.label_en())
+                ),
+                _ => String::new(),
+            },
+            status: lang.status(k.status),
+            status_class: format!("{:?}", k.status).to_lowercase(),
+            accepted_on: lang.date(&k.accepted_on),
+            accepted_iso: k.accepted_on.clone(),
+            billing_start: k
+                .billing_start
+                .as_deref()
+                .map(|d| lang.date(d))
+                .unwrap_or_default(),
+            ends_on: k
+                .ending
+                .as_ref()
+                .map(|e| lang.date(&e.on))
+                .unwrap_or_default(),
+            options: k.options.len(),
+            id: k.id,
+        })
+        .collect();
+    let sort = Sort::new(
+        "sort",
+        Some(&q.sort),
+        &["accepted", "kind", "status"],
+        href(&here, &[("users_after", &q.users_after)]),
+    );
+    sort.apply(&mut rows, |r, key| match key {
+        "kind" => (0, format!("{}{}", r.kind, r.what)),
+        "status" => (0, r.status.to_owned()),
+        _ => (0, r.accepted_iso.clone()),
+    });
+    let (contracts, next) = page_of(rows, Some(&q.after));
+    let pager = pager(
+        &href(&here, &[("users_after", &q.users_after), ("sort", &q.sort)]),
+        "after",
+        Some(&q.after),
+        next,
+    );
+    let failed = problem.is_some();
+    let mut page = render_form(
+        ContractorPage {
+            c: session.chrome(&contractor.name, Section::Contractors),
+            id: contractor.id,
+            registered: when(lang, &contractor.created_at),
+            eligible: eligibility.eligible,
+            as_of: lang.date(&eligibility.as_of),
+            unmet: eligibility
+                .unmet
+                .into_iter()
+                .map(|u| Unmet {
+                    message: lang.pick(&u.message_ja, &u.message).to_owned(),
+                    rule: u.rule,
+                })
+                .collect(),
+            users: user_page
+                .users
+                .into_iter()
+                .map(|u| UserRow {
+                    registered: when(lang, &u.created_at),
+                    username: u.username,
+                    display_name: u.display_name,
+                })
+                .collect(),
+            users_pager,
+            contracts,
+            sort,
+            pager,
+            user_form,
+            created: created.clone(),
+            problem,
+        },
+        failed,
+    );
+    if created.is_some() {
+        // The password is in this answer only: no cache may keep it.
+        page.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    Ok(page)
+}
+
+/// Creates a contractor's user and gives it a console password, shown once on the answer.
+pub async fn create_user(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<UserForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    only_operators(&session)?;
+    let lang = session.lang;
+    if form.username.trim().is_empty() {
+        let problem = field_problem(lang, "username", session.t().op_required);
+        return contractor_page(
+            &state,
+            &session,
+            &id,
+            &PageQuery::default(),
+            form,
+            None,
+            Some(problem),
+        )
+        .await;
+    }
+    let mut request = json!({ "username": form.username.trim() });
+    if !form.display_name.trim().is_empty() {
+        request["display_name"] = json!(form.display_name.trim());
+    }
+    let user = match users::create_for_contractor(
+        State(state.clone()),
+        session.caller(),
+        Path(id.clone()),
+        body(request),
+    )
+    .await
+    {
+        Ok((_, user)) => user.0,
+        Err(e) => {
+            let problem = refusal(lang, e)?;
+            return contractor_page(
+                &state,
+                &session,
+                &id,
+                &PageQuery::default(),
+                form,
+                None,
+                Some(problem),
+            )
+            .await;
+        }
+    };
+    let password = accounts::generate_password()?;
+    accounts::reset_password(
+        &state.store,
+        &user.id,
+        &password,
+        session
+            .caller()
+            .journal("user.password")
+            .contractor(Some(&id)),
+    )
+    .await?;
+    contractor_page(
+        &state,
+        &session,
+        &id,
+        &PageQuery::default(),
+        UserForm::default(),
+        Some((user.username, password)),
+        None,
+    )
+    .await
+}

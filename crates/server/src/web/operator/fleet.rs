@@ -1,0 +1,386 @@
+//! `/console/fleet`: every inventory device with its monitoring state, filtered by state,
+//! contractor, model and firmware (the monitoring list handler), refreshed in place by htmx;
+//! `/console/fleet/{serial}`: a device's state history and its availability over 7 days.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use mpc_api_types::controller::MonitoredDevice;
+use mpc_domain::catalog::DeviceType;
+use serde::Deserialize;
+
+use super::{
+    Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager, when,
+};
+use crate::AppState;
+use crate::api::v1::{self, devices, monitoring};
+use crate::extract::Params;
+use crate::web::charts::{Stretch, availability};
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, WebResult, render};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FleetQuery {
+    state: String,
+    contractor_id: String,
+    model: String,
+    firmware: String,
+    /// `yes`: only devices serving a contractor.
+    assigned: String,
+    sort: String,
+    after: String,
+}
+
+pub struct DeviceRow {
+    pub serial: String,
+    pub model: &'static str,
+    pub contractor_id: Option<String>,
+    pub contractor: String,
+    pub up: bool,
+    pub since: String,
+    since_iso: String,
+    pub heartbeat: String,
+    heartbeat_iso: String,
+    pub firmware: String,
+    pub revision: String,
+}
+
+/// The table of the fleet page, also answered alone to htmx.
+pub struct FleetTable {
+    /// This page's address, which the table polls.
+    pub here: String,
+    pub rows: Vec<DeviceRow>,
+    pub total: usize,
+    pub sort: Sort,
+    pub pager: Pager,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/fleet.html")]
+struct FleetPage {
+    c: Chrome,
+    q: FleetQuery,
+    models: Vec<(&'static str, &'static str)>,
+    firmwares: Vec<String>,
+    fleet: FleetTable,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/fleet_table.html")]
+struct FleetFragment {
+    c: Chrome,
+    fleet: FleetTable,
+}
+
+async fn monitored(
+    state: &AppState,
+    session: &Session,
+    params: monitoring::MonitorParams,
+) -> WebResult<Vec<MonitoredDevice>> {
+    Ok(
+        monitoring::list(State(state.clone()), session.caller(), Params(params))
+            .await?
+            .0
+            .devices,
+    )
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Query(q): Query<FleetQuery>,
+) -> WebResult {
+    only_operators(&session)?;
+    let lang = session.lang;
+    let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    // Values the API would refuse are dropped, as a filter left empty.
+    let params = monitoring::MonitorParams {
+        state: given(&q.state).filter(|s| s == "up" || s == "down"),
+        contractor_id: given(&q.contractor_id),
+        model: given(&q.model).filter(|m| m.parse::<DeviceType>().is_ok()),
+        firmware: given(&q.firmware),
+    };
+    let mut devices = monitored(&state, &session, params).await?;
+    if q.assigned == "yes" {
+        devices.retain(|d| d.contractor_id.is_some());
+    }
+    let names = contractor_names(
+        &state,
+        &session,
+        devices
+            .iter()
+            .filter_map(|d| d.contractor_id.clone())
+            .collect(),
+    )
+    .await?;
+    let total = devices.len();
+    let mut rows: Vec<DeviceRow> = devices
+        .into_iter()
+        .map(|d| DeviceRow {
+            model: d
+                .model
+                .parse::<DeviceType>()
+                .map(|m| lang.pick(m.label_ja(), m.label_en()))
+                .unwrap_or_default(),
+            contractor: d
+                .contractor_id
+                .as_ref()
+                .and_then(|c| names.get(c).cloned())
+                .unwrap_or_default(),
+            contractor_id: d.contractor_id,
+            up: d.state == "up",
+            since: d
+                .state_since
+                .as_deref()
+                .map(|s| when(lang, s))
+                .unwrap_or_default(),
+            since_iso: d.state_since.unwrap_or_default(),
+            heartbeat: d
+                .last_heartbeat
+                .as_deref()
+                .map_or_else(|| lang.t().never_seen.to_owned(), |s| when(lang, s)),
+            heartbeat_iso: d.last_heartbeat.unwrap_or_default(),
+            firmware: d.firmware.unwrap_or_default(),
+            revision: d
+                .applied_revision
+                .map(|r| r.to_string())
+                .unwrap_or_default(),
+            serial: d.serial,
+        })
+        .collect();
+    let filters = [
+        ("state", q.state.as_str()),
+        ("contractor_id", q.contractor_id.as_str()),
+        ("model", q.model.as_str()),
+        ("firmware", q.firmware.as_str()),
+        ("assigned", q.assigned.as_str()),
+    ];
+    let sort = Sort::new(
+        "sort",
+        Some(&q.sort),
+        &[
+            "serial",
+            "state",
+            "since",
+            "heartbeat",
+            "contractor",
+            "firmware",
+        ],
+        href("/console/fleet", &filters),
+    );
+    sort.apply(&mut rows, |r, key| match key {
+        "state" => (i64::from(r.up), r.serial.clone()),
+        "since" => (0, r.since_iso.clone()),
+        "heartbeat" => (0, r.heartbeat_iso.clone()),
+        "contractor" => (0, r.contractor.clone()),
+        "firmware" => (0, r.firmware.clone()),
+        _ => (0, r.serial.clone()),
+    });
+    let (rows, next) = page_of(rows, Some(&q.after));
+    let mut with_sort = filters.to_vec();
+    with_sort.push(("sort", q.sort.as_str()));
+    let base = href("/console/fleet", &with_sort);
+    let mut here_params = with_sort.clone();
+    here_params.push(("after", q.after.as_str()));
+    let fleet = FleetTable {
+        here: href("/console/fleet", &here_params),
+        rows,
+        total,
+        sort,
+        pager: pager(&base, "after", Some(&q.after), next),
+    };
+    let c = session.chrome(session.t().nav_fleet, Section::Fleet);
+    if htmx_target(&headers, "fleet-table") {
+        return Ok(render(FleetFragment { c, fleet }));
+    }
+    let mut firmwares: Vec<String> = monitored(
+        &state,
+        &session,
+        monitoring::MonitorParams {
+            state: None,
+            contractor_id: None,
+            model: None,
+            firmware: None,
+        },
+    )
+    .await?
+    .into_iter()
+    .filter_map(|d| d.firmware)
+    .collect();
+    firmwares.sort();
+    firmwares.dedup();
+    Ok(render(FleetPage {
+        c,
+        q,
+        models: DeviceType::ALL
+            .iter()
+            .map(|m| (m.as_str(), lang.pick(m.label_ja(), m.label_en())))
+            .collect(),
+        firmwares,
+        fleet,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------
+// One device
+
+pub struct ChangeRow {
+    pub up: bool,
+    pub at: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeviceQuery {
+    after: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/device.html")]
+struct DevicePage {
+    c: Chrome,
+    device: Option<DeviceRow>,
+    custody: Option<(String, Option<String>)>,
+    chart: String,
+    changes: Vec<ChangeRow>,
+    pager: Pager,
+}
+
+/// Seven days, in seconds.
+const WEEK: i64 = 7 * 24 * 3600;
+
+/// The device's states as stretches between its changes, the last one running until `now`.
+fn stretches(changes: &[(bool, i64)], now: i64) -> Vec<Stretch> {
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, (up, from))| Stretch {
+            from: *from,
+            to: changes.get(i + 1).map_or(now, |(_, next)| *next),
+            up: *up,
+        })
+        .collect()
+}
+
+pub async fn device(
+    State(state): State<AppState>,
+    session: Session,
+    Path(serial): Path<String>,
+    Query(q): Query<DeviceQuery>,
+) -> WebResult {
+    only_operators(&session)?;
+    let lang = session.lang;
+    let t = session.t();
+    let history = monitoring::history(State(state.clone()), session.caller(), Path(serial.clone()))
+        .await?
+        .0;
+    let all = monitored(
+        &state,
+        &session,
+        monitoring::MonitorParams {
+            state: None,
+            contractor_id: None,
+            model: None,
+            firmware: None,
+        },
+    )
+    .await?;
+    let device = all.into_iter().find(|d| d.serial == serial);
+    let names = contractor_names(
+        &state,
+        &session,
+        device
+            .iter()
+            .filter_map(|d| d.contractor_id.clone())
+            .collect(),
+    )
+    .await?;
+    let device = device.map(|d| DeviceRow {
+        model: d
+            .model
+            .parse::<DeviceType>()
+            .map(|m| lang.pick(m.label_ja(), m.label_en()))
+            .unwrap_or_default(),
+        contractor: d
+            .contractor_id
+            .as_ref()
+            .and_then(|c| names.get(c).cloned())
+            .unwrap_or_default(),
+        contractor_id: d.contractor_id,
+        up: d.state == "up",
+        since: d
+            .state_since
+            .as_deref()
+            .map(|s| when(lang, s))
+            .unwrap_or_default(),
+        since_iso: String::new(),
+        heartbeat: d
+            .last_heartbeat
+            .as_deref()
+            .map_or_else(|| t.never_seen.to_owned(), |s| when(lang, s)),
+        heartbeat_iso: String::new(),
+        firmware: d.firmware.unwrap_or_default(),
+        revision: d
+            .applied_revision
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        serial: d.serial,
+    });
+    let custody = devices::get(
+        State(state.clone()),
+        session.caller(),
+        Path(serial.clone()),
+        Params(v1::contracts::AsOf { as_of: None }),
+    )
+    .await
+    .ok()
+    .map(|d| (lang.device_state(d.0.state).to_owned(), d.0.contract_id));
+
+    let changes: Vec<(bool, i64)> = history
+        .changes
+        .iter()
+        .filter_map(|c| {
+            let at = c.at.parse::<jiff::Timestamp>().ok()?;
+            Some((c.state == "up", at.as_second()))
+        })
+        .collect();
+    let now = jiff::Timestamp::now().as_second();
+    let chart = availability(&stretches(&changes, now), now - WEEK, now, t.up, t.down);
+    let rows: Vec<ChangeRow> = history
+        .changes
+        .iter()
+        .rev()
+        .map(|c| ChangeRow {
+            up: c.state == "up",
+            at: when(lang, &c.at),
+        })
+        .collect();
+    let (changes, next) = page_of(rows, Some(&q.after));
+    let here = format!("/console/fleet/{serial}");
+    Ok(render(DevicePage {
+        c: session.chrome(&serial, Section::Fleet),
+        pager: pager(&here, "after", Some(&q.after), next),
+        device,
+        custody,
+        chart,
+        changes,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_state_runs_until_now() {
+        let s = stretches(&[(false, 0), (true, 100), (false, 300)], 1000);
+        let spans: Vec<(i64, i64, bool)> = s.iter().map(|s| (s.from, s.to, s.up)).collect();
+        assert_eq!(
+            spans,
+            vec![(0, 100, false), (100, 300, true), (300, 1000, false)]
+        );
+        // UP 200 s of the 1000 s known: 20.0 %.
+        assert!(availability(&s, 0, 1000, "UP", "DOWN").contains("UP 20.0%"));
+    }
+}

@@ -1,0 +1,154 @@
+//! `/console/inventory`: devices into the inventory from CSV lines `serial,model,factory_secret`
+//! through the import handler — all or nothing, each refused line named with its reason.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum_extra::extract::Form;
+use mpc_domain::catalog::DeviceType;
+use serde::Deserialize;
+
+use super::{field_problem, only_operators, refusal, render_form};
+use crate::AppState;
+use crate::api::v1::monitoring;
+use crate::extract::Params;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, Shown, WebResult, see_other};
+
+/// How many devices of a model the inventory holds, and how many serve a contractor.
+pub struct ModelCount {
+    pub model: &'static str,
+    pub total: usize,
+    pub assigned: usize,
+}
+
+/// A line the import refused.
+pub struct Refused {
+    pub line: String,
+    pub reason: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    imported: Option<usize>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ImportForm {
+    csrf: String,
+    csv: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/inventory.html")]
+struct InventoryPage {
+    c: Chrome,
+    imported: Option<usize>,
+    models: Vec<ModelCount>,
+    csv: String,
+    problem: Option<Shown>,
+    refused: Vec<Refused>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<PageQuery>,
+) -> WebResult {
+    only_operators(&session)?;
+    inventory_page(&state, &session, q.imported, String::new(), None).await
+}
+
+async fn inventory_page(
+    state: &AppState,
+    session: &Session,
+    imported: Option<usize>,
+    csv: String,
+    problem: Option<Shown>,
+) -> WebResult {
+    let lang = session.lang;
+    let devices = monitoring::list(
+        State(state.clone()),
+        session.caller(),
+        Params(monitoring::MonitorParams {
+            state: None,
+            contractor_id: None,
+            model: None,
+            firmware: None,
+        }),
+    )
+    .await?
+    .0
+    .devices;
+    let models = DeviceType::ALL
+        .iter()
+        .map(|m| {
+            let of_model = devices.iter().filter(|d| d.model == m.as_str());
+            ModelCount {
+                model: lang.pick(m.label_ja(), m.label_en()),
+                total: of_model.clone().count(),
+                assigned: of_model.filter(|d| d.contractor_id.is_some()).count(),
+            }
+        })
+        .collect();
+    let refused = problem
+        .as_ref()
+        .map(|p| {
+            p.fields
+                .iter()
+                .filter(|(f, _)| f.starts_with("line "))
+                .map(|(f, m)| Refused {
+                    line: f.trim_start_matches("line ").to_owned(),
+                    reason: m.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let failed = problem.is_some();
+    Ok(render_form(
+        InventoryPage {
+            c: session.chrome(session.t().nav_inventory, Section::Inventory),
+            imported,
+            models,
+            csv,
+            problem,
+            refused,
+        },
+        failed,
+    ))
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<ImportForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    only_operators(&session)?;
+    let lang = session.lang;
+    let problem = if form.csv.trim().is_empty() {
+        field_problem(lang, "csv", session.t().op_required)
+    } else {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
+        match monitoring::import(
+            State(state.clone()),
+            session.caller(),
+            headers,
+            Bytes::from(form.csv.clone()),
+        )
+        .await
+        {
+            Ok((_, result)) => {
+                return Ok(see_other(&format!(
+                    "/console/inventory?imported={}",
+                    result.0.imported
+                )));
+            }
+            Err(e) => refusal(lang, e)?,
+        }
+    };
+    inventory_page(&state, &session, None, form.csv, Some(problem)).await
+}

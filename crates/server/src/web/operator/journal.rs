@@ -1,0 +1,132 @@
+//! `/console/journal`: searching the record of every accepted change by operation, actor,
+//! contractor and subject, newest first, paging back with the API's `before` cursor.
+
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+use super::{Pager, contractor_names, href, only_operators, when};
+use crate::AppState;
+use crate::api::v1::journal;
+use crate::extract::Params;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, WebResult, render};
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SearchQuery {
+    operation: String,
+    actor: String,
+    contractor_id: String,
+    subject: String,
+    before: String,
+}
+
+pub struct EntryRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub actor_href: String,
+    pub operation: String,
+    pub operation_href: String,
+    /// The contractor's id and name.
+    pub contractor: Option<(String, String)>,
+    /// The subject and the search for it.
+    pub subject: Option<(String, String)>,
+    pub request_id: Option<String>,
+    pub request: Option<String>,
+    pub outcome: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/journal.html")]
+struct JournalPage {
+    c: Chrome,
+    q: SearchQuery,
+    entries: Vec<EntryRow>,
+    pager: Pager,
+}
+
+fn pretty(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::Object(o) if o.is_empty() => None,
+        v => serde_json::to_string_pretty(v).ok(),
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<SearchQuery>,
+) -> WebResult {
+    only_operators(&session)?;
+    let lang = session.lang;
+    let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    let page = journal::list(
+        State(state.clone()),
+        session.caller(),
+        Params(journal::ListParams {
+            operation: given(&q.operation),
+            actor: given(&q.actor),
+            contractor_id: given(&q.contractor_id),
+            subject: given(&q.subject),
+            before: q.before.trim().parse().ok(),
+            limit: Some(super::PAGE as u32),
+        }),
+    )
+    .await?
+    .0;
+    let base = href(
+        "/console/journal",
+        &[
+            ("operation", q.operation.trim()),
+            ("actor", q.actor.trim()),
+            ("contractor_id", q.contractor_id.trim()),
+            ("subject", q.subject.trim()),
+        ],
+    );
+    let pager = super::pager(
+        &base,
+        "before",
+        Some(&q.before),
+        page.next_cursor.map(|n| n.to_string()),
+    );
+    let names = contractor_names(
+        &state,
+        &session,
+        page.entries
+            .iter()
+            .filter_map(|e| e.contractor_id.clone())
+            .collect(),
+    )
+    .await?;
+    let entries = page
+        .entries
+        .into_iter()
+        .map(|e| EntryRow {
+            seq: e.seq,
+            at: when(lang, &e.at),
+            actor_href: href("/console/journal", &[("actor", &e.actor)]),
+            actor: e.actor,
+            operation_href: href("/console/journal", &[("operation", &e.operation)]),
+            operation: e.operation,
+            contractor: e.contractor_id.map(|k| {
+                let name = names.get(&k).cloned().unwrap_or_else(|| k.clone());
+                (k, name)
+            }),
+            subject: e.subject.map(|s| {
+                let h = href("/console/journal", &[("subject", &s)]);
+                (s, h)
+            }),
+            request_id: e.request_id,
+            request: pretty(&e.request),
+            outcome: pretty(&e.outcome),
+        })
+        .collect();
+    Ok(render(JournalPage {
+        c: session.chrome(session.t().nav_journal, Section::Journal),
+        q,
+        entries,
+        pager,
+    }))
+}

@@ -1,0 +1,585 @@
+//! `/console/sla`: outages and SLA claims (R16). Operators record outages and approve or
+//! refuse claims with a reason; a contractor sees its claims and the outages that touched its
+//! contracts, and claims the credit of one (by the deadline, R16.3).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum_extra::extract::Form;
+use mpc_api_types::billing::OutageView;
+use mpc_storage::billing::ClaimRow;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{
+    Pager, Sort, body, confirmed, contractor_names, date_field, field_problem, href,
+    only_operators, page_of, pager, refusal, render_form, today, unconfirmed, when,
+};
+use crate::AppState;
+use crate::api::v1::{self, billing, journal};
+use crate::error::ApiError;
+use crate::extract::Params;
+use crate::web::i18n::Lang;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
+
+/// Every contractor's claims, for operators. The API lists claims per contractor only, so the
+/// operator's queue reads them from storage, after the same operator check the API makes.
+pub async fn all_claims(state: &AppState, session: &Session) -> WebResult<Vec<ClaimRow>> {
+    only_operators(session)?;
+    let claims = mpc_storage::billing::claims_of(&mut *state.store.conn().await?, None)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(claims)
+}
+
+/// The reasons operators gave for refusals, by claim id, from the journal the caller may read.
+async fn refusal_reasons(
+    state: &AppState,
+    session: &Session,
+) -> WebResult<HashMap<String, String>> {
+    let entries = journal::list(
+        State(state.clone()),
+        session.caller(),
+        Params(journal::ListParams {
+            operation: Some("sla_claim.refuse".into()),
+            actor: None,
+            contractor_id: None,
+            subject: None,
+            before: None,
+            limit: Some(v1::MAX_LIMIT),
+        }),
+    )
+    .await?
+    .0
+    .entries;
+    Ok(entries
+        .into_iter()
+        .filter_map(|e| {
+            let reason = e.request["reason"].as_str()?.to_owned();
+            Some((e.subject?, reason))
+        })
+        .collect())
+}
+
+fn claim_status(lang: Lang, status: &str) -> (&'static str, &'static str) {
+    let t = lang.t();
+    match status {
+        "pending" => (t.op_claim_pending, "pending"),
+        "approved" => (t.op_claim_approved, "active"),
+        _ => (t.op_claim_refused, "ended"),
+    }
+}
+
+pub struct OutageRow {
+    pub id: String,
+    pub learned: String,
+    pub restored: String,
+    pub operator_caused: bool,
+    pub full_days: i64,
+    pub qualifies: bool,
+    pub window: String,
+    pub contract_ids: Vec<String>,
+    pub management_id: Option<String>,
+    pub description: String,
+    /// For a contractor: its service adapters the outage touched, which it may claim for.
+    pub claimable: Vec<String>,
+}
+
+fn outage_row(lang: Lang, o: &OutageView) -> OutageRow {
+    OutageRow {
+        id: o.id.clone(),
+        learned: when(lang, &o.learned_at),
+        restored: when(lang, &o.restored_at),
+        operator_caused: o.operator_caused,
+        full_days: o.full_days,
+        qualifies: o.qualifies,
+        window: format!(
+            "{} – {}",
+            lang.date(&o.claimable_from),
+            lang.date(&o.claim_deadline)
+        ),
+        contract_ids: o.contract_ids.clone(),
+        management_id: o.management_id.clone(),
+        description: o.description.clone(),
+        claimable: Vec::new(),
+    }
+}
+
+pub struct ClaimLine {
+    pub id: String,
+    pub claimed_on: String,
+    claimed_iso: String,
+    pub contractor_id: String,
+    pub contractor: String,
+    pub contract_id: String,
+    pub outage: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub pending: bool,
+    pub decided_on: String,
+    pub reason: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PageQuery {
+    sort: String,
+    after: String,
+    done: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct OutageForm {
+    csrf: String,
+    learned_at: String,
+    restored_at: String,
+    operator_caused: String,
+    scope: String,
+    contract_ids: String,
+    management_id: String,
+    description: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DecideForm {
+    csrf: String,
+    on: String,
+    reason: String,
+    confirm: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ClaimForm {
+    csrf: String,
+    outage_id: String,
+    contract_id: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/sla.html")]
+struct OperatorPage {
+    c: Chrome,
+    notice: Option<&'static str>,
+    claims: Vec<ClaimLine>,
+    sort: Sort,
+    pager: Pager,
+    today: String,
+    /// The claim a refused decision was about, and the problem.
+    decide_problem: Option<(String, Shown)>,
+    outages: Vec<OutageRow>,
+    outage: OutageForm,
+    outage_problem: Option<Shown>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/sla_contractor.html")]
+struct ContractorPage {
+    c: Chrome,
+    notice: Option<&'static str>,
+    claims: Vec<ClaimLine>,
+    outages: Vec<OutageRow>,
+    claim: ClaimForm,
+    problem: Option<Shown>,
+}
+
+fn notice(lang: Lang, done: &str) -> Option<&'static str> {
+    let t = lang.t();
+    match done {
+        "recorded" => Some(t.op_outage_recorded),
+        "approved" => Some(t.op_claim_done_approved),
+        "refused" => Some(t.op_claim_done_refused),
+        "claimed" => Some(t.op_claim_done_submitted),
+        _ => None,
+    }
+}
+
+/// `/console/sla`: the operator's view for operators, the contractor's own for contractors.
+pub async fn page(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<PageQuery>,
+) -> WebResult {
+    if session.is_operator() {
+        operator_page(&state, &session, &q, None, OutageForm::default(), None).await
+    } else {
+        contractor_page(&state, &session, &q, ClaimForm::default(), None).await
+    }
+}
+
+async fn outages(state: &AppState, session: &Session) -> WebResult<Vec<OutageView>> {
+    Ok(billing::outages(State(state.clone()), session.caller())
+        .await?
+        .0
+        .outages)
+}
+
+fn claim_lines(
+    lang: Lang,
+    claims: Vec<ClaimRow>,
+    outages: &[OutageView],
+    names: &HashMap<String, String>,
+    reasons: &HashMap<String, String>,
+) -> Vec<ClaimLine> {
+    claims
+        .into_iter()
+        .map(|c| {
+            let (status, status_class) = claim_status(lang, &c.status);
+            let outage = outages
+                .iter()
+                .find(|o| o.id == c.outage_id)
+                .map(|o| {
+                    format!(
+                        "{} – {} ({} {})",
+                        when(lang, &o.learned_at),
+                        when(lang, &o.restored_at),
+                        o.full_days,
+                        lang.t().op_full_days
+                    )
+                })
+                .unwrap_or_else(|| c.outage_id.clone());
+            ClaimLine {
+                claimed_on: lang.date(&c.claimed_on),
+                claimed_iso: c.claimed_on.clone(),
+                contractor: names
+                    .get(&c.contractor_id)
+                    .cloned()
+                    .unwrap_or_else(|| c.contractor_id.clone()),
+                contractor_id: c.contractor_id,
+                contract_id: c.contract_id,
+                outage,
+                status,
+                status_class,
+                pending: c.status == "pending",
+                decided_on: c
+                    .decided_on
+                    .as_deref()
+                    .map(|d| lang.date(d))
+                    .unwrap_or_default(),
+                reason: reasons.get(&c.id).cloned().unwrap_or_default(),
+                id: c.id,
+            }
+        })
+        .collect()
+}
+
+async fn operator_page(
+    state: &AppState,
+    session: &Session,
+    q: &PageQuery,
+    decide_problem: Option<(String, Shown)>,
+    outage: OutageForm,
+    outage_problem: Option<Shown>,
+) -> WebResult {
+    let lang = session.lang;
+    let claims = all_claims(state, session).await?;
+    let outages = outages(state, session).await?;
+    let names = contractor_names(
+        state,
+        session,
+        claims.iter().map(|c| c.contractor_id.clone()).collect(),
+    )
+    .await?;
+    let reasons = refusal_reasons(state, session).await?;
+    let mut lines = claim_lines(lang, claims, &outages, &names, &reasons);
+    // Claims to decide first, oldest first, unless asked otherwise.
+    let sort = Sort::new(
+        "sort",
+        Some(&q.sort),
+        &["status", "claimed", "contractor"],
+        "/console/sla".into(),
+    );
+    sort.apply(&mut lines, |l, key| match key {
+        "claimed" => (0, l.claimed_iso.clone()),
+        "contractor" => (0, l.contractor.clone()),
+        _ => (i64::from(!l.pending), l.claimed_iso.clone()),
+    });
+    let (claims, next) = page_of(lines, Some(&q.after));
+    let pager = pager(
+        &href("/console/sla", &[("sort", &q.sort)]),
+        "after",
+        Some(&q.after),
+        next,
+    );
+    let failed = decide_problem.is_some() || outage_problem.is_some();
+    Ok(render_form(
+        OperatorPage {
+            c: session.chrome(session.t().nav_sla, Section::Sla),
+            notice: notice(lang, &q.done),
+            claims,
+            sort,
+            pager,
+            today: today().to_string(),
+            decide_problem,
+            outages: outages.iter().map(|o| outage_row(lang, o)).collect(),
+            outage,
+            outage_problem,
+        },
+        failed,
+    ))
+}
+
+async fn contractor_page(
+    state: &AppState,
+    session: &Session,
+    q: &PageQuery,
+    claim: ClaimForm,
+    problem: Option<Shown>,
+) -> WebResult {
+    let lang = session.lang;
+    let own = session
+        .contractor_id()
+        .ok_or_else(|| WebError(ApiError::not_found()))?
+        .to_owned();
+    let claims = billing::claims(State(state.clone()), session.caller(), Path(own.clone()))
+        .await?
+        .0
+        .claims;
+    let outages = outages(state, session).await?;
+    let contracts = v1::contracts::list(
+        State(state.clone()),
+        session.caller(),
+        Path(own.clone()),
+        Params(v1::contracts::AsOf { as_of: None }),
+    )
+    .await?
+    .0
+    .contracts;
+    let reasons = refusal_reasons(state, session).await?;
+    let names = HashMap::new();
+    let rows: Vec<ClaimRow> = claims
+        .into_iter()
+        .map(|c| ClaimRow {
+            id: c.id,
+            outage_id: c.outage_id,
+            contract_id: c.contract_id,
+            contractor_id: c.contractor_id,
+            claimed_on: c.claimed_on,
+            status: c.status,
+            decided_on: c.decided_on,
+        })
+        .collect();
+    let claims = claim_lines(lang, rows, &outages, &names, &reasons);
+    let outages = outages
+        .iter()
+        .map(|o| {
+            let mut row = outage_row(lang, o);
+            row.claimable = contracts
+                .iter()
+                .filter(|k| k.kind == mpc_domain::catalog::ContractKind::ServiceAdapter)
+                .filter(|k| {
+                    o.contract_ids.contains(&k.id)
+                        || (o.management_id.is_some() && k.management_id == o.management_id)
+                })
+                .map(|k| k.id.clone())
+                .collect();
+            row
+        })
+        .collect();
+    let failed = problem.is_some();
+    Ok(render_form(
+        ContractorPage {
+            c: session.chrome(session.t().nav_sla, Section::Sla),
+            notice: notice(lang, &q.done),
+            claims,
+            outages,
+            claim,
+            problem,
+        },
+        failed,
+    ))
+}
+
+/// A `datetime-local` value read as Tokyo time (Japan keeps no summer time), as RFC 3339.
+fn tokyo_instant(lang: Lang, field: &str, value: &str) -> Result<String, Shown> {
+    let t = lang.t();
+    if value.trim().is_empty() {
+        return Err(field_problem(lang, field, t.op_required));
+    }
+    value
+        .trim()
+        .parse::<jiff::civil::DateTime>()
+        .map(|dt| format!("{}+09:00", dt.strftime("%Y-%m-%dT%H:%M:%S")))
+        .map_err(|_| field_problem(lang, field, t.op_invalid_datetime))
+}
+
+fn outage_request(lang: Lang, form: &OutageForm) -> Result<Value, Shown> {
+    let t = lang.t();
+    let learned = tokyo_instant(lang, "learned_at", &form.learned_at)?;
+    let restored = tokyo_instant(lang, "restored_at", &form.restored_at)?;
+    let mut request = json!({
+        "learned_at": learned,
+        "restored_at": restored,
+        "operator_caused": form.operator_caused == "yes",
+        "description": form.description.trim(),
+    });
+    if form.scope == "management" {
+        let m = form.management_id.trim();
+        if m.is_empty() {
+            return Err(field_problem(lang, "management_id", t.op_required));
+        }
+        request["management_id"] = json!(m);
+    } else {
+        let ids: Vec<&str> = form
+            .contract_ids
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|s| !s.is_empty())
+            .collect();
+        if ids.is_empty() {
+            return Err(field_problem(lang, "contract_ids", t.op_required));
+        }
+        request["contract_ids"] = json!(ids);
+    }
+    Ok(request)
+}
+
+pub async fn record_outage(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<OutageForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    only_operators(&session)?;
+    let lang = session.lang;
+    let problem = match outage_request(lang, &form) {
+        Ok(request) => {
+            match billing::record_outage(State(state.clone()), session.caller(), body(request))
+                .await
+            {
+                Ok(_) => return Ok(see_other("/console/sla?done=recorded#outages")),
+                Err(e) => refusal(lang, e)?,
+            }
+        }
+        Err(shown) => shown,
+    };
+    operator_page(
+        &state,
+        &session,
+        &PageQuery::default(),
+        None,
+        form,
+        Some(problem),
+    )
+    .await
+}
+
+async fn decide(
+    state: AppState,
+    session: Session,
+    id: String,
+    form: DecideForm,
+    approve: bool,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    only_operators(&session)?;
+    let lang = session.lang;
+    let problem = if !confirmed(&form.confirm) {
+        unconfirmed(lang)
+    } else if !approve && form.reason.trim().is_empty() {
+        field_problem(lang, "reason", session.t().op_required)
+    } else {
+        match date_field(lang, "on", &form.on) {
+            Err(shown) => shown,
+            Ok(on) => {
+                let mut request = json!({});
+                if let Some(on) = on {
+                    request["on"] = json!(on.to_string());
+                }
+                if !form.reason.trim().is_empty() {
+                    request["reason"] = json!(form.reason.trim());
+                }
+                let call = if approve {
+                    billing::approve(
+                        State(state.clone()),
+                        session.caller(),
+                        Path(id.clone()),
+                        body(request),
+                    )
+                    .await
+                } else {
+                    billing::refuse(
+                        State(state.clone()),
+                        session.caller(),
+                        Path(id.clone()),
+                        body(request),
+                    )
+                    .await
+                };
+                match call {
+                    Ok(_) => {
+                        let done = if approve { "approved" } else { "refused" };
+                        return Ok(see_other(&format!("/console/sla?done={done}#claims")));
+                    }
+                    Err(e) => refusal(lang, e)?,
+                }
+            }
+        }
+    };
+    operator_page(
+        &state,
+        &session,
+        &PageQuery::default(),
+        Some((id, problem)),
+        OutageForm::default(),
+        None,
+    )
+    .await
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<DecideForm>,
+) -> WebResult {
+    decide(state, session, id, form, true).await
+}
+
+pub async fn refuse(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<DecideForm>,
+) -> WebResult {
+    decide(state, session, id, form, false).await
+}
+
+/// A contractor claims the credit of an outage for one of its service adapters.
+pub async fn claim(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<ClaimForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    let lang = session.lang;
+    let problem = if form.contract_id.trim().is_empty() {
+        field_problem(lang, "contract_id", session.t().op_required)
+    } else {
+        match billing::claim(
+            State(state.clone()),
+            session.caller(),
+            Path(form.contract_id.trim().to_owned()),
+            body(json!({ "outage_id": form.outage_id })),
+        )
+        .await
+        {
+            Ok(_) => return Ok(see_other("/console/sla?done=claimed")),
+            Err(e) => refusal(lang, e)?,
+        }
+    };
+    if session.is_operator() {
+        return operator_page(
+            &state,
+            &session,
+            &PageQuery::default(),
+            None,
+            OutageForm::default(),
+            Some(problem),
+        )
+        .await;
+    }
+    contractor_page(&state, &session, &PageQuery::default(), form, Some(problem)).await
+}
