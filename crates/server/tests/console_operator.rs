@@ -230,7 +230,7 @@ backend_tests! {
         assert_eq!(see_other(&ran), "/console/billing/2026-09?ran=yes");
 
         let pages: Vec<(String, Vec<&str>)> = vec![
-            ("/console/queue".into(), vec![JA.op_pending_requests, JA.op_awaiting_return, "株式会社ページ", JA.op_kind_apply_contract]),
+            ("/console/queue".into(), vec![JA.op_pending_requests, JA.op_awaiting_return, "株式会社ページ", JA.kind_apply_contract]),
             (format!("/console/queue/requests/{request}"), vec![JA.op_accept, JA.op_reject, JA.op_confirm_box]),
             (format!("/console/queue/notice?contractor_id={k}"), vec![JA.op_notice_title, JA.op_arrived_on, a.as_str()]),
             ("/console/contractors?name=%E3%83%9A%E3%83%BC%E3%82%B8".into(), vec!["株式会社ページ", JA.op_new_contractor]),

@@ -16,9 +16,10 @@ use serde_json::json;
 use super::prices::price_label;
 use super::{
     Pager, Sort, body, confirmed, contractor_names, field_problem, href, month_label,
-    only_operators, page_of, pager, refusal, render_form, today, unconfirmed, when,
+    only_operators, page_of, pager, refusal, render_form, unconfirmed, when,
 };
 use crate::AppState;
+use crate::api::v1::support::today;
 use crate::api::v1::{billing, journal};
 use crate::error::ApiError;
 use crate::extract::Params;

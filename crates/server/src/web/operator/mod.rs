@@ -119,11 +119,6 @@ fn body(value: Value) -> JsonBody {
     JsonBody::from_json(&value)
 }
 
-/// Today in Japan (D1).
-fn today() -> Date {
-    mpc_domain::calendar::tokyo_date(jiff::Timestamp::now())
-}
-
 /// A refused form answers 422 with the form again.
 fn unprocessable(mut page: Response) -> Response {
     *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

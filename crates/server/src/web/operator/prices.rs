@@ -15,10 +15,11 @@ use serde_json::json;
 
 use super::{
     Sort, body, contractor_names, date_field, field_problem, href, only_operators, refusal,
-    render_form, today,
+    render_form,
 };
 use crate::AppState;
 use crate::api::v1::billing;
+use crate::api::v1::support::today;
 use crate::extract::Params;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;

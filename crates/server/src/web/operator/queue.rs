@@ -10,13 +10,14 @@ use serde_json::{Value, json};
 
 use super::{
     Pager, Sort, body, confirmed, contractor_names, date_field, field_problem, href, month_label,
-    only_operators, page_of, pager, refusal, render_form, short, today, unconfirmed,
+    only_operators, page_of, pager, refusal, render_form, short, unconfirmed,
 };
 use crate::AppState;
+use crate::api::v1::support::today;
 use crate::api::v1::{self, contractors, devices, journal, monitoring, requests};
 use crate::error::ApiError;
 use crate::extract::Params;
-use crate::web::i18n::Lang;
+use crate::web::i18n::{Lang, request_kind};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, render, see_other};
 
@@ -135,33 +136,13 @@ async fn awaiting(state: &AppState, session: &Session) -> WebResult<Vec<DeviceVi
     .devices)
 }
 
-/// The words of a request kind.
-pub fn kind_label(lang: Lang, kind: &str) -> &'static str {
-    let t = lang.t();
-    match kind {
-        "apply_contract" => t.op_kind_apply_contract,
-        "change_item" => t.op_kind_change_item,
-        "add_option" => t.op_kind_add_option,
-        "change_usage_type" => t.op_kind_change_usage_type,
-        "change_network_type" => t.op_kind_change_network_type,
-        "change_pack" => t.op_kind_change_pack,
-        "cancel_contract" => t.op_kind_cancel_contract,
-        "stop_option" => t.op_kind_stop_option,
-        "stop_group" => t.op_kind_stop_group,
-        "notify_serial" => t.op_kind_notify_serial,
-        "report_failure" => t.op_kind_report_failure,
-        "report_loss" => t.op_kind_report_loss,
-        _ => t.op_kind_other,
-    }
-}
-
 fn status_label(lang: Lang, status: &str) -> &'static str {
     let t = lang.t();
     match status {
-        "pending" => t.op_request_pending,
-        "accepted" => t.op_request_accepted,
-        "rejected" => t.op_request_rejected,
-        _ => t.op_request_withdrawn,
+        "pending" => t.request_pending,
+        "accepted" => t.request_accepted,
+        "rejected" => t.request_rejected,
+        _ => t.request_withdrawn,
     }
 }
 
@@ -339,7 +320,7 @@ pub struct RequestRow {
     submitted_iso: String,
     pub contractor_id: String,
     pub contractor: String,
-    pub kind: &'static str,
+    pub kind: String,
     pub notice: bool,
     pub summary: String,
 }
@@ -456,7 +437,7 @@ async fn queue_page(
                     .cloned()
                     .unwrap_or_else(|| r.contractor_id.clone()),
                 contractor_id: r.contractor_id,
-                kind: kind_label(lang, &r.kind),
+                kind: request_kind(lang, &r.kind).to_owned(),
                 notice: r.request.is_notice(),
                 summary: facts
                     .iter()
@@ -482,7 +463,7 @@ async fn queue_page(
     );
     sort.apply(&mut rows, |r, key| match key {
         "contractor" => (0, r.contractor.clone()),
-        "kind" => (0, r.kind.to_owned()),
+        "kind" => (0, r.kind.clone()),
         _ => (0, r.submitted_iso.clone()),
     });
     let (requests, next) = page_of(rows, q.after.as_deref());
@@ -554,7 +535,7 @@ struct RequestFacts {
     id: String,
     contractor_id: String,
     contractor: String,
-    kind: &'static str,
+    kind: String,
     status: &'static str,
     status_class: String,
     submitted_on: String,
@@ -614,7 +595,7 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
             .get(&r.contractor_id)
             .cloned()
             .unwrap_or_else(|| r.contractor_id.clone()),
-        kind: kind_label(lang, &r.kind),
+        kind: request_kind(lang, &r.kind).to_owned(),
         status: status_label(lang, &r.status),
         status_class: r.status.clone(),
         submitted_on: lang.date(&r.submitted_on),

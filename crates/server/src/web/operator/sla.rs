@@ -13,9 +13,10 @@ use serde_json::{Value, json};
 
 use super::{
     Pager, Sort, body, confirmed, contractor_names, date_field, field_problem, href,
-    only_operators, page_of, pager, refusal, render_form, today, unconfirmed, when,
+    only_operators, page_of, pager, refusal, render_form, unconfirmed, when,
 };
 use crate::AppState;
+use crate::api::v1::support::today;
 use crate::api::v1::{self, billing, journal};
 use crate::error::ApiError;
 use crate::extract::Params;
