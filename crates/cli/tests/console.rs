@@ -4,7 +4,7 @@
 //!
 //! Screenshots of the main pages land in `target/console-screenshots/` for review.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -412,13 +412,85 @@ async fn contractor_and_operator_flows_in_both_languages() {
         }
     }
 
-    // The invoices page and the printable invoice are reachable for the contractor.
+    sign_out(&client).await;
+
+    // The operator (still in English) runs last month's billing and opens an invoice.
+    sign_in(&client, &d, "admin").await;
+    until_text(&client, EN.nav_dashboard).await;
+    shot(&client, "en-operator-dashboard").await;
+    for (page, name) in [
+        ("queue", "en-queue"),
+        ("contractors", "en-contractors"),
+        ("prices", "en-prices"),
+        ("fleet", "en-fleet"),
+        ("journal", "en-journal"),
+        ("sla", "en-sla"),
+        ("inventory", "en-inventory"),
+    ] {
+        client
+            .goto(&format!("{}/console/{page}", d.url))
+            .await
+            .unwrap();
+        text(&client).await;
+        shot(&client, name).await;
+    }
     client
-        .goto(&format!("{}/console/invoices", d.url))
+        .goto(&format!("{}/console/billing", d.url))
         .await
         .unwrap();
-    shot(&client, "en-invoices").await;
-    sign_out(&client).await;
+    let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
+    let last_month = today
+        .first_of_month()
+        .checked_sub(jiff::ToSpan::months(1))
+        .unwrap();
+    let month = last_month.strftime("%Y-%m").to_string();
+    client
+        .execute(
+            "document.getElementById('run-month').value = arguments[0]",
+            vec![serde_json::json!(month)],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css(
+            "form[action='/console/billing/runs'] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let invoice = client
+        .wait()
+        .for_element(Locator::Css("a[href^='/console/invoices/']"))
+        .await
+        .unwrap();
+    shot(&client, "en-billing-month").await;
+    invoice.click().await.unwrap();
+    let page = until_text(&client, EN.total_with_tax).await;
+    assert!(page.contains('¥'), "{page}");
+    shot(&client, "en-invoice").await;
+    let print = client
+        .find(Locator::LinkText(EN.print_invoice))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    client.goto(&format!("{}{print}", d.url)).await.unwrap();
+    let printed = client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        printed.contains("適格請求書") && printed.contains("T1234567890123"),
+        "{printed}"
+    );
+    shot(&client, "ja-printed-invoice").await;
 
     // A tablet-width look at the dashboard, in Japanese.
     let tablet = browser(&driver, 820, 1180).await;
@@ -427,4 +499,80 @@ async fn contractor_and_operator_flows_in_both_languages() {
     tablet.close().await.unwrap();
 
     client.close().await.unwrap();
+}
+/// Text nodes of a page that are exactly a message of the other language's catalog: UI text
+/// left untranslated. (Data such as contractor names may be in either language.)
+fn untranslated(html: &str, other: &[&'static str], own: &[&'static str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(close) = rest.find('>') {
+        rest = &rest[close + 1..];
+        let end = rest.find('<').unwrap_or(rest.len());
+        let node = rest[..end].trim();
+        // Messages made only of punctuation (a closing bracket) say nothing of a language.
+        if node.chars().any(char::is_alphanumeric) && other.contains(&node) && !own.contains(&node)
+        {
+            found.push(node.to_owned());
+        }
+        rest = &rest[end..];
+    }
+    found
+}
+
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .filter(|h| {
+            h.starts_with("/console")
+                && !h.starts_with("/console/lang/")
+                && !h.starts_with("/console/assets/")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_console_link_from_both_dashboards_answers_in_the_right_language() {
+    let d = deploy();
+    for user in ["minato", "admin"] {
+        for (lang, own, other) in [("ja", JA.all(), EN.all()), ("en", EN.all(), JA.all())] {
+            let http = reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::limited(5))
+                .build()
+                .unwrap();
+            http.get(format!("{}/console/lang/{lang}", d.url))
+                .send()
+                .await
+                .unwrap();
+            let signed_in = http
+                .post(format!("{}/console/login", d.url))
+                .form(&[("username", user), ("password", d.passwords[user].as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(signed_in.status(), 200);
+            let mut queue = VecDeque::from(["/console/dashboard".to_owned()]);
+            let mut seen = BTreeSet::new();
+            while let Some(path) = queue.pop_front() {
+                if !seen.insert(path.clone()) || seen.len() > 400 {
+                    continue;
+                }
+                let response = http.get(format!("{}{path}", d.url)).send().await.unwrap();
+                let status = response.status();
+                let html = response.text().await.unwrap();
+                assert_eq!(status, 200, "{user} {lang} GET {path}: {html}");
+                let wrong = untranslated(&html, &other, &own);
+                assert!(
+                    wrong.is_empty(),
+                    "{user} {lang} {path} shows text of the other language: {wrong:?}"
+                );
+                if !path.ends_with("/print") {
+                    queue.extend(links(&html));
+                }
+            }
+            assert!(seen.len() > 8, "{user} {lang}: only {} pages", seen.len());
+        }
+    }
 }

@@ -57,6 +57,13 @@ fn contractor_of(session: &Session, asked: Option<&str>) -> WebResult<String> {
     }
 }
 
+/// Operators open a contractor's pages from the contractor: a list page without one sends them
+/// to choose.
+fn choose_contractor(session: &Session, asked: &Option<String>) -> Option<Response> {
+    (session.is_operator() && asked.as_deref().is_none_or(str::is_empty))
+        .then(|| see_other("/console/contractors"))
+}
+
 fn today() -> String {
     support::today().to_string()
 }
@@ -158,7 +165,7 @@ struct Dashboard {
 /// `/console/dashboard`: what a contractor needs at a glance; operators see their own.
 async fn dashboard(State(state): State<AppState>, session: Session) -> WebResult {
     if session.is_operator() {
-        return operator_dashboard(&state, &session).await;
+        return super::operator::dashboard(State(state), session).await;
     }
     let t = session.t();
     let lang = session.lang;
@@ -301,38 +308,6 @@ async fn dashboard(State(state): State<AppState>, session: Session) -> WebResult
     }))
 }
 
-#[derive(askama::Template)]
-#[template(path = "web/contractor/operator_home.html")]
-struct OperatorHome {
-    c: Chrome,
-    pending: usize,
-    down: usize,
-}
-
-/// The operator's dashboard: counts that lead to the work queues.
-async fn operator_dashboard(state: &AppState, session: &Session) -> WebResult {
-    let pending = pending_requests(state, session, None).await?.len();
-    let down = monitoring::list(
-        State(state.clone()),
-        session.caller(),
-        Params(monitoring::MonitorParams {
-            state: Some("down".into()),
-            contractor_id: None,
-            model: None,
-            firmware: None,
-        }),
-    )
-    .await?
-    .0
-    .devices
-    .len();
-    Ok(render(OperatorHome {
-        c: session.chrome(session.t().nav_dashboard, Section::Dashboard),
-        pending,
-        down,
-    }))
-}
-
 async fn pending_requests(
     state: &AppState,
     session: &Session,
@@ -409,6 +384,9 @@ async fn contract_list(
     session: Session,
     Query(q): Query<ListQuery>,
 ) -> WebResult {
+    if let Some(to) = choose_contractor(&session, &q.contractor) {
+        return Ok(to);
+    }
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
     let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
     let mut contracts = contracts_of(&state, &session, &contractor, Some(as_of.clone())).await?;
@@ -491,6 +469,8 @@ struct ContractPage {
     has_mobile: bool,
     active: bool,
     events: Vec<Event>,
+    /// `?contractor=…` for operators' links to the contractor's other pages.
+    contractor_query: String,
 }
 
 #[derive(Deserialize)]
@@ -599,6 +579,11 @@ async fn contract_page(
         has_mobile: c.options.iter().any(|o| o.kind == OptionKind::MobileAccess),
         active: c.status != Status::Ended && c.ending.is_none(),
         events,
+        contractor_query: if session.is_operator() {
+            format!("?contractor={}", c.contractor_id)
+        } else {
+            String::new()
+        },
     }))
 }
 
@@ -885,6 +870,9 @@ async fn request_list(
     session: Session,
     Query(q): Query<RequestsQuery>,
 ) -> WebResult {
+    if let Some(to) = choose_contractor(&session, &q.contractor) {
+        return Ok(to);
+    }
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
     let status = q.status.filter(|s| !s.is_empty());
     let list = requests::list_of_contractor(
@@ -1306,7 +1294,22 @@ async fn request_form(
     session: Session,
     Query(q): Query<NewRequestQuery>,
 ) -> WebResult {
-    let contractor = contractor_of(&session, q.contractor.as_deref())?;
+    // An operator coming from a contract's page works for that contract's contractor.
+    let asked = match (&q.contractor, &q.contract_id) {
+        (None, Some(id)) if session.is_operator() => Some(
+            contracts::get(
+                State(state.clone()),
+                session.caller(),
+                Path(id.clone()),
+                Params(contracts::AsOf { as_of: None }),
+            )
+            .await?
+            .0
+            .contractor_id,
+        ),
+        _ => q.contractor.clone(),
+    };
+    let contractor = contractor_of(&session, asked.as_deref())?;
     let kind = q.kind.unwrap_or_else(|| "change_item".into());
     let mut prefill = std::collections::HashMap::new();
     if let Some(c) = q.contract_id {
@@ -1427,6 +1430,9 @@ async fn device_list(
 ) -> WebResult {
     let lang = session.lang;
     let t = session.t();
+    if let Some(to) = choose_contractor(&session, &q.contractor) {
+        return Ok(to);
+    }
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
     let monitored = monitoring::list(
         State(state.clone()),
@@ -1572,6 +1578,9 @@ async fn mobile_use(
 ) -> WebResult {
     let lang = session.lang;
     let t = session.t();
+    if let Some(to) = choose_contractor(&session, &q.contractor) {
+        return Ok(to);
+    }
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
     let month = q
         .month
@@ -1844,6 +1853,9 @@ async fn consents(
     session: Session,
     Query(q): Query<PageQuery>,
 ) -> WebResult {
+    if let Some(to) = choose_contractor(&session, &q.contractor) {
+        return Ok(to);
+    }
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
     consents_page(&state, &session, &contractor, None).await
 }
