@@ -470,8 +470,19 @@ async fn contractor_and_operator_flows_in_both_languages() {
     let page = until_text(&client, EN.total_with_tax).await;
     assert!(page.contains('¥'), "{page}");
     shot(&client, "en-invoice").await;
+    // The same invoice in Japanese, through the header's switch.
+    client
+        .find(Locator::LinkText(EN.switch_language))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let page = until_text(&client, JA.total_with_tax).await;
+    assert!(page.contains('円'), "{page}");
+    shot(&client, "ja-invoice").await;
     let print = client
-        .find(Locator::LinkText(EN.print_invoice))
+        .find(Locator::LinkText(JA.print_invoice))
         .await
         .unwrap()
         .attr("href")
