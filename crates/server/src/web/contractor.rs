@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::i18n::Lang;
 use super::session::Section;
-use super::{Chrome, Session, Shown, WebError, WebResult, charts, render, see_other};
+use super::{Chrome, Session, Shown, WebError, WebResult, charts, render, see_other, short};
 use crate::AppState;
 use crate::api::v1::{billing, contracts, devices, journal, mobile, monitoring, requests, support};
 use crate::error::ApiError;
@@ -87,12 +87,6 @@ fn status_class(s: Status) -> &'static str {
         Status::Active => "active",
         Status::Ended => "ended",
     }
-}
-
-/// The last 8 characters of an id: ids are UUID v7, whose first characters are the same for
-/// everything made in the same hour.
-pub fn short(id: &str) -> String {
-    id[id.len().saturating_sub(8)..].to_owned()
 }
 
 fn describe(lang: Lang, c: &ContractView) -> String {

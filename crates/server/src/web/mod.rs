@@ -107,6 +107,14 @@ fn switch_href(lang: Lang, here: &str) -> String {
     )
 }
 
+/// The last 8 characters of an id, enough to tell ids apart on a page: ids are UUID v7, whose
+/// first characters are the same for everything made in the same hour.
+pub fn short(id: &str) -> String {
+    id.get(id.len().saturating_sub(8)..)
+        .unwrap_or(id)
+        .to_owned()
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

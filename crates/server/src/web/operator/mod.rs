@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use super::i18n::Lang;
 use super::session::Section;
-use super::{Chrome, Session, Shown, WebError, WebResult, render, urlencode};
+use super::{Chrome, Session, Shown, WebError, WebResult, render, short, urlencode};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
@@ -192,11 +192,6 @@ fn refusal(lang: Lang, e: ApiError) -> WebResult<Shown> {
     } else {
         Ok(Shown::of(lang, &e))
     }
-}
-
-/// The first characters of an id, enough to tell ids apart on a page.
-fn short(id: &str) -> String {
-    id.chars().take(8).collect()
 }
 
 /// A console address with its query, leaving out empty values.
