@@ -314,6 +314,16 @@ impl Book {
         })
     }
 
+    /// The `mobile_access` option of `contract_id` in service on `date` (R9.3), whose line the
+    /// SA-W2L's built-in module dials (R6.5). Should there be several, the first by id.
+    pub fn mobile_access_of(&self, contract_id: &str, date: Date) -> Option<&ContractOption> {
+        self.options
+            .iter()
+            .filter(|o| o.contract_id == contract_id)
+            .filter(|o| o.kind == OptionKind::MobileAccess && o.is_active(date))
+            .min_by(|a, b| a.id.cmp(&b.id))
+    }
+
     /// The group a `mobile_access` option belongs to on `date`.
     pub fn group_of(&self, option_id: &str, date: Date) -> Option<&PacketShareGroup> {
         self.groups.iter().find(|g| {

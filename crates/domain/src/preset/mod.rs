@@ -10,10 +10,13 @@ mod params;
 mod recipe;
 mod render;
 
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::Refusal;
 use crate::account::FieldError;
-use crate::catalog::{DeviceType, Item, NetworkType};
+use crate::book::{Contract, ContractOption};
+use crate::catalog::{DeviceType, Item, NetworkType, OptionKind};
 
 pub use model::max_sessions_limit;
 pub use params::{
@@ -145,6 +148,49 @@ impl MobileSettings {
         c.text("mobile.id", &self.id, 150);
         c.text("mobile.password", &self.password, 64);
         c.finish(Some(()))
+    }
+
+    /// The settings of `option`'s line on `date`: the contractor's APN, PPP id and password
+    /// with the option's network type in force that day (R9.3, R9.5).
+    ///
+    /// The fields are not checked here; [`MobileSettings::validate`] does that.
+    ///
+    /// # Errors
+    /// `R6.5` when `option` is not a `mobile_access` option of an SA-W2L contract; `R9.3` when
+    /// the option is not in service on `date`.
+    pub fn for_option(
+        contract: &Contract,
+        option: &ContractOption,
+        date: Date,
+        apn: String,
+        id: String,
+        password: String,
+    ) -> Result<Self, Refusal> {
+        if option.kind != OptionKind::MobileAccess
+            || contract.device_type != Some(DeviceType::SaW2l)
+        {
+            return Err(Refusal::new(
+                "R6.5",
+                "a mobile line belongs only to the mobile access option of an SA-W2L contract",
+                "モバイル回線の設定はSA-W2L契約のモバイルアクセスオプションにのみあります",
+            ));
+        }
+        let network_type = option
+            .network_type(date)
+            .filter(|_| option.is_active(date))
+            .ok_or_else(|| {
+                Refusal::new(
+                    "R9.3",
+                    format!("the mobile access option is not in service on {date}"),
+                    format!("{date} はモバイルアクセスオプションの提供期間外です"),
+                )
+            })?;
+        Ok(Self {
+            apn,
+            id,
+            password,
+            network_type,
+        })
     }
 
     /// The same settings with the password replaced by [`MASK`].
@@ -368,6 +414,63 @@ mod tests {
         );
         assert_eq!(fields(mobile("a_b", "id", "pw")), ["mobile.apn"]);
         assert_eq!(fields(mobile(&"a".repeat(101), "id", "pw")), ["mobile.apn"]);
+    }
+
+    #[test]
+    fn r6_5_r9_3_a_mobile_line_is_a_mobile_access_options_in_service() {
+        use crate::book::Timeline;
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        let contract = |device| Contract {
+            id: "c".into(),
+            contractor_id: "k".into(),
+            kind: crate::catalog::ContractKind::ServiceAdapter,
+            device_type: Some(device),
+            items: Timeline::starting(day("2026-04-01"), Item::InternetGateway),
+            management_id: None,
+            applied_on: day("2026-04-01"),
+            accepted_on: day("2026-04-01"),
+            billing_start: None,
+            ending: None,
+        };
+        let mut option = ContractOption {
+            id: "o".into(),
+            contract_id: "c".into(),
+            kind: OptionKind::MobileAccess,
+            applied_on: day("2026-04-01"),
+            accepted_on: day("2026-04-01"),
+            install_address: None,
+            usage_types: Timeline::starting(
+                day("2026-04-01"),
+                crate::catalog::MobileUsageType::Standard,
+            ),
+            network_types: Timeline::starting(day("2026-04-01"), NetworkType::DynamicIp),
+            ending: None,
+        };
+        // R9.5: a change to a fixed address from May on; the line takes the type of its day.
+        option
+            .network_types
+            .set_from(day("2026-05-01"), NetworkType::FixedIp);
+        let line = |c: &Contract, o: &ContractOption, on: &str| {
+            MobileSettings::for_option(c, o, day(on), "apn".into(), "id".into(), "pw".into())
+        };
+        let w2l = contract(DeviceType::SaW2l);
+        assert_eq!(
+            line(&w2l, &option, "2026-04-30").unwrap().network_type,
+            NetworkType::DynamicIp
+        );
+        assert_eq!(
+            line(&w2l, &option, "2026-05-01").unwrap().network_type,
+            NetworkType::FixedIp
+        );
+        assert_eq!(line(&w2l, &option, "2026-03-31").unwrap_err().rule, "R9.3");
+        assert_eq!(
+            line(&contract(DeviceType::SeilX4), &option, "2026-04-30")
+                .unwrap_err()
+                .rule,
+            "R6.5"
+        );
+        option.kind = OptionKind::UltraSendback;
+        assert_eq!(line(&w2l, &option, "2026-04-30").unwrap_err().rule, "R6.5");
     }
 
     #[test]
