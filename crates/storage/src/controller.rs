@@ -1,8 +1,9 @@
 //! The controller's records: the device inventory, preset revisions, device status with its
 //! UP/DOWN history, and alert webhooks.
 //!
-//! Secrets never rest in clear: factory secrets, preset parameters and the recipes rendered
-//! from them (which carry the PPPoE password, pre-shared key and user passwords) are sealed
+//! Secrets never rest in clear: factory secrets, preset parameters, mobile line passwords and
+//! the recipes rendered from them (which carry the PPPoE password, pre-shared key, user and
+//! mobile passwords) are sealed
 //! with XChaCha20-Poly1305 under a [`SecretKey`], each bound to its row by associated data so
 //! a ciphertext copied to another row does not open.
 //!
@@ -19,13 +20,14 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use jiff::civil::Date;
 use mpc_domain::Refusal;
 use mpc_domain::account::FieldError;
-use mpc_domain::book::Contract;
+use mpc_domain::book::{Book, Contract};
 use mpc_domain::catalog::{DeviceType, Item};
-use mpc_domain::preset::{self, PresetParams};
+use mpc_domain::preset::{self, MobileSettings, PresetParams};
 use sqlx::AnyConnection;
 
+use crate::contracts::{Scope, load_books};
 use crate::sql::Sql;
-use crate::{JournalEntry, Result, StorageError, Store, new_id, now_micros};
+use crate::{JournalEntry, Result, StorageError, Store, WriteTx, new_id, now_micros};
 
 /// The environment variable holding the key as 64 hex digits.
 pub const KEY_ENV: &str = "MPC_SECRET_KEY";
@@ -340,6 +342,8 @@ pub enum Cause {
     Rollback,
     /// The contract's item changed (R8.1) and the parameters were converted.
     ItemChange,
+    /// The mobile line of the contract's mobile access option was set (R6.5, R9.3).
+    MobileLine,
 }
 
 impl Cause {
@@ -348,6 +352,7 @@ impl Cause {
             Cause::Edit => "edit",
             Cause::Rollback => "rollback",
             Cause::ItemChange => "item_change",
+            Cause::MobileLine => "mobile_line",
         }
     }
 
@@ -356,6 +361,7 @@ impl Cause {
             "edit" => Ok(Cause::Edit),
             "rollback" => Ok(Cause::Rollback),
             "item_change" => Ok(Cause::ItemChange),
+            "mobile_line" => Ok(Cause::MobileLine),
             other => Err(StorageError::Corrupt(format!("revision cause {other:?}"))),
         }
     }
@@ -370,6 +376,8 @@ pub struct Revision {
     pub cause: Cause,
     pub based_on: Option<i64>,
     pub params: PresetParams,
+    /// The mobile line rendered with the parameters, when the contract had one (R6.5).
+    pub mobile: Option<MobileSettings>,
     /// The recipe text rendered when the revision was made.
     pub recipe: String,
     pub created_at: i64,
@@ -384,13 +392,14 @@ struct RevisionRow {
     cause: String,
     based_on: Option<i64>,
     params: String,
+    mobile: Option<String>,
     recipe: String,
     created_at: i64,
     created_by: String,
 }
 
-const REVISION_COLUMNS: &str = "SELECT contract_id, revision, item, cause, based_on, params, recipe, \
-     created_at, created_by FROM preset_revisions";
+const REVISION_COLUMNS: &str = "SELECT contract_id, revision, item, cause, based_on, params, mobile, \
+     recipe, created_at, created_by FROM preset_revisions";
 
 fn revision_context(contract_id: &str, revision: i64, part: &str) -> String {
     format!("revision:{contract_id}:{revision}:{part}")
@@ -404,6 +413,17 @@ impl RevisionRow {
         )?;
         let params = serde_json::from_str(&params)
             .map_err(|e| StorageError::Corrupt(format!("revision params: {e}")))?;
+        let mobile = self
+            .mobile
+            .map(|sealed| {
+                let text = key.open_text(
+                    &revision_context(&self.contract_id, self.revision, "mobile"),
+                    &sealed,
+                )?;
+                serde_json::from_str(&text)
+                    .map_err(|e| StorageError::Corrupt(format!("revision mobile line: {e}")))
+            })
+            .transpose()?;
         let recipe = key.open_text(
             &revision_context(&self.contract_id, self.revision, "recipe"),
             &self.recipe,
@@ -416,6 +436,7 @@ impl RevisionRow {
             cause: Cause::parse(&self.cause)?,
             based_on: self.based_on,
             params,
+            mobile,
             recipe,
             created_at: self.created_at,
             created_by: self.created_by,
@@ -494,11 +515,17 @@ pub fn hostname(contract_id: &str) -> String {
     format!("sa-{contract_id}")
 }
 
-/// Renders `params` for `contract` (R2.2); the mobile line is not rendered by this system yet.
+/// Renders `params` for `contract` (R2.2) with the mobile line of its mobile access option,
+/// if it has one ([`mobile_in_force`]).
 ///
 /// # Errors
-/// R17.1 with every bad field; `R2.2` when the contract is not a service adapter.
-pub fn render(contract: &Contract, params: &PresetParams) -> Result<String, PresetError> {
+/// R17.1 with every bad field; `R2.2` when the contract is not a service adapter; `R6.5` for
+/// a mobile line on another model than SA-W2L.
+pub fn render(
+    contract: &Contract,
+    params: &PresetParams,
+    mobile: Option<&MobileSettings>,
+) -> Result<String, PresetError> {
     let device = contract.device_type.ok_or_else(|| {
         PresetError::Refused(Refusal::new(
             "R2.2",
@@ -507,7 +534,7 @@ pub fn render(contract: &Contract, params: &PresetParams) -> Result<String, Pres
         ))
     })?;
     params.validate(device).map_err(PresetError::Invalid)?;
-    preset::render(params, device, None, &hostname(&contract.id))
+    preset::render(params, device, mobile, &hostname(&contract.id))
         .map(|r| r.to_text())
         .map_err(PresetError::Refused)
 }
@@ -527,6 +554,7 @@ pub fn params_in_force(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn insert_revision(
     store: &Store,
     key: &SecretKey,
@@ -534,18 +562,66 @@ async fn insert_revision(
     params: &PresetParams,
     cause: Cause,
     based_on: Option<i64>,
+    date: Date,
     journal: JournalEntry,
 ) -> Result<Revision, PresetError> {
-    let recipe = render(contract, params)?;
+    let mobile = mobile_in_force(&mut *store.conn().await?, key, contract, date).await?;
+    let recipe = render(contract, params, mobile.as_ref())?;
     let mut tx = store.write().await?;
     tx.lock(&format!("preset:{}", contract.id)).await?;
+    let revision = write_revision(
+        &mut tx,
+        key,
+        contract,
+        (params, mobile.as_ref(), recipe),
+        cause,
+        based_on,
+        &journal.actor,
+    )
+    .await?;
+    tx.commit(
+        journal
+            .contractor(Some(&contract.contractor_id))
+            .subject(&contract.id)
+            .outcome(serde_json::json!({
+                "revision": revision.revision,
+                "cause": cause.as_str(),
+                "based_on": based_on,
+                "params": params.masked(),
+                "mobile": mobile.as_ref().map(MobileSettings::masked),
+            })),
+    )
+    .await?;
+    Ok(revision)
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+/// Writes the next revision of `contract` in `tx`: its parameters, mobile line and the recipe
+/// rendered from them. The caller holds the contract's preset lock.
+async fn write_revision(
+    tx: &mut WriteTx,
+    key: &SecretKey,
+    contract: &Contract,
+    (params, mobile, recipe): (&PresetParams, Option<&MobileSettings>, String),
+    cause: Cause,
+    based_on: Option<i64>,
+    actor: &str,
+) -> Result<Revision, PresetError> {
     let current: Option<i64> =
         sqlx::query_scalar("SELECT MAX(revision) FROM preset_revisions WHERE contract_id = $1")
             .bind(contract.id.clone())
             .fetch_one(tx.conn())
             .await?;
     let n = current.unwrap_or(0) + 1;
-    let json = serde_json::to_string(params).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let params_json = to_json(params)?;
+    let mobile_sealed = mobile
+        .map(|m| {
+            to_json(m).map(|j| key.seal(&revision_context(&contract.id, n, "mobile"), j.as_bytes()))
+        })
+        .transpose()?;
     let revision = Revision {
         contract_id: contract.id.clone(),
         revision: n,
@@ -553,20 +629,22 @@ async fn insert_revision(
         cause,
         based_on,
         params: params.clone(),
+        mobile: mobile.cloned(),
         recipe,
         created_at: now_micros(),
-        created_by: journal.actor.clone(),
+        created_by: actor.to_owned(),
     };
     sqlx::query(
-        "INSERT INTO preset_revisions (contract_id, revision, item, cause, based_on, params, recipe, \
-         created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO preset_revisions (contract_id, revision, item, cause, based_on, params, mobile, \
+         recipe, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(contract.id.clone())
     .bind(n)
     .bind(revision.item.as_str())
     .bind(cause.as_str())
     .bind(based_on)
-    .bind(key.seal(&revision_context(&contract.id, n, "params"), json.as_bytes()))
+    .bind(key.seal(&revision_context(&contract.id, n, "params"), params_json.as_bytes()))
+    .bind(mobile_sealed)
     .bind(key.seal(
         &revision_context(&contract.id, n, "recipe"),
         revision.recipe.as_bytes(),
@@ -574,18 +652,6 @@ async fn insert_revision(
     .bind(revision.created_at)
     .bind(revision.created_by.clone())
     .execute(tx.conn())
-    .await?;
-    tx.commit(
-        journal
-            .contractor(Some(&contract.contractor_id))
-            .subject(&contract.id)
-            .outcome(serde_json::json!({
-                "revision": n,
-                "cause": cause.as_str(),
-                "based_on": based_on,
-                "params": params.masked(),
-            })),
-    )
     .await?;
     Ok(revision)
 }
@@ -614,7 +680,17 @@ pub async fn save_params(
             "プリセットは契約の品目で決まります。品目の変更は品目変更の申込(R8.1)で行います",
         )));
     }
-    insert_revision(store, key, contract, params, Cause::Edit, None, journal).await
+    insert_revision(
+        store,
+        key,
+        contract,
+        params,
+        Cause::Edit,
+        None,
+        date,
+        journal,
+    )
+    .await
 }
 
 /// Makes a new revision equal to revision `of`.
@@ -650,6 +726,7 @@ pub async fn rollback(
         &old.params,
         Cause::Rollback,
         Some(of),
+        date,
         journal,
     )
     .await
@@ -688,6 +765,7 @@ pub async fn follow_item(
         &params,
         Cause::ItemChange,
         Some(rev.revision),
+        date,
         journal,
     )
     .await
@@ -696,6 +774,167 @@ pub async fn follow_item(
         Err(PresetError::Storage(e)) => Err(e),
         Err(PresetError::Refused(_) | PresetError::Invalid(_)) => Ok(current),
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mobile lines
+
+/// The line of a mobile access option as the contractor set it (R6.5, R9.3), the password
+/// opened. The network type is not stored with it: it is the option's own on a given day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MobileLine {
+    pub option_id: String,
+    pub apn: String,
+    /// The PPP id.
+    pub id: String,
+    pub password: String,
+    pub updated_at: i64,
+    pub updated_by: String,
+}
+
+fn mobile_line_context(option_id: &str) -> String {
+    format!("mobile_line:{option_id}:password")
+}
+
+/// The line of `option_id`, if one was set.
+///
+/// # Errors
+/// Storage errors; [`StorageError::Corrupt`] when the password does not open.
+pub async fn mobile_line(
+    conn: &mut AnyConnection,
+    key: &SecretKey,
+    option_id: &str,
+) -> Result<Option<MobileLine>> {
+    let row: Option<(String, String, String, String, i64, String)> = sqlx::query_as(
+        "SELECT option_id, apn, ppp_id, password, updated_at, updated_by FROM mobile_lines \
+         WHERE option_id = $1",
+    )
+    .bind(option_id.to_owned())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|(option_id, apn, id, sealed, updated_at, updated_by)| {
+        Ok(MobileLine {
+            password: key.open_text(&mobile_line_context(&option_id), &sealed)?,
+            option_id,
+            apn,
+            id,
+            updated_at,
+            updated_by,
+        })
+    })
+    .transpose()
+}
+
+/// The mobile settings `contract` runs on `date` by `book`: the line of its mobile access
+/// option in service that day with the option's network type (R6.5, R9.3, R9.5); none when it
+/// has no such option or no line was set.
+///
+/// # Errors
+/// Storage errors.
+pub async fn mobile_of_book(
+    conn: &mut AnyConnection,
+    key: &SecretKey,
+    book: &Book,
+    contract: &Contract,
+    date: Date,
+) -> Result<Option<MobileSettings>> {
+    let Some(option) = book.mobile_access_of(&contract.id, date) else {
+        return Ok(None);
+    };
+    let Some(line) = mobile_line(conn, key, &option.id).await? else {
+        return Ok(None);
+    };
+    Ok(MobileSettings::for_option(contract, option, date, line.apn, line.id, line.password).ok())
+}
+
+/// [`mobile_of_book`] with the book of the contract's holder loaded.
+///
+/// # Errors
+/// Storage errors.
+pub async fn mobile_in_force(
+    conn: &mut AnyConnection,
+    key: &SecretKey,
+    contract: &Contract,
+    date: Date,
+) -> Result<Option<MobileSettings>> {
+    let book = load_books(conn, Scope::One(&contract.contractor_id), false)
+        .await?
+        .pop()
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    mobile_of_book(conn, key, &book, contract, date).await
+}
+
+/// Sets the line of mobile access option `option_id` of `contract` (the password sealed) and
+/// renders the parameters in force on `date` with it as the next revision (cause
+/// `mobile_line`), so the device fetches it. Returns that revision.
+///
+/// The caller has checked the option with [`MobileSettings::for_option`]. While the
+/// parameters in force do not render (R17.1, e.g. a `remote_access` preset still without its
+/// pre-shared key) the line is stored without a revision; the next preset save renders it.
+///
+/// # Errors
+/// R17.1 with every bad `mobile.*` field; storage errors.
+pub async fn save_mobile_line(
+    store: &Store,
+    key: &SecretKey,
+    contract: &Contract,
+    option_id: &str,
+    settings: &MobileSettings,
+    date: Date,
+    journal: JournalEntry,
+) -> Result<Option<Revision>, PresetError> {
+    settings.validate().map_err(PresetError::Invalid)?;
+    let mut tx = store.write().await?;
+    tx.lock(&format!("preset:{}", contract.id)).await?;
+    sqlx::query(
+        "INSERT INTO mobile_lines (option_id, apn, ppp_id, password, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (option_id) DO UPDATE SET apn = excluded.apn, \
+         ppp_id = excluded.ppp_id, password = excluded.password, updated_at = excluded.updated_at, \
+         updated_by = excluded.updated_by",
+    )
+    .bind(option_id.to_owned())
+    .bind(settings.apn.clone())
+    .bind(settings.id.clone())
+    .bind(key.seal(
+        &mobile_line_context(option_id),
+        settings.password.as_bytes(),
+    ))
+    .bind(now_micros())
+    .bind(journal.actor.clone())
+    .execute(tx.conn())
+    .await?;
+    let current = latest(tx.conn(), key, &contract.id).await?;
+    let rendered = params_in_force(contract, current.as_ref(), date)
+        .map(|p| render(contract, &p, Some(settings)).map(|recipe| (p, recipe)));
+    let revision = match rendered {
+        Some(Ok((params, recipe))) => Some(
+            write_revision(
+                &mut tx,
+                key,
+                contract,
+                (&params, Some(settings), recipe),
+                Cause::MobileLine,
+                None,
+                &journal.actor,
+            )
+            .await?,
+        ),
+        Some(Err(PresetError::Invalid(_))) | None => None,
+        Some(Err(e)) => return Err(e),
+    };
+    tx.commit(
+        journal
+            .contractor(Some(&contract.contractor_id))
+            .subject(option_id)
+            .outcome(serde_json::json!({
+                "contract_id": contract.id,
+                "revision": revision.as_ref().map(|r| r.revision),
+                "mobile": settings.masked(),
+            })),
+    )
+    .await?;
+    Ok(revision)
 }
 
 // ---------------------------------------------------------------------------------------------

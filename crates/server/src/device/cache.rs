@@ -304,7 +304,15 @@ impl DeviceCache {
                 }
                 _ => {
                     let params = controller::params_in_force(contract, latest.as_ref(), today);
-                    match params.map(|p| controller::render(contract, &p)) {
+                    let mobile = controller::mobile_of_book(
+                        &mut *store.conn().await?,
+                        key,
+                        &book,
+                        contract,
+                        today,
+                    )
+                    .await?;
+                    match params.map(|p| controller::render(contract, &p, mobile.as_ref())) {
                         Some(Ok(recipe)) => Verdict::Ready(config(contract, None, recipe)),
                         Some(Err(e)) => Verdict::Incomplete(incomplete(e)),
                         None => Verdict::Incomplete(Refusal::new(

@@ -12,7 +12,7 @@ use mpc_api_types::controller::{
     PresetView, RevisionDiff, RevisionList, RevisionSummary, RevisionView,
 };
 use mpc_domain::book::Contract;
-use mpc_domain::preset::{PresetParams, Recipe, diff};
+use mpc_domain::preset::{MobileSettings, PresetParams, Recipe, diff};
 use mpc_storage::contracts::{Owned, load_contract};
 use mpc_storage::controller::{self, PresetError, Revision};
 use serde::Deserialize;
@@ -69,10 +69,11 @@ fn recipe_shown(contract: &Contract, r: &Revision, reveal: bool) -> ApiResult<St
     if reveal {
         return Ok(r.recipe.clone());
     }
-    controller::render(contract, &r.params.masked()).map_err(preset_error)
+    let mobile = r.mobile.as_ref().map(MobileSettings::masked);
+    controller::render(contract, &r.params.masked(), mobile.as_ref()).map_err(preset_error)
 }
 
-fn preset_error(e: PresetError) -> ApiError {
+pub(super) fn preset_error(e: PresetError) -> ApiError {
     match e {
         PresetError::Refused(r) => r.into(),
         PresetError::Invalid(errors) => {
