@@ -2,7 +2,7 @@
 //! and what devices send when they call home.
 
 use mpc_domain::catalog::{DeviceType, Item};
-use mpc_domain::preset::{DiffLine, PresetParams};
+use mpc_domain::preset::{DiffLine, MobileSettings, PresetParams};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -17,6 +17,34 @@ pub struct PresetView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<i64>,
     pub params: PresetParams,
+    pub revealed: bool,
+}
+
+/// The mobile line an SA-W2L's built-in module (`ta1`) dials for a mobile access option
+/// (R6.5, R9.3). The network type is not given: it is the option's own (R9.5).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MobileLineBody {
+    /// 1–100 of `-.0-9A-Za-z`, not starting with a digit.
+    pub apn: String,
+    /// The PPP id, 1–150 characters.
+    pub id: String,
+    /// The PPP password, 1–64 characters.
+    pub password: String,
+}
+
+/// A mobile access option's line with the option's network type in force today. The password
+/// is masked unless asked for with `reveal=true`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MobileLineView {
+    pub option_id: String,
+    pub contract_id: String,
+    /// None until the line is set.
+    pub line: Option<MobileSettings>,
+    /// After a change: the revision rendered with the line, none while the contract's preset
+    /// parameters do not render yet (R17.1). Not shown when reading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
     pub revealed: bool,
 }
 

@@ -25,6 +25,7 @@ backend_tests! {
         let sim = app.accepted(&b, json!({"kind": "add_option", "contract_id": b_adapter, "option_kind": "mobile_access",
             "usage_type": "packet_share", "network_type": "dynamic_ip", "group": {"new_group_pack_gb": 50}}), on).await;
         let b_group = common::created(&sim, "group_created")[0].clone();
+        let b_option = common::created(&sim, "option_created")[0].clone();
         let b_iccid = "8981100000000000042".to_owned();
         let bound = app.call(Method::PUT, &format!("/api/v1/mobile/sims/{b_iccid}"), Some(&app.operator),
             Some(json!({"option_id": common::created(&sim, "option_created")[0], "from": on}))).await;
@@ -76,6 +77,7 @@ backend_tests! {
                 "token_id" => b_token_id.clone(),
                 "contract_id" => b_adapter.clone(),
                 "group_id" => b_group.clone(),
+                "option_id" => b_option.clone(),
                 "serial" => "W2L-B-1".to_owned(),
                 "request_id" => b_request.clone(),
                 "designation_id" => b_designation.clone(),

@@ -1,6 +1,6 @@
 //! The controller through HTTP, on SQLite and PostgreSQL: presets and revisions, the
 //! inventory, devices calling home (signatures, provisionability, ETags, billing start) and
-//! monitoring with alert webhooks.
+//! monitoring with alert webhooks, and the mobile line of an SA-W2L.
 
 mod common;
 
@@ -160,6 +160,32 @@ fn pppoe_gateway(password: &str) -> Value {
     json!({"preset": "internet_gateway", "wan": {"type": "pppoe", "id": "user@isp.example", "password": password},
            "lan": {"address": "10.20.0.1", "prefix_len": 24, "dhcp_pool": {"start": "10.20.0.100", "end": "10.20.0.150"}},
            "dns_forwarder": true, "ntp_server": "ntp.nict.jp", "napt": true})
+}
+
+async fn put_line(app: &TestApp, option: &str, token: &str, line: Value) -> Reply {
+    app.call(
+        Method::PUT,
+        &format!("/api/v1/options/{option}/mobile-line"),
+        Some(token),
+        Some(line),
+    )
+    .await
+}
+
+/// The first option of `kind` on contract `contract`, as the contract view lists them.
+async fn option_of(app: &TestApp, contract: &str, kind: &str) -> String {
+    let view = app
+        .get(&format!("/api/v1/contracts/{contract}"), &app.operator)
+        .await;
+    view.body["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} option: {}", view.text))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 backend_tests! {
@@ -338,6 +364,106 @@ backend_tests! {
         assert!(!journal.text.contains("-pass"), "no secret in the journal");
         let dump = app.db.store.dump().await.join("\n");
         assert!(!dump.contains("-pass") && !dump.contains("factory-secret"), "secrets are sealed at rest");
+    }
+
+    async fn r6_5_r9_3_the_mobile_line_of_an_sa_w2l_is_rendered_on_ta1(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        let (k, a) = fleet(&app, "株式会社モバイル", "SA-W2L", "W2L-MOB").await;
+        let added = app.accepted(&k, json!({"kind": "add_option", "contract_id": a, "option_kind": "mobile_access",
+            "usage_type": "standard", "network_type": "fixed_ip"}), ON).await;
+        let option = created(&added, "option_created")[0].clone();
+        let user = app.post(&format!("/api/v1/contractors/{k}/users"), &app.operator, json!({"username": "mobairu"})).await;
+        let uid = user.body["id"].as_str().unwrap();
+        let k_token = app.post(&format!("/api/v1/users/{uid}/tokens"), &app.operator, json!({"label": "t"})).await.body["secret"]
+            .as_str().unwrap().to_owned();
+        let path = format!("/api/v1/options/{option}/mobile-line");
+
+        let unset = app.get(&path, &k_token).await;
+        assert_eq!(unset.status, StatusCode::OK, "{}", unset.text);
+        assert_eq!(unset.body["line"], Value::Null);
+        assert_eq!(put_preset(&app, &a, pppoe_gateway("line-pass")).await.status, StatusCode::OK);
+
+        // R17.1: the APN is named; nothing is stored.
+        let bad = put_line(&app, &option, &k_token, json!({"apn": "1bad_apn", "id": "mobile@iij", "password": "mobile-pass-1"})).await;
+        bad.assert_problem(422, "R17.1");
+        let fields: Vec<&str> = bad.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["mobile.apn"]);
+        assert_eq!(app.get(&path, &k_token).await.body["line"], Value::Null);
+        // The network type is the option's, not the body's.
+        put_line(&app, &option, &k_token, json!({"apn": "iijmobile.biz", "id": "mobile@iij", "password": "p",
+            "network_type": "dynamic_ip"})).await.assert_problem(422, "unknown_field");
+
+        // The contractor sets the line: a new revision carries ppp0 on ta1.
+        let set = put_line(&app, &option, &k_token, json!({"apn": "iijmobile.biz", "id": "mobile@iij", "password": "mobile-pass-1"})).await;
+        assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+        assert_eq!(set.body["revision"], 2);
+        assert_eq!(set.body["line"], json!({"apn": "iijmobile.biz", "id": "mobile@iij", "password": "********",
+            "network_type": "fixed_ip"}));
+        let ppp0 = |recipe: &str| -> Vec<String> {
+            recipe.lines().filter(|l| l.contains("ppp0")).map(str::to_owned).collect()
+        };
+        let revealed = app.get(&format!("/api/v1/contracts/{a}/revisions/2?reveal=true"), &k_token).await;
+        assert_eq!(revealed.body["cause"], "mobile_line", "{}", revealed.text);
+        assert_eq!(ppp0(revealed.body["recipe"].as_str().unwrap()), [
+            "interface.ppp0.apn: iijmobile.biz",
+            "interface.ppp0.auth-method: auto",
+            "interface.ppp0.dialup-device: ta1",
+            "interface.ppp0.id: mobile@iij",
+            "interface.ppp0.ipcp.dns: enable",
+            "interface.ppp0.password: mobile-pass-1",
+            "nat.ipv4.napt.1.interface: ppp0",
+            "route.ipv4.1.gateway: ppp0",
+        ]);
+        let masked = app.get(&format!("/api/v1/contracts/{a}/revisions/2"), &k_token).await;
+        assert!(masked.body["recipe"].as_str().unwrap().contains("interface.ppp0.password: ********\n"), "{}", masked.text);
+        assert!(!masked.text.contains("mobile-pass"), "{}", masked.text);
+        let device = fetch(&app, "W2L-MOB", None).await;
+        assert_eq!(device.headers["x-mpc-revision"], "2");
+        assert!(device.text.contains("interface.ppp0.password: mobile-pass-1\n"), "the device gets it in clear");
+
+        // GET masks the password unless revealed.
+        let shown = app.get(&path, &k_token).await;
+        assert_eq!(shown.body["line"]["password"], "********");
+        assert_eq!(shown.body["line"]["apn"], "iijmobile.biz");
+        assert!(shown.body.get("revision").is_none());
+        let clear = app.get(&format!("{path}?reveal=true"), &k_token).await;
+        assert_eq!(clear.body["line"]["password"], "mobile-pass-1");
+        assert_eq!(clear.body["revealed"], true);
+
+        // Later revisions keep rendering the line: a preset edit and a rollback.
+        let edit = put_preset(&app, &a, pppoe_gateway("line-pass-2")).await;
+        assert_eq!(edit.body["revision"], 3);
+        let rolled = app.post(&format!("/api/v1/contracts/{a}/revisions/1/rollback"), &app.operator, json!({})).await;
+        assert_eq!(rolled.body["revision"], 4, "{}", rolled.text);
+        for n in [3, 4] {
+            let r = app.get(&format!("/api/v1/contracts/{a}/revisions/{n}?reveal=true"), &k_token).await;
+            assert!(r.body["recipe"].as_str().unwrap().contains("interface.ppp0.dialup-device: ta1"), "{n}: {}", r.text);
+        }
+        let r1 = app.get(&format!("/api/v1/contracts/{a}/revisions/1?reveal=true"), &k_token).await;
+        assert!(!r1.body["recipe"].as_str().unwrap().contains("ppp0"), "revision 1 predates the line");
+
+        // Journalled with the password redacted; sealed at rest.
+        let journal = app.get("/api/v1/journal?limit=1000", &app.operator).await;
+        let entry = journal.body["entries"].as_array().unwrap().iter()
+            .find(|e| e["operation"] == "mobile_line.update").expect("journalled");
+        assert_eq!(entry["subject"], option.as_str(), "{entry}");
+        assert!(!journal.text.contains("mobile-pass"), "no secret in the journal");
+        let dump = app.db.store.dump().await.join("\n");
+        assert!(!dump.contains("mobile-pass"), "the password is sealed at rest");
+
+        // R6.5: the adapter's ultra send-back option, and a SEIL/X4's option.
+        let sendback = option_of(&app, &a, "ultra_sendback").await;
+        let line = json!({"apn": "iijmobile.biz", "id": "mobile@iij", "password": "mobile-pass-2"});
+        put_line(&app, &sendback, &k_token, line.clone()).await.assert_problem(422, "R6.5");
+        app.get(&format!("/api/v1/options/{sendback}/mobile-line"), &k_token).await.assert_problem(422, "R6.5");
+        let (_, x4) = fleet(&app, "株式会社固定", "SEIL/X4", "X4-MOB").await;
+        let x4_option = option_of(&app, &x4, "ultra_sendback").await;
+        put_line(&app, &x4_option, &app.operator, line.clone()).await.assert_problem(422, "R6.5");
+        // Another contractor's user: the option does not exist.
+        let (_, _, other) = app.contractor_with_user("株式会社他人", "tanin").await;
+        put_line(&app, &option, &other, line.clone()).await.assert_problem(404, "not_found");
+        app.get(&path, &other).await.assert_problem(404, "not_found");
+        assert_eq!(app.get(&format!("{path}?reveal=true"), &k_token).await.body["line"]["password"], "mobile-pass-1");
     }
 
     async fn r8_1_item_change_re_renders_keeping_shared_parameters(db: TestDb) {

@@ -6,6 +6,7 @@ pub mod contracts;
 pub mod devices;
 pub mod journal;
 pub mod mobile;
+pub mod mobile_line;
 pub mod monitoring;
 pub mod parties;
 pub mod presets;
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(presets::get_revision))
         .routes(routes!(presets::diff_revisions))
         .routes(routes!(presets::rollback))
+        .routes(routes!(mobile_line::get, mobile_line::put))
         .routes(routes!(monitoring::import))
         .routes(routes!(monitoring::list))
         .routes(routes!(monitoring::history))
