@@ -209,6 +209,8 @@ pub struct LineError {
 pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRow>, Vec<LineError>> {
     let mut rows: Vec<InventoryRow> = Vec::new();
     let mut errors = Vec::new();
+    // A set, not a scan of `rows`: a fleet's file has 100,000 lines.
+    let mut serials = std::collections::HashSet::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let raw = raw.trim();
@@ -241,7 +243,7 @@ pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRow>, Vec<LineError>> 
             bad("the factory secret must be 16 to 256 printable ASCII characters".into());
             continue;
         }
-        if rows.iter().any(|r| r.serial == serial) {
+        if !serials.insert(serial) {
             bad(format!("serial {serial} appears twice"));
             continue;
         }

@@ -79,6 +79,29 @@ async fn decide_and_persist(
 ) -> Result<Outcome> {
     tx.lock(&format!("book:{contractor_id}")).await?;
     let mut book = load_book(tx.conn(), contractor_id).await?;
+    decide_on_book(
+        tx,
+        &mut book,
+        contractor_id,
+        request,
+        submitted_on,
+        acceptance,
+        write,
+    )
+    .await
+}
+
+/// Decides `request` on `book` (loaded in `tx`) and, with `write`, writes its effects and
+/// leaves `book` as the effects made it.
+async fn decide_on_book(
+    tx: &mut WriteTx,
+    book: &mut Book,
+    contractor_id: &str,
+    request: &Request,
+    submitted_on: Date,
+    acceptance: &Acceptance,
+    write: bool,
+) -> Result<Outcome> {
     let management = match request {
         Request::ApplyContract {
             management_id: Some(id),
@@ -101,12 +124,13 @@ async fn decide_and_persist(
         None => None,
     };
     // Keep the history of a device that served another contractor before.
-    if let Some(d) = device.as_ref().filter(|d| book.device(&d.serial).is_none()) {
-        book.devices.push(d.clone());
+    let mut seen = std::borrow::Cow::Borrowed(&*book);
+    if let Some(d) = device.as_ref().filter(|d| seen.device(&d.serial).is_none()) {
+        seen.to_mut().devices.push(d.clone());
     }
     let mut ids = new_id;
     let decision = decide(
-        &book,
+        &seen,
         contractor_id,
         request,
         submitted_on,
@@ -122,7 +146,7 @@ async fn decide_and_persist(
     )?;
     let mut impacts = Vec::new();
     if write {
-        let after = book.with(&decision.effects);
+        let after = seen.with(&decision.effects);
         let ends = decision.effects.iter().any(|e| {
             matches!(
                 e,
@@ -134,6 +158,7 @@ async fn decide_and_persist(
             impacts = termination_impact(tx.conn(), &own, &after, &decision.effects).await?;
         }
         persist(tx, contractor_id, &after, &decision.effects).await?;
+        *book = after;
     }
     Ok(Outcome { decision, impacts })
 }
@@ -179,78 +204,122 @@ pub async fn submit(
     accept: Option<&Acceptance>,
     journal: JournalEntry,
 ) -> Result<(RequestRow, Option<Decision>)> {
-    let mut tx = store.write().await?;
-    let check = Acceptance {
-        on: Some(submitted_on),
-        ..Acceptance::default()
-    };
-    let outcome = match accept {
-        Some(acceptance) => Some(
-            decide_and_persist(
-                &mut tx,
-                contractor_id,
-                request,
-                submitted_on,
-                acceptance,
-                true,
-            )
-            .await?,
-        ),
-        None => {
-            decide_and_persist(&mut tx, contractor_id, request, submitted_on, &check, false)
-                .await?;
-            None
-        }
-    };
-    let row = RequestRow {
-        id: new_id(),
-        contractor_id: contractor_id.to_owned(),
-        kind: request.kind().to_owned(),
-        payload: serde_json::to_string(request)
-            .map_err(|e| StorageError::Corrupt(e.to_string()))?,
-        submitted_on: submitted_on.to_string(),
-        submitted_by: submitted_by.to_owned(),
-        status: if outcome.is_some() {
-            "accepted"
-        } else {
-            "pending"
-        }
-        .to_owned(),
-        decided_on: outcome.as_ref().map(|_| {
-            accept
-                .and_then(|a| a.on)
-                .unwrap_or(submitted_on)
-                .to_string()
-        }),
-        decided_by: outcome.as_ref().map(|_| submitted_by.to_owned()),
-        decision: outcome.as_ref().map(decision_json),
-        created_at: now_micros(),
-    };
-    sqlx::query(
-        "INSERT INTO requests (id, contractor_id, kind, payload, submitted_on, submitted_by, status, \
-         decided_on, decided_by, decision, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(row.id.clone())
-    .bind(row.contractor_id.clone())
-    .bind(row.kind.clone())
-    .bind(row.payload.clone())
-    .bind(row.submitted_on.clone())
-    .bind(row.submitted_by.clone())
-    .bind(row.status.clone())
-    .bind(row.decided_on.clone())
-    .bind(row.decided_by.clone())
-    .bind(row.decision.clone())
-    .bind(row.created_at)
-    .execute(tx.conn())
-    .await?;
-    tx.commit(
-        journal
-            .contractor(Some(contractor_id))
-            .subject(&row.id)
-            .outcome(serde_json::json!({ "request_id": row.id, "status": row.status, "effects": outcome.as_ref().map(|o| &o.decision.effects) })),
-    )
-    .await?;
-    Ok((row, outcome.map(|o| o.decision)))
+    let mut batch = Batch::open(store, contractor_id).await?;
+    let submitted = batch
+        .submit(request, submitted_on, submitted_by, accept, journal)
+        .await?;
+    batch.commit().await?;
+    Ok(submitted)
+}
+
+/// Requests of one contractor submitted in one transaction, deciding each on the book as the
+/// ones before left it, so the book is loaded once rather than once per request.
+///
+/// Each request is checked by the same rules and writes the same request and journal rows as
+/// [`submit`]; nothing lands until [`Batch::commit`], and dropping the batch rolls it all
+/// back. It holds the write lock throughout, so keep batches to a few hundred requests (bulk
+/// loads such as `mpc simulate --setup`).
+pub struct Batch {
+    tx: WriteTx,
+    contractor_id: String,
+    book: Book,
+}
+
+impl Batch {
+    /// Starts the transaction and loads the contractor's book.
+    pub async fn open(store: &Store, contractor_id: &str) -> Result<Self> {
+        let mut tx = store.write().await?;
+        tx.lock(&format!("book:{contractor_id}")).await?;
+        let book = load_book(tx.conn(), contractor_id).await?;
+        Ok(Self {
+            tx,
+            contractor_id: contractor_id.to_owned(),
+            book,
+        })
+    }
+
+    /// Submits one request, as [`submit`] does. A refusal writes nothing and leaves the batch
+    /// usable; after a storage error, drop it.
+    pub async fn submit(
+        &mut self,
+        request: &Request,
+        submitted_on: Date,
+        submitted_by: &str,
+        accept: Option<&Acceptance>,
+        journal: JournalEntry,
+    ) -> Result<(RequestRow, Option<Decision>)> {
+        let check = Acceptance {
+            on: Some(submitted_on),
+            ..Acceptance::default()
+        };
+        let contractor_id = self.contractor_id.as_str();
+        let outcome = decide_on_book(
+            &mut self.tx,
+            &mut self.book,
+            contractor_id,
+            request,
+            submitted_on,
+            accept.unwrap_or(&check),
+            accept.is_some(),
+        )
+        .await?;
+        let outcome = accept.map(|_| outcome);
+        let row = RequestRow {
+            id: new_id(),
+            contractor_id: contractor_id.to_owned(),
+            kind: request.kind().to_owned(),
+            payload: serde_json::to_string(request)
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+            submitted_on: submitted_on.to_string(),
+            submitted_by: submitted_by.to_owned(),
+            status: if outcome.is_some() {
+                "accepted"
+            } else {
+                "pending"
+            }
+            .to_owned(),
+            decided_on: outcome.as_ref().map(|_| {
+                accept
+                    .and_then(|a| a.on)
+                    .unwrap_or(submitted_on)
+                    .to_string()
+            }),
+            decided_by: outcome.as_ref().map(|_| submitted_by.to_owned()),
+            decision: outcome.as_ref().map(decision_json),
+            created_at: now_micros(),
+        };
+        sqlx::query(
+            "INSERT INTO requests (id, contractor_id, kind, payload, submitted_on, submitted_by, status, \
+             decided_on, decided_by, decision, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(row.id.clone())
+        .bind(row.contractor_id.clone())
+        .bind(row.kind.clone())
+        .bind(row.payload.clone())
+        .bind(row.submitted_on.clone())
+        .bind(row.submitted_by.clone())
+        .bind(row.status.clone())
+        .bind(row.decided_on.clone())
+        .bind(row.decided_by.clone())
+        .bind(row.decision.clone())
+        .bind(row.created_at)
+        .execute(self.tx.conn())
+        .await?;
+        crate::journal::append(
+            &mut self.tx,
+            &journal
+                .contractor(Some(contractor_id))
+                .subject(&row.id)
+                .outcome(serde_json::json!({ "request_id": row.id, "status": row.status, "effects": outcome.as_ref().map(|o| &o.decision.effects) })),
+        )
+        .await?;
+        Ok((row, outcome.map(|o| o.decision)))
+    }
+
+    /// Commits every request submitted.
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit_part().await?)
+    }
 }
 
 fn decision_json(o: &Outcome) -> String {

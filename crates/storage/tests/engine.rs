@@ -171,4 +171,51 @@ backend_tests! {
         let mut conn = store.pool().acquire().await.unwrap();
         assert_eq!(load_book(&mut conn, &k).await.unwrap().options.len(), 1);
     }
+
+    async fn a_batch_decides_each_request_on_the_book_the_ones_before_left(db: TestDb) {
+        let store = &db.store;
+        let k = contractor(store).await;
+        let on = date(2026, 4, 1);
+        let accept = Acceptance { on: Some(on), ..Default::default() };
+        let journal = |r: &Request| JournalEntry::new("test", r.kind());
+        let before = store.dump().await;
+        {
+            // Dropped without commit: nothing lands.
+            let mut batch = engine::Batch::open(store, &k).await.unwrap();
+            let r = Request::ApplyContract { contract_kind: ContractKind::Management, item: None, device_type: None, management_id: None };
+            batch.submit(&r, on, "test", Some(&accept), journal(&r)).await.unwrap();
+        }
+        assert_eq!(store.dump().await, before);
+
+        let mut batch = engine::Batch::open(store, &k).await.unwrap();
+        let r = Request::ApplyContract { contract_kind: ContractKind::Management, item: None, device_type: None, management_id: None };
+        let m = created_contract(&batch.submit(&r, on, "test", Some(&accept), journal(&r)).await.unwrap().1.unwrap().effects);
+        // The adapter needs the management made one request earlier, in the same transaction.
+        let r = Request::ApplyContract { contract_kind: ContractKind::ServiceAdapter, item: Some(Item::InternetGateway), device_type: Some(DeviceType::SeilX4), management_id: Some(m) };
+        let a = created_contract(&batch.submit(&r, on, "test", Some(&accept), journal(&r)).await.unwrap().1.unwrap().effects);
+        // A refusal writes nothing and the batch goes on (R7.1: no such contract).
+        let r = Request::NotifySerial { contract_id: "no-such-contract".into(), serial: "X4-B1".into() };
+        assert!(matches!(batch.submit(&r, on, "test", Some(&accept), journal(&r)).await, Err(EngineError::Refused(_))));
+        let r = Request::NotifySerial { contract_id: a.clone(), serial: "X4-B1".into() };
+        batch.submit(&r, on, "test", Some(&accept), journal(&r)).await.unwrap();
+        // Without acceptance a request is only checked and left pending.
+        let r = Request::ApplyContract { contract_kind: ContractKind::Management, item: None, device_type: None, management_id: None };
+        let (pending, decision) = batch.submit(&r, on, "test", None, journal(&r)).await.unwrap();
+        assert!(decision.is_none());
+        assert_eq!(pending.status, "pending");
+        batch.commit().await.unwrap();
+
+        let mut conn = store.pool().acquire().await.unwrap();
+        let book = load_book(&mut conn, &k).await.unwrap();
+        assert_eq!(book.contracts.len(), 2);
+        assert_eq!(mpc_domain::custody::provisionable(&book, "X4-B1", on).unwrap(), a);
+        let rows = engine::list_requests(store, Some(&k), None, None, 100).await.unwrap();
+        let statuses: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
+        assert_eq!(statuses, ["accepted", "accepted", "accepted", "pending"]);
+        let journal: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE operation IN ('apply_contract', 'notify_serial')")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(journal, 4, "one journal row per request written");
+    }
 }
