@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 use jiff::civil::Date;
 use mpc_domain::request::{Acceptance, Request};
 use mpc_server::device::auth;
@@ -38,12 +39,23 @@ pub struct SimulateArgs {
     /// `--database-url`, with the server's secret key) and write its inventory file.
     #[arg(long)]
     setup: Option<usize>,
+    /// With `--setup`: adapters per contractor (each contractor has one management).
+    #[arg(long, default_value_t = 100)]
+    per_contractor: usize,
 }
 
 pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
     if let Some(n) = args.setup {
         let store = crate::open(database_url).await?;
-        let rows = setup(&store, database_url, n, crate::contracts::today()).await?;
+        let started = Instant::now();
+        let rows = setup(
+            &store,
+            database_url,
+            n,
+            args.per_contractor,
+            crate::contracts::today(),
+        )
+        .await?;
         let csv: String = rows
             .iter()
             .map(|r| format!("{},{},{}\n", r.serial, r.model, r.factory_secret))
@@ -51,10 +63,14 @@ pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
         std::fs::write(&args.inventory_file, csv)
             .with_context(|| format!("cannot write {}", args.inventory_file.display()))?;
         println!(
-            "created {n} devices; inventory in {}",
+            "created {n} devices in {:.1} s; inventory in {}",
+            started.elapsed().as_secs_f64(),
             args.inventory_file.display()
         );
         store.close().await;
+    }
+    if args.duration <= 0.0 {
+        return Ok(());
     }
     let text = std::fs::read_to_string(&args.inventory_file)
         .with_context(|| format!("cannot read {}", args.inventory_file.display()))?;
@@ -225,13 +241,18 @@ fn uuid_like() -> String {
     format!("{}{}", mpc_storage::new_id(), mpc_storage::new_id()).replace('-', "")
 }
 
-/// Makes a contractor with a management and `n` SEIL/X4 internet gateways accepted on
-/// `today`, imports `n` devices with random factory secrets and notifies each to one adapter,
-/// all through the contract engine's rules.
+/// Makes `n` SEIL/X4 internet gateways accepted on `today`, in contractors of at most
+/// `per_contractor` adapters under one management each, imports `n` devices with random factory
+/// secrets and notifies each to one adapter (R7.1), all through the contract engine's rules.
+///
+/// A contractor's requests are one [`engine::Batch`] (its book loaded once, one transaction),
+/// so a fleet of 100,000 takes minutes: submitting them one by one reloads a growing book for
+/// every request.
 async fn setup(
     store: &Store,
     url: &str,
     n: usize,
+    per_contractor: usize,
     today: Date,
 ) -> anyhow::Result<Vec<InventoryRow>> {
     let (key, source) = SecretKey::resolve(url)?;
@@ -241,47 +262,6 @@ async fn setup(
             path.display()
         );
     }
-    let mut tx = store.write().await?;
-    let name = format!("シミュレーション {}", jiff::Timestamp::now());
-    let contractor = accounts::create_contractor(&mut tx, &name).await?.id;
-    tx.commit(
-        JournalEntry::new("cli", "contractor.create")
-            .contractor(Some(&contractor))
-            .subject(&contractor),
-    )
-    .await?;
-    let accept = |request: serde_json::Value| {
-        let contractor = contractor.clone();
-        async move {
-            let parsed: Request = serde_json::from_value(request.clone())?;
-            let (_, decision) = engine::submit(
-                store,
-                &contractor,
-                &parsed,
-                today,
-                "cli",
-                Some(&Acceptance {
-                    on: Some(today),
-                    ..Default::default()
-                }),
-                JournalEntry::new("cli", "request.submit").request(request),
-            )
-            .await
-            .map_err(engine_error)?;
-            let created = decision
-                .and_then(|d| {
-                    d.effects.into_iter().find_map(|e| match e {
-                        mpc_domain::book::Effect::ContractCreated(c) => Some(c.id),
-                        _ => None,
-                    })
-                })
-                .unwrap_or_default();
-            anyhow::Ok(created)
-        }
-    };
-    let management =
-        accept(serde_json::json!({"kind": "apply_contract", "contract_kind": "management"}))
-            .await?;
     let prefix = &uuid_like()[..8];
     let rows: Vec<InventoryRow> = (0..n)
         .map(|i| InventoryRow {
@@ -291,22 +271,85 @@ async fn setup(
             factory_secret: uuid_like(),
         })
         .collect();
-    controller::import_inventory(
-        store,
-        &key,
-        &rows,
-        JournalEntry::new("cli", "device.inventory_import"),
-    )
-    .await?
-    .map_err(|e| anyhow::anyhow!("inventory: {}", e[0].message))?;
-    for row in &rows {
-        let adapter = accept(
-            serde_json::json!({"kind": "apply_contract", "contract_kind": "service_adapter",
-            "item": "internet_gateway", "device_type": "SEIL/X4", "management_id": management}),
+    let bar = ProgressBar::new(n as u64);
+    bar.set_style(
+        ProgressStyle::with_template("setup [{bar:40}] {pos}/{len} devices ({eta})")?
+            .progress_chars("=> "),
+    );
+    let started = jiff::Timestamp::now();
+    for (c, chunk) in rows.chunks(per_contractor.max(1)).enumerate() {
+        let mut tx = store.write().await?;
+        let name = format!("シミュレーション {started} #{}", c + 1);
+        let contractor = accounts::create_contractor(&mut tx, &name).await?.id;
+        tx.commit(
+            JournalEntry::new("cli", "contractor.create")
+                .contractor(Some(&contractor))
+                .subject(&contractor),
         )
         .await?;
-        accept(serde_json::json!({"kind": "notify_serial", "contract_id": adapter, "serial": row.serial}))
+        controller::import_inventory(
+            store,
+            &key,
+            chunk,
+            JournalEntry::new("cli", "device.inventory_import"),
+        )
+        .await?
+        .map_err(|e| anyhow::anyhow!("inventory: {}", e[0].message))?;
+        let mut batch = engine::Batch::open(store, &contractor).await?;
+        let management = accept(
+            &mut batch,
+            serde_json::json!({"kind": "apply_contract", "contract_kind": "management"}),
+            today,
+        )
+        .await?;
+        for row in chunk {
+            let adapter = accept(
+                &mut batch,
+                serde_json::json!({"kind": "apply_contract", "contract_kind": "service_adapter",
+                "item": "internet_gateway", "device_type": "SEIL/X4", "management_id": management}),
+                today,
+            )
             .await?;
+            accept(
+                &mut batch,
+                serde_json::json!({"kind": "notify_serial", "contract_id": adapter, "serial": row.serial}),
+                today,
+            )
+            .await?;
+        }
+        batch.commit().await?;
+        bar.inc(chunk.len() as u64);
     }
+    bar.finish_and_clear();
     Ok(rows)
+}
+
+/// Submits and accepts `request` on `today`; returns the id of the contract it created, if any.
+async fn accept(
+    batch: &mut engine::Batch,
+    request: serde_json::Value,
+    today: Date,
+) -> anyhow::Result<String> {
+    let parsed: Request = serde_json::from_value(request.clone())?;
+    let (_, decision) = batch
+        .submit(
+            &parsed,
+            today,
+            "cli",
+            Some(&Acceptance {
+                on: Some(today),
+                ..Default::default()
+            }),
+            JournalEntry::new("cli", "request.submit").request(request),
+        )
+        .await
+        .map_err(engine_error)?;
+    Ok(decision
+        .and_then(|d| {
+            d.effects.into_iter().find_map(|e| match e {
+                mpc_domain::book::Effect::ContractCreated(c) => Some(c.id),
+                _ => None,
+            })
+        })
+        .unwrap_or_default())
 }

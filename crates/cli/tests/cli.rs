@@ -74,6 +74,51 @@ fn migrate_then_manage_accounts() {
 }
 
 #[test]
+fn simulate_setup_makes_notified_devices_in_contractors_of_the_size_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let fleet = dir.path().join("fleet.csv");
+    let setup = mpc(
+        &db,
+        &[
+            "simulate",
+            "--setup",
+            "5",
+            "--per-contractor",
+            "2",
+            "--duration",
+            "0",
+            "--inventory-file",
+            fleet.to_str().unwrap(),
+        ],
+    );
+    assert!(setup.status.success(), "{}", stderr(&setup));
+    assert!(
+        stdout(&setup).contains("created 5 devices"),
+        "{}",
+        stdout(&setup)
+    );
+    let text = std::fs::read_to_string(&fleet).unwrap();
+    let serials: Vec<&str> = text.lines().filter_map(|l| l.split(',').next()).collect();
+    assert_eq!(serials.len(), 5);
+    // 2 + 2 + 1 adapters, each contractor under its own management.
+    let contractors = mpc(&db, &["contractor", "list"]);
+    assert_eq!(
+        stdout(&contractors).lines().count(),
+        3,
+        "{}",
+        stdout(&contractors)
+    );
+    for serial in serials {
+        // Each serial was notified to an adapter (R7.1).
+        let shown = mpc(&db, &["device", "show", serial]);
+        assert!(shown.status.success(), "{serial}: {}", stderr(&shown));
+        let view: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+        assert!(view["contract_id"].is_string(), "{view}");
+    }
+}
+
+#[test]
 fn errors_are_one_line_and_exit_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mpc.db");
