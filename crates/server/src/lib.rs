@@ -49,7 +49,7 @@ pub struct AppState {
     /// What the device config poll reads instead of the database.
     pub devices: std::sync::Arc<device::cache::DeviceCache>,
     /// Device request signatures seen recently (replay protection, per process).
-    pub replay: std::sync::Arc<std::sync::Mutex<device::auth::ReplayGuard>>,
+    pub replay: std::sync::Arc<device::auth::ReplayGuard>,
 }
 
 impl AppState {
@@ -202,7 +202,7 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
         .config(Config::new([OPENAPI_PATH]).validator_url("none"));
     router
         .merge(docs)
-        .merge(device::router(config.device.clone()))
+        .merge(device::router(state.clone(), config.device.clone()))
         .merge(web::router())
         .route("/", get(|| async { Redirect::temporary(web::CONSOLE) }))
         .fallback(|| async { ApiError::not_found() })

@@ -22,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use mpc_domain::Refusal;
@@ -34,44 +35,87 @@ use mpc_storage::controller::{self, SecretKey};
 use mpc_storage::{StorageError, Store};
 use sha2::{Digest, Sha256};
 
-/// A device's model and factory secret.
+/// A device's model and factory secret (cloning shares the secret).
+#[derive(Clone)]
 pub struct Credentials {
     pub model: DeviceType,
-    pub secret: Vec<u8>,
+    pub secret: Arc<[u8]>,
 }
 
 /// The configuration a device receives.
+///
+/// One is held for every contract with a device, so it is kept small: the ETag and the recipe
+/// share one allocation without spare capacity, and responses take slices of it.
 pub struct Config {
-    pub contractor_id: String,
-    pub contract_id: String,
+    /// Shared by the configurations of one contractor.
+    pub contractor_id: Arc<str>,
+    pub contract_id: Box<str>,
     /// None while the contract runs its item's defaults.
     pub revision: Option<i64>,
-    /// A strong ETag: the quoted hex of the recipe's SHA-256, truncated to 128 bits.
-    pub etag: String,
-    pub recipe: Bytes,
+    /// The ETag (its first `etag_len` bytes), then the recipe.
+    tagged: Bytes,
+    etag_len: usize,
     /// The contract has no billing start yet (R5.2).
     pub billing_start_pending: AtomicBool,
 }
 
-/// Whether a device may have its configuration.
+/// Whether a device may have its configuration (cloning shares it).
+#[derive(Clone)]
 pub enum Verdict {
     /// It may (R7.1, D6, R11.1, R12.3 all hold).
     Ready(Arc<Config>),
     /// A rule withholds it: 403 with the rule.
-    Refused(Refusal),
+    Refused(Arc<Refusal>),
     /// Its contract's preset does not render (R17.1): nothing to serve yet.
-    Incomplete(Refusal),
+    Incomplete(Arc<Refusal>),
+}
+
+/// What the cache holds about one serial.
+#[derive(Default)]
+struct Entry {
+    credentials: Option<Credentials>,
+    verdict: Option<Verdict>,
 }
 
 struct Inner {
     /// Verdicts hold until this instant (the next Tokyo midnight).
     valid_until: Timestamp,
     today: Date,
-    credentials: HashMap<String, Arc<Credentials>>,
-    verdicts: HashMap<String, Arc<Verdict>>,
-    by_contractor: HashMap<String, Vec<String>>,
+    /// One entry per serial, so a poll hashes its serial once; the key is shared with
+    /// `by_contractor` and `weak`.
+    devices: HashMap<Arc<str>, Entry>,
+    by_contractor: HashMap<String, Vec<Arc<str>>>,
     /// Serials whose verdict is not `Ready`.
-    weak: HashSet<String>,
+    weak: HashSet<Arc<str>>,
+}
+
+impl Inner {
+    /// The shared key of `serial`, adding an empty entry for a serial not seen before.
+    fn key(&mut self, serial: &str) -> Arc<str> {
+        if let Some((k, _)) = self.devices.get_key_value(serial) {
+            return k.clone();
+        }
+        let k: Arc<str> = Arc::from(serial);
+        self.devices.insert(k.clone(), Entry::default());
+        k
+    }
+
+    fn set_verdict(&mut self, serial: &str, verdict: Verdict) -> Arc<str> {
+        let k = self.key(serial);
+        if !matches!(verdict, Verdict::Ready(_)) {
+            self.weak.insert(k.clone());
+        }
+        if let Some(e) = self.devices.get_mut(&k) {
+            e.verdict = Some(verdict);
+        }
+        k
+    }
+
+    fn drop_verdict(&mut self, serial: &str) {
+        if let Some(e) = self.devices.get_mut(serial) {
+            e.verdict = None;
+        }
+    }
 }
 
 struct Tail {
@@ -94,8 +138,7 @@ impl Default for DeviceCache {
             inner: RwLock::new(Inner {
                 valid_until,
                 today,
-                credentials: HashMap::new(),
-                verdicts: HashMap::new(),
+                devices: HashMap::new(),
                 by_contractor: HashMap::new(),
                 weak: HashSet::new(),
             }),
@@ -119,6 +162,7 @@ fn day_of(now: Timestamp) -> (Date, Timestamp) {
     (today, next)
 }
 
+/// A strong ETag: the quoted hex of the recipe's SHA-256, truncated to 128 bits.
 fn etag(recipe: &[u8]) -> String {
     format!("\"{}\"", hex::encode(&Sha256::digest(recipe)[..16]))
 }
@@ -135,27 +179,32 @@ impl DeviceCache {
     /// Drops the verdicts of one contractor (and every refusal).
     pub fn invalidate_contractor(&self, contractor_id: &str) {
         let mut inner = self.write();
-        let Inner {
-            verdicts,
-            by_contractor,
-            weak,
-            ..
-        } = &mut *inner;
-        for serial in by_contractor.remove(contractor_id).unwrap_or_default() {
-            verdicts.remove(&serial);
+        for serial in inner
+            .by_contractor
+            .remove(contractor_id)
+            .unwrap_or_default()
+        {
+            inner.drop_verdict(&serial);
         }
-        for serial in weak.drain() {
-            verdicts.remove(&serial);
+        for serial in std::mem::take(&mut inner.weak) {
+            inner.drop_verdict(&serial);
         }
     }
 
     /// Drops everything, credentials included.
     pub fn invalidate_all(&self) {
         let mut inner = self.write();
-        inner.credentials.clear();
-        inner.verdicts.clear();
-        inner.by_contractor.clear();
-        inner.weak.clear();
+        inner.devices = HashMap::new();
+        inner.by_contractor = HashMap::new();
+        inner.weak = HashSet::new();
+    }
+
+    /// What is known of `serial` without the database: its credentials, and its verdict once
+    /// decided. None when its credentials are not cached.
+    pub fn known(&self, serial: &str) -> Option<(Credentials, Option<Verdict>)> {
+        let inner = self.read();
+        let entry = inner.devices.get(serial)?;
+        Some((entry.credentials.clone()?, entry.verdict.clone()))
     }
 
     /// Applies the journal rows written since the last look, at most once per `refresh`.
@@ -199,16 +248,26 @@ impl DeviceCache {
         store: &Store,
         key: &SecretKey,
         serial: &str,
-    ) -> Result<Option<Arc<Credentials>>, StorageError> {
-        if let Some(c) = self.read().credentials.get(serial) {
-            return Ok(Some(c.clone()));
+    ) -> Result<Option<Credentials>, StorageError> {
+        if let Some(c) = self
+            .read()
+            .devices
+            .get(serial)
+            .and_then(|e| e.credentials.clone())
+        {
+            return Ok(Some(c));
         }
         let found = controller::device_credentials(&mut *store.conn().await?, key, serial).await?;
         Ok(found.map(|(model, secret)| {
-            let c = Arc::new(Credentials { model, secret });
-            self.write()
-                .credentials
-                .insert(serial.to_owned(), c.clone());
+            let c = Credentials {
+                model,
+                secret: secret.into(),
+            };
+            let mut inner = self.write();
+            let k = inner.key(serial);
+            if let Some(e) = inner.devices.get_mut(&k) {
+                e.credentials = Some(c.clone());
+            }
             c
         }))
     }
@@ -219,40 +278,41 @@ impl DeviceCache {
         store: &Store,
         key: &SecretKey,
         serial: &str,
-    ) -> Result<Arc<Verdict>, StorageError> {
-        if let Some(v) = self.read().verdicts.get(serial) {
-            return Ok(v.clone());
+    ) -> Result<Verdict, StorageError> {
+        let cached = |cache: &Self| {
+            cache
+                .read()
+                .devices
+                .get(serial)
+                .and_then(|e| e.verdict.clone())
+        };
+        if let Some(v) = cached(self) {
+            return Ok(v);
         }
         let _build = self.build.lock().await;
-        if let Some(v) = self.read().verdicts.get(serial) {
-            return Ok(v.clone());
+        if let Some(v) = cached(self) {
+            return Ok(v);
         }
         let today = self.read().today;
         let holder = contracts::owner_of(&mut *store.conn().await?, Owned::Device, serial).await?;
         let Some(holder) = holder else {
-            let v = Arc::new(Verdict::Refused(not_notified(serial, today)));
-            let mut inner = self.write();
-            inner.weak.insert(serial.to_owned());
-            inner.verdicts.insert(serial.to_owned(), v.clone());
+            let v = Verdict::Refused(Arc::new(not_notified(serial, today)));
+            self.write().set_verdict(serial, v.clone());
             return Ok(v);
         };
         let decided = self.decide_book(store, key, &holder, today).await?;
         let mut inner = self.write();
         let mut serials = Vec::with_capacity(decided.len());
         for (s, v) in decided {
-            if !matches!(*v, Verdict::Ready(_)) {
-                inner.weak.insert(s.clone());
-            }
-            inner.verdicts.insert(s.clone(), v);
-            serials.push(s);
+            serials.push(inner.set_verdict(&s, v));
         }
         inner.by_contractor.insert(holder, serials);
-        Ok(match inner.verdicts.get(serial) {
-            Some(v) => v.clone(),
+        let found = inner.devices.get(serial).and_then(|e| e.verdict.clone());
+        Ok(match found {
+            Some(v) => v,
             None => {
-                let v = Arc::new(Verdict::Refused(not_notified(serial, today)));
-                inner.weak.insert(serial.to_owned());
-                inner.verdicts.insert(serial.to_owned(), v.clone());
+                let v = Verdict::Refused(Arc::new(not_notified(serial, today)));
+                inner.set_verdict(serial, v.clone());
                 v
             }
         })
@@ -264,28 +324,33 @@ impl DeviceCache {
         key: &SecretKey,
         holder: &str,
         today: Date,
-    ) -> Result<Vec<(String, Arc<Verdict>)>, StorageError> {
+    ) -> Result<Vec<(String, Verdict)>, StorageError> {
         let book = contracts::load_book(&mut *store.conn().await?, holder).await?;
-        let mut configs: HashMap<String, Arc<Verdict>> = HashMap::new();
+        let holder: Arc<str> = holder.into();
+        let mut configs: HashMap<String, Verdict> = HashMap::new();
         let mut out = Vec::with_capacity(book.devices.len());
         for device in &book.devices {
             let contract_id = match custody::provisionable(&book, &device.serial, today) {
                 Ok(id) => id,
                 Err(r) => {
-                    out.push((device.serial.clone(), Arc::new(Verdict::Refused(r))));
+                    out.push((device.serial.clone(), Verdict::Refused(Arc::new(r))));
                     continue;
                 }
             };
             let Some(contract) = book.contract(&contract_id) else {
                 continue;
             };
-            let model = self.read().credentials.get(&device.serial).map(|c| c.model);
+            let model = self
+                .read()
+                .devices
+                .get(device.serial.as_str())
+                .and_then(|e| e.credentials.as_ref().map(|c| c.model));
             if let (Some(model), Some(expected)) = (model, contract.device_type)
                 && model != expected
             {
                 out.push((
                     device.serial.clone(),
-                    Arc::new(Verdict::Refused(Refusal::new(
+                    Verdict::Refused(Arc::new(Refusal::new(
                         "R3.1",
                         format!("this unit is a {model}, the contract's device type is {expected}"),
                         format!("この機器 ({model}) は契約の機器種別 {expected} と異なります"),
@@ -300,7 +365,7 @@ impl DeviceCache {
             let latest = controller::follow_item(store, key, contract, today).await?;
             let verdict = match (&latest, contract.item(today)) {
                 (Some(r), Some(item)) if r.item == item => {
-                    Verdict::Ready(config(contract, Some(r.revision), r.recipe.clone()))
+                    Verdict::Ready(config(&holder, contract, Some(r.revision), &r.recipe))
                 }
                 _ => {
                     let params = controller::params_in_force(contract, latest.as_ref(), today);
@@ -313,17 +378,18 @@ impl DeviceCache {
                     )
                     .await?;
                     match params.map(|p| controller::render(contract, &p, mobile.as_ref())) {
-                        Some(Ok(recipe)) => Verdict::Ready(config(contract, None, recipe)),
-                        Some(Err(e)) => Verdict::Incomplete(incomplete(e)),
-                        None => Verdict::Incomplete(Refusal::new(
+                        Some(Ok(recipe)) => {
+                            Verdict::Ready(config(&holder, contract, None, &recipe))
+                        }
+                        Some(Err(e)) => Verdict::Incomplete(Arc::new(incomplete(e))),
+                        None => Verdict::Incomplete(Arc::new(Refusal::new(
                             "R2.2",
                             "the contract has no item in force",
                             "契約に有効な品目がありません",
-                        )),
+                        ))),
                     }
                 }
             };
-            let verdict = Arc::new(verdict);
             configs.insert(contract_id, verdict.clone());
             out.push((device.serial.clone(), verdict));
         }
@@ -340,16 +406,21 @@ fn not_notified(serial: &str, today: Date) -> Refusal {
 }
 
 fn config(
+    contractor_id: &Arc<str>,
     contract: &mpc_domain::book::Contract,
     revision: Option<i64>,
-    recipe: String,
+    recipe: &str,
 ) -> Arc<Config> {
+    let etag = etag(recipe.as_bytes());
+    let mut tagged = Vec::with_capacity(etag.len() + recipe.len());
+    tagged.extend_from_slice(etag.as_bytes());
+    tagged.extend_from_slice(recipe.as_bytes());
     Arc::new(Config {
-        contractor_id: contract.contractor_id.clone(),
-        contract_id: contract.id.clone(),
+        contractor_id: contractor_id.clone(),
+        contract_id: contract.id.as_str().into(),
         revision,
-        etag: etag(recipe.as_bytes()),
-        recipe: Bytes::from(recipe),
+        tagged: Bytes::from(tagged),
+        etag_len: etag.len(),
         billing_start_pending: AtomicBool::new(contract.billing_start.is_none()),
     })
 }
@@ -378,6 +449,17 @@ fn incomplete(e: controller::PresetError) -> Refusal {
 }
 
 impl Config {
+    /// The strong ETag of the recipe.
+    pub fn etag(&self) -> HeaderValue {
+        HeaderValue::from_maybe_shared(self.tagged.slice(..self.etag_len))
+            .expect("quoted hex is a valid header value")
+    }
+
+    /// The recipe text (a slice: no copy).
+    pub fn recipe(&self) -> Bytes {
+        self.tagged.slice(self.etag_len..)
+    }
+
     /// Claims the one billing start this configuration may set (R5.2).
     pub fn take_billing_start(&self) -> bool {
         self.billing_start_pending.swap(false, Ordering::AcqRel)

@@ -19,12 +19,12 @@ pub mod monitor;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
 use mpc_api_types::controller::DeviceStatus;
 use mpc_domain::calendar::tokyo_date;
 use mpc_domain::contract::set_billing_start;
@@ -34,7 +34,7 @@ use mpc_storage::{JournalEntry, now_micros};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use cache::{Config, Credentials, Verdict};
+use cache::{Config, Verdict};
 
 /// Settings of device call-home and monitoring.
 #[derive(Debug, Clone)]
@@ -67,12 +67,34 @@ impl Default for DeviceConfig {
     }
 }
 
-pub fn router(config: DeviceConfig) -> Router<AppState> {
+/// What the device routes share: the application's state and the device settings, behind one
+/// `Arc`, so a request clones one pointer rather than every handle of [`AppState`].
+struct Shared {
+    app: AppState,
+    settings: DeviceConfig,
+}
+
+type DeviceState = State<Arc<Shared>>;
+
+/// The `/device/v1` routes, with their state already given.
+pub fn router<S>(state: AppState, settings: DeviceConfig) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     Router::new()
         .route("/device/v1/config", get(config_poll))
         .route("/device/v1/status", post(status))
-        .layer(Extension(config))
+        .with_state(Arc::new(Shared {
+            app: state,
+            settings,
+        }))
 }
+
+const SERIAL: HeaderName = HeaderName::from_static(auth::SERIAL_HEADER);
+const TIMESTAMP: HeaderName = HeaderName::from_static(auth::TIMESTAMP_HEADER);
+const NONCE: HeaderName = HeaderName::from_static(auth::NONCE_HEADER);
+const SIGNATURE: HeaderName = HeaderName::from_static(auth::SIGNATURE_HEADER);
+const REVISION: HeaderName = HeaderName::from_static(auth::REVISION_HEADER);
 
 fn unauthenticated() -> ApiError {
     ApiError::new(
@@ -85,21 +107,31 @@ fn unauthenticated() -> ApiError {
 /// A key for unknown serials, so their 401 costs the same HMAC as a bad signature's.
 const NO_SECRET: &[u8] = b"no such device: verify anyway to take the same time";
 
-/// Checks a device request's signature, timestamp and freshness; returns the serial.
-async fn authenticate(
+/// A device request that passed [`authenticate`].
+struct Authenticated<'a> {
+    serial: &'a str,
+    /// The device's verdict, when the cache had it already.
+    verdict: Option<Verdict>,
+}
+
+/// Checks a device request's signature, timestamp and freshness.
+///
+/// A device known to the cache costs one lookup under a read lock: its credentials and its
+/// verdict come together.
+async fn authenticate<'a>(
     state: &AppState,
     config: &DeviceConfig,
     method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
+    path: &str,
+    headers: &'a HeaderMap,
     body: &[u8],
-) -> ApiResult<(String, Option<Arc<Credentials>>)> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+) -> ApiResult<Authenticated<'a>> {
+    let header = |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let (Some(serial), Some(timestamp), Some(nonce), Some(signature)) = (
-        header(auth::SERIAL_HEADER),
-        header(auth::TIMESTAMP_HEADER),
-        header(auth::NONCE_HEADER),
-        header(auth::SIGNATURE_HEADER),
+        header(&SERIAL),
+        header(&TIMESTAMP),
+        header(&NONCE),
+        header(&SIGNATURE),
     ) else {
         return Err(unauthenticated());
     };
@@ -122,40 +154,63 @@ async fn authenticate(
         .devices
         .refresh(&state.store, config.cache_refresh)
         .await?;
-    let credentials = state
-        .devices
-        .credentials(&state.store, &state.secret_key, serial)
-        .await?;
-    let canonical = auth::canonical(method.as_str(), uri.path(), timestamp, nonce, serial, body);
+    let (credentials, verdict) = match state.devices.known(serial) {
+        Some((credentials, verdict)) => (Some(credentials), verdict),
+        None => (
+            state
+                .devices
+                .credentials(&state.store, &state.secret_key, serial)
+                .await?,
+            None,
+        ),
+    };
     let secret = credentials.as_ref().map_or(NO_SECRET, |c| &c.secret[..]);
-    if !auth::verify(secret, &canonical, signature) || credentials.is_none() {
+    let request = auth::Request {
+        method: method.as_str(),
+        path,
+        timestamp,
+        nonce,
+        serial,
+        body,
+    };
+    if !request.verify(secret, signature) || credentials.is_none() {
         return Err(unauthenticated());
     }
-    if !state
-        .replay
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .first_use(signature)
-    {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "replayed",
-            "this signed request was received before; sign every request afresh",
-        ));
+    match state.replay.first_use(now, sent, signature) {
+        auth::Use::First => {}
+        auth::Use::Replayed => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "replayed",
+                "this signed request was received before; sign every request afresh",
+            ));
+        }
+        auth::Use::Full => {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is at its limit of signed requests in the window; retry later",
+            ));
+        }
     }
-    Ok((serial.to_owned(), credentials))
+    Ok(Authenticated { serial, verdict })
 }
 
 /// The configuration of an authenticated device, or why not.
-async fn ready(state: &AppState, serial: &str) -> ApiResult<Arc<Config>> {
-    let verdict = state
-        .devices
-        .verdict(&state.store, &state.secret_key, serial)
-        .await?;
-    match &*verdict {
-        Verdict::Ready(config) => Ok(config.clone()),
-        Verdict::Refused(r) => Err(refusal(r, StatusCode::FORBIDDEN)),
-        Verdict::Incomplete(r) => Err(refusal(r, StatusCode::CONFLICT)),
+async fn ready(state: &AppState, device: Authenticated<'_>) -> ApiResult<Arc<Config>> {
+    let verdict = match device.verdict {
+        Some(v) => v,
+        None => {
+            state
+                .devices
+                .verdict(&state.store, &state.secret_key, device.serial)
+                .await?
+        }
+    };
+    match verdict {
+        Verdict::Ready(config) => Ok(config),
+        Verdict::Refused(r) => Err(refusal(&r, StatusCode::FORBIDDEN)),
+        Verdict::Incomplete(r) => Err(refusal(&r, StatusCode::CONFLICT)),
     }
 }
 
@@ -166,25 +221,34 @@ fn refusal(r: &mpc_domain::Refusal, status: StatusCode) -> ApiError {
 }
 
 /// The device's configuration: its contract's current recipe (R2.2, R11.1).
-async fn config_poll(
-    State(state): State<AppState>,
-    Extension(settings): Extension<DeviceConfig>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    let (serial, _) = authenticate(&state, &settings, &method, &uri, &headers, b"").await?;
-    let config = ready(&state, &serial).await?;
+///
+/// The request is taken whole, so its headers are read in place rather than copied.
+async fn config_poll(State(shared): DeviceState, request: Request) -> ApiResult<Response> {
+    let (state, settings) = (&shared.app, &shared.settings);
+    let headers = request.headers();
+    let device = authenticate(
+        state,
+        settings,
+        request.method(),
+        request.uri().path(),
+        headers,
+        b"",
+    )
+    .await?;
+    let serial = device.serial;
+    let config = ready(state, device).await?;
     if settings.billing_start_on_first_fetch && config.take_billing_start() {
-        start_billing(&state, &serial, &config).await;
+        start_billing(state, serial, &config).await;
     }
-    let etag = HeaderValue::from_str(&config.etag).map_err(|_| ApiError::internal())?;
+    let etag = config.etag();
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == config.etag || t.trim() == "*")
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t.as_bytes() == etag.as_bytes() || t == "*"
+            })
         });
     let mut response = if unchanged {
         StatusCode::NOT_MODIFIED.into_response()
@@ -194,7 +258,7 @@ async fn config_poll(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; charset=utf-8"),
             )],
-            config.recipe.clone(),
+            config.recipe(),
         )
             .into_response()
     };
@@ -202,7 +266,7 @@ async fn config_poll(
     h.insert(header::ETAG, etag);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Some(rev) = config.revision {
-        h.insert(auth::REVISION_HEADER, HeaderValue::from(rev));
+        h.insert(REVISION, HeaderValue::from(rev));
     }
     Ok(response)
 }
@@ -230,15 +294,16 @@ async fn start_billing(state: &AppState, serial: &str, config: &Config) {
 
 /// The heartbeat: firmware, uptime and the revision applied. A DOWN device becomes UP.
 async fn status(
-    State(state): State<AppState>,
-    Extension(settings): Extension<DeviceConfig>,
+    State(shared): DeviceState,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<StatusCode> {
-    let (serial, _) = authenticate(&state, &settings, &method, &uri, &headers, &body).await?;
-    ready(&state, &serial).await?;
+    let (state, settings) = (&shared.app, &shared.settings);
+    let device = authenticate(state, settings, &method, uri.path(), &headers, &body).await?;
+    let serial = device.serial;
+    ready(state, device).await?;
     let report: DeviceStatus = serde_json::from_slice(&body)
         .map_err(|e| ApiError::unprocessable("invalid_body", e.to_string()))?;
     if report.firmware.is_empty() || report.firmware.len() > 64 {
@@ -252,8 +317,8 @@ async fn status(
         uptime_seconds: i64::try_from(report.uptime_seconds).unwrap_or(i64::MAX),
         applied_revision: report.applied_revision,
     };
-    if let Some(change) = controller::heartbeat(&state.store, &serial, &beat, now_micros()).await? {
-        monitor::alert(&state.store, &settings, vec![change]);
+    if let Some(change) = controller::heartbeat(&state.store, serial, &beat, now_micros()).await? {
+        monitor::alert(&state.store, settings, vec![change]);
     }
     Ok(StatusCode::NO_CONTENT)
 }
