@@ -44,17 +44,19 @@ pub struct Credentials {
 
 /// The configuration a device receives.
 ///
-/// One is held for every contract with a device, so it is kept small: the ETag and the recipe
-/// share one allocation without spare capacity, and responses take slices of it.
+/// One is held for every contract with a device, so it is kept small: the configurations of
+/// one contractor share one exact allocation holding each one's ETag, contract id and recipe,
+/// and responses take slices of it. (Allocated one by one among the transient rows of the
+/// book loads, they also left the heap fragmented.)
 pub struct Config {
     /// Shared by the configurations of one contractor.
     pub contractor_id: Arc<str>,
-    pub contract_id: Box<str>,
     /// None while the contract runs its item's defaults.
     pub revision: Option<i64>,
-    /// The ETag (its first `etag_len` bytes), then the recipe.
+    /// The ETag, the contract id and the recipe, in that order.
     tagged: Bytes,
     etag_len: usize,
+    id_len: usize,
     /// The contract has no billing start yet (R5.2).
     pub billing_start_pending: AtomicBool,
 }
@@ -326,14 +328,21 @@ impl DeviceCache {
         today: Date,
     ) -> Result<Vec<(String, Verdict)>, StorageError> {
         let book = contracts::load_book(&mut *store.conn().await?, holder).await?;
-        let holder: Arc<str> = holder.into();
-        let mut configs: HashMap<String, Verdict> = HashMap::new();
-        let mut out = Vec::with_capacity(book.devices.len());
+        /// A verdict, or the index of a recipe rendered for the shared allocation.
+        #[derive(Clone)]
+        enum Decided {
+            Final(Verdict),
+            Rendered(usize),
+        }
+        let mut rendered: Vec<(&mpc_domain::book::Contract, Option<i64>, String)> = Vec::new();
+        let mut by_contract: HashMap<String, Decided> = HashMap::new();
+        let mut decided = Vec::with_capacity(book.devices.len());
         for device in &book.devices {
             let contract_id = match custody::provisionable(&book, &device.serial, today) {
                 Ok(id) => id,
                 Err(r) => {
-                    out.push((device.serial.clone(), Verdict::Refused(Arc::new(r))));
+                    let v = Verdict::Refused(Arc::new(r));
+                    decided.push((device.serial.clone(), Decided::Final(v)));
                     continue;
                 }
             };
@@ -348,26 +357,25 @@ impl DeviceCache {
             if let (Some(model), Some(expected)) = (model, contract.device_type)
                 && model != expected
             {
-                out.push((
-                    device.serial.clone(),
-                    Verdict::Refused(Arc::new(Refusal::new(
-                        "R3.1",
-                        format!("this unit is a {model}, the contract's device type is {expected}"),
-                        format!("この機器 ({model}) は契約の機器種別 {expected} と異なります"),
-                    ))),
-                ));
+                let v = Verdict::Refused(Arc::new(Refusal::new(
+                    "R3.1",
+                    format!("this unit is a {model}, the contract's device type is {expected}"),
+                    format!("この機器 ({model}) は契約の機器種別 {expected} と異なります"),
+                )));
+                decided.push((device.serial.clone(), Decided::Final(v)));
                 continue;
             }
-            if let Some(v) = configs.get(&contract_id) {
-                out.push((device.serial.clone(), v.clone()));
+            if let Some(d) = by_contract.get(&contract_id) {
+                decided.push((device.serial.clone(), d.clone()));
                 continue;
             }
             let latest = controller::follow_item(store, key, contract, today).await?;
-            let verdict = match (&latest, contract.item(today)) {
+            let d = match (latest, contract.item(today)) {
                 (Some(r), Some(item)) if r.item == item => {
-                    Verdict::Ready(config(&holder, contract, Some(r.revision), &r.recipe))
+                    rendered.push((contract, Some(r.revision), r.recipe));
+                    Decided::Rendered(rendered.len() - 1)
                 }
-                _ => {
+                (latest, _) => {
                     let params = controller::params_in_force(contract, latest.as_ref(), today);
                     let mobile = controller::mobile_of_book(
                         &mut *store.conn().await?,
@@ -379,22 +387,74 @@ impl DeviceCache {
                     .await?;
                     match params.map(|p| controller::render(contract, &p, mobile.as_ref())) {
                         Some(Ok(recipe)) => {
-                            Verdict::Ready(config(&holder, contract, None, &recipe))
+                            rendered.push((contract, None, recipe));
+                            Decided::Rendered(rendered.len() - 1)
                         }
-                        Some(Err(e)) => Verdict::Incomplete(Arc::new(incomplete(e))),
-                        None => Verdict::Incomplete(Arc::new(Refusal::new(
+                        Some(Err(e)) => {
+                            Decided::Final(Verdict::Incomplete(Arc::new(incomplete(e))))
+                        }
+                        None => Decided::Final(Verdict::Incomplete(Arc::new(Refusal::new(
                             "R2.2",
                             "the contract has no item in force",
                             "契約に有効な品目がありません",
-                        ))),
+                        )))),
                     }
                 }
             };
-            configs.insert(contract_id, verdict.clone());
-            out.push((device.serial.clone(), verdict));
+            by_contract.insert(contract_id, d.clone());
+            decided.push((device.serial.clone(), d));
         }
-        Ok(out)
+        let ready = configs(holder, &rendered);
+        Ok(decided
+            .into_iter()
+            .map(|(serial, d)| match d {
+                Decided::Final(v) => (serial, v),
+                Decided::Rendered(i) => (serial, Verdict::Ready(ready[i].clone())),
+            })
+            .collect())
     }
+}
+
+/// The configurations of one contractor's rendered recipes, in one allocation.
+fn configs(
+    holder: &str,
+    rendered: &[(&mpc_domain::book::Contract, Option<i64>, String)],
+) -> Vec<Arc<Config>> {
+    let holder: Arc<str> = holder.into();
+    let tags: Vec<String> = rendered
+        .iter()
+        .map(|(_, _, r)| etag(r.as_bytes()))
+        .collect();
+    let size = rendered
+        .iter()
+        .zip(&tags)
+        .map(|((c, _, r), t)| t.len() + c.id.len() + r.len())
+        .sum();
+    let mut buffer = Vec::with_capacity(size);
+    let mut spans = Vec::with_capacity(rendered.len());
+    for ((contract, _, recipe), tag) in rendered.iter().zip(&tags) {
+        let start = buffer.len();
+        buffer.extend_from_slice(tag.as_bytes());
+        buffer.extend_from_slice(contract.id.as_bytes());
+        buffer.extend_from_slice(recipe.as_bytes());
+        spans.push(start..buffer.len());
+    }
+    let buffer = Bytes::from(buffer);
+    rendered
+        .iter()
+        .zip(&tags)
+        .zip(spans)
+        .map(|(((contract, revision, _), tag), span)| {
+            Arc::new(Config {
+                contractor_id: holder.clone(),
+                revision: *revision,
+                tagged: buffer.slice(span),
+                etag_len: tag.len(),
+                id_len: contract.id.len(),
+                billing_start_pending: AtomicBool::new(contract.billing_start.is_none()),
+            })
+        })
+        .collect()
 }
 
 /// R7.1 for a serial that serves no contract of its holder's book (or has no holder).
@@ -403,26 +463,6 @@ fn not_notified(serial: &str, today: Date) -> Refusal {
         Err(r) => r,
         Ok(_) => unreachable!("an empty book holds no device"),
     }
-}
-
-fn config(
-    contractor_id: &Arc<str>,
-    contract: &mpc_domain::book::Contract,
-    revision: Option<i64>,
-    recipe: &str,
-) -> Arc<Config> {
-    let etag = etag(recipe.as_bytes());
-    let mut tagged = Vec::with_capacity(etag.len() + recipe.len());
-    tagged.extend_from_slice(etag.as_bytes());
-    tagged.extend_from_slice(recipe.as_bytes());
-    Arc::new(Config {
-        contractor_id: contractor_id.clone(),
-        contract_id: contract.id.as_str().into(),
-        revision,
-        tagged: Bytes::from(tagged),
-        etag_len: etag.len(),
-        billing_start_pending: AtomicBool::new(contract.billing_start.is_none()),
-    })
 }
 
 fn incomplete(e: controller::PresetError) -> Refusal {
@@ -455,9 +495,15 @@ impl Config {
             .expect("quoted hex is a valid header value")
     }
 
+    /// The contract served.
+    pub fn contract_id(&self) -> &str {
+        std::str::from_utf8(&self.tagged[self.etag_len..self.etag_len + self.id_len])
+            .expect("copied from a str")
+    }
+
     /// The recipe text (a slice: no copy).
     pub fn recipe(&self) -> Bytes {
-        self.tagged.slice(self.etag_len..)
+        self.tagged.slice(self.etag_len + self.id_len..)
     }
 
     /// Claims the one billing start this configuration may set (R5.2).

@@ -275,12 +275,12 @@ async fn config_poll(State(shared): DeviceState, request: Request) -> ApiResult<
 async fn start_billing(state: &AppState, serial: &str, config: &Config) {
     let today = tokyo_date(jiff::Timestamp::now());
     let journal = JournalEntry::new(format!("device:{serial}"), "contract.billing_start")
-        .subject(&config.contract_id)
+        .subject(config.contract_id())
         .request(
             serde_json::json!({ "on": today, "cause": "first_config_fetch", "serial": serial }),
         );
     match engine::record(&state.store, &config.contractor_id, journal, |book| {
-        set_billing_start(book, &config.contract_id, today)
+        set_billing_start(book, config.contract_id(), today)
     })
     .await
     {
