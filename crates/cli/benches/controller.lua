@@ -1,13 +1,13 @@
 -- wrk script of the controller benchmark (crates/cli/benches/controller.rs).
 --
--- Sends pre-signed device requests from a file, one per line:
+-- Sends pre-signed device requests from a file per wrk thread (`<file>.<thread>`, threads
+-- counted from 0), one request per line:
 --   <serial> <timestamp> <nonce> <signature> <etag>
--- Each wrk thread takes every n-th line and sends each line once; the server refuses a
--- signed request seen before, so `done` reports how many times a thread ran out and started
--- over (0 in a valid run against mpc).
+-- Each line is sent once; the server refuses a signed request seen before, so `done` reports
+-- how many times a thread ran out and started over (0 in a valid run against mpc).
 --
--- Arguments (after `--`): <file> <threads> <mode>, where mode is `none` (no If-None-Match),
--- `own` (the line's ETag) or an ETag to send with every request (nginx's).
+-- Arguments (after `--`): <file> <mode>, where mode is `none` (no If-None-Match), `own` (the
+-- line's ETag) or an ETag to send with every request (nginx's).
 
 local threads = {}
 
@@ -17,27 +17,23 @@ function setup(thread)
 end
 
 function init(args)
-   local file, nthreads, mode = args[1], tonumber(args[2]), args[3]
+   local file, mode = args[1], args[2]
    local head = "GET /device/v1/config HTTP/1.1\r\nHost: " .. wrk.headers["Host"] .. "\r\n"
    requests = {}
-   local line_no = 0
-   for line in io.lines(file) do
-      if line_no % nthreads == id then
-         local serial, ts, nonce, sig, etag = line:match("^(%S+) (%S+) (%S+) (%S+) (%S+)$")
-         local conditional = ""
-         if mode == "own" then
-            conditional = "If-None-Match: " .. etag .. "\r\n"
-         elseif mode ~= "none" then
-            conditional = "If-None-Match: " .. mode .. "\r\n"
-         end
-         requests[#requests + 1] = head
-            .. "X-MPC-Serial: " .. serial .. "\r\n"
-            .. "X-MPC-Timestamp: " .. ts .. "\r\n"
-            .. "X-MPC-Nonce: " .. nonce .. "\r\n"
-            .. "X-MPC-Signature: " .. sig .. "\r\n"
-            .. conditional .. "\r\n"
+   for line in io.lines(file .. "." .. id) do
+      local serial, ts, nonce, sig, etag = line:match("^(%S+) (%S+) (%S+) (%S+) (%S+)$")
+      local conditional = ""
+      if mode == "own" then
+         conditional = "If-None-Match: " .. etag .. "\r\n"
+      elseif mode ~= "none" then
+         conditional = "If-None-Match: " .. mode .. "\r\n"
       end
-      line_no = line_no + 1
+      requests[#requests + 1] = head
+         .. "X-MPC-Serial: " .. serial .. "\r\n"
+         .. "X-MPC-Timestamp: " .. ts .. "\r\n"
+         .. "X-MPC-Nonce: " .. nonce .. "\r\n"
+         .. "X-MPC-Signature: " .. sig .. "\r\n"
+         .. conditional .. "\r\n"
    end
    count = #requests
    next_request = 0

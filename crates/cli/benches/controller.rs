@@ -12,8 +12,8 @@
 //! ETag). Then, with wrk (`MPC_BENCH_THREADS` threads, `MPC_BENCH_CONNECTIONS` connections,
 //! `MPC_BENCH_SECONDS` seconds per run), for full downloads and for conditional polls (304):
 //! nginx and then mpc, mpc's requests spread over the whole fleet. Every mpc request is signed
-//! afresh beforehand (the server refuses a replay), with timestamps within the last two
-//! minutes; nginx receives the same requests, with its own ETag on the polls. The server runs
+//! afresh beforehand (the server refuses a replay), with timestamps within the last half
+//! minute; nginx receives the same requests, with its own ETag on the polls. The server runs
 //! its production code path: the bench only sends signed requests.
 //!
 //! Prints requests per second, latency percentiles, the ratio to nginx, the answers the
@@ -187,7 +187,7 @@ fn run(s: &Settings) -> Result<()> {
 
     // Warm-up: a short poll run on each, which also sizes the request files.
     let warm_seconds = 3;
-    let warm = runs.pair(Kind::Poll, warm_seconds, 150_000 * warm_seconds as usize)?;
+    let warm = runs.pair(Kind::Poll, warm_seconds, 250_000 * warm_seconds as usize)?;
     runs.rate_hint = warm.1.rate;
     println!(
         "warm-up ({warm_seconds} s of polls): nginx {:.0}/s, mpc {:.0}/s",
@@ -547,12 +547,18 @@ struct Runs<'a> {
 }
 
 impl Runs<'_> {
-    /// Writes `count` signed requests, device after device in a scattered order that visits
-    /// the whole fleet before any device repeats; timestamps spread over the last two minutes.
+    /// Writes `count` signed requests, one file per wrk thread, device after device in a
+    /// scattered order that visits the whole fleet before any device repeats; timestamps
+    /// spread over the last 30 seconds, so they stay valid minutes after.
     fn write_requests(&mut self, count: usize) -> Result<PathBuf> {
-        let path = self.dir.join("requests.txt");
-        let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
-        let mut out = std::io::BufWriter::new(file);
+        let path = self.dir.join("requests");
+        let mut files = (0..self.s.threads)
+            .map(|t| {
+                std::fs::File::create(path.with_extension(t.to_string()))
+                    .map(std::io::BufWriter::new)
+                    .map_err(|e| e.to_string())
+            })
+            .collect::<Result<Vec<_>>>()?;
         let now = jiff::Timestamp::now().as_second();
         let n = self.fleet.len();
         // 7919 is prime and does not divide a fleet of 100,000, so i * 7919 mod n is a
@@ -561,17 +567,20 @@ impl Runs<'_> {
         for k in 0..count {
             let i = (k * stride) % n;
             let device = &self.fleet[i];
-            let ts = (now - (k % 120) as i64).to_string();
+            let ts = (now - (k % 30) as i64).to_string();
             let nonce = format!("b{:015x}", self.generated + k);
             let sig = signed(device, &ts, &nonce);
+            let file = k % files.len();
             writeln!(
-                out,
+                files[file],
                 "{} {ts} {nonce} {sig} {}",
                 device.serial, self.etags[i]
             )
             .map_err(|e| e.to_string())?;
         }
-        out.flush().map_err(|e| e.to_string())?;
+        for mut f in files {
+            f.flush().map_err(|e| e.to_string())?;
+        }
         self.generated += count;
         Ok(path)
     }
@@ -587,7 +596,6 @@ impl Runs<'_> {
             .arg(format!("http://{addr}"))
             .arg("--")
             .arg(requests)
-            .arg(self.s.threads.to_string())
             .arg(mode)
             .output()
             .map_err(|e| format!("cannot run wrk: {e}"))?;
@@ -659,7 +667,7 @@ impl Runs<'_> {
     /// One measured pair, with enough signed requests for mpc's rate in the warm-up (with room
     /// for a faster run, and for one wrk thread sending more than its share).
     fn measure(&mut self, kind: Kind) -> Result<(Wrk, Wrk, String)> {
-        let count = (self.rate_hint * self.s.seconds as f64 * 2.5) as usize + 100_000;
+        let count = (self.rate_hint * self.s.seconds as f64 * 2.0) as usize + 100_000;
         let (nginx, mpc, counted) = self.pair(kind, self.s.seconds, count)?;
         let name = match kind {
             Kind::Download => "full download",
