@@ -155,3 +155,24 @@ pub fn metrics_handle() -> PrometheusHandle {
         })
         .clone()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_unique_within_and_across_processes() {
+        let request = http::Request::new(());
+        let mut ids = MakeRequestIds::default();
+        let mut clone = ids.clone();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..1000 {
+            for make in [&mut ids, &mut clone] {
+                let id = make.make_request_id(&request).expect("an id");
+                assert!(seen.insert(id.header_value().to_str().unwrap().to_owned()));
+            }
+        }
+        // Another process (another generator) starts from another random prefix.
+        assert_ne!(MakeRequestIds::default().prefix, ids.prefix);
+    }
+}
