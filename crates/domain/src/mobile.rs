@@ -25,7 +25,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::Refusal;
-use crate::book::{Contract, ContractOption, PacketShareGroup};
+use crate::book::{Contract, ContractOption, PacketShareGroup, Timeline};
 use crate::calendar::{CalendarError, Month, tokyo_date, tokyo_start_of_day};
 use crate::catalog::{DeviceType, MobileUsageType, OptionKind};
 
@@ -160,6 +160,37 @@ pub fn sim_throttle(
         }
     }
     Ok(None)
+}
+
+/// The lowest limit that `limit_of` gives a value of `timeline` in force on some day of `month`.
+///
+/// A month's total use that does not exceed it exceeds no limit of the month at any point, so a
+/// caller that keeps totals can rule a throttle out without replaying the records (R9.9).
+pub fn lowest_limit<T: Clone>(
+    timeline: &Timeline<T>,
+    month: Month,
+    limit_of: impl Fn(&T) -> Option<u64>,
+) -> Option<u64> {
+    timeline
+        .entries()
+        .iter()
+        .filter(|(from, _)| *from <= month.last_day())
+        .filter(|(from, _)| {
+            timeline
+                .next_after(*from)
+                .is_none_or(|(next, _)| next > month.first_day())
+        })
+        .filter_map(|(_, v)| limit_of(v))
+        .min()
+}
+
+/// Whether a throttle whose month crossed its limit at `from` stays as it is when the only new
+/// records of that month end at or after `earliest_new_end`.
+///
+/// Records count in order of interval end (then start), so records ending strictly later leave
+/// the use up to the crossing record, and that record itself, unchanged (R9.9).
+pub fn throttle_stands(from: Timestamp, earliest_new_end: Timestamp) -> bool {
+    earliest_new_end > from
 }
 
 /// Whether `record` counts towards `group`'s pack: its option was a member on the record's day
@@ -383,7 +414,7 @@ mod tests {
     use jiff::civil::date;
 
     use super::*;
-    use crate::book::{Membership, Timeline};
+    use crate::book::Membership;
     use crate::catalog::NetworkType;
 
     fn ts(s: &str) -> Timestamp {
@@ -659,5 +690,58 @@ mod tests {
         );
         // A manual action in the future does not apply yet.
         assert!(!state_at(before, &auto, Some(&release)).unwrap().throttled);
+    }
+
+    #[test]
+    fn r9_9_lowest_limit_of_a_month_takes_every_value_in_force_in_it() {
+        let caps = Timeline::from_entries(vec![
+            (date(2026, 1, 1), MobileUsageType::Plan50gb),
+            (date(2026, 5, 1), MobileUsageType::Plan10gb),
+            (date(2026, 6, 1), MobileUsageType::Standard),
+        ]);
+        let cap = |t: &MobileUsageType| t.monthly_cap_bytes();
+        // April: plan_50gb all month. May: plan_10gb. June on: standard, no cap.
+        assert_eq!(lowest_limit(&caps, april(), cap), Some(50 * GB));
+        assert_eq!(
+            lowest_limit(&caps, "2026-05".parse().unwrap(), cap),
+            Some(10 * GB)
+        );
+        assert_eq!(lowest_limit(&caps, "2026-06".parse().unwrap(), cap), None);
+        // A change on the 15th (not one the regulation allows, but storage must not assume it):
+        // both values were in force in the month.
+        let mid = Timeline::from_entries(vec![
+            (date(2026, 1, 1), MobileUsageType::Plan30gb),
+            (date(2026, 4, 15), MobileUsageType::Plan10gb),
+        ]);
+        assert_eq!(lowest_limit(&mid, april(), cap), Some(10 * GB));
+        assert_eq!(
+            lowest_limit(&mid, "2026-03".parse().unwrap(), cap),
+            Some(30 * GB)
+        );
+    }
+
+    #[test]
+    fn r9_9_records_ending_after_the_crossing_leave_the_throttle_as_it_was() {
+        let sim = option("s", MobileUsageType::Plan10gb);
+        let mut records = vec![
+            rec("s", "2026-04-03T01:00:00+09:00", 6 * GB),
+            rec("s", "2026-04-04T01:00:00+09:00", 5 * GB),
+        ];
+        let before = sim_throttle(&sim, april(), &records).unwrap().unwrap();
+        // 6 + 5 = 11 GB > 10 GB at the second record's end, 04-04 01:15 JST.
+        assert_eq!(before.from, ts("2026-04-03T16:15:00Z"));
+        let later = rec("s", "2026-04-05T01:00:00+09:00", 3 * GB);
+        assert!(throttle_stands(before.from, later.end));
+        records.push(later);
+        assert_eq!(
+            sim_throttle(&sim, april(), &records).unwrap(),
+            Some(before.clone())
+        );
+        // A late record ending before the crossing moves it: 6 + 5 GB (ends 04-03 12:15) is over.
+        let early = rec("s", "2026-04-03T12:00:00+09:00", 5 * GB);
+        assert!(!throttle_stands(before.from, early.end));
+        records.push(early);
+        let after = sim_throttle(&sim, april(), &records).unwrap().unwrap();
+        assert_eq!(after.from, ts("2026-04-03T03:15:00Z"));
     }
 }

@@ -72,6 +72,24 @@ async fn throttled(app: &TestApp, at: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every throttle event so far: (kind, from).
+async fn events(app: &TestApp) -> Vec<(String, Option<String>)> {
+    let e = app
+        .get("/api/v1/mobile/throttle-events", &app.operator)
+        .await;
+    e.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["from"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
 const SIM_A: &str = "8981100000000000001";
 const SIM_B: &str = "8981100000000000002";
 
@@ -122,6 +140,47 @@ backend_tests! {
         let later = app.get(&format!("/api/v1/mobile/throttle-events?after={cursor}"), &app.operator).await;
         assert_eq!(later.body["events"].as_array().unwrap().len(), 1);
         assert_eq!(later.body["events"][0]["kind"], "withdrawn");
+    }
+
+    async fn r9_9_late_and_corrected_records_move_the_throttle_only_when_they_end_before_it(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let (k, _, _) = app.contractor_with_user("株式会社遅延", "chien").await;
+        sim(&app, &k, "plan_10gb", Value::Null, SIM_A).await;
+        let at = |id: &str, day: u32, gb: u64| {
+            line(id, SIM_A, &format!("2026-04-{day:02}T10:00:00+09:00"), &format!("2026-04-{day:02}T10:15:00+09:00"), 0, gb)
+        };
+        // 6 GB (04-03) + 5 GB (04-10) = 11 GB > 10 GB when the second ends: 04-10 10:15 JST.
+        ingest(&app, "application/x-ndjson", [at("r1", 3, 6 * GB), at("r2", 10, 5 * GB)].join("\n")).await;
+        let first = ("throttle".to_owned(), Some("2026-04-10T01:15:00Z".to_owned()));
+        assert_eq!(events(&app).await, [first.clone()]);
+        // 3 GB ending 04-12, after the crossing: use before it is unchanged, no new decision.
+        ingest(&app, "application/x-ndjson", at("r3", 12, 3 * GB)).await;
+        assert_eq!(events(&app).await, [first.clone()]);
+        // A late 5 GB ending 04-05 10:15 JST: in order of end 6 + 5 = 11 GB > 10 GB there.
+        ingest(&app, "application/x-ndjson", at("r4", 5, 5 * GB)).await;
+        let moved = ("throttle".to_owned(), Some("2026-04-05T01:15:00Z".to_owned()));
+        assert_eq!(events(&app).await, [first.clone(), moved.clone()]);
+        assert_eq!(throttled(&app, "2026-04-05T01:15:00Z").await, [SIM_A]);
+        assert!(throttled(&app, "2026-04-05T01:14:59Z").await.is_empty());
+        // r2 corrected to 0 GB: it ends after the crossing, which stays (6 + 5 at 04-05).
+        ingest(&app, "application/x-ndjson", at("r2", 10, 0)).await;
+        assert_eq!(events(&app).await, [first.clone(), moved.clone()]);
+        // r4 corrected to 1 GB: it ends at the crossing, so the month is replayed: 6 + 1 + 0 + 3
+        // = 10 GB, at the cap and not over it: withdrawn.
+        ingest(&app, "application/x-ndjson", at("r4", 5, GB)).await;
+        assert_eq!(events(&app).await, [first, moved, ("withdrawn".to_owned(), None)]);
+        assert!(throttled(&app, "2026-04-20T00:00:00Z").await.is_empty());
+        // One byte more on 04-20 (ends 10:15 JST): 10 GB + 1 > 10 GB, from the total alone.
+        ingest(&app, "application/x-ndjson",
+            line("r5", SIM_A, "2026-04-20T10:00:00+09:00", "2026-04-20T10:15:00+09:00", 1, 0)).await;
+        assert_eq!(throttled(&app, "2026-04-20T01:15:00Z").await, [SIM_A]);
+
+        // A SIM bound after batches were taken is known to the next one (on SQLite ingestion
+        // keeps SIMs in memory until a trigger counts a change).
+        sim(&app, &k, "standard", Value::Null, SIM_B).await;
+        let r = ingest(&app, "application/x-ndjson",
+            line("b1", SIM_B, "2026-04-21T10:00:00+09:00", "2026-04-21T10:15:00+09:00", 1, 0)).await;
+        assert_eq!((r["accepted"].as_u64(), r["rejected"].as_array().unwrap().len()), (Some(1), 0), "{r}");
     }
 
     async fn d1_a_record_at_23_59_counts_for_the_month_ending_one_at_00_00_for_the_next(db: TestDb) {

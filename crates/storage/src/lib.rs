@@ -38,6 +38,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 /// How long a SQLite writer waits for another process's lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 
+/// SQLite's page cache per connection, in KiB: bulk writes (usage ingestion, billing runs) touch
+/// index pages all over the file, and SQLite's default 2 MiB re-reads them from the OS.
+pub const SQLITE_CACHE_KIB: u32 = 65_536;
+
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -109,6 +113,7 @@ pub struct Store {
     /// handler keeps them fair and never returns "database is locked" inside one process.
     /// Other processes on the same file still wait on `BEGIN IMMEDIATE` + busy timeout.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    mobile_cache: Option<mobile::MobileCache>,
 }
 
 impl Store {
@@ -143,7 +148,7 @@ impl Store {
                             conn.execute(sqlx::AssertSqlSafe(format!(
                                 "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
                                  PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON;"
+                                 PRAGMA foreign_keys = ON; PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
                             )))
                             .await?;
                             Ok(())
@@ -164,6 +169,7 @@ impl Store {
             pool,
             backend,
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            mobile_cache: (backend == Backend::Sqlite).then(mobile::MobileCache::default),
         })
     }
 
@@ -212,6 +218,7 @@ impl Store {
             tx,
             _guard: guard,
             backend: self.backend,
+            mobile_cache: self.mobile_cache.clone(),
         })
     }
 
@@ -225,6 +232,7 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
     backend: Backend,
+    mobile_cache: Option<mobile::MobileCache>,
 }
 
 impl WriteTx {

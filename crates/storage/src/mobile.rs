@@ -7,11 +7,12 @@
 //! appended to `throttle_events`, whose `seq` consumers follow as a cursor.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 use mpc_domain::Refusal;
-use mpc_domain::book::ContractOption;
+use mpc_domain::book::{Membership, Timeline};
 use mpc_domain::calendar::{Month, tokyo_date};
 use mpc_domain::catalog::MobileUsageType;
 use mpc_domain::mobile::{
@@ -373,6 +374,377 @@ fn month_of(micros: i64) -> Result<Month> {
     Ok(Month::containing(tokyo_date(timestamp(micros)?)))
 }
 
+/// A SIM's service of an option, with the option's own period, parsed once per batch.
+struct Service {
+    option_id: String,
+    from: Date,
+    until: Option<Date>,
+    /// `None` when the option is not a mobile access option.
+    option_period: Option<(Date, Option<Date>)>,
+}
+
+impl Service {
+    fn sim_covers(&self, day: Date) -> bool {
+        self.from <= day && self.until.is_none_or(|u| day <= u)
+    }
+
+    fn option_in_service(&self, day: Date) -> bool {
+        self.option_period
+            .is_some_and(|(from, until)| from <= day && until.is_none_or(|u| day <= u))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    iccid: String,
+    option_id: String,
+    from_on: String,
+    until_on: Option<String>,
+    kind: String,
+    accepted_on: String,
+    end_on: Option<String>,
+}
+
+/// What ingestion needs to know of SIMs, options and packet share groups.
+#[derive(Default)]
+pub(crate) struct MobileBook {
+    /// The services of each SIM, oldest first.
+    services: HashMap<String, Vec<Service>>,
+    usage_types: HashMap<String, Timeline<MobileUsageType>>,
+    /// The memberships of each group.
+    members: HashMap<String, Vec<Membership>>,
+    /// The groups each option was ever a member of.
+    groups_of: HashMap<String, Vec<String>>,
+    packs: HashMap<String, Timeline<i64>>,
+}
+
+/// Loads the part of the [`MobileBook`] that the SIMs in `iccids` reach, or all of it.
+async fn load_mobile_book(tx: &mut WriteTx, iccids: Option<Vec<String>>) -> Result<MobileBook> {
+    const SERVICES: &str = "SELECT s.iccid, s.option_id, s.from_on, s.until_on, o.kind, \
+                            o.accepted_on, o.end_on FROM sims s JOIN options o ON o.id = s.option_id";
+    let mut rows: Vec<ServiceRow> = match &iccids {
+        Some(iccids) => rows_in(tx, SERVICES, "s.iccid", iccids).await?,
+        None => rows_in(tx, SERVICES, "", &[]).await?,
+    };
+    rows.sort_by(|a, b| (&a.iccid, &a.from_on).cmp(&(&b.iccid, &b.from_on)));
+    let mut book = MobileBook::default();
+    let mut options = BTreeSet::new();
+    for r in rows {
+        let option_period = match r.kind.as_str() {
+            "mobile_access" => Some((date(&r.accepted_on)?, opt_date(r.end_on)?)),
+            _ => None,
+        };
+        options.insert(r.option_id.clone());
+        book.services.entry(r.iccid).or_default().push(Service {
+            option_id: r.option_id,
+            from: date(&r.from_on)?,
+            until: opt_date(r.until_on)?,
+            option_period,
+        });
+    }
+    let options: Vec<String> = options.into_iter().collect();
+    let scope = |column: &'static str| if iccids.is_some() { column } else { "" };
+    let usage_types = timelines(
+        rows_in::<(String, String, String)>(
+            tx,
+            "SELECT option_id, effective_from, usage_type FROM option_usage_types",
+            scope("option_id"),
+            &options,
+        )
+        .await?,
+    )?;
+    for (option, timeline) in usage_types {
+        let entries = timeline
+            .entries()
+            .iter()
+            .map(|(d, t)| Ok((*d, from_wire::<MobileUsageType>(t)?)))
+            .collect::<Result<Vec<_>>>()?;
+        book.usage_types
+            .insert(option, Timeline::from_entries(entries));
+    }
+    let groups: Vec<String> = rows_in::<(String,)>(
+        tx,
+        "SELECT DISTINCT group_id FROM group_members",
+        scope("option_id"),
+        &options,
+    )
+    .await?
+    .into_iter()
+    .map(|(g,)| g)
+    .collect();
+    for (group_id, option_id, from_on, until_on) in
+        rows_in::<(String, String, String, Option<String>)>(
+            tx,
+            "SELECT group_id, option_id, from_on, until_on FROM group_members",
+            scope("group_id"),
+            &groups,
+        )
+        .await?
+    {
+        let groups_of = book.groups_of.entry(option_id.clone()).or_default();
+        if !groups_of.contains(&group_id) {
+            groups_of.push(group_id.clone());
+        }
+        book.members.entry(group_id).or_default().push(Membership {
+            option_id,
+            from: date(&from_on)?,
+            until: opt_date(until_on)?,
+        });
+    }
+    book.packs = timelines(
+        rows_in::<(String, String, i64)>(
+            tx,
+            "SELECT group_id, effective_from, pack_gb FROM group_packs",
+            scope("group_id"),
+            &groups,
+        )
+        .await?,
+    )?;
+    Ok(book)
+}
+
+/// A SQLite store's [`MobileBook`] with the `mobile_generation` it was loaded at.
+pub(crate) type MobileCache = Arc<Mutex<Option<(i64, Arc<MobileBook>)>>>;
+
+/// The [`MobileBook`] for a batch naming the SIMs in `records`.
+///
+/// On SQLite the whole book stays in memory between batches while `mobile_generation` (bumped by
+/// triggers on every table it is made of, whoever writes them) is unchanged; a batch then reads
+/// none of it. PostgreSQL serves several nodes, so each batch loads the part it reaches.
+async fn mobile_book(tx: &mut WriteTx, records: &[Incoming]) -> Result<Arc<MobileBook>> {
+    let Some(cache) = tx.mobile_cache.clone() else {
+        let iccids: BTreeSet<&str> = records.iter().map(|r| r.iccid.as_str()).collect();
+        let iccids = iccids.into_iter().map(str::to_owned).collect();
+        return Ok(Arc::new(load_mobile_book(tx, Some(iccids)).await?));
+    };
+    let generation: i64 = sqlx::query_scalar("SELECT generation FROM mobile_generation")
+        .fetch_one(tx.conn())
+        .await?;
+    if let Some((cached, book)) = &*cache.lock().unwrap_or_else(|e| e.into_inner())
+        && *cached == generation
+    {
+        return Ok(book.clone());
+    }
+    let book = Arc::new(load_mobile_book(tx, None).await?);
+    *cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, book.clone()));
+    Ok(book)
+}
+
+/// What a batch changed in one option month.
+#[derive(Debug, Default)]
+struct Touch {
+    /// The change of the month's total.
+    bytes: i64,
+    /// The earliest end of a record the batch added to the month or took out of it, in
+    /// microseconds.
+    earliest_end: Option<i64>,
+}
+
+impl Touch {
+    fn change(&mut self, end: i64, bytes: i64) {
+        self.bytes += bytes;
+        self.earliest_end = Some(self.earliest_end.map_or(end, |e| e.min(end)));
+    }
+
+    /// Whether a throttle decided from the crossing at `from` stands after this batch.
+    fn keeps(&self, from: i64) -> Result<bool> {
+        match self.earliest_end {
+            Some(end) => Ok(mobile::throttle_stands(timestamp(from)?, timestamp(end)?)),
+            None => Ok(true),
+        }
+    }
+}
+
+/// Adds what the batch changed to the month totals of `usage_totals`.
+async fn add_totals(tx: &mut WriteTx, touched: &BTreeMap<(String, Month), Touch>) -> Result<()> {
+    let changed: Vec<_> = touched.iter().filter(|(_, t)| t.bytes != 0).collect();
+    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Sql::positional(
+            tx.backend(),
+            "INSERT INTO usage_totals (option_id, month, bytes) VALUES ",
+        );
+        for (i, ((option_id, month), t)) in chunk.iter().enumerate() {
+            q.push(if i > 0 { ", (" } else { "(" })
+                .bind(option_id.clone())
+                .push(", ")
+                .bind(month.to_string())
+                .push(", ")
+                .bind(t.bytes)
+                .push(")");
+        }
+        q.push(
+            " ON CONFLICT (option_id, month) DO UPDATE SET bytes = usage_totals.bytes + excluded.bytes",
+        );
+        q.execute(tx.conn()).await?;
+    }
+    Ok(())
+}
+
+/// The rows `select` gives whose `column` is one of `keys`, chunk by chunk; every row when
+/// `column` is empty.
+async fn rows_in<T>(tx: &mut WriteTx, select: &str, column: &str, keys: &[String]) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+{
+    if column.is_empty() {
+        return Ok(Sql::new(select)
+            .query_as::<T>()?
+            .fetch_all(tx.conn())
+            .await?);
+    }
+    let mut out = Vec::new();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Sql::positional(tx.backend(), select);
+        q.push(" WHERE ")
+            .push(column)
+            .push(" IN ")
+            .bind_list(chunk.iter().cloned());
+        out.extend(q.query_as::<T>()?.fetch_all(tx.conn()).await?);
+    }
+    Ok(out)
+}
+
+fn timelines<T: Clone>(rows: Vec<(String, String, T)>) -> Result<HashMap<String, Timeline<T>>> {
+    let mut entries: HashMap<String, Vec<(Date, T)>> = HashMap::new();
+    for (owner, from, value) in rows {
+        entries
+            .entry(owner)
+            .or_default()
+            .push((date(&from)?, value));
+    }
+    Ok(entries
+        .into_iter()
+        .map(|(k, v)| (k, Timeline::from_entries(v)))
+        .collect())
+}
+
+/// Decides the throttles of the option months a batch touched (R9.6, R9.9) from the month
+/// totals: a month whose total does not exceed its lowest cap or pack, or whose throttle only
+/// got records ending after its crossing, stays as it was; the others are recomputed from their
+/// records by [`recompute`].
+async fn decide(
+    tx: &mut WriteTx,
+    book: &MobileBook,
+    touched: &BTreeMap<(String, Month), Touch>,
+) -> Result<()> {
+    let options: BTreeSet<&str> = touched.keys().map(|(o, _)| o.as_str()).collect();
+    // Totals and throttles of the touched options and of everyone sharing a pack with them.
+    let mut involved: BTreeSet<&str> = options.clone();
+    for o in &options {
+        for g in book.groups_of.get(*o).into_iter().flatten() {
+            involved.extend(book.members[g].iter().map(|m| m.option_id.as_str()));
+        }
+    }
+    let involved: Vec<String> = involved.into_iter().map(str::to_owned).collect();
+    let totals: HashMap<(String, String), i64> = rows_in::<(String, String, i64)>(
+        tx,
+        "SELECT option_id, month, bytes FROM usage_totals",
+        "option_id",
+        &involved,
+    )
+    .await?
+    .into_iter()
+    .map(|(o, m, b)| ((o, m), b))
+    .collect();
+    let throttled: HashMap<(String, String), i64> = rows_in::<(String, String, i64)>(
+        tx,
+        "SELECT option_id, month, from_at FROM auto_throttles",
+        "option_id",
+        &involved,
+    )
+    .await?
+    .into_iter()
+    .map(|(o, m, f)| ((o, m), f))
+    .collect();
+    let total = |option: &str, month: Month| {
+        let bytes = totals.get(&(option.to_owned(), month.to_string())).copied();
+        u64::try_from(bytes.unwrap_or(0)).unwrap_or(0)
+    };
+    let throttle = |option: &str, month: Month| {
+        throttled
+            .get(&(option.to_owned(), month.to_string()))
+            .copied()
+    };
+
+    let in_month = |m: &Membership, month: Month| {
+        m.from <= month.last_day() && m.until.is_none_or(|u| u >= month.first_day())
+    };
+    // Whether a group month's decisions stand, once per group month.
+    let mut group_stands: HashMap<(&str, Month), bool> = HashMap::new();
+    let mut again: BTreeSet<(String, Month)> = BTreeSet::new();
+    for ((option, month), touch) in touched {
+        let month = *month;
+        let groups: Vec<&str> = book
+            .groups_of
+            .get(option.as_str())
+            .into_iter()
+            .flatten()
+            .filter(|g| {
+                book.members[*g]
+                    .iter()
+                    .any(|m| m.option_id == *option && in_month(m, month))
+            })
+            .map(String::as_str)
+            .collect();
+        let mut stands = if groups.is_empty() {
+            let cap = book
+                .usage_types
+                .get(option)
+                .and_then(|t| mobile::lowest_limit(t, month, |u| u.monthly_cap_bytes()));
+            match (cap, throttle(option, month)) {
+                (None, None) => true,
+                (Some(cap), None) => !exceeds(total(option, month), cap),
+                (Some(_), Some(from)) => touch.keeps(from)?,
+                (None, Some(_)) => false,
+            }
+        } else {
+            true
+        };
+        for g in groups {
+            if let Some(known) = group_stands.get(&(g, month)) {
+                stands &= known;
+                continue;
+            }
+            let member_ids: BTreeSet<&str> = book.members[g]
+                .iter()
+                .filter(|m| in_month(m, month))
+                .map(|m| m.option_id.as_str())
+                .collect();
+            let verdict = match member_ids.iter().filter_map(|m| throttle(m, month)).min() {
+                Some(from) => {
+                    let mut keeps = true;
+                    for m in &member_ids {
+                        if let Some(t) = touched.get(&((*m).to_owned(), month)) {
+                            keeps &= t.keeps(from)?;
+                        }
+                    }
+                    keeps
+                }
+                None => {
+                    // Every byte of every member that month bounds the pooled use.
+                    let pooled = member_ids
+                        .iter()
+                        .fold(0u64, |sum, m| sum.saturating_add(total(m, month)));
+                    book.packs
+                        .get(g)
+                        .and_then(|p| {
+                            mobile::lowest_limit(p, month, |gb| {
+                                u32::try_from(*gb).ok().map(mobile::pack_bytes)
+                            })
+                        })
+                        .is_none_or(|pack| !exceeds(pooled, pack))
+                }
+            };
+            group_stands.insert((g, month), verdict);
+            stands &= verdict;
+        }
+        if !stands {
+            again.insert((option.clone(), month));
+        }
+    }
+    recompute(tx, &again).await
+}
+
 /// Ingests a batch of records (R9.9): stores new ones, replaces corrected ones, skips identical
 /// re-sends, keeps `rejected` and the records it refuses in `usage_rejections`, and recomputes
 /// the throttle decisions of every option and group month the batch touched.
@@ -389,20 +761,7 @@ pub async fn ingest(
     };
     let mut tx = store.write().await?;
     tx.lock("mobile-usage").await?;
-    let sims: Vec<SimRow> = sqlx::query_as(SIM_COLUMNS).fetch_all(tx.conn()).await?;
-    let mut by_iccid: HashMap<&str, Vec<&SimRow>> = HashMap::new();
-    for s in &sims {
-        by_iccid.entry(s.iccid.as_str()).or_default().push(s);
-    }
-    let periods: HashMap<String, (String, Option<String>)> =
-        sqlx::query_as::<_, (String, String, Option<String>)>(
-            "SELECT id, accepted_on, end_on FROM options WHERE kind = 'mobile_access'",
-        )
-        .fetch_all(tx.conn())
-        .await?
-        .into_iter()
-        .map(|(id, from, until)| (id, (from, until)))
-        .collect();
+    let book = mobile_book(&mut tx, &records).await?;
 
     // Resolve, and keep the last of several lines with one record id.
     let mut latest: HashMap<String, usize> = HashMap::new();
@@ -416,26 +775,18 @@ pub async fn ingest(
             reason,
             detail,
         };
-        let Some(services) = by_iccid.get(r.iccid.as_str()) else {
+        let Some(services) = book.services.get(r.iccid.as_str()) else {
             summary.rejected.push(reject(
                 "unknown_sim",
                 format!("no SIM {} is registered", r.iccid),
             ));
             continue;
         };
-        let mut serving = None;
-        for s in services {
-            if s.covers(day)? {
-                serving = Some(s.option_id.clone());
-            }
-        }
-        let in_service = match serving.as_ref().and_then(|o| periods.get(o)) {
-            Some((from, until)) => {
-                date(from)? <= day && opt_date(until.clone())?.is_none_or(|u| day <= u)
-            }
-            None => false,
-        };
-        let Some(option_id) = serving.filter(|_| in_service) else {
+        let serving = services.iter().rev().find(|s| s.sim_covers(day));
+        let Some(option_id) = serving
+            .filter(|s| s.option_in_service(day))
+            .map(|s| s.option_id.clone())
+        else {
             summary.rejected.push(reject(
                 "outside_option_period",
                 format!(
@@ -464,8 +815,8 @@ pub async fn ingest(
     }
 
     // Classify against what is stored.
-    let mut affected: BTreeSet<(String, Month)> = BTreeSet::new();
-    let mut writes: Vec<&Resolved> = Vec::with_capacity(resolved.len());
+    let mut touched: BTreeMap<(String, Month), Touch> = BTreeMap::new();
+    let (mut new, mut replaced): (Vec<&Resolved>, Vec<&Resolved>) = (Vec::new(), Vec::new());
     for chunk in resolved.chunks(ROWS_PER_STATEMENT) {
         let mut q = Sql::positional(
             tx.backend(),
@@ -510,50 +861,65 @@ pub async fn ingest(
                 }
                 Some(s) => {
                     summary.corrected += 1;
-                    affected.insert((s.option_id.clone(), month_of(s.start_at)?));
+                    touched
+                        .entry((s.option_id.clone(), month_of(s.start_at)?))
+                        .or_default()
+                        .change(s.end_at, -(s.bytes_up + s.bytes_down));
                 }
                 None => summary.accepted += 1,
             }
-            affected.insert((x.option_id.clone(), month_of(x.r.start)?));
-            writes.push(x);
+            touched
+                .entry((x.option_id.clone(), month_of(x.r.start)?))
+                .or_default()
+                .change(x.r.end, x.r.bytes_up + x.r.bytes_down);
+            if stored.contains_key(&x.r.record_id) {
+                replaced.push(x);
+            } else {
+                new.push(x);
+            }
         }
     }
     let received = now_micros();
-    for chunk in writes.chunks(ROWS_PER_STATEMENT) {
-        let mut q = Sql::positional(
-            tx.backend(),
-            "INSERT INTO usage_records (record_id, iccid, option_id, start_at, end_at, bytes_up, \
-             bytes_down, received_at, corrections) VALUES ",
-        );
-        for (i, x) in chunk.iter().enumerate() {
-            q.push(if i > 0 { ", (" } else { "(" })
-                .bind(x.r.record_id.clone())
-                .push(", ")
-                .bind(x.r.iccid.clone())
-                .push(", ")
-                .bind(x.option_id.clone())
-                .push(", ")
-                .bind(x.r.start)
-                .push(", ")
-                .bind(x.r.end)
-                .push(", ")
-                .bind(x.r.bytes_up)
-                .push(", ")
-                .bind(x.r.bytes_down)
-                .push(", ")
-                .bind(received)
-                .push(", 0)");
-        }
-        q.push(
+    // New records are plain inserts (the lookup above saw none of them, under the write lock);
+    // replaced ones keep their row and count the correction.
+    for (writes, conflict) in [
+        (new, ""),
+        (
+            replaced,
             " ON CONFLICT (record_id) DO UPDATE SET iccid = excluded.iccid, \
              option_id = excluded.option_id, start_at = excluded.start_at, end_at = excluded.end_at, \
              bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down, \
-             received_at = excluded.received_at, corrections = usage_records.corrections + 1 \
-             WHERE usage_records.iccid <> excluded.iccid OR usage_records.option_id <> excluded.option_id \
-             OR usage_records.start_at <> excluded.start_at OR usage_records.end_at <> excluded.end_at \
-             OR usage_records.bytes_up <> excluded.bytes_up OR usage_records.bytes_down <> excluded.bytes_down",
-        );
-        q.execute(tx.conn()).await?;
+             received_at = excluded.received_at, corrections = usage_records.corrections + 1",
+        ),
+    ] {
+        for chunk in writes.chunks(ROWS_PER_STATEMENT) {
+            let mut q = Sql::positional(
+                tx.backend(),
+                "INSERT INTO usage_records (record_id, iccid, option_id, start_at, end_at, bytes_up, \
+                 bytes_down, received_at, corrections) VALUES ",
+            );
+            for (i, x) in chunk.iter().enumerate() {
+                q.push(if i > 0 { ", (" } else { "(" })
+                    .bind(x.r.record_id.clone())
+                    .push(", ")
+                    .bind(x.r.iccid.clone())
+                    .push(", ")
+                    .bind(x.option_id.clone())
+                    .push(", ")
+                    .bind(x.r.start)
+                    .push(", ")
+                    .bind(x.r.end)
+                    .push(", ")
+                    .bind(x.r.bytes_up)
+                    .push(", ")
+                    .bind(x.r.bytes_down)
+                    .push(", ")
+                    .bind(received)
+                    .push(", 0)");
+            }
+            q.push(conflict);
+            q.execute(tx.conn()).await?;
+        }
     }
     summary.rejected.sort_by_key(|r| r.line);
     for chunk in summary.rejected.chunks(ROWS_PER_STATEMENT) {
@@ -580,7 +946,8 @@ pub async fn ingest(
         }
         q.execute(tx.conn()).await?;
     }
-    recompute(&mut tx, &affected).await?;
+    add_totals(&mut tx, &touched).await?;
+    decide(&mut tx, &book, &touched).await?;
     tx.commit(journal.outcome(serde_json::json!({
         "batch_id": summary.batch_id,
         "accepted": summary.accepted,
@@ -631,25 +998,6 @@ pub async fn usage_of(
         .collect()
 }
 
-/// The lowest cap the option has on any day of `month`, if any (R9.9).
-fn lowest_cap(option: &ContractOption, month: Month) -> Option<u64> {
-    let mut caps: Vec<u64> = option
-        .usage_types
-        .entries()
-        .iter()
-        .filter(|(from, _)| *from <= month.last_day())
-        .filter(|(from, _)| {
-            option
-                .usage_types
-                .next_after(*from)
-                .is_none_or(|(next, _)| next > month.first_day())
-        })
-        .filter_map(|(_, t)| t.monthly_cap_bytes())
-        .collect();
-    caps.sort_unstable();
-    caps.first().copied()
-}
-
 /// Recomputes the decisions of the option months in `affected`, and of the groups their
 /// options belonged to in those months; appends an event for each decision that changed.
 async fn recompute(tx: &mut WriteTx, affected: &BTreeSet<(String, Month)>) -> Result<()> {
@@ -683,7 +1031,9 @@ async fn recompute(tx: &mut WriteTx, affected: &BTreeSet<(String, Month)>) -> Re
                     groups.insert((g.id.clone(), month));
                 }
             }
-            let throttle = match lowest_cap(option, month) {
+            let throttle = match mobile::lowest_limit(&option.usage_types, month, |u| {
+                u.monthly_cap_bytes()
+            }) {
                 Some(cap) => {
                     let (from, until) =
                         month_bounds(month).map_err(|e| StorageError::Corrupt(e.to_string()))?;

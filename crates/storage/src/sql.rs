@@ -57,6 +57,21 @@ impl Sql {
         self
     }
 
+    /// Appends `(p, p, …)` bound to `values`, for `IN` lists; callers keep lists to a chunk.
+    pub fn bind_list<T>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Self
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any>,
+    {
+        self.push("(");
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self.push(")")
+    }
+
     pub fn query_as<T>(self) -> Result<sqlx::query::QueryAs<'static, Any, T, AnyArguments>>
     where
         T: for<'r> FromRow<'r, sqlx::any::AnyRow>,
