@@ -2,7 +2,8 @@
 //! against a baseline of inserting the same rows raw into a table of the same shape.
 //!
 //! `cargo bench -p mpc-storage --bench mobile` (10,000,000 records by default;
-//! `MPC_BENCH_RECORDS=1000000` for a quicker run). 20,000 SA-W2L mobile access options, each with
+//! `MPC_BENCH_RECORDS=1000000` for a quicker run, `MPC_BENCH_SIMS` for other fleet sizes).
+//! 20,000 SA-W2L mobile access options, each with
 //! a SIM: a fifth each on standard, backup, plan_10gb, plan_30gb and packet_share (one 50 GB
 //! group per contractor). A batch is one hour of every SIM's 15-minute records, sent as JSON
 //! lines and parsed, with 1% of the previous hour sent again and a tenth of those corrected. plan_10gb
@@ -19,7 +20,16 @@ use mpc_storage::mobile::{self, Incoming};
 use mpc_storage::{JournalEntry, Store};
 use sqlx::{AssertSqlSafe, Connection, Executor, SqliteConnection};
 
-const SIMS: usize = 20_000;
+/// SIMs (a multiple of 100): `MPC_BENCH_SIMS`, 20,000 unless set.
+fn sims() -> usize {
+    static SIMS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SIMS.get_or_init(|| {
+        std::env::var("MPC_BENCH_SIMS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000)
+    })
+}
 const OPTIONS_PER_CONTRACTOR: usize = 100;
 /// 2026-10-01 00:00 Tokyo, in seconds since the epoch.
 const OCTOBER_START: i64 = 1_790_780_400;
@@ -43,7 +53,7 @@ async fn insert(store: &Store, head: &str, rows: &[String]) {
 
 /// Contractors of 100 SA-W2L adapters, each with a mobile access option and its SIM.
 async fn generate(store: &Store) {
-    let contractors = SIMS / OPTIONS_PER_CONTRACTOR;
+    let contractors = sims() / OPTIONS_PER_CONTRACTOR;
     let mut rows: [Vec<String>; 9] = Default::default();
     let [
         contractor_rows,
@@ -151,12 +161,12 @@ fn record(n: usize, quarter: usize, correction: bool) -> (Incoming, String) {
 fn batch(hour: usize) -> Vec<(Incoming, String)> {
     let quarters = hour * RECORDS_PER_HOUR..(hour + 1) * RECORDS_PER_HOUR;
     let mut out: Vec<_> = quarters
-        .flat_map(|q| (0..SIMS).map(move |n| record(n, q, false)))
+        .flat_map(|q| (0..sims()).map(move |n| record(n, q, false)))
         .collect();
     if hour > 0 {
         let last = hour * RECORDS_PER_HOUR - 1;
         out.extend(
-            (0..SIMS)
+            (0..sims())
                 .step_by(100 / RECORDS_PER_HOUR)
                 .map(|n| record(n, last - n % RECORDS_PER_HOUR, n % 250 == 0)),
         );
@@ -195,19 +205,21 @@ fn peak_rss_mib() -> f64 {
 }
 
 /// Inserts the same rows into a table shaped like `usage_records` (same keys and index) in a
-/// database of its own with the store's settings, through sqlx's SQLite driver, one transaction
+/// database of its own with the settings of the store's writing connection, through sqlx's SQLite driver, one transaction
 /// per batch and 1,000 rows per statement, as ingestion writes them.
 async fn baseline(path: &std::path::Path, hours: usize) -> (Duration, usize) {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let mut conn = SqliteConnection::connect(&url).await.unwrap();
     conn.execute(AssertSqlSafe(format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{}; \
+         PRAGMA wal_autocheckpoint = {}; \
          CREATE TABLE usage_records (record_id TEXT PRIMARY KEY, iccid TEXT NOT NULL, \
          option_id TEXT NOT NULL, start_at BIGINT NOT NULL, end_at BIGINT NOT NULL, \
          bytes_up BIGINT NOT NULL, bytes_down BIGINT NOT NULL, received_at BIGINT NOT NULL, \
          corrections INTEGER NOT NULL DEFAULT 0); \
          CREATE INDEX usage_records_option ON usage_records (option_id, start_at);",
-        mpc_storage::SQLITE_CACHE_KIB
+        mpc_storage::SQLITE_WRITER_CACHE_KIB,
+        mpc_storage::SQLITE_WAL_AUTOCHECKPOINT_PAGES,
     )))
     .await
     .unwrap();
@@ -255,7 +267,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000_000);
-    let hours = records.div_ceil(RECORDS_PER_HOUR * SIMS * 101 / 100);
+    let hours = records.div_ceil(RECORDS_PER_HOUR * sims() * 101 / 100);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -306,7 +318,7 @@ fn main() {
                 .fetch_one(&mut *conn)
                 .await
                 .unwrap();
-            (SIMS, throttled)
+            (sims(), throttled)
         };
         store.close().await;
         let rss = peak_rss_mib();
