@@ -205,21 +205,19 @@ fn peak_rss_mib() -> f64 {
 }
 
 /// Inserts the same rows into a table shaped like `usage_records` (same keys and index) in a
-/// database of its own with the settings of the store's writing connection, through sqlx's SQLite driver, one transaction
+/// database of its own with the store's settings, through sqlx's SQLite driver, one transaction
 /// per batch and 1,000 rows per statement, as ingestion writes them.
 async fn baseline(path: &std::path::Path, hours: usize) -> (Duration, usize) {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let mut conn = SqliteConnection::connect(&url).await.unwrap();
     conn.execute(AssertSqlSafe(format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -{}; \
-         PRAGMA wal_autocheckpoint = {}; \
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {}; \
          CREATE TABLE usage_records (record_id TEXT PRIMARY KEY, iccid TEXT NOT NULL, \
          option_id TEXT NOT NULL, start_at BIGINT NOT NULL, end_at BIGINT NOT NULL, \
          bytes_up BIGINT NOT NULL, bytes_down BIGINT NOT NULL, received_at BIGINT NOT NULL, \
          corrections INTEGER NOT NULL DEFAULT 0); \
          CREATE INDEX usage_records_option ON usage_records (option_id, start_at);",
-        mpc_storage::SQLITE_WRITER_CACHE_KIB,
-        mpc_storage::SQLITE_WAL_AUTOCHECKPOINT_PAGES,
+        mpc_storage::SQLITE_WAL_AUTOCHECKPOINT_PAGES
     )))
     .await
     .unwrap();

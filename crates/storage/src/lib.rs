@@ -38,20 +38,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 /// How long a SQLite writer waits for another process's lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 
-/// The page cache of the one SQLite connection that writes, in KiB. Bulk writes (usage
-/// ingestion, billing runs) touch index pages all over the file, a page per active SIM in every
-/// usage batch; SQLite's default 2 MiB would re-read them from the OS each time.
-pub const SQLITE_WRITER_CACHE_KIB: u32 = 262_144;
-
 /// WAL pages after which a commit copies the WAL back into the database. A usage batch rewrites
-/// the same index pages as the batch before it, so checkpointing every 64 MiB instead of
-/// SQLite's 4 MiB copies each of them once per several batches.
+/// the same index pages as the batch before it (a page per active SIM), so checkpointing every
+/// 64 MiB instead of SQLite's 4 MiB copies each of them once per several batches.
 pub const SQLITE_WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
-
-/// The page cache of each reading SQLite connection, in KiB: SQLite's own default. Readers scan
-/// (billing ranges, the device cache's cold fill) more than they revisit, and eight of them
-/// count in the server's memory.
-const SQLITE_READER_CACHE_KIB: u32 = 2_048;
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
@@ -119,9 +109,6 @@ impl Backend {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
-    /// SQLite's writes go through one long-lived connection, whose page cache then keeps the
-    /// pages writers touch; PostgreSQL writes through `pool`.
-    writer: Option<AnyPool>,
     backend: Backend,
     /// SQLite allows one writer at a time; queueing writers here instead of in SQLite's busy
     /// handler keeps them fair and never returns "database is locked" inside one process.
@@ -152,23 +139,36 @@ impl Store {
             _ => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let (pool, writer) = match backend {
-            Backend::Sqlite => (
-                sqlite_pool(options.clone(), 8, SQLITE_READER_CACHE_KIB).await?,
-                Some(sqlite_pool(options, 1, SQLITE_WRITER_CACHE_KIB).await?),
-            ),
-            Backend::Postgres => (
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            use sqlx::Executor;
+                            conn.execute(sqlx::AssertSqlSafe(format!(
+                                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; \
+                                 PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES};"
+                            )))
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
-                    .await?,
-                None,
-            ),
+                    .await?
+            }
         };
         Ok(Store {
             pool,
-            writer,
             backend,
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             mobile_cache: (backend == Backend::Sqlite).then(mobile::MobileCache::default),
@@ -212,9 +212,9 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = match &self.writer {
-            Some(writer) => writer.begin_with("BEGIN IMMEDIATE").await?,
-            None => self.pool.begin().await?,
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
         };
         Ok(WriteTx {
             tx,
@@ -225,34 +225,8 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        if let Some(writer) = &self.writer {
-            writer.close().await;
-        }
         self.pool.close().await;
     }
-}
-
-/// A pool of SQLite connections in WAL mode with a page cache of `cache_kib` each, kept open.
-async fn sqlite_pool(options: AnyConnectOptions, max: u32, cache_kib: u32) -> Result<AnyPool> {
-    Ok(AnyPoolOptions::new()
-        .max_connections(max)
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .after_connect(move |conn, _meta| {
-            Box::pin(async move {
-                use sqlx::Executor;
-                conn.execute(sqlx::AssertSqlSafe(format!(
-                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA cache_size = -{cache_kib}; \
-                     PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES};"
-                )))
-                .await?;
-                Ok(())
-            })
-        })
-        .connect_with(options)
-        .await?)
 }
 
 /// The transaction of one change. Dropping it without [`WriteTx::commit`] rolls it back.
