@@ -2,9 +2,10 @@
 //!
 //! Ingestion is one transaction per batch: records are resolved to the option their SIM served
 //! on the record's Tokyo day, classified against what is stored (new, duplicate, correction),
-//! written with multi-row `INSERT … ON CONFLICT`, and the decisions of every option and group
-//! month the batch touched are recomputed by [`mpc_domain::mobile`]. A decision that changed is
-//! appended to `throttle_events`, whose `seq` consumers follow as a cursor.
+//! written with multi-row inserts, and added to each option's month total (`usage_totals`).
+//! The totals settle most option and group months the batch touched; the others are recomputed
+//! from their records by [`mpc_domain::mobile`]. A decision that changed is appended to
+//! `throttle_events`, whose `seq` consumers follow as a cursor.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
