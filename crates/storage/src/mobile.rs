@@ -445,24 +445,19 @@ async fn load_mobile_book(tx: &mut WriteTx, iccids: Option<Vec<String>>) -> Resu
     }
     let options: Vec<String> = options.into_iter().collect();
     let scope = |column: &'static str| if iccids.is_some() { column } else { "" };
-    let usage_types = timelines(
-        rows_in::<(String, String, String)>(
-            tx,
-            "SELECT option_id, effective_from, usage_type FROM option_usage_types",
-            scope("option_id"),
-            &options,
-        )
-        .await?,
+    let usage_rows = rows_in::<(String, String, String)>(
+        tx,
+        "SELECT option_id, effective_from, usage_type FROM option_usage_types",
+        scope("option_id"),
+        &options,
+    )
+    .await?;
+    book.usage_types = timelines(
+        usage_rows
+            .into_iter()
+            .map(|(o, from, t)| Ok((o, from, from_wire::<MobileUsageType>(&t)?)))
+            .collect::<Result<_>>()?,
     )?;
-    for (option, timeline) in usage_types {
-        let entries = timeline
-            .entries()
-            .iter()
-            .map(|(d, t)| Ok((*d, from_wire::<MobileUsageType>(t)?)))
-            .collect::<Result<Vec<_>>>()?;
-        book.usage_types
-            .insert(option, Timeline::from_entries(entries));
-    }
     let groups: Vec<String> = rows_in::<(String,)>(
         tx,
         "SELECT DISTINCT group_id FROM group_members",
@@ -605,6 +600,21 @@ where
     Ok(out)
 }
 
+/// `select`'s (option, month, value) rows for `options`, by option and month.
+async fn by_option_month(
+    tx: &mut WriteTx,
+    select: &str,
+    options: &[String],
+) -> Result<HashMap<(String, String), i64>> {
+    Ok(
+        rows_in::<(String, String, i64)>(tx, select, "option_id", options)
+            .await?
+            .into_iter()
+            .map(|(o, m, v)| ((o, m), v))
+            .collect(),
+    )
+}
+
 fn timelines<T: Clone>(rows: Vec<(String, String, T)>) -> Result<HashMap<String, Timeline<T>>> {
     let mut entries: HashMap<String, Vec<(Date, T)>> = HashMap::new();
     for (owner, from, value) in rows {
@@ -637,26 +647,18 @@ async fn decide(
         }
     }
     let involved: Vec<String> = involved.into_iter().map(str::to_owned).collect();
-    let totals: HashMap<(String, String), i64> = rows_in::<(String, String, i64)>(
+    let totals = by_option_month(
         tx,
         "SELECT option_id, month, bytes FROM usage_totals",
-        "option_id",
         &involved,
     )
-    .await?
-    .into_iter()
-    .map(|(o, m, b)| ((o, m), b))
-    .collect();
-    let throttled: HashMap<(String, String), i64> = rows_in::<(String, String, i64)>(
+    .await?;
+    let throttled = by_option_month(
         tx,
         "SELECT option_id, month, from_at FROM auto_throttles",
-        "option_id",
         &involved,
     )
-    .await?
-    .into_iter()
-    .map(|(o, m, f)| ((o, m), f))
-    .collect();
+    .await?;
     let total = |option: &str, month: Month| {
         let bytes = totals.get(&(option.to_owned(), month.to_string())).copied();
         u64::try_from(bytes.unwrap_or(0)).unwrap_or(0)
