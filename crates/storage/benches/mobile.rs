@@ -204,9 +204,10 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-/// Inserts the same rows into a table shaped like `usage_records` (same keys and index) in a
-/// database of its own with the store's settings, through sqlx's SQLite driver, one transaction
-/// per batch and 1,000 rows per statement, as ingestion writes them.
+/// Inserts the same rows into a table shaped like `usage_records` (same keys and index, as
+/// migration 0010 leaves them) in a database of its own with the store's settings, through
+/// sqlx's SQLite driver, one transaction per batch and 1,000 rows per statement, as ingestion
+/// writes them.
 async fn baseline(path: &std::path::Path, hours: usize) -> (Duration, usize) {
     let url = format!("sqlite://{}?mode=rwc", path.display());
     let mut conn = SqliteConnection::connect(&url).await.unwrap();
@@ -216,7 +217,7 @@ async fn baseline(path: &std::path::Path, hours: usize) -> (Duration, usize) {
          option_id TEXT NOT NULL, start_at BIGINT NOT NULL, end_at BIGINT NOT NULL, \
          bytes_up BIGINT NOT NULL, bytes_down BIGINT NOT NULL, received_at BIGINT NOT NULL, \
          corrections INTEGER NOT NULL DEFAULT 0); \
-         CREATE INDEX usage_records_option ON usage_records (option_id, start_at);",
+         CREATE INDEX usage_records_hour ON usage_records (start_at / 3600000000, option_id);",
         mpc_storage::SQLITE_WAL_AUTOCHECKPOINT_PAGES
     )))
     .await

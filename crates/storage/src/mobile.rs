@@ -962,7 +962,14 @@ pub async fn ingest(
     Ok(summary)
 }
 
+/// Microseconds in an hour: SQLite indexes usage records by `start_at / HOUR_MICROS`
+/// (migration 0010).
+const HOUR_MICROS: i64 = 3_600_000_000;
+
 /// The records of `options` in `month`, as the domain reads them.
+///
+/// On SQLite records are indexed by their hour and then option, so the month is read hour by
+/// hour (a Tokyo month starts on a whole UTC hour); PostgreSQL indexes them by option.
 pub async fn usage_of(
     conn: &mut AnyConnection,
     options: &[String],
@@ -972,19 +979,28 @@ pub async fn usage_of(
         return Ok(Vec::new());
     }
     let (from, until) = month_bounds(month).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    let mut q = Sql::new(
-        "SELECT option_id, start_at, end_at, bytes_up, bytes_down FROM usage_records WHERE option_id IN (",
-    );
-    for (i, o) in options.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.bind(o.clone());
-    }
-    q.push(") AND start_at >= ")
-        .bind(from.as_microsecond())
-        .push(" AND start_at < ")
-        .bind(until.as_microsecond());
+    let (from, until) = (from.as_microsecond(), until.as_microsecond());
+    const COLUMNS: &str = "SELECT u.option_id, u.start_at, u.end_at, u.bytes_up, u.bytes_down";
+    let mut q = if conn.backend_name() == "SQLite" {
+        let mut q = Sql::new("WITH RECURSIVE hours(h) AS (SELECT ");
+        q.bind(from / HOUR_MICROS)
+            .push(" UNION ALL SELECT h + 1 FROM hours WHERE h < ")
+            .bind((until - 1) / HOUR_MICROS)
+            .push(") ")
+            .push(COLUMNS)
+            .push(" FROM hours CROSS JOIN usage_records u WHERE u.start_at / 3600000000 = hours.h AND ");
+        q
+    } else {
+        let mut q = Sql::new(COLUMNS);
+        q.push(" FROM usage_records u WHERE ");
+        q
+    };
+    q.push("u.option_id IN ")
+        .bind_list(options.iter().cloned())
+        .push(" AND u.start_at >= ")
+        .bind(from)
+        .push(" AND u.start_at < ")
+        .bind(until);
     q.query_as::<(String, i64, i64, i64, i64)>()?
         .fetch_all(conn)
         .await?
@@ -1038,16 +1054,12 @@ async fn recompute(tx: &mut WriteTx, affected: &BTreeSet<(String, Month)>) -> Re
                 u.monthly_cap_bytes()
             }) {
                 Some(cap) => {
-                    let (from, until) =
-                        month_bounds(month).map_err(|e| StorageError::Corrupt(e.to_string()))?;
                     let used: Option<i64> = sqlx::query_scalar(
-                        "SELECT CAST(SUM(bytes_up + bytes_down) AS BIGINT) FROM usage_records \
-                         WHERE option_id = $1 AND start_at >= $2 AND start_at < $3",
+                        "SELECT bytes FROM usage_totals WHERE option_id = $1 AND month = $2",
                     )
                     .bind(option_id.clone())
-                    .bind(from.as_microsecond())
-                    .bind(until.as_microsecond())
-                    .fetch_one(tx.conn())
+                    .bind(month.to_string())
+                    .fetch_optional(tx.conn())
                     .await?;
                     if exceeds(u64::try_from(used.unwrap_or(0)).unwrap_or(0), cap) {
                         let records =
