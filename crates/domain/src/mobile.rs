@@ -25,7 +25,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::Refusal;
-use crate::book::{Contract, ContractOption, PacketShareGroup, Timeline};
+use crate::book::{Contract, ContractOption, Membership, PacketShareGroup, Timeline};
 use crate::calendar::{CalendarError, Month, tokyo_date, tokyo_start_of_day};
 use crate::catalog::{DeviceType, MobileUsageType, OptionKind};
 
@@ -133,33 +133,93 @@ pub fn sim_throttle(
     month: Month,
     records: &[Usage],
 ) -> Result<Option<Throttle>, CalendarError> {
+    cap_throttle(&option.id, &option.usage_types, month, 0, records)
+}
+
+/// The use of a month's records that end before `until`.
+///
+/// Records count in order of end, so these come before every other record of the month. When a
+/// batch adds or replaces only records ending at or after `until`, and these did not exceed the
+/// limit (the month had no throttle from before `until`), a decision needs only the records
+/// from `until` on: the count goes on from `bytes` exactly as a replay of the month would
+/// (R9.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counted {
+    pub bytes: u64,
+    pub until: Timestamp,
+}
+
+impl Counted {
+    fn precedes<'a>(&self, mut later: impl Iterator<Item = &'a Usage>) -> bool {
+        later.all(|r| r.end >= self.until)
+    }
+}
+
+/// [`sim_throttle`] from the use `counted` before its `until` and the month's `later` records
+/// (every one ending at or after it); `None` when one of them ends before.
+///
+/// # Errors
+/// [`CalendarError::OutOfRange`] at the ends of the supported calendar.
+pub fn sim_throttle_after(
+    option_id: &str,
+    usage_types: &Timeline<MobileUsageType>,
+    month: Month,
+    counted: Counted,
+    later: &[Usage],
+) -> Result<Option<Option<Throttle>>, CalendarError> {
+    let of_month = |r: &&Usage| r.option_id == option_id && r.month() == month;
+    if !counted.precedes(later.iter().filter(of_month)) {
+        return Ok(None);
+    }
+    cap_throttle(option_id, usage_types, month, counted.bytes, later).map(Some)
+}
+
+fn cap_throttle(
+    option_id: &str,
+    usage_types: &Timeline<MobileUsageType>,
+    month: Month,
+    counted: u64,
+    records: &[Usage],
+) -> Result<Option<Throttle>, CalendarError> {
     let (_, until) = month_bounds(month)?;
-    let mut used = 0u64;
-    for r in by_end(
+    let over = first_over(
+        counted,
         records
             .iter()
-            .filter(|r| r.option_id == option.id && r.month() == month),
-    ) {
+            .filter(|r| r.option_id == option_id && r.month() == month),
+        |day| usage_types.at(day).and_then(|u| u.monthly_cap_bytes()),
+    );
+    Ok(over.and_then(|(r, limit, used)| {
+        let usage_type = *usage_types.at(r.day())?;
+        (r.end < until).then(|| Throttle {
+            option_id: option_id.to_owned(),
+            month,
+            from: r.end,
+            until,
+            limit,
+            used,
+            basis: Basis::Cap { usage_type },
+        })
+    }))
+}
+
+/// The record that takes use over the limit in force on its day, counting `records` in order
+/// of end from `counted` bytes, with that limit and the use it reached.
+fn first_over<'a>(
+    counted: u64,
+    records: impl Iterator<Item = &'a Usage>,
+    limit_on: impl Fn(Date) -> Option<u64>,
+) -> Option<(&'a Usage, u64, u64)> {
+    let mut used = counted;
+    for r in by_end(records) {
         used = used.saturating_add(r.bytes);
-        let Some(usage_type) = option.usage_type(r.day()) else {
-            continue;
-        };
-        let Some(cap) = usage_type.monthly_cap_bytes() else {
-            continue;
-        };
-        if exceeds(used, cap) {
-            return Ok((r.end < until).then(|| Throttle {
-                option_id: option.id.clone(),
-                month,
-                from: r.end,
-                until,
-                limit: cap,
-                used,
-                basis: Basis::Cap { usage_type },
-            }));
+        if let Some(limit) = limit_on(r.day())
+            && exceeds(used, limit)
+        {
+            return Some((r, limit, used));
         }
     }
-    Ok(None)
+    None
 }
 
 /// The lowest limit that `limit_of` gives a value of `timeline` in force on some day of `month`.
@@ -196,9 +256,12 @@ pub fn throttle_stands(from: Timestamp, earliest_new_end: Timestamp) -> bool {
 /// Whether `record` counts towards `group`'s pack: its option was a member on the record's day
 /// (R9.6; members that joined or left mid-month count for the days they were members).
 pub fn counts_for_group(group: &PacketShareGroup, record: &Usage) -> bool {
+    counts_for(&group.members, record)
+}
+
+fn counts_for(members: &[Membership], record: &Usage) -> bool {
     let day = record.day();
-    group
-        .members
+    members
         .iter()
         .any(|m| m.option_id == record.option_id && m.covers(day))
 }
@@ -225,33 +288,65 @@ pub fn group_throttles(
     month: Month,
     records: &[Usage],
 ) -> Result<Vec<Throttle>, CalendarError> {
+    pack_throttles(&group.id, &group.members, &group.packs, month, 0, records)
+}
+
+/// [`group_throttles`] from the members' use `counted` before its `until` and their `later`
+/// records of the month (every one ending at or after it). `None` when one of them ends before,
+/// or when a member joined or left during the month: `counted` comes from the members' month
+/// totals, which then hold records that do not count for the group.
+///
+/// # Errors
+/// [`CalendarError::OutOfRange`] at the ends of the supported calendar.
+pub fn group_throttles_after(
+    group_id: &str,
+    members: &[Membership],
+    packs: &Timeline<u32>,
+    month: Month,
+    counted: Counted,
+    later: &[Usage],
+) -> Result<Option<Vec<Throttle>>, CalendarError> {
+    let overlaps = |m: &&Membership| {
+        m.from <= month.last_day() && m.until.is_none_or(|u| u >= month.first_day())
+    };
+    let whole_month = members
+        .iter()
+        .filter(overlaps)
+        .all(|m| m.from <= month.first_day() && m.until.is_none_or(|u| u >= month.last_day()));
+    let of_month = |r: &&Usage| r.month() == month && counts_for(members, r);
+    if !whole_month || !counted.precedes(later.iter().filter(of_month)) {
+        return Ok(None);
+    }
+    pack_throttles(group_id, members, packs, month, counted.bytes, later).map(Some)
+}
+
+fn pack_throttles(
+    group_id: &str,
+    members: &[Membership],
+    packs: &Timeline<u32>,
+    month: Month,
+    counted: u64,
+    records: &[Usage],
+) -> Result<Vec<Throttle>, CalendarError> {
     let (_, month_end) = month_bounds(month)?;
-    let mut used = 0u64;
-    let mut over = None;
-    for r in by_end(
+    let over = first_over(
+        counted,
         records
             .iter()
-            .filter(|r| r.month() == month && counts_for_group(group, r)),
-    ) {
-        used = used.saturating_add(r.bytes);
-        if let Some(pack) = group.pack_gb(r.day()).map(pack_bytes)
-            && exceeds(used, pack)
-        {
-            over = Some((r.end, pack, used));
-            break;
-        }
-    }
-    let Some((at, limit, used)) = over else {
+            .filter(|r| r.month() == month && counts_for(members, r)),
+        |day| packs.at(day).map(|gb| pack_bytes(*gb)),
+    );
+    let Some((crossing, limit, used)) = over else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
-    for m in &group.members {
+    for m in members {
         let joined = tokyo_start_of_day(m.from)?;
         let left = match m.until {
             Some(u) => tokyo_start_of_day(u.tomorrow().map_err(|_| CalendarError::OutOfRange)?)?,
             None => month_end,
         };
-        let (from, until) = (at.max(joined), month_end.min(left));
+        let (from, until) = (crossing.end.max(joined), month_end.min(left));
         if from < until {
             out.push(Throttle {
                 option_id: m.option_id.clone(),
@@ -261,7 +356,7 @@ pub fn group_throttles(
                 limit,
                 used,
                 basis: Basis::Pack {
-                    group_id: group.id.clone(),
+                    group_id: group_id.to_owned(),
                 },
             });
         }
@@ -743,5 +838,154 @@ mod tests {
         records.push(early);
         let after = sim_throttle(&sim, april(), &records).unwrap().unwrap();
         assert_eq!(after.from, ts("2026-04-03T03:15:00Z"));
+    }
+
+    /// April's records of `s` in order: each 1 GB, ending 04-01 00:15, 01:15, … JST.
+    fn hourly(option_id: &str, hours: usize) -> Vec<Usage> {
+        (0..hours)
+            .map(|h| {
+                let start = ts("2026-03-31T15:00:00Z") + jiff::SignedDuration::from_hours(h as i64);
+                Usage {
+                    end: start + jiff::SignedDuration::from_mins(15),
+                    ..rec(option_id, &start.to_string(), GB)
+                }
+            })
+            .collect()
+    }
+
+    /// The use of `records` ending before `until`.
+    fn counted(records: &[Usage], until: Timestamp) -> Counted {
+        Counted {
+            bytes: records
+                .iter()
+                .filter(|r| r.end < until)
+                .map(|r| r.bytes)
+                .sum(),
+            until,
+        }
+    }
+
+    #[test]
+    fn r9_9_the_records_from_a_batch_s_earliest_end_on_continue_the_count_like_a_replay() {
+        let sim = option("s", MobileUsageType::Plan10gb);
+        // 14 records of 1 GB, hourly from 04-01 00:00 JST. A batch touching records ending from
+        // 04-01 08:15 JST on (the 9th) leaves the 8 before it: 8 GB ≤ 10 GB. Counting on, use
+        // reaches 11 GB > 10 GB with the 11th record, ending 04-01 10:15 JST, as a replay finds.
+        let all = hourly("s", 14);
+        let until = all[8].end;
+        let t = sim_throttle_after(
+            "s",
+            &sim.usage_types,
+            april(),
+            counted(&all, until),
+            &all[8..],
+        )
+        .unwrap()
+        .expect("every later record ends at or after `until`");
+        assert_eq!(t, sim_throttle(&sim, april(), &all).unwrap());
+        let t = t.unwrap();
+        assert_eq!(t.from, ts("2026-04-01T01:15:00Z"));
+        assert_eq!(t.used, 11 * GB);
+        // Records of other options and months are no reason to replay.
+        let mut mixed = all[8..].to_vec();
+        mixed.push(rec("other", "2026-04-01T00:00:00+09:00", GB));
+        mixed.push(rec("s", "2026-03-31T00:00:00+09:00", GB));
+        assert_eq!(
+            sim_throttle_after("s", &sim.usage_types, april(), counted(&all, until), &mixed)
+                .unwrap(),
+            Some(Some(t))
+        );
+        // A later record that ends before `until` leaves only a replay to tell.
+        assert_eq!(
+            sim_throttle_after(
+                "s",
+                &sim.usage_types,
+                april(),
+                counted(&all, until),
+                &all[7..]
+            )
+            .unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn r9_9_a_late_record_moves_the_crossing_earlier_counting_on_from_its_end() {
+        let sim = option("s", MobileUsageType::Plan10gb);
+        // Stored: 12 hourly records of 1 GB; use crossed with the 11th (ending 04-01 10:15
+        // JST). A late 3 GB record ending 04-01 02:30 JST: the first three hourly records end
+        // before it (3 GB); counting on from its end, 6 GB with it, then 7, …, 11 GB > 10 GB
+        // with the 8th hourly record, ending 04-01 07:15 JST (03-31 22:15 UTC).
+        let mut all = hourly("s", 12);
+        let late = Usage {
+            end: ts("2026-03-31T17:30:00Z"),
+            ..rec("s", "2026-03-31T17:00:00Z", 3 * GB)
+        };
+        all.push(late.clone());
+        let later: Vec<Usage> = all.iter().filter(|r| r.end >= late.end).cloned().collect();
+        let t = sim_throttle_after(
+            "s",
+            &sim.usage_types,
+            april(),
+            counted(&all, late.end),
+            &later,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(t, sim_throttle(&sim, april(), &all).unwrap());
+        let t = t.unwrap();
+        assert_eq!(t.from, ts("2026-03-31T22:15:00Z"));
+        assert_eq!(t.used, 11 * GB);
+    }
+
+    #[test]
+    fn r9_6_a_group_continues_the_pooled_count_only_when_every_member_was_in_all_month() {
+        let all_month = vec![
+            member("a", date(2026, 1, 1), None),
+            member("b", date(2026, 1, 1), None),
+        ];
+        let g = group(&[(date(2026, 1, 1), 50)], all_month);
+        // a: 30 × 1 GB, b: 30 × 1 GB, each hour from 04-01 00:00 JST. Before the 21st hour's
+        // end: 40 GB ≤ 50 GB. 40 + 2 × 5 = 50 GB after the 25th hour; a's record of the 26th
+        // hour takes it to 51 GB, ending 04-02 01:15 JST (04-01 16:15 UTC).
+        let (a, b) = (hourly("a", 30), hourly("b", 30));
+        let all: Vec<Usage> = a.iter().chain(&b).cloned().collect();
+        let until = a[20].end;
+        let later: Vec<Usage> = a[20..].iter().chain(&b[20..]).cloned().collect();
+        let after = group_throttles_after(
+            &g.id,
+            &g.members,
+            &g.packs,
+            april(),
+            counted(&all, until),
+            &later,
+        )
+        .unwrap()
+        .expect("every member was in all month");
+        assert_eq!(after, group_throttles(&g, april(), &all).unwrap());
+        assert_eq!(after.len(), 2);
+        assert_eq!(after[0].from, ts("2026-04-01T16:15:00Z"));
+        assert_eq!(after[0].used, 51 * GB);
+        // b left on 04-20: its month total holds days it was not a member, so replay.
+        let left = group(
+            &[(date(2026, 1, 1), 50)],
+            vec![
+                member("a", date(2026, 1, 1), None),
+                member("b", date(2026, 1, 1), Some(date(2026, 4, 20))),
+            ],
+        );
+        let counted = counted(&all, until);
+        assert_eq!(
+            group_throttles_after(
+                &left.id,
+                &left.members,
+                &left.packs,
+                april(),
+                counted,
+                &later
+            )
+            .unwrap(),
+            None
+        );
     }
 }

@@ -192,6 +192,11 @@ impl Store {
         &self.pool
     }
 
+    /// The SIMs and groups ingestion last read, on SQLite.
+    pub(crate) fn mobile_cache(&self) -> Option<&mobile::MobileCache> {
+        self.mobile_cache.as_ref()
+    }
+
     /// A pooled connection for reads.
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>> {
         Ok(self.pool.acquire().await?)

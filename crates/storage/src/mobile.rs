@@ -3,9 +3,14 @@
 //! Ingestion is one transaction per batch: records are resolved to the option their SIM served
 //! on the record's Tokyo day, classified against what is stored (new, duplicate, correction),
 //! written with multi-row inserts, and added to each option's month total (`usage_totals`).
-//! The totals settle most option and group months the batch touched; the others are recomputed
-//! from their records by [`mpc_domain::mobile`]. A decision that changed is appended to
+//! The totals settle most option and group months the batch touched; a month over its limit is
+//! decided from its records ending at or after the earliest end the batch touched, counting on
+//! from the rest of its total ([`mpc_domain::mobile::Counted`]), and only months the totals
+//! cannot speak for are replayed whole. A decision that changed is appended to
 //! `throttle_events`, whose `seq` consumers follow as a cursor.
+//!
+//! On SQLite, records are indexed by the hour they start in and then their option (migration
+//! 0010), so the records of a batch land on the index pages of the latest hours.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -366,9 +371,85 @@ struct StoredRecord {
 }
 
 /// A record resolved to the option its SIM served.
-struct Resolved {
-    r: Incoming,
-    option_id: String,
+struct Resolved<'a> {
+    r: &'a Incoming,
+    option_id: &'a str,
+    /// The Tokyo month of its start (D1).
+    month: Month,
+}
+
+/// A batch's records resolved against a [`MobileBook`].
+struct Resolution<'a> {
+    resolved: Vec<Resolved<'a>>,
+    rejected: Vec<Rejection>,
+    duplicates: usize,
+    corrected: usize,
+}
+
+/// Resolves `records` to the options their SIMs served on their Tokyo days, and keeps the last
+/// of several lines with one record id.
+fn resolve<'a>(book: &'a MobileBook, records: &'a [Incoming]) -> Result<Resolution<'a>> {
+    let mut out = Resolution {
+        resolved: Vec::with_capacity(records.len()),
+        rejected: Vec::new(),
+        duplicates: 0,
+        corrected: 0,
+    };
+    let mut latest: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    for r in records {
+        let day = tokyo_date(timestamp(r.start)?);
+        let reject = |reason, detail: String| Rejection {
+            line: r.line,
+            record_id: Some(r.record_id.clone()),
+            iccid: Some(r.iccid.clone()),
+            reason,
+            detail,
+        };
+        let Some(services) = book.services.get(r.iccid.as_str()) else {
+            out.rejected.push(reject(
+                "unknown_sim",
+                format!("no SIM {} is registered", r.iccid),
+            ));
+            continue;
+        };
+        let serving = services.iter().rev().find(|s| s.sim_covers(day));
+        let Some(option_id) = serving
+            .filter(|s| s.option_in_service(day))
+            .map(|s| s.option_id.as_str())
+        else {
+            out.rejected.push(reject(
+                "outside_option_period",
+                format!(
+                    "SIM {} serves no mobile access option in service on {day}",
+                    r.iccid
+                ),
+            ));
+            continue;
+        };
+        if let Some(&earlier) = latest.get(r.record_id.as_str()) {
+            let e = out.resolved[earlier].r;
+            if (&e.iccid, e.start, e.end, e.bytes_up, e.bytes_down)
+                == (&r.iccid, r.start, r.end, r.bytes_up, r.bytes_down)
+            {
+                out.duplicates += 1;
+            } else {
+                out.corrected += 1;
+                out.resolved[earlier] = Resolved {
+                    r,
+                    option_id,
+                    month: Month::containing(day),
+                };
+            }
+            continue;
+        }
+        latest.insert(&r.record_id, out.resolved.len());
+        out.resolved.push(Resolved {
+            r,
+            option_id,
+            month: Month::containing(day),
+        });
+    }
+    Ok(out)
 }
 
 fn month_of(micros: i64) -> Result<Month> {
@@ -416,7 +497,7 @@ pub(crate) struct MobileBook {
     members: HashMap<String, Vec<Membership>>,
     /// The groups each option was ever a member of.
     groups_of: HashMap<String, Vec<String>>,
-    packs: HashMap<String, Timeline<i64>>,
+    packs: HashMap<String, Timeline<u32>>,
 }
 
 /// Loads the part of the [`MobileBook`] that the SIMs in `iccids` reach, or all of it.
@@ -494,7 +575,13 @@ async fn load_mobile_book(tx: &mut WriteTx, iccids: Option<Vec<String>>) -> Resu
             scope("group_id"),
             &groups,
         )
-        .await?,
+        .await?
+        .into_iter()
+        .map(|(g, from, gb)| {
+            let gb = u32::try_from(gb).map_err(|_| StorageError::Corrupt(format!("pack {gb}")))?;
+            Ok((g, from, gb))
+        })
+        .collect::<Result<_>>()?,
     )?;
     Ok(book)
 }
@@ -502,16 +589,20 @@ async fn load_mobile_book(tx: &mut WriteTx, iccids: Option<Vec<String>>) -> Resu
 /// A SQLite store's [`MobileBook`] with the `mobile_generation` it was loaded at.
 pub(crate) type MobileCache = Arc<Mutex<Option<(i64, Arc<MobileBook>)>>>;
 
-/// The [`MobileBook`] for a batch naming the SIMs in `records`.
+/// The [`MobileBook`] for a batch naming the SIMs in `records`, with the `mobile_generation` it
+/// is of on SQLite.
 ///
 /// On SQLite the whole book stays in memory between batches while `mobile_generation` (bumped by
 /// triggers on every table it is made of, whoever writes them) is unchanged; a batch then reads
 /// none of it. PostgreSQL serves several nodes, so each batch loads the part it reaches.
-async fn mobile_book(tx: &mut WriteTx, records: &[Incoming]) -> Result<Arc<MobileBook>> {
+async fn mobile_book(
+    tx: &mut WriteTx,
+    records: &[Incoming],
+) -> Result<(Option<i64>, Arc<MobileBook>)> {
     let Some(cache) = tx.mobile_cache.clone() else {
         let iccids: BTreeSet<&str> = records.iter().map(|r| r.iccid.as_str()).collect();
         let iccids = iccids.into_iter().map(str::to_owned).collect();
-        return Ok(Arc::new(load_mobile_book(tx, Some(iccids)).await?));
+        return Ok((None, Arc::new(load_mobile_book(tx, Some(iccids)).await?)));
     };
     let generation: i64 = sqlx::query_scalar("SELECT generation FROM mobile_generation")
         .fetch_one(tx.conn())
@@ -519,11 +610,11 @@ async fn mobile_book(tx: &mut WriteTx, records: &[Incoming]) -> Result<Arc<Mobil
     if let Some((cached, book)) = &*cache.lock().unwrap_or_else(|e| e.into_inner())
         && *cached == generation
     {
-        return Ok(book.clone());
+        return Ok((Some(generation), book.clone()));
     }
     let book = Arc::new(load_mobile_book(tx, None).await?);
     *cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, book.clone()));
-    Ok(book)
+    Ok((Some(generation), book))
 }
 
 /// What a batch changed in one option month.
@@ -534,9 +625,16 @@ struct Touch {
     /// The earliest end of a record the batch added to the month or took out of it, in
     /// microseconds.
     earliest_end: Option<i64>,
+    /// The longest interval of a record it added, in microseconds.
+    longest: i64,
 }
 
 impl Touch {
+    fn add(&mut self, start: i64, end: i64, bytes: i64) {
+        self.change(end, bytes);
+        self.longest = self.longest.max(end - start);
+    }
+
     fn change(&mut self, end: i64, bytes: i64) {
         self.bytes += bytes;
         self.earliest_end = Some(self.earliest_end.map_or(end, |e| e.min(end)));
@@ -553,11 +651,14 @@ impl Touch {
 
 /// Adds what the batch changed to the month totals of `usage_totals`.
 async fn add_totals(tx: &mut WriteTx, touched: &BTreeMap<(String, Month), Touch>) -> Result<()> {
-    let changed: Vec<_> = touched.iter().filter(|(_, t)| t.bytes != 0).collect();
+    let changed: Vec<_> = touched
+        .iter()
+        .filter(|(_, t)| t.bytes != 0 || t.longest > 0)
+        .collect();
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
         let mut q = Sql::positional(
             tx.backend(),
-            "INSERT INTO usage_totals (option_id, month, bytes) VALUES ",
+            "INSERT INTO usage_totals (option_id, month, bytes, longest) VALUES ",
         );
         for (i, ((option_id, month), t)) in chunk.iter().enumerate() {
             q.push(if i > 0 { ", (" } else { "(" })
@@ -566,10 +667,15 @@ async fn add_totals(tx: &mut WriteTx, touched: &BTreeMap<(String, Month), Touch>
                 .bind(month.to_string())
                 .push(", ")
                 .bind(t.bytes)
+                .push(", ")
+                .bind(t.longest)
                 .push(")");
         }
+        // A correction may shorten the longest record; keeping the longer only reads more.
         q.push(
-            " ON CONFLICT (option_id, month) DO UPDATE SET bytes = usage_totals.bytes + excluded.bytes",
+            " ON CONFLICT (option_id, month) DO UPDATE SET bytes = usage_totals.bytes + excluded.bytes, \
+             longest = CASE WHEN excluded.longest > usage_totals.longest \
+             THEN excluded.longest ELSE usage_totals.longest END",
         );
         q.execute(tx.conn()).await?;
     }
@@ -600,19 +706,39 @@ where
     Ok(out)
 }
 
-/// `select`'s (option, month, value) rows for `options`, by option and month.
-async fn by_option_month(
+/// The `columns` of `table`'s rows for `options` in `months`.
+///
+/// Each chunk of options comes back as one JSON array: sqlx hands every SQLite row over from
+/// its worker thread on its own, and a batch reads the totals of tens of thousands of options.
+async fn option_months<T: serde::de::DeserializeOwned>(
     tx: &mut WriteTx,
-    select: &str,
+    columns: &str,
+    table: &str,
     options: &[String],
-) -> Result<HashMap<(String, String), i64>> {
-    Ok(
-        rows_in::<(String, String, i64)>(tx, select, "option_id", options)
-            .await?
-            .into_iter()
-            .map(|(o, m, v)| ((o, m), v))
-            .collect(),
-    )
+    months: &[String],
+) -> Result<Vec<T>> {
+    let select = match tx.backend() {
+        crate::Backend::Sqlite => format!("SELECT json_group_array(json_array({columns}))"),
+        crate::Backend::Postgres => {
+            format!("SELECT COALESCE(json_agg(json_build_array({columns})), '[]')::text")
+        }
+    };
+    let mut out = Vec::new();
+    for chunk in options.chunks(ROWS_PER_STATEMENT) {
+        let mut q = Sql::positional(tx.backend(), &select);
+        q.push(" FROM ")
+            .push(table)
+            .push(" WHERE option_id IN ")
+            .bind_list(chunk.iter().cloned())
+            .push(" AND month IN ")
+            .bind_list(months.iter().cloned());
+        let (json,): (String,) = q.query_as()?.fetch_one(tx.conn()).await?;
+        out.extend(
+            serde_json::from_str::<Vec<T>>(&json)
+                .map_err(|e| StorageError::Corrupt(format!("{table}: {e}")))?,
+        );
+    }
+    Ok(out)
 }
 
 fn timelines<T: Clone>(rows: Vec<(String, String, T)>) -> Result<HashMap<String, Timeline<T>>> {
@@ -629,51 +755,110 @@ fn timelines<T: Clone>(rows: Vec<(String, String, T)>) -> Result<HashMap<String,
         .collect())
 }
 
+/// The month totals and throttles of the options a batch touched and of everyone sharing a
+/// pack with them, as they were before the batch (totals only of options with a cap or a pack).
+struct Before {
+    /// Bytes and longest record interval by option and month.
+    totals: HashMap<(String, String), (i64, i64)>,
+    /// The start of the automatic throttle by option and month.
+    throttled: HashMap<(String, String), i64>,
+}
+
+async fn before(
+    tx: &mut WriteTx,
+    book: &MobileBook,
+    touched: &BTreeMap<(String, Month), Touch>,
+) -> Result<Before> {
+    let options: BTreeSet<&str> = touched.keys().map(|(o, _)| o.as_str()).collect();
+    let mut involved: BTreeSet<&str> = options.clone();
+    // Totals matter to a month with a cap or a pack: uncapped options outside groups are only
+    // tracked.
+    let mut limited: BTreeSet<&str> = BTreeSet::new();
+    for (o, month) in touched.keys() {
+        let cap = book
+            .usage_types
+            .get(o)
+            .and_then(|t| mobile::lowest_limit(t, *month, |u| u.monthly_cap_bytes()));
+        if cap.is_some() {
+            limited.insert(o);
+        }
+    }
+    for o in &options {
+        for g in book.groups_of.get(*o).into_iter().flatten() {
+            let members = book.members[g].iter().map(|m| m.option_id.as_str());
+            involved.extend(members.clone());
+            limited.extend(members);
+        }
+    }
+    let involved: Vec<String> = involved.into_iter().map(str::to_owned).collect();
+    let limited: Vec<String> = limited.into_iter().map(str::to_owned).collect();
+    let months: BTreeSet<String> = touched.keys().map(|(_, m)| m.to_string()).collect();
+    let months: Vec<String> = months.into_iter().collect();
+    let totals = option_months::<(String, String, i64, i64)>(
+        tx,
+        "option_id, month, bytes, longest",
+        "usage_totals",
+        &limited,
+        &months,
+    )
+    .await?
+    .into_iter()
+    .map(|(o, m, bytes, longest)| ((o, m), (bytes, longest)))
+    .collect();
+    let throttled = option_months::<(String, String, i64)>(
+        tx,
+        "option_id, month, from_at",
+        "auto_throttles",
+        &involved,
+        &months,
+    )
+    .await?
+    .into_iter()
+    .map(|(o, m, from)| ((o, m), from))
+    .collect();
+    Ok(Before { totals, throttled })
+}
+
 /// Decides the throttles of the option months a batch touched (R9.6, R9.9) from the month
 /// totals: a month whose total does not exceed its lowest cap or pack, or whose throttle only
-/// got records ending after its crossing, stays as it was; the others are recomputed from their
-/// records by [`recompute`].
+/// got records ending after its crossing, stays as it was. A month over its limit is decided
+/// from the records ending at or after the earliest end the batch touched, counting on from the
+/// rest of the total ([`mobile::Counted`]); the few months that cannot be (a member joined or
+/// left mid-month, a throttle without a cap) are recomputed from all their records by
+/// [`recompute`].
 async fn decide(
     tx: &mut WriteTx,
     book: &MobileBook,
     touched: &BTreeMap<(String, Month), Touch>,
+    before: &Before,
 ) -> Result<()> {
-    let options: BTreeSet<&str> = touched.keys().map(|(o, _)| o.as_str()).collect();
-    // Totals and throttles of the touched options and of everyone sharing a pack with them.
-    let mut involved: BTreeSet<&str> = options.clone();
-    for o in &options {
-        for g in book.groups_of.get(*o).into_iter().flatten() {
-            involved.extend(book.members[g].iter().map(|m| m.option_id.as_str()));
-        }
-    }
-    let involved: Vec<String> = involved.into_iter().map(str::to_owned).collect();
-    let totals = by_option_month(
-        tx,
-        "SELECT option_id, month, bytes FROM usage_totals",
-        &involved,
-    )
-    .await?;
-    let throttled = by_option_month(
-        tx,
-        "SELECT option_id, month, from_at FROM auto_throttles",
-        &involved,
-    )
-    .await?;
+    let stored = |option: &str, month: Month| {
+        before
+            .totals
+            .get(&(option.to_owned(), month.to_string()))
+            .copied()
+            .unwrap_or((0, 0))
+    };
+    let touch = |option: &str, month: Month| touched.get(&(option.to_owned(), month));
+    // The month's total after the batch.
     let total = |option: &str, month: Month| {
-        let bytes = totals.get(&(option.to_owned(), month.to_string())).copied();
-        u64::try_from(bytes.unwrap_or(0)).unwrap_or(0)
+        let added = touch(option, month).map_or(0, |t| t.bytes);
+        u64::try_from(stored(option, month).0.saturating_add(added)).unwrap_or(0)
     };
     let throttle = |option: &str, month: Month| {
-        throttled
+        before
+            .throttled
             .get(&(option.to_owned(), month.to_string()))
             .copied()
     };
-
     let in_month = |m: &Membership, month: Month| {
         m.from <= month.last_day() && m.until.is_none_or(|u| u >= month.first_day())
     };
-    // Whether a group month's decisions stand, once per group month.
-    let mut group_stands: HashMap<(&str, Month), bool> = HashMap::new();
+
+    // Months over their limit, to decide from their later records: an option's own (cap) or
+    // its group's (pack) with the members.
+    let mut over: Vec<(String, Month, Option<&str>, Vec<&str>)> = Vec::new();
+    let mut group_seen: BTreeSet<(&str, Month)> = BTreeSet::new();
     let mut again: BTreeSet<(String, Month)> = BTreeSet::new();
     for ((option, month), touch) in touched {
         let month = *month;
@@ -689,34 +874,39 @@ async fn decide(
             })
             .map(String::as_str)
             .collect();
-        let mut stands = if groups.is_empty() {
+        if groups.is_empty() {
             let cap = book
                 .usage_types
                 .get(option)
                 .and_then(|t| mobile::lowest_limit(t, month, |u| u.monthly_cap_bytes()));
-            match (cap, throttle(option, month)) {
+            let stands = match (cap, throttle(option, month)) {
                 (None, None) => true,
                 (Some(cap), None) => !exceeds(total(option, month), cap),
                 (Some(_), Some(from)) => touch.keeps(from)?,
-                (None, Some(_)) => false,
+                (None, Some(_)) => {
+                    again.insert((option.clone(), month));
+                    true
+                }
+            };
+            if !stands {
+                over.push((option.clone(), month, None, vec![option.as_str()]));
             }
-        } else {
-            true
-        };
+        }
         for g in groups {
-            if let Some(known) = group_stands.get(&(g, month)) {
-                stands &= known;
+            if !group_seen.insert((g, month)) {
                 continue;
             }
-            let member_ids: BTreeSet<&str> = book.members[g]
+            let members: Vec<&str> = book.members[g]
                 .iter()
                 .filter(|m| in_month(m, month))
                 .map(|m| m.option_id.as_str())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
                 .collect();
-            let verdict = match member_ids.iter().filter_map(|m| throttle(m, month)).min() {
+            let stands = match members.iter().filter_map(|m| throttle(m, month)).min() {
                 Some(from) => {
                     let mut keeps = true;
-                    for m in &member_ids {
+                    for m in &members {
                         if let Some(t) = touched.get(&((*m).to_owned(), month)) {
                             keeps &= t.keeps(from)?;
                         }
@@ -725,27 +915,145 @@ async fn decide(
                 }
                 None => {
                     // Every byte of every member that month bounds the pooled use.
-                    let pooled = member_ids
+                    let pooled = members
                         .iter()
                         .fold(0u64, |sum, m| sum.saturating_add(total(m, month)));
                     book.packs
                         .get(g)
                         .and_then(|p| {
-                            mobile::lowest_limit(p, month, |gb| {
-                                u32::try_from(*gb).ok().map(mobile::pack_bytes)
-                            })
+                            mobile::lowest_limit(p, month, |gb| Some(mobile::pack_bytes(*gb)))
                         })
                         .is_none_or(|pack| !exceeds(pooled, pack))
                 }
             };
-            group_stands.insert((g, month), verdict);
-            stands &= verdict;
+            if !stands {
+                over.push((option.clone(), month, Some(g), members));
+            }
         }
-        if !stands {
-            again.insert((option.clone(), month));
+    }
+
+    for (option, month, group, members) in over {
+        // The batch changed no record of these months ending before `until`.
+        let Some(until) = members
+            .iter()
+            .filter_map(|m| touch(m, month).and_then(|t| t.earliest_end))
+            .min()
+        else {
+            continue;
+        };
+        let longest = members
+            .iter()
+            .map(|m| {
+                stored(m, month)
+                    .1
+                    .max(touch(m, month).map_or(0, |t| t.longest))
+            })
+            .max()
+            .unwrap_or(0);
+        let member_ids: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
+        let mut later = usage_of_starting(tx.conn(), &member_ids, month, until - longest).await?;
+        later.retain(|r| r.end.as_microsecond() >= until);
+        let counted = mobile::Counted {
+            bytes: members
+                .iter()
+                .fold(0u64, |sum, m| sum.saturating_add(total(m, month)))
+                .saturating_sub(
+                    later
+                        .iter()
+                        .fold(0u64, |sum, r| sum.saturating_add(r.bytes)),
+                ),
+            until: timestamp(until)?,
+        };
+        let corrupt = |e: mpc_domain::calendar::CalendarError| StorageError::Corrupt(e.to_string());
+        let decisions = match group {
+            None => mobile::sim_throttle_after(
+                &option,
+                &book.usage_types[&option],
+                month,
+                counted,
+                &later,
+            )
+            .map_err(corrupt)?
+            .map(|t| vec![(option.clone(), t)]),
+            Some(g) => match book.packs.get(g) {
+                Some(packs) => mobile::group_throttles_after(
+                    g,
+                    &book.members[g],
+                    packs,
+                    month,
+                    counted,
+                    &later,
+                )
+                .map_err(corrupt)?,
+                None => None,
+            }
+            .map(|throttles| {
+                member_ids
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.clone(),
+                            throttles.iter().find(|t| t.option_id == *m).cloned(),
+                        )
+                    })
+                    .collect()
+            }),
+        };
+        match decisions {
+            Some(decisions) => {
+                for (option_id, throttle) in decisions {
+                    store_decision(tx, &option_id, month, throttle.as_ref()).await?;
+                }
+            }
+            None => {
+                again.insert((option, month));
+            }
         }
     }
     recompute(tx, &again).await
+}
+
+/// Keeps the stored row of a record id already held.
+const INSERT_NEW: &str = " ON CONFLICT (record_id) DO NOTHING";
+/// Replaces a stored record by its correction and counts the correction.
+const REPLACE_CORRECTED: &str = " ON CONFLICT (record_id) DO UPDATE SET iccid = excluded.iccid, \
+     option_id = excluded.option_id, start_at = excluded.start_at, end_at = excluded.end_at, \
+     bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down, \
+     received_at = excluded.received_at, corrections = usage_records.corrections + 1";
+
+/// Writes `records` in one statement ending in `conflict`; the number of rows written.
+async fn insert_records(
+    tx: &mut WriteTx,
+    records: &[&Resolved<'_>],
+    received: i64,
+    conflict: &str,
+) -> Result<u64> {
+    let mut q = Sql::positional(
+        tx.backend(),
+        "INSERT INTO usage_records (record_id, iccid, option_id, start_at, end_at, bytes_up, \
+         bytes_down, received_at, corrections) VALUES ",
+    );
+    for (i, x) in records.iter().enumerate() {
+        q.push(if i > 0 { ", (" } else { "(" })
+            .bind(x.r.record_id.clone())
+            .push(", ")
+            .bind(x.r.iccid.clone())
+            .push(", ")
+            .bind(x.option_id.to_owned())
+            .push(", ")
+            .bind(x.r.start)
+            .push(", ")
+            .bind(x.r.end)
+            .push(", ")
+            .bind(x.r.bytes_up)
+            .push(", ")
+            .bind(x.r.bytes_down)
+            .push(", ")
+            .bind(received)
+            .push(", 0)");
+    }
+    q.push(conflict);
+    q.execute(tx.conn()).await
 }
 
 /// Ingests a batch of records (R9.9): stores new ones, replaces corrected ones, skips identical
@@ -762,166 +1070,119 @@ pub async fn ingest(
         rejected,
         ..IngestSummary::default()
     };
+    // Resolve with the book this process holds, before waiting for the write lock; under it,
+    // again only if the book changed meanwhile.
+    let cached = store.mobile_cache().and_then(|c| c.lock().ok()?.clone());
+    let early = match &cached {
+        Some((_, book)) => Some(resolve(book, &records)?),
+        None => None,
+    };
     let mut tx = store.write().await?;
     tx.lock("mobile-usage").await?;
-    let book = mobile_book(&mut tx, &records).await?;
+    let (generation, book) = mobile_book(&mut tx, &records).await?;
+    let resolution = match (early, &cached) {
+        (Some(early), Some((cached, _))) if generation == Some(*cached) => early,
+        _ => resolve(&book, &records)?,
+    };
+    let resolved = resolution.resolved;
+    summary.rejected.extend(resolution.rejected);
+    summary.duplicates += resolution.duplicates;
+    summary.corrected += resolution.corrected;
 
-    // Resolve, and keep the last of several lines with one record id.
-    let mut latest: HashMap<String, usize> = HashMap::new();
-    let mut resolved: Vec<Resolved> = Vec::with_capacity(records.len());
-    for r in records {
-        let day = tokyo_date(timestamp(r.start)?);
-        let reject = |reason, detail: String| Rejection {
-            line: r.line,
-            record_id: Some(r.record_id.clone()),
-            iccid: Some(r.iccid.clone()),
-            reason,
-            detail,
-        };
-        let Some(services) = book.services.get(r.iccid.as_str()) else {
-            summary.rejected.push(reject(
-                "unknown_sim",
-                format!("no SIM {} is registered", r.iccid),
-            ));
-            continue;
-        };
-        let serving = services.iter().rev().find(|s| s.sim_covers(day));
-        let Some(option_id) = serving
-            .filter(|s| s.option_in_service(day))
-            .map(|s| s.option_id.clone())
-        else {
-            summary.rejected.push(reject(
-                "outside_option_period",
-                format!(
-                    "SIM {} serves no mobile access option in service on {day}",
-                    r.iccid
-                ),
-            ));
-            continue;
-        };
-        if let Some(&earlier) = latest.get(&r.record_id) {
-            let same = {
-                let e = &resolved[earlier].r;
-                (&e.iccid, e.start, e.end, e.bytes_up, e.bytes_down)
-                    == (&r.iccid, r.start, r.end, r.bytes_up, r.bytes_down)
-            };
-            if same {
-                summary.duplicates += 1;
-                continue;
-            }
-            summary.corrected += 1;
-            resolved[earlier] = Resolved { r, option_id };
-            continue;
-        }
-        latest.insert(r.record_id.clone(), resolved.len());
-        resolved.push(Resolved { r, option_id });
-    }
-
-    // Classify against what is stored.
-    let mut touched: BTreeMap<(String, Month), Touch> = BTreeMap::new();
+    // Classify against what is stored. SQLite inserts each chunk first, skipping the record ids
+    // it holds, and looks up only the chunks where it skipped some: those rows are older than
+    // the batch's first new rowid. PostgreSQL looks every chunk up, then inserts the new records.
+    let received = now_micros();
+    let first_new_rowid: Option<i64> = match tx.backend() {
+        crate::Backend::Sqlite => Some(
+            sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(rowid), 0) + 1 FROM usage_records")
+                .fetch_one(tx.conn())
+                .await?,
+        ),
+        crate::Backend::Postgres => None,
+    };
+    // What the batch adds, by option and month; what corrections take out, record by record.
+    let mut added: HashMap<(&str, Month), Touch> = HashMap::new();
+    let mut taken_out: Vec<(String, Month, i64, i64)> = Vec::new();
     let (mut new, mut replaced): (Vec<&Resolved>, Vec<&Resolved>) = (Vec::new(), Vec::new());
     for chunk in resolved.chunks(ROWS_PER_STATEMENT) {
-        let mut q = Sql::positional(
-            tx.backend(),
-            "SELECT record_id, iccid, option_id, start_at, end_at, bytes_up, bytes_down \
-             FROM usage_records WHERE record_id IN (",
-        );
-        for (i, x) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(", ");
+        let skipped = match first_new_rowid {
+            Some(_) => {
+                let refs: Vec<&Resolved> = chunk.iter().collect();
+                let inserted = insert_records(&mut tx, &refs, received, INSERT_NEW).await?;
+                inserted < chunk.len() as u64
             }
-            q.bind(x.r.record_id.clone());
-        }
-        q.push(")");
-        let stored: HashMap<String, StoredRecord> = q
-            .query_as::<StoredRecord>()?
-            .fetch_all(tx.conn())
-            .await?
-            .into_iter()
-            .map(|s| (s.record_id.clone(), s))
-            .collect();
+            None => true,
+        };
+        let stored: HashMap<String, StoredRecord> = if skipped {
+            let mut q = Sql::positional(
+                tx.backend(),
+                "SELECT record_id, iccid, option_id, start_at, end_at, bytes_up, bytes_down \
+                 FROM usage_records WHERE record_id IN ",
+            );
+            q.bind_list(chunk.iter().map(|x| x.r.record_id.clone()));
+            if let Some(rowid) = first_new_rowid {
+                q.push(" AND rowid < ").bind(rowid);
+            }
+            q.query_as::<StoredRecord>()?
+                .fetch_all(tx.conn())
+                .await?
+                .into_iter()
+                .map(|s| (s.record_id.clone(), s))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         for x in chunk {
-            match stored.get(&x.r.record_id) {
+            let old = stored.get(&x.r.record_id);
+            match old {
                 Some(s)
-                    if (
-                        &s.iccid,
-                        &s.option_id,
-                        s.start_at,
-                        s.end_at,
-                        s.bytes_up,
-                        s.bytes_down,
-                    ) == (
-                        &x.r.iccid,
-                        &x.option_id,
-                        x.r.start,
-                        x.r.end,
-                        x.r.bytes_up,
-                        x.r.bytes_down,
-                    ) =>
+                    if s.option_id == x.option_id
+                        && (&s.iccid, s.start_at, s.end_at, s.bytes_up, s.bytes_down)
+                            == (&x.r.iccid, x.r.start, x.r.end, x.r.bytes_up, x.r.bytes_down) =>
                 {
                     summary.duplicates += 1;
                     continue;
                 }
                 Some(s) => {
                     summary.corrected += 1;
-                    touched
-                        .entry((s.option_id.clone(), month_of(s.start_at)?))
-                        .or_default()
-                        .change(s.end_at, -(s.bytes_up + s.bytes_down));
+                    taken_out.push((
+                        s.option_id.clone(),
+                        month_of(s.start_at)?,
+                        s.end_at,
+                        s.bytes_up + s.bytes_down,
+                    ));
+                    replaced.push(x);
                 }
-                None => summary.accepted += 1,
+                None => {
+                    summary.accepted += 1;
+                    if first_new_rowid.is_none() {
+                        new.push(x);
+                    }
+                }
             }
-            touched
-                .entry((x.option_id.clone(), month_of(x.r.start)?))
-                .or_default()
-                .change(x.r.end, x.r.bytes_up + x.r.bytes_down);
-            if stored.contains_key(&x.r.record_id) {
-                replaced.push(x);
-            } else {
-                new.push(x);
-            }
+            added.entry((x.option_id, x.month)).or_default().add(
+                x.r.start,
+                x.r.end,
+                x.r.bytes_up + x.r.bytes_down,
+            );
         }
     }
-    let received = now_micros();
+    let mut touched: BTreeMap<(String, Month), Touch> = added
+        .into_iter()
+        .map(|((option_id, month), t)| ((option_id.to_owned(), month), t))
+        .collect();
+    for (option_id, month, end, bytes) in taken_out {
+        touched
+            .entry((option_id, month))
+            .or_default()
+            .change(end, -bytes);
+    }
     // New records are plain inserts (the lookup above saw none of them, under the write lock);
     // replaced ones keep their row and count the correction.
-    for (writes, conflict) in [
-        (new, ""),
-        (
-            replaced,
-            " ON CONFLICT (record_id) DO UPDATE SET iccid = excluded.iccid, \
-             option_id = excluded.option_id, start_at = excluded.start_at, end_at = excluded.end_at, \
-             bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down, \
-             received_at = excluded.received_at, corrections = usage_records.corrections + 1",
-        ),
-    ] {
+    for (writes, conflict) in [(new, ""), (replaced, REPLACE_CORRECTED)] {
         for chunk in writes.chunks(ROWS_PER_STATEMENT) {
-            let mut q = Sql::positional(
-                tx.backend(),
-                "INSERT INTO usage_records (record_id, iccid, option_id, start_at, end_at, bytes_up, \
-                 bytes_down, received_at, corrections) VALUES ",
-            );
-            for (i, x) in chunk.iter().enumerate() {
-                q.push(if i > 0 { ", (" } else { "(" })
-                    .bind(x.r.record_id.clone())
-                    .push(", ")
-                    .bind(x.r.iccid.clone())
-                    .push(", ")
-                    .bind(x.option_id.clone())
-                    .push(", ")
-                    .bind(x.r.start)
-                    .push(", ")
-                    .bind(x.r.end)
-                    .push(", ")
-                    .bind(x.r.bytes_up)
-                    .push(", ")
-                    .bind(x.r.bytes_down)
-                    .push(", ")
-                    .bind(received)
-                    .push(", 0)");
-            }
-            q.push(conflict);
-            q.execute(tx.conn()).await?;
+            insert_records(&mut tx, chunk, received, conflict).await?;
         }
     }
     summary.rejected.sort_by_key(|r| r.line);
@@ -949,8 +1210,9 @@ pub async fn ingest(
         }
         q.execute(tx.conn()).await?;
     }
+    let before = before(&mut tx, &book, &touched).await?;
     add_totals(&mut tx, &touched).await?;
-    decide(&mut tx, &book, &touched).await?;
+    decide(&mut tx, &book, &touched, &before).await?;
     tx.commit(journal.outcome(serde_json::json!({
         "batch_id": summary.batch_id,
         "accepted": summary.accepted,
@@ -967,19 +1229,32 @@ pub async fn ingest(
 const HOUR_MICROS: i64 = 3_600_000_000;
 
 /// The records of `options` in `month`, as the domain reads them.
-///
-/// On SQLite records are indexed by their hour and then option, so the month is read hour by
-/// hour (a Tokyo month starts on a whole UTC hour); PostgreSQL indexes them by option.
 pub async fn usage_of(
     conn: &mut AnyConnection,
     options: &[String],
     month: Month,
 ) -> Result<Vec<Usage>> {
+    usage_of_starting(conn, options, month, i64::MIN).await
+}
+
+/// The records of `options` in `month` that start at or after `from` (microseconds).
+///
+/// On SQLite records are indexed by their hour and then option, so the month is read hour by
+/// hour (a Tokyo month starts on a whole UTC hour); PostgreSQL indexes them by option.
+async fn usage_of_starting(
+    conn: &mut AnyConnection,
+    options: &[String],
+    month: Month,
+    from: i64,
+) -> Result<Vec<Usage>> {
     if options.is_empty() {
         return Ok(Vec::new());
     }
-    let (from, until) = month_bounds(month).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-    let (from, until) = (from.as_microsecond(), until.as_microsecond());
+    let (start, until) = month_bounds(month).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    let (from, until) = (start.as_microsecond().max(from), until.as_microsecond());
+    if from >= until {
+        return Ok(Vec::new());
+    }
     const COLUMNS: &str = "SELECT u.option_id, u.start_at, u.end_at, u.bytes_up, u.bytes_down";
     let mut q = if conn.backend_name() == "SQLite" {
         let mut q = Sql::new("WITH RECURSIVE hours(h) AS (SELECT ");
