@@ -194,15 +194,22 @@ fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
 }
 
 /// The whole application.
+///
+/// Device call-home (`/device/v1`) carries most of the traffic, from unattended routers: it keeps
+/// request ids, metrics, the body limit and the panic catcher, but has no tracing span of its
+/// own (its handlers log what goes wrong) and no header redaction (devices send no bearer token).
 pub fn app(state: AppState, config: &ServerConfig) -> Router {
     let (router, openapi) = api().split_for_parts();
     let openapi = complete(openapi);
     let docs = SwaggerUi::new(DOCS_PATH)
         .url(OPENAPI_PATH, openapi)
         .config(Config::new([OPENAPI_PATH]).validator_url("none"));
-    router
+    let devices = outer_layers(inner_layers(
+        device::router(state.clone(), config.device.clone()),
+        config,
+    ));
+    let rest = router
         .merge(docs)
-        .merge(device::router(state.clone(), config.device.clone()))
         .merge(web::router())
         .route("/", get(|| async { Redirect::temporary(web::CONSOLE) }))
         .fallback(|| async { ApiError::not_found() })
@@ -212,17 +219,37 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
                 "method_not_allowed",
                 "this resource does not support that method",
             )
-        })
+        });
+    let rest = inner_layers(rest, config)
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        let request_id = req
+            .headers()
+            .get(REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", method = %req.method(), path = req.uri().path(), request_id)
+    }));
+    outer_layers(rest)
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+        ]))
+        .merge(devices)
+        .with_state(state)
+}
+
+/// The layers next to every handler: the body limit, and metrics by route.
+fn inner_layers<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    config: &ServerConfig,
+) -> Router<S> {
+    router
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn(observability::track))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let request_id = req
-                .headers()
-                .get(REQUEST_ID_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = req.uri().path(), request_id)
-        }))
+}
+
+/// The layers around every request: the panic catcher, and the request id.
+fn outer_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("handler panicked");
             ApiError::internal().into_response()
@@ -232,8 +259,6 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
             REQUEST_ID_HEADER,
             observability::MakeRequestIds::default(),
         ))
-        .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION]))
-        .with_state(state)
 }
 
 /// Serves `app` on `config.listen` until `shutdown` completes, then finishes the requests in
@@ -244,6 +269,12 @@ pub async fn serve(
     config: &ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Responses are small and go out whole: no need for Nagle's algorithm to hold them back.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app(state, config))
         .with_graceful_shutdown(shutdown)
         .await
