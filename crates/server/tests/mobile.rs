@@ -183,6 +183,36 @@ backend_tests! {
         assert_eq!((r["accepted"].as_u64(), r["rejected"].as_array().unwrap().len()), (Some(1), 0), "{r}");
     }
 
+    async fn r9_9_long_late_records_crossing_the_cap_first_decide_from_their_end_on(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let (k, _, _) = app.contractor_with_user("株式会社長時間", "chojikan").await;
+        sim(&app, &k, "plan_10gb", Value::Null, SIM_A).await;
+        let rec = |id: &str, start: &str, end: &str, gb: u64| {
+            line(id, SIM_A, &format!("2026-04-{start}+09:00"), &format!("2026-04-{end}+09:00"), 0, gb)
+        };
+        // r1 6 GB ending 04-03 10:15, r2 3 GB ending 04-10 10:15: 9 GB, under the cap.
+        ingest(&app, "application/x-ndjson", [
+            rec("r1", "03T10:00:00", "03T10:15:00", 6 * GB),
+            rec("r2", "10T10:00:00", "10T10:15:00", 3 * GB),
+        ].join("\n")).await;
+        assert!(events(&app).await.is_empty());
+        // A late 48-hour record, 04-04 00:00 to 04-06 00:00, 2 GB. In order of end: 6, 8, then
+        // 8 + 3 = 11 GB > 10 GB when r2 ends: throttled from 04-10 10:15 JST (01:15 UTC).
+        ingest(&app, "application/x-ndjson", rec("r3", "04T00:00:00", "06T00:00:00", 2 * GB)).await;
+        let first = ("throttle".to_owned(), Some("2026-04-10T01:15:00Z".to_owned()));
+        assert_eq!(events(&app).await, std::slice::from_ref(&first));
+        // A week-long record, 04-01 to 04-08, 1 GB: 6, 8, 9, then 12 GB > 10 GB still at r2's end.
+        ingest(&app, "application/x-ndjson", rec("r4", "01T00:00:00", "08T00:00:00", GB)).await;
+        assert_eq!(events(&app).await, std::slice::from_ref(&first));
+        // 04-02 to 04-09, 2 GB: 6, 8, 9, then 11 GB > 10 GB when it ends, 04-09 00:00 JST
+        // (04-08 15:00 UTC): the throttle moves earlier.
+        ingest(&app, "application/x-ndjson", rec("r5", "02T00:00:00", "09T00:00:00", 2 * GB)).await;
+        let moved = ("throttle".to_owned(), Some("2026-04-08T15:00:00Z".to_owned()));
+        assert_eq!(events(&app).await, [first, moved]);
+        assert_eq!(throttled(&app, "2026-04-08T15:00:00Z").await, [SIM_A]);
+        assert!(throttled(&app, "2026-04-08T14:59:59Z").await.is_empty());
+    }
+
     async fn d1_a_record_at_23_59_counts_for_the_month_ending_one_at_00_00_for_the_next(db: TestDb) {
         let app = TestApp::new(db).await;
         let (k, _, _) = app.contractor_with_user("株式会社月末", "tsukimatsu").await;
