@@ -939,6 +939,7 @@ async fn decide(
             .filter_map(|m| touch(m, month).and_then(|t| t.earliest_end))
             .min()
         else {
+            again.insert((option, month));
             continue;
         };
         let longest = members
