@@ -8,6 +8,7 @@
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Month;
 use crate::catalog::{ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind};
 
 /// A value that changes on given dates: each entry holds from its date until the next entry.
@@ -231,6 +232,16 @@ pub struct Membership {
 impl Membership {
     pub fn covers(&self, date: Date) -> bool {
         self.from <= date && self.until.is_none_or(|u| date <= u)
+    }
+
+    /// Whether the option was a member on some day of `month`.
+    pub fn in_month(&self, month: Month) -> bool {
+        self.from <= month.last_day() && self.until.is_none_or(|u| u >= month.first_day())
+    }
+
+    /// Whether the option was a member on every day of `month`.
+    pub fn whole_month(&self, month: Month) -> bool {
+        self.from <= month.first_day() && self.until.is_none_or(|u| u >= month.last_day())
     }
 }
 

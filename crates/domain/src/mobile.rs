@@ -306,13 +306,10 @@ pub fn group_throttles_after(
     counted: Counted,
     later: &[Usage],
 ) -> Result<Option<Vec<Throttle>>, CalendarError> {
-    let overlaps = |m: &&Membership| {
-        m.from <= month.last_day() && m.until.is_none_or(|u| u >= month.first_day())
-    };
     let whole_month = members
         .iter()
-        .filter(overlaps)
-        .all(|m| m.from <= month.first_day() && m.until.is_none_or(|u| u >= month.last_day()));
+        .filter(|m| m.in_month(month))
+        .all(|m| m.whole_month(month));
     let of_month = |r: &&Usage| r.month() == month && counts_for(members, r);
     if !whole_month || !counted.precedes(later.iter().filter(of_month)) {
         return Ok(None);

@@ -38,9 +38,10 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations
 /// How long a SQLite writer waits for another process's lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 
-/// WAL pages after which a commit copies the WAL back into the database. A usage batch rewrites
-/// the same index pages as the batch before it (a page per active SIM), so checkpointing every
-/// 64 MiB instead of SQLite's 4 MiB copies each of them once per several batches.
+/// WAL pages after which a commit copies the WAL back into the database. Consecutive usage
+/// batches rewrite many of the same pages (the latest hours of the record index, the month
+/// totals), so checkpointing every 64 MiB instead of SQLite's 4 MiB copies each of them once per
+/// several batches.
 pub const SQLITE_WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
 /// Errors of the storage layer.

@@ -851,9 +851,6 @@ async fn decide(
             .get(&(option.to_owned(), month.to_string()))
             .copied()
     };
-    let in_month = |m: &Membership, month: Month| {
-        m.from <= month.last_day() && m.until.is_none_or(|u| u >= month.first_day())
-    };
 
     // Months over their limit, to decide from their later records: an option's own (cap) or
     // its group's (pack) with the members.
@@ -870,7 +867,7 @@ async fn decide(
             .filter(|g| {
                 book.members[*g]
                     .iter()
-                    .any(|m| m.option_id == *option && in_month(m, month))
+                    .any(|m| m.option_id == *option && m.in_month(month))
             })
             .map(String::as_str)
             .collect();
@@ -898,7 +895,7 @@ async fn decide(
             }
             let members: Vec<&str> = book.members[g]
                 .iter()
-                .filter(|m| in_month(m, month))
+                .filter(|m| m.in_month(month))
                 .map(|m| m.option_id.as_str())
                 .collect::<BTreeSet<_>>()
                 .into_iter()
@@ -1179,8 +1176,8 @@ pub async fn ingest(
             .or_default()
             .change(end, -bytes);
     }
-    // New records are plain inserts (the lookup above saw none of them, under the write lock);
-    // replaced ones keep their row and count the correction.
+    // On PostgreSQL new records are plain inserts (the lookup above saw none of them, under the
+    // write lock); replaced ones keep their row and count the correction.
     for (writes, conflict) in [(new, ""), (replaced, REPLACE_CORRECTED)] {
         for chunk in writes.chunks(ROWS_PER_STATEMENT) {
             insert_records(&mut tx, chunk, received, conflict).await?;
@@ -1318,11 +1315,10 @@ async fn recompute(tx: &mut WriteTx, affected: &BTreeSet<(String, Month)>) -> Re
                 .option(&option_id)
                 .ok_or_else(|| StorageError::Corrupt(format!("option {option_id}")))?;
             for g in &book.groups {
-                if g.members.iter().any(|m| {
-                    m.option_id == option_id
-                        && m.from <= month.last_day()
-                        && m.until.is_none_or(|u| u >= month.first_day())
-                }) {
+                if g.members
+                    .iter()
+                    .any(|m| m.option_id == option_id && m.in_month(month))
+                {
                     groups.insert((g.id.clone(), month));
                 }
             }
