@@ -3,8 +3,11 @@
 
 mod common;
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
 use common::{TestApp, created};
 use mpc_storage::backend_tests;
 use serde_json::{Value, json};
@@ -12,16 +15,29 @@ use serde_json::{Value, json};
 const GB: u64 = 1_000_000_000;
 
 async fn ingest(app: &TestApp, content_type: &str, body: String) -> Value {
+    ingest_via(&app.router, &app.operator, content_type, body).await
+}
+
+async fn ingest_via(router: &Router, token: &str, content_type: &str, body: String) -> Value {
     let req = Request::builder()
         .method(Method::POST)
         .uri("/api/v1/mobile/usage")
-        .header("authorization", format!("Bearer {}", app.operator))
+        .header("authorization", format!("Bearer {token}"))
         .header("content-type", content_type)
         .body(Body::from(body))
         .unwrap();
-    let reply = app.request(req).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    reply.body
+    let response = router.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&bytes));
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// A second server process on the same database, with a store (and caches) of its own.
+async fn second_process(app: &TestApp) -> Router {
+    let store = mpc_storage::Store::open(&app.db.url).await.unwrap();
+    let state = mpc_server::AppState::new(store, mpc_storage::controller::SecretKey::random());
+    mpc_server::app(state, &mpc_server::ServerConfig::default())
 }
 
 fn line(id: &str, iccid: &str, start: &str, end: &str, up: u64, down: u64) -> String {
@@ -140,6 +156,34 @@ backend_tests! {
         let later = app.get(&format!("/api/v1/mobile/throttle-events?after={cursor}"), &app.operator).await;
         assert_eq!(later.body["events"].as_array().unwrap().len(), 1);
         assert_eq!(later.body["events"][0]["kind"], "withdrawn");
+    }
+
+    async fn r9_9_batches_another_process_took_count_in_the_next_decision(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let (k, _, _) = app.contractor_with_user("株式会社二拠点", "nikyoten").await;
+        sim(&app, &k, "plan_10gb", Value::Null, SIM_A).await;
+        let other = second_process(&app).await;
+        let at = |id: &str, day: u32, up: u64| {
+            line(id, SIM_A, &format!("2026-04-{day:02}T10:00:00+09:00"), &format!("2026-04-{day:02}T10:15:00+09:00"), up, 0)
+        };
+        let here = |body: String| ingest(&app, "application/x-ndjson", body);
+        let there = |body: String| ingest_via(&other, &app.operator, "application/x-ndjson", body);
+        // 6 GB here, then 4 GB through the other process: 10 GB, at the cap.
+        here(at("r1", 3, 6 * GB)).await;
+        there(at("r2", 10, 4 * GB)).await;
+        assert!(throttled(&app, "2026-04-30T00:00:00Z").await.is_empty());
+        // One byte here: 10 GB + 1 > 10 GB when it ends, 04-20 10:15 JST (01:15 UTC). A total
+        // kept from before the other process wrote would read 6 GB + 1 and throttle nothing.
+        here(at("r3", 20, 1)).await;
+        assert_eq!(throttled(&app, "2026-04-20T01:15:00Z").await, [SIM_A]);
+        // The other process corrects r2 to 0 GB: 6 GB + 1 byte, withdrawn there.
+        there(at("r2", 10, 0)).await;
+        assert!(throttled(&app, "2026-04-21T00:00:00Z").await.is_empty());
+        // 5 GB here ending 04-25 10:15 JST: 6 + 1 byte + 5 = 11 GB > 10 GB from then on. A
+        // throttle kept from before the withdrawal would look like it stands and decide nothing.
+        here(at("r4", 25, 5 * GB)).await;
+        assert!(throttled(&app, "2026-04-25T01:14:59Z").await.is_empty());
+        assert_eq!(throttled(&app, "2026-04-25T01:15:00Z").await, [SIM_A]);
     }
 
     async fn r9_9_late_and_corrected_records_move_the_throttle_only_when_they_end_before_it(db: TestDb) {

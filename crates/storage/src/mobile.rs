@@ -10,7 +10,11 @@
 //! `throttle_events`, whose `seq` consumers follow as a cursor.
 //!
 //! On SQLite, records are indexed by the hour they start in and then their option (migration
-//! 0010), so the records of a batch land on the index pages of the latest hours.
+//! 0010), so the records of a batch land on the index pages of the latest hours, and the process
+//! keeps SIMs, options and groups ([`MobileBook`]) and the totals and throttles of the latest
+//! months ([`Months`]) in memory between batches, checked against `mobile_generation`, which
+//! every writer of them changes. Records are written one statement per chunk, the next built
+//! while SQLite's worker thread writes the one before ([`pipelined`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -395,7 +399,10 @@ fn resolve<'a>(book: &'a MobileBook, records: &'a [Incoming]) -> Result<Resoluti
         duplicates: 0,
         corrected: 0,
     };
-    let mut latest: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    let mut latest = foldhash::HashMap::<&str, usize>::with_capacity_and_hasher(
+        records.len(),
+        Default::default(),
+    );
     for r in records {
         let day = tokyo_date(timestamp(r.start)?);
         let reject = |reason, detail: String| Rejection {
@@ -586,35 +593,57 @@ async fn load_mobile_book(tx: &mut WriteTx, iccids: Option<Vec<String>>) -> Resu
     Ok(book)
 }
 
-/// A SQLite store's [`MobileBook`] with the `mobile_generation` it was loaded at.
-pub(crate) type MobileCache = Arc<Mutex<Option<(i64, Arc<MobileBook>)>>>;
-
-/// The [`MobileBook`] for a batch naming the SIMs in `records`, with the `mobile_generation` it
-/// is of on SQLite.
+/// What a SQLite store keeps of mobile data between batches.
 ///
-/// On SQLite the whole book stays in memory between batches while `mobile_generation` (bumped by
-/// triggers on every table it is made of, whoever writes them) is unchanged; a batch then reads
-/// none of it. PostgreSQL serves several nodes, so each batch loads the part it reaches.
+/// PostgreSQL serves several nodes, so there each batch reads what it reaches.
+#[derive(Default)]
+pub(crate) struct MobileState {
+    /// The whole book, with the `mobile_generation` it was loaded at (bumped by triggers on
+    /// every table it is made of, whoever writes them).
+    book: Option<(i64, Arc<MobileBook>)>,
+    /// Month totals and throttles, with the `usage_version` they are of (set anew by every
+    /// batch, the only writer of both tables).
+    months: Option<(i64, Months)>,
+}
+
+pub(crate) type MobileCache = Arc<Mutex<MobileState>>;
+
+fn state(cache: &MobileCache) -> std::sync::MutexGuard<'_, MobileState> {
+    cache.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `mobile_generation` and `usage_version` on SQLite, whose store keeps mobile data in memory.
+async fn versions(tx: &mut WriteTx) -> Result<Option<(i64, i64)>> {
+    if tx.mobile_cache.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        sqlx::query_as("SELECT generation, usage_version FROM mobile_generation")
+            .fetch_one(tx.conn())
+            .await?,
+    ))
+}
+
+/// The [`MobileBook`] for a batch naming the SIMs in `records`: on SQLite the whole book, from
+/// memory while `generation` is the one it was loaded at.
 async fn mobile_book(
     tx: &mut WriteTx,
     records: &[Incoming],
-) -> Result<(Option<i64>, Arc<MobileBook>)> {
-    let Some(cache) = tx.mobile_cache.clone() else {
+    generation: Option<i64>,
+) -> Result<Arc<MobileBook>> {
+    let (Some(cache), Some(generation)) = (tx.mobile_cache.clone(), generation) else {
         let iccids: BTreeSet<&str> = records.iter().map(|r| r.iccid.as_str()).collect();
         let iccids = iccids.into_iter().map(str::to_owned).collect();
-        return Ok((None, Arc::new(load_mobile_book(tx, Some(iccids)).await?)));
+        return Ok(Arc::new(load_mobile_book(tx, Some(iccids)).await?));
     };
-    let generation: i64 = sqlx::query_scalar("SELECT generation FROM mobile_generation")
-        .fetch_one(tx.conn())
-        .await?;
-    if let Some((cached, book)) = &*cache.lock().unwrap_or_else(|e| e.into_inner())
+    if let Some((cached, book)) = &state(&cache).book
         && *cached == generation
     {
-        return Ok((Some(generation), book.clone()));
+        return Ok(book.clone());
     }
     let book = Arc::new(load_mobile_book(tx, None).await?);
-    *cache.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, book.clone()));
-    Ok((Some(generation), book))
+    state(&cache).book = Some((generation, book.clone()));
+    Ok(book)
 }
 
 /// What a batch changed in one option month.
@@ -649,20 +678,30 @@ impl Touch {
     }
 }
 
-/// Adds what the batch changed to the month totals of `usage_totals`.
-async fn add_totals(tx: &mut WriteTx, touched: &BTreeMap<(String, Month), Touch>) -> Result<()> {
-    let changed: Vec<_> = touched
+/// What a batch changed, by option and month.
+type Touched<'a> = foldhash::HashMap<(&'a str, Month), Touch>;
+
+/// The change a batch made to an option month.
+fn touch<'t>(touched: &'t Touched<'_>, option: &'t str, month: Month) -> Option<&'t Touch> {
+    touched.get(&(option, month))
+}
+
+/// Adds what the batch changed to the month totals of `usage_totals`, in key order.
+async fn add_totals(tx: &mut WriteTx, touched: &Touched<'_>) -> Result<()> {
+    let mut changed: Vec<_> = touched
         .iter()
         .filter(|(_, t)| t.bytes != 0 || t.longest > 0)
         .collect();
-    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+    changed.sort_unstable_by_key(|(key, _)| **key);
+    let backend = tx.backend();
+    let build = |chunk: &[(&(&str, Month), &Touch)]| {
         let mut q = Sql::positional(
-            tx.backend(),
+            backend,
             "INSERT INTO usage_totals (option_id, month, bytes, longest) VALUES ",
         );
         for (i, ((option_id, month), t)) in chunk.iter().enumerate() {
             q.push(if i > 0 { ", (" } else { "(" })
-                .bind(option_id.clone())
+                .bind((*option_id).to_owned())
                 .push(", ")
                 .bind(month.to_string())
                 .push(", ")
@@ -677,9 +716,9 @@ async fn add_totals(tx: &mut WriteTx, touched: &BTreeMap<(String, Month), Touch>
              longest = CASE WHEN excluded.longest > usage_totals.longest \
              THEN excluded.longest ELSE usage_totals.longest END",
         );
-        q.execute(tx.conn()).await?;
-    }
-    Ok(())
+        q
+    };
+    pipelined(tx, &changed, build, |_, _| {}).await
 }
 
 /// The rows `select` gives whose `column` is one of `keys`, chunk by chunk; every row when
@@ -755,68 +794,142 @@ fn timelines<T: Clone>(rows: Vec<(String, String, T)>) -> Result<HashMap<String,
         .collect())
 }
 
-/// The month totals and throttles of the options a batch touched and of everyone sharing a
-/// pack with them, as they were before the batch (totals only of options with a cap or a pack).
-struct Before {
-    /// Bytes and longest record interval by option and month.
-    totals: HashMap<(String, String), (i64, i64)>,
-    /// The start of the automatic throttle by option and month.
-    throttled: HashMap<(String, String), i64>,
+/// Month totals and automatic throttles of option months as stored; a month absent is not
+/// known, one known to have none is there as zero or `None`.
+#[derive(Default)]
+pub(crate) struct Months {
+    /// Bytes and longest record interval.
+    totals: HashMap<Month, foldhash::HashMap<String, (i64, i64)>>,
+    /// The start of the automatic throttle.
+    throttled: HashMap<Month, foldhash::HashMap<String, Option<i64>>>,
 }
 
+impl Months {
+    fn total(&self, option: &str, month: Month) -> Option<(i64, i64)> {
+        self.totals.get(&month)?.get(option).copied()
+    }
+
+    fn throttle(&self, option: &str, month: Month) -> Option<Option<i64>> {
+        self.throttled.get(&month)?.get(option).copied()
+    }
+
+    /// Takes in what a batch wrote: the changes of totals it added, the throttles it rewrote
+    /// (forgotten, to be read again); keeps only the latest two months it touched.
+    fn absorb(&mut self, touched: &Touched<'_>, rewritten: &[(String, Month)]) {
+        for (&(option, month), t) in touched {
+            if let Some((bytes, longest)) =
+                self.totals.get_mut(&month).and_then(|m| m.get_mut(option))
+            {
+                *bytes += t.bytes;
+                *longest = (*longest).max(t.longest);
+            }
+        }
+        for (option, month) in rewritten {
+            if let Some(m) = self.throttled.get_mut(month) {
+                m.remove(option);
+            }
+        }
+        if let Some(newest) = touched.keys().map(|(_, m)| *m).max() {
+            let recent = |m: &Month| m.next().is_ok_and(|n| n >= newest);
+            self.totals.retain(|m, _| recent(m));
+            self.throttled.retain(|m, _| recent(m));
+        }
+    }
+}
+
+/// Makes `months` know the totals of the option months a batch touched and of everyone sharing
+/// a pack with them (only of options with a cap or a pack), and their throttles, as they are
+/// before the batch adds to them.
 async fn before(
     tx: &mut WriteTx,
     book: &MobileBook,
-    touched: &BTreeMap<(String, Month), Touch>,
-) -> Result<Before> {
-    let options: BTreeSet<&str> = touched.keys().map(|(o, _)| o.as_str()).collect();
-    let mut involved: BTreeSet<&str> = options.clone();
+    touched: &Touched<'_>,
+    known: &mut Months,
+) -> Result<()> {
     // Totals matter to a month with a cap or a pack: uncapped options outside groups are only
     // tracked.
-    let mut limited: BTreeSet<&str> = BTreeSet::new();
-    for (o, month) in touched.keys() {
+    let mut involved = foldhash::HashSet::default();
+    let mut limited = foldhash::HashSet::default();
+    let mut groups = foldhash::HashSet::default();
+    for &(o, month) in touched.keys() {
+        involved.insert(o);
         let cap = book
             .usage_types
             .get(o)
-            .and_then(|t| mobile::lowest_limit(t, *month, |u| u.monthly_cap_bytes()));
+            .and_then(|t| mobile::lowest_limit(t, month, |u| u.monthly_cap_bytes()));
         if cap.is_some() {
             limited.insert(o);
         }
+        groups.extend(
+            book.groups_of
+                .get(o)
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
     }
-    for o in &options {
-        for g in book.groups_of.get(*o).into_iter().flatten() {
-            let members = book.members[g].iter().map(|m| m.option_id.as_str());
-            involved.extend(members.clone());
-            limited.extend(members);
+    for g in groups {
+        for m in &book.members[g] {
+            involved.insert(&m.option_id);
+            limited.insert(&m.option_id);
         }
     }
-    let involved: Vec<String> = involved.into_iter().map(str::to_owned).collect();
-    let limited: Vec<String> = limited.into_iter().map(str::to_owned).collect();
-    let months: BTreeSet<String> = touched.keys().map(|(_, m)| m.to_string()).collect();
-    let months: Vec<String> = months.into_iter().collect();
-    let totals = option_months::<(String, String, i64, i64)>(
+    let months: BTreeSet<Month> = touched.keys().map(|(_, m)| *m).collect();
+    let unknown = |options: foldhash::HashSet<&str>, known: &dyn Fn(&str, Month) -> bool| {
+        options
+            .into_iter()
+            .filter(|o| months.iter().any(|m| !known(o, *m)))
+            .map(str::to_owned)
+            .collect::<Vec<String>>()
+    };
+    let limited = unknown(limited, &|o, m| known.total(o, m).is_some());
+    let involved = unknown(involved, &|o, m| known.throttle(o, m).is_some());
+    let month_names: Vec<String> = months.iter().map(Month::to_string).collect();
+    let month = |m: String| {
+        m.parse::<Month>()
+            .map_err(|e| StorageError::Corrupt(format!("month {m}: {e}")))
+    };
+    for (o, m, bytes, longest) in option_months::<(String, String, i64, i64)>(
         tx,
         "option_id, month, bytes, longest",
         "usage_totals",
         &limited,
-        &months,
+        &month_names,
     )
     .await?
-    .into_iter()
-    .map(|(o, m, bytes, longest)| ((o, m), (bytes, longest)))
-    .collect();
-    let throttled = option_months::<(String, String, i64)>(
+    {
+        known
+            .totals
+            .entry(month(m)?)
+            .or_default()
+            .insert(o, (bytes, longest));
+    }
+    for (o, m, from) in option_months::<(String, String, i64)>(
         tx,
         "option_id, month, from_at",
         "auto_throttles",
         &involved,
-        &months,
+        &month_names,
     )
     .await?
-    .into_iter()
-    .map(|(o, m, from)| ((o, m), from))
-    .collect();
-    Ok(Before { totals, throttled })
+    {
+        known
+            .throttled
+            .entry(month(m)?)
+            .or_default()
+            .insert(o, Some(from));
+    }
+    for m in &months {
+        let totals = known.totals.entry(*m).or_default();
+        for o in &limited {
+            totals.entry(o.clone()).or_insert((0, 0));
+        }
+        let throttled = known.throttled.entry(*m).or_default();
+        for o in &involved {
+            throttled.entry(o.clone()).or_insert(None);
+        }
+    }
+    Ok(())
 }
 
 /// Decides the throttles of the option months a batch touched (R9.6, R9.9) from the month
@@ -829,45 +942,35 @@ async fn before(
 async fn decide(
     tx: &mut WriteTx,
     book: &MobileBook,
-    touched: &BTreeMap<(String, Month), Touch>,
-    before: &Before,
-) -> Result<()> {
-    let stored = |option: &str, month: Month| {
-        before
-            .totals
-            .get(&(option.to_owned(), month.to_string()))
-            .copied()
-            .unwrap_or((0, 0))
-    };
-    let touch = |option: &str, month: Month| touched.get(&(option.to_owned(), month));
+    touched: &Touched<'_>,
+    before: &Months,
+) -> Result<Vec<(String, Month)>> {
+    let stored = |option: &str, month: Month| before.total(option, month).unwrap_or((0, 0));
     // The month's total after the batch.
     let total = |option: &str, month: Month| {
-        let added = touch(option, month).map_or(0, |t| t.bytes);
+        let added = touch(touched, option, month).map_or(0, |t| t.bytes);
         u64::try_from(stored(option, month).0.saturating_add(added)).unwrap_or(0)
     };
-    let throttle = |option: &str, month: Month| {
-        before
-            .throttled
-            .get(&(option.to_owned(), month.to_string()))
-            .copied()
-    };
+    let throttle = |option: &str, month: Month| before.throttle(option, month).flatten();
 
     // Months over their limit, to decide from their later records: an option's own (cap) or
     // its group's (pack) with the members.
     let mut over: Vec<(String, Month, Option<&str>, Vec<&str>)> = Vec::new();
     let mut group_seen: BTreeSet<(&str, Month)> = BTreeSet::new();
     let mut again: BTreeSet<(String, Month)> = BTreeSet::new();
-    for ((option, month), touch) in touched {
-        let month = *month;
+    // In key order, so that events come out in the same order whatever the map's.
+    let mut changes: Vec<_> = touched.iter().collect();
+    changes.sort_unstable_by_key(|(key, _)| **key);
+    for (&(option, month), change) in changes {
         let groups: Vec<&str> = book
             .groups_of
-            .get(option.as_str())
+            .get(option)
             .into_iter()
             .flatten()
             .filter(|g| {
                 book.members[*g]
                     .iter()
-                    .any(|m| m.option_id == *option && m.in_month(month))
+                    .any(|m| m.option_id == option && m.in_month(month))
             })
             .map(String::as_str)
             .collect();
@@ -879,14 +982,14 @@ async fn decide(
             let stands = match (cap, throttle(option, month)) {
                 (None, None) => true,
                 (Some(cap), None) => !exceeds(total(option, month), cap),
-                (Some(_), Some(from)) => touch.keeps(from)?,
+                (Some(_), Some(from)) => change.keeps(from)?,
                 (None, Some(_)) => {
-                    again.insert((option.clone(), month));
+                    again.insert((option.to_owned(), month));
                     true
                 }
             };
             if !stands {
-                over.push((option.clone(), month, None, vec![option.as_str()]));
+                over.push((option.to_owned(), month, None, vec![option]));
             }
         }
         for g in groups {
@@ -904,7 +1007,7 @@ async fn decide(
                 Some(from) => {
                     let mut keeps = true;
                     for m in &members {
-                        if let Some(t) = touched.get(&((*m).to_owned(), month)) {
+                        if let Some(t) = touch(touched, m, month) {
                             keeps &= t.keeps(from)?;
                         }
                     }
@@ -924,16 +1027,17 @@ async fn decide(
                 }
             };
             if !stands {
-                over.push((option.clone(), month, Some(g), members));
+                over.push((option.to_owned(), month, Some(g), members));
             }
         }
     }
 
+    let mut rewritten = Vec::new();
     for (option, month, group, members) in over {
         // The batch changed no record of these months ending before `until`.
         let Some(until) = members
             .iter()
-            .filter_map(|m| touch(m, month).and_then(|t| t.earliest_end))
+            .filter_map(|m| touch(touched, m, month).and_then(|t| t.earliest_end))
             .min()
         else {
             again.insert((option, month));
@@ -944,7 +1048,7 @@ async fn decide(
             .map(|m| {
                 stored(m, month)
                     .1
-                    .max(touch(m, month).map_or(0, |t| t.longest))
+                    .max(touch(touched, m, month).map_or(0, |t| t.longest))
             })
             .max()
             .unwrap_or(0);
@@ -1000,7 +1104,9 @@ async fn decide(
         match decisions {
             Some(decisions) => {
                 for (option_id, throttle) in decisions {
-                    store_decision(tx, &option_id, month, throttle.as_ref()).await?;
+                    if store_decision(tx, &option_id, month, throttle.as_ref()).await? {
+                        rewritten.push((option_id, month));
+                    }
                 }
             }
             None => {
@@ -1008,7 +1114,8 @@ async fn decide(
             }
         }
     }
-    recompute(tx, &again).await
+    rewritten.extend(recompute(tx, &again).await?);
+    Ok(rewritten)
 }
 
 /// Keeps the stored row of a record id already held.
@@ -1019,19 +1126,46 @@ const REPLACE_CORRECTED: &str = " ON CONFLICT (record_id) DO UPDATE SET iccid = 
      bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down, \
      received_at = excluded.received_at, corrections = usage_records.corrections + 1";
 
-/// Writes `records` in one statement ending in `conflict`; the number of rows written.
-async fn insert_records(
+/// Writes `items` one statement per chunk: each statement is built, and the chunk before it
+/// handed to `done` with the rows it wrote, while the database runs the one before.
+async fn pipelined<'c, T>(
     tx: &mut WriteTx,
-    records: &[&Resolved<'_>],
+    items: &'c [T],
+    build: impl Fn(&[T]) -> Sql,
+    mut done: impl FnMut(&'c [T], u64),
+) -> Result<()> {
+    let chunks: Vec<&[T]> = items.chunks(ROWS_PER_STATEMENT).collect();
+    let mut next = chunks.first().map(|c| build(c));
+    let mut finished = None;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let Some(sql) = next.take() else { break };
+        let (written, ()) = tokio::join!(biased; sql.execute(tx.conn()), async {
+            next = chunks.get(i + 1).map(|c| build(c));
+            if let Some((chunk, rows)) = finished.take() {
+                done(chunk, rows);
+            }
+        });
+        finished = Some((*chunk, written?));
+    }
+    if let Some((chunk, rows)) = finished {
+        done(chunk, rows);
+    }
+    Ok(())
+}
+
+/// The statement writing `records`, ending in `conflict`.
+fn insert_sql<'r, 'a: 'r>(
+    backend: crate::Backend,
+    records: impl IntoIterator<Item = &'r Resolved<'a>>,
     received: i64,
     conflict: &str,
-) -> Result<u64> {
+) -> Sql {
     let mut q = Sql::positional(
-        tx.backend(),
+        backend,
         "INSERT INTO usage_records (record_id, iccid, option_id, start_at, end_at, bytes_up, \
          bytes_down, received_at, corrections) VALUES ",
     );
-    for (i, x) in records.iter().enumerate() {
+    for (i, x) in records.into_iter().enumerate() {
         q.push(if i > 0 { ", (" } else { "(" })
             .bind(x.r.record_id.clone())
             .push(", ")
@@ -1051,7 +1185,18 @@ async fn insert_records(
             .push(", 0)");
     }
     q.push(conflict);
-    q.execute(tx.conn()).await
+    q
+}
+
+/// Adds `records` to the month changes of their options.
+fn add_all<'a>(added: &mut Touched<'a>, records: &[Resolved<'a>]) {
+    for x in records {
+        added.entry((x.option_id, x.month)).or_default().add(
+            x.r.start,
+            x.r.end,
+            x.r.bytes_up + x.r.bytes_down,
+        );
+    }
 }
 
 /// Ingests a batch of records (R9.9): stores new ones, replaces corrected ones, skips identical
@@ -1070,14 +1215,16 @@ pub async fn ingest(
     };
     // Resolve with the book this process holds, before waiting for the write lock; under it,
     // again only if the book changed meanwhile.
-    let cached = store.mobile_cache().and_then(|c| c.lock().ok()?.clone());
+    let cached = store.mobile_cache().and_then(|c| state(c).book.clone());
     let early = match &cached {
         Some((_, book)) => Some(resolve(book, &records)?),
         None => None,
     };
     let mut tx = store.write().await?;
     tx.lock("mobile-usage").await?;
-    let (generation, book) = mobile_book(&mut tx, &records).await?;
+    let versions = versions(&mut tx).await?;
+    let generation = versions.map(|(generation, _)| generation);
+    let book = mobile_book(&mut tx, &records, generation).await?;
     let resolution = match (early, &cached) {
         (Some(early), Some((cached, _))) if generation == Some(*cached) => early,
         _ => resolve(&book, &records)?,
@@ -1099,41 +1246,47 @@ pub async fn ingest(
         ),
         crate::Backend::Postgres => None,
     };
-    // What the batch adds, by option and month; what corrections take out, record by record.
-    let mut added: HashMap<(&str, Month), Touch> = HashMap::new();
+    // What corrections take out, record by record; what the batch adds, by option and month.
     let mut taken_out: Vec<(String, Month, i64, i64)> = Vec::new();
+    let mut added = Touched::default();
     let (mut new, mut replaced): (Vec<&Resolved>, Vec<&Resolved>) = (Vec::new(), Vec::new());
-    for chunk in resolved.chunks(ROWS_PER_STATEMENT) {
-        let skipped = match first_new_rowid {
-            Some(_) => {
-                let refs: Vec<&Resolved> = chunk.iter().collect();
-                let inserted = insert_records(&mut tx, &refs, received, INSERT_NEW).await?;
-                inserted < chunk.len() as u64
-            }
-            None => true,
-        };
-        let stored: HashMap<String, StoredRecord> = if skipped {
-            let mut q = Sql::positional(
-                tx.backend(),
-                "SELECT record_id, iccid, option_id, start_at, end_at, bytes_up, bytes_down \
-                 FROM usage_records WHERE record_id IN ",
-            );
-            q.bind_list(chunk.iter().map(|x| x.r.record_id.clone()));
-            if let Some(rowid) = first_new_rowid {
-                q.push(" AND rowid < ").bind(rowid);
-            }
-            q.query_as::<StoredRecord>()?
-                .fetch_all(tx.conn())
-                .await?
-                .into_iter()
-                .map(|s| (s.record_id.clone(), s))
-                .collect()
-        } else {
-            HashMap::new()
-        };
+    // Chunks holding record ids stored before the batch: looked up and classified one by one.
+    let mut held: Vec<&[Resolved]> = Vec::new();
+    match first_new_rowid {
+        Some(_) => {
+            let backend = tx.backend();
+            let build = |chunk: &[Resolved]| insert_sql(backend, chunk, received, INSERT_NEW);
+            pipelined(&mut tx, &resolved, build, |chunk, inserted| {
+                if inserted < chunk.len() as u64 {
+                    held.push(chunk);
+                } else {
+                    summary.accepted += chunk.len();
+                    add_all(&mut added, chunk);
+                }
+            })
+            .await?;
+        }
+        None => held = resolved.chunks(ROWS_PER_STATEMENT).collect(),
+    }
+    for chunk in held {
+        let mut q = Sql::positional(
+            tx.backend(),
+            "SELECT record_id, iccid, option_id, start_at, end_at, bytes_up, bytes_down \
+             FROM usage_records WHERE record_id IN ",
+        );
+        q.bind_list(chunk.iter().map(|x| x.r.record_id.clone()));
+        if let Some(rowid) = first_new_rowid {
+            q.push(" AND rowid < ").bind(rowid);
+        }
+        let stored: HashMap<String, StoredRecord> = q
+            .query_as::<StoredRecord>()?
+            .fetch_all(tx.conn())
+            .await?
+            .into_iter()
+            .map(|s| (s.record_id.clone(), s))
+            .collect();
         for x in chunk {
-            let old = stored.get(&x.r.record_id);
-            match old {
+            match stored.get(&x.r.record_id) {
                 Some(s)
                     if s.option_id == x.option_id
                         && (&s.iccid, s.start_at, s.end_at, s.bytes_up, s.bytes_down)
@@ -1159,29 +1312,23 @@ pub async fn ingest(
                     }
                 }
             }
-            added.entry((x.option_id, x.month)).or_default().add(
-                x.r.start,
-                x.r.end,
-                x.r.bytes_up + x.r.bytes_down,
-            );
+            add_all(&mut added, std::slice::from_ref(x));
         }
     }
-    let mut touched: BTreeMap<(String, Month), Touch> = added
-        .into_iter()
-        .map(|((option_id, month), t)| ((option_id.to_owned(), month), t))
-        .collect();
-    for (option_id, month, end, bytes) in taken_out {
+    let mut touched = added;
+    for (option_id, month, end, bytes) in &taken_out {
         touched
-            .entry((option_id, month))
+            .entry((option_id.as_str(), *month))
             .or_default()
-            .change(end, -bytes);
+            .change(*end, -bytes);
     }
     // On PostgreSQL new records are plain inserts (the lookup above saw none of them, under the
     // write lock); replaced ones keep their row and count the correction.
     for (writes, conflict) in [(new, ""), (replaced, REPLACE_CORRECTED)] {
-        for chunk in writes.chunks(ROWS_PER_STATEMENT) {
-            insert_records(&mut tx, chunk, received, conflict).await?;
-        }
+        let backend = tx.backend();
+        let build =
+            |chunk: &[&Resolved]| insert_sql(backend, chunk.iter().copied(), received, conflict);
+        pipelined(&mut tx, &writes, build, |_, _| {}).await?;
     }
     summary.rejected.sort_by_key(|r| r.line);
     for chunk in summary.rejected.chunks(ROWS_PER_STATEMENT) {
@@ -1208,9 +1355,32 @@ pub async fn ingest(
         }
         q.execute(tx.conn()).await?;
     }
-    let before = before(&mut tx, &book, &touched).await?;
+    // The months as the last batch left them, if no other process wrote since.
+    let mut months = match (versions, store.mobile_cache()) {
+        (Some((_, usage)), Some(cache)) => state(cache)
+            .months
+            .take()
+            .filter(|(version, _)| *version == usage)
+            .map(|(_, months)| months),
+        _ => None,
+    }
+    .unwrap_or_default();
+    before(&mut tx, &book, &touched, &mut months).await?;
     add_totals(&mut tx, &touched).await?;
-    decide(&mut tx, &book, &touched, &before).await?;
+    let rewritten = decide(&mut tx, &book, &touched, &months).await?;
+    // The months go back before the commit, under a version no other transaction writes: if
+    // the commit fails, the stored version is not theirs.
+    if let (Some(_), Some(cache)) = (versions, store.mobile_cache()) {
+        let random =
+            getrandom::u64().map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
+        let version = i64::try_from(random >> 1).unwrap_or_default();
+        sqlx::query("UPDATE mobile_generation SET usage_version = $1")
+            .bind(version)
+            .execute(tx.conn())
+            .await?;
+        months.absorb(&touched, &rewritten);
+        state(cache).months = Some((version, months));
+    }
     tx.commit(journal.outcome(serde_json::json!({
         "batch_id": summary.batch_id,
         "accepted": summary.accepted,
@@ -1219,6 +1389,7 @@ pub async fn ingest(
         "rejected": summary.rejected.len(),
     })))
     .await?;
+
     Ok(summary)
 }
 
@@ -1292,7 +1463,12 @@ async fn usage_of_starting(
 
 /// Recomputes the decisions of the option months in `affected`, and of the groups their
 /// options belonged to in those months; appends an event for each decision that changed.
-async fn recompute(tx: &mut WriteTx, affected: &BTreeSet<(String, Month)>) -> Result<()> {
+/// Returns the option months whose throttle it rewrote.
+async fn recompute(
+    tx: &mut WriteTx,
+    affected: &BTreeSet<(String, Month)>,
+) -> Result<Vec<(String, Month)>> {
+    let mut rewritten = Vec::new();
     let mut by_contractor: BTreeMap<String, Vec<(String, Month)>> = BTreeMap::new();
     for (option_id, month) in affected {
         let owner =
@@ -1366,10 +1542,12 @@ async fn recompute(tx: &mut WriteTx, affected: &BTreeSet<(String, Month)>) -> Re
             }
         }
         for ((option_id, month), throttle) in decided {
-            store_decision(tx, &option_id, month, throttle.as_ref()).await?;
+            if store_decision(tx, &option_id, month, throttle.as_ref()).await? {
+                rewritten.push((option_id, month));
+            }
         }
     }
-    Ok(())
+    Ok(rewritten)
 }
 
 #[derive(sqlx::FromRow)]
@@ -1413,12 +1591,14 @@ impl AutoRow {
 
 const AUTO_COLUMNS: &str = "SELECT option_id, month, from_at, until_at, limit_bytes, used_bytes, basis, group_id, usage_type FROM auto_throttles";
 
+/// Stores the automatic throttle of an option month, or its absence, with an event when it
+/// changed; whether it did.
 async fn store_decision(
     tx: &mut WriteTx,
     option_id: &str,
     month: Month,
     throttle: Option<&Throttle>,
-) -> Result<()> {
+) -> Result<bool> {
     let old: Option<AutoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{AUTO_COLUMNS} WHERE option_id = $1 AND month = $2"
     )))
@@ -1430,7 +1610,7 @@ async fn store_decision(
     // Only the instants matter to a mobile core; a higher use after the throttle is no change.
     let key = |t: Option<&Throttle>| t.map(|t| (t.from, t.until));
     if key(old.as_ref()) == key(throttle) {
-        return Ok(());
+        return Ok(false);
     }
     sqlx::query("DELETE FROM auto_throttles WHERE option_id = $1 AND month = $2")
         .bind(option_id.to_owned())
@@ -1487,7 +1667,7 @@ async fn store_decision(
             .await?;
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 #[allow(clippy::too_many_arguments)]
