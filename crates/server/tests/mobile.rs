@@ -6,11 +6,11 @@ mod common;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 use common::{TestApp, created};
+use http_body_util::BodyExt;
 use mpc_storage::backend_tests;
 use serde_json::{Value, json};
+use tower::ServiceExt;
 
 const GB: u64 = 1_000_000_000;
 
@@ -29,7 +29,12 @@ async fn ingest_via(router: &Router, token: &str, content_type: &str, body: Stri
     let response = router.clone().oneshot(req).await.unwrap();
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
     serde_json::from_slice(&bytes).unwrap()
 }
 

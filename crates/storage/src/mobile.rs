@@ -837,53 +837,60 @@ impl Months {
     }
 }
 
-/// Makes `months` know the totals of the option months a batch touched and of everyone sharing
-/// a pack with them (only of options with a cap or a pack), and their throttles, as they are
-/// before the batch adds to them.
-async fn before(
-    tx: &mut WriteTx,
-    book: &MobileBook,
-    touched: &Touched<'_>,
-    known: &mut Months,
-) -> Result<()> {
-    // Totals matter to a month with a cap or a pack: uncapped options outside groups are only
-    // tracked.
-    let mut involved = foldhash::HashSet::default();
-    let mut limited = foldhash::HashSet::default();
-    let mut groups = foldhash::HashSet::default();
-    for &(o, month) in touched.keys() {
-        involved.insert(o);
-        let cap = book
-            .usage_types
-            .get(o)
-            .and_then(|t| mobile::lowest_limit(t, month, |u| u.monthly_cap_bytes()));
-        if cap.is_some() {
-            limited.insert(o);
-        }
-        groups.extend(
-            book.groups_of
+/// The option months whose totals and throttles a batch's decisions read: the options it
+/// reaches and everyone sharing a pack with them, in the months it reaches; totals only of
+/// options with a cap or a pack (the others are only tracked).
+#[derive(Default)]
+struct Involved<'b> {
+    months: BTreeSet<Month>,
+    throttles: foldhash::HashSet<&'b str>,
+    totals: foldhash::HashSet<&'b str>,
+}
+
+impl<'b> Involved<'b> {
+    fn of(book: &'b MobileBook, resolved: &[Resolved<'b>]) -> Involved<'b> {
+        let mut involved = Involved::default();
+        involved.add(book, resolved.iter().map(|x| (x.option_id, x.month)));
+        involved
+    }
+
+    fn add(&mut self, book: &'b MobileBook, keys: impl IntoIterator<Item = (&'b str, Month)>) {
+        let keys: foldhash::HashSet<(&str, Month)> = keys.into_iter().collect();
+        let mut groups = foldhash::HashSet::default();
+        for (o, month) in keys {
+            self.months.insert(month);
+            self.throttles.insert(o);
+            let cap = book
+                .usage_types
                 .get(o)
-                .into_iter()
-                .flatten()
-                .map(String::as_str),
-        );
-    }
-    for g in groups {
-        for m in &book.members[g] {
-            involved.insert(&m.option_id);
-            limited.insert(&m.option_id);
+                .and_then(|t| mobile::lowest_limit(t, month, |u| u.monthly_cap_bytes()));
+            if cap.is_some() {
+                self.totals.insert(o);
+            }
+            groups.extend(book.groups_of.get(o).into_iter().flatten());
+        }
+        for g in groups {
+            for m in &book.members[g] {
+                self.throttles.insert(&m.option_id);
+                self.totals.insert(&m.option_id);
+            }
         }
     }
-    let months: BTreeSet<Month> = touched.keys().map(|(_, m)| *m).collect();
-    let unknown = |options: foldhash::HashSet<&str>, known: &dyn Fn(&str, Month) -> bool| {
+}
+
+/// Makes `known` know the totals and throttles `involved` names, as they are before the batch
+/// adds to them.
+async fn before(tx: &mut WriteTx, involved: &Involved<'_>, known: &mut Months) -> Result<()> {
+    let months = &involved.months;
+    let unknown = |options: &foldhash::HashSet<&str>, known: &dyn Fn(&str, Month) -> bool| {
         options
-            .into_iter()
+            .iter()
             .filter(|o| months.iter().any(|m| !known(o, *m)))
-            .map(str::to_owned)
+            .map(|o| (*o).to_owned())
             .collect::<Vec<String>>()
     };
-    let limited = unknown(limited, &|o, m| known.total(o, m).is_some());
-    let involved = unknown(involved, &|o, m| known.throttle(o, m).is_some());
+    let limited = unknown(&involved.totals, &|o, m| known.total(o, m).is_some());
+    let involved = unknown(&involved.throttles, &|o, m| known.throttle(o, m).is_some());
     let month_names: Vec<String> = months.iter().map(Month::to_string).collect();
     let month = |m: String| {
         m.parse::<Month>()
@@ -919,7 +926,7 @@ async fn before(
             .or_default()
             .insert(o, Some(from));
     }
-    for m in &months {
+    for m in months {
         let totals = known.totals.entry(*m).or_default();
         for o in &limited {
             totals.entry(o.clone()).or_insert((0, 0));
@@ -932,36 +939,43 @@ async fn before(
     Ok(())
 }
 
-/// Decides the throttles of the option months a batch touched (R9.6, R9.9) from the month
-/// totals: a month whose total does not exceed its lowest cap or pack, or whose throttle only
-/// got records ending after its crossing, stays as it was. A month over its limit is decided
-/// from the records ending at or after the earliest end the batch touched, counting on from the
-/// rest of the total ([`mobile::Counted`]); the few months that cannot be (a member joined or
-/// left mid-month, a throttle without a cap) are recomputed from all their records by
-/// [`recompute`].
-async fn decide(
-    tx: &mut WriteTx,
-    book: &MobileBook,
-    touched: &Touched<'_>,
-    before: &Months,
-) -> Result<Vec<(String, Month)>> {
-    let stored = |option: &str, month: Month| before.total(option, month).unwrap_or((0, 0));
-    // The month's total after the batch.
-    let total = |option: &str, month: Month| {
-        let added = touch(touched, option, month).map_or(0, |t| t.bytes);
-        u64::try_from(stored(option, month).0.saturating_add(added)).unwrap_or(0)
-    };
-    let throttle = |option: &str, month: Month| before.throttle(option, month).flatten();
+/// The option months a batch decides beyond its totals.
+struct Plan<'b> {
+    /// Months over their limit, to decide from their later records: an option's own (cap), or
+    /// its group's (pack) with the members.
+    over: Vec<(String, Month, Option<&'b str>, Vec<&'b str>)>,
+    /// Months to recompute from all their records.
+    again: BTreeSet<(String, Month)>,
+}
 
-    // Months over their limit, to decide from their later records: an option's own (cap) or
-    // its group's (pack) with the members.
-    let mut over: Vec<(String, Month, Option<&str>, Vec<&str>)> = Vec::new();
-    let mut group_seen: BTreeSet<(&str, Month)> = BTreeSet::new();
+/// An option month's total after the batch.
+fn total_after(before: &Months, touched: &Touched<'_>, option: &str, month: Month) -> u64 {
+    let stored = before.total(option, month).map_or(0, |(bytes, _)| bytes);
+    let added = touch(touched, option, month).map_or(0, |t| t.bytes);
+    u64::try_from(stored.saturating_add(added)).unwrap_or(0)
+}
+
+/// Plans the throttle decisions of the option months a batch touched (R9.6, R9.9) from the
+/// month totals: a month whose total does not exceed its lowest cap or pack, or whose throttle
+/// only got records ending after its crossing, stays as it was; the others are [`decide`]d.
+async fn plan<'b>(
+    book: &'b MobileBook,
+    touched: &Touched<'b>,
+    before: &Months,
+) -> Result<Plan<'b>> {
+    let total = |option: &str, month: Month| total_after(before, touched, option, month);
+    let throttle = |option: &str, month: Month| before.throttle(option, month).flatten();
+    let mut over: Vec<(String, Month, Option<&'b str>, Vec<&'b str>)> = Vec::new();
+    let mut group_seen: BTreeSet<(&'b str, Month)> = BTreeSet::new();
     let mut again: BTreeSet<(String, Month)> = BTreeSet::new();
     // In key order, so that events come out in the same order whatever the map's.
     let mut changes: Vec<_> = touched.iter().collect();
     changes.sort_unstable_by_key(|(key, _)| **key);
-    for (&(option, month), change) in changes {
+    for (i, (&(option, month), change)) in changes.into_iter().enumerate() {
+        // Lets the totals statements it runs beside go on (see `ingest`).
+        if i % 512 == 511 {
+            tokio::task::yield_now().await;
+        }
         let groups: Vec<&str> = book
             .groups_of
             .get(option)
@@ -1032,6 +1046,24 @@ async fn decide(
         }
     }
 
+    Ok(Plan { over, again })
+}
+
+/// Carries out a [`Plan`]: a month over its limit is decided from the records ending at or
+/// after the earliest end the batch touched, counting on from the rest of the total
+/// ([`mobile::Counted`]); the few months that cannot be (a member joined or left mid-month, a
+/// throttle without a cap) are recomputed from all their records by [`recompute`]. Returns the
+/// option months whose throttle it rewrote.
+async fn decide(
+    tx: &mut WriteTx,
+    book: &MobileBook,
+    touched: &Touched<'_>,
+    before: &Months,
+    plan: Plan<'_>,
+) -> Result<Vec<(String, Month)>> {
+    let Plan { over, mut again } = plan;
+    let stored = |option: &str, month: Month| before.total(option, month).unwrap_or((0, 0));
+    let total = |option: &str, month: Month| total_after(before, touched, option, month);
     let mut rewritten = Vec::new();
     for (option, month, group, members) in over {
         // The batch changed no record of these months ending before `until`.
@@ -1213,11 +1245,15 @@ pub async fn ingest(
         rejected,
         ..IngestSummary::default()
     };
-    // Resolve with the book this process holds, before waiting for the write lock; under it,
-    // again only if the book changed meanwhile.
+    // Resolve, and find whose months the decisions read, with the book this process holds
+    // before waiting for the write lock; under it, again only if the book changed meanwhile.
     let cached = store.mobile_cache().and_then(|c| state(c).book.clone());
     let early = match &cached {
-        Some((_, book)) => Some(resolve(book, &records)?),
+        Some((_, book)) => {
+            let resolution = resolve(book, &records)?;
+            let involved = Involved::of(book, &resolution.resolved);
+            Some((resolution, involved))
+        }
         None => None,
     };
     let mut tx = store.write().await?;
@@ -1225,9 +1261,13 @@ pub async fn ingest(
     let versions = versions(&mut tx).await?;
     let generation = versions.map(|(generation, _)| generation);
     let book = mobile_book(&mut tx, &records, generation).await?;
-    let resolution = match (early, &cached) {
+    let (resolution, mut involved) = match (early, &cached) {
         (Some(early), Some((cached, _))) if generation == Some(*cached) => early,
-        _ => resolve(&book, &records)?,
+        _ => {
+            let resolution = resolve(&book, &records)?;
+            let involved = Involved::of(&book, &resolution.resolved);
+            (resolution, involved)
+        }
     };
     let resolved = resolution.resolved;
     summary.rejected.extend(resolution.rejected);
@@ -1365,9 +1405,14 @@ pub async fn ingest(
         _ => None,
     }
     .unwrap_or_default();
-    before(&mut tx, &book, &touched, &mut months).await?;
-    add_totals(&mut tx, &touched).await?;
-    let rewritten = decide(&mut tx, &book, &touched, &months).await?;
+    involved.add(&book, taken_out.iter().map(|(o, m, ..)| (o.as_str(), *m)));
+    before(&mut tx, &involved, &mut months).await?;
+    // Planned while SQLite's worker thread adds to the totals: the plan yields now and then, so
+    // that the next totals statement goes out as soon as the one before is written.
+    let (added, plan) =
+        tokio::join!(biased; add_totals(&mut tx, &touched), plan(&book, &touched, &months));
+    added?;
+    let rewritten = decide(&mut tx, &book, &touched, &months, plan?).await?;
     // The months go back before the commit, under a version no other transaction writes: if
     // the commit fails, the stored version is not theirs.
     if let (Some(_), Some(cache)) = (versions, store.mobile_cache()) {
@@ -1389,7 +1434,6 @@ pub async fn ingest(
         "rejected": summary.rejected.len(),
     })))
     .await?;
-
     Ok(summary)
 }
 
