@@ -1453,7 +1453,8 @@ pub async fn usage_of(
 /// The records of `options` in `month` that start at or after `from` (microseconds).
 ///
 /// On SQLite records are indexed by their hour and then option, so the month is read hour by
-/// hour (a Tokyo month starts on a whole UTC hour); PostgreSQL indexes them by option.
+/// hour (a Tokyo month starts on a whole UTC hour) up to the latest hour stored; PostgreSQL
+/// indexes them by option.
 async fn usage_of_starting(
     conn: &mut AnyConnection,
     options: &[String],
@@ -1470,11 +1471,13 @@ async fn usage_of_starting(
     }
     const COLUMNS: &str = "SELECT u.option_id, u.start_at, u.end_at, u.bytes_up, u.bytes_down";
     let mut q = if conn.backend_name() == "SQLite" {
+        // Up to the latest hour any record starts in (a lookup in the hour index), not through
+        // the hours of the month still to come.
         let mut q = Sql::new("WITH RECURSIVE hours(h) AS (SELECT ");
         q.bind(from / HOUR_MICROS)
-            .push(" UNION ALL SELECT h + 1 FROM hours WHERE h < ")
+            .push(" UNION ALL SELECT h + 1 FROM hours WHERE h < MIN(")
             .bind((until - 1) / HOUR_MICROS)
-            .push(") ")
+            .push(", (SELECT MAX(start_at / 3600000000) FROM usage_records))) ")
             .push(COLUMNS)
             .push(" FROM hours CROSS JOIN usage_records u WHERE u.start_at / 3600000000 = hours.h AND ");
         q
