@@ -1409,9 +1409,9 @@ pub async fn ingest(
     before(&mut tx, &involved, &mut months).await?;
     // Planned while SQLite's worker thread adds to the totals: the plan yields now and then, so
     // that the next totals statement goes out as soon as the one before is written.
-    let (added, plan) =
+    let (totals, plan) =
         tokio::join!(biased; add_totals(&mut tx, &touched), plan(&book, &touched, &months));
-    added?;
+    totals?;
     let rewritten = decide(&mut tx, &book, &touched, &months, plan?).await?;
     // The months go back before the commit, under a version no other transaction writes: if
     // the commit fails, the stored version is not theirs.
