@@ -66,7 +66,7 @@ pub enum BillingCommand {
 
 fn billing_error(e: BillingError) -> anyhow::Error {
     match e {
-        BillingError::Refused(r) => anyhow!("{}: {} ({})", r.rule, r.message_en, r.message_ja),
+        BillingError::Refused(r) => crate::contracts::refusal(r),
         BillingError::MissingPrices(m) => {
             let shown: Vec<String> = m.iter().take(5).map(ToString::to_string).collect();
             anyhow!(

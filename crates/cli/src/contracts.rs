@@ -26,9 +26,13 @@ fn date(s: Option<&str>) -> anyhow::Result<Date> {
 }
 
 /// A refusal as one line: the rule id, then the English and Japanese messages.
+pub fn refusal(r: mpc_domain::Refusal) -> anyhow::Error {
+    anyhow!("{}: {} ({})", r.rule, r.message_en, r.message_ja)
+}
+
 pub fn engine_error(e: EngineError) -> anyhow::Error {
     match e {
-        EngineError::Refused(r) => anyhow!("{}: {} ({})", r.rule, r.message_en, r.message_ja),
+        EngineError::Refused(r) => refusal(r),
         EngineError::Storage(e) => anyhow!(e),
     }
 }

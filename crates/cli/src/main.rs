@@ -4,6 +4,7 @@ mod accounts;
 mod billing;
 mod contracts;
 mod demo;
+mod mobile;
 mod simulate;
 
 use std::net::SocketAddr;
@@ -77,6 +78,9 @@ enum Command {
     /// Monthly billing: issuer, runs, finalization, invoices.
     #[command(subcommand)]
     Billing(billing::BillingCommand),
+    /// Mobile data: bind SIMs, import usage records, throttle or release by hand (R9.3, R9.9).
+    #[command(subcommand)]
+    Mobile(mobile::MobileCommand),
 }
 
 #[derive(Args)]
@@ -239,6 +243,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Price(cmd) => billing::price(&open(url).await?, cmd).await,
         Command::Billing(cmd) => billing::billing(&open(url).await?, cmd).await,
+        Command::Mobile(cmd) => mobile::mobile(&open(url).await?, cmd).await,
         Command::Simulate(args) => simulate::run(url, args).await,
         Command::Demo(DemoCommand::Seed { today }) => {
             let today = match today {

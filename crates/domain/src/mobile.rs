@@ -99,6 +99,21 @@ pub enum Basis {
     Pack { group_id: String },
 }
 
+impl Basis {
+    /// Why a SIM is throttled on this basis, as operators and mobile cores read it.
+    pub fn reason(&self) -> String {
+        match self {
+            Basis::Cap { usage_type } => format!("R9.9: over the {usage_type} cap"),
+            Basis::Pack { group_id } => format!("R9.9: over the pack of group {group_id}"),
+        }
+    }
+}
+
+/// Whether `iccid` has the shape of an ICCID: 18 to 22 digits (ITU-T E.118).
+pub fn is_iccid(iccid: &str) -> bool {
+    (18..=22).contains(&iccid.len()) && iccid.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// An automatic throttle decision (R9.9): the option's SIM is restricted from `from` until
 /// `until` (exclusive), because `used` bytes of the month exceeded `limit` bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -130,7 +130,7 @@ pub async fn rejections(
 
 /// An ICCID: 18 to 22 digits (ITU-T E.118).
 fn check_iccid(iccid: &str) -> ApiResult<()> {
-    if (18..=22).contains(&iccid.len()) && iccid.bytes().all(|b| b.is_ascii_digit()) {
+    if mobile::is_iccid(iccid) {
         return Ok(());
     }
     Err(mpc_domain::account::FieldError {
@@ -363,10 +363,7 @@ pub async fn throttles(
             until: d.state.until.map(|u| u.to_string()),
             reason: match d.state.source {
                 Source::Manual => d.manual.map(|m| m.reason),
-                Source::Automatic => d.automatic.map(|t| match t.basis {
-                    Basis::Cap { usage_type } => format!("R9.9: over the {usage_type} cap"),
-                    Basis::Pack { group_id } => format!("R9.9: over the pack of group {group_id}"),
-                }),
+                Source::Automatic => d.automatic.map(|t| t.basis.reason()),
             },
         })
         .collect();
