@@ -1,21 +1,22 @@
 //! `mpc demo seed`: a small living system for newcomers — three contractors, a management
 //! another contractor rides on, service adapters of all nine item × device-type combinations,
-//! options, a packet share group, a cancellation in progress, a replaced device and requests
-//! waiting in the queue. Everything goes through the same rules as the API.
+//! options, a packet share group, SIMs with daily use (one of them over its cap), a cancellation
+//! in progress, a replaced device and requests waiting in the queue. Everything goes through the
+//! same rules as the API.
 
 use anyhow::{anyhow, bail};
 use jiff::ToSpan;
 use jiff::civil::Date;
 use mpc_domain::access::Role;
 use mpc_domain::book::Effect;
-use mpc_domain::calendar::{first_of_next_month, is_last_day_of_month};
+use mpc_domain::calendar::{first_of_next_month, is_last_day_of_month, tokyo_start_of_day};
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::request::{Acceptance, Request};
 use mpc_storage::accounts::{self, NewUser};
-use mpc_storage::{JournalEntry, Store, engine, parties};
+use mpc_storage::{JournalEntry, Store, engine, mobile, parties};
 use serde_json::json;
 
-use crate::contracts::engine_error;
+use crate::contracts::{engine_error, refusal};
 
 const HOST: &str = "株式会社みなと商事";
 
@@ -121,6 +122,51 @@ impl Seeder<'_> {
         )
         .await?;
         tx.commit(JournalEntry::new("demo", "demo.prices")).await?;
+        Ok(())
+    }
+
+    /// Binds SIM `iccid` to `option` from `from`, with `daily` bytes a day from `since` until
+    /// the day before `today`.
+    async fn sim(
+        &self,
+        iccid: &str,
+        option: &str,
+        from: Date,
+        since: Date,
+        today: Date,
+        daily: i64,
+    ) -> anyhow::Result<()> {
+        mobile::bind_sim(
+            self.store,
+            iccid,
+            option,
+            from,
+            JournalEntry::new("demo", "demo.sim"),
+        )
+        .await?
+        .map_err(refusal)?;
+        let mut records = Vec::new();
+        let mut day = since;
+        while day < today {
+            let next = day.tomorrow()?;
+            records.push(mobile::Incoming {
+                line: records.len() + 1,
+                record_id: format!("demo-{iccid}-{day}"),
+                iccid: iccid.to_owned(),
+                start: tokyo_start_of_day(day)?.as_microsecond(),
+                end: tokyo_start_of_day(next)?.as_microsecond(),
+                bytes_up: daily / 10,
+                bytes_down: daily - daily / 10,
+            });
+            day = next;
+        }
+        mobile::ingest(
+            self.store,
+            records,
+            Vec::new(),
+            JournalEntry::new("demo", "demo.usage"),
+        )
+        .await?;
         Ok(())
     }
 
@@ -394,6 +440,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
         .accept(&minato, json!({"kind": "add_option", "contract_id": ra_w2l, "option_kind": "mobile_access",
             "usage_type": "packet_share", "network_type": "fixed_ip", "group": {"group_id": group}}), day(5)?)
         .await?;
+    let founder_sim = created_option(&founder).ok_or_else(|| anyhow!("no SIM"))?;
     let member_sim = created_option(&member).ok_or_else(|| anyhow!("no SIM"))?;
     // The pack grows from next month (R9.6).
     s.accept(
@@ -458,13 +505,15 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             Some("W2L-24C2-00402"),
         )
         .await?;
-    s.accept(
-        &hokkai,
-        json!({"kind": "add_option", "contract_id": pt_w2l, "option_kind": "mobile_access",
-        "usage_type": "plan_10gb", "network_type": "dynamic_ip"}),
-        day(6)?,
-    )
-    .await?;
+    let capped = s
+        .accept(
+            &hokkai,
+            json!({"kind": "add_option", "contract_id": pt_w2l, "option_kind": "mobile_access",
+            "usage_type": "plan_10gb", "network_type": "dynamic_ip"}),
+            day(6)?,
+        )
+        .await?;
+    let capped_sim = created_option(&capped).ok_or_else(|| anyhow!("no SIM"))?;
     let ra_ca10 = s
         .adapter(
             &hokkai,
@@ -533,13 +582,36 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             None,
         )
         .await?;
-    s.accept(
-        &sakura,
-        json!({"kind": "add_option", "contract_id": w2l, "option_kind": "mobile_access",
-        "usage_type": "backup", "network_type": "dynamic_ip"}),
-        today.checked_sub(3.days())?,
-    )
-    .await?;
+    let backup = s
+        .accept(
+            &sakura,
+            json!({"kind": "add_option", "contract_id": w2l, "option_kind": "mobile_access",
+            "usage_type": "backup", "network_type": "dynamic_ip"}),
+            today.checked_sub(3.days())?,
+        )
+        .await?;
+    let backup_sim = created_option(&backup).ok_or_else(|| anyhow!("no SIM"))?;
+
+    // SIMs with one record a day since the 1st of last month: the group's two members pool
+    // 3.6 GB a day against its 100 GB pack, the plan_10gb SIM uses 480 MB a day and goes over
+    // its cap on the 21st (R9.6, R9.9).
+    let since = today.first_of_month().checked_sub(1.month())?;
+    for (n, option, from, daily) in [
+        (1, &founder_sim, day(5)?, 1_800_000_000),
+        (2, &member_sim, day(5)?, 1_800_000_000),
+        (3, &capped_sim, day(6)?, 480_000_000),
+        (4, &backup_sim, today.checked_sub(3.days())?, 30_000_000),
+    ] {
+        s.sim(
+            &format!("898110000000000100{n}"),
+            option,
+            from,
+            since.max(from),
+            today,
+            daily,
+        )
+        .await?;
+    }
 
     // Requests waiting for an operator.
     let request_day = if is_last_day_of_month(today) {
@@ -567,7 +639,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
     .await?;
 
     println!(
-        "demo data loaded (dated around {today}): 3 contractors, 2 managements, 10 service adapters, 3 pending requests"
+        "demo data loaded (dated around {today}): 3 contractors, 2 managements, 10 service adapters, 4 SIMs, 3 pending requests"
     );
     println!("contractor users (console password, then API token; shown only this once):");
     println!("  minato  {HOST}\t{minato_password}\t{minato_token}");

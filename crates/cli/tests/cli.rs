@@ -490,6 +490,7 @@ fn mobile_commands_bind_sims_import_usage_and_throttle_by_hand() {
         .unwrap()
         .to_owned();
     let sim = "8981100000000000777";
+    // The demo's SIM on this option serves it until this one takes over in December.
     let bound = mpc(
         &db,
         &[
@@ -499,21 +500,21 @@ fn mobile_commands_bind_sims_import_usage_and_throttle_by_hand() {
             "--option",
             &option,
             "--from",
-            "2026-11-01",
+            "2026-12-01",
         ],
     );
     assert!(bound.status.success(), "{}", stderr(&bound));
 
-    // 1 GB + 5 GB, then 4,000,000,001 bytes ending 11-10 10:15 JST: 10 GB + 1 byte, over the
-    // plan_10gb cap (R9.9) from 01:15 UTC until 2026-12-01 00:00 JST (11-30 15:00 UTC).
+    // 1 GB + 5 GB, then 4,000,000,001 bytes ending 12-10 10:15 JST: 10 GB + 1 byte, over the
+    // plan_10gb cap (R9.9) from 01:15 UTC until 2027-01-01 00:00 JST (12-31 15:00 UTC).
     let usage = dir.path().join("usage.csv");
     std::fs::write(
         &usage,
         format!(
             "record_id,iccid,start,end,bytes_up,bytes_down\n\
-             r1,{sim},2026-11-03T10:00:00+09:00,2026-11-03T10:15:00+09:00,1000000000,5000000000\n\
-             r2,{sim},2026-11-10T10:00:00,2026-11-10T10:15:00,0,4000000001\n\
-             r3,8981100000000009999,2026-11-10T10:00:00,2026-11-10T10:15:00,0,1\n"
+             r1,{sim},2026-12-03T10:00:00+09:00,2026-12-03T10:15:00+09:00,1000000000,5000000000\n\
+             r2,{sim},2026-12-10T10:00:00,2026-12-10T10:15:00,0,4000000001\n\
+             r3,8981100000000009999,2026-12-10T10:00:00,2026-12-10T10:15:00,0,1\n"
         ),
     )
     .unwrap();
@@ -534,10 +535,10 @@ fn mobile_commands_bind_sims_import_usage_and_throttle_by_hand() {
     );
 
     let throttles = |at: &str| stdout(&mpc(&db, &["mobile", "throttles", "--at", at]));
-    assert_eq!(throttles("2026-11-10T01:14:59Z"), "");
+    assert_eq!(throttles("2026-12-10T01:14:59Z"), "");
     assert_eq!(
-        throttles("2026-11-10T01:15:00Z"),
-        format!("{sim}\t{option}\tautomatic\t2026-11-30T15:00:00Z\tR9.9: over the plan_10gb cap")
+        throttles("2026-12-10T01:15:00Z"),
+        format!("{sim}\t{option}\tautomatic\t2026-12-31T15:00:00Z\tR9.9: over the plan_10gb cap")
     );
 
     let released = mpc(&db, &["mobile", "release", sim, "--reason", "申告あり"]);
