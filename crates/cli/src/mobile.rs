@@ -1,6 +1,8 @@
 //! `mpc mobile`: SIMs, usage records and throttles on the database (R9.3, R9.6, R9.9).
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
@@ -31,6 +33,9 @@ pub enum MobileCommand {
         /// Read by the file's extension when omitted: `.csv` is CSV, anything else JSON lines.
         #[arg(long, value_enum)]
         format: Option<UsageFormat>,
+        /// Lines per transaction: a rerun after a failure skips the records stored.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u32).range(1..))]
+        batch_lines: u32,
     },
     /// The SIMs throttled at an instant: ICCID, option, automatic or manual, until, why.
     Throttles {
@@ -57,9 +62,6 @@ pub enum UsageFormat {
     Csv,
     Ndjson,
 }
-
-/// Records per transaction when importing: a rerun after a failure skips what was stored.
-const IMPORT_BATCH: usize = 100_000;
 
 fn not_found(e: StorageError, what: String) -> anyhow::Error {
     match e {
@@ -95,22 +97,18 @@ pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
                 sim.iccid, sim.option_id, sim.from_on
             );
         }
-        MobileCommand::Import { file, format } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+        MobileCommand::Import {
+            file,
+            format,
+            batch_lines,
+        } => {
             let csv = match format {
                 Some(f) => matches!(f, UsageFormat::Csv),
                 None => file
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("csv")),
             };
-            let (records, rejected) = if csv {
-                store::parse_csv(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?
-            } else {
-                store::parse_ndjson(&text)
-            };
-            drop(text);
-            import(store, records, rejected).await?;
+            import(store, &file, csv, batch_lines as usize).await?;
         }
         MobileCommand::Throttles { at } => {
             let at = match at {
@@ -140,31 +138,59 @@ pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Ingests `records` a transaction per [`IMPORT_BATCH`]; prints what each refused line was
-/// refused for, then the totals.
-async fn import(
-    store: &Store,
-    records: Vec<store::Incoming>,
-    mut rejected: Vec<store::Rejection>,
-) -> anyhow::Result<()> {
-    let (mut accepted, mut duplicates, mut corrected, mut refused) = (0, 0, 0, Vec::new());
-    let mut records = records.into_iter().peekable();
-    while records.peek().is_some() || !rejected.is_empty() {
-        let batch: Vec<_> = records.by_ref().take(IMPORT_BATCH).collect();
+/// Ingests `file` `batch_lines` lines at a time, a transaction each, so memory stays bounded;
+/// prints what each refused line was refused for, then the totals.
+async fn import(store: &Store, file: &Path, csv: bool, batch_lines: usize) -> anyhow::Result<()> {
+    let cannot = || format!("cannot read {}", file.display());
+    let mut lines = BufReader::new(File::open(file).with_context(cannot)?).lines();
+    // Each CSV chunk is parsed with the header in front, as its line 1.
+    let header = match csv {
+        true => Some(
+            lines
+                .next()
+                .transpose()
+                .with_context(cannot)?
+                .unwrap_or_default(),
+        ),
+        false => None,
+    };
+    let mut before = usize::from(csv);
+    let (mut accepted, mut duplicates, mut corrected, mut refused) = (0, 0, 0, 0);
+    loop {
+        let mut text = header
+            .as_ref()
+            .map_or_else(String::new, |h| format!("{h}\n"));
+        let mut read = 0;
+        for line in lines.by_ref().take(batch_lines) {
+            let line = line.with_context(|| format!("{}: line {}", cannot(), before + read + 1))?;
+            text.push_str(&line);
+            text.push('\n');
+            read += 1;
+        }
+        if read == 0 {
+            break;
+        }
+        let (mut records, mut rejected) = match csv {
+            true => store::parse_csv(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?,
+            false => store::parse_ndjson(&text),
+        };
+        let shift = before - usize::from(csv);
+        records.iter_mut().for_each(|r| r.line += shift);
+        rejected.iter_mut().for_each(|r| r.line += shift);
         let journal = JournalEntry::new("cli", "mobile.usage_import")
-            .request(serde_json::json!({ "lines": batch.len() + rejected.len() }));
-        let s = store::ingest(store, batch, std::mem::take(&mut rejected), journal).await?;
+            .request(serde_json::json!({ "file": file.display().to_string(), "lines": read }));
+        let s = store::ingest(store, records, rejected, journal).await?;
+        for r in &s.rejected {
+            eprintln!("line {}: {}: {}", r.line, r.reason, r.detail);
+        }
         accepted += s.accepted;
         duplicates += s.duplicates;
         corrected += s.corrected;
-        refused.extend(s.rejected);
-    }
-    for r in &refused {
-        eprintln!("line {}: {}: {}", r.line, r.reason, r.detail);
+        refused += s.rejected.len();
+        before += read;
     }
     println!(
-        "{accepted} accepted, {duplicates} duplicates, {corrected} corrected, {} refused",
-        refused.len()
+        "{accepted} accepted, {duplicates} duplicates, {corrected} corrected, {refused} refused"
     );
     Ok(())
 }

@@ -533,6 +533,51 @@ fn mobile_commands_bind_sims_import_usage_and_throttle_by_hand() {
         stdout(&again),
         "0 accepted, 2 duplicates, 0 corrected, 1 refused"
     );
+    // A transaction per line: the same outcome, lines still counted in the whole file.
+    let one_by_one = mpc(
+        &db,
+        &[
+            "mobile",
+            "import",
+            usage.to_str().unwrap(),
+            "--batch-lines",
+            "1",
+        ],
+    );
+    assert_eq!(stdout(&one_by_one), stdout(&again));
+    assert_eq!(
+        stderr(&one_by_one),
+        "line 4: unknown_sim: no SIM 8981100000000009999 is registered"
+    );
+    let lines = dir.path().join("usage.jsonl");
+    std::fs::write(
+        &lines,
+        format!(
+            "{{\"record_id\":\"r4\",\"iccid\":\"{sim}\",\"start\":\"2026-12-20T10:00:00+09:00\",\"end\":\"2026-12-20T10:15:00+09:00\",\"bytes_up\":1,\"bytes_down\":0}}\n\
+             not json\n\
+             {{\"record_id\":\"r5\",\"iccid\":\"{sim}\",\"start\":\"2026-12-21T10:00:00+09:00\",\"end\":\"2026-12-21T10:15:00+09:00\",\"bytes_up\":1,\"bytes_down\":0}}\n"
+        ),
+    )
+    .unwrap();
+    let json_lines = mpc(
+        &db,
+        &[
+            "mobile",
+            "import",
+            lines.to_str().unwrap(),
+            "--batch-lines",
+            "2",
+        ],
+    );
+    assert_eq!(
+        stdout(&json_lines),
+        "2 accepted, 0 duplicates, 0 corrected, 1 refused"
+    );
+    assert!(
+        stderr(&json_lines).starts_with("line 2: invalid: not a usage record"),
+        "{}",
+        stderr(&json_lines)
+    );
 
     let throttles = |at: &str| stdout(&mpc(&db, &["mobile", "throttles", "--at", at]));
     assert_eq!(throttles("2026-12-10T01:14:59Z"), "");
