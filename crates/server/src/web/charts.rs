@@ -89,8 +89,10 @@ pub fn usage(days: &[u64], limit: Option<u64>, caption: &str, limit_label: &str)
                 r##"<line x1="40" x2="{w}" y1="{y}" y2="{y}" stroke="#9a6700" stroke-dasharray="6 4"/><text x="{tx}" y="{ty}">{limit_label} {gb}</text>"##,
                 w = WIDTH,
                 y = y(l),
+                // Under the line at the left, where the cumulative bars are still low, clear of
+                // the axis label of the top value.
                 tx = 44,
-                ty = y(l).saturating_sub(4).max(10),
+                ty = y(l) + 12,
                 gb = gigabytes(l),
             )
         })
