@@ -1064,7 +1064,7 @@ async fn decide(
     let Plan { over, mut again } = plan;
     let stored = |option: &str, month: Month| before.total(option, month).unwrap_or((0, 0));
     let total = |option: &str, month: Month| total_after(before, touched, option, month);
-    let mut rewritten = Vec::new();
+    let mut decided = Vec::new();
     for (option, month, group, members) in over {
         // The batch changed no record of these months ending before `until`.
         let Some(until) = members
@@ -1134,18 +1134,13 @@ async fn decide(
             }),
         };
         match decisions {
-            Some(decisions) => {
-                for (option_id, throttle) in decisions {
-                    if store_decision(tx, &option_id, month, throttle.as_ref()).await? {
-                        rewritten.push((option_id, month));
-                    }
-                }
-            }
+            Some(decisions) => decided.extend(decisions.into_iter().map(|(o, t)| (o, month, t))),
             None => {
                 again.insert((option, month));
             }
         }
     }
+    let mut rewritten = store_decisions(tx, decided).await?;
     rewritten.extend(recompute(tx, &again).await?);
     Ok(rewritten)
 }
@@ -1588,11 +1583,8 @@ async fn recompute(
                 decided.insert((m, month), t);
             }
         }
-        for ((option_id, month), throttle) in decided {
-            if store_decision(tx, &option_id, month, throttle.as_ref()).await? {
-                rewritten.push((option_id, month));
-            }
-        }
+        let decided = decided.into_iter().map(|((o, m), t)| (o, m, t)).collect();
+        rewritten.extend(store_decisions(tx, decided).await?);
     }
     Ok(rewritten)
 }
@@ -1638,111 +1630,188 @@ impl AutoRow {
 
 const AUTO_COLUMNS: &str = "SELECT option_id, month, from_at, until_at, limit_bytes, used_bytes, basis, group_id, usage_type FROM auto_throttles";
 
-/// Stores the automatic throttle of an option month, or its absence, with an event when it
-/// changed; whether it did.
-async fn store_decision(
+/// Stores the automatic throttles of option months, or their absence (R9.9), appending an
+/// event for each SIM of a month whose throttle changed, in the order given (the last decision
+/// of a month counts); the option months that changed.
+async fn store_decisions(
     tx: &mut WriteTx,
-    option_id: &str,
-    month: Month,
-    throttle: Option<&Throttle>,
-) -> Result<bool> {
-    let old: Option<AutoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{AUTO_COLUMNS} WHERE option_id = $1 AND month = $2"
-    )))
-    .bind(option_id.to_owned())
-    .bind(month.to_string())
-    .fetch_optional(tx.conn())
-    .await?;
-    let old = old.map(AutoRow::throttle).transpose()?;
+    decisions: Vec<(String, Month, Option<Throttle>)>,
+) -> Result<Vec<(String, Month)>> {
+    let mut last: HashMap<(String, Month), usize> = HashMap::new();
+    for (i, (option_id, month, _)) in decisions.iter().enumerate() {
+        last.insert((option_id.clone(), *month), i);
+    }
+    let options: BTreeSet<String> = last.keys().map(|(o, _)| o.clone()).collect();
+    let options: Vec<String> = options.into_iter().collect();
+    let mut stored: HashMap<(String, Month), Throttle> = HashMap::new();
+    for row in rows_in::<AutoRow>(tx, AUTO_COLUMNS, "option_id", &options).await? {
+        let t = row.throttle()?;
+        stored.insert((t.option_id.clone(), t.month), t);
+    }
     // Only the instants matter to a mobile core; a higher use after the throttle is no change.
-    let key = |t: Option<&Throttle>| t.map(|t| (t.from, t.until));
-    if key(old.as_ref()) == key(throttle) {
-        return Ok(false);
+    let instants = |t: Option<&Throttle>| t.map(|t| (t.from, t.until));
+    let changed: Vec<(String, Month, Option<Throttle>)> = decisions
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (o, m, t))| {
+            let key = (o.clone(), *m);
+            last[&key] == *i && instants(stored.get(&key)) != instants(t.as_ref())
+        })
+        .map(|(_, d)| d)
+        .collect();
+    let backend = tx.backend();
+    pipelined(
+        tx,
+        &changed,
+        |chunk| {
+            let mut q = Sql::positional(
+                backend,
+                "DELETE FROM auto_throttles WHERE (option_id, month) IN (VALUES ",
+            );
+            for (i, (option_id, month, _)) in chunk.iter().enumerate() {
+                q.push(if i > 0 { ", (" } else { "(" })
+                    .bind(option_id.clone())
+                    .push(", ")
+                    .bind(month.to_string())
+                    .push(")");
+            }
+            q.push(")");
+            q
+        },
+        |_, _| {},
+    )
+    .await?;
+    let throttles: Vec<&Throttle> = changed.iter().filter_map(|(.., t)| t.as_ref()).collect();
+    pipelined(
+        tx,
+        &throttles,
+        |chunk| {
+            let mut q = Sql::positional(
+                backend,
+                "INSERT INTO auto_throttles (option_id, month, from_at, until_at, limit_bytes, \
+                 used_bytes, basis, group_id, usage_type) VALUES ",
+            );
+            for (i, t) in chunk.iter().enumerate() {
+                let (basis, group_id, usage_type) = match &t.basis {
+                    Basis::Cap { usage_type } => {
+                        ("cap", None, Some(usage_type.as_str().to_owned()))
+                    }
+                    Basis::Pack { group_id } => ("pack", Some(group_id.clone()), None),
+                };
+                q.push(if i > 0 { ", (" } else { "(" })
+                    .bind(t.option_id.clone())
+                    .push(", ")
+                    .bind(t.month.to_string())
+                    .push(", ")
+                    .bind(t.from.as_microsecond())
+                    .push(", ")
+                    .bind(t.until.as_microsecond())
+                    .push(", ")
+                    .bind(i64::try_from(t.limit).unwrap_or(i64::MAX))
+                    .push(", ")
+                    .bind(i64::try_from(t.used).unwrap_or(i64::MAX))
+                    .push(", ")
+                    .bind(basis.to_owned())
+                    .push(", ")
+                    .bind(group_id)
+                    .push(", ")
+                    .bind(usage_type)
+                    .push(")");
+            }
+            q
+        },
+        |_, _| {},
+    )
+    .await?;
+    let changed_options: BTreeSet<String> = changed.iter().map(|(o, ..)| o.clone()).collect();
+    let changed_options: Vec<String> = changed_options.into_iter().collect();
+    let mut sims: HashMap<String, Vec<SimRow>> = HashMap::new();
+    for s in rows_in::<SimRow>(tx, SIM_COLUMNS, "option_id", &changed_options).await? {
+        sims.entry(s.option_id.clone()).or_default().push(s);
     }
-    sqlx::query("DELETE FROM auto_throttles WHERE option_id = $1 AND month = $2")
-        .bind(option_id.to_owned())
-        .bind(month.to_string())
-        .execute(tx.conn())
-        .await?;
-    if let Some(t) = throttle {
-        let (basis, group_id, usage_type) = match &t.basis {
-            Basis::Cap { usage_type } => ("cap", None, Some(usage_type.as_str().to_owned())),
-            Basis::Pack { group_id } => ("pack", Some(group_id.clone()), None),
+    let mut events = Vec::new();
+    for (option_id, month, throttle) in &changed {
+        let (kind, from, until, reason) = match throttle {
+            Some(t) => (
+                "throttle",
+                Some(t.from.as_microsecond()),
+                Some(t.until.as_microsecond()),
+                Some(wire(&t.basis)),
+            ),
+            None => (
+                "withdrawn",
+                None,
+                None,
+                Some("corrected use no longer exceeds the limit".to_owned()),
+            ),
         };
-        sqlx::query(
-            "INSERT INTO auto_throttles (option_id, month, from_at, until_at, limit_bytes, used_bytes, \
-             basis, group_id, usage_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(option_id.to_owned())
-        .bind(month.to_string())
-        .bind(t.from.as_microsecond())
-        .bind(t.until.as_microsecond())
-        .bind(i64::try_from(t.limit).unwrap_or(i64::MAX))
-        .bind(i64::try_from(t.used).unwrap_or(i64::MAX))
-        .bind(basis)
-        .bind(group_id)
-        .bind(usage_type)
-        .execute(tx.conn())
-        .await?;
-    }
-    let (kind, from, until, reason) = match throttle {
-        Some(t) => (
-            "throttle",
-            Some(t.from.as_microsecond()),
-            Some(t.until.as_microsecond()),
-            Some(wire(&t.basis)),
-        ),
-        None => (
-            "withdrawn",
-            None,
-            None,
-            Some("corrected use no longer exceeds the limit".to_owned()),
-        ),
-    };
-    for s in sims_of(tx.conn(), option_id).await? {
-        if s.overlaps(month)? {
-            append_event(
-                tx,
-                &s.iccid,
-                option_id,
-                kind,
-                Some(month),
-                from,
-                until,
-                reason.clone(),
-            )
-            .await?;
+        let mut serving: Vec<&SimRow> = sims.get(option_id).into_iter().flatten().collect();
+        serving.sort_by(|a, b| (&a.iccid, &a.from_on).cmp(&(&b.iccid, &b.from_on)));
+        for s in serving {
+            if s.overlaps(*month)? {
+                events.push(NewEvent {
+                    iccid: s.iccid.clone(),
+                    option_id: option_id.clone(),
+                    kind: kind.to_owned(),
+                    month: Some(*month),
+                    from,
+                    until,
+                    reason: reason.clone(),
+                });
+            }
         }
     }
-    Ok(true)
+    append_events(tx, &events).await?;
+    Ok(changed.into_iter().map(|(o, m, _)| (o, m)).collect())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn append_event(
-    tx: &mut WriteTx,
-    iccid: &str,
-    option_id: &str,
-    kind: &str,
+/// A change of a SIM's throttle, for `throttle_events`.
+struct NewEvent {
+    iccid: String,
+    option_id: String,
+    kind: String,
     month: Option<Month>,
     from: Option<i64>,
     until: Option<i64>,
     reason: Option<String>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO throttle_events (iccid, option_id, kind, month, from_at, until_at, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+}
+
+/// Appends `events` to `throttle_events` in their order, which their `seq` follows.
+async fn append_events(tx: &mut WriteTx, events: &[NewEvent]) -> Result<()> {
+    let (backend, created) = (tx.backend(), now_micros());
+    pipelined(
+        tx,
+        events,
+        |chunk| {
+            let mut q = Sql::positional(
+                backend,
+                "INSERT INTO throttle_events (iccid, option_id, kind, month, from_at, until_at, \
+                 reason, created_at) VALUES ",
+            );
+            for (i, e) in chunk.iter().enumerate() {
+                q.push(if i > 0 { ", (" } else { "(" })
+                    .bind(e.iccid.clone())
+                    .push(", ")
+                    .bind(e.option_id.clone())
+                    .push(", ")
+                    .bind(e.kind.clone())
+                    .push(", ")
+                    .bind(e.month.map(|m| m.to_string()))
+                    .push(", ")
+                    .bind(e.from)
+                    .push(", ")
+                    .bind(e.until)
+                    .push(", ")
+                    .bind(e.reason.clone())
+                    .push(", ")
+                    .bind(created)
+                    .push(")");
+            }
+            q
+        },
+        |_, _| {},
     )
-    .bind(iccid.to_owned())
-    .bind(option_id.to_owned())
-    .bind(kind.to_owned())
-    .bind(month.map(|m| m.to_string()))
-    .bind(from)
-    .bind(until)
-    .bind(reason)
-    .bind(now_micros())
-    .execute(tx.conn())
-    .await?;
-    Ok(())
+    .await
 }
 
 /// A change of a SIM's throttle decisions.
@@ -1808,18 +1877,16 @@ pub async fn manual(
     .bind(journal.actor.clone())
     .execute(tx.conn())
     .await?;
-    let kind = format!("manual_{}", wire(&action));
-    append_event(
-        &mut tx,
-        iccid,
-        &last.option_id.clone(),
-        &kind,
-        None,
-        Some(at.as_microsecond()),
-        None,
-        Some(manual.reason.clone()),
-    )
-    .await?;
+    let event = NewEvent {
+        iccid: iccid.to_owned(),
+        option_id: last.option_id.clone(),
+        kind: format!("manual_{}", wire(&action)),
+        month: None,
+        from: Some(at.as_microsecond()),
+        until: None,
+        reason: Some(manual.reason.clone()),
+    };
+    append_events(&mut tx, &[event]).await?;
     tx.commit(
         journal
             .contractor(contractor.as_deref())
