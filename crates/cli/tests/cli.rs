@@ -274,6 +274,29 @@ fn serve_bootstraps_answers_and_shuts_down_gracefully() {
 }
 
 /// `mpc demo seed` builds a living data set through the rules; the contract commands read it.
+/// The demo contractor whose name contains `name`, and its contracts as of 2026-11-24.
+fn demo_contracts(db: &Path, name: &str) -> (String, serde_json::Value) {
+    let contractors = stdout(&mpc(db, &["contractor", "list"]));
+    let id = contractors
+        .lines()
+        .find(|l| l.contains(name))
+        .and_then(|l| l.split('\t').next())
+        .unwrap()
+        .to_owned();
+    let list = mpc(
+        db,
+        &[
+            "contract",
+            "list",
+            "--contractor",
+            &id,
+            "--as-of",
+            "2026-11-24",
+        ],
+    );
+    (id, serde_json::from_slice(&list.stdout).unwrap())
+}
+
 #[test]
 fn demo_seed_and_contract_commands() {
     let dir = tempfile::tempdir().unwrap();
@@ -284,27 +307,7 @@ fn demo_seed_and_contract_commands() {
     let again = mpc(&db, &["demo", "seed"]);
     assert!(!again.status.success());
 
-    let contractors = stdout(&mpc(&db, &["contractor", "list"]));
-    let minato = contractors
-        .lines()
-        .find(|l| l.contains("みなと"))
-        .unwrap()
-        .split('\t')
-        .next()
-        .unwrap()
-        .to_owned();
-    let list = mpc(
-        &db,
-        &[
-            "contract",
-            "list",
-            "--contractor",
-            &minato,
-            "--as-of",
-            "2026-11-24",
-        ],
-    );
-    let contracts: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let (minato, contracts) = demo_contracts(&db, "みなと");
     let contracts = contracts.as_array().unwrap();
     assert_eq!(contracts.len(), 6, "a management and five adapters");
     // Every adapter of みなと商事 has its serial and may fetch its configuration.
@@ -460,25 +463,7 @@ fn mobile_commands_bind_sims_import_usage_and_throttle_by_hand() {
     let db = dir.path().join("mpc.db");
     let seeded = mpc(&db, &["demo", "seed", "--today", "2026-11-24"]);
     assert!(seeded.status.success(), "{}", stderr(&seeded));
-    let contractors = stdout(&mpc(&db, &["contractor", "list"]));
-    let hokkai = contractors
-        .lines()
-        .find(|l| l.contains("北海"))
-        .and_then(|l| l.split('\t').next())
-        .unwrap()
-        .to_owned();
-    let list = mpc(
-        &db,
-        &[
-            "contract",
-            "list",
-            "--contractor",
-            &hokkai,
-            "--as-of",
-            "2026-11-24",
-        ],
-    );
-    let contracts: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    let (_, contracts) = demo_contracts(&db, "北海");
     let option = contracts
         .as_array()
         .unwrap()
