@@ -524,6 +524,16 @@ mod tests {
     use crate::book::Membership;
     use crate::catalog::NetworkType;
 
+    #[test]
+    fn an_iccid_is_18_to_22_digits() {
+        assert!(is_iccid("898110000000000001")); // 18
+        assert!(is_iccid("8981100000000000000001")); // 22
+        assert!(!is_iccid("89811000000000001")); // 17
+        assert!(!is_iccid("89811000000000000000001")); // 23
+        assert!(!is_iccid("8981100000000000O01"));
+        assert!(!is_iccid("+8981100000000000001"));
+    }
+
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
     }
