@@ -419,7 +419,7 @@ catalog! {
     tax_at: "消費税", "Consumption tax";
     tax_excluded: "金額は税抜です。消費税は請求書でまとめて計算します。", "Amounts exclude tax; the invoice adds consumption tax once per rate.";
     taxable: "対象", "on";
-    throttled: "速度制限中", "Throttled";
+    throttled: "速度制限あり", "Throttled";
     timeline: "経緯", "Timeline";
     total_with_tax: "合計（税込）", "Total (tax included)";
     unpaid_invoices: "未払いの請求書", "Unpaid invoices";
