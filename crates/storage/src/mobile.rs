@@ -1049,6 +1049,41 @@ async fn plan<'b>(
     Ok(Plan { over, again })
 }
 
+/// A month over its limit, to decide from its members' records ending at or after `until`
+/// (which start at or after `from`).
+struct Reread<'b> {
+    option: String,
+    month: Month,
+    group: Option<&'b str>,
+    members: Vec<&'b str>,
+    until: i64,
+    from: i64,
+}
+
+/// The records the `rereads` need, by option and month: per month, those of all their members
+/// starting at or after the earliest `from`, read together instead of month by month.
+async fn later_records(
+    tx: &mut WriteTx,
+    rereads: &[Reread<'_>],
+) -> Result<HashMap<(String, Month), Vec<Usage>>> {
+    let mut months: BTreeMap<Month, (BTreeSet<&str>, i64)> = BTreeMap::new();
+    for r in rereads {
+        let (options, from) = months.entry(r.month).or_insert((BTreeSet::new(), r.from));
+        options.extend(r.members.iter().copied());
+        *from = (*from).min(r.from);
+    }
+    let mut out: HashMap<(String, Month), Vec<Usage>> = HashMap::new();
+    for (month, (options, from)) in months {
+        let options: Vec<String> = options.into_iter().map(str::to_owned).collect();
+        for chunk in options.chunks(ROWS_PER_STATEMENT) {
+            for r in usage_of_starting(tx.conn(), chunk, month, from).await? {
+                out.entry((r.option_id.clone(), month)).or_default().push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Carries out a [`Plan`]: a month over its limit is decided from the records ending at or
 /// after the earliest end the batch touched, counting on from the rest of the total
 /// ([`mobile::Counted`]); the few months that cannot be (a member joined or left mid-month, a
@@ -1064,7 +1099,7 @@ async fn decide(
     let Plan { over, mut again } = plan;
     let stored = |option: &str, month: Month| before.total(option, month).unwrap_or((0, 0));
     let total = |option: &str, month: Month| total_after(before, touched, option, month);
-    let mut decided = Vec::new();
+    let mut rereads = Vec::new();
     for (option, month, group, members) in over {
         // The batch changed no record of these months ending before `until`.
         let Some(until) = members
@@ -1084,9 +1119,34 @@ async fn decide(
             })
             .max()
             .unwrap_or(0);
+        rereads.push(Reread {
+            option,
+            month,
+            group,
+            members,
+            until,
+            from: until - longest,
+        });
+    }
+    let records = later_records(tx, &rereads).await?;
+    let mut decided = Vec::new();
+    for Reread {
+        option,
+        month,
+        group,
+        members,
+        until,
+        from,
+    } in rereads
+    {
         let member_ids: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
-        let mut later = usage_of_starting(tx.conn(), &member_ids, month, until - longest).await?;
-        later.retain(|r| r.end.as_microsecond() >= until);
+        let later: Vec<Usage> = member_ids
+            .iter()
+            .filter_map(|m| records.get(&(m.clone(), month)))
+            .flatten()
+            .filter(|r| r.start.as_microsecond() >= from && r.end.as_microsecond() >= until)
+            .cloned()
+            .collect();
         let counted = mobile::Counted {
             bytes: members
                 .iter()
