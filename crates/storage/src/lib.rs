@@ -193,7 +193,7 @@ impl Store {
         &self.pool
     }
 
-    /// The SIMs and groups ingestion last read, on SQLite.
+    /// What ingestion keeps in memory between batches, on SQLite: SIMs, groups, month totals.
     pub(crate) fn mobile_cache(&self) -> Option<&mobile::MobileCache> {
         self.mobile_cache.as_ref()
     }

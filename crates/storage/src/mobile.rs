@@ -700,15 +700,12 @@ async fn add_totals(tx: &mut WriteTx, touched: &Touched<'_>) -> Result<()> {
             "INSERT INTO usage_totals (option_id, month, bytes, longest) VALUES ",
         );
         for (i, ((option_id, month), t)) in chunk.iter().enumerate() {
-            q.push(if i > 0 { ", (" } else { "(" })
-                .bind((*option_id).to_owned())
-                .push(", ")
-                .bind(month.to_string())
-                .push(", ")
-                .bind(t.bytes)
-                .push(", ")
-                .bind(t.longest)
-                .push(")");
+            q.row(i == 0, |r| {
+                r.bind((*option_id).to_owned())
+                    .bind(month.to_string())
+                    .bind(t.bytes)
+                    .bind(t.longest);
+            });
         }
         // A correction may shorten the longest record; keeping the longer only reads more.
         q.push(
@@ -1250,26 +1247,19 @@ fn insert_sql<'r, 'a: 'r>(
     let mut q = Sql::positional(
         backend,
         "INSERT INTO usage_records (record_id, iccid, option_id, start_at, end_at, bytes_up, \
-         bytes_down, received_at, corrections) VALUES ",
+         bytes_down, received_at) VALUES ",
     );
     for (i, x) in records.into_iter().enumerate() {
-        q.push(if i > 0 { ", (" } else { "(" })
-            .bind(x.r.record_id.clone())
-            .push(", ")
-            .bind(x.r.iccid.clone())
-            .push(", ")
-            .bind(x.option_id.to_owned())
-            .push(", ")
-            .bind(x.r.start)
-            .push(", ")
-            .bind(x.r.end)
-            .push(", ")
-            .bind(x.r.bytes_up)
-            .push(", ")
-            .bind(x.r.bytes_down)
-            .push(", ")
-            .bind(received)
-            .push(", 0)");
+        q.row(i == 0, |r| {
+            r.bind(x.r.record_id.clone())
+                .bind(x.r.iccid.clone())
+                .bind(x.option_id.to_owned())
+                .bind(x.r.start)
+                .bind(x.r.end)
+                .bind(x.r.bytes_up)
+                .bind(x.r.bytes_down)
+                .bind(received);
+        });
     }
     q.push(conflict);
     q
@@ -1432,21 +1422,15 @@ pub async fn ingest(
             "INSERT INTO usage_rejections (batch_id, line, record_id, iccid, reason, detail, received_at) VALUES ",
         );
         for (i, r) in chunk.iter().enumerate() {
-            q.push(if i > 0 { ", (" } else { "(" })
-                .bind(summary.batch_id.clone())
-                .push(", ")
-                .bind(r.line as i64)
-                .push(", ")
-                .bind(r.record_id.clone())
-                .push(", ")
-                .bind(r.iccid.clone())
-                .push(", ")
-                .bind(r.reason.to_owned())
-                .push(", ")
-                .bind(r.detail.clone())
-                .push(", ")
-                .bind(received)
-                .push(")");
+            q.row(i == 0, |row| {
+                row.bind(summary.batch_id.clone())
+                    .bind(r.line as i64)
+                    .bind(r.record_id.clone())
+                    .bind(r.iccid.clone())
+                    .bind(r.reason.to_owned())
+                    .bind(r.detail.clone())
+                    .bind(received);
+            });
         }
         q.execute(tx.conn()).await?;
     }
@@ -1729,11 +1713,9 @@ async fn store_decisions(
                 "DELETE FROM auto_throttles WHERE (option_id, month) IN (VALUES ",
             );
             for (i, (option_id, month, _)) in chunk.iter().enumerate() {
-                q.push(if i > 0 { ", (" } else { "(" })
-                    .bind(option_id.clone())
-                    .push(", ")
-                    .bind(month.to_string())
-                    .push(")");
+                q.row(i == 0, |r| {
+                    r.bind(option_id.clone()).bind(month.to_string());
+                });
             }
             q.push(")");
             q
@@ -1758,25 +1740,17 @@ async fn store_decisions(
                     }
                     Basis::Pack { group_id } => ("pack", Some(group_id.clone()), None),
                 };
-                q.push(if i > 0 { ", (" } else { "(" })
-                    .bind(t.option_id.clone())
-                    .push(", ")
-                    .bind(t.month.to_string())
-                    .push(", ")
-                    .bind(t.from.as_microsecond())
-                    .push(", ")
-                    .bind(t.until.as_microsecond())
-                    .push(", ")
-                    .bind(i64::try_from(t.limit).unwrap_or(i64::MAX))
-                    .push(", ")
-                    .bind(i64::try_from(t.used).unwrap_or(i64::MAX))
-                    .push(", ")
-                    .bind(basis.to_owned())
-                    .push(", ")
-                    .bind(group_id)
-                    .push(", ")
-                    .bind(usage_type)
-                    .push(")");
+                q.row(i == 0, |r| {
+                    r.bind(t.option_id.clone())
+                        .bind(t.month.to_string())
+                        .bind(t.from.as_microsecond())
+                        .bind(t.until.as_microsecond())
+                        .bind(i64::try_from(t.limit).unwrap_or(i64::MAX))
+                        .bind(i64::try_from(t.used).unwrap_or(i64::MAX))
+                        .bind(basis.to_owned())
+                        .bind(group_id)
+                        .bind(usage_type);
+                });
             }
             q
         },
@@ -1849,23 +1823,16 @@ async fn append_events(tx: &mut WriteTx, events: &[NewEvent]) -> Result<()> {
                  reason, created_at) VALUES ",
             );
             for (i, e) in chunk.iter().enumerate() {
-                q.push(if i > 0 { ", (" } else { "(" })
-                    .bind(e.iccid.clone())
-                    .push(", ")
-                    .bind(e.option_id.clone())
-                    .push(", ")
-                    .bind(e.kind.clone())
-                    .push(", ")
-                    .bind(e.month.map(|m| m.to_string()))
-                    .push(", ")
-                    .bind(e.from)
-                    .push(", ")
-                    .bind(e.until)
-                    .push(", ")
-                    .bind(e.reason.clone())
-                    .push(", ")
-                    .bind(created)
-                    .push(")");
+                q.row(i == 0, |r| {
+                    r.bind(e.iccid.clone())
+                        .bind(e.option_id.clone())
+                        .bind(e.kind.clone())
+                        .bind(e.month.map(|m| m.to_string()))
+                        .bind(e.from)
+                        .bind(e.until)
+                        .bind(e.reason.clone())
+                        .bind(created);
+                });
             }
             q
         },

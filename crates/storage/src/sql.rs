@@ -72,6 +72,17 @@ impl Sql {
         self.push(")")
     }
 
+    /// Appends a row of a `VALUES` list: `(`, or `, (` after the first, the placeholders `row`
+    /// binds, separated by commas, then `)`.
+    pub fn row(&mut self, first: bool, row: impl FnOnce(&mut Row<'_>)) -> &mut Self {
+        self.push(if first { "(" } else { ", (" });
+        row(&mut Row {
+            sql: self,
+            bound: false,
+        });
+        self.push(")")
+    }
+
     pub fn query_as<T>(self) -> Result<sqlx::query::QueryAs<'static, Any, T, AnyArguments>>
     where
         T: for<'r> FromRow<'r, sqlx::any::AnyRow>,
@@ -90,5 +101,25 @@ impl Sql {
                 .await?
                 .rows_affected()),
         }
+    }
+}
+
+/// One row of a `VALUES` list being bound (see [`Sql::row`]).
+pub(crate) struct Row<'s> {
+    sql: &'s mut Sql,
+    bound: bool,
+}
+
+impl Row<'_> {
+    pub fn bind<T>(&mut self, value: T) -> &mut Self
+    where
+        T: for<'q> Encode<'q, Any> + Type<Any>,
+    {
+        if self.bound {
+            self.sql.push(", ");
+        }
+        self.bound = true;
+        self.sql.bind(value);
+        self
     }
 }
