@@ -121,14 +121,13 @@ pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
             contractor,
         } => {
             let key: PriceKey = key.parse()?;
-            if amount < 0 {
-                bail!("R14.1: a price is whole yen ≥ 0");
-            }
+            let amount = mpc_domain::price::check_amount("--amount", amount)
+                .map_err(crate::contracts::refusal)?;
             let price = Price {
                 key,
                 contractor_id: contractor,
                 effective_from: parse_date(&from)?,
-                amount: Yen(amount),
+                amount,
             };
             let mut tx = store.write().await?;
             billing::upsert_prices(&mut tx, std::slice::from_ref(&price))

@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::book::{
-    Book, ChargeEvent, ChargeKind, Contract, ContractOption, Ending, PacketShareGroup,
+    Book, ChargeEvent, ChargeKind, Contract, ContractOption, Effect, Ending, PacketShareGroup,
 };
 use crate::calendar::Month;
 use crate::catalog::{ContractKind, MobileUsageType, OptionKind};
@@ -271,7 +271,7 @@ impl Biller<'_> {
             }
         }
         for (start, end, key, m, account) in parts {
-            let days = i8::try_from(end.since(start).map_or(0, |s| s.get_days()) + 1).unwrap_or(0);
+            let days = days_between(start, end);
             let amount = m.prorate(i64::from(days), i64::from(self.days_in_month));
             let description = if days == self.days_in_month {
                 key.label_ja()
@@ -293,56 +293,81 @@ impl Biller<'_> {
         }
     }
 
-    /// The early-termination charge, owed in the month of the end (R15.1): the monthly fee in
-    /// force on the end day, D7 month by month over the rest of the minimum period, counted
-    /// after the last day already billed.
+    /// The early-termination charge, owed in the month of the end (R15.1): D7 month by month
+    /// over the rest of the minimum period, counted after the last day already billed, each
+    /// remaining day priced as the monthly fee would have priced it (the price in force that
+    /// day, split where it changes). Nothing when the minimum period never ran: no billing
+    /// start, or an end before it (R5.2).
+    #[allow(clippy::too_many_arguments)]
     fn early_termination(
         &mut self,
         s: Subject<'_>,
         account: String,
         ending: &Ending,
         billed_through: Date,
+        billing_start: Option<Date>,
         minimum_end: Option<Date>,
         key: PriceKey,
     ) {
         if ending.exempt_from_early_termination || !self.input.month.contains(ending.on) {
             return;
         }
-        let remaining = remaining_minimum_days(minimum_end, billed_through.max(ending.on));
-        if remaining.is_empty() {
-            return;
-        }
-        let Some(m) = self.price(key, ending.on) else {
-            return;
-        };
-        for r in remaining {
-            let from = r.month.first_day().max(
-                billed_through
-                    .max(ending.on)
-                    .tomorrow()
-                    .unwrap_or(ending.on),
-            );
+        let counted_after = billed_through.max(ending.on);
+        for r in remaining_minimum_days(billing_start, minimum_end, ending.on) {
+            let from = r
+                .month
+                .first_day()
+                .max(counted_after.tomorrow().unwrap_or(counted_after));
             let to = minimum_end.map_or(r.month.last_day(), |e| e.min(r.month.last_day()));
-            let amount = m.prorate(i64::from(r.days), i64::from(r.days_in_month));
-            let description = format!(
-                "最低利用期間内解除調定金 {}（{} {}/{}日）",
-                key.label_ja(),
-                r.month,
-                r.days,
-                r.days_in_month
-            );
-            self.push(
-                s,
-                account.clone(),
-                LineKind::EarlyTermination,
-                "R15.1",
-                Some(key),
-                description,
-                (from, to),
-                Some((r.days, r.days_in_month)),
-                m,
-                amount,
-            );
+            if from > to {
+                continue;
+            }
+            let mut cuts: Vec<Date> = self
+                .input
+                .prices
+                .change_days(self.input.contractor_id, from, to)
+                .into_iter()
+                .filter(|d| *d > from && *d <= to)
+                .collect();
+            cuts.insert(0, from);
+            cuts.sort();
+            cuts.dedup();
+            let mut parts: Vec<(Date, Date, Yen)> = Vec::new();
+            for (i, start) in cuts.iter().enumerate() {
+                let end = cuts
+                    .get(i + 1)
+                    .map_or(to, |next| next.yesterday().unwrap_or(*next));
+                let Some(m) = self.price(key, *start) else {
+                    continue;
+                };
+                match parts.last_mut() {
+                    Some(last) if last.2 == m => last.1 = end,
+                    _ => parts.push((*start, end, m)),
+                }
+            }
+            for (part_from, part_to, m) in parts {
+                let days = days_between(part_from, part_to);
+                let amount = m.prorate(i64::from(days), i64::from(r.days_in_month));
+                let description = format!(
+                    "最低利用期間内解除調定金 {}（{} {}/{}日）",
+                    key.label_ja(),
+                    r.month,
+                    days,
+                    r.days_in_month
+                );
+                self.push(
+                    s,
+                    account.clone(),
+                    LineKind::EarlyTermination,
+                    "R15.1",
+                    Some(key),
+                    description,
+                    (part_from, part_to),
+                    Some((days, r.days_in_month)),
+                    m,
+                    amount,
+                );
+            }
         }
     }
 
@@ -392,6 +417,7 @@ impl Biller<'_> {
                 account_at(ending.on),
                 ending,
                 ending.on,
+                c.billing_start,
                 minimum_period_end(c),
                 key_at(ending.on),
             );
@@ -423,6 +449,10 @@ impl Biller<'_> {
         let Some(start) = o.billing_start(c) else {
             return;
         };
+        if o.end_on().is_some_and(|end| end < start) {
+            // Stopped before its billing start: never billed, no minimum period (R5.2).
+            return;
+        }
         // R9.11: a monthly plan or packet_share SIM stopped before a month's last day pays
         // that month in full.
         let billed_through = |end: Date| {
@@ -447,6 +477,7 @@ impl Biller<'_> {
                 account.clone(),
                 ending,
                 billed_through(ending.on),
+                Some(start),
                 option_minimum_period_end(Some(start)),
                 key_at(ending.on),
             );
@@ -463,6 +494,9 @@ impl Biller<'_> {
         let Some(start) = group_billing_start(self.input.book, g) else {
             return;
         };
+        if g.end_on().is_some_and(|end| end < start) {
+            return;
+        }
         // R9.11 also holds for packet share groups.
         let end = g.end_on().map_or(self.last, |e| e.last_of_month());
         let account_at = |_: Date| account.clone();
@@ -479,9 +513,8 @@ impl Biller<'_> {
         if from <= to {
             let gb = g.pack_gb(from).unwrap_or(0);
             if let Some(per_gb) = self.price(PriceKey::GroupMonthlyPerGb, from) {
-                let m = Yen(per_gb.0 * i64::from(gb));
-                let days =
-                    i8::try_from(to.since(from).map_or(0, |s| s.get_days()) + 1).unwrap_or(0);
+                let m = per_gb.times(i64::from(gb));
+                let days = days_between(from, to);
                 let amount = m.prorate(i64::from(days), i64::from(self.days_in_month));
                 let description = format!("パケットパック {gb}GB（{}/GB）", per_gb);
                 self.push(
@@ -504,6 +537,7 @@ impl Biller<'_> {
                 account,
                 ending,
                 ending.on.last_of_month(),
+                Some(start),
                 option_minimum_period_end(Some(start)),
                 PriceKey::GroupMonthlyBase,
             );
@@ -597,6 +631,59 @@ impl Biller<'_> {
     }
 }
 
+/// The early-termination charge a cancellation adds (R15.1), as the months of its ends will
+/// bill it: the lines of the contracts, options and groups that `effects` end (the contract
+/// and what ends with it, R13.2, R13.3, R9.7), and nothing of anything else that happens to
+/// end in the same month. `after` is the book with `effects` applied.
+///
+/// # Errors
+/// The prices the book lacks (R14.1).
+pub fn termination_charge(
+    contractor_id: &str,
+    after: &Book,
+    effects: &[Effect],
+    prices: &PriceBook,
+) -> Result<Vec<Line>, Vec<MissingPrice>> {
+    let mut ended: Vec<&str> = Vec::new();
+    let mut months: Vec<Month> = Vec::new();
+    for e in effects {
+        let (id, ending) = match e {
+            Effect::ContractEnds {
+                contract_id,
+                ending,
+            } => (contract_id, ending),
+            Effect::OptionEnds { option_id, ending } => (option_id, ending),
+            Effect::GroupEnds { group_id, ending } => (group_id, ending),
+            _ => continue,
+        };
+        ended.push(id);
+        months.push(Month::containing(ending.on));
+    }
+    months.sort();
+    months.dedup();
+    let mut lines = Vec::new();
+    for month in months {
+        let billed = bill_month(&MonthInput {
+            contractor_id,
+            month,
+            book: after,
+            charges: &[],
+            prices,
+            redirects: &[],
+            credits: &[],
+        })?;
+        lines.extend(billed.into_iter().filter(|l| {
+            l.kind == LineKind::EarlyTermination && ended.contains(&l.subject_id.as_str())
+        }));
+    }
+    Ok(lines)
+}
+
+/// The days of `from..=to` (1 to 31 within a month, D7).
+fn days_between(from: Date, to: Date) -> i8 {
+    i8::try_from(to.since(from).map_or(0, |s| s.get_days()) + 1).unwrap_or(0)
+}
+
 /// When a packet share group's monthly fee starts: its acceptance, once one of its members
 /// has started billing (R9.1).
 pub fn group_billing_start(book: &Book, g: &PacketShareGroup) -> Option<Date> {
@@ -614,7 +701,7 @@ pub fn group_billing_start(book: &Book, g: &PacketShareGroup) -> Option<Date> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::book::{Effect, Membership, Timeline};
+    use crate::book::{Membership, Timeline};
     use crate::catalog::{DeviceType, Item, NetworkType};
     use crate::contract::tests::{adapter, management};
     use crate::ending::{Termination, cancel_contract, stop_option};
@@ -764,6 +851,164 @@ mod tests {
                 .iter()
                 .all(|l| l.kind != LineKind::EarlyTermination || l.rule == "R15.1")
         );
+    }
+
+    fn early_termination(lines: &[Line]) -> Vec<(&str, Date, Date, Yen)> {
+        lines
+            .iter()
+            .filter(|l| l.kind == LineKind::EarlyTermination)
+            .map(|l| (l.subject_id.as_str(), l.period_from, l.period_to, l.amount))
+            .collect()
+    }
+
+    #[test]
+    fn r15_1_a_price_change_in_the_remaining_period_splits_the_charge() {
+        // Billing from 2026-04-01 (minimum period to 2027-03-31); notice 2026-10-01 asks for
+        // 2026-10-31. The list price ¥3,000 becomes ¥3,600 from 2027-01-16, and the
+        // contractor's agreement ¥2,400 applies from 2027-03-01.
+        let book = x4(date(2026, 4, 1));
+        let book = book.with(
+            &cancel_contract(
+                &book,
+                "a1",
+                Termination::Notice,
+                date(2026, 10, 1),
+                Some(date(2026, 10, 31)),
+            )
+            .unwrap(),
+        );
+        let key = PriceKey::AdapterMonthly(Item::InternetGateway, DeviceType::SeilX4);
+        let mut list: Vec<Price> = Vec::new();
+        list.push(Price {
+            key,
+            contractor_id: None,
+            effective_from: date(2027, 1, 16),
+            amount: Yen(3_600),
+        });
+        list.push(Price {
+            key,
+            contractor_id: Some("k1".into()),
+            effective_from: date(2027, 3, 1),
+            amount: Yen(2_400),
+        });
+        let mut all: Vec<Price> = Vec::new();
+        for k in PriceKey::all() {
+            if let Ok(y) = prices().price("k1", k, date(2026, 10, 1)) {
+                all.push(Price {
+                    key: k,
+                    contractor_id: None,
+                    effective_from: date(2020, 1, 1),
+                    amount: y,
+                });
+            }
+        }
+        all.extend(list);
+        let book_prices = PriceBook::new(all);
+        let lines = bill_month(&MonthInput {
+            contractor_id: "k1",
+            month: "2026-10".parse().unwrap(),
+            book: &book,
+            charges: &[],
+            prices: &book_prices,
+            redirects: &[],
+            credits: &[],
+        })
+        .unwrap();
+        let et = early_termination(&lines);
+        // Nov, Dec 2026 at ¥3,000: 2 × 3,000 = ¥6,000.
+        // Jan 2027: 1–15 at ¥3,000 → floor(3000 × 15 / 31) = floor(1451.6) = ¥1,451;
+        //           16–31 at ¥3,600 → floor(3600 × 16 / 31) = floor(1858.1) = ¥1,858.
+        // Feb 2027 at ¥3,600 = ¥3,600. Mar 2027 at the agreement ¥2,400 = ¥2,400.
+        assert_eq!(
+            et,
+            [
+                ("a1", date(2026, 11, 1), date(2026, 11, 30), Yen(3_000)),
+                ("a1", date(2026, 12, 1), date(2026, 12, 31), Yen(3_000)),
+                ("a1", date(2027, 1, 1), date(2027, 1, 15), Yen(1_451)),
+                ("a1", date(2027, 1, 16), date(2027, 1, 31), Yen(1_858)),
+                ("a1", date(2027, 2, 1), date(2027, 2, 28), Yen(3_600)),
+                ("a1", date(2027, 3, 1), date(2027, 3, 31), Yen(2_400)),
+            ]
+        );
+        let total: Yen = et.iter().map(|l| l.3).sum();
+        assert_eq!(total, Yen(6_000 + 1_451 + 1_858 + 3_600 + 2_400));
+    }
+
+    #[test]
+    fn r5_2_an_end_before_the_billing_start_owes_no_monthly_fee_and_no_early_termination() {
+        // Billing start recorded as 2026-11-20; the contract ends 2026-11-15 (notice 11-01).
+        let book = x4(date(2026, 11, 20));
+        let book = book.with(
+            &cancel_contract(&book, "a1", Termination::Notice, date(2026, 11, 1), None).unwrap(),
+        );
+        assert_eq!(
+            book.contract("a1").unwrap().end_on(),
+            Some(date(2026, 11, 15))
+        );
+        let lines = bill(&book, "2026-11", &[], &[], &[]);
+        assert!(monthly(&lines).is_empty(), "{lines:?}");
+        assert!(early_termination(&lines).is_empty(), "{lines:?}");
+        // Ending on the billing start day itself: one day billed, the rest of the year owed:
+        // Nov 20: floor(3000 × 1 / 30) = ¥100; Nov 21–30: floor(3000 × 10 / 30) = ¥1,000;
+        // Dec 2026 … Oct 2027: 11 × ¥3,000 = ¥33,000; Nov 1–19 2027: floor(3000 × 19 / 30) = ¥1,900.
+        let book = x4(date(2026, 11, 20));
+        let book = book.with(
+            &cancel_contract(
+                &book,
+                "a1",
+                Termination::Notice,
+                date(2026, 11, 1),
+                Some(date(2026, 11, 20)),
+            )
+            .unwrap(),
+        );
+        let lines = bill(&book, "2026-11", &[], &[], &[]);
+        assert_eq!(monthly(&lines), [(Yen(100), Some(1))]);
+        let total: Yen = early_termination(&lines).iter().map(|l| l.3).sum();
+        assert_eq!(total, Yen(1_000 + 33_000 + 1_900));
+    }
+
+    #[test]
+    fn r15_1_the_quote_holds_only_what_this_cancellation_ends() {
+        // Two SEIL/X4 adapters (¥3,000) billed from 2026-04-01 (minimum period to 2027-03-31).
+        let mut book = x4(date(2026, 4, 1));
+        let mut second = adapter("a2", "k1", DeviceType::SeilX4, date(2026, 4, 1));
+        second.accepted_on = date(2020, 1, 1);
+        book.contracts.push(second);
+        // a1's cancellation was accepted to end 2026-12-19.
+        let book = book.with(
+            &cancel_contract(
+                &book,
+                "a1",
+                Termination::Notice,
+                date(2026, 12, 1),
+                Some(date(2026, 12, 19)),
+            )
+            .unwrap(),
+        );
+        // Quote for a2 ending 2026-12-25 in the same month.
+        let effects = cancel_contract(
+            &book,
+            "a2",
+            Termination::Notice,
+            date(2026, 12, 1),
+            Some(date(2026, 12, 25)),
+        )
+        .unwrap();
+        let after = book.with(&effects);
+        let quote = termination_charge("k1", &after, &effects, &prices()).unwrap();
+        assert!(quote.iter().all(|l| l.subject_id == "a2"), "{quote:?}");
+        // Dec 26–31: floor(3000 × 6 / 31) = floor(580.6) = ¥580; Jan–Mar 2027: 3 × ¥3,000.
+        assert_eq!(
+            quote.iter().map(|l| l.amount).sum::<Yen>(),
+            Yen(580 + 9_000)
+        );
+        // The month's invoice holds both: a1 adds Dec 20–31 floor(3000 × 12 / 31) = ¥1,161 + ¥9,000.
+        let month: Yen = early_termination(&bill(&after, "2026-12", &[], &[], &[]))
+            .iter()
+            .map(|l| l.3)
+            .sum();
+        assert_eq!(month, Yen(580 + 9_000 + 1_161 + 9_000));
     }
 
     #[test]

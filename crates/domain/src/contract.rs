@@ -108,25 +108,29 @@ fn check_management(
     management: Option<ManagementAccess<'_>>,
     on: Date,
 ) -> Result<(), Refusal> {
-    let refuse = |en: &str, ja: &str| Err(Refusal::new("R6.2", en, ja));
+    // R6.1 (a) is the contractor's own management; R6.2 the consented use of another's.
     let Some(m) = management else {
-        return refuse(
-            "a service adapter needs a management to be controlled under: the contractor's own, or another contractor's by consented designation",
-            "サービスアダプタには、自らのマネージメント又は同意を得て指定した他の契約者のマネージメントが必要です",
-        );
+        return Err(Refusal::new(
+            "R6.1",
+            "a service adapter needs a management to be controlled under: the contractor's own management contract (R6.1), or another contractor's by consented designation (R6.2)",
+            "サービスアダプタには、自らのマネージメント契約（第6条第1項）又は同意を得て指定した他の契約者のマネージメント（第6条第2項）が必要です",
+        ));
     };
+    let own = m.contract.contractor_id == app.contractor_id;
+    let rule = if own { "R6.1" } else { "R6.2" };
     if m.contract.kind != ContractKind::Management || !m.contract.is_active(on) {
-        return refuse(
+        return Err(Refusal::new(
+            rule,
             "the named management contract is not an active management",
             "指定されたマネージメントの契約は有効ではありません",
-        );
+        ));
     }
-    let own = m.contract.contractor_id == app.contractor_id;
     if !own && m.consented_on.is_none_or(|c| c > on) {
-        return refuse(
+        return Err(Refusal::new(
+            "R6.2",
             "another contractor's management may be used only after that contractor consents to the designation",
             "他の契約者のマネージメントは、その契約者の同意を得た後でなければ利用できません",
-        );
+        ));
     }
     Ok(())
 }
@@ -396,12 +400,40 @@ pub(crate) mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn r6_1_a_service_adapter_without_any_management_cites_r6_1() {
+        let app = application(
+            ContractKind::ServiceAdapter,
+            Some(Item::InternetGateway),
+            Some(DeviceType::SeilX4),
+        );
+        // Neither an own management nor a designation: R6.1 (a) is what is missing.
         assert_eq!(
             accept_application(&app, None, date(2026, 4, 2))
                 .unwrap_err()
                 .rule,
-            "R6.2"
+            "R6.1"
         );
+        // Its own management, ended: still R6.1; another's, unconsented: R6.2 (above).
+        let mut own = management("m0", &app.contractor_id, date(2026, 3, 1));
+        own.ending = Some(crate::book::Ending {
+            on: date(2026, 3, 31),
+            reason: crate::book::EndReason::Notice,
+            notice_arrived_on: Some(date(2026, 3, 10)),
+            requested_on: None,
+            exempt_from_early_termination: false,
+        });
+        let ended = accept_application(
+            &app,
+            Some(ManagementAccess {
+                contract: &own,
+                consented_on: None,
+            }),
+            date(2026, 4, 2),
+        );
+        assert_eq!(ended.unwrap_err().rule, "R6.1");
     }
 
     #[test]

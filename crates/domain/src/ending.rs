@@ -355,12 +355,19 @@ pub struct RemainingDays {
 }
 
 /// The days from the day after `end_on` to the last day of the minimum period, month by month
-/// (R15.1). Empty when the period is over or never started; the charge itself is
-/// floor(M × days / days_in_month) per month (D7).
-pub fn remaining_minimum_days(minimum_end: Option<Date>, end_on: Date) -> Vec<RemainingDays> {
+/// (R15.1). Empty when the period is over, or never ran: no billing start, or an end before it
+/// (R5.2). The charge itself is floor(M × days / days_in_month) per month and price (D7).
+pub fn remaining_minimum_days(
+    billing_start: Option<Date>,
+    minimum_end: Option<Date>,
+    end_on: Date,
+) -> Vec<RemainingDays> {
     let Some(last) = minimum_end else {
         return Vec::new();
     };
+    if billing_start.is_none_or(|start| end_on < start) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let Ok(mut day) = end_on.checked_add(1.day()) else {
         return out;
@@ -392,7 +399,7 @@ pub fn contract_early_termination(book: &Book, contract_id: &str) -> Vec<Remaini
     match book.contract(contract_id) {
         Some(c) => match &c.ending {
             Some(e) if !e.exempt_from_early_termination => {
-                remaining_minimum_days(minimum_period_end(c), e.on)
+                remaining_minimum_days(c.billing_start, minimum_period_end(c), e.on)
             }
             _ => Vec::new(),
         },
@@ -604,7 +611,8 @@ mod tests {
     fn r15_remaining_days_month_by_month() {
         // Billing start 2026-04-10 → minimum period ends 2027-04-09 (R5.1, D2).
         // End 2027-02-14 → remaining: Feb 15–28 = 14 of 28 days, Mar 1–31 = 31 of 31, Apr 1–9 = 9 of 30.
-        let days = remaining_minimum_days(Some(date(2027, 4, 9)), date(2027, 2, 14));
+        let start = Some(date(2026, 4, 10));
+        let days = remaining_minimum_days(start, Some(date(2027, 4, 9)), date(2027, 2, 14));
         let got: Vec<_> = days
             .iter()
             .map(|d| (d.month.to_string(), d.days, d.days_in_month))
@@ -617,8 +625,16 @@ mod tests {
                 ("2027-04".to_string(), 9, 30)
             ]
         );
-        assert!(remaining_minimum_days(Some(date(2027, 4, 9)), date(2027, 4, 9)).is_empty());
-        assert!(remaining_minimum_days(None, date(2027, 1, 1)).is_empty());
+        assert!(remaining_minimum_days(start, Some(date(2027, 4, 9)), date(2027, 4, 9)).is_empty());
+        assert!(remaining_minimum_days(start, None, date(2027, 1, 1)).is_empty());
+        // R5.2: an end before the billing start (or without one) leaves no minimum period.
+        assert!(remaining_minimum_days(start, Some(date(2027, 4, 9)), date(2026, 4, 9)).is_empty());
+        assert!(remaining_minimum_days(None, Some(date(2027, 4, 9)), date(2026, 5, 1)).is_empty());
+        assert_eq!(
+            remaining_minimum_days(start, Some(date(2027, 4, 9)), date(2026, 4, 10)).len(),
+            13,
+            "an end on the billing start day owes the rest of the year: April 11 … April 9"
+        );
     }
 
     #[test]

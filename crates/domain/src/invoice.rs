@@ -51,6 +51,38 @@ pub fn totals_for(taxable: Yen) -> Totals {
     }
 }
 
+/// The largest single payment recorded (¥1,000,000,000,000): bounds every sum of payments.
+pub const MAX_PAYMENT: Yen = Yen(1_000_000_000_000);
+
+/// Checks a payment against an invoice (B5): recorded against finalized invoices only, a
+/// positive whole number of yen up to [`MAX_PAYMENT`].
+///
+/// # Errors
+/// `B5` naming what is wrong.
+pub fn check_payment(invoice_finalized: bool, amount: i64) -> Result<Yen, Refusal> {
+    if !invoice_finalized {
+        return Err(Refusal::new(
+            "B5",
+            "payments are recorded against finalized invoices",
+            "入金は確定済みの請求書に対して記録します",
+        ));
+    }
+    if !(1..=MAX_PAYMENT.0).contains(&amount) {
+        return Err(Refusal::new(
+            "B5",
+            format!(
+                "amount: a payment is whole yen from 1 to {}, not {amount}",
+                MAX_PAYMENT.0
+            ),
+            format!(
+                "amount: 入金額は1円以上{}円以下の整数です（{amount}）",
+                MAX_PAYMENT.0
+            ),
+        ));
+    }
+    Ok(Yen(amount))
+}
+
 /// Checks a qualified-invoice registration number: `T` and 13 digits (B3).
 ///
 /// # Errors

@@ -21,7 +21,8 @@ impl Yen {
     /// days, floor(M × d / D), in 128-bit arithmetic so no price can overflow.
     pub fn prorate(self, days: i64, days_in_month: i64) -> Yen {
         debug_assert!(days_in_month > 0);
-        Yen((i128::from(self.0) * i128::from(days)).div_euclid(i128::from(days_in_month)) as i64)
+        let part = (i128::from(self.0) * i128::from(days)).div_euclid(i128::from(days_in_month));
+        Yen(i64::try_from(part).expect(BOUNDED))
     }
 
     /// floor(self × numerator / denominator): R16.2's n/30 of a monthly fee, B3's 10% tax.
@@ -32,32 +33,46 @@ impl Yen {
     pub fn is_zero(self) -> bool {
         self.0 == 0
     }
+
+    /// `self × n`: a per-unit price times a count (the packet pack's per-GB price × GB).
+    pub fn times(self, n: i64) -> Yen {
+        Yen(self.0.checked_mul(n).expect(BOUNDED))
+    }
+
+    pub fn checked_add(self, rhs: Yen) -> Option<Yen> {
+        self.0.checked_add(rhs.0).map(Yen)
+    }
 }
+
+/// Why yen arithmetic cannot overflow: every amount is bounded where it enters (prices by
+/// [`crate::price::MAX_PRICE`], payments by [`crate::invoice::MAX_PAYMENT`], packs by R9.6), so
+/// sums of a whole invoice stay far below `i64::MAX`. Overflow is a bug, never wrapped silently.
+const BOUNDED: &str = "yen amounts are bounded where they enter (R14.1, B5)";
 
 impl Add for Yen {
     type Output = Yen;
     fn add(self, rhs: Yen) -> Yen {
-        Yen(self.0 + rhs.0)
+        self.checked_add(rhs).expect(BOUNDED)
     }
 }
 
 impl AddAssign for Yen {
     fn add_assign(&mut self, rhs: Yen) {
-        self.0 += rhs.0;
+        *self = *self + rhs;
     }
 }
 
 impl Sub for Yen {
     type Output = Yen;
     fn sub(self, rhs: Yen) -> Yen {
-        Yen(self.0 - rhs.0)
+        Yen(self.0.checked_sub(rhs.0).expect(BOUNDED))
     }
 }
 
 impl Neg for Yen {
     type Output = Yen;
     fn neg(self) -> Yen {
-        Yen(-self.0)
+        Yen(self.0.checked_neg().expect(BOUNDED))
     }
 }
 

@@ -15,6 +15,10 @@ use crate::ending::{Cascade, not_found};
 /// The smallest packet pack, in GB (R9.6).
 pub const MIN_PACK_GB: u32 = 50;
 
+/// The largest packet pack this system takes, in GB (100 TB): bounds the pack's monthly fee
+/// (per-GB price × GB) at entry.
+pub const MAX_PACK_GB: u32 = 100_000;
+
 /// The packet share group a `packet_share` SIM joins (R6.7).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupChoice {
@@ -200,6 +204,13 @@ fn check_pack(gb: u32) -> Result<(), Refusal> {
             "R9.6",
             format!("a packet pack is at least {MIN_PACK_GB} GB in whole GB, not {gb} GB"),
             format!("パケットパックは{MIN_PACK_GB}GB以上、1GB単位です"),
+        ));
+    }
+    if gb > MAX_PACK_GB {
+        return Err(Refusal::new(
+            "R9.6",
+            format!("pack_gb: a packet pack is at most {MAX_PACK_GB} GB, not {gb} GB"),
+            format!("パケットパックは{MAX_PACK_GB}GBまでです（{gb}GB）"),
         ));
     }
     Ok(())

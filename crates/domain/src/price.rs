@@ -11,8 +11,34 @@ use std::str::FromStr;
 use jiff::civil::Date;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::Refusal;
 use crate::catalog::{DeviceType, Item, MobileUsageType, NetworkType};
 use crate::money::Yen;
+
+/// The largest price the book takes (¥100,000,000, tax excluded): far above anything 別紙1
+/// prices, and low enough that no invoice of any size can overflow its arithmetic.
+pub const MAX_PRICE: Yen = Yen(100_000_000);
+
+/// Checks a price as typed, `field` naming where (R14.1): whole yen from 0 to [`MAX_PRICE`].
+///
+/// # Errors
+/// `R14.1` naming the field and the limit.
+pub fn check_amount(field: &str, amount: i64) -> Result<Yen, Refusal> {
+    if (0..=MAX_PRICE.0).contains(&amount) {
+        return Ok(Yen(amount));
+    }
+    Err(Refusal::new(
+        "R14.1",
+        format!(
+            "{field}: a price is whole yen from 0 to {} (tax excluded), not {amount}",
+            MAX_PRICE.0
+        ),
+        format!(
+            "{field}: 料金は0円以上{}円以下の整数（税抜）です（{amount}）",
+            MAX_PRICE.0
+        ),
+    ))
+}
 
 /// One priced thing of 別紙1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -271,6 +297,19 @@ impl PriceBook {
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn r14_1_prices_are_bounded_where_they_are_typed() {
+        assert_eq!(check_amount("amount", 0), Ok(Yen(0)));
+        assert_eq!(check_amount("amount", 100_000_000), Ok(MAX_PRICE));
+        for bad in [-1, 100_000_001, i64::MAX, i64::MIN] {
+            let r = check_amount("prices[0].amount", bad).unwrap_err();
+            assert_eq!(r.rule, "R14.1");
+            assert!(
+                r.message_en.contains("prices[0].amount") && r.message_en.contains("100000000")
+            );
+        }
+    }
 
     #[test]
     fn keys_read_back_and_are_distinct() {

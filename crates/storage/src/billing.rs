@@ -90,14 +90,7 @@ pub async fn price_book(conn: &mut AnyConnection) -> Result<PriceBook> {
 /// Sets prices (insert or replace the amount of the same key, contractor and day).
 pub async fn upsert_prices(tx: &mut WriteTx, prices: &[Price]) -> Result<()> {
     for p in prices {
-        if p.amount < Yen::ZERO {
-            return Err(Refusal::new(
-                "R14.1",
-                format!("price {} is negative", p.key),
-                "料金に負の金額は設定できません",
-            )
-            .into());
-        }
+        mpc_domain::price::check_amount(&p.key.to_string(), p.amount.0)?;
         sqlx::query(
             "INSERT INTO prices (key, contractor_id, effective_from, amount, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (key, contractor_id, effective_from) DO UPDATE SET amount = excluded.amount, updated_at = excluded.updated_at",
@@ -188,10 +181,16 @@ pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<String
             }
         };
         let amount = match fields[3].parse::<i64>() {
-            Ok(a) if a >= 0 => a,
-            _ => {
+            Ok(a) => match mpc_domain::price::check_amount("amount", a) {
+                Ok(a) => a,
+                Err(r) => {
+                    errors.push(format!("line {line_no}: {}", r.message_en));
+                    continue;
+                }
+            },
+            Err(_) => {
                 errors.push(format!(
-                    "line {line_no}: amount {:?} is not a whole number of yen ≥ 0",
+                    "line {line_no}: amount {:?} is not a whole number of yen (R14.1)",
                     fields[3]
                 ));
                 continue;
@@ -201,7 +200,7 @@ pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<String
             key,
             contractor_id: (!fields[1].is_empty()).then(|| fields[1].clone()),
             effective_from: from,
-            amount: Yen(amount),
+            amount,
         });
     }
     if errors.is_empty() {
@@ -1069,22 +1068,7 @@ pub async fn record_payment(
     note: &str,
 ) -> Result<String> {
     let invoice = get_invoice(tx.conn(), invoice_id).await?;
-    if invoice.status != "finalized" {
-        return Err(Refusal::new(
-            "B5",
-            "payments are recorded against finalized invoices",
-            "入金は確定済みの請求書に対して記録します",
-        )
-        .into());
-    }
-    if amount <= Yen::ZERO {
-        return Err(Refusal::new(
-            "B5",
-            "a payment is a positive amount",
-            "入金額は正の金額です",
-        )
-        .into());
-    }
+    let amount = invoice::check_payment(invoice.status == "finalized", amount.0)?;
     let id = new_id();
     sqlx::query("INSERT INTO payments (id, invoice_id, paid_on, amount, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.clone())

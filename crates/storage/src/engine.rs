@@ -645,7 +645,7 @@ pub async fn quote_cancellation(
                             subject: contract_id.clone(),
                             what: "contract".into(),
                             minimum_period_end: min,
-                            remaining: remaining_minimum_days(min, ending.on),
+                            remaining: remaining_minimum_days(c.billing_start, min, ending.on),
                         });
                     }
                 }
@@ -659,7 +659,7 @@ pub async fn quote_cancellation(
                             subject: option_id.clone(),
                             what: o.kind.to_string(),
                             minimum_period_end: min,
-                            remaining: remaining_minimum_days(min, ending.on),
+                            remaining: remaining_minimum_days(start, min, ending.on),
                         });
                     }
                 }
@@ -669,28 +669,14 @@ pub async fn quote_cancellation(
         early_termination.retain(|e| !e.remaining.is_empty());
     }
     let eligibility_impact = termination_impact(&mut conn, &own, &after, &effects).await?;
-    // The charge is what the month of the end would bill as early termination.
+    // The charge is what the months of the ends will bill for what this cancellation ends.
     let prices = crate::billing::price_book(&mut conn)
         .await
         .map_err(|e| match e {
             crate::billing::BillingError::Storage(e) => EngineError::Storage(e),
             other => EngineError::Storage(StorageError::Corrupt(other.to_string())),
         })?;
-    let charge = mpc_domain::billing::bill_month(&mpc_domain::billing::MonthInput {
-        contractor_id,
-        month: mpc_domain::calendar::Month::containing(end_on),
-        book: &after,
-        charges: &[],
-        prices: &prices,
-        redirects: &[],
-        credits: &[],
-    })
-    .map(|lines| {
-        lines
-            .into_iter()
-            .filter(|l| l.kind == mpc_domain::billing::LineKind::EarlyTermination)
-            .collect()
-    });
+    let charge = mpc_domain::billing::termination_charge(contractor_id, &after, &effects, &prices);
     Ok(Quote {
         end_on,
         effects,

@@ -121,7 +121,8 @@ backend_tests! {
         let before = store.dump().await;
         let request = Request::ApplyContract { contract_kind: ContractKind::ServiceAdapter, item: Some(Item::InternetGateway), device_type: Some(DeviceType::SeilX4), management_id: None };
         let err = engine::submit(store, &k, &request, date(2026, 4, 1), "test", None, JournalEntry::new("test", "apply")).await.unwrap_err();
-        assert!(matches!(err, EngineError::Refused(ref r) if r.rule == "R6.2"), "{err:?}");
+        // Neither its own management nor a consented designation: R6.1 (a) is unmet.
+        assert!(matches!(err, EngineError::Refused(ref r) if r.rule == "R6.1"), "{err:?}");
         assert_eq!(store.dump().await, before);
     }
 

@@ -115,22 +115,20 @@ fn parse_prices(views: &[PriceView]) -> ApiResult<Vec<Price>> {
     for (i, v) in views.iter().enumerate() {
         let key = v.key.parse::<PriceKey>();
         let from = Dates::parse("effective_from", Some(&v.effective_from));
-        match (key, from) {
-            (Ok(key), Ok(Some(from))) if v.amount >= 0 => out.push(Price {
+        let amount = mpc_domain::price::check_amount(&format!("prices[{i}].amount"), v.amount);
+        match (key, from, amount) {
+            (Ok(key), Ok(Some(from)), Ok(amount)) => out.push(Price {
                 key,
                 contractor_id: v.contractor_id.clone(),
                 effective_from: from,
-                amount: Yen(v.amount),
+                amount,
             }),
-            (Err(e), _) => problems.push((format!("prices[{i}].key"), e.to_string())),
-            (_, Err(_)) | (_, Ok(None)) => problems.push((
+            (Err(e), _, _) => problems.push((format!("prices[{i}].key"), e.to_string())),
+            (_, Err(_) | Ok(None), _) => problems.push((
                 format!("prices[{i}].effective_from"),
                 "expected YYYY-MM-DD".into(),
             )),
-            _ => problems.push((
-                format!("prices[{i}].amount"),
-                "a price is whole yen ≥ 0".into(),
-            )),
+            (_, _, Err(r)) => problems.push((format!("prices[{i}].amount"), r.message_en)),
         }
     }
     if problems.is_empty() {
