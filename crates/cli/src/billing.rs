@@ -1,6 +1,6 @@
 //! `mpc price|billing`: the price book and monthly billing on the database.
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use mpc_domain::calendar::{Month, parse_date};
@@ -74,6 +74,9 @@ fn billing_error(e: BillingError) -> anyhow::Error {
                 m.len(),
                 shown.join("; ")
             )
+        }
+        e @ (BillingError::RunInProgress(_) | BillingError::RunSuperseded(_)) => {
+            anyhow!("billing_run_in_progress: {e}; one run of a month at a time (B4)")
         }
         BillingError::Storage(e) => anyhow!(e),
     }

@@ -116,7 +116,15 @@ pub struct Store {
     /// Other processes on the same file still wait on `BEGIN IMMEDIATE` + busy timeout.
     sqlite_writer: Option<Arc<Mutex<()>>>,
     mobile_cache: Option<mobile::MobileCache>,
+    /// Permits for long jobs (billing runs, imports, usage batches): each holds up to two
+    /// connections for seconds or minutes, so at most [`Store::job`]'s count run at once and
+    /// the rest of the pool stays free for device call-home and API requests.
+    jobs: Arc<tokio::sync::Semaphore>,
 }
+
+/// Long jobs running at once, each holding at most two connections: half of SQLite's pool of
+/// 8, a quarter of PostgreSQL's 16.
+const CONCURRENT_JOBS: usize = 2;
 
 impl Store {
     /// Opens the database at `url` and applies any pending migrations.
@@ -173,6 +181,7 @@ impl Store {
             backend,
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             mobile_cache: (backend == Backend::Sqlite).then(mobile::MobileCache::default),
+            jobs: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_JOBS)),
         })
     }
 
@@ -196,6 +205,17 @@ impl Store {
     /// What ingestion keeps in memory between batches, on SQLite: SIMs, groups, month totals.
     pub(crate) fn mobile_cache(&self) -> Option<&mobile::MobileCache> {
         self.mobile_cache.as_ref()
+    }
+
+    /// Waits for a long job's turn (a billing run, an import, a usage batch); the job runs
+    /// while the permit is held. Jobs queue here instead of on the connection pool, which
+    /// device call-home and API requests need at their usual latency.
+    pub async fn job(&self) -> tokio::sync::OwnedSemaphorePermit {
+        self.jobs
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the job semaphore is never closed")
     }
 
     /// A pooled connection for reads.

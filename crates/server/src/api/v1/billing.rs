@@ -52,6 +52,27 @@ impl From<BillingError> for ApiError {
                     .collect();
                 err
             }
+            BillingError::RunInProgress(running) => {
+                let started = mpc_storage::timestamp(running.started_at)
+                    .map_or_else(|_| running.started_at.to_string(), |t| t.to_string());
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "billing_run_in_progress",
+                    format!(
+                        "billing run {} of {} started at {started} by {} is in progress; one run of a month at a time (B4)",
+                        running.run_id, running.month, running.started_by
+                    ),
+                )
+                .ja(format!(
+                    "{} の請求処理（{}、{started} 開始）が実行中です。同じ月の請求処理は一度に一つです（B4）",
+                    running.month, running.run_id
+                ))
+            }
+            BillingError::RunSuperseded(month) => ApiError::new(
+                StatusCode::CONFLICT,
+                "billing_run_in_progress",
+                format!("the billing run of {month} stalled and another run took the month over; nothing of this run was kept"),
+            ),
             BillingError::Storage(e) => e.into(),
         }
     }
@@ -297,7 +318,7 @@ pub async fn set_issuer(
 /// Bills a month for every contractor (operators). Running again before the month is
 /// finalized gives the same invoices (B4).
 #[utoipa::path(post, path = "/billing/runs", tag = "billing", request_body = RunRequest, security(("bearer" = [])),
-    responses((status = 200, body = RunSummaryView), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = RunSummaryView), (status = 403, body = Problem), (status = 409, body = Problem, description = "another run of the month is in progress (`billing_run_in_progress`)"), (status = 422, body = Problem)))]
 pub async fn run(
     State(state): State<AppState>,
     caller: Caller,
@@ -328,7 +349,7 @@ pub async fn run(
 /// Finalizes a month (operators): its invoices become immutable (B4).
 #[utoipa::path(post, path = "/billing/months/{month}/finalize", tag = "billing", params(("month" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, body = InvoiceList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = InvoiceList), (status = 403, body = Problem), (status = 409, body = Problem, description = "a run of the month is in progress (`billing_run_in_progress`)"), (status = 422, body = Problem)))]
 pub async fn finalize(
     State(state): State<AppState>,
     caller: Caller,

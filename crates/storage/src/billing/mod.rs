@@ -14,6 +14,10 @@ use mpc_domain::sla::ApprovedCredit;
 use sqlx::AnyConnection;
 
 use crate::contracts::{Scope, date, from_wire, load_books, opt_date, wire};
+
+mod lease;
+pub use lease::RunInProgress;
+use lease::RunLease;
 use crate::sql::Sql;
 use crate::{JournalEntry, StorageError, Store, WriteTx, new_id, now_micros};
 
@@ -24,6 +28,13 @@ pub enum BillingError {
     Refused(Refusal),
     #[error("{} price(s) missing, first: {}", .0.len(), .0[0])]
     MissingPrices(Vec<MissingPrice>),
+    /// Another run holds the month (B4: one run of a month at a time).
+    #[error("billing run {} of {} is in progress (started by {})", .0.run_id, .0.month, .0.started_by)]
+    RunInProgress(RunInProgress),
+    /// This run stalled past its lease and another run took the month over; it wrote nothing
+    /// that counts.
+    #[error("the billing run of {0} was taken over by another run")]
+    RunSuperseded(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -310,6 +321,17 @@ async fn month_status(
     .await?)
 }
 
+/// `B4` when `month` is finalized.
+async fn refuse_if_finalized(tx: &mut WriteTx, month: Month) -> Result<()> {
+    if month_status(tx.conn(), month)
+        .await?
+        .is_some_and(|(status, _, _)| status == "finalized")
+    {
+        return Err(finalized_refusal(month).into());
+    }
+    Ok(())
+}
+
 fn finalized_refusal(month: Month) -> Refusal {
     Refusal::new(
         "B4",
@@ -358,11 +380,14 @@ async fn chunks(conn: &mut AnyConnection) -> Result<(Vec<(String, String)>, usiz
 /// the last transaction builds the invoices and makes the run current, so a run stopped
 /// midway changes nothing visible and running again gives the same invoices (B4).
 ///
-/// `progress(done, total)` counts contracts.
+/// One run of a month at a time: the run holds the month's lease (see [`lease`]) from its
+/// first transaction to its last, and at most [`Store::job`]'s share of the connections while
+/// it runs. `progress(done, total)` counts contracts.
 ///
 /// # Errors
-/// `B4` for a finalized month; `B3` without issuer settings; every missing price (R14.1),
-/// in which case nothing changes.
+/// [`BillingError::RunInProgress`] while another run holds the month; `B4` for a finalized
+/// month; `B3` without issuer settings; every missing price (R14.1), in which case nothing
+/// changes.
 pub async fn run_month(
     store: &Store,
     month: Month,
@@ -383,13 +408,47 @@ pub async fn run_month(
             "請求書発行者（名称・登録番号）を設定してください",
         )
     })?;
-    // Corrections of finalized months before this one join this month's invoices (B4).
+    drop(conn);
+    let lease = RunLease::acquire(store, month, &new_id(), &journal.actor).await?;
+    let _job = store.job().await;
+    match bill_lines(store, month, &lease, progress, &journal).await {
+        Ok(summary) => {
+            let mut tx = store.write().await?;
+            tx.lock(&format!("billing:{month}")).await?;
+            lease.check_held(&mut tx).await?;
+            let summary = finish_run(&mut tx, month, lease.run_id(), &issuer, summary).await?;
+            lease.end_in(&mut tx).await?;
+            let m = month.to_string();
+            tx.commit(journal.subject(&m).outcome(serde_json::json!({
+                "invoices": summary.invoices, "lines": summary.lines, "total": summary.total
+            })))
+            .await?;
+            Ok(summary)
+        }
+        Err(e) => {
+            lease.abandon().await?;
+            Err(e)
+        }
+    }
+}
+
+/// Everything of a run before its last transaction: corrections of finalized months before
+/// this one (they join this month's invoices, B4), then every contractor range's lines.
+async fn bill_lines(
+    store: &Store,
+    month: Month,
+    lease: &RunLease,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    journal: &JournalEntry,
+) -> Result<RunSummary> {
+    let mut conn = store.conn().await?;
     let finalized: Vec<String> = sqlx::query_scalar(
         "SELECT month FROM billing_months WHERE status = 'finalized' AND month < $1 ORDER BY month",
     )
     .bind(month.to_string())
     .fetch_all(&mut *conn)
     .await?;
+    drop(conn);
     for earlier in finalized {
         let earlier: Month =
             earlier
@@ -401,10 +460,10 @@ pub async fn run_month(
             .request_id(journal.request_id.clone());
         correct(store, earlier, entry).await?;
     }
+    let mut conn = store.conn().await?;
     let prices = std::sync::Arc::new(price_book(&mut conn).await?);
     let (ranges, contractors, contracts) = chunks(&mut conn).await?;
     drop(conn);
-    let run = new_id();
     let mut missing = Vec::new();
     let mut done = 0;
     progress(0, contracts);
@@ -421,13 +480,24 @@ pub async fn run_month(
             }
         })
     };
+    // The loader ends with the receiver: dropping this future (a cancelled request) stops it.
+    let _stop_loader = AbortOnDrop(loader.abort_handle());
     while let Some(billed) = receiver.recv().await {
         let billed = billed?;
         missing.extend(billed.missing);
         if missing.is_empty() {
             let mut tx = store.write().await?;
+            lease.check_held(&mut tx).await?;
             for (contractor_id, contractor_lines) in &billed.lines {
-                insert_lines(&mut tx, month, &run, contractor_id, contractor_lines, 0).await?;
+                insert_lines(
+                    &mut tx,
+                    month,
+                    lease.run_id(),
+                    contractor_id,
+                    contractor_lines,
+                    0,
+                )
+                .await?;
             }
             tx.commit_part().await?;
         }
@@ -441,16 +511,28 @@ pub async fn run_month(
         .await
         .map_err(|e| StorageError::Corrupt(format!("billing loader stopped: {e}")))?;
     if !missing.is_empty() {
-        discard_run(store, month, &run).await?;
         missing.sort_by_key(|m| (m.key, m.on, m.contractor_id.clone()));
         missing.dedup();
         return Err(BillingError::MissingPrices(missing));
     }
-    let summary = finish_run(store, month, &run, &issuer, contractors, contracts, journal).await;
-    if summary.is_err() {
-        discard_run(store, month, &run).await?;
+    Ok(RunSummary {
+        month: month.to_string(),
+        contractors,
+        contracts,
+        invoices: 0,
+        lines: 0,
+        subtotal: Yen::ZERO,
+        tax: Yen::ZERO,
+        total: Yen::ZERO,
+    })
+}
+
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
-    summary
 }
 
 /// One contractor range billed: its lines per contractor, or the prices it lacks.
@@ -496,17 +578,6 @@ async fn bill_range(
         billed.contracts += book.contracts.len();
     }
     Ok(billed)
-}
-
-async fn discard_run(store: &Store, month: Month, run: &str) -> Result<()> {
-    let mut tx = store.write().await?;
-    sqlx::query("DELETE FROM invoice_lines WHERE month = $1 AND run_id = $2")
-        .bind(month.to_string())
-        .bind(run.to_owned())
-        .execute(tx.conn())
-        .await?;
-    tx.commit_part().await?;
-    Ok(())
 }
 
 /// Where the sequence numbers of adjustment lines start, above any contractor's own lines.
@@ -572,25 +643,17 @@ async fn insert_lines(
     Ok(())
 }
 
-/// The last transaction of a run: pending adjustments join their invoices, the invoices are
-/// built from the run's lines, and the run becomes the month's current one.
+/// The last transaction of a run: the lines of every other run of the month go, pending
+/// adjustments join their invoices, the invoices are built from the run's lines, and the run
+/// becomes the month's current one. The caller holds the month's lease and commits.
 async fn finish_run(
-    store: &Store,
+    tx: &mut WriteTx,
     month: Month,
     run: &str,
     issuer: &Issuer,
-    contractors: usize,
-    contracts: usize,
-    journal: JournalEntry,
+    mut summary: RunSummary,
 ) -> Result<RunSummary> {
-    let mut tx = store.write().await?;
-    tx.lock(&format!("billing:{month}")).await?;
-    if month_status(tx.conn(), month)
-        .await?
-        .is_some_and(|(status, _, _)| status == "finalized")
-    {
-        return Err(finalized_refusal(month).into());
-    }
+    refuse_if_finalized(tx, month).await?;
     let m = month.to_string();
     sqlx::query("DELETE FROM invoice_lines WHERE month = $1 AND run_id <> $2")
         .bind(m.clone())
@@ -600,8 +663,8 @@ async fn finish_run(
     // Adjustments of finalized invoices (B4) and moved unpaid amounts (R6.4) waiting for an
     // open invoice go on this month's.
     let adjustments: Vec<AdjustmentRow> = sqlx::query_as(
-        "SELECT id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on \
-         FROM pending_adjustments WHERE applied_month IS NULL OR applied_month = $1 ORDER BY id",
+        "SELECT id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on, \
+         period_from, period_to FROM pending_adjustments WHERE applied_month IS NULL OR applied_month = $1 ORDER BY id",
     )
     .bind(m.clone())
     .fetch_all(tx.conn())
@@ -617,8 +680,8 @@ async fn finish_run(
             rule: a.rule.clone(),
             price_key: None,
             description: a.description.clone(),
-            period_from: on,
-            period_to: on,
+            period_from: a.period_from.as_deref().map(date).transpose()?.unwrap_or(on),
+            period_to: a.period_to.as_deref().map(date).transpose()?.unwrap_or(on),
             days: None,
             days_in_month: None,
             unit_amount: Yen(a.amount),
@@ -627,7 +690,7 @@ async fn finish_run(
         };
         // Adjustment lines take sequence numbers after any contractor's own lines.
         insert_lines(
-            &mut tx,
+            tx,
             month,
             run,
             &a.contractor_id,
@@ -659,16 +722,7 @@ async fn finish_run(
         .map_err(|e| StorageError::Corrupt(e.to_string()))?
         .first_day();
     let due_date = issue_date.last_of_month();
-    let mut summary = RunSummary {
-        month: m.clone(),
-        contractors,
-        contracts,
-        invoices: totals.len(),
-        lines: 0,
-        subtotal: Yen::ZERO,
-        tax: Yen::ZERO,
-        total: Yen::ZERO,
-    };
+    summary.invoices = totals.len();
     for (account, subtotal, count, name) in totals {
         let t = invoice::totals_for(Yen(subtotal));
         summary.lines += count as usize;
@@ -703,10 +757,6 @@ async fn finish_run(
     .bind(now_micros())
     .execute(tx.conn())
     .await?;
-    tx.commit(journal.subject(&m).outcome(serde_json::json!({
-        "invoices": summary.invoices, "lines": summary.lines, "total": summary.total
-    })))
-    .await?;
     Ok(summary)
 }
 
@@ -722,6 +772,8 @@ struct AdjustmentRow {
     amount: i64,
     refers_to: String,
     created_on: String,
+    period_from: Option<String>,
+    period_to: Option<String>,
 }
 
 async fn charges_in(
@@ -867,6 +919,9 @@ async fn credits_in(
 pub async fn finalize(store: &Store, month: Month, journal: JournalEntry) -> Result<usize> {
     let mut tx = store.write().await?;
     tx.lock(&format!("billing:{month}")).await?;
+    if let Some(running) = lease::holder(&mut tx, month).await? {
+        return Err(BillingError::RunInProgress(running));
+    }
     match month_status(tx.conn(), month).await? {
         None => {
             return Err(Refusal::new(
@@ -881,6 +936,8 @@ pub async fn finalize(store: &Store, month: Month, journal: JournalEntry) -> Res
         }
         Some(_) => {}
     }
+    // Runs that did not complete leave nothing behind in a finalized month.
+    lease::clear_abandoned(&mut tx, month).await?;
     let n = sqlx::query("UPDATE invoices SET status = 'finalized' WHERE month = $1")
         .bind(month.to_string())
         .execute(tx.conn())
@@ -1116,10 +1173,14 @@ pub async fn mark_defaulted(
         )
         .into());
     }
+    let unpaid_month: Month = invoice
+        .month
+        .parse()
+        .map_err(|e: mpc_domain::calendar::CalendarError| StorageError::Corrupt(e.to_string()))?;
     for (holder, contract, amount) in &moved {
         sqlx::query(
-            "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on) \
-             VALUES ($1, $2, $3, $4, 'moved_unpaid', 'R6.4', $5, $6, $7, $8)",
+            "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on, \
+             period_from, period_to) VALUES ($1, $2, $3, $4, 'moved_unpaid', 'R6.4', $5, $6, $7, $8, $9, $10)",
         )
         .bind(new_id())
         .bind(holder.clone())
@@ -1129,6 +1190,8 @@ pub async fn mark_defaulted(
         .bind(*amount)
         .bind(invoice_id.to_owned())
         .bind(on.to_string())
+        .bind(unpaid_month.first_day().to_string())
+        .bind(unpaid_month.last_day().to_string())
         .execute(tx.conn())
         .await?;
     }
@@ -1386,7 +1449,7 @@ pub async fn correct(
     let prices = price_book(&mut conn).await?;
     type Key = (String, String, String, String, String);
     let mut made = Vec::new();
-    let mut tx_rows: Vec<(String, String, Key, i64)> = Vec::new();
+    let mut differences: Vec<(String, String, Key, i64)> = Vec::new();
     for contractor_id in &contractors {
         let billed = bill_range(store, &prices, month, contractor_id, contractor_id).await?;
         if !billed.missing.is_empty() {
@@ -1422,40 +1485,54 @@ pub async fn correct(
                 .or_insert((0, description));
             e.0 -= amount;
         }
-        // Corrections already made for this month, by what they correct.
-        let corrected: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT account_id, contract_id, corrects_subject, corrects_kind, rule, amount FROM pending_adjustments \
-             WHERE contractor_id = $1 AND kind = 'adjustment' AND refers_to LIKE $2",
-        )
-        .bind(contractor_id.clone())
-        .bind(format!("{}-%", m.replace('-', "")))
-        .fetch_all(&mut *conn)
-        .await?;
+        // Zero differences too: a correction already made may have to be taken back.
         for (key, (amount, description)) in diff {
-            let already: i64 = corrected
-                .iter()
-                .filter(|(a, c, s, k, r, _)| {
-                    (a, c, s, k, r) == (&key.0, &key.1, &key.2, &key.3, &key.4)
-                })
-                .map(|(.., amount)| amount)
-                .sum();
-            let amount = amount - already;
-            if amount != 0 {
-                tx_rows.push((contractor_id.clone(), description, key, amount));
-            }
+            differences.push((contractor_id.clone(), description, key, amount));
         }
     }
     drop(conn);
-    if tx_rows.is_empty() {
+    if differences.is_empty() {
         return Ok(made);
     }
+    // Net of corrections already made, read under the month's lock: two runs correcting the
+    // same month at once record each difference once.
     let mut tx = store.write().await?;
+    tx.lock(&format!("billing:{month}")).await?;
     let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
-    for (contractor_id, description, (account, contract, subject, kind, rule), amount) in tx_rows {
+    let mut corrected: std::collections::HashMap<String, Vec<(Key, i64)>> =
+        std::collections::HashMap::new();
+    for (contractor_id, description, key, amount) in differences {
+        if !corrected.contains_key(&contractor_id) {
+            let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
+                "SELECT account_id, contract_id, corrects_subject, corrects_kind, rule, amount FROM pending_adjustments \
+                 WHERE contractor_id = $1 AND kind = 'adjustment' AND refers_to LIKE $2",
+            )
+            .bind(contractor_id.clone())
+            .bind(format!("{}-%", m.replace('-', "")))
+            .fetch_all(tx.conn())
+            .await?;
+            corrected.insert(
+                contractor_id.clone(),
+                rows.into_iter()
+                    .map(|(a, c, s, k, r, amount)| ((a, c, s, k, r), amount))
+                    .collect(),
+            );
+        }
+        let already: i64 = corrected[&contractor_id]
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, amount)| amount)
+            .sum();
+        let amount = amount - already;
+        if amount == 0 {
+            continue;
+        }
+        let (account, contract, subject, kind, rule) = key;
         let refers_to = invoice_id(month, &account);
         sqlx::query(
             "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, \
-             refers_to, corrects_subject, corrects_kind, created_on) VALUES ($1, $2, $3, $4, 'adjustment', $5, $6, $7, $8, $9, $10, $11)",
+             refers_to, corrects_subject, corrects_kind, created_on, period_from, period_to) \
+             VALUES ($1, $2, $3, $4, 'adjustment', $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(new_id())
         .bind(account.clone())
@@ -1468,9 +1545,14 @@ pub async fn correct(
         .bind(subject)
         .bind(kind)
         .bind(today.to_string())
+        .bind(month.first_day().to_string())
+        .bind(month.last_day().to_string())
         .execute(tx.conn())
         .await?;
         made.push((account, Yen(amount)));
+    }
+    if made.is_empty() {
+        return Ok(made);
     }
     tx.commit(
         journal
