@@ -7,9 +7,18 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 fn mpc(db: &Path, args: &[&str]) -> Output {
+    mpc_at(&sqlite_url(db), args)
+}
+
+fn sqlite_url(db: &Path) -> String {
+    format!("sqlite://{}", db.display())
+}
+
+/// `mpc` on the database at `url` (SQLite or PostgreSQL).
+fn mpc_at(url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mpc"))
         .args(args)
-        .env("MPC_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("MPC_DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run mpc")
@@ -194,10 +203,16 @@ struct Server {
 
 /// Starts `mpc serve` on a free port and waits until it answers.
 fn start(db: &Path) -> Server {
+    start_at(&sqlite_url(db), &[])
+}
+
+/// Starts `mpc serve` on the database at `url` with extra environment variables.
+fn start_at(url: &str, env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mpc"))
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("MPC_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("MPC_DATABASE_URL", url)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -419,23 +434,13 @@ fn a_billing_run_killed_midway_then_rerun_equals_an_uninterrupted_run() {
         .env("MPC_DATABASE_URL", format!("sqlite://{}", killed.display()))
         .env("MPC_BILLING_CHUNK_CONTRACTS", "1")
         .env("MPC_BILLING_PAUSE_MS", "1500")
+        .env("MPC_BILLING_LEASE_SECS", "2")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(2500));
-    assert!(
-        run.try_wait().unwrap().is_none(),
-        "the run is still going when killed"
-    );
-    assert!(
-        Command::new("kill")
-            .args(["-KILL", &run.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let _ = run.wait();
+    kill_9(&mut run);
     assert_eq!(
         stdout(&mpc(
             &killed,
@@ -444,9 +449,28 @@ fn a_billing_run_killed_midway_then_rerun_equals_an_uninterrupted_run() {
         "",
         "nothing visible after the kill"
     );
+    assert!(
+        abandoned_lines(&sqlite_url(&killed), "2026-10") > 0,
+        "the killed run wrote lines"
+    );
+    // Its lease outlives it by up to 2 s: meanwhile another run or a finalize is told so.
+    for args in [
+        &["billing", "run", "--month", "2026-10"][..],
+        &["billing", "finalize", "--month", "2026-10"][..],
+    ] {
+        let early = mpc(&killed, args);
+        assert!(!early.status.success());
+        assert!(
+            stderr(&early).contains("billing_run_in_progress"),
+            "{}",
+            stderr(&early)
+        );
+    }
+    std::thread::sleep(Duration::from_millis(2200));
 
     let rerun = mpc(&killed, &["billing", "run", "--month", "2026-10"]);
     assert!(rerun.status.success(), "{}", stderr(&rerun));
+    assert_eq!(abandoned_lines(&sqlite_url(&killed), "2026-10"), 0);
     let uninterrupted = mpc(&clean, &["billing", "run", "--month", "2026-10"]);
     assert!(uninterrupted.status.success(), "{}", stderr(&uninterrupted));
     for what in ["invoices", "lines"] {
@@ -455,6 +479,66 @@ fn a_billing_run_killed_midway_then_rerun_equals_an_uninterrupted_run() {
         assert!(!a.is_empty());
         assert_eq!(a, b, "{what} differ");
     }
+
+    // A re-run killed in turn, then the month finalized once its lease expired: the killed
+    // re-run's lines go with the finalize and the finalized invoices are the complete run's.
+    let mut rerun = Command::new(env!("CARGO_BIN_EXE_mpc"))
+        .args(["billing", "run", "--month", "2026-10"])
+        .env("MPC_DATABASE_URL", sqlite_url(&killed))
+        .env("MPC_BILLING_CHUNK_CONTRACTS", "1")
+        .env("MPC_BILLING_PAUSE_MS", "1500")
+        .env("MPC_BILLING_LEASE_SECS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    kill_9(&mut rerun);
+    assert!(abandoned_lines(&sqlite_url(&killed), "2026-10") > 0);
+    std::thread::sleep(Duration::from_millis(1200));
+    let fin = mpc(&killed, &["billing", "finalize", "--month", "2026-10"]);
+    assert!(fin.status.success(), "{}", stderr(&fin));
+    assert_eq!(
+        abandoned_lines(&sqlite_url(&killed), "2026-10"),
+        0,
+        "no orphan line survives a finalize"
+    );
+    let a = stdout(&mpc(&killed, &["billing", "lines", "--month", "2026-10"]));
+    let b = stdout(&mpc(&clean, &["billing", "lines", "--month", "2026-10"]));
+    assert_eq!(a, b);
+}
+
+fn kill_9(child: &mut std::process::Child) {
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run is still going when killed"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let _ = child.wait();
+}
+
+/// Lines of `month` written by runs that never completed (B4: none may survive).
+fn abandoned_lines(url: &str, month: &str) -> i64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = mpc_storage::Store::connect(url).await.unwrap();
+        let mut conn = store.conn().await.unwrap();
+        let n = mpc_storage::billing::abandoned_lines(&mut conn, month.parse().unwrap())
+            .await
+            .unwrap();
+        drop(conn);
+        store.close().await;
+        n
+    })
 }
 
 #[test]
@@ -610,4 +694,229 @@ fn mobile_commands_bind_sims_import_usage_and_throttle_by_hand() {
         assert!(!o.status.success());
         assert_eq!(stderr(&o), message);
     }
+}
+
+/// A demo database with every price and the issuer set, ready to bill 2026-10.
+fn billable(url: &str, dir: &Path) {
+    let seed = mpc_at(url, &["demo", "seed", "--today", "2026-11-24"]);
+    assert!(seed.status.success(), "{}", stderr(&seed));
+    let prices = price_file(dir);
+    let import = mpc_at(url, &["price", "import", prices.to_str().unwrap()]);
+    assert!(import.status.success(), "{}", stderr(&import));
+    let issuer = mpc_at(
+        url,
+        &[
+            "billing",
+            "issuer",
+            "--name",
+            "株式会社テスト",
+            "--registration-number",
+            "T1234567890123",
+        ],
+    );
+    assert!(issuer.status.success(), "{}", stderr(&issuer));
+}
+
+/// An operator's API token on the database at `url`.
+fn operator_token(url: &str) -> String {
+    let u = mpc_at(
+        url,
+        &[
+            "user",
+            "create",
+            "--username",
+            "billing-op",
+            "--role",
+            "operator",
+        ],
+    );
+    assert!(u.status.success(), "{}", stderr(&u));
+    let t = mpc_at(url, &["token", "create", "--username", "billing-op"]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    stdout(&t)
+}
+
+/// POSTs JSON; returns the status code and the body.
+fn http_post(addr: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(120)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {out:?}"));
+    (status, out)
+}
+
+/// What one attempt to run 2026-10 answered: `Ok` when it billed, the error text otherwise.
+type Attempt = Result<(), String>;
+
+/// Fires `n` runs of 2026-10 at once: one through the CLI, the rest through the API of the
+/// servers in turn. Each run is slowed down (one contractor per range, a pause after each) so
+/// that all of them meet.
+fn fire_runs(url: &str, servers: &[&Server], token: &str, n: usize) -> Vec<Attempt> {
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let barrier = barrier.clone();
+        let (url, token) = (url.to_owned(), token.to_owned());
+        let addr = servers[i % servers.len()].addr.clone();
+        handles.push(std::thread::spawn(move || {
+            barrier.wait();
+            if i == 0 {
+                let o = Command::new(env!("CARGO_BIN_EXE_mpc"))
+                    .args(["billing", "run", "--month", "2026-10"])
+                    .env("MPC_DATABASE_URL", &url)
+                    .env("MPC_BILLING_CHUNK_CONTRACTS", "1")
+                    .env("MPC_BILLING_PAUSE_MS", "400")
+                    .env("RUST_LOG", "warn")
+                    .output()
+                    .unwrap();
+                if o.status.success() {
+                    Ok(())
+                } else {
+                    Err(stderr(&o))
+                }
+            } else {
+                match http_post(
+                    &addr,
+                    "/api/v1/billing/runs",
+                    &token,
+                    r#"{"month": "2026-10"}"#,
+                ) {
+                    (200, _) => Ok(()),
+                    (_, body) => Err(body),
+                }
+            }
+        }));
+    }
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+/// Exactly one attempt billed; every other one was told which run holds the month.
+fn assert_one_run_proceeded(attempts: &[Attempt]) {
+    let won = attempts.iter().filter(|a| a.is_ok()).count();
+    assert_eq!(won, 1, "{attempts:#?}");
+    for refused in attempts.iter().filter_map(|a| a.as_ref().err()) {
+        assert!(refused.contains("billing_run_in_progress"), "{refused}");
+        let from_api = refused.starts_with("HTTP/");
+        assert!(
+            !from_api || refused.starts_with("HTTP/1.1 409"),
+            "{refused}"
+        );
+    }
+}
+
+/// B4: 2, 4 and 8 runs of one month fired at once through the API and the CLI on one SQLite
+/// node: one proceeds, the others answer 409 `billing_run_in_progress`, and the month's
+/// invoices are those of one clean run, with no line left over.
+#[test]
+fn concurrent_runs_of_a_month_on_sqlite_one_proceeds_the_others_answer_409() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let url = sqlite_url(&db);
+    billable(&url, dir.path());
+    let token = operator_token(&url);
+    let clean = dir.path().join("clean.db");
+    copy_db(&db, &clean);
+    assert!(
+        mpc(&clean, &["billing", "run", "--month", "2026-10"])
+            .status
+            .success()
+    );
+    let server = start_at(
+        &url,
+        &[
+            ("MPC_BILLING_CHUNK_CONTRACTS", "1"),
+            ("MPC_BILLING_PAUSE_MS", "400"),
+        ],
+    );
+    for n in [2, 4, 8] {
+        let attempts = fire_runs(&url, &[&server], &token, n);
+        assert_one_run_proceeded(&attempts);
+        assert_eq!(abandoned_lines(&url, "2026-10"), 0);
+        for what in ["invoices", "lines"] {
+            let got = stdout(&mpc(&db, &["billing", what, "--month", "2026-10"]));
+            let want = stdout(&mpc(&clean, &["billing", what, "--month", "2026-10"]));
+            assert!(!want.is_empty());
+            assert_eq!(got, want, "{what} after {n} runs at once");
+        }
+    }
+    let (clean_exit, _) = server.stop();
+    assert!(clean_exit);
+}
+
+/// The same across two server nodes and the CLI on one PostgreSQL database.
+#[test]
+fn concurrent_runs_of_a_month_across_two_postgresql_nodes_one_proceeds() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(mpc_storage::testing::TestDb::new(
+        mpc_storage::Backend::Postgres,
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url.clone();
+    billable(&url, dir.path());
+    let token = operator_token(&url);
+    let key = "42".repeat(32);
+    let env = [
+        ("MPC_BILLING_CHUNK_CONTRACTS", "1"),
+        ("MPC_BILLING_PAUSE_MS", "400"),
+        ("MPC_SECRET_KEY", key.as_str()),
+    ];
+    let (one, two) = (start_at(&url, &env), start_at(&url, &env));
+    let mut first: Option<(String, String)> = None;
+    for n in [2, 4, 8] {
+        let attempts = fire_runs(&url, &[&one, &two], &token, n);
+        assert_one_run_proceeded(&attempts);
+        assert_eq!(abandoned_lines(&url, "2026-10"), 0);
+        let got = (
+            stdout(&mpc_at(
+                &url,
+                &["billing", "invoices", "--month", "2026-10"],
+            )),
+            stdout(&mpc_at(&url, &["billing", "lines", "--month", "2026-10"])),
+        );
+        assert!(!got.0.is_empty());
+        // Every round gives the invoices of the first: those of one run (B4).
+        assert_eq!(
+            first.get_or_insert_with(|| got.clone()),
+            &got,
+            "after {n} runs at once"
+        );
+    }
+    // A finalize while a run is in progress on the other node is refused.
+    let slow = std::thread::spawn({
+        let (addr, token) = (one.addr.clone(), token.clone());
+        move || {
+            http_post(
+                &addr,
+                "/api/v1/billing/runs",
+                &token,
+                r#"{"month": "2026-10"}"#,
+            )
+        }
+    });
+    std::thread::sleep(Duration::from_millis(600));
+    let (status, body) = http_post(
+        &two.addr,
+        "/api/v1/billing/months/2026-10/finalize",
+        &token,
+        "{}",
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("billing_run_in_progress"), "{body}");
+    assert_eq!(slow.join().unwrap().0, 200);
+    assert!(one.stop().0 && two.stop().0);
+    drop(db);
 }

@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::Refusal;
-use crate::book::Contract;
+use crate::book::{Book, Contract};
 use crate::calendar::{months_passed_deadline, tokyo_date};
 use crate::catalog::ContractKind;
 use crate::money::Yen;
@@ -69,12 +69,67 @@ impl Outage {
     }
 }
 
-/// Checks a contractor's claim for a credit (R16.2, R16.3).
+/// Checks an outage as the operator records it (R16.1): service comes back no earlier than the
+/// operator learned of it, and it names contracts that exist — service adapters, or for
+/// `all_under_management` a management. `found(id)` looks a contract up.
+///
+/// # Errors
+/// `R16.1` naming the field and what is wrong.
+pub fn check_outage<'b>(
+    outage: &Outage,
+    found: impl Fn(&str) -> Option<&'b Contract>,
+) -> Result<(), Refusal> {
+    if outage.restored_at < outage.learned_at {
+        return Err(Refusal::new(
+            "R16.1",
+            "restored_at: service cannot come back before the operator learned of the outage",
+            "restored_at: 復旧時刻が認知時刻より前です",
+        ));
+    }
+    let (field, ids, kind) = match &outage.affected {
+        Affected::Contracts(ids) => ("contract_ids", ids.as_slice(), ContractKind::ServiceAdapter),
+        Affected::AllUnderManagement(m) => (
+            "management_id",
+            std::slice::from_ref(m),
+            ContractKind::Management,
+        ),
+    };
+    if ids.is_empty() {
+        return Err(Refusal::new(
+            "R16.1",
+            format!("{field}: an outage names the contracts it made unusable"),
+            format!("{field}: 利用不能となった契約を指定してください"),
+        ));
+    }
+    for id in ids {
+        if found(id).is_none_or(|c| c.kind != kind) {
+            let what = match kind {
+                ContractKind::ServiceAdapter => "service-adapter",
+                ContractKind::Management => "management",
+            };
+            return Err(Refusal::new(
+                "R16.1",
+                format!("{field}: there is no {what} contract {id}"),
+                format!("{field}: 契約 {id} は存在しないか対象外の契約です"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a contractor's claim for a credit (R16.2, R16.3, R7.2).
 ///
 /// # Errors
 /// `R16.2` when the outage does not qualify or the contract is not an affected service
-/// adapter; `R16.3` when the claim comes after the deadline.
-pub fn check_claim(outage: &Outage, contract: &Contract, claimed_on: Date) -> Result<(), Refusal> {
+/// adapter; `R7.2` when the contract's serial was not notified (R7.1) on some day of the
+/// outage, when the service could be withheld with no liability; `R16.3` when the claim comes
+/// after the deadline.
+pub fn check_claim(
+    outage: &Outage,
+    book: &Book,
+    contract: &Contract,
+    claimed_on: Date,
+) -> Result<(), Refusal> {
     if !outage.qualifies() {
         return Err(Refusal::new(
             "R16.2",
@@ -87,6 +142,19 @@ pub fn check_claim(outage: &Outage, contract: &Contract, claimed_on: Date) -> Re
             "R16.2",
             "the credit is for service-adapter contracts the outage made unusable",
             "減額の対象は利用不能となったサービスアダプタの契約です",
+        ));
+    }
+    if let Some(day) = unnotified_day(outage, book, &contract.id) {
+        return Err(Refusal::new(
+            "R7.2",
+            format!(
+                "no credit accrues for contract {}: its serial number was not notified on {day} (R7.1), so the service could be withheld with no liability",
+                contract.id
+            ),
+            format!(
+                "契約 {} は {day} にシリアルナンバーが通知されていなかったため（第7条第1項）、料金の減額の対象となりません",
+                contract.id
+            ),
         ));
     }
     let deadline = outage.claim_deadline();
@@ -105,6 +173,20 @@ pub fn check_claim(outage: &Outage, contract: &Contract, claimed_on: Date) -> Re
         ));
     }
     Ok(())
+}
+
+/// The first Japan day of the outage on which `contract_id` had no notified serial (R7.1):
+/// while the condition is unmet no credit accrues (R7.2).
+fn unnotified_day(outage: &Outage, book: &Book, contract_id: &str) -> Option<Date> {
+    let mut day = tokyo_date(outage.learned_at);
+    let last = tokyo_date(outage.restored_at);
+    while day <= last {
+        if book.device_of(contract_id, day).is_none() {
+            return Some(day);
+        }
+        day = day.tomorrow().ok()?;
+    }
+    None
 }
 
 /// R16.2 (別紙3): floor(M × n / 30) for n full 24 hours of a monthly fee M.
@@ -160,16 +242,79 @@ mod tests {
         let o = outage("2026-05-31T11:00:00Z", "2026-06-02T11:00:00Z");
         assert_eq!(o.claimable_on(), date(2026, 6, 1));
         assert_eq!(o.claim_deadline(), date(2026, 9, 1));
-        let c = adapter("a1", "k1", DeviceType::SeilX4, date(2026, 4, 1));
-        assert!(check_claim(&o, &c, date(2026, 9, 1)).is_ok());
+        let book = notified(date(2026, 4, 1));
+        let c = book.contract("a1").unwrap();
+        assert!(check_claim(&o, &book, c, date(2026, 9, 1)).is_ok());
         assert_eq!(
-            check_claim(&o, &c, date(2026, 9, 2)).unwrap_err().rule,
+            check_claim(&o, &book, c, date(2026, 9, 2))
+                .unwrap_err()
+                .rule,
             "R16.3"
         );
         let other = adapter("a2", "k1", DeviceType::SeilX4, date(2026, 4, 1));
         assert_eq!(
-            check_claim(&o, &other, date(2026, 6, 2)).unwrap_err().rule,
+            check_claim(&o, &book, &other, date(2026, 6, 2))
+                .unwrap_err()
+                .rule,
             "R16.2"
         );
+    }
+
+    /// Contract a1 (SEIL/X4, from 2026-04-01) whose serial X1 was notified on `on`.
+    fn notified(on: Date) -> Book {
+        let mut book = Book {
+            contracts: vec![adapter("a1", "k1", DeviceType::SeilX4, date(2026, 4, 1))],
+            ..Default::default()
+        };
+        book.apply(&crate::book::Effect::DeviceAssigned {
+            serial: "X1".into(),
+            device_type: DeviceType::SeilX4,
+            contract_id: "a1".into(),
+            from: on,
+        });
+        book
+    }
+
+    #[test]
+    fn r16_1_an_outage_names_contracts_that_exist() {
+        let book = notified(date(2026, 4, 1));
+        let found = |id: &str| book.contract(id);
+        let o = outage("2026-05-01T00:00:00Z", "2026-05-03T00:00:00Z");
+        assert!(check_outage(&o, found).is_ok());
+        let mut ghost = o.clone();
+        ghost.affected = Affected::Contracts(vec!["a1".into(), "nope".into()]);
+        let r = check_outage(&ghost, found).unwrap_err();
+        assert_eq!(r.rule, "R16.1");
+        assert!(r.message_en.contains("contract_ids") && r.message_en.contains("nope"));
+        ghost.affected = Affected::AllUnderManagement("a1".into());
+        assert_eq!(
+            check_outage(&ghost, found).unwrap_err().rule,
+            "R16.1",
+            "a1 is no management"
+        );
+        let backwards = outage("2026-05-03T00:00:00Z", "2026-05-01T00:00:00Z");
+        assert_eq!(check_outage(&backwards, found).unwrap_err().rule, "R16.1");
+    }
+
+    #[test]
+    fn r7_2_no_credit_while_the_serial_is_not_notified() {
+        // Learned 2026-05-10 00:00 JST, restored 2026-05-13 00:00 JST: 3 full days, affecting a1.
+        let o = outage("2026-05-09T15:00:00Z", "2026-05-12T15:00:00Z");
+        let claimed = date(2026, 5, 20);
+        // Never notified: refused, R7.2.
+        let bare = Book {
+            contracts: vec![adapter("a1", "k1", DeviceType::SeilX4, date(2026, 4, 1))],
+            ..Default::default()
+        };
+        let r = check_claim(&o, &bare, bare.contract("a1").unwrap(), claimed).unwrap_err();
+        assert_eq!(r.rule, "R7.2");
+        assert!(r.message_en.contains("2026-05-10"), "{}", r.message_en);
+        // Notified on the outage's second day: the first day was unmet, refused.
+        let late = notified(date(2026, 5, 11));
+        let r = check_claim(&o, &late, late.contract("a1").unwrap(), claimed).unwrap_err();
+        assert_eq!(r.rule, "R7.2");
+        // Notified before the outage: the claim stands.
+        let early = notified(date(2026, 5, 1));
+        assert!(check_claim(&o, &early, early.contract("a1").unwrap(), claimed).is_ok());
     }
 }

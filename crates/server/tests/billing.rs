@@ -137,6 +137,12 @@ backend_tests! {
         // 24 h complete 2026-10-06 09:00 JST → claimable from 10-06, deadline 2027-01-06 (D5).
         assert_eq!(o.body["claim_deadline"], "2027-01-06");
         let outage = o.body["id"].as_str().unwrap();
+        // R7.2: while the adapter's serial is not notified (R7.1), no credit accrues.
+        let before = app.db.store.dump().await;
+        app.post(&format!("/api/v1/contracts/{a}/sla-claims"), &app.operator, json!({"outage_id": outage, "claimed_on": "2026-11-02"})).await
+            .assert_problem(422, "R7.2");
+        assert_eq!(app.db.store.dump().await, before);
+        app.accepted(&k, json!({"kind": "notify_serial", "contract_id": a, "serial": "X4-SLA-0001"}), "2026-09-15").await;
         app.post(&format!("/api/v1/contracts/{a}/sla-claims"), &app.operator, json!({"outage_id": outage, "claimed_on": "2027-01-07"})).await
             .assert_problem(422, "R16.3");
         let c = app.post(&format!("/api/v1/contracts/{a}/sla-claims"), &app.operator, json!({"outage_id": outage, "claimed_on": "2026-11-02"})).await;

@@ -275,6 +275,7 @@ pub async fn import_inventory(
     rows: &[InventoryRow],
     journal: JournalEntry,
 ) -> Result<Result<usize, Vec<LineError>>> {
+    let _job = store.job().await;
     let mut tx = store.write().await?;
     tx.lock("inventory").await?;
     let mut known = Vec::new();

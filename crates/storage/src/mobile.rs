@@ -1285,6 +1285,7 @@ pub async fn ingest(
     rejected: Vec<Rejection>,
     journal: JournalEntry,
 ) -> Result<IngestSummary> {
+    let _job = store.job().await;
     let mut summary = IngestSummary {
         batch_id: new_id(),
         rejected,

@@ -8,6 +8,7 @@ use mpc_domain::money::Yen;
 use mpc_domain::price::{Price, PriceKey};
 use mpc_domain::request::{Acceptance, Request};
 use mpc_storage::billing::{self, BillingError, Issuer};
+use mpc_domain::calendar::Month;
 use mpc_storage::{JournalEntry, Store, accounts, backend_tests, engine, parties};
 
 async fn contractor(store: &Store, name: &str) -> String {
@@ -239,6 +240,8 @@ backend_tests! {
         let lines = billing::invoice_lines(&mut conn, &k_nov).await.unwrap();
         let moved_line = lines.iter().find(|l| l.kind == "moved_unpaid").expect("moved line");
         assert_eq!((moved_line.amount, moved_line.rule.as_str()), (10_000, "R6.4"));
+        // B2: the moved line names the period of the unpaid invoice, not the day of the default.
+        assert_eq!((moved_line.period_from.as_str(), moved_line.period_to.as_str()), ("2026-10-01", "2026-10-31"));
         assert_eq!(moved_line.refers_to.as_deref(), Some(rider_invoice.id.as_str()));
         // k's November: adapter ¥3,000 + send-back ¥1,500 + moved ¥10,000 = ¥14,500 (management goes to the rider).
         assert_eq!(k_nov.subtotal, 14_500);
@@ -268,6 +271,8 @@ backend_tests! {
         assert_eq!(adj[0].amount, -1_000);
         let sept_invoice = billing::list_invoices(&mut conn, Some("2026-09"), Some(&k)).await.unwrap().remove(0);
         assert_eq!(adj[0].refers_to.as_deref(), Some(sept_invoice.id.as_str()));
+        // B2, B4: it names the month it corrects, whatever day the correction was computed.
+        assert_eq!((adj[0].period_from.as_str(), adj[0].period_to.as_str()), ("2026-09-01", "2026-09-30"));
         // October itself bills ¥9,000: 9,000 + 3,000 + 1,500 − 1,000 = ¥12,500.
         assert_eq!(inv.subtotal, 12_500);
         drop(conn);
@@ -278,5 +283,105 @@ backend_tests! {
         let mut conn = store.conn().await.unwrap();
         let inv = billing::list_invoices(&mut conn, Some("2026-10"), Some(&k)).await.unwrap().remove(0);
         assert_eq!(inv.subtotal, 12_500);
+    }
+
+    async fn b4_a_live_run_holds_its_month_and_a_dead_one_is_taken_over(db: TestDb) {
+        let store = &db.store;
+        price_everything(store).await;
+        setup(store).await;
+        let oct: Month = "2026-10".parse().unwrap();
+        billing::run_month(store, oct, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
+        let mut conn = store.conn().await.unwrap();
+        let done = billing::lines_csv(&mut conn, oct).await.unwrap();
+        drop(conn);
+        // Another process is running October: its lease is live, and it has written lines.
+        let now = jiff::Timestamp::now().as_microsecond();
+        let mut conn = store.conn().await.unwrap();
+        sqlx::query("INSERT INTO billing_leases (month, run_id, started_by, started_at, expires_at) VALUES ('2026-10', 'other-run', 'node-2', $1, $2)")
+            .bind(now).bind(now + 60_000_000).execute(&mut *conn).await.unwrap();
+        sqlx::query("INSERT INTO invoice_lines (run_id, month, account_id, contractor_id, seq, contract_id, subject_id, kind, rule, description, period_from, period_to, unit_amount, amount) \
+             SELECT 'other-run', month, account_id, contractor_id, seq, contract_id, subject_id, kind, rule, description, period_from, period_to, unit_amount, amount FROM invoice_lines WHERE month = '2026-10'")
+            .execute(&mut *conn).await.unwrap();
+        drop(conn);
+        let during = store.dump().await;
+        for attempt in [
+            billing::run_month(store, oct, &noop, JournalEntry::new("test", "billing.run")).await.map(|_| ()),
+            billing::finalize(store, oct, JournalEntry::new("test", "finalize")).await.map(|_| ()),
+        ] {
+            let Err(BillingError::RunInProgress(running)) = attempt else { panic!("{attempt:?}") };
+            assert_eq!((running.run_id.as_str(), running.started_by.as_str(), running.started_at), ("other-run", "node-2", now));
+        }
+        assert_eq!(store.dump().await, during, "a refused run or finalize changes nothing");
+        let mut conn = store.conn().await.unwrap();
+        assert!(billing::abandoned_lines(&mut conn, oct).await.unwrap() > 0);
+        // The other process died: its lease expired. The next run takes over, and its lines go.
+        sqlx::query("UPDATE billing_leases SET expires_at = $1").bind(now - 1).execute(&mut *conn).await.unwrap();
+        drop(conn);
+        billing::run_month(store, oct, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
+        let mut conn = store.conn().await.unwrap();
+        assert_eq!(billing::abandoned_lines(&mut conn, oct).await.unwrap(), 0);
+        let leases: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM billing_leases").fetch_one(&mut *conn).await.unwrap();
+        assert_eq!(leases, 0, "a completed run gives its month back");
+        assert_eq!(billing::lines_csv(&mut conn, oct).await.unwrap(), done);
+    }
+
+    async fn b4_runs_of_one_month_at_once_leave_the_invoices_of_one_run(db: TestDb) {
+        let store = &db.store;
+        price_everything(store).await;
+        setup(store).await;
+        let oct: Month = "2026-10".parse().unwrap();
+        billing::run_month(store, oct, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
+        let mut conn = store.conn().await.unwrap();
+        let want = billing::lines_csv(&mut conn, oct).await.unwrap();
+        drop(conn);
+        // A second node on the same database where there can be one (PostgreSQL).
+        let other = match store.backend() {
+            mpc_storage::Backend::Postgres => Store::connect(&db.url).await.unwrap(),
+            mpc_storage::Backend::Sqlite => store.clone(),
+        };
+        for n in [2usize, 4, 8] {
+            let mut runs = tokio::task::JoinSet::new();
+            for i in 0..n {
+                let node = if i % 2 == 0 { store.clone() } else { other.clone() };
+                runs.spawn(async move {
+                    billing::run_month(&node, oct, &noop, JournalEntry::new("test", "billing.run")).await.map(|_| ())
+                });
+            }
+            let results = runs.join_all().await;
+            assert!(results.iter().any(Result::is_ok), "{results:?}");
+            for r in &results {
+                assert!(matches!(r, Ok(()) | Err(BillingError::RunInProgress(_))), "{r:?}");
+            }
+            let mut conn = store.conn().await.unwrap();
+            assert_eq!(billing::abandoned_lines(&mut conn, oct).await.unwrap(), 0);
+            assert_eq!(billing::lines_csv(&mut conn, oct).await.unwrap(), want, "after {n} runs at once");
+        }
+    }
+
+    async fn b4_two_months_correcting_the_same_finalized_month_at_once_correct_it_once(db: TestDb) {
+        let store = &db.store;
+        price_everything(store).await;
+        let (k, _, _) = setup(store).await;
+        let sept = "2026-09".parse().unwrap();
+        billing::run_month(store, sept, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
+        billing::finalize(store, sept, JournalEntry::new("test", "finalize")).await.unwrap();
+        let mut tx = store.write().await.unwrap();
+        billing::upsert_prices(&mut tx, &[Price { key: PriceKey::ManagementMonthly, contractor_id: Some(k.clone()), effective_from: date(2026, 9, 1), amount: Yen(9_000) }]).await.unwrap();
+        tx.commit(JournalEntry::new("test", "prices")).await.unwrap();
+        let other = match store.backend() {
+            mpc_storage::Backend::Postgres => Store::connect(&db.url).await.unwrap(),
+            mpc_storage::Backend::Sqlite => store.clone(),
+        };
+        // October and November are run at once; both correct September first.
+        let (a, b) = tokio::join!(
+            billing::run_month(store, "2026-10".parse().unwrap(), &noop, JournalEntry::new("test", "billing.run")),
+            billing::run_month(&other, "2026-11".parse().unwrap(), &noop, JournalEntry::new("test", "billing.run")),
+        );
+        a.unwrap();
+        b.unwrap();
+        let mut conn = store.conn().await.unwrap();
+        let corrections: Vec<(i64,)> = sqlx::query_as("SELECT amount FROM pending_adjustments WHERE kind = 'adjustment'").fetch_all(&mut *conn).await.unwrap();
+        // September's management: ¥10,000 invoiced, ¥9,000 owed: one correction of −¥1,000.
+        assert_eq!(corrections, [(-1_000,)]);
     }
 }

@@ -16,10 +16,10 @@ use sqlx::AnyConnection;
 use crate::contracts::{Scope, date, from_wire, load_books, opt_date, wire};
 
 mod lease;
-pub use lease::RunInProgress;
-use lease::RunLease;
 use crate::sql::Sql;
 use crate::{JournalEntry, StorageError, Store, WriteTx, new_id, now_micros};
+pub use lease::RunInProgress;
+use lease::RunLease;
 
 /// Why billing did not do something.
 #[derive(Debug, thiserror::Error)]
@@ -680,7 +680,12 @@ async fn finish_run(
             rule: a.rule.clone(),
             price_key: None,
             description: a.description.clone(),
-            period_from: a.period_from.as_deref().map(date).transpose()?.unwrap_or(on),
+            period_from: a
+                .period_from
+                .as_deref()
+                .map(date)
+                .transpose()?
+                .unwrap_or(on),
             period_to: a.period_to.as_deref().map(date).transpose()?.unwrap_or(on),
             days: None,
             days_in_month: None,
@@ -913,6 +918,18 @@ async fn credits_in(
             });
     }
     Ok(out)
+}
+
+/// Lines of `month` that belong to no invoice: written by runs that never completed. Zero
+/// after any completed run or a finalize (B4).
+pub async fn abandoned_lines(conn: &mut AnyConnection, month: Month) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM invoice_lines WHERE month = $1 AND run_id NOT IN \
+         (SELECT current_run FROM billing_months WHERE month = $1 AND current_run IS NOT NULL)",
+    )
+    .bind(month.to_string())
+    .fetch_one(conn)
+    .await?)
 }
 
 /// Makes a month's invoices final and immutable (B4).
@@ -1249,14 +1266,15 @@ pub async fn record_outage(
     o: &mpc_domain::sla::Outage,
     description: &str,
 ) -> Result<()> {
-    if o.restored_at < o.learned_at {
-        return Err(Refusal::new(
-            "R16.1",
-            "service cannot come back before the operator learned of the outage",
-            "復旧時刻が認知時刻より前です",
-        )
-        .into());
+    let named = match &o.affected {
+        mpc_domain::sla::Affected::Contracts(ids) => ids.clone(),
+        mpc_domain::sla::Affected::AllUnderManagement(m) => vec![m.clone()],
+    };
+    let mut contracts = Vec::with_capacity(named.len());
+    for id in &named {
+        contracts.extend(crate::contracts::load_contract(tx.conn(), id).await?);
     }
+    mpc_domain::sla::check_outage(o, |id| contracts.iter().find(|c| c.id == id))?;
     let (scope, ids) = match &o.affected {
         mpc_domain::sla::Affected::Contracts(ids) => ("contracts", ids.clone()),
         mpc_domain::sla::Affected::AllUnderManagement(m) => {
@@ -1322,7 +1340,8 @@ pub async fn claim(
     let contract = crate::contracts::load_contract(tx.conn(), contract_id)
         .await?
         .ok_or(StorageError::NotFound)?;
-    mpc_domain::sla::check_claim(&outage, &contract, claimed_on)?;
+    let book = crate::contracts::load_book(tx.conn(), &contract.contractor_id).await?;
+    mpc_domain::sla::check_claim(&outage, &book, &contract, claimed_on)?;
     let row = ClaimRow {
         id: new_id(),
         outage_id: outage_id.to_owned(),

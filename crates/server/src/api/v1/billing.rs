@@ -71,7 +71,9 @@ impl From<BillingError> for ApiError {
             BillingError::RunSuperseded(month) => ApiError::new(
                 StatusCode::CONFLICT,
                 "billing_run_in_progress",
-                format!("the billing run of {month} stalled and another run took the month over; nothing of this run was kept"),
+                format!(
+                    "the billing run of {month} stalled and another run took the month over; nothing of this run was kept"
+                ),
             ),
             BillingError::Storage(e) => e.into(),
         }
@@ -257,6 +259,7 @@ pub async fn import_prices(
         err
     })?;
     check_contractors(&state, &prices).await?;
+    let _job = state.store.job().await;
     let mut tx = state.store.write().await?;
     billing::upsert_prices(&mut tx, &prices).await?;
     tx.commit(
