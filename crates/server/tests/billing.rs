@@ -171,4 +171,105 @@ backend_tests! {
         assert_eq!(q.body["early_termination_charge"], 26_948, "{}", q.text);
         assert_eq!(q.body["early_termination_lines"][0]["amount"], 1_548);
     }
+
+    async fn r15_1_the_quote_holds_only_what_ending_this_contract_adds(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        let (k, m, a) = customer(&app).await;
+        // A second internet_gateway SEIL/X4 (¥3,000), billed from 2026-09-15 too: minimum
+        // period to 2027-09-14.
+        let a2 = app.accepted(&k, json!({"kind": "apply_contract", "contract_kind": "service_adapter", "item": "internet_gateway", "device_type": "SEIL/X4", "management_id": m}), "2026-09-10").await;
+        let a2 = common::created(&a2, "contract_created")[0].clone();
+        app.post(&format!("/api/v1/contracts/{a2}/billing-start"), &app.operator, json!({"on": "2026-09-15"})).await;
+        // The first adapter's cancellation is accepted to end 2026-12-19.
+        app.accepted(&k, json!({"kind": "cancel_contract", "contract_id": a, "requested_on": "2026-12-19"}), "2026-12-01").await;
+        let q = app.get(&format!("/api/v1/contracts/{a2}/termination-quote?notice_arrived_on=2026-12-01&requested_on=2026-12-25"), &app.operator).await;
+        assert_eq!(q.status, StatusCode::OK, "{}", q.text);
+        // a2 ends 2026-12-25: Dec 26–31 = 6/31 → floor(3000 × 6 / 31) = floor(580.6) = ¥580;
+        // Jan–Aug 2027 = 8 × ¥3,000 = ¥24,000; Sep 1–14 = 14/30 → ¥1,400. ¥580 + ¥24,000 + ¥1,400 = ¥25,980.
+        // (The first adapter's own ¥26,561 — Dec 20–31 floor(3000 × 12 / 31) = ¥1,161 + ¥24,000 + ¥1,400 —
+        // is on December's invoice, not in this quote.)
+        assert_eq!(q.body["early_termination_charge"], 25_980, "{}", q.text);
+        let lines = q.body["early_termination_lines"].as_array().unwrap();
+        assert!(lines.iter().all(|l| l["subject_id"] == a2.as_str()), "{}", q.text);
+    }
+
+    async fn r5_2_an_adapter_ending_before_its_billing_start_owes_nothing_more(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        let k = app.post("/api/v1/contractors", &app.operator, json!({"name": "株式会社開始前"})).await.body["id"].as_str().unwrap().to_owned();
+        let (m, a) = app.eligible_setup(&k, "SEIL/X4", "2026-10-01").await;
+        app.post(&format!("/api/v1/contracts/{m}/billing-start"), &app.operator, json!({"on": "2026-10-01"})).await;
+        // The adapter's service is planned from 2026-10-20; a notice arriving 2026-10-01 ends
+        // it 2026-10-15 (D3), before billing ever started.
+        let r = app.post(&format!("/api/v1/contracts/{a}/billing-start"), &app.operator, json!({"on": "2026-10-20"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let q = app.get(&format!("/api/v1/contracts/{a}/termination-quote?notice_arrived_on=2026-10-01"), &app.operator).await;
+        assert_eq!(q.body["end_on"], "2026-10-15", "{}", q.text);
+        assert_eq!(q.body["early_termination_charge"], 0, "{}", q.text);
+        app.accepted(&k, json!({"kind": "cancel_contract", "contract_id": a}), "2026-10-01").await;
+        bill(&app, "2026-10").await;
+        let oct = invoice_of(&app, "2026-10", &k).await;
+        let adapter_lines: Vec<&Value> = oct["lines"].as_array().unwrap().iter()
+            .filter(|l| l["contract_id"] == a.as_str() && l["kind"] != "initial_fee").collect();
+        assert!(adapter_lines.is_empty(), "no monthly fee, no early termination: {adapter_lines:?}");
+        // A billing start later than the end date is refused (R5.2), and changes nothing.
+        let (_, b) = app.eligible_setup(&k, "SA-W2L", "2026-10-01").await;
+        app.accepted(&k, json!({"kind": "cancel_contract", "contract_id": b}), "2026-10-01").await;
+        let before = app.db.store.dump().await;
+        app.post(&format!("/api/v1/contracts/{b}/billing-start"), &app.operator, json!({"on": "2026-10-16"})).await
+            .assert_problem(422, "R5.2");
+        assert_eq!(app.db.store.dump().await, before);
+    }
+
+    async fn r14_1_impossible_amounts_are_refused_where_they_are_typed(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        customer(&app).await;
+        let before = app.db.store.dump().await;
+        let r = app.call(Method::PUT, "/api/v1/prices", Some(&app.operator), Some(json!({"prices": [
+            {"key": "management.monthly", "effective_from": "2026-10-01", "amount": 9_223_372_036_854_775_807_i64}]}))).await;
+        r.assert_problem(422, "R14.1");
+        assert_eq!(r.body["errors"][0]["field"], "prices[0].amount", "{}", r.text);
+        assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("100000000"), "{}", r.text);
+        let csv = "key,contractor_id,effective_from,amount\nmanagement.monthly,,2026-10-01,100000001\n";
+        let r = app.request(axum::http::Request::post("/api/v1/prices/import")
+            .header("authorization", format!("Bearer {}", app.operator))
+            .header("content-type", "text/csv")
+            .body(axum::body::Body::from(csv)).unwrap()).await;
+        r.assert_problem(422, "R14.1");
+        assert!(r.text.contains("line 2"), "{}", r.text);
+        assert_eq!(app.db.store.dump().await, before, "nothing of a refused price is stored");
+        // The largest price is taken, and a month with it bills without overflow:
+        // management ¥100,000,000 + adapter ¥3,000 + send-back ¥1,500 = ¥100,004,500; tax ¥10,000,450.
+        let r = app.call(Method::PUT, "/api/v1/prices", Some(&app.operator), Some(json!({"prices": [
+            {"key": "management.monthly", "effective_from": "2026-10-01", "amount": 100_000_000}]}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        bill(&app, "2026-10").await;
+        let list = app.get("/api/v1/invoices?month=2026-10", &app.operator).await;
+        let inv = &list.body["invoices"][0];
+        assert_eq!((inv["subtotal"].as_i64(), inv["tax"].as_i64()), (Some(100_004_500), Some(10_000_450)), "{}", list.text);
+        // A payment beyond the largest one recorded is refused (B5).
+        app.post("/api/v1/billing/months/2026-10/finalize", &app.operator, json!({})).await;
+        let id = inv["id"].as_str().unwrap();
+        app.post(&format!("/api/v1/invoices/{id}/payments"), &app.operator, json!({"paid_on": "2026-11-10", "amount": 1_000_000_000_001_i64})).await
+            .assert_problem(422, "B5");
+    }
+
+    async fn b4_a_second_run_of_a_month_is_told_which_run_holds_it(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        customer(&app).await;
+        let now = jiff::Timestamp::now().as_microsecond();
+        // A run of October holds its lease on another node.
+        let mut conn = app.db.store.conn().await.unwrap();
+        sqlx::query("INSERT INTO billing_leases (month, run_id, started_by, started_at, expires_at) VALUES ('2026-10', 'run-on-node-2', 'user:ops', $1, $2)")
+            .bind(now).bind(now + 60_000_000).execute(&mut *conn).await.unwrap();
+        drop(conn);
+        let r = app.post("/api/v1/billing/runs", &app.operator, json!({"month": "2026-10"})).await;
+        r.assert_problem(409, "billing_run_in_progress");
+        assert!(r.text.contains("run-on-node-2"), "{}", r.text);
+        app.post("/api/v1/billing/months/2026-10/finalize", &app.operator, json!({})).await
+            .assert_problem(409, "billing_run_in_progress");
+    }
 }

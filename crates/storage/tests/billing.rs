@@ -2,13 +2,13 @@
 
 use jiff::civil::{Date, date};
 use mpc_domain::book::Effect;
+use mpc_domain::calendar::Month;
 use mpc_domain::catalog::{ContractKind, DeviceType, Item, MobileUsageType, NetworkType};
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::money::Yen;
 use mpc_domain::price::{Price, PriceKey};
 use mpc_domain::request::{Acceptance, Request};
 use mpc_storage::billing::{self, BillingError, Issuer};
-use mpc_domain::calendar::Month;
 use mpc_storage::{JournalEntry, Store, accounts, backend_tests, engine, parties};
 
 async fn contractor(store: &Store, name: &str) -> String {
