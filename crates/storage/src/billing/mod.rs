@@ -542,9 +542,12 @@ struct BilledRange {
     contracts: usize,
 }
 
+/// Loads and bills the contractors `from..=to`. The billing itself runs on a blocking thread:
+/// a range of thousands of contracts is long work that would otherwise hold up the runtime's
+/// workers, and with them device call-home and API requests.
 async fn bill_range(
     store: &Store,
-    prices: &PriceBook,
+    prices: &std::sync::Arc<PriceBook>,
     month: Month,
     from: &str,
     to: &str,
@@ -556,27 +559,33 @@ async fn bill_range(
     let redirects = redirects_in(&mut conn, scope).await?;
     let credits = credits_in(&mut conn, scope, month).await?;
     drop(conn);
-    let mut billed = BilledRange {
-        lines: Vec::with_capacity(books.len()),
-        missing: Vec::new(),
-        contracts: 0,
-    };
-    for (contractor_id, book) in &books {
-        let input = MonthInput {
-            contractor_id,
-            month,
-            book,
-            charges: charges.get(contractor_id).map_or(&[], Vec::as_slice),
-            prices,
-            redirects: redirects.get(contractor_id).map_or(&[], Vec::as_slice),
-            credits: credits.get(contractor_id).map_or(&[], Vec::as_slice),
+    let prices = prices.clone();
+    let billed = tokio::task::spawn_blocking(move || {
+        let mut billed = BilledRange {
+            lines: Vec::with_capacity(books.len()),
+            missing: Vec::new(),
+            contracts: 0,
         };
-        match bill_month(&input) {
-            Ok(l) => billed.lines.push((contractor_id.clone(), l)),
-            Err(m) => billed.missing.extend(m),
+        for (contractor_id, book) in &books {
+            let input = MonthInput {
+                contractor_id,
+                month,
+                book,
+                charges: charges.get(contractor_id).map_or(&[], Vec::as_slice),
+                prices: &prices,
+                redirects: redirects.get(contractor_id).map_or(&[], Vec::as_slice),
+                credits: credits.get(contractor_id).map_or(&[], Vec::as_slice),
+            };
+            match bill_month(&input) {
+                Ok(l) => billed.lines.push((contractor_id.clone(), l)),
+                Err(m) => billed.missing.extend(m),
+            }
+            billed.contracts += book.contracts.len();
         }
-        billed.contracts += book.contracts.len();
-    }
+        billed
+    })
+    .await
+    .map_err(|e| StorageError::Corrupt(format!("billing a range stopped: {e}")))?;
     Ok(billed)
 }
 
@@ -1465,7 +1474,7 @@ pub async fn correct(
         .fetch_all(&mut *conn)
         .await?
     };
-    let prices = price_book(&mut conn).await?;
+    let prices = std::sync::Arc::new(price_book(&mut conn).await?);
     type Key = (String, String, String, String, String);
     let mut made = Vec::new();
     let mut differences: Vec<(String, String, Key, i64)> = Vec::new();
