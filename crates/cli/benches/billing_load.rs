@@ -122,7 +122,14 @@ fn run() -> Result<()> {
     )?;
     mpc(
         &db_url,
-        &["user", "create", "--username", "bench", "--role", "operator"],
+        &[
+            "user",
+            "create",
+            "--username",
+            "bench",
+            "--role",
+            "operator",
+        ],
     )?;
     let token = mpc(&db_url, &["token", "create", "--username", "bench"])?;
     let (_server, addr) = start(&db_url)?;

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use jiff::civil::Date;
+
 use crate::Refusal;
 use crate::billing::Line;
+use crate::calendar::Month;
 use crate::money::Yen;
 
 /// The standard consumption tax rate; nothing in 別紙1 is a reduced-rate (8%) item.
@@ -49,6 +52,142 @@ pub fn totals_for(taxable: Yen) -> Totals {
         tax,
         total: taxable + tax,
     }
+}
+
+/// Where a month's billing stands (B4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonthState {
+    /// No run has completed.
+    Unbilled,
+    /// Billed; runs may be repeated.
+    Open,
+    /// Its invoices are immutable.
+    Finalized,
+}
+
+/// B4: a month may be billed, and billed again, until it is finalized.
+///
+/// # Errors
+/// `B4` for a finalized month.
+pub fn check_billable(month: Month, state: MonthState) -> Result<(), Refusal> {
+    match state {
+        MonthState::Finalized => Err(finalized(month)),
+        MonthState::Unbilled | MonthState::Open => Ok(()),
+    }
+}
+
+/// B4: a month is finalized once, after it was billed.
+///
+/// # Errors
+/// `B4` for a month not billed yet or already finalized.
+pub fn check_finalizable(month: Month, state: MonthState) -> Result<(), Refusal> {
+    match state {
+        MonthState::Open => Ok(()),
+        MonthState::Finalized => Err(finalized(month)),
+        MonthState::Unbilled => Err(Refusal::new(
+            "B4",
+            format!("{month} has not been billed yet"),
+            format!("{month} はまだ請求処理されていません"),
+        )),
+    }
+}
+
+fn finalized(month: Month) -> Refusal {
+    Refusal::new(
+        "B4",
+        format!(
+            "{month} is finalized: its invoices are immutable; corrections go on a later invoice"
+        ),
+        format!("{month} は確定済みです。訂正は後続の請求書に記載されます"),
+    )
+}
+
+/// B3: invoices name their issuer, so billing needs one.
+///
+/// # Errors
+/// `B3` while no issuer is set.
+pub fn require_issuer<T>(issuer: Option<T>) -> Result<T, Refusal> {
+    issuer.ok_or_else(|| {
+        Refusal::new(
+            "B3",
+            "set the issuer (name and qualified-invoice registration number) before billing",
+            "請求書発行者（名称・登録番号）を設定してください",
+        )
+    })
+}
+
+/// Where an invoice stands (B5), serialized as `draft`, `issued`, `paid`, `overdue`,
+/// `defaulted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceState {
+    Draft,
+    Issued,
+    Paid,
+    Overdue,
+    /// Left unpaid by the party it was redirected to (R6.4).
+    Defaulted,
+}
+
+impl InvoiceState {
+    /// B5: a finalized invoice is paid once its payments reach its total, and overdue when
+    /// unpaid after its due date.
+    pub fn of(
+        finalized: bool,
+        defaulted: bool,
+        paid: Yen,
+        total: Yen,
+        due: Date,
+        today: Date,
+    ) -> Self {
+        if !finalized {
+            InvoiceState::Draft
+        } else if defaulted {
+            InvoiceState::Defaulted
+        } else if paid >= total {
+            InvoiceState::Paid
+        } else if due < today {
+            InvoiceState::Overdue
+        } else {
+            InvoiceState::Issued
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceState::Draft => "draft",
+            InvoiceState::Issued => "issued",
+            InvoiceState::Paid => "paid",
+            InvoiceState::Overdue => "overdue",
+            InvoiceState::Defaulted => "defaulted",
+        }
+    }
+}
+
+/// R6.4: a finalized invoice carrying redirected management fees, not yet marked, can be
+/// marked as left unpaid.
+///
+/// # Errors
+/// `R6.4` otherwise.
+pub fn check_default(
+    finalized: bool,
+    already_defaulted: bool,
+    carries_redirected: bool,
+) -> Result<(), Refusal> {
+    if !finalized || already_defaulted {
+        return Err(Refusal::new(
+            "R6.4",
+            "only a finalized invoice not yet marked defaulted can default",
+            "確定済みで未処理の請求書のみ不払いとして扱えます",
+        ));
+    }
+    if !carries_redirected {
+        return Err(Refusal::new(
+            "R6.4",
+            "the invoice carries no redirected management fees",
+            "この請求書に請求書送付先変更によるマネージメント料金はありません",
+        ));
+    }
+    Ok(())
 }
 
 /// The largest single payment recorded (¥1,000,000,000,000): bounds every sum of payments.
@@ -156,5 +295,64 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn b4_a_month_is_billed_until_finalized_and_finalized_once() {
+        let m: Month = "2026-10".parse().unwrap();
+        assert!(check_billable(m, MonthState::Unbilled).is_ok());
+        assert!(check_billable(m, MonthState::Open).is_ok());
+        assert_eq!(
+            check_billable(m, MonthState::Finalized).unwrap_err().rule,
+            "B4"
+        );
+        assert!(check_finalizable(m, MonthState::Open).is_ok());
+        assert_eq!(
+            check_finalizable(m, MonthState::Unbilled).unwrap_err().rule,
+            "B4"
+        );
+        assert_eq!(
+            check_finalizable(m, MonthState::Finalized)
+                .unwrap_err()
+                .rule,
+            "B4"
+        );
+    }
+
+    #[test]
+    fn b5_invoice_states() {
+        let due = date(2026, 11, 30);
+        let state =
+            |fin, def, paid, today| InvoiceState::of(fin, def, Yen(paid), Yen(11_000), due, today);
+        assert_eq!(state(false, false, 0, due), InvoiceState::Draft);
+        assert_eq!(
+            state(true, false, 0, due),
+            InvoiceState::Issued,
+            "due today is not overdue"
+        );
+        assert_eq!(
+            state(true, false, 10_999, date(2026, 12, 1)),
+            InvoiceState::Overdue
+        );
+        assert_eq!(
+            state(true, false, 11_000, date(2026, 12, 1)),
+            InvoiceState::Paid
+        );
+        assert_eq!(state(true, true, 0, due), InvoiceState::Defaulted);
+    }
+
+    #[test]
+    fn b5_payments_and_r6_4_defaults() {
+        assert_eq!(check_payment(false, 100).unwrap_err().rule, "B5");
+        assert_eq!(check_payment(true, 0).unwrap_err().rule, "B5");
+        assert_eq!(
+            check_payment(true, 1_000_000_000_001).unwrap_err().rule,
+            "B5"
+        );
+        assert_eq!(check_payment(true, 1_000_000_000_000), Ok(MAX_PAYMENT));
+        assert_eq!(check_default(false, false, true).unwrap_err().rule, "R6.4");
+        assert_eq!(check_default(true, true, true).unwrap_err().rule, "R6.4");
+        assert_eq!(check_default(true, false, false).unwrap_err().rule, "R6.4");
+        assert!(check_default(true, false, true).is_ok());
     }
 }

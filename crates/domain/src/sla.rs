@@ -175,6 +175,38 @@ pub fn check_claim(
     Ok(())
 }
 
+/// A contract claims an outage's credit once (R16.2).
+pub fn already_claimed() -> Refusal {
+    Refusal::new(
+        "R16.2",
+        "this contract already claimed this outage",
+        "この障害について既に請求済みです",
+    )
+}
+
+/// A claim is decided once, on or after the day it was made (R16.2). `decided` is whether it
+/// was already approved or refused.
+///
+/// # Errors
+/// `R16.2` for a decided claim; `date_order` for a decision before the claim.
+pub fn check_decision(decided: bool, claimed_on: Date, on: Date) -> Result<(), Refusal> {
+    if decided {
+        return Err(Refusal::new(
+            "R16.2",
+            "the claim is already decided",
+            "この請求は処理済みです",
+        ));
+    }
+    if on < claimed_on {
+        return Err(Refusal::new(
+            "date_order",
+            "a claim cannot be decided before it was made",
+            "請求日より前に処理できません",
+        ));
+    }
+    Ok(())
+}
+
 /// The first Japan day of the outage on which `contract_id` had no notified serial (R7.1):
 /// while the condition is unmet no credit accrues (R7.2).
 fn unnotified_day(outage: &Outage, book: &Book, contract_id: &str) -> Option<Date> {

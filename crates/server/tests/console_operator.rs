@@ -565,6 +565,8 @@ backend_tests! {
     async fn outages_and_claims_are_decided_on_the_sla_page(db: TestDb) {
         let app = TestApp::new(db).await;
         let (k, _, a) = billed_customer(&app, "株式会社障害").await;
+        // The serial is notified before the outage: a credit can accrue (R7.2).
+        app.accepted(&k, json!({"kind": "notify_serial", "contract_id": a, "serial": "X4-SLA-0002"}), "2026-09-15").await;
         let op = sign_in(&app, "admin", false).await;
         let csrf = op.csrf().await;
         // 2026-10-01 09:00 to 10-02 10:00 Tokyo: 25 hours, one full day, the operator's fault.

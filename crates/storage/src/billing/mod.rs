@@ -321,25 +321,19 @@ async fn month_status(
     .await?)
 }
 
-/// `B4` when `month` is finalized.
-async fn refuse_if_finalized(tx: &mut WriteTx, month: Month) -> Result<()> {
-    if month_status(tx.conn(), month)
-        .await?
-        .is_some_and(|(status, _, _)| status == "finalized")
-    {
-        return Err(finalized_refusal(month).into());
-    }
-    Ok(())
+/// Where `month` stands (B4).
+async fn month_state(conn: &mut AnyConnection, month: Month) -> Result<invoice::MonthState> {
+    Ok(match month_status(conn, month).await? {
+        None => invoice::MonthState::Unbilled,
+        Some((status, _, _)) if status == "finalized" => invoice::MonthState::Finalized,
+        Some(_) => invoice::MonthState::Open,
+    })
 }
 
-fn finalized_refusal(month: Month) -> Refusal {
-    Refusal::new(
-        "B4",
-        format!(
-            "{month} is finalized: its invoices are immutable; corrections go on a later invoice"
-        ),
-        format!("{month} は確定済みです。訂正は後続の請求書に記載されます"),
-    )
+/// `B4` when `month` is finalized.
+async fn refuse_if_finalized(tx: &mut WriteTx, month: Month) -> Result<()> {
+    invoice::check_billable(month, month_state(tx.conn(), month).await?)?;
+    Ok(())
 }
 
 /// `MPC_BILLING_PAUSE_MS`: a pause after each range written, so that tests can stop a run
@@ -395,19 +389,8 @@ pub async fn run_month(
     journal: JournalEntry,
 ) -> Result<RunSummary> {
     let mut conn = store.conn().await?;
-    if month_status(&mut conn, month)
-        .await?
-        .is_some_and(|(status, _, _)| status == "finalized")
-    {
-        return Err(finalized_refusal(month).into());
-    }
-    let issuer = issuer(&mut conn).await?.ok_or_else(|| {
-        Refusal::new(
-            "B3",
-            "set the issuer (name and qualified-invoice registration number) before billing",
-            "請求書発行者（名称・登録番号）を設定してください",
-        )
-    })?;
+    invoice::check_billable(month, month_state(&mut conn, month).await?)?;
+    let issuer = invoice::require_issuer(issuer(&mut conn).await?)?;
     drop(conn);
     let lease = RunLease::acquire(store, month, &new_id(), &journal.actor).await?;
     let _job = store.job().await;
@@ -948,20 +931,7 @@ pub async fn finalize(store: &Store, month: Month, journal: JournalEntry) -> Res
     if let Some(running) = lease::holder(&mut tx, month).await? {
         return Err(BillingError::RunInProgress(running));
     }
-    match month_status(tx.conn(), month).await? {
-        None => {
-            return Err(Refusal::new(
-                "B4",
-                format!("{month} has not been billed yet"),
-                format!("{month} はまだ請求処理されていません"),
-            )
-            .into());
-        }
-        Some((status, _, _)) if status == "finalized" => {
-            return Err(finalized_refusal(month).into());
-        }
-        Some(_) => {}
-    }
+    invoice::check_finalizable(month, month_state(tx.conn(), month).await?)?;
     // Runs that did not complete leave nothing behind in a finalized month.
     lease::clear_abandoned(&mut tx, month).await?;
     let n = sqlx::query("UPDATE invoices SET status = 'finalized' WHERE month = $1")
@@ -1128,18 +1098,16 @@ pub async fn lines_csv(conn: &mut AnyConnection, month: Month) -> Result<String>
 }
 
 /// Where an invoice stands on `today` (B5).
-pub fn invoice_status(invoice: &InvoiceRow, paid: i64, today: Date) -> &'static str {
-    if invoice.status == "draft" {
-        "draft"
-    } else if invoice.defaulted_on.is_some() {
-        "defaulted"
-    } else if paid >= invoice.total {
-        "paid"
-    } else if invoice.due_date.as_str() < today.to_string().as_str() {
-        "overdue"
-    } else {
-        "issued"
-    }
+pub fn invoice_status(invoice: &InvoiceRow, paid: i64, today: Date) -> invoice::InvoiceState {
+    let due = date(&invoice.due_date).unwrap_or(today);
+    invoice::InvoiceState::of(
+        invoice.status == "finalized",
+        invoice.defaulted_on.is_some(),
+        Yen(paid),
+        Yen(invoice.total),
+        due,
+        today,
+    )
 }
 
 /// Records a payment against a finalized invoice (B5).
@@ -1173,14 +1141,11 @@ pub async fn mark_defaulted(
     on: Date,
 ) -> Result<Vec<(String, Yen)>> {
     let invoice = get_invoice(tx.conn(), invoice_id).await?;
-    if invoice.status != "finalized" || invoice.defaulted_on.is_some() {
-        return Err(Refusal::new(
-            "R6.4",
-            "only a finalized invoice not yet marked defaulted can default",
-            "確定済みで未処理の請求書のみ不払いとして扱えます",
-        )
-        .into());
-    }
+    invoice::check_default(
+        invoice.status == "finalized",
+        invoice.defaulted_on.is_some(),
+        true,
+    )?;
     let moved: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT l.contractor_id, l.contract_id, CAST(SUM(l.amount) AS BIGINT) FROM invoice_lines l \
          JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id \
@@ -1191,14 +1156,7 @@ pub async fn mark_defaulted(
     .bind(invoice.account_id.clone())
     .fetch_all(tx.conn())
     .await?;
-    if moved.is_empty() {
-        return Err(Refusal::new(
-            "R6.4",
-            "the invoice carries no redirected management fees",
-            "この請求書に請求書送付先変更によるマネージメント料金はありません",
-        )
-        .into());
-    }
+    invoice::check_default(true, false, !moved.is_empty())?;
     let unpaid_month: Month = invoice
         .month
         .parse()
@@ -1371,11 +1329,7 @@ pub async fn claim(
     .execute(tx.conn())
     .await
     .map_err(|e| match StorageError::from(e) {
-        StorageError::Conflict(_) => BillingError::Refused(Refusal::new(
-            "R16.2",
-            "this contract already claimed this outage",
-            "この障害について既に請求済みです",
-        )),
+        StorageError::Conflict(_) => BillingError::Refused(mpc_domain::sla::already_claimed()),
         e => e.into(),
     })?;
     Ok(row)
@@ -1409,22 +1363,7 @@ pub async fn claims_of(
 /// month of approval (R16.2).
 pub async fn decide_claim(tx: &mut WriteTx, id: &str, approve: bool, on: Date) -> Result<ClaimRow> {
     let mut c = get_claim(tx.conn(), id).await?;
-    if c.status != "pending" {
-        return Err(Refusal::new(
-            "R16.2",
-            format!("the claim is already {}", c.status),
-            "この請求は処理済みです",
-        )
-        .into());
-    }
-    if on.to_string() < c.claimed_on {
-        return Err(Refusal::new(
-            "date_order",
-            "a claim cannot be decided before it was made",
-            "請求日より前に処理できません",
-        )
-        .into());
-    }
+    mpc_domain::sla::check_decision(c.status != "pending", date(&c.claimed_on)?, on)?;
     c.status = if approve { "approved" } else { "refused" }.into();
     c.decided_on = Some(on.to_string());
     sqlx::query("UPDATE sla_claims SET status = $1, decided_on = $2 WHERE id = $3")

@@ -397,7 +397,9 @@ async fn summary(
             subtotal: Yen(inv.subtotal),
             tax: Yen(inv.tax),
             total: Yen(inv.total),
-            status: billing::invoice_status(inv, paid, today()).to_owned(),
+            status: billing::invoice_status(inv, paid, today())
+                .as_str()
+                .to_owned(),
             paid: Yen(paid),
         },
         payments
