@@ -8,6 +8,7 @@ pub mod api;
 pub mod device;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod observability;
 pub mod views;
 pub mod web;
@@ -50,11 +51,14 @@ pub struct AppState {
     pub devices: std::sync::Arc<device::cache::DeviceCache>,
     /// Device request signatures seen recently (replay protection, per process).
     pub replay: std::sync::Arc<device::auth::ReplayGuard>,
+    /// Where billing runs, imports and usage batches run: away from the request path.
+    pub jobs: jobs::Jobs,
 }
 
 impl AppState {
     pub fn new(store: Store, secret_key: mpc_storage::controller::SecretKey) -> Self {
         Self {
+            jobs: jobs::Jobs::new(&store),
             store,
             metrics: observability::metrics_handle(),
             secret_key,

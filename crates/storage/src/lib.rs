@@ -44,6 +44,28 @@ const SQLITE_BUSY_TIMEOUT_MS: u32 = 30_000;
 /// several batches.
 pub const SQLITE_WAL_AUTOCHECKPOINT_PAGES: u32 = 16_384;
 
+/// How a pool of `max` connections is set up on `backend`: SQLite connections in WAL mode,
+/// waiting for another process's write lock rather than failing.
+fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new().max_connections(max);
+    match backend {
+        Backend::Sqlite => options.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute(sqlx::AssertSqlSafe(format!(
+                    "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES};"
+                )))
+                .await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres => options.acquire_timeout(Duration::from_secs(10)),
+    }
+}
+
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -149,32 +171,8 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            use sqlx::Executor;
-                            conn.execute(sqlx::AssertSqlSafe(format!(
-                                "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
-                                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; \
-                                 PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT_PAGES};"
-                            )))
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
-            }
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(16)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
-                    .await?
-            }
+            Backend::Sqlite => pool_options(backend, 8).connect_with(options).await?,
+            Backend::Postgres => pool_options(backend, 16).connect_with(options).await?,
         };
         Ok(Store {
             pool,
@@ -183,6 +181,19 @@ impl Store {
             mobile_cache: (backend == Backend::Sqlite).then(mobile::MobileCache::default),
             jobs: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_JOBS)),
         })
+    }
+
+    /// The same database through a pool of its own, sized for [`CONCURRENT_JOBS`] long jobs,
+    /// sharing this store's writer lock, caches and job permits. Its connections open lazily,
+    /// on the thread that first uses them: a server runs its jobs on a runtime of their own at
+    /// a lower CPU priority, and SQLite's connection threads inherit it from there.
+    pub fn for_jobs(&self) -> Store {
+        let options = (*self.pool.connect_options()).clone();
+        Store {
+            pool: pool_options(self.backend, 2 * CONCURRENT_JOBS as u32 + 1)
+                .connect_lazy_with(options),
+            ..self.clone()
+        }
     }
 
     /// Applies pending migrations of this backend's tree.

@@ -259,15 +259,19 @@ pub async fn import_prices(
         err
     })?;
     check_contractors(&state, &prices).await?;
-    let _job = state.store.job().await;
-    let mut tx = state.store.write().await?;
-    billing::upsert_prices(&mut tx, &prices).await?;
-    tx.commit(
-        caller
-            .journal("prices.import")
-            .outcome(serde_json::json!({ "rows": prices.len() })),
-    )
-    .await?;
+    let journal = caller
+        .journal("prices.import")
+        .outcome(serde_json::json!({ "rows": prices.len() }));
+    let prices = state
+        .jobs
+        .run(move |store| async move {
+            let _job = store.job().await;
+            let mut tx = store.write().await?;
+            billing::upsert_prices(&mut tx, &prices).await?;
+            tx.commit(journal).await?;
+            Ok::<_, BillingError>(prices)
+        })
+        .await?;
     Ok(Json(PriceList {
         prices: prices.into_iter().map(price_view).collect(),
     }))
@@ -330,13 +334,14 @@ pub async fn run(
     caller.require_operator()?;
     let (body, raw) = payload.parse::<RunRequest>()?;
     let month = month("month", &body.month)?;
-    let s = billing::run_month(
-        &state.store,
-        month,
-        &|_, _| {},
-        caller.journal("billing.run").request(raw),
-    )
-    .await?;
+    let journal = caller.journal("billing.run").request(raw);
+    let s =
+        state
+            .jobs
+            .run(move |store| async move {
+                billing::run_month(&store, month, &|_, _| {}, journal).await
+            })
+            .await?;
     Ok(Json(RunSummaryView {
         month: s.month,
         contractors: s.contractors,

@@ -68,15 +68,13 @@ pub async fn ingest(
         }
     };
     let lines = records.len() + rejected.len();
-    let s = store::ingest(
-        &state.store,
-        records,
-        rejected,
-        caller
-            .journal("mobile.usage_ingest")
-            .request(serde_json::json!({ "lines": lines })),
-    )
-    .await?;
+    let journal = caller
+        .journal("mobile.usage_ingest")
+        .request(serde_json::json!({ "lines": lines }));
+    let s = state
+        .jobs
+        .run(move |store| async move { store::ingest(&store, records, rejected, journal).await })
+        .await?;
     Ok(Json(UsageIngest {
         batch_id: s.batch_id,
         accepted: s.accepted as u64,

@@ -66,16 +66,17 @@ pub async fn import(
     };
     let rows = controller::parse_inventory(text).map_err(refused)?;
     let serials: Vec<&str> = rows.iter().map(|r| r.serial.as_str()).collect();
-    let imported = controller::import_inventory(
-        &state.store,
-        &state.secret_key,
-        &rows,
-        caller
-            .journal("device.inventory_import")
-            .request(serde_json::json!({ "serials": serials })),
-    )
-    .await?
-    .map_err(refused)?;
+    let journal = caller
+        .journal("device.inventory_import")
+        .request(serde_json::json!({ "serials": serials }));
+    let key = state.secret_key.clone();
+    let imported = state
+        .jobs
+        .run(move |store| async move {
+            controller::import_inventory(&store, &key, &rows, journal).await
+        })
+        .await?
+        .map_err(refused)?;
     state.devices.invalidate_all();
     Ok((StatusCode::CREATED, Json(InventoryImport { imported })))
 }
