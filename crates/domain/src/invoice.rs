@@ -41,7 +41,8 @@ pub fn totals(lines: &[Line]) -> Totals {
 
 /// [`totals`] from the sum of an invoice's lines.
 pub fn totals_for(taxable: Yen) -> Totals {
-    let tax = Yen((i128::from(taxable.0) * i128::from(STANDARD_RATE_PERCENT) / 100) as i64);
+    let tax = i128::from(taxable.0) * i128::from(STANDARD_RATE_PERCENT) / 100;
+    let tax = Yen(i64::try_from(tax).expect("a tax is smaller than its taxable amount"));
     Totals {
         by_rate: vec![RateTotal {
             rate_percent: STANDARD_RATE_PERCENT,
