@@ -1,0 +1,237 @@
+//! Invoices, payments (B5), defaults (R6.4).
+
+use super::*;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvoiceRow {
+    pub id: String,
+    pub month: String,
+    pub account_id: String,
+    pub number: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub recipient_name: String,
+    pub issuer_name: String,
+    pub issuer_registration: String,
+    pub subtotal: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub status: String,
+    pub defaulted_on: Option<String>,
+}
+
+pub(super) const INVOICE_COLUMNS: &str = "SELECT id, month, account_id, number, issue_date, due_date, recipient_name, issuer_name, \
+     issuer_registration, subtotal, tax, total, status, defaulted_on FROM invoices";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LineRow {
+    pub contractor_id: String,
+    pub seq: i64,
+    pub contract_id: String,
+    pub subject_id: String,
+    pub kind: String,
+    pub rule: String,
+    pub price_key: Option<String>,
+    pub description: String,
+    pub period_from: String,
+    pub period_to: String,
+    pub days: Option<i64>,
+    pub days_in_month: Option<i64>,
+    pub unit_amount: i64,
+    pub amount: i64,
+    pub refers_to: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PaymentRow {
+    pub id: String,
+    pub paid_on: String,
+    pub amount: i64,
+    pub note: String,
+}
+
+pub async fn list_invoices(
+    conn: &mut AnyConnection,
+    month: Option<&str>,
+    account: Option<&str>,
+) -> Result<Vec<InvoiceRow>> {
+    let mut q = Sql::new(INVOICE_COLUMNS);
+    q.push(" WHERE 1 = 1");
+    if let Some(m) = month {
+        q.push(" AND month = ").bind(m.to_owned());
+    }
+    if let Some(a) = account {
+        q.push(" AND account_id = ").bind(a.to_owned());
+    }
+    q.push(" ORDER BY month, account_id");
+    Ok(q.query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+pub async fn get_invoice(conn: &mut AnyConnection, id: &str) -> Result<InvoiceRow> {
+    let mut q = Sql::new(INVOICE_COLUMNS);
+    q.push(" WHERE id = ").bind(id.to_owned());
+    Ok(q.query_as()?
+        .fetch_one(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// The lines of an invoice, in invoice order.
+pub async fn invoice_lines(conn: &mut AnyConnection, invoice: &InvoiceRow) -> Result<Vec<LineRow>> {
+    Ok(sqlx::query_as(
+        "SELECT l.contractor_id, l.seq, l.contract_id, l.subject_id, l.kind, l.rule, l.price_key, l.description, \
+         l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to FROM invoice_lines l \
+         JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id WHERE l.month = $1 AND l.account_id = $2 \
+         ORDER BY l.contractor_id, l.seq",
+    )
+    .bind(invoice.month.clone())
+    .bind(invoice.account_id.clone())
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn payments(conn: &mut AnyConnection, invoice_id: &str) -> Result<Vec<PaymentRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, paid_on, amount, note FROM payments WHERE invoice_id = $1 ORDER BY paid_on, id",
+    )
+    .bind(invoice_id.to_owned())
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Every line of a month's invoices as CSV, for accounting (invoice by invoice, in line order).
+pub async fn lines_csv(conn: &mut AnyConnection, month: Month) -> Result<String> {
+    let mut out = String::from(
+        "invoice_number,account_id,contractor_id,contract_id,subject_id,kind,rule,price_key,description,\
+         period_from,period_to,days,days_in_month,unit_amount,amount,refers_to\n",
+    );
+    for inv in list_invoices(conn, Some(&month.to_string()), None).await? {
+        for l in invoice_lines(conn, &inv).await? {
+            let fields = [
+                inv.number.clone(),
+                inv.account_id.clone(),
+                l.contractor_id,
+                l.contract_id,
+                l.subject_id,
+                l.kind,
+                l.rule,
+                l.price_key.unwrap_or_default(),
+                l.description,
+                l.period_from,
+                l.period_to,
+                l.days.map(|d| d.to_string()).unwrap_or_default(),
+                l.days_in_month.map(|d| d.to_string()).unwrap_or_default(),
+                l.unit_amount.to_string(),
+                l.amount.to_string(),
+                l.refers_to.unwrap_or_default(),
+            ];
+            out.push_str(
+                &fields
+                    .iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// Where an invoice stands on `today` (B5).
+pub fn invoice_status(invoice: &InvoiceRow, paid: i64, today: Date) -> invoice::InvoiceState {
+    let due = date(&invoice.due_date).unwrap_or(today);
+    invoice::InvoiceState::of(
+        invoice.status == "finalized",
+        invoice.defaulted_on.is_some(),
+        Yen(paid),
+        Yen(invoice.total),
+        due,
+        today,
+    )
+}
+
+/// Records a payment against a finalized invoice (B5).
+pub async fn record_payment(
+    tx: &mut WriteTx,
+    invoice_id: &str,
+    paid_on: Date,
+    amount: Yen,
+    note: &str,
+) -> Result<String> {
+    let invoice = get_invoice(tx.conn(), invoice_id).await?;
+    let amount = invoice::check_payment(invoice.status == "finalized", amount.0)?;
+    let id = new_id();
+    sqlx::query("INSERT INTO payments (id, invoice_id, paid_on, amount, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id.clone())
+        .bind(invoice_id.to_owned())
+        .bind(paid_on.to_string())
+        .bind(amount.0)
+        .bind(note.to_owned())
+        .bind(now_micros())
+        .execute(tx.conn())
+        .await?;
+    Ok(id)
+}
+
+/// Marks a redirected invoice as not paid by its recipient: the management fees it carried are
+/// owed by the management contractor and go on its next invoice (R6.4).
+pub async fn mark_defaulted(
+    tx: &mut WriteTx,
+    invoice_id: &str,
+    on: Date,
+) -> Result<Vec<(String, Yen)>> {
+    let invoice = get_invoice(tx.conn(), invoice_id).await?;
+    invoice::check_default(
+        invoice.status == "finalized",
+        invoice.defaulted_on.is_some(),
+        true,
+    )?;
+    let moved: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT l.contractor_id, l.contract_id, CAST(SUM(l.amount) AS BIGINT) FROM invoice_lines l \
+         JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id \
+         WHERE l.month = $1 AND l.account_id = $2 AND l.contractor_id <> l.account_id AND l.seq < 1000000000 \
+         GROUP BY l.contractor_id, l.contract_id ORDER BY l.contractor_id, l.contract_id",
+    )
+    .bind(invoice.month.clone())
+    .bind(invoice.account_id.clone())
+    .fetch_all(tx.conn())
+    .await?;
+    invoice::check_default(true, false, !moved.is_empty())?;
+    let unpaid_month: Month = invoice
+        .month
+        .parse()
+        .map_err(|e: mpc_domain::calendar::CalendarError| StorageError::Corrupt(e.to_string()))?;
+    for (holder, contract, amount) in &moved {
+        sqlx::query(
+            "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on, \
+             period_from, period_to) VALUES ($1, $2, $3, $4, 'moved_unpaid', 'R6.4', $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(new_id())
+        .bind(holder.clone())
+        .bind(holder.clone())
+        .bind(contract.clone())
+        .bind(format!("請求書送付先の未払い分（請求書 {}）", invoice.number))
+        .bind(*amount)
+        .bind(invoice_id.to_owned())
+        .bind(on.to_string())
+        .bind(unpaid_month.first_day().to_string())
+        .bind(unpaid_month.last_day().to_string())
+        .execute(tx.conn())
+        .await?;
+    }
+    sqlx::query("UPDATE invoices SET defaulted_on = $1 WHERE id = $2")
+        .bind(on.to_string())
+        .bind(invoice_id.to_owned())
+        .execute(tx.conn())
+        .await?;
+    Ok(moved.into_iter().map(|(h, _, a)| (h, Yen(a))).collect())
+}
+
+/// Line kinds as stored, for readers.
+pub fn line_kind(s: &str) -> Result<LineKind> {
+    Ok(from_wire(s)?)
+}

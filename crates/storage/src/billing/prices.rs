@@ -1,0 +1,188 @@
+//! Price book (R14.1).
+
+use super::*;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct PriceRow {
+    key: String,
+    contractor_id: String,
+    effective_from: String,
+    amount: i64,
+}
+
+pub(super) fn price_from_row(r: PriceRow) -> Result<Price> {
+    Ok(Price {
+        key: r
+            .key
+            .parse()
+            .map_err(|e: mpc_domain::price::UnknownPriceKey| {
+                StorageError::Corrupt(e.to_string())
+            })?,
+        contractor_id: (!r.contractor_id.is_empty()).then_some(r.contractor_id),
+        effective_from: date(&r.effective_from)?,
+        amount: Yen(r.amount),
+    })
+}
+
+/// Prices in key order: the list (`contractor` `Some("")`), one contractor's agreements, or
+/// all (`None`).
+pub async fn list_prices(conn: &mut AnyConnection, contractor: Option<&str>) -> Result<Vec<Price>> {
+    let mut q = Sql::new("SELECT key, contractor_id, effective_from, amount FROM prices");
+    if let Some(c) = contractor {
+        q.push(" WHERE contractor_id = ").bind(c.to_owned());
+    }
+    q.push(" ORDER BY contractor_id, key, effective_from");
+    let rows: Vec<PriceRow> = q
+        .query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?;
+    rows.into_iter().map(price_from_row).collect()
+}
+
+pub async fn price_book(conn: &mut AnyConnection) -> Result<PriceBook> {
+    Ok(PriceBook::new(list_prices(conn, None).await?))
+}
+
+/// Sets prices (insert or replace the amount of the same key, contractor and day).
+pub async fn upsert_prices(tx: &mut WriteTx, prices: &[Price]) -> Result<()> {
+    for p in prices {
+        mpc_domain::price::check_amount(&p.key.to_string(), p.amount.0)?;
+        sqlx::query(
+            "INSERT INTO prices (key, contractor_id, effective_from, amount, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (key, contractor_id, effective_from) DO UPDATE SET amount = excluded.amount, updated_at = excluded.updated_at",
+        )
+        .bind(p.key.to_string())
+        .bind(p.contractor_id.clone().unwrap_or_default())
+        .bind(p.effective_from.to_string())
+        .bind(p.amount.0)
+        .bind(now_micros())
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn delete_price(
+    tx: &mut WriteTx,
+    key: PriceKey,
+    contractor: Option<&str>,
+    from: Date,
+) -> Result<()> {
+    let done = sqlx::query(
+        "DELETE FROM prices WHERE key = $1 AND contractor_id = $2 AND effective_from = $3",
+    )
+    .bind(key.to_string())
+    .bind(contractor.unwrap_or_default().to_owned())
+    .bind(from.to_string())
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound.into());
+    }
+    Ok(())
+}
+
+/// The price book as CSV: `key,contractor_id,effective_from,amount` (list prices have an empty
+/// contractor).
+pub fn prices_to_csv(prices: &[Price]) -> String {
+    let mut out = String::from("key,contractor_id,effective_from,amount\n");
+    for p in prices {
+        out.push_str(&format!(
+            "{},{},{},{}\n",
+            csv_field(&p.key.to_string()),
+            p.contractor_id.as_deref().unwrap_or(""),
+            p.effective_from,
+            p.amount.0
+        ));
+    }
+    out
+}
+
+pub(super) fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Reads price CSV as written by [`prices_to_csv`]; every bad row is reported with its line
+/// number, and nothing is taken unless all rows are good.
+pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<String>> {
+    let mut prices = Vec::new();
+    let mut errors = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line_no = n + 1;
+        let line = raw.trim();
+        if line.is_empty() || (n == 0 && line.starts_with("key,")) {
+            continue;
+        }
+        let fields = split_csv(line);
+        if fields.len() != 4 {
+            errors.push(format!("line {line_no}: expected 4 fields (key,contractor_id,effective_from,amount), found {}", fields.len()));
+            continue;
+        }
+        let key = match fields[0].parse::<PriceKey>() {
+            Ok(k) => k,
+            Err(e) => {
+                errors.push(format!("line {line_no}: {e}"));
+                continue;
+            }
+        };
+        let from = match mpc_domain::calendar::parse_date(&fields[2]) {
+            Ok(d) => d,
+            Err(e) => {
+                errors.push(format!("line {line_no}: {e}"));
+                continue;
+            }
+        };
+        let amount = match fields[3].parse::<i64>() {
+            Ok(a) => match mpc_domain::price::check_amount("amount", a) {
+                Ok(a) => a,
+                Err(r) => {
+                    errors.push(format!("line {line_no}: {}", r.message_en));
+                    continue;
+                }
+            },
+            Err(_) => {
+                errors.push(format!(
+                    "line {line_no}: amount {:?} is not a whole number of yen (R14.1)",
+                    fields[3]
+                ));
+                continue;
+            }
+        };
+        prices.push(Price {
+            key,
+            contractor_id: (!fields[1].is_empty()).then(|| fields[1].clone()),
+            effective_from: from,
+            amount,
+        });
+    }
+    if errors.is_empty() {
+        Ok(prices)
+    } else {
+        Err(errors)
+    }
+}
+
+pub(super) fn split_csv(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => fields.push(std::mem::take(&mut field)),
+            (c, _) => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields.into_iter().map(|f| f.trim().to_owned()).collect()
+}
