@@ -5,6 +5,7 @@
 //! and persist through one storage transaction that also writes the journal.
 
 pub mod api;
+pub mod app;
 pub mod device;
 pub mod error;
 pub mod extract;

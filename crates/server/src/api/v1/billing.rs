@@ -80,7 +80,7 @@ impl From<BillingError> for ApiError {
     }
 }
 
-fn month(field: &'static str, s: &str) -> ApiResult<Month> {
+pub(crate) fn month(field: &'static str, s: &str) -> ApiResult<Month> {
     s.parse().map_err(|_| {
         mpc_domain::account::FieldError {
             field,
@@ -332,16 +332,8 @@ pub async fn run(
     payload: JsonBody,
 ) -> ApiResult<Json<RunSummaryView>> {
     caller.require_operator()?;
-    let (body, raw) = payload.parse::<RunRequest>()?;
-    let month = month("month", &body.month)?;
-    let journal = caller.journal("billing.run").request(raw);
-    let s =
-        state
-            .jobs
-            .run(move |store| async move {
-                billing::run_month(&store, month, &|_, _| {}, journal).await
-            })
-            .await?;
+    let (body, _) = payload.parse::<RunRequest>()?;
+    let s = crate::app::billing::run(&state, &caller, month("month", &body.month)?).await?;
     Ok(Json(RunSummaryView {
         month: s.month,
         contractors: s.contractors,
@@ -363,9 +355,7 @@ pub async fn finalize(
     caller: Caller,
     Path(m): Path<String>,
 ) -> ApiResult<Json<InvoiceList>> {
-    caller.require_operator()?;
-    let month = month("month", &m)?;
-    billing::finalize(&state.store, month, caller.journal("billing.finalize")).await?;
+    crate::app::billing::finalize(&state, &caller, month("month", &m)?).await?;
     list_for(&state, Some(&m), None).await
 }
 

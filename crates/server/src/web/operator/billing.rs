@@ -250,17 +250,15 @@ pub async fn run(
     let problem = if month.is_empty() {
         field_problem(lang, "month", session.t().op_required)
     } else {
-        match billing::run(
-            State(state.clone()),
-            session.caller(),
-            body(json!({ "month": month })),
-        )
-        .await
-        {
+        let ran = match billing::month("month", &month) {
+            Ok(m) => crate::app::billing::run(&state, &session.caller(), m).await,
+            Err(e) => Err(e),
+        };
+        match ran {
             Ok(summary) => {
                 return Ok(see_other(&format!(
                     "/console/billing/{}?ran=yes",
-                    summary.0.month
+                    summary.month
                 )));
             }
             Err(e) => refusal(lang, e)?,
@@ -505,7 +503,7 @@ pub async fn finalize(
     let lang = session.lang;
     let month = parse_month(&m)?.to_string();
     let problem = if confirmed(&form.confirm) {
-        match billing::finalize(State(state.clone()), session.caller(), Path(month.clone())).await {
+        match crate::app::billing::finalize(&state, &session.caller(), parse_month(&m)?).await {
             Ok(_) => {
                 return Ok(see_other(&format!(
                     "/console/billing/{month}?finalized=yes"
