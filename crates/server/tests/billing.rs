@@ -272,4 +272,36 @@ backend_tests! {
         app.post("/api/v1/billing/months/2026-10/finalize", &app.operator, json!({})).await
             .assert_problem(409, "billing_run_in_progress");
     }
+
+    async fn long_jobs_queue_for_their_permits_while_requests_keep_answering(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        customer(&app).await;
+        // Both job permits are taken (two long jobs running elsewhere in this process).
+        let held = (app.db.store.job().await, app.db.store.job().await);
+        let mut runs = tokio::task::JoinSet::new();
+        for month in ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"] {
+            let router = app.router.clone();
+            let token = app.operator.clone();
+            runs.spawn(async move {
+                let req = axum::http::Request::post("/api/v1/billing/runs")
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(format!(r#"{{"month": "{month}"}}"#)))
+                    .unwrap();
+                tower::ServiceExt::oneshot(router, req).await.unwrap().status()
+            });
+        }
+        // The eight runs wait for a permit, holding no connection of the requests' pool:
+        // readiness and reads answer meanwhile, however many times.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(runs.try_join_next().is_none(), "no run proceeds without a permit");
+        for _ in 0..40 {
+            assert_eq!(app.call(Method::GET, "/readyz", None, None).await.status, StatusCode::OK);
+            assert_eq!(app.get("/api/v1/contractors", &app.operator).await.status, StatusCode::OK);
+        }
+        drop(held);
+        let statuses = runs.join_all().await;
+        assert_eq!(statuses, vec![StatusCode::OK; 8], "every run completes once a permit is free");
+    }
 }
