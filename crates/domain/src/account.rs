@@ -9,12 +9,40 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &'static str, en: String, ja: String) -> Self {
+    pub(crate) fn new(field: &'static str, en: String, ja: String) -> Self {
         Self {
             field,
             message_en: en,
             message_ja: ja,
         }
+    }
+}
+
+/// The longest free text the API keeps of any one JSON string, in characters: a bound for the
+/// fields that have no narrower limit of their own (issue 15).
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// The longest text of a failure report, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+
+/// The longest address (R9.2 install address), in characters.
+pub const MAX_ADDRESS_CHARS: usize = 200;
+
+/// The longest device serial (R7.1), in characters.
+pub const MAX_SERIAL_CHARS: usize = 64;
+
+/// Checks that an optional free text is at most `max` characters.
+///
+/// # Errors
+/// When it is longer.
+pub fn bounded(field: &'static str, value: Option<&str>, max: usize) -> Result<(), FieldError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(FieldError::new(
+            field,
+            format!("{field} must be at most {max} characters"),
+            format!("{field} は{max}文字以内で入力してください"),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -185,9 +185,8 @@ pub struct MonthParams {
 
 fn month(q: &MonthParams) -> ApiResult<Month> {
     match &q.month {
-        Some(m) => m.parse().map_err(|e: mpc_domain::calendar::CalendarError| {
-            ApiError::bad_request("invalid_query", e.to_string())
-        }),
+        Some(m) => mpc_domain::calendar::parse_business_month(m)
+            .map_err(|e| ApiError::bad_request("invalid_query", format!("month: {e}"))),
         None => Ok(Month::containing(today())),
     }
 }
