@@ -247,9 +247,34 @@ fn inner_layers<S: Clone + Send + Sync + 'static>(
         .layer(axum::middleware::from_fn(observability::track))
 }
 
-/// The layers around every request: the panic catcher, and the request id.
+/// The most header bytes (names and values) one request may carry: browsers send a few KiB,
+/// devices far less. The HTTP server itself accepts up to about 400 KiB (issue 15).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Answers 431 to a request whose headers exceed [`MAX_HEADER_BYTES`] before any handler reads
+/// them.
+async fn limit_headers(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + req.uri().to_string().len();
+    if size > MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("the request line and headers exceed {MAX_HEADER_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// The layers around every request: the header limit, the panic catcher, and the request id.
 fn outer_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
+        .layer(axum::middleware::from_fn(limit_headers))
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("handler panicked");
             ApiError::internal().into_response()
