@@ -339,8 +339,8 @@ pub async fn contract(store: &Store, cmd: ContractCommand) -> anyhow::Result<()>
 pub async fn device(store: &Store, cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
         DeviceCommand::Show { serial, as_of } => {
-            let owner = holder(store, Owned::Device, &serial).await?;
             let as_of = date(as_of.as_deref())?;
+            let owner = holder(store, Owned::Device, &serial).await?;
             let book = load_book(&mut *store.conn().await?, &owner).await?;
             let d = book
                 .device(&serial)

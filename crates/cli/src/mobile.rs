@@ -112,7 +112,12 @@ pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
         }
         MobileCommand::Throttles { at } => {
             let at = match at {
-                Some(at) => at.parse::<Timestamp>().map_err(|e| anyhow!("--at: {e}"))?,
+                Some(at) => at
+                    .parse::<Timestamp>()
+                    .map_err(|e| anyhow!("--at: {e}"))
+                    .and_then(|at| {
+                        mpc_domain::calendar::business_instant(at).map_err(|e| anyhow!("--at: {e}"))
+                    })?,
                 None => Timestamp::now(),
             };
             for d in store::decisions(&mut *store.conn().await?, at).await? {

@@ -78,6 +78,16 @@ pub fn business_date(date: Date) -> Result<Date, CalendarError> {
     }
 }
 
+/// Returns `ts` when its date in Japan (D1) is within [`BUSINESS_DATES`]: the check of
+/// [`business_date`] for instants given from outside (usage records, an `at` query).
+///
+/// # Errors
+///
+/// [`CalendarError::OutsideBusinessDates`] otherwise.
+pub fn business_instant(ts: Timestamp) -> Result<Timestamp, CalendarError> {
+    business_date(tokyo_date(ts)).map(|_| ts)
+}
+
 /// Returns `month` when all of it is within [`BUSINESS_DATES`] (see [`business_date`]).
 ///
 /// # Errors

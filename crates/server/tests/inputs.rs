@@ -79,6 +79,10 @@ backend_tests! {
             app.get(&format!("/api/v1/contracts/{adapter}/mobile-usage?month={month}"), &app.operator).await
                 .assert_problem(400, "invalid_query");
         }
+        app.get("/api/v1/mobile/throttles?at=2100-01-01T00:00:00%2B09:00", &app.operator).await
+            .assert_problem(400, "invalid_query");
+        app.get("/api/v1/mobile/throttles?at=1999-12-31T14:59:59Z", &app.operator).await
+            .assert_problem(400, "invalid_query");
         let r = app.get(&format!("/api/v1/contracts/{adapter}?as_of=9999-12-31"), &app.operator).await;
         assert_field(&r, 422, "invalid_field", "as_of");
         let r = app.get(&format!("/api/v1/contracts/{adapter}/termination-quote?notice_arrived_on=0000-01-01"),

@@ -142,11 +142,10 @@ fn record(line: usize, r: JsonRecord) -> Result<Incoming, Rejection> {
         )));
     };
     for (field, at) in [("start", start), ("end", end)] {
-        let day = Timestamp::from_microsecond(at).map(tokyo_date);
-        if let Err(e) = day
+        let checked = Timestamp::from_microsecond(at)
             .map_err(|_| mpc_domain::calendar::CalendarError::OutOfRange)
-            .and_then(mpc_domain::calendar::business_date)
-        {
+            .and_then(mpc_domain::calendar::business_instant);
+        if let Err(e) = checked {
             return Err(bad(format!("{field}: {e}")));
         }
     }

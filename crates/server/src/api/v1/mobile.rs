@@ -339,12 +339,13 @@ pub async fn throttles(
 ) -> ApiResult<Json<ThrottleDecisions>> {
     caller.require_operator()?;
     let at = match q.at.as_deref() {
-        Some(s) => s.parse::<Timestamp>().map_err(|_| {
-            ApiError::bad_request(
-                "invalid_query",
-                format!("at {s:?} is not an RFC 3339 instant"),
-            )
-        })?,
+        Some(s) => s
+            .parse::<Timestamp>()
+            .map_err(|_| format!("at {s:?} is not an RFC 3339 instant"))
+            .and_then(|at| {
+                mpc_domain::calendar::business_instant(at).map_err(|e| format!("at: {e}"))
+            })
+            .map_err(|detail| ApiError::bad_request("invalid_query", detail))?,
         None => Timestamp::now(),
     };
     let decisions = store::decisions(&mut *state.store.conn().await?, at)
