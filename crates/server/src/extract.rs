@@ -195,7 +195,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
 ///
 /// A duplicate key in an object is a 400 naming the key (`serde_json` keeps the last one, so a
 /// client and a proxy or log could read different bodies), and any string longer than
-/// [`MAX_TEXT_CHARS`](mpc_domain::account::MAX_TEXT_CHARS) is a 422 naming its field; fields
+/// [`MAX_TEXT_CHARS`](mpc_domain::account::MAX_TEXT_CHARS) or holding the NUL character (which
+/// PostgreSQL cannot store) is a 422 naming its field; fields
 /// with a narrower limit check it themselves. Nesting is bounded by `serde_json` (128 levels).
 pub fn strict_json(bytes: &[u8]) -> ApiResult<Value> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -230,6 +231,19 @@ pub fn strict_json(bytes: &[u8]) -> ApiResult<Value> {
                 message_ja: Some(format!("{max}文字以内")),
             });
             err
+        } else if let Some(field) = message.strip_prefix(HOLDS_NUL) {
+            let field = field.split('\u{0}').next().unwrap_or_default().to_owned();
+            let mut err = ApiError::unprocessable(
+                "invalid_field",
+                format!("{field} must not contain the NUL character"),
+            )
+            .ja(format!("{field} に NUL 文字は使えません"));
+            err.errors.push(FieldProblem {
+                field,
+                message: "must not contain NUL".into(),
+                message_ja: Some("NUL 文字は使えません".into()),
+            });
+            err
         } else {
             ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
         }
@@ -238,6 +252,7 @@ pub fn strict_json(bytes: &[u8]) -> ApiResult<Value> {
 
 const DUPLICATE_KEY: &str = "\u{0}duplicate key ";
 const TOO_LONG: &str = "\u{0}too long ";
+const HOLDS_NUL: &str = "\u{0}holds NUL ";
 
 /// Builds a [`Value`] like its own `Deserialize`, checking keys and string lengths on the way.
 #[derive(Clone, Copy)]
@@ -279,6 +294,9 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
         if v.chars().count() > mpc_domain::account::MAX_TEXT_CHARS {
             return Err(E::custom(format!("{TOO_LONG}{}\u{0}", self.path)));
+        }
+        if v.contains('\u{0}') {
+            return Err(E::custom(format!("{HOLDS_NUL}{}\u{0}", self.path)));
         }
         Ok(Value::String(v.to_owned()))
     }
@@ -327,4 +345,21 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
         }
         Ok(Value::Object(out))
     }
+}
+
+/// A text body (CSV, JSON lines) as text: UTF-8 without the NUL character, which PostgreSQL
+/// cannot store in any field the lines name.
+///
+/// # Errors
+/// 400 `unreadable_body` otherwise; `what` names the body in the message ("the CSV").
+pub fn text_body<'b>(bytes: &'b [u8], what: &str) -> ApiResult<&'b str> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("unreadable_body", format!("{what} is not UTF-8")))?;
+    if text.contains('\u{0}') {
+        return Err(ApiError::bad_request(
+            "unreadable_body",
+            format!("{what} holds the NUL character"),
+        ));
+    }
+    Ok(text)
 }

@@ -251,8 +251,8 @@ fn inner_layers<S: Clone + Send + Sync + 'static>(
 /// devices far less. The HTTP server itself accepts up to about 400 KiB (issue 15).
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// Answers 431 to a request whose headers exceed [`MAX_HEADER_BYTES`] before any handler reads
-/// them.
+/// Answers 431 to a request whose headers exceed [`MAX_HEADER_BYTES`], and 400 to one whose
+/// path or query holds an encoded NUL, before any handler reads them.
 async fn limit_headers(req: Request, next: axum::middleware::Next) -> axum::response::Response {
     let size: usize = req
         .headers()
@@ -265,6 +265,18 @@ async fn limit_headers(req: Request, next: axum::middleware::Next) -> axum::resp
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "headers_too_large",
             format!("the request line and headers exceed {MAX_HEADER_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    // A NUL in a path segment or query value reaches queries as text that PostgreSQL refuses.
+    if req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| pq.as_str().to_ascii_lowercase().contains("%00"))
+    {
+        return ApiError::bad_request(
+            "invalid_uri",
+            "the path or query holds an encoded NUL character (%00)",
         )
         .into_response();
     }

@@ -1,5 +1,6 @@
 //! Issue 15, "fuzzed inputs never panic or answer 5xx": arbitrary input to the JSON and CSV
-//! extractors, the usage-line parsers, the device headers and the recipe renderer.
+//! extractors, the usage-line parsers, the device headers, query strings, the console's sign-in
+//! form and the recipe renderer.
 //!
 //! Each property runs `PROPTEST_CASES` cases (256 by default, a few seconds); for a longer run
 //! set it higher, e.g. `PROPTEST_CASES=10000 cargo test -p mpc-server --test fuzz`. The
@@ -465,6 +466,40 @@ fn query_strings_never_answer_5xx() {
             .unwrap();
         eprintln!(
             "{backend:?}: {} query strings, no 5xx",
+            runner.config().cases
+        );
+    }
+}
+
+#[test]
+fn console_sign_in_forms_never_answer_5xx() {
+    let rt = runtime();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let (app, ..) = rt.block_on(set_up(backend));
+        let strategy = (nasty_text(), nasty_text(), 0u8..=255);
+        let mut runner = runner();
+        runner
+            .run(&strategy, |(username, password, address)| {
+                let encode = |s: &str| -> String {
+                    s.bytes().take(4096).map(|b| format!("%{b:02X}")).collect()
+                };
+                let req = Request::post("/console/login")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("x-forwarded-for", format!("198.51.100.{address}"))
+                    .body(Body::from(format!(
+                        "username={}&password={}",
+                        encode(&username),
+                        encode(&password)
+                    )))
+                    .unwrap();
+                rt.block_on(async {
+                    send(&app, req).await?;
+                    Ok(())
+                })
+            })
+            .unwrap();
+        eprintln!(
+            "{backend:?}: {} sign-in forms, no 5xx",
             runner.config().cases
         );
     }

@@ -89,6 +89,11 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A text the database cannot hold: PostgreSQL refuses the NUL character in any text
+    /// (SQLSTATE 22021), where SQLite would store it. Inputs are checked for it where they
+    /// enter; this catches any that is not, as a client's error rather than a server failure.
+    #[error("a text holds a character the database cannot store (NUL)")]
+    InvalidText,
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -97,6 +102,9 @@ impl From<sqlx::Error> for StorageError {
             sqlx::Error::RowNotFound => StorageError::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StorageError::Conflict(db.message().to_owned())
+            }
+            sqlx::Error::Database(ref db) if db.code().as_deref() == Some("22021") => {
+                StorageError::InvalidText
             }
             e => StorageError::Database(e),
         }

@@ -360,7 +360,12 @@ pub async fn login(
     }
     // The same work for every name: an unknown one is checked against a hash that matches
     // nothing, so the answer's timing does not tell whether the name exists.
-    let record = accounts::sign_in_record(&state.store, username).await?;
+    // A name no account can have (mpc_domain::account::username) is looked up by no one: it
+    // is an unknown name, whatever it holds (PostgreSQL refuses a NUL in a query's text).
+    let record = match mpc_domain::account::username(username) {
+        Ok(_) => accounts::sign_in_record(&state.store, username).await?,
+        Err(_) => None,
+    };
     let known = record
         .as_ref()
         .and_then(|r| r.password_hash.clone().map(|h| (r.id.clone(), h)));

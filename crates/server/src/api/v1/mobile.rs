@@ -52,8 +52,7 @@ pub async fn ingest(
     body: Bytes,
 ) -> ApiResult<Json<UsageIngest>> {
     caller.require_operator()?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("unreadable_body", "the body is not UTF-8"))?;
+    let text = crate::extract::text_body(&body, "the body")?;
     let (records, rejected) = match media_type(&headers).as_str() {
         "application/x-ndjson" | "application/jsonl" => store::parse_ndjson(text),
         "text/csv" => {

@@ -46,8 +46,7 @@ pub async fn import(
             "send the inventory as `Content-Type: text/csv`",
         ));
     }
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("unreadable_body", "the CSV is not UTF-8"))?;
+    let text = crate::extract::text_body(&body, "the CSV")?;
     let refused = |errors: Vec<controller::LineError>| {
         let mut e = ApiError::unprocessable(
             "invalid_inventory",
