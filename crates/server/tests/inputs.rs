@@ -196,6 +196,17 @@ backend_tests! {
         let csv = format!("serial,model,factory_secret\nABC123,SA-W2L,{secret}\nabc123,SA-W2L,{secret}\n");
         let r = app.request(raw(Method::POST, "/api/v1/devices/inventory", &app.operator, "text/csv", csv)).await;
         assert_field(&r, 422, "invalid_inventory", "line 3");
+        assert_eq!(app.db.store.dump().await, before);
+        // Across two files too: the second is refused whole, as a conflict.
+        let first = format!("serial,model,factory_secret\nABC123,SA-W2L,{secret}\n");
+        let r = app.request(raw(Method::POST, "/api/v1/devices/inventory", &app.operator, "text/csv", first)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let after_first = app.db.store.dump().await;
+        let second = format!("serial,model,factory_secret\nXYZ789,SA-W2L,{secret}\nabc123,SA-W2L,{secret}\n");
+        let r = app.request(raw(Method::POST, "/api/v1/devices/inventory", &app.operator, "text/csv", second)).await;
+        r.assert_problem(409, "conflict");
+        assert_eq!(app.db.store.dump().await, after_first);
+        let before = after_first;
         for empty in ["", "serial,model,factory_secret\n", "\n\n"] {
             let r = app.request(raw(Method::POST, "/api/v1/devices/inventory", &app.operator, "text/csv", empty)).await;
             r.assert_problem(422, "empty_inventory");

@@ -11,3 +11,7 @@ CREATE INDEX sign_in_failures_last ON sign_in_failures (last_failed_at);
 
 ALTER TABLE users DROP COLUMN failed_logins;
 ALTER TABLE users DROP COLUMN locked_until;
+
+-- Serials that differ only by letter case are one device (issue 15): the inventory refuses a
+-- second one whatever path imports it.
+CREATE UNIQUE INDEX device_inventory_serial_nocase ON device_inventory (LOWER(serial));
