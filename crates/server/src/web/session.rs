@@ -286,7 +286,18 @@ const NO_SUCH_USER: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2Fsd
 
 /// The address a console request came from: the peer's, or — when the peer is this machine (a
 /// reverse proxy beside the server) — the last address the proxy added to `X-Forwarded-For`.
+/// An IPv6 address counts as its /64 network, which one client usually holds whole.
 fn client_address(headers: &HeaderMap, peer: Option<IpAddr>) -> String {
+    let shown = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or_else(String::new, |v4| v4.to_string()),
+        IpAddr::V4(v4) => v4.to_string(),
+    };
     let forwarded = || {
         headers
             .get_all("x-forwarded-for")
@@ -297,10 +308,10 @@ fn client_address(headers: &HeaderMap, peer: Option<IpAddr>) -> String {
             .and_then(|a| a.trim().parse::<IpAddr>().ok())
     };
     match peer {
-        Some(ip) if !ip.is_loopback() => ip.to_string(),
+        Some(ip) if !ip.is_loopback() => shown(ip),
         _ => forwarded()
             .or(peer)
-            .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string()),
+            .map_or_else(|| "unknown".to_owned(), shown),
     }
 }
 
@@ -340,9 +351,8 @@ pub async fn login(
     let username = form.username.trim();
     let address = client_address(&headers, peer.map(|Extension(ConnectInfo(a))| a.ip()));
     let (address_key, account_key) = throttle_keys(&address, username);
-    let wait = [&address_key, &account_key].into_iter();
     let mut longest = None;
-    for key in wait {
+    for key in [&address_key, &account_key] {
         let failures = accounts::sign_in_failures(&state.store, key).await?;
         longest = longest.max(sign_in_wait(failures, now));
     }
@@ -528,4 +538,28 @@ pub async fn switch_language(
         .same_site(SameSite::Lax)
         .max_age(cookie::time::Duration::days(365));
     (jar.add(cookie), Redirect::to(&safe_next(q.next.as_deref()))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_address_is_the_peer_or_what_a_local_proxy_saw() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let remote: IpAddr = "192.0.2.1".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        // A remote peer's own address counts: it cannot choose another by a header.
+        assert_eq!(client_address(&headers, Some(remote)), "192.0.2.1");
+        // A proxy on this machine: the address it saw, the last one it added.
+        assert_eq!(client_address(&headers, Some(local)), "198.51.100.7");
+        assert_eq!(client_address(&HeaderMap::new(), Some(local)), "127.0.0.1");
+        // IPv6 clients count by their /64.
+        let v6: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        assert_eq!(client_address(&headers, Some(v6)), "2001:db8:1:2::/64");
+    }
 }
