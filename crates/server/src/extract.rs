@@ -363,3 +363,38 @@ pub fn text_body<'b>(bytes: &'b [u8], what: &str) -> ApiResult<&'b str> {
     }
     Ok(text)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_json_reads_what_serde_json_reads_and_refuses_what_it_hides() {
+        let text = br#"{"a": [1, -2, 3.5, true, null, "x"], "b": {"c": "d"}}"#;
+        let expected: Value = serde_json::from_slice(text).unwrap();
+        assert_eq!(strict_json(text).unwrap(), expected);
+
+        let twice = strict_json(br#"{"a": 1, "b": {"c": 1, "c": 2}}"#).unwrap_err();
+        assert_eq!(
+            (twice.status.as_u16(), &*twice.code),
+            (400, "duplicate_key")
+        );
+        assert_eq!(twice.errors[0].field, "b.c");
+
+        let long = format!(
+            r#"{{"name": "{}"}}"#,
+            "x".repeat(mpc_domain::account::MAX_TEXT_CHARS + 1)
+        );
+        let long = strict_json(long.as_bytes()).unwrap_err();
+        assert_eq!((long.status.as_u16(), &*long.code), (422, "invalid_field"));
+        assert_eq!(long.errors[0].field, "name");
+
+        // Deep nesting is refused by serde_json's recursion limit, not by a stack overflow.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(
+            strict_json(deep.as_bytes()).unwrap_err().code,
+            "malformed_json"
+        );
+        assert_eq!(strict_json(b"{} {}").unwrap_err().code, "malformed_json");
+    }
+}
