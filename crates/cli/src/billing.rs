@@ -83,7 +83,7 @@ fn billing_error(e: BillingError) -> anyhow::Error {
 }
 
 fn month(s: &str) -> anyhow::Result<Month> {
-    s.parse().map_err(|e| anyhow!("--month: {e}"))
+    mpc_domain::calendar::parse_business_month(s).map_err(|e| anyhow!("--month: {e}"))
 }
 
 /// Every key that can be priced, with what 別紙1 calls it (needs no database).

@@ -5,7 +5,7 @@
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use jiff::civil::Date;
-use mpc_domain::calendar::{parse_date, tokyo_date};
+use mpc_domain::calendar::{parse_business_date, tokyo_date};
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::custody::{record_found, record_return};
 use mpc_domain::ending::Termination;
@@ -22,7 +22,7 @@ pub fn today() -> Date {
 }
 
 fn date(s: Option<&str>) -> anyhow::Result<Date> {
-    s.map_or(Ok(today()), |s| Ok(parse_date(s)?))
+    s.map_or(Ok(today()), |s| Ok(parse_business_date(s)?))
 }
 
 /// A refusal as one line: the rule id, then the English and Japanese messages.
@@ -63,13 +63,21 @@ pub struct AcceptArgs {
 
 impl AcceptArgs {
     fn acceptance(&self) -> anyhow::Result<Acceptance> {
-        Ok(Acceptance {
-            on: self.on.as_deref().map(parse_date).transpose()?,
+        let acceptance = Acceptance {
+            on: self.on.as_deref().map(parse_business_date).transpose()?,
             replacement_serial: self.replacement_serial.clone(),
-            replaced_on: self.replaced_on.as_deref().map(parse_date).transpose()?,
+            replaced_on: self
+                .replaced_on
+                .as_deref()
+                .map(parse_business_date)
+                .transpose()?,
             contractor_caused: self.contractor_caused,
             termination: self.termination.as_deref().map(termination).transpose()?,
-        })
+        };
+        acceptance
+            .check_entry()
+            .map_err(|e| anyhow::anyhow!("{}", e.message_en))?;
+        Ok(acceptance)
     }
 }
 
@@ -189,6 +197,9 @@ pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
             acceptance,
         } => {
             let request: Request = serde_json::from_str(&json).context("--json")?;
+            request
+                .check_entry()
+                .map_err(|e| anyhow::anyhow!("--json: {}", e.message_en))?;
             let submitted_on = date(submitted_on.as_deref())?;
             let acceptance = accept.then(|| acceptance.acceptance()).transpose()?;
             let (row, _) = engine::submit(
@@ -288,7 +299,10 @@ pub async fn contract(store: &Store, cmd: ContractCommand) -> anyhow::Result<()>
         } => {
             let owner = holder(store, Owned::Contract, &id).await?;
             let arrived = date(notice_arrived_on.as_deref())?;
-            let requested = requested_on.as_deref().map(parse_date).transpose()?;
+            let requested = requested_on
+                .as_deref()
+                .map(parse_business_date)
+                .transpose()?;
             let how = how
                 .as_deref()
                 .map(termination)
@@ -325,8 +339,8 @@ pub async fn contract(store: &Store, cmd: ContractCommand) -> anyhow::Result<()>
 pub async fn device(store: &Store, cmd: DeviceCommand) -> anyhow::Result<()> {
     match cmd {
         DeviceCommand::Show { serial, as_of } => {
-            let owner = holder(store, Owned::Device, &serial).await?;
             let as_of = date(as_of.as_deref())?;
+            let owner = holder(store, Owned::Device, &serial).await?;
             let book = load_book(&mut *store.conn().await?, &owner).await?;
             let d = book
                 .device(&serial)

@@ -247,7 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::run(url, args).await,
         Command::Demo(DemoCommand::Seed { today }) => {
             let today = match today {
-                Some(d) => mpc_domain::calendar::parse_date(&d)?,
+                Some(d) => mpc_domain::calendar::parse_business_date(&d)?,
                 None => contracts::today(),
             };
             demo::seed(&open(url).await?, today).await

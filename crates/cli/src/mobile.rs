@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 use jiff::Timestamp;
-use mpc_domain::calendar::parse_date;
+use mpc_domain::calendar::parse_business_date;
 use mpc_domain::mobile::{self, ManualAction, Source};
 use mpc_storage::mobile as store;
 use mpc_storage::{JournalEntry, StorageError, Store};
@@ -84,7 +84,7 @@ pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
             option,
             from,
         } => {
-            let from = parse_date(&from).map_err(|e| anyhow!("--from: {e}"))?;
+            let from = parse_business_date(&from).map_err(|e| anyhow!("--from: {e}"))?;
             let journal = JournalEntry::new("cli", "mobile.sim_bind").request(
                 serde_json::json!({ "iccid": i, "option_id": option, "from": from.to_string() }),
             );
@@ -112,7 +112,12 @@ pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
         }
         MobileCommand::Throttles { at } => {
             let at = match at {
-                Some(at) => at.parse::<Timestamp>().map_err(|e| anyhow!("--at: {e}"))?,
+                Some(at) => at
+                    .parse::<Timestamp>()
+                    .map_err(|e| anyhow!("--at: {e}"))
+                    .and_then(|at| {
+                        mpc_domain::calendar::business_instant(at).map_err(|e| anyhow!("--at: {e}"))
+                    })?,
                 None => Timestamp::now(),
             };
             for d in store::decisions(&mut *store.conn().await?, at).await? {

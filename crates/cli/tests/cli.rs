@@ -920,3 +920,33 @@ fn concurrent_runs_of_a_month_across_two_postgresql_nodes_one_proceeds() {
     assert!(one.stop().0 && two.stop().0);
     drop(db);
 }
+
+/// Issue 15: dates outside the business dates (2000-01-01 to 2099-12-31) given as flags are
+/// refused with a one-line message, like any other bad input, before anything is written.
+#[test]
+fn dates_outside_the_business_dates_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    assert!(mpc(&db, &["migrate"]).status.success());
+    let cases: [&[&str]; 5] = [
+        &["demo", "seed", "--today", "9999-12-31"],
+        &["mobile", "throttles", "--at", "2100-01-01T00:00:00+09:00"],
+        &["device", "show", "X1", "--as-of", "1900-01-01"],
+        &[
+            "request",
+            "submit",
+            "--contractor",
+            "k",
+            "--json",
+            r#"{"kind": "cancel_contract", "contract_id": "c", "requested_on": "0000-01-01"}"#,
+        ],
+        &["request", "accept", "r", "--on", "9999-12-31"],
+    ];
+    for args in cases {
+        let o = mpc(&db, args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("2000-01-01 to 2099-12-31"), "{args:?}: {err}");
+    }
+}

@@ -9,12 +9,40 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: &'static str, en: String, ja: String) -> Self {
+    pub(crate) fn new(field: &'static str, en: String, ja: String) -> Self {
         Self {
             field,
             message_en: en,
             message_ja: ja,
         }
+    }
+}
+
+/// The longest free text the API keeps of any one JSON string, in characters: a bound for the
+/// fields that have no narrower limit of their own (issue 15).
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// The longest text of a failure report, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+
+/// The longest address (R9.2 install address), in characters.
+pub const MAX_ADDRESS_CHARS: usize = 200;
+
+/// The longest device serial (R7.1), in characters.
+pub const MAX_SERIAL_CHARS: usize = 64;
+
+/// Checks that an optional free text is at most `max` characters.
+///
+/// # Errors
+/// When it is longer.
+pub fn bounded(field: &'static str, value: Option<&str>, max: usize) -> Result<(), FieldError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(FieldError::new(
+            field,
+            format!("{field} must be at most {max} characters"),
+            format!("{field} は{max}文字以内で入力してください"),
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -71,12 +99,6 @@ pub fn username(value: &str) -> Result<String, FieldError> {
     }
 }
 
-/// Consecutive failed sign-ins after which an account is locked.
-pub const LOCKOUT_AFTER_FAILURES: i64 = 5;
-
-/// How long a lock lasts once [`LOCKOUT_AFTER_FAILURES`] is reached, in microseconds (15 min).
-pub const LOCKOUT_MICROS: i64 = 15 * 60 * 1_000_000;
-
 /// A console password: 10 to 128 characters, not only spaces. Length is what makes a password
 /// hard to guess; no composition rules (NIST SP 800-63B).
 ///
@@ -101,18 +123,76 @@ pub fn password(value: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// The state of an account after one more failed sign-in at `now` (µs): the new count of
-/// consecutive failures and, once the count reaches [`LOCKOUT_AFTER_FAILURES`], the instant
-/// until which the account is locked. Each failure past the limit locks it anew.
-pub fn after_failed_sign_in(failures: i64, now: i64) -> (i64, Option<i64>) {
-    let failures = failures + 1;
-    let locked_until = (failures >= LOCKOUT_AFTER_FAILURES).then_some(now + LOCKOUT_MICROS);
-    (failures, locked_until)
+/// Failed sign-ins one client address may make for one username before it must wait.
+pub const FREE_FAILURES_PER_ACCOUNT: i64 = 5;
+
+/// Failed sign-ins one client address may make, whatever the usernames, before it must wait.
+pub const FREE_FAILURES_PER_ADDRESS: i64 = 20;
+
+/// The first wait after the free failures, in microseconds (5 seconds); each further failure
+/// doubles it.
+pub const FIRST_BACKOFF_MICROS: i64 = 5_000_000;
+
+/// The longest wait between tries, in microseconds (15 minutes).
+pub const MAX_BACKOFF_MICROS: i64 = 15 * 60 * 1_000_000;
+
+/// A count of failures is forgotten after this long without one, in microseconds (24 hours).
+pub const FAILURE_MEMORY_MICROS: i64 = 24 * 3600 * 1_000_000;
+
+/// Failed sign-ins counted against one key (a client address, or an address and a username).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failures {
+    pub count: i64,
+    pub last_at: i64,
+    /// No try is heard from this key before this instant (µs).
+    pub blocked_until: Option<i64>,
 }
 
-/// Whether an account locked until `locked_until` is still locked at `now`.
-pub fn is_locked(locked_until: Option<i64>, now: i64) -> bool {
-    locked_until.is_some_and(|until| now < until)
+/// The failures of a key after one more at `now` (µs), past ones as stored (`None`: none yet).
+///
+/// Throttling slows guessing without locking anyone out and without telling who exists: it is
+/// keyed by the client's address (and the username typed, known or not), never by the account
+/// alone, so tries from one address cannot keep the owner out from another, and an unknown name
+/// is counted exactly as a known one. After `free` failures each further one makes the key wait
+/// 5 s, 10 s, 20 s … at most [`MAX_BACKOFF_MICROS`]; a day without failures forgets the count.
+///
+/// # Example
+///
+/// ```
+/// use mpc_domain::account::{Failures, after_failed_sign_in};
+///
+/// let mut f = None;
+/// for now in 0..5 {
+///     f = Some(after_failed_sign_in(f, now, 5));
+/// }
+/// let f = f.unwrap();
+/// assert_eq!((f.count, f.blocked_until), (5, Some(4 + 5_000_000)));
+/// ```
+pub fn after_failed_sign_in(past: Option<Failures>, now: i64, free: i64) -> Failures {
+    let count = match past {
+        Some(p) if now - p.last_at < FAILURE_MEMORY_MICROS => p.count.saturating_add(1),
+        _ => 1,
+    };
+    let blocked_until = (count >= free).then(|| {
+        let doublings = u32::try_from(count - free).unwrap_or(u32::MAX).min(30);
+        let wait = FIRST_BACKOFF_MICROS
+            .saturating_mul(1 << doublings)
+            .min(MAX_BACKOFF_MICROS);
+        now.saturating_add(wait)
+    });
+    Failures {
+        count,
+        last_at: now,
+        blocked_until,
+    }
+}
+
+/// How long (µs) a key must still wait at `now`, if at all.
+pub fn sign_in_wait(failures: Option<Failures>, now: i64) -> Option<i64> {
+    failures
+        .and_then(|f| f.blocked_until)
+        .filter(|until| now < *until)
+        .map(|until| until - now)
 }
 
 #[cfg(test)]
@@ -140,29 +220,32 @@ mod tests {
     }
 
     #[test]
+    fn failures_back_off_doubling_to_a_cap_and_are_forgotten_after_a_day() {
+        let mut f = None;
+        for now in 0..4 {
+            f = Some(after_failed_sign_in(f, now, 5));
+            assert_eq!(sign_in_wait(f, now), None, "free failure {now}");
+        }
+        let fifth = after_failed_sign_in(f, 10, 5);
+        assert_eq!(sign_in_wait(Some(fifth), 10), Some(5_000_000));
+        let sixth = after_failed_sign_in(Some(fifth), 20, 5);
+        assert_eq!(sign_in_wait(Some(sixth), 20), Some(10_000_000));
+        let mut many = sixth;
+        for now in 30..200 {
+            many = after_failed_sign_in(Some(many), now, 5);
+        }
+        assert_eq!(sign_in_wait(Some(many), 199), Some(MAX_BACKOFF_MICROS));
+        assert_eq!(sign_in_wait(Some(many), 199 + MAX_BACKOFF_MICROS), None);
+        let later = after_failed_sign_in(Some(many), 199 + FAILURE_MEMORY_MICROS, 5);
+        assert_eq!((later.count, later.blocked_until), (1, None));
+    }
+
+    #[test]
     fn passwords_need_length_only() {
         assert!(password("correct horse").is_ok());
         assert!(password("ながいパスワードです12").is_ok());
         assert_eq!(password("short").unwrap_err().field, "password");
         assert!(password("          ").is_err());
         assert!(password(&"x".repeat(129)).is_err());
-    }
-
-    #[test]
-    fn the_fifth_failure_locks_for_fifteen_minutes() {
-        let now = 1_000_000;
-        let mut failures = 0;
-        for _ in 0..4 {
-            let (n, until) = after_failed_sign_in(failures, now);
-            assert_eq!(until, None);
-            failures = n;
-        }
-        let (n, until) = after_failed_sign_in(failures, now);
-        assert_eq!(n, 5);
-        // 15 min = 900 s = 900,000,000 µs after now.
-        assert_eq!(until, Some(now + 900_000_000));
-        assert!(is_locked(until, now + 899_999_999));
-        assert!(!is_locked(until, now + 900_000_000));
-        assert!(!is_locked(None, now));
     }
 }

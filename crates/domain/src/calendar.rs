@@ -36,6 +36,92 @@ pub enum CalendarError {
     /// The text is not a calendar month written as `YYYY-MM`.
     #[error("invalid month {input:?}: expected YYYY-MM")]
     InvalidMonth { input: String },
+    /// A date (or month) the business does not deal in: outside [`BUSINESS_DATES`].
+    #[error("{input} is outside the supported business dates 2000-01-01 to 2099-12-31")]
+    OutsideBusinessDates { input: String },
+}
+
+/// The dates the service deals in: every date or month a request, an import or a command line
+/// gives is within them (issue 15).
+///
+/// jiff accepts years -9999 to 9999, and the arithmetic of the D-rules needs room beyond a
+/// date (a minimum period, a return deadline, the month after), so a date near jiff's edges
+/// could fail deep inside a rule or be stored as a contract's end. The business range keeps
+/// every given date far from those edges, and rejects typos like 0000-01-01 or 1900-01-01.
+pub const BUSINESS_DATES: std::ops::RangeInclusive<Date> =
+    jiff::civil::date(2000, 1, 1)..=jiff::civil::date(2099, 12, 31);
+
+/// Returns `date` when it is within [`BUSINESS_DATES`]: the one check for every date that enters
+/// the system (API bodies and query strings, CSV imports, console forms, CLI flags).
+///
+/// # Errors
+///
+/// [`CalendarError::OutsideBusinessDates`] otherwise.
+///
+/// # Example
+///
+/// ```
+/// use jiff::civil::date;
+/// use mpc_domain::calendar::business_date;
+///
+/// assert_eq!(business_date(date(2026, 4, 1)), Ok(date(2026, 4, 1)));
+/// assert!(business_date(date(1900, 1, 1)).is_err());
+/// assert!(business_date(date(9999, 12, 31)).is_err());
+/// ```
+pub fn business_date(date: Date) -> Result<Date, CalendarError> {
+    if BUSINESS_DATES.contains(&date) {
+        Ok(date)
+    } else {
+        Err(CalendarError::OutsideBusinessDates {
+            input: date.to_string(),
+        })
+    }
+}
+
+/// Returns `ts` when its date in Japan (D1) is within [`BUSINESS_DATES`]: the check of
+/// [`business_date`] for instants given from outside (usage records, an `at` query).
+///
+/// # Errors
+///
+/// [`CalendarError::OutsideBusinessDates`] otherwise.
+pub fn business_instant(ts: Timestamp) -> Result<Timestamp, CalendarError> {
+    business_date(tokyo_date(ts)).map(|_| ts)
+}
+
+/// Returns `month` when all of it is within [`BUSINESS_DATES`] (see [`business_date`]).
+///
+/// # Errors
+///
+/// [`CalendarError::OutsideBusinessDates`] otherwise.
+pub fn business_month(month: Month) -> Result<Month, CalendarError> {
+    match (
+        business_date(month.first_day()),
+        business_date(month.last_day()),
+    ) {
+        (Ok(_), Ok(_)) => Ok(month),
+        _ => Err(CalendarError::OutsideBusinessDates {
+            input: month.to_string(),
+        }),
+    }
+}
+
+/// Reads a `YYYY-MM-DD` date given from outside ([`parse_date`]) and checks it with
+/// [`business_date`].
+///
+/// # Errors
+///
+/// [`CalendarError::InvalidDate`] or [`CalendarError::OutsideBusinessDates`].
+pub fn parse_business_date(s: &str) -> Result<Date, CalendarError> {
+    business_date(parse_date(s)?)
+}
+
+/// Reads a `YYYY-MM` month given from outside and checks it with [`business_month`].
+///
+/// # Errors
+///
+/// [`CalendarError::InvalidMonth`] or [`CalendarError::OutsideBusinessDates`].
+pub fn parse_business_month(s: &str) -> Result<Month, CalendarError> {
+    business_month(s.parse()?)
 }
 
 /// The civil date and time in Japan at an instant.
@@ -363,6 +449,38 @@ fn has_shape(s: &str, shape: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn business_dates_are_2000_to_2099_for_every_entry() {
+        use super::*;
+        for ok in ["2000-01-01", "2026-04-01", "2099-12-31"] {
+            assert!(parse_business_date(ok).is_ok(), "{ok}");
+        }
+        for out in [
+            "0000-01-01",
+            "1900-01-01",
+            "1999-12-31",
+            "2100-01-01",
+            "9999-12-31",
+        ] {
+            assert!(
+                matches!(
+                    parse_business_date(out),
+                    Err(CalendarError::OutsideBusinessDates { .. })
+                ),
+                "{out}"
+            );
+        }
+        assert!(parse_business_month("2099-12").is_ok());
+        assert!(parse_business_month("2000-01").is_ok());
+        for out in ["1999-12", "2100-01", "9999-12", "-0001-01"] {
+            assert!(parse_business_month(out).is_err(), "{out}");
+        }
+        assert!(matches!(
+            parse_business_date("2026-02-29"),
+            Err(CalendarError::InvalidDate { .. })
+        ));
+    }
+
     use jiff::SignedDuration;
     use jiff::civil::date;
     use proptest::prelude::*;

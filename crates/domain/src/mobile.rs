@@ -32,6 +32,13 @@ use crate::catalog::{DeviceType, MobileUsageType, OptionKind};
 /// Bytes in a GB: 10^9, as [`MobileUsageType::monthly_cap_bytes`] takes it.
 pub const GB: u64 = 1_000_000_000;
 
+/// The longest `record_id` of a usage record, in characters: a carrier's id of one session, far
+/// below what would let one record fill the database (issue 15).
+pub const MAX_RECORD_ID_CHARS: usize = 128;
+
+/// The longest `iccid` of a usage record, in characters (an ICCID has at most 22 digits).
+pub const MAX_ICCID_CHARS: usize = 32;
+
 /// One usage record of a SIM, resolved to the `mobile_access` option the SIM served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Usage {

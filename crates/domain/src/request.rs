@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::Refusal;
+use crate::account::FieldError;
 use crate::book::{Book, Device, Effect};
 use crate::catalog::{ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind};
 use crate::contract::{self, Application, ManagementAccess};
@@ -94,6 +95,39 @@ pub enum Request {
 }
 
 impl Request {
+    /// Checks what the request brings in from outside before anything decides on it: every
+    /// date within the business dates ([`crate::calendar::business_date`]) and every text
+    /// within its limit (issue 15). The field is named as in the API body (`request.…`).
+    ///
+    /// # Errors
+    /// The first field out of bounds.
+    pub fn check_entry(&self) -> Result<(), FieldError> {
+        use crate::account::{MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS, MAX_SERIAL_CHARS, bounded};
+        match self {
+            Request::CancelContract { requested_on, .. }
+            | Request::StopOption { requested_on, .. }
+            | Request::StopGroup { requested_on, .. } => {
+                entry_date("request.requested_on", *requested_on)
+            }
+            Request::NotifySerial { serial, .. } => {
+                bounded("request.serial", Some(serial), MAX_SERIAL_CHARS)
+            }
+            Request::ReportFailure { description, .. } => bounded(
+                "request.description",
+                description.as_deref(),
+                MAX_DESCRIPTION_CHARS,
+            ),
+            Request::AddOption {
+                install_address, ..
+            } => bounded(
+                "request.install_address",
+                install_address.as_deref(),
+                MAX_ADDRESS_CHARS,
+            ),
+            _ => Ok(()),
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Request::ApplyContract { .. } => "apply_contract",
@@ -125,6 +159,38 @@ impl Request {
             Request::NotifySerial { serial, .. } => Some(serial),
             _ => None,
         }
+    }
+}
+
+/// The states a request can be in, as stored and as the API filters on them.
+pub const STATUSES: [&str; 4] = ["pending", "accepted", "rejected", "withdrawn"];
+
+/// A date given from outside, refused as the field `field` when outside the business dates.
+fn entry_date(field: &'static str, date: Option<Date>) -> Result<(), FieldError> {
+    match date.map(crate::calendar::business_date) {
+        Some(Err(e)) => Err(FieldError::new(
+            field,
+            format!("{field}: {e}"),
+            format!("{field} は 2000-01-01 から 2099-12-31 までの日付で指定してください"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Acceptance {
+    /// Checks the acceptance's dates and texts as [`Request::check_entry`] does (`accept.…`).
+    ///
+    /// # Errors
+    /// The first field out of bounds.
+    pub fn check_entry(&self) -> Result<(), FieldError> {
+        use crate::account::{MAX_SERIAL_CHARS, bounded};
+        entry_date("accept.on", self.on)?;
+        entry_date("accept.replaced_on", self.replaced_on)?;
+        bounded(
+            "accept.replacement_serial",
+            self.replacement_serial.as_deref(),
+            MAX_SERIAL_CHARS,
+        )
     }
 }
 

@@ -114,6 +114,11 @@ impl From<StorageError> for ApiError {
             StorageError::Conflict(detail) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", detail)
             }
+            StorageError::InvalidText => ApiError::bad_request(
+                "invalid_text",
+                "a text of the request holds the NUL character, which is not accepted",
+            )
+            .ja("NUL 文字を含む入力は受け付けられません"),
             e => {
                 tracing::error!(error = %e, "storage failed");
                 ApiError::internal()

@@ -153,9 +153,7 @@ impl JsonBody {
         } else {
             &self.0
         };
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
-        })?;
+        let value = strict_json(bytes)?;
         let parsed = T::deserialize(&value).map_err(|e| {
             let message = e.to_string();
             match message.strip_prefix("unknown field `") {
@@ -190,5 +188,213 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
             .await
             .map(|q| Params(q.0))
             .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+    }
+}
+
+/// Reads a JSON body, refusing what `serde_json::Value` would silently accept.
+///
+/// A duplicate key in an object is a 400 naming the key (`serde_json` keeps the last one, so a
+/// client and a proxy or log could read different bodies), and any string longer than
+/// [`MAX_TEXT_CHARS`](mpc_domain::account::MAX_TEXT_CHARS) or holding the NUL character (which
+/// PostgreSQL cannot store) is a 422 naming its field; fields
+/// with a narrower limit check it themselves. Nesting is bounded by `serde_json` (128 levels).
+pub fn strict_json(bytes: &[u8]) -> ApiResult<Value> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde::de::DeserializeSeed::deserialize(Strict { path: "" }, &mut de)
+        .and_then(|v| de.end().map(|()| v));
+    value.map_err(|e| {
+        let message = e.to_string();
+        if let Some(key) = message.strip_prefix(DUPLICATE_KEY) {
+            let key = key.split('\u{0}').next().unwrap_or_default().to_owned();
+            let mut err = ApiError::bad_request(
+                "duplicate_key",
+                format!("the key `{key}` appears twice in one object"),
+            )
+            .ja(format!("キー `{key}` が同じオブジェクトに2回あります"));
+            err.errors.push(FieldProblem {
+                field: key,
+                message: "duplicate key".into(),
+                message_ja: Some("キーが重複しています".into()),
+            });
+            err
+        } else if let Some(field) = message.strip_prefix(TOO_LONG) {
+            let field = field.split('\u{0}').next().unwrap_or_default().to_owned();
+            let max = mpc_domain::account::MAX_TEXT_CHARS;
+            let mut err = ApiError::unprocessable(
+                "invalid_field",
+                format!("{field} must be at most {max} characters"),
+            )
+            .ja(format!("{field} は{max}文字以内で入力してください"));
+            err.errors.push(FieldProblem {
+                field,
+                message: format!("at most {max} characters"),
+                message_ja: Some(format!("{max}文字以内")),
+            });
+            err
+        } else if let Some(field) = message.strip_prefix(HOLDS_NUL) {
+            let field = field.split('\u{0}').next().unwrap_or_default().to_owned();
+            let mut err = ApiError::unprocessable(
+                "invalid_field",
+                format!("{field} must not contain the NUL character"),
+            )
+            .ja(format!("{field} に NUL 文字は使えません"));
+            err.errors.push(FieldProblem {
+                field,
+                message: "must not contain NUL".into(),
+                message_ja: Some("NUL 文字は使えません".into()),
+            });
+            err
+        } else {
+            ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        }
+    })
+}
+
+const DUPLICATE_KEY: &str = "\u{0}duplicate key ";
+const TOO_LONG: &str = "\u{0}too long ";
+const HOLDS_NUL: &str = "\u{0}holds NUL ";
+
+/// Builds a [`Value`] like its own `Deserialize`, checking keys and string lengths on the way.
+#[derive(Clone, Copy)]
+struct Strict<'p> {
+    path: &'p str,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        if v.chars().count() > mpc_domain::account::MAX_TEXT_CHARS {
+            return Err(E::custom(format!("{TOO_LONG}{}\u{0}", self.path)));
+        }
+        if v.contains('\u{0}') {
+            return Err(E::custom(format!("{HOLDS_NUL}{}\u{0}", self.path)));
+        }
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Value, E> {
+        self.visit_str(&v)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        serde::de::DeserializeSeed::deserialize(self, d)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(self)? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error;
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key_seed(Strict { path: self.path })? {
+            let Value::String(key) = key else {
+                return Err(A::Error::custom("object keys are strings"));
+            };
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            if out.contains_key(&key) {
+                return Err(A::Error::custom(format!("{DUPLICATE_KEY}{path}\u{0}")));
+            }
+            let value = map.next_value_seed(Strict { path: &path })?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// A text body (CSV, JSON lines) as text: UTF-8 without the NUL character, which PostgreSQL
+/// cannot store in any field the lines name.
+///
+/// # Errors
+/// 400 `unreadable_body` otherwise; `what` names the body in the message ("the CSV").
+pub fn text_body<'b>(bytes: &'b [u8], what: &str) -> ApiResult<&'b str> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request("unreadable_body", format!("{what} is not UTF-8")))?;
+    if text.contains('\u{0}') {
+        return Err(ApiError::bad_request(
+            "unreadable_body",
+            format!("{what} holds the NUL character"),
+        ));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_json_reads_what_serde_json_reads_and_refuses_what_it_hides() {
+        let text = br#"{"a": [1, -2, 3.5, true, null, "x"], "b": {"c": "d"}}"#;
+        let expected: Value = serde_json::from_slice(text).unwrap();
+        assert_eq!(strict_json(text).unwrap(), expected);
+
+        let twice = strict_json(br#"{"a": 1, "b": {"c": 1, "c": 2}}"#).unwrap_err();
+        assert_eq!(
+            (twice.status.as_u16(), &*twice.code),
+            (400, "duplicate_key")
+        );
+        assert_eq!(twice.errors[0].field, "b.c");
+
+        let long = format!(
+            r#"{{"name": "{}"}}"#,
+            "x".repeat(mpc_domain::account::MAX_TEXT_CHARS + 1)
+        );
+        let long = strict_json(long.as_bytes()).unwrap_err();
+        assert_eq!((long.status.as_u16(), &*long.code), (422, "invalid_field"));
+        assert_eq!(long.errors[0].field, "name");
+
+        // Deep nesting is refused by serde_json's recursion limit, not by a stack overflow.
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(
+            strict_json(deep.as_bytes()).unwrap_err().code,
+            "malformed_json"
+        );
+        assert_eq!(strict_json(b"{} {}").unwrap_err().code, "malformed_json");
     }
 }

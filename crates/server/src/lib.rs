@@ -252,9 +252,46 @@ fn inner_layers<S: Clone + Send + Sync + 'static>(
         .layer(axum::middleware::from_fn(observability::track))
 }
 
-/// The layers around every request: the panic catcher, and the request id.
+/// The most header bytes (names and values) one request may carry: browsers send a few KiB,
+/// devices far less. The HTTP server itself accepts up to about 400 KiB (issue 15).
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Answers 431 to a request whose headers exceed [`MAX_HEADER_BYTES`], and 400 to one whose
+/// path or query holds an encoded NUL, before any handler reads them.
+async fn limit_headers(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum::<usize>()
+        + req.uri().to_string().len();
+    if size > MAX_HEADER_BYTES {
+        return ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+            format!("the request line and headers exceed {MAX_HEADER_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    // A NUL in a path segment or query value reaches queries as text that PostgreSQL refuses.
+    if req
+        .uri()
+        .path_and_query()
+        .is_some_and(|pq| pq.as_str().to_ascii_lowercase().contains("%00"))
+    {
+        return ApiError::bad_request(
+            "invalid_uri",
+            "the path or query holds an encoded NUL character (%00)",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// The layers around every request: the header limit, the panic catcher, and the request id.
 fn outer_layers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
     router
+        .layer(axum::middleware::from_fn(limit_headers))
         .layer(CatchPanicLayer::custom(|_panic| {
             tracing::error!("handler panicked");
             ApiError::internal().into_response()
@@ -280,7 +317,9 @@ pub async fn serve(
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app(state, config))
+    // The peer's address reaches handlers that need it (sign-in throttling).
+    let app = app(state, config).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

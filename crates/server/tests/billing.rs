@@ -304,4 +304,23 @@ backend_tests! {
         let statuses = runs.join_all().await;
         assert_eq!(statuses, vec![StatusCode::OK; 8], "every run completes once a permit is free");
     }
+
+    async fn months_and_dates_outside_the_business_range_are_refused_where_they_enter(db: TestDb) {
+        let app = TestApp::new(db).await;
+        app.price_everything().await;
+        let (_, _, a) = customer(&app).await;
+        let before = app.db.store.dump().await;
+        for month in ["9999-12", "0000-01", "1999-12", "2100-01"] {
+            let r = app.post("/api/v1/billing/runs", &app.operator, json!({"month": month})).await;
+            r.assert_problem(422, "invalid_field");
+            assert_eq!(r.body["errors"][0]["field"], "month", "{}", r.text);
+            let f = app.post(&format!("/api/v1/billing/months/{month}/finalize"), &app.operator, json!({})).await;
+            assert!(f.status.is_client_error(), "{month}: {}", f.text);
+        }
+        let r = app.post("/api/v1/outages", &app.operator, json!({"learned_at": "9999-12-30T00:00:00Z", "restored_at": "9999-12-31T03:00:00Z", "operator_caused": true, "contract_ids": [a]})).await;
+        assert!(r.status.is_client_error(), "{}", r.text);
+        let r = app.post("/api/v1/outages", &app.operator, json!({"learned_at": "2026-10-05T00:00:00Z", "restored_at": "2026-10-07T00:00:00Z", "operator_caused": true, "contract_ids": ["no-such-contract"]})).await;
+        r.assert_problem(422, "R16.1");
+        assert_eq!(app.db.store.dump().await, before, "nothing refused was written");
+    }
 }

@@ -16,6 +16,8 @@ struct Visitor<'a> {
     app: &'a TestApp,
     cookie: Option<String>,
     lang: &'static str,
+    /// The client address a proxy in front of the server reports (`X-Forwarded-For`).
+    address: &'static str,
 }
 
 impl<'a> Visitor<'a> {
@@ -24,6 +26,14 @@ impl<'a> Visitor<'a> {
             app,
             cookie: None,
             lang: "ja",
+            address: "192.0.2.1",
+        }
+    }
+
+    fn from_address(app: &'a TestApp, address: &'static str) -> Self {
+        Visitor {
+            address,
+            ..Visitor::new(app)
         }
     }
 
@@ -31,6 +41,7 @@ impl<'a> Visitor<'a> {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
+            .header("x-forwarded-for", self.address)
             .header("cookie", {
                 let mut c = format!("mpc_lang={}", self.lang);
                 if let Some(s) = &self.cookie {
@@ -112,8 +123,19 @@ async fn contractor_user(app: &TestApp, name: &str, username: &str) -> (String, 
     (cid, uid)
 }
 
+/// The users table as text, to show that failed sign-ins leave accounts as they were.
+async fn users_of(app: &TestApp) -> Vec<String> {
+    app.db
+        .store
+        .dump()
+        .await
+        .into_iter()
+        .filter(|row| row.starts_with("users:"))
+        .collect()
+}
+
 backend_tests! {
-    async fn signing_in_sets_a_guarded_cookie_and_wrong_passwords_lock_the_account(db: TestDb) {
+    async fn signing_in_sets_a_guarded_cookie_and_wrong_passwords_slow_the_address_down(db: TestDb) {
         let app = TestApp::new(db).await;
         contractor_user(&app, "株式会社テスト", "tanaka").await;
         let mut v = Visitor::new(&app);
@@ -144,27 +166,41 @@ backend_tests! {
             .await;
         assert!(r.headers["set-cookie"].to_str().unwrap().contains("Secure"));
 
-        // Four wrong passwords are refused; the fifth locks the account for 15 minutes, so even
-        // the right password is refused afterwards.
-        let mut other = Visitor::new(&app);
-        for _ in 0..4 {
-            let r = other.sign_in("tanaka", "wrong password!").await;
-            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-            assert!(r.text.contains("ユーザー名またはパスワードが正しくありません"), "{}", r.text);
+        // Issue 15: failures slow down further tries from the same address; they never lock the
+        // account, and an unknown username reads and counts exactly like a known one.
+        let before_users = users_of(&app).await;
+        let mut known = Visitor::from_address(&app, "203.0.113.7");
+        let mut unknown = Visitor::from_address(&app, "203.0.113.8");
+        for (visitor, name) in [(&mut known, "tanaka"), (&mut unknown, "nobody")] {
+            for _ in 0..5 {
+                let r = visitor.sign_in(name, "wrong password!").await;
+                assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
+                assert!(r.text.contains("ユーザー名またはパスワードが正しくありません"), "{}", r.text);
+            }
+            // Now that address waits, even with the right password, known name or not.
+            let r = visitor.sign_in(name, PASSWORD).await;
+            assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{name}: {}", r.text);
+            assert!(r.text.contains("この接続元からのログインを一時的に受け付けていません"), "{}", r.text);
+            assert_eq!(r.headers["retry-after"], "5");
+            assert!(r.headers.get("set-cookie").is_none());
         }
-        let r = other.sign_in("tanaka", "wrong password!").await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-        assert!(r.text.contains("ロックされています"), "{}", r.text);
-        let r = other.sign_in("tanaka", PASSWORD).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-        assert!(r.headers.get("set-cookie").is_none());
+        // The account itself is not locked: its owner signs in from another address.
+        let mut owner = Visitor::from_address(&app, "198.51.100.1");
+        let r = owner.sign_in("tanaka", PASSWORD).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        assert_eq!(users_of(&app).await, before_users, "no account state was changed");
 
-        // An unknown user reads the same as a wrong password.
-        let r = other.sign_in("nobody", PASSWORD).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-        assert!(r.text.contains("ユーザー名またはパスワードが正しくありません"));
+        // Trying many names from one address is slowed down too.
+        let spray = Visitor::from_address(&app, "203.0.113.9");
+        for i in 0..20 {
+            let name = format!("user{i}");
+            let r = spray.post("/console/login", &[("username", &name), ("password", "x")]).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        }
+        let r = spray.post("/console/login", &[("username", "tanaka"), ("password", PASSWORD)]).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
 
-        // The session signed in before the lock still works; signing out ends it.
+        // Signing out ends the session.
         let csrf = v.csrf().await;
         let r = v.post("/console/logout", &[("csrf", &csrf)]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);

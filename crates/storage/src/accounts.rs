@@ -1,6 +1,7 @@
 //! Contractors, user accounts and API tokens.
 
 use mpc_domain::access::{Actor, Role};
+use mpc_domain::account::Failures;
 use sha2::{Digest, Sha256};
 
 use crate::sql::Sql;
@@ -349,21 +350,18 @@ pub fn verify_password(stored: &str, password: &str) -> bool {
     })
 }
 
-/// Sets a user's console password (already hashed by [`hash_password`]), clears any lockout and
-/// ends the user's console sessions but `keep` (the session that changed it, if any).
+/// Sets a user's console password (already hashed by [`hash_password`]) and ends the user's console sessions but `keep` (the session that changed it, if any).
 pub async fn set_password(
     tx: &mut WriteTx,
     user_id: &str,
     password_hash: &str,
     keep: Option<&str>,
 ) -> Result<()> {
-    let done = sqlx::query(
-        "UPDATE users SET password_hash = $1, failed_logins = 0, locked_until = NULL WHERE id = $2",
-    )
-    .bind(password_hash)
-    .bind(user_id)
-    .execute(tx.conn())
-    .await?;
+    let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
     if done.rows_affected() == 0 {
         return Err(StorageError::NotFound);
     }
@@ -380,42 +378,97 @@ pub async fn set_password(
 pub struct SignIn {
     pub id: String,
     pub password_hash: Option<String>,
-    pub failed_logins: i64,
-    pub locked_until: Option<i64>,
 }
 
 pub async fn sign_in_record(store: &Store, username: &str) -> Result<Option<SignIn>> {
-    Ok(sqlx::query_as(
-        "SELECT id, password_hash, failed_logins, locked_until FROM users WHERE username = $1",
+    Ok(
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(store.pool())
+            .await?,
     )
-    .bind(username)
-    .fetch_optional(store.pool())
-    .await?)
 }
 
-/// Counts one more failed sign-in; locks the account per
-/// [`mpc_domain::account::after_failed_sign_in`]. Returns the lock's end, if locked.
+#[derive(sqlx::FromRow)]
+struct FailureRow {
+    failures: i64,
+    last_failed_at: i64,
+    blocked_until: Option<i64>,
+}
+
+impl From<FailureRow> for Failures {
+    fn from(r: FailureRow) -> Self {
+        Failures {
+            count: r.failures,
+            last_at: r.last_failed_at,
+            blocked_until: r.blocked_until,
+        }
+    }
+}
+
+/// The failed sign-ins counted against a throttle key, if any.
+pub async fn sign_in_failures(store: &Store, key: &str) -> Result<Option<Failures>> {
+    let row: Option<FailureRow> = sqlx::query_as(
+        "SELECT failures, last_failed_at, blocked_until FROM sign_in_failures \
+         WHERE throttle_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.map(Failures::from))
+}
+
+/// Counts one more failed sign-in against `key` per
+/// [`mpc_domain::account::after_failed_sign_in`], forgetting keys idle for a day. Returns the
+/// key's failures as they now stand.
 pub async fn record_failed_sign_in(
     tx: &mut WriteTx,
-    user_id: &str,
+    key: &str,
+    free: i64,
     now: i64,
-) -> Result<Option<i64>> {
-    let failures: i64 = sqlx::query_scalar("SELECT failed_logins FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(tx.conn())
-        .await?;
-    let (failures, locked_until) = mpc_domain::account::after_failed_sign_in(failures, now);
-    sqlx::query("UPDATE users SET failed_logins = $1, locked_until = $2 WHERE id = $3")
-        .bind(failures)
-        .bind(locked_until)
-        .bind(user_id)
+) -> Result<Failures> {
+    tx.lock(&format!("sign_in:{key}")).await?;
+    sqlx::query("DELETE FROM sign_in_failures WHERE last_failed_at < $1")
+        .bind(now - mpc_domain::account::FAILURE_MEMORY_MICROS)
         .execute(tx.conn())
         .await?;
-    Ok(locked_until)
+    let past: Option<FailureRow> = sqlx::query_as(
+        "SELECT failures, last_failed_at, blocked_until FROM sign_in_failures \
+         WHERE throttle_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(tx.conn())
+    .await?;
+    let exists = past.is_some();
+    let now_failures =
+        mpc_domain::account::after_failed_sign_in(past.map(Failures::from), now, free);
+    let statement = if exists {
+        "UPDATE sign_in_failures SET failures = $2, last_failed_at = $3, blocked_until = $4 \
+         WHERE throttle_key = $1"
+    } else {
+        "INSERT INTO sign_in_failures (throttle_key, failures, last_failed_at, blocked_until) \
+         VALUES ($1, $2, $3, $4)"
+    };
+    sqlx::query(statement)
+        .bind(key)
+        .bind(now_failures.count)
+        .bind(now_failures.last_at)
+        .bind(now_failures.blocked_until)
+        .execute(tx.conn())
+        .await?;
+    Ok(now_failures)
 }
 
-/// Opens a console session for a user who signed in, resetting the failure count. Returns the
-/// cookie value (256 random bits; only its SHA-256 is stored).
+/// Forgets the failures counted against `key` (after a successful sign-in).
+pub async fn clear_sign_in_failures(tx: &mut WriteTx, key: &str) -> Result<()> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key = $1")
+        .bind(key)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Opens a console session for a user who signed in. Returns the cookie value (256 random bits; only its SHA-256 is stored).
 pub async fn open_session(
     tx: &mut WriteTx,
     user_id: &str,
@@ -426,10 +479,6 @@ pub async fn open_session(
     getrandom::fill(&mut bytes)
         .map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
     let secret = hex::encode(bytes);
-    sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-        .bind(user_id)
-        .execute(tx.conn())
-        .await?;
     sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
         .bind(now)
         .execute(tx.conn())

@@ -66,6 +66,35 @@ fn pool_options(backend: Backend, max: u32) -> AnyPoolOptions {
     }
 }
 
+/// The file a `sqlite:` URL names, or `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<&std::path::Path> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    let memory = path.is_empty() || path == ":memory:" || url.contains("mode=memory");
+    (!memory).then(|| std::path::Path::new(path))
+}
+
+/// Creates an empty file readable and writable by its owner only (0600), unless it exists.
+///
+/// SQLite creates a missing database file with the process's umask (usually 0644: readable by
+/// every local user) and gives the `-wal` and `-shm` files the database file's mode, so the
+/// database file is made here, private, before SQLite opens it. An existing file keeps its mode.
+pub fn create_private_file(path: &std::path::Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StorageError::Corrupt(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -82,6 +111,11 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A text the database cannot hold: PostgreSQL refuses the NUL character in any text
+    /// (SQLSTATE 22021), where SQLite would store it. Inputs are checked for it where they
+    /// enter; this catches any that is not, as a client's error rather than a server failure.
+    #[error("a text holds a character the database cannot store (NUL)")]
+    InvalidText,
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -90,6 +124,9 @@ impl From<sqlx::Error> for StorageError {
             sqlx::Error::RowNotFound => StorageError::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 StorageError::Conflict(db.message().to_owned())
+            }
+            sqlx::Error::Database(ref db) if db.code().as_deref() == Some("22021") => {
+                StorageError::InvalidText
             }
             e => StorageError::Database(e),
         }
@@ -151,7 +188,7 @@ const CONCURRENT_JOBS: usize = 2;
 impl Store {
     /// Opens the database at `url` and applies any pending migrations.
     ///
-    /// A SQLite file is created when missing and put in WAL mode.
+    /// A SQLite file is created when missing (readable by its owner only) and put in WAL mode.
     pub async fn open(url: &str) -> Result<Self> {
         let store = Self::connect(url).await?;
         store.migrate().await?;
@@ -162,6 +199,11 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
+        if backend == Backend::Sqlite
+            && let Some(path) = sqlite_file(url)
+        {
+            create_private_file(path)?;
+        }
         let url = match backend {
             Backend::Sqlite if !url.contains("mode=") => {
                 let sep = if url.contains('?') { '&' } else { '?' };

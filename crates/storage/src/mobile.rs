@@ -69,7 +69,7 @@ impl Rejection {
             record_id: None,
             iccid: None,
             reason: "invalid",
-            detail,
+            detail: clipped(&detail, MAX_DETAIL_CHARS),
         }
     }
 }
@@ -104,23 +104,51 @@ fn instant(s: &str) -> Option<i64> {
     Some(ts.as_microsecond())
 }
 
+/// The longest reason kept with a rejected record (serde's messages quote the input).
+const MAX_DETAIL_CHARS: usize = 500;
+
+/// At most `max` characters of `s`: what a rejection keeps of a field too long to keep whole.
+fn clipped(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
 fn record(line: usize, r: JsonRecord) -> Result<Incoming, Rejection> {
+    use mpc_domain::mobile::{MAX_ICCID_CHARS, MAX_RECORD_ID_CHARS};
     let bad = |detail: String| Rejection {
         line,
-        record_id: Some(r.record_id.clone()),
-        iccid: Some(r.iccid.clone()),
+        record_id: Some(clipped(&r.record_id, MAX_RECORD_ID_CHARS)),
+        iccid: Some(clipped(&r.iccid, MAX_ICCID_CHARS)),
         reason: "invalid",
-        detail,
+        detail: clipped(&detail, MAX_DETAIL_CHARS),
     };
     if r.record_id.trim().is_empty() || r.iccid.trim().is_empty() {
         return Err(bad("record_id and iccid must not be empty".into()));
     }
+    if r.record_id.chars().count() > MAX_RECORD_ID_CHARS {
+        return Err(bad(format!(
+            "record_id must be at most {MAX_RECORD_ID_CHARS} characters"
+        )));
+    }
+    if r.iccid.chars().count() > MAX_ICCID_CHARS {
+        return Err(bad(format!(
+            "iccid must be at most {MAX_ICCID_CHARS} characters"
+        )));
+    }
     let (Some(start), Some(end)) = (instant(&r.start), instant(&r.end)) else {
         return Err(bad(format!(
             "start {:?} and end {:?} must be RFC 3339 instants or Tokyo date-times",
-            r.start, r.end
+            clipped(&r.start, 64),
+            clipped(&r.end, 64)
         )));
     };
+    for (field, at) in [("start", start), ("end", end)] {
+        let checked = Timestamp::from_microsecond(at)
+            .map_err(|_| mpc_domain::calendar::CalendarError::OutOfRange)
+            .and_then(mpc_domain::calendar::business_instant);
+        if let Err(e) = checked {
+            return Err(bad(format!("{field}: {e}")));
+        }
+    }
     if end < start {
         return Err(bad("the interval ends before it starts".into()));
     }

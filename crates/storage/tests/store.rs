@@ -192,3 +192,35 @@ async fn sqlite_writers_in_two_pools_never_see_database_is_locked() {
     }
     assert_eq!(journal_rows(&db.store).await.len(), 32);
 }
+
+/// Files at rest are private: a new SQLite database, its WAL and shared-memory files are
+/// created 0600 like the key file beside them, whatever the process's umask allows.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_sqlite_database_and_its_wal_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let store = Store::open(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let mut tx = store.write().await.unwrap();
+    accounts::create_contractor(&mut tx, "c").await.unwrap();
+    tx.commit(JournalEntry::new("cli", "contractor.create"))
+        .await
+        .unwrap();
+    mpc_storage::controller::SecretKey::resolve(&format!("sqlite://{}", db.display())).unwrap();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        let mode = entry.metadata().unwrap().permissions().mode() & 0o777;
+        files.push((entry.file_name().into_string().unwrap(), mode));
+    }
+    files.sort();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["mpc.db", "mpc.db-shm", "mpc.db-wal", "mpc.db.key"]);
+    for (name, mode) in &files {
+        assert_eq!(*mode, 0o600, "{name} is {mode:o}");
+    }
+    store.close().await;
+}

@@ -253,8 +253,7 @@ catalog! {
     password_mismatch: "確認用のパスワードが一致しません", "The two new passwords differ";
     wrong_password: "現在のパスワードが正しくありません", "The current password is wrong";
     bad_credentials: "ユーザー名またはパスワードが正しくありません", "Wrong username or password";
-    account_locked: "ログインの失敗が続いたため、このアカウントは一時的にロックされています。しばらくしてからお試しください（解除予定：", "Too many failed sign-ins: this account is locked for now. Try again later (unlocks at ";
-    account_locked_end: "）", ")";
+    too_many_sign_ins: "ログインの失敗が続いたため、この接続元からのログインを一時的に受け付けていません。次に試せるまでの秒数：", "Too many failed sign-ins from your address. Seconds until you may try again: ";
     session_expired: "ログインの有効期限が切れました。もう一度ログインしてください。", "Your session has ended. Please sign in again.";
     csrf_failed: "フォームの有効期限が切れました。ページを再読み込みしてやり直してください。", "This form has expired. Reload the page and try again.";
     signed_in_as: "ログイン中：", "Signed in as ";

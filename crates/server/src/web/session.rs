@@ -3,10 +3,13 @@
 //!
 //! The session cookie holds 256 random bits (only their SHA-256 is stored); it is `HttpOnly`,
 //! `SameSite=Lax`, limited to `/console`, and `Secure` when the request came over TLS (directly
-//! or through a proxy that says so in `X-Forwarded-Proto`). Five failed sign-ins in a row lock
-//! an account for 15 minutes (`mpc_domain::account`).
+//! or through a proxy that says so in `X-Forwarded-Proto`). Failed sign-ins slow down further
+//! tries from the same client address (`mpc_domain::account::after_failed_sign_in`); no account
+//! is ever locked, and an unknown username is answered and counted exactly like a known one.
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Extension, FromRequestParts, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
@@ -281,62 +284,129 @@ pub struct Credentials {
 /// as long as for a known one.
 const NO_SUCH_USER: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$W6GD6Nk6UUcfNuBpmE8ZRRY1oJO8YJzxvgFgh6rbcE8";
 
+/// The address a console request came from: the peer's, or — when the peer is this machine (a
+/// reverse proxy beside the server) — the last address the proxy added to `X-Forwarded-For`.
+/// An IPv6 address counts as its /64 network, which one client usually holds whole.
+fn client_address(headers: &HeaderMap, peer: Option<IpAddr>) -> String {
+    let shown = |ip: IpAddr| match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or_else(String::new, |v4| v4.to_string()),
+        IpAddr::V4(v4) => v4.to_string(),
+    };
+    let forwarded = || {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .next_back()
+            .and_then(|a| a.trim().parse::<IpAddr>().ok())
+    };
+    match peer {
+        Some(ip) if !ip.is_loopback() => shown(ip),
+        _ => forwarded()
+            .or(peer)
+            .map_or_else(|| "unknown".to_owned(), shown),
+    }
+}
+
+/// The throttle keys of a try: the address alone, and the address with the username typed
+/// (hashed, so any text makes a key of bounded length).
+fn throttle_keys(address: &str, username: &str) -> (String, String) {
+    let name = Sha256::digest(username.as_bytes());
+    (
+        format!("addr:{address}"),
+        format!("addr:{address}|user:{}", hex::encode(&name[..16])),
+    )
+}
+
 pub async fn login(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     jar: CookieJar,
     Form(form): Form<Credentials>,
 ) -> WebResult {
+    use mpc_domain::account::{FREE_FAILURES_PER_ACCOUNT, FREE_FAILURES_PER_ADDRESS, sign_in_wait};
     let lang = lang_of(&headers);
     let t = lang.t();
     let next = safe_next(form.next.as_deref());
     let now = now_micros();
     let refuse = |problem: Shown| {
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNAUTHORIZED);
         let mut page = render(LoginPage {
             c: Chrome::anonymous(lang, t.sign_in, "/console/login"),
             next: next.clone(),
             username: form.username.clone(),
             problem: Some(problem),
         });
-        *page.status_mut() = StatusCode::UNAUTHORIZED;
+        *page.status_mut() = status;
         page
     };
-    let record = accounts::sign_in_record(&state.store, form.username.trim()).await?;
-    if let Some(r) = &record
-        && mpc_domain::account::is_locked(r.locked_until, now)
-    {
-        return Ok(refuse(locked(lang, r.locked_until)));
+    let username = form.username.trim();
+    let address = client_address(&headers, peer.map(|Extension(ConnectInfo(a))| a.ip()));
+    let (address_key, account_key) = throttle_keys(&address, username);
+    let mut longest = None;
+    for key in [&address_key, &account_key] {
+        let failures = accounts::sign_in_failures(&state.store, key).await?;
+        longest = longest.max(sign_in_wait(failures, now));
     }
-    let stored = record
+    if let Some(wait) = longest {
+        let seconds = (wait + 999_999) / 1_000_000;
+        let mut page = refuse(Shown::message(
+            429,
+            "too_many_sign_ins",
+            &format!("{}{seconds}", t.too_many_sign_ins),
+        ));
+        if let Ok(v) = header::HeaderValue::from_str(&seconds.to_string()) {
+            page.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return Ok(page);
+    }
+    // The same work for every name: an unknown one is checked against a hash that matches
+    // nothing, so the answer's timing does not tell whether the name exists.
+    // A name no account can have (mpc_domain::account::username) is looked up by no one: it
+    // is an unknown name, whatever it holds (PostgreSQL refuses a NUL in a query's text).
+    let record = match mpc_domain::account::username(username) {
+        Ok(_) => accounts::sign_in_record(&state.store, username).await?,
+        Err(_) => None,
+    };
+    let known = record
         .as_ref()
-        .and_then(|r| r.password_hash.clone())
-        .unwrap_or_else(|| NO_SUCH_USER.to_owned());
+        .and_then(|r| r.password_hash.clone().map(|h| (r.id.clone(), h)));
+    let stored = known
+        .as_ref()
+        .map_or_else(|| NO_SUCH_USER.to_owned(), |(_, h)| h.clone());
     let password = form.password.clone();
     let matches =
         tokio::task::spawn_blocking(move || accounts::verify_password(&stored, &password))
             .await
-            .map_err(|_| ApiError::internal())?
-            && record.as_ref().is_some_and(|r| r.password_hash.is_some());
-    let Some(record) = record else {
+            .map_err(|_| ApiError::internal())?;
+    let mut tx = state.store.write().await?;
+    let Some((user_id, _)) = known.filter(|_| matches) else {
+        accounts::record_failed_sign_in(&mut tx, &address_key, FREE_FAILURES_PER_ADDRESS, now)
+            .await?;
+        accounts::record_failed_sign_in(&mut tx, &account_key, FREE_FAILURES_PER_ACCOUNT, now)
+            .await?;
+        let mut entry = JournalEntry::new("console", "console.sign_in_failed");
+        if let Some(r) = &record {
+            entry = entry.subject(&r.id);
+        }
+        tx.commit(entry).await?;
         return Ok(refuse(Shown::message(
             401,
             "bad_credentials",
             t.bad_credentials,
         )));
     };
-    let actor = format!("user:{}", record.id);
-    let mut tx = state.store.write().await?;
-    if !matches {
-        let until = accounts::record_failed_sign_in(&mut tx, &record.id, now).await?;
-        tx.commit(JournalEntry::new(&actor, "console.sign_in_failed").subject(&record.id))
-            .await?;
-        return Ok(refuse(match until {
-            Some(_) => locked(lang, until),
-            None => Shown::message(401, "bad_credentials", t.bad_credentials),
-        }));
-    }
-    let secret = accounts::open_session(&mut tx, &record.id, now, SESSION_TTL_MICROS).await?;
-    tx.commit(JournalEntry::new(&actor, "console.sign_in").subject(&record.id))
+    accounts::clear_sign_in_failures(&mut tx, &account_key).await?;
+    let secret = accounts::open_session(&mut tx, &user_id, now, SESSION_TTL_MICROS).await?;
+    tx.commit(JournalEntry::new(format!("user:{user_id}"), "console.sign_in").subject(&user_id))
         .await?;
     let cookie = Cookie::build((SESSION_COOKIE, secret))
         .path(CONSOLE)
@@ -347,23 +417,6 @@ pub async fn login(
             SESSION_TTL_MICROS / 1_000_000,
         ));
     Ok((jar.add(cookie), Redirect::to(&next)).into_response())
-}
-
-fn locked(lang: Lang, until: Option<i64>) -> Shown {
-    let t = lang.t();
-    let when = until
-        .and_then(|u| jiff::Timestamp::from_microsecond(u).ok())
-        .map(|ts| {
-            mpc_domain::calendar::tokyo_time(ts)
-                .strftime("%H:%M")
-                .to_string()
-        })
-        .unwrap_or_default();
-    Shown::message(
-        423,
-        "account_locked",
-        &format!("{}{when}{}", t.account_locked, t.account_locked_end),
-    )
 }
 
 #[derive(Deserialize)]
@@ -485,4 +538,28 @@ pub async fn switch_language(
         .same_site(SameSite::Lax)
         .max_age(cookie::time::Duration::days(365));
     (jar.add(cookie), Redirect::to(&safe_next(q.next.as_deref()))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_address_is_the_peer_or_what_a_local_proxy_saw() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        let remote: IpAddr = "192.0.2.1".parse().unwrap();
+        let local: IpAddr = "127.0.0.1".parse().unwrap();
+        // A remote peer's own address counts: it cannot choose another by a header.
+        assert_eq!(client_address(&headers, Some(remote)), "192.0.2.1");
+        // A proxy on this machine: the address it saw, the last one it added.
+        assert_eq!(client_address(&headers, Some(local)), "198.51.100.7");
+        assert_eq!(client_address(&HeaderMap::new(), Some(local)), "127.0.0.1");
+        // IPv6 clients count by their /64.
+        let v6: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        assert_eq!(client_address(&headers, Some(v6)), "2001:db8:1:2::/64");
+    }
 }

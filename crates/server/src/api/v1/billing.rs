@@ -81,11 +81,13 @@ impl From<BillingError> for ApiError {
 }
 
 pub(crate) fn month(field: &'static str, s: &str) -> ApiResult<Month> {
-    s.parse().map_err(|_| {
+    mpc_domain::calendar::parse_business_month(s).map_err(|e| {
         mpc_domain::account::FieldError {
             field,
-            message_en: format!("{field}: expected a month as YYYY-MM, got {s:?}"),
-            message_ja: format!("{field} は YYYY-MM 形式で指定してください"),
+            message_en: format!("{field}: {e}"),
+            message_ja: format!(
+                "{field} は 2000-01 から 2099-12 までの月を YYYY-MM 形式で指定してください"
+            ),
         }
         .into()
     })
@@ -707,12 +709,14 @@ pub async fn record_outage(
     caller.require_operator()?;
     let (body, raw) = payload.parse::<RecordOutage>()?;
     let instant = |field: &'static str, s: &str| -> ApiResult<jiff::Timestamp> {
-        s.parse().map_err(|_| {
+        let at: jiff::Timestamp = s.parse().map_err(|_| {
             ApiError::unprocessable(
                 "invalid_field",
                 format!("{field}: expected an RFC 3339 instant"),
             )
-        })
+        })?;
+        mpc_domain::calendar::business_instant(at)
+            .map_err(|e| ApiError::unprocessable("invalid_field", format!("{field}: {e}")))
     };
     let affected = match (body.management_id.clone(), body.contract_ids.is_empty()) {
         (Some(m), true) => Affected::AllUnderManagement(m),

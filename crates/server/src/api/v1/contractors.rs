@@ -121,11 +121,19 @@ pub async fn update(
     accounts::get_contractor(&state.store, &contractor_id).await?;
     caller.require_operator()?;
     let (req, raw) = payload.parse::<UpdateContractor>()?;
+    let current = accounts::get_contractor(&state.store, &contractor_id).await?;
+    // Nothing to change (no name, `null`, or the same name) is not a change: no journal row.
+    let name = req
+        .name
+        .as_deref()
+        .map(|n| account::text("name", n, NAME_MAX))
+        .transpose()?
+        .filter(|n| *n != current.name);
+    let Some(name) = name else {
+        return Ok(Json(body(current)?));
+    };
     let mut tx = state.store.write().await?;
-    if let Some(name) = &req.name {
-        let name = account::text("name", name, NAME_MAX)?;
-        accounts::rename_contractor(&mut tx, &contractor_id, &name).await?;
-    }
+    accounts::rename_contractor(&mut tx, &contractor_id, &name).await?;
     tx.commit(
         caller
             .journal("contractor.update")

@@ -52,8 +52,7 @@ pub async fn ingest(
     body: Bytes,
 ) -> ApiResult<Json<UsageIngest>> {
     caller.require_operator()?;
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("unreadable_body", "the body is not UTF-8"))?;
+    let text = crate::extract::text_body(&body, "the body")?;
     let (records, rejected) = match media_type(&headers).as_str() {
         "application/x-ndjson" | "application/jsonl" => store::parse_ndjson(text),
         "text/csv" => {
@@ -183,9 +182,8 @@ pub struct MonthParams {
 
 fn month(q: &MonthParams) -> ApiResult<Month> {
     match &q.month {
-        Some(m) => m.parse().map_err(|e: mpc_domain::calendar::CalendarError| {
-            ApiError::bad_request("invalid_query", e.to_string())
-        }),
+        Some(m) => mpc_domain::calendar::parse_business_month(m)
+            .map_err(|e| ApiError::bad_request("invalid_query", format!("month: {e}"))),
         None => Ok(Month::containing(today())),
     }
 }
@@ -338,12 +336,13 @@ pub async fn throttles(
 ) -> ApiResult<Json<ThrottleDecisions>> {
     caller.require_operator()?;
     let at = match q.at.as_deref() {
-        Some(s) => s.parse::<Timestamp>().map_err(|_| {
-            ApiError::bad_request(
-                "invalid_query",
-                format!("at {s:?} is not an RFC 3339 instant"),
-            )
-        })?,
+        Some(s) => s
+            .parse::<Timestamp>()
+            .map_err(|_| format!("at {s:?} is not an RFC 3339 instant"))
+            .and_then(|at| {
+                mpc_domain::calendar::business_instant(at).map_err(|e| format!("at: {e}"))
+            })
+            .map_err(|detail| ApiError::bad_request("invalid_query", detail))?,
         None => Timestamp::now(),
     };
     let decisions = store::decisions(&mut *state.store.conn().await?, at)

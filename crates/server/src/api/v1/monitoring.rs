@@ -46,8 +46,7 @@ pub async fn import(
             "send the inventory as `Content-Type: text/csv`",
         ));
     }
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::bad_request("unreadable_body", "the CSV is not UTF-8"))?;
+    let text = crate::extract::text_body(&body, "the CSV")?;
     let refused = |errors: Vec<controller::LineError>| {
         let mut e = ApiError::unprocessable(
             "invalid_inventory",
@@ -65,6 +64,32 @@ pub async fn import(
         e
     };
     let rows = controller::parse_inventory(text).map_err(refused)?;
+    if rows.is_empty() {
+        return Err(ApiError::unprocessable(
+            "empty_inventory",
+            "the file holds no device: nothing to import",
+        )
+        .ja("取り込む機器がありません"));
+    }
+    // Serials are matched without regard to letter case (R7.1: a contractor notifies a serial as
+    // printed, in whichever case), so two that differ only by case are one device.
+    let mut seen = std::collections::HashMap::new();
+    let twice: Vec<controller::LineError> = rows
+        .iter()
+        .filter_map(|r| {
+            let first = *seen.entry(r.serial.to_lowercase()).or_insert(r.line);
+            (first != r.line).then(|| controller::LineError {
+                line: r.line,
+                message: format!(
+                    "serial {} is the serial of line {first} in another letter case",
+                    r.serial
+                ),
+            })
+        })
+        .collect();
+    if !twice.is_empty() {
+        return Err(refused(twice));
+    }
     let serials: Vec<&str> = rows.iter().map(|r| r.serial.as_str()).collect();
     let journal = caller
         .journal("device.inventory_import")

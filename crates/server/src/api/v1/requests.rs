@@ -65,6 +65,10 @@ pub async fn submit(
     caller.require_contractor(&contractor_id)?;
     accounts::get_contractor(&state.store, &contractor_id).await?;
     let (body, raw) = payload.parse::<SubmitRequest>()?;
+    body.request.check_entry()?;
+    if let Some(a) = &body.accept {
+        a.check_entry()?;
+    }
     if !caller.actor.is_operator() && (body.submitted_on.is_some() || body.accept.is_some()) {
         return Err(ApiError::forbidden(
             "only operators record submission dates or accept requests",
@@ -116,6 +120,17 @@ async fn list_for(
     contractor: Option<&str>,
     q: &ListParams,
 ) -> ApiResult<Json<RequestList>> {
+    if let Some(s) = q.status.as_deref()
+        && !mpc_domain::request::STATUSES.contains(&s)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!(
+                "status {s:?} is not one of {}",
+                mpc_domain::request::STATUSES.join(", ")
+            ),
+        ));
+    }
     let limit = limit(q.limit.map(|l| l.min(MAX_LIMIT)));
     let mut rows = engine::list_requests(
         &state.store,
@@ -197,6 +212,7 @@ pub async fn accept(
     let row = visible(&state, &caller, &request_id).await?;
     caller.require_operator()?;
     let (acceptance, raw) = payload.parse_or_empty::<Acceptance>()?;
+    acceptance.check_entry()?;
     let mut dates = Dates::default();
     let acceptance = complete(
         acceptance,

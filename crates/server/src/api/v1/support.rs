@@ -2,7 +2,7 @@
 
 use jiff::civil::Date;
 use mpc_api_types::contracts::DefaultedDates;
-use mpc_domain::calendar::{parse_date, tokyo_date};
+use mpc_domain::calendar::{CalendarError, parse_business_date, tokyo_date};
 use mpc_storage::contracts::{self, Owned};
 
 use crate::AppState;
@@ -14,7 +14,8 @@ pub fn today() -> Date {
     tokyo_date(jiff::Timestamp::now())
 }
 
-/// Reads dates of a request, filling omitted ones with today and noting which (the API says
+/// Reads dates of a request (each within the business dates,
+/// [`mpc_domain::calendar::business_date`]), filling omitted ones with today and noting which (the API says
 /// when it assumed a date).
 #[derive(Debug, Default)]
 pub struct Dates {
@@ -25,11 +26,17 @@ impl Dates {
     pub fn parse(field: &'static str, value: Option<&str>) -> ApiResult<Option<Date>> {
         value
             .map(|v| {
-                parse_date(v).map_err(|e| {
+                parse_business_date(v).map_err(|e| {
+                    let message_ja = match e {
+                        CalendarError::OutsideBusinessDates { .. } => format!(
+                            "{field} は 2000-01-01 から 2099-12-31 までの日付で指定してください"
+                        ),
+                        _ => format!("{field} は YYYY-MM-DD 形式の日付で指定してください"),
+                    };
                     mpc_domain::account::FieldError {
                         field,
                         message_en: format!("{field}: {e}"),
-                        message_ja: format!("{field} は YYYY-MM-DD 形式の日付で指定してください"),
+                        message_ja,
                     }
                     .into()
                 })

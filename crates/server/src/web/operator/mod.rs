@@ -148,13 +148,14 @@ fn unconfirmed(lang: Lang) -> Shown {
     field_problem(lang, "confirm", lang.t().op_confirm_required)
 }
 
-/// A `YYYY-MM-DD` form field: `None` when blank; a field problem when not a date.
+/// A `YYYY-MM-DD` form field: `None` when blank; a field problem when not a date within the
+/// business dates.
 fn date_field(lang: Lang, field: &str, value: &str) -> Result<Option<Date>, Shown> {
     let value = value.trim();
     if value.is_empty() {
         return Ok(None);
     }
-    mpc_domain::calendar::parse_date(value)
+    mpc_domain::calendar::parse_business_date(value)
         .map(Some)
         .map_err(|_| field_problem(lang, field, lang.t().op_invalid_date))
 }
