@@ -54,11 +54,21 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, secret_key: mpc_storage::controller::SecretKey) -> Self {
+        let devices: std::sync::Arc<device::cache::DeviceCache> = Default::default();
+        // This node's own changes reach the device cache before their responses are sent
+        // (R11.1, R12.3, D6, R3.1 withdraw a configuration at once); other nodes' through the
+        // journal.
+        let cache = std::sync::Arc::downgrade(&devices);
+        store.on_commit(std::sync::Arc::new(move |touched| {
+            if let Some(cache) = cache.upgrade() {
+                cache.committed(touched);
+            }
+        }));
         Self {
             store,
             metrics: observability::metrics_handle(),
             secret_key,
-            devices: Default::default(),
+            devices,
             replay: Default::default(),
         }
     }

@@ -188,7 +188,93 @@ async fn option_of(app: &TestApp, contract: &str, kind: &str) -> String {
         .to_owned()
 }
 
+/// The device settings a deployment runs with (the config cache looks at the journal every
+/// 250 ms), unlike [`config`], which looks on every request.
+fn deployed() -> ServerConfig {
+    ServerConfig::default()
+}
+
+async fn fetch_from(app: &TestApp, node: &common::Node, serial: &str) -> Reply {
+    app.request_to(
+        node,
+        signed_at(
+            Method::GET,
+            "/device/v1/config",
+            serial,
+            &secret(serial),
+            "",
+            now(),
+        ),
+    )
+    .await
+}
+
+/// Every change that withdraws a configuration must be in force on every other node within
+/// one second (issue 15): wait that long, then look.
+async fn a_second_later() {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
 backend_tests! {
+    async fn withdrawals_are_in_force_here_at_once_and_on_every_node_within_a_second(db: TestDb) {
+        let app = TestApp::with_config(db, deployed()).await;
+        let other = app.node(&deployed()).await;
+        let (lk, lost) = fleet(&app, "株式会社亡失", "SA-W2L", "W2L-LOST").await;
+        let (fk, failed) = fleet(&app, "株式会社故障", "SEIL/X4", "X4-FAILED").await;
+        let (ck, cancelled) = fleet(&app, "株式会社解約", "SEIL CA10", "CA10-ENDED").await;
+        let saved = put_preset(&app, &lost, pppoe_gateway("pppoe-secret-1")).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        // Both nodes serve all three, so each holds them in its cache.
+        for serial in ["W2L-LOST", "X4-FAILED", "CA10-ENDED"] {
+            let here = fetch(&app, serial, None).await;
+            assert_eq!(here.status, StatusCode::OK, "{serial}: {}", here.text);
+            let there = fetch_from(&app, &other, serial).await;
+            assert_eq!(there.status, StatusCode::OK, "{serial}: {}", there.text);
+        }
+        assert!(fetch_from(&app, &other, "W2L-LOST").await.text.contains("pppoe-secret-1"));
+
+        // R12.3: a loss is in force from the report, before anyone accepts it.
+        let report = app.post(&format!("/api/v1/contractors/{lk}/requests"), &app.operator,
+            json!({"request": {"kind": "report_loss", "contract_id": lost}, "submitted_on": "2026-02-01"})).await;
+        assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
+        assert_eq!(report.body["status"], "pending");
+        let refused = fetch(&app, "W2L-LOST", None).await;
+        refused.assert_problem(403, "R12.3");
+        assert!(!refused.text.contains("pppoe-secret-1"));
+        heartbeat(&app, "W2L-LOST", "4.10").await.assert_problem(403, "R12.3");
+        // R11.1: a replacement takes over; the failed unit stops when the change is answered.
+        let r = import(&app, &format!("X4-SPARE,SEIL/X4,{}\n", secret("X4-SPARE"))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        app.post(&format!("/api/v1/contractors/{fk}/requests"), &app.operator,
+            json!({"request": {"kind": "report_failure", "contract_id": failed}, "submitted_on": "2026-02-01",
+                   "accept": {"on": "2026-02-01", "replacement_serial": "X4-SPARE"}})).await;
+        fetch(&app, "X4-FAILED", None).await.assert_problem(403, "R11.1");
+        assert_eq!(fetch(&app, "X4-SPARE", None).await.status, StatusCode::OK);
+        // D6: a contract ended by notice (2026-02-01 + 14 days, R13.1) serves no more.
+        let ended = app.post(&format!("/api/v1/contractors/{ck}/requests"), &app.operator,
+            json!({"request": {"kind": "cancel_contract", "contract_id": cancelled},
+                   "submitted_on": "2026-02-01", "accept": {"on": "2026-02-01"}})).await;
+        assert_eq!(ended.status, StatusCode::CREATED, "{}", ended.text);
+        fetch(&app, "CA10-ENDED", None).await.assert_problem(403, "D6");
+
+        // The other node, which served all three a moment ago, refuses them within a second.
+        a_second_later().await;
+        fetch_from(&app, &other, "W2L-LOST").await.assert_problem(403, "R12.3");
+        fetch_from(&app, &other, "X4-FAILED").await.assert_problem(403, "R11.1");
+        fetch_from(&app, &other, "CA10-ENDED").await.assert_problem(403, "D6");
+
+        // Accepted without a replacement: still lost, and the contract does not claim its
+        // device may fetch; a restarted node agrees.
+        let id = report.body["id"].as_str().unwrap();
+        let accepted = app.post(&format!("/api/v1/requests/{id}/accept"), &app.operator, json!({"on": "2026-02-02"})).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+        let view = app.get(&format!("/api/v1/contracts/{lost}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["provisionable"], false, "{}", view.text);
+        let restarted = app.node(&deployed()).await;
+        fetch_from(&app, &restarted, "W2L-LOST").await.assert_problem(403, "R12.3");
+        fetch(&app, "W2L-LOST", None).await.assert_problem(403, "R12.3");
+    }
+
     async fn device_authentication_refuses_without_telling_whether_a_serial_exists(db: TestDb) {
         let app = TestApp::with_config(db, config()).await;
         fleet(&app, "株式会社認証", "SEIL/X4", "X4-AUTH").await;

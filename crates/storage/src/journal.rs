@@ -114,6 +114,7 @@ pub(crate) async fn append(tx: &mut WriteTx, entry: &JournalEntry) -> Result<i64
     .bind(outcome.to_string())
     .fetch_one(tx.conn())
     .await?;
+    tx.journaled.push(entry.contractor_id.clone());
     Ok(seq)
 }
 

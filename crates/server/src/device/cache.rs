@@ -16,7 +16,7 @@
 //! Refusals are cheap to lose, so every journal row drops all of them: a serial notified to a
 //! contractor was refused under no contractor before.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -32,7 +32,7 @@ use mpc_domain::catalog::DeviceType;
 use mpc_domain::custody;
 use mpc_storage::contracts::{self, Owned};
 use mpc_storage::controller::{self, SecretKey};
-use mpc_storage::{StorageError, Store};
+use mpc_storage::{StorageError, Store, Touched};
 use sha2::{Digest, Sha256};
 
 /// A device's model and factory secret (cloning shares the secret).
@@ -89,6 +89,8 @@ struct Inner {
     by_contractor: HashMap<String, Vec<Arc<str>>>,
     /// Serials whose verdict is not `Ready`.
     weak: HashSet<Arc<str>>,
+    /// Counts invalidations, so a verdict decided from a book read before one is not kept.
+    generation: u64,
 }
 
 impl Inner {
@@ -123,7 +125,19 @@ impl Inner {
 struct Tail {
     checked: Option<Instant>,
     last_seq: i64,
+    /// Sequence numbers below `last_seq` not seen yet, with when they were first missed: on
+    /// PostgreSQL a transaction that took its number earlier may commit later, and its row must
+    /// not be skipped. A number never committed (a rollback) is given up after [`GAP_LIFE`].
+    gaps: BTreeMap<i64, Instant>,
 }
+
+/// How long a journal sequence number may stay uncommitted before the tail stops looking for
+/// it. Journal rows are written just before their transaction commits.
+const GAP_LIFE: Duration = Duration::from_secs(30);
+
+/// At most this many missing numbers are tracked; a larger jump (another node's bulk work)
+/// is read whole on the next look instead.
+const MAX_GAPS: usize = 4096;
 
 /// The in-memory cache of the device call-home path.
 pub struct DeviceCache {
@@ -143,11 +157,13 @@ impl Default for DeviceCache {
                 devices: HashMap::new(),
                 by_contractor: HashMap::new(),
                 weak: HashSet::new(),
+                generation: 0,
             }),
             build: tokio::sync::Mutex::new(()),
             tail: tokio::sync::Mutex::new(Tail {
                 checked: None,
                 last_seq: 0,
+                gaps: BTreeMap::new(),
             }),
         }
     }
@@ -181,6 +197,7 @@ impl DeviceCache {
     /// Drops the verdicts of one contractor (and every refusal).
     pub fn invalidate_contractor(&self, contractor_id: &str) {
         let mut inner = self.write();
+        inner.generation += 1;
         for serial in inner
             .by_contractor
             .remove(contractor_id)
@@ -196,6 +213,7 @@ impl DeviceCache {
     /// Drops everything, credentials included.
     pub fn invalidate_all(&self) {
         let mut inner = self.write();
+        inner.generation += 1;
         inner.devices = HashMap::new();
         inner.by_contractor = HashMap::new();
         inner.weak = HashSet::new();
@@ -227,21 +245,52 @@ impl DeviceCache {
         if tail.checked.is_some_and(|at| at.elapsed() < refresh) {
             return Ok(());
         }
-        let rows = controller::journal_since(&mut *store.conn().await?, tail.last_seq).await?;
+        let now = Instant::now();
+        tail.gaps
+            .retain(|_, missed| now.duration_since(*missed) < GAP_LIFE);
+        let from = tail
+            .gaps
+            .keys()
+            .next()
+            .map_or(tail.last_seq, |first| first - 1);
+        let rows = controller::journal_since(&mut *store.conn().await?, from).await?;
         if tail.checked.is_none() {
             // The first look only learns where the journal ends: the cache starts empty.
             tail.last_seq = rows.last().map_or(tail.last_seq, |r| r.0);
         } else {
             for (seq, contractor) in rows {
-                tail.last_seq = seq;
+                if seq <= tail.last_seq && tail.gaps.remove(&seq).is_none() {
+                    continue; // applied before
+                }
+                if seq > tail.last_seq {
+                    let missing = seq - tail.last_seq - 1;
+                    if usize::try_from(missing).is_ok_and(|m| tail.gaps.len() + m <= MAX_GAPS) {
+                        for gap in tail.last_seq + 1..seq {
+                            tail.gaps.insert(gap, now);
+                        }
+                    } else {
+                        // Too many to follow one by one: whatever committed late is not
+                        // known, so forget every verdict.
+                        self.invalidate_all();
+                    }
+                    tail.last_seq = seq;
+                }
                 match contractor {
                     Some(c) => self.invalidate_contractor(&c),
                     None => self.invalidate_all(),
                 }
             }
         }
-        tail.checked = Some(Instant::now());
+        tail.checked = Some(now);
         Ok(())
+    }
+
+    /// Applies what a change committed by this process touched, before its response is sent.
+    pub fn committed(&self, touched: &Touched) {
+        match touched {
+            Touched::Contractor(c) => self.invalidate_contractor(c),
+            Touched::Anyone => self.invalidate_all(),
+        }
     }
 
     /// A device's credentials, from the inventory; none for an unknown serial.
@@ -295,15 +344,30 @@ impl DeviceCache {
         if let Some(v) = cached(self) {
             return Ok(v);
         }
-        let today = self.read().today;
+        let (today, generation) = {
+            let inner = self.read();
+            (inner.today, inner.generation)
+        };
         let holder = contracts::owner_of(&mut *store.conn().await?, Owned::Device, serial).await?;
         let Some(holder) = holder else {
             let v = Verdict::Refused(Arc::new(not_notified(serial, today)));
-            self.write().set_verdict(serial, v.clone());
+            let mut inner = self.write();
+            if inner.generation == generation {
+                inner.set_verdict(serial, v.clone());
+            }
             return Ok(v);
         };
         let decided = self.decide_book(store, key, &holder, today).await?;
         let mut inner = self.write();
+        if inner.generation != generation {
+            // A change committed while the book was read: answer this request from what was
+            // read, but keep nothing, so the next one reads the change.
+            return Ok(decided
+                .into_iter()
+                .find(|(s, _)| s == serial)
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| Verdict::Refused(Arc::new(not_notified(serial, today)))));
+        }
         let mut serials = Vec::with_capacity(decided.len());
         for (s, v) in decided {
             serials.push(inner.set_verdict(&s, v));

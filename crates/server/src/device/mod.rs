@@ -43,6 +43,8 @@ pub struct DeviceConfig {
     /// (R5.2), where the deployment makes the service available that way.
     pub billing_start_on_first_fetch: bool,
     /// How often the config cache looks for changes made elsewhere (other nodes, the CLI).
+    /// A change is in force on every node within this interval plus one journal read, so it
+    /// stays well under a second.
     pub cache_refresh: Duration,
     /// A device with no heartbeat for this long is DOWN (devices.md D.4: 15 minutes).
     pub down_after: Duration,
@@ -58,7 +60,7 @@ impl Default for DeviceConfig {
     fn default() -> Self {
         Self {
             billing_start_on_first_fetch: false,
-            cache_refresh: Duration::from_secs(1),
+            cache_refresh: Duration::from_millis(250),
             down_after: Duration::from_secs(15 * 60),
             monitor_every: Duration::from_secs(30),
             webhook_attempts: 5,
