@@ -93,7 +93,10 @@ fn assign(
                     "device {serial} is a {}, the contract's device type is {device_type}",
                     device.device_type
                 ),
-                format!("機器 {serial} の機器種別は契約の機器種別 {device_type} と異なります"),
+                format!(
+                    "機器 {serial} は {} で、契約の機器種別 {device_type} と異なります",
+                    device.device_type
+                ),
             ));
         }
     }
@@ -495,6 +498,16 @@ mod tests {
                 .rule,
             "R3.1"
         );
+    }
+
+    #[test]
+    fn r3_1_a_unit_in_stock_of_another_model_is_refused_when_notified() {
+        let b = book();
+        let stock = Device::in_stock("X4-9", DeviceType::SeilX4);
+        let r = notify_serial(&b, Some(&stock), "a1", "X4-9", date(2026, 4, 2)).unwrap_err();
+        assert_eq!(r.rule, "R3.1");
+        assert!(r.message_en.contains("SEIL/X4") && r.message_en.contains("SEIL CA10"));
+        assert!(notify_serial(&b, Some(&stock), "a2", "X4-9", date(2026, 4, 2)).is_ok());
     }
 
     #[test]

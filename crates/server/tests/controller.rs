@@ -373,8 +373,24 @@ backend_tests! {
         let (_, b) = app.eligible_setup(&k2, "SEIL/X4", ON).await;
         let r = import(&app, &format!("CA10-X,SEIL CA10,{}\n", secret("CA10-X"))).await;
         assert_eq!(r.status, StatusCode::CREATED);
-        app.accepted(&k2, json!({"kind": "notify_serial", "contract_id": b, "serial": "CA10-X"}), ON).await;
-        fetch(&app, "CA10-X", None).await.assert_problem(403, "R3.1");
+        // R3.1: refused when notified (naming both models), not left to fail at every fetch.
+        let before = app.db.store.dump().await;
+        let wrong = app.post(&format!("/api/v1/contractors/{k2}/requests"), &app.operator,
+            json!({"request": {"kind": "notify_serial", "contract_id": b, "serial": "CA10-X"}, "submitted_on": ON})).await;
+        wrong.assert_problem(422, "R3.1");
+        assert!(wrong.text.contains("SEIL CA10") && wrong.text.contains("SEIL/X4"), "{}", wrong.text);
+        assert_eq!(app.db.store.dump().await, before, "nothing recorded");
+        let view = app.get(&format!("/api/v1/contracts/{b}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["code"], "R7.1", "{}", view.text);
+        fetch(&app, "CA10-X", None).await.assert_problem(403, "R7.1");
+        // Nor can it come in as a replacement for a unit of another model.
+        let r = import(&app, &format!("X4-B,SEIL/X4,{}\n", secret("X4-B"))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        app.accepted(&k2, json!({"kind": "notify_serial", "contract_id": b, "serial": "X4-B"}), ON).await;
+        let swap = app.post(&format!("/api/v1/contractors/{k2}/requests"), &app.operator,
+            json!({"request": {"kind": "report_failure", "contract_id": b}, "submitted_on": ON,
+                   "accept": {"on": ON, "replacement_serial": "CA10-X"}})).await;
+        swap.assert_problem(422, "R3.1");
     }
 
     async fn revisions_diff_rollback_and_masking(db: TestDb) {

@@ -332,6 +332,21 @@ pub async fn device_credentials(
     .transpose()
 }
 
+/// The model the inventory records for `serial`, if it is in the inventory (R3.1).
+pub async fn inventory_model(conn: &mut AnyConnection, serial: &str) -> Result<Option<DeviceType>> {
+    let model: Option<String> =
+        sqlx::query_scalar("SELECT model FROM device_inventory WHERE serial = $1")
+            .bind(serial.to_owned())
+            .fetch_optional(conn)
+            .await?;
+    model
+        .map(|m| {
+            m.parse()
+                .map_err(|_| StorageError::Corrupt(format!("model of {serial}: {m}")))
+        })
+        .transpose()
+}
+
 // ---------------------------------------------------------------------------------------------
 // Preset revisions
 

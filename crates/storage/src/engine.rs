@@ -120,7 +120,13 @@ async fn decide_on_book(
         .or(acceptance.replacement_serial.as_deref())
         .map(str::to_owned);
     let device = match &serial {
-        Some(s) => load_device(tx.conn(), s.trim()).await?,
+        Some(s) => match load_device(tx.conn(), s.trim()).await? {
+            Some(d) => Some(d),
+            // A unit of the inventory that never served: in stock, of its model (R3.1).
+            None => crate::controller::inventory_model(tx.conn(), s.trim())
+                .await?
+                .map(|model| mpc_domain::book::Device::in_stock(s.trim(), model)),
+        },
         None => None,
     };
     // Keep the history of a device that served another contractor before.
