@@ -275,6 +275,28 @@ backend_tests! {
         fetch(&app, "W2L-LOST", None).await.assert_problem(403, "R12.3");
     }
 
+    async fn unknown_serials_cost_no_database_query(db: TestDb) {
+        // The journal is not looked at again during the test: every query would be per request.
+        let quiet = ServerConfig {
+            device: DeviceConfig { cache_refresh: Duration::from_secs(3600), ..DeviceConfig::default() },
+            ..ServerConfig::default()
+        };
+        let app = TestApp::with_config(db, quiet).await;
+        fleet(&app, "株式会社未知", "SEIL/X4", "X4-KNOWN").await;
+        assert_eq!(fetch(&app, "X4-KNOWN", None).await.status, StatusCode::OK);
+        // With the database gone, unknown serials and bad signatures still get the same 401:
+        // neither asks it anything.
+        app.db.store.close().await;
+        let path = "/device/v1/config";
+        for i in 0..20 {
+            let serial = format!("X4-UNKNOWN-{i}");
+            app.request(signed_at(Method::GET, path, &serial, &secret(&serial), "", now())).await
+                .assert_problem(401, "unauthenticated");
+        }
+        app.request(signed_at(Method::GET, path, "X4-KNOWN", "not-the-factory-secret", "", now())).await
+            .assert_problem(401, "unauthenticated");
+    }
+
     async fn device_authentication_refuses_without_telling_whether_a_serial_exists(db: TestDb) {
         let app = TestApp::with_config(db, config()).await;
         fleet(&app, "株式会社認証", "SEIL/X4", "X4-AUTH").await;

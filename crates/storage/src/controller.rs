@@ -332,6 +332,13 @@ pub async fn device_credentials(
     .transpose()
 }
 
+/// Every serial of the inventory.
+pub async fn inventory_serials(conn: &mut AnyConnection) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT serial FROM device_inventory")
+        .fetch_all(conn)
+        .await?)
+}
+
 /// The model the inventory records for `serial`, if it is in the inventory (R3.1).
 pub async fn inventory_model(conn: &mut AnyConnection, serial: &str) -> Result<Option<DeviceType>> {
     let model: Option<String> =

@@ -91,6 +91,9 @@ struct Inner {
     weak: HashSet<Arc<str>>,
     /// Counts invalidations, so a verdict decided from a book read before one is not kept.
     generation: u64,
+    /// Every serial of the inventory, once read: an unknown serial is answered without the
+    /// database, after the same work as a known one with a bad signature.
+    inventory: Option<Arc<HashSet<Box<str>>>>,
 }
 
 impl Inner {
@@ -158,6 +161,7 @@ impl Default for DeviceCache {
                 by_contractor: HashMap::new(),
                 weak: HashSet::new(),
                 generation: 0,
+                inventory: None,
             }),
             build: tokio::sync::Mutex::new(()),
             tail: tokio::sync::Mutex::new(Tail {
@@ -214,6 +218,7 @@ impl DeviceCache {
     pub fn invalidate_all(&self) {
         let mut inner = self.write();
         inner.generation += 1;
+        inner.inventory = None;
         inner.devices = HashMap::new();
         inner.by_contractor = HashMap::new();
         inner.weak = HashSet::new();
@@ -294,19 +299,32 @@ impl DeviceCache {
     }
 
     /// A device's credentials, from the inventory; none for an unknown serial.
+    ///
+    /// An unknown serial costs no query: the inventory's serials are held in memory (read
+    /// again after an import or anything else that drops everything).
     pub async fn credentials(
         &self,
         store: &Store,
         key: &SecretKey,
         serial: &str,
     ) -> Result<Option<Credentials>, StorageError> {
-        if let Some(c) = self
-            .read()
-            .devices
-            .get(serial)
-            .and_then(|e| e.credentials.clone())
-        {
-            return Ok(Some(c));
+        let inventory = {
+            let inner = self.read();
+            if let Some(c) = inner
+                .devices
+                .get(serial)
+                .and_then(|e| e.credentials.clone())
+            {
+                return Ok(Some(c));
+            }
+            inner.inventory.clone()
+        };
+        let inventory = match inventory {
+            Some(i) => i,
+            None => self.inventory(store).await?,
+        };
+        if !inventory.contains(serial) {
+            return Ok(None);
         }
         let found = controller::device_credentials(&mut *store.conn().await?, key, serial).await?;
         Ok(found.map(|(model, secret)| {
@@ -321,6 +339,29 @@ impl DeviceCache {
             }
             c
         }))
+    }
+
+    /// The inventory's serials, read once per generation.
+    async fn inventory(&self, store: &Store) -> Result<Arc<HashSet<Box<str>>>, StorageError> {
+        let _build = self.build.lock().await;
+        let generation = {
+            let inner = self.read();
+            if let Some(i) = &inner.inventory {
+                return Ok(i.clone());
+            }
+            inner.generation
+        };
+        let serials: HashSet<Box<str>> = controller::inventory_serials(&mut *store.conn().await?)
+            .await?
+            .into_iter()
+            .map(String::into_boxed_str)
+            .collect();
+        let serials = Arc::new(serials);
+        let mut inner = self.write();
+        if inner.generation == generation {
+            inner.inventory = Some(serials.clone());
+        }
+        Ok(serials)
     }
 
     /// A device's verdict, deciding its holder's devices on a miss.

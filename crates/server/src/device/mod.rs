@@ -6,8 +6,9 @@
 //! - `POST /device/v1/status`: the heartbeat (`firmware`, `uptime_seconds`, `applied_revision`
 //!   as JSON); 204.
 //!
-//! An unknown serial and a bad signature get the same 401, after the same work, so the answer
-//! does not tell whether a serial exists. A device that may not have its configuration gets
+//! An unknown serial and a bad signature get the same 401, after the same work (one HMAC, no
+//! query: the inventory's serials are held in memory), so neither the answer nor its timing
+//! tells whether a serial exists. A device that may not have its configuration gets
 //! 403 with the rule withholding it (R7.1, D6, R11.1, R12.3, or R3.1 for a unit of another
 //! model than its contract's). A replacement unit serves the same contract, so it receives the
 //! same configuration (R11.1).
