@@ -275,6 +275,53 @@ backend_tests! {
         fetch(&app, "W2L-LOST", None).await.assert_problem(403, "R12.3");
     }
 
+    async fn a_request_is_accepted_once_by_any_node_and_only_in_its_documented_form(db: TestDb) {
+        let app = TestApp::with_config(db, deployed()).await;
+        fleet(&app, "株式会社再送", "SEIL/X4", "X4-REPLAY").await;
+        let (serial, key) = ("X4-REPLAY", secret("X4-REPLAY"));
+        let (poll, status) = ("/device/v1/config", "/device/v1/status");
+        let beat = json!({"firmware": "4.10", "uptime_seconds": 60, "applied_revision": 1}).to_string();
+
+        // Upper-case hex is not the protocol's signature (README: lowercase hex).
+        let mut upper = signed_with_nonce(Method::GET, poll, serial, &key, "", now(), "nonce-upper");
+        let sig = upper.headers()["x-mpc-signature"].to_str().unwrap().to_ascii_uppercase();
+        upper.headers_mut().insert("x-mpc-signature", sig.parse().unwrap());
+        app.request(upper).await.assert_problem(401, "unauthenticated");
+
+        // A nonce used again with a new signature (another path) is a replay.
+        let at = now();
+        let first = app.request(signed_with_nonce(Method::GET, poll, serial, &key, "", at, "nonce-reused")).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        app.request(signed_with_nonce(Method::POST, status, serial, &key, &beat, at, "nonce-reused")).await
+            .assert_problem(401, "replayed");
+
+        if app.db.store.backend() != mpc_storage::Backend::Postgres {
+            return; // one node per SQLite database
+        }
+        // Several nodes on one PostgreSQL database: what one accepted, every other refuses.
+        let other = app.node(&deployed()).await;
+        let accepted = app.request(signed_with_nonce(Method::GET, poll, serial, &key, "", at, "nonce-node-1")).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+        app.request_to(&other, signed_with_nonce(Method::GET, poll, serial, &key, "", at, "nonce-node-1")).await
+            .assert_problem(401, "replayed");
+        let beat_once = app.request(signed_with_nonce(Method::POST, status, serial, &key, &beat, at, "nonce-beat-1")).await;
+        assert_eq!(beat_once.status, StatusCode::NO_CONTENT, "{}", beat_once.text);
+        app.request_to(&other, signed_with_nonce(Method::POST, status, serial, &key, &beat, at, "nonce-beat-1")).await
+            .assert_problem(401, "replayed");
+
+        // The same request sent to both nodes at once, eight times each: exactly one 200.
+        let mut sends = tokio::task::JoinSet::new();
+        for i in 0..16 {
+            let req = signed_with_nonce(Method::GET, poll, serial, &key, "", at, "nonce-raced");
+            let router = if i % 2 == 0 { app.router.clone() } else { other.router.clone() };
+            sends.spawn(async move { common::reply(tower::ServiceExt::oneshot(router, req).await.unwrap()).await });
+        }
+        let replies = sends.join_all().await;
+        let ok = replies.iter().filter(|r| r.status == StatusCode::OK).count();
+        assert_eq!(ok, 1, "{:?}", replies.iter().map(|r| (r.status, r.code().to_owned())).collect::<Vec<_>>());
+        assert!(replies.iter().all(|r| r.status == StatusCode::OK || r.code() == "replayed"));
+    }
+
     async fn unknown_serials_cost_no_database_query(db: TestDb) {
         // The journal is not looked at again during the test: every query would be per request.
         let quiet = ServerConfig {
@@ -643,10 +690,15 @@ backend_tests! {
         let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now()).to_string();
         let contract = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
         assert_eq!(contract.body["billing_start"], today.as_str(), "{}", contract.text);
-        // Later fetches change nothing.
-        let before = app.db.store.dump().await;
+        // Later fetches change nothing (but the replay log that every node shares).
+        let state = async || {
+            let mut rows = app.db.store.dump().await;
+            rows.retain(|r| !r.starts_with("device_requests_seen:"));
+            rows
+        };
+        let before = state().await;
         assert_eq!(fetch(&app, "X4-BILL", None).await.status, StatusCode::OK);
-        assert_eq!(app.db.store.dump().await, before);
+        assert_eq!(state().await, before);
     }
 
     async fn first_fetch_leaves_billing_alone_by_default(db: TestDb) {

@@ -16,6 +16,7 @@
 pub mod auth;
 pub mod cache;
 pub mod monitor;
+pub mod seen;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -138,7 +139,7 @@ async fn authenticate<'a>(
     ) else {
         return Err(unauthenticated());
     };
-    if !auth::valid_nonce(nonce) {
+    if !auth::valid_nonce(nonce) || !auth::valid_signature(signature) {
         return Err(unauthenticated());
     }
     let sent: i64 = timestamp.parse().map_err(|_| unauthenticated())?;
@@ -179,15 +180,18 @@ async fn authenticate<'a>(
     if !request.verify(secret, signature) || credentials.is_none() {
         return Err(unauthenticated());
     }
-    match state.replay.first_use(now, sent, signature) {
+    let replayed = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "replayed",
+            "this request's serial, timestamp and nonce were received before; sign every \
+             request afresh with a fresh nonce",
+        )
+    };
+    let id = auth::request_id(serial, timestamp, nonce);
+    match state.replay.first_use(now, sent, &id) {
         auth::Use::First => {}
-        auth::Use::Replayed => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "replayed",
-                "this signed request was received before; sign every request afresh",
-            ));
-        }
+        auth::Use::Replayed => return Err(replayed()),
         auth::Use::Full => {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -195,6 +199,12 @@ async fn authenticate<'a>(
                 "the server is at its limit of signed requests in the window; retry later",
             ));
         }
+    }
+    // New to this node; with several nodes, also to every other one?
+    if let Some(seen) = &state.seen
+        && !seen.first_use(&id, sent).await?
+    {
+        return Err(replayed());
     }
     Ok(Authenticated { serial, verdict })
 }

@@ -53,7 +53,8 @@ impl Reply {
     }
 }
 
-async fn reply(response: axum::response::Response) -> Reply {
+/// Reads a response whole.
+pub async fn reply(response: axum::response::Response) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
