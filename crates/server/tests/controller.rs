@@ -679,6 +679,49 @@ backend_tests! {
         assert_eq!(preset.body["revision"], 2);
     }
 
+    async fn r17_1_a_preset_that_cannot_render_says_which_parameters_it_waits_for(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        let (k, a) = fleet(&app, "株式会社未完", "SEIL/X4", "X4-WAIT").await;
+        let saved = put_preset(&app, &a, pppoe_gateway("gw-pass")).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        assert_eq!(fetch(&app, "X4-WAIT", None).await.status, StatusCode::OK);
+        let view = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["provisionable"], true, "{}", view.text);
+
+        // R8.1: internet_gateway → remote_access carries the WAN and LAN, but remote access
+        // needs a pre-shared key and users that nobody has set.
+        app.accepted(&k, json!({"kind": "change_item", "contract_id": a, "item": "remote_access"}), "2026-03-01").await;
+        let waiting = fetch(&app, "X4-WAIT", None).await;
+        waiting.assert_problem(409, "R17.1");
+        assert!(waiting.text.contains("l2tp.pre_shared_key"), "{}", waiting.text);
+        // The contract, as the API, the console and the CLI show it, says the same.
+        let view = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        let p = &view.body["provisioning"];
+        assert_eq!(p["provisionable"], false, "{}", view.text);
+        assert_eq!(p["code"], "R17.1");
+        assert!(p["reason"].as_str().unwrap().contains("l2tp.pre_shared_key"), "{}", view.text);
+        assert!(p["reason_ja"].as_str().unwrap().contains("l2tp.pre_shared_key"), "{}", view.text);
+        let list = app.get(&format!("/api/v1/contractors/{k}/contracts"), &app.operator).await;
+        let listed = list.body["contracts"].as_array().unwrap().iter().find(|c| c["id"] == a.as_str()).unwrap();
+        assert_eq!(listed["provisioning"]["code"], "R17.1", "{}", list.text);
+        // Masked parameters tell the unset key from a set password.
+        let preset = app.get(&format!("/api/v1/contracts/{a}/preset"), &app.operator).await;
+        assert_eq!(preset.body["params"]["preset"], "remote_access", "{}", preset.text);
+        assert_eq!(preset.body["params"]["l2tp"]["pre_shared_key"], "", "{}", preset.text);
+        assert_eq!(preset.body["params"]["wan"]["password"], "********", "{}", preset.text);
+
+        // Once the parameters are set, the device gets its configuration again.
+        let mut ra = pppoe_gateway("gw-pass");
+        ra["preset"] = json!("remote_access");
+        ra["l2tp"] = json!({"pre_shared_key": "psk-secret", "users": [{"name": "alice", "password": "alice-pass"}],
+            "pool": {"start": "192.168.128.1", "end": "192.168.128.20"}, "tunnel_address": "192.168.127.1", "max_sessions": 10});
+        let saved = put_preset(&app, &a, ra).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        assert_eq!(fetch(&app, "X4-WAIT", None).await.status, StatusCode::OK);
+        let view = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["provisionable"], true, "{}", view.text);
+    }
+
     async fn r5_2_first_fetch_starts_billing_where_configured(db: TestDb) {
         let mut cfg = config();
         cfg.device.billing_start_on_first_fetch = true;

@@ -474,37 +474,12 @@ impl DeviceCache {
                 decided.push((device.serial.clone(), d.clone()));
                 continue;
             }
-            let latest = controller::follow_item(store, key, contract, today).await?;
-            let d = match (latest, contract.item(today)) {
-                (Some(r), Some(item)) if r.item == item => {
-                    rendered.push((contract, Some(r.revision), r.recipe));
+            let d = match current_recipe(store, key, &book, contract, today).await? {
+                Ok((revision, recipe)) => {
+                    rendered.push((contract, revision, recipe));
                     Decided::Rendered(rendered.len() - 1)
                 }
-                (latest, _) => {
-                    let params = controller::params_in_force(contract, latest.as_ref(), today);
-                    let mobile = controller::mobile_of_book(
-                        &mut *store.conn().await?,
-                        key,
-                        &book,
-                        contract,
-                        today,
-                    )
-                    .await?;
-                    match params.map(|p| controller::render(contract, &p, mobile.as_ref())) {
-                        Some(Ok(recipe)) => {
-                            rendered.push((contract, None, recipe));
-                            Decided::Rendered(rendered.len() - 1)
-                        }
-                        Some(Err(e)) => {
-                            Decided::Final(Verdict::Incomplete(Arc::new(incomplete(e))))
-                        }
-                        None => Decided::Final(Verdict::Incomplete(Arc::new(Refusal::new(
-                            "R2.2",
-                            "the contract has no item in force",
-                            "契約に有効な品目がありません",
-                        )))),
-                    }
-                }
+                Err(r) => Decided::Final(Verdict::Incomplete(Arc::new(r))),
             };
             by_contract.insert(contract_id, d.clone());
             decided.push((device.serial.clone(), d));
@@ -518,6 +493,46 @@ impl DeviceCache {
             })
             .collect())
     }
+}
+
+/// What a service adapter's device receives today: the recipe of its contract's current
+/// revision (None while it runs its item's defaults), or why its preset does not render —
+/// `R17.1` naming the parameters it waits for (say, after an item change whose carried
+/// parameters do not complete the new preset, R8.1), or `R2.2` with no item in force.
+///
+/// After an item change it writes the revision carrying the shared parameters, as a fetch
+/// would (R8.1).
+///
+/// # Errors
+/// The database's.
+pub async fn current_recipe(
+    store: &Store,
+    key: &SecretKey,
+    book: &Book,
+    contract: &mpc_domain::book::Contract,
+    today: Date,
+) -> Result<Result<(Option<i64>, String), Refusal>, StorageError> {
+    let latest = controller::follow_item(store, key, contract, today).await?;
+    if let (Some(r), Some(item)) = (&latest, contract.item(today))
+        && r.item == item
+    {
+        let r = latest.expect("matched");
+        return Ok(Ok((Some(r.revision), r.recipe)));
+    }
+    let params = controller::params_in_force(contract, latest.as_ref(), today);
+    let mobile =
+        controller::mobile_of_book(&mut *store.conn().await?, key, book, contract, today).await?;
+    Ok(
+        match params.map(|p| controller::render(contract, &p, mobile.as_ref())) {
+            Some(Ok(recipe)) => Ok((None, recipe)),
+            Some(Err(e)) => Err(incomplete(e)),
+            None => Err(Refusal::new(
+                "R2.2",
+                "the contract has no item in force",
+                "契約に有効な品目がありません",
+            )),
+        },
+    )
 }
 
 /// The configurations of one contractor's rendered recipes, in one allocation.
@@ -573,18 +588,16 @@ fn not_notified(serial: &str, today: Date) -> Refusal {
 fn incomplete(e: controller::PresetError) -> Refusal {
     match e {
         controller::PresetError::Refused(r) => r,
-        controller::PresetError::Invalid(errors) => Refusal::new(
-            "R17.1",
-            format!(
-                "the preset is incomplete: {}",
-                errors
-                    .iter()
-                    .map(|e| e.field)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            "プリセットのパラメータが未設定または誤りです",
-        ),
+        controller::PresetError::Invalid(errors) => {
+            let mut fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+            fields.dedup();
+            let fields = fields.join(", ");
+            Refusal::new(
+                "R17.1",
+                format!("the device waits for these preset parameters: {fields}"),
+                format!("機器はプリセットのパラメータの設定を待っています: {fields}"),
+            )
+        }
         controller::PresetError::Storage(e) => Refusal::new(
             "R17.1",
             format!("the preset could not be read: {e}"),
