@@ -357,15 +357,36 @@ pub async fn inventory_model(conn: &mut AnyConnection, serial: &str) -> Result<O
 // ---------------------------------------------------------------------------------------------
 // Device requests seen by any node
 
+/// A connection of its own for [`record_requests_seen`], outside the pool.
+///
+/// On PostgreSQL its commits do not wait for the WAL to reach the disk
+/// (`synchronous_commit = off`): a crash of the database may lose the last fraction of a
+/// second of recorded requests, never make the table inconsistent, and the inserts of
+/// several nodes stop queueing on fsync. Only this connection is set so; the pool's keep the
+/// default.
+pub async fn requests_seen_connection(store: &Store) -> Result<AnyConnection> {
+    let mut conn = store.pool().acquire().await?.detach();
+    if store.backend() == crate::Backend::Postgres {
+        sqlx::query("SET synchronous_commit = off")
+            .execute(&mut conn)
+            .await?;
+    }
+    Ok(conn)
+}
+
 /// Records signed device requests as accepted, by fingerprint, in one statement; answers for
 /// each whether it was new (a request another node or an earlier batch recorded is not).
 ///
 /// `requests` are `(fingerprint, signed_at)` pairs with distinct fingerprints.
-pub async fn record_requests_seen(store: &Store, requests: &[(i64, i64)]) -> Result<Vec<bool>> {
+pub async fn record_requests_seen(
+    conn: &mut AnyConnection,
+    backend: crate::Backend,
+    requests: &[(i64, i64)],
+) -> Result<Vec<bool>> {
     let mut new = Vec::with_capacity(requests.len());
     for chunk in requests.chunks(4096) {
         let mut q = Sql::positional(
-            store.backend(),
+            backend,
             "INSERT INTO device_requests_seen (fingerprint, signed_at) VALUES ",
         );
         for (i, (fingerprint, signed_at)) in chunk.iter().enumerate() {
@@ -374,7 +395,7 @@ pub async fn record_requests_seen(store: &Store, requests: &[(i64, i64)]) -> Res
             });
         }
         q.push(" ON CONFLICT (fingerprint) DO NOTHING RETURNING fingerprint");
-        let inserted: Vec<(i64,)> = q.query_as()?.fetch_all(store.pool()).await?;
+        let inserted: Vec<(i64,)> = q.query_as()?.fetch_all(&mut *conn).await?;
         let inserted: std::collections::HashSet<i64> = inserted.into_iter().map(|r| r.0).collect();
         new.extend(chunk.iter().map(|(f, _)| inserted.contains(f)));
     }

@@ -8,7 +8,9 @@
 //!
 //! Group commit keeps this off the poll's critical cost: requests wait in a queue, and a
 //! writer takes everything queued into one `INSERT … ON CONFLICT DO NOTHING RETURNING`, with a
-//! few such statements in flight at once. Under load a statement carries hundreds of
+//! few such statements in flight at once, each on a connection of its own that does not wait
+//! for the WAL to reach the disk (a database crash may forget the last fraction of a second
+//! of requests; see `controller::requests_seen_connection`). Under load a statement carries hundreds of
 //! fingerprints, so the database sees a few hundred statements a second, not one per poll.
 //! Rows whose timestamp has left the window are deleted now and then; until then they only
 //! take space (a replay of them fails the timestamp check first).
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mpc_storage::controller;
-use mpc_storage::{StorageError, Store};
+use mpc_storage::{AnyConnection, Backend, StorageError, Store};
 use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::auth::MAX_SKEW_SECS;
@@ -77,9 +79,11 @@ impl SeenLog {
     }
 }
 
-/// Takes whatever is queued into one statement, with up to [`FLIGHTS`] statements at once.
+/// Takes whatever is queued into one statement, with up to [`FLIGHTS`] statements at once,
+/// each on a connection of its own.
 async fn write(store: Store, mut rx: mpsc::UnboundedReceiver<Pending>) {
     let flights = Arc::new(Semaphore::new(FLIGHTS));
+    let idle: Arc<std::sync::Mutex<Vec<AnyConnection>>> = Arc::default();
     loop {
         let Ok(permit) = flights.clone().acquire_owned().await else {
             return;
@@ -94,15 +98,38 @@ async fn write(store: Store, mut rx: mpsc::UnboundedReceiver<Pending>) {
                 Err(_) => break,
             }
         }
-        let store = store.clone();
+        let (store, idle) = (store.clone(), idle.clone());
         tokio::spawn(async move {
-            flush(&store, batch).await;
+            let conn = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = match conn {
+                Some(c) => Ok(c),
+                None => controller::requests_seen_connection(&store).await,
+            };
+            match conn {
+                Ok(mut conn) => {
+                    if flush(&mut conn, store.backend(), batch).await {
+                        idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+                    }
+                }
+                Err(e) => fail(batch, e),
+            }
             drop(permit);
         });
     }
 }
 
-async fn flush(store: &Store, batch: Vec<Pending>) {
+/// Answers every request of `batch` with the database's error.
+fn fail(batch: Vec<Pending>, e: StorageError) {
+    tracing::error!(error = %e, requests = batch.len(), "recording device requests failed");
+    let e = Arc::new(e);
+    for p in batch {
+        let _ = p.answer.send(Err(e.clone()));
+    }
+}
+
+/// Records `batch` in one statement and answers each request; false when the connection
+/// failed and should not be used again.
+async fn flush(conn: &mut AnyConnection, backend: Backend, batch: Vec<Pending>) -> bool {
     // The same fingerprint twice in one batch: the first is recorded, the others are replays.
     let mut rows = Vec::with_capacity(batch.len());
     let mut index: HashMap<i64, usize> = HashMap::with_capacity(batch.len());
@@ -112,7 +139,7 @@ async fn flush(store: &Store, batch: Vec<Pending>) {
             rows.len() - 1
         });
     }
-    match controller::record_requests_seen(store, &rows).await {
+    match controller::record_requests_seen(conn, backend, &rows).await {
         Ok(new) => {
             let mut taken = vec![false; rows.len()];
             for p in batch {
@@ -120,13 +147,11 @@ async fn flush(store: &Store, batch: Vec<Pending>) {
                 let first = new[i] && !std::mem::replace(&mut taken[i], true);
                 let _ = p.answer.send(Ok(first));
             }
+            true
         }
         Err(e) => {
-            tracing::error!(error = %e, requests = batch.len(), "recording device requests failed");
-            let e = Arc::new(e);
-            for p in batch {
-                let _ = p.answer.send(Err(e.clone()));
-            }
+            fail(batch, e);
+            false
         }
     }
 }
