@@ -28,7 +28,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use super::auth::MAX_SKEW_SECS;
 
 /// Statements in flight at once.
-const FLIGHTS: usize = 4;
+const FLIGHTS: usize = 2;
 /// Fingerprints in one statement at most.
 const BATCH: usize = 2048;
 /// How often rows outside the window are deleted.
