@@ -19,6 +19,12 @@
 //! Prints requests per second, latency percentiles, the ratio to nginx, the answers the
 //! server counted per status (from its `/metrics`) and its peak RSS. Not a test: it asserts
 //! nothing about time.
+//!
+//! With `MPC_BENCH_POSTGRES` (a PostgreSQL URL whose user may create databases, e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`) it then does the same on a fresh PostgreSQL
+//! database with two `mpc serve` nodes, which share replay protection through the database:
+//! polls to one node alone, then to both at once (one wrk each, the same settings), each
+//! against nginx measured in the same run. `MPC_BENCH_ONLY_POSTGRES=1` skips the SQLite part.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -117,6 +123,16 @@ fn free_port() -> Result<u16> {
 }
 
 fn run(s: &Settings) -> Result<()> {
+    if std::env::var_os("MPC_BENCH_ONLY_POSTGRES").is_none() {
+        run_sqlite(s)?;
+    }
+    if let Ok(url) = std::env::var("MPC_BENCH_POSTGRES") {
+        run_postgres(s, &url)?;
+    }
+    Ok(())
+}
+
+fn run_sqlite(s: &Settings) -> Result<()> {
     let wrk = find_tool("wrk")?;
     let nginx = find_tool("nginx")?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -151,13 +167,13 @@ fn run(s: &Settings) -> Result<()> {
     );
     let fleet = read_fleet(&fleet_file)?;
 
-    let (server, mpc_addr) = start_mpc(&db_url, dir.path())?;
+    let (server, mpc_addr) = start_mpc(&db_url, dir.path(), "server.log", &[])?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let (etags, recipe) = rt.block_on(fetch_all(mpc_addr, &fleet))?;
+    let (etags, recipe) = rt.block_on(fetch_all(mpc_addr, &fleet, "warm"))?;
     let first_fetch = started.elapsed();
     println!(
         "first fetch of every device (cold cache): {:.1} s, {:.0}/s; configuration {} bytes",
@@ -182,6 +198,7 @@ fn run(s: &Settings) -> Result<()> {
         lua: dir.path().join("controller.lua"),
         generated: 0,
         rate_hint: 0.0,
+        nonce_prefix: "b",
     };
     std::fs::write(&runs.lua, LUA).map_err(|e| e.to_string())?;
 
@@ -255,10 +272,16 @@ fn read_fleet(path: &Path) -> Result<Vec<Device>> {
         .collect())
 }
 
-/// Starts `mpc serve` on a free port; its log goes to `server.log` in `dir`.
-fn start_mpc(db_url: &str, dir: &Path) -> Result<(Process, SocketAddr)> {
-    let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+/// Starts `mpc serve` on a free port; its log goes to `log` in `dir`.
+fn start_mpc(
+    db_url: &str,
+    dir: &Path,
+    log: &str,
+    env: &[(&str, &str)],
+) -> Result<(Process, SocketAddr)> {
+    let log = std::fs::File::create(dir.join(log)).map_err(|e| e.to_string())?;
     let mut child = Command::new(MPC)
+        .envs(env.iter().copied())
         .args(["--database-url", db_url, "serve", "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(log)
@@ -450,7 +473,11 @@ fn signed(device: &Device, timestamp: &str, nonce: &str) -> String {
 }
 
 /// Fetches every device's configuration once; returns their ETags and the first body.
-async fn fetch_all(addr: SocketAddr, fleet: &[Device]) -> Result<(Vec<String>, Vec<u8>)> {
+async fn fetch_all(
+    addr: SocketAddr,
+    fleet: &[Device],
+    nonce_prefix: &'static str,
+) -> Result<(Vec<String>, Vec<u8>)> {
     let client = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
     let fleet: Arc<Vec<(String, String)>> = Arc::new(
@@ -474,7 +501,7 @@ async fn fetch_all(addr: SocketAddr, fleet: &[Device]) -> Result<(Vec<String>, V
                     secret: secret.clone(),
                 };
                 let ts = jiff::Timestamp::now().as_second().to_string();
-                let nonce = format!("warm{i:012}");
+                let nonce = format!("{nonce_prefix}{i:012}");
                 let reply = client
                     .get(format!("http://{addr}{PATH}"))
                     .header(auth::SERIAL_HEADER, serial)
@@ -544,6 +571,8 @@ struct Runs<'a> {
     generated: usize,
     /// Requests per second mpc answered in the warm-up.
     rate_hint: f64,
+    /// Starts every nonce, so runs against other nodes of one database never share one.
+    nonce_prefix: &'static str,
 }
 
 impl Runs<'_> {
@@ -551,7 +580,7 @@ impl Runs<'_> {
     /// scattered order that visits the whole fleet before any device repeats; timestamps
     /// spread over the last 30 seconds, so they stay valid minutes after.
     fn write_requests(&mut self, count: usize) -> Result<PathBuf> {
-        let path = self.dir.join("requests");
+        let path = self.dir.join(format!("requests-{}", self.nonce_prefix));
         let mut files = (0..self.s.threads)
             .map(|t| {
                 std::fs::File::create(path.with_extension(t.to_string()))
@@ -568,7 +597,7 @@ impl Runs<'_> {
             let i = (k * stride) % n;
             let device = &self.fleet[i];
             let ts = (now - (k % 30) as i64).to_string();
-            let nonce = format!("b{:015x}", self.generated + k);
+            let nonce = format!("{}{:015x}", self.nonce_prefix, self.generated + k);
             let sig = signed(device, &ts, &nonce);
             let file = k % files.len();
             writeln!(
@@ -685,4 +714,182 @@ impl Runs<'_> {
         );
         Ok((nginx, mpc, counted))
     }
+}
+
+/// Runs `psql` on `url` with one statement.
+fn psql(url: &str, statement: &str) -> Result<()> {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", statement])
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("psql: {}", String::from_utf8_lossy(&out.stderr)))
+    }
+}
+
+/// `url` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Drops the benchmark's database when done, also on errors.
+struct Database {
+    admin: String,
+    name: String,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Two server nodes on one PostgreSQL database: polls to one alone, then to both at once.
+fn run_postgres(s: &Settings, admin: &str) -> Result<()> {
+    let wrk = find_tool("wrk")?;
+    let nginx = find_tool("nginx")?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let name = format!("mpc_bench_{}", std::process::id());
+    psql(admin, &format!("CREATE DATABASE {name}"))?;
+    let _database = Database {
+        admin: admin.to_owned(),
+        name: name.clone(),
+    };
+    let db_url = with_database(admin, &name);
+    // Every node of one PostgreSQL database shares the key that seals secrets.
+    let key: String = (0..64)
+        .map(|i| char::from(b"0123456789abcdef"[(std::process::id() as usize * 7 + i * 13) % 16]))
+        .collect();
+    let fleet_file = dir.path().join("fleet.csv");
+    println!();
+    println!(
+        "two nodes on PostgreSQL: {} devices, wrk -t{} -c{} -d{}s per node",
+        s.devices, s.threads, s.connections, s.seconds
+    );
+    let started = Instant::now();
+    let setup = Command::new(MPC)
+        .env("MPC_SECRET_KEY", &key)
+        .args(["--database-url", &db_url, "simulate", "--setup"])
+        .arg(s.devices.to_string())
+        .args(["--duration", "0", "--inventory-file"])
+        .arg(&fleet_file)
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run {MPC}: {e}"))?;
+    if !setup.success() {
+        return Err(format!("mpc simulate --setup failed: {setup}"));
+    }
+    println!("setup: {:.1} s", started.elapsed().as_secs_f64());
+    let fleet = read_fleet(&fleet_file)?;
+    let key = [("MPC_SECRET_KEY", key.as_str())];
+    let (_node1, addr1) = start_mpc(&db_url, dir.path(), "node1.log", &key)?;
+    let (_node2, addr2) = start_mpc(&db_url, dir.path(), "node2.log", &key)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let (etags, recipe) = rt.block_on(fetch_all(addr1, &fleet, "warm1"))?;
+    rt.block_on(fetch_all(addr2, &fleet, "warm2"))?;
+    let (_nginx, nginx_addr) = start_nginx(&nginx, dir.path(), &recipe)?;
+    let nginx_etag = etag_of(nginx_addr)?;
+    let lua = dir.path().join("controller.lua");
+    std::fs::write(&lua, LUA).map_err(|e| e.to_string())?;
+    let runs = |mpc, nonce_prefix| Runs {
+        s,
+        wrk: &wrk,
+        dir: dir.path(),
+        fleet: &fleet,
+        etags: &etags,
+        mpc,
+        nginx: nginx_addr,
+        nginx_etag: nginx_etag.clone(),
+        lua: lua.clone(),
+        generated: 0,
+        rate_hint: 0.0,
+        nonce_prefix,
+    };
+    let (mut one, mut two) = (runs(addr1, "p"), runs(addr2, "q"));
+    // Warm-up and the baselines of this run: nginx, and node 1 polled alone.
+    let warm = one.pair(Kind::Poll, 3, 250_000 * 3)?;
+    one.rate_hint = warm.1.rate;
+    two.rate_hint = warm.1.rate;
+    let (nginx_rate, alone, alone_answers) = one.measure(Kind::Poll)?;
+    // Both nodes at once.
+    let count = (one.rate_hint * s.seconds as f64 * 2.0) as usize + 100_000;
+    let (file1, file2) = (one.write_requests(count)?, two.write_requests(count)?);
+    let before = (answers(addr1)?, answers(addr2)?);
+    let (r1, r2) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| one.wrk(addr1, s.seconds, &file1, "own"));
+        let b = scope.spawn(|| two.wrk(addr2, s.seconds, &file2, "own"));
+        (a.join(), b.join())
+    });
+    let (r1, r2) = (
+        r1.map_err(|_| "wrk thread panicked")??,
+        r2.map_err(|_| "wrk thread panicked")??,
+    );
+    let counted = |addr, before: &BTreeMap<String, u64>| -> Result<String> {
+        Ok(answers(addr)?
+            .iter()
+            .map(|(status, n)| (status, n - before.get(status).copied().unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(status, n)| format!("{status}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", "))
+    };
+    let (answers1, answers2) = (counted(addr1, &before.0)?, counted(addr2, &before.1)?);
+    for (r, name) in [(&r1, "node 1"), (&r2, "node 2")] {
+        if r.wrapped > 0 || r.errors > 0 {
+            eprintln!(
+                "warning: {name} run sent {} requests twice and got {} errors",
+                r.wrapped, r.errors
+            );
+        }
+    }
+    println!();
+    println!(
+        "| run (PostgreSQL) | nginx req/s | mpc req/s | mpc / nginx | mpc / one node alone | p50 | p99 | answers |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| one node alone | {:.0} | {:.0} | {:.2}× | 1.00× | {} | {} | {alone_answers} |",
+        nginx_rate.rate,
+        alone.rate,
+        alone.rate / nginx_rate.rate,
+        alone.p50,
+        alone.p99
+    );
+    for (name, r, a) in [
+        ("node 1 of 2", &r1, &answers1),
+        ("node 2 of 2", &r2, &answers2),
+    ] {
+        println!(
+            "| {name} | {:.0} | {:.0} | {:.2}× | {:.2}× | {} | {} | {a} |",
+            nginx_rate.rate,
+            r.rate,
+            r.rate / nginx_rate.rate,
+            r.rate / alone.rate,
+            r.p50,
+            r.p99
+        );
+    }
+    for (name, r) in [("node 1", &r1), ("node 2", &r2)] {
+        println!(
+            "target {name} ≥ 25,000 signed polls/s with two nodes: {}",
+            if r.rate >= 25_000.0 { "met" } else { "NOT met" }
+        );
+    }
+    Ok(())
 }

@@ -694,6 +694,19 @@ pub struct Device {
 }
 
 impl Device {
+    /// A unit of the inventory that has served no contract yet.
+    pub fn in_stock(serial: &str, device_type: DeviceType) -> Device {
+        Device {
+            serial: serial.to_owned(),
+            device_type,
+            assignments: Vec::new(),
+            return_due: None,
+            returned_on: None,
+            lost_on: None,
+            found_on: None,
+        }
+    }
+
     /// Where the device stands on `date`, from its dated history.
     pub fn state_on(&self, date: Date) -> DeviceState {
         let by = |d: Option<Date>| d.is_some_and(|d| d <= date);

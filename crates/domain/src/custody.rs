@@ -93,7 +93,10 @@ fn assign(
                     "device {serial} is a {}, the contract's device type is {device_type}",
                     device.device_type
                 ),
-                format!("機器 {serial} の機器種別は契約の機器種別 {device_type} と異なります"),
+                format!(
+                    "機器 {serial} は {} で、契約の機器種別 {device_type} と異なります",
+                    device.device_type
+                ),
             ));
         }
     }
@@ -131,6 +134,63 @@ pub enum Delivery {
 pub struct Replacement {
     pub effects: Vec<Effect>,
     pub delivery: Delivery,
+}
+
+/// Takes a reported-lost device out of service from the day the loss is reported (R12).
+///
+/// A lost device is in unknown hands, so it loses its configuration when the report is made,
+/// not when the operator accepts it or ships a replacement; the report cannot be undone by
+/// finding the device (R12.3). Nothing happens when the device is already lost.
+///
+/// # Errors
+/// `R12.1` when the contract has no device on `reported_on`.
+pub fn report_loss(
+    book: &Book,
+    contract_id: &str,
+    reported_on: Date,
+) -> Result<Vec<Effect>, Refusal> {
+    let device = book.device_of(contract_id, reported_on).ok_or_else(|| {
+        Refusal::new(
+            "R12.1",
+            format!("contract {contract_id} has no device on {reported_on}"),
+            format!("契約 {contract_id} には {reported_on} に機器がありません"),
+        )
+    })?;
+    Ok(if device.lost_on.is_some() {
+        Vec::new()
+    } else {
+        vec![Effect::DeviceLost {
+            serial: device.serial.clone(),
+            on: reported_on,
+        }]
+    })
+}
+
+/// Accepts a loss report with no replacement (yet): the device is lost from the day it was
+/// reported (R12.3) and its loss fee is charged (R12.2). A replacement may be notified later
+/// like any serial (R7.1).
+///
+/// # Errors
+/// `R12.1` when the contract has no device on `reported_on`.
+pub fn accept_loss(
+    book: &Book,
+    contract_id: &str,
+    reported_on: Date,
+    charge_id: &str,
+) -> Result<Vec<Effect>, Refusal> {
+    let mut effects = report_loss(book, contract_id, reported_on)?;
+    let device = book
+        .device_of(contract_id, reported_on)
+        .expect("report_loss found it");
+    effects.push(Effect::Charge(ChargeEvent {
+        id: charge_id.to_owned(),
+        contract_id: contract_id.to_owned(),
+        kind: ChargeKind::Loss,
+        occurred_on: reported_on,
+        device_type: Some(device.device_type),
+        note: Some(device.serial.clone()),
+    }));
+    Ok(effects)
 }
 
 /// Replaces the device of a contract after a failure (R11) or loss (R12) report.
@@ -199,10 +259,13 @@ pub fn replace_device(
             }
         }
         ReplacementCause::Loss => {
-            effects.push(Effect::DeviceLost {
-                serial: old.serial.clone(),
-                on: reported_on,
-            });
+            // Already lost when the report was submitted (R12.3).
+            if old.lost_on.is_none() {
+                effects.push(Effect::DeviceLost {
+                    serial: old.serial.clone(),
+                    on: reported_on,
+                });
+            }
             effects.push(charge(ChargeKind::Loss));
         }
     }
@@ -438,6 +501,16 @@ mod tests {
     }
 
     #[test]
+    fn r3_1_a_unit_in_stock_of_another_model_is_refused_when_notified() {
+        let b = book();
+        let stock = Device::in_stock("X4-9", DeviceType::SeilX4);
+        let r = notify_serial(&b, Some(&stock), "a1", "X4-9", date(2026, 4, 2)).unwrap_err();
+        assert_eq!(r.rule, "R3.1");
+        assert!(r.message_en.contains("SEIL/X4") && r.message_en.contains("SEIL CA10"));
+        assert!(notify_serial(&b, Some(&stock), "a2", "X4-9", date(2026, 4, 2)).is_ok());
+    }
+
+    #[test]
     fn d6_r10_3_served_through_the_end_day_then_due_back_then_lost() {
         let b = book();
         let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
@@ -530,6 +603,70 @@ mod tests {
                 .rule,
             "R11.1"
         );
+    }
+
+    #[test]
+    fn r12_3_a_reported_loss_withdraws_the_device_at_once_with_or_without_replacement() {
+        let b = book();
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        // Reported on 05-01: lost that day, before anyone accepts the report.
+        let b = b.with(&report_loss(&b, "a1", date(2026, 5, 1)).unwrap());
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 5, 1))
+                .unwrap_err()
+                .rule,
+            "R12.3"
+        );
+        assert!(report_loss(&b, "a1", date(2026, 5, 1)).unwrap().is_empty());
+        // Accepted without a replacement: still lost, the loss fee charged once (R12.2).
+        let accepted = accept_loss(&b, "a1", date(2026, 5, 1), "ch1").unwrap();
+        assert!(matches!(
+            accepted.as_slice(),
+            [Effect::Charge(ChargeEvent { kind: ChargeKind::Loss, occurred_on, .. })]
+                if *occurred_on == date(2026, 5, 1)
+        ));
+        let b = b.with(&accepted);
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 7, 1))
+                .unwrap_err()
+                .rule,
+            "R12.3"
+        );
+        // The contract has no device after the loss day: a new serial may be notified.
+        assert!(b.device_of("a1", date(2026, 5, 2)).is_none());
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-2", date(2026, 5, 2)).unwrap());
+        assert_eq!(provisionable(&b, "CA-2", date(2026, 5, 2)).unwrap(), "a1");
+    }
+
+    #[test]
+    fn r12_1_a_replacement_after_a_reported_loss_does_not_lose_it_twice() {
+        let b = book();
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let b = b.with(&report_loss(&b, "a1", date(2026, 5, 1)).unwrap());
+        let r = replace_device(
+            &b,
+            None,
+            "a1",
+            ReplacementCause::Loss,
+            date(2026, 5, 1),
+            "CA-2",
+            date(2026, 5, 3),
+            "ch1",
+        )
+        .unwrap();
+        assert!(
+            !r.effects
+                .iter()
+                .any(|e| matches!(e, Effect::DeviceLost { .. }))
+        );
+        let b = b.with(&r.effects);
+        assert_eq!(
+            provisionable(&b, "CA-1", date(2026, 5, 2))
+                .unwrap_err()
+                .rule,
+            "R12.3"
+        );
+        assert_eq!(provisionable(&b, "CA-2", date(2026, 5, 3)).unwrap(), "a1");
     }
 
     #[test]

@@ -267,6 +267,24 @@ fn group_choice(
     }
 }
 
+/// What a request does the moment it is submitted, before anyone accepts it: a loss report
+/// takes the device out of service at once (R12.3), since it is in unknown hands.
+///
+/// # Errors
+/// The refusal of the rule that forbids it.
+pub fn on_submission(
+    book: &Book,
+    request: &Request,
+    submitted_on: Date,
+) -> Result<Vec<Effect>, Refusal> {
+    match request {
+        Request::ReportLoss { contract_id } => {
+            custody::report_loss(book, contract_id, submitted_on)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
 /// Decides a request of `contractor_id`, submitted on `submitted_on` and accepted as
 /// `acceptance` says (its date defaults to the submission day).
 ///
@@ -389,6 +407,18 @@ pub fn decide(
                 }
             };
             let Some(serial) = acceptance.replacement_serial.as_deref() else {
+                if cause == ReplacementCause::Loss {
+                    // Lost from the report on, with or without a replacement (R12.2, R12.3).
+                    let contract = contract::find_contract(book, contract_id)?;
+                    contract::require_active(contract, on, "R12.1")?;
+                    return Ok(custody::accept_loss(
+                        book,
+                        contract_id,
+                        submitted_on.min(on),
+                        &new_id(),
+                    )?
+                    .into());
+                }
                 // At submission nothing is shipped yet: check the contract has a device.
                 let contract = contract::find_contract(book, contract_id)?;
                 contract::require_active(contract, on, "R11.1")?;

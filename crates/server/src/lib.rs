@@ -50,21 +50,38 @@ pub struct AppState {
     pub secret_key: mpc_storage::controller::SecretKey,
     /// What the device config poll reads instead of the database.
     pub devices: std::sync::Arc<device::cache::DeviceCache>,
-    /// Device request signatures seen recently (replay protection, per process).
+    /// Device requests seen recently by this process (replay protection).
     pub replay: std::sync::Arc<device::auth::ReplayGuard>,
     /// Where billing runs, imports and usage batches run: away from the request path.
     pub jobs: jobs::Jobs,
+    /// On PostgreSQL, the device requests seen by every node sharing the database.
+    pub seen: Option<std::sync::Arc<device::seen::SeenLog>>,
 }
 
 impl AppState {
+    /// The state of one server node. On PostgreSQL it starts the writer of the shared replay
+    /// log, so call it inside a Tokio runtime.
     pub fn new(store: Store, secret_key: mpc_storage::controller::SecretKey) -> Self {
+        let devices: std::sync::Arc<device::cache::DeviceCache> = Default::default();
+        // This node's own changes reach the device cache before their responses are sent
+        // (R11.1, R12.3, D6, R3.1 withdraw a configuration at once); other nodes' through the
+        // journal.
+        let cache = std::sync::Arc::downgrade(&devices);
+        store.on_commit(std::sync::Arc::new(move |touched| {
+            if let Some(cache) = cache.upgrade() {
+                cache.committed(touched);
+            }
+        }));
+        let seen = (store.backend() == mpc_storage::Backend::Postgres)
+            .then(|| std::sync::Arc::new(device::seen::SeenLog::start(store.clone())));
         Self {
             jobs: jobs::Jobs::new(&store),
             store,
             metrics: observability::metrics_handle(),
             secret_key,
-            devices: Default::default(),
+            devices,
             replay: Default::default(),
+            seen,
         }
     }
 }

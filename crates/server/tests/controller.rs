@@ -188,7 +188,162 @@ async fn option_of(app: &TestApp, contract: &str, kind: &str) -> String {
         .to_owned()
 }
 
+/// The device settings a deployment runs with (the config cache looks at the journal every
+/// 250 ms), unlike [`config`], which looks on every request.
+fn deployed() -> ServerConfig {
+    ServerConfig::default()
+}
+
+async fn fetch_from(app: &TestApp, node: &common::Node, serial: &str) -> Reply {
+    app.request_to(
+        node,
+        signed_at(
+            Method::GET,
+            "/device/v1/config",
+            serial,
+            &secret(serial),
+            "",
+            now(),
+        ),
+    )
+    .await
+}
+
+/// Every change that withdraws a configuration must be in force on every other node within
+/// one second (issue 15): wait that long, then look.
+async fn a_second_later() {
+    tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
 backend_tests! {
+    async fn withdrawals_are_in_force_here_at_once_and_on_every_node_within_a_second(db: TestDb) {
+        let app = TestApp::with_config(db, deployed()).await;
+        let other = app.node(&deployed()).await;
+        let (lk, lost) = fleet(&app, "株式会社亡失", "SA-W2L", "W2L-LOST").await;
+        let (fk, failed) = fleet(&app, "株式会社故障", "SEIL/X4", "X4-FAILED").await;
+        let (ck, cancelled) = fleet(&app, "株式会社解約", "SEIL CA10", "CA10-ENDED").await;
+        let saved = put_preset(&app, &lost, pppoe_gateway("pppoe-secret-1")).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        // Both nodes serve all three, so each holds them in its cache.
+        for serial in ["W2L-LOST", "X4-FAILED", "CA10-ENDED"] {
+            let here = fetch(&app, serial, None).await;
+            assert_eq!(here.status, StatusCode::OK, "{serial}: {}", here.text);
+            let there = fetch_from(&app, &other, serial).await;
+            assert_eq!(there.status, StatusCode::OK, "{serial}: {}", there.text);
+        }
+        assert!(fetch_from(&app, &other, "W2L-LOST").await.text.contains("pppoe-secret-1"));
+
+        // R12.3: a loss is in force from the report, before anyone accepts it.
+        let report = app.post(&format!("/api/v1/contractors/{lk}/requests"), &app.operator,
+            json!({"request": {"kind": "report_loss", "contract_id": lost}, "submitted_on": "2026-02-01"})).await;
+        assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
+        assert_eq!(report.body["status"], "pending");
+        let refused = fetch(&app, "W2L-LOST", None).await;
+        refused.assert_problem(403, "R12.3");
+        assert!(!refused.text.contains("pppoe-secret-1"));
+        heartbeat(&app, "W2L-LOST", "4.10").await.assert_problem(403, "R12.3");
+        // R11.1: a replacement takes over; the failed unit stops when the change is answered.
+        let r = import(&app, &format!("X4-SPARE,SEIL/X4,{}\n", secret("X4-SPARE"))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        app.post(&format!("/api/v1/contractors/{fk}/requests"), &app.operator,
+            json!({"request": {"kind": "report_failure", "contract_id": failed}, "submitted_on": "2026-02-01",
+                   "accept": {"on": "2026-02-01", "replacement_serial": "X4-SPARE"}})).await;
+        fetch(&app, "X4-FAILED", None).await.assert_problem(403, "R11.1");
+        assert_eq!(fetch(&app, "X4-SPARE", None).await.status, StatusCode::OK);
+        // D6: a contract ended by notice (2026-02-01 + 14 days, R13.1) serves no more.
+        let ended = app.post(&format!("/api/v1/contractors/{ck}/requests"), &app.operator,
+            json!({"request": {"kind": "cancel_contract", "contract_id": cancelled},
+                   "submitted_on": "2026-02-01", "accept": {"on": "2026-02-01"}})).await;
+        assert_eq!(ended.status, StatusCode::CREATED, "{}", ended.text);
+        fetch(&app, "CA10-ENDED", None).await.assert_problem(403, "D6");
+
+        // The other node, which served all three a moment ago, refuses them within a second.
+        a_second_later().await;
+        fetch_from(&app, &other, "W2L-LOST").await.assert_problem(403, "R12.3");
+        fetch_from(&app, &other, "X4-FAILED").await.assert_problem(403, "R11.1");
+        fetch_from(&app, &other, "CA10-ENDED").await.assert_problem(403, "D6");
+
+        // Accepted without a replacement: still lost, and the contract does not claim its
+        // device may fetch; a restarted node agrees.
+        let id = report.body["id"].as_str().unwrap();
+        let accepted = app.post(&format!("/api/v1/requests/{id}/accept"), &app.operator, json!({"on": "2026-02-02"})).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+        let view = app.get(&format!("/api/v1/contracts/{lost}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["provisionable"], false, "{}", view.text);
+        let restarted = app.node(&deployed()).await;
+        fetch_from(&app, &restarted, "W2L-LOST").await.assert_problem(403, "R12.3");
+        fetch(&app, "W2L-LOST", None).await.assert_problem(403, "R12.3");
+    }
+
+    async fn a_request_is_accepted_once_by_any_node_and_only_in_its_documented_form(db: TestDb) {
+        let app = TestApp::with_config(db, deployed()).await;
+        fleet(&app, "株式会社再送", "SEIL/X4", "X4-REPLAY").await;
+        let (serial, key) = ("X4-REPLAY", secret("X4-REPLAY"));
+        let (poll, status) = ("/device/v1/config", "/device/v1/status");
+        let beat = json!({"firmware": "4.10", "uptime_seconds": 60, "applied_revision": 1}).to_string();
+
+        // Upper-case hex is not the protocol's signature (README: lowercase hex).
+        let mut upper = signed_with_nonce(Method::GET, poll, serial, &key, "", now(), "nonce-upper");
+        let sig = upper.headers()["x-mpc-signature"].to_str().unwrap().to_ascii_uppercase();
+        upper.headers_mut().insert("x-mpc-signature", sig.parse().unwrap());
+        app.request(upper).await.assert_problem(401, "unauthenticated");
+
+        // A nonce used again with a new signature (another path) is a replay.
+        let at = now();
+        let first = app.request(signed_with_nonce(Method::GET, poll, serial, &key, "", at, "nonce-reused")).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        app.request(signed_with_nonce(Method::POST, status, serial, &key, &beat, at, "nonce-reused")).await
+            .assert_problem(401, "replayed");
+
+        if app.db.store.backend() != mpc_storage::Backend::Postgres {
+            return; // one node per SQLite database
+        }
+        // Several nodes on one PostgreSQL database: what one accepted, every other refuses.
+        let other = app.node(&deployed()).await;
+        let accepted = app.request(signed_with_nonce(Method::GET, poll, serial, &key, "", at, "nonce-node-1")).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+        app.request_to(&other, signed_with_nonce(Method::GET, poll, serial, &key, "", at, "nonce-node-1")).await
+            .assert_problem(401, "replayed");
+        let beat_once = app.request(signed_with_nonce(Method::POST, status, serial, &key, &beat, at, "nonce-beat-1")).await;
+        assert_eq!(beat_once.status, StatusCode::NO_CONTENT, "{}", beat_once.text);
+        app.request_to(&other, signed_with_nonce(Method::POST, status, serial, &key, &beat, at, "nonce-beat-1")).await
+            .assert_problem(401, "replayed");
+
+        // The same request sent to both nodes at once, eight times each: exactly one 200.
+        let mut sends = tokio::task::JoinSet::new();
+        for i in 0..16 {
+            let req = signed_with_nonce(Method::GET, poll, serial, &key, "", at, "nonce-raced");
+            let router = if i % 2 == 0 { app.router.clone() } else { other.router.clone() };
+            sends.spawn(async move { common::reply(tower::ServiceExt::oneshot(router, req).await.unwrap()).await });
+        }
+        let replies = sends.join_all().await;
+        let ok = replies.iter().filter(|r| r.status == StatusCode::OK).count();
+        assert_eq!(ok, 1, "{:?}", replies.iter().map(|r| (r.status, r.code().to_owned())).collect::<Vec<_>>());
+        assert!(replies.iter().all(|r| r.status == StatusCode::OK || r.code() == "replayed"));
+    }
+
+    async fn unknown_serials_cost_no_database_query(db: TestDb) {
+        // The journal is not looked at again during the test: every query would be per request.
+        let quiet = ServerConfig {
+            device: DeviceConfig { cache_refresh: Duration::from_secs(3600), ..DeviceConfig::default() },
+            ..ServerConfig::default()
+        };
+        let app = TestApp::with_config(db, quiet).await;
+        fleet(&app, "株式会社未知", "SEIL/X4", "X4-KNOWN").await;
+        assert_eq!(fetch(&app, "X4-KNOWN", None).await.status, StatusCode::OK);
+        // With the database gone, unknown serials and bad signatures still get the same 401:
+        // neither asks it anything.
+        app.db.store.close().await;
+        let path = "/device/v1/config";
+        for i in 0..20 {
+            let serial = format!("X4-UNKNOWN-{i}");
+            app.request(signed_at(Method::GET, path, &serial, &secret(&serial), "", now())).await
+                .assert_problem(401, "unauthenticated");
+        }
+        app.request(signed_at(Method::GET, path, "X4-KNOWN", "not-the-factory-secret", "", now())).await
+            .assert_problem(401, "unauthenticated");
+    }
+
     async fn device_authentication_refuses_without_telling_whether_a_serial_exists(db: TestDb) {
         let app = TestApp::with_config(db, config()).await;
         fleet(&app, "株式会社認証", "SEIL/X4", "X4-AUTH").await;
@@ -287,8 +442,24 @@ backend_tests! {
         let (_, b) = app.eligible_setup(&k2, "SEIL/X4", ON).await;
         let r = import(&app, &format!("CA10-X,SEIL CA10,{}\n", secret("CA10-X"))).await;
         assert_eq!(r.status, StatusCode::CREATED);
-        app.accepted(&k2, json!({"kind": "notify_serial", "contract_id": b, "serial": "CA10-X"}), ON).await;
-        fetch(&app, "CA10-X", None).await.assert_problem(403, "R3.1");
+        // R3.1: refused when notified (naming both models), not left to fail at every fetch.
+        let before = app.db.store.dump().await;
+        let wrong = app.post(&format!("/api/v1/contractors/{k2}/requests"), &app.operator,
+            json!({"request": {"kind": "notify_serial", "contract_id": b, "serial": "CA10-X"}, "submitted_on": ON})).await;
+        wrong.assert_problem(422, "R3.1");
+        assert!(wrong.text.contains("SEIL CA10") && wrong.text.contains("SEIL/X4"), "{}", wrong.text);
+        assert_eq!(app.db.store.dump().await, before, "nothing recorded");
+        let view = app.get(&format!("/api/v1/contracts/{b}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["code"], "R7.1", "{}", view.text);
+        fetch(&app, "CA10-X", None).await.assert_problem(403, "R7.1");
+        // Nor can it come in as a replacement for a unit of another model.
+        let r = import(&app, &format!("X4-B,SEIL/X4,{}\n", secret("X4-B"))).await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        app.accepted(&k2, json!({"kind": "notify_serial", "contract_id": b, "serial": "X4-B"}), ON).await;
+        let swap = app.post(&format!("/api/v1/contractors/{k2}/requests"), &app.operator,
+            json!({"request": {"kind": "report_failure", "contract_id": b}, "submitted_on": ON,
+                   "accept": {"on": ON, "replacement_serial": "CA10-X"}})).await;
+        swap.assert_problem(422, "R3.1");
     }
 
     async fn revisions_diff_rollback_and_masking(db: TestDb) {
@@ -508,6 +679,49 @@ backend_tests! {
         assert_eq!(preset.body["revision"], 2);
     }
 
+    async fn r17_1_a_preset_that_cannot_render_says_which_parameters_it_waits_for(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        let (k, a) = fleet(&app, "株式会社未完", "SEIL/X4", "X4-WAIT").await;
+        let saved = put_preset(&app, &a, pppoe_gateway("gw-pass")).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        assert_eq!(fetch(&app, "X4-WAIT", None).await.status, StatusCode::OK);
+        let view = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["provisionable"], true, "{}", view.text);
+
+        // R8.1: internet_gateway → remote_access carries the WAN and LAN, but remote access
+        // needs a pre-shared key and users that nobody has set.
+        app.accepted(&k, json!({"kind": "change_item", "contract_id": a, "item": "remote_access"}), "2026-03-01").await;
+        let waiting = fetch(&app, "X4-WAIT", None).await;
+        waiting.assert_problem(409, "R17.1");
+        assert!(waiting.text.contains("l2tp.pre_shared_key"), "{}", waiting.text);
+        // The contract, as the API, the console and the CLI show it, says the same.
+        let view = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        let p = &view.body["provisioning"];
+        assert_eq!(p["provisionable"], false, "{}", view.text);
+        assert_eq!(p["code"], "R17.1");
+        assert!(p["reason"].as_str().unwrap().contains("l2tp.pre_shared_key"), "{}", view.text);
+        assert!(p["reason_ja"].as_str().unwrap().contains("l2tp.pre_shared_key"), "{}", view.text);
+        let list = app.get(&format!("/api/v1/contractors/{k}/contracts"), &app.operator).await;
+        let listed = list.body["contracts"].as_array().unwrap().iter().find(|c| c["id"] == a.as_str()).unwrap();
+        assert_eq!(listed["provisioning"]["code"], "R17.1", "{}", list.text);
+        // Masked parameters tell the unset key from a set password.
+        let preset = app.get(&format!("/api/v1/contracts/{a}/preset"), &app.operator).await;
+        assert_eq!(preset.body["params"]["preset"], "remote_access", "{}", preset.text);
+        assert_eq!(preset.body["params"]["l2tp"]["pre_shared_key"], "", "{}", preset.text);
+        assert_eq!(preset.body["params"]["wan"]["password"], "********", "{}", preset.text);
+
+        // Once the parameters are set, the device gets its configuration again.
+        let mut ra = pppoe_gateway("gw-pass");
+        ra["preset"] = json!("remote_access");
+        ra["l2tp"] = json!({"pre_shared_key": "psk-secret", "users": [{"name": "alice", "password": "alice-pass"}],
+            "pool": {"start": "192.168.128.1", "end": "192.168.128.20"}, "tunnel_address": "192.168.127.1", "max_sessions": 10});
+        let saved = put_preset(&app, &a, ra).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        assert_eq!(fetch(&app, "X4-WAIT", None).await.status, StatusCode::OK);
+        let view = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["provisionable"], true, "{}", view.text);
+    }
+
     async fn r5_2_first_fetch_starts_billing_where_configured(db: TestDb) {
         let mut cfg = config();
         cfg.device.billing_start_on_first_fetch = true;
@@ -519,10 +733,15 @@ backend_tests! {
         let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now()).to_string();
         let contract = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
         assert_eq!(contract.body["billing_start"], today.as_str(), "{}", contract.text);
-        // Later fetches change nothing.
-        let before = app.db.store.dump().await;
+        // Later fetches change nothing (but the replay log that every node shares).
+        let state = async || {
+            let mut rows = app.db.store.dump().await;
+            rows.retain(|r| !r.starts_with("device_requests_seen:"));
+            rows
+        };
+        let before = state().await;
         assert_eq!(fetch(&app, "X4-BILL", None).await.status, StatusCode::OK);
-        assert_eq!(app.db.store.dump().await, before);
+        assert_eq!(state().await, before);
     }
 
     async fn first_fetch_leaves_billing_alone_by_default(db: TestDb) {

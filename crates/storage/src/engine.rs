@@ -10,7 +10,7 @@ use mpc_domain::eligibility::{self, Designation, Impact, Standing, Unmet};
 use mpc_domain::ending::{
     RemainingDays, Termination, option_minimum_period_end, remaining_minimum_days,
 };
-use mpc_domain::request::{Acceptance, Context, Decision, Request, decide};
+use mpc_domain::request::{Acceptance, Context, Decision, Request, decide, on_submission};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
@@ -120,7 +120,13 @@ async fn decide_on_book(
         .or(acceptance.replacement_serial.as_deref())
         .map(str::to_owned);
     let device = match &serial {
-        Some(s) => load_device(tx.conn(), s.trim()).await?,
+        Some(s) => match load_device(tx.conn(), s.trim()).await? {
+            Some(d) => Some(d),
+            // A unit of the inventory that never served: in stock, of its model (R3.1).
+            None => crate::controller::inventory_model(tx.conn(), s.trim())
+                .await?
+                .map(|model| mpc_domain::book::Device::in_stock(s.trim(), model)),
+        },
         None => None,
     };
     // Keep the history of a device that served another contractor before.
@@ -264,6 +270,19 @@ impl Batch {
         )
         .await?;
         let outcome = accept.map(|_| outcome);
+        // What the request does before acceptance (a loss report: the device is lost, R12.3);
+        // an accepted request's decision already holds it.
+        let submitted = if outcome.is_none() {
+            let effects = on_submission(&self.book, request, submitted_on)?;
+            if !effects.is_empty() {
+                let after = self.book.with(&effects);
+                persist(&mut self.tx, contractor_id, &after, &effects).await?;
+                self.book = after;
+            }
+            effects
+        } else {
+            Vec::new()
+        };
         let row = RequestRow {
             id: new_id(),
             contractor_id: contractor_id.to_owned(),
@@ -310,7 +329,7 @@ impl Batch {
             &journal
                 .contractor(Some(contractor_id))
                 .subject(&row.id)
-                .outcome(serde_json::json!({ "request_id": row.id, "status": row.status, "effects": outcome.as_ref().map(|o| &o.decision.effects) })),
+                .outcome(serde_json::json!({ "request_id": row.id, "status": row.status, "effects": outcome.as_ref().map_or(&submitted, |o| &o.decision.effects) })),
         )
         .await?;
         Ok((row, outcome.map(|o| o.decision)))

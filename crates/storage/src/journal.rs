@@ -114,7 +114,36 @@ pub(crate) async fn append(tx: &mut WriteTx, entry: &JournalEntry) -> Result<i64
     .bind(outcome.to_string())
     .fetch_one(tx.conn())
     .await?;
+    if concerns_devices(&entry.operation) {
+        tx.journaled.push(entry.contractor_id.clone());
+    }
     Ok(seq)
+}
+
+/// Operations that never change whether or what a device may fetch: money, people, sessions
+/// and usage records. Devices' caches skip them; without this every billing run, sign-in or
+/// usage batch (journaled for no one contractor) would drop every cached verdict and send
+/// each device's next poll to the database. Anything not listed — including operations added
+/// later — still counts.
+const NOT_ABOUT_DEVICES: [&str; 13] = [
+    "billing.",
+    "prices.",
+    "issuer.",
+    "invoice.",
+    "invoice_redirect.",
+    "outage.",
+    "sla_claim.",
+    "console.",
+    "user.",
+    "token.",
+    "webhook.",
+    "mobile.usage_",
+    "demo.usage",
+];
+
+/// Whether a change journaled as `operation` can change what a device may fetch.
+pub fn concerns_devices(operation: &str) -> bool {
+    !NOT_ABOUT_DEVICES.iter().any(|p| operation.starts_with(p))
 }
 
 /// A journal row as stored.
@@ -186,5 +215,35 @@ mod tests {
             json!({"name": "a", "password": "[redacted]", "wan": {"pppoe_password": "[redacted]", "id": "y"},
                    "users": [{"name": "u", "Password": "[redacted]"}], "token_label": "ci"})
         );
+    }
+}
+
+#[cfg(test)]
+mod device_relevance_tests {
+    use super::concerns_devices;
+
+    #[test]
+    fn money_people_and_usage_do_not_concern_devices_anything_else_does() {
+        for op in [
+            "billing.run",
+            "billing.correct",
+            "prices.import",
+            "console.sign_in",
+            "invoice.payment",
+            "mobile.usage_ingest",
+            "sla_claim.approve",
+        ] {
+            assert!(!concerns_devices(op), "{op}");
+        }
+        for op in [
+            "request.accept",
+            "preset.update",
+            "device.inventory_import",
+            "device.sweep_overdue",
+            "mobile_line.update",
+            "something.new",
+        ] {
+            assert!(concerns_devices(op), "{op}");
+        }
     }
 }

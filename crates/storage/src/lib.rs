@@ -179,11 +179,25 @@ pub struct Store {
     /// connections for seconds or minutes, so at most [`Store::job`]'s count run at once and
     /// the rest of the pool stays free for device call-home and API requests.
     jobs: Arc<tokio::sync::Semaphore>,
+    /// Told of every committed change, shared by the clones of this store.
+    hooks: Arc<std::sync::RwLock<Vec<CommitHook>>>,
 }
 
 /// Long jobs running at once, each holding at most two connections: half of SQLite's pool of
 /// 8, a quarter of PostgreSQL's 16.
 const CONCURRENT_JOBS: usize = 2;
+
+/// What a committed change touched, as its journal rows name it: one contractor's data, or
+/// possibly anyone's (inventory imports, sweeps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touched {
+    Contractor(String),
+    Anyone,
+}
+
+/// Called after each commit through this process's [`Store`], before the change's caller
+/// goes on (see [`Store::on_commit`]).
+pub type CommitHook = Arc<dyn Fn(&Touched) + Send + Sync>;
 
 impl Store {
     /// Opens the database at `url` and applies any pending migrations.
@@ -222,6 +236,7 @@ impl Store {
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             mobile_cache: (backend == Backend::Sqlite).then(mobile::MobileCache::default),
             jobs: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_JOBS)),
+            hooks: Arc::default(),
         })
     }
 
@@ -236,6 +251,19 @@ impl Store {
                 .connect_lazy_with(options),
             ..self.clone()
         }
+    }
+
+    /// Calls `hook` after every commit of a journaled change made through this store (and its
+    /// clones), before the commit returns to its caller.
+    ///
+    /// This is how a node's caches learn of its own changes at once, so a change is in force
+    /// on the node that made it before that change's response is sent. Changes made by other
+    /// processes are only seen in the journal.
+    pub fn on_commit(&self, hook: CommitHook) {
+        self.hooks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(hook);
     }
 
     /// Applies pending migrations of this backend's tree.
@@ -300,6 +328,8 @@ impl Store {
             _guard: guard,
             backend: self.backend,
             mobile_cache: self.mobile_cache.clone(),
+            journaled: Vec::new(),
+            hooks: self.hooks.clone(),
         })
     }
 
@@ -314,6 +344,9 @@ pub struct WriteTx {
     _guard: Option<OwnedMutexGuard<()>>,
     backend: Backend,
     mobile_cache: Option<mobile::MobileCache>,
+    /// The contractor of each journal row written (None: anyone's).
+    pub(crate) journaled: Vec<Option<String>>,
+    hooks: Arc<std::sync::RwLock<Vec<CommitHook>>>,
 }
 
 impl WriteTx {
@@ -340,7 +373,9 @@ impl WriteTx {
     /// Commits one part of an operation that spans several transactions (a billing run writes
     /// its lines chunk by chunk); the operation's last transaction writes its journal row.
     pub async fn commit_part(self) -> Result<()> {
+        let (journaled, hooks) = (self.journaled, self.hooks);
         self.tx.commit().await?;
+        tell(&hooks, journaled);
         Ok(())
     }
 
@@ -349,8 +384,29 @@ impl WriteTx {
     /// Returns the journal sequence number of the change.
     pub async fn commit(mut self, entry: JournalEntry) -> Result<i64> {
         let seq = journal::append(&mut self, &entry).await?;
+        let (journaled, hooks) = (self.journaled, self.hooks);
         self.tx.commit().await?;
+        tell(&hooks, journaled);
         Ok(seq)
+    }
+}
+
+/// Tells the commit hooks what the journal rows of a committed change named.
+fn tell(hooks: &std::sync::RwLock<Vec<CommitHook>>, mut journaled: Vec<Option<String>>) {
+    if journaled.is_empty() {
+        return;
+    }
+    journaled.sort();
+    journaled.dedup();
+    let hooks = hooks.read().unwrap_or_else(|e| e.into_inner());
+    for contractor in journaled {
+        let touched = match contractor {
+            Some(c) => Touched::Contractor(c),
+            None => Touched::Anyone,
+        };
+        for hook in hooks.iter() {
+            hook(&touched);
+        }
     }
 }
 

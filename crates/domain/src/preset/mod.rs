@@ -97,10 +97,15 @@ impl PresetParams {
         }
     }
 
-    /// The same parameters with every secret (PPPoE password, pre-shared key, user passwords)
-    /// replaced by [`MASK`], for showing them.
+    /// The same parameters with every secret that is set (PPPoE password, pre-shared key,
+    /// user passwords) replaced by [`MASK`], for showing them. An unset secret stays empty,
+    /// so the masked view tells what still has to be filled in (R17.1).
     pub fn masked(&self) -> Self {
-        let mask = |s: &mut String| *s = MASK.to_owned();
+        let mask = |s: &mut String| {
+            if !s.is_empty() {
+                *s = MASK.to_owned();
+            }
+        };
         let mut p = self.clone();
         match &mut p {
             Self::InternetGateway(InternetGateway { wan, .. }) => {
@@ -380,6 +385,14 @@ mod tests {
         assert_eq!(pt.wan.password, MASK);
         let dhcp = PresetParams::default_for(Item::InternetGateway);
         assert_eq!(dhcp.masked(), dhcp);
+        // R17.1: an unset secret is not shown as set.
+        let mut unset = remote();
+        unset.l2tp.pre_shared_key.clear();
+        let PresetParams::RemoteAccess(m) = PresetParams::RemoteAccess(unset).masked() else {
+            panic!("not a remote access")
+        };
+        assert_eq!(m.l2tp.pre_shared_key, "");
+        assert_eq!(m.l2tp.users[0].password, MASK);
 
         let mobile = MobileSettings {
             apn: "iijmobile.jp".into(),

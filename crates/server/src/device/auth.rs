@@ -21,7 +21,10 @@
 //! ```
 //!
 //! A timestamp more than [`MAX_SKEW_SECS`] from the server's clock is refused, and so is a
-//! signature already accepted within the window ([`ReplayGuard`]).
+//! signature in any other form than 64 lowercase hex digits. A request is known by its serial,
+//! timestamp and nonce ([`request_id`]): once one is accepted within the window, any other
+//! with the same three is refused as a replay, whatever its signature ([`ReplayGuard`] in the
+//! process; with several nodes also [`super::seen`]).
 
 use std::collections::HashSet;
 
@@ -46,6 +49,28 @@ pub fn valid_nonce(nonce: &str) -> bool {
         && nonce
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether a signature has the one form the protocol allows: 64 lowercase hex digits.
+pub fn valid_signature(signature: &str) -> bool {
+    signature.len() == 64
+        && signature
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// What identifies a signed request for replay protection: SHA-256 of its serial, timestamp
+/// and nonce. A nonce is fresh per request, so a second request with the same three is a
+/// replay even when it signs another path or body.
+pub fn request_id(serial: &str, timestamp: &str, nonce: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for (i, part) in [serial, timestamp, nonce].into_iter().enumerate() {
+        if i > 0 {
+            h.update(b"\n");
+        }
+        h.update(part.as_bytes());
+    }
+    h.finalize().into()
 }
 
 /// The parts of a request a device signs.
@@ -109,10 +134,12 @@ impl Request<'_> {
         mac
     }
 
-    /// Whether `signature` (hex) signs this request under `secret`, compared in constant time.
+    /// Whether `signature` (lowercase hex) signs this request under `secret`, compared in
+    /// constant time.
     pub fn verify(&self, secret: &[u8], signature: &str) -> bool {
         let mut tag = [0u8; 32];
-        hex::decode_to_slice(signature, &mut tag).is_ok()
+        valid_signature(signature)
+            && hex::decode_to_slice(signature, &mut tag).is_ok()
             && self.mac(secret).verify_slice(&tag).is_ok()
     }
 }
@@ -144,11 +171,11 @@ pub fn sign(secret: &[u8], canonical: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-/// Whether `signature` (hex) is the signature of `canonical` under `secret`, compared in
-/// constant time.
+/// Whether `signature` (lowercase hex) is the signature of `canonical` under `secret`,
+/// compared in constant time.
 pub fn verify(secret: &[u8], canonical: &str, signature: &str) -> bool {
     let mut tag = [0u8; 32];
-    if hex::decode_to_slice(signature, &mut tag).is_err() {
+    if !valid_signature(signature) || hex::decode_to_slice(signature, &mut tag).is_err() {
         return false;
     }
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length");
@@ -168,25 +195,26 @@ pub enum Use {
     Full,
 }
 
-/// Signatures accepted recently, to refuse a request sent again.
+/// Requests accepted recently, to refuse a request sent again.
 ///
-/// A signature verifies only while its signed timestamp is within ±[`MAX_SKEW_SECS`] of the
-/// server's clock, and a replay repeats that timestamp. So signatures are filed by their
+/// Requests are known by their [`request_id`]. A signature verifies only while its signed
+/// timestamp is within ±[`MAX_SKEW_SECS`] of the server's clock, and a replay repeats that
+/// timestamp. So ids are filed by their
 /// timestamp, one bucket per second of the window, each kept exactly until its second is more
 /// than [`MAX_SKEW_SECS`] in the past — then the timestamp check refuses the replay anyway —
 /// and dropped whole: nothing is forgotten early and nothing is scanned.
 ///
-/// A bucket keeps 48 bits of each HMAC tag (another 4 pick its shard). A replay has the same
-/// tag, so it is always caught; a fresh request is refused only if its tag matches one of the
-/// same second and shard, fewer than once in 10^10 requests even at 100,000 a second. Tags arrive in
+/// A bucket keeps 48 bits of each id (another 4 pick its shard). A replay has the same
+/// id, so it is always caught; a fresh request is refused only if its id matches one of the
+/// same second and shard, fewer than once in 10^10 requests even at 100,000 a second. Ids arrive in
 /// a small hash set and are settled, once a second, into a sorted array: 6 bytes each, so
 /// the five minutes of signatures of a busy server fit in tens of megabytes.
 ///
 /// Memory is bounded: when [`ReplayGuard::CAPACITY`] signatures are within the window, new
 /// ones are refused ([`Use::Full`]) until older seconds expire; the guard never lets a replay
 /// through to make room. The buckets are spread over shards by tag, so concurrent requests
-/// rarely wait on one lock. The guard lives in the process: with several server nodes, a
-/// request replayed to another node is not caught.
+/// rarely wait on one lock. The guard lives in the process: with several server nodes, what
+/// one node accepted reaches the others through [`super::seen`].
 pub struct ReplayGuard {
     shards: Vec<std::sync::Mutex<Shard>>,
 }
@@ -198,8 +226,9 @@ const SHARDS: usize = 16;
 /// The part of a tag a bucket keeps.
 type Fingerprint = [u8; 6];
 
-/// Hashes a fingerprint by taking its bytes as they are: they are HMAC output, already uniform,
-/// and only verified signatures are filed, so no one can choose them to collide.
+/// Hashes a fingerprint by taking its bytes as they are: they are SHA-256 output, already
+/// uniform, and only requests with verified signatures are filed, so no one without a
+/// device's secret can choose them to collide.
 #[derive(Default)]
 struct FingerprintHasher(u64);
 
@@ -304,14 +333,10 @@ impl ReplayGuard {
         }
     }
 
-    /// Records the verified `signature` of a request signed at `signed_at`, at `now` (both in
-    /// Unix seconds). A timestamp outside the window counts as replayed: the caller refuses
+    /// Records the [`request_id`] of a verified request signed at `signed_at`, at `now` (both
+    /// in Unix seconds). A timestamp outside the window counts as replayed: the caller refuses
     /// those before.
-    pub fn first_use(&self, now: i64, signed_at: i64, signature: &str) -> Use {
-        let mut tag = [0u8; 32];
-        if hex::decode_to_slice(signature, &mut tag).is_err() {
-            return Use::Replayed;
-        }
+    pub fn first_use(&self, now: i64, signed_at: i64, tag: &[u8; 32]) -> Use {
         let mut key = Fingerprint::default();
         key.copy_from_slice(&tag[..6]);
         let shard = &self.shards[usize::from(tag[6]) % SHARDS];
@@ -369,6 +394,11 @@ impl Shard {
 mod tests {
     use super::*;
 
+    /// A request id for tests: the SHA-256 of `s`.
+    fn id_of(_key: &[u8], s: &str) -> [u8; 32] {
+        Sha256::digest(s.as_bytes()).into()
+    }
+
     #[test]
     fn a_signature_verifies_only_for_its_request_and_secret() {
         let c = canonical(
@@ -397,6 +427,8 @@ mod tests {
         );
         assert!(!verify(b"secret-0123456789", &other, &sig));
         assert!(!verify(b"secret-0123456789", &c, "zz"));
+        // Only lowercase hex is the protocol's form (README: "the lowercase hex HMAC").
+        assert!(!verify(b"secret-0123456789", &c, &sig.to_ascii_uppercase()));
         // The server MACs the pieces without building the string: same signature.
         let request = Request {
             method: "GET",
@@ -409,6 +441,7 @@ mod tests {
         assert!(request.verify(b"secret-0123456789", &sig));
         assert!(!request.verify(b"secret-0123456780", &sig));
         assert!(!request.verify(b"secret-0123456789", &sig[..62]));
+        assert!(!request.verify(b"secret-0123456789", &sig.to_ascii_uppercase()));
         let posted = Request {
             method: "post",
             path: "/device/v1/status",
@@ -424,11 +457,10 @@ mod tests {
     fn a_signature_is_accepted_once() {
         let guard = ReplayGuard::default();
         let now = 1_700_000_000;
-        let sig = sign(b"k", "a");
+        let sig = id_of(b"k", "a");
         assert_eq!(guard.first_use(now, now, &sig), Use::First);
         assert_eq!(guard.first_use(now, now, &sig), Use::Replayed);
-        assert_eq!(guard.first_use(now, now, &sign(b"k", "b")), Use::First);
-        assert_eq!(guard.first_use(now, now, "zz"), Use::Replayed);
+        assert_eq!(guard.first_use(now, now, &id_of(b"k", "b")), Use::First);
     }
 
     #[test]
@@ -437,12 +469,12 @@ mod tests {
         let signed = 1_700_000_000;
         // Signed at the window's far edge: it verifies until `signed + MAX_SKEW_SECS`.
         let first_seen = signed - MAX_SKEW_SECS;
-        let sig = sign(b"k", "edge");
+        let sig = id_of(b"k", "edge");
         assert_eq!(guard.first_use(first_seen, signed, &sig), Use::First);
         // Other seconds come and go, reusing every bucket but this one's.
         for (i, now) in (first_seen..=signed + MAX_SKEW_SECS).enumerate() {
             let other = now - MAX_SKEW_SECS + (i as i64 % (2 * MAX_SKEW_SECS));
-            let other_sig = sign(b"k", &format!("other {i}"));
+            let other_sig = id_of(b"k", &format!("other {i}"));
             if other != signed {
                 assert_eq!(guard.first_use(now, other, &other_sig), Use::First);
             }
@@ -463,7 +495,7 @@ mod tests {
     fn settled_signatures_are_still_caught() {
         let guard = ReplayGuard::default();
         let signed = 1_700_000_000;
-        let sigs: Vec<String> = (0..5000).map(|i| sign(b"k", &i.to_string())).collect();
+        let sigs: Vec<[u8; 32]> = (0..5000).map(|i| id_of(b"k", &i.to_string())).collect();
         for (i, sig) in sigs.iter().enumerate() {
             // A new second every 1000 requests sweeps, and settles what came before.
             let now = signed + i as i64 / 1000;
@@ -486,8 +518,8 @@ mod tests {
     fn a_full_guard_refuses_rather_than_forgets_and_frees_expired_seconds() {
         let guard = ReplayGuard::with_capacity(16 * 4);
         let now = 1_700_000_000;
-        let sigs: Vec<String> = (0..1000).map(|i| sign(b"k", &i.to_string())).collect();
-        let mut accepted = Vec::new();
+        let sigs: Vec<[u8; 32]> = (0..1000).map(|i| id_of(b"k", &i.to_string())).collect();
+        let mut accepted: Vec<&[u8; 32]> = Vec::new();
         for sig in &sigs {
             match guard.first_use(now, now, sig) {
                 Use::First => accepted.push(sig),
@@ -502,7 +534,7 @@ mod tests {
         // When the second has left the window, its signatures no longer count.
         let later = now + MAX_SKEW_SECS + 1;
         assert_eq!(guard.first_use(later, later, &sigs[999]), Use::First);
-        let fresh = sign(b"k", "fresh");
+        let fresh = id_of(b"k", "fresh");
         assert_eq!(guard.first_use(later, later, &fresh), Use::First);
     }
 }

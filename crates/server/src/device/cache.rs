@@ -16,7 +16,7 @@
 //! Refusals are cheap to lose, so every journal row drops all of them: a serial notified to a
 //! contractor was refused under no contractor before.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -32,7 +32,7 @@ use mpc_domain::catalog::DeviceType;
 use mpc_domain::custody;
 use mpc_storage::contracts::{self, Owned};
 use mpc_storage::controller::{self, SecretKey};
-use mpc_storage::{StorageError, Store};
+use mpc_storage::{StorageError, Store, Touched};
 use sha2::{Digest, Sha256};
 
 /// A device's model and factory secret (cloning shares the secret).
@@ -89,6 +89,11 @@ struct Inner {
     by_contractor: HashMap<String, Vec<Arc<str>>>,
     /// Serials whose verdict is not `Ready`.
     weak: HashSet<Arc<str>>,
+    /// Counts invalidations, so a verdict decided from a book read before one is not kept.
+    generation: u64,
+    /// Every serial of the inventory, once read: an unknown serial is answered without the
+    /// database, after the same work as a known one with a bad signature.
+    inventory: Option<Arc<HashSet<Box<str>>>>,
 }
 
 impl Inner {
@@ -123,7 +128,19 @@ impl Inner {
 struct Tail {
     checked: Option<Instant>,
     last_seq: i64,
+    /// Sequence numbers below `last_seq` not seen yet, with when they were first missed: on
+    /// PostgreSQL a transaction that took its number earlier may commit later, and its row must
+    /// not be skipped. A number never committed (a rollback) is given up after [`GAP_LIFE`].
+    gaps: BTreeMap<i64, Instant>,
 }
+
+/// How long a journal sequence number may stay uncommitted before the tail stops looking for
+/// it. Journal rows are written just before their transaction commits.
+const GAP_LIFE: Duration = Duration::from_secs(30);
+
+/// At most this many missing numbers are tracked; a larger jump (another node's bulk work)
+/// is read whole on the next look instead.
+const MAX_GAPS: usize = 4096;
 
 /// The in-memory cache of the device call-home path.
 pub struct DeviceCache {
@@ -143,11 +160,14 @@ impl Default for DeviceCache {
                 devices: HashMap::new(),
                 by_contractor: HashMap::new(),
                 weak: HashSet::new(),
+                generation: 0,
+                inventory: None,
             }),
             build: tokio::sync::Mutex::new(()),
             tail: tokio::sync::Mutex::new(Tail {
                 checked: None,
                 last_seq: 0,
+                gaps: BTreeMap::new(),
             }),
         }
     }
@@ -181,6 +201,7 @@ impl DeviceCache {
     /// Drops the verdicts of one contractor (and every refusal).
     pub fn invalidate_contractor(&self, contractor_id: &str) {
         let mut inner = self.write();
+        inner.generation += 1;
         for serial in inner
             .by_contractor
             .remove(contractor_id)
@@ -196,6 +217,8 @@ impl DeviceCache {
     /// Drops everything, credentials included.
     pub fn invalidate_all(&self) {
         let mut inner = self.write();
+        inner.generation += 1;
+        inner.inventory = None;
         inner.devices = HashMap::new();
         inner.by_contractor = HashMap::new();
         inner.weak = HashSet::new();
@@ -227,37 +250,82 @@ impl DeviceCache {
         if tail.checked.is_some_and(|at| at.elapsed() < refresh) {
             return Ok(());
         }
-        let rows = controller::journal_since(&mut *store.conn().await?, tail.last_seq).await?;
+        let now = Instant::now();
+        tail.gaps
+            .retain(|_, missed| now.duration_since(*missed) < GAP_LIFE);
+        let from = tail
+            .gaps
+            .keys()
+            .next()
+            .map_or(tail.last_seq, |first| first - 1);
+        let rows = controller::journal_since(&mut *store.conn().await?, from).await?;
         if tail.checked.is_none() {
             // The first look only learns where the journal ends: the cache starts empty.
             tail.last_seq = rows.last().map_or(tail.last_seq, |r| r.0);
         } else {
-            for (seq, contractor) in rows {
-                tail.last_seq = seq;
+            for (seq, contractor, concerns_devices) in rows {
+                if seq <= tail.last_seq && tail.gaps.remove(&seq).is_none() {
+                    continue; // applied before
+                }
+                if seq > tail.last_seq {
+                    let missing = seq - tail.last_seq - 1;
+                    if usize::try_from(missing).is_ok_and(|m| tail.gaps.len() + m <= MAX_GAPS) {
+                        for gap in tail.last_seq + 1..seq {
+                            tail.gaps.insert(gap, now);
+                        }
+                    } else {
+                        // Too many to follow one by one: whatever committed late is not
+                        // known, so forget every verdict.
+                        self.invalidate_all();
+                    }
+                    tail.last_seq = seq;
+                }
                 match contractor {
+                    _ if !concerns_devices => {}
                     Some(c) => self.invalidate_contractor(&c),
                     None => self.invalidate_all(),
                 }
             }
         }
-        tail.checked = Some(Instant::now());
+        tail.checked = Some(now);
         Ok(())
     }
 
+    /// Applies what a change committed by this process touched, before its response is sent.
+    pub fn committed(&self, touched: &Touched) {
+        match touched {
+            Touched::Contractor(c) => self.invalidate_contractor(c),
+            Touched::Anyone => self.invalidate_all(),
+        }
+    }
+
     /// A device's credentials, from the inventory; none for an unknown serial.
+    ///
+    /// An unknown serial costs no query: the inventory's serials are held in memory (read
+    /// again after an import or anything else that drops everything).
     pub async fn credentials(
         &self,
         store: &Store,
         key: &SecretKey,
         serial: &str,
     ) -> Result<Option<Credentials>, StorageError> {
-        if let Some(c) = self
-            .read()
-            .devices
-            .get(serial)
-            .and_then(|e| e.credentials.clone())
-        {
-            return Ok(Some(c));
+        let inventory = {
+            let inner = self.read();
+            if let Some(c) = inner
+                .devices
+                .get(serial)
+                .and_then(|e| e.credentials.clone())
+            {
+                return Ok(Some(c));
+            }
+            inner.inventory.clone()
+        };
+        let inventory = match inventory {
+            Some(i) => i,
+            None => self.inventory(store).await?,
+        };
+        if !inventory.contains(serial) {
+            return Ok(None);
         }
         let found = controller::device_credentials(&mut *store.conn().await?, key, serial).await?;
         Ok(found.map(|(model, secret)| {
@@ -272,6 +340,29 @@ impl DeviceCache {
             }
             c
         }))
+    }
+
+    /// The inventory's serials, read once per generation.
+    async fn inventory(&self, store: &Store) -> Result<Arc<HashSet<Box<str>>>, StorageError> {
+        let _build = self.build.lock().await;
+        let generation = {
+            let inner = self.read();
+            if let Some(i) = &inner.inventory {
+                return Ok(i.clone());
+            }
+            inner.generation
+        };
+        let serials: HashSet<Box<str>> = controller::inventory_serials(&mut *store.conn().await?)
+            .await?
+            .into_iter()
+            .map(String::into_boxed_str)
+            .collect();
+        let serials = Arc::new(serials);
+        let mut inner = self.write();
+        if inner.generation == generation {
+            inner.inventory = Some(serials.clone());
+        }
+        Ok(serials)
     }
 
     /// A device's verdict, deciding its holder's devices on a miss.
@@ -295,15 +386,30 @@ impl DeviceCache {
         if let Some(v) = cached(self) {
             return Ok(v);
         }
-        let today = self.read().today;
+        let (today, generation) = {
+            let inner = self.read();
+            (inner.today, inner.generation)
+        };
         let holder = contracts::owner_of(&mut *store.conn().await?, Owned::Device, serial).await?;
         let Some(holder) = holder else {
             let v = Verdict::Refused(Arc::new(not_notified(serial, today)));
-            self.write().set_verdict(serial, v.clone());
+            let mut inner = self.write();
+            if inner.generation == generation {
+                inner.set_verdict(serial, v.clone());
+            }
             return Ok(v);
         };
         let decided = self.decide_book(store, key, &holder, today).await?;
         let mut inner = self.write();
+        if inner.generation != generation {
+            // A change committed while the book was read: answer this request from what was
+            // read, but keep nothing, so the next one reads the change.
+            return Ok(decided
+                .into_iter()
+                .find(|(s, _)| s == serial)
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| Verdict::Refused(Arc::new(not_notified(serial, today)))));
+        }
         let mut serials = Vec::with_capacity(decided.len());
         for (s, v) in decided {
             serials.push(inner.set_verdict(&s, v));
@@ -369,37 +475,12 @@ impl DeviceCache {
                 decided.push((device.serial.clone(), d.clone()));
                 continue;
             }
-            let latest = controller::follow_item(store, key, contract, today).await?;
-            let d = match (latest, contract.item(today)) {
-                (Some(r), Some(item)) if r.item == item => {
-                    rendered.push((contract, Some(r.revision), r.recipe));
+            let d = match current_recipe(store, key, &book, contract, today).await? {
+                Ok((revision, recipe)) => {
+                    rendered.push((contract, revision, recipe));
                     Decided::Rendered(rendered.len() - 1)
                 }
-                (latest, _) => {
-                    let params = controller::params_in_force(contract, latest.as_ref(), today);
-                    let mobile = controller::mobile_of_book(
-                        &mut *store.conn().await?,
-                        key,
-                        &book,
-                        contract,
-                        today,
-                    )
-                    .await?;
-                    match params.map(|p| controller::render(contract, &p, mobile.as_ref())) {
-                        Some(Ok(recipe)) => {
-                            rendered.push((contract, None, recipe));
-                            Decided::Rendered(rendered.len() - 1)
-                        }
-                        Some(Err(e)) => {
-                            Decided::Final(Verdict::Incomplete(Arc::new(incomplete(e))))
-                        }
-                        None => Decided::Final(Verdict::Incomplete(Arc::new(Refusal::new(
-                            "R2.2",
-                            "the contract has no item in force",
-                            "契約に有効な品目がありません",
-                        )))),
-                    }
-                }
+                Err(r) => Decided::Final(Verdict::Incomplete(Arc::new(r))),
             };
             by_contract.insert(contract_id, d.clone());
             decided.push((device.serial.clone(), d));
@@ -413,6 +494,46 @@ impl DeviceCache {
             })
             .collect())
     }
+}
+
+/// What a service adapter's device receives today: the recipe of its contract's current
+/// revision (None while it runs its item's defaults), or why its preset does not render —
+/// `R17.1` naming the parameters it waits for (say, after an item change whose carried
+/// parameters do not complete the new preset, R8.1), or `R2.2` with no item in force.
+///
+/// After an item change it writes the revision carrying the shared parameters, as a fetch
+/// would (R8.1).
+///
+/// # Errors
+/// The database's.
+pub async fn current_recipe(
+    store: &Store,
+    key: &SecretKey,
+    book: &Book,
+    contract: &mpc_domain::book::Contract,
+    today: Date,
+) -> Result<Result<(Option<i64>, String), Refusal>, StorageError> {
+    let latest = controller::follow_item(store, key, contract, today).await?;
+    if let (Some(r), Some(item)) = (&latest, contract.item(today))
+        && r.item == item
+    {
+        let r = latest.expect("matched");
+        return Ok(Ok((Some(r.revision), r.recipe)));
+    }
+    let params = controller::params_in_force(contract, latest.as_ref(), today);
+    let mobile =
+        controller::mobile_of_book(&mut *store.conn().await?, key, book, contract, today).await?;
+    Ok(
+        match params.map(|p| controller::render(contract, &p, mobile.as_ref())) {
+            Some(Ok(recipe)) => Ok((None, recipe)),
+            Some(Err(e)) => Err(incomplete(e)),
+            None => Err(Refusal::new(
+                "R2.2",
+                "the contract has no item in force",
+                "契約に有効な品目がありません",
+            )),
+        },
+    )
 }
 
 /// The configurations of one contractor's rendered recipes, in one allocation.
@@ -468,18 +589,16 @@ fn not_notified(serial: &str, today: Date) -> Refusal {
 fn incomplete(e: controller::PresetError) -> Refusal {
     match e {
         controller::PresetError::Refused(r) => r,
-        controller::PresetError::Invalid(errors) => Refusal::new(
-            "R17.1",
-            format!(
-                "the preset is incomplete: {}",
-                errors
-                    .iter()
-                    .map(|e| e.field)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            "プリセットのパラメータが未設定または誤りです",
-        ),
+        controller::PresetError::Invalid(errors) => {
+            let mut fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
+            fields.dedup();
+            let fields = fields.join(", ");
+            Refusal::new(
+                "R17.1",
+                format!("the device waits for these preset parameters: {fields}"),
+                format!("機器はプリセットのパラメータの設定を待っています: {fields}"),
+            )
+        }
         controller::PresetError::Storage(e) => Refusal::new(
             "R17.1",
             format!("the preset could not be read: {e}"),

@@ -6,8 +6,9 @@
 //! - `POST /device/v1/status`: the heartbeat (`firmware`, `uptime_seconds`, `applied_revision`
 //!   as JSON); 204.
 //!
-//! An unknown serial and a bad signature get the same 401, after the same work, so the answer
-//! does not tell whether a serial exists. A device that may not have its configuration gets
+//! An unknown serial and a bad signature get the same 401, after the same work (one HMAC, no
+//! query: the inventory's serials are held in memory), so neither the answer nor its timing
+//! tells whether a serial exists. A device that may not have its configuration gets
 //! 403 with the rule withholding it (R7.1, D6, R11.1, R12.3, or R3.1 for a unit of another
 //! model than its contract's). A replacement unit serves the same contract, so it receives the
 //! same configuration (R11.1).
@@ -15,6 +16,7 @@
 pub mod auth;
 pub mod cache;
 pub mod monitor;
+pub mod seen;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,6 +45,8 @@ pub struct DeviceConfig {
     /// (R5.2), where the deployment makes the service available that way.
     pub billing_start_on_first_fetch: bool,
     /// How often the config cache looks for changes made elsewhere (other nodes, the CLI).
+    /// A change is in force on every node within this interval plus one journal read, so it
+    /// stays well under a second.
     pub cache_refresh: Duration,
     /// A device with no heartbeat for this long is DOWN (devices.md D.4: 15 minutes).
     pub down_after: Duration,
@@ -58,7 +62,7 @@ impl Default for DeviceConfig {
     fn default() -> Self {
         Self {
             billing_start_on_first_fetch: false,
-            cache_refresh: Duration::from_secs(1),
+            cache_refresh: Duration::from_millis(250),
             down_after: Duration::from_secs(15 * 60),
             monitor_every: Duration::from_secs(30),
             webhook_attempts: 5,
@@ -135,7 +139,7 @@ async fn authenticate<'a>(
     ) else {
         return Err(unauthenticated());
     };
-    if !auth::valid_nonce(nonce) {
+    if !auth::valid_nonce(nonce) || !auth::valid_signature(signature) {
         return Err(unauthenticated());
     }
     let sent: i64 = timestamp.parse().map_err(|_| unauthenticated())?;
@@ -176,15 +180,18 @@ async fn authenticate<'a>(
     if !request.verify(secret, signature) || credentials.is_none() {
         return Err(unauthenticated());
     }
-    match state.replay.first_use(now, sent, signature) {
+    let replayed = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "replayed",
+            "this request's serial, timestamp and nonce were received before; sign every \
+             request afresh with a fresh nonce",
+        )
+    };
+    let id = auth::request_id(serial, timestamp, nonce);
+    match state.replay.first_use(now, sent, &id) {
         auth::Use::First => {}
-        auth::Use::Replayed => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "replayed",
-                "this signed request was received before; sign every request afresh",
-            ));
-        }
+        auth::Use::Replayed => return Err(replayed()),
         auth::Use::Full => {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -192,6 +199,12 @@ async fn authenticate<'a>(
                 "the server is at its limit of signed requests in the window; retry later",
             ));
         }
+    }
+    // New to this node; with several nodes, also to every other one?
+    if let Some(seen) = &state.seen
+        && !seen.first_use(&id, sent).await?
+    {
+        return Err(replayed());
     }
     Ok(Authenticated { serial, verdict })
 }

@@ -16,6 +16,14 @@ pub struct TestApp {
     pub db: TestDb,
     pub router: Router,
     pub operator: String,
+    /// The key sealing secrets at rest, which every node of one database shares.
+    pub key: mpc_storage::controller::SecretKey,
+}
+
+/// Another server node on the same database: its own store (pool), caches and replay guard.
+pub struct Node {
+    pub store: mpc_storage::Store,
+    pub router: Router,
 }
 
 pub struct Reply {
@@ -45,6 +53,21 @@ impl Reply {
     }
 }
 
+/// Reads a response whole.
+pub async fn reply(response: axum::response::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
 impl TestApp {
     pub async fn new(db: TestDb) -> TestApp {
         Self::with_config(db, ServerConfig::default()).await
@@ -55,31 +78,33 @@ impl TestApp {
             .await
             .unwrap()
             .expect("fresh database");
-        let state = AppState::new(
-            db.store.clone(),
-            mpc_storage::controller::SecretKey::random(),
-        );
+        let key = mpc_storage::controller::SecretKey::random();
+        let state = AppState::new(db.store.clone(), key.clone());
         let router = app(state, &config);
         TestApp {
             db,
             router,
             operator,
+            key,
         }
     }
 
+    /// A second server node on this app's database, as another process would run it.
+    pub async fn node(&self, config: &ServerConfig) -> Node {
+        let store = mpc_storage::Store::open(&self.db.url)
+            .await
+            .expect("second node opens the database");
+        let router = app(AppState::new(store.clone(), self.key.clone()), config);
+        Node { store, router }
+    }
+
+    /// Sends `req` to `node` instead of this app's own router.
+    pub async fn request_to(&self, node: &Node, req: Request<Body>) -> Reply {
+        reply(node.router.clone().oneshot(req).await.unwrap()).await
+    }
+
     pub async fn request(&self, req: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(req).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            body,
-            text,
-        }
+        reply(self.router.clone().oneshot(req).await.unwrap()).await
     }
 
     /// Sends `body` (when given) as JSON with `token` (when given) as bearer.
