@@ -369,4 +369,21 @@ backend_tests! {
             assert!(r.text.contains("not yours to see"), "{path}: {}", r.text);
         }
     }
+
+    async fn the_dashboard_names_devices_that_cannot_fetch_their_configuration(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let (k, _) = contractor_user(&app, "株式会社保留", "horyu").await;
+        let (_, a) = app.eligible_setup(&k, "SEIL/X4", "2026-04-01").await;
+        let mut browser = Visitor::new(&app);
+        browser.sign_in("horyu", PASSWORD).await;
+        // No serial notified: the adapter's device waits for it (R7.1).
+        let page = browser.get("/console/dashboard").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let t = &mpc_server::web::i18n::JA;
+        assert!(page.text.contains(t.withheld_devices), "{}", page.text);
+        assert!(page.text.contains(&format!("/console/contracts/{a}")) && page.text.contains("<code>R7.1</code>"), "{}", page.text);
+        app.accepted(&k, json!({"kind": "notify_serial", "contract_id": a, "serial": "X4-WAIT-0001"}), "2026-04-02").await;
+        let page = browser.get("/console/dashboard").await;
+        assert!(!page.text.contains(t.withheld_devices), "{}", page.text);
+    }
 }

@@ -153,7 +153,17 @@ struct Dashboard {
     pending: usize,
     unpaid: usize,
     coming: Vec<Coming>,
+    /// Service adapters whose device cannot fetch its configuration today, and why (R7.1,
+    /// R17.1 …).
+    withheld: Vec<Withheld>,
     requests: Vec<RequestRow>,
+}
+
+struct Withheld {
+    subject: String,
+    href: String,
+    code: String,
+    reason: String,
 }
 
 /// `/console/dashboard`: what a contractor needs at a glance; operators see their own.
@@ -292,7 +302,28 @@ async fn dashboard(State(state): State<AppState>, session: Session) -> WebResult
         up: monitored.iter().filter(|d| d.state == "up").count(),
         down: monitored.iter().filter(|d| d.state == "down").count(),
         pending: pending.len(),
-        unpaid: invoices.iter().filter(|i| i.status != "paid").count(),
+        // Drafts are not owed yet (B5): issued and overdue invoices are.
+        unpaid: invoices
+            .iter()
+            .filter(|i| matches!(i.status.as_str(), "issued" | "overdue"))
+            .count(),
+        withheld: contracts
+            .iter()
+            .filter(|c| c.status != Status::Ended)
+            .filter_map(|c| {
+                let p = c.provisioning.as_ref().filter(|p| !p.provisionable)?;
+                Some(Withheld {
+                    subject: format!("{} ({})", describe(lang, c), short(&c.id)),
+                    href: format!("/console/contracts/{}", c.id),
+                    code: p.code.clone().unwrap_or_default(),
+                    reason: match lang {
+                        Lang::Ja => p.reason_ja.clone(),
+                        Lang::En => p.reason.clone(),
+                    }
+                    .unwrap_or_default(),
+                })
+            })
+            .collect(),
         coming,
         requests: pending
             .iter()

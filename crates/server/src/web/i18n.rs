@@ -333,6 +333,8 @@ catalog! {
     give_consent: "同意する", "Consent";
     coming_claim_deadline: "SLA 返金の請求期限", "Last day to claim an SLA credit";
     coming_dates: "今後の予定", "Coming dates";
+    withheld_devices: "設定を受け取れない機器", "Devices that cannot fetch their configuration";
+    reason: "理由", "Reason";
     coming_item_change: "品目変更", "Item changes";
     coming_minimum_period_end: "最低利用期間の満了", "Minimum period ends";
     coming_option_end: "オプション終了", "Option ends";
