@@ -368,8 +368,8 @@ struct MonthPage {
 
 /// A month from the address; anything else is not a page.
 fn parse_month(m: &str) -> WebResult<Month> {
-    m.parse::<Month>()
-        .map_err(|_| WebError(ApiError::not_found()))
+    // A month outside the business dates has no page, like any unknown address.
+    mpc_domain::calendar::parse_business_month(m).map_err(|_| WebError(ApiError::not_found()))
 }
 
 pub async fn month(
