@@ -270,16 +270,34 @@ async fn holder(store: &Store, what: Owned, id: &str) -> anyhow::Result<String> 
         .ok_or_else(|| anyhow!("no such {what:?} {id}"))
 }
 
-pub async fn contract(store: &Store, cmd: ContractCommand) -> anyhow::Result<()> {
+/// A contract as the API shows it; with the secret key, also whether its preset renders
+/// (R17.1).
+async fn view(
+    store: &Store,
+    key: Option<&mpc_storage::controller::SecretKey>,
+    book: &mpc_domain::book::Book,
+    c: &mpc_domain::book::Contract,
+    as_of: jiff::civil::Date,
+) -> anyhow::Result<mpc_api_types::contracts::ContractView> {
+    Ok(match key {
+        Some(key) => mpc_server::app::contracts::view(store, key, book, c, as_of).await?,
+        None => views::contract(book, c, as_of),
+    })
+}
+
+pub async fn contract(
+    store: &Store,
+    key: Option<&mpc_storage::controller::SecretKey>,
+    cmd: ContractCommand,
+) -> anyhow::Result<()> {
     match cmd {
         ContractCommand::List { contractor, as_of } => {
             let as_of = date(as_of.as_deref())?;
             let book = load_book(&mut *store.conn().await?, &contractor).await?;
-            let list: Vec<_> = book
-                .contracts
-                .iter()
-                .map(|c| views::contract(&book, c, as_of))
-                .collect();
+            let mut list = Vec::with_capacity(book.contracts.len());
+            for c in &book.contracts {
+                list.push(view(store, key, &book, c, as_of).await?);
+            }
             print_json(&list)
         }
         ContractCommand::Show { id, as_of } => {
@@ -289,7 +307,7 @@ pub async fn contract(store: &Store, cmd: ContractCommand) -> anyhow::Result<()>
             let c = book
                 .contract(&id)
                 .ok_or_else(|| anyhow!("no such contract {id}"))?;
-            print_json(&views::contract(&book, c, as_of))
+            print_json(&view(store, key, &book, c, as_of).await?)
         }
         ContractCommand::Quote {
             id,

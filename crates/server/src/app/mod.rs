@@ -3,3 +3,4 @@
 //! these, never one another's handlers.
 
 pub mod billing;
+pub mod contracts;

@@ -42,43 +42,11 @@ pub async fn list(
         contractor_book(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
     let mut contracts = Vec::with_capacity(book.contracts.len());
     for c in &book.contracts {
-        contracts.push(with_preset(&state, &book, c, views::contract(&book, c, as_of)).await?);
+        contracts.push(
+            crate::app::contracts::view(&state.store, &state.secret_key, &book, c, as_of).await?,
+        );
     }
     Ok(Json(ContractList { contracts }))
-}
-
-/// A provisionable contract whose preset does not render today is not provisionable: its
-/// device waits for the parameters named (R17.1), and the view says which.
-async fn with_preset(
-    state: &AppState,
-    book: &mpc_domain::book::Book,
-    contract: &mpc_domain::book::Contract,
-    mut view: ContractView,
-) -> ApiResult<ContractView> {
-    let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
-    let Some(p) = view.provisioning.as_mut() else {
-        return Ok(view);
-    };
-    if !p.provisionable || view.as_of != today.to_string() {
-        return Ok(view);
-    }
-    let rendered = crate::device::cache::current_recipe(
-        &state.store,
-        &state.secret_key,
-        book,
-        contract,
-        today,
-    )
-    .await?;
-    if let Err(r) = rendered {
-        *p = mpc_api_types::contracts::Provisioning {
-            provisionable: false,
-            code: Some(r.rule.to_owned()),
-            reason: Some(r.message_en),
-            reason_ja: Some(r.message_ja),
-        };
-    }
-    Ok(view)
 }
 
 /// One contract with its options, device and provisioning state, as of a day.
@@ -97,8 +65,10 @@ pub async fn get(
     let contract = book
         .contract(&contract_id)
         .ok_or_else(ApiError::not_found)?;
-    let view = views::contract(&book, contract, as_of);
-    Ok(Json(with_preset(&state, &book, contract, view).await?))
+    Ok(Json(
+        crate::app::contracts::view(&state.store, &state.secret_key, &book, contract, as_of)
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
