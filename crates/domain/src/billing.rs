@@ -878,19 +878,20 @@ mod tests {
             .unwrap(),
         );
         let key = PriceKey::AdapterMonthly(Item::InternetGateway, DeviceType::SeilX4);
-        let mut list: Vec<Price> = Vec::new();
-        list.push(Price {
-            key,
-            contractor_id: None,
-            effective_from: date(2027, 1, 16),
-            amount: Yen(3_600),
-        });
-        list.push(Price {
-            key,
-            contractor_id: Some("k1".into()),
-            effective_from: date(2027, 3, 1),
-            amount: Yen(2_400),
-        });
+        let list: Vec<Price> = vec![
+            Price {
+                key,
+                contractor_id: None,
+                effective_from: date(2027, 1, 16),
+                amount: Yen(3_600),
+            },
+            Price {
+                key,
+                contractor_id: Some("k1".into()),
+                effective_from: date(2027, 3, 1),
+                amount: Yen(2_400),
+            },
+        ];
         let mut all: Vec<Price> = Vec::new();
         for k in PriceKey::all() {
             if let Ok(y) = prices().price("k1", k, date(2026, 10, 1)) {
