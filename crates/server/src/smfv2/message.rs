@@ -53,6 +53,58 @@ impl ResultCode {
     }
 }
 
+/// A Distribution ID: eight groups of four upper-case hex digits (version, vendor, SA type,
+/// SA code), the device's SMFv2 name, its Basic-auth user and, in binary, its heartbeat id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DistributionId([u8; 16]);
+
+impl DistributionId {
+    /// Reads the textual form, `0001-0000-0000-0001-0000-0000-0000-0001`.
+    ///
+    /// Lower-case hex is refused: the client always writes upper case, and the text is
+    /// compared as is with the Basic-auth user name.
+    ///
+    /// # Errors
+    /// [`ParseError::InvalidText`] for anything else.
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        let groups: Vec<&str> = text.split('-').collect();
+        if groups.len() != 8 {
+            return Err(ParseError::InvalidText);
+        }
+        let mut bytes = [0u8; 16];
+        for (i, group) in groups.iter().enumerate() {
+            if group.len() != 4
+                || !group
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+            {
+                return Err(ParseError::InvalidText);
+            }
+            let value = u16::from_str_radix(group, 16).map_err(|_| ParseError::InvalidText)?;
+            bytes[i * 2..i * 2 + 2].copy_from_slice(&value.to_be_bytes());
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The 16 bytes the heartbeat carries (big-endian version, vendor, SA type, SA code).
+    #[must_use]
+    pub const fn to_bytes(self) -> [u8; 16] {
+        self.0
+    }
+}
+
+impl std::fmt::Display for DistributionId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, pair) in self.0.chunks(2).enumerate() {
+            if i > 0 {
+                f.write_str("-")?;
+            }
+            write!(f, "{:02X}{:02X}", pair[0], pair[1])?;
+        }
+        Ok(())
+    }
+}
+
 /// A request read from the client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -353,6 +405,29 @@ mod tests {
     }
 
     #[test]
+    fn distribution_ids_read_and_write_the_brief_form() {
+        let id = DistributionId::parse(DISTID).unwrap();
+        assert_eq!(id.to_string(), DISTID);
+        // The heartbeat's 0x0011 value for this id (brief §3).
+        assert_eq!(
+            hex::encode(id.to_bytes()),
+            "00010000000000010000000000000001"
+        );
+        for bad in [
+            "0001-0000-0000-0001-0000-0000-0000",
+            "0001-0000-0000-0001-0000-0000-0000-000a",
+            "0001-0000-0000-0001-0000-0000-0000-00001",
+            "0001-0000-0000-0001-0000-0000-0000-+001",
+        ] {
+            assert_eq!(
+                DistributionId::parse(bad),
+                Err(ParseError::InvalidText),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn refuses_what_is_not_a_request() {
         assert_eq!(parse_request("<html/>"), Err(ParseError::NotARequest));
         let no_id = "<arms-message><arms-request type=\"x\"></arms-request></arms-message>";
@@ -530,6 +605,12 @@ mod tests {
                 Ok(xml) => assert_parser_rules(&xml),
                 Err(error) => prop_assert!(matches!(error, RenderError::LocationConfigTooLong(_))),
             }
+        }
+
+        #[test]
+        fn distribution_ids_round_trip(bytes in any::<[u8; 16]>()) {
+            let id = DistributionId(bytes);
+            prop_assert_eq!(DistributionId::parse(&id.to_string()), Ok(id));
         }
 
         #[test]
