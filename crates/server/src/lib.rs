@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod jobs;
 pub mod observability;
+pub mod smfv2;
 pub mod views;
 pub mod web;
 
