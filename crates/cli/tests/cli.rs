@@ -428,19 +428,7 @@ fn a_billing_run_killed_midway_then_rerun_equals_an_uninterrupted_run() {
     let clean = dir.path().join("clean.db");
     copy_db(&killed, &clean);
 
-    // One contractor per range, and a pause after each: kill the run while it is paused.
-    let mut run = Command::new(env!("CARGO_BIN_EXE_mpc"))
-        .args(["billing", "run", "--month", "2026-10"])
-        .env("MPC_DATABASE_URL", format!("sqlite://{}", killed.display()))
-        .env("MPC_BILLING_CHUNK_CONTRACTS", "1")
-        .env("MPC_BILLING_PAUSE_MS", "1500")
-        .env("MPC_BILLING_LEASE_SECS", "2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    kill_9(&mut run);
+    kill_a_run_midway(&killed, "2");
     assert_eq!(
         stdout(&mpc(
             &killed,
@@ -482,18 +470,7 @@ fn a_billing_run_killed_midway_then_rerun_equals_an_uninterrupted_run() {
 
     // A re-run killed in turn, then the month finalized once its lease expired: the killed
     // re-run's lines go with the finalize and the finalized invoices are the complete run's.
-    let mut rerun = Command::new(env!("CARGO_BIN_EXE_mpc"))
-        .args(["billing", "run", "--month", "2026-10"])
-        .env("MPC_DATABASE_URL", sqlite_url(&killed))
-        .env("MPC_BILLING_CHUNK_CONTRACTS", "1")
-        .env("MPC_BILLING_PAUSE_MS", "1500")
-        .env("MPC_BILLING_LEASE_SECS", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
-    kill_9(&mut rerun);
+    kill_a_run_midway(&killed, "1");
     assert!(abandoned_lines(&sqlite_url(&killed), "2026-10") > 0);
     std::thread::sleep(Duration::from_millis(1200));
     let fin = mpc(&killed, &["billing", "finalize", "--month", "2026-10"]);
@@ -506,6 +483,23 @@ fn a_billing_run_killed_midway_then_rerun_equals_an_uninterrupted_run() {
     let a = stdout(&mpc(&killed, &["billing", "lines", "--month", "2026-10"]));
     let b = stdout(&mpc(&clean, &["billing", "lines", "--month", "2026-10"]));
     assert_eq!(a, b);
+}
+
+/// Starts a billing run of 2026-10 slowed down (one contractor per range, a pause after each)
+/// with a lease of `lease_secs`, and kills it with SIGKILL while it is paused midway.
+fn kill_a_run_midway(db: &Path, lease_secs: &str) {
+    let mut run = Command::new(env!("CARGO_BIN_EXE_mpc"))
+        .args(["billing", "run", "--month", "2026-10"])
+        .env("MPC_DATABASE_URL", sqlite_url(db))
+        .env("MPC_BILLING_CHUNK_CONTRACTS", "1")
+        .env("MPC_BILLING_PAUSE_MS", "1500")
+        .env("MPC_BILLING_LEASE_SECS", lease_secs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    kill_9(&mut run);
 }
 
 fn kill_9(child: &mut std::process::Child) {

@@ -148,6 +148,32 @@ async fn snapshot(store: &Store, month: &str) -> String {
 
 fn noop(_: usize, _: usize) {}
 
+/// September billed and finalized for the contractor of [`setup`], then a backdated agreement:
+/// management ¥9,000 from 2026-09-01 instead of ¥10,000. Returns (contractor, September).
+async fn september_finalized_then_repriced(store: &Store) -> (String, Month) {
+    price_everything(store).await;
+    let (k, _, _) = setup(store).await;
+    let sept: Month = "2026-09".parse().unwrap();
+    billing::run_month(store, sept, &noop, JournalEntry::new("test", "billing.run"))
+        .await
+        .unwrap();
+    billing::finalize(store, sept, JournalEntry::new("test", "finalize"))
+        .await
+        .unwrap();
+    let agreement = Price {
+        key: PriceKey::ManagementMonthly,
+        contractor_id: Some(k.clone()),
+        effective_from: date(2026, 9, 1),
+        amount: Yen(9_000),
+    };
+    let mut tx = store.write().await.unwrap();
+    billing::upsert_prices(&mut tx, &[agreement]).await.unwrap();
+    tx.commit(JournalEntry::new("test", "prices"))
+        .await
+        .unwrap();
+    (k, sept)
+}
+
 backend_tests! {
     async fn a_month_is_billed_and_a_rerun_gives_the_same_invoices(db: TestDb) {
         let store = &db.store;
@@ -249,15 +275,7 @@ backend_tests! {
 
     async fn corrections_of_a_finalized_month_go_on_the_next_invoice_once(db: TestDb) {
         let store = &db.store;
-        price_everything(store).await;
-        let (k, _, _) = setup(store).await;
-        let sept = "2026-09".parse().unwrap();
-        billing::run_month(store, sept, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
-        billing::finalize(store, sept, JournalEntry::new("test", "finalize")).await.unwrap();
-        // A backdated agreement: management ¥9,000 from 2026-09-01 instead of ¥10,000.
-        let mut tx = store.write().await.unwrap();
-        billing::upsert_prices(&mut tx, &[Price { key: PriceKey::ManagementMonthly, contractor_id: Some(k.clone()), effective_from: date(2026, 9, 1), amount: Yen(9_000) }]).await.unwrap();
-        tx.commit(JournalEntry::new("test", "prices")).await.unwrap();
+        let (k, sept) = september_finalized_then_repriced(store).await;
 
         let oct = "2026-10".parse().unwrap();
         billing::run_month(store, oct, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
@@ -360,14 +378,7 @@ backend_tests! {
 
     async fn b4_two_months_correcting_the_same_finalized_month_at_once_correct_it_once(db: TestDb) {
         let store = &db.store;
-        price_everything(store).await;
-        let (k, _, _) = setup(store).await;
-        let sept = "2026-09".parse().unwrap();
-        billing::run_month(store, sept, &noop, JournalEntry::new("test", "billing.run")).await.unwrap();
-        billing::finalize(store, sept, JournalEntry::new("test", "finalize")).await.unwrap();
-        let mut tx = store.write().await.unwrap();
-        billing::upsert_prices(&mut tx, &[Price { key: PriceKey::ManagementMonthly, contractor_id: Some(k.clone()), effective_from: date(2026, 9, 1), amount: Yen(9_000) }]).await.unwrap();
-        tx.commit(JournalEntry::new("test", "prices")).await.unwrap();
+        september_finalized_then_repriced(store).await;
         let other = match store.backend() {
             mpc_storage::Backend::Postgres => Store::connect(&db.url).await.unwrap(),
             mpc_storage::Backend::Sqlite => store.clone(),
