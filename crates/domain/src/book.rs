@@ -489,6 +489,15 @@ impl Book {
                     d.found_on = Some(*on);
                 }
             }
+            Effect::NotificationWithdrawn {
+                serial,
+                contract_id,
+            } => {
+                if let Some(d) = self.devices.iter_mut().find(|d| &d.serial == serial) {
+                    d.assignments
+                        .retain(|a| !(a.until.is_none() && &a.contract_id == contract_id));
+                }
+            }
             Effect::Charge(_) => {}
         }
     }
@@ -620,6 +629,12 @@ pub enum Effect {
     DeviceFound {
         serial: String,
         on: Date,
+    },
+    /// A notified serial was corrected before any device fetched with it (R7.1): the device
+    /// never served the contract, so its assignment is withdrawn, not ended.
+    NotificationWithdrawn {
+        serial: String,
+        contract_id: String,
     },
 }
 

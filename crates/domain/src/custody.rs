@@ -16,6 +16,12 @@ use crate::ending::not_found;
 /// A device that was lost or found stays out of service (R12.3); one serving another contract
 /// cannot serve this one; its model must be the contract's device type (R3.1).
 ///
+/// A notified serial is corrected by notifying another one, as long as the contract never had
+/// another device and no device fetched its configuration with the notified serial
+/// (`current_fetched`): until then nothing was delivered, so the first notification is
+/// withdrawn rather than ended. After that, only a failure or loss report replaces a device
+/// (R11.1, R12).
+///
 /// # Errors
 /// `R7.1`, `R12.3`, `R3.1`, `device_in_use`, `serial_already_notified`.
 pub fn notify_serial(
@@ -24,6 +30,7 @@ pub fn notify_serial(
     contract_id: &str,
     serial: &str,
     notified_on: Date,
+    current_fetched: bool,
 ) -> Result<Vec<Effect>, Refusal> {
     let contract = find_contract(book, contract_id)?;
     if contract.kind != ContractKind::ServiceAdapter {
@@ -34,23 +41,38 @@ pub fn notify_serial(
         ));
     }
     require_active(contract, notified_on, "R7.1")?;
+    let mut effects = Vec::new();
     if let Some(current) = book.device_of(contract_id, notified_on) {
-        return Err(Refusal::new(
-            "serial_already_notified",
-            format!(
-                "serial {} already serves this contract; report a failure or loss to replace it",
-                current.serial
-            ),
-            format!(
-                "この契約には既にシリアルナンバー {} が通知されています",
-                current.serial
-            ),
-        ));
+        let first_device = book
+            .devices
+            .iter()
+            .flat_map(|d| d.assignments.iter().map(move |a| (d, a)))
+            .all(|(d, a)| a.contract_id != contract_id || d.serial == current.serial);
+        if current_fetched || !first_device || current.serial.eq_ignore_ascii_case(serial.trim()) {
+            return Err(Refusal::new(
+                "serial_already_notified",
+                format!(
+                    "serial {} already serves this contract and has fetched its configuration; \
+                     report a failure or loss to replace it",
+                    current.serial
+                ),
+                format!(
+                    "この契約には既にシリアルナンバー {} が通知され、設定が取得されています。\
+                     交換には故障または亡失の届出が必要です",
+                    current.serial
+                ),
+            ));
+        }
+        effects.push(Effect::NotificationWithdrawn {
+            serial: current.serial.clone(),
+            contract_id: contract_id.to_owned(),
+        });
     }
     let device_type = contract
         .device_type
         .ok_or_else(|| not_found("device type", contract_id))?;
-    assign(known, contract, serial, notified_on, device_type)
+    effects.extend(assign(known, contract, serial, notified_on, device_type)?);
+    Ok(effects)
 }
 
 fn assign(
@@ -460,7 +482,7 @@ mod tests {
                 .rule,
             "R7.1"
         );
-        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2), false).unwrap());
         assert_eq!(provisionable(&b, "CA-1", date(2026, 4, 2)).unwrap(), "a1");
         assert_eq!(
             provisionable(&b, "CA-1", date(2026, 4, 1))
@@ -470,7 +492,7 @@ mod tests {
             "not before notification"
         );
         let again =
-            notify_serial(&b, b.device("CA-1"), "a2", "CA-1", date(2026, 4, 3)).unwrap_err();
+            notify_serial(&b, b.device("CA-1"), "a2", "CA-1", date(2026, 4, 3), false).unwrap_err();
         assert_eq!(again.rule, "device_in_use");
     }
 
@@ -493,7 +515,7 @@ mod tests {
             on: date(2026, 4, 4),
         });
         assert_eq!(
-            notify_serial(&b, b.device("CA-1"), "a2", "CA-1", date(2026, 4, 5))
+            notify_serial(&b, b.device("CA-1"), "a2", "CA-1", date(2026, 4, 5), false)
                 .unwrap_err()
                 .rule,
             "R3.1"
@@ -504,16 +526,72 @@ mod tests {
     fn r3_1_a_unit_in_stock_of_another_model_is_refused_when_notified() {
         let b = book();
         let stock = Device::in_stock("X4-9", DeviceType::SeilX4);
-        let r = notify_serial(&b, Some(&stock), "a1", "X4-9", date(2026, 4, 2)).unwrap_err();
+        let r = notify_serial(&b, Some(&stock), "a1", "X4-9", date(2026, 4, 2), false).unwrap_err();
         assert_eq!(r.rule, "R3.1");
         assert!(r.message_en.contains("SEIL/X4") && r.message_en.contains("SEIL CA10"));
-        assert!(notify_serial(&b, Some(&stock), "a2", "X4-9", date(2026, 4, 2)).is_ok());
+        assert!(notify_serial(&b, Some(&stock), "a2", "X4-9", date(2026, 4, 2), false).is_ok());
+    }
+
+    #[test]
+    fn r7_1_a_serial_no_device_fetched_with_can_be_corrected() {
+        let b = book();
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2), false).unwrap());
+        // Mistyped: no device fetched with CA-1, so notifying CA-2 replaces the notification.
+        let fixed = notify_serial(&b, None, "a1", "CA-2", date(2026, 4, 3), false).unwrap();
+        let after = b.with(&fixed);
+        assert_eq!(
+            provisionable(&after, "CA-2", date(2026, 4, 3)).unwrap(),
+            "a1"
+        );
+        assert_eq!(
+            provisionable(&after, "CA-1", date(2026, 4, 3))
+                .unwrap_err()
+                .rule,
+            "R7.1"
+        );
+        let withdrawn = after.device("CA-1").unwrap();
+        assert_eq!(withdrawn.state_on(date(2026, 4, 3)), DeviceState::Stock);
+        assert!(withdrawn.assignments.is_empty(), "it never served");
+        // Once a device fetched its configuration with CA-1, only R11/R12 replace it.
+        let r = notify_serial(&b, None, "a1", "CA-2", date(2026, 4, 3), true).unwrap_err();
+        assert_eq!(r.rule, "serial_already_notified");
+        // The same serial again (in any letter case) corrects nothing.
+        let r = notify_serial(&b, b.device("CA-1"), "a1", "ca-1", date(2026, 4, 3), false);
+        assert_eq!(r.unwrap_err().rule, "serial_already_notified");
+    }
+
+    #[test]
+    fn r11_1_a_replacement_unit_is_not_corrected_by_a_notification() {
+        let mut b = book();
+        for e in [
+            Effect::DeviceAssigned {
+                serial: "CA-1".into(),
+                device_type: DeviceType::SeilCa10,
+                contract_id: "a1".into(),
+                from: date(2026, 4, 2),
+            },
+            Effect::DeviceReleased {
+                serial: "CA-1".into(),
+                last_day: date(2026, 4, 9),
+                return_due: None,
+            },
+            Effect::DeviceAssigned {
+                serial: "CA-3".into(),
+                device_type: DeviceType::SeilCa10,
+                contract_id: "a1".into(),
+                from: date(2026, 4, 10),
+            },
+        ] {
+            b.apply(&e);
+        }
+        let r = notify_serial(&b, None, "a1", "CA-2", date(2026, 4, 11), false).unwrap_err();
+        assert_eq!(r.rule, "serial_already_notified");
     }
 
     #[test]
     fn d6_r10_3_served_through_the_end_day_then_due_back_then_lost() {
         let b = book();
-        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2), false).unwrap());
         // Notice 2026-05-01 → ends 2026-05-15 (R13.1); return due 2026-06-14 (D4).
         let b = b
             .with(&cancel_contract(&b, "a1", Termination::Notice, date(2026, 5, 1), None).unwrap());
@@ -559,7 +637,7 @@ mod tests {
         let found = b.device("CA-1").unwrap();
         assert_eq!(found.state_on(date(2026, 7, 1)), DeviceState::Found);
         assert_eq!(
-            notify_serial(&b, Some(found), "a2", "CA-1", date(2026, 7, 2))
+            notify_serial(&b, Some(found), "a2", "CA-1", date(2026, 7, 2), false)
                 .unwrap_err()
                 .rule,
             "R12.3"
@@ -569,7 +647,7 @@ mod tests {
     #[test]
     fn r11_failure_replacement_takes_over_and_the_failed_unit_stops() {
         let b = book();
-        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2), false).unwrap());
         let r = replace_device(
             &b,
             None,
@@ -608,7 +686,7 @@ mod tests {
     #[test]
     fn r12_3_a_reported_loss_withdraws_the_device_at_once_with_or_without_replacement() {
         let b = book();
-        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2), false).unwrap());
         // Reported on 05-01: lost that day, before anyone accepts the report.
         let b = b.with(&report_loss(&b, "a1", date(2026, 5, 1)).unwrap());
         assert_eq!(
@@ -634,14 +712,14 @@ mod tests {
         );
         // The contract has no device after the loss day: a new serial may be notified.
         assert!(b.device_of("a1", date(2026, 5, 2)).is_none());
-        let b = b.with(&notify_serial(&b, None, "a1", "CA-2", date(2026, 5, 2)).unwrap());
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-2", date(2026, 5, 2), false).unwrap());
         assert_eq!(provisionable(&b, "CA-2", date(2026, 5, 2)).unwrap(), "a1");
     }
 
     #[test]
     fn r12_1_a_replacement_after_a_reported_loss_does_not_lose_it_twice() {
         let b = book();
-        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2), false).unwrap());
         let b = b.with(&report_loss(&b, "a1", date(2026, 5, 1)).unwrap());
         let r = replace_device(
             &b,
@@ -672,7 +750,7 @@ mod tests {
     #[test]
     fn r12_loss_is_charged_and_the_lost_unit_never_serves() {
         let b = book();
-        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2)).unwrap());
+        let b = b.with(&notify_serial(&b, None, "a1", "CA-1", date(2026, 4, 2), false).unwrap());
         let r = replace_device(
             &b,
             None,

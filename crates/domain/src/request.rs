@@ -220,6 +220,9 @@ pub struct Context<'a> {
     pub management: Option<ManagementAccess<'a>>,
     /// The device behind the serial being notified or installed as replacement, if known.
     pub device: Option<&'a Device>,
+    /// Whether the device now serving the contract named by the request ever fetched that
+    /// contract's configuration (a notified serial can be corrected until then, R7.1).
+    pub current_fetched: bool,
     /// Makes a fresh id for anything the decision creates.
     pub new_id: &'a mut dyn FnMut() -> String,
 }
@@ -397,7 +400,15 @@ pub fn decide(
         Request::NotifySerial {
             contract_id,
             serial,
-        } => custody::notify_serial(book, ctx.device, contract_id, serial, on)?.into(),
+        } => custody::notify_serial(
+            book,
+            ctx.device,
+            contract_id,
+            serial,
+            on,
+            ctx.current_fetched,
+        )?
+        .into(),
         Request::ReportFailure { contract_id, .. } | Request::ReportLoss { contract_id } => {
             let cause = if matches!(request, Request::ReportLoss { .. }) {
                 ReplacementCause::Loss

@@ -462,6 +462,32 @@ backend_tests! {
         swap.assert_problem(422, "R3.1");
     }
 
+    async fn r7_1_a_serial_no_device_fetched_with_can_be_corrected_once(db: TestDb) {
+        let app = TestApp::with_config(db, config()).await;
+        let (k, a) = fleet(&app, "株式会社訂正", "SA-W2L", "W2L-TYPO").await;
+        for serial in ["W2L-RIGHT", "W2L-OTHER"] {
+            let r = import(&app, &format!("{serial},SA-W2L,{}\n", secret(serial))).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        }
+        // No device fetched with W2L-TYPO: notifying W2L-RIGHT corrects the notification.
+        app.accepted(&k, json!({"kind": "notify_serial", "contract_id": a, "serial": "W2L-RIGHT"}), ON).await;
+        fetch(&app, "W2L-TYPO", None).await.assert_problem(403, "R7.1");
+        let right = fetch(&app, "W2L-RIGHT", None).await;
+        assert_eq!(right.status, StatusCode::OK, "{}", right.text);
+        let view = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert_eq!(view.body["serial"], "W2L-RIGHT", "{}", view.text);
+
+        // A device has fetched with W2L-RIGHT: only a failure or loss report replaces it now.
+        let before = app.db.store.dump().await;
+        let again = app.post(&format!("/api/v1/contractors/{k}/requests"), &app.operator,
+            json!({"request": {"kind": "notify_serial", "contract_id": a, "serial": "W2L-OTHER"},
+                   "submitted_on": ON, "accept": {"on": ON}})).await;
+        again.assert_problem(422, "serial_already_notified");
+        assert_eq!(app.db.store.dump().await, before, "nothing recorded");
+        assert_eq!(fetch(&app, "W2L-RIGHT", None).await.status, StatusCode::OK);
+        fetch(&app, "W2L-OTHER", None).await.assert_problem(403, "R7.1");
+    }
+
     async fn revisions_diff_rollback_and_masking(db: TestDb) {
         let app = TestApp::with_config(db, config()).await;
         let (k, a) = fleet(&app, "株式会社改版", "SEIL CA10", "CA10-1").await;

@@ -595,7 +595,8 @@ pub async fn persist(
             | Effect::DeviceReleased { serial, .. }
             | Effect::DeviceReturned { serial, .. }
             | Effect::DeviceLost { serial, .. }
-            | Effect::DeviceFound { serial, .. } => {
+            | Effect::DeviceFound { serial, .. }
+            | Effect::NotificationWithdrawn { serial, .. } => {
                 devices.insert(serial.clone());
             }
             Effect::Charge(charge) => insert_charge(tx, contractor_id, charge).await?,

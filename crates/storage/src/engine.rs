@@ -134,6 +134,25 @@ async fn decide_on_book(
     if let Some(d) = device.as_ref().filter(|d| seen.device(&d.serial).is_none()) {
         seen.to_mut().devices.push(d.clone());
     }
+    // Whether the device now serving the contract of a notification fetched with it (R7.1).
+    let current_fetched = match request {
+        Request::NotifySerial { contract_id, .. } => {
+            let current = seen
+                .devices
+                .iter()
+                .find(|d| {
+                    d.assignments
+                        .iter()
+                        .any(|a| a.until.is_none() && &a.contract_id == contract_id)
+                })
+                .map(|d| d.serial.clone());
+            match current {
+                Some(s) => crate::fetches::fetched(tx.conn(), &s, contract_id).await?,
+                None => false,
+            }
+        }
+        _ => false,
+    };
     let mut ids = new_id;
     let decision = decide(
         &seen,
@@ -147,6 +166,7 @@ async fn decide_on_book(
                 consented_on,
             }),
             device: device.as_ref(),
+            current_fetched,
             new_id: &mut ids,
         },
     )?;

@@ -14,6 +14,7 @@ pub mod billing;
 pub mod contracts;
 pub mod controller;
 pub mod engine;
+pub mod fetches;
 pub mod journal;
 pub mod mobile;
 pub mod parties;

@@ -59,6 +59,8 @@ pub struct Config {
     id_len: usize,
     /// The contract has no billing start yet (R5.2).
     pub billing_start_pending: AtomicBool,
+    /// No fetch was recorded since this configuration was built (R7.1 correction window).
+    first_fetch_unrecorded: AtomicBool,
 }
 
 /// Whether a device may have its configuration (cloning shares it).
@@ -573,6 +575,7 @@ fn configs(
                 etag_len: tag.len(),
                 id_len: contract.id.len(),
                 billing_start_pending: AtomicBool::new(contract.billing_start.is_none()),
+                first_fetch_unrecorded: AtomicBool::new(true),
             })
         })
         .collect()
@@ -633,5 +636,15 @@ impl Config {
     /// Gives the claim back after a failed attempt.
     pub fn restore_billing_start(&self) {
         self.billing_start_pending.store(true, Ordering::Release);
+    }
+
+    /// Claims the recording of this device's fetch: true once per built configuration.
+    pub fn take_first_fetch(&self) -> bool {
+        self.first_fetch_unrecorded.swap(false, Ordering::AcqRel)
+    }
+
+    /// Gives the claim back after a failed attempt.
+    pub fn restore_first_fetch(&self) {
+        self.first_fetch_unrecorded.store(true, Ordering::Release);
     }
 }

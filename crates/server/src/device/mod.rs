@@ -32,7 +32,7 @@ use mpc_domain::calendar::tokyo_date;
 use mpc_domain::contract::set_billing_start;
 use mpc_storage::controller::{self, Heartbeat};
 use mpc_storage::engine::{self, EngineError};
-use mpc_storage::{JournalEntry, now_micros};
+use mpc_storage::{JournalEntry, fetches, now_micros};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
@@ -250,6 +250,9 @@ async fn config_poll(State(shared): DeviceState, request: Request) -> ApiResult<
     .await?;
     let serial = device.serial;
     let config = ready(state, device).await?;
+    if config.take_first_fetch() {
+        record_fetch(state, serial, &config).await?;
+    }
     if settings.billing_start_on_first_fetch && config.take_billing_start() {
         start_billing(state, serial, &config).await;
     }
@@ -282,6 +285,15 @@ async fn config_poll(State(shared): DeviceState, request: Request) -> ApiResult<
         h.insert(REVISION, HeaderValue::from(rev));
     }
     Ok(response)
+}
+
+/// Records that the device fetched its contract's configuration, before it has it: from then
+/// on its notified serial can no longer be corrected (R7.1).
+async fn record_fetch(state: &AppState, serial: &str, config: &Config) -> ApiResult<()> {
+    fetches::record(&state.store, serial, config.contract_id())
+        .await
+        .inspect_err(|_| config.restore_first_fetch())?;
+    Ok(())
 }
 
 /// Sets the contract's billing start to the Tokyo date of the first fetch (R5.2).
