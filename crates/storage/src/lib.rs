@@ -13,14 +13,21 @@ pub mod accounts;
 pub mod billing;
 pub mod contracts;
 pub mod controller;
-pub mod engine;
 pub mod fetches;
 pub mod journal;
 pub mod mobile;
-pub mod parties;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+// old path, kept while callers move
+pub mod engine {
+    pub use crate::contracts::quote::*;
+    pub use crate::contracts::requests::*;
+    pub use crate::contracts::standing::*;
+}
+// old path, kept while callers move
+pub use contracts::parties;
 
 use std::str::FromStr;
 use std::sync::Arc;
