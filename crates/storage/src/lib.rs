@@ -16,6 +16,7 @@ pub mod controller;
 pub mod fetches;
 pub mod journal;
 pub mod mobile;
+mod repair;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -274,12 +275,14 @@ impl Store {
             .push(hook);
     }
 
-    /// Applies pending migrations of this backend's tree.
+    /// Applies pending migrations of this backend's tree, then the repairs of what earlier
+    /// releases recorded wrong.
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        repair::unrecorded_losses(self).await?;
         Ok(())
     }
 
