@@ -52,20 +52,26 @@ impl InvoiceRedirect {
 
 /// Checks a contractor's designation of another contractor's management (R6.2).
 ///
+/// `management` is `None` when no contract has the designated id: that is no management in
+/// service either, and is refused as one, so a rider learns nothing of others' contract ids.
+///
 /// # Errors
 /// `R6.2` when the contract is not another contractor's management in service on `on`.
 pub fn check_designation(
     rider_contractor_id: &str,
-    management: &Contract,
+    management: Option<&Contract>,
     on: Date,
 ) -> Result<(), Refusal> {
-    if management.kind != ContractKind::Management || !management.is_active(on) {
-        return Err(Refusal::new(
-            "R6.2",
-            "the designated contract is not a management in service",
-            "指定された契約は利用中のマネージメントではありません",
-        ));
-    }
+    let management = match management {
+        Some(m) if m.kind == ContractKind::Management && m.is_active(on) => m,
+        _ => {
+            return Err(Refusal::new(
+                "R6.2",
+                "the designated contract is not a management in service",
+                "指定された契約は利用中のマネージメントではありません",
+            ));
+        }
+    };
     if management.contractor_id == rider_contractor_id {
         return Err(Refusal::new(
             "R6.2",
@@ -306,6 +312,28 @@ mod tests {
         assert_eq!(
             unmet(Standing { book: &bare, ..s }, date(2026, 4, 2)).len(),
             2
+        );
+    }
+
+    #[test]
+    fn r6_2_only_another_contractors_management_in_service_is_designated() {
+        let m1 = management("m1", "k1", date(2026, 4, 1));
+        let a1 = adapter("a1", "k1", DeviceType::SeilCa10, date(2026, 4, 1));
+        assert_eq!(check_designation("k2", Some(&m1), date(2026, 4, 1)), Ok(()));
+        // Before its acceptance, an adapter, an unknown id and one's own management: all R6.2.
+        for (rider, contract, on) in [
+            ("k2", Some(&m1), date(2026, 3, 31)),
+            ("k2", Some(&a1), date(2026, 4, 1)),
+            ("k2", None, date(2026, 4, 1)),
+            ("k1", Some(&m1), date(2026, 4, 1)),
+        ] {
+            let r = check_designation(rider, contract, on).unwrap_err();
+            assert_eq!(r.rule, "R6.2");
+        }
+        let unknown = check_designation("k2", None, date(2026, 4, 1)).unwrap_err();
+        assert_eq!(
+            unknown.message_en,
+            "the designated contract is not a management in service"
         );
     }
 

@@ -165,6 +165,22 @@ impl Request {
 /// The states a request can be in, as stored and as the API filters on them.
 pub const STATUSES: [&str; 4] = ["pending", "accepted", "rejected", "withdrawn"];
 
+/// A request is decided or withdrawn once: only a `pending` one is closed. Not a regulation
+/// rule but the workflow's, so the refusal's code is `request_closed` rather than an R-id.
+///
+/// # Errors
+/// `request_closed` naming the state the request is already in.
+pub fn check_pending(status: &str) -> Result<(), Refusal> {
+    if status == "pending" {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "request_closed",
+        format!("the request is already {status}"),
+        "この申込は既に処理済みです",
+    ))
+}
+
 /// A date given from outside, refused as the field `field` when outside the business dates.
 fn entry_date(field: &'static str, date: Option<Date>) -> Result<(), FieldError> {
     match date.map(crate::calendar::business_date) {
@@ -458,4 +474,19 @@ pub fn decide(
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_pending_request_is_closed() {
+        assert_eq!(check_pending("pending"), Ok(()));
+        for status in ["accepted", "rejected", "withdrawn"] {
+            let r = check_pending(status).unwrap_err();
+            assert_eq!(r.rule, "request_closed");
+            assert_eq!(r.message_en, format!("the request is already {status}"));
+        }
+    }
 }

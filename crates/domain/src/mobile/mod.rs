@@ -18,12 +18,14 @@
 //! Usage is metered per `mobile_access` option: a SIM serves one option at a time, and the cap
 //! belongs to the option's usage type; storage resolves a record's SIM to its option.
 
+mod binding;
 #[cfg(test)]
 mod fixtures;
 mod group;
 mod manual;
 mod throttle;
 
+pub use binding::*;
 pub use group::*;
 pub use manual::*;
 pub use throttle::*;

@@ -5,6 +5,7 @@
 //! the recipe configuration the device fetches, per model (facts in
 //! `shared/reference/devices.md`, cited by section).
 
+pub mod check;
 mod model;
 mod params;
 mod recipe;

@@ -2,7 +2,6 @@
 //! invoice redirects (R6.3).
 
 use jiff::civil::Date;
-use mpc_domain::Refusal;
 use mpc_domain::eligibility::{self, Designation, InvoiceRedirect};
 use sqlx::AnyConnection;
 
@@ -63,16 +62,8 @@ pub async fn create_designation(
     management_contract_id: &str,
     requested_on: Date,
 ) -> Result<Designation> {
-    let management = load_contract(tx.conn(), management_contract_id)
-        .await?
-        .ok_or_else(|| {
-            Refusal::new(
-                "R6.2",
-                "the designated contract is not a management in service",
-                "指定された契約は利用中のマネージメントではありません",
-            )
-        })?;
-    eligibility::check_designation(rider, &management, requested_on)?;
+    let management = load_contract(tx.conn(), management_contract_id).await?;
+    eligibility::check_designation(rider, management.as_ref(), requested_on)?;
     let d = Designation {
         id: new_id(),
         rider_contractor_id: rider.to_owned(),

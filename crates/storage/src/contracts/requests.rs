@@ -7,7 +7,9 @@ use mpc_domain::book::{Book, Effect};
 use mpc_domain::contract::ManagementAccess;
 use mpc_domain::custody;
 use mpc_domain::eligibility::Impact;
-use mpc_domain::request::{Acceptance, Context, Decision, Request, decide, on_submission};
+use mpc_domain::request::{
+    Acceptance, Context, Decision, Request, check_pending, decide, on_submission,
+};
 use sqlx::AnyConnection;
 
 use super::quote::termination_impact;
@@ -478,14 +480,7 @@ async fn pending(tx: &mut WriteTx, id: &str) -> Result<RequestRow> {
         .fetch_one(tx.conn())
         .await
         .map_err(StorageError::from)?;
-    if row.status != "pending" {
-        return Err(Refusal::new(
-            "request_closed",
-            format!("the request is already {}", row.status),
-            "この申込は既に処理済みです",
-        )
-        .into());
-    }
+    check_pending(&row.status)?;
     Ok(row)
 }
 

@@ -206,13 +206,7 @@ pub fn render(
     params: &PresetParams,
     mobile: Option<&MobileSettings>,
 ) -> Result<String, PresetError> {
-    let device = contract.device_type.ok_or_else(|| {
-        PresetError::Refused(Refusal::new(
-            "R2.2",
-            "only a service-adapter contract has a preset",
-            "プリセットはサービスアダプタの契約にのみあります",
-        ))
-    })?;
+    let device = preset::check::preset_device(contract).map_err(PresetError::Refused)?;
     params.validate(device).map_err(PresetError::Invalid)?;
     preset::render(params, device, mobile, &hostname(&contract.id))
         .map(|r| r.to_text())
@@ -349,17 +343,7 @@ pub async fn save_params(
     date: Date,
     journal: JournalEntry,
 ) -> Result<Revision, PresetError> {
-    let item = contract.item(date);
-    if item != Some(params.item()) {
-        return Err(PresetError::Refused(Refusal::new(
-            "R2.2",
-            format!(
-                "the contract's item is {}, so its preset is that item's; change the item by an item-change request (R8.1)",
-                item.map_or("none", |i| i.as_str())
-            ),
-            "プリセットは契約の品目で決まります。品目の変更は品目変更の申込(R8.1)で行います",
-        )));
-    }
+    preset::check::check_edit(contract, params, date).map_err(PresetError::Refused)?;
     insert_revision(
         store,
         key,
@@ -389,16 +373,7 @@ pub async fn rollback(
     let old = revision(&mut *store.conn().await?, key, &contract.id, of)
         .await?
         .ok_or(StorageError::NotFound)?;
-    if contract.item(date) != Some(old.item) {
-        return Err(PresetError::Refused(Refusal::new(
-            "R2.2",
-            format!(
-                "revision {of} is a {} preset, not the contract's current item",
-                old.item
-            ),
-            format!("リビジョン {of} は現在の品目のプリセットではありません"),
-        )));
-    }
+    preset::check::check_rollback(contract, of, old.item, date).map_err(PresetError::Refused)?;
     insert_revision(
         store,
         key,

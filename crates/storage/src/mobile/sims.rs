@@ -103,18 +103,8 @@ pub async fn bind_sim(
         .iter()
         .filter(|s| s.from_on != from.to_string() || s.iccid != iccid)
     {
-        if date(&s.from_on)? >= from {
-            return Ok(Err(Refusal::new(
-                "R9.3",
-                format!(
-                    "{} serves from {} already; bind from a later day",
-                    s.iccid, s.from_on
-                ),
-                format!(
-                    "{} は {} から登録済みです。より後の日付で登録してください",
-                    s.iccid, s.from_on
-                ),
-            )));
+        if let Err(r) = mobile::check_closing(&s.iccid, date(&s.from_on)?, from) {
+            return Ok(Err(r));
         }
         if opt_date(s.until_on.clone())?.is_none_or(|u| u >= from) {
             sqlx::query("UPDATE sims SET until_on = $1 WHERE iccid = $2 AND from_on = $3")
