@@ -1,0 +1,217 @@
+//! `/console/contracts/{id}/cancel`: a cancellation after its quote.
+
+use axum::extract::{Path, Query, State};
+use axum_extra::extract::Form;
+use mpc_api_types::contracts::QuoteView;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::api::v1::{contracts, requests};
+use crate::extract::{JsonBody, Params};
+use crate::web::format;
+use crate::web::i18n::Lang;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, Shown, WebResult, render, see_other, short};
+
+use super::{ContractRow, contract_row, operator_suffix};
+
+#[derive(Deserialize)]
+pub(super) struct QuoteQuery {
+    requested_on: Option<String>,
+}
+
+/// A quote as shown before confirming a cancellation.
+pub struct QuoteShown {
+    pub notice_arrived_on: String,
+    pub end_on: String,
+    pub charge: String,
+    pub missing: Vec<String>,
+    pub exempt: bool,
+    pub lines: Vec<(String, String, String)>,
+    pub cascades: Vec<String>,
+    pub impact: Vec<String>,
+}
+
+fn quote_shown(lang: Lang, q: &QuoteView) -> QuoteShown {
+    let mut cascades = Vec::new();
+    for e in q.effects.as_array().into_iter().flatten() {
+        let kind = e.get("effect").and_then(Value::as_str).unwrap_or_default();
+        let subject = ["option_id", "group_id", "contract_id", "serial"]
+            .iter()
+            .find_map(|k| e.get(*k).and_then(Value::as_str))
+            .map(|s| if s.len() > 20 { short(s) } else { s.to_owned() })
+            .unwrap_or_default();
+        let due = e
+            .get("return_due")
+            .and_then(Value::as_str)
+            .map(|d| format!(" — {} {}", lang.t().return_due, format::date_text(lang, d)))
+            .unwrap_or_default();
+        if let Some(what) = crate::web::i18n::effect(lang, kind) {
+            cascades.push(format!("{what} ({subject}){due}"));
+        }
+    }
+    QuoteShown {
+        notice_arrived_on: format::date_text(lang, &q.notice_arrived_on),
+        end_on: format::date_text(lang, &q.end_on),
+        charge: q.early_termination_charge.map_or_else(
+            || lang.t().price_missing.to_owned(),
+            |y| format::yen(lang, y),
+        ),
+        missing: q.missing_prices.clone(),
+        exempt: q.exempt_from_early_termination,
+        lines: q
+            .early_termination_lines
+            .iter()
+            .map(|l| {
+                (
+                    l.description.clone(),
+                    if l.period_from == l.period_to {
+                        format::date_text(lang, &l.period_from)
+                    } else {
+                        format!(
+                            "{} – {}",
+                            format::date_text(lang, &l.period_from),
+                            format::date_text(lang, &l.period_to)
+                        )
+                    },
+                    format::yen(lang, l.amount),
+                )
+            })
+            .collect(),
+        cascades,
+        impact: q
+            .eligibility_impact
+            .iter()
+            .flat_map(|i| {
+                i.unmet
+                    .iter()
+                    .map(|u| lang.pick(&u.message_ja, &u.message).to_owned())
+            })
+            .collect(),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/contractor/cancel.html")]
+struct CancelPage {
+    c: Chrome,
+    id: String,
+    row: ContractRow,
+    requested_on: String,
+    quote: Option<QuoteShown>,
+    problem: Option<Shown>,
+}
+
+/// `/console/contracts/{id}/cancel`: the quote (end date, what ends with it, early-termination
+/// charge in yen) for a notice arriving today, then the confirmation.
+pub(super) async fn cancel_form(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<QuoteQuery>,
+) -> WebResult {
+    let requested_on = q.requested_on.filter(|d| !d.is_empty());
+    cancel_page(&state, &session, &id, requested_on, None).await
+}
+
+async fn cancel_page(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    requested_on: Option<String>,
+    problem: Option<Shown>,
+) -> WebResult {
+    let lang = session.lang;
+    let c = contracts::get(
+        State(state.clone()),
+        session.caller(),
+        Path(id.to_owned()),
+        Params(contracts::AsOf { as_of: None }),
+    )
+    .await?
+    .0;
+    let quote = contracts::quote(
+        State(state.clone()),
+        session.caller(),
+        Path(id.to_owned()),
+        Params(contracts::QuoteParams {
+            notice_arrived_on: None,
+            requested_on: requested_on.clone(),
+            termination: None,
+        }),
+    )
+    .await;
+    let (quote, problem) = match quote {
+        Ok(q) => (Some(quote_shown(lang, &q.0)), problem),
+        Err(e) => (None, problem.or(Some(Shown::of(lang, &e)))),
+    };
+    let failed = problem.is_some();
+    let mut page = render(CancelPage {
+        c: session.chrome(session.t().cancel_contract, Section::Contracts),
+        id: id.to_owned(),
+        row: contract_row(lang, &c),
+        requested_on: requested_on.unwrap_or_default(),
+        quote,
+        problem,
+    });
+    if failed {
+        *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(page)
+}
+
+#[derive(Deserialize)]
+pub(super) struct CancelForm {
+    csrf: String,
+    requested_on: Option<String>,
+    #[serde(default)]
+    understood: Option<String>,
+}
+
+/// Submits the notice of cancellation (R13.1) once the contractor has read the quote and ticked
+/// the confirmation.
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<CancelForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    let requested_on = form.requested_on.filter(|d| !d.is_empty());
+    if form.understood.is_none() {
+        let mut shown = Shown::message(422, "confirmation_required", session.t().confirm_required);
+        shown
+            .fields
+            .push(("understood".into(), session.t().confirm_required.into()));
+        return cancel_page(&state, &session, &id, requested_on, Some(shown)).await;
+    }
+    let contract = contracts::get(
+        State(state.clone()),
+        session.caller(),
+        Path(id.clone()),
+        Params(contracts::AsOf { as_of: None }),
+    )
+    .await?
+    .0;
+    let body = json!({
+        "request": {"kind": "cancel_contract", "contract_id": id, "requested_on": requested_on},
+    });
+    match requests::submit(
+        State(state.clone()),
+        session.caller(),
+        Path(contract.contractor_id.clone()),
+        JsonBody::from_json(&body),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/console/requests?submitted=1{}",
+            operator_suffix(&session, &contract.contractor_id)
+        ))),
+        Err(e) => {
+            let shown = Shown::of(session.lang, &e);
+            cancel_page(&state, &session, &id, requested_on, Some(shown)).await
+        }
+    }
+}

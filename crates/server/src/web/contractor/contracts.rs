@@ -1,0 +1,241 @@
+//! `/console/contracts` and `/console/contracts/{id}`: contracts as of a day, one with its
+//! options and journal timeline.
+
+use axum::extract::{Path, Query, State};
+use mpc_api_types::contracts::OptionView;
+use mpc_domain::book::Status;
+use mpc_domain::catalog::{ContractKind, OptionKind};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::api::v1::{contracts, journal};
+use crate::extract::Params;
+use crate::web::format;
+use crate::web::i18n::Lang;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, WebResult, render, short};
+
+use super::{
+    ContractRow, Paged, choose_contractor, contract_row, contractor_of, contracts_of, paged,
+    status_class, today,
+};
+
+#[derive(Deserialize)]
+pub(super) struct ListQuery {
+    contractor: Option<String>,
+    as_of: Option<String>,
+    sort: Option<String>,
+    page: Option<usize>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/contractor/contracts.html")]
+struct ContractsPage {
+    c: Chrome,
+    contractor: String,
+    as_of: String,
+    sort: String,
+    table: Paged<ContractRow>,
+}
+
+/// `/console/contracts?as_of=&sort=&page=`.
+pub(super) async fn contract_list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<ListQuery>,
+) -> WebResult {
+    if let Some(to) = choose_contractor(&session, &q.contractor) {
+        return Ok(to);
+    }
+    let contractor = contractor_of(&session, q.contractor.as_deref())?;
+    let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
+    let mut contracts = contracts_of(&state, &session, &contractor, Some(as_of.clone())).await?;
+    let sort = q.sort.unwrap_or_else(|| "applied".into());
+    match sort.as_str() {
+        "status" => contracts.sort_by_key(|c| status_class(c.status)),
+        "item" => contracts.sort_by_key(|c| (c.kind, c.item)),
+        "minimum" => contracts.sort_by(|a, b| a.minimum_period_end.cmp(&b.minimum_period_end)),
+        _ => contracts.sort_by(|a, b| a.applied_on.cmp(&b.applied_on)),
+    }
+    let lang = session.lang;
+    let rows = contracts.iter().map(|c| contract_row(lang, c)).collect();
+    Ok(render(ContractsPage {
+        c: session.chrome(session.t().nav_contracts, Section::Contracts),
+        contractor: if session.is_operator() {
+            contractor
+        } else {
+            String::new()
+        },
+        as_of,
+        sort,
+        table: paged(rows, q.page),
+    }))
+}
+
+pub struct OptionRow {
+    pub what: String,
+    pub status: &'static str,
+    pub status_class: &'static str,
+    pub detail: String,
+    pub billing_start: String,
+    pub minimum_period_end: String,
+    pub ends: String,
+}
+
+fn option_row(lang: Lang, o: &OptionView) -> OptionRow {
+    let mut detail = Vec::new();
+    if let Some(a) = &o.install_address {
+        detail.push(a.clone());
+    }
+    if let Some(u) = o.usage_type {
+        detail.push(lang.pick(u.label_ja(), u.label_en()).to_owned());
+    }
+    if let Some(n) = o.network_type {
+        detail.push(lang.pick(n.label_ja(), n.label_en()).to_owned());
+    }
+    OptionRow {
+        what: lang.pick(o.kind.label_ja(), o.kind.label_en()).to_owned(),
+        status: lang.status(o.status),
+        status_class: status_class(o.status),
+        detail: detail.join(" / "),
+        billing_start: format::date_or_dash(lang, o.billing_start.as_deref()),
+        minimum_period_end: format::date_or_dash(lang, o.minimum_period_end.as_deref()),
+        ends: format::date_or_dash(lang, o.ending.as_ref().map(|e| e.on.as_str())),
+    }
+}
+
+/// One event of a contract's life, from the journal.
+pub struct Event {
+    pub at: String,
+    pub what: String,
+    pub who: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/contractor/contract.html")]
+struct ContractPage {
+    c: Chrome,
+    id: String,
+    as_of: String,
+    row: ContractRow,
+    applied_on: String,
+    accepted_on: String,
+    items: Vec<(String, String)>,
+    serial: String,
+    provisioning: Option<String>,
+    ending_reason: Option<String>,
+    options: Vec<OptionRow>,
+    is_adapter: bool,
+    has_mobile: bool,
+    active: bool,
+    events: Vec<Event>,
+    /// `?contractor=…` for operators' links to the contractor's other pages.
+    contractor_query: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct AsOfQuery {
+    as_of: Option<String>,
+}
+
+/// `/console/contracts/{id}?as_of=`: a contract with its options and its journal timeline.
+pub(super) async fn contract_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<AsOfQuery>,
+) -> WebResult {
+    let lang = session.lang;
+    let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
+    let c = contracts::get(
+        State(state.clone()),
+        session.caller(),
+        Path(id.clone()),
+        Params(contracts::AsOf {
+            as_of: Some(as_of.clone()),
+        }),
+    )
+    .await?
+    .0;
+    let entries = journal::list(
+        State(state.clone()),
+        session.caller(),
+        Params(journal::ListParams {
+            operation: None,
+            actor: None,
+            contractor_id: Some(c.contractor_id.clone()),
+            subject: None,
+            before: None,
+            limit: Some(500),
+        }),
+    )
+    .await?
+    .0
+    .entries;
+    let events = entries
+        .into_iter()
+        .filter(|e| {
+            e.subject.as_deref() == Some(id.as_str())
+                || e.request.to_string().contains(&id)
+                || e.outcome.to_string().contains(&id)
+        })
+        .map(|e| Event {
+            at: format::clock_text(&e.at),
+            what: crate::web::i18n::operation(
+                lang,
+                &e.operation,
+                e.request
+                    .get("request")
+                    .and_then(|r| r.get("kind"))
+                    .and_then(Value::as_str),
+            ),
+            who: e.actor,
+        })
+        .collect();
+    Ok(render(ContractPage {
+        c: session.chrome(
+            &format!("{} {}", session.t().contract, short(&c.id)),
+            Section::Contracts,
+        ),
+        id: c.id.clone(),
+        as_of,
+        row: contract_row(lang, &c),
+        applied_on: format::date_text(lang, &c.applied_on),
+        accepted_on: format::date_text(lang, &c.accepted_on),
+        items: c
+            .items
+            .iter()
+            .map(|i| {
+                (
+                    format::date_text(lang, &i.from),
+                    lang.pick(i.value.label_ja(), i.value.label_en()).to_owned(),
+                )
+            })
+            .collect(),
+        serial: c.serial.clone().unwrap_or_else(|| "—".into()),
+        provisioning: c.provisioning.as_ref().and_then(|p| {
+            (!p.provisionable).then(|| {
+                match lang {
+                    Lang::Ja => p.reason_ja.clone(),
+                    Lang::En => p.reason.clone(),
+                }
+                .unwrap_or_default()
+            })
+        }),
+        ending_reason: c
+            .ending
+            .as_ref()
+            .map(|e| lang.end_reason(e.reason).to_owned()),
+        options: c.options.iter().map(|o| option_row(lang, o)).collect(),
+        is_adapter: c.kind == ContractKind::ServiceAdapter,
+        has_mobile: c.options.iter().any(|o| o.kind == OptionKind::MobileAccess),
+        active: c.status != Status::Ended && c.ending.is_none(),
+        events,
+        contractor_query: if session.is_operator() {
+            format!("?contractor={}", c.contractor_id)
+        } else {
+            String::new()
+        },
+    }))
+}

@@ -1,0 +1,143 @@
+//! `/console/devices`: devices with their availability over the past week.
+
+use axum::extract::{Path, Query, State};
+
+use crate::AppState;
+use crate::api::v1::{contracts, devices, monitoring};
+use crate::extract::Params;
+use crate::web::format;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, WebResult, charts, render};
+
+use super::{PageQuery, Paged, choose_contractor, contractor_of, paged};
+
+/// A device as the contractor sees it, with its week of availability.
+pub struct DeviceRow {
+    pub serial: String,
+    pub model: String,
+    pub state: &'static str,
+    pub state_class: &'static str,
+    pub firmware: String,
+    pub last_heartbeat: String,
+    pub chart: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/contractor/devices.html")]
+struct DevicesPage {
+    c: Chrome,
+    table: Paged<DeviceRow>,
+    custody: Vec<(String, String, &'static str, String, bool)>,
+}
+
+/// `/console/devices`: UP/DOWN with a week of availability per device, and custody (return
+/// deadlines, R10.3).
+pub(super) async fn device_list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<PageQuery>,
+) -> WebResult {
+    let lang = session.lang;
+    let t = session.t();
+    if let Some(to) = choose_contractor(&session, &q.contractor) {
+        return Ok(to);
+    }
+    let contractor = contractor_of(&session, q.contractor.as_deref())?;
+    let monitored = monitoring::list(
+        State(state.clone()),
+        session.caller(),
+        Params(monitoring::MonitorParams {
+            state: None,
+            contractor_id: Some(contractor.clone()),
+            model: None,
+            firmware: None,
+        }),
+    )
+    .await?
+    .0
+    .devices;
+    let table = paged(monitored, q.page);
+    let now = jiff::Timestamp::now().as_second();
+    let week_ago = now - 7 * 86_400;
+    let mut rows = Vec::new();
+    for d in table.rows {
+        let history = monitoring::history(
+            State(state.clone()),
+            session.caller(),
+            Path(d.serial.clone()),
+        )
+        .await?
+        .0
+        .changes;
+        rows.push(DeviceRow {
+            chart: charts::availability(&stretches(&history, now), week_ago, now, t.up, t.down),
+            state: match d.state.as_str() {
+                "up" => t.up,
+                "down" => t.down,
+                _ => t.never_seen,
+            },
+            state_class: match d.state.as_str() {
+                "up" => "up",
+                "down" => "down",
+                _ => "pending",
+            },
+            serial: d.serial,
+            model: d.model,
+            firmware: d.firmware.unwrap_or_else(|| "—".into()),
+            last_heartbeat: d
+                .last_heartbeat
+                .map_or_else(|| "—".into(), |h| format::clock_text(&h)),
+        });
+    }
+    let custody = devices::list_of_contractor(
+        State(state.clone()),
+        session.caller(),
+        Path(contractor),
+        Params(contracts::AsOf { as_of: None }),
+    )
+    .await?
+    .0
+    .devices
+    .into_iter()
+    .map(|d| {
+        (
+            d.serial,
+            d.device_type.as_str().to_owned(),
+            lang.device_state(d.state),
+            d.return_due
+                .map_or_else(|| "—".into(), |r| format::date_text(lang, &r)),
+            d.overdue,
+        )
+    })
+    .collect();
+    Ok(render(DevicesPage {
+        c: session.chrome(t.nav_devices, Section::Devices),
+        table: Paged {
+            rows,
+            previous: table.previous,
+            next: table.next,
+        },
+        custody,
+    }))
+}
+
+/// State changes (oldest first) as stretches up to `now`, in seconds.
+pub fn stretches(
+    changes: &[mpc_api_types::controller::StateChangeView],
+    now: i64,
+) -> Vec<charts::Stretch> {
+    let at = |s: &str| {
+        s.parse::<jiff::Timestamp>()
+            .map(|t| t.as_second())
+            .unwrap_or(now)
+    };
+    changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| charts::Stretch {
+            from: at(&c.at),
+            to: changes.get(i + 1).map_or(now, |n| at(&n.at)),
+            up: c.state == "up",
+        })
+        .collect()
+}

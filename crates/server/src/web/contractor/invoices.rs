@@ -1,0 +1,175 @@
+//! `/console/invoices` and `/console/invoices/{id}`: invoices, one with its lines, printable.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::v1::billing;
+use crate::extract::Params;
+use crate::web::format;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, WebResult, render, short};
+
+use super::{Paged, paged};
+
+/// An invoice as listed.
+pub struct InvoiceRow {
+    pub id: String,
+    pub number: String,
+    pub month: String,
+    pub recipient: String,
+    pub issue_date: String,
+    pub due_date: String,
+    pub total: String,
+    pub status: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/contractor/invoices.html")]
+struct InvoicesPage {
+    c: Chrome,
+    month: String,
+    table: Paged<InvoiceRow>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct InvoicesQuery {
+    month: Option<String>,
+    page: Option<usize>,
+}
+
+/// `/console/invoices?month=`: the caller's invoices (all contractors' for operators).
+pub(super) async fn invoice_list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<InvoicesQuery>,
+) -> WebResult {
+    let lang = session.lang;
+    let month = q.month.filter(|m| !m.is_empty());
+    let list = billing::invoices(
+        State(state.clone()),
+        session.caller(),
+        Params(billing::InvoiceParams {
+            month: month.clone(),
+            account_id: None,
+        }),
+    )
+    .await?
+    .0
+    .invoices;
+    let t = session.t();
+    let rows = list
+        .into_iter()
+        .rev()
+        .map(|i| InvoiceRow {
+            status: match i.status.as_str() {
+                "paid" => t.invoice_paid,
+                "defaulted" => t.invoice_defaulted,
+                "draft" => t.invoice_draft,
+                _ => t.invoice_open,
+            }
+            .to_owned(),
+            id: i.id,
+            number: i.number,
+            month: i.month,
+            recipient: i.recipient_name,
+            issue_date: format::date_text(lang, &i.issue_date),
+            due_date: format::date_text(lang, &i.due_date),
+            total: format::yen(lang, i.total),
+        })
+        .collect();
+    Ok(render(InvoicesPage {
+        c: session.chrome(t.nav_invoices, Section::Invoices),
+        month: month.unwrap_or_default(),
+        table: paged(rows, q.page),
+    }))
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/contractor/invoice.html")]
+struct InvoicePage {
+    c: Chrome,
+    id: String,
+    row: InvoiceRow,
+    issuer: String,
+    registration: String,
+    subtotal: String,
+    rates: Vec<(i64, String, String)>,
+    lines: Vec<(String, String, String, String, String)>,
+}
+
+/// `/console/invoices/{id}`: a qualified invoice's lines and tax per rate (B1–B4).
+pub(super) async fn invoice_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> WebResult {
+    let lang = session.lang;
+    let t = session.t();
+    let v = billing::invoice(State(state), session.caller(), Path(id.clone()))
+        .await?
+        .0;
+    let s = &v.summary;
+    Ok(render(InvoicePage {
+        c: session.chrome(&format!("{} {}", t.invoice, s.number), Section::Invoices),
+        id,
+        row: InvoiceRow {
+            id: s.id.clone(),
+            number: s.number.clone(),
+            month: s.month.clone(),
+            recipient: s.recipient_name.clone(),
+            issue_date: format::date_text(lang, &s.issue_date),
+            due_date: format::date_text(lang, &s.due_date),
+            total: format::yen(lang, s.total),
+            status: s.status.clone(),
+        },
+        issuer: v.issuer.name.clone(),
+        registration: v.issuer.registration_number.clone(),
+        subtotal: format::yen(lang, s.subtotal),
+        rates: v
+            .totals_by_rate
+            .iter()
+            .map(|r| {
+                (
+                    r.rate_percent,
+                    format::yen(lang, r.taxable),
+                    format::yen(lang, r.tax),
+                )
+            })
+            .collect(),
+        lines: v
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.description.clone(),
+                    short(&l.contract_id),
+                    if l.period_from == l.period_to {
+                        format::date_text(lang, &l.period_from)
+                    } else {
+                        format!(
+                            "{} – {}",
+                            format::date_text(lang, &l.period_from),
+                            format::date_text(lang, &l.period_to)
+                        )
+                    },
+                    l.rule.clone(),
+                    format::yen(lang, l.amount),
+                )
+            })
+            .collect(),
+    }))
+}
+
+/// The printable qualified invoice (Japanese, as the law asks).
+pub(super) async fn invoice_print(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    use axum::response::IntoResponse;
+    Ok(billing::print(State(state), session.caller(), Path(id))
+        .await?
+        .into_response())
+}

@@ -1,0 +1,147 @@
+//! `/console/requests`: requests and their decisions; a pending one can be withdrawn.
+
+use axum::extract::{Path, Query, State};
+use axum_extra::extract::Form;
+use mpc_api_types::contracts::RequestView;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::AppState;
+use crate::api::v1::requests;
+use crate::extract::Params;
+use crate::web::format;
+use crate::web::i18n::Lang;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, WebResult, render, see_other, short};
+
+use super::request_form::FORM_KINDS;
+use super::{Csrf, PAGE, choose_contractor, contractor_of, operator_suffix};
+
+/// A request as listed.
+pub struct RequestRow {
+    pub id: String,
+    pub kind: String,
+    pub subject: String,
+    pub submitted_on: String,
+    pub status: String,
+    pub status_class: &'static str,
+    pub pending: bool,
+    pub note: String,
+}
+
+pub(super) fn request_row(lang: Lang, r: &RequestView) -> RequestRow {
+    let body = serde_json::to_value(&r.request).unwrap_or(Value::Null);
+    let subject = ["contract_id", "option_id", "group_id"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(Value::as_str))
+        .map(short)
+        .unwrap_or_default();
+    let t = lang.t();
+    RequestRow {
+        id: r.id.clone(),
+        kind: crate::web::i18n::request_kind(lang, &r.kind).to_owned(),
+        subject,
+        submitted_on: format::date_text(lang, &r.submitted_on),
+        status: match r.status.as_str() {
+            "pending" => t.request_pending,
+            "accepted" => t.request_accepted,
+            "rejected" => t.request_rejected,
+            "withdrawn" => t.request_withdrawn,
+            other => other,
+        }
+        .to_owned(),
+        status_class: match r.status.as_str() {
+            "pending" => "pending",
+            "accepted" => "active",
+            _ => "ended",
+        },
+        pending: r.status == "pending",
+        note: r
+            .decision
+            .as_ref()
+            .and_then(|d| d.get("reason"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct RequestsQuery {
+    contractor: Option<String>,
+    status: Option<String>,
+    after: Option<String>,
+    submitted: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/contractor/requests.html")]
+struct RequestsPage {
+    c: Chrome,
+    contractor: String,
+    status: String,
+    rows: Vec<RequestRow>,
+    next: Option<String>,
+    submitted: bool,
+    kinds: Vec<(&'static str, &'static str)>,
+}
+
+/// `/console/requests`: the contractor's requests, newest state first, with the forms to make
+/// new ones.
+pub(super) async fn request_list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(q): Query<RequestsQuery>,
+) -> WebResult {
+    if let Some(to) = choose_contractor(&session, &q.contractor) {
+        return Ok(to);
+    }
+    let contractor = contractor_of(&session, q.contractor.as_deref())?;
+    let status = q.status.filter(|s| !s.is_empty());
+    let list = requests::list_of_contractor(
+        State(state.clone()),
+        session.caller(),
+        Path(contractor.clone()),
+        Params(requests::ListParams {
+            status: status.clone(),
+            contractor_id: None,
+            after: q.after,
+            limit: Some(PAGE as u32),
+        }),
+    )
+    .await?
+    .0;
+    let lang = session.lang;
+    Ok(render(RequestsPage {
+        c: session.chrome(session.t().nav_requests, Section::Requests),
+        contractor: if session.is_operator() {
+            contractor
+        } else {
+            String::new()
+        },
+        status: status.unwrap_or_default(),
+        rows: list.requests.iter().map(|r| request_row(lang, r)).collect(),
+        next: list.next_cursor,
+        submitted: q.submitted.is_some(),
+        kinds: FORM_KINDS
+            .iter()
+            .map(|k| (*k, crate::web::i18n::request_kind(lang, k)))
+            .collect(),
+    }))
+}
+
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<Csrf>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    let r = requests::withdraw(State(state), session.caller(), Path(id))
+        .await?
+        .0;
+    Ok(see_other(&format!(
+        "/console/requests?status=withdrawn{}",
+        operator_suffix(&session, &r.contractor_id)
+    )))
+}
