@@ -1,4 +1,4 @@
--- wrk script of the controller benchmark (crates/cli/benches/controller.rs).
+-- wrk script of the controller benchmark (crates/cli/benches/controller/).
 --
 -- Sends pre-signed device requests from a file per wrk thread (`<file>.<thread>`, threads
 -- counted from 0), one request per line:

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Refusal;
 use crate::book::{Book, ChargeEvent, ChargeKind, Contract, Device, DeviceState, Effect};
-use crate::catalog::{ContractKind, OptionKind};
+use crate::catalog::{ContractKind, DeviceType, OptionKind};
 use crate::contract::{find_contract, require_active};
 use crate::ending::not_found;
 
@@ -108,19 +108,7 @@ fn assign(
             }
             DeviceState::Stock | DeviceState::AwaitingReturn | DeviceState::Returned => {}
         }
-        if device.device_type != device_type {
-            return Err(Refusal::new(
-                "R3.1",
-                format!(
-                    "device {serial} is a {}, the contract's device type is {device_type}",
-                    device.device_type
-                ),
-                format!(
-                    "機器 {serial} は {} で、契約の機器種別 {device_type} と異なります",
-                    device.device_type
-                ),
-            ));
-        }
+        check_model(serial, device.device_type, device_type)?;
     }
     Ok(vec![Effect::DeviceAssigned {
         serial: serial.to_owned(),
@@ -389,6 +377,22 @@ pub fn overdue_returns(
     effects
 }
 
+/// Checks that the unit `serial`, a `model`, may serve a contract of device type `expected`:
+/// a contract is for one model (R3.1), whether the unit is notified or calls home.
+///
+/// # Errors
+/// `R3.1` naming both models.
+pub fn check_model(serial: &str, model: DeviceType, expected: DeviceType) -> Result<(), Refusal> {
+    if model == expected {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "R3.1",
+        format!("device {serial} is a {model}, the contract's device type is {expected}"),
+        format!("機器 {serial} は {model} で、契約の機器種別 {expected} と異なります"),
+    ))
+}
+
 /// Why a device may not fetch its configuration on `date`, or `Ok` when it may.
 ///
 /// R7.1: the contract's serial must be notified (the device must be the one serving the
@@ -458,7 +462,6 @@ pub fn provisionable(book: &Book, serial: &str, date: Date) -> Result<String, Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::DeviceType;
     use crate::contract::tests::adapter;
     use crate::ending::{Termination, cancel_contract};
     use jiff::civil::date;
@@ -530,6 +533,14 @@ mod tests {
         assert_eq!(r.rule, "R3.1");
         assert!(r.message_en.contains("SEIL/X4") && r.message_en.contains("SEIL CA10"));
         assert!(notify_serial(&b, Some(&stock), "a2", "X4-9", date(2026, 4, 2), false).is_ok());
+    }
+
+    #[test]
+    fn r3_1_a_unit_calling_home_must_be_the_contract_s_model() {
+        assert!(check_model("CA-1", DeviceType::SeilCa10, DeviceType::SeilCa10).is_ok());
+        let r = check_model("X4-9", DeviceType::SeilX4, DeviceType::SeilCa10).unwrap_err();
+        assert_eq!(r.rule, "R3.1");
+        assert!(r.message_en.contains("X4-9") && r.message_en.contains("SEIL/X4"));
     }
 
     #[test]

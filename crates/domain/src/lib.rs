@@ -21,6 +21,7 @@ pub mod money;
 pub mod option;
 pub mod preset;
 pub mod price;
+pub mod provisioning;
 pub mod refusal;
 pub mod request;
 pub mod sla;

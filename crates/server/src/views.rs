@@ -13,9 +13,9 @@ use mpc_domain::book::{
 };
 use mpc_domain::catalog::ContractKind;
 use mpc_domain::contract::minimum_period_end;
-use mpc_domain::custody::provisionable;
 use mpc_domain::eligibility::Unmet;
 use mpc_domain::ending::option_minimum_period_end;
+use mpc_domain::provisioning::contract_provisionable;
 use mpc_storage::engine::{EngineError, Quote, RequestRow};
 
 fn text(d: Option<Date>) -> Option<String> {
@@ -68,30 +68,23 @@ pub fn option(book: &Book, o: &ContractOption, as_of: Date) -> OptionView {
 
 pub fn contract(book: &Book, c: &Contract, as_of: Date) -> ContractView {
     let device = book.device_of(&c.id, as_of);
-    let provisioning = (c.kind == ContractKind::ServiceAdapter).then(|| {
-        let verdict = match device {
-            Some(d) => provisionable(book, &d.serial, as_of).map(|_| ()),
-            None => Err(mpc_domain::Refusal::new(
-                "R7.1",
-                "the device's serial number has not been notified",
-                "サービスアダプタのシリアルナンバーが通知されていません",
-            )),
-        };
-        match verdict {
-            Ok(()) => Provisioning {
-                provisionable: true,
-                code: None,
-                reason: None,
-                reason_ja: None,
-            },
-            Err(r) => Provisioning {
-                provisionable: false,
-                code: Some(r.rule.to_owned()),
-                reason: Some(r.message_en),
-                reason_ja: Some(r.message_ja),
-            },
-        }
-    });
+    let provisioning =
+        (c.kind == ContractKind::ServiceAdapter).then(|| {
+            match contract_provisionable(book, c, as_of) {
+                Ok(()) => Provisioning {
+                    provisionable: true,
+                    code: None,
+                    reason: None,
+                    reason_ja: None,
+                },
+                Err(r) => Provisioning {
+                    provisionable: false,
+                    code: Some(r.rule.to_owned()),
+                    reason: Some(r.message_en),
+                    reason_ja: Some(r.message_ja),
+                },
+            }
+        });
     ContractView {
         id: c.id.clone(),
         contractor_id: c.contractor_id.clone(),

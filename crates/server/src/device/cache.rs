@@ -30,6 +30,7 @@ use mpc_domain::book::Book;
 use mpc_domain::calendar::{tokyo_date, tokyo_start_of_day};
 use mpc_domain::catalog::DeviceType;
 use mpc_domain::custody;
+use mpc_domain::provisioning;
 use mpc_storage::contracts::{self, Owned};
 use mpc_storage::controller::{self, SecretKey};
 use mpc_storage::{StorageError, Store, Touched};
@@ -463,13 +464,9 @@ impl DeviceCache {
                 .get(device.serial.as_str())
                 .and_then(|e| e.credentials.as_ref().map(|c| c.model));
             if let (Some(model), Some(expected)) = (model, contract.device_type)
-                && model != expected
+                && let Err(r) = custody::check_model(&device.serial, model, expected)
             {
-                let v = Verdict::Refused(Arc::new(Refusal::new(
-                    "R3.1",
-                    format!("this unit is a {model}, the contract's device type is {expected}"),
-                    format!("この機器 ({model}) は契約の機器種別 {expected} と異なります"),
-                )));
+                let v = Verdict::Refused(Arc::new(r));
                 decided.push((device.serial.clone(), Decided::Final(v)));
                 continue;
             }
@@ -522,18 +519,17 @@ pub async fn current_recipe(
         let r = latest.expect("matched");
         return Ok(Ok((Some(r.revision), r.recipe)));
     }
-    let params = controller::params_in_force(contract, latest.as_ref(), today);
+    if let Err(r) = provisioning::item_in_force(contract, today) {
+        return Ok(Err(r));
+    }
+    let params =
+        controller::params_in_force(contract, latest.as_ref(), today).expect("an item is in force");
     let mobile =
         controller::mobile_of_book(&mut *store.conn().await?, key, book, contract, today).await?;
     Ok(
-        match params.map(|p| controller::render(contract, &p, mobile.as_ref())) {
-            Some(Ok(recipe)) => Ok((None, recipe)),
-            Some(Err(e)) => Err(incomplete(e)),
-            None => Err(Refusal::new(
-                "R2.2",
-                "the contract has no item in force",
-                "契約に有効な品目がありません",
-            )),
+        match controller::render(contract, &params, mobile.as_ref()) {
+            Ok(recipe) => Ok((None, recipe)),
+            Err(e) => Err(incomplete(e)),
         },
     )
 }
@@ -592,21 +588,8 @@ fn not_notified(serial: &str, today: Date) -> Refusal {
 fn incomplete(e: controller::PresetError) -> Refusal {
     match e {
         controller::PresetError::Refused(r) => r,
-        controller::PresetError::Invalid(errors) => {
-            let mut fields: Vec<&str> = errors.iter().map(|e| e.field).collect();
-            fields.dedup();
-            let fields = fields.join(", ");
-            Refusal::new(
-                "R17.1",
-                format!("the device waits for these preset parameters: {fields}"),
-                format!("機器はプリセットのパラメータの設定を待っています: {fields}"),
-            )
-        }
-        controller::PresetError::Storage(e) => Refusal::new(
-            "R17.1",
-            format!("the preset could not be read: {e}"),
-            "プリセットを読み込めませんでした",
-        ),
+        controller::PresetError::Invalid(errors) => provisioning::awaiting_parameters(&errors),
+        controller::PresetError::Storage(e) => provisioning::unreadable_preset(&e.to_string()),
     }
 }
 

@@ -149,33 +149,15 @@ impl Lang {
         }
     }
 
-    /// `1,234円` or `¥1,234`.
+    /// `1,234円` or `¥1,234`: [`super::format::yen`], for pages that format through `Lang`.
     pub fn yen(self, amount: Yen) -> String {
-        let v = amount.0;
-        let digits = v.unsigned_abs().to_string();
-        let mut grouped = String::new();
-        for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(ch);
-        }
-        let sign = if v < 0 { "-" } else { "" };
-        match self {
-            Lang::Ja => format!("{sign}{grouped}円"),
-            Lang::En => format!("{sign}¥{grouped}"),
-        }
+        super::format::yen(self, amount)
     }
 
-    /// A `YYYY-MM-DD` date as people read it: `2026年11月24日` or `24 Nov 2026`.
+    /// A `YYYY-MM-DD` text as people read it: [`super::format::date_text`], for pages that
+    /// format through `Lang`.
     pub fn date(self, iso: &str) -> String {
-        let Ok(d) = iso.parse::<jiff::civil::Date>() else {
-            return iso.to_owned();
-        };
-        match self {
-            Lang::Ja => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
-            Lang::En => d.strftime("%-d %b %Y").to_string(),
-        }
+        super::format::date_text(self, iso)
     }
 
     pub fn status(self, s: Status) -> &'static str {

@@ -1,0 +1,272 @@
+//! The commands as a user first meets them: help, accounts, simulation, serving, the demo
+//! data set and one-line errors.
+
+use crate::support::*;
+
+#[test]
+fn version_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let v = mpc(&db, &["--version"]);
+    assert!(v.status.success());
+    assert_eq!(stdout(&v), format!("mpc {}", env!("CARGO_PKG_VERSION")));
+    let help = mpc(&db, &["--help"]);
+    for word in ["serve", "migrate", "user", "token", "--database-url"] {
+        assert!(stdout(&help).contains(word), "{word}");
+    }
+    assert!(!db.exists(), "--help touches no database");
+}
+
+#[test]
+fn migrate_then_manage_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let m = mpc(&db, &["migrate"]);
+    assert!(m.status.success(), "{}", stderr(&m));
+    assert!(db.exists());
+
+    let c = mpc(&db, &["contractor", "create", "--name", "株式会社テスト"]);
+    assert!(c.status.success(), "{}", stderr(&c));
+    let contractor = stdout(&c);
+    let u = mpc(
+        &db,
+        &[
+            "user",
+            "create",
+            "--username",
+            "tanaka",
+            "--role",
+            "contractor",
+            "--contractor",
+            &contractor,
+        ],
+    );
+    assert!(u.status.success(), "{}", stderr(&u));
+    let t = mpc(&db, &["token", "create", "--username", "tanaka"]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    let secret = stdout(&t);
+    assert!(secret.starts_with("mpc_") && secret.len() == 68, "{secret}");
+
+    let users = stdout(&mpc(&db, &["user", "list"]));
+    assert!(users.contains("tanaka\tcontractor\t"), "{users}");
+    let contractors = stdout(&mpc(&db, &["contractor", "list"]));
+    assert!(contractors.contains("株式会社テスト"));
+}
+
+#[test]
+fn simulate_setup_makes_notified_devices_in_contractors_of_the_size_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let fleet = dir.path().join("fleet.csv");
+    let setup = mpc(
+        &db,
+        &[
+            "simulate",
+            "--setup",
+            "5",
+            "--per-contractor",
+            "2",
+            "--duration",
+            "0",
+            "--inventory-file",
+            fleet.to_str().unwrap(),
+        ],
+    );
+    assert!(setup.status.success(), "{}", stderr(&setup));
+    assert!(
+        stdout(&setup).contains("created 5 devices"),
+        "{}",
+        stdout(&setup)
+    );
+    let text = std::fs::read_to_string(&fleet).unwrap();
+    let serials: Vec<&str> = text.lines().filter_map(|l| l.split(',').next()).collect();
+    assert_eq!(serials.len(), 5);
+    // 2 + 2 + 1 adapters, each contractor under its own management.
+    let contractors = mpc(&db, &["contractor", "list"]);
+    assert_eq!(
+        stdout(&contractors).lines().count(),
+        3,
+        "{}",
+        stdout(&contractors)
+    );
+    for serial in serials {
+        // Each serial was notified to an adapter (R7.1).
+        let shown = mpc(&db, &["device", "show", serial]);
+        assert!(shown.status.success(), "{serial}: {}", stderr(&shown));
+        let view: serde_json::Value = serde_json::from_str(&stdout(&shown)).unwrap();
+        assert!(view["contract_id"].is_string(), "{view}");
+    }
+}
+
+#[test]
+fn errors_are_one_line_and_exit_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let cases: [&[&str]; 5] = [
+        &[
+            "user",
+            "create",
+            "--username",
+            "Bad Name",
+            "--role",
+            "operator",
+        ],
+        &[
+            "user",
+            "create",
+            "--username",
+            "someone",
+            "--role",
+            "contractor",
+            "--contractor",
+            "missing",
+        ],
+        &["token", "create", "--username", "nobody"],
+        &["token", "revoke", "no-such-token"],
+        &["--database-url", "mysql://x", "migrate"],
+    ];
+    for args in cases {
+        let o = mpc(&db, args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("mpc: error: "), "{args:?}: {err}");
+    }
+    let taken = mpc(
+        &db,
+        &["user", "create", "--username", "ops", "--role", "operator"],
+    );
+    assert!(taken.status.success());
+    let again = mpc(
+        &db,
+        &["user", "create", "--username", "ops", "--role", "operator"],
+    );
+    assert!(
+        stderr(&again).contains("\"ops\" is taken"),
+        "{}",
+        stderr(&again)
+    );
+}
+
+/// The README's first command: serve on a new embedded database, print the first operator's
+/// token once, answer, and stop cleanly on SIGTERM.
+#[test]
+fn serve_bootstraps_answers_and_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let server = start(&db);
+    let addr = server.addr.clone();
+    let (clean, output) = server.stop();
+    assert!(clean, "graceful shutdown exits 0");
+    assert!(
+        TcpStream::connect(&addr).is_err(),
+        "nothing listens after shutdown"
+    );
+    assert!(output.contains("/api/docs"), "{output}");
+    let token = output
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("mpc_"))
+        .unwrap_or_else(|| panic!("first start prints the operator's token: {output}"))
+        .to_owned();
+
+    // The token works on the next start, which prints no token.
+    let server = start(&db);
+    let reply = http_get(&server.addr, "/api/v1/me", Some(&token));
+    assert!(
+        reply.starts_with("HTTP/1.1 200") && reply.contains("\"username\":\"admin\""),
+        "{reply}"
+    );
+    let (clean, output) = server.stop();
+    assert!(clean);
+    assert!(!output.contains("mpc_"), "{output}");
+}
+
+#[test]
+fn demo_seed_and_contract_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let seeded = mpc(&db, &["demo", "seed", "--today", "2026-11-24"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    assert!(stdout(&seeded).contains("10 service adapters"));
+    let again = mpc(&db, &["demo", "seed"]);
+    assert!(!again.status.success());
+
+    let (minato, contracts) = demo_contracts(&db, "みなと");
+    let contracts = contracts.as_array().unwrap();
+    assert_eq!(contracts.len(), 6, "a management and five adapters");
+    // Every adapter of みなと商事 has its serial and may fetch its configuration.
+    assert!(
+        contracts
+            .iter()
+            .filter(|c| c["kind"] == "service_adapter")
+            .all(|c| c["provisioning"]["provisionable"] == true)
+    );
+    let x4 = contracts
+        .iter()
+        .find(|c| c["device_type"] == "SEIL/X4" && c["item"] == "internet_gateway")
+        .unwrap();
+    assert_eq!(
+        x4["serial"], "X4-24A0-00188",
+        "the replacement took over (R11.1)"
+    );
+
+    // Quote: notice arriving 2026-12-01 → ends 2026-12-15 (R13.1).
+    let id = x4["id"].as_str().unwrap();
+    let quote = mpc(
+        &db,
+        &["contract", "quote", id, "--notice-arrived-on", "2026-12-01"],
+    );
+    let quote: serde_json::Value = serde_json::from_slice(&quote.stdout).unwrap();
+    assert_eq!(quote["end_on"], "2026-12-15");
+
+    // A refusal is one line naming the rule (R6.5: mobile access only on SA-W2L).
+    let refused = mpc(
+        &db,
+        &[
+            "request",
+            "submit",
+            "--contractor",
+            &minato,
+            "--accept",
+            "--json",
+            &format!(
+                r#"{{"kind": "add_option", "contract_id": "{id}", "option_kind": "mobile_access", "usage_type": "standard", "network_type": "dynamic_ip"}}"#
+            ),
+        ],
+    );
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("mpc: error: R6.5: "), "{err}");
+}
+
+/// Issue 15: dates outside the business dates (2000-01-01 to 2099-12-31) given as flags are
+/// refused with a one-line message, like any other bad input, before anything is written.
+#[test]
+fn dates_outside_the_business_dates_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    assert!(mpc(&db, &["migrate"]).status.success());
+    let cases: [&[&str]; 5] = [
+        &["demo", "seed", "--today", "9999-12-31"],
+        &["mobile", "throttles", "--at", "2100-01-01T00:00:00+09:00"],
+        &["device", "show", "X1", "--as-of", "1900-01-01"],
+        &[
+            "request",
+            "submit",
+            "--contractor",
+            "k",
+            "--json",
+            r#"{"kind": "cancel_contract", "contract_id": "c", "requested_on": "0000-01-01"}"#,
+        ],
+        &["request", "accept", "r", "--on", "9999-12-31"],
+    ];
+    for args in cases {
+        let o = mpc(&db, args);
+        assert!(!o.status.success(), "{args:?}");
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains("2000-01-01 to 2099-12-31"), "{args:?}: {err}");
+    }
+}

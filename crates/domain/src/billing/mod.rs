@@ -1,0 +1,348 @@
+//! One contractor's invoice lines for one calendar month (B1, B2): initial, monthly
+//! (day-prorated per D7, full month on some stops per R9.11), one-time, early-termination
+//! (R15), SLA credits (R16) — each naming its contract, rule and period.
+
+mod credits;
+#[cfg(test)]
+mod fixtures;
+mod proration;
+mod subjects;
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::book::{Book, ChargeEvent, Contract, Effect, PacketShareGroup};
+use crate::calendar::Month;
+use crate::eligibility::InvoiceRedirect;
+use crate::money::Yen;
+use crate::price::{MissingPrice, PriceBook, PriceKey};
+use crate::sla::ApprovedCredit;
+
+/// What a line is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    InitialFee,
+    MonthlyFee,
+    OneTimeFee,
+    EarlyTermination,
+    SlaCredit,
+    /// A redirected invoice left unpaid, owed by the management contractor (R6.4).
+    MovedUnpaid,
+    /// A correction of a finalized invoice (B4).
+    Adjustment,
+}
+
+/// One line of an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// The contractor the line is invoiced to (B1; differs from the holder under R6.3).
+    pub account: String,
+    /// The contractor holding the contract.
+    pub contractor_id: String,
+    /// The contract (or packet share group) the line belongs to.
+    pub contract_id: String,
+    /// The contract, option or group that caused it.
+    pub subject_id: String,
+    pub kind: LineKind,
+    pub rule: String,
+    pub price_key: Option<PriceKey>,
+    /// What the line is, in Japanese, as the invoice prints it.
+    pub description: String,
+    pub period_from: Date,
+    pub period_to: Date,
+    /// Days billed and days of the month (D7), for prorated lines.
+    pub days: Option<i8>,
+    pub days_in_month: Option<i8>,
+    /// The monthly fee or unit price the amount is computed from.
+    pub unit_amount: Yen,
+    pub amount: Yen,
+    /// For adjustments and moved amounts: the invoice concerned.
+    pub refers_to: Option<String>,
+}
+
+/// Everything one contractor's month is billed from.
+pub struct MonthInput<'a> {
+    pub contractor_id: &'a str,
+    pub month: Month,
+    pub book: &'a Book,
+    /// Charge events of the contractor (only those in the month are billed).
+    pub charges: &'a [ChargeEvent],
+    pub prices: &'a PriceBook,
+    /// Redirects of this contractor's managements' invoices (R6.3).
+    pub redirects: &'a [InvoiceRedirect],
+    /// SLA credits approved in the month (R16.2).
+    pub credits: &'a [ApprovedCredit],
+}
+
+struct Biller<'a> {
+    input: &'a MonthInput<'a>,
+    first: Date,
+    last: Date,
+    days_in_month: i8,
+    lines: Vec<Line>,
+    missing: Vec<MissingPrice>,
+}
+
+/// What a line is about: its contract (or group), the thing that caused it, and the rule.
+#[derive(Clone, Copy)]
+struct Subject<'s> {
+    contract_id: &'s str,
+    subject_id: &'s str,
+}
+
+/// Bills one contractor's month. Lines come out in a stable order (contract, subject, kind,
+/// period), so the same data gives the same invoice.
+///
+/// # Errors
+/// Every price the book lacks for a day something is billed (R14.1): nothing is billed
+/// without its price.
+pub fn bill_month(input: &MonthInput<'_>) -> Result<Vec<Line>, Vec<MissingPrice>> {
+    let mut b = Biller {
+        input,
+        first: input.month.first_day(),
+        last: input.month.last_day(),
+        days_in_month: input.month.days(),
+        lines: Vec::new(),
+        missing: Vec::new(),
+    };
+    for c in &input.book.contracts {
+        b.contract(c);
+    }
+    for o in &input.book.options {
+        if let Some(c) = input.book.contract(&o.contract_id) {
+            b.option(c, o);
+        }
+    }
+    for g in &input.book.groups {
+        b.group(g);
+    }
+    for charge in input
+        .charges
+        .iter()
+        .filter(|c| input.month.contains(c.occurred_on))
+    {
+        b.charge(charge);
+    }
+    b.credits();
+    if !b.missing.is_empty() {
+        b.missing.sort_by_key(|m| (m.key, m.on));
+        b.missing.dedup();
+        return Err(b.missing);
+    }
+    b.lines.sort_by(|x, y| {
+        (
+            &x.contract_id,
+            &x.subject_id,
+            x.kind,
+            x.period_from,
+            x.rule.as_str(),
+            x.amount,
+        )
+            .cmp(&(
+                &y.contract_id,
+                &y.subject_id,
+                y.kind,
+                y.period_from,
+                y.rule.as_str(),
+                y.amount,
+            ))
+    });
+    Ok(b.lines)
+}
+
+fn management_account(redirects: &[InvoiceRedirect], contract: &Contract, on: Date) -> String {
+    redirects
+        .iter()
+        .filter(|r| r.management_contract_id == contract.id && r.in_force_on(on))
+        .max_by_key(|r| r.approved_on)
+        .map_or_else(
+            || contract.contractor_id.clone(),
+            |r| r.target_contractor_id.clone(),
+        )
+}
+
+impl Biller<'_> {
+    fn price(&mut self, key: PriceKey, on: Date) -> Option<Yen> {
+        match self.input.prices.price(self.input.contractor_id, key, on) {
+            Ok(y) => Some(y),
+            Err(m) => {
+                self.missing.push(m);
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        s: Subject<'_>,
+        account: String,
+        kind: LineKind,
+        rule: &str,
+        key: Option<PriceKey>,
+        description: String,
+        (from, to): (Date, Date),
+        days: Option<(i8, i8)>,
+        unit: Yen,
+        amount: Yen,
+    ) {
+        self.lines.push(Line {
+            account,
+            contractor_id: self.input.contractor_id.to_owned(),
+            contract_id: s.contract_id.to_owned(),
+            subject_id: s.subject_id.to_owned(),
+            kind,
+            rule: rule.to_owned(),
+            price_key: key,
+            description,
+            period_from: from,
+            period_to: to,
+            days: days.map(|d| d.0),
+            days_in_month: days.map(|d| d.1),
+            unit_amount: unit,
+            amount,
+            refers_to: None,
+        });
+    }
+}
+
+/// The early-termination charge a cancellation adds (R15.1), as the months of its ends will
+/// bill it: the lines of the contracts, options and groups that `effects` end (the contract
+/// and what ends with it, R13.2, R13.3, R9.7), and nothing of anything else that happens to
+/// end in the same month. `after` is the book with `effects` applied.
+///
+/// # Errors
+/// The prices the book lacks (R14.1).
+pub fn termination_charge(
+    contractor_id: &str,
+    after: &Book,
+    effects: &[Effect],
+    prices: &PriceBook,
+) -> Result<Vec<Line>, Vec<MissingPrice>> {
+    let mut ended: Vec<&str> = Vec::new();
+    let mut months: Vec<Month> = Vec::new();
+    for e in effects {
+        let (id, ending) = match e {
+            Effect::ContractEnds {
+                contract_id,
+                ending,
+            } => (contract_id, ending),
+            Effect::OptionEnds { option_id, ending } => (option_id, ending),
+            Effect::GroupEnds { group_id, ending } => (group_id, ending),
+            _ => continue,
+        };
+        ended.push(id);
+        months.push(Month::containing(ending.on));
+    }
+    months.sort();
+    months.dedup();
+    let mut lines = Vec::new();
+    for month in months {
+        let billed = bill_month(&MonthInput {
+            contractor_id,
+            month,
+            book: after,
+            charges: &[],
+            prices,
+            redirects: &[],
+            credits: &[],
+        })?;
+        lines.extend(billed.into_iter().filter(|l| {
+            l.kind == LineKind::EarlyTermination && ended.contains(&l.subject_id.as_str())
+        }));
+    }
+    Ok(lines)
+}
+
+/// The days of `from..=to` (1 to 31 within a month, D7).
+fn days_between(from: Date, to: Date) -> i8 {
+    i8::try_from(to.since(from).map_or(0, |s| s.get_days()) + 1).unwrap_or(0)
+}
+
+/// When a packet share group's monthly fee starts: its acceptance, once one of its members
+/// has started billing (R9.1).
+pub fn group_billing_start(book: &Book, g: &PacketShareGroup) -> Option<Date> {
+    g.members
+        .iter()
+        .filter_map(|m| {
+            let o = book.option(&m.option_id)?;
+            let c = book.contract(&o.contract_id)?;
+            o.billing_start(c).map(|b| b.max(m.from))
+        })
+        .min()
+        .map(|b| b.max(g.accepted_on))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+
+    #[test]
+    fn r15_1_the_quote_holds_only_what_this_cancellation_ends() {
+        // Two SEIL/X4 adapters (¥3,000) billed from 2026-04-01 (minimum period to 2027-03-31).
+        let mut book = x4(date(2026, 4, 1));
+        let mut second = adapter("a2", "k1", DeviceType::SeilX4, date(2026, 4, 1));
+        second.accepted_on = date(2020, 1, 1);
+        book.contracts.push(second);
+        // a1's cancellation was accepted to end 2026-12-19.
+        let book = book.with(
+            &cancel_contract(
+                &book,
+                "a1",
+                Termination::Notice,
+                date(2026, 12, 1),
+                Some(date(2026, 12, 19)),
+            )
+            .unwrap(),
+        );
+        // Quote for a2 ending 2026-12-25 in the same month.
+        let effects = cancel_contract(
+            &book,
+            "a2",
+            Termination::Notice,
+            date(2026, 12, 1),
+            Some(date(2026, 12, 25)),
+        )
+        .unwrap();
+        let after = book.with(&effects);
+        let quote = termination_charge("k1", &after, &effects, &prices()).unwrap();
+        assert!(quote.iter().all(|l| l.subject_id == "a2"), "{quote:?}");
+        // Dec 26–31: floor(3000 × 6 / 31) = floor(580.6) = ¥580; Jan–Mar 2027: 3 × ¥3,000.
+        assert_eq!(
+            quote.iter().map(|l| l.amount).sum::<Yen>(),
+            Yen(580 + 9_000)
+        );
+        // The month's invoice holds both: a1 adds Dec 20–31 floor(3000 × 12 / 31) = ¥1,161 + ¥9,000.
+        let month: Yen = early_termination(&bill(&after, "2026-12", &[], &[], &[]))
+            .iter()
+            .map(|l| l.3)
+            .sum();
+        assert_eq!(month, Yen(580 + 9_000 + 1_161 + 9_000));
+    }
+
+    #[test]
+    fn r14_1_a_missing_price_is_named_and_nothing_is_billed() {
+        let book = x4(date(2026, 1, 1));
+        let err = bill_month(&MonthInput {
+            contractor_id: "k1",
+            month: "2026-05".parse().unwrap(),
+            book: &book,
+            charges: &[],
+            prices: &PriceBook::default(),
+            redirects: &[],
+            credits: &[],
+        })
+        .unwrap_err();
+        assert_eq!(
+            err[0].key,
+            PriceKey::AdapterMonthly(Item::InternetGateway, DeviceType::SeilX4)
+        );
+        assert!(
+            err[0]
+                .to_string()
+                .contains("adapter.monthly.internet_gateway.SEIL/X4")
+        );
+    }
+}
