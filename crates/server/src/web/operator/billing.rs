@@ -5,7 +5,6 @@
 //! done (redirecting to the month) and needs no polling.
 
 use axum::extract::{Path, Query, State};
-use axum_extra::extract::Form;
 use mpc_api_types::journal::JournalEntry;
 use mpc_domain::calendar::Month;
 use mpc_domain::money::Yen;
@@ -13,6 +12,7 @@ use mpc_domain::price::PriceKey;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::form::{OperatorForm, csrf_field};
 use super::prices::price_label;
 use super::{
     Pager, Sort, body, confirmed, contractor_names, field_problem, href, month_label,
@@ -26,6 +26,8 @@ use crate::extract::Params;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
+
+csrf_field!(FinalizeForm, IssuerForm, RunForm);
 
 /// The newest journal entries of an operation, optionally about one subject.
 async fn entries(
@@ -240,11 +242,8 @@ async fn billing_page(
 /// Bills a month through the run handler, then shows the month.
 pub async fn run(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<RunForm>,
+    OperatorForm { session, form }: OperatorForm<RunForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let lang = session.lang;
     let month = form.month.trim().to_owned();
     let problem = if month.is_empty() {
@@ -277,11 +276,8 @@ pub async fn run(
 
 pub async fn issuer(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<IssuerForm>,
+    OperatorForm { session, form }: OperatorForm<IssuerForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let request = json!({
         "name": form.name,
         "registration_number": form.registration_number,
@@ -494,12 +490,9 @@ async fn month_page(
 /// Finalizes a month after the operator ticked the confirmation (B4: it never changes again).
 pub async fn finalize(
     State(state): State<AppState>,
-    session: Session,
     Path(m): Path<String>,
-    Form(form): Form<FinalizeForm>,
+    OperatorForm { session, form }: OperatorForm<FinalizeForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let lang = session.lang;
     let month = parse_month(&m)?.to_string();
     let problem = if confirmed(&form.confirm) {

@@ -3,11 +3,11 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
-use axum_extra::extract::Form;
 use mpc_storage::accounts;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::form::{OperatorForm, csrf_field};
 use super::{
     Pager, Sort, body, field_problem, href, only_operators, page_of, pager, refusal, render_form,
     when,
@@ -17,6 +17,8 @@ use crate::api::v1::{self, contractors, parties, users};
 use crate::extract::Params;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
+
+csrf_field!(CreateForm, UserForm);
 
 pub struct ContractorRow {
     pub id: String,
@@ -124,11 +126,8 @@ async fn list_page(
 
 pub async fn create(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<CreateForm>,
+    OperatorForm { session, form }: OperatorForm<CreateForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     match contractors::create(
         State(state.clone()),
         session.caller(),
@@ -367,12 +366,9 @@ async fn contractor_page(
 /// Creates a contractor's user and gives it a console password, shown once on the answer.
 pub async fn create_user(
     State(state): State<AppState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(form): Form<UserForm>,
+    OperatorForm { session, form }: OperatorForm<UserForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let lang = session.lang;
     if form.username.trim().is_empty() {
         let problem = field_problem(lang, "username", session.t().op_required);

@@ -4,16 +4,18 @@
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
-use axum_extra::extract::Form;
 use mpc_domain::catalog::DeviceType;
 use serde::Deserialize;
 
+use super::form::{OperatorForm, csrf_field};
 use super::{field_problem, only_operators, refusal, render_form};
 use crate::AppState;
 use crate::api::v1::monitoring;
 use crate::extract::Params;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
+
+csrf_field!(ImportForm);
 
 /// How many devices of a model the inventory holds, and how many serve a contractor.
 pub struct ModelCount {
@@ -122,11 +124,8 @@ async fn inventory_page(
 
 pub async fn import(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<ImportForm>,
+    OperatorForm { session, form }: OperatorForm<ImportForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let lang = session.lang;
     let problem = if form.csv.trim().is_empty() {
         field_problem(lang, "csv", session.t().op_required)

@@ -12,6 +12,7 @@
 mod billing;
 mod contractors;
 mod fleet;
+mod form;
 mod inventory;
 mod journal;
 mod prices;

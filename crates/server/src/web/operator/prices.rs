@@ -4,7 +4,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum_extra::extract::Form;
 use jiff::civil::Date;
 use mpc_api_types::billing::PriceView;
 use mpc_domain::catalog::{ContractKind, OptionKind};
@@ -13,6 +12,7 @@ use mpc_domain::price::PriceKey;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::form::{OperatorForm, csrf_field};
 use super::{
     Sort, body, contractor_names, date_field, field_problem, href, only_operators, refusal,
     render_form,
@@ -24,6 +24,8 @@ use crate::extract::Params;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
+
+csrf_field!(ImportForm, SaveForm);
 
 /// What a key prices, in the page's language; in Japanese exactly as 別紙1 names it
 /// ([`PriceKey::label_ja`], which invoices print).
@@ -360,11 +362,8 @@ async fn prices_page(
 /// set-prices handler (one journal entry for all of them).
 pub async fn save(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<SaveForm>,
+    OperatorForm { session, form }: OperatorForm<SaveForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let lang = session.lang;
     let t = session.t();
     let from = match date_field(lang, "effective_from", &form.effective_from) {
@@ -439,11 +438,8 @@ pub async fn csv(State(state): State<AppState>, session: Session) -> WebResult {
 /// Imports prices from CSV text (all or nothing, each bad row named by the API).
 pub async fn import(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<ImportForm>,
+    OperatorForm { session, form }: OperatorForm<ImportForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let lang = session.lang;
     let problem = if form.csv.trim().is_empty() {
         field_problem(lang, "csv", session.t().op_required)

@@ -11,6 +11,7 @@ use mpc_storage::billing::ClaimRow;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::form::{OperatorForm, csrf_field};
 use super::{
     Pager, Sort, body, confirmed, contractor_names, date_field, field_problem, href,
     only_operators, page_of, pager, refusal, render_form, unconfirmed, when,
@@ -23,6 +24,8 @@ use crate::extract::Params;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
+
+csrf_field!(DecideForm, OutageForm);
 
 /// Every contractor's claims, for operators. The API lists claims per contractor only, so the
 /// operator's queue reads them from storage, after the same operator check the API makes.
@@ -439,11 +442,8 @@ fn outage_request(lang: Lang, form: &OutageForm) -> Result<Value, Shown> {
 
 pub async fn record_outage(
     State(state): State<AppState>,
-    session: Session,
-    Form(form): Form<OutageForm>,
+    OperatorForm { session, form }: OperatorForm<OutageForm>,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let lang = session.lang;
     let problem = match outage_request(lang, &form) {
         Ok(request) => {
@@ -474,8 +474,6 @@ async fn decide(
     form: DecideForm,
     approve: bool,
 ) -> WebResult {
-    session.check_csrf(&form.csrf)?;
-    only_operators(&session)?;
     let lang = session.lang;
     let problem = if !confirmed(&form.confirm) {
         unconfirmed(lang)
@@ -532,18 +530,16 @@ async fn decide(
 
 pub async fn approve(
     State(state): State<AppState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(form): Form<DecideForm>,
+    OperatorForm { session, form }: OperatorForm<DecideForm>,
 ) -> WebResult {
     decide(state, session, id, form, true).await
 }
 
 pub async fn refuse(
     State(state): State<AppState>,
-    session: Session,
     Path(id): Path<String>,
-    Form(form): Form<DecideForm>,
+    OperatorForm { session, form }: OperatorForm<DecideForm>,
 ) -> WebResult {
     decide(state, session, id, form, false).await
 }

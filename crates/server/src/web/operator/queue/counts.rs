@@ -1,0 +1,107 @@
+//! The counts of what waits: cards on the dashboard and atop the queue, refreshed with htmx.
+
+use axum::extract::State;
+use mpc_api_types::contracts::DeviceView;
+
+use super::super::{month_label, only_operators};
+use super::{awaiting, pending};
+use crate::AppState;
+use crate::api::v1::{journal, monitoring};
+use crate::extract::Params;
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, WebResult, render};
+
+/// How much waits, for the dashboard and the top of the queue.
+pub struct Counts {
+    pub pending: usize,
+    pub awaiting: usize,
+    pub overdue: usize,
+    /// Devices serving a contract that are DOWN.
+    pub down: usize,
+    pub claims: usize,
+    /// The month of the latest billing run, as `YYYY-MM` and as people read it.
+    pub latest_month: Option<(String, String)>,
+}
+
+impl Counts {
+    pub async fn gather(state: &AppState, session: &Session) -> WebResult<Counts> {
+        let pending = pending(state, session).await?.len();
+        let devices = awaiting(state, session).await?;
+        Counts::with(state, session, pending, &devices).await
+    }
+
+    pub(super) async fn with(
+        state: &AppState,
+        session: &Session,
+        pending: usize,
+        devices: &[DeviceView],
+    ) -> WebResult<Counts> {
+        let down = monitoring::list(
+            State(state.clone()),
+            session.caller(),
+            Params(monitoring::MonitorParams {
+                state: Some("down".into()),
+                contractor_id: None,
+                model: None,
+                firmware: None,
+            }),
+        )
+        .await?
+        .0
+        .devices
+        .iter()
+        .filter(|d| d.contractor_id.is_some())
+        .count();
+        let claims = super::super::sla::all_claims(state, session)
+            .await?
+            .iter()
+            .filter(|c| c.status == "pending")
+            .count();
+        let latest = journal::list(
+            State(state.clone()),
+            session.caller(),
+            Params(journal::ListParams {
+                operation: Some("billing.run".into()),
+                actor: None,
+                contractor_id: None,
+                subject: None,
+                before: None,
+                limit: Some(1),
+            }),
+        )
+        .await?
+        .0
+        .entries
+        .into_iter()
+        .next()
+        .and_then(|e| e.subject);
+        Ok(Counts {
+            pending,
+            awaiting: devices.len(),
+            overdue: devices.iter().filter(|d| d.overdue).count(),
+            down,
+            claims,
+            latest_month: latest.map(|m| {
+                let label = month_label(session.lang, &m);
+                (m, label)
+            }),
+        })
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/queue/counts.html")]
+struct CountsFragment {
+    c: Chrome,
+    counts: Counts,
+}
+
+/// `/console/queue/counts`: the counts alone, which the queue page refreshes with htmx.
+pub async fn counts_fragment(State(state): State<AppState>, session: Session) -> WebResult {
+    only_operators(&session)?;
+    let counts = Counts::gather(&state, &session).await?;
+    Ok(render(CountsFragment {
+        c: session.chrome(session.t().nav_queue, Section::Queue),
+        counts,
+    }))
+}

@@ -1,0 +1,61 @@
+//! `/console/queue`: what waits for an operator — pending requests to accept or reject, paper
+//! notices to record for a contractor, devices waiting for preset parameters, devices awaiting
+//! return and overdue returns. One module per page or partial, beside its template in
+//! `templates/web/operator/queue/`.
+
+mod counts;
+mod devices;
+mod notice;
+mod page;
+mod request;
+
+pub use counts::{Counts, counts_fragment};
+pub use devices::{device_found, device_returned, sweep};
+pub use notice::{notice_form, record_notice};
+pub use page::page;
+pub use request::{accept, reject, request_page};
+
+use axum::extract::State;
+use mpc_api_types::contracts::{DeviceView, RequestView};
+
+use crate::AppState;
+use crate::api::v1::{self, requests};
+use crate::extract::Params;
+use crate::web::{Session, WebResult};
+
+/// Every pending request, oldest first (the API's order), through all its pages.
+async fn pending(state: &AppState, session: &Session) -> WebResult<Vec<RequestView>> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = requests::list(
+            State(state.clone()),
+            session.caller(),
+            Params(requests::ListParams {
+                status: Some("pending".into()),
+                contractor_id: None,
+                after: after.take(),
+                limit: Some(v1::MAX_LIMIT),
+            }),
+        )
+        .await?
+        .0;
+        out.extend(page.requests);
+        match page.next_cursor {
+            Some(c) => after = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Devices released from their contracts and not back yet, as of today.
+async fn awaiting(state: &AppState, session: &Session) -> WebResult<Vec<DeviceView>> {
+    Ok(v1::devices::awaiting_return(
+        State(state.clone()),
+        session.caller(),
+        Params(v1::contracts::AsOf { as_of: None }),
+    )
+    .await?
+    .0
+    .devices)
+}

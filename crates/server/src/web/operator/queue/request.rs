@@ -1,0 +1,436 @@
+//! `/console/queue/requests/{id}`: one request, what it asks, and the forms to accept or reject it.
+
+use axum::extract::{Path, State};
+use mpc_domain::request::Request;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::super::form::{OperatorForm, csrf_field};
+use super::super::{
+    body, confirmed, contractor_names, date_field, field_problem, only_operators, refusal,
+    render_form, short, unconfirmed,
+};
+use crate::AppState;
+use crate::api::v1::requests;
+use crate::api::v1::support::today;
+use crate::web::i18n::{Lang, request_kind};
+use crate::web::session::Section;
+use crate::web::{Chrome, Session, Shown, WebResult, see_other};
+
+csrf_field!(AcceptForm, RejectForm);
+
+fn status_label(lang: Lang, status: &str) -> &'static str {
+    let t = lang.t();
+    match status {
+        "pending" => t.request_pending,
+        "accepted" => t.request_accepted,
+        "rejected" => t.request_rejected,
+        _ => t.request_withdrawn,
+    }
+}
+
+/// One thing a request names, with a link when it is a contract.
+pub struct Fact {
+    pub label: &'static str,
+    pub value: String,
+    pub href: Option<String>,
+    /// Whether the value is an id (the queue shows its first characters only).
+    pub id: bool,
+}
+
+fn fact(label: &'static str, value: impl Into<String>) -> Fact {
+    Fact {
+        label,
+        value: value.into(),
+        href: None,
+        id: false,
+    }
+}
+
+fn id_fact(label: &'static str, id: &str) -> Fact {
+    Fact {
+        id: true,
+        ..fact(label, id)
+    }
+}
+
+fn contract_fact(label: &'static str, id: &str) -> Fact {
+    Fact {
+        href: Some(format!("/console/contracts/{id}")),
+        ..id_fact(label, id)
+    }
+}
+
+/// What a request asks, field by field, in the page's language.
+pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
+    let t = lang.t();
+    let requested = |d: &Option<jiff::civil::Date>| {
+        d.map(|d| fact(t.op_requested_on, lang.date(&d.to_string())))
+    };
+    let mut out = Vec::new();
+    match r {
+        Request::ApplyContract {
+            contract_kind,
+            item,
+            device_type,
+            management_id,
+        } => {
+            out.push(fact(
+                t.op_contract_kind,
+                lang.pick(contract_kind.label_ja(), contract_kind.label_en()),
+            ));
+            if let Some(i) = item {
+                out.push(fact(t.op_item, lang.pick(i.label_ja(), i.label_en())));
+            }
+            if let Some(d) = device_type {
+                out.push(fact(
+                    t.op_device_type,
+                    lang.pick(d.label_ja(), d.label_en()),
+                ));
+            }
+            if let Some(m) = management_id {
+                out.push(contract_fact(t.op_management, m));
+            }
+        }
+        Request::ChangeItem { contract_id, item } => {
+            out.push(contract_fact(t.op_contract, contract_id));
+            out.push(fact(t.op_item, lang.pick(item.label_ja(), item.label_en())));
+        }
+        Request::AddOption {
+            contract_id,
+            option_kind,
+            install_address,
+            usage_type,
+            network_type,
+            group,
+        } => {
+            out.push(contract_fact(t.op_contract, contract_id));
+            out.push(fact(
+                t.op_option_kind,
+                lang.pick(option_kind.label_ja(), option_kind.label_en()),
+            ));
+            if let Some(a) = install_address {
+                out.push(fact(t.op_install_address, a.clone()));
+            }
+            if let Some(u) = usage_type {
+                out.push(fact(t.op_usage_type, lang.pick(u.label_ja(), u.label_en())));
+            }
+            if let Some(n) = network_type {
+                out.push(fact(
+                    t.op_network_type,
+                    lang.pick(n.label_ja(), n.label_en()),
+                ));
+            }
+            if let Some(g) = group.as_ref().and_then(|g| g.group_id.as_deref()) {
+                out.push(id_fact(t.op_group, g));
+            }
+            if let Some(gb) = group.as_ref().and_then(|g| g.new_group_pack_gb) {
+                out.push(fact(t.op_pack, format!("{gb} GB")));
+            }
+        }
+        Request::ChangeUsageType {
+            option_id,
+            usage_type,
+            ..
+        } => {
+            out.push(id_fact(t.op_option, option_id));
+            out.push(fact(
+                t.op_usage_type,
+                lang.pick(usage_type.label_ja(), usage_type.label_en()),
+            ));
+        }
+        Request::ChangeNetworkType {
+            option_id,
+            network_type,
+        } => {
+            out.push(id_fact(t.op_option, option_id));
+            out.push(fact(
+                t.op_network_type,
+                lang.pick(network_type.label_ja(), network_type.label_en()),
+            ));
+        }
+        Request::ChangePack { group_id, pack_gb } => {
+            out.push(id_fact(t.op_group, group_id));
+            out.push(fact(t.op_pack, format!("{pack_gb} GB")));
+        }
+        Request::CancelContract {
+            contract_id,
+            requested_on,
+        } => {
+            out.push(contract_fact(t.op_contract, contract_id));
+            out.extend(requested(requested_on));
+        }
+        Request::StopOption {
+            option_id,
+            requested_on,
+        } => {
+            out.push(id_fact(t.op_option, option_id));
+            out.extend(requested(requested_on));
+        }
+        Request::StopGroup {
+            group_id,
+            requested_on,
+        } => {
+            out.push(id_fact(t.op_group, group_id));
+            out.extend(requested(requested_on));
+        }
+        Request::NotifySerial {
+            contract_id,
+            serial,
+        } => {
+            out.push(contract_fact(t.op_contract, contract_id));
+            out.push(fact(t.op_serial, serial.clone()));
+        }
+        Request::ReportFailure {
+            contract_id,
+            description,
+        } => {
+            out.push(contract_fact(t.op_contract, contract_id));
+            if let Some(d) = description {
+                out.push(fact(t.op_description, d.clone()));
+            }
+        }
+        Request::ReportLoss { contract_id } => out.push(contract_fact(t.op_contract, contract_id)),
+    }
+    out
+}
+
+struct RequestFacts {
+    id: String,
+    contractor_id: String,
+    contractor: String,
+    kind: String,
+    status: &'static str,
+    status_class: String,
+    submitted_on: String,
+    submitted_iso: String,
+    submitted_by: String,
+    decided_on: Option<String>,
+    decided_by: Option<String>,
+    facts: Vec<Fact>,
+    decision: Option<String>,
+    pending: bool,
+    notice: bool,
+    replacement: bool,
+    failure: bool,
+    cancel: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AcceptForm {
+    csrf: String,
+    on: String,
+    replacement_serial: String,
+    replaced_on: String,
+    contractor_caused: String,
+    termination: String,
+    confirm: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RejectForm {
+    csrf: String,
+    reason: String,
+    confirm: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "web/operator/queue/request.html")]
+struct RequestPage {
+    c: Chrome,
+    r: RequestFacts,
+    accept: AcceptForm,
+    reject: RejectForm,
+    accept_problem: Option<Shown>,
+    reject_problem: Option<Shown>,
+}
+
+async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResult<RequestFacts> {
+    let lang = session.lang;
+    let r = requests::get(State(state.clone()), session.caller(), Path(id.to_owned()))
+        .await?
+        .0;
+    let names = contractor_names(state, session, vec![r.contractor_id.clone()]).await?;
+    let kind = r.request.kind();
+    Ok(RequestFacts {
+        contractor: names
+            .get(&r.contractor_id)
+            .cloned()
+            .unwrap_or_else(|| r.contractor_id.clone()),
+        kind: request_kind(lang, &r.kind).to_owned(),
+        status: status_label(lang, &r.status),
+        status_class: r.status.clone(),
+        submitted_on: lang.date(&r.submitted_on),
+        submitted_iso: r.submitted_on.clone(),
+        submitted_by: r.submitted_by.clone(),
+        decided_on: r.decided_on.as_deref().map(|d| lang.date(d)),
+        decided_by: r.decided_by.clone(),
+        facts: facts(lang, &r.request),
+        decision: r
+            .decision
+            .as_ref()
+            .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
+        pending: r.status == "pending",
+        notice: r.request.is_notice(),
+        replacement: matches!(kind, "report_failure" | "report_loss"),
+        failure: kind == "report_failure",
+        cancel: kind == "cancel_contract",
+        contractor_id: r.contractor_id,
+        id: r.id,
+    })
+}
+
+async fn request_view(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    accept: AcceptForm,
+    reject: RejectForm,
+    accept_problem: Option<Shown>,
+    reject_problem: Option<Shown>,
+) -> WebResult {
+    let r = request_facts(state, session, id).await?;
+    let mut accept = accept;
+    if accept.on.is_empty() && accept_problem.is_none() {
+        // A notice takes effect from the day it arrived, by default the day it was submitted;
+        // anything else is accepted today.
+        accept.on = if r.notice {
+            r.submitted_iso.clone()
+        } else {
+            today().to_string()
+        };
+    }
+    let failed = accept_problem.is_some() || reject_problem.is_some();
+    let title = format!("{} {}", r.kind, short(&r.id));
+    Ok(render_form(
+        RequestPage {
+            c: session.chrome(&title, Section::Queue),
+            r,
+            accept,
+            reject,
+            accept_problem,
+            reject_problem,
+        },
+        failed,
+    ))
+}
+
+pub async fn request_page(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> WebResult {
+    only_operators(&session)?;
+    request_view(
+        &state,
+        &session,
+        &id,
+        AcceptForm::default(),
+        RejectForm::default(),
+        None,
+        None,
+    )
+    .await
+}
+
+/// The acceptance the API takes, from the form.
+fn acceptance(lang: Lang, form: &AcceptForm) -> Result<Value, Shown> {
+    if !confirmed(&form.confirm) {
+        return Err(unconfirmed(lang));
+    }
+    let mut acceptance = json!({});
+    if let Some(on) = date_field(lang, "on", &form.on)? {
+        acceptance["on"] = json!(on.to_string());
+    }
+    if let Some(on) = date_field(lang, "replaced_on", &form.replaced_on)? {
+        acceptance["replaced_on"] = json!(on.to_string());
+    }
+    let serial = form.replacement_serial.trim();
+    if !serial.is_empty() {
+        acceptance["replacement_serial"] = json!(serial);
+    }
+    if form.contractor_caused == "yes" {
+        acceptance["contractor_caused"] = json!(true);
+    }
+    match form.termination.as_str() {
+        "" => {}
+        t @ ("notice" | "general_terms_art28_para2" | "general_terms_art28_para3") => {
+            acceptance["termination"] = json!(t);
+        }
+        _ => {
+            return Err(field_problem(
+                lang,
+                "termination",
+                lang.t().op_choose_from_list,
+            ));
+        }
+    }
+    Ok(acceptance)
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OperatorForm { session, form }: OperatorForm<AcceptForm>,
+) -> WebResult {
+    let lang = session.lang;
+    let problem = match acceptance(lang, &form) {
+        Ok(acceptance) => match requests::accept(
+            State(state.clone()),
+            session.caller(),
+            Path(id.clone()),
+            body(acceptance),
+        )
+        .await
+        {
+            Ok(_) => return Ok(see_other("/console/queue?done=accepted")),
+            Err(e) => refusal(lang, e)?,
+        },
+        Err(shown) => shown,
+    };
+    request_view(
+        &state,
+        &session,
+        &id,
+        form,
+        RejectForm::default(),
+        Some(problem),
+        None,
+    )
+    .await
+}
+
+pub async fn reject(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OperatorForm { session, form }: OperatorForm<RejectForm>,
+) -> WebResult {
+    let lang = session.lang;
+    let problem = if confirmed(&form.confirm) {
+        match requests::reject(
+            State(state.clone()),
+            session.caller(),
+            Path(id.clone()),
+            body(json!({ "reason": form.reason })),
+        )
+        .await
+        {
+            Ok(_) => return Ok(see_other("/console/queue?done=rejected")),
+            Err(e) => refusal(lang, e)?,
+        }
+    } else {
+        unconfirmed(lang)
+    };
+    request_view(
+        &state,
+        &session,
+        &id,
+        AcceptForm::default(),
+        form,
+        None,
+        Some(problem),
+    )
+    .await
+}
