@@ -18,6 +18,7 @@ pub mod fetches;
 pub mod journal;
 pub mod mobile;
 pub mod parties;
+pub mod smfv2;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
