@@ -76,7 +76,7 @@ backend_tests! {
         let reveal = || smfv2::reveal(&db.store, &key, "X4-1", JournalEntry::new("test", "smfv2.identity_reveal"));
         assert_eq!(reveal().await.unwrap(), identity);
         assert!(matches!(reveal().await, Err(StorageError::Conflict(_))));
-        let summary = smfv2::summary(&mut *db.store.conn().await.unwrap(), "X4-1").await.unwrap().unwrap();
+        let summary = smfv2::summary(&mut db.store.conn().await.unwrap(), "X4-1").await.unwrap().unwrap();
         assert_eq!(summary.distribution_id, DISTID);
         assert!(summary.revealed_at.is_some());
         let none = smfv2::reveal(&db.store, &key, "X4-2", JournalEntry::new("test", "smfv2.identity_reveal")).await;
@@ -86,7 +86,7 @@ backend_tests! {
     async fn events_keep_the_rule_that_refused(db: TestDb) {
         smfv2::record_event(&db.store, "X4-1", "rs.refused", Some("R11.1"), "replaced").await.unwrap();
         smfv2::record_event(&db.store, "X4-1", "rs.accepted", None, "revision 2").await.unwrap();
-        let events = smfv2::events(&mut *db.store.conn().await.unwrap(), "X4-1").await.unwrap();
+        let events = smfv2::events(&mut db.store.conn().await.unwrap(), "X4-1").await.unwrap();
         let seen: Vec<(&str, Option<&str>)> =
             events.iter().map(|e| (e.event.as_str(), e.rule.as_deref())).collect();
         assert_eq!(seen, [("rs.refused", Some("R11.1")), ("rs.accepted", None)]);
