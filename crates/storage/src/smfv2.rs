@@ -1,0 +1,369 @@
+//! SMFv2 identities and events: what a device calling home over SMFv2 proves itself with, and
+//! what the SMFv2 listener told it.
+//!
+//! A unit's identity is its Distribution ID (issued by the vendor, printed on the unit) and
+//! three shared secrets: the LS key it is provisioned with, the RS key the LS hands it, and the
+//! passphrase that keys its heartbeat HMAC. The secrets rest sealed under the [`SecretKey`]
+//! like factory secrets, each bound to its unit and its role, and are shown to operators once.
+//!
+//! Identities belong to units, not contracts: a replacement unit (R11.1) calls home under its
+//! own Distribution ID and is served its contract's configuration as the unit it replaces was.
+
+use sqlx::AnyConnection;
+
+use crate::controller::SecretKey;
+use crate::{JournalEntry, Result, StorageError, Store, new_id, now_micros};
+
+/// The longest LS or RS key the SMFv2 client holds.
+pub const KEY_LIMIT: usize = 64;
+
+/// The longest heartbeat passphrase mpc accepts (the client holds up to 1024).
+pub const PASSPHRASE_LIMIT: usize = 256;
+
+/// A unit's SMFv2 identity, opened.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Eight groups of four upper-case hex digits.
+    pub distribution_id: String,
+    /// The Location Server password (HTTP Basic) the unit is provisioned with.
+    pub ls_key: String,
+    /// The Resource Server password, handed to the unit by the LS.
+    pub rs_key: String,
+    /// The HMAC-SHA1 key of the unit's heartbeats.
+    pub heartbeat_passphrase: String,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity")
+            .field("distribution_id", &self.distribution_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `text` is a Distribution ID as the SMFv2 client writes it: eight groups of four
+/// upper-case hex digits. Lower case is refused: the client compares the text as is.
+pub fn is_distribution_id(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 8
+        && groups.iter().all(|g| {
+            g.len() == 4
+                && g.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+        })
+}
+
+fn valid_secret(text: &str, min: usize, max: usize) -> bool {
+    (min..=max).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// 32 random hex digits (128 bits): a generated key or passphrase.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random source");
+    hex::encode(bytes)
+}
+
+impl Identity {
+    /// A new identity for the unit with `distribution_id`, its secrets random.
+    pub fn generate(distribution_id: &str) -> Self {
+        Self {
+            distribution_id: distribution_id.to_owned(),
+            ls_key: random_secret(),
+            rs_key: random_secret(),
+            heartbeat_passphrase: random_secret(),
+        }
+    }
+
+    /// Reads the four optional inventory columns `distribution_id,ls_key,rs_key,
+    /// heartbeat_passphrase`: all empty is no identity; an empty key is generated.
+    ///
+    /// # Errors
+    /// What is wrong, as one line's message.
+    pub fn from_columns(fields: &[&str]) -> std::result::Result<Option<Self>, String> {
+        let [id, ls, rs, hb] = fields else {
+            return Err(format!(
+                "expected the 4 SMFv2 fields distribution_id,ls_key,rs_key,heartbeat_passphrase, found {}",
+                fields.len()
+            ));
+        };
+        if fields.iter().all(|f| f.is_empty()) {
+            return Ok(None);
+        }
+        if !is_distribution_id(id) {
+            return Err(format!(
+                "distribution ID {id:?} must be 8 groups of 4 upper-case hex digits"
+            ));
+        }
+        let mut identity = Self::generate(id);
+        for (given, slot, name, max) in [
+            (*ls, &mut identity.ls_key, "LS key", KEY_LIMIT),
+            (*rs, &mut identity.rs_key, "RS key", KEY_LIMIT),
+            (
+                *hb,
+                &mut identity.heartbeat_passphrase,
+                "heartbeat passphrase",
+                PASSPHRASE_LIMIT,
+            ),
+        ] {
+            if given.is_empty() {
+                continue;
+            }
+            if !valid_secret(given, 8, max) {
+                return Err(format!(
+                    "the {name} must be 8 to {max} printable ASCII characters without spaces"
+                ));
+            }
+            *slot = given.to_owned();
+        }
+        Ok(Some(identity))
+    }
+}
+
+fn context(serial: &str, role: &str) -> String {
+    format!("smfv2:{role}:{serial}")
+}
+
+/// Stores `identity` for `serial` inside a transaction the caller commits (the inventory import).
+///
+/// # Errors
+/// [`StorageError::Conflict`] when the serial has an identity or the Distribution ID is taken.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    key: &SecretKey,
+    serial: &str,
+    identity: &Identity,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO smfv2_identities (serial, distribution_id, ls_key, rs_key, \
+         heartbeat_passphrase, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(serial.to_owned())
+    .bind(identity.distribution_id.clone())
+    .bind(key.seal(&context(serial, "ls"), identity.ls_key.as_bytes()))
+    .bind(key.seal(&context(serial, "rs"), identity.rs_key.as_bytes()))
+    .bind(key.seal(
+        &context(serial, "hb"),
+        identity.heartbeat_passphrase.as_bytes(),
+    ))
+    .bind(now_micros())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives an inventory unit its SMFv2 identity; the keys are then shown once by [`reveal`].
+///
+/// # Errors
+/// [`StorageError::NotFound`] for a serial not in the inventory; [`StorageError::Conflict`]
+/// when it has an identity already or another unit holds the Distribution ID.
+pub async fn create(
+    store: &Store,
+    key: &SecretKey,
+    serial: &str,
+    identity: &Identity,
+    journal: JournalEntry,
+) -> Result<()> {
+    let mut tx = store.write().await?;
+    tx.lock("inventory").await?;
+    let known: Option<String> =
+        sqlx::query_scalar("SELECT serial FROM device_inventory WHERE serial = $1")
+            .bind(serial.to_owned())
+            .fetch_optional(tx.conn())
+            .await?;
+    if known.is_none() {
+        return Err(StorageError::NotFound);
+    }
+    insert(tx.conn(), key, serial, identity).await?;
+    tx.commit(journal.subject(serial).outcome(
+        serde_json::json!({ "serial": serial, "distribution_id": identity.distribution_id }),
+    ))
+    .await?;
+    Ok(())
+}
+
+type Row = (String, String, String, String, String);
+
+fn open(key: &SecretKey, (serial, distribution_id, ls, rs, hb): Row) -> Result<(String, Identity)> {
+    let text = |role: &str, sealed: &str| {
+        String::from_utf8(key.open(&context(&serial, role), sealed)?)
+            .map_err(|_| StorageError::Corrupt(format!("smfv2 {role} key of {serial}: not UTF-8")))
+    };
+    let identity = Identity {
+        ls_key: text("ls", &ls)?,
+        rs_key: text("rs", &rs)?,
+        heartbeat_passphrase: text("hb", &hb)?,
+        distribution_id,
+    };
+    Ok((serial, identity))
+}
+
+const COLUMNS: &str = "serial, distribution_id, ls_key, rs_key, heartbeat_passphrase";
+
+/// The unit calling home as `distribution_id`, with its identity opened.
+///
+/// # Errors
+/// The database's; [`StorageError::Corrupt`] when a key does not open.
+pub async fn by_distribution_id(
+    conn: &mut AnyConnection,
+    key: &SecretKey,
+    distribution_id: &str,
+) -> Result<Option<(String, Identity)>> {
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM smfv2_identities WHERE distribution_id = $1"
+    )))
+    .bind(distribution_id.to_owned())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| open(key, r)).transpose()
+}
+
+/// What operators see of a unit's identity after the keys were shown: no secret.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Summary {
+    pub serial: String,
+    pub distribution_id: String,
+    pub created_at: i64,
+    pub revealed_at: Option<i64>,
+}
+
+/// The identity of `serial`, without its secrets.
+///
+/// # Errors
+/// The database's.
+pub async fn summary(conn: &mut AnyConnection, serial: &str) -> Result<Option<Summary>> {
+    Ok(sqlx::query_as(
+        "SELECT serial, distribution_id, created_at, revealed_at FROM smfv2_identities \
+         WHERE serial = $1",
+    )
+    .bind(serial.to_owned())
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Opens the keys of `serial` for an operator, once: they are marked shown in the same
+/// transaction, and later calls are refused, so the secrets leave mpc a single time.
+///
+/// # Errors
+/// [`StorageError::NotFound`] without an identity; [`StorageError::Conflict`] when shown before.
+pub async fn reveal(
+    store: &Store,
+    key: &SecretKey,
+    serial: &str,
+    journal: JournalEntry,
+) -> Result<Identity> {
+    let mut tx = store.write().await?;
+    tx.lock("inventory").await?;
+    let row: Option<(String, String, String, String, String, Option<i64>)> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS}, revealed_at FROM smfv2_identities WHERE serial = $1"
+        )))
+        .bind(serial.to_owned())
+        .fetch_optional(tx.conn())
+        .await?;
+    let Some((s, d, ls, rs, hb, revealed_at)) = row else {
+        return Err(StorageError::NotFound);
+    };
+    if revealed_at.is_some() {
+        return Err(StorageError::Conflict(format!(
+            "the SMFv2 keys of {serial} were shown before; they are shown once"
+        )));
+    }
+    let (_, identity) = open(key, (s, d, ls, rs, hb))?;
+    sqlx::query("UPDATE smfv2_identities SET revealed_at = $1 WHERE serial = $2")
+        .bind(now_micros())
+        .bind(serial.to_owned())
+        .execute(tx.conn())
+        .await?;
+    tx.commit(journal.subject(serial)).await?;
+    Ok(identity)
+}
+
+/// One thing the SMFv2 listener told a unit.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Event {
+    pub at: i64,
+    /// `ls.accepted`, `rs.accepted`, `rs.refused`, …
+    pub event: String,
+    /// The rule that withheld the configuration, for a refusal.
+    pub rule: Option<String>,
+    pub detail: String,
+}
+
+/// Records an event of `serial`.
+///
+/// The listener records a unit's events when they change, not on every retry, so this is one
+/// insert now and then; it commits on its own (no journal row: nothing the books depend on).
+///
+/// # Errors
+/// The database's.
+pub async fn record_event(
+    store: &Store,
+    serial: &str,
+    event: &str,
+    rule: Option<&str>,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO smfv2_events (id, serial, at, event, rule, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id())
+    .bind(serial.to_owned())
+    .bind(now_micros())
+    .bind(event.to_owned())
+    .bind(rule.map(str::to_owned))
+    .bind(detail.to_owned())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// The events of `serial`, oldest first.
+///
+/// # Errors
+/// The database's.
+pub async fn events(conn: &mut AnyConnection, serial: &str) -> Result<Vec<Event>> {
+    Ok(sqlx::query_as(
+        "SELECT at, event, rule, detail FROM smfv2_events WHERE serial = $1 ORDER BY at, id",
+    )
+    .bind(serial.to_owned())
+    .fetch_all(conn)
+    .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DISTID: &str = "0001-0000-0000-0001-0000-0000-0000-0001";
+
+    #[test]
+    fn columns_give_an_identity_generating_what_is_left_empty() {
+        assert_eq!(Identity::from_columns(&["", "", "", ""]), Ok(None));
+        let given = Identity::from_columns(&[DISTID, "ls-key-0001", "", ""])
+            .unwrap()
+            .unwrap();
+        assert_eq!(given.distribution_id, DISTID);
+        assert_eq!(given.ls_key, "ls-key-0001");
+        assert_eq!(given.rs_key.len(), 32);
+        assert_ne!(given.rs_key, given.heartbeat_passphrase);
+        for bad in [
+            ["0001-0000-0000-0001-0000-0000-0000-000a", "", "", ""],
+            ["", "ls-key-0001", "", ""],
+            [DISTID, "short", "", ""],
+            [DISTID, "", &"k".repeat(65), ""],
+            [DISTID, "", "", "with space"],
+        ] {
+            assert!(Identity::from_columns(&bad).is_err(), "{bad:?}");
+        }
+        assert!(Identity::from_columns(&[DISTID]).is_err());
+    }
+
+    #[test]
+    fn the_debug_form_shows_no_secret() {
+        let identity = Identity::generate(DISTID);
+        let shown = format!("{identity:?}");
+        assert!(shown.contains(DISTID));
+        assert!(!shown.contains(&identity.ls_key));
+    }
+}
