@@ -692,4 +692,66 @@ backend_tests! {
         let refused = Browser { cookie: other.cookie.clone(), ..dashboard }.get("/console/dashboard").await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
     }
+
+    async fn the_queue_names_devices_waiting_for_preset_parameters(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let k = app
+            .post("/api/v1/contractors", &app.operator, json!({"name": "株式会社待機"}))
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (_, a) = app.eligible_setup(&k, "SEIL/X4", "2026-01-05").await;
+        let csv = "X4-WAIT-0001,SEIL/X4,factory-secret-x4-wait-0001\n";
+        let imported = app
+            .request(
+                Request::post("/api/v1/devices/inventory")
+                    .header("authorization", format!("Bearer {}", app.operator))
+                    .header("content-type", "text/csv")
+                    .body(Body::from(csv))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.text);
+        let notify = json!({"kind": "notify_serial", "contract_id": a, "serial": "X4-WAIT-0001"});
+        app.accepted(&k, notify, "2026-01-05").await;
+        let op = sign_in(&app, "admin", false).await;
+        // An internet gateway runs on its defaults: nothing waits.
+        let queue = op.page("/console/queue").await;
+        assert!(queue.contains(JA.op_awaiting_parameters), "{queue}");
+        assert!(!queue.contains("X4-WAIT-0001"), "{queue}");
+
+        // R8.1: remote access carries the WAN and LAN but needs a pre-shared key and users
+        // nobody has set, so the device waits for them (R17.1).
+        let change = json!({"kind": "change_item", "contract_id": a, "item": "remote_access"});
+        app.accepted(&k, change, "2026-03-01").await;
+        let queue = op.page("/console/queue").await;
+        let row = &queue[queue.find(r#"id="parameters""#).unwrap()..];
+        let row = &row[..row.find("</section>").unwrap()];
+        assert!(row.contains("株式会社待機") && row.contains("X4-WAIT-0001"), "{row}");
+        assert!(row.contains(&format!("/console/contracts/{a}/preset")), "{row}");
+        assert!(row.contains(mpc_domain::catalog::Item::RemoteAccess.label_ja()), "{row}");
+        assert!(row.contains("<code>R17.1</code>"), "{row}");
+        assert!(row.contains("<code>l2tp.pre_shared_key</code>"), "{row}");
+        // The contract view names the same parameters.
+        let view = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert_eq!(view.body["provisioning"]["code"], "R17.1", "{}", view.text);
+
+        // Once the parameters are set, the device no longer waits.
+        let params = json!({"preset": "remote_access",
+            "wan": {"type": "dhcp"},
+            "lan": {"address": "10.20.0.1", "prefix_len": 24,
+                    "dhcp_pool": {"start": "10.20.0.100", "end": "10.20.0.150"}},
+            "dns_forwarder": true, "ntp_server": "ntp.nict.jp", "napt": true,
+            "l2tp": {"pre_shared_key": "psk-secret",
+                     "users": [{"name": "alice", "password": "alice-pass"}],
+                     "pool": {"start": "192.168.128.1", "end": "192.168.128.20"},
+                     "tunnel_address": "192.168.127.1", "max_sessions": 10}});
+        let path = format!("/api/v1/contracts/{a}/preset");
+        let saved = app.call(Method::PUT, &path, Some(&app.operator), Some(params)).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        let queue = op.page("/console/queue").await;
+        assert!(!queue.contains("X4-WAIT-0001"), "{queue}");
+    }
 }

@@ -13,14 +13,22 @@ pub mod accounts;
 pub mod billing;
 pub mod contracts;
 pub mod controller;
-pub mod engine;
 pub mod fetches;
 pub mod journal;
 pub mod mobile;
-pub mod parties;
+mod repair;
 mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+// old path, kept while callers move
+pub mod engine {
+    pub use crate::contracts::quote::*;
+    pub use crate::contracts::requests::*;
+    pub use crate::contracts::standing::*;
+}
+// old path, kept while callers move
+pub use contracts::parties;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -267,12 +275,14 @@ impl Store {
             .push(hook);
     }
 
-    /// Applies pending migrations of this backend's tree.
+    /// Applies pending migrations of this backend's tree, then the repairs of what earlier
+    /// releases recorded wrong.
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        repair::unrecorded_losses(self).await?;
         Ok(())
     }
 

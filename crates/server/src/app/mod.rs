@@ -4,3 +4,4 @@
 
 pub mod billing;
 pub mod contracts;
+pub mod presets;

@@ -15,6 +15,7 @@ use mpc_domain::catalog::{
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::format;
 use super::i18n::Lang;
 use super::session::Section;
 use super::{Chrome, Session, Shown, WebError, WebResult, charts, render, see_other, short};
@@ -97,10 +98,6 @@ fn describe(lang: Lang, c: &ContractView) -> String {
     }
 }
 
-fn date_or_dash(lang: Lang, d: Option<&String>) -> String {
-    d.map_or_else(|| "—".to_owned(), |d| lang.date(d))
-}
-
 fn contract_row(lang: Lang, c: &ContractView) -> ContractRow {
     ContractRow {
         id: c.id.clone(),
@@ -111,9 +108,9 @@ fn contract_row(lang: Lang, c: &ContractView) -> ContractRow {
             .map_or_else(|| "—".to_owned(), |d| d.as_str().to_owned()),
         status: lang.status(c.status),
         status_class: status_class(c.status),
-        billing_start: date_or_dash(lang, c.billing_start.as_ref()),
-        minimum_period_end: date_or_dash(lang, c.minimum_period_end.as_ref()),
-        ends: date_or_dash(lang, c.ending.as_ref().map(|e| &e.on)),
+        billing_start: format::date_or_dash(lang, c.billing_start.as_deref()),
+        minimum_period_end: format::date_or_dash(lang, c.minimum_period_end.as_deref()),
+        ends: format::date_or_dash(lang, c.ending.as_ref().map(|e| e.on.as_str())),
     }
 }
 
@@ -206,7 +203,7 @@ async fn dashboard(State(state): State<AppState>, session: Session) -> WebResult
         if **on >= *today {
             coming.push(Coming {
                 on: on.clone(),
-                date: lang.date(on),
+                date: format::date_text(lang, on),
                 what: what.to_owned(),
                 subject,
                 href,
@@ -463,9 +460,9 @@ fn option_row(lang: Lang, o: &OptionView) -> OptionRow {
         status: lang.status(o.status),
         status_class: status_class(o.status),
         detail: detail.join(" / "),
-        billing_start: date_or_dash(lang, o.billing_start.as_ref()),
-        minimum_period_end: date_or_dash(lang, o.minimum_period_end.as_ref()),
-        ends: date_or_dash(lang, o.ending.as_ref().map(|e| &e.on)),
+        billing_start: format::date_or_dash(lang, o.billing_start.as_deref()),
+        minimum_period_end: format::date_or_dash(lang, o.minimum_period_end.as_deref()),
+        ends: format::date_or_dash(lang, o.ending.as_ref().map(|e| e.on.as_str())),
     }
 }
 
@@ -545,15 +542,7 @@ async fn contract_page(
                 || e.outcome.to_string().contains(&id)
         })
         .map(|e| Event {
-            at: e
-                .at
-                .parse::<jiff::Timestamp>()
-                .map(|ts| {
-                    mpc_domain::calendar::tokyo_time(ts)
-                        .strftime("%Y-%m-%d %H:%M")
-                        .to_string()
-                })
-                .unwrap_or(e.at),
+            at: format::clock_text(&e.at),
             what: super::i18n::operation(
                 lang,
                 &e.operation,
@@ -573,14 +562,14 @@ async fn contract_page(
         id: c.id.clone(),
         as_of,
         row: contract_row(lang, &c),
-        applied_on: lang.date(&c.applied_on),
-        accepted_on: lang.date(&c.accepted_on),
+        applied_on: format::date_text(lang, &c.applied_on),
+        accepted_on: format::date_text(lang, &c.accepted_on),
         items: c
             .items
             .iter()
             .map(|i| {
                 (
-                    lang.date(&i.from),
+                    format::date_text(lang, &i.from),
                     lang.pick(i.value.label_ja(), i.value.label_en()).to_owned(),
                 )
             })
@@ -641,18 +630,19 @@ fn quote_shown(lang: Lang, q: &QuoteView) -> QuoteShown {
         let due = e
             .get("return_due")
             .and_then(Value::as_str)
-            .map(|d| format!(" — {} {}", lang.t().return_due, lang.date(d)))
+            .map(|d| format!(" — {} {}", lang.t().return_due, format::date_text(lang, d)))
             .unwrap_or_default();
         if let Some(what) = super::i18n::effect(lang, kind) {
             cascades.push(format!("{what} ({subject}){due}"));
         }
     }
     QuoteShown {
-        notice_arrived_on: lang.date(&q.notice_arrived_on),
-        end_on: lang.date(&q.end_on),
-        charge: q
-            .early_termination_charge
-            .map_or_else(|| lang.t().price_missing.to_owned(), |y| lang.yen(y)),
+        notice_arrived_on: format::date_text(lang, &q.notice_arrived_on),
+        end_on: format::date_text(lang, &q.end_on),
+        charge: q.early_termination_charge.map_or_else(
+            || lang.t().price_missing.to_owned(),
+            |y| format::yen(lang, y),
+        ),
         missing: q.missing_prices.clone(),
         exempt: q.exempt_from_early_termination,
         lines: q
@@ -662,15 +652,15 @@ fn quote_shown(lang: Lang, q: &QuoteView) -> QuoteShown {
                 (
                     l.description.clone(),
                     if l.period_from == l.period_to {
-                        lang.date(&l.period_from)
+                        format::date_text(lang, &l.period_from)
                     } else {
                         format!(
                             "{} – {}",
-                            lang.date(&l.period_from),
-                            lang.date(&l.period_to)
+                            format::date_text(lang, &l.period_from),
+                            format::date_text(lang, &l.period_to)
                         )
                     },
-                    lang.yen(l.amount),
+                    format::yen(lang, l.amount),
                 )
             })
             .collect(),
@@ -843,7 +833,7 @@ fn request_row(lang: Lang, r: &RequestView) -> RequestRow {
         id: r.id.clone(),
         kind: super::i18n::request_kind(lang, &r.kind).to_owned(),
         subject,
-        submitted_on: lang.date(&r.submitted_on),
+        submitted_on: format::date_text(lang, &r.submitted_on),
         status: match r.status.as_str() {
             "pending" => t.request_pending,
             "accepted" => t.request_accepted,
@@ -1502,7 +1492,7 @@ async fn device_list(
             firmware: d.firmware.unwrap_or_else(|| "—".into()),
             last_heartbeat: d
                 .last_heartbeat
-                .map_or_else(|| "—".into(), |h| local_time(&h)),
+                .map_or_else(|| "—".into(), |h| format::clock_text(&h)),
         });
     }
     let custody = devices::list_of_contractor(
@@ -1520,7 +1510,8 @@ async fn device_list(
             d.serial,
             d.device_type.as_str().to_owned(),
             lang.device_state(d.state),
-            d.return_due.map_or_else(|| "—".into(), |r| lang.date(&r)),
+            d.return_due
+                .map_or_else(|| "—".into(), |r| format::date_text(lang, &r)),
             d.overdue,
         )
     })
@@ -1536,17 +1527,8 @@ async fn device_list(
     }))
 }
 
-/// An instant as Tokyo wall-clock time.
-pub fn local_time(instant: &str) -> String {
-    instant
-        .parse::<jiff::Timestamp>()
-        .map(|ts| {
-            mpc_domain::calendar::tokyo_time(ts)
-                .strftime("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| instant.to_owned())
-}
+/// An instant as Tokyo wall-clock time (the preset editor's history uses it too).
+pub use super::format::clock_text as local_time;
 
 /// State changes (oldest first) as stretches up to `now`, in seconds.
 pub fn stretches(
@@ -1759,9 +1741,9 @@ async fn invoice_list(
             number: i.number,
             month: i.month,
             recipient: i.recipient_name,
-            issue_date: lang.date(&i.issue_date),
-            due_date: lang.date(&i.due_date),
-            total: lang.yen(i.total),
+            issue_date: format::date_text(lang, &i.issue_date),
+            due_date: format::date_text(lang, &i.due_date),
+            total: format::yen(lang, i.total),
         })
         .collect();
     Ok(render(InvoicesPage {
@@ -1804,18 +1786,24 @@ async fn invoice_page(
             number: s.number.clone(),
             month: s.month.clone(),
             recipient: s.recipient_name.clone(),
-            issue_date: lang.date(&s.issue_date),
-            due_date: lang.date(&s.due_date),
-            total: lang.yen(s.total),
+            issue_date: format::date_text(lang, &s.issue_date),
+            due_date: format::date_text(lang, &s.due_date),
+            total: format::yen(lang, s.total),
             status: s.status.clone(),
         },
         issuer: v.issuer.name.clone(),
         registration: v.issuer.registration_number.clone(),
-        subtotal: lang.yen(s.subtotal),
+        subtotal: format::yen(lang, s.subtotal),
         rates: v
             .totals_by_rate
             .iter()
-            .map(|r| (r.rate_percent, lang.yen(r.taxable), lang.yen(r.tax)))
+            .map(|r| {
+                (
+                    r.rate_percent,
+                    format::yen(lang, r.taxable),
+                    format::yen(lang, r.tax),
+                )
+            })
             .collect(),
         lines: v
             .lines
@@ -1825,16 +1813,16 @@ async fn invoice_page(
                     l.description.clone(),
                     short(&l.contract_id),
                     if l.period_from == l.period_to {
-                        lang.date(&l.period_from)
+                        format::date_text(lang, &l.period_from)
                     } else {
                         format!(
                             "{} – {}",
-                            lang.date(&l.period_from),
-                            lang.date(&l.period_to)
+                            format::date_text(lang, &l.period_from),
+                            format::date_text(lang, &l.period_to)
                         )
                     },
                     l.rule.clone(),
-                    lang.yen(l.amount),
+                    format::yen(lang, l.amount),
                 )
             })
             .collect(),
@@ -1896,8 +1884,8 @@ async fn consents_page(
     let contracts = contracts_of(state, session, contractor, None).await?;
     let mine = |id: &str| contracts.iter().any(|c| c.id == id);
     let state_of = |consented: &Option<String>, ended: &Option<String>| match (consented, ended) {
-        (_, Some(e)) => format!("{} {}", t.status_ended, lang.date(e)),
-        (Some(c), None) => format!("{} {}", t.consented, lang.date(c)),
+        (_, Some(e)) => format!("{} {}", t.status_ended, format::date_text(lang, e)),
+        (Some(c), None) => format!("{} {}", t.consented, format::date_text(lang, c)),
         (None, None) => t.awaiting_consent.to_owned(),
     };
     let mut rows = Vec::new();
@@ -1914,7 +1902,7 @@ async fn consents_page(
         rows.push(ConsentRow {
             what: t.designation,
             subject: short(&d.management_contract_id),
-            requested_on: lang.date(&d.requested_on),
+            requested_on: format::date_text(lang, &d.requested_on),
             state: state_of(&d.consented_on, &d.withdrawn_on),
             consent_action: (pending && mine(&d.management_contract_id))
                 .then(|| format!("/console/consents/designations/{}", d.id)),
@@ -1937,7 +1925,7 @@ async fn consents_page(
             rows.push(ConsentRow {
                 what: t.invoice_redirect,
                 subject: short(&r.management_contract_id),
-                requested_on: lang.date(&r.requested_on),
+                requested_on: format::date_text(lang, &r.requested_on),
                 state: state_of(&r.consented_on, &r.ended_on),
                 consent_action: (pending && r.target_contractor_id == contractor)
                     .then(|| format!("/console/consents/redirects/{}", r.id)),

@@ -149,33 +149,15 @@ impl Lang {
         }
     }
 
-    /// `1,234円` or `¥1,234`.
+    /// `1,234円` or `¥1,234`: [`super::format::yen`], for pages that format through `Lang`.
     pub fn yen(self, amount: Yen) -> String {
-        let v = amount.0;
-        let digits = v.unsigned_abs().to_string();
-        let mut grouped = String::new();
-        for (i, ch) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                grouped.push(',');
-            }
-            grouped.push(ch);
-        }
-        let sign = if v < 0 { "-" } else { "" };
-        match self {
-            Lang::Ja => format!("{sign}{grouped}円"),
-            Lang::En => format!("{sign}¥{grouped}"),
-        }
+        super::format::yen(self, amount)
     }
 
-    /// A `YYYY-MM-DD` date as people read it: `2026年11月24日` or `24 Nov 2026`.
+    /// A `YYYY-MM-DD` text as people read it: [`super::format::date_text`], for pages that
+    /// format through `Lang`.
     pub fn date(self, iso: &str) -> String {
-        let Ok(d) = iso.parse::<jiff::civil::Date>() else {
-            return iso.to_owned();
-        };
-        match self {
-            Lang::Ja => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
-            Lang::En => d.strftime("%-d %b %Y").to_string(),
-        }
+        super::format::date_text(self, iso)
     }
 
     pub fn status(self, s: Status) -> &'static str {
@@ -577,6 +559,10 @@ catalog! {
     op_no_such_target: "この契約者の契約・オプション・グループに該当しません", "Not a contract, option or group of this contractor";
     op_awaiting_return: "返却待ちの機器", "Devices awaiting return";
     op_awaiting_hint: "契約の終了などで返却を待っている機器です。期限を過ぎた機器は次回の処理で亡失扱いになります。", "Devices released from their contracts and not back yet; overdue ones become lost at the next sweep.";
+    op_awaiting_parameters: "プリセットのパラメータ待ちの機器", "Devices waiting for preset parameters";
+    op_awaiting_parameters_hint: "プリセットに必要なパラメータが未設定のため、設定を受け取れない機器です (R17.1)。品目変更の後によく起こります。", "These devices cannot fetch their configuration until the parameters named are set (R17.1), often after an item change.";
+    op_preset: "プリセット", "Preset";
+    op_missing_parameters: "未設定のパラメータ", "Parameters to set";
     op_return_due: "返却期限", "Return by";
     op_overdue: "期限切れ", "Overdue";
     op_returned_on: "返却日", "Returned on";

@@ -8,6 +8,7 @@
 
 pub mod charts;
 mod contractor;
+pub mod format;
 pub mod i18n;
 pub mod operator;
 mod preset;

@@ -12,7 +12,6 @@ use super::{
     Pager, Sort, body, confirmed, contractor_names, date_field, field_problem, href, month_label,
     only_operators, page_of, pager, refusal, render_form, short, unconfirmed,
 };
-use crate::AppState;
 use crate::api::v1::support::today;
 use crate::api::v1::{self, contractors, devices, journal, monitoring, requests};
 use crate::error::ApiError;
@@ -20,6 +19,7 @@ use crate::extract::Params;
 use crate::web::i18n::{Lang, request_kind};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, render, see_other};
+use crate::{AppState, app};
 
 /// How much waits, for the dashboard and the top of the queue.
 pub struct Counts {
@@ -325,6 +325,18 @@ pub struct RequestRow {
     pub summary: String,
 }
 
+/// A device waiting for preset parameters as a row of the queue (R17.1).
+pub struct ParametersRow {
+    pub contractor_id: String,
+    pub contractor: String,
+    pub contract_id: String,
+    pub contract_short: String,
+    pub serial: String,
+    /// The preset (today's item) the device would run.
+    pub preset: &'static str,
+    pub missing: Vec<&'static str>,
+}
+
 /// A device awaiting return as a row of the queue.
 pub struct DeviceRow {
     pub serial: String,
@@ -361,6 +373,7 @@ struct QueuePage {
     today: String,
     found_serial: String,
     device_problem: Option<Shown>,
+    parameters: Vec<ParametersRow>,
 }
 
 #[derive(askama::Template)]
@@ -401,6 +414,7 @@ async fn queue_page(
     let pending = pending(state, session).await?;
     let devices = awaiting(state, session).await?;
     let counts = Counts::with(state, session, pending.len(), &devices).await?;
+    let waiting = app::presets::awaiting_parameters(state, &session.caller()).await?;
 
     let params = [
         ("sort", &q.sort),
@@ -421,9 +435,28 @@ async fn queue_page(
     let names = contractor_names(
         state,
         session,
-        pending.iter().map(|r| r.contractor_id.clone()).collect(),
+        pending
+            .iter()
+            .map(|r| r.contractor_id.clone())
+            .chain(waiting.iter().map(|w| w.contractor_id.clone()))
+            .collect(),
     )
     .await?;
+    let parameters = waiting
+        .into_iter()
+        .map(|w| ParametersRow {
+            contractor: names
+                .get(&w.contractor_id)
+                .cloned()
+                .unwrap_or_else(|| w.contractor_id.clone()),
+            contractor_id: w.contractor_id,
+            contract_short: short(&w.contract_id),
+            contract_id: w.contract_id,
+            serial: w.serial,
+            preset: lang.pick(w.item.label_ja(), w.item.label_en()),
+            missing: w.missing,
+        })
+        .collect();
     let mut rows: Vec<RequestRow> = pending
         .into_iter()
         .map(|r| {
@@ -523,6 +556,7 @@ async fn queue_page(
             today: today().to_string(),
             found_serial,
             device_problem,
+            parameters,
         },
         failed,
     ))

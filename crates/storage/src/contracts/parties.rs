@@ -6,8 +6,8 @@ use mpc_domain::Refusal;
 use mpc_domain::eligibility::{self, Designation, InvoiceRedirect};
 use sqlx::AnyConnection;
 
+use crate::contracts::requests::Result;
 use crate::contracts::{date, load_contract, opt_date};
-use crate::engine::Result;
 use crate::sql::Sql;
 use crate::{StorageError, WriteTx, new_id};
 

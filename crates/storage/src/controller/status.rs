@@ -1,0 +1,195 @@
+//! Device status: heartbeats, silent devices marked DOWN, and the UP/DOWN history.
+
+use mpc_domain::catalog::DeviceType;
+use sqlx::AnyConnection;
+
+use crate::sql::Sql;
+use crate::{Result, Store, new_id};
+
+/// What a device reports with its heartbeat.
+#[derive(Debug, Clone)]
+pub struct Heartbeat {
+    pub firmware: String,
+    pub uptime_seconds: i64,
+    pub applied_revision: Option<i64>,
+}
+
+/// A device's monitoring state changed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StateChange {
+    pub serial: String,
+    /// `up` or `down`.
+    pub state: &'static str,
+    /// The instant of the change, µs since the epoch.
+    pub at: i64,
+    /// The last heartbeat, µs since the epoch.
+    pub last_heartbeat: i64,
+}
+
+async fn record_change(conn: &mut AnyConnection, change: &StateChange) -> Result<()> {
+    sqlx::query("INSERT INTO device_state_changes (id, serial, state, at) VALUES ($1, $2, $3, $4)")
+        .bind(new_id())
+        .bind(change.serial.clone())
+        .bind(change.state)
+        .bind(change.at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records a heartbeat at `now`; a device not UP (or never seen) becomes UP, and the change is
+/// returned. Telemetry is not a change of record, so it is not journalled.
+pub async fn heartbeat(
+    store: &Store,
+    serial: &str,
+    beat: &Heartbeat,
+    now: i64,
+) -> Result<Option<StateChange>> {
+    let mut tx = store.write().await?;
+    let state: Option<String> =
+        sqlx::query_scalar("SELECT state FROM device_status WHERE serial = $1")
+            .bind(serial.to_owned())
+            .fetch_optional(tx.conn())
+            .await?;
+    let became_up = state.as_deref() != Some("up");
+    sqlx::query(
+        "INSERT INTO device_status (serial, state, state_since, last_heartbeat, firmware, uptime_seconds, \
+         applied_revision) VALUES ($1, 'up', $2, $2, $3, $4, $5) ON CONFLICT (serial) DO UPDATE SET \
+         state = 'up', last_heartbeat = excluded.last_heartbeat, firmware = excluded.firmware, \
+         uptime_seconds = excluded.uptime_seconds, applied_revision = excluded.applied_revision",
+    )
+    .bind(serial.to_owned())
+    .bind(now)
+    .bind(beat.firmware.clone())
+    .bind(beat.uptime_seconds)
+    .bind(beat.applied_revision)
+    .execute(tx.conn())
+    .await?;
+    let change = became_up.then(|| StateChange {
+        serial: serial.to_owned(),
+        state: "up",
+        at: now,
+        last_heartbeat: now,
+    });
+    if let Some(c) = &change {
+        sqlx::query("UPDATE device_status SET state_since = $1 WHERE serial = $2")
+            .bind(now)
+            .bind(serial.to_owned())
+            .execute(tx.conn())
+            .await?;
+        record_change(tx.conn(), c).await?;
+    }
+    tx.commit_part().await?;
+    Ok(change)
+}
+
+/// Marks DOWN every UP device whose last heartbeat is older than `down_after_micros` at `now`,
+/// recording each change (devices.md D.4: 15 minutes without a heartbeat).
+pub async fn mark_silent_down(
+    store: &Store,
+    now: i64,
+    down_after_micros: i64,
+) -> Result<Vec<StateChange>> {
+    let mut tx = store.write().await?;
+    tx.lock("monitoring").await?;
+    let cutoff = now - down_after_micros;
+    let silent: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT serial, last_heartbeat FROM device_status WHERE state = 'up' AND last_heartbeat < $1 ORDER BY serial",
+    )
+    .bind(cutoff)
+    .fetch_all(tx.conn())
+    .await?;
+    let mut changes = Vec::new();
+    for (serial, last) in silent {
+        sqlx::query("UPDATE device_status SET state = 'down', state_since = $1 WHERE serial = $2")
+            .bind(now)
+            .bind(serial.clone())
+            .execute(tx.conn())
+            .await?;
+        let change = StateChange {
+            serial,
+            state: "down",
+            at: now,
+            last_heartbeat: last,
+        };
+        record_change(tx.conn(), &change).await?;
+        changes.push(change);
+    }
+    tx.commit_part().await?;
+    Ok(changes)
+}
+
+/// Which devices a monitoring list shows.
+#[derive(Debug, Clone, Default)]
+pub struct MonitorFilter {
+    /// `up` or `down`; a device never heard from is `down`.
+    pub state: Option<String>,
+    pub contractor_id: Option<String>,
+    pub model: Option<DeviceType>,
+    pub firmware: Option<String>,
+}
+
+/// A device of the inventory with its monitoring state.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonitoredDevice {
+    pub serial: String,
+    pub model: String,
+    pub contractor_id: Option<String>,
+    pub state: String,
+    pub state_since: Option<i64>,
+    pub last_heartbeat: Option<i64>,
+    pub firmware: Option<String>,
+    pub uptime_seconds: Option<i64>,
+    pub applied_revision: Option<i64>,
+}
+
+/// Inventory devices with their state, by serial.
+pub async fn monitored(
+    conn: &mut AnyConnection,
+    filter: &MonitorFilter,
+) -> Result<Vec<MonitoredDevice>> {
+    let mut q = Sql::new(
+        "SELECT i.serial, i.model, d.contractor_id, COALESCE(s.state, 'down') AS state, s.state_since, \
+         s.last_heartbeat, s.firmware, s.uptime_seconds, s.applied_revision FROM device_inventory i \
+         LEFT JOIN device_status s ON s.serial = i.serial LEFT JOIN devices d ON d.serial = i.serial \
+         WHERE 1 = 1",
+    );
+    if let Some(state) = &filter.state {
+        q.push(" AND COALESCE(s.state, 'down') = ")
+            .bind(state.clone());
+    }
+    if let Some(c) = &filter.contractor_id {
+        q.push(" AND d.contractor_id = ").bind(c.clone());
+    }
+    if let Some(m) = filter.model {
+        q.push(" AND i.model = ").bind(m.as_str().to_owned());
+    }
+    if let Some(f) = &filter.firmware {
+        q.push(" AND s.firmware = ").bind(f.clone());
+    }
+    q.push(" ORDER BY i.serial");
+    Ok(q.query_as()?.fetch_all(conn).await?)
+}
+
+/// Whether `serial` is in the inventory.
+pub async fn in_inventory(conn: &mut AnyConnection, serial: &str) -> Result<bool> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT serial FROM device_inventory WHERE serial = $1")
+            .bind(serial.to_owned())
+            .fetch_optional(conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// A device's state changes, oldest first: (state, instant in µs).
+pub async fn history(conn: &mut AnyConnection, serial: &str) -> Result<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT state, at FROM device_state_changes WHERE serial = $1 ORDER BY at, id",
+    )
+    .bind(serial.to_owned())
+    .fetch_all(conn)
+    .await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alert webhooks

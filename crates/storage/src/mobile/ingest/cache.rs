@@ -1,0 +1,165 @@
+//! The SIMs, options and groups a batch needs ([`MobileBook`]), kept between batches on SQLite.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use mpc_domain::book::{Membership, Timeline};
+use mpc_domain::catalog::MobileUsageType;
+
+use super::resolve::{Service, ServiceRow};
+use super::totals::{Months, rows_in, timelines};
+use crate::contracts::{date, from_wire, opt_date};
+use crate::mobile::Incoming;
+use crate::{Result, StorageError, WriteTx};
+
+/// What ingestion needs to know of SIMs, options and packet share groups.
+#[derive(Default)]
+pub(crate) struct MobileBook {
+    /// The services of each SIM, oldest first.
+    pub(crate) services: HashMap<String, Vec<Service>>,
+    pub(crate) usage_types: HashMap<String, Timeline<MobileUsageType>>,
+    /// The memberships of each group.
+    pub(crate) members: HashMap<String, Vec<Membership>>,
+    /// The groups each option was ever a member of.
+    pub(crate) groups_of: HashMap<String, Vec<String>>,
+    pub(crate) packs: HashMap<String, Timeline<u32>>,
+}
+
+/// Loads the part of the [`MobileBook`] that the SIMs in `iccids` reach, or all of it.
+async fn load_mobile_book(tx: &mut WriteTx, iccids: Option<Vec<String>>) -> Result<MobileBook> {
+    const SERVICES: &str = "SELECT s.iccid, s.option_id, s.from_on, s.until_on, o.kind, \
+                            o.accepted_on, o.end_on FROM sims s JOIN options o ON o.id = s.option_id";
+    let mut rows: Vec<ServiceRow> = match &iccids {
+        Some(iccids) => rows_in(tx, SERVICES, "s.iccid", iccids).await?,
+        None => rows_in(tx, SERVICES, "", &[]).await?,
+    };
+    rows.sort_by(|a, b| (&a.iccid, &a.from_on).cmp(&(&b.iccid, &b.from_on)));
+    let mut book = MobileBook::default();
+    let mut options = BTreeSet::new();
+    for r in rows {
+        let option_period = match r.kind.as_str() {
+            "mobile_access" => Some((date(&r.accepted_on)?, opt_date(r.end_on)?)),
+            _ => None,
+        };
+        options.insert(r.option_id.clone());
+        book.services.entry(r.iccid).or_default().push(Service {
+            option_id: r.option_id,
+            from: date(&r.from_on)?,
+            until: opt_date(r.until_on)?,
+            option_period,
+        });
+    }
+    let options: Vec<String> = options.into_iter().collect();
+    let scope = |column: &'static str| if iccids.is_some() { column } else { "" };
+    let usage_rows = rows_in::<(String, String, String)>(
+        tx,
+        "SELECT option_id, effective_from, usage_type FROM option_usage_types",
+        scope("option_id"),
+        &options,
+    )
+    .await?;
+    book.usage_types = timelines(
+        usage_rows
+            .into_iter()
+            .map(|(o, from, t)| Ok((o, from, from_wire::<MobileUsageType>(&t)?)))
+            .collect::<Result<_>>()?,
+    )?;
+    let groups: Vec<String> = rows_in::<(String,)>(
+        tx,
+        "SELECT DISTINCT group_id FROM group_members",
+        scope("option_id"),
+        &options,
+    )
+    .await?
+    .into_iter()
+    .map(|(g,)| g)
+    .collect();
+    for (group_id, option_id, from_on, until_on) in
+        rows_in::<(String, String, String, Option<String>)>(
+            tx,
+            "SELECT group_id, option_id, from_on, until_on FROM group_members",
+            scope("group_id"),
+            &groups,
+        )
+        .await?
+    {
+        let groups_of = book.groups_of.entry(option_id.clone()).or_default();
+        if !groups_of.contains(&group_id) {
+            groups_of.push(group_id.clone());
+        }
+        book.members.entry(group_id).or_default().push(Membership {
+            option_id,
+            from: date(&from_on)?,
+            until: opt_date(until_on)?,
+        });
+    }
+    book.packs = timelines(
+        rows_in::<(String, String, i64)>(
+            tx,
+            "SELECT group_id, effective_from, pack_gb FROM group_packs",
+            scope("group_id"),
+            &groups,
+        )
+        .await?
+        .into_iter()
+        .map(|(g, from, gb)| {
+            let gb = u32::try_from(gb).map_err(|_| StorageError::Corrupt(format!("pack {gb}")))?;
+            Ok((g, from, gb))
+        })
+        .collect::<Result<_>>()?,
+    )?;
+    Ok(book)
+}
+
+/// What a SQLite store keeps of mobile data between batches.
+///
+/// PostgreSQL serves several nodes, so there each batch reads what it reaches.
+#[derive(Default)]
+pub(crate) struct MobileState {
+    /// The whole book, with the `mobile_generation` it was loaded at (bumped by triggers on
+    /// every table it is made of, whoever writes them).
+    pub(crate) book: Option<(i64, Arc<MobileBook>)>,
+    /// Month totals and throttles, with the `usage_version` they are of (set anew by every
+    /// batch, the only writer of both tables).
+    pub(crate) months: Option<(i64, Months)>,
+}
+
+pub(crate) type MobileCache = Arc<Mutex<MobileState>>;
+
+pub(crate) fn state(cache: &MobileCache) -> std::sync::MutexGuard<'_, MobileState> {
+    cache.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// `mobile_generation` and `usage_version` on SQLite, whose store keeps mobile data in memory.
+pub(crate) async fn versions(tx: &mut WriteTx) -> Result<Option<(i64, i64)>> {
+    if tx.mobile_cache.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        sqlx::query_as("SELECT generation, usage_version FROM mobile_generation")
+            .fetch_one(tx.conn())
+            .await?,
+    ))
+}
+
+/// The [`MobileBook`] for a batch naming the SIMs in `records`: on SQLite the whole book, from
+/// memory while `generation` is the one it was loaded at.
+pub(crate) async fn mobile_book(
+    tx: &mut WriteTx,
+    records: &[Incoming],
+    generation: Option<i64>,
+) -> Result<Arc<MobileBook>> {
+    let (Some(cache), Some(generation)) = (tx.mobile_cache.clone(), generation) else {
+        let iccids: BTreeSet<&str> = records.iter().map(|r| r.iccid.as_str()).collect();
+        let iccids = iccids.into_iter().map(str::to_owned).collect();
+        return Ok(Arc::new(load_mobile_book(tx, Some(iccids)).await?));
+    };
+    if let Some((cached, book)) = &state(&cache).book
+        && *cached == generation
+    {
+        return Ok(book.clone());
+    }
+    let book = Arc::new(load_mobile_book(tx, None).await?);
+    state(&cache).book = Some((generation, book.clone()));
+    Ok(book)
+}
