@@ -18,6 +18,7 @@ pub mod ending;
 pub mod invoice;
 pub mod mobile;
 pub mod money;
+pub mod monitoring;
 pub mod option;
 pub mod preset;
 pub mod price;
