@@ -14,13 +14,18 @@ pub enum PriceCommand {
     /// Print the price book as CSV (key,contractor_id,effective_from,amount).
     Export,
     /// Import prices from a CSV file (all rows or none).
-    Import { file: std::path::PathBuf },
+    Import {
+        /// A CSV file with the header `key,contractor_id,effective_from,amount`, as `price export`
+        /// prints it.
+        file: std::path::PathBuf,
+    },
     /// Set one price.
     Set {
         /// E.g. management.monthly, adapter.monthly.internet_gateway.SEIL/X4, fee.loss.SA-W2L.
         key: String,
         /// Yen, tax excluded.
         amount: i64,
+        /// The first day the price applies, `YYYY-MM-DD` (e.g. 2027-01-01).
         #[arg(long)]
         from: String,
         /// A contractor's agreement instead of the list price (R14.1).
@@ -35,30 +40,37 @@ pub enum PriceCommand {
 pub enum BillingCommand {
     /// Set the invoice issuer: name and qualified-invoice registration number (B3).
     Issuer {
+        /// The issuer's name as printed on invoices.
         #[arg(long)]
         name: String,
+        /// The qualified-invoice registration number: `T` and 13 digits (B3).
         #[arg(long)]
         registration_number: String,
+        /// The issuer's address as printed on invoices.
         #[arg(long, default_value = "")]
         address: String,
     },
     /// Bill a month for every contractor (re-runnable until finalized).
     Run {
+        /// The month, `YYYY-MM` (e.g. 2026-11).
         #[arg(long)]
         month: String,
     },
     /// Make a month's invoices final and immutable (B4).
     Finalize {
+        /// The month, `YYYY-MM` (e.g. 2026-11).
         #[arg(long)]
         month: String,
     },
     /// List a month's invoices (number, recipient, subtotal, tax, total).
     Invoices {
+        /// The month, `YYYY-MM` (e.g. 2026-11).
         #[arg(long)]
         month: String,
     },
     /// Print every line of a month's invoices as CSV.
     Lines {
+        /// The month, `YYYY-MM` (e.g. 2026-11).
         #[arg(long)]
         month: String,
     },

@@ -44,13 +44,14 @@ fn print_json(v: &impl Serialize) -> anyhow::Result<()> {
 
 #[derive(Args)]
 pub struct AcceptArgs {
-    /// Acceptance date; for a cancellation or stop, the day the notice arrived.
+    /// Acceptance date, `YYYY-MM-DD` (e.g. 2026-12-05), today in Japan when omitted; for a
+    /// cancellation or stop, the day the notice arrived.
     #[arg(long)]
     on: Option<String>,
     /// Failure or loss: serial of the replacement device.
     #[arg(long)]
     replacement_serial: Option<String>,
-    /// Failure or loss: the day the replacement takes over.
+    /// Failure or loss: the day the replacement takes over, `YYYY-MM-DD` (e.g. 2026-12-05).
     #[arg(long)]
     replaced_on: Option<String>,
     /// Failure: the contractor caused it (R11.2).
@@ -94,13 +95,17 @@ pub enum RequestCommand {
     /// Submit a contractor's request (JSON as in the API, e.g. '{"kind": "cancel_contract", …}');
     /// prints its id. With --accept, accept it at once.
     Submit {
+        /// The contractor's id (`contractor list`).
         #[arg(long)]
         contractor: String,
         /// The request as JSON.
         #[arg(long)]
         json: String,
+        /// The day the request arrived, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when
+        /// omitted.
         #[arg(long)]
         submitted_on: Option<String>,
+        /// Accept the request at once, with the acceptance options below.
         #[arg(long)]
         accept: bool,
         #[command(flatten)]
@@ -108,20 +113,25 @@ pub enum RequestCommand {
     },
     /// Accept a pending request.
     Accept {
+        /// The request's id (`request list --status pending`).
         id: String,
         #[command(flatten)]
         acceptance: AcceptArgs,
     },
     /// Reject a pending request.
     Reject {
+        /// The request's id (`request list --status pending`).
         id: String,
+        /// Why, as the contractor will read it.
         #[arg(long)]
         reason: String,
     },
     /// List requests (id, contractor, kind, status).
     List {
+        /// Only requests in this state: `pending`, `accepted`, `rejected` or `withdrawn`.
         #[arg(long)]
         status: Option<String>,
+        /// Only this contractor's requests (its id).
         #[arg(long)]
         contractor: Option<String>,
     },
@@ -131,30 +141,42 @@ pub enum RequestCommand {
 pub enum ContractCommand {
     /// A contractor's contracts as of a day (JSON).
     List {
+        /// The contractor's id (`contractor list`).
         #[arg(long)]
         contractor: String,
+        /// The day to show, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
         as_of: Option<String>,
     },
     /// One contract with options, device and provisioning as of a day (JSON).
     Show {
+        /// The contract's id.
         id: String,
+        /// The day to show, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
         as_of: Option<String>,
     },
     /// What cancelling would do: end date, cascades, early-termination days, eligibility (JSON).
     Quote {
+        /// The contract's id.
         id: String,
+        /// The day the cancellation notice arrives, `YYYY-MM-DD` (e.g. 2026-12-05); today in
+        /// Japan when omitted (R13.1).
         #[arg(long)]
         notice_arrived_on: Option<String>,
+        /// The end date the contractor asks for, `YYYY-MM-DD` (e.g. 2027-01-31); the earliest
+        /// allowed when omitted (R13.1).
         #[arg(long)]
         requested_on: Option<String>,
+        /// `notice` (default), `general_terms_art28_para2` or `general_terms_art28_para3`.
         #[arg(long)]
         termination: Option<String>,
     },
     /// Record the billing start date (R5.2).
     BillingStart {
+        /// The contract's id.
         id: String,
+        /// The billing start date, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
         on: Option<String>,
     },
@@ -164,24 +186,31 @@ pub enum ContractCommand {
 pub enum DeviceCommand {
     /// A device as of a day (JSON).
     Show {
+        /// The device's serial number.
         serial: String,
+        /// The day to show, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
         as_of: Option<String>,
     },
     /// Record a device's return (a lost one comes back as found, R12.3).
     Return {
+        /// The device's serial number.
         serial: String,
+        /// The day it came back, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
         on: Option<String>,
     },
     /// Record that a lost device was found (R12.3).
     Found {
+        /// The device's serial number.
         serial: String,
+        /// The day it was found, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
         on: Option<String>,
     },
     /// Treat devices not returned by their deadline as lost (R10.3, R12.2).
     SweepOverdue {
+        /// The day to sweep as of, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
         on: Option<String>,
     },

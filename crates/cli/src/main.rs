@@ -104,6 +104,7 @@ struct ServeArgs {
 pub enum ContractorCommand {
     /// Register a contractor; prints its id.
     Create {
+        /// The contractor's name as invoices print it, e.g. `株式会社サンプル`.
         #[arg(long)]
         name: String,
     },
@@ -121,13 +122,16 @@ pub enum RoleArg {
 pub enum UserCommand {
     /// Create a user account; prints its id.
     Create {
+        /// The name the user signs in with: 3 to 64 of `a-z 0-9 . _ -`.
         #[arg(long)]
         username: String,
+        /// `operator` (runs the service) or `contractor` (acts for one contractor).
         #[arg(long, value_enum)]
         role: RoleArg,
         /// The contractor a contractor user acts for.
         #[arg(long, required_if_eq("role", "contractor"))]
         contractor: Option<String>,
+        /// The name the console shows; the username when omitted.
         #[arg(long)]
         display_name: Option<String>,
     },
@@ -136,7 +140,9 @@ pub enum UserCommand {
     /// Set a user's console password: read from standard input (one line), or generated and
     /// printed with `--generate`. Ends the user's console sessions.
     Password {
+        /// The user whose password is set.
         username: String,
+        /// Generate a password and print it instead of reading one from standard input.
         #[arg(long)]
         generate: bool,
     },
@@ -146,13 +152,18 @@ pub enum UserCommand {
 pub enum TokenCommand {
     /// Make an API token for a user and print its secret (shown only this once).
     Create {
+        /// The user the token acts as.
         #[arg(long)]
         username: String,
+        /// A name to tell the token by in listings, e.g. `billing-export`.
         #[arg(long, default_value = "cli")]
         label: String,
     },
     /// Revoke an API token by id.
-    Revoke { id: String },
+    Revoke {
+        /// The token's id, as `token create` printed it.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -194,6 +205,20 @@ fn limit_malloc_arenas() {
         unsafe {
             libc::mallopt(libc::M_ARENA_MAX, 2);
         }
+    }
+}
+
+/// The database URL with its password, if any, replaced by `***`, for logs and the console.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
     }
 }
 
@@ -277,10 +302,12 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let base = format!("http://{}", listener.local_addr()?);
+    let database = without_password(url);
     println!(
-        "mpc {} serving on {base} (database {url})",
+        "mpc {} serving on {base} (database {database})",
         env!("CARGO_PKG_VERSION")
     );
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), %base, %database, "serving");
     println!("  Console:   {base}{}", mpc_server::web::CONSOLE);
     println!("  API docs:  {base}{DOCS_PATH}");
     println!("  OpenAPI:   {base}{OPENAPI_PATH}");
@@ -351,4 +378,59 @@ where
         }
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn a_database_password_is_never_printed() {
+        assert_eq!(
+            super::without_password("postgres://mpc:s3cret@db.example:5432/mpc"),
+            "postgres://mpc:***@db.example:5432/mpc"
+        );
+        assert_eq!(
+            super::without_password("postgres://mpc@db/mpc"),
+            "postgres://mpc@db/mpc"
+        );
+        assert_eq!(
+            super::without_password("sqlite://mpc.db"),
+            "sqlite://mpc.db"
+        );
+    }
+
+    /// Every flag and argument says what it takes (issue: the CLI explains itself), and those
+    /// that take a date or a month say their format.
+    #[test]
+    fn every_argument_has_help_with_its_format() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") || arg.is_hide_set() {
+                    continue;
+                }
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                let name = format!("{path} --{id}");
+                if help.trim().is_empty() {
+                    missing.push(format!("{name}: no help"));
+                } else if arg.get_num_args().is_none_or(|n| n.takes_values())
+                    && arg.get_action().takes_values()
+                {
+                    let takes_date = ["date", "on", "month", "from", "until", "since", "as_of"]
+                        .iter()
+                        .any(|w| id == *w || id.ends_with(&format!("_{w}")));
+                    if takes_date && !help.contains("20") {
+                        missing.push(format!("{name}: no example of its format"));
+                    }
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "mpc", &mut missing);
+        assert!(missing.is_empty(), "{}", missing.join("\n"));
+    }
 }

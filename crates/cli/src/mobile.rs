@@ -19,16 +19,19 @@ pub enum MobileCommand {
     /// Bind a SIM to a mobile access option from a day (R9.3); the SIM's earlier service and
     /// the option's earlier SIM end the day before.
     Bind {
+        /// The SIM's ICCID: 18 to 22 digits.
         iccid: String,
+        /// The id of the mobile access option the SIM serves.
         #[arg(long)]
         option: String,
-        /// YYYY-MM-DD.
+        /// The first day of the binding, `YYYY-MM-DD` (e.g. 2026-12-05).
         #[arg(long)]
         from: String,
     },
     /// Ingest usage records from a file: CSV with a header (record_id, iccid, start, end,
     /// bytes_up, bytes_down) or JSON lines of the same fields; idempotent by record id.
     Import {
+        /// The usage file to read.
         file: PathBuf,
         /// Read by the file's extension when omitted: `.csv` is CSV, anything else JSON lines.
         #[arg(long, value_enum)]
@@ -39,19 +42,23 @@ pub enum MobileCommand {
     },
     /// The SIMs throttled at an instant: ICCID, option, automatic or manual, until, why.
     Throttles {
-        /// RFC 3339; now when omitted.
+        /// An RFC 3339 instant (e.g. 2026-12-05T09:00:00+09:00); now when omitted.
         #[arg(long)]
         at: Option<String>,
     },
     /// Throttle a SIM by hand until it is released (R9.9).
     Throttle {
+        /// The SIM's ICCID: 18 to 22 digits.
         iccid: String,
+        /// Why, as the journal and the contractor will read it.
         #[arg(long)]
         reason: String,
     },
     /// Release a SIM by hand until the next 1st, 00:00 Tokyo (R9.9).
     Release {
+        /// The SIM's ICCID: 18 to 22 digits.
         iccid: String,
+        /// Why, as the journal and the contractor will read it.
         #[arg(long)]
         reason: String,
     },

@@ -251,13 +251,28 @@ pub fn app(state: AppState, config: &ServerConfig) -> Router {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
         tracing::info_span!("request", method = %req.method(), path = req.uri().path(), request_id)
-    }));
+    })
+    .on_response(log_response)
+    .on_failure(()));
     outer_layers(rest)
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
         ]))
         .merge(devices)
         .with_state(state)
+}
+
+/// Logs each API and console response (the device path is not logged per request): at info,
+/// client errors as warnings, server errors as errors, so an operator following the log sees
+/// refusals without turning on debug output.
+fn log_response(res: &axum::response::Response, latency: std::time::Duration, _: &tracing::Span) {
+    let status = res.status().as_u16();
+    let ms = latency.as_millis();
+    match status {
+        500.. => tracing::error!(status, ms, "response"),
+        400..=499 => tracing::warn!(status, ms, "response"),
+        _ => tracing::info!(status, ms, "response"),
+    }
 }
 
 /// The layers next to every handler: the body limit, and metrics by route.
