@@ -90,6 +90,57 @@ fn termination(s: &str) -> anyhow::Result<Termination> {
     })
 }
 
+/// A quote as people read it: the end date, the charge in yen line by line, and what else the
+/// cancellation ends or leaves ineligible.
+fn quote_summary(q: &mpc_api_types::contracts::QuoteView) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "contract {}", q.contract_id);
+    let _ = writeln!(out, "  notice arrives   {}", q.notice_arrived_on);
+    let _ = writeln!(out, "  last day         {} (R13.1)", q.end_on);
+    if q.exempt_from_early_termination {
+        let _ = writeln!(
+            out,
+            "  early termination: none, cancelled under Art. 28 (R15.2)"
+        );
+    } else if !q.missing_prices.is_empty() {
+        let _ = writeln!(
+            out,
+            "  early termination: not priced, the price book lacks {} (R14.1)",
+            q.missing_prices.join(", ")
+        );
+    } else if q.early_termination_lines.is_empty() {
+        let _ = writeln!(out, "  early termination: none (minimum periods are over)");
+    } else {
+        let _ = writeln!(out, "  early-termination charge, tax excluded (R15.1):");
+        for line in &q.early_termination_lines {
+            let days = match (line.days, line.days_in_month) {
+                (Some(d), Some(n)) => format!("{d}/{n} days"),
+                _ => "whole month".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "    {:>12}  {}..{}  {days:<11}  {}",
+                line.amount.to_string(),
+                line.period_from,
+                line.period_to,
+                line.description,
+            );
+        }
+        if let Some(total) = q.early_termination_charge {
+            let _ = writeln!(out, "    {:>12}  total", total.to_string());
+        }
+    }
+    for impact in &q.eligibility_impact {
+        let _ = writeln!(
+            out,
+            "  contractor {} would lack what R6.1 requires from {} (R6.8)",
+            impact.contractor_id, impact.from
+        );
+    }
+    out
+}
+
 #[derive(Subcommand)]
 pub enum RequestCommand {
     /// Submit a contractor's request (JSON as in the API, e.g. '{"kind": "cancel_contract", …}');
@@ -156,7 +207,8 @@ pub enum ContractCommand {
         #[arg(long)]
         as_of: Option<String>,
     },
-    /// What cancelling would do: end date, cascades, early-termination days, eligibility (JSON).
+    /// What cancelling would do: end date, early-termination charge in yen with its lines,
+    /// what ends with it, who is left ineligible.
     Quote {
         /// The contract's id.
         id: String,
@@ -171,6 +223,9 @@ pub enum ContractCommand {
         /// `notice` (default), `general_terms_art28_para2` or `general_terms_art28_para3`.
         #[arg(long)]
         termination: Option<String>,
+        /// Print the quote as JSON, as the API answers it, instead of a summary in yen.
+        #[arg(long)]
+        json: bool,
     },
     /// Record the billing start date (R5.2).
     BillingStart {
@@ -343,6 +398,7 @@ pub async fn contract(
             notice_arrived_on,
             requested_on,
             termination: how,
+            json,
         } => {
             let owner = holder(store, Owned::Contract, &id).await?;
             let arrived = date(notice_arrived_on.as_deref())?;
@@ -358,13 +414,13 @@ pub async fn contract(
             let quote = engine::quote_cancellation(store, &owner, &id, how, arrived, requested)
                 .await
                 .map_err(engine_error)?;
-            print_json(&views::quote(
-                id,
-                arrived,
-                requested,
-                quote,
-                Default::default(),
-            ))
+            let view = views::quote(id, arrived, requested, quote, Default::default());
+            if json {
+                print_json(&view)
+            } else {
+                print!("{}", quote_summary(&view));
+                Ok(())
+            }
         }
         ContractCommand::BillingStart { id, on } => {
             let owner = holder(store, Owned::Contract, &id).await?;

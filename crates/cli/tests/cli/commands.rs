@@ -215,10 +215,42 @@ fn demo_seed_and_contract_commands() {
     let id = x4["id"].as_str().unwrap();
     let quote = mpc(
         &db,
-        &["contract", "quote", id, "--notice-arrived-on", "2026-12-01"],
+        &[
+            "contract",
+            "quote",
+            id,
+            "--notice-arrived-on",
+            "2026-12-01",
+            "--json",
+        ],
     );
     let quote: serde_json::Value = serde_json::from_slice(&quote.stdout).unwrap();
     assert_eq!(quote["end_on"], "2026-12-15");
+    // Without --json, the same quote as a summary in yen: the last day, each line's amount
+    // and the total, grouped by thousands.
+    let summary = mpc(
+        &db,
+        &["contract", "quote", id, "--notice-arrived-on", "2026-12-01"],
+    );
+    let summary = String::from_utf8(summary.stdout).unwrap();
+    assert!(
+        summary.contains("last day         2026-12-15 (R13.1)"),
+        "{summary}"
+    );
+    let yen = |v: &serde_json::Value| mpc_domain::money::Yen(v.as_i64().unwrap()).to_string();
+    for line in quote["early_termination_lines"].as_array().unwrap() {
+        assert!(summary.contains(&yen(&line["amount"])), "{line}\n{summary}");
+    }
+    // The demo prices SEIL/X4 internet gateway at ¥6,000 a month; its minimum period runs to
+    // 2027-05-03, so the charge is 16/31 of December, January to April whole, 3/31 of May (R15.1,
+    // D7): floor(6000 × 16 / 31) = 3,096; 4 × 6,000 = 24,000; floor(6000 × 3 / 31) = 580;
+    // 3,096 + 24,000 + 580 = ¥27,676.
+    assert_eq!(quote["early_termination_charge"], 27_676, "{quote}");
+    assert!(
+        summary.contains("      ¥3,096  2026-12-16..2026-12-31"),
+        "{summary}"
+    );
+    assert!(summary.contains("     ¥27,676  total"), "{summary}");
 
     // A refusal is one line naming the rule (R6.5: mobile access only on SA-W2L).
     let refused = mpc(
