@@ -339,7 +339,6 @@ impl Store {
             tx,
             _guard: guard,
             backend: self.backend,
-            mobile_cache: self.mobile_cache.clone(),
             journaled: Vec::new(),
             hooks: self.hooks.clone(),
         })
@@ -355,7 +354,6 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
     backend: Backend,
-    mobile_cache: Option<mobile::MobileCache>,
     /// The contractor of each journal row written (None: anyone's).
     pub(crate) journaled: Vec<Option<String>>,
     hooks: Arc<std::sync::RwLock<Vec<CommitHook>>>,

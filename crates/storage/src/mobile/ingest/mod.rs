@@ -1,24 +1,33 @@
 //! Ingesting a batch of usage records in one transaction.
+//!
+//! One path for both backends; the steps in which they differ are the methods of
+//! [`Strategy`], implemented once for SQLite (`sqlite.rs`) and once for PostgreSQL
+//! (`postgres.rs`).
 
-mod cache;
+mod book;
 mod plan;
+mod postgres;
 mod resolve;
+mod sqlite;
 mod totals;
 
-pub(crate) use cache::MobileCache;
+pub(crate) use sqlite::MobileCache;
 pub(crate) use totals::rows_in;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use mpc_domain::calendar::Month;
 
-use self::cache::{mobile_book, state, versions};
+use self::book::MobileBook;
 use self::plan::{decide, plan};
+use self::postgres::Postgres;
 use self::resolve::{Resolved, StoredRecord, month_of, resolve};
-use self::totals::{Involved, Touched, add_totals, before};
+use self::sqlite::Sqlite;
+use self::totals::{Involved, Months, Touched, add_totals, before};
 use crate::mobile::{Incoming, IngestSummary, Rejection};
 use crate::sql::Sql;
-use crate::{JournalEntry, Result, StorageError, Store, WriteTx, new_id, now_micros};
+use crate::{JournalEntry, Result, Store, WriteTx, new_id, now_micros};
 
 /// Rows per multi-row statement: 9 parameters each stays below SQLite's 32,766.
 const ROWS_PER_STATEMENT: usize = 1000;
@@ -97,11 +106,78 @@ fn add_all<'a>(added: &mut Touched<'a>, records: &[Resolved<'a>]) {
     }
 }
 
+/// The steps of a batch in which the backends differ.
+///
+/// SQLite ([`Sqlite`]) is written by one process, which keeps the book and the months in memory
+/// between batches (checked against `mobile_generation`) and inserts each chunk of records
+/// before looking up the ids it already held. PostgreSQL ([`Postgres`]) serves several nodes,
+/// so each batch reads what it reaches and looks its records up before inserting the new ones.
+trait Strategy {
+    /// The book this process holds before the write lock, with the generation it is of.
+    fn held_book(&self) -> Option<(i64, Arc<MobileBook>)>;
+
+    /// The book for a batch naming the SIMs in `records`, under the write lock.
+    async fn book(&mut self, tx: &mut WriteTx, records: &[Incoming]) -> Result<Arc<MobileBook>>;
+
+    /// Whether a book held at `generation` is the one [`Strategy::book`] found stored.
+    fn is_current(&self, generation: i64) -> bool;
+
+    /// Writes what the backend writes before it looks anything up, counting the chunks of
+    /// `resolved` written whole in `accepted` and `added`; returns the chunks to look up.
+    async fn insert_first<'r, 'a>(
+        &mut self,
+        tx: &mut WriteTx,
+        resolved: &'r [Resolved<'a>],
+        received: i64,
+        accepted: &mut usize,
+        added: &mut Touched<'a>,
+    ) -> Result<Vec<&'r [Resolved<'a>]>>;
+
+    /// Narrows a lookup of stored records to the rows stored before the batch.
+    fn stored_before(&self, lookup: &mut Sql);
+
+    /// Writes the records the lookups found new, unless [`Strategy::insert_first`] wrote them.
+    async fn insert_found(
+        &mut self,
+        tx: &mut WriteTx,
+        new: &[&Resolved<'_>],
+        received: i64,
+    ) -> Result<()>;
+
+    /// A `SELECT` of the rows' `columns` as one JSON array text (completed by `FROM …`).
+    fn json_rows(&self, columns: &str) -> String;
+
+    /// The month totals and throttles known before the batch.
+    fn months(&mut self) -> Months;
+
+    /// Keeps `months`, as the batch leaves them, for the next batch.
+    async fn keep_months(
+        &mut self,
+        tx: &mut WriteTx,
+        months: Months,
+        touched: &Touched<'_>,
+        rewritten: &[(String, Month)],
+    ) -> Result<()>;
+}
+
 /// Ingests a batch of records (R9.9): stores new ones, replaces corrected ones, skips identical
 /// re-sends, keeps `rejected` and the records it refuses in `usage_rejections`, and recomputes
 /// the throttle decisions of every option and group month the batch touched.
 pub async fn ingest(
     store: &Store,
+    records: Vec<Incoming>,
+    rejected: Vec<Rejection>,
+    journal: JournalEntry,
+) -> Result<IngestSummary> {
+    match store.mobile_cache() {
+        Some(cache) => ingest_with(store, Sqlite::new(cache), records, rejected, journal).await,
+        None => ingest_with(store, Postgres, records, rejected, journal).await,
+    }
+}
+
+async fn ingest_with(
+    store: &Store,
+    mut strategy: impl Strategy,
     records: Vec<Incoming>,
     rejected: Vec<Rejection>,
     journal: JournalEntry,
@@ -114,22 +190,22 @@ pub async fn ingest(
     };
     // Resolve, and find whose months the decisions read, with the book this process holds
     // before waiting for the write lock; under it, again only if the book changed meanwhile.
-    let cached = store.mobile_cache().and_then(|c| state(c).book.clone());
-    let early = match &cached {
-        Some((_, book)) => {
+    let held = strategy.held_book();
+    let early = match &held {
+        Some((generation, book)) => {
             let resolution = resolve(book, &records)?;
             let involved = Involved::of(book, &resolution.resolved);
-            Some((resolution, involved))
+            Some((*generation, resolution, involved))
         }
         None => None,
     };
     let mut tx = store.write().await?;
     tx.lock("mobile-usage").await?;
-    let versions = versions(&mut tx).await?;
-    let generation = versions.map(|(generation, _)| generation);
-    let book = mobile_book(&mut tx, &records, generation).await?;
-    let (resolution, mut involved) = match (early, &cached) {
-        (Some(early), Some((cached, _))) if generation == Some(*cached) => early,
+    let book = strategy.book(&mut tx, &records).await?;
+    let (resolution, mut involved) = match early {
+        Some((generation, resolution, involved)) if strategy.is_current(generation) => {
+            (resolution, involved)
+        }
         _ => {
             let resolution = resolve(&book, &records)?;
             let involved = Involved::of(&book, &resolution.resolved);
@@ -141,40 +217,22 @@ pub async fn ingest(
     summary.duplicates += resolution.duplicates;
     summary.corrected += resolution.corrected;
 
-    // Classify against what is stored. SQLite inserts each chunk first, skipping the record ids
-    // it holds, and looks up only the chunks where it skipped some: those rows are older than
-    // the batch's first new rowid. PostgreSQL looks every chunk up, then inserts the new records.
+    // Classify against what is stored: the chunks the strategy did not write whole are looked
+    // up and classified record by record.
     let received = now_micros();
-    let first_new_rowid: Option<i64> = match tx.backend() {
-        crate::Backend::Sqlite => Some(
-            sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(rowid), 0) + 1 FROM usage_records")
-                .fetch_one(tx.conn())
-                .await?,
-        ),
-        crate::Backend::Postgres => None,
-    };
     // What corrections take out, record by record; what the batch adds, by option and month.
     let mut taken_out: Vec<(String, Month, i64, i64)> = Vec::new();
     let mut added = Touched::default();
     let (mut new, mut replaced): (Vec<&Resolved>, Vec<&Resolved>) = (Vec::new(), Vec::new());
-    // Chunks holding record ids stored before the batch: looked up and classified one by one.
-    let mut held: Vec<&[Resolved]> = Vec::new();
-    match first_new_rowid {
-        Some(_) => {
-            let backend = tx.backend();
-            let build = |chunk: &[Resolved]| insert_sql(backend, chunk, received, INSERT_NEW);
-            pipelined(&mut tx, &resolved, build, |chunk, inserted| {
-                if inserted < chunk.len() as u64 {
-                    held.push(chunk);
-                } else {
-                    summary.accepted += chunk.len();
-                    add_all(&mut added, chunk);
-                }
-            })
-            .await?;
-        }
-        None => held = resolved.chunks(ROWS_PER_STATEMENT).collect(),
-    }
+    let held = strategy
+        .insert_first(
+            &mut tx,
+            &resolved,
+            received,
+            &mut summary.accepted,
+            &mut added,
+        )
+        .await?;
     for chunk in held {
         let mut q = Sql::positional(
             tx.backend(),
@@ -182,9 +240,7 @@ pub async fn ingest(
              FROM usage_records WHERE record_id IN ",
         );
         q.bind_list(chunk.iter().map(|x| x.r.record_id.clone()));
-        if let Some(rowid) = first_new_rowid {
-            q.push(" AND rowid < ").bind(rowid);
-        }
+        strategy.stored_before(&mut q);
         let stored: HashMap<String, StoredRecord> = q
             .query_as::<StoredRecord>()?
             .fetch_all(tx.conn())
@@ -214,9 +270,7 @@ pub async fn ingest(
                 }
                 None => {
                     summary.accepted += 1;
-                    if first_new_rowid.is_none() {
-                        new.push(x);
-                    }
+                    new.push(x);
                 }
             }
             add_all(&mut added, std::slice::from_ref(x));
@@ -229,14 +283,13 @@ pub async fn ingest(
             .or_default()
             .change(*end, -bytes);
     }
-    // On PostgreSQL new records are plain inserts (the lookup above saw none of them, under the
-    // write lock); replaced ones keep their row and count the correction.
-    for (writes, conflict) in [(new, ""), (replaced, REPLACE_CORRECTED)] {
-        let backend = tx.backend();
-        let build =
-            |chunk: &[&Resolved]| insert_sql(backend, chunk.iter().copied(), received, conflict);
-        pipelined(&mut tx, &writes, build, |_, _| {}).await?;
-    }
+    strategy.insert_found(&mut tx, &new, received).await?;
+    // Replaced records keep their row and count the correction.
+    let backend = tx.backend();
+    let build = |chunk: &[&Resolved]| {
+        insert_sql(backend, chunk.iter().copied(), received, REPLACE_CORRECTED)
+    };
+    pipelined(&mut tx, &replaced, build, |_, _| {}).await?;
     summary.rejected.sort_by_key(|r| r.line);
     for chunk in summary.rejected.chunks(ROWS_PER_STATEMENT) {
         let mut q = Sql::positional(
@@ -256,37 +309,18 @@ pub async fn ingest(
         }
         q.execute(tx.conn()).await?;
     }
-    // The months as the last batch left them, if no other process wrote since.
-    let mut months = match (versions, store.mobile_cache()) {
-        (Some((_, usage)), Some(cache)) => state(cache)
-            .months
-            .take()
-            .filter(|(version, _)| *version == usage)
-            .map(|(_, months)| months),
-        _ => None,
-    }
-    .unwrap_or_default();
+    let mut months = strategy.months();
     involved.add(&book, taken_out.iter().map(|(o, m, ..)| (o.as_str(), *m)));
-    before(&mut tx, &involved, &mut months).await?;
+    before(&mut tx, &strategy, &involved, &mut months).await?;
     // Planned while SQLite's worker thread adds to the totals: the plan yields now and then, so
     // that the next totals statement goes out as soon as the one before is written.
     let (totals, plan) =
         tokio::join!(biased; add_totals(&mut tx, &touched), plan(&book, &touched, &months));
     totals?;
     let rewritten = decide(&mut tx, &book, &touched, &months, plan?).await?;
-    // The months go back before the commit, under a version no other transaction writes: if
-    // the commit fails, the stored version is not theirs.
-    if let (Some(_), Some(cache)) = (versions, store.mobile_cache()) {
-        let random =
-            getrandom::u64().map_err(|e| StorageError::Corrupt(format!("no randomness: {e}")))?;
-        let version = i64::try_from(random >> 1).unwrap_or_default();
-        sqlx::query("UPDATE mobile_generation SET usage_version = $1")
-            .bind(version)
-            .execute(tx.conn())
-            .await?;
-        months.absorb(&touched, &rewritten);
-        state(cache).months = Some((version, months));
-    }
+    strategy
+        .keep_months(&mut tx, months, &touched, &rewritten)
+        .await?;
     tx.commit(journal.outcome(serde_json::json!({
         "batch_id": summary.batch_id,
         "accepted": summary.accepted,

@@ -6,7 +6,7 @@ use mpc_domain::calendar::Month;
 use mpc_domain::mobile::{self, Usage, exceeds};
 
 use super::ROWS_PER_STATEMENT;
-use super::cache::MobileBook;
+use super::book::MobileBook;
 use super::totals::{Months, Touched, touch};
 use crate::mobile::{recompute, store_decisions, usage_of_starting};
 use crate::{Result, StorageError, WriteTx, timestamp};

@@ -3,7 +3,7 @@
 use jiff::civil::Date;
 use mpc_domain::calendar::{Month, tokyo_date};
 
-use super::cache::MobileBook;
+use super::book::MobileBook;
 use crate::mobile::{Incoming, Rejection};
 use crate::{Result, timestamp};
 

@@ -7,9 +7,9 @@ use mpc_domain::book::Timeline;
 use mpc_domain::calendar::Month;
 use mpc_domain::mobile::{self};
 
-use super::cache::MobileBook;
+use super::book::MobileBook;
 use super::resolve::Resolved;
-use super::{ROWS_PER_STATEMENT, pipelined};
+use super::{ROWS_PER_STATEMENT, Strategy, pipelined};
 use crate::contracts::date;
 use crate::sql::Sql;
 use crate::{Result, StorageError, WriteTx, timestamp};
@@ -125,17 +125,13 @@ where
 /// its worker thread on its own, and a batch reads the totals of tens of thousands of options.
 async fn option_months<T: serde::de::DeserializeOwned>(
     tx: &mut WriteTx,
+    strategy: &impl Strategy,
     columns: &str,
     table: &str,
     options: &[String],
     months: &[String],
 ) -> Result<Vec<T>> {
-    let select = match tx.backend() {
-        crate::Backend::Sqlite => format!("SELECT json_group_array(json_array({columns}))"),
-        crate::Backend::Postgres => {
-            format!("SELECT COALESCE(json_agg(json_build_array({columns})), '[]')::text")
-        }
-    };
+    let select = strategy.json_rows(columns);
     let mut out = Vec::new();
     for chunk in options.chunks(ROWS_PER_STATEMENT) {
         let mut q = Sql::positional(tx.backend(), &select);
@@ -262,6 +258,7 @@ impl<'b> Involved<'b> {
 /// adds to them.
 pub(crate) async fn before(
     tx: &mut WriteTx,
+    strategy: &impl Strategy,
     involved: &Involved<'_>,
     known: &mut Months,
 ) -> Result<()> {
@@ -282,6 +279,7 @@ pub(crate) async fn before(
     };
     for (o, m, bytes, longest) in option_months::<(String, String, i64, i64)>(
         tx,
+        strategy,
         "option_id, month, bytes, longest",
         "usage_totals",
         &limited,
@@ -297,6 +295,7 @@ pub(crate) async fn before(
     }
     for (o, m, from) in option_months::<(String, String, i64)>(
         tx,
+        strategy,
         "option_id, month, from_at",
         "auto_throttles",
         &involved,

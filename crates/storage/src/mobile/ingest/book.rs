@@ -1,15 +1,13 @@
-//! The SIMs, options and groups a batch needs ([`MobileBook`]), kept between batches on SQLite.
+//! The SIMs, options and groups a batch needs ([`MobileBook`]).
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
 
 use mpc_domain::book::{Membership, Timeline};
 use mpc_domain::catalog::MobileUsageType;
 
 use super::resolve::{Service, ServiceRow};
-use super::totals::{Months, rows_in, timelines};
+use super::totals::{rows_in, timelines};
 use crate::contracts::{date, from_wire, opt_date};
-use crate::mobile::Incoming;
 use crate::{Result, StorageError, WriteTx};
 
 /// What ingestion needs to know of SIMs, options and packet share groups.
@@ -26,7 +24,10 @@ pub(crate) struct MobileBook {
 }
 
 /// Loads the part of the [`MobileBook`] that the SIMs in `iccids` reach, or all of it.
-async fn load_mobile_book(tx: &mut WriteTx, iccids: Option<Vec<String>>) -> Result<MobileBook> {
+pub(crate) async fn load_mobile_book(
+    tx: &mut WriteTx,
+    iccids: Option<Vec<String>>,
+) -> Result<MobileBook> {
     const SERVICES: &str = "SELECT s.iccid, s.option_id, s.from_on, s.until_on, o.kind, \
                             o.accepted_on, o.end_on FROM sims s JOIN options o ON o.id = s.option_id";
     let mut rows: Vec<ServiceRow> = match &iccids {
@@ -108,58 +109,5 @@ async fn load_mobile_book(tx: &mut WriteTx, iccids: Option<Vec<String>>) -> Resu
         })
         .collect::<Result<_>>()?,
     )?;
-    Ok(book)
-}
-
-/// What a SQLite store keeps of mobile data between batches.
-///
-/// PostgreSQL serves several nodes, so there each batch reads what it reaches.
-#[derive(Default)]
-pub(crate) struct MobileState {
-    /// The whole book, with the `mobile_generation` it was loaded at (bumped by triggers on
-    /// every table it is made of, whoever writes them).
-    pub(crate) book: Option<(i64, Arc<MobileBook>)>,
-    /// Month totals and throttles, with the `usage_version` they are of (set anew by every
-    /// batch, the only writer of both tables).
-    pub(crate) months: Option<(i64, Months)>,
-}
-
-pub(crate) type MobileCache = Arc<Mutex<MobileState>>;
-
-pub(crate) fn state(cache: &MobileCache) -> std::sync::MutexGuard<'_, MobileState> {
-    cache.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// `mobile_generation` and `usage_version` on SQLite, whose store keeps mobile data in memory.
-pub(crate) async fn versions(tx: &mut WriteTx) -> Result<Option<(i64, i64)>> {
-    if tx.mobile_cache.is_none() {
-        return Ok(None);
-    }
-    Ok(Some(
-        sqlx::query_as("SELECT generation, usage_version FROM mobile_generation")
-            .fetch_one(tx.conn())
-            .await?,
-    ))
-}
-
-/// The [`MobileBook`] for a batch naming the SIMs in `records`: on SQLite the whole book, from
-/// memory while `generation` is the one it was loaded at.
-pub(crate) async fn mobile_book(
-    tx: &mut WriteTx,
-    records: &[Incoming],
-    generation: Option<i64>,
-) -> Result<Arc<MobileBook>> {
-    let (Some(cache), Some(generation)) = (tx.mobile_cache.clone(), generation) else {
-        let iccids: BTreeSet<&str> = records.iter().map(|r| r.iccid.as_str()).collect();
-        let iccids = iccids.into_iter().map(str::to_owned).collect();
-        return Ok(Arc::new(load_mobile_book(tx, Some(iccids)).await?));
-    };
-    if let Some((cached, book)) = &state(&cache).book
-        && *cached == generation
-    {
-        return Ok(book.clone());
-    }
-    let book = Arc::new(load_mobile_book(tx, None).await?);
-    state(&cache).book = Some((generation, book.clone()));
     Ok(book)
 }
