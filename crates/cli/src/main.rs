@@ -81,6 +81,32 @@ enum Command {
     /// Mobile data: bind SIMs, import usage records, throttle or release by hand (R9.3, R9.9).
     #[command(subcommand)]
     Mobile(mobile::MobileCommand),
+    /// SMFv2 (the ARMS call-home protocol): the listener's certificates.
+    #[command(subcommand)]
+    Smfv2(Smfv2Command),
+}
+
+#[derive(Subcommand)]
+enum Smfv2Command {
+    /// The SMFv2 listener's certificate authority.
+    #[command(subcommand)]
+    Ca(CaCommand),
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Make a CA (`CN=ARMS Root CA`, EC P-256) and a server certificate signed by it
+    /// (`CN=Location Server mpc`) in DIR, as the SMFv2 client requires; keys are written 0600.
+    /// Never overwrites.
+    Init {
+        /// The directory `mpc serve --smfv2-dir` then reads.
+        #[arg(long)]
+        dir: std::path::PathBuf,
+        /// An IP address or host name of the listener, for the certificate's alternative names
+        /// (the SMFv2 client checks none); repeatable.
+        #[arg(long = "name")]
+        names: Vec<String>,
+    },
 }
 
 #[derive(Args)]
@@ -98,6 +124,17 @@ struct ServeArgs {
     /// Seconds without a heartbeat before a device is DOWN.
     #[arg(long, env = "MPC_DOWN_AFTER_SECS", default_value_t = 15 * 60)]
     down_after_secs: u64,
+    /// Also serve SMFv2 devices (the ARMS Location and Resource Servers) on this address, over
+    /// TLS 1.0 to 1.2 (see README); off unless given.
+    #[arg(long, env = "MPC_SMFV2_LISTEN", requires = "smfv2_dir")]
+    smfv2_listen: Option<SocketAddr>,
+    /// The SMFv2 certificates: the directory `mpc smfv2 ca init` made.
+    #[arg(long, env = "MPC_SMFV2_DIR")]
+    smfv2_dir: Option<std::path::PathBuf>,
+    /// The address devices reach the SMFv2 listener at (numeric IP:PORT); the listening
+    /// address when not given.
+    #[arg(long, env = "MPC_SMFV2_ADVERTISE")]
+    smfv2_advertise: Option<SocketAddr>,
 }
 
 #[derive(Subcommand)]
@@ -275,6 +312,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Price(cmd) => billing::price(&open(url).await?, cmd).await,
         Command::Billing(cmd) => billing::billing(&open(url).await?, cmd).await,
         Command::Mobile(cmd) => mobile::mobile(&open(url).await?, cmd).await,
+        Command::Smfv2(Smfv2Command::Ca(CaCommand::Init { dir, names })) => {
+            let files = mpc_server::smfv2::pki::init(&dir, &names)?;
+            for f in files {
+                println!("{}", f.display());
+            }
+            println!(
+                "Serve with: mpc serve --smfv2-listen IP:PORT --smfv2-dir {} \
+                 (keep {} offline once the server certificate is made)",
+                dir.display(),
+                mpc_server::smfv2::pki::CA_KEY_FILE
+            );
+            Ok(())
+        }
         Command::Simulate(args) => simulate::run(url, args).await,
         Command::Demo(DemoCommand::Seed { today }) => {
             let today = match today {
@@ -336,19 +386,36 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             path.display()
         );
     }
+    let state = AppState::new(store.clone(), secret_key);
+    let smfv2 = match (args.smfv2_listen, args.smfv2_dir) {
+        (Some(listen), Some(dir)) => {
+            let mut smfv2 = mpc_server::smfv2::listener::Smfv2Config::new(listen, dir);
+            smfv2.advertise = args.smfv2_advertise;
+            let listener = mpc_server::smfv2::listener::Smfv2Listener::bind(
+                &smfv2,
+                state.clone(),
+                config.device.clone(),
+            )
+            .await?;
+            println!(
+                "  SMFv2:     https://{} (LS; RS at {}), TLS 1.0 to 1.2 allowed on this port",
+                listener.local_addr()?,
+                listener.rs_url()
+            );
+            Some(tokio::spawn(listener.serve(std::future::pending())))
+        }
+        _ => None,
+    };
     let housekeeping = mpc_server::spawn_housekeeping(store.clone());
     let monitoring =
         mpc_server::device::monitor::spawn_monitoring(store.clone(), config.device.clone());
     let relay =
         mpc_server::device::monitor::spawn_throttle_relay(store.clone(), config.device.clone());
-    mpc_server::serve(
-        listener,
-        AppState::new(store.clone(), secret_key),
-        &config,
-        mpc_server::shutdown_signal(),
-    )
-    .await?;
+    mpc_server::serve(listener, state, &config, mpc_server::shutdown_signal()).await?;
     housekeeping.abort();
+    if let Some(smfv2) = smfv2 {
+        smfv2.abort();
+    }
     monitoring.abort();
     relay.abort();
     store.close().await;

@@ -302,3 +302,54 @@ fn dates_outside_the_business_dates_are_one_line_errors() {
         assert!(err.contains("2000-01-01 to 2099-12-31"), "{args:?}: {err}");
     }
 }
+
+/// `mpc smfv2 ca init` then `mpc serve --smfv2-listen …`: the listener starts beside the HTTP
+/// server, says it allows TLS 1.0, and stops with it.
+#[test]
+fn smfv2_ca_init_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let certs = dir.path().join("smfv2");
+    let certs_arg = certs.to_str().unwrap();
+    let init = mpc(
+        &db,
+        &[
+            "smfv2",
+            "ca",
+            "init",
+            "--dir",
+            certs_arg,
+            "--name",
+            "127.0.0.1",
+        ],
+    );
+    assert!(init.status.success(), "{}", stderr(&init));
+    assert!(
+        stdout(&init).contains("server-key.pem"),
+        "{}",
+        stdout(&init)
+    );
+    let again = mpc(&db, &["smfv2", "ca", "init", "--dir", certs_arg]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("never overwrites"),
+        "{}",
+        stderr(&again)
+    );
+
+    let server = start_at(
+        &sqlite_url(&db),
+        &[
+            ("MPC_SMFV2_LISTEN", "127.0.0.1:0"),
+            ("MPC_SMFV2_DIR", certs_arg),
+        ],
+    );
+    let (clean, output) = server.stop();
+    assert!(clean, "graceful shutdown exits 0");
+    let line = output
+        .lines()
+        .find(|l| l.contains("SMFv2:"))
+        .unwrap_or_else(|| panic!("no SMFv2 line: {output}"));
+    assert!(line.contains("TLS 1.0 to 1.2 allowed"), "{line}");
+    assert!(line.contains("/rs.cgi"), "{line}");
+}

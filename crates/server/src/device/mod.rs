@@ -297,7 +297,7 @@ async fn record_fetch(state: &AppState, serial: &str, config: &Config) -> ApiRes
 }
 
 /// Sets the contract's billing start to the Tokyo date of the first fetch (R5.2).
-async fn start_billing(state: &AppState, serial: &str, config: &Config) {
+pub(crate) async fn start_billing(state: &AppState, serial: &str, config: &Config) {
     let today = tokyo_date(jiff::Timestamp::now());
     let journal = JournalEntry::new(format!("device:{serial}"), "contract.billing_start")
         .subject(config.contract_id())

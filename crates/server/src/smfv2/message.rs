@@ -21,6 +21,8 @@ pub const KEY_LIMIT: usize = 64;
 pub enum ResultCode {
     /// 100: proceed.
     Success,
+    /// 301: not now; retry later (push, until mpc offers it).
+    ServerBusy,
     /// 403: wrong Basic credentials; retry later.
     AuthenticationFailure,
     /// 420: the Distribution ID is unknown; retry later.
@@ -35,6 +37,7 @@ impl ResultCode {
     pub const fn code(self) -> u16 {
         match self {
             Self::Success => 100,
+            Self::ServerBusy => 301,
             Self::AuthenticationFailure => 403,
             Self::DistributionIdNotFound => 420,
             Self::ConfigurationNotFound => 421,
@@ -46,6 +49,7 @@ impl ResultCode {
     pub const fn description(self) -> &'static str {
         match self {
             Self::Success => "Success",
+            Self::ServerBusy => "Server Busy",
             Self::AuthenticationFailure => "Authentication Failure",
             Self::DistributionIdNotFound => "Distribution ID not found",
             Self::ConfigurationNotFound => "Configuration not found",
@@ -487,6 +491,7 @@ mod tests {
     #[test]
     fn not_yet_is_a_retry_code() {
         for code in [
+            ResultCode::ServerBusy,
             ResultCode::AuthenticationFailure,
             ResultCode::DistributionIdNotFound,
             ResultCode::ConfigurationNotFound,

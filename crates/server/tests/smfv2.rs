@@ -1,0 +1,335 @@
+//! Devices calling home over SMFv2, on SQLite and PostgreSQL, through a real TLS 1.0 client:
+//! LS then RS delivers the rendered recipe; the provisioning rules of `/device/v1` hold
+//! (R12.3, R11.1); unknown Distribution IDs and wrong keys are refused alike; the first fetch
+//! starts billing (R5.2).
+
+#[path = "common/mod.rs"]
+mod common;
+// Shared with the controller tests, which use more of it.
+#[allow(unused_imports)]
+#[path = "controller/support.rs"]
+mod support;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use mpc_server::AppState;
+use mpc_server::smfv2::listener::{Smfv2Config, Smfv2Listener};
+use mpc_server::smfv2::pki;
+use mpc_storage::smfv2::{self, Identity};
+use mpc_storage::{JournalEntry, backend_tests};
+use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::support::*;
+
+/// A running SMFv2 listener on the app's database, with its certificates.
+struct Smfv2 {
+    addr: SocketAddr,
+    rs_url: String,
+    dir: tempfile::TempDir,
+}
+
+async fn listen(app: &TestApp, config: &ServerConfig) -> Smfv2 {
+    let dir = tempfile::tempdir().unwrap();
+    pki::init(dir.path(), &["127.0.0.1".to_owned()]).unwrap();
+    let state = AppState::new(app.db.store.clone(), app.key.clone());
+    let settings = Smfv2Config::new("127.0.0.1:0".parse().unwrap(), dir.path());
+    let listener = Smfv2Listener::bind(&settings, state, config.device.clone())
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let rs_url = listener.rs_url().to_owned();
+    tokio::spawn(listener.serve(std::future::pending()));
+    Smfv2 { addr, rs_url, dir }
+}
+
+/// Gives `serial` an SMFv2 identity whose keys are derived from its Distribution ID.
+async fn identity(app: &TestApp, serial: &str, distribution_id: &str) -> Identity {
+    let identity = Identity {
+        distribution_id: distribution_id.to_owned(),
+        ls_key: format!("ls-key-{serial}"),
+        rs_key: format!("rs-key-{serial}"),
+        heartbeat_passphrase: format!("hb-{serial}"),
+    };
+    smfv2::create(
+        &app.db.store,
+        &app.key,
+        serial,
+        &identity,
+        JournalEntry::new("test", "smfv2.identity.create"),
+    )
+    .await
+    .unwrap();
+    identity
+}
+
+/// One exchange as the ARMS client makes it: TLS 1.0 only, the one CA trusted, no host name
+/// check, HTTP/1.0 with Basic; for the LS, every certificate of the chain must be named
+/// `ARMS Root CA` or `Location Server …` (brief §1.1, §1.3).
+async fn exchange(smf: &Smfv2, path: &str, user: &str, key: &str, body: &str) -> (String, String) {
+    let mut connector = SslConnector::builder(SslMethod::tls_client()).unwrap();
+    connector
+        .set_min_proto_version(Some(SslVersion::TLS1))
+        .unwrap();
+    connector
+        .set_max_proto_version(Some(SslVersion::TLS1))
+        .unwrap();
+    connector.set_cipher_list("DEFAULT:@SECLEVEL=0").unwrap();
+    connector.set_security_level(0);
+    connector
+        .set_ca_file(smf.dir.path().join(pki::CA_FILE))
+        .unwrap();
+    let ls = path == "/arms.cgi";
+    connector.set_verify_callback(SslVerifyMode::PEER, move |ok, chain| {
+        let named = chain
+            .current_cert()
+            .is_some_and(|c| pki::meets_ls_name_rule(c.subject_name()));
+        ok && (!ls || named)
+    });
+    let ssl = connector
+        .build()
+        .configure()
+        .unwrap()
+        .verify_hostname(false)
+        .use_server_name_indication(false)
+        .into_ssl("ignored")
+        .unwrap();
+    let tcp = tokio::net::TcpStream::connect(smf.addr).await.unwrap();
+    let mut stream = tokio_openssl::SslStream::new(ssl, tcp).unwrap();
+    Pin::new(&mut stream).connect().await.unwrap();
+    assert_eq!(stream.ssl().version_str(), "TLSv1");
+    let auth = STANDARD.encode(format!("{user}:{key}"));
+    let request = format!(
+        "POST {path} HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
+         Authorization: Basic {auth}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8(response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    (head.to_owned(), body.to_owned())
+}
+
+fn request(kind: &str, distribution_id: &str, inner: &str) -> String {
+    format!(
+        "<arms-message><arms-request type=\"{kind}\"><distribution-id>{distribution_id}\
+         </distribution-id><description>mpc smfv2 test</description><{kind}-request>{inner}\
+         </{kind}-request></arms-request></arms-message>"
+    )
+}
+
+/// The text of the first `<name …>…</name>` of `xml`.
+fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = xml.find(&format!("<{name}"))?;
+    let start = xml[open..].find('>')? + open + 1;
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(&xml[start..end])
+}
+
+fn result_code(body: &str) -> &str {
+    element(body, "result-code").unwrap_or("none")
+}
+
+async fn rs_solicitation(smf: &Smfv2, distribution_id: &str, key: &str) -> String {
+    let body = request(
+        "rs-solicitation",
+        distribution_id,
+        "<trigger>power on boot</trigger>",
+    );
+    let (head, body) = exchange(smf, "/arms.cgi", distribution_id, key, &body).await;
+    // Always 200: any HTTP error is only a failed attempt to the client.
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("Content-Length: "), "{head}");
+    body
+}
+
+async fn config_solicitation(smf: &Smfv2, distribution_id: &str, key: &str) -> String {
+    let body = request(
+        "config-solicitation",
+        distribution_id,
+        "<protocol-version>4.0</protocol-version><trigger>power on boot</trigger>\
+         <firmware-info>Version 5.33</firmware-info>",
+    );
+    let (head, body) = exchange(smf, "/rs.cgi", distribution_id, key, &body).await;
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    body
+}
+
+/// The configuration a config-solicitation response carries, decoded.
+fn delivered(body: &str) -> String {
+    assert_eq!(result_code(body), "100", "{body}");
+    let encoded = element(body, "md-config").unwrap();
+    String::from_utf8(STANDARD.decode(encoded).unwrap()).unwrap()
+}
+
+async fn events(app: &TestApp, serial: &str) -> Vec<smfv2::Event> {
+    smfv2::events(&mut app.db.store.conn().await.unwrap(), serial)
+        .await
+        .unwrap()
+}
+
+const DISTID_1: &str = "0001-0000-0000-0001-0000-0000-0000-0001";
+const DISTID_2: &str = "0001-0000-0000-0001-0000-0000-0000-0002";
+const DISTID_X4: &str = "0001-0000-0000-0002-0000-0000-0000-0001";
+
+fn assert_files_exist(dir: &Path) {
+    for f in [pki::CA_FILE, pki::CERT_FILE, pki::KEY_FILE] {
+        assert!(dir.join(f).exists(), "{f}");
+    }
+}
+
+backend_tests! {
+    async fn ls_then_rs_delivers_the_rendered_recipe_over_tls_1_0(db: TestDb) {
+        let cfg = config();
+        let app = TestApp::with_config(db, cfg.clone()).await;
+        let smf = listen(&app, &cfg).await;
+        assert_files_exist(smf.dir.path());
+        let (_, a) = fleet(&app, "株式会社呼出", "SA-W2L", "W2L-SMF").await;
+        let id = identity(&app, "W2L-SMF", DISTID_1).await;
+        let saved = put_preset(&app, &a, pppoe_gateway("line-pass-smf")).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+
+        // LS: the RS location, the RS key, a line block and the CA, under 2048 bytes.
+        let ls = rs_solicitation(&smf, DISTID_1, &id.ls_key).await;
+        assert_eq!(result_code(&ls), "100", "{ls}");
+        assert_eq!(element(&ls, "rs-preshared-key"), Some(id.rs_key.as_str()));
+        assert_eq!(element(&ls, "url"), Some(smf.rs_url.as_str()));
+        let location = element(&ls, "md-config").unwrap();
+        assert!(location.starts_with("line-dhcp {"), "{location}");
+        assert!(location.contains("-----BEGIN CERTIFICATE-----"));
+        assert!(location.len() < 2048);
+        assert!(ls.is_ascii());
+
+        // RS: the recipe of revision 1, base64, the same text /device/v1 serves.
+        let rs = config_solicitation(&smf, DISTID_1, &id.rs_key).await;
+        assert!(rs.is_ascii());
+        assert!(rs.contains("<module id=\"1\" version=\"1\">mpc-recipe</module>"), "{rs}");
+        assert_eq!(element(&rs, "rs-pull-server-url"), Some(smf.rs_url.as_str()));
+        let text = delivered(&rs);
+        assert!(text.contains("line-pass-smf"), "{text}");
+        let polled = fetch(&app, "W2L-SMF", None).await;
+        assert_eq!(polled.status, StatusCode::OK, "{}", polled.text);
+        assert_eq!(text, polled.text);
+
+        // The LS key does not open the RS, nor the RS key the LS.
+        let crossed = config_solicitation(&smf, DISTID_1, &id.ls_key).await;
+        assert_eq!(result_code(&crossed), "403", "{crossed}");
+        assert_eq!(result_code(&rs_solicitation(&smf, DISTID_1, &id.rs_key).await), "403");
+
+        // Push is not offered yet: "Server Busy", so the device retries and pulls again.
+        let query = request("push-method-query", DISTID_1,
+            "<push-method>https-simple</push-method><push-method>https-tunnel</push-method>");
+        let (_, answer) = exchange(&smf, "/rs.cgi", DISTID_1, &id.rs_key, &query).await;
+        assert_eq!(result_code(&answer), "301", "{answer}");
+
+        // The unit's history: what it was told, each once.
+        let told: Vec<String> = events(&app, "W2L-SMF").await.into_iter().map(|e| e.event).collect();
+        assert_eq!(told, ["ls.accepted", "rs.accepted", "rs.refused", "ls.refused"], "{told:?}");
+    }
+
+    async fn unknown_distribution_ids_and_wrong_keys_are_refused_alike(db: TestDb) {
+        let cfg = config();
+        let app = TestApp::with_config(db, cfg.clone()).await;
+        let smf = listen(&app, &cfg).await;
+        fleet(&app, "株式会社鍵", "SEIL/X4", "X4-SMF").await;
+        let id = identity(&app, "X4-SMF", DISTID_X4).await;
+
+        let unknown = rs_solicitation(&smf, DISTID_2, &id.ls_key).await;
+        let wrong = rs_solicitation(&smf, DISTID_X4, "not-the-ls-key").await;
+        assert_eq!(result_code(&unknown), "403", "{unknown}");
+        assert_eq!(unknown, wrong, "word for word");
+        // A Basic user that is not the message's Distribution ID, and no Basic at all.
+        let body = request("rs-solicitation", DISTID_X4, "<trigger>power on boot</trigger>");
+        let (_, other_user) = exchange(&smf, "/arms.cgi", DISTID_2, &id.ls_key, &body).await;
+        assert_eq!(other_user, wrong);
+        let unknown_rs = config_solicitation(&smf, DISTID_2, &id.rs_key).await;
+        let wrong_rs = config_solicitation(&smf, DISTID_X4, "not-the-rs-key").await;
+        assert_eq!(result_code(&unknown_rs), "403");
+        assert_eq!(unknown_rs, wrong_rs);
+        // Nothing delivered, and the right keys still work.
+        assert!(!wrong_rs.contains("md-config"));
+        assert_eq!(result_code(&rs_solicitation(&smf, DISTID_X4, &id.ls_key).await), "100");
+        // The known unit's history shows the refusals; retries are not recorded again.
+        let _ = rs_solicitation(&smf, DISTID_X4, "not-the-ls-key").await;
+        let told: Vec<(String, String)> = events(&app, "X4-SMF").await.into_iter()
+            .map(|e| (e.event, e.detail)).collect();
+        assert_eq!(told[0], ("ls.refused".to_owned(), "authentication failed".to_owned()), "{told:?}");
+        assert_eq!(told.iter().filter(|(e, _)| e == "ls.accepted").count(), 1, "{told:?}");
+    }
+
+    async fn r12_3_a_lost_unit_is_refused_and_r11_1_its_replacement_served(db: TestDb) {
+        let cfg = config();
+        let app = TestApp::with_config(db, cfg.clone()).await;
+        let smf = listen(&app, &cfg).await;
+        let (k, a) = fleet(&app, "株式会社紛失", "SA-W2L", "W2L-LOST").await;
+        let lost = identity(&app, "W2L-LOST", DISTID_1).await;
+        let saved = put_preset(&app, &a, pppoe_gateway("line-pass-lost")).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        let before = delivered(&config_solicitation(&smf, DISTID_1, &lost.rs_key).await);
+
+        let report = app.post(&format!("/api/v1/contractors/{k}/requests"), &app.operator,
+            json!({"request": {"kind": "report_loss", "contract_id": a}, "submitted_on": "2026-02-01"})).await;
+        assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
+        let r = import(&app, &format!("W2L-NEW,SA-W2L,{}\n", secret("W2L-NEW"))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let replacement = identity(&app, "W2L-NEW", DISTID_2).await;
+        // Not notified yet: refused with R7.1 at the LS.
+        let early = rs_solicitation(&smf, DISTID_2, &replacement.ls_key).await;
+        assert_eq!(result_code(&early), "421", "{early}");
+        let id = report.body["id"].as_str().unwrap();
+        let accepted = app.post(&format!("/api/v1/requests/{id}/accept"), &app.operator,
+            json!({"on": "2026-02-01", "replacement_serial": "W2L-NEW", "replaced_on": "2026-02-03"})).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+
+        // R12.3: the lost unit is refused at the LS and at the RS, with "retry later" codes.
+        let ls = rs_solicitation(&smf, DISTID_1, &lost.ls_key).await;
+        assert_eq!(result_code(&ls), "421", "{ls}");
+        assert!(!ls.contains("rs-preshared-key"));
+        let rs = config_solicitation(&smf, DISTID_1, &lost.rs_key).await;
+        assert_eq!(result_code(&rs), "421", "{rs}");
+        assert!(!rs.contains("line-pass"));
+        let rules: Vec<(String, Option<String>)> = events(&app, "W2L-LOST").await.into_iter()
+            .map(|e| (e.event, e.rule)).collect();
+        assert!(rules.contains(&("ls.refused".to_owned(), Some("R12.3".to_owned()))), "{rules:?}");
+        assert!(rules.contains(&("rs.refused".to_owned(), Some("R12.3".to_owned()))), "{rules:?}");
+        let early: Vec<Option<String>> = events(&app, "W2L-NEW").await.into_iter().map(|e| e.rule).collect();
+        assert_eq!(early[0].as_deref(), Some("R7.1"));
+
+        // R11.1: the replacement, under its own Distribution ID, gets the contract's configuration.
+        let ls = rs_solicitation(&smf, DISTID_2, &replacement.ls_key).await;
+        assert_eq!(result_code(&ls), "100", "{ls}");
+        assert_eq!(element(&ls, "rs-preshared-key"), Some(replacement.rs_key.as_str()));
+        let served = delivered(&config_solicitation(&smf, DISTID_2, &replacement.rs_key).await);
+        assert_eq!(served, before);
+    }
+
+    async fn r5_2_the_first_smfv2_fetch_starts_billing(db: TestDb) {
+        let mut cfg = config();
+        cfg.device.billing_start_on_first_fetch = true;
+        let app = TestApp::with_config(db, cfg.clone()).await;
+        let smf = listen(&app, &cfg).await;
+        let (_, a) = fleet(&app, "株式会社課金", "SEIL/X4", "X4-BILL").await;
+        let id = identity(&app, "X4-BILL", DISTID_X4).await;
+        // The LS alone delivers no configuration: billing waits.
+        assert_eq!(result_code(&rs_solicitation(&smf, DISTID_X4, &id.ls_key).await), "100");
+        let contract = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert!(contract.body["billing_start"].is_null(), "{}", contract.text);
+
+        let text = delivered(&config_solicitation(&smf, DISTID_X4, &id.rs_key).await);
+        assert!(!text.is_empty());
+        let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now()).to_string();
+        let contract = app.get(&format!("/api/v1/contracts/{a}"), &app.operator).await;
+        assert_eq!(contract.body["billing_start"], today.as_str(), "{}", contract.text);
+        // The fetch is recorded as /device/v1 records it: the serial can no longer be corrected (R7.1).
+        let fetched = mpc_storage::fetches::fetched(&mut app.db.store.conn().await.unwrap(), "X4-BILL", &a)
+            .await
+            .unwrap();
+        assert!(fetched);
+    }
+}
