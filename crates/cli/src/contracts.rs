@@ -486,12 +486,7 @@ async fn record_device(
         store,
         &owner,
         JournalEntry::new("cli", operation).subject(serial),
-        |book| {
-            let d = book.device(serial).ok_or_else(|| {
-                mpc_domain::Refusal::new("not_found", "no such device", "機器がありません")
-            })?;
-            decide(d, on)
-        },
+        |book| decide(book.known_device(serial)?, on),
     )
     .await
     .map_err(engine_error)?;

@@ -316,6 +316,15 @@ impl Book {
         self.devices.iter().find(|d| d.serial == serial)
     }
 
+    /// The device `serial`, for a decision about it (a return, a find, a loss).
+    ///
+    /// # Errors
+    /// `not_found` when the book holds no such device.
+    pub fn known_device(&self, serial: &str) -> Result<&Device, crate::Refusal> {
+        self.device(serial)
+            .ok_or_else(|| crate::Refusal::new("not_found", "no such device", "機器がありません"))
+    }
+
     /// The device serving `contract_id` on `date`.
     pub fn device_of(&self, contract_id: &str, date: Date) -> Option<&Device> {
         self.devices.iter().find(|d| {
@@ -769,5 +778,11 @@ mod tests {
         t.set_from(date(2026, 5, 15), "c");
         assert_eq!(t.entries().len(), 2);
         assert_eq!(t.at(date(2026, 7, 1)), Some(&"c"));
+    }
+
+    #[test]
+    fn an_unknown_device_is_refused_as_not_found() {
+        let refusal = Book::default().known_device("X4-0000").unwrap_err();
+        assert_eq!(refusal.rule, "not_found");
     }
 }

@@ -1,11 +1,100 @@
-//! Contracts as their holders and operators see them.
+//! Contracts as their holders and operators see them, and what cancelling one would do.
 
-use mpc_api_types::contracts::{ContractView, Provisioning};
+use mpc_api_types::contracts::{ContractView, Provisioning, QuoteView};
 use mpc_domain::book::{Book, Contract};
+use mpc_domain::ending::Termination;
+use mpc_storage::contracts::{Owned, load_book};
 use mpc_storage::controller::SecretKey;
-use mpc_storage::{StorageError, Store};
+use mpc_storage::{StorageError, Store, engine};
 
+use crate::AppState;
+use crate::api::v1::support::{Dates, contractor_book, holder};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
 use crate::views;
+
+/// A contractor's contracts with their options, as of `as_of` (`YYYY-MM-DD` as the caller
+/// wrote it; today in Japan when `None`).
+///
+/// # Errors
+/// 404 for a contractor outside the caller's reach; 422 for a malformed day.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    as_of: Option<&str>,
+) -> ApiResult<Vec<ContractView>> {
+    let (book, as_of) = contractor_book(state, caller, contractor_id, as_of).await?;
+    let mut contracts = Vec::with_capacity(book.contracts.len());
+    for c in &book.contracts {
+        contracts.push(view(&state.store, &state.secret_key, &book, c, as_of).await?);
+    }
+    Ok(contracts)
+}
+
+/// One contract with its options, device and provisioning state, as of `as_of` (today in
+/// Japan when `None`).
+///
+/// # Errors
+/// 404 for a contract outside the caller's reach; 422 for a malformed day.
+pub async fn get(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    as_of: Option<&str>,
+) -> ApiResult<ContractView> {
+    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let as_of = Dates::default().or_today("as_of", as_of)?;
+    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
+    let contract = book.contract(contract_id).ok_or_else(ApiError::not_found)?;
+    Ok(view(&state.store, &state.secret_key, &book, contract, as_of).await?)
+}
+
+/// The cancellation a quote is asked for; days as the caller wrote them (`YYYY-MM-DD`).
+#[derive(Debug, Clone, Default)]
+pub struct QuoteQuery {
+    /// The day the notice arrives (today in Japan when omitted).
+    pub notice_arrived_on: Option<String>,
+    /// The end date the contractor asks for, if any.
+    pub requested_on: Option<String>,
+    /// `notice` (default), or an operator cancellation under the general terms.
+    pub termination: Option<Termination>,
+}
+
+/// What cancelling `contract_id` would do — end date (R13.1), everything ending with it
+/// (R13.2, R13.3, R9.7), devices to return (R10.3), the early-termination days (R15) and the
+/// contractors left ineligible (R6.8). Changes nothing.
+///
+/// # Errors
+/// 404 for a contract outside the caller's reach; 422 with the rule the cancellation breaks.
+pub async fn quote(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    q: &QuoteQuery,
+) -> ApiResult<QuoteView> {
+    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let mut dates = Dates::default();
+    let arrived = dates.or_today("notice_arrived_on", q.notice_arrived_on.as_deref())?;
+    let requested = Dates::parse("requested_on", q.requested_on.as_deref())?;
+    let termination = q.termination.unwrap_or(Termination::Notice);
+    let quote = engine::quote_cancellation(
+        &state.store,
+        &owner,
+        contract_id,
+        termination,
+        arrived,
+        requested,
+    )
+    .await?;
+    Ok(views::quote(
+        contract_id.to_owned(),
+        arrived,
+        requested,
+        quote,
+        dates.defaulted,
+    ))
+}
 
 /// `contract` as of `as_of`. A contract whose device may fetch today but whose preset does not
 /// render is not provisionable: its device waits for the parameters named (R17.1), and the

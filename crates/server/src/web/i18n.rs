@@ -353,6 +353,7 @@ catalog! {
     field_requested_on: "希望日", "Requested day";
     field_serial: "製造番号", "Serial number";
     field_usage_type: "利用種別", "Usage type";
+    field_whole_number: "整数で入力してください", "Enter a whole number";
     firmware: "ファームウェア", "Firmware";
     invoice: "請求書", "Invoice";
     invoice_defaulted: "未収", "Defaulted";

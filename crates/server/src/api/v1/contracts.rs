@@ -9,16 +9,15 @@ use mpc_api_types::contracts::{
 };
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::ending::Termination;
-use mpc_storage::contracts::{Owned, charges_of, load_book};
+use mpc_storage::contracts::{Owned, charges_of};
 use mpc_storage::engine;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::support::{Dates, contractor_book, holder};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use super::support::{Dates, holder};
+use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
-use crate::views;
+use crate::{AppState, app};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -38,14 +37,8 @@ pub async fn list(
     Path(contractor_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<ContractList>> {
-    let (book, as_of) =
-        contractor_book(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
-    let mut contracts = Vec::with_capacity(book.contracts.len());
-    for c in &book.contracts {
-        contracts.push(
-            crate::app::contracts::view(&state.store, &state.secret_key, &book, c, as_of).await?,
-        );
-    }
+    let contracts =
+        app::contracts::list(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
     Ok(Json(ContractList { contracts }))
 }
 
@@ -53,21 +46,14 @@ pub async fn list(
 #[utoipa::path(get, path = "/contracts/{contract_id}", tag = "contracts",
     params(("contract_id" = String, Path), AsOf), security(("bearer" = [])),
     responses((status = 200, body = ContractView), (status = 404, body = Problem)))]
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<ContractView>> {
-    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
-    let contract = book
-        .contract(&contract_id)
-        .ok_or_else(ApiError::not_found)?;
     Ok(Json(
-        crate::app::contracts::view(&state.store, &state.secret_key, &book, contract, as_of)
-            .await?,
+        app::contracts::get(&state, &caller, &contract_id, q.as_of.as_deref()).await?,
     ))
 }
 
@@ -90,33 +76,20 @@ pub struct QuoteParams {
     params(("contract_id" = String, Path), QuoteParams), security(("bearer" = [])),
     responses((status = 200, body = QuoteView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn quote(
+pub(super) async fn quote(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,
     Params(q): Params<QuoteParams>,
 ) -> ApiResult<Json<QuoteView>> {
-    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
-    let mut dates = Dates::default();
-    let arrived = dates.or_today("notice_arrived_on", q.notice_arrived_on.as_deref())?;
-    let requested = Dates::parse("requested_on", q.requested_on.as_deref())?;
-    let termination = q.termination.unwrap_or(Termination::Notice);
-    let quote = engine::quote_cancellation(
-        &state.store,
-        &owner,
-        &contract_id,
-        termination,
-        arrived,
-        requested,
-    )
-    .await?;
-    Ok(Json(views::quote(
-        contract_id,
-        arrived,
-        requested,
-        quote,
-        dates.defaulted,
-    )))
+    let q = app::contracts::QuoteQuery {
+        notice_arrived_on: q.notice_arrived_on,
+        requested_on: q.requested_on,
+        termination: q.termination,
+    };
+    Ok(Json(
+        app::contracts::quote(&state, &caller, &contract_id, &q).await?,
+    ))
 }
 
 /// Records the billing start date: the day the service was made available (R5.2; operators).

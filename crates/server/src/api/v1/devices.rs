@@ -8,15 +8,14 @@ use mpc_api_types::contracts::{
     DeviceList, DeviceView, GroupList, GroupView, OnDate, RecordResult,
 };
 use mpc_domain::custody::{record_found, record_return};
-use mpc_storage::contracts::{Owned, load_book};
+use mpc_storage::contracts::Owned;
 use mpc_storage::engine;
 
 use super::contracts::AsOf;
-use super::support::{Dates, contractor_book, holder};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use super::support::{Dates, holder};
+use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
-use crate::views;
+use crate::{AppState, app};
 
 /// A device by serial, as of a day.
 #[utoipa::path(get, path = "/devices/{serial}", tag = "devices",
@@ -28,11 +27,9 @@ pub async fn get(
     Path(serial): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<DeviceView>> {
-    let owner = holder(&state, &caller, Owned::Device, &serial).await?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
-    let device = book.device(&serial).ok_or_else(ApiError::not_found)?;
-    Ok(Json(views::device(device, as_of)))
+    Ok(Json(
+        app::devices::get(&state, &caller, &serial, q.as_of.as_deref()).await?,
+    ))
 }
 
 /// A contractor's devices, as of a day.
@@ -45,15 +42,8 @@ pub async fn list_of_contractor(
     Path(contractor_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<DeviceList>> {
-    let (book, as_of) =
-        contractor_book(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
-    Ok(Json(DeviceList {
-        devices: book
-            .devices
-            .iter()
-            .map(|d| views::device(d, as_of))
-            .collect(),
-    }))
+    let devices = app::devices::list(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
+    Ok(Json(DeviceList { devices }))
 }
 
 async fn record_on_device(
@@ -76,12 +66,7 @@ async fn record_on_device(
         &state.store,
         &owner,
         caller.journal(operation).subject(serial).request(raw),
-        |book| {
-            let device = book.device(serial).ok_or_else(|| {
-                mpc_domain::Refusal::new("not_found", "no such device", "機器がありません")
-            })?;
-            decide(device, on)
-        },
+        |book| decide(book.known_device(serial)?, on),
     )
     .await?;
     Ok(Json(RecordResult {
@@ -101,15 +86,8 @@ pub async fn awaiting_return(
     caller: Caller,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<DeviceList>> {
-    caller.require_operator()?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let devices = mpc_storage::contracts::awaiting_return(&mut *state.store.conn().await?).await?;
-    Ok(Json(DeviceList {
-        devices: devices
-            .iter()
-            .map(|(_, d)| views::device(d, as_of))
-            .collect(),
-    }))
+    let devices = app::devices::awaiting_return(&state, &caller, q.as_of.as_deref()).await?;
+    Ok(Json(DeviceList { devices }))
 }
 
 /// Records a device's return (operators). A device already treated as lost comes back as
@@ -188,32 +166,27 @@ pub async fn sweep(
 #[utoipa::path(get, path = "/contractors/{contractor_id}/packet-share-groups", tag = "contracts",
     params(("contractor_id" = String, Path), AsOf), security(("bearer" = [])),
     responses((status = 200, body = GroupList), (status = 404, body = Problem)))]
-pub async fn groups(
+pub(super) async fn groups(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<GroupList>> {
-    let (book, as_of) =
-        contractor_book(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
-    Ok(Json(GroupList {
-        groups: book.groups.iter().map(|g| views::group(g, as_of)).collect(),
-    }))
+    let groups = app::devices::groups(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
+    Ok(Json(GroupList { groups }))
 }
 
 /// One packet share group with its packs and members, as of a day.
 #[utoipa::path(get, path = "/packet-share-groups/{group_id}", tag = "contracts",
     params(("group_id" = String, Path), AsOf), security(("bearer" = [])),
     responses((status = 200, body = GroupView), (status = 404, body = Problem)))]
-pub async fn group(
+pub(super) async fn group(
     State(state): State<AppState>,
     caller: Caller,
     Path(group_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<GroupView>> {
-    let owner = holder(&state, &caller, Owned::Group, &group_id).await?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
-    let g = book.group(&group_id).ok_or_else(ApiError::not_found)?;
-    Ok(Json(views::group(g, as_of)))
+    Ok(Json(
+        app::devices::group(&state, &caller, &group_id, q.as_of.as_deref()).await?,
+    ))
 }

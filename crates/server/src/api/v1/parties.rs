@@ -10,18 +10,11 @@ use mpc_api_types::parties::{
     CreateDesignatedService, CreateDesignation, CreateInvoiceRedirect, DesignatedService,
     DesignatedServiceList, Designation, DesignationList, InvoiceRedirect, InvoiceRedirectList,
 };
-use mpc_domain::eligibility;
-use mpc_storage::contracts::{Owned, load_contract, owner_of};
-use mpc_storage::parties::{self, DesignatedServiceRow};
-use mpc_storage::{accounts, engine};
-use serde_json::json;
 
 use super::contracts::AsOf;
-use super::support::{Dates, holder};
-use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
-use crate::views::unmet_view;
+use crate::{AppState, app};
 
 /// What the contractor lacks of R6.1 on a day; eligible when nothing.
 #[utoipa::path(get, path = "/contractors/{contractor_id}/eligibility", tag = "eligibility",
@@ -33,44 +26,23 @@ pub async fn eligibility(
     Path(contractor_id): Path<String>,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<EligibilityView>> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let unmet = engine::eligibility(&state.store, &contractor_id, as_of).await?;
-    Ok(Json(EligibilityView {
-        contractor_id,
-        as_of: as_of.to_string(),
-        eligible: unmet.is_empty(),
-        unmet: unmet.into_iter().map(unmet_view).collect(),
-    }))
-}
-
-fn service_view(r: DesignatedServiceRow) -> DesignatedService {
-    DesignatedService {
-        id: r.id,
-        contractor_id: r.contractor_id,
-        reference: r.reference,
-        registered_on: r.registered_on,
-        ended_on: r.ended_on,
-    }
+    Ok(Json(
+        app::parties::eligibility(&state, &caller, &contractor_id, q.as_of.as_deref()).await?,
+    ))
 }
 
 /// The contractor's contracts for designated services (R6.1c).
 #[utoipa::path(get, path = "/contractors/{contractor_id}/designated-services", tag = "eligibility",
     params(("contractor_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = DesignatedServiceList), (status = 404, body = Problem)))]
-pub async fn designated_services(
+pub(super) async fn designated_services(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
 ) -> ApiResult<Json<DesignatedServiceList>> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    let rows =
-        parties::designated_services(&mut *state.store.conn().await?, &contractor_id).await?;
-    Ok(Json(DesignatedServiceList {
-        designated_services: rows.into_iter().map(service_view).collect(),
-    }))
+    Ok(Json(
+        app::parties::designated_services(&state, &caller, &contractor_id).await?,
+    ))
 }
 
 /// Records a contract for a designated service (R6.1c; operators).
@@ -79,62 +51,33 @@ pub async fn designated_services(
     security(("bearer" = [])),
     responses((status = 201, body = DesignatedService), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_designated_service(
+pub(super) async fn add_designated_service(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<(StatusCode, Json<DesignatedService>)> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    caller.require_operator()?;
-    let (body, raw) = payload.parse::<CreateDesignatedService>()?;
-    let reference = mpc_domain::account::text("reference", &body.reference, 200)?;
-    let on = Dates::default().or_today("registered_on", body.registered_on.as_deref())?;
-    let mut tx = state.store.write().await?;
-    let row = parties::add_designated_service(&mut tx, &contractor_id, &reference, on).await?;
-    tx.commit(
-        caller
-            .journal("designated_service.add")
-            .contractor(Some(&contractor_id))
-            .subject(&row.id)
-            .request(raw),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(service_view(row))))
-}
-
-fn designation_view(d: eligibility::Designation, dates: Dates) -> Designation {
-    Designation {
-        id: d.id,
-        rider_contractor_id: d.rider_contractor_id,
-        management_contract_id: d.management_contract_id,
-        requested_on: d.requested_on.to_string(),
-        consented_on: d.consented_on.map(|d| d.to_string()),
-        withdrawn_on: d.withdrawn_on.map(|d| d.to_string()),
-        defaulted_dates: dates.defaulted,
-    }
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            app::parties::add_designated_service(&state, &caller, &contractor_id, payload.into())
+                .await?,
+        ),
+    ))
 }
 
 /// Designations the contractor made, and those naming its managements (R6.2).
 #[utoipa::path(get, path = "/contractors/{contractor_id}/designations", tag = "eligibility",
     params(("contractor_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = DesignationList), (status = 404, body = Problem)))]
-pub async fn designations(
+pub(super) async fn designations(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
 ) -> ApiResult<Json<DesignationList>> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    let list =
-        parties::designations_involving(&mut *state.store.conn().await?, &contractor_id).await?;
-    Ok(Json(DesignationList {
-        designations: list
-            .into_iter()
-            .map(|d| designation_view(d, Dates::default()))
-            .collect(),
-    }))
+    Ok(Json(
+        app::parties::designations(&state, &caller, &contractor_id).await?,
+    ))
 }
 
 /// Names another contractor's management for this contractor's service adapters (R6.2); it
@@ -144,29 +87,16 @@ pub async fn designations(
     security(("bearer" = [])),
     responses((status = 201, body = Designation), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn designate(
+pub(super) async fn designate(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<(StatusCode, Json<Designation>)> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    let (body, raw) = payload.parse::<CreateDesignation>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("requested_on", body.requested_on.as_deref())?;
-    let mut tx = state.store.write().await?;
-    let d = parties::create_designation(&mut tx, &contractor_id, &body.management_contract_id, on)
-        .await?;
-    tx.commit(
-        caller
-            .journal("designation.create")
-            .contractor(Some(&contractor_id))
-            .subject(&d.id)
-            .request(raw),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(designation_view(d, dates))))
+    Ok((
+        StatusCode::CREATED,
+        Json(app::parties::designate(&state, &caller, &contractor_id, payload.into()).await?),
+    ))
 }
 
 /// The management's contractor consents to a designation (R6.2).
@@ -174,74 +104,29 @@ pub async fn designate(
     params(("designation_id" = String, Path)), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = Designation), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn consent_designation(
+pub(super) async fn consent_designation(
     State(state): State<AppState>,
     caller: Caller,
     Path(designation_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<Designation>> {
-    let mut conn = state.store.conn().await?;
-    let d = parties::get_designation(&mut conn, &designation_id).await?;
-    let host = owner_of(&mut conn, Owned::Contract, &d.management_contract_id)
-        .await?
-        .unwrap_or_default();
-    drop(conn);
-    if !caller.actor.sees_contractor(&d.rider_contractor_id) && !caller.actor.sees_contractor(&host)
-    {
-        return Err(ApiError::not_found());
-    }
-    if !caller.actor.sees_contractor(&host) {
-        return Err(ApiError::forbidden(
-            "only the management's contractor consents to a designation",
-        ));
-    }
-    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("on", body.on.as_deref())?;
-    let mut tx = state.store.write().await?;
-    let d = parties::consent_designation(&mut tx, &designation_id, on).await?;
-    tx.commit(
-        caller
-            .journal("designation.consent")
-            .contractor(Some(&d.rider_contractor_id))
-            .subject(&designation_id)
-            .request(raw),
-    )
-    .await?;
-    Ok(Json(designation_view(d, dates)))
-}
-
-fn redirect_view(r: eligibility::InvoiceRedirect, dates: Dates) -> InvoiceRedirect {
-    let text = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
-    InvoiceRedirect {
-        id: r.id,
-        management_contract_id: r.management_contract_id,
-        target_contractor_id: r.target_contractor_id,
-        requested_on: r.requested_on.to_string(),
-        consented_on: text(r.consented_on),
-        approved_on: text(r.approved_on),
-        ended_on: text(r.ended_on),
-        defaulted_dates: dates.defaulted,
-    }
+    Ok(Json(
+        app::parties::consent_designation(&state, &caller, &designation_id, payload.into()).await?,
+    ))
 }
 
 /// Invoice redirects of a management contract (R6.3).
 #[utoipa::path(get, path = "/contracts/{contract_id}/invoice-redirects", tag = "eligibility",
     params(("contract_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = InvoiceRedirectList), (status = 404, body = Problem)))]
-pub async fn redirects(
+pub(super) async fn redirects(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,
 ) -> ApiResult<Json<InvoiceRedirectList>> {
-    holder(&state, &caller, Owned::Contract, &contract_id).await?;
-    let list = parties::redirects_of(&mut *state.store.conn().await?, &contract_id).await?;
-    Ok(Json(InvoiceRedirectList {
-        invoice_redirects: list
-            .into_iter()
-            .map(|r| redirect_view(r, Dates::default()))
-            .collect(),
-    }))
+    Ok(Json(
+        app::parties::redirects(&state, &caller, &contract_id).await?,
+    ))
 }
 
 /// Asks that this management's invoices go to another party (R6.3): it consents, then the
@@ -251,46 +136,16 @@ pub async fn redirects(
     security(("bearer" = [])),
     responses((status = 201, body = InvoiceRedirect), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn request_redirect(
+pub(super) async fn request_redirect(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<(StatusCode, Json<InvoiceRedirect>)> {
-    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
-    let (body, raw) = payload.parse::<CreateInvoiceRedirect>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("requested_on", body.requested_on.as_deref())?;
-    let mut tx = state.store.write().await?;
-    let r = parties::create_redirect(&mut tx, &contract_id, &body.target_contractor_id, on).await?;
-    tx.commit(
-        caller
-            .journal("invoice_redirect.create")
-            .contractor(Some(&owner))
-            .subject(&r.id)
-            .request(raw),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(redirect_view(r, dates))))
-}
-
-/// The parties of a redirect: the management's contractor and the target.
-async fn redirect_parties(
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-) -> ApiResult<(String, String)> {
-    let mut conn = state.store.conn().await?;
-    let r = parties::get_redirect(&mut conn, id).await?;
-    let management = load_contract(&mut conn, &r.management_contract_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    if !caller.actor.sees_contractor(&management.contractor_id)
-        && !caller.actor.sees_contractor(&r.target_contractor_id)
-    {
-        return Err(ApiError::not_found());
-    }
-    Ok((management.contractor_id, r.target_contractor_id))
+    Ok((
+        StatusCode::CREATED,
+        Json(app::parties::request_redirect(&state, &caller, &contract_id, payload.into()).await?),
+    ))
 }
 
 /// The target of a redirect consents to receive the invoices (R6.3).
@@ -298,32 +153,15 @@ async fn redirect_parties(
     params(("redirect_id" = String, Path)), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = InvoiceRedirect), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn consent_redirect(
+pub(super) async fn consent_redirect(
     State(state): State<AppState>,
     caller: Caller,
     Path(redirect_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<InvoiceRedirect>> {
-    let (owner, target) = redirect_parties(&state, &caller, &redirect_id).await?;
-    if !caller.actor.sees_contractor(&target) {
-        return Err(ApiError::forbidden(
-            "only the party named consents to receive the invoices",
-        ));
-    }
-    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("on", body.on.as_deref())?;
-    let mut tx = state.store.write().await?;
-    let r = parties::consent_redirect(&mut tx, &redirect_id, on).await?;
-    tx.commit(
-        caller
-            .journal("invoice_redirect.consent")
-            .contractor(Some(&owner))
-            .subject(&redirect_id)
-            .request(raw),
-    )
-    .await?;
-    Ok(Json(redirect_view(r, dates)))
+    Ok(Json(
+        app::parties::consent_redirect(&state, &caller, &redirect_id, payload.into()).await?,
+    ))
 }
 
 /// The operator approves a consented redirect (R6.3): from that day the management fees are
@@ -332,27 +170,13 @@ pub async fn consent_redirect(
     params(("redirect_id" = String, Path)), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = InvoiceRedirect), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn approve_redirect(
+pub(super) async fn approve_redirect(
     State(state): State<AppState>,
     caller: Caller,
     Path(redirect_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<InvoiceRedirect>> {
-    let (owner, _) = redirect_parties(&state, &caller, &redirect_id).await?;
-    caller.require_operator()?;
-    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("on", body.on.as_deref())?;
-    let mut tx = state.store.write().await?;
-    let r = parties::approve_redirect(&mut tx, &redirect_id, on).await?;
-    tx.commit(
-        caller
-            .journal("invoice_redirect.approve")
-            .contractor(Some(&owner))
-            .subject(&redirect_id)
-            .request(raw)
-            .outcome(json!({ "approved_on": on.to_string() })),
-    )
-    .await?;
-    Ok(Json(redirect_view(r, dates)))
+    Ok(Json(
+        app::parties::approve_redirect(&state, &caller, &redirect_id, payload.into()).await?,
+    ))
 }

@@ -4,48 +4,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mpc_api_types::Problem;
-use mpc_api_types::contracts::{
-    DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
-};
+use mpc_api_types::contracts::{RejectRequest, RequestList, RequestView, SubmitRequest};
 use mpc_domain::request::Acceptance;
-use mpc_storage::accounts;
-use mpc_storage::engine::{self, RequestRow};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::support::{Dates, today};
-use super::{MAX_LIMIT, limit};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::app::requests::{self, Query};
+use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
-use crate::views;
-
-/// A pending or closed request the caller may see.
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRow> {
-    let row = engine::get_request(&state.store, id).await?;
-    caller.require_contractor(&row.contractor_id)?;
-    Ok(row)
-}
-
-/// Fills an acceptance's date: a notice arrives the day it was submitted, anything else is
-/// accepted today.
-fn complete(
-    mut acceptance: Acceptance,
-    notice: bool,
-    submitted_on: &str,
-    dates: &mut Dates,
-) -> ApiResult<Acceptance> {
-    if acceptance.on.is_none() {
-        let on = if notice {
-            Dates::parse("submitted_on", Some(submitted_on))?.unwrap_or_else(today)
-        } else {
-            today()
-        };
-        dates.defaulted.insert("accept.on".into(), on.to_string());
-        acceptance.on = Some(on);
-    }
-    Ok(acceptance)
-}
 
 /// Submits a request for a contractor.
 ///
@@ -56,51 +23,14 @@ fn complete(
     params(("contractor_id" = String, Path)), request_body = SubmitRequest, security(("bearer" = [])),
     responses((status = 201, body = RequestView), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn submit(
+pub(super) async fn submit(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<(StatusCode, Json<RequestView>)> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    let (body, raw) = payload.parse::<SubmitRequest>()?;
-    body.request.check_entry()?;
-    if let Some(a) = &body.accept {
-        a.check_entry()?;
-    }
-    if !caller.actor.is_operator() && (body.submitted_on.is_some() || body.accept.is_some()) {
-        return Err(ApiError::forbidden(
-            "only operators record submission dates or accept requests",
-        ));
-    }
-    let mut dates = Dates::default();
-    let submitted_on = dates.or_today("submitted_on", body.submitted_on.as_deref())?;
-    let accept = body
-        .accept
-        .map(|a| {
-            complete(
-                a,
-                body.request.is_notice(),
-                &submitted_on.to_string(),
-                &mut dates,
-            )
-        })
-        .transpose()?;
-    let (row, _) = engine::submit(
-        &state.store,
-        &contractor_id,
-        &body.request,
-        submitted_on,
-        &format!("user:{}", caller.actor.user_id()),
-        accept.as_ref(),
-        caller.journal("request.submit").request(raw),
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(views::request(row, dates.defaulted)?),
-    ))
+    let view = requests::submit(&state, &caller, &contractor_id, payload.into()).await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -115,42 +45,14 @@ pub struct ListParams {
     pub limit: Option<u32>,
 }
 
-async fn list_for(
-    state: &AppState,
-    contractor: Option<&str>,
-    q: &ListParams,
-) -> ApiResult<Json<RequestList>> {
-    if let Some(s) = q.status.as_deref()
-        && !mpc_domain::request::STATUSES.contains(&s)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!(
-                "status {s:?} is not one of {}",
-                mpc_domain::request::STATUSES.join(", ")
-            ),
-        ));
+impl ListParams {
+    fn query(self) -> Query {
+        Query {
+            status: self.status,
+            after: self.after,
+            limit: self.limit,
+        }
     }
-    let limit = limit(q.limit.map(|l| l.min(MAX_LIMIT)));
-    let mut rows = engine::list_requests(
-        &state.store,
-        contractor,
-        q.status.as_deref(),
-        q.after.as_deref(),
-        limit + 1,
-    )
-    .await?;
-    let next_cursor = (rows.len() as i64 > limit).then(|| {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| r.id.clone())
-    });
-    Ok(Json(RequestList {
-        requests: rows
-            .into_iter()
-            .map(|r| views::request(r, DefaultedDates::new()))
-            .collect::<Result<_, _>>()?,
-        next_cursor: next_cursor.flatten(),
-    }))
 }
 
 /// The work queue: every contractor's requests (operators only), oldest first.
@@ -162,38 +64,37 @@ pub async fn list(
     caller: Caller,
     Params(q): Params<ListParams>,
 ) -> ApiResult<Json<RequestList>> {
-    caller.require_operator()?;
-    list_for(&state, q.contractor_id.as_deref(), &q).await
+    let contractor_id = q.contractor_id.clone();
+    Ok(Json(
+        requests::queue(&state, &caller, contractor_id.as_deref(), &q.query()).await?,
+    ))
 }
 
 /// A contractor's requests, oldest first.
 #[utoipa::path(get, path = "/contractors/{contractor_id}/requests", tag = "requests",
     params(("contractor_id" = String, Path), ListParams), security(("bearer" = [])),
     responses((status = 200, body = RequestList), (status = 404, body = Problem)))]
-pub async fn list_of_contractor(
+pub(super) async fn list_of_contractor(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
     Params(q): Params<ListParams>,
 ) -> ApiResult<Json<RequestList>> {
-    caller.require_contractor(&contractor_id)?;
-    accounts::get_contractor(&state.store, &contractor_id).await?;
-    list_for(&state, Some(&contractor_id), &q).await
+    Ok(Json(
+        requests::list(&state, &caller, &contractor_id, &q.query()).await?,
+    ))
 }
 
 /// Reads one request.
 #[utoipa::path(get, path = "/requests/{request_id}", tag = "requests",
     params(("request_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 404, body = Problem)))]
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(request_id): Path<String>,
 ) -> ApiResult<Json<RequestView>> {
-    Ok(Json(views::request(
-        visible(&state, &caller, &request_id).await?,
-        DefaultedDates::new(),
-    )?))
+    Ok(Json(requests::get(&state, &caller, &request_id).await?))
 }
 
 /// Accepts a pending request (operators only) with its dates: the acceptance date, or for a
@@ -203,32 +104,15 @@ pub async fn get(
     params(("request_id" = String, Path)), request_body = Acceptance, security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn accept(
+pub(super) async fn accept(
     State(state): State<AppState>,
     caller: Caller,
     Path(request_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<RequestView>> {
-    let row = visible(&state, &caller, &request_id).await?;
-    caller.require_operator()?;
-    let (acceptance, raw) = payload.parse_or_empty::<Acceptance>()?;
-    acceptance.check_entry()?;
-    let mut dates = Dates::default();
-    let acceptance = complete(
-        acceptance,
-        row.request()?.is_notice(),
-        &row.submitted_on,
-        &mut dates,
-    )?;
-    let (row, _) = engine::accept(
-        &state.store,
-        &request_id,
-        &acceptance,
-        &format!("user:{}", caller.actor.user_id()),
-        caller.journal("request.accept").request(raw),
-    )
-    .await?;
-    Ok(Json(views::request(row, dates.defaulted)?))
+    Ok(Json(
+        requests::accept(&state, &caller, &request_id, payload.into()).await?,
+    ))
 }
 
 /// Rejects a pending request (operators only).
@@ -236,27 +120,15 @@ pub async fn accept(
     params(("request_id" = String, Path)), request_body = RejectRequest, security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn reject(
+pub(super) async fn reject(
     State(state): State<AppState>,
     caller: Caller,
     Path(request_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<RequestView>> {
-    visible(&state, &caller, &request_id).await?;
-    caller.require_operator()?;
-    let (body, raw) = payload.parse::<RejectRequest>()?;
-    let reason = mpc_domain::account::text("reason", &body.reason, 500)?;
-    let row = engine::close_pending(
-        &state.store,
-        &request_id,
-        "rejected",
-        today(),
-        &format!("user:{}", caller.actor.user_id()),
-        Some(&reason),
-        caller.journal("request.reject").request(raw),
-    )
-    .await?;
-    Ok(Json(views::request(row, DefaultedDates::new())?))
+    Ok(Json(
+        requests::reject(&state, &caller, &request_id, payload.into()).await?,
+    ))
 }
 
 /// Withdraws a pending request (its contractor, or an operator).
@@ -264,21 +136,12 @@ pub async fn reject(
     params(("request_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn withdraw(
+pub(super) async fn withdraw(
     State(state): State<AppState>,
     caller: Caller,
     Path(request_id): Path<String>,
 ) -> ApiResult<Json<RequestView>> {
-    visible(&state, &caller, &request_id).await?;
-    let row = engine::close_pending(
-        &state.store,
-        &request_id,
-        "withdrawn",
-        today(),
-        &format!("user:{}", caller.actor.user_id()),
-        None,
-        caller.journal("request.withdraw"),
-    )
-    .await?;
-    Ok(Json(views::request(row, DefaultedDates::new())?))
+    Ok(Json(
+        requests::withdraw(&state, &caller, &request_id).await?,
+    ))
 }

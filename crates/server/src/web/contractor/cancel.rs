@@ -2,13 +2,14 @@
 
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
-use mpc_api_types::contracts::QuoteView;
+use mpc_api_types::contracts::{QuoteView, SubmitRequest};
+use mpc_domain::calendar::parse_business_date;
+use mpc_domain::request::Request;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::AppState;
-use crate::api::v1::{contracts, requests};
-use crate::extract::{JsonBody, Params};
+use crate::app::{Input, contracts, requests};
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
@@ -123,27 +124,15 @@ async fn cancel_page(
     problem: Option<Shown>,
 ) -> WebResult {
     let lang = session.lang;
-    let c = contracts::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(contracts::AsOf { as_of: None }),
-    )
-    .await?
-    .0;
-    let quote = contracts::quote(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(contracts::QuoteParams {
-            notice_arrived_on: None,
-            requested_on: requested_on.clone(),
-            termination: None,
-        }),
-    )
-    .await;
+    let caller = session.caller();
+    let c = contracts::get(state, &caller, id, None).await?;
+    let asked = contracts::QuoteQuery {
+        requested_on: requested_on.clone(),
+        ..contracts::QuoteQuery::default()
+    };
+    let quote = contracts::quote(state, &caller, id, &asked).await;
     let (quote, problem) = match quote {
-        Ok(q) => (Some(quote_shown(lang, &q.0)), problem),
+        Ok(q) => (Some(quote_shown(lang, &q)), problem),
         Err(e) => (None, problem.or(Some(Shown::of(lang, &e)))),
     };
     let failed = problem.is_some();
@@ -186,22 +175,29 @@ pub(super) async fn cancel(
             .push(("understood".into(), session.t().confirm_required.into()));
         return cancel_page(&state, &session, &id, requested_on, Some(shown)).await;
     }
-    let contract = contracts::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        Params(contracts::AsOf { as_of: None }),
-    )
-    .await?
-    .0;
-    let body = json!({
-        "request": {"kind": "cancel_contract", "contract_id": id, "requested_on": requested_on},
-    });
+    let caller = session.caller();
+    let contract = contracts::get(&state, &caller, &id, None).await?;
+    let Ok(requested) = requested_on.as_deref().map(parse_business_date).transpose() else {
+        let t = session.t();
+        let mut shown = Shown::message(422, "invalid_field", t.op_check_fields);
+        shown
+            .fields
+            .push(("requested_on".into(), t.op_invalid_date.into()));
+        return cancel_page(&state, &session, &id, requested_on, Some(shown)).await;
+    };
+    let notice = SubmitRequest {
+        request: Request::CancelContract {
+            contract_id: id.clone(),
+            requested_on: requested,
+        },
+        submitted_on: None,
+        accept: None,
+    };
     match requests::submit(
-        State(state.clone()),
-        session.caller(),
-        Path(contract.contractor_id.clone()),
-        JsonBody::from_json(&body),
+        &state,
+        &caller,
+        &contract.contractor_id,
+        Input::Value(notice),
     )
     .await
     {

@@ -2,12 +2,12 @@
 
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
+use mpc_api_types::contracts::OnDate;
 use mpc_domain::catalog::ContractKind;
-use serde_json::json;
 
 use crate::AppState;
+use crate::app::{Input, parties};
 use crate::error::ApiError;
-use crate::extract::JsonBody;
 use crate::web::format;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, render, see_other, short};
@@ -62,14 +62,10 @@ async fn consents_page(
         (None, None) => t.awaiting_consent.to_owned(),
     };
     let mut rows = Vec::new();
-    for d in crate::api::v1::parties::designations(
-        State(state.clone()),
-        session.caller(),
-        Path(contractor.to_owned()),
-    )
-    .await?
-    .0
-    .designations
+    let caller = session.caller();
+    for d in parties::designations(state, &caller, contractor)
+        .await?
+        .designations
     {
         let pending = d.consented_on.is_none() && d.withdrawn_on.is_none();
         rows.push(ConsentRow {
@@ -85,14 +81,9 @@ async fn consents_page(
         .iter()
         .filter(|c| c.kind == ContractKind::Management)
     {
-        for r in crate::api::v1::parties::redirects(
-            State(state.clone()),
-            session.caller(),
-            Path(c.id.clone()),
-        )
-        .await?
-        .0
-        .invoice_redirects
+        for r in parties::redirects(state, &caller, &c.id)
+            .await?
+            .invoice_redirects
         {
             let pending = r.consented_on.is_none() && r.ended_on.is_none();
             rows.push(ConsentRow {
@@ -119,24 +110,16 @@ pub(super) async fn consent(
     Form(form): Form<Csrf>,
 ) -> WebResult {
     session.check_csrf(&form.csrf)?;
-    let body = JsonBody::from_json(&json!({}));
+    // Consent is given today (the API's default for a body without a day).
+    let today = Input::Value(OnDate::default());
+    let caller = session.caller();
     let done = match what.as_str() {
-        "designations" => crate::api::v1::parties::consent_designation(
-            State(state.clone()),
-            session.caller(),
-            Path(id),
-            body,
-        )
-        .await
-        .map(drop),
-        "redirects" => crate::api::v1::parties::consent_redirect(
-            State(state.clone()),
-            session.caller(),
-            Path(id),
-            body,
-        )
-        .await
-        .map(drop),
+        "designations" => parties::consent_designation(&state, &caller, &id, today)
+            .await
+            .map(drop),
+        "redirects" => parties::consent_redirect(&state, &caller, &id, today)
+            .await
+            .map(drop),
         _ => Err(ApiError::not_found()),
     };
     match done {

@@ -8,13 +8,13 @@ use mpc_domain::catalog::{ContractKind, OptionKind};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::AppState;
-use crate::api::v1::{contracts, journal};
+use crate::api::v1::journal;
 use crate::extract::Params;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render, short};
+use crate::{AppState, app};
 
 use super::{
     ContractRow, Paged, choose_contractor, contract_row, contractor_of, contracts_of, paged,
@@ -148,16 +148,7 @@ pub(super) async fn contract_page(
 ) -> WebResult {
     let lang = session.lang;
     let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
-    let c = contracts::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        Params(contracts::AsOf {
-            as_of: Some(as_of.clone()),
-        }),
-    )
-    .await?
-    .0;
+    let c = app::contracts::get(&state, &session.caller(), &id, Some(&as_of)).await?;
     let entries = journal::list(
         State(state.clone()),
         session.caller(),

@@ -1,16 +1,16 @@
 //! `/console/dashboard`: what a contractor needs at a glance.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use mpc_api_types::contracts::RequestView;
 use mpc_domain::book::Status;
 
-use crate::AppState;
-use crate::api::v1::{billing, contracts, devices, monitoring, requests};
+use crate::api::v1::{billing, monitoring};
 use crate::extract::Params;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render, short};
+use crate::{AppState, app};
 
 use super::requests::{RequestRow, request_row};
 use super::{contractor_of, contracts_of, describe, today};
@@ -70,7 +70,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
     .await?
     .0
     .devices;
-    let pending = pending_requests(&state, &session, Some(&contractor)).await?;
+    let pending = pending_requests(&state, &session, &contractor).await?;
     let invoices = billing::invoices(
         State(state.clone()),
         session.caller(),
@@ -142,15 +142,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
             }
         }
     }
-    let devices = devices::list_of_contractor(
-        State(state.clone()),
-        session.caller(),
-        Path(contractor.clone()),
-        Params(contracts::AsOf { as_of: None }),
-    )
-    .await?
-    .0
-    .devices;
+    let devices = app::devices::list(&state, &session.caller(), &contractor, None).await?;
     for d in &devices {
         if let Some(due) = &d.return_due {
             add(
@@ -217,29 +209,16 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
 async fn pending_requests(
     state: &AppState,
     session: &Session,
-    contractor: Option<&str>,
+    contractor: &str,
 ) -> WebResult<Vec<RequestView>> {
-    let params = requests::ListParams {
+    let query = app::requests::Query {
         status: Some("pending".into()),
-        contractor_id: contractor.map(str::to_owned),
         after: None,
         limit: Some(200),
     };
-    Ok(match contractor {
-        Some(c) => {
-            requests::list_of_contractor(
-                State(state.clone()),
-                session.caller(),
-                Path(c.to_owned()),
-                Params(requests::ListParams {
-                    contractor_id: None,
-                    ..params
-                }),
-            )
+    Ok(
+        app::requests::list(state, &session.caller(), contractor, &query)
             .await?
-        }
-        None => requests::list(State(state.clone()), session.caller(), Params(params)).await?,
-    }
-    .0
-    .requests)
+            .requests,
+    )
 }

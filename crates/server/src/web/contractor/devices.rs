@@ -2,12 +2,12 @@
 
 use axum::extract::{Path, Query, State};
 
-use crate::AppState;
-use crate::api::v1::{contracts, devices, monitoring};
+use crate::api::v1::monitoring;
 use crate::extract::Params;
 use crate::web::format;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, charts, render};
+use crate::{AppState, app};
 
 use super::{PageQuery, Paged, choose_contractor, contractor_of, paged};
 
@@ -89,27 +89,20 @@ pub(super) async fn device_list(
                 .map_or_else(|| "—".into(), |h| format::clock_text(&h)),
         });
     }
-    let custody = devices::list_of_contractor(
-        State(state.clone()),
-        session.caller(),
-        Path(contractor),
-        Params(contracts::AsOf { as_of: None }),
-    )
-    .await?
-    .0
-    .devices
-    .into_iter()
-    .map(|d| {
-        (
-            d.serial,
-            d.device_type.as_str().to_owned(),
-            lang.device_state(d.state),
-            d.return_due
-                .map_or_else(|| "—".into(), |r| format::date_text(lang, &r)),
-            d.overdue,
-        )
-    })
-    .collect();
+    let custody = app::devices::list(&state, &session.caller(), &contractor, None)
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                d.serial,
+                d.device_type.as_str().to_owned(),
+                lang.device_state(d.state),
+                d.return_due
+                    .map_or_else(|| "—".into(), |r| format::date_text(lang, &r)),
+                d.overdue,
+            )
+        })
+        .collect();
     Ok(render(DevicesPage {
         c: session.chrome(t.nav_devices, Section::Devices),
         table: Paged {

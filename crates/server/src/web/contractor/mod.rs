@@ -3,7 +3,6 @@
 //! invoices. Operators reach the same contract, request and invoice pages for any contractor.
 
 use axum::Router;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use mpc_api_types::contracts::ContractView;
@@ -13,11 +12,9 @@ use serde::Deserialize;
 use super::format;
 use super::i18n::Lang;
 use super::{Session, WebError, WebResult, see_other, short};
-use crate::AppState;
-use crate::api::v1::contracts as contracts_api;
 use crate::api::v1::support;
 use crate::error::ApiError;
-use crate::extract::Params;
+use crate::{AppState, app};
 
 mod cancel;
 mod consents;
@@ -128,15 +125,7 @@ async fn contracts_of(
     contractor: &str,
     as_of: Option<String>,
 ) -> WebResult<Vec<ContractView>> {
-    Ok(contracts_api::list(
-        State(state.clone()),
-        session.caller(),
-        Path(contractor.to_owned()),
-        Params(contracts_api::AsOf { as_of }),
-    )
-    .await?
-    .0
-    .contracts)
+    Ok(app::contracts::list(state, &session.caller(), contractor, as_of.as_deref()).await?)
 }
 
 const PAGE: usize = 50;

@@ -1,19 +1,23 @@
 //! `/console/requests/new`: the form of a new request, one per kind.
 
-use axum::extract::{Path, Query, State};
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use axum::extract::{Query, State};
 use axum_extra::extract::Form;
-use mpc_api_types::contracts::ContractView;
+use jiff::civil::Date;
+use mpc_api_types::contracts::{ContractView, SubmitRequest};
 use mpc_domain::book::Status;
+use mpc_domain::calendar::parse_business_date;
 use mpc_domain::catalog::{
     ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind,
 };
+use mpc_domain::request::{GroupRequest, Request};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 
 use crate::AppState;
-use crate::api::v1::{contracts, requests};
+use crate::app::{self, Input};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, Params};
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebError, WebResult, render, see_other, short};
@@ -329,39 +333,137 @@ fn fields_of(lang: Lang, kind: &str, contracts: &[ContractView]) -> Vec<Field> {
     }
 }
 
-/// The API's JSON for a request form: empty fields are left out, numbers are numbers, and the
-/// group fields make the `group` object.
-fn request_json(kind: &str, form: &std::collections::HashMap<String, String>) -> Value {
-    let mut body = Map::new();
-    body.insert("kind".into(), Value::String(kind.to_owned()));
-    let mut group = Map::new();
-    for (k, v) in form {
-        let v = v.trim();
-        if v.is_empty() || k == "csrf" || k == "kind" || k == "contractor" {
-            continue;
-        }
-        let value = match k.as_str() {
-            "pack_gb" | "new_group_pack_gb" => v
-                .parse::<u64>()
-                .map_or_else(|_| Value::String(v.to_owned()), Value::from),
-            _ => Value::String(v.to_owned()),
-        };
-        match k.as_str() {
-            "group_id" if kind != "change_pack" && kind != "stop_group" => {
-                group.insert(k.clone(), value);
-            }
-            "new_group_pack_gb" => {
-                group.insert(k.clone(), value);
-            }
-            _ => {
-                body.insert(k.clone(), value);
-            }
-        }
+/// A posted request form, read field by field into the domain's [`Request`]; a field that
+/// does not read is named with what to fix.
+struct Posted<'f> {
+    lang: Lang,
+    form: &'f HashMap<String, String>,
+}
+
+impl Posted<'_> {
+    fn problem(&self, field: &str, message: &str) -> Shown {
+        let mut shown = Shown::message(422, "invalid_field", self.lang.t().op_check_fields);
+        shown.fields.push((field.to_owned(), message.to_owned()));
+        shown
     }
-    if !group.is_empty() {
-        body.insert("group".into(), Value::Object(group));
+
+    /// The field's text, trimmed; `None` when left empty.
+    fn text(&self, name: &str) -> Option<String> {
+        self.form
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     }
-    Value::Object(body)
+
+    fn required(&self, name: &str) -> Result<String, Shown> {
+        self.text(name)
+            .ok_or_else(|| self.problem(name, self.lang.t().op_required))
+    }
+
+    /// One of a list (an item, a usage type …) by its wire name.
+    fn choice<T: FromStr>(&self, name: &str) -> Result<Option<T>, Shown> {
+        self.text(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| self.problem(name, self.lang.t().op_choose_from_list))
+            })
+            .transpose()
+    }
+
+    fn required_choice<T: FromStr>(&self, name: &str) -> Result<T, Shown> {
+        self.choice(name)?
+            .ok_or_else(|| self.problem(name, self.lang.t().op_choose_from_list))
+    }
+
+    fn number(&self, name: &str) -> Result<Option<u32>, Shown> {
+        self.text(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| self.problem(name, self.lang.t().field_whole_number))
+            })
+            .transpose()
+    }
+
+    fn date(&self, name: &str) -> Result<Option<Date>, Shown> {
+        self.text(name)
+            .map(|v| {
+                parse_business_date(&v)
+                    .map_err(|_| self.problem(name, self.lang.t().op_invalid_date))
+            })
+            .transpose()
+    }
+
+    /// The packet share group a SIM joins or founds, when either field is given (R6.7).
+    fn group(&self) -> Result<Option<GroupRequest>, Shown> {
+        let group_id = self.text("group_id");
+        let new_group_pack_gb = self.number("new_group_pack_gb")?;
+        Ok(
+            (group_id.is_some() || new_group_pack_gb.is_some()).then_some(GroupRequest {
+                group_id,
+                new_group_pack_gb,
+            }),
+        )
+    }
+
+    /// The request of `kind` the form describes.
+    fn request(&self, kind: &str) -> Result<Request, Shown> {
+        Ok(match kind {
+            "apply_contract" => Request::ApplyContract {
+                contract_kind: self.required_choice("contract_kind")?,
+                item: self.choice("item")?,
+                device_type: self.choice("device_type")?,
+                management_id: self.text("management_id"),
+            },
+            "change_item" => Request::ChangeItem {
+                contract_id: self.required("contract_id")?,
+                item: self.required_choice("item")?,
+            },
+            "add_option" => Request::AddOption {
+                contract_id: self.required("contract_id")?,
+                option_kind: self.required_choice("option_kind")?,
+                install_address: self.text("install_address"),
+                usage_type: self.choice("usage_type")?,
+                network_type: self.choice("network_type")?,
+                group: self.group()?,
+            },
+            "change_usage_type" => Request::ChangeUsageType {
+                option_id: self.required("option_id")?,
+                usage_type: self.required_choice("usage_type")?,
+                group: self.group()?,
+            },
+            "change_network_type" => Request::ChangeNetworkType {
+                option_id: self.required("option_id")?,
+                network_type: self.required_choice("network_type")?,
+            },
+            "change_pack" => Request::ChangePack {
+                group_id: self.required("group_id")?,
+                pack_gb: self
+                    .number("pack_gb")?
+                    .ok_or_else(|| self.problem("pack_gb", self.lang.t().op_required))?,
+            },
+            "stop_option" => Request::StopOption {
+                option_id: self.required("option_id")?,
+                requested_on: self.date("requested_on")?,
+            },
+            "stop_group" => Request::StopGroup {
+                group_id: self.required("group_id")?,
+                requested_on: self.date("requested_on")?,
+            },
+            "notify_serial" => Request::NotifySerial {
+                contract_id: self.required("contract_id")?,
+                serial: self.required("serial")?,
+            },
+            "report_failure" => Request::ReportFailure {
+                contract_id: self.required("contract_id")?,
+                description: self.text("description"),
+            },
+            "report_loss" => Request::ReportLoss {
+                contract_id: self.required("contract_id")?,
+            },
+            _ => return Err(self.problem("kind", self.lang.t().op_choose_from_list)),
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -389,21 +491,15 @@ pub(super) async fn request_form(
     // An operator coming from a contract's page works for that contract's contractor.
     let asked = match (&q.contractor, &q.contract_id) {
         (None, Some(id)) if session.is_operator() => Some(
-            contracts::get(
-                State(state.clone()),
-                session.caller(),
-                Path(id.clone()),
-                Params(contracts::AsOf { as_of: None }),
-            )
-            .await?
-            .0
-            .contractor_id,
+            app::contracts::get(&state, &session.caller(), id, None)
+                .await?
+                .contractor_id,
         ),
         _ => q.contractor.clone(),
     };
     let contractor = contractor_of(&session, asked.as_deref())?;
     let kind = q.kind.unwrap_or_else(|| "change_item".into());
-    let mut prefill = std::collections::HashMap::new();
+    let mut prefill = HashMap::new();
     if let Some(c) = q.contract_id {
         prefill.insert("contract_id".to_owned(), c);
     }
@@ -415,7 +511,7 @@ async fn request_form_page(
     session: &Session,
     contractor: &str,
     kind: &str,
-    values: &std::collections::HashMap<String, String>,
+    values: &HashMap<String, String>,
     problem: Option<Shown>,
 ) -> WebResult {
     if !FORM_KINDS.contains(&kind) {
@@ -460,7 +556,7 @@ async fn request_form_page(
 pub(super) async fn submit(
     State(state): State<AppState>,
     session: Session,
-    Form(form): Form<std::collections::HashMap<String, String>>,
+    Form(form): Form<HashMap<String, String>>,
 ) -> WebResult {
     session.check_csrf(form.get("csrf").map_or("", String::as_str))?;
     let contractor = contractor_of(&session, form.get("contractor").map(String::as_str))?;
@@ -468,21 +564,34 @@ pub(super) async fn submit(
     if !FORM_KINDS.contains(&kind.as_str()) {
         return Err(WebError(ApiError::not_found()));
     }
-    let body = json!({ "request": request_json(&kind, &form) });
-    match requests::submit(
-        State(state.clone()),
-        session.caller(),
-        Path(contractor.clone()),
-        JsonBody::from_json(&body),
-    )
-    .await
-    {
+    let posted = Posted {
+        lang: session.lang,
+        form: &form,
+    };
+    let submitted = match posted.request(&kind) {
+        Ok(request) => {
+            let submission = SubmitRequest {
+                request,
+                submitted_on: None,
+                accept: None,
+            };
+            app::requests::submit(
+                &state,
+                &session.caller(),
+                &contractor,
+                Input::Value(submission),
+            )
+            .await
+            .map_err(|e| Shown::of(session.lang, &e))
+        }
+        Err(shown) => Err(shown),
+    };
+    match submitted {
         Ok(_) => Ok(see_other(&format!(
             "/console/requests?submitted=1{}",
             operator_suffix(&session, &contractor)
         ))),
-        Err(e) => {
-            let shown = Shown::of(session.lang, &e);
+        Err(shown) => {
             request_form_page(&state, &session, &contractor, &kind, &form, Some(shown)).await
         }
     }

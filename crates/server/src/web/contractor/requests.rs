@@ -7,8 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::AppState;
-use crate::api::v1::requests;
-use crate::extract::Params;
+use crate::app::requests;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
@@ -98,19 +97,12 @@ pub(super) async fn request_list(
     }
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
     let status = q.status.filter(|s| !s.is_empty());
-    let list = requests::list_of_contractor(
-        State(state.clone()),
-        session.caller(),
-        Path(contractor.clone()),
-        Params(requests::ListParams {
-            status: status.clone(),
-            contractor_id: None,
-            after: q.after,
-            limit: Some(PAGE as u32),
-        }),
-    )
-    .await?
-    .0;
+    let query = requests::Query {
+        status: status.clone(),
+        after: q.after,
+        limit: Some(PAGE as u32),
+    };
+    let list = requests::list(&state, &session.caller(), &contractor, &query).await?;
     let lang = session.lang;
     Ok(render(RequestsPage {
         c: session.chrome(session.t().nav_requests, Section::Requests),
@@ -137,9 +129,7 @@ pub(super) async fn withdraw(
     Form(form): Form<Csrf>,
 ) -> WebResult {
     session.check_csrf(&form.csrf)?;
-    let r = requests::withdraw(State(state), session.caller(), Path(id))
-        .await?
-        .0;
+    let r = requests::withdraw(&state, &session.caller(), &id).await?;
     Ok(see_other(&format!(
         "/console/requests?status=withdrawn{}",
         operator_suffix(&session, &r.contractor_id)

@@ -1,17 +1,18 @@
 //! `/console/queue/notice`: a cancellation or stop that arrived on paper, recorded for its contractor.
 
 use axum::extract::{Path, Query, State};
+use mpc_api_types::contracts::SubmitRequest;
+use mpc_domain::request::{Acceptance, Request};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::super::form::{OperatorForm, csrf_field};
 use super::super::{
-    body, confirmed, date_field, field_problem, only_operators, refusal, render_form, unconfirmed,
+    confirmed, date_field, field_problem, only_operators, refusal, render_form, unconfirmed,
 };
 use crate::AppState;
+use crate::api::v1::contractors;
 use crate::api::v1::support::today;
-use crate::api::v1::{self, contractors, devices, requests};
-use crate::extract::Params;
+use crate::app::{self, Input, requests};
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
@@ -87,15 +88,8 @@ async fn notice_page(
             contractors::get(State(state.clone()), session.caller(), Path(id.clone())).await
     {
         contractor = Some(c.0.name);
-        let list = v1::contracts::list(
-            State(state.clone()),
-            session.caller(),
-            Path(id.clone()),
-            Params(v1::contracts::AsOf { as_of: None }),
-        )
-        .await?
-        .0;
-        for k in &list.contracts {
+        let caller = session.caller();
+        for k in &app::contracts::list(state, &caller, &id, None).await? {
             let what = match (k.item, k.device_type) {
                 (Some(i), Some(d)) => format!(
                     "{} ({} / {})",
@@ -125,15 +119,7 @@ async fn notice_page(
                 });
             }
         }
-        let groups = devices::groups(
-            State(state.clone()),
-            session.caller(),
-            Path(id.clone()),
-            Params(v1::contracts::AsOf { as_of: None }),
-        )
-        .await?
-        .0;
-        for g in groups.groups {
+        for g in app::devices::groups(state, &caller, &id, None).await? {
             targets.push(Target {
                 id: g.id.clone(),
                 label: format!("{} · {}", lang.t().op_group, lang.status(g.status)),
@@ -153,8 +139,8 @@ async fn notice_page(
     ))
 }
 
-/// The submission the API takes, from the notice form.
-fn notice_request(lang: Lang, form: &NoticeForm) -> Result<Value, Shown> {
+/// The submission, from the notice form.
+fn notice_request(lang: Lang, form: &NoticeForm) -> Result<SubmitRequest, Shown> {
     let t = lang.t();
     if form.contractor_id.trim().is_empty() {
         return Err(field_problem(lang, "contractor_id", t.op_required));
@@ -163,31 +149,35 @@ fn notice_request(lang: Lang, form: &NoticeForm) -> Result<Value, Shown> {
     if target.is_empty() {
         return Err(field_problem(lang, "target", t.op_required));
     }
-    let field = match form.kind.as_str() {
-        "cancel_contract" => "contract_id",
-        "stop_option" => "option_id",
-        "stop_group" => "group_id",
+    let notice: fn(String, Option<jiff::civil::Date>) -> Request = match form.kind.as_str() {
+        "cancel_contract" => |contract_id, requested_on| Request::CancelContract {
+            contract_id,
+            requested_on,
+        },
+        "stop_option" => |option_id, requested_on| Request::StopOption {
+            option_id,
+            requested_on,
+        },
+        "stop_group" => |group_id, requested_on| Request::StopGroup {
+            group_id,
+            requested_on,
+        },
         _ => return Err(field_problem(lang, "kind", t.op_choose_from_list)),
     };
     if !confirmed(&form.confirm) {
         return Err(unconfirmed(lang));
     }
-    let mut request = json!({ "kind": form.kind, field: target });
-    if let Some(d) = date_field(lang, "requested_on", &form.requested_on)? {
-        request["requested_on"] = json!(d.to_string());
-    }
-    let mut submission = json!({ "request": request });
-    if let Some(d) = date_field(lang, "submitted_on", &form.submitted_on)? {
-        submission["submitted_on"] = json!(d.to_string());
-    }
+    let requested_on = date_field(lang, "requested_on", &form.requested_on)?;
+    let submitted_on = date_field(lang, "submitted_on", &form.submitted_on)?;
     let arrived = date_field(lang, "arrived_on", &form.arrived_on)?;
-    if form.accept == "yes" {
-        submission["accept"] = match arrived {
-            Some(d) => json!({ "on": d.to_string() }),
-            None => json!({}),
-        };
-    }
-    Ok(submission)
+    Ok(SubmitRequest {
+        request: notice(target.to_owned(), requested_on),
+        submitted_on: submitted_on.map(|d| d.to_string()),
+        accept: (form.accept == "yes").then(|| Acceptance {
+            on: arrived,
+            ..Acceptance::default()
+        }),
+    })
 }
 
 pub async fn record_notice(
@@ -198,15 +188,15 @@ pub async fn record_notice(
     let t = lang.t();
     let problem = match notice_request(lang, &form) {
         Ok(submission) => match requests::submit(
-            State(state.clone()),
-            session.caller(),
-            Path(form.contractor_id.trim().to_owned()),
-            body(submission),
+            &state,
+            &session.caller(),
+            form.contractor_id.trim(),
+            Input::Value(submission),
         )
         .await
         {
-            Ok((_, view)) => {
-                return Ok(see_other(&format!("/console/queue/requests/{}", view.0.id)));
+            Ok(view) => {
+                return Ok(see_other(&format!("/console/queue/requests/{}", view.id)));
             }
             Err(e) if e.code == "not_found" => {
                 // Either the contractor or what the notice names is unknown: say which.

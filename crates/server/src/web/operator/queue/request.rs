@@ -1,18 +1,19 @@
 //! `/console/queue/requests/{id}`: one request, what it asks, and the forms to accept or reject it.
 
 use axum::extract::{Path, State};
-use mpc_domain::request::Request;
+use mpc_api_types::contracts::RejectRequest;
+use mpc_domain::ending::Termination;
+use mpc_domain::request::{Acceptance, Request};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::super::form::{OperatorForm, csrf_field};
 use super::super::{
-    body, confirmed, contractor_names, date_field, field_problem, only_operators, refusal,
-    render_form, short, unconfirmed,
+    confirmed, contractor_names, date_field, field_problem, only_operators, refusal, render_form,
+    short, unconfirmed,
 };
 use crate::AppState;
-use crate::api::v1::requests;
 use crate::api::v1::support::today;
+use crate::app::{Input, requests};
 use crate::web::i18n::{Lang, request_kind};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
@@ -249,9 +250,7 @@ struct RequestPage {
 
 async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResult<RequestFacts> {
     let lang = session.lang;
-    let r = requests::get(State(state.clone()), session.caller(), Path(id.to_owned()))
-        .await?
-        .0;
+    let r = requests::get(state, &session.caller(), id).await?;
     let names = contractor_names(state, session, vec![r.contractor_id.clone()]).await?;
     let kind = r.request.kind();
     Ok(RequestFacts {
@@ -335,39 +334,31 @@ pub async fn request_page(
     .await
 }
 
-/// The acceptance the API takes, from the form.
-fn acceptance(lang: Lang, form: &AcceptForm) -> Result<Value, Shown> {
+/// The acceptance, from the form.
+fn acceptance(lang: Lang, form: &AcceptForm) -> Result<Acceptance, Shown> {
     if !confirmed(&form.confirm) {
         return Err(unconfirmed(lang));
     }
-    let mut acceptance = json!({});
-    if let Some(on) = date_field(lang, "on", &form.on)? {
-        acceptance["on"] = json!(on.to_string());
-    }
-    if let Some(on) = date_field(lang, "replaced_on", &form.replaced_on)? {
-        acceptance["replaced_on"] = json!(on.to_string());
-    }
     let serial = form.replacement_serial.trim();
-    if !serial.is_empty() {
-        acceptance["replacement_serial"] = json!(serial);
-    }
-    if form.contractor_caused == "yes" {
-        acceptance["contractor_caused"] = json!(true);
-    }
-    match form.termination.as_str() {
-        "" => {}
-        t @ ("notice" | "general_terms_art28_para2" | "general_terms_art28_para3") => {
-            acceptance["termination"] = json!(t);
-        }
-        _ => {
-            return Err(field_problem(
-                lang,
-                "termination",
-                lang.t().op_choose_from_list,
-            ));
-        }
-    }
-    Ok(acceptance)
+    Ok(Acceptance {
+        on: date_field(lang, "on", &form.on)?,
+        replaced_on: date_field(lang, "replaced_on", &form.replaced_on)?,
+        replacement_serial: (!serial.is_empty()).then(|| serial.to_owned()),
+        contractor_caused: form.contractor_caused == "yes",
+        termination: match form.termination.as_str() {
+            "" => None,
+            "notice" => Some(Termination::Notice),
+            "general_terms_art28_para2" => Some(Termination::GeneralTermsArt28Para2),
+            "general_terms_art28_para3" => Some(Termination::GeneralTermsArt28Para3),
+            _ => {
+                return Err(field_problem(
+                    lang,
+                    "termination",
+                    lang.t().op_choose_from_list,
+                ));
+            }
+        },
+    })
 }
 
 pub async fn accept(
@@ -377,17 +368,12 @@ pub async fn accept(
 ) -> WebResult {
     let lang = session.lang;
     let problem = match acceptance(lang, &form) {
-        Ok(acceptance) => match requests::accept(
-            State(state.clone()),
-            session.caller(),
-            Path(id.clone()),
-            body(acceptance),
-        )
-        .await
-        {
-            Ok(_) => return Ok(see_other("/console/queue?done=accepted")),
-            Err(e) => refusal(lang, e)?,
-        },
+        Ok(acceptance) => {
+            match requests::accept(&state, &session.caller(), &id, Input::Value(acceptance)).await {
+                Ok(_) => return Ok(see_other("/console/queue?done=accepted")),
+                Err(e) => refusal(lang, e)?,
+            }
+        }
         Err(shown) => shown,
     };
     request_view(
@@ -409,14 +395,10 @@ pub async fn reject(
 ) -> WebResult {
     let lang = session.lang;
     let problem = if confirmed(&form.confirm) {
-        match requests::reject(
-            State(state.clone()),
-            session.caller(),
-            Path(id.clone()),
-            body(json!({ "reason": form.reason })),
-        )
-        .await
-        {
+        let reason = RejectRequest {
+            reason: form.reason.clone(),
+        };
+        match requests::reject(&state, &session.caller(), &id, Input::Value(reason)).await {
             Ok(_) => return Ok(see_other("/console/queue?done=rejected")),
             Err(e) => refusal(lang, e)?,
         }

@@ -1,0 +1,263 @@
+//! Requests: what contractors ask for, and operators' acceptance, rejection and the
+//! contractor's withdrawal.
+
+use mpc_api_types::contracts::{
+    DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
+};
+use mpc_domain::request::{Acceptance, STATUSES};
+use mpc_storage::accounts;
+use mpc_storage::engine::{self, RequestRow};
+
+use super::Input;
+use crate::AppState;
+use crate::api::v1::support::{Dates, today};
+use crate::api::v1::{MAX_LIMIT, limit};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+use crate::views;
+
+/// Which requests to list, and the page.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// `pending`, `accepted`, `rejected` or `withdrawn`.
+    pub status: Option<String>,
+    /// The id after which the page starts.
+    pub after: Option<String>,
+    pub limit: Option<u32>,
+}
+
+/// A pending or closed request the caller may see.
+async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRow> {
+    let row = engine::get_request(&state.store, id).await?;
+    caller.require_contractor(&row.contractor_id)?;
+    Ok(row)
+}
+
+/// Fills an acceptance's date: a notice arrives the day it was submitted, anything else is
+/// accepted today.
+fn complete(
+    mut acceptance: Acceptance,
+    notice: bool,
+    submitted_on: &str,
+    dates: &mut Dates,
+) -> ApiResult<Acceptance> {
+    if acceptance.on.is_none() {
+        let on = if notice {
+            Dates::parse("submitted_on", Some(submitted_on))?.unwrap_or_else(today)
+        } else {
+            today()
+        };
+        dates.defaulted.insert("accept.on".into(), on.to_string());
+        acceptance.on = Some(on);
+    }
+    Ok(acceptance)
+}
+
+/// Submits a request for `contractor_id` and checks it against the regulation at once: a
+/// request the rules refuse is refused with the rule id. Operators may give `submitted_on` (a
+/// paper form) and `accept` to accept it in the same step.
+///
+/// # Errors
+/// 404 for a contractor outside the caller's reach, 403 for a contractor giving what only
+/// operators give, 422 with the rule the request breaks.
+pub async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    input: Input<SubmitRequest>,
+) -> ApiResult<RequestView> {
+    caller.require_contractor(contractor_id)?;
+    accounts::get_contractor(&state.store, contractor_id).await?;
+    let (body, raw) = input.read()?;
+    body.request.check_entry()?;
+    if let Some(a) = &body.accept {
+        a.check_entry()?;
+    }
+    if !caller.actor.is_operator() && (body.submitted_on.is_some() || body.accept.is_some()) {
+        return Err(ApiError::forbidden(
+            "only operators record submission dates or accept requests",
+        ));
+    }
+    let mut dates = Dates::default();
+    let submitted_on = dates.or_today("submitted_on", body.submitted_on.as_deref())?;
+    let accept = body
+        .accept
+        .map(|a| {
+            complete(
+                a,
+                body.request.is_notice(),
+                &submitted_on.to_string(),
+                &mut dates,
+            )
+        })
+        .transpose()?;
+    let (row, _) = engine::submit(
+        &state.store,
+        contractor_id,
+        &body.request,
+        submitted_on,
+        &format!("user:{}", caller.actor.user_id()),
+        accept.as_ref(),
+        caller.journal("request.submit").request(raw),
+    )
+    .await?;
+    Ok(views::request(row, dates.defaulted)?)
+}
+
+/// Requests of `contractor` (every contractor's when `None`), oldest first, a page at a time.
+async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResult<RequestList> {
+    if let Some(s) = q.status.as_deref()
+        && !STATUSES.contains(&s)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("status {s:?} is not one of {}", STATUSES.join(", ")),
+        ));
+    }
+    let limit = limit(q.limit.map(|l| l.min(MAX_LIMIT)));
+    let mut rows = engine::list_requests(
+        &state.store,
+        contractor,
+        q.status.as_deref(),
+        q.after.as_deref(),
+        limit + 1,
+    )
+    .await?;
+    let next_cursor = (rows.len() as i64 > limit).then(|| {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| r.id.clone())
+    });
+    Ok(RequestList {
+        requests: rows
+            .into_iter()
+            .map(|r| views::request(r, DefaultedDates::new()))
+            .collect::<Result<_, _>>()?,
+        next_cursor: next_cursor.flatten(),
+    })
+}
+
+/// The work queue: every contractor's requests, or one contractor's (operators only).
+///
+/// # Errors
+/// 403 for anyone but operators; 400 for an unknown status.
+pub async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: Option<&str>,
+    q: &Query,
+) -> ApiResult<RequestList> {
+    caller.require_operator()?;
+    page(state, contractor_id, q).await
+}
+
+/// A contractor's requests, oldest first.
+///
+/// # Errors
+/// 404 for a contractor outside the caller's reach; 400 for an unknown status.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    q: &Query,
+) -> ApiResult<RequestList> {
+    caller.require_contractor(contractor_id)?;
+    accounts::get_contractor(&state.store, contractor_id).await?;
+    page(state, Some(contractor_id), q).await
+}
+
+/// One request.
+///
+/// # Errors
+/// 404 for a request outside the caller's reach.
+pub async fn get(state: &AppState, caller: &Caller, request_id: &str) -> ApiResult<RequestView> {
+    Ok(views::request(
+        visible(state, caller, request_id).await?,
+        DefaultedDates::new(),
+    )?)
+}
+
+/// Accepts a pending request (operators only) with its dates: the acceptance date, or for a
+/// cancellation or stop the day the notice arrived (defaults: a notice arrived the day it was
+/// submitted; anything else is accepted today).
+///
+/// # Errors
+/// 404 for a request outside the caller's reach, 403 for anyone but operators, 422 with the
+/// rule acceptance breaks or `request_closed`.
+pub async fn accept(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    input: Input<Acceptance>,
+) -> ApiResult<RequestView> {
+    let row = visible(state, caller, request_id).await?;
+    caller.require_operator()?;
+    let (acceptance, raw) = input.read_or_empty()?;
+    acceptance.check_entry()?;
+    let mut dates = Dates::default();
+    let acceptance = complete(
+        acceptance,
+        row.request()?.is_notice(),
+        &row.submitted_on,
+        &mut dates,
+    )?;
+    let (row, _) = engine::accept(
+        &state.store,
+        request_id,
+        &acceptance,
+        &format!("user:{}", caller.actor.user_id()),
+        caller.journal("request.accept").request(raw),
+    )
+    .await?;
+    Ok(views::request(row, dates.defaulted)?)
+}
+
+/// Rejects a pending request (operators only), with the reason the contractor reads.
+///
+/// # Errors
+/// 404 for a request outside the caller's reach, 403 for anyone but operators, 422 for a
+/// reason out of bounds or a closed request.
+pub async fn reject(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    input: Input<RejectRequest>,
+) -> ApiResult<RequestView> {
+    visible(state, caller, request_id).await?;
+    caller.require_operator()?;
+    let (body, raw) = input.read()?;
+    let reason = mpc_domain::account::text("reason", &body.reason, 500)?;
+    let row = engine::close_pending(
+        &state.store,
+        request_id,
+        "rejected",
+        today(),
+        &format!("user:{}", caller.actor.user_id()),
+        Some(&reason),
+        caller.journal("request.reject").request(raw),
+    )
+    .await?;
+    Ok(views::request(row, DefaultedDates::new())?)
+}
+
+/// Withdraws a pending request (its contractor, or an operator).
+///
+/// # Errors
+/// 404 for a request outside the caller's reach, 422 for a closed request.
+pub async fn withdraw(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+) -> ApiResult<RequestView> {
+    visible(state, caller, request_id).await?;
+    let row = engine::close_pending(
+        &state.store,
+        request_id,
+        "withdrawn",
+        today(),
+        &format!("user:{}", caller.actor.user_id()),
+        None,
+        caller.journal("request.withdraw"),
+    )
+    .await?;
+    Ok(views::request(row, DefaultedDates::new())?)
+}
