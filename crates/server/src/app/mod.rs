@@ -3,5 +3,60 @@
 //! these, never one another's handlers.
 
 pub mod billing;
+pub mod contractors;
 pub mod contracts;
+pub mod inventory;
+pub mod journal;
+pub mod monitoring;
 pub mod presets;
+pub mod users;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
+
+/// What a use case is asked to do: a JSON body as a client sent it, or a value the console
+/// built from its form.
+///
+/// A use case reads it only after authorizing its caller, so a malformed body never tells
+/// whether another contractor's resource exists. Either way it passes the same entry checks
+/// ([`crate::extract::strict_json`]: lengths, NUL characters, unknown fields), and the journal
+/// records it as JSON, as sent (a value's absent options are left out).
+pub enum Input<T> {
+    Body(JsonBody),
+    Value(T),
+}
+
+impl<T> From<JsonBody> for Input<T> {
+    fn from(body: JsonBody) -> Self {
+        Input::Body(body)
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Input<T> {
+    /// The value, with the JSON the journal records.
+    pub fn parse(self) -> ApiResult<(T, Value)> {
+        self.body()?.parse()
+    }
+
+    /// Like [`Input::parse`], but an absent body reads as `{}`.
+    pub fn parse_or_empty(self) -> ApiResult<(T, Value)> {
+        self.body()?.parse_or_empty()
+    }
+
+    fn body(self) -> ApiResult<JsonBody> {
+        Ok(match self {
+            Input::Body(body) => body,
+            Input::Value(value) => {
+                let mut json = serde_json::to_value(value).map_err(|_| ApiError::internal())?;
+                if let Value::Object(fields) = &mut json {
+                    fields.retain(|_, v| !v.is_null());
+                }
+                JsonBody::from_json(&json)
+            }
+        })
+    }
+}
