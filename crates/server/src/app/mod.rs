@@ -2,58 +2,64 @@
 //! journal row, and returns a typed outcome. The API, the console and the command line call
 //! these, never one another's handlers.
 
+pub mod billing;
+pub mod contractors;
+pub mod contracts;
+pub mod devices;
+pub mod inventory;
+pub mod journal;
+pub mod monitoring;
+pub mod parties;
+pub mod presets;
+pub mod requests;
+pub mod users;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 
-pub mod billing;
-pub mod contracts;
-pub mod devices;
-pub mod parties;
-pub mod presets;
-pub mod requests;
-
-/// What a use case is asked to do: the API's JSON body, parsed only once the caller may see
-/// what the path names (so a malformed body reveals nothing), or a value the console built.
+/// What a use case is asked to do: a JSON body as a client sent it, or a value the console
+/// built from its form.
+///
+/// A use case reads it only after authorizing its caller, so a malformed body never tells
+/// whether another contractor's resource exists. Either way it passes the same entry checks
+/// ([`crate::extract::strict_json`]: lengths, NUL characters, unknown fields), and the journal
+/// records it as JSON, as sent (a value's absent options are left out).
 pub enum Input<T> {
-    Json(JsonBody),
+    Body(JsonBody),
     Value(T),
 }
 
 impl<T> From<JsonBody> for Input<T> {
     fn from(body: JsonBody) -> Self {
-        Input::Json(body)
+        Input::Body(body)
     }
 }
 
 impl<T: Serialize + DeserializeOwned> Input<T> {
-    /// The value, with it as JSON for the journal.
-    ///
-    /// # Errors
-    /// The API's 400/422 for a body that is not a `T`.
-    pub fn read(self) -> ApiResult<(T, Value)> {
-        match self {
-            Input::Json(body) => body.parse(),
-            Input::Value(v) => Ok(journal_json(v)),
-        }
+    /// The value, with the JSON the journal records.
+    pub fn parse(self) -> ApiResult<(T, Value)> {
+        self.body()?.parse()
     }
 
-    /// Like [`Input::read`], but an absent JSON body reads as `{}`.
-    ///
-    /// # Errors
-    /// As [`Input::read`].
-    pub fn read_or_empty(self) -> ApiResult<(T, Value)> {
-        match self {
-            Input::Json(body) => body.parse_or_empty(),
-            Input::Value(v) => Ok(journal_json(v)),
-        }
+    /// Like [`Input::parse`], but an absent body reads as `{}`.
+    pub fn parse_or_empty(self) -> ApiResult<(T, Value)> {
+        self.body()?.parse_or_empty()
     }
-}
 
-fn journal_json<T: Serialize>(v: T) -> (T, Value) {
-    let json = serde_json::to_value(&v).unwrap_or_default();
-    (v, json)
+    fn body(self) -> ApiResult<JsonBody> {
+        Ok(match self {
+            Input::Body(body) => body,
+            Input::Value(value) => {
+                let mut json = serde_json::to_value(value).map_err(|_| ApiError::internal())?;
+                if let Value::Object(fields) = &mut json {
+                    fields.retain(|_, v| !v.is_null());
+                }
+                JsonBody::from_json(&json)
+            }
+        })
+    }
 }

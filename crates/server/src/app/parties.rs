@@ -62,7 +62,7 @@ pub async fn add_designated_service(
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
     caller.require_operator()?;
-    let (body, raw) = input.read()?;
+    let (body, raw) = input.parse()?;
     let reference = mpc_domain::account::text("reference", &body.reference, 200)?;
     let on = Dates::default().or_today("registered_on", body.registered_on.as_deref())?;
     let mut tx = state.store.write().await?;
@@ -106,7 +106,7 @@ pub async fn designate(
 ) -> ApiResult<Designation> {
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
-    let (body, raw) = input.read()?;
+    let (body, raw) = input.parse()?;
     let mut dates = Dates::default();
     let on = dates.or_today("requested_on", body.requested_on.as_deref())?;
     let mut tx = state.store.write().await?;
@@ -145,7 +145,7 @@ pub async fn consent_designation(
             "only the management's contractor consents to a designation",
         ));
     }
-    let (body, raw) = input.read_or_empty()?;
+    let (body, raw) = input.parse_or_empty()?;
     let mut dates = Dates::default();
     let on = dates.or_today("on", body.on.as_deref())?;
     let mut tx = state.store.write().await?;
@@ -186,7 +186,7 @@ pub async fn request_redirect(
     input: Input<CreateInvoiceRedirect>,
 ) -> ApiResult<InvoiceRedirect> {
     let owner = holder(state, caller, Owned::Contract, contract_id).await?;
-    let (body, raw) = input.read()?;
+    let (body, raw) = input.parse()?;
     let mut dates = Dates::default();
     let on = dates.or_today("requested_on", body.requested_on.as_deref())?;
     let mut tx = state.store.write().await?;
@@ -215,7 +215,7 @@ pub async fn consent_redirect(
             "only the party named consents to receive the invoices",
         ));
     }
-    let (body, raw) = input.read_or_empty()?;
+    let (body, raw) = input.parse_or_empty()?;
     let mut dates = Dates::default();
     let on = dates.or_today("on", body.on.as_deref())?;
     let mut tx = state.store.write().await?;
@@ -241,7 +241,7 @@ pub async fn approve_redirect(
 ) -> ApiResult<InvoiceRedirect> {
     let (owner, _) = redirect_parties(state, caller, redirect_id).await?;
     caller.require_operator()?;
-    let (body, raw) = input.read_or_empty()?;
+    let (body, raw) = input.parse_or_empty()?;
     let mut dates = Dates::default();
     let on = dates.or_today("on", body.on.as_deref())?;
     let mut tx = state.store.write().await?;

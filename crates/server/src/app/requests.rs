@@ -68,7 +68,7 @@ pub async fn submit(
 ) -> ApiResult<RequestView> {
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
-    let (body, raw) = input.read()?;
+    let (body, raw) = input.parse()?;
     body.request.check_entry()?;
     if let Some(a) = &body.accept {
         a.check_entry()?;
@@ -191,7 +191,7 @@ pub async fn accept(
 ) -> ApiResult<RequestView> {
     let row = visible(state, caller, request_id).await?;
     caller.require_operator()?;
-    let (acceptance, raw) = input.read_or_empty()?;
+    let (acceptance, raw) = input.parse_or_empty()?;
     acceptance.check_entry()?;
     let mut dates = Dates::default();
     let acceptance = complete(
@@ -224,7 +224,7 @@ pub async fn reject(
 ) -> ApiResult<RequestView> {
     visible(state, caller, request_id).await?;
     caller.require_operator()?;
-    let (body, raw) = input.read()?;
+    let (body, raw) = input.parse()?;
     let reason = mpc_domain::account::text("reason", &body.reason, 500)?;
     let row = engine::close_pending(
         &state.store,

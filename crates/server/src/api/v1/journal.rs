@@ -3,14 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use mpc_api_types::Problem;
-use mpc_api_types::journal::{JournalEntry, JournalPage};
-use mpc_storage::journal::{self, JournalQuery};
+use mpc_api_types::journal::JournalPage;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{instant, limit};
 use crate::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::app::journal;
+use crate::error::ApiResult;
 use crate::extract::{Caller, Params};
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -40,44 +39,13 @@ pub async fn list(
     caller: Caller,
     Params(q): Params<ListParams>,
 ) -> ApiResult<Json<JournalPage>> {
-    let contractor_id = match (caller.actor.contractor_scope(), q.contractor_id) {
-        (None, requested) => requested,
-        (Some(own), Some(requested)) if requested != own => return Err(ApiError::not_found()),
-        (Some(own), _) => Some(own.to_owned()),
+    let search = journal::Search {
+        operation: q.operation,
+        actor: q.actor,
+        contractor_id: q.contractor_id,
+        subject: q.subject,
+        before: q.before,
+        limit: q.limit,
     };
-    let limit = limit(q.limit);
-    let rows = journal::list(
-        &state.store,
-        &JournalQuery {
-            operation: q.operation,
-            actor: q.actor,
-            contractor_id,
-            subject: q.subject,
-            before: q.before,
-            limit: limit + 1,
-        },
-    )
-    .await?;
-    let next_cursor = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].seq);
-    let entries = rows
-        .into_iter()
-        .take(limit as usize)
-        .map(|r| {
-            Ok(JournalEntry {
-                seq: r.seq,
-                at: instant(r.at)?,
-                actor: r.actor,
-                request_id: r.request_id,
-                operation: r.operation,
-                contractor_id: r.contractor_id,
-                subject: r.subject,
-                request: serde_json::from_str(&r.request).unwrap_or(serde_json::Value::Null),
-                outcome: serde_json::from_str(&r.outcome).unwrap_or(serde_json::Value::Null),
-            })
-        })
-        .collect::<ApiResult<_>>()?;
-    Ok(Json(JournalPage {
-        entries,
-        next_cursor,
-    }))
+    Ok(Json(journal::list(&state, &caller, search).await?))
 }

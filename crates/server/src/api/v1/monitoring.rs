@@ -5,18 +5,20 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use mpc_api_types::Problem;
 use mpc_api_types::controller::{
     DeviceHistory, InventoryImport, MonitoredDevice, MonitoredDeviceList, NewWebhook,
     StateChangeView, WebhookList, WebhookView,
 };
-use mpc_api_types::{FieldProblem, Problem};
-use mpc_storage::contracts::{self, Owned};
-use mpc_storage::controller::{self, MonitorFilter, Webhook};
+use mpc_domain::monitoring::MonitorState;
+use mpc_storage::controller::Webhook;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::instant;
 use crate::AppState;
+use crate::app::inventory::{self, Upload};
+use crate::app::monitoring;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
 
@@ -27,82 +29,19 @@ use crate::extract::{Caller, JsonBody, Params};
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
     responses((status = 201, body = InventoryImport), (status = 403, body = Problem),
               (status = 415, body = Problem), (status = 422, body = Problem)))]
-pub async fn import(
+pub(super) async fn import(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<InventoryImport>)> {
-    caller.require_operator()?;
-    let is_csv = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"));
-    if !is_csv {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "send the inventory as `Content-Type: text/csv`",
-        ));
-    }
-    let text = crate::extract::text_body(&body, "the CSV")?;
-    let refused = |errors: Vec<controller::LineError>| {
-        let mut e = ApiError::unprocessable(
-            "invalid_inventory",
-            format!("{} bad line(s); nothing was imported", errors.len()),
-        )
-        .ja("誤りのある行があるため、何も取り込んでいません");
-        e.errors = errors
-            .into_iter()
-            .map(|l| FieldProblem {
-                field: format!("line {}", l.line),
-                message: l.message,
-                message_ja: None,
-            })
-            .collect();
-        e
+    let upload = Upload::Body {
+        content_type: headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+        bytes: &body,
     };
-    let rows = controller::parse_inventory(text).map_err(refused)?;
-    if rows.is_empty() {
-        return Err(ApiError::unprocessable(
-            "empty_inventory",
-            "the file holds no device: nothing to import",
-        )
-        .ja("取り込む機器がありません"));
-    }
-    // Serials are matched without regard to letter case (R7.1: a contractor notifies a serial as
-    // printed, in whichever case), so two that differ only by case are one device.
-    let mut seen = std::collections::HashMap::new();
-    let twice: Vec<controller::LineError> = rows
-        .iter()
-        .filter_map(|r| {
-            let first = *seen.entry(r.serial.to_lowercase()).or_insert(r.line);
-            (first != r.line).then(|| controller::LineError {
-                line: r.line,
-                message: format!(
-                    "serial {} is the serial of line {first} in another letter case",
-                    r.serial
-                ),
-            })
-        })
-        .collect();
-    if !twice.is_empty() {
-        return Err(refused(twice));
-    }
-    let serials: Vec<&str> = rows.iter().map(|r| r.serial.as_str()).collect();
-    let journal = caller
-        .journal("device.inventory_import")
-        .request(serde_json::json!({ "serials": serials }));
-    let key = state.secret_key.clone();
-    let imported = state
-        .jobs
-        .run(move |store| async move {
-            controller::import_inventory(&store, &key, &rows, journal).await
-        })
-        .await?
-        .map_err(refused)?;
-    state.devices.invalidate_all();
+    let imported = inventory::import(&state, &caller, upload).await?;
     Ok((StatusCode::CREATED, Json(InventoryImport { imported })))
 }
 
@@ -128,15 +67,14 @@ pub async fn list(
     caller: Caller,
     Params(q): Params<MonitorParams>,
 ) -> ApiResult<Json<MonitoredDeviceList>> {
-    if let Some(s) = q.state.as_deref()
-        && s != "up"
-        && s != "down"
-    {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            "state is up or down",
-        ));
-    }
+    let state_asked = q
+        .state
+        .as_deref()
+        .map(|s| {
+            s.parse::<MonitorState>()
+                .map_err(|_| ApiError::bad_request("invalid_query", "state is up or down"))
+        })
+        .transpose()?;
     let model = q
         .model
         .as_deref()
@@ -145,35 +83,27 @@ pub async fn list(
                 .map_err(|_| ApiError::bad_request("invalid_query", format!("unknown model {m:?}")))
         })
         .transpose()?;
-    let contractor_id = match (caller.actor.contractor_scope(), q.contractor_id) {
-        (None, asked) => asked,
-        (Some(own), Some(asked)) if own != asked => return Err(ApiError::not_found()),
-        (Some(own), _) => Some(own.to_owned()),
-    };
-    let filter = MonitorFilter {
-        state: q.state,
-        contractor_id,
+    let filter = monitoring::Filter {
+        state: state_asked,
+        contractor_id: q.contractor_id,
         model,
         firmware: q.firmware,
     };
-    let rows = controller::monitored(&mut *state.store.conn().await?, &filter).await?;
-    let opt = |m: Option<i64>| m.map(instant).transpose();
-    let devices = rows
+    let devices = monitoring::list(&state, &caller, filter)
+        .await?
         .into_iter()
-        .map(|r| {
-            Ok(MonitoredDevice {
-                state_since: opt(r.state_since)?,
-                last_heartbeat: opt(r.last_heartbeat)?,
-                serial: r.serial,
-                model: r.model,
-                contractor_id: r.contractor_id,
-                state: r.state,
-                firmware: r.firmware,
-                uptime_seconds: r.uptime_seconds,
-                applied_revision: r.applied_revision,
-            })
+        .map(|d| MonitoredDevice {
+            serial: d.serial,
+            model: d.model,
+            contractor_id: d.contractor_id,
+            state: d.state.to_string(),
+            state_since: d.state_since.map(|t| t.to_string()),
+            last_heartbeat: d.last_heartbeat.map(|t| t.to_string()),
+            firmware: d.firmware,
+            uptime_seconds: d.uptime_seconds,
+            applied_revision: d.applied_revision,
         })
-        .collect::<ApiResult<_>>()?;
+        .collect();
     Ok(Json(MonitoredDeviceList { devices }))
 }
 
@@ -186,25 +116,14 @@ pub async fn history(
     caller: Caller,
     Path(serial): Path<String>,
 ) -> ApiResult<Json<DeviceHistory>> {
-    let mut conn = state.store.conn().await?;
-    let owner = contracts::owner_of(&mut conn, Owned::Device, &serial).await?;
-    let visible = match &owner {
-        Some(owner) => caller.actor.sees_contractor(owner),
-        None => caller.actor.is_operator() && controller::in_inventory(&mut conn, &serial).await?,
-    };
-    if !visible {
-        return Err(ApiError::not_found());
-    }
-    let changes = controller::history(&mut conn, &serial)
+    let changes = monitoring::history(&state, &caller, &serial)
         .await?
         .into_iter()
-        .map(|(state, at)| {
-            Ok(StateChangeView {
-                state,
-                at: instant(at)?,
-            })
+        .map(|c| StateChangeView {
+            state: c.state.to_string(),
+            at: c.at.to_string(),
         })
-        .collect::<ApiResult<_>>()?;
+        .collect();
     Ok(Json(DeviceHistory { serial, changes }))
 }
 
@@ -219,12 +138,11 @@ fn webhook_view(w: Webhook) -> ApiResult<WebhookView> {
 /// The alert webhooks (operators).
 #[utoipa::path(get, path = "/webhooks", tag = "controller", security(("bearer" = [])),
     responses((status = 200, body = WebhookList), (status = 403, body = Problem)))]
-pub async fn webhooks(
+pub(super) async fn webhooks(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<WebhookList>> {
-    caller.require_operator()?;
-    let hooks = controller::webhooks(&mut *state.store.conn().await?).await?;
+    let hooks = monitoring::webhooks(&state, &caller).await?;
     Ok(Json(WebhookList {
         webhooks: hooks
             .into_iter()
@@ -238,30 +156,12 @@ pub async fn webhooks(
     security(("bearer" = [])),
     responses((status = 201, body = WebhookView), (status = 403, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_webhook(
+pub(super) async fn add_webhook(
     State(state): State<AppState>,
     caller: Caller,
     payload: JsonBody,
 ) -> ApiResult<(StatusCode, Json<WebhookView>)> {
-    caller.require_operator()?;
-    let (body, raw) = payload.parse::<NewWebhook>()?;
-    let url = body.url.trim();
-    let valid = reqwest::Url::parse(url)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-    if !valid {
-        return Err(mpc_domain::account::FieldError {
-            field: "url",
-            message_en: format!("url must be an http:// or https:// URL: {url:?}"),
-            message_ja: "url は http:// または https:// の URL で指定してください".into(),
-        }
-        .into());
-    }
-    let hook = controller::add_webhook(
-        &state.store,
-        url,
-        caller.journal("webhook.create").request(raw),
-    )
-    .await?;
+    let hook = monitoring::add_webhook(&state, &caller, payload.into()).await?;
     Ok((StatusCode::CREATED, Json(webhook_view(hook)?)))
 }
 
@@ -269,15 +169,12 @@ pub async fn add_webhook(
 #[utoipa::path(get, path = "/webhooks/{webhook_id}", tag = "controller",
     params(("webhook_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = WebhookView), (status = 404, body = Problem)))]
-pub async fn webhook(
+pub(super) async fn webhook(
     State(state): State<AppState>,
     caller: Caller,
     Path(webhook_id): Path<String>,
 ) -> ApiResult<Json<WebhookView>> {
-    if !caller.actor.is_operator() {
-        return Err(ApiError::not_found());
-    }
-    let hook = controller::webhook(&mut *state.store.conn().await?, &webhook_id).await?;
+    let hook = monitoring::webhook(&state, &caller, &webhook_id).await?;
     Ok(Json(webhook_view(hook)?))
 }
 
@@ -285,14 +182,11 @@ pub async fn webhook(
 #[utoipa::path(delete, path = "/webhooks/{webhook_id}", tag = "controller",
     params(("webhook_id" = String, Path)), security(("bearer" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn remove_webhook(
+pub(super) async fn remove_webhook(
     State(state): State<AppState>,
     caller: Caller,
     Path(webhook_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !caller.actor.is_operator() {
-        return Err(ApiError::not_found());
-    }
-    controller::remove_webhook(&state.store, &webhook_id, caller.journal("webhook.delete")).await?;
+    monitoring::remove_webhook(&state, &caller, &webhook_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

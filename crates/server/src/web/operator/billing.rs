@@ -19,8 +19,9 @@ use super::{
     only_operators, page_of, pager, refusal, render_form, unconfirmed, when,
 };
 use crate::AppState;
+use crate::api::v1::billing;
 use crate::api::v1::support::today;
-use crate::api::v1::{billing, journal};
+use crate::app::journal;
 use crate::error::ApiError;
 use crate::extract::Params;
 use crate::web::i18n::Lang;
@@ -37,21 +38,15 @@ async fn entries(
     subject: Option<&str>,
     limit: u32,
 ) -> WebResult<Vec<JournalEntry>> {
-    Ok(journal::list(
-        State(state.clone()),
-        session.caller(),
-        Params(journal::ListParams {
-            operation: Some(operation.to_owned()),
-            actor: None,
-            contractor_id: None,
-            subject: subject.map(str::to_owned),
-            before: None,
-            limit: Some(limit),
-        }),
-    )
-    .await?
-    .0
-    .entries)
+    let search = journal::Search {
+        operation: Some(operation.to_owned()),
+        subject: subject.map(str::to_owned),
+        limit: Some(limit),
+        ..journal::Search::default()
+    };
+    Ok(journal::list(state, &session.caller(), search)
+        .await?
+        .entries)
 }
 
 fn count(outcome: &serde_json::Value, field: &str) -> i64 {

@@ -3,17 +3,16 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
-use mpc_storage::accounts;
+use mpc_api_types::accounts::{CreateContractor, CreateContractorUser};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::form::{OperatorForm, csrf_field};
 use super::{
-    Pager, Sort, body, field_problem, href, only_operators, page_of, pager, refusal, render_form,
-    when,
+    Pager, Sort, field_problem, href, only_operators, page_of, pager, refusal, render_form, when,
 };
 use crate::AppState;
-use crate::api::v1::{self, contractors, parties, users};
+use crate::api::v1::{self, PageParams, parties};
+use crate::app::{Input, contractors, users};
 use crate::extract::Params;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
@@ -72,17 +71,12 @@ async fn list_page(
 ) -> WebResult {
     let lang = session.lang;
     let name = q.name.trim();
-    let page = contractors::list(
-        State(state.clone()),
-        session.caller(),
-        Params(contractors::ListParams {
-            name: (!name.is_empty()).then(|| name.to_owned()),
-            after: (!q.after.is_empty()).then(|| q.after.clone()),
-            limit: Some(super::PAGE as u32),
-        }),
-    )
-    .await?
-    .0;
+    let paging = PageParams {
+        after: (!q.after.is_empty()).then(|| q.after.clone()),
+        limit: Some(super::PAGE as u32),
+    };
+    let name_given = (!name.is_empty()).then_some(name);
+    let page = contractors::list(state, &session.caller(), name_given, &paging).await?;
     let mut rows: Vec<ContractorRow> = page
         .contractors
         .into_iter()
@@ -128,14 +122,11 @@ pub async fn create(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<CreateForm>,
 ) -> WebResult {
-    match contractors::create(
-        State(state.clone()),
-        session.caller(),
-        body(json!({ "name": form.name })),
-    )
-    .await
-    {
-        Ok((_, c)) => Ok(see_other(&format!("/console/contractors/{}", c.0.id))),
+    let new = CreateContractor {
+        name: form.name.clone(),
+    };
+    match contractors::create(&state, &session.caller(), Input::Value(new)).await {
+        Ok(c) => Ok(see_other(&format!("/console/contractors/{}", c.id))),
         Err(e) => {
             let problem = refusal(session.lang, e)?;
             list_page(
@@ -233,9 +224,7 @@ async fn contractor_page(
     problem: Option<Shown>,
 ) -> WebResult {
     let lang = session.lang;
-    let contractor = contractors::get(State(state.clone()), session.caller(), Path(id.to_owned()))
-        .await?
-        .0;
+    let contractor = contractors::get(state, &session.caller(), id).await?;
     let eligibility = parties::eligibility(
         State(state.clone()),
         session.caller(),
@@ -244,17 +233,11 @@ async fn contractor_page(
     )
     .await?
     .0;
-    let user_page = users::list_of_contractor(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(v1::PageParams {
-            after: (!q.users_after.is_empty()).then(|| q.users_after.clone()),
-            limit: Some(super::PAGE as u32),
-        }),
-    )
-    .await?
-    .0;
+    let users_paging = PageParams {
+        after: (!q.users_after.is_empty()).then(|| q.users_after.clone()),
+        limit: Some(super::PAGE as u32),
+    };
+    let user_page = users::list_of_contractor(state, &session.caller(), id, &users_paging).await?;
     let contracts = v1::contracts::list(
         State(state.clone()),
         session.caller(),
@@ -383,19 +366,15 @@ pub async fn create_user(
         )
         .await;
     }
-    let mut request = json!({ "username": form.username.trim() });
-    if !form.display_name.trim().is_empty() {
-        request["display_name"] = json!(form.display_name.trim());
-    }
-    let user = match users::create_for_contractor(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        body(request),
-    )
-    .await
+    let display_name = form.display_name.trim();
+    let new = CreateContractorUser {
+        username: form.username.trim().to_owned(),
+        display_name: (!display_name.is_empty()).then(|| display_name.to_owned()),
+    };
+    let user = match users::create_for_contractor(&state, &session.caller(), &id, Input::Value(new))
+        .await
     {
-        Ok((_, user)) => user.0,
+        Ok(user) => user,
         Err(e) => {
             let problem = refusal(lang, e)?;
             return contractor_page(
@@ -410,17 +389,7 @@ pub async fn create_user(
             .await;
         }
     };
-    let password = accounts::generate_password()?;
-    accounts::reset_password(
-        &state.store,
-        &user.id,
-        &password,
-        session
-            .caller()
-            .journal("user.password")
-            .contractor(Some(&id)),
-    )
-    .await?;
+    let password = users::new_password(&state, &session.caller(), &user.id).await?;
     contractor_page(
         &state,
         &session,

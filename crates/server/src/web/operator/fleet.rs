@@ -4,17 +4,20 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use mpc_api_types::controller::MonitoredDevice;
+use std::collections::HashMap;
+
+use jiff::Timestamp;
 use mpc_domain::catalog::DeviceType;
 use serde::Deserialize;
 
-use super::{
-    Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager, when,
-};
+use super::{Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager};
 use crate::AppState;
-use crate::api::v1::{self, devices, monitoring};
+use crate::api::v1::{self, devices};
+use crate::app::monitoring::{self, Monitored};
 use crate::extract::Params;
 use crate::web::charts::{Stretch, availability};
+use crate::web::format;
+use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
 
@@ -38,9 +41,9 @@ pub struct DeviceRow {
     pub contractor: String,
     pub up: bool,
     pub since: String,
-    since_iso: String,
+    since_at: Option<Timestamp>,
     pub heartbeat: String,
-    heartbeat_iso: String,
+    heartbeat_at: Option<Timestamp>,
     pub firmware: String,
     pub revision: String,
 }
@@ -75,14 +78,42 @@ struct FleetFragment {
 async fn monitored(
     state: &AppState,
     session: &Session,
-    params: monitoring::MonitorParams,
-) -> WebResult<Vec<MonitoredDevice>> {
-    Ok(
-        monitoring::list(State(state.clone()), session.caller(), Params(params))
-            .await?
-            .0
-            .devices,
-    )
+    filter: monitoring::Filter,
+) -> WebResult<Vec<Monitored>> {
+    Ok(monitoring::list(state, &session.caller(), filter).await?)
+}
+
+/// A device's row, its contractor named from `names`.
+fn device_row(lang: Lang, d: Monitored, names: &HashMap<String, String>) -> DeviceRow {
+    DeviceRow {
+        model: d
+            .model
+            .parse::<DeviceType>()
+            .map(|m| lang.pick(m.label_ja(), m.label_en()))
+            .unwrap_or_default(),
+        contractor: d
+            .contractor_id
+            .as_ref()
+            .and_then(|c| names.get(c).cloned())
+            .unwrap_or_default(),
+        contractor_id: d.contractor_id,
+        up: d.state.is_up(),
+        since: d
+            .state_since
+            .map(|s| format::time(lang, s))
+            .unwrap_or_default(),
+        since_at: d.state_since,
+        heartbeat: d
+            .last_heartbeat
+            .map_or_else(|| lang.t().never_seen.to_owned(), |s| format::time(lang, s)),
+        heartbeat_at: d.last_heartbeat,
+        firmware: d.firmware.unwrap_or_default(),
+        revision: d
+            .applied_revision
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        serial: d.serial,
+    }
 }
 
 pub async fn list(
@@ -95,13 +126,13 @@ pub async fn list(
     let lang = session.lang;
     let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     // Values the API would refuse are dropped, as a filter left empty.
-    let params = monitoring::MonitorParams {
-        state: given(&q.state).filter(|s| s == "up" || s == "down"),
+    let filter = monitoring::Filter {
+        state: q.state.trim().parse().ok(),
         contractor_id: given(&q.contractor_id),
-        model: given(&q.model).filter(|m| m.parse::<DeviceType>().is_ok()),
+        model: q.model.trim().parse().ok(),
         firmware: given(&q.firmware),
     };
-    let mut devices = monitored(&state, &session, params).await?;
+    let mut devices = monitored(&state, &session, filter).await?;
     if q.assigned == "yes" {
         devices.retain(|d| d.contractor_id.is_some());
     }
@@ -117,37 +148,7 @@ pub async fn list(
     let total = devices.len();
     let mut rows: Vec<DeviceRow> = devices
         .into_iter()
-        .map(|d| DeviceRow {
-            model: d
-                .model
-                .parse::<DeviceType>()
-                .map(|m| lang.pick(m.label_ja(), m.label_en()))
-                .unwrap_or_default(),
-            contractor: d
-                .contractor_id
-                .as_ref()
-                .and_then(|c| names.get(c).cloned())
-                .unwrap_or_default(),
-            contractor_id: d.contractor_id,
-            up: d.state == "up",
-            since: d
-                .state_since
-                .as_deref()
-                .map(|s| when(lang, s))
-                .unwrap_or_default(),
-            since_iso: d.state_since.unwrap_or_default(),
-            heartbeat: d
-                .last_heartbeat
-                .as_deref()
-                .map_or_else(|| lang.t().never_seen.to_owned(), |s| when(lang, s)),
-            heartbeat_iso: d.last_heartbeat.unwrap_or_default(),
-            firmware: d.firmware.unwrap_or_default(),
-            revision: d
-                .applied_revision
-                .map(|r| r.to_string())
-                .unwrap_or_default(),
-            serial: d.serial,
-        })
+        .map(|d| device_row(lang, d, &names))
         .collect();
     let filters = [
         ("state", q.state.as_str()),
@@ -171,8 +172,8 @@ pub async fn list(
     );
     sort.apply(&mut rows, |r, key| match key {
         "state" => (i64::from(r.up), r.serial.clone()),
-        "since" => (0, r.since_iso.clone()),
-        "heartbeat" => (0, r.heartbeat_iso.clone()),
+        "since" => (micros(r.since_at), String::new()),
+        "heartbeat" => (micros(r.heartbeat_at), String::new()),
         "contractor" => (0, r.contractor.clone()),
         "firmware" => (0, r.firmware.clone()),
         _ => (0, r.serial.clone()),
@@ -194,20 +195,11 @@ pub async fn list(
     if htmx_target(&headers, "fleet-table") {
         return Ok(render(FleetFragment { c, fleet }));
     }
-    let mut firmwares: Vec<String> = monitored(
-        &state,
-        &session,
-        monitoring::MonitorParams {
-            state: None,
-            contractor_id: None,
-            model: None,
-            firmware: None,
-        },
-    )
-    .await?
-    .into_iter()
-    .filter_map(|d| d.firmware)
-    .collect();
+    let mut firmwares: Vec<String> = monitored(&state, &session, monitoring::Filter::default())
+        .await?
+        .into_iter()
+        .filter_map(|d| d.firmware)
+        .collect();
     firmwares.sort();
     firmwares.dedup();
     Ok(render(FleetPage {
@@ -247,6 +239,11 @@ struct DevicePage {
     pager: Pager,
 }
 
+/// An instant as a key that sorts in time order, none first.
+fn micros(at: Option<Timestamp>) -> i64 {
+    at.map_or(i64::MIN, Timestamp::as_microsecond)
+}
+
 /// Seven days, in seconds.
 const WEEK: i64 = 7 * 24 * 3600;
 
@@ -272,20 +269,8 @@ pub async fn device(
     only_operators(&session)?;
     let lang = session.lang;
     let t = session.t();
-    let history = monitoring::history(State(state.clone()), session.caller(), Path(serial.clone()))
-        .await?
-        .0;
-    let all = monitored(
-        &state,
-        &session,
-        monitoring::MonitorParams {
-            state: None,
-            contractor_id: None,
-            model: None,
-            firmware: None,
-        },
-    )
-    .await?;
+    let history = monitoring::history(&state, &session.caller(), &serial).await?;
+    let all = monitored(&state, &session, monitoring::Filter::default()).await?;
     let device = all.into_iter().find(|d| d.serial == serial);
     let names = contractor_names(
         &state,
@@ -296,37 +281,7 @@ pub async fn device(
             .collect(),
     )
     .await?;
-    let device = device.map(|d| DeviceRow {
-        model: d
-            .model
-            .parse::<DeviceType>()
-            .map(|m| lang.pick(m.label_ja(), m.label_en()))
-            .unwrap_or_default(),
-        contractor: d
-            .contractor_id
-            .as_ref()
-            .and_then(|c| names.get(c).cloned())
-            .unwrap_or_default(),
-        contractor_id: d.contractor_id,
-        up: d.state == "up",
-        since: d
-            .state_since
-            .as_deref()
-            .map(|s| when(lang, s))
-            .unwrap_or_default(),
-        since_iso: String::new(),
-        heartbeat: d
-            .last_heartbeat
-            .as_deref()
-            .map_or_else(|| t.never_seen.to_owned(), |s| when(lang, s)),
-        heartbeat_iso: String::new(),
-        firmware: d.firmware.unwrap_or_default(),
-        revision: d
-            .applied_revision
-            .map(|r| r.to_string())
-            .unwrap_or_default(),
-        serial: d.serial,
-    });
+    let device = device.map(|d| device_row(lang, d, &names));
     let custody = devices::get(
         State(state.clone()),
         session.caller(),
@@ -338,22 +293,17 @@ pub async fn device(
     .map(|d| (lang.device_state(d.0.state).to_owned(), d.0.contract_id));
 
     let changes: Vec<(bool, i64)> = history
-        .changes
         .iter()
-        .filter_map(|c| {
-            let at = c.at.parse::<jiff::Timestamp>().ok()?;
-            Some((c.state == "up", at.as_second()))
-        })
+        .map(|c| (c.state.is_up(), c.at.as_second()))
         .collect();
     let now = jiff::Timestamp::now().as_second();
     let chart = availability(&stretches(&changes, now), now - WEEK, now, t.up, t.down);
     let rows: Vec<ChangeRow> = history
-        .changes
         .iter()
         .rev()
         .map(|c| ChangeRow {
-            up: c.state == "up",
-            at: when(lang, &c.at),
+            up: c.state.is_up(),
+            at: format::time(lang, c.at),
         })
         .collect();
     let (changes, next) = page_of(rows, Some(&q.after));

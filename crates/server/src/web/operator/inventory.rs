@@ -1,17 +1,15 @@
 //! `/console/inventory`: devices into the inventory from CSV lines `serial,model,factory_secret`
-//! through the import handler — all or nothing, each refused line named with its reason.
+//! through the inventory's use case — all or nothing, each refused line named with its reason.
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
 use mpc_domain::catalog::DeviceType;
 use serde::Deserialize;
 
 use super::form::{OperatorForm, csrf_field};
 use super::{field_problem, only_operators, refusal, render_form};
 use crate::AppState;
-use crate::api::v1::monitoring;
-use crate::extract::Params;
+use crate::app::inventory::{self, Upload};
+use crate::app::monitoring;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
 
@@ -71,19 +69,7 @@ async fn inventory_page(
     problem: Option<Shown>,
 ) -> WebResult {
     let lang = session.lang;
-    let devices = monitoring::list(
-        State(state.clone()),
-        session.caller(),
-        Params(monitoring::MonitorParams {
-            state: None,
-            contractor_id: None,
-            model: None,
-            firmware: None,
-        }),
-    )
-    .await?
-    .0
-    .devices;
+    let devices = monitoring::list(state, &session.caller(), monitoring::Filter::default()).await?;
     let models = DeviceType::ALL
         .iter()
         .map(|m| {
@@ -130,20 +116,10 @@ pub async fn import(
     let problem = if form.csv.trim().is_empty() {
         field_problem(lang, "csv", session.t().op_required)
     } else {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
-        match monitoring::import(
-            State(state.clone()),
-            session.caller(),
-            headers,
-            Bytes::from(form.csv.clone()),
-        )
-        .await
-        {
-            Ok((_, result)) => {
+        match inventory::import(&state, &session.caller(), Upload::Text(&form.csv)).await {
+            Ok(imported) => {
                 return Ok(see_other(&format!(
-                    "/console/inventory?imported={}",
-                    result.0.imported
+                    "/console/inventory?imported={imported}"
                 )));
             }
             Err(e) => refusal(lang, e)?,

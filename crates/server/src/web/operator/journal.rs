@@ -6,8 +6,7 @@ use serde::Deserialize;
 
 use super::{Pager, contractor_names, href, only_operators, when};
 use crate::AppState;
-use crate::api::v1::journal;
-use crate::extract::Params;
+use crate::app::journal;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
 
@@ -62,20 +61,15 @@ pub async fn page(
     only_operators(&session)?;
     let lang = session.lang;
     let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
-    let page = journal::list(
-        State(state.clone()),
-        session.caller(),
-        Params(journal::ListParams {
-            operation: given(&q.operation),
-            actor: given(&q.actor),
-            contractor_id: given(&q.contractor_id),
-            subject: given(&q.subject),
-            before: q.before.trim().parse().ok(),
-            limit: Some(super::PAGE as u32),
-        }),
-    )
-    .await?
-    .0;
+    let search = journal::Search {
+        operation: given(&q.operation),
+        actor: given(&q.actor),
+        contractor_id: given(&q.contractor_id),
+        subject: given(&q.subject),
+        before: q.before.trim().parse().ok(),
+        limit: Some(super::PAGE as u32),
+    };
+    let page = journal::list(&state, &session.caller(), search).await?;
     let base = href(
         "/console/journal",
         &[

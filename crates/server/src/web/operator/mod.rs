@@ -22,7 +22,7 @@ mod sla;
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -221,14 +221,8 @@ async fn contractor_names(
         if names.contains_key(&id) {
             continue;
         }
-        let name = match crate::api::v1::contractors::get(
-            State(state.clone()),
-            session.caller(),
-            Path(id.clone()),
-        )
-        .await
-        {
-            Ok(c) => c.0.name,
+        let name = match crate::app::contractors::get(state, &session.caller(), &id).await {
+            Ok(c) => c.name,
             Err(e) if e.status == StatusCode::NOT_FOUND => id.clone(),
             Err(e) => return Err(e.into()),
         };

@@ -18,7 +18,8 @@ use super::{
 };
 use crate::AppState;
 use crate::api::v1::support::today;
-use crate::api::v1::{self, billing, journal};
+use crate::api::v1::{self, billing};
+use crate::app::journal;
 use crate::error::ApiError;
 use crate::extract::Params;
 use crate::web::i18n::Lang;
@@ -42,21 +43,14 @@ async fn refusal_reasons(
     state: &AppState,
     session: &Session,
 ) -> WebResult<HashMap<String, String>> {
-    let entries = journal::list(
-        State(state.clone()),
-        session.caller(),
-        Params(journal::ListParams {
-            operation: Some("sla_claim.refuse".into()),
-            actor: None,
-            contractor_id: None,
-            subject: None,
-            before: None,
-            limit: Some(v1::MAX_LIMIT),
-        }),
-    )
-    .await?
-    .0
-    .entries;
+    let search = journal::Search {
+        operation: Some("sla_claim.refuse".into()),
+        limit: Some(v1::MAX_LIMIT),
+        ..journal::Search::default()
+    };
+    let entries = journal::list(state, &session.caller(), search)
+        .await?
+        .entries;
     Ok(entries
         .into_iter()
         .filter_map(|e| {

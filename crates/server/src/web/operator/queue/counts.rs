@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 use mpc_api_types::contracts::DeviceView;
+use mpc_domain::monitoring::MonitorState;
 
 use super::super::{month_label, only_operators};
 use super::{awaiting, pending};
 use crate::AppState;
-use crate::api::v1::{journal, monitoring};
-use crate::extract::Params;
+use crate::app::{journal, monitoring};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
 
@@ -36,45 +36,31 @@ impl Counts {
         pending: usize,
         devices: &[DeviceView],
     ) -> WebResult<Counts> {
-        let down = monitoring::list(
-            State(state.clone()),
-            session.caller(),
-            Params(monitoring::MonitorParams {
-                state: Some("down".into()),
-                contractor_id: None,
-                model: None,
-                firmware: None,
-            }),
-        )
-        .await?
-        .0
-        .devices
-        .iter()
-        .filter(|d| d.contractor_id.is_some())
-        .count();
+        let filter = monitoring::Filter {
+            state: Some(MonitorState::Down),
+            ..monitoring::Filter::default()
+        };
+        let down = monitoring::list(state, &session.caller(), filter)
+            .await?
+            .iter()
+            .filter(|d| d.contractor_id.is_some())
+            .count();
         let claims = super::super::sla::all_claims(state, session)
             .await?
             .iter()
             .filter(|c| c.status == "pending")
             .count();
-        let latest = journal::list(
-            State(state.clone()),
-            session.caller(),
-            Params(journal::ListParams {
-                operation: Some("billing.run".into()),
-                actor: None,
-                contractor_id: None,
-                subject: None,
-                before: None,
-                limit: Some(1),
-            }),
-        )
-        .await?
-        .0
-        .entries
-        .into_iter()
-        .next()
-        .and_then(|e| e.subject);
+        let search = journal::Search {
+            operation: Some("billing.run".into()),
+            limit: Some(1),
+            ..journal::Search::default()
+        };
+        let latest = journal::list(state, &session.caller(), search)
+            .await?
+            .entries
+            .into_iter()
+            .next()
+            .and_then(|e| e.subject);
         Ok(Counts {
             pending,
             awaiting: devices.len(),

@@ -1,0 +1,109 @@
+//! The device inventory (operators): devices enter it from the maker's CSV before any
+//! contractor can be assigned one.
+
+use mpc_storage::controller::{self, LineError};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+
+/// An inventory file as it arrived.
+pub enum Upload<'a> {
+    /// An HTTP body with its declared media type, which must be `text/csv`.
+    Body {
+        content_type: Option<&'a str>,
+        bytes: &'a [u8],
+    },
+    /// Text typed or pasted into a form.
+    Text(&'a str),
+}
+
+fn refused(errors: Vec<LineError>) -> ApiError {
+    let mut e = ApiError::unprocessable(
+        "invalid_inventory",
+        format!("{} bad line(s); nothing was imported", errors.len()),
+    )
+    .ja("誤りのある行があるため、何も取り込んでいません");
+    e.errors = errors
+        .into_iter()
+        .map(|l| mpc_api_types::FieldProblem {
+            field: format!("line {}", l.line),
+            message: l.message,
+            message_ja: None,
+        })
+        .collect();
+    e
+}
+
+/// Imports devices into the inventory from CSV lines `serial,model,factory_secret`
+/// (operators), journaled as `device.inventory_import`. Returns how many were imported.
+///
+/// All or nothing: any bad line refuses the whole file, each bad line named in the problem's
+/// `errors` as `line N`. Serials are matched without regard to letter case (R7.1: a contractor
+/// notifies a serial as printed, in whichever case), so two that differ only by case are one
+/// device, and a file naming both is refused.
+///
+/// # Errors
+/// 403 for anyone but operators; 415 for a body that is not `text/csv`; 400 for one that is
+/// not UTF-8; 422 for an empty file or bad lines.
+pub async fn import(state: &AppState, caller: &Caller, upload: Upload<'_>) -> ApiResult<usize> {
+    caller.require_operator()?;
+    let text = match upload {
+        Upload::Body {
+            content_type,
+            bytes,
+        } => {
+            let is_csv = content_type
+                .and_then(|v| v.split(';').next())
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"));
+            if !is_csv {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send the inventory as `Content-Type: text/csv`",
+                ));
+            }
+            crate::extract::text_body(bytes, "the CSV")?
+        }
+        Upload::Text(text) => crate::extract::text_body(text.as_bytes(), "the CSV")?,
+    };
+    let rows = controller::parse_inventory(text).map_err(refused)?;
+    if rows.is_empty() {
+        return Err(ApiError::unprocessable(
+            "empty_inventory",
+            "the file holds no device: nothing to import",
+        )
+        .ja("取り込む機器がありません"));
+    }
+    let mut seen = std::collections::HashMap::new();
+    let twice: Vec<LineError> = rows
+        .iter()
+        .filter_map(|r| {
+            let first = *seen.entry(r.serial.to_lowercase()).or_insert(r.line);
+            (first != r.line).then(|| LineError {
+                line: r.line,
+                message: format!(
+                    "serial {} is the serial of line {first} in another letter case",
+                    r.serial
+                ),
+            })
+        })
+        .collect();
+    if !twice.is_empty() {
+        return Err(refused(twice));
+    }
+    let serials: Vec<&str> = rows.iter().map(|r| r.serial.as_str()).collect();
+    let journal = caller
+        .journal("device.inventory_import")
+        .request(serde_json::json!({ "serials": serials }));
+    let key = state.secret_key.clone();
+    let imported = state
+        .jobs
+        .run(move |store| async move {
+            controller::import_inventory(&store, &key, &rows, journal).await
+        })
+        .await?
+        .map_err(refused)?;
+    state.devices.invalidate_all();
+    Ok(imported)
+}

@@ -1,0 +1,186 @@
+//! Device monitoring (UP/DOWN, devices.md D.4) and its alert webhooks: contractors see the
+//! devices serving their contracts, operators every device of the inventory.
+
+use jiff::Timestamp;
+use mpc_api_types::controller::NewWebhook;
+use mpc_domain::catalog::DeviceType;
+use mpc_domain::monitoring::MonitorState;
+use mpc_storage::contracts::{self, Owned};
+use mpc_storage::controller::{self, MonitorFilter, Webhook};
+use mpc_storage::{StorageError, timestamp};
+
+use super::Input;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+
+/// Which devices to list; every field given narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub state: Option<MonitorState>,
+    pub contractor_id: Option<String>,
+    pub model: Option<DeviceType>,
+    pub firmware: Option<String>,
+}
+
+/// A device of the inventory with its monitoring state.
+#[derive(Debug, Clone)]
+pub struct Monitored {
+    pub serial: String,
+    /// The model as the inventory names it (`SEIL/X4` …).
+    pub model: String,
+    /// The contractor whose contract the device serves, if any.
+    pub contractor_id: Option<String>,
+    /// A device never heard from is down.
+    pub state: MonitorState,
+    pub state_since: Option<Timestamp>,
+    pub last_heartbeat: Option<Timestamp>,
+    pub firmware: Option<String>,
+    pub uptime_seconds: Option<i64>,
+    pub applied_revision: Option<i64>,
+}
+
+/// One change of a device's state.
+#[derive(Debug, Clone, Copy)]
+pub struct StateChange {
+    pub state: MonitorState,
+    pub at: Timestamp,
+}
+
+fn monitor_state(s: &str) -> ApiResult<MonitorState> {
+    Ok(s.parse()
+        .map_err(|e| StorageError::Corrupt(format!("{e}")))?)
+}
+
+/// Inventory devices with their monitoring state, by serial, filtered. Contractors see the
+/// devices serving their contracts; operators see all.
+///
+/// # Errors
+/// 404 when a contractor user asks for another contractor's devices; the database's.
+pub async fn list(state: &AppState, caller: &Caller, filter: Filter) -> ApiResult<Vec<Monitored>> {
+    let contractor_id = match (caller.actor.contractor_scope(), filter.contractor_id) {
+        (None, asked) => asked,
+        (Some(own), Some(asked)) if own != asked => return Err(ApiError::not_found()),
+        (Some(own), _) => Some(own.to_owned()),
+    };
+    let filter = MonitorFilter {
+        state: filter.state.map(|s| s.as_str().to_owned()),
+        contractor_id,
+        model: filter.model,
+        firmware: filter.firmware,
+    };
+    let rows = controller::monitored(&mut *state.store.conn().await?, &filter).await?;
+    let at = |m: Option<i64>| m.map(timestamp).transpose();
+    rows.into_iter()
+        .map(|r| {
+            Ok(Monitored {
+                state: monitor_state(&r.state)?,
+                state_since: at(r.state_since)?,
+                last_heartbeat: at(r.last_heartbeat)?,
+                serial: r.serial,
+                model: r.model,
+                contractor_id: r.contractor_id,
+                firmware: r.firmware,
+                uptime_seconds: r.uptime_seconds,
+                applied_revision: r.applied_revision,
+            })
+        })
+        .collect()
+}
+
+/// A device's UP/DOWN changes, oldest first: a contractor's own devices, and for operators
+/// any device of the inventory.
+///
+/// # Errors
+/// 404 for a device the caller may not see or that does not exist.
+pub async fn history(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+) -> ApiResult<Vec<StateChange>> {
+    let mut conn = state.store.conn().await?;
+    let owner = contracts::owner_of(&mut conn, Owned::Device, serial).await?;
+    let visible = match &owner {
+        Some(owner) => caller.actor.sees_contractor(owner),
+        None => caller.actor.is_operator() && controller::in_inventory(&mut conn, serial).await?,
+    };
+    if !visible {
+        return Err(ApiError::not_found());
+    }
+    controller::history(&mut conn, serial)
+        .await?
+        .into_iter()
+        .map(|(s, at)| {
+            Ok(StateChange {
+                state: monitor_state(&s)?,
+                at: timestamp(at)?,
+            })
+        })
+        .collect()
+}
+
+/// The alert webhooks (operators).
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn webhooks(state: &AppState, caller: &Caller) -> ApiResult<Vec<Webhook>> {
+    caller.require_operator()?;
+    Ok(controller::webhooks(&mut *state.store.conn().await?).await?)
+}
+
+/// Registers a URL to receive a JSON POST on every device UP/DOWN change (operators),
+/// journaled as `webhook.create`.
+///
+/// # Errors
+/// 403 for anyone but operators; 422 for anything but an http or https URL with a host; 409
+/// for a URL registered already.
+pub async fn add_webhook(
+    state: &AppState,
+    caller: &Caller,
+    new: Input<NewWebhook>,
+) -> ApiResult<Webhook> {
+    caller.require_operator()?;
+    let (body, raw) = new.parse()?;
+    let url = body.url.trim();
+    let valid = reqwest::Url::parse(url)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    if !valid {
+        return Err(mpc_domain::account::FieldError {
+            field: "url",
+            message_en: format!("url must be an http:// or https:// URL: {url:?}"),
+            message_ja: "url は http:// または https:// の URL で指定してください".into(),
+        }
+        .into());
+    }
+    Ok(controller::add_webhook(
+        &state.store,
+        url,
+        caller.journal("webhook.create").request(raw),
+    )
+    .await?)
+}
+
+/// One alert webhook (operators; others are told it does not exist).
+///
+/// # Errors
+/// 404 for anyone but operators and for a webhook that does not exist.
+pub async fn webhook(state: &AppState, caller: &Caller, webhook_id: &str) -> ApiResult<Webhook> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    Ok(controller::webhook(&mut *state.store.conn().await?, webhook_id).await?)
+}
+
+/// Removes an alert webhook (operators), journaled as `webhook.delete`.
+///
+/// # Errors
+/// As [`webhook`].
+pub async fn remove_webhook(state: &AppState, caller: &Caller, webhook_id: &str) -> ApiResult<()> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    Ok(
+        controller::remove_webhook(&state.store, webhook_id, caller.journal("webhook.delete"))
+            .await?,
+    )
+}
