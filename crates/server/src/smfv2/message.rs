@@ -95,6 +95,12 @@ impl DistributionId {
     pub const fn to_bytes(self) -> [u8; 16] {
         self.0
     }
+
+    /// The Distribution ID a heartbeat carries in binary.
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
 }
 
 impl std::fmt::Display for DistributionId {

@@ -4,6 +4,7 @@
 //! The listener serves the Location Server and the Resource Server pulls on one TLS port of
 //! its own; push over the HTTPS tunnel and the UDP heartbeat come later.
 
+pub mod heartbeat;
 pub mod http;
 pub mod listener;
 pub mod message;
