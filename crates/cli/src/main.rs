@@ -135,6 +135,10 @@ struct ServeArgs {
     /// address when not given.
     #[arg(long, env = "MPC_SMFV2_ADVERTISE")]
     smfv2_advertise: Option<SocketAddr>,
+    /// Also receive SMFv2 heartbeats (UDP, HMAC-SHA1) on this address, e.g. 0.0.0.0:8053; off
+    /// unless given.
+    #[arg(long, env = "MPC_SMFV2_HEARTBEAT_LISTEN")]
+    smfv2_heartbeat_listen: Option<SocketAddr>,
 }
 
 #[derive(Subcommand)]
@@ -406,6 +410,23 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    let heartbeats = match args.smfv2_heartbeat_listen {
+        Some(listen) => {
+            let heartbeats = mpc_server::smfv2::udp::HeartbeatListener::bind(
+                listen,
+                state.clone(),
+                config.device.clone(),
+            )
+            .await
+            .with_context(|| format!("cannot receive SMFv2 heartbeats on {listen}"))?;
+            println!(
+                "  SMFv2:     heartbeats on udp://{}",
+                heartbeats.local_addr()?
+            );
+            Some(tokio::spawn(heartbeats.serve(std::future::pending())))
+        }
+        None => None,
+    };
     let housekeeping = mpc_server::spawn_housekeeping(store.clone());
     let monitoring =
         mpc_server::device::monitor::spawn_monitoring(store.clone(), config.device.clone());
@@ -413,8 +434,8 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         mpc_server::device::monitor::spawn_throttle_relay(store.clone(), config.device.clone());
     mpc_server::serve(listener, state, &config, mpc_server::shutdown_signal()).await?;
     housekeeping.abort();
-    if let Some(smfv2) = smfv2 {
-        smfv2.abort();
+    for task in [smfv2, heartbeats].into_iter().flatten() {
+        task.abort();
     }
     monitoring.abort();
     relay.abort();

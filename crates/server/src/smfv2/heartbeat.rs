@@ -29,14 +29,14 @@ const TRAFFIC_RATE: u16 = 0x0039;
 const RADIO: u16 = 0x002c;
 
 /// One CPU's utilisation, in percent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Cpu {
     pub index: u16,
     pub utilisation: u8,
 }
 
 /// One CPU's time split, in percent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct CpuDetail {
     pub index: u16,
     pub idle: u8,
@@ -47,7 +47,7 @@ pub struct CpuDetail {
 }
 
 /// Memory or a disk: bytes used and available.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Usage {
     pub index: u16,
     pub used: u64,
@@ -55,7 +55,7 @@ pub struct Usage {
 }
 
 /// An interface's counters (or their per-second averages).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Traffic {
     pub ifindex: u16,
     pub in_octets: u64,
@@ -67,7 +67,7 @@ pub struct Traffic {
 }
 
 /// A radio interface's signal figures, as the device reports them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Radio {
     pub ifindex: u16,
     pub misc: u8,
@@ -80,6 +80,12 @@ pub struct Radio {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Heartbeat {
     pub distribution_id: DistributionId,
+    pub figures: Figures,
+}
+
+/// The figures a device chose to send, each list by index; kept as JSON for the device.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Figures {
     pub cpus: Vec<Cpu>,
     pub cpu_details: Vec<CpuDetail>,
     pub memory: Vec<Usage>,
@@ -133,16 +139,7 @@ pub fn parse(packet: &[u8]) -> Result<Heartbeat, HeartbeatError> {
         ),
         _ => return Err(HeartbeatError::NoDistributionId),
     };
-    let mut beat = Heartbeat {
-        distribution_id,
-        cpus: Vec::new(),
-        cpu_details: Vec::new(),
-        memory: Vec::new(),
-        disks: Vec::new(),
-        traffic: Vec::new(),
-        traffic_rates: Vec::new(),
-        radios: Vec::new(),
-    };
+    let mut beat = Figures::default();
     let mut seen = std::collections::HashSet::new();
     for tlv in tlvs {
         let (kind, value) = tlv?;
@@ -216,7 +213,10 @@ pub fn parse(packet: &[u8]) -> Result<Heartbeat, HeartbeatError> {
             }),
         }
     }
-    Ok(beat)
+    Ok(Heartbeat {
+        distribution_id,
+        figures: beat,
+    })
 }
 
 /// Whether `packet`'s MAC is the HMAC-SHA1 of the packet, with the MAC's bytes zeroed, keyed
@@ -255,6 +255,7 @@ pub fn encode(beat: &Heartbeat, passphrase: &[u8]) -> Vec<u8> {
     };
     tlv(HMAC, &[0; 20]);
     tlv(DISTRIBUTION_ID, &beat.distribution_id.to_bytes());
+    let beat = &beat.figures;
     for c in &beat.cpus {
         tlv(
             CPU,
@@ -369,20 +370,18 @@ mod tests {
         Heartbeat {
             distribution_id: DistributionId::parse("0001-0000-0000-0001-0000-0000-0000-0001")
                 .unwrap(),
-            cpus: vec![Cpu {
-                index: 0,
-                utilisation: 0x32,
-            }],
-            cpu_details: Vec::new(),
-            memory: vec![Usage {
-                index: 0,
-                used: 0x1_0000,
-                available: 0x8000,
-            }],
-            disks: Vec::new(),
-            traffic: Vec::new(),
-            traffic_rates: Vec::new(),
-            radios: Vec::new(),
+            figures: Figures {
+                cpus: vec![Cpu {
+                    index: 0,
+                    utilisation: 0x32,
+                }],
+                memory: vec![Usage {
+                    index: 0,
+                    used: 0x1_0000,
+                    available: 0x8000,
+                }],
+                ..Figures::default()
+            },
         }
     }
 
@@ -490,10 +489,11 @@ mod tests {
             traffic in proptest::collection::btree_map(any::<u16>(), any::<[u64; 6]>(), 0..4),
         ) {
             let mut beat = sample();
-            beat.cpus = cpus.into_iter().map(|(index, utilisation)| Cpu { index, utilisation }).collect();
-            beat.disks = disks.into_iter().map(|(index, (used, available))| Usage { index, used, available }).collect();
-            beat.radios = radios.into_iter().map(|(ifindex, [misc, max, min, avg])| Radio { ifindex, misc, max, min, avg }).collect();
-            beat.traffic = traffic.into_iter().map(|(ifindex, n)| Traffic {
+            let f = &mut beat.figures;
+            f.cpus = cpus.into_iter().map(|(index, utilisation)| Cpu { index, utilisation }).collect();
+            f.disks = disks.into_iter().map(|(index, (used, available))| Usage { index, used, available }).collect();
+            f.radios = radios.into_iter().map(|(ifindex, [misc, max, min, avg])| Radio { ifindex, misc, max, min, avg }).collect();
+            f.traffic = traffic.into_iter().map(|(ifindex, n)| Traffic {
                 ifindex, in_octets: n[0], out_octets: n[1], in_packets: n[2], out_packets: n[3], in_errors: n[4], out_errors: n[5],
             }).collect();
             let packet = encode(&beat, b"secret");

@@ -9,3 +9,4 @@ pub mod http;
 pub mod listener;
 pub mod message;
 pub mod pki;
+pub mod udp;

@@ -13,6 +13,7 @@
 //! (R8.1) has taken effect since the last revision: [`follow_item`] then stores the converted
 //! parameters as a new revision.
 
+mod figures;
 mod inventory;
 mod key;
 mod mobile_lines;
@@ -21,6 +22,7 @@ mod seen;
 mod status;
 mod webhooks;
 
+pub use figures::*;
 pub use inventory::*;
 pub use key::*;
 pub use mobile_lines::*;

@@ -46,12 +46,7 @@ pub async fn heartbeat(
     now: i64,
 ) -> Result<Option<StateChange>> {
     let mut tx = store.write().await?;
-    let state: Option<String> =
-        sqlx::query_scalar("SELECT state FROM device_status WHERE serial = $1")
-            .bind(serial.to_owned())
-            .fetch_optional(tx.conn())
-            .await?;
-    let became_up = state.as_deref() != Some("up");
+    let was = state_of(tx.conn(), serial).await?;
     sqlx::query(
         "INSERT INTO device_status (serial, state, state_since, last_heartbeat, firmware, uptime_seconds, \
          applied_revision) VALUES ($1, 'up', $2, $2, $3, $4, $5) ON CONFLICT (serial) DO UPDATE SET \
@@ -65,22 +60,63 @@ pub async fn heartbeat(
     .bind(beat.applied_revision)
     .execute(tx.conn())
     .await?;
-    let change = became_up.then(|| StateChange {
+    let change = came_up(tx.conn(), serial, was, now).await?;
+    tx.commit_part().await?;
+    Ok(change)
+}
+
+/// Records that `serial` was heard from at `now` by a signal that carries no firmware, uptime or
+/// revision (an SMFv2 heartbeat): like [`heartbeat`], keeping what `/device/v1` last reported.
+pub async fn heard(store: &Store, serial: &str, now: i64) -> Result<Option<StateChange>> {
+    let mut tx = store.write().await?;
+    let was = state_of(tx.conn(), serial).await?;
+    sqlx::query(
+        "INSERT INTO device_status (serial, state, state_since, last_heartbeat, firmware, uptime_seconds) \
+         VALUES ($1, 'up', $2, $2, '', 0) ON CONFLICT (serial) DO UPDATE SET state = 'up', \
+         last_heartbeat = excluded.last_heartbeat",
+    )
+    .bind(serial.to_owned())
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let change = came_up(tx.conn(), serial, was, now).await?;
+    tx.commit_part().await?;
+    Ok(change)
+}
+
+async fn state_of(conn: &mut AnyConnection, serial: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT state FROM device_status WHERE serial = $1")
+            .bind(serial.to_owned())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The change of a device that was `was` and has just been heard from at `now`: none if it
+/// was UP already, else UP from now, recorded.
+async fn came_up(
+    conn: &mut AnyConnection,
+    serial: &str,
+    was: Option<String>,
+    now: i64,
+) -> Result<Option<StateChange>> {
+    if was.as_deref() == Some("up") {
+        return Ok(None);
+    }
+    let change = StateChange {
         serial: serial.to_owned(),
         state: "up",
         at: now,
         last_heartbeat: now,
-    });
-    if let Some(c) = &change {
-        sqlx::query("UPDATE device_status SET state_since = $1 WHERE serial = $2")
-            .bind(now)
-            .bind(serial.to_owned())
-            .execute(tx.conn())
-            .await?;
-        record_change(tx.conn(), c).await?;
-    }
-    tx.commit_part().await?;
-    Ok(change)
+    };
+    sqlx::query("UPDATE device_status SET state_since = $1 WHERE serial = $2")
+        .bind(now)
+        .bind(serial.to_owned())
+        .execute(&mut *conn)
+        .await?;
+    record_change(conn, &change).await?;
+    Ok(Some(change))
 }
 
 /// Marks DOWN every UP device whose last heartbeat is older than `down_after_micros` at `now`,
