@@ -9,7 +9,8 @@ use mpc_domain::money::Yen;
 use mpc_domain::price::{Price, PriceKey};
 use mpc_domain::request::{Acceptance, Request};
 use mpc_storage::billing::{self, BillingError, Issuer};
-use mpc_storage::{JournalEntry, Store, accounts, backend_tests, engine, parties};
+use mpc_storage::contracts::{parties, requests};
+use mpc_storage::{JournalEntry, Store, accounts, backend_tests};
 
 async fn contractor(store: &Store, name: &str) -> String {
     let mut tx = store.write().await.unwrap();
@@ -25,7 +26,7 @@ async fn accepted(store: &Store, k: &str, request: Request, on: Date) -> Vec<Eff
         on: Some(on),
         ..Default::default()
     };
-    engine::submit(
+    requests::submit(
         store,
         k,
         &request,
@@ -52,7 +53,7 @@ fn created(effects: &[Effect]) -> String {
 }
 
 async fn start_billing(store: &Store, k: &str, contract: &str, on: Date) {
-    engine::record(store, k, JournalEntry::new("test", "billing_start"), |b| {
+    requests::record(store, k, JournalEntry::new("test", "billing_start"), |b| {
         set_billing_start(b, contract, on)
     })
     .await

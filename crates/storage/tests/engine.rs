@@ -7,7 +7,7 @@ use mpc_domain::catalog::{
 };
 use mpc_domain::request::{Acceptance, GroupRequest, Request};
 use mpc_storage::contracts::load_book;
-use mpc_storage::engine::{self, EngineError};
+use mpc_storage::contracts::requests::{self, EngineError};
 use mpc_storage::{JournalEntry, Store, accounts, backend_tests};
 
 async fn contractor(store: &Store) -> String {
@@ -27,7 +27,7 @@ async fn accepted(store: &Store, contractor: &str, request: Request, on: Date) -
         on: Some(on),
         ..Default::default()
     };
-    let (_, decision) = engine::submit(
+    let (_, decision) = requests::submit(
         store,
         contractor,
         &request,
@@ -120,7 +120,7 @@ backend_tests! {
         let k = contractor(store).await;
         let before = store.dump().await;
         let request = Request::ApplyContract { contract_kind: ContractKind::ServiceAdapter, item: Some(Item::InternetGateway), device_type: Some(DeviceType::SeilX4), management_id: None };
-        let err = engine::submit(store, &k, &request, date(2026, 4, 1), "test", None, JournalEntry::new("test", "apply")).await.unwrap_err();
+        let err = requests::submit(store, &k, &request, date(2026, 4, 1), "test", None, JournalEntry::new("test", "apply")).await.unwrap_err();
         // Neither its own management nor a consented designation: R6.1 (a) is unmet.
         assert!(matches!(err, EngineError::Refused(ref r) if r.rule == "R6.1"), "{err:?}");
         assert_eq!(store.dump().await, before);
@@ -130,17 +130,17 @@ backend_tests! {
         let store = &db.store;
         let k = contractor(store).await;
         let request = Request::ApplyContract { contract_kind: ContractKind::Management, item: None, device_type: None, management_id: None };
-        let (row, decision) = engine::submit(store, &k, &request, date(2026, 4, 1), "user:x", None, JournalEntry::new("test", "apply")).await.unwrap();
+        let (row, decision) = requests::submit(store, &k, &request, date(2026, 4, 1), "user:x", None, JournalEntry::new("test", "apply")).await.unwrap();
         assert!(decision.is_none());
         assert_eq!(row.status, "pending");
         let mut conn = store.pool().acquire().await.unwrap();
         assert!(load_book(&mut conn, &k).await.unwrap().contracts.is_empty());
-        let (row, decision) = engine::accept(store, &row.id, &Acceptance { on: Some(date(2026, 4, 3)), ..Default::default() }, "user:op", JournalEntry::new("test", "accept")).await.unwrap();
+        let (row, decision) = requests::accept(store, &row.id, &Acceptance { on: Some(date(2026, 4, 3)), ..Default::default() }, "user:op", JournalEntry::new("test", "accept")).await.unwrap();
         assert_eq!(row.status, "accepted");
         let c = created_contract(&decision.effects);
         let book = load_book(&mut conn, &k).await.unwrap();
         assert_eq!(book.contract(&c).unwrap().accepted_on, date(2026, 4, 3));
-        let again = engine::accept(store, &row.id, &Acceptance::default(), "user:op", JournalEntry::new("test", "accept")).await.unwrap_err();
+        let again = requests::accept(store, &row.id, &Acceptance::default(), "user:op", JournalEntry::new("test", "accept")).await.unwrap_err();
         assert!(matches!(again, EngineError::Refused(ref r) if r.rule == "request_closed"));
     }
 
@@ -157,7 +157,7 @@ backend_tests! {
             tasks.push(tokio::spawn(async move {
                 let request = Request::AddOption { contract_id: a, option_kind: OptionKind::UltraSendback, install_address: Some("東京都".into()), usage_type: None, network_type: None, group: None };
                 let acceptance = Acceptance { on: Some(date(2026, 4, 2)), ..Default::default() };
-                engine::submit(&store, &k, &request, date(2026, 4, 2), "test", Some(&acceptance), JournalEntry::new("test", "add")).await
+                requests::submit(&store, &k, &request, date(2026, 4, 2), "test", Some(&acceptance), JournalEntry::new("test", "add")).await
             }));
         }
         let mut won = 0;
@@ -182,13 +182,13 @@ backend_tests! {
         let before = store.dump().await;
         {
             // Dropped without commit: nothing lands.
-            let mut batch = engine::Batch::open(store, &k).await.unwrap();
+            let mut batch = requests::Batch::open(store, &k).await.unwrap();
             let r = Request::ApplyContract { contract_kind: ContractKind::Management, item: None, device_type: None, management_id: None };
             batch.submit(&r, on, "test", Some(&accept), journal(&r)).await.unwrap();
         }
         assert_eq!(store.dump().await, before);
 
-        let mut batch = engine::Batch::open(store, &k).await.unwrap();
+        let mut batch = requests::Batch::open(store, &k).await.unwrap();
         let r = Request::ApplyContract { contract_kind: ContractKind::Management, item: None, device_type: None, management_id: None };
         let m = created_contract(&batch.submit(&r, on, "test", Some(&accept), journal(&r)).await.unwrap().1.unwrap().effects);
         // The adapter needs the management made one request earlier, in the same transaction.
@@ -210,7 +210,7 @@ backend_tests! {
         let book = load_book(&mut conn, &k).await.unwrap();
         assert_eq!(book.contracts.len(), 2);
         assert_eq!(mpc_domain::custody::provisionable(&book, "X4-B1", on).unwrap(), a);
-        let rows = engine::list_requests(store, Some(&k), None, None, 100).await.unwrap();
+        let rows = requests::list_requests(store, Some(&k), None, None, 100).await.unwrap();
         let statuses: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
         assert_eq!(statuses, ["accepted", "accepted", "accepted", "pending"]);
         let journal: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM journal WHERE operation IN ('apply_contract', 'notify_serial')")

@@ -5,7 +5,8 @@ use mpc_domain::catalog::{ContractKind, DeviceType, Item};
 use mpc_domain::custody;
 use mpc_domain::request::{Acceptance, Request};
 use mpc_storage::contracts::load_book;
-use mpc_storage::{JournalEntry, Store, accounts, backend_tests, engine};
+use mpc_storage::contracts::requests;
+use mpc_storage::{JournalEntry, Store, accounts, backend_tests};
 
 async fn contract_with_device(store: &Store, serial: &str) -> (String, String) {
     let mut tx = store.write().await.unwrap();
@@ -24,7 +25,7 @@ async fn contract_with_device(store: &Store, serial: &str) -> (String, String) {
         let on = date(2026, 4, 1);
         let journal = JournalEntry::new("test", "apply");
         let (_, decision) =
-            engine::submit(store, &k, &request, on, "test", Some(&accept(on)), journal)
+            requests::submit(store, &k, &request, on, "test", Some(&accept(on)), journal)
                 .await
                 .unwrap();
         decision.unwrap().effects.iter().find_map(|e| match e {
@@ -52,7 +53,7 @@ async fn contract_with_device(store: &Store, serial: &str) -> (String, String) {
         serial: serial.into(),
     };
     let on = date(2026, 4, 2);
-    engine::submit(
+    requests::submit(
         store,
         &k,
         &notify,
@@ -78,7 +79,7 @@ backend_tests! {
         let store = &db.store;
         let (k, a) = contract_with_device(store, "X4-LOST").await;
         let report = Request::ReportLoss { contract_id: a.clone() };
-        engine::submit(store, &k, &report, date(2026, 5, 1), "test", None, JournalEntry::new("test", "report_loss"))
+        requests::submit(store, &k, &report, date(2026, 5, 1), "test", None, JournalEntry::new("test", "report_loss"))
             .await
             .unwrap();
         // What an earlier release left: the report on file, the device still in service.
@@ -107,7 +108,7 @@ backend_tests! {
         let store = &db.store;
         let (k, a) = contract_with_device(store, "X4-KEPT").await;
         let report = Request::ReportLoss { contract_id: a.clone() };
-        engine::submit(store, &k, &report, date(2026, 5, 1), "test", None, JournalEntry::new("test", "report_loss"))
+        requests::submit(store, &k, &report, date(2026, 5, 1), "test", None, JournalEntry::new("test", "report_loss"))
             .await
             .unwrap();
         sqlx::query("UPDATE devices SET lost_on = NULL").execute(store.pool()).await.unwrap();

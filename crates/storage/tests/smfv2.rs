@@ -1,7 +1,7 @@
 //! SMFv2 identities and events (issue 18), on SQLite and PostgreSQL alike.
 
 use mpc_domain::catalog::DeviceType;
-use mpc_storage::controller::{self, InventoryRow, SecretKey};
+use mpc_storage::controller::{self, InventoryRecord, SecretKey};
 use mpc_storage::smfv2::{self, Identity};
 use mpc_storage::{JournalEntry, StorageError, Store, backend_tests};
 
@@ -9,10 +9,10 @@ const DISTID: &str = "0001-0000-0000-0001-0000-0000-0000-0001";
 const OTHER: &str = "0001-0000-0000-0001-0000-0000-0000-0002";
 
 async fn import(store: &Store, key: &SecretKey, serials: &[&str]) {
-    let rows: Vec<InventoryRow> = serials
+    let rows: Vec<InventoryRecord> = serials
         .iter()
         .enumerate()
-        .map(|(i, s)| InventoryRow {
+        .map(|(i, s)| InventoryRecord {
             line: i + 1,
             serial: (*s).to_owned(),
             model: DeviceType::SeilX4,

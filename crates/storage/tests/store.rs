@@ -14,7 +14,7 @@ fn page() -> Page {
     }
 }
 
-async fn journal_rows(store: &Store) -> Vec<journal::JournalRow> {
+async fn journal_rows(store: &Store) -> Vec<journal::JournalRecord> {
     journal::list(
         store,
         &JournalQuery {

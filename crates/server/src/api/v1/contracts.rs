@@ -9,8 +9,9 @@ use mpc_api_types::contracts::{
 };
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::ending::Termination;
+use mpc_storage::contracts::quote::quote_cancellation;
+use mpc_storage::contracts::requests;
 use mpc_storage::contracts::{Owned, charges_of, load_book};
-use mpc_storage::engine;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -101,7 +102,7 @@ pub async fn quote(
     let arrived = dates.or_today("notice_arrived_on", q.notice_arrived_on.as_deref())?;
     let requested = Dates::parse("requested_on", q.requested_on.as_deref())?;
     let termination = q.termination.unwrap_or(Termination::Notice);
-    let quote = engine::quote_cancellation(
+    let quote = quote_cancellation(
         &state.store,
         &owner,
         &contract_id,
@@ -135,7 +136,7 @@ pub async fn billing_start(
     let (body, raw) = payload.parse_or_empty::<OnDate>()?;
     let mut dates = Dates::default();
     let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = engine::record(
+    let effects = requests::record(
         &state.store,
         &owner,
         caller

@@ -9,7 +9,7 @@ use mpc_api_types::contracts::{
 };
 use mpc_domain::request::Acceptance;
 use mpc_storage::accounts;
-use mpc_storage::engine::{self, RequestRow};
+use mpc_storage::contracts::requests::{self, RequestRecord};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -21,8 +21,8 @@ use crate::extract::{Caller, JsonBody, Params};
 use crate::views;
 
 /// A pending or closed request the caller may see.
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRow> {
-    let row = engine::get_request(&state.store, id).await?;
+async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRecord> {
+    let row = requests::get_request(&state.store, id).await?;
     caller.require_contractor(&row.contractor_id)?;
     Ok(row)
 }
@@ -87,7 +87,7 @@ pub async fn submit(
             )
         })
         .transpose()?;
-    let (row, _) = engine::submit(
+    let (row, _) = requests::submit(
         &state.store,
         &contractor_id,
         &body.request,
@@ -132,7 +132,7 @@ async fn list_for(
         ));
     }
     let limit = limit(q.limit.map(|l| l.min(MAX_LIMIT)));
-    let mut rows = engine::list_requests(
+    let mut rows = requests::list_requests(
         &state.store,
         contractor,
         q.status.as_deref(),
@@ -220,7 +220,7 @@ pub async fn accept(
         &row.submitted_on,
         &mut dates,
     )?;
-    let (row, _) = engine::accept(
+    let (row, _) = requests::accept(
         &state.store,
         &request_id,
         &acceptance,
@@ -246,7 +246,7 @@ pub async fn reject(
     caller.require_operator()?;
     let (body, raw) = payload.parse::<RejectRequest>()?;
     let reason = mpc_domain::account::text("reason", &body.reason, 500)?;
-    let row = engine::close_pending(
+    let row = requests::close_pending(
         &state.store,
         &request_id,
         "rejected",
@@ -270,7 +270,7 @@ pub async fn withdraw(
     Path(request_id): Path<String>,
 ) -> ApiResult<Json<RequestView>> {
     visible(&state, &caller, &request_id).await?;
-    let row = engine::close_pending(
+    let row = requests::close_pending(
         &state.store,
         &request_id,
         "withdrawn",
