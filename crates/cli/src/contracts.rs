@@ -11,8 +11,9 @@ use mpc_domain::custody::{record_found, record_return};
 use mpc_domain::ending::Termination;
 use mpc_domain::request::{Acceptance, Request};
 use mpc_server::views;
+use mpc_storage::contracts::quote;
+use mpc_storage::contracts::requests::{self, EngineError};
 use mpc_storage::contracts::{Owned, load_book, owner_of};
-use mpc_storage::engine::{self, EngineError};
 use mpc_storage::{JournalEntry, Store};
 use serde::Serialize;
 
@@ -286,7 +287,7 @@ pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("--json: {}", e.message_en))?;
             let submitted_on = date(submitted_on.as_deref())?;
             let acceptance = accept.then(|| acceptance.acceptance()).transpose()?;
-            let (row, _) = engine::submit(
+            let (row, _) = requests::submit(
                 store,
                 &contractor,
                 &request,
@@ -302,7 +303,7 @@ pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
         RequestCommand::Accept { id, acceptance } => {
             let mut acceptance = acceptance.acceptance()?;
             acceptance.on.get_or_insert_with(today);
-            let (row, _) = engine::accept(
+            let (row, _) = requests::accept(
                 store,
                 &id,
                 &acceptance,
@@ -314,7 +315,7 @@ pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
             println!("{}\t{}", row.id, row.status);
         }
         RequestCommand::Reject { id, reason } => {
-            let row = engine::close_pending(
+            let row = requests::close_pending(
                 store,
                 &id,
                 "rejected",
@@ -328,7 +329,7 @@ pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
             println!("{}\t{}", row.id, row.status);
         }
         RequestCommand::List { status, contractor } => {
-            let rows = engine::list_requests(
+            let rows = requests::list_requests(
                 store,
                 contractor.as_deref(),
                 status.as_deref(),
@@ -411,7 +412,7 @@ pub async fn contract(
                 .map(termination)
                 .transpose()?
                 .unwrap_or(Termination::Notice);
-            let quote = engine::quote_cancellation(store, &owner, &id, how, arrived, requested)
+            let quote = quote::quote_cancellation(store, &owner, &id, how, arrived, requested)
                 .await
                 .map_err(engine_error)?;
             let view = views::quote(id, arrived, requested, quote, Default::default());
@@ -425,7 +426,7 @@ pub async fn contract(
         ContractCommand::BillingStart { id, on } => {
             let owner = holder(store, Owned::Contract, &id).await?;
             let on = date(on.as_deref())?;
-            engine::record(
+            requests::record(
                 store,
                 &owner,
                 JournalEntry::new("cli", "contract.billing_start").subject(&id),
@@ -458,7 +459,7 @@ pub async fn device(store: &Store, cmd: DeviceCommand) -> anyhow::Result<()> {
         }
         DeviceCommand::SweepOverdue { on } => {
             let on = date(on.as_deref())?;
-            let effects = engine::sweep_overdue_returns(
+            let effects = requests::sweep_overdue_returns(
                 store,
                 on,
                 JournalEntry::new("cli", "device.sweep_overdue"),
@@ -482,7 +483,7 @@ async fn record_device(
 ) -> anyhow::Result<()> {
     let owner = holder(store, Owned::Device, serial).await?;
     let on = date(on.as_deref())?;
-    let effects = engine::record(
+    let effects = requests::record(
         store,
         &owner,
         JournalEntry::new("cli", operation).subject(serial),

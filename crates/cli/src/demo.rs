@@ -13,7 +13,8 @@ use mpc_domain::calendar::{first_of_next_month, is_last_day_of_month, tokyo_star
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::request::{Acceptance, Request};
 use mpc_storage::accounts::{self, NewUser};
-use mpc_storage::{JournalEntry, Store, engine, mobile, parties};
+use mpc_storage::contracts::{parties, requests};
+use mpc_storage::{JournalEntry, Store, mobile};
 use serde_json::json;
 
 use crate::contracts::{engine_error, refusal};
@@ -197,7 +198,7 @@ impl Seeder<'_> {
         acceptance: Acceptance,
     ) -> anyhow::Result<Vec<Effect>> {
         let parsed: Request = serde_json::from_value(request.clone())?;
-        let (_, decision) = engine::submit(
+        let (_, decision) = requests::submit(
             self.store,
             contractor,
             &parsed,
@@ -218,7 +219,7 @@ impl Seeder<'_> {
         on: Date,
     ) -> anyhow::Result<()> {
         let parsed: Request = serde_json::from_value(request.clone())?;
-        engine::submit(
+        requests::submit(
             self.store,
             contractor,
             &parsed,
@@ -254,7 +255,7 @@ impl Seeder<'_> {
         contract: &str,
         on: Date,
     ) -> anyhow::Result<()> {
-        engine::record(
+        requests::record(
             self.store,
             contractor,
             JournalEntry::new("demo", "contract.billing_start").subject(contract),

@@ -12,8 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use jiff::civil::Date;
 use mpc_domain::request::{Acceptance, Request};
 use mpc_server::device::auth;
-use mpc_storage::controller::{self, InventoryRow, SecretKey};
-use mpc_storage::engine;
+use mpc_storage::contracts::requests;
+use mpc_storage::controller::{self, InventoryRecord, SecretKey};
 use mpc_storage::{JournalEntry, Store, accounts};
 
 use crate::contracts::engine_error;
@@ -139,7 +139,7 @@ struct Stats {
 struct Device {
     client: reqwest::Client,
     base: String,
-    row: InventoryRow,
+    row: InventoryRecord,
     stats: Arc<Stats>,
 }
 
@@ -245,7 +245,7 @@ fn uuid_like() -> String {
 /// `per_contractor` adapters under one management each, imports `n` devices with random factory
 /// secrets and notifies each to one adapter (R7.1), all through the contract engine's rules.
 ///
-/// A contractor's requests are one [`engine::Batch`] (its book loaded once, one transaction),
+/// A contractor's requests are one [`requests::Batch`] (its book loaded once, one transaction),
 /// so a fleet of 100,000 takes minutes: submitting them one by one reloads a growing book for
 /// every request.
 async fn setup(
@@ -254,7 +254,7 @@ async fn setup(
     n: usize,
     per_contractor: usize,
     today: Date,
-) -> anyhow::Result<Vec<InventoryRow>> {
+) -> anyhow::Result<Vec<InventoryRecord>> {
     let (key, source) = SecretKey::resolve(url)?;
     if let controller::KeySource::Generated(path) = source {
         println!(
@@ -263,8 +263,8 @@ async fn setup(
         );
     }
     let prefix = &uuid_like()[..8];
-    let rows: Vec<InventoryRow> = (0..n)
-        .map(|i| InventoryRow {
+    let rows: Vec<InventoryRecord> = (0..n)
+        .map(|i| InventoryRecord {
             line: i + 1,
             serial: format!("SIM-{prefix}-{i:06}"),
             model: mpc_domain::catalog::DeviceType::SeilX4,
@@ -295,7 +295,7 @@ async fn setup(
         )
         .await?
         .map_err(|e| anyhow::anyhow!("inventory: {}", e[0].message))?;
-        let mut batch = engine::Batch::open(store, &contractor).await?;
+        let mut batch = requests::Batch::open(store, &contractor).await?;
         let management = accept(
             &mut batch,
             serde_json::json!({"kind": "apply_contract", "contract_kind": "management"}),
@@ -326,7 +326,7 @@ async fn setup(
 
 /// Submits and accepts `request` on `today`; returns the id of the contract it created, if any.
 async fn accept(
-    batch: &mut engine::Batch,
+    batch: &mut requests::Batch,
     request: serde_json::Value,
     today: Date,
 ) -> anyhow::Result<String> {

@@ -127,11 +127,11 @@ impl From<StorageError> for ApiError {
     }
 }
 
-impl From<mpc_storage::engine::EngineError> for ApiError {
-    fn from(e: mpc_storage::engine::EngineError) -> Self {
+impl From<mpc_storage::contracts::requests::EngineError> for ApiError {
+    fn from(e: mpc_storage::contracts::requests::EngineError) -> Self {
         match e {
-            mpc_storage::engine::EngineError::Refused(r) => r.into(),
-            mpc_storage::engine::EngineError::Storage(e) => e.into(),
+            mpc_storage::contracts::requests::EngineError::Refused(r) => r.into(),
+            mpc_storage::contracts::requests::EngineError::Storage(e) => e.into(),
         }
     }
 }

@@ -369,7 +369,9 @@ pub fn spawn_housekeeping(store: Store) -> tokio::task::JoinHandle<()> {
             ticks.tick().await;
             let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
             let journal = mpc_storage::JournalEntry::new("system", "device.sweep_overdue");
-            match mpc_storage::engine::sweep_overdue_returns(&store, today, journal).await {
+            match mpc_storage::contracts::requests::sweep_overdue_returns(&store, today, journal)
+                .await
+            {
                 Ok(effects) if !effects.is_empty() => {
                     tracing::info!(effects = effects.len(), %today, "overdue returns treated as lost");
                 }

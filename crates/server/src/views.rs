@@ -16,7 +16,8 @@ use mpc_domain::contract::minimum_period_end;
 use mpc_domain::eligibility::Unmet;
 use mpc_domain::ending::option_minimum_period_end;
 use mpc_domain::provisioning::contract_provisionable;
-use mpc_storage::engine::{EngineError, Quote, RequestRow};
+use mpc_storage::contracts::quote::Quote;
+use mpc_storage::contracts::requests::{EngineError, RequestRecord};
 
 fn text(d: Option<Date>) -> Option<String> {
     d.map(|d| d.to_string())
@@ -242,7 +243,7 @@ pub fn quote(
 }
 
 pub fn request(
-    row: RequestRow,
+    row: RequestRecord,
     defaulted_dates: DefaultedDates,
 ) -> Result<RequestView, EngineError> {
     Ok(RequestView {

@@ -390,14 +390,14 @@ pub async fn sign_in_record(store: &Store, username: &str) -> Result<Option<Sign
 }
 
 #[derive(sqlx::FromRow)]
-struct FailureRow {
+struct FailureRecord {
     failures: i64,
     last_failed_at: i64,
     blocked_until: Option<i64>,
 }
 
-impl From<FailureRow> for Failures {
-    fn from(r: FailureRow) -> Self {
+impl From<FailureRecord> for Failures {
+    fn from(r: FailureRecord) -> Self {
         Failures {
             count: r.failures,
             last_at: r.last_failed_at,
@@ -408,7 +408,7 @@ impl From<FailureRow> for Failures {
 
 /// The failed sign-ins counted against a throttle key, if any.
 pub async fn sign_in_failures(store: &Store, key: &str) -> Result<Option<Failures>> {
-    let row: Option<FailureRow> = sqlx::query_as(
+    let row: Option<FailureRecord> = sqlx::query_as(
         "SELECT failures, last_failed_at, blocked_until FROM sign_in_failures \
          WHERE throttle_key = $1",
     )
@@ -432,7 +432,7 @@ pub async fn record_failed_sign_in(
         .bind(now - mpc_domain::account::FAILURE_MEMORY_MICROS)
         .execute(tx.conn())
         .await?;
-    let past: Option<FailureRow> = sqlx::query_as(
+    let past: Option<FailureRecord> = sqlx::query_as(
         "SELECT failures, last_failed_at, blocked_until FROM sign_in_failures \
          WHERE throttle_key = $1",
     )

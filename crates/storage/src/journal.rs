@@ -148,7 +148,7 @@ pub fn concerns_devices(operation: &str) -> bool {
 
 /// A journal row as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct JournalRow {
+pub struct JournalRecord {
     pub seq: i64,
     pub at: i64,
     pub actor: String,
@@ -172,7 +172,7 @@ pub struct JournalQuery {
     pub limit: i64,
 }
 
-pub async fn list(store: &Store, q: &JournalQuery) -> Result<Vec<JournalRow>> {
+pub async fn list(store: &Store, q: &JournalQuery) -> Result<Vec<JournalRecord>> {
     let mut sql = Sql::new(
         "SELECT seq, at, actor, request_id, operation, contractor_id, subject, request, outcome \
          FROM journal WHERE 1 = 1",
@@ -195,7 +195,7 @@ pub async fn list(store: &Store, q: &JournalQuery) -> Result<Vec<JournalRow>> {
     }
     sql.push(" ORDER BY seq DESC LIMIT ").bind(q.limit);
     Ok(sql
-        .query_as::<JournalRow>()?
+        .query_as::<JournalRecord>()?
         .fetch_all(store.pool())
         .await?)
 }

@@ -22,15 +22,6 @@ mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-// old path, kept while callers move
-pub mod engine {
-    pub use crate::contracts::quote::*;
-    pub use crate::contracts::requests::*;
-    pub use crate::contracts::standing::*;
-}
-// old path, kept while callers move
-pub use contracts::parties;
-
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;

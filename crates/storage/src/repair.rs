@@ -6,7 +6,7 @@
 use jiff::civil::Date;
 use mpc_domain::custody;
 
-use crate::engine::{self, EngineError};
+use crate::contracts::requests::{self, EngineError};
 use crate::{JournalEntry, Result, Store};
 
 /// Takes out of service the devices whose loss report an earlier release left without effect
@@ -40,7 +40,7 @@ pub(crate) async fn unrecorded_losses(store: &Store) -> Result<usize> {
             continue;
         }
         let journal = JournalEntry::new("system", "repair.report_loss").subject(&contract_id);
-        match engine::record(store, &contractor_id, journal, |book| {
+        match requests::record(store, &contractor_id, journal, |book| {
             custody::report_loss(book, &contract_id, reported_on)
         })
         .await

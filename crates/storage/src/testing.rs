@@ -117,10 +117,27 @@ fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
-/// Turns each `async fn name(db: TestDb) { … }` into a module `name` with two tests,
-/// `sqlite` and `postgres`, that run the body on a fresh database of that backend.
+/// Runs each named `async fn name(db: TestDb)` on both backends: a module `name` with two
+/// tests, `sqlite` and `postgres`, that call it with a fresh database of that backend.
+///
+/// Written as `backend_tests!(first_test, second_test);` after the functions, so that rustfmt
+/// formats their bodies. The older form, the functions inside `backend_tests! { … }`, is
+/// still accepted.
 #[macro_export]
 macro_rules! backend_tests {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::testing::TestDb::new($crate::Backend::Sqlite).await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::testing::TestDb::new($crate::Backend::Postgres).await).await
+            }
+        }
+    )+};
     ($(
         $(#[$meta:meta])*
         async fn $name:ident($db:ident: TestDb) $body:block

@@ -5,7 +5,9 @@ use mpc_domain::catalog::{ContractKind, DeviceType, Item};
 use mpc_domain::custody;
 use mpc_domain::request::{Acceptance, Request};
 use mpc_storage::contracts::load_book;
-use mpc_storage::{JournalEntry, Store, accounts, backend_tests, engine};
+use mpc_storage::contracts::requests;
+use mpc_storage::testing::TestDb;
+use mpc_storage::{JournalEntry, Store, accounts, backend_tests};
 
 async fn contract_with_device(store: &Store, serial: &str) -> (String, String) {
     let mut tx = store.write().await.unwrap();
@@ -24,7 +26,7 @@ async fn contract_with_device(store: &Store, serial: &str) -> (String, String) {
         let on = date(2026, 4, 1);
         let journal = JournalEntry::new("test", "apply");
         let (_, decision) =
-            engine::submit(store, &k, &request, on, "test", Some(&accept(on)), journal)
+            requests::submit(store, &k, &request, on, "test", Some(&accept(on)), journal)
                 .await
                 .unwrap();
         decision.unwrap().effects.iter().find_map(|e| match e {
@@ -52,7 +54,7 @@ async fn contract_with_device(store: &Store, serial: &str) -> (String, String) {
         serial: serial.into(),
     };
     let on = date(2026, 4, 2);
-    engine::submit(
+    requests::submit(
         store,
         &k,
         &notify,
@@ -73,52 +75,93 @@ async fn journal_rows(store: &Store) -> i64 {
         .unwrap()
 }
 
-backend_tests! {
-    async fn r12_3_a_loss_report_an_earlier_release_left_without_effect_is_repaired_once(db: TestDb) {
-        let store = &db.store;
-        let (k, a) = contract_with_device(store, "X4-LOST").await;
-        let report = Request::ReportLoss { contract_id: a.clone() };
-        engine::submit(store, &k, &report, date(2026, 5, 1), "test", None, JournalEntry::new("test", "report_loss"))
-            .await
-            .unwrap();
-        // What an earlier release left: the report on file, the device still in service.
-        sqlx::query("UPDATE devices SET lost_on = NULL").execute(store.pool()).await.unwrap();
-        sqlx::query("UPDATE device_assignments SET until_on = NULL").execute(store.pool()).await.unwrap();
-        let mut conn = store.pool().acquire().await.unwrap();
-        let book = load_book(&mut conn, &k).await.unwrap();
-        assert_eq!(custody::provisionable(&book, "X4-LOST", date(2026, 6, 1)).unwrap(), a);
+async fn r12_3_a_loss_report_an_earlier_release_left_without_effect_is_repaired_once(db: TestDb) {
+    let store = &db.store;
+    let (k, a) = contract_with_device(store, "X4-LOST").await;
+    let report = Request::ReportLoss {
+        contract_id: a.clone(),
+    };
+    requests::submit(
+        store,
+        &k,
+        &report,
+        date(2026, 5, 1),
+        "test",
+        None,
+        JournalEntry::new("test", "report_loss"),
+    )
+    .await
+    .unwrap();
+    // What an earlier release left: the report on file, the device still in service.
+    sqlx::query("UPDATE devices SET lost_on = NULL")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE device_assignments SET until_on = NULL")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let book = load_book(&mut conn, &k).await.unwrap();
+    assert_eq!(
+        custody::provisionable(&book, "X4-LOST", date(2026, 6, 1)).unwrap(),
+        a
+    );
 
-        store.migrate().await.unwrap();
-        let book = load_book(&mut conn, &k).await.unwrap();
-        let err = custody::provisionable(&book, "X4-LOST", date(2026, 6, 1)).unwrap_err();
-        assert_eq!(err.rule, "R12.3");
-        let device = book.devices.iter().find(|d| d.serial == "X4-LOST").unwrap();
-        // Lost from the day of the report, as a report made today would be.
-        assert_eq!(device.lost_on, Some(date(2026, 5, 1)));
+    store.migrate().await.unwrap();
+    let book = load_book(&mut conn, &k).await.unwrap();
+    let err = custody::provisionable(&book, "X4-LOST", date(2026, 6, 1)).unwrap_err();
+    assert_eq!(err.rule, "R12.3");
+    let device = book.devices.iter().find(|d| d.serial == "X4-LOST").unwrap();
+    // Lost from the day of the report, as a report made today would be.
+    assert_eq!(device.lost_on, Some(date(2026, 5, 1)));
 
-        // The second start finds nothing to do and journals nothing.
-        let rows = journal_rows(store).await;
-        store.migrate().await.unwrap();
-        assert_eq!(journal_rows(store).await, rows);
-        assert_eq!(load_book(&mut conn, &k).await.unwrap(), book);
-    }
-
-    async fn a_refused_loss_report_is_not_repaired(db: TestDb) {
-        let store = &db.store;
-        let (k, a) = contract_with_device(store, "X4-KEPT").await;
-        let report = Request::ReportLoss { contract_id: a.clone() };
-        engine::submit(store, &k, &report, date(2026, 5, 1), "test", None, JournalEntry::new("test", "report_loss"))
-            .await
-            .unwrap();
-        sqlx::query("UPDATE devices SET lost_on = NULL").execute(store.pool()).await.unwrap();
-        sqlx::query("UPDATE device_assignments SET until_on = NULL").execute(store.pool()).await.unwrap();
-        sqlx::query("UPDATE requests SET status = 'refused' WHERE kind = 'report_loss'")
-            .execute(store.pool())
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let mut conn = store.pool().acquire().await.unwrap();
-        let book = load_book(&mut conn, &k).await.unwrap();
-        assert_eq!(custody::provisionable(&book, "X4-KEPT", date(2026, 6, 1)).unwrap(), a);
-    }
+    // The second start finds nothing to do and journals nothing.
+    let rows = journal_rows(store).await;
+    store.migrate().await.unwrap();
+    assert_eq!(journal_rows(store).await, rows);
+    assert_eq!(load_book(&mut conn, &k).await.unwrap(), book);
 }
+
+async fn a_refused_loss_report_is_not_repaired(db: TestDb) {
+    let store = &db.store;
+    let (k, a) = contract_with_device(store, "X4-KEPT").await;
+    let report = Request::ReportLoss {
+        contract_id: a.clone(),
+    };
+    requests::submit(
+        store,
+        &k,
+        &report,
+        date(2026, 5, 1),
+        "test",
+        None,
+        JournalEntry::new("test", "report_loss"),
+    )
+    .await
+    .unwrap();
+    sqlx::query("UPDATE devices SET lost_on = NULL")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE device_assignments SET until_on = NULL")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE requests SET status = 'refused' WHERE kind = 'report_loss'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let book = load_book(&mut conn, &k).await.unwrap();
+    assert_eq!(
+        custody::provisionable(&book, "X4-KEPT", date(2026, 6, 1)).unwrap(),
+        a
+    );
+}
+
+backend_tests!(
+    r12_3_a_loss_report_an_earlier_release_left_without_effect_is_repaired_once,
+    a_refused_loss_report_is_not_repaired
+);

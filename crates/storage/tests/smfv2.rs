@@ -1,18 +1,19 @@
 //! SMFv2 identities and events (issue 18), on SQLite and PostgreSQL alike.
 
 use mpc_domain::catalog::DeviceType;
-use mpc_storage::controller::{self, InventoryRow, SecretKey};
+use mpc_storage::controller::{self, InventoryRecord, SecretKey};
 use mpc_storage::smfv2::{self, Identity};
+use mpc_storage::testing::TestDb;
 use mpc_storage::{JournalEntry, StorageError, Store, backend_tests};
 
 const DISTID: &str = "0001-0000-0000-0001-0000-0000-0000-0001";
 const OTHER: &str = "0001-0000-0000-0001-0000-0000-0000-0002";
 
 async fn import(store: &Store, key: &SecretKey, serials: &[&str]) {
-    let rows: Vec<InventoryRow> = serials
+    let rows: Vec<InventoryRecord> = serials
         .iter()
         .enumerate()
-        .map(|(i, s)| InventoryRow {
+        .map(|(i, s)| InventoryRecord {
             line: i + 1,
             serial: (*s).to_owned(),
             model: DeviceType::SeilX4,
@@ -34,61 +35,142 @@ fn journal() -> JournalEntry {
     JournalEntry::new("test", "smfv2.identity_create")
 }
 
-backend_tests! {
-    async fn an_identity_rests_sealed_and_opens_by_its_distribution_id(db: TestDb) {
-        let key = SecretKey::random();
-        import(&db.store, &key, &["X4-1"]).await;
-        let identity = Identity::generate(DISTID);
-        smfv2::create(&db.store, &key, "X4-1", &identity, journal()).await.unwrap();
-        let dump = db.store.dump().await.join("\n");
-        assert!(dump.contains(DISTID));
-        for secret in [&identity.ls_key, &identity.rs_key, &identity.heartbeat_passphrase] {
-            assert!(!dump.contains(secret.as_str()), "a key rests in clear");
-        }
-        let mut conn = db.store.conn().await.unwrap();
-        let (serial, found) = smfv2::by_distribution_id(&mut conn, &key, DISTID).await.unwrap().unwrap();
-        assert_eq!(serial, "X4-1");
-        assert_eq!(found, identity);
-        assert!(smfv2::by_distribution_id(&mut conn, &key, OTHER).await.unwrap().is_none());
-        // Another key does not open them.
-        assert!(smfv2::by_distribution_id(&mut conn, &SecretKey::random(), DISTID).await.is_err());
+async fn an_identity_rests_sealed_and_opens_by_its_distribution_id(db: TestDb) {
+    let key = SecretKey::random();
+    import(&db.store, &key, &["X4-1"]).await;
+    let identity = Identity::generate(DISTID);
+    smfv2::create(&db.store, &key, "X4-1", &identity, journal())
+        .await
+        .unwrap();
+    let dump = db.store.dump().await.join("\n");
+    assert!(dump.contains(DISTID));
+    for secret in [
+        &identity.ls_key,
+        &identity.rs_key,
+        &identity.heartbeat_passphrase,
+    ] {
+        assert!(!dump.contains(secret.as_str()), "a key rests in clear");
     }
-
-    async fn a_distribution_id_names_one_unit_and_a_unit_has_one(db: TestDb) {
-        let key = SecretKey::random();
-        import(&db.store, &key, &["X4-1", "X4-2"]).await;
-        smfv2::create(&db.store, &key, "X4-1", &Identity::generate(DISTID), journal()).await.unwrap();
-        let before = db.store.dump().await;
-        let taken = smfv2::create(&db.store, &key, "X4-2", &Identity::generate(DISTID), journal()).await;
-        assert!(matches!(taken, Err(StorageError::Conflict(_))), "{taken:?}");
-        let twice = smfv2::create(&db.store, &key, "X4-1", &Identity::generate(OTHER), journal()).await;
-        assert!(matches!(twice, Err(StorageError::Conflict(_))), "{twice:?}");
-        let unknown = smfv2::create(&db.store, &key, "X4-9", &Identity::generate(OTHER), journal()).await;
-        assert!(matches!(unknown, Err(StorageError::NotFound)), "{unknown:?}");
-        assert_eq!(db.store.dump().await, before);
-    }
-
-    async fn keys_are_shown_once(db: TestDb) {
-        let key = SecretKey::random();
-        import(&db.store, &key, &["X4-1"]).await;
-        let identity = Identity::generate(DISTID);
-        smfv2::create(&db.store, &key, "X4-1", &identity, journal()).await.unwrap();
-        let reveal = || smfv2::reveal(&db.store, &key, "X4-1", JournalEntry::new("test", "smfv2.identity_reveal"));
-        assert_eq!(reveal().await.unwrap(), identity);
-        assert!(matches!(reveal().await, Err(StorageError::Conflict(_))));
-        let summary = smfv2::summary(&mut db.store.conn().await.unwrap(), "X4-1").await.unwrap().unwrap();
-        assert_eq!(summary.distribution_id, DISTID);
-        assert!(summary.revealed_at.is_some());
-        let none = smfv2::reveal(&db.store, &key, "X4-2", JournalEntry::new("test", "smfv2.identity_reveal")).await;
-        assert!(matches!(none, Err(StorageError::NotFound)));
-    }
-
-    async fn events_keep_the_rule_that_refused(db: TestDb) {
-        smfv2::record_event(&db.store, "X4-1", "rs.refused", Some("R11.1"), "replaced").await.unwrap();
-        smfv2::record_event(&db.store, "X4-1", "rs.accepted", None, "revision 2").await.unwrap();
-        let events = smfv2::events(&mut db.store.conn().await.unwrap(), "X4-1").await.unwrap();
-        let seen: Vec<(&str, Option<&str>)> =
-            events.iter().map(|e| (e.event.as_str(), e.rule.as_deref())).collect();
-        assert_eq!(seen, [("rs.refused", Some("R11.1")), ("rs.accepted", None)]);
-    }
+    let mut conn = db.store.conn().await.unwrap();
+    let (serial, found) = smfv2::by_distribution_id(&mut conn, &key, DISTID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(serial, "X4-1");
+    assert_eq!(found, identity);
+    assert!(
+        smfv2::by_distribution_id(&mut conn, &key, OTHER)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Another key does not open them.
+    assert!(
+        smfv2::by_distribution_id(&mut conn, &SecretKey::random(), DISTID)
+            .await
+            .is_err()
+    );
 }
+
+async fn a_distribution_id_names_one_unit_and_a_unit_has_one(db: TestDb) {
+    let key = SecretKey::random();
+    import(&db.store, &key, &["X4-1", "X4-2"]).await;
+    smfv2::create(
+        &db.store,
+        &key,
+        "X4-1",
+        &Identity::generate(DISTID),
+        journal(),
+    )
+    .await
+    .unwrap();
+    let before = db.store.dump().await;
+    let taken = smfv2::create(
+        &db.store,
+        &key,
+        "X4-2",
+        &Identity::generate(DISTID),
+        journal(),
+    )
+    .await;
+    assert!(matches!(taken, Err(StorageError::Conflict(_))), "{taken:?}");
+    let twice = smfv2::create(
+        &db.store,
+        &key,
+        "X4-1",
+        &Identity::generate(OTHER),
+        journal(),
+    )
+    .await;
+    assert!(matches!(twice, Err(StorageError::Conflict(_))), "{twice:?}");
+    let unknown = smfv2::create(
+        &db.store,
+        &key,
+        "X4-9",
+        &Identity::generate(OTHER),
+        journal(),
+    )
+    .await;
+    assert!(
+        matches!(unknown, Err(StorageError::NotFound)),
+        "{unknown:?}"
+    );
+    assert_eq!(db.store.dump().await, before);
+}
+
+async fn keys_are_shown_once(db: TestDb) {
+    let key = SecretKey::random();
+    import(&db.store, &key, &["X4-1"]).await;
+    let identity = Identity::generate(DISTID);
+    smfv2::create(&db.store, &key, "X4-1", &identity, journal())
+        .await
+        .unwrap();
+    let reveal = || {
+        smfv2::reveal(
+            &db.store,
+            &key,
+            "X4-1",
+            JournalEntry::new("test", "smfv2.identity_reveal"),
+        )
+    };
+    assert_eq!(reveal().await.unwrap(), identity);
+    assert!(matches!(reveal().await, Err(StorageError::Conflict(_))));
+    let summary = smfv2::summary(&mut db.store.conn().await.unwrap(), "X4-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(summary.distribution_id, DISTID);
+    assert!(summary.revealed_at.is_some());
+    let none = smfv2::reveal(
+        &db.store,
+        &key,
+        "X4-2",
+        JournalEntry::new("test", "smfv2.identity_reveal"),
+    )
+    .await;
+    assert!(matches!(none, Err(StorageError::NotFound)));
+}
+
+async fn events_keep_the_rule_that_refused(db: TestDb) {
+    smfv2::record_event(&db.store, "X4-1", "rs.refused", Some("R11.1"), "replaced")
+        .await
+        .unwrap();
+    smfv2::record_event(&db.store, "X4-1", "rs.accepted", None, "revision 2")
+        .await
+        .unwrap();
+    let events = smfv2::events(&mut db.store.conn().await.unwrap(), "X4-1")
+        .await
+        .unwrap();
+    let seen: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|e| (e.event.as_str(), e.rule.as_deref()))
+        .collect();
+    assert_eq!(seen, [("rs.refused", Some("R11.1")), ("rs.accepted", None)]);
+}
+
+backend_tests!(
+    an_identity_rests_sealed_and_opens_by_its_distribution_id,
+    a_distribution_id_names_one_unit_and_a_unit_has_one,
+    keys_are_shown_once,
+    events_keep_the_rule_that_refused
+);

@@ -14,7 +14,7 @@ fn page() -> Page {
     }
 }
 
-async fn journal_rows(store: &Store) -> Vec<journal::JournalRow> {
+async fn journal_rows(store: &Store) -> Vec<journal::JournalRecord> {
     journal::list(
         store,
         &JournalQuery {
@@ -26,145 +26,277 @@ async fn journal_rows(store: &Store) -> Vec<journal::JournalRow> {
     .unwrap()
 }
 
-backend_tests! {
-    async fn commit_writes_the_change_and_its_journal_row(db: TestDb) {
-        let mut tx = db.store.write().await.unwrap();
-        let c = accounts::create_contractor(&mut tx, "株式会社テスト").await.unwrap();
-        let seq = tx
-            .commit(
-                JournalEntry::new("cli", "contractor.create")
-                    .contractor(Some(&c.id))
-                    .subject(&c.id)
-                    .request(json!({"name": "株式会社テスト", "password": "hunter2"}))
-                    .outcome(json!({"id": c.id})),
-            )
-            .await
-            .unwrap();
-        let stored = accounts::get_contractor(&db.store, &c.id).await.unwrap();
-        assert_eq!(stored.name, "株式会社テスト");
-        let rows = journal_rows(&db.store).await;
-        assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].seq, seq);
-        assert_eq!(rows[0].operation, "contractor.create");
-        assert_eq!(rows[0].subject.as_deref(), Some(c.id.as_str()));
-        let request: serde_json::Value = serde_json::from_str(&rows[0].request).unwrap();
-        assert_eq!(request, json!({"name": "株式会社テスト", "password": "[redacted]"}));
-    }
-
-    async fn a_dropped_transaction_leaves_nothing(db: TestDb) {
-        let before = db.store.dump().await;
-        {
-            let mut tx = db.store.write().await.unwrap();
-            accounts::create_contractor(&mut tx, "never").await.unwrap();
-        }
-        assert_eq!(db.store.dump().await, before);
-        // The store is still writable afterwards.
-        let tx = db.store.write().await.unwrap();
-        tx.commit(JournalEntry::new("cli", "noop")).await.unwrap();
-        assert_eq!(journal_rows(&db.store).await.len(), 1);
-    }
-
-    async fn migrating_again_is_harmless(db: TestDb) {
-        db.store.migrate().await.unwrap();
-        let again = Store::open(&db.url).await.unwrap();
-        again.ping().await.unwrap();
-        again.close().await;
-    }
-
-    async fn tokens_authenticate_until_revoked_and_are_stored_hashed(db: TestDb) {
-        let mut tx = db.store.write().await.unwrap();
-        let c = accounts::create_contractor(&mut tx, "A").await.unwrap();
-        let user = accounts::create_user(
-            &mut tx,
-            &NewUser { username: "alice", display_name: "Alice", role: Role::Contractor, contractor_id: Some(&c.id) },
+async fn commit_writes_the_change_and_its_journal_row(db: TestDb) {
+    let mut tx = db.store.write().await.unwrap();
+    let c = accounts::create_contractor(&mut tx, "株式会社テスト")
+        .await
+        .unwrap();
+    let seq = tx
+        .commit(
+            JournalEntry::new("cli", "contractor.create")
+                .contractor(Some(&c.id))
+                .subject(&c.id)
+                .request(json!({"name": "株式会社テスト", "password": "hunter2"}))
+                .outcome(json!({"id": c.id})),
         )
         .await
         .unwrap();
-        let (token, secret) = accounts::issue_token(&mut tx, &user.id, "laptop").await.unwrap();
-        tx.commit(JournalEntry::new("cli", "token.create")).await.unwrap();
-
-        assert!(secret.starts_with("mpc_") && secret.len() == 4 + 64, "256 bits as hex: {secret}");
-        let found = accounts::authenticate(&db.store, &secret).await.unwrap().expect("valid token");
-        assert_eq!(found.id, user.id);
-        assert!(accounts::authenticate(&db.store, "mpc_0000").await.unwrap().is_none());
-        assert!(
-            !db.store.dump().await.iter().any(|row| row.contains(&secret[4..])),
-            "the secret itself is never stored"
-        );
-
-        let mut tx = db.store.write().await.unwrap();
-        accounts::revoke_token(&mut tx, &token.id).await.unwrap();
-        tx.commit(JournalEntry::new("cli", "token.revoke")).await.unwrap();
-        assert!(accounts::authenticate(&db.store, &secret).await.unwrap().is_none());
-    }
-
-    async fn a_taken_username_is_a_conflict(db: TestDb) {
-        let new = NewUser { username: "op", display_name: "Op", role: Role::Operator, contractor_id: None };
-        let mut tx = db.store.write().await.unwrap();
-        accounts::create_user(&mut tx, &new).await.unwrap();
-        tx.commit(JournalEntry::new("cli", "user.create")).await.unwrap();
-        let mut tx = db.store.write().await.unwrap();
-        let err = accounts::create_user(&mut tx, &new).await.unwrap_err();
-        assert!(matches!(err, StorageError::Conflict(ref m) if m.contains("\"op\"")), "{err:?}");
-    }
-
-    async fn a_contractor_user_needs_a_contractor(db: TestDb) {
-        let mut tx = db.store.write().await.unwrap();
-        let new = NewUser { username: "x", display_name: "X", role: Role::Contractor, contractor_id: None };
-        assert!(accounts::create_user(&mut tx, &new).await.is_err());
-    }
-
-    async fn thirty_two_concurrent_writes_all_land(db: TestDb) {
-        let mut tasks = Vec::new();
-        for i in 0..32 {
-            let store = db.store.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut tx = store.write().await?;
-                let c = accounts::create_contractor(&mut tx, &format!("c{i}")).await?;
-                tx.commit(JournalEntry::new("cli", "contractor.create").subject(&c.id)).await
-            }));
-        }
-        for t in tasks {
-            t.await.unwrap().unwrap();
-        }
-        let all = accounts::list_contractors(&db.store, None, None, &page()).await.unwrap();
-        assert_eq!(all.len(), 32);
-        assert_eq!(journal_rows(&db.store).await.len(), 32);
-    }
-
-    async fn listings_page_and_filter(db: TestDb) {
-        let mut tx = db.store.write().await.unwrap();
-        for name in ["Alpha 100%", "Beta", "Gamma_1", "Alphabet"] {
-            accounts::create_contractor(&mut tx, name).await.unwrap();
-        }
-        tx.commit(JournalEntry::new("cli", "seed")).await.unwrap();
-        let first = accounts::list_contractors(&db.store, None, None, &Page { after: None, limit: 3 }).await.unwrap();
-        assert_eq!(first.len(), 3);
-        let rest = accounts::list_contractors(
-            &db.store, None, None, &Page { after: Some(first[2].id.clone()), limit: 3 },
-        ).await.unwrap();
-        assert_eq!(rest.len(), 1);
-        let names = |v: Vec<accounts::Contractor>| v.into_iter().map(|c| c.name).collect::<Vec<_>>();
-        assert_eq!(names(accounts::list_contractors(&db.store, None, Some("Alpha"), &page()).await.unwrap()), ["Alpha 100%", "Alphabet"]);
-        // LIKE wildcards in the search text are literal.
-        assert_eq!(names(accounts::list_contractors(&db.store, None, Some("%"), &page()).await.unwrap()), ["Alpha 100%"]);
-        assert_eq!(names(accounts::list_contractors(&db.store, None, Some("a_1"), &page()).await.unwrap()), ["Gamma_1"]);
-    }
-
-    async fn journal_reads_newest_first_with_filters(db: TestDb) {
-        for op in ["a.one", "b.two", "a.one"] {
-            let tx = db.store.write().await.unwrap();
-            tx.commit(JournalEntry::new("cli", op).contractor(Some("c1"))).await.unwrap();
-        }
-        let rows = journal::list(&db.store, &JournalQuery { operation: Some("a.one".into()), limit: 10, ..Default::default() }).await.unwrap();
-        assert_eq!(rows.len(), 2);
-        assert!(rows[0].seq > rows[1].seq);
-        let older = journal::list(&db.store, &JournalQuery { before: Some(rows[0].seq), limit: 10, ..Default::default() }).await.unwrap();
-        assert_eq!(older.len(), 2);
-        let none = journal::list(&db.store, &JournalQuery { contractor_id: Some("c2".into()), limit: 10, ..Default::default() }).await.unwrap();
-        assert!(none.is_empty());
-    }
+    let stored = accounts::get_contractor(&db.store, &c.id).await.unwrap();
+    assert_eq!(stored.name, "株式会社テスト");
+    let rows = journal_rows(&db.store).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].seq, seq);
+    assert_eq!(rows[0].operation, "contractor.create");
+    assert_eq!(rows[0].subject.as_deref(), Some(c.id.as_str()));
+    let request: serde_json::Value = serde_json::from_str(&rows[0].request).unwrap();
+    assert_eq!(
+        request,
+        json!({"name": "株式会社テスト", "password": "[redacted]"})
+    );
 }
+
+async fn a_dropped_transaction_leaves_nothing(db: TestDb) {
+    let before = db.store.dump().await;
+    {
+        let mut tx = db.store.write().await.unwrap();
+        accounts::create_contractor(&mut tx, "never").await.unwrap();
+    }
+    assert_eq!(db.store.dump().await, before);
+    // The store is still writable afterwards.
+    let tx = db.store.write().await.unwrap();
+    tx.commit(JournalEntry::new("cli", "noop")).await.unwrap();
+    assert_eq!(journal_rows(&db.store).await.len(), 1);
+}
+
+async fn migrating_again_is_harmless(db: TestDb) {
+    db.store.migrate().await.unwrap();
+    let again = Store::open(&db.url).await.unwrap();
+    again.ping().await.unwrap();
+    again.close().await;
+}
+
+async fn tokens_authenticate_until_revoked_and_are_stored_hashed(db: TestDb) {
+    let mut tx = db.store.write().await.unwrap();
+    let c = accounts::create_contractor(&mut tx, "A").await.unwrap();
+    let user = accounts::create_user(
+        &mut tx,
+        &NewUser {
+            username: "alice",
+            display_name: "Alice",
+            role: Role::Contractor,
+            contractor_id: Some(&c.id),
+        },
+    )
+    .await
+    .unwrap();
+    let (token, secret) = accounts::issue_token(&mut tx, &user.id, "laptop")
+        .await
+        .unwrap();
+    tx.commit(JournalEntry::new("cli", "token.create"))
+        .await
+        .unwrap();
+
+    assert!(
+        secret.starts_with("mpc_") && secret.len() == 4 + 64,
+        "256 bits as hex: {secret}"
+    );
+    let found = accounts::authenticate(&db.store, &secret)
+        .await
+        .unwrap()
+        .expect("valid token");
+    assert_eq!(found.id, user.id);
+    assert!(
+        accounts::authenticate(&db.store, "mpc_0000")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !db.store
+            .dump()
+            .await
+            .iter()
+            .any(|row| row.contains(&secret[4..])),
+        "the secret itself is never stored"
+    );
+
+    let mut tx = db.store.write().await.unwrap();
+    accounts::revoke_token(&mut tx, &token.id).await.unwrap();
+    tx.commit(JournalEntry::new("cli", "token.revoke"))
+        .await
+        .unwrap();
+    assert!(
+        accounts::authenticate(&db.store, &secret)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn a_taken_username_is_a_conflict(db: TestDb) {
+    let new = NewUser {
+        username: "op",
+        display_name: "Op",
+        role: Role::Operator,
+        contractor_id: None,
+    };
+    let mut tx = db.store.write().await.unwrap();
+    accounts::create_user(&mut tx, &new).await.unwrap();
+    tx.commit(JournalEntry::new("cli", "user.create"))
+        .await
+        .unwrap();
+    let mut tx = db.store.write().await.unwrap();
+    let err = accounts::create_user(&mut tx, &new).await.unwrap_err();
+    assert!(
+        matches!(err, StorageError::Conflict(ref m) if m.contains("\"op\"")),
+        "{err:?}"
+    );
+}
+
+async fn a_contractor_user_needs_a_contractor(db: TestDb) {
+    let mut tx = db.store.write().await.unwrap();
+    let new = NewUser {
+        username: "x",
+        display_name: "X",
+        role: Role::Contractor,
+        contractor_id: None,
+    };
+    assert!(accounts::create_user(&mut tx, &new).await.is_err());
+}
+
+async fn thirty_two_concurrent_writes_all_land(db: TestDb) {
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let store = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.write().await?;
+            let c = accounts::create_contractor(&mut tx, &format!("c{i}")).await?;
+            tx.commit(JournalEntry::new("cli", "contractor.create").subject(&c.id))
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let all = accounts::list_contractors(&db.store, None, None, &page())
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 32);
+    assert_eq!(journal_rows(&db.store).await.len(), 32);
+}
+
+async fn listings_page_and_filter(db: TestDb) {
+    let mut tx = db.store.write().await.unwrap();
+    for name in ["Alpha 100%", "Beta", "Gamma_1", "Alphabet"] {
+        accounts::create_contractor(&mut tx, name).await.unwrap();
+    }
+    tx.commit(JournalEntry::new("cli", "seed")).await.unwrap();
+    let first = accounts::list_contractors(
+        &db.store,
+        None,
+        None,
+        &Page {
+            after: None,
+            limit: 3,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.len(), 3);
+    let rest = accounts::list_contractors(
+        &db.store,
+        None,
+        None,
+        &Page {
+            after: Some(first[2].id.clone()),
+            limit: 3,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(rest.len(), 1);
+    let names = |v: Vec<accounts::Contractor>| v.into_iter().map(|c| c.name).collect::<Vec<_>>();
+    assert_eq!(
+        names(
+            accounts::list_contractors(&db.store, None, Some("Alpha"), &page())
+                .await
+                .unwrap()
+        ),
+        ["Alpha 100%", "Alphabet"]
+    );
+    // LIKE wildcards in the search text are literal.
+    assert_eq!(
+        names(
+            accounts::list_contractors(&db.store, None, Some("%"), &page())
+                .await
+                .unwrap()
+        ),
+        ["Alpha 100%"]
+    );
+    assert_eq!(
+        names(
+            accounts::list_contractors(&db.store, None, Some("a_1"), &page())
+                .await
+                .unwrap()
+        ),
+        ["Gamma_1"]
+    );
+}
+
+async fn journal_reads_newest_first_with_filters(db: TestDb) {
+    for op in ["a.one", "b.two", "a.one"] {
+        let tx = db.store.write().await.unwrap();
+        tx.commit(JournalEntry::new("cli", op).contractor(Some("c1")))
+            .await
+            .unwrap();
+    }
+    let rows = journal::list(
+        &db.store,
+        &JournalQuery {
+            operation: Some("a.one".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].seq > rows[1].seq);
+    let older = journal::list(
+        &db.store,
+        &JournalQuery {
+            before: Some(rows[0].seq),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(older.len(), 2);
+    let none = journal::list(
+        &db.store,
+        &JournalQuery {
+            contractor_id: Some("c2".into()),
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(none.is_empty());
+}
+
+backend_tests!(
+    commit_writes_the_change_and_its_journal_row,
+    a_dropped_transaction_leaves_nothing,
+    migrating_again_is_harmless,
+    tokens_authenticate_until_revoked_and_are_stored_hashed,
+    a_taken_username_is_a_conflict,
+    a_contractor_user_needs_a_contractor,
+    thirty_two_concurrent_writes_all_land,
+    listings_page_and_filter,
+    journal_reads_newest_first_with_filters
+);
 
 /// Two processes writing one SQLite file (the server and a CLI command, say) wait for each
 /// other instead of failing with "database is locked".

@@ -3,9 +3,10 @@
 use mpc_api_types::contracts::{ContractView, Provisioning, QuoteView};
 use mpc_domain::book::{Book, Contract};
 use mpc_domain::ending::Termination;
+use mpc_storage::contracts::quote::quote_cancellation;
 use mpc_storage::contracts::{Owned, load_book};
 use mpc_storage::controller::SecretKey;
-use mpc_storage::{StorageError, Store, engine};
+use mpc_storage::{StorageError, Store};
 
 use crate::AppState;
 use crate::api::v1::support::{Dates, contractor_book, holder};
@@ -78,7 +79,7 @@ pub async fn quote(
     let arrived = dates.or_today("notice_arrived_on", q.notice_arrived_on.as_deref())?;
     let requested = Dates::parse("requested_on", q.requested_on.as_deref())?;
     let termination = q.termination.unwrap_or(Termination::Notice);
-    let quote = engine::quote_cancellation(
+    let quote = quote_cancellation(
         &state.store,
         &owner,
         contract_id,

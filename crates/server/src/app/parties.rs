@@ -7,9 +7,10 @@ use mpc_api_types::parties::{
     DesignatedServiceList, Designation, DesignationList, InvoiceRedirect, InvoiceRedirectList,
 };
 use mpc_domain::eligibility;
+use mpc_storage::accounts;
+use mpc_storage::contracts::parties::{self, DesignatedServiceRecord};
+use mpc_storage::contracts::standing;
 use mpc_storage::contracts::{Owned, load_contract, owner_of};
-use mpc_storage::parties::{self, DesignatedServiceRow};
-use mpc_storage::{accounts, engine};
 use serde_json::json;
 
 use super::Input;
@@ -29,7 +30,7 @@ pub async fn eligibility(
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
     let as_of = Dates::default().or_today("as_of", as_of)?;
-    let unmet = engine::eligibility(&state.store, contractor_id, as_of).await?;
+    let unmet = standing::eligibility(&state.store, contractor_id, as_of).await?;
     Ok(EligibilityView {
         contractor_id: contractor_id.to_owned(),
         as_of: as_of.to_string(),
@@ -258,7 +259,7 @@ pub async fn approve_redirect(
     Ok(redirect_view(r, dates))
 }
 
-fn service_view(r: DesignatedServiceRow) -> DesignatedService {
+fn service_view(r: DesignatedServiceRecord) -> DesignatedService {
     DesignatedService {
         id: r.id,
         contractor_id: r.contractor_id,

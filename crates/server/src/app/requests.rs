@@ -6,7 +6,7 @@ use mpc_api_types::contracts::{
 };
 use mpc_domain::request::{Acceptance, STATUSES};
 use mpc_storage::accounts;
-use mpc_storage::engine::{self, RequestRow};
+use mpc_storage::contracts::requests::{self, RequestRecord};
 
 use super::Input;
 use crate::AppState;
@@ -27,8 +27,8 @@ pub struct Query {
 }
 
 /// A pending or closed request the caller may see.
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRow> {
-    let row = engine::get_request(&state.store, id).await?;
+async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRecord> {
+    let row = requests::get_request(&state.store, id).await?;
     caller.require_contractor(&row.contractor_id)?;
     Ok(row)
 }
@@ -91,7 +91,7 @@ pub async fn submit(
             )
         })
         .transpose()?;
-    let (row, _) = engine::submit(
+    let (row, _) = requests::submit(
         &state.store,
         contractor_id,
         &body.request,
@@ -115,7 +115,7 @@ async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResul
         ));
     }
     let limit = limit(q.limit.map(|l| l.min(MAX_LIMIT)));
-    let mut rows = engine::list_requests(
+    let mut rows = requests::list_requests(
         &state.store,
         contractor,
         q.status.as_deref(),
@@ -200,7 +200,7 @@ pub async fn accept(
         &row.submitted_on,
         &mut dates,
     )?;
-    let (row, _) = engine::accept(
+    let (row, _) = requests::accept(
         &state.store,
         request_id,
         &acceptance,
@@ -226,7 +226,7 @@ pub async fn reject(
     caller.require_operator()?;
     let (body, raw) = input.parse()?;
     let reason = mpc_domain::account::text("reason", &body.reason, 500)?;
-    let row = engine::close_pending(
+    let row = requests::close_pending(
         &state.store,
         request_id,
         "rejected",
@@ -249,7 +249,7 @@ pub async fn withdraw(
     request_id: &str,
 ) -> ApiResult<RequestView> {
     visible(state, caller, request_id).await?;
-    let row = engine::close_pending(
+    let row = requests::close_pending(
         &state.store,
         request_id,
         "withdrawn",

@@ -30,8 +30,8 @@ use axum::routing::{get, post};
 use mpc_api_types::controller::DeviceStatus;
 use mpc_domain::calendar::tokyo_date;
 use mpc_domain::contract::set_billing_start;
+use mpc_storage::contracts::requests::{self, EngineError};
 use mpc_storage::controller::{self, Heartbeat};
-use mpc_storage::engine::{self, EngineError};
 use mpc_storage::{JournalEntry, fetches, now_micros};
 
 use crate::AppState;
@@ -304,7 +304,7 @@ pub(crate) async fn start_billing(state: &AppState, serial: &str, config: &Confi
         .request(
             serde_json::json!({ "on": today, "cause": "first_config_fetch", "serial": serial }),
         );
-    match engine::record(&state.store, &config.contractor_id, journal, |book| {
+    match requests::record(&state.store, &config.contractor_id, journal, |book| {
         set_billing_start(book, config.contract_id(), today)
     })
     .await

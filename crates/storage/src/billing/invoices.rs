@@ -3,7 +3,7 @@
 use super::*;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct InvoiceRow {
+pub struct InvoiceRecord {
     pub id: String,
     pub month: String,
     pub account_id: String,
@@ -24,7 +24,7 @@ pub(super) const INVOICE_COLUMNS: &str = "SELECT id, month, account_id, number, 
      issuer_registration, subtotal, tax, total, status, defaulted_on FROM invoices";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct LineRow {
+pub struct LineRecord {
     pub contractor_id: String,
     pub seq: i64,
     pub contract_id: String,
@@ -43,7 +43,7 @@ pub struct LineRow {
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct PaymentRow {
+pub struct PaymentRecord {
     pub id: String,
     pub paid_on: String,
     pub amount: i64,
@@ -54,7 +54,7 @@ pub async fn list_invoices(
     conn: &mut AnyConnection,
     month: Option<&str>,
     account: Option<&str>,
-) -> Result<Vec<InvoiceRow>> {
+) -> Result<Vec<InvoiceRecord>> {
     let mut q = Sql::new(INVOICE_COLUMNS);
     q.push(" WHERE 1 = 1");
     if let Some(m) = month {
@@ -70,7 +70,7 @@ pub async fn list_invoices(
         .map_err(StorageError::from)?)
 }
 
-pub async fn get_invoice(conn: &mut AnyConnection, id: &str) -> Result<InvoiceRow> {
+pub async fn get_invoice(conn: &mut AnyConnection, id: &str) -> Result<InvoiceRecord> {
     let mut q = Sql::new(INVOICE_COLUMNS);
     q.push(" WHERE id = ").bind(id.to_owned());
     Ok(q.query_as()?
@@ -80,7 +80,10 @@ pub async fn get_invoice(conn: &mut AnyConnection, id: &str) -> Result<InvoiceRo
 }
 
 /// The lines of an invoice, in invoice order.
-pub async fn invoice_lines(conn: &mut AnyConnection, invoice: &InvoiceRow) -> Result<Vec<LineRow>> {
+pub async fn invoice_lines(
+    conn: &mut AnyConnection,
+    invoice: &InvoiceRecord,
+) -> Result<Vec<LineRecord>> {
     Ok(sqlx::query_as(
         "SELECT l.contractor_id, l.seq, l.contract_id, l.subject_id, l.kind, l.rule, l.price_key, l.description, \
          l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to FROM invoice_lines l \
@@ -93,7 +96,7 @@ pub async fn invoice_lines(conn: &mut AnyConnection, invoice: &InvoiceRow) -> Re
     .await?)
 }
 
-pub async fn payments(conn: &mut AnyConnection, invoice_id: &str) -> Result<Vec<PaymentRow>> {
+pub async fn payments(conn: &mut AnyConnection, invoice_id: &str) -> Result<Vec<PaymentRecord>> {
     Ok(sqlx::query_as(
         "SELECT id, paid_on, amount, note FROM payments WHERE invoice_id = $1 ORDER BY paid_on, id",
     )
@@ -142,7 +145,7 @@ pub async fn lines_csv(conn: &mut AnyConnection, month: Month) -> Result<String>
 }
 
 /// Where an invoice stands on `today` (B5).
-pub fn invoice_status(invoice: &InvoiceRow, paid: i64, today: Date) -> invoice::InvoiceState {
+pub fn invoice_status(invoice: &InvoiceRecord, paid: i64, today: Date) -> invoice::InvoiceState {
     let due = date(&invoice.due_date).unwrap_or(today);
     invoice::InvoiceState::of(
         invoice.status == "finalized",

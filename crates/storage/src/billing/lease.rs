@@ -42,7 +42,7 @@ pub struct RunInProgress {
 }
 
 #[derive(sqlx::FromRow)]
-struct LeaseRow {
+struct LeaseRecord {
     run_id: String,
     started_by: String,
     started_at: i64,
@@ -52,7 +52,7 @@ struct LeaseRow {
 /// The live lease of `month`, if a run holds one. Call inside a transaction that holds the
 /// month's lock (`billing:{month}`).
 pub(super) async fn holder(tx: &mut WriteTx, month: Month) -> Result<Option<RunInProgress>> {
-    let row: Option<LeaseRow> = sqlx::query_as(
+    let row: Option<LeaseRecord> = sqlx::query_as(
         "SELECT run_id, started_by, started_at, expires_at FROM billing_leases WHERE month = $1",
     )
     .bind(month.to_string())

@@ -3,14 +3,14 @@
 use super::*;
 
 #[derive(sqlx::FromRow)]
-pub(super) struct PriceRow {
+pub(super) struct PriceRecord {
     key: String,
     contractor_id: String,
     effective_from: String,
     amount: i64,
 }
 
-pub(super) fn price_from_row(r: PriceRow) -> Result<Price> {
+pub(super) fn price_from_row(r: PriceRecord) -> Result<Price> {
     Ok(Price {
         key: r
             .key
@@ -32,7 +32,7 @@ pub async fn list_prices(conn: &mut AnyConnection, contractor: Option<&str>) -> 
         q.push(" WHERE contractor_id = ").bind(c.to_owned());
     }
     q.push(" ORDER BY contractor_id, key, effective_from");
-    let rows: Vec<PriceRow> = q
+    let rows: Vec<PriceRecord> = q
         .query_as()?
         .fetch_all(conn)
         .await

@@ -382,7 +382,7 @@ pub(super) async fn finish_run(
         .await?;
     // Adjustments of finalized invoices (B4) and moved unpaid amounts (R6.4) waiting for an
     // open invoice go on this month's.
-    let adjustments: Vec<AdjustmentRow> = sqlx::query_as(
+    let adjustments: Vec<AdjustmentRecord> = sqlx::query_as(
         "SELECT id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on, \
          period_from, period_to FROM pending_adjustments WHERE applied_month IS NULL OR applied_month = $1 ORDER BY id",
     )
@@ -486,7 +486,7 @@ pub(super) async fn finish_run(
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct AdjustmentRow {
+pub(super) struct AdjustmentRecord {
     id: String,
     account_id: String,
     contractor_id: String,

@@ -3,7 +3,7 @@
 use super::*;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OutageRow {
+pub struct OutageRecord {
     pub id: String,
     pub learned_at: i64,
     pub restored_at: i64,
@@ -13,7 +13,7 @@ pub struct OutageRow {
     pub description: String,
 }
 
-impl OutageRow {
+impl OutageRecord {
     pub fn outage(&self) -> Result<mpc_domain::sla::Outage> {
         let ids: Vec<String> = serde_json::from_str(&self.affected)
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
@@ -72,7 +72,7 @@ pub async fn record_outage(
     Ok(())
 }
 
-pub async fn list_outages(conn: &mut AnyConnection) -> Result<Vec<OutageRow>> {
+pub async fn list_outages(conn: &mut AnyConnection) -> Result<Vec<OutageRecord>> {
     let mut q = Sql::new(OUTAGE_COLUMNS);
     q.push(" ORDER BY learned_at DESC, id");
     Ok(q.query_as()?
@@ -81,7 +81,7 @@ pub async fn list_outages(conn: &mut AnyConnection) -> Result<Vec<OutageRow>> {
         .map_err(StorageError::from)?)
 }
 
-pub async fn get_outage(conn: &mut AnyConnection, id: &str) -> Result<OutageRow> {
+pub async fn get_outage(conn: &mut AnyConnection, id: &str) -> Result<OutageRecord> {
     let mut q = Sql::new(OUTAGE_COLUMNS);
     q.push(" WHERE id = ").bind(id.to_owned());
     Ok(q.query_as()?
@@ -91,7 +91,7 @@ pub async fn get_outage(conn: &mut AnyConnection, id: &str) -> Result<OutageRow>
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct ClaimRow {
+pub struct ClaimRecord {
     pub id: String,
     pub outage_id: String,
     pub contract_id: String,
@@ -109,14 +109,14 @@ pub async fn claim(
     outage_id: &str,
     contract_id: &str,
     claimed_on: Date,
-) -> Result<ClaimRow> {
+) -> Result<ClaimRecord> {
     let outage = get_outage(tx.conn(), outage_id).await?.outage()?;
     let contract = crate::contracts::load_contract(tx.conn(), contract_id)
         .await?
         .ok_or(StorageError::NotFound)?;
     let book = crate::contracts::load_book(tx.conn(), &contract.contractor_id).await?;
     mpc_domain::sla::check_claim(&outage, &book, &contract, claimed_on)?;
-    let row = ClaimRow {
+    let row = ClaimRecord {
         id: new_id(),
         outage_id: outage_id.to_owned(),
         contract_id: contract_id.to_owned(),
@@ -142,7 +142,7 @@ pub async fn claim(
     Ok(row)
 }
 
-pub async fn get_claim(conn: &mut AnyConnection, id: &str) -> Result<ClaimRow> {
+pub async fn get_claim(conn: &mut AnyConnection, id: &str) -> Result<ClaimRecord> {
     let mut q = Sql::new(CLAIM_COLUMNS);
     q.push(" WHERE id = ").bind(id.to_owned());
     Ok(q.query_as()?
@@ -154,7 +154,7 @@ pub async fn get_claim(conn: &mut AnyConnection, id: &str) -> Result<ClaimRow> {
 pub async fn claims_of(
     conn: &mut AnyConnection,
     contractor: Option<&str>,
-) -> Result<Vec<ClaimRow>> {
+) -> Result<Vec<ClaimRecord>> {
     let mut q = Sql::new(CLAIM_COLUMNS);
     if let Some(c) = contractor {
         q.push(" WHERE contractor_id = ").bind(c.to_owned());
@@ -168,7 +168,12 @@ pub async fn claims_of(
 
 /// Approves or refuses a pending claim; an approved credit appears on the invoice of the
 /// month of approval (R16.2).
-pub async fn decide_claim(tx: &mut WriteTx, id: &str, approve: bool, on: Date) -> Result<ClaimRow> {
+pub async fn decide_claim(
+    tx: &mut WriteTx,
+    id: &str,
+    approve: bool,
+    on: Date,
+) -> Result<ClaimRecord> {
     let mut c = get_claim(tx.conn(), id).await?;
     mpc_domain::sla::check_decision(c.status != "pending", date(&c.claimed_on)?, on)?;
     c.status = if approve { "approved" } else { "refused" }.into();

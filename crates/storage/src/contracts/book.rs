@@ -16,7 +16,7 @@ use crate::sql::Sql;
 use crate::{Result, StorageError};
 
 #[derive(sqlx::FromRow)]
-struct ContractRow {
+struct ContractRecord {
     id: String,
     contractor_id: String,
     kind: String,
@@ -52,14 +52,14 @@ fn ending(
 }
 
 #[derive(sqlx::FromRow)]
-struct DatedRow {
+struct DatedRecord {
     owner: String,
     effective_from: String,
     value: String,
 }
 
 #[derive(sqlx::FromRow)]
-struct OptionRow {
+struct OptionRecord {
     id: String,
     contract_id: String,
     kind: String,
@@ -74,7 +74,7 @@ struct OptionRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct GroupRow {
+struct GroupRecord {
     id: String,
     contractor_id: String,
     applied_on: String,
@@ -87,14 +87,14 @@ struct GroupRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct PackRow {
+struct PackRecord {
     group_id: String,
     effective_from: String,
     pack_gb: i64,
 }
 
 #[derive(sqlx::FromRow)]
-struct MemberRow {
+struct MemberRecord {
     group_id: String,
     option_id: String,
     from_on: String,
@@ -102,7 +102,7 @@ struct MemberRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct DeviceRow {
+struct DeviceRecord {
     serial: String,
     device_type: String,
     return_due: Option<String>,
@@ -112,7 +112,7 @@ struct DeviceRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct AssignmentRow {
+struct AssignmentRecord {
     contract_id: String,
     from_on: String,
     until_on: Option<String>,
@@ -161,7 +161,7 @@ where
 
 type Dated<T> = HashMap<String, Vec<(Date, T)>>;
 
-fn group_dated<T: DeserializeOwned>(rows: Vec<DatedRow>) -> Result<Dated<T>> {
+fn group_dated<T: DeserializeOwned>(rows: Vec<DatedRecord>) -> Result<Dated<T>> {
     let mut out: Dated<T> = HashMap::new();
     for r in rows {
         out.entry(r.owner)
@@ -189,7 +189,7 @@ pub async fn load_books(
     with_devices: bool,
 ) -> Result<Vec<(String, Book)>> {
     let mut books: BTreeMap<String, Book> = BTreeMap::new();
-    let contract_rows: Vec<ContractRow> = scoped(
+    let contract_rows: Vec<ContractRecord> = scoped(
         conn,
         "SELECT id, contractor_id, kind, device_type, management_id, applied_on, accepted_on, \
          billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt FROM contracts",
@@ -223,7 +223,7 @@ pub async fn load_books(
     struct OptionWithHolder {
         contractor_id: String,
         #[sqlx(flatten)]
-        row: OptionRow,
+        row: OptionRecord,
     }
     let option_rows: Vec<OptionWithHolder> = scoped(
         conn,
@@ -299,7 +299,7 @@ pub async fn load_books(
     Ok(books.into_iter().collect())
 }
 
-fn contract_from_row(r: ContractRow, items: Timeline<Item>) -> Result<Contract> {
+fn contract_from_row(r: ContractRecord, items: Timeline<Item>) -> Result<Contract> {
     Ok(Contract {
         items,
         kind: from_wire(&r.kind)?,
@@ -321,7 +321,7 @@ fn contract_from_row(r: ContractRow, items: Timeline<Item>) -> Result<Contract> 
 }
 
 async fn load_groups(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Vec<PacketShareGroup>> {
-    let rows: Vec<GroupRow> = scoped(
+    let rows: Vec<GroupRecord> = scoped(
         conn,
         "SELECT id, contractor_id, applied_on, accepted_on, end_on, end_reason, notice_arrived_on, \
          requested_end_on, end_exempt FROM packet_share_groups",
@@ -333,7 +333,7 @@ async fn load_groups(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Vec<P
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let packs: Vec<PackRow> = scoped(
+    let packs: Vec<PackRecord> = scoped(
         conn,
         "SELECT p.group_id, p.effective_from, p.pack_gb FROM group_packs p JOIN packet_share_groups g ON g.id = p.group_id",
         "g.contractor_id",
@@ -341,7 +341,7 @@ async fn load_groups(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Vec<P
         "",
     )
     .await?;
-    let members: Vec<MemberRow> = scoped(
+    let members: Vec<MemberRecord> = scoped(
         conn,
         "SELECT m.group_id, m.option_id, m.from_on, m.until_on FROM group_members m \
          JOIN packet_share_groups g ON g.id = m.group_id",
@@ -397,7 +397,7 @@ async fn load_scoped_devices(
     struct Held {
         holder: String,
         #[sqlx(flatten)]
-        row: DeviceRow,
+        row: DeviceRecord,
     }
     let rows: Vec<Held> = scoped(
         conn,
@@ -416,8 +416,8 @@ async fn load_scoped_devices(
     Ok(out)
 }
 
-async fn device_from_row(conn: &mut AnyConnection, r: DeviceRow) -> Result<Device> {
-    let assignments: Vec<AssignmentRow> = sqlx::query_as(
+async fn device_from_row(conn: &mut AnyConnection, r: DeviceRecord) -> Result<Device> {
+    let assignments: Vec<AssignmentRecord> = sqlx::query_as(
         "SELECT contract_id, from_on, until_on FROM device_assignments WHERE serial = $1 ORDER BY from_on",
     )
     .bind(r.serial.clone())
@@ -465,7 +465,7 @@ pub async fn awaiting_return(conn: &mut AnyConnection) -> Result<Vec<(String, De
 
 /// One device by serial, whoever holds it.
 pub async fn load_device(conn: &mut AnyConnection, serial: &str) -> Result<Option<Device>> {
-    let row: Option<DeviceRow> = sqlx::query_as(
+    let row: Option<DeviceRecord> = sqlx::query_as(
         "SELECT serial, device_type, return_due, returned_on, lost_on, found_on FROM devices WHERE serial = $1",
     )
     .bind(serial.to_owned())
@@ -485,10 +485,10 @@ pub async fn load_contract(conn: &mut AnyConnection, id: &str) -> Result<Option<
          FROM contracts WHERE id = ",
     );
     q.bind(id.to_owned());
-    let Some(row): Option<ContractRow> = q.query_as()?.fetch_optional(&mut *conn).await? else {
+    let Some(row): Option<ContractRecord> = q.query_as()?.fetch_optional(&mut *conn).await? else {
         return Ok(None);
     };
-    let items: Vec<DatedRow> = sqlx::query_as(
+    let items: Vec<DatedRecord> = sqlx::query_as(
         "SELECT contract_id AS owner, effective_from, item AS value FROM contract_items WHERE contract_id = $1",
     )
     .bind(id.to_owned())

@@ -11,7 +11,7 @@ use crate::sql::Sql;
 use crate::{StorageError, WriteTx, new_id};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct DesignatedServiceRow {
+pub struct DesignatedServiceRecord {
     pub id: String,
     pub contractor_id: String,
     pub reference: String,
@@ -24,8 +24,8 @@ pub async fn add_designated_service(
     contractor_id: &str,
     reference: &str,
     registered_on: Date,
-) -> Result<DesignatedServiceRow> {
-    let row = DesignatedServiceRow {
+) -> Result<DesignatedServiceRecord> {
+    let row = DesignatedServiceRecord {
         id: new_id(),
         contractor_id: contractor_id.to_owned(),
         reference: reference.to_owned(),
@@ -45,7 +45,7 @@ pub async fn add_designated_service(
 pub async fn designated_services(
     conn: &mut AnyConnection,
     contractor_id: &str,
-) -> Result<Vec<DesignatedServiceRow>> {
+) -> Result<Vec<DesignatedServiceRecord>> {
     Ok(sqlx::query_as(
         "SELECT id, contractor_id, reference, registered_on, ended_on FROM designated_services \
          WHERE contractor_id = $1 ORDER BY id",
@@ -83,7 +83,7 @@ pub async fn create_designation(
 }
 
 #[derive(sqlx::FromRow)]
-struct DesignationRow {
+struct DesignationRecord {
     id: String,
     rider_contractor_id: String,
     management_contract_id: String,
@@ -92,7 +92,7 @@ struct DesignationRow {
     withdrawn_on: Option<String>,
 }
 
-fn designation(r: DesignationRow) -> Result<Designation> {
+fn designation(r: DesignationRecord) -> Result<Designation> {
     Ok(Designation {
         requested_on: date(&r.requested_on)?,
         consented_on: opt_date(r.consented_on)?,
@@ -117,7 +117,7 @@ pub async fn designations(
         .push(" = ")
         .bind(key.to_owned())
         .push(" ORDER BY id");
-    let rows: Vec<DesignationRow> = q
+    let rows: Vec<DesignationRecord> = q
         .query_as()?
         .fetch_all(conn)
         .await
@@ -143,7 +143,7 @@ pub async fn designations_involving(
         .push(" OR management_contract_id IN (SELECT id FROM contracts WHERE contractor_id = ")
         .bind(contractor_id.to_owned())
         .push(") ORDER BY id");
-    let rows: Vec<DesignationRow> = q
+    let rows: Vec<DesignationRecord> = q
         .query_as()?
         .fetch_all(conn)
         .await
@@ -163,7 +163,7 @@ pub async fn consent_designation(tx: &mut WriteTx, id: &str, on: Date) -> Result
 }
 
 #[derive(sqlx::FromRow)]
-struct RedirectRow {
+struct RedirectRecord {
     id: String,
     management_contract_id: String,
     target_contractor_id: String,
@@ -173,7 +173,7 @@ struct RedirectRow {
     ended_on: Option<String>,
 }
 
-impl RedirectRow {
+impl RedirectRecord {
     fn parse(self) -> Result<InvoiceRedirect> {
         Ok(InvoiceRedirect {
             requested_on: date(&self.requested_on)?,
@@ -239,7 +239,7 @@ pub async fn create_redirect(
 pub async fn get_redirect(conn: &mut AnyConnection, id: &str) -> Result<InvoiceRedirect> {
     let mut q = Sql::new(REDIRECT_COLUMNS);
     q.push(" WHERE id = ").bind(id.to_owned());
-    let row: RedirectRow = q
+    let row: RedirectRecord = q
         .query_as()?
         .fetch_one(conn)
         .await
@@ -255,12 +255,12 @@ pub async fn redirects_of(
     q.push(" WHERE management_contract_id = ")
         .bind(management_contract_id.to_owned())
         .push(" ORDER BY id");
-    let rows: Vec<RedirectRow> = q
+    let rows: Vec<RedirectRecord> = q
         .query_as()?
         .fetch_all(conn)
         .await
         .map_err(StorageError::from)?;
-    rows.into_iter().map(RedirectRow::parse).collect()
+    rows.into_iter().map(RedirectRecord::parse).collect()
 }
 
 /// The target consents (R6.3).

@@ -317,7 +317,7 @@ async fn insert_charge(tx: &mut WriteTx, contractor_id: &str, c: &ChargeEvent) -
 }
 
 #[derive(sqlx::FromRow)]
-struct ChargeRow {
+struct ChargeRecord {
     id: String,
     contract_id: String,
     kind: String,
@@ -333,7 +333,7 @@ pub async fn charges_of(conn: &mut AnyConnection, contract_id: &str) -> Result<V
     );
     q.bind(contract_id.to_owned())
         .push(" ORDER BY occurred_on, id");
-    let rows: Vec<ChargeRow> = q.query_as()?.fetch_all(conn).await?;
+    let rows: Vec<ChargeRecord> = q.query_as()?.fetch_all(conn).await?;
     rows.into_iter()
         .map(|r| {
             Ok(ChargeEvent {

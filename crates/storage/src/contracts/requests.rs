@@ -43,7 +43,7 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// A stored request.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RequestRow {
+pub struct RequestRecord {
     pub id: String,
     pub contractor_id: String,
     pub kind: String,
@@ -57,7 +57,7 @@ pub struct RequestRow {
     pub created_at: i64,
 }
 
-impl RequestRow {
+impl RequestRecord {
     pub fn request(&self) -> Result<Request> {
         serde_json::from_str(&self.payload)
             .map_err(|e| StorageError::Corrupt(format!("request {}: {e}", self.id)).into())
@@ -228,7 +228,7 @@ pub async fn submit(
     submitted_by: &str,
     accept: Option<&Acceptance>,
     journal: JournalEntry,
-) -> Result<(RequestRow, Option<Decision>)> {
+) -> Result<(RequestRecord, Option<Decision>)> {
     let mut batch = Batch::open(store, contractor_id).await?;
     let submitted = batch
         .submit(request, submitted_on, submitted_by, accept, journal)
@@ -272,7 +272,7 @@ impl Batch {
         submitted_by: &str,
         accept: Option<&Acceptance>,
         journal: JournalEntry,
-    ) -> Result<(RequestRow, Option<Decision>)> {
+    ) -> Result<(RequestRecord, Option<Decision>)> {
         let check = Acceptance {
             on: Some(submitted_on),
             ..Acceptance::default()
@@ -302,7 +302,7 @@ impl Batch {
         } else {
             Vec::new()
         };
-        let row = RequestRow {
+        let row = RequestRecord {
             id: new_id(),
             contractor_id: contractor_id.to_owned(),
             kind: request.kind().to_owned(),
@@ -369,7 +369,7 @@ fn decision_json(o: &Outcome) -> String {
     .to_string()
 }
 
-pub async fn get_request(store: &Store, id: &str) -> Result<RequestRow> {
+pub async fn get_request(store: &Store, id: &str) -> Result<RequestRecord> {
     let mut q = Sql::new(REQUEST_COLUMNS);
     q.push(" WHERE id = ").bind(id.to_owned());
     Ok(q.query_as()?
@@ -385,7 +385,7 @@ pub async fn list_requests(
     status: Option<&str>,
     after: Option<&str>,
     limit: i64,
-) -> Result<Vec<RequestRow>> {
+) -> Result<Vec<RequestRecord>> {
     let mut q = Sql::new(REQUEST_COLUMNS);
     q.push(" WHERE 1 = 1");
     if let Some(c) = contractor {
@@ -411,7 +411,7 @@ pub async fn accept(
     acceptance: &Acceptance,
     decided_by: &str,
     journal: JournalEntry,
-) -> Result<(RequestRow, Decision)> {
+) -> Result<(RequestRecord, Decision)> {
     let mut tx = store.write().await?;
     let contractor = get_request(store, request_id).await?.contractor_id;
     tx.lock(&format!("book:{contractor}")).await?;
@@ -452,7 +452,7 @@ pub async fn close_pending(
     by: &str,
     reason: Option<&str>,
     journal: JournalEntry,
-) -> Result<RequestRow> {
+) -> Result<RequestRecord> {
     let mut tx = store.write().await?;
     let contractor = get_request(store, request_id).await?.contractor_id;
     tx.lock(&format!("book:{contractor}")).await?;
@@ -472,10 +472,10 @@ pub async fn close_pending(
     Ok(row)
 }
 
-async fn pending(tx: &mut WriteTx, id: &str) -> Result<RequestRow> {
+async fn pending(tx: &mut WriteTx, id: &str) -> Result<RequestRecord> {
     let mut q = Sql::new(REQUEST_COLUMNS);
     q.push(" WHERE id = ").bind(id.to_owned());
-    let row: RequestRow = q
+    let row: RequestRecord = q
         .query_as()?
         .fetch_one(tx.conn())
         .await
@@ -484,7 +484,7 @@ async fn pending(tx: &mut WriteTx, id: &str) -> Result<RequestRow> {
     Ok(row)
 }
 
-async fn close(tx: &mut WriteTx, row: &RequestRow) -> Result<()> {
+async fn close(tx: &mut WriteTx, row: &RequestRecord) -> Result<()> {
     sqlx::query("UPDATE requests SET status = $1, decided_on = $2, decided_by = $3, decision = $4 WHERE id = $5")
         .bind(row.status.clone())
         .bind(row.decided_on.clone())

@@ -8,7 +8,7 @@ use crate::{JournalEntry, Result, StorageError, Store, now_micros};
 
 /// One device of the inventory, as imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InventoryRow {
+pub struct InventoryRecord {
     /// Its line in the file, from 1.
     pub line: usize,
     pub serial: String,
@@ -32,8 +32,8 @@ pub struct LineError {
 ///
 /// # Errors
 /// Every bad line, so the operator fixes the file in one pass.
-pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRow>, Vec<LineError>> {
-    let mut rows: Vec<InventoryRow> = Vec::new();
+pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRecord>, Vec<LineError>> {
+    let mut rows: Vec<InventoryRecord> = Vec::new();
     let mut errors = Vec::new();
     // A set, not a scan of `rows`: a fleet's file has 100,000 lines.
     let mut serials = std::collections::HashSet::new();
@@ -73,7 +73,7 @@ pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRow>, Vec<LineError>> 
             bad(format!("serial {serial} appears twice"));
             continue;
         }
-        rows.push(InventoryRow {
+        rows.push(InventoryRecord {
             line,
             serial: serial.to_owned(),
             model,
@@ -98,7 +98,7 @@ fn secret_context(serial: &str) -> String {
 pub async fn import_inventory(
     store: &Store,
     key: &SecretKey,
-    rows: &[InventoryRow],
+    rows: &[InventoryRecord],
     journal: JournalEntry,
 ) -> Result<Result<usize, Vec<LineError>>> {
     let _job = store.job().await;

@@ -65,7 +65,7 @@ pub struct Revision {
 }
 
 #[derive(sqlx::FromRow)]
-struct RevisionRow {
+struct RevisionRecord {
     contract_id: String,
     revision: i64,
     item: String,
@@ -85,7 +85,7 @@ fn revision_context(contract_id: &str, revision: i64, part: &str) -> String {
     format!("revision:{contract_id}:{revision}:{part}")
 }
 
-impl RevisionRow {
+impl RevisionRecord {
     fn open(self, key: &SecretKey) -> Result<Revision> {
         let params = key.open_text(
             &revision_context(&self.contract_id, self.revision, "params"),
@@ -136,7 +136,7 @@ pub async fn revisions(
     q.push(" WHERE contract_id = ")
         .bind(contract_id.to_owned())
         .push(" ORDER BY revision");
-    let rows: Vec<RevisionRow> = q.query_as()?.fetch_all(conn).await?;
+    let rows: Vec<RevisionRecord> = q.query_as()?.fetch_all(conn).await?;
     rows.into_iter().map(|r| r.open(key)).collect()
 }
 
@@ -152,7 +152,7 @@ pub async fn revision(
         .bind(contract_id.to_owned())
         .push(" AND revision = ")
         .bind(revision);
-    let row: Option<RevisionRow> = q.query_as()?.fetch_optional(conn).await?;
+    let row: Option<RevisionRecord> = q.query_as()?.fetch_optional(conn).await?;
     row.map(|r| r.open(key)).transpose()
 }
 
@@ -166,7 +166,7 @@ pub async fn latest(
     q.push(" WHERE contract_id = ")
         .bind(contract_id.to_owned())
         .push(" ORDER BY revision DESC LIMIT 1");
-    let row: Option<RevisionRow> = q.query_as()?.fetch_optional(conn).await?;
+    let row: Option<RevisionRecord> = q.query_as()?.fetch_optional(conn).await?;
     row.map(|r| r.open(key)).transpose()
 }
 

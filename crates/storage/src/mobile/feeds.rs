@@ -52,7 +52,7 @@ pub(crate) async fn append_events(tx: &mut WriteTx, events: &[NewEvent]) -> Resu
 
 /// A change of a SIM's throttle decisions.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EventRow {
+pub struct EventRecord {
     pub seq: i64,
     pub iccid: String,
     pub option_id: String,
@@ -70,7 +70,7 @@ pub async fn events_since(
     conn: &mut AnyConnection,
     after: i64,
     limit: i64,
-) -> Result<Vec<EventRow>> {
+) -> Result<Vec<EventRecord>> {
     Ok(sqlx::query_as(
         "SELECT seq, iccid, option_id, kind, month, from_at, until_at, reason, created_at \
          FROM throttle_events WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -83,7 +83,7 @@ pub async fn events_since(
 
 /// A stored rejection, for operators.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RejectionRow {
+pub struct RejectionRecord {
     pub batch_id: String,
     pub line: i64,
     pub record_id: Option<String>,
@@ -94,7 +94,7 @@ pub struct RejectionRow {
 }
 
 /// The rejections of a batch, by line.
-pub async fn rejections(conn: &mut AnyConnection, batch_id: &str) -> Result<Vec<RejectionRow>> {
+pub async fn rejections(conn: &mut AnyConnection, batch_id: &str) -> Result<Vec<RejectionRecord>> {
     Ok(sqlx::query_as(
         "SELECT batch_id, line, record_id, iccid, reason, detail, received_at FROM usage_rejections \
          WHERE batch_id = $1 ORDER BY line",

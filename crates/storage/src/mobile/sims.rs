@@ -12,14 +12,14 @@ use crate::{JournalEntry, Result, StorageError, Store};
 
 /// A SIM's service of an option, both days inclusive.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SimRow {
+pub struct SimRecord {
     pub iccid: String,
     pub option_id: String,
     pub from_on: String,
     pub until_on: Option<String>,
 }
 
-impl SimRow {
+impl SimRecord {
     pub(crate) fn covers(&self, day: Date) -> Result<bool> {
         Ok(
             date(&self.from_on)? <= day
@@ -36,7 +36,7 @@ impl SimRow {
 
 pub(crate) const SIM_COLUMNS: &str = "SELECT iccid, option_id, from_on, until_on FROM sims";
 
-async fn sims_where(conn: &mut AnyConnection, column: &str, value: &str) -> Result<Vec<SimRow>> {
+async fn sims_where(conn: &mut AnyConnection, column: &str, value: &str) -> Result<Vec<SimRecord>> {
     let mut q = Sql::new(SIM_COLUMNS);
     q.push(" WHERE ")
         .push(column)
@@ -47,12 +47,12 @@ async fn sims_where(conn: &mut AnyConnection, column: &str, value: &str) -> Resu
 }
 
 /// The services of a SIM, oldest first.
-pub async fn sim(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<SimRow>> {
+pub async fn sim(conn: &mut AnyConnection, iccid: &str) -> Result<Vec<SimRecord>> {
     sims_where(conn, "iccid", iccid).await
 }
 
 /// The SIMs that served an option.
-pub async fn sims_of(conn: &mut AnyConnection, option_id: &str) -> Result<Vec<SimRow>> {
+pub async fn sims_of(conn: &mut AnyConnection, option_id: &str) -> Result<Vec<SimRecord>> {
     sims_where(conn, "option_id", option_id).await
 }
 
@@ -79,7 +79,7 @@ pub async fn bind_sim(
     option_id: &str,
     from: Date,
     journal: JournalEntry,
-) -> Result<Result<SimRow, Refusal>> {
+) -> Result<Result<SimRecord, Refusal>> {
     let mut tx = store.write().await?;
     let contractor =
         crate::contracts::owner_of(tx.conn(), crate::contracts::Owned::Option, option_id)
@@ -124,7 +124,7 @@ pub async fn bind_sim(
     .bind(option_id.to_owned())
     .execute(tx.conn())
     .await?;
-    let row = SimRow {
+    let row = SimRecord {
         iccid: iccid.to_owned(),
         option_id: option_id.to_owned(),
         from_on: from.to_string(),

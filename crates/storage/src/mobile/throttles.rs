@@ -11,13 +11,13 @@ use sqlx::AnyConnection;
 
 use super::feeds::{NewEvent, append_events};
 use super::ingest::{pipelined, rows_in};
-use super::sims::{SIM_COLUMNS, SimRow, sim, sim_owner, sims_of};
+use super::sims::{SIM_COLUMNS, SimRecord, sim, sim_owner, sims_of};
 use crate::contracts::{from_wire, wire};
 use crate::sql::Sql;
 use crate::{JournalEntry, Result, StorageError, Store, WriteTx, timestamp};
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct AutoRow {
+pub(crate) struct AutoRecord {
     option_id: String,
     month: String,
     from_at: i64,
@@ -29,7 +29,7 @@ pub(crate) struct AutoRow {
     usage_type: Option<String>,
 }
 
-impl AutoRow {
+impl AutoRecord {
     fn throttle(self) -> Result<Throttle> {
         let basis = match (self.basis.as_str(), self.group_id, self.usage_type) {
             ("pack", Some(group_id), _) => Basis::Pack { group_id },
@@ -71,7 +71,7 @@ pub(crate) async fn store_decisions(
     let options: BTreeSet<String> = last.keys().map(|(o, _)| o.clone()).collect();
     let options: Vec<String> = options.into_iter().collect();
     let mut stored: HashMap<(String, Month), Throttle> = HashMap::new();
-    for row in rows_in::<AutoRow>(tx, AUTO_COLUMNS, "option_id", &options).await? {
+    for row in rows_in::<AutoRecord>(tx, AUTO_COLUMNS, "option_id", &options).await? {
         let t = row.throttle()?;
         stored.insert((t.option_id.clone(), t.month), t);
     }
@@ -142,8 +142,8 @@ pub(crate) async fn store_decisions(
     .await?;
     let changed_options: BTreeSet<String> = changed.iter().map(|(o, ..)| o.clone()).collect();
     let changed_options: Vec<String> = changed_options.into_iter().collect();
-    let mut sims: HashMap<String, Vec<SimRow>> = HashMap::new();
-    for s in rows_in::<SimRow>(tx, SIM_COLUMNS, "option_id", &changed_options).await? {
+    let mut sims: HashMap<String, Vec<SimRecord>> = HashMap::new();
+    for s in rows_in::<SimRecord>(tx, SIM_COLUMNS, "option_id", &changed_options).await? {
         sims.entry(s.option_id.clone()).or_default().push(s);
     }
     let mut events = Vec::new();
@@ -162,7 +162,7 @@ pub(crate) async fn store_decisions(
                 Some("corrected use no longer exceeds the limit".to_owned()),
             ),
         };
-        let mut serving: Vec<&SimRow> = sims.get(option_id).into_iter().flatten().collect();
+        let mut serving: Vec<&SimRecord> = sims.get(option_id).into_iter().flatten().collect();
         serving.sort_by(|a, b| (&a.iccid, &a.from_on).cmp(&(&b.iccid, &b.from_on)));
         for s in serving {
             if s.overlaps(*month)? {
@@ -249,7 +249,7 @@ pub struct Decision {
 /// (R9.9), by ICCID.
 pub async fn decisions(conn: &mut AnyConnection, now: Timestamp) -> Result<Vec<Decision>> {
     let micros = now.as_microsecond();
-    let autos: Vec<AutoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let autos: Vec<AutoRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{AUTO_COLUMNS} WHERE from_at <= $1 AND until_at > $1"
     )))
     .bind(micros)
@@ -317,12 +317,12 @@ pub async fn throttle_of(
     option_id: &str,
     month: Month,
 ) -> Result<Option<Throttle>> {
-    let row: Option<AutoRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let row: Option<AutoRecord> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{AUTO_COLUMNS} WHERE option_id = $1 AND month = $2"
     )))
     .bind(option_id.to_owned())
     .bind(month.to_string())
     .fetch_optional(conn)
     .await?;
-    row.map(AutoRow::throttle).transpose()
+    row.map(AutoRecord::throttle).transpose()
 }

@@ -18,7 +18,7 @@ use mpc_domain::calendar::Month;
 use mpc_domain::money::Yen;
 use mpc_domain::price::{Price, PriceKey};
 use mpc_domain::sla::{Affected, Outage};
-use mpc_storage::billing::{self, BillingError, InvoiceRow, Issuer, OutageRow};
+use mpc_storage::billing::{self, BillingError, InvoiceRecord, Issuer, OutageRecord};
 use mpc_storage::contracts::Owned;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -378,7 +378,7 @@ pub async fn lines_csv(
 
 async fn summary(
     conn: &mut mpc_storage::AnyConnection,
-    inv: &InvoiceRow,
+    inv: &InvoiceRecord,
 ) -> ApiResult<(InvoiceSummary, Vec<PaymentView>)> {
     let payments = billing::payments(conn, &inv.id).await?;
     let paid: i64 = payments.iter().map(|p| p.amount).sum();
@@ -450,13 +450,13 @@ pub async fn invoices(
     list_for(&state, q.month.as_deref(), account.as_deref()).await
 }
 
-async fn visible_invoice(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InvoiceRow> {
+async fn visible_invoice(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InvoiceRecord> {
     let inv = billing::get_invoice(&mut *state.store.conn().await?, id).await?;
     caller.require_contractor(&inv.account_id)?;
     Ok(inv)
 }
 
-async fn invoice_view(state: &AppState, inv: &InvoiceRow) -> ApiResult<InvoiceView> {
+async fn invoice_view(state: &AppState, inv: &InvoiceRecord) -> ApiResult<InvoiceView> {
     let mut conn = state.store.conn().await?;
     let (summary, payments) = summary(&mut conn, inv).await?;
     let lines = billing::invoice_lines(&mut conn, inv).await?;
@@ -669,7 +669,7 @@ pub async fn default(
     }))
 }
 
-fn outage_view(row: &OutageRow, o: &Outage) -> OutageView {
+fn outage_view(row: &OutageRecord, o: &Outage) -> OutageView {
     let (contract_ids, management_id) = match &o.affected {
         Affected::Contracts(ids) => (ids.clone(), None),
         Affected::AllUnderManagement(m) => (Vec::new(), Some(m.clone())),
@@ -779,7 +779,7 @@ pub async fn outage(
     Ok(Json(outage_view(&row, &o)))
 }
 
-fn claim_view(c: billing::ClaimRow) -> ClaimView {
+fn claim_view(c: billing::ClaimRecord) -> ClaimView {
     ClaimView {
         id: c.id,
         outage_id: c.outage_id,

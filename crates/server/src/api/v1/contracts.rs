@@ -9,8 +9,8 @@ use mpc_api_types::contracts::{
 };
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::ending::Termination;
+use mpc_storage::contracts::requests;
 use mpc_storage::contracts::{Owned, charges_of};
-use mpc_storage::engine;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -108,7 +108,7 @@ pub async fn billing_start(
     let (body, raw) = payload.parse_or_empty::<OnDate>()?;
     let mut dates = Dates::default();
     let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = engine::record(
+    let effects = requests::record(
         &state.store,
         &owner,
         caller

@@ -9,7 +9,7 @@ use mpc_api_types::contracts::{
 };
 use mpc_domain::custody::{record_found, record_return};
 use mpc_storage::contracts::Owned;
-use mpc_storage::engine;
+use mpc_storage::contracts::requests;
 
 use super::contracts::AsOf;
 use super::support::{Dates, holder};
@@ -62,7 +62,7 @@ async fn record_on_device(
     let (body, raw) = payload.parse_or_empty::<OnDate>()?;
     let mut dates = Dates::default();
     let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = engine::record(
+    let effects = requests::record(
         &state.store,
         &owner,
         caller.journal(operation).subject(serial).request(raw),
@@ -150,7 +150,7 @@ pub async fn sweep(
     let (body, raw) = payload.parse_or_empty::<OnDate>()?;
     let mut dates = Dates::default();
     let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = engine::sweep_overdue_returns(
+    let effects = requests::sweep_overdue_returns(
         &state.store,
         on,
         caller.journal("device.sweep_overdue").request(raw),

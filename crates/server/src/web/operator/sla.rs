@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
 use mpc_api_types::billing::OutageView;
-use mpc_storage::billing::ClaimRow;
+use mpc_storage::billing::ClaimRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -30,7 +30,7 @@ csrf_field!(DecideForm, OutageForm);
 
 /// Every contractor's claims, for operators. The API lists claims per contractor only, so the
 /// operator's queue reads them from storage, after the same operator check the API makes.
-pub async fn all_claims(state: &AppState, session: &Session) -> WebResult<Vec<ClaimRow>> {
+pub async fn all_claims(state: &AppState, session: &Session) -> WebResult<Vec<ClaimRecord>> {
     only_operators(session)?;
     let claims = mpc_storage::billing::claims_of(&mut *state.store.conn().await?, None)
         .await
@@ -217,7 +217,7 @@ async fn outages(state: &AppState, session: &Session) -> WebResult<Vec<OutageVie
 
 fn claim_lines(
     lang: Lang,
-    claims: Vec<ClaimRow>,
+    claims: Vec<ClaimRecord>,
     outages: &[OutageView],
     names: &HashMap<String, String>,
     reasons: &HashMap<String, String>,
@@ -348,9 +348,9 @@ async fn contractor_page(
     .contracts;
     let reasons = refusal_reasons(state, session).await?;
     let names = HashMap::new();
-    let rows: Vec<ClaimRow> = claims
+    let rows: Vec<ClaimRecord> = claims
         .into_iter()
-        .map(|c| ClaimRow {
+        .map(|c| ClaimRecord {
             id: c.id,
             outage_id: c.outage_id,
             contract_id: c.contract_id,

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use mpc_domain::book::{Membership, Timeline};
 use mpc_domain::catalog::MobileUsageType;
 
-use super::resolve::{Service, ServiceRow};
+use super::resolve::{Service, ServiceRecord};
 use super::totals::{rows_in, timelines};
 use crate::contracts::{date, from_wire, opt_date};
 use crate::{Result, StorageError, WriteTx};
@@ -30,7 +30,7 @@ pub(crate) async fn load_mobile_book(
 ) -> Result<MobileBook> {
     const SERVICES: &str = "SELECT s.iccid, s.option_id, s.from_on, s.until_on, o.kind, \
                             o.accepted_on, o.end_on FROM sims s JOIN options o ON o.id = s.option_id";
-    let mut rows: Vec<ServiceRow> = match &iccids {
+    let mut rows: Vec<ServiceRecord> = match &iccids {
         Some(iccids) => rows_in(tx, SERVICES, "s.iccid", iccids).await?,
         None => rows_in(tx, SERVICES, "", &[]).await?,
     };

@@ -128,7 +128,7 @@ impl Service {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct ServiceRow {
+pub(crate) struct ServiceRecord {
     pub(crate) iccid: String,
     pub(crate) option_id: String,
     pub(crate) from_on: String,
