@@ -276,9 +276,14 @@ backend_tests! {
         let report = app.post(&format!("/api/v1/contractors/{k}/requests"), &app.operator,
             json!({"request": {"kind": "report_loss", "contract_id": a}, "submitted_on": "2026-02-01"})).await;
         assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
-        let r = import(&app, &format!("W2L-NEW,SA-W2L,{}\n", secret("W2L-NEW"))).await;
+        // The replacement comes in with its identity in the inventory file (keys generated
+        // where the columns are empty).
+        let r = import(&app, &format!(
+            "W2L-NEW,SA-W2L,{},{DISTID_2},ls-key-W2L-NEW,,\n", secret("W2L-NEW"))).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let replacement = identity(&app, "W2L-NEW", DISTID_2).await;
+        let replacement = smfv2::by_distribution_id(&mut app.db.store.conn().await.unwrap(), &app.key, DISTID_2)
+            .await.unwrap().unwrap().1;
+        assert_eq!(replacement.ls_key, "ls-key-W2L-NEW");
         // Not notified yet: refused with R7.1 at the LS.
         let early = rs_solicitation(&smf, DISTID_2, &replacement.ls_key).await;
         assert_eq!(result_code(&early), "421", "{early}");
