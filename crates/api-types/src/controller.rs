@@ -134,6 +134,34 @@ pub struct DeviceHistory {
     pub serial: String,
     /// Oldest first.
     pub changes: Vec<StateChangeView>,
+    /// What the SMFv2 listener told the unit, oldest first: each change, not every retry.
+    #[serde(default)]
+    pub smfv2_events: Vec<Smfv2EventView>,
+}
+
+/// One thing the SMFv2 listener told a unit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Smfv2EventView {
+    pub at: String,
+    /// `ls.accepted`, `ls.refused`, `rs.accepted` or `rs.refused`.
+    pub event: String,
+    /// The rule that withheld the configuration (`R12.3`, …), for a refusal by a rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub detail: String,
+}
+
+/// A unit's SMFv2 keys, shown once to an operator (to provision the unit or its LS).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Smfv2Keys {
+    pub serial: String,
+    pub distribution_id: String,
+    /// The Location Server password the unit is provisioned with.
+    pub ls_key: String,
+    /// The Resource Server password the LS hands the unit.
+    pub rs_key: String,
+    /// The key of the unit's heartbeat HMAC.
+    pub heartbeat_passphrase: String,
 }
 
 /// A URL that receives a JSON POST on every device state change.

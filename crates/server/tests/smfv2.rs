@@ -337,4 +337,43 @@ backend_tests! {
             .unwrap();
         assert!(fetched);
     }
+
+    async fn operators_see_the_keys_once_and_the_events_in_the_history(db: TestDb) {
+        let cfg = config();
+        let app = TestApp::with_config(db, cfg.clone()).await;
+        let smf = listen(&app, &cfg).await;
+        fleet(&app, "株式会社履歴", "SEIL/X4", "X4-KEYS").await;
+        let r = import(&app, &format!("X4-SPARE,SEIL/X4,{},{DISTID_2},,,\n", secret("X4-SPARE"))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let id = identity(&app, "X4-KEYS", DISTID_X4).await;
+
+        // Shown once, to operators only (to a contractor, not even whether there are keys).
+        let (_, _, contractor) = app.contractor_with_user("株式会社他者", "keys-user").await;
+        app.post("/api/v1/devices/X4-KEYS/smfv2/reveal", &contractor, json!({})).await
+            .assert_problem(404, "not_found");
+        let shown = app.post("/api/v1/devices/X4-KEYS/smfv2/reveal", &app.operator, json!({})).await;
+        assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+        assert_eq!(shown.body["distribution_id"], DISTID_X4);
+        assert_eq!(shown.body["ls_key"], id.ls_key.as_str());
+        assert_eq!(shown.body["rs_key"], id.rs_key.as_str());
+        app.post("/api/v1/devices/X4-KEYS/smfv2/reveal", &app.operator, json!({})).await
+            .assert_problem(409, "conflict");
+        // Generated keys of an imported identity are shown the same way, and work.
+        let spare = app.post("/api/v1/devices/X4-SPARE/smfv2/reveal", &app.operator, json!({})).await;
+        assert_eq!(spare.status, StatusCode::OK, "{}", spare.text);
+        let spare_ls = spare.body["ls_key"].as_str().unwrap().to_owned();
+        let refused = rs_solicitation(&smf, DISTID_2, &spare_ls).await;
+        assert_eq!(result_code(&refused), "421", "R7.1: never notified: {refused}");
+        app.post("/api/v1/devices/X4-NONE/smfv2/reveal", &app.operator, json!({})).await
+            .assert_problem(404, "not_found");
+
+        // The device's history carries what the listener told it, refusals with their rule.
+        assert_eq!(result_code(&rs_solicitation(&smf, DISTID_X4, &id.ls_key).await), "100");
+        let history = app.get("/api/v1/devices/X4-KEYS/history", &app.operator).await;
+        assert_eq!(history.status, StatusCode::OK, "{}", history.text);
+        assert_eq!(history.body["smfv2_events"][0]["event"], "ls.accepted", "{}", history.text);
+        let spare = app.get("/api/v1/devices/X4-SPARE/history", &app.operator).await;
+        assert_eq!(spare.body["smfv2_events"][0]["event"], "ls.refused", "{}", spare.text);
+        assert_eq!(spare.body["smfv2_events"][0]["rule"], "R7.1", "{}", spare.text);
+    }
 }

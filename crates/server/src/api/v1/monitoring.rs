@@ -7,11 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use mpc_api_types::controller::{
     DeviceHistory, InventoryImport, MonitoredDevice, MonitoredDeviceList, NewWebhook,
-    StateChangeView, WebhookList, WebhookView,
+    Smfv2EventView, Smfv2Keys, StateChangeView, WebhookList, WebhookView,
 };
 use mpc_api_types::{FieldProblem, Problem};
 use mpc_storage::contracts::{self, Owned};
 use mpc_storage::controller::{self, MonitorFilter, Webhook};
+use mpc_storage::smfv2;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -21,8 +22,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
 
 /// Imports devices into the inventory from CSV lines `serial,model,factory_secret` (operators;
-/// `Content-Type: text/csv`). All or nothing: any bad line refuses the whole file, each bad
-/// line named in `errors` as `line N`.
+/// `Content-Type: text/csv`), optionally followed by an SMFv2 identity
+/// `distribution_id,ls_key,rs_key,heartbeat_passphrase` (empty keys are generated). All or
+/// nothing: any bad line refuses the whole file, each bad line named in `errors` as `line N`.
 #[utoipa::path(post, path = "/devices/inventory", tag = "controller",
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
     responses((status = 201, body = InventoryImport), (status = 403, body = Problem),
@@ -205,7 +207,49 @@ pub async fn history(
             })
         })
         .collect::<ApiResult<_>>()?;
-    Ok(Json(DeviceHistory { serial, changes }))
+    let smfv2_events = smfv2::events(&mut conn, &serial)
+        .await?
+        .into_iter()
+        .map(|e| {
+            Ok(Smfv2EventView {
+                at: instant(e.at)?,
+                event: e.event,
+                rule: e.rule,
+                detail: e.detail,
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(DeviceHistory {
+        serial,
+        changes,
+        smfv2_events,
+    }))
+}
+
+/// Shows a unit's SMFv2 keys, once (operators): they are marked shown as they are read, and
+/// asked again the answer is 409. 404 when the unit has no SMFv2 identity, and to anyone but
+/// an operator (the keys are no contractor's to see).
+#[utoipa::path(post, path = "/devices/{serial}/smfv2/reveal", tag = "controller",
+    params(("serial" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Smfv2Keys), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+pub async fn reveal_smfv2(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+) -> ApiResult<Json<Smfv2Keys>> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    let journal = caller.journal("device.smfv2_reveal");
+    let identity = smfv2::reveal(&state.store, &state.secret_key, &serial, journal).await?;
+    Ok(Json(Smfv2Keys {
+        serial,
+        distribution_id: identity.distribution_id,
+        ls_key: identity.ls_key,
+        rs_key: identity.rs_key,
+        heartbeat_passphrase: identity.heartbeat_passphrase,
+    }))
 }
 
 fn webhook_view(w: Webhook) -> ApiResult<WebhookView> {
