@@ -174,6 +174,49 @@ async fn events(app: &TestApp, serial: &str) -> Vec<smfv2::Event> {
         .unwrap()
 }
 
+/// The operator's console page of `serial`, in Japanese.
+async fn console_page(app: &TestApp, serial: &str) -> String {
+    let user = mpc_storage::accounts::find_user_by_username(&app.db.store, "admin")
+        .await
+        .unwrap();
+    mpc_storage::accounts::reset_password(
+        &app.db.store,
+        &user.id,
+        "console-password-0001",
+        JournalEntry::new("test", "user.password"),
+    )
+    .await
+    .unwrap();
+    let login = app
+        .request(
+            Request::post("/console/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(
+                    "username=admin&password=console-password-0001&next=%2Fconsole",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
+    let cookie = login.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = app
+        .request(
+            Request::get(format!("/console/fleet/{serial}"))
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    page.text
+}
+
 const DISTID_1: &str = "0001-0000-0000-0001-0000-0000-0000-0001";
 const DISTID_2: &str = "0001-0000-0000-0001-0000-0000-0000-0002";
 const DISTID_X4: &str = "0001-0000-0000-0002-0000-0000-0000-0001";
@@ -303,6 +346,10 @@ backend_tests! {
             .map(|e| (e.event, e.rule)).collect();
         assert!(rules.contains(&("ls.refused".to_owned(), Some("R12.3".to_owned()))), "{rules:?}");
         assert!(rules.contains(&("rs.refused".to_owned(), Some("R12.3".to_owned()))), "{rules:?}");
+        // The operator's device page lists them.
+        let page = console_page(&app, "W2L-LOST").await;
+        assert!(page.contains(mpc_server::web::i18n::JA.op_smfv2_events), "{page}");
+        assert!(page.contains("<code>R12.3</code>"), "{page}");
         let early: Vec<Option<String>> = events(&app, "W2L-NEW").await.into_iter().map(|e| e.rule).collect();
         assert_eq!(early[0].as_deref(), Some("R7.1"));
 

@@ -18,6 +18,17 @@ use crate::web::charts::{Stretch, availability};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
 
+/// One thing the SMFv2 listener told the device.
+pub struct Smfv2Row {
+    pub at: String,
+    pub event: &'static str,
+    pub rule: String,
+    pub detail: String,
+}
+
+/// The most recent SMFv2 events the device page shows.
+const SMFV2_ROWS: usize = 20;
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct FleetQuery {
@@ -245,6 +256,7 @@ struct DevicePage {
     chart: String,
     changes: Vec<ChangeRow>,
     pager: Pager,
+    smfv2: Vec<Smfv2Row>,
 }
 
 /// Seven days, in seconds.
@@ -356,6 +368,23 @@ pub async fn device(
             at: when(lang, &c.at),
         })
         .collect();
+    let smfv2 = history
+        .smfv2_events
+        .iter()
+        .rev()
+        .take(SMFV2_ROWS)
+        .map(|e| Smfv2Row {
+            at: when(lang, &e.at),
+            event: match e.event.as_str() {
+                "ls.accepted" => t.op_smfv2_ls_accepted,
+                "ls.refused" => t.op_smfv2_ls_refused,
+                "rs.accepted" => t.op_smfv2_rs_accepted,
+                _ => t.op_smfv2_rs_refused,
+            },
+            rule: e.rule.clone().unwrap_or_default(),
+            detail: e.detail.clone(),
+        })
+        .collect();
     let (changes, next) = page_of(rows, Some(&q.after));
     let here = format!("/console/fleet/{serial}");
     Ok(render(DevicePage {
@@ -365,6 +394,7 @@ pub async fn device(
         custody,
         chart,
         changes,
+        smfv2,
     }))
 }
 
