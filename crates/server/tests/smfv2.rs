@@ -18,7 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mpc_server::AppState;
 use mpc_server::smfv2::listener::{Smfv2Config, Smfv2Listener};
-use mpc_server::smfv2::pki;
+use mpc_server::smfv2::{message, pki};
 use mpc_storage::smfv2::{self, Identity};
 use mpc_storage::{JournalEntry, backend_tests};
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
@@ -113,6 +113,15 @@ async fn exchange(smf: &Smfv2, path: &str, user: &str, key: &str, body: &str) ->
     let _ = stream.read_to_end(&mut response).await;
     let response = String::from_utf8(response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    // Every answer: a fixed-length body (never chunked), and the client parser's rules kept.
+    assert!(!head.contains("Transfer-Encoding"), "{head}");
+    assert!(
+        head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())),
+        "{head}"
+    );
+    if let Err(e) = message::check_parser_rules(body) {
+        panic!("{e}: {body}");
+    }
     (head.to_owned(), body.to_owned())
 }
 
