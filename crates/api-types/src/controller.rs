@@ -151,6 +151,34 @@ pub struct Smfv2EventView {
     pub detail: String,
 }
 
+/// An SMFv2 identity for a unit of the inventory; keys left out are generated.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSmfv2Identity {
+    /// Eight groups of four upper-case hex digits, as printed on the unit.
+    pub distribution_id: String,
+    /// 8 to 64 printable ASCII characters without spaces; generated when left out.
+    #[serde(default)]
+    pub ls_key: Option<String>,
+    /// 8 to 64 printable ASCII characters without spaces; generated when left out.
+    #[serde(default)]
+    pub rs_key: Option<String>,
+    /// 8 to 256 printable ASCII characters without spaces; generated when left out.
+    #[serde(default)]
+    pub heartbeat_passphrase: Option<String>,
+}
+
+/// A unit's SMFv2 identity, without its keys.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Smfv2IdentityView {
+    pub serial: String,
+    pub distribution_id: String,
+    pub created_at: String,
+    /// When the keys were shown; none until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revealed_at: Option<String>,
+}
+
 /// A unit's SMFv2 keys, shown once to an operator (to provision the unit or its LS).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Smfv2Keys {

@@ -423,6 +423,30 @@ backend_tests! {
         app.post("/api/v1/devices/X4-NONE/smfv2/reveal", &app.operator, json!({})).await
             .assert_problem(404, "not_found");
 
+        // A unit imported without an identity is given one by an operator.
+        let r = import(&app, &format!("X4-LATER,SEIL/X4,{}\n", secret("X4-LATER"))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let later = "0001-0000-0000-0002-0000-0000-0000-0009";
+        let body = json!({"distribution_id": later, "ls_key": "ls-key-later-0001"});
+        app.post("/api/v1/devices/X4-LATER/smfv2", &contractor, body.clone()).await
+            .assert_problem(404, "not_found");
+        app.post("/api/v1/devices/X4-LATER/smfv2", &app.operator, json!({"distribution_id": "0001-0000"})).await
+            .assert_problem(422, "invalid_smfv2_identity");
+        app.post("/api/v1/devices/X4-NONE/smfv2", &app.operator, body.clone()).await
+            .assert_problem(404, "not_found");
+        let made = app.post("/api/v1/devices/X4-LATER/smfv2", &app.operator, body.clone()).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        assert_eq!(made.body["distribution_id"], later);
+        assert!(made.body.get("revealed_at").is_none(), "{}", made.text);
+        app.post("/api/v1/devices/X4-LATER/smfv2", &app.operator, body).await
+            .assert_problem(409, "conflict");
+        app.post("/api/v1/devices/X4-SPARE/smfv2", &app.operator, json!({"distribution_id": later})).await
+            .assert_problem(409, "conflict");
+        let dump = app.db.store.dump().await.join("\n");
+        assert!(!dump.contains("ls-key-later-0001"), "a key rests in clear or in the journal");
+        let ls = rs_solicitation(&smf, later, "ls-key-later-0001").await;
+        assert_eq!(result_code(&ls), "421", "R7.1: never notified: {ls}");
+
         // The device's history carries what the listener told it, refusals with their rule.
         assert_eq!(result_code(&rs_solicitation(&smf, DISTID_X4, &id.ls_key).await), "100");
         let history = app.get("/api/v1/devices/X4-KEYS/history", &app.operator).await;

@@ -6,8 +6,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use mpc_api_types::controller::{
-    DeviceHistory, InventoryImport, MonitoredDevice, MonitoredDeviceList, NewWebhook,
-    Smfv2EventView, Smfv2Keys, StateChangeView, WebhookList, WebhookView,
+    DeviceHistory, InventoryImport, MonitoredDevice, MonitoredDeviceList, NewSmfv2Identity,
+    NewWebhook, Smfv2EventView, Smfv2IdentityView, Smfv2Keys, StateChangeView, WebhookList,
+    WebhookView,
 };
 use mpc_api_types::{FieldProblem, Problem};
 use mpc_storage::contracts::{self, Owned};
@@ -224,6 +225,57 @@ pub async fn history(
         changes,
         smfv2_events,
     }))
+}
+
+/// Gives a unit of the inventory its SMFv2 identity (operators): its Distribution ID and keys,
+/// those left out generated, sealed at rest; shown once by `…/smfv2/reveal`. 404 to anyone but
+/// an operator and for a serial not in the inventory; 409 when the unit has an identity or
+/// another unit holds the Distribution ID.
+#[utoipa::path(post, path = "/devices/{serial}/smfv2", tag = "controller",
+    params(("serial" = String, Path)), request_body = NewSmfv2Identity, security(("bearer" = [])),
+    responses((status = 201, body = Smfv2IdentityView), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_smfv2(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<(StatusCode, Json<Smfv2IdentityView>)> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    let (body, _) = payload.parse::<NewSmfv2Identity>()?;
+    let columns = [
+        body.distribution_id.as_str(),
+        body.ls_key.as_deref().unwrap_or(""),
+        body.rs_key.as_deref().unwrap_or(""),
+        body.heartbeat_passphrase.as_deref().unwrap_or(""),
+    ];
+    let identity = match smfv2::Identity::from_columns(&columns) {
+        Ok(Some(identity)) => identity,
+        Ok(None) => {
+            return Err(ApiError::unprocessable(
+                "invalid_smfv2_identity",
+                "a distribution ID is required",
+            ));
+        }
+        Err(message) => return Err(ApiError::unprocessable("invalid_smfv2_identity", message)),
+    };
+    // The keys stay out of the journal: the outcome names the unit and its Distribution ID.
+    let journal = caller.journal("device.smfv2_identity_create");
+    smfv2::create(&state.store, &state.secret_key, &serial, &identity, journal).await?;
+    let summary = smfv2::summary(&mut *state.store.conn().await?, &serial)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Smfv2IdentityView {
+            created_at: instant(summary.created_at)?,
+            revealed_at: summary.revealed_at.map(instant).transpose()?,
+            serial: summary.serial,
+            distribution_id: summary.distribution_id,
+        }),
+    ))
 }
 
 /// Shows a unit's SMFv2 keys, once (operators): they are marked shown as they are read, and
