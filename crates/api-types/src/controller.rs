@@ -134,6 +134,62 @@ pub struct DeviceHistory {
     pub serial: String,
     /// Oldest first.
     pub changes: Vec<StateChangeView>,
+    /// What the SMFv2 listener told the unit, oldest first: each change, not every retry.
+    #[serde(default)]
+    pub smfv2_events: Vec<Smfv2EventView>,
+}
+
+/// One thing the SMFv2 listener told a unit.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Smfv2EventView {
+    pub at: String,
+    /// `ls.accepted`, `ls.refused`, `rs.accepted` or `rs.refused`.
+    pub event: String,
+    /// The rule that withheld the configuration (`R12.3`, …), for a refusal by a rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub detail: String,
+}
+
+/// An SMFv2 identity for a unit of the inventory; keys left out are generated.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSmfv2Identity {
+    /// Eight groups of four upper-case hex digits, as printed on the unit.
+    pub distribution_id: String,
+    /// 8 to 64 printable ASCII characters without spaces; generated when left out.
+    #[serde(default)]
+    pub ls_key: Option<String>,
+    /// 8 to 64 printable ASCII characters without spaces; generated when left out.
+    #[serde(default)]
+    pub rs_key: Option<String>,
+    /// 8 to 256 printable ASCII characters without spaces; generated when left out.
+    #[serde(default)]
+    pub heartbeat_passphrase: Option<String>,
+}
+
+/// A unit's SMFv2 identity, without its keys.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Smfv2IdentityView {
+    pub serial: String,
+    pub distribution_id: String,
+    pub created_at: String,
+    /// When the keys were shown; none until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revealed_at: Option<String>,
+}
+
+/// A unit's SMFv2 keys, shown once to an operator (to provision the unit or its LS).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Smfv2Keys {
+    pub serial: String,
+    pub distribution_id: String,
+    /// The Location Server password the unit is provisioned with.
+    pub ls_key: String,
+    /// The Resource Server password the LS hands the unit.
+    pub rs_key: String,
+    /// The key of the unit's heartbeat HMAC.
+    pub heartbeat_passphrase: String,
 }
 
 /// A URL that receives a JSON POST on every device state change.

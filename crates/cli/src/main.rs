@@ -91,6 +91,12 @@ enum Smfv2Command {
     /// The SMFv2 listener's certificate authority.
     #[command(subcommand)]
     Ca(CaCommand),
+    /// Print a unit's SMFv2 keys (Distribution ID, LS key, RS key, heartbeat passphrase) as
+    /// tab-separated values, once: they are marked shown, and never shown again.
+    Reveal {
+        /// The unit's serial.
+        serial: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -316,6 +322,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Price(cmd) => billing::price(&open(url).await?, cmd).await,
         Command::Billing(cmd) => billing::billing(&open(url).await?, cmd).await,
         Command::Mobile(cmd) => mobile::mobile(&open(url).await?, cmd).await,
+        Command::Smfv2(Smfv2Command::Reveal { serial }) => {
+            let (key, _) = mpc_storage::controller::SecretKey::resolve(url)?;
+            let store = open(url).await?;
+            let journal = mpc_storage::JournalEntry::new("cli", "device.smfv2_reveal");
+            let identity = mpc_storage::smfv2::reveal(&store, &key, &serial, journal)
+                .await
+                .map_err(|e| match e {
+                    mpc_storage::StorageError::NotFound => {
+                        anyhow::anyhow!("{serial} has no SMFv2 identity")
+                    }
+                    e => e.into(),
+                })?;
+            println!("distribution_id\tls_key\trs_key\theartbeat_passphrase");
+            println!(
+                "{}\t{}\t{}\t{}",
+                identity.distribution_id,
+                identity.ls_key,
+                identity.rs_key,
+                identity.heartbeat_passphrase
+            );
+            Ok(())
+        }
         Command::Smfv2(Smfv2Command::Ca(CaCommand::Init { dir, names })) => {
             let files = mpc_server::smfv2::pki::init(&dir, &names)?;
             for f in files {

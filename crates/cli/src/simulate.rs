@@ -269,6 +269,7 @@ async fn setup(
             serial: format!("SIM-{prefix}-{i:06}"),
             model: mpc_domain::catalog::DeviceType::SeilX4,
             factory_secret: uuid_like(),
+            smfv2: None,
         })
         .collect();
     let bar = ProgressBar::new(n as u64);

@@ -18,7 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use mpc_server::AppState;
 use mpc_server::smfv2::listener::{Smfv2Config, Smfv2Listener};
-use mpc_server::smfv2::pki;
+use mpc_server::smfv2::{message, pki};
 use mpc_storage::smfv2::{self, Identity};
 use mpc_storage::{JournalEntry, backend_tests};
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
@@ -113,6 +113,15 @@ async fn exchange(smf: &Smfv2, path: &str, user: &str, key: &str, body: &str) ->
     let _ = stream.read_to_end(&mut response).await;
     let response = String::from_utf8(response).unwrap();
     let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    // Every answer: a fixed-length body (never chunked), and the client parser's rules kept.
+    assert!(!head.contains("Transfer-Encoding"), "{head}");
+    assert!(
+        head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())),
+        "{head}"
+    );
+    if let Err(e) = message::check_parser_rules(body) {
+        panic!("{e}: {body}");
+    }
     (head.to_owned(), body.to_owned())
 }
 
@@ -172,6 +181,49 @@ async fn events(app: &TestApp, serial: &str) -> Vec<smfv2::Event> {
     smfv2::events(&mut app.db.store.conn().await.unwrap(), serial)
         .await
         .unwrap()
+}
+
+/// The operator's console page of `serial`, in Japanese.
+async fn console_page(app: &TestApp, serial: &str) -> String {
+    let user = mpc_storage::accounts::find_user_by_username(&app.db.store, "admin")
+        .await
+        .unwrap();
+    mpc_storage::accounts::reset_password(
+        &app.db.store,
+        &user.id,
+        "console-password-0001",
+        JournalEntry::new("test", "user.password"),
+    )
+    .await
+    .unwrap();
+    let login = app
+        .request(
+            Request::post("/console/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(
+                    "username=admin&password=console-password-0001&next=%2Fconsole",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
+    let cookie = login.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = app
+        .request(
+            Request::get(format!("/console/fleet/{serial}"))
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    page.text
 }
 
 const DISTID_1: &str = "0001-0000-0000-0001-0000-0000-0000-0001";
@@ -276,9 +328,14 @@ backend_tests! {
         let report = app.post(&format!("/api/v1/contractors/{k}/requests"), &app.operator,
             json!({"request": {"kind": "report_loss", "contract_id": a}, "submitted_on": "2026-02-01"})).await;
         assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
-        let r = import(&app, &format!("W2L-NEW,SA-W2L,{}\n", secret("W2L-NEW"))).await;
+        // The replacement comes in with its identity in the inventory file (keys generated
+        // where the columns are empty).
+        let r = import(&app, &format!(
+            "W2L-NEW,SA-W2L,{},{DISTID_2},ls-key-W2L-NEW,,\n", secret("W2L-NEW"))).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-        let replacement = identity(&app, "W2L-NEW", DISTID_2).await;
+        let replacement = smfv2::by_distribution_id(&mut app.db.store.conn().await.unwrap(), &app.key, DISTID_2)
+            .await.unwrap().unwrap().1;
+        assert_eq!(replacement.ls_key, "ls-key-W2L-NEW");
         // Not notified yet: refused with R7.1 at the LS.
         let early = rs_solicitation(&smf, DISTID_2, &replacement.ls_key).await;
         assert_eq!(result_code(&early), "421", "{early}");
@@ -298,6 +355,10 @@ backend_tests! {
             .map(|e| (e.event, e.rule)).collect();
         assert!(rules.contains(&("ls.refused".to_owned(), Some("R12.3".to_owned()))), "{rules:?}");
         assert!(rules.contains(&("rs.refused".to_owned(), Some("R12.3".to_owned()))), "{rules:?}");
+        // The operator's device page lists them.
+        let page = console_page(&app, "W2L-LOST").await;
+        assert!(page.contains(mpc_server::web::i18n::JA.op_smfv2_events), "{page}");
+        assert!(page.contains("<code>R12.3</code>"), "{page}");
         let early: Vec<Option<String>> = events(&app, "W2L-NEW").await.into_iter().map(|e| e.rule).collect();
         assert_eq!(early[0].as_deref(), Some("R7.1"));
 
@@ -331,5 +392,68 @@ backend_tests! {
             .await
             .unwrap();
         assert!(fetched);
+    }
+
+    async fn operators_see_the_keys_once_and_the_events_in_the_history(db: TestDb) {
+        let cfg = config();
+        let app = TestApp::with_config(db, cfg.clone()).await;
+        let smf = listen(&app, &cfg).await;
+        fleet(&app, "株式会社履歴", "SEIL/X4", "X4-KEYS").await;
+        let r = import(&app, &format!("X4-SPARE,SEIL/X4,{},{DISTID_2},,,\n", secret("X4-SPARE"))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let id = identity(&app, "X4-KEYS", DISTID_X4).await;
+
+        // Shown once, to operators only (to a contractor, not even whether there are keys).
+        let (_, _, contractor) = app.contractor_with_user("株式会社他者", "keys-user").await;
+        app.post("/api/v1/devices/X4-KEYS/smfv2/reveal", &contractor, json!({})).await
+            .assert_problem(404, "not_found");
+        let shown = app.post("/api/v1/devices/X4-KEYS/smfv2/reveal", &app.operator, json!({})).await;
+        assert_eq!(shown.status, StatusCode::OK, "{}", shown.text);
+        assert_eq!(shown.body["distribution_id"], DISTID_X4);
+        assert_eq!(shown.body["ls_key"], id.ls_key.as_str());
+        assert_eq!(shown.body["rs_key"], id.rs_key.as_str());
+        app.post("/api/v1/devices/X4-KEYS/smfv2/reveal", &app.operator, json!({})).await
+            .assert_problem(409, "conflict");
+        // Generated keys of an imported identity are shown the same way, and work.
+        let spare = app.post("/api/v1/devices/X4-SPARE/smfv2/reveal", &app.operator, json!({})).await;
+        assert_eq!(spare.status, StatusCode::OK, "{}", spare.text);
+        let spare_ls = spare.body["ls_key"].as_str().unwrap().to_owned();
+        let refused = rs_solicitation(&smf, DISTID_2, &spare_ls).await;
+        assert_eq!(result_code(&refused), "421", "R7.1: never notified: {refused}");
+        app.post("/api/v1/devices/X4-NONE/smfv2/reveal", &app.operator, json!({})).await
+            .assert_problem(404, "not_found");
+
+        // A unit imported without an identity is given one by an operator.
+        let r = import(&app, &format!("X4-LATER,SEIL/X4,{}\n", secret("X4-LATER"))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let later = "0001-0000-0000-0002-0000-0000-0000-0009";
+        let body = json!({"distribution_id": later, "ls_key": "ls-key-later-0001"});
+        app.post("/api/v1/devices/X4-LATER/smfv2", &contractor, body.clone()).await
+            .assert_problem(404, "not_found");
+        app.post("/api/v1/devices/X4-LATER/smfv2", &app.operator, json!({"distribution_id": "0001-0000"})).await
+            .assert_problem(422, "invalid_smfv2_identity");
+        app.post("/api/v1/devices/X4-NONE/smfv2", &app.operator, body.clone()).await
+            .assert_problem(404, "not_found");
+        let made = app.post("/api/v1/devices/X4-LATER/smfv2", &app.operator, body.clone()).await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+        assert_eq!(made.body["distribution_id"], later);
+        assert!(made.body.get("revealed_at").is_none(), "{}", made.text);
+        app.post("/api/v1/devices/X4-LATER/smfv2", &app.operator, body).await
+            .assert_problem(409, "conflict");
+        app.post("/api/v1/devices/X4-SPARE/smfv2", &app.operator, json!({"distribution_id": later})).await
+            .assert_problem(409, "conflict");
+        let dump = app.db.store.dump().await.join("\n");
+        assert!(!dump.contains("ls-key-later-0001"), "a key rests in clear or in the journal");
+        let ls = rs_solicitation(&smf, later, "ls-key-later-0001").await;
+        assert_eq!(result_code(&ls), "421", "R7.1: never notified: {ls}");
+
+        // The device's history carries what the listener told it, refusals with their rule.
+        assert_eq!(result_code(&rs_solicitation(&smf, DISTID_X4, &id.ls_key).await), "100");
+        let history = app.get("/api/v1/devices/X4-KEYS/history", &app.operator).await;
+        assert_eq!(history.status, StatusCode::OK, "{}", history.text);
+        assert_eq!(history.body["smfv2_events"][0]["event"], "ls.accepted", "{}", history.text);
+        let spare = app.get("/api/v1/devices/X4-SPARE/history", &app.operator).await;
+        assert_eq!(spare.body["smfv2_events"][0]["event"], "ls.refused", "{}", spare.text);
+        assert_eq!(spare.body["smfv2_events"][0]["rule"], "R7.1", "{}", spare.text);
     }
 }

@@ -18,6 +18,7 @@ async fn import(store: &Store, key: &SecretKey, serials: &[&str]) {
             serial: (*s).to_owned(),
             model: DeviceType::SeilX4,
             factory_secret: "0123456789abcdef".into(),
+            smfv2: None,
         })
         .collect();
     controller::import_inventory(
@@ -33,6 +34,54 @@ async fn import(store: &Store, key: &SecretKey, serials: &[&str]) {
 
 fn journal() -> JournalEntry {
     JournalEntry::new("test", "smfv2.identity_create")
+}
+
+async fn the_inventory_import_carries_identities_all_or_nothing(db: TestDb) {
+    let key = SecretKey::random();
+    let text = format!(
+        "{}\nX4-1,SEIL/X4,0123456789abcdef,{DISTID},ls-key-0001,rs-key-0001,hb-passphrase\n\
+         X4-2,SEIL/X4,0123456789abcdef\n",
+        controller::INVENTORY_HEADER_SMFV2
+    );
+    let rows = controller::parse_inventory(&text).unwrap();
+    controller::import_inventory(
+        &db.store,
+        &key,
+        &rows,
+        JournalEntry::new("test", "device.inventory_import"),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let mut conn = db.store.conn().await.unwrap();
+    let (serial, found) = smfv2::by_distribution_id(&mut conn, &key, DISTID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(serial, "X4-1");
+    assert_eq!(
+        (found.ls_key.as_str(), found.rs_key.as_str()),
+        ("ls-key-0001", "rs-key-0001")
+    );
+    assert!(smfv2::summary(&mut conn, "X4-2").await.unwrap().is_none());
+    drop(conn);
+    // A Distribution ID held by a unit already: the line is named, nothing imported.
+    let before = db.store.dump().await;
+    let again =
+        controller::parse_inventory(&format!("X4-3,SEIL/X4,0123456789abcdef,{DISTID},,,\n"))
+            .unwrap();
+    let errors = controller::import_inventory(
+        &db.store,
+        &key,
+        &again,
+        JournalEntry::new("test", "device.inventory_import"),
+    )
+    .await
+    .unwrap()
+    .unwrap_err();
+    assert_eq!(errors[0].line, 1);
+    assert!(errors[0].message.contains("X4-1"), "{}", errors[0].message);
+    assert_eq!(db.store.dump().await, before);
 }
 
 async fn an_identity_rests_sealed_and_opens_by_its_distribution_id(db: TestDb) {
@@ -169,6 +218,7 @@ async fn events_keep_the_rule_that_refused(db: TestDb) {
 }
 
 backend_tests!(
+    the_inventory_import_carries_identities_all_or_nothing,
     an_identity_rests_sealed_and_opens_by_its_distribution_id,
     a_distribution_id_names_one_unit_and_a_unit_has_one,
     keys_are_shown_once,

@@ -337,19 +337,60 @@ fn smfv2_ca_init_and_serve() {
         stderr(&again)
     );
 
-    let server = start_at(
+    let mut server = start_at(
         &sqlite_url(&db),
         &[
             ("MPC_SMFV2_LISTEN", "127.0.0.1:0"),
             ("MPC_SMFV2_DIR", certs_arg),
         ],
     );
+    let mut seen = Vec::new();
+    let token = loop {
+        let line = server.lines.next().unwrap().unwrap();
+        seen.push(line.clone());
+        if line.trim().starts_with("mpc_") {
+            break line.trim().to_owned();
+        }
+    };
+    // A unit imported with its identity, its RS key and passphrase left to be generated.
+    let distid = "0001-0000-0000-0001-0000-0000-0000-0007";
+    let csv = format!("X4-CLI,SEIL/X4,0123456789abcdef,{distid},ls-key-cli-0001,,\n");
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "POST /api/v1/devices/inventory HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{csv}",
+        server.addr,
+        csv.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let (clean, output) = server.stop();
     assert!(clean, "graceful shutdown exits 0");
+    let output = format!("{}\n{output}", seen.join("\n"));
     let line = output
         .lines()
         .find(|l| l.contains("SMFv2:"))
         .unwrap_or_else(|| panic!("no SMFv2 line: {output}"));
     assert!(line.contains("TLS 1.0 to 1.2 allowed"), "{line}");
     assert!(line.contains("/rs.cgi"), "{line}");
+
+    // The keys, once.
+    let shown = mpc(&db, &["smfv2", "reveal", "X4-CLI"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let row = stdout(&shown).lines().nth(1).unwrap().to_owned();
+    let fields: Vec<&str> = row.split('\t').collect();
+    assert_eq!(fields[..2], [distid, "ls-key-cli-0001"], "{row}");
+    assert_eq!(fields[2].len(), 32, "a generated RS key: {row}");
+    let again = mpc(&db, &["smfv2", "reveal", "X4-CLI"]);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("shown once"), "{}", stderr(&again));
+    let none = mpc(&db, &["smfv2", "reveal", "X4-NONE"]);
+    assert!(
+        stderr(&none).contains("no SMFv2 identity"),
+        "{}",
+        stderr(&none)
+    );
 }

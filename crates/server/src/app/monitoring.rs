@@ -88,16 +88,30 @@ pub async fn list(state: &AppState, caller: &Caller, filter: Filter) -> ApiResul
         .collect()
 }
 
-/// A device's UP/DOWN changes, oldest first: a contractor's own devices, and for operators
-/// any device of the inventory.
+/// A device's history: its UP/DOWN changes and what the SMFv2 listener told it, each oldest
+/// first.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub changes: Vec<StateChange>,
+    pub smfv2_events: Vec<Smfv2Event>,
+}
+
+/// One thing the SMFv2 listener told a unit: accepted, or refused with the rule.
+#[derive(Debug, Clone)]
+pub struct Smfv2Event {
+    pub at: Timestamp,
+    /// `ls.accepted`, `rs.accepted`, `rs.refused`, …
+    pub event: String,
+    pub rule: Option<String>,
+    pub detail: String,
+}
+
+/// A device's history: a contractor's own devices, and for operators any device of the
+/// inventory.
 ///
 /// # Errors
 /// 404 for a device the caller may not see or that does not exist.
-pub async fn history(
-    state: &AppState,
-    caller: &Caller,
-    serial: &str,
-) -> ApiResult<Vec<StateChange>> {
+pub async fn history(state: &AppState, caller: &Caller, serial: &str) -> ApiResult<History> {
     let mut conn = state.store.conn().await?;
     let owner = contracts::owner_of(&mut conn, Owned::Device, serial).await?;
     let visible = match &owner {
@@ -107,7 +121,19 @@ pub async fn history(
     if !visible {
         return Err(ApiError::not_found());
     }
-    controller::history(&mut conn, serial)
+    let smfv2_events = mpc_storage::smfv2::events(&mut conn, serial)
+        .await?
+        .into_iter()
+        .map(|e| {
+            Ok(Smfv2Event {
+                at: timestamp(e.at)?,
+                event: e.event,
+                rule: e.rule,
+                detail: e.detail,
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    let changes = controller::history(&mut conn, serial)
         .await?
         .into_iter()
         .map(|(s, at)| {
@@ -116,7 +142,11 @@ pub async fn history(
                 at: timestamp(at)?,
             })
         })
-        .collect()
+        .collect::<ApiResult<_>>()?;
+    Ok(History {
+        changes,
+        smfv2_events,
+    })
 }
 
 /// The alert webhooks (operators).

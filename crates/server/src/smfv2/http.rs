@@ -195,7 +195,7 @@ async fn read_chunked<R: AsyncRead + Unpin>(
         if size == 0 {
             return Ok(body);
         }
-        if body.len() + size > BODY_LIMIT {
+        if size > BODY_LIMIT - body.len() {
             return Err(HttpError::TooLarge);
         }
         let data = line_end + 2;
@@ -281,6 +281,12 @@ mod tests {
         // Kept open after the message: answered at its closing tag.
         let open = format!("{head}f\r\n</arms-message>\r\n");
         assert_eq!(read(open.as_bytes()).await.unwrap().body, END_OF_MESSAGE);
+        // A chunk size that would overflow is refused, not added.
+        let huge = format!("{head}ffffffffffffffff\r\nx");
+        assert!(matches!(
+            read(huge.as_bytes()).await,
+            Err(HttpError::TooLarge)
+        ));
     }
 
     #[tokio::test]
@@ -303,6 +309,22 @@ mod tests {
         ));
         let head = vec![b'a'; HEAD_LIMIT + 10];
         assert!(matches!(read(&head).await, Err(HttpError::TooLarge)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reading_survives_any_bytes(
+            head in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            tail in "[0-9a-fA-F;\r\n<>/a-z-]{0,200}",
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let mut framed = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            framed.extend_from_slice(tail.as_bytes());
+            runtime.block_on(async {
+                let _ = read(&head).await;
+                let _ = read(&framed).await;
+            });
+        }
     }
 
     #[tokio::test]

@@ -328,6 +328,15 @@ enum Role {
 /// A key for unknown Distribution IDs, so they cost the same comparison as a wrong key.
 const NO_KEY: &str = "no such distribution id: compare anyway to take the same time";
 
+/// What a device wrote (its pull trigger, its firmware) as kept in its events: printable
+/// ASCII, at most 64 characters, so a device cannot fill its history.
+fn device_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(64)
+        .collect()
+}
+
 /// Compares two keys in constant time (over their digests, so the length leaks nothing).
 fn same_key(a: &str, b: &str) -> bool {
     let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
@@ -521,7 +530,7 @@ impl Service {
                 "the SMFv2 RS key of {serial} cannot be sent"
             )));
         };
-        let trigger = message.trigger.as_deref().unwrap_or("");
+        let trigger = device_text(message.trigger.as_deref().unwrap_or(""));
         self.tell(
             &self.state.store,
             serial,
@@ -572,10 +581,12 @@ impl Service {
             || "the item's defaults".to_owned(),
             |r| format!("revision {r}"),
         );
-        let firmware = message
-            .firmware_info
-            .as_deref()
-            .unwrap_or("unknown firmware");
+        let firmware = device_text(
+            message
+                .firmware_info
+                .as_deref()
+                .unwrap_or("unknown firmware"),
+        );
         self.tell(
             &state.store,
             serial,
@@ -591,6 +602,13 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_text_is_kept_short_and_printable() {
+        assert_eq!(device_text("power on boot"), "power on boot");
+        assert_eq!(device_text("a\nb\u{e9}c"), "abc");
+        assert_eq!(device_text(&"x".repeat(500)).len(), 64);
+    }
 
     #[test]
     fn keys_compare_whatever_their_length() {

@@ -382,6 +382,82 @@ pub fn render_config_solicitation(answer: &ConfigSolicitation) -> Result<String,
     Ok(envelope("config-solicitation", ResultCode::Success, &inner))
 }
 
+/// Attributes the client's schema knows, per element (brief §1.4, §2.2).
+fn allowed_attributes(element: &str) -> &'static [&'static str] {
+    match element {
+        "arms-response" => &["type"],
+        "module" => &["id", "version", "install-order"],
+        "md-config" => &["id", "content-type", "commit-order", "encoding"],
+        _ => &[],
+    }
+}
+
+/// Checks a response against the client parser's rules (brief §1.4, §2.1): ASCII only, only
+/// known attributes, bare integers, each Location-Config under 2048 bytes with lines of at
+/// most 255 characters. The renderers keep them; tests check every response mpc sends.
+///
+/// # Errors
+/// The first rule broken, in words.
+pub fn check_parser_rules(xml: &str) -> Result<(), String> {
+    if !xml.is_ascii() {
+        return Err("non-ASCII text".into());
+    }
+    let mut rest = xml;
+    while let Some(i) = rest.find('<') {
+        let end = rest[i..].find('>').ok_or("an unclosed tag")? + i;
+        let tag = &rest[i + 1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('/') {
+            continue;
+        }
+        let name = tag.split(' ').next().unwrap_or("");
+        // Attributes are ` key="value"` pairs; values are escaped, so hold no quote.
+        let mut attributes = &tag[name.len()..];
+        while let Some(eq) = attributes.find("=\"") {
+            let key = attributes[..eq].trim();
+            if !allowed_attributes(name).contains(&key) {
+                return Err(format!("attribute {key} on {name}"));
+            }
+            let close = attributes[eq + 2..]
+                .find('"')
+                .ok_or("an unclosed attribute")?
+                + eq
+                + 2;
+            attributes = &attributes[close + 1..];
+        }
+        if !attributes.trim().is_empty() {
+            return Err(format!("stray text in <{tag}>"));
+        }
+        let text = &rest[..rest.find('<').unwrap_or(rest.len())];
+        if matches!(
+            name,
+            "result-code"
+                | "ll-timeout"
+                | "rs-retry-max"
+                | "rs-retry-interval"
+                | "lifetime"
+                | "port"
+                | "interval"
+                | "transaction-id"
+                | "push-port"
+                | "push-timeout"
+                | "https-tunnel-echo-interval"
+        ) && (text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!("{name} is not a bare integer: {text:?}"));
+        }
+        if name == "md-config" && !tag.contains("encoding") {
+            if text.len() >= LOCATION_CONFIG_LIMIT {
+                return Err(format!("a location config of {} bytes", text.len()));
+            }
+            if text.lines().any(|line| line.len() > 255) {
+                return Err("a location config line over 255 characters".into());
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,60 +597,10 @@ mod tests {
         ));
     }
 
-    /// Attributes the client's schema knows, per element (brief §1.4, §2.2).
-    fn allowed_attributes(element: &str) -> &'static [&'static str] {
-        match element {
-            "arms-response" => &["type"],
-            "module" => &["id", "version", "install-order"],
-            "md-config" => &["id", "content-type", "commit-order", "encoding"],
-            _ => &[],
-        }
-    }
-
-    /// Checks the parser rules of brief §1.4 and §2.1 on a rendered response.
+    #[track_caller]
     fn assert_parser_rules(xml: &str) {
-        assert!(xml.is_ascii(), "non-ASCII in {xml}");
-        let mut rest = xml;
-        while let Some(i) = rest.find('<') {
-            let end = rest[i..].find('>').unwrap() + i;
-            let tag = &rest[i + 1..end];
-            rest = &rest[end + 1..];
-            if tag.starts_with('/') {
-                continue;
-            }
-            let name = tag.split(' ').next().unwrap();
-            // Attributes are ` key="value"` pairs; values are escaped, so hold no quote.
-            let mut attributes = &tag[name.len()..];
-            while let Some(eq) = attributes.find("=\"") {
-                let key = attributes[..eq].trim();
-                assert!(
-                    allowed_attributes(name).contains(&key),
-                    "attribute {key} on {name}"
-                );
-                let close = attributes[eq + 2..].find('"').unwrap() + eq + 2;
-                attributes = &attributes[close + 1..];
-            }
-            assert!(attributes.trim().is_empty(), "stray text in <{tag}>");
-            let text = &rest[..rest.find('<').unwrap_or(rest.len())];
-            if matches!(
-                name,
-                "result-code"
-                    | "ll-timeout"
-                    | "rs-retry-max"
-                    | "rs-retry-interval"
-                    | "lifetime"
-                    | "port"
-                    | "interval"
-            ) {
-                assert!(
-                    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()),
-                    "{name} is not a bare integer: {text:?}"
-                );
-            }
-            if name == "md-config" && !tag.contains("encoding") {
-                assert!(text.len() < LOCATION_CONFIG_LIMIT);
-                assert!(text.lines().all(|line| line.len() <= 255));
-            }
+        if let Err(e) = check_parser_rules(xml) {
+            panic!("{e}: {xml}");
         }
     }
 

@@ -705,6 +705,13 @@ catalog! {
     op_availability_hint: "緑は正常、赤は停止、灰色は記録のない時間です。割合は記録のある時間に対するものです。", "Green UP, red DOWN, grey unknown; the share counts known time only.";
     op_state_history: "状態の変化", "State changes";
     op_no_heartbeat_yet: "まだ状態の記録がありません。", "No state recorded yet.";
+    op_smfv2_events: "SMFv2 の応答（新しい順）", "SMFv2 answers (latest first)";
+    op_smfv2_ls_accepted: "LS: RS の場所を通知", "LS: RS location sent";
+    op_smfv2_ls_refused: "LS: 拒否", "LS: refused";
+    op_smfv2_rs_accepted: "RS: 設定を配信", "RS: configuration delivered";
+    op_smfv2_rs_refused: "RS: 拒否", "RS: refused";
+    op_rule: "規定", "Rule";
+    op_detail: "詳細", "Detail";
     op_operation: "操作", "Operation";
     op_subject: "対象", "Subject";
     op_journal_hint: "新しい順に表示します。", "Newest first.";

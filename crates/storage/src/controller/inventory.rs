@@ -14,6 +14,8 @@ pub struct InventoryRecord {
     pub serial: String,
     pub model: DeviceType,
     pub factory_secret: String,
+    /// Its SMFv2 identity, when the line gives one (the four optional columns).
+    pub smfv2: Option<crate::smfv2::Identity>,
 }
 
 /// A bad line of an inventory file; `line` counts from 1.
@@ -23,12 +25,22 @@ pub struct LineError {
     pub message: String,
 }
 
-/// Reads an inventory CSV: `serial,model,factory_secret` per line, an optional header line
-/// of exactly those names, blank lines ignored.
+/// The header line of an inventory CSV without SMFv2 identities.
+pub const INVENTORY_HEADER: &str = "serial,model,factory_secret";
+
+/// The header line of an inventory CSV with the optional SMFv2 columns.
+pub const INVENTORY_HEADER_SMFV2: &str =
+    "serial,model,factory_secret,distribution_id,ls_key,rs_key,heartbeat_passphrase";
+
+/// Reads an inventory CSV: `serial,model,factory_secret` per line, optionally followed by the
+/// four SMFv2 columns `distribution_id,ls_key,rs_key,heartbeat_passphrase`; an optional header
+/// line of exactly those names, blank lines ignored.
 ///
 /// A serial is 1–64 characters (as R7.1 takes them) without spaces or commas; the model is a
 /// device type's name (`SEIL/X4`, `SA-W2L`, `SEIL CA10`); the factory secret 16–256
-/// printable ASCII characters, since it keys the HMAC a device signs with.
+/// printable ASCII characters, since it keys the HMAC a device signs with. The SMFv2 columns
+/// are all empty (no identity) or give a Distribution ID, each key left empty being generated
+/// ([`crate::smfv2::Identity::from_columns`]); a Distribution ID names one unit.
 ///
 /// # Errors
 /// Every bad line, so the operator fixes the file in one pass.
@@ -37,21 +49,32 @@ pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRecord>, Vec<LineError
     let mut errors = Vec::new();
     // A set, not a scan of `rows`: a fleet's file has 100,000 lines.
     let mut serials = std::collections::HashSet::new();
+    let mut distribution_ids = std::collections::HashSet::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let raw = raw.trim();
-        if raw.is_empty() || (line == 1 && raw.eq_ignore_ascii_case("serial,model,factory_secret"))
+        if raw.is_empty()
+            || (line == 1
+                && (raw.eq_ignore_ascii_case(INVENTORY_HEADER)
+                    || raw.eq_ignore_ascii_case(INVENTORY_HEADER_SMFV2)))
         {
             continue;
         }
         let mut bad = |message: String| errors.push(LineError { line, message });
         let fields: Vec<&str> = raw.split(',').map(str::trim).collect();
-        let [serial, model, secret] = fields[..] else {
-            bad(format!(
-                "expected 3 fields serial,model,factory_secret, found {}",
-                fields.len()
-            ));
-            continue;
+        let (serial, model, secret, smfv2) = match fields[..] {
+            [serial, model, secret] => (serial, model, secret, &[][..]),
+            [serial, model, secret, ref rest @ ..] if rest.len() == 4 => {
+                (serial, model, secret, rest)
+            }
+            _ => {
+                bad(format!(
+                    "expected 3 fields serial,model,factory_secret (or 7 with \
+                     distribution_id,ls_key,rs_key,heartbeat_passphrase), found {}",
+                    fields.len()
+                ));
+                continue;
+            }
         };
         if serial.is_empty() || serial.len() > 64 || serial.contains(char::is_whitespace) {
             bad(format!(
@@ -69,8 +92,28 @@ pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRecord>, Vec<LineError
             bad("the factory secret must be 16 to 256 printable ASCII characters".into());
             continue;
         }
+        let identity = if smfv2.is_empty() {
+            None
+        } else {
+            match crate::smfv2::Identity::from_columns(smfv2) {
+                Ok(identity) => identity,
+                Err(message) => {
+                    bad(message);
+                    continue;
+                }
+            }
+        };
         if !serials.insert(serial) {
             bad(format!("serial {serial} appears twice"));
+            continue;
+        }
+        if let Some(id) = &identity
+            && !distribution_ids.insert(id.distribution_id.clone())
+        {
+            bad(format!(
+                "distribution ID {} appears twice",
+                id.distribution_id
+            ));
             continue;
         }
         rows.push(InventoryRecord {
@@ -78,6 +121,7 @@ pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRecord>, Vec<LineError
             serial: serial.to_owned(),
             model,
             factory_secret: secret.to_owned(),
+            smfv2: identity,
         });
     }
     if errors.is_empty() {
@@ -117,6 +161,23 @@ pub async fn import_inventory(
                 message: format!("serial {} is already in the inventory", r.serial),
             });
         }
+        if let Some(id) = &r.smfv2 {
+            let holder: Option<String> = sqlx::query_scalar(
+                "SELECT serial FROM smfv2_identities WHERE distribution_id = $1",
+            )
+            .bind(id.distribution_id.clone())
+            .fetch_optional(tx.conn())
+            .await?;
+            if let Some(holder) = holder {
+                known.push(LineError {
+                    line: r.line,
+                    message: format!(
+                        "distribution ID {} is the unit {holder}'s already",
+                        id.distribution_id
+                    ),
+                });
+            }
+        }
     }
     if !known.is_empty() {
         return Ok(Err(known));
@@ -132,6 +193,9 @@ pub async fn import_inventory(
         .bind(now)
         .execute(tx.conn())
         .await?;
+        if let Some(identity) = &r.smfv2 {
+            crate::smfv2::insert(tx.conn(), key, &r.serial, identity).await?;
+        }
     }
     let serials: Vec<&str> = rows.iter().map(|r| r.serial.as_str()).collect();
     tx.commit(journal.outcome(serde_json::json!({ "imported": serials })))
@@ -196,6 +260,33 @@ mod tests {
         assert_eq!(rows[1].model, DeviceType::SaW2l);
         let bad = "X4-1,SEIL/X4,0123456789abcdef\nX4-2,SEIL/X9,0123456789abcdef\nX4-3,SEIL/X4,short\nX4-1,SEIL/X4,0123456789abcdef\nonly,two\n";
         let lines: Vec<usize> = parse_inventory(bad)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(lines, [2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn inventory_csv_takes_optional_smfv2_identities() {
+        let id = "0001-0000-0000-0001-0000-0000-0000-0001";
+        let ok = format!(
+            "{INVENTORY_HEADER_SMFV2}\nX4-1,SEIL/X4,0123456789abcdef,{id},ls-key-0001,,\n\
+             X4-2,SEIL/X4,0123456789abcdef,,,,\nX4-3,SEIL/X4,0123456789abcdef\n"
+        );
+        let rows = parse_inventory(&ok).unwrap();
+        let identity = rows[0].smfv2.as_ref().unwrap();
+        assert_eq!(identity.distribution_id, id);
+        assert_eq!(identity.ls_key, "ls-key-0001");
+        assert_eq!(identity.rs_key.len(), 32, "generated");
+        assert!(rows[1].smfv2.is_none() && rows[2].smfv2.is_none());
+        let bad = format!(
+            "X4-1,SEIL/X4,0123456789abcdef,{id},,,\nX4-2,SEIL/X4,0123456789abcdef,{id},,,\n\
+             X4-3,SEIL/X4,0123456789abcdef,{},,,\nX4-4,SEIL/X4,0123456789abcdef,,ls-key-0001,,\n\
+             X4-5,SEIL/X4,0123456789abcdef,{id},,\n",
+            id.to_lowercase()
+        );
+        let lines: Vec<usize> = parse_inventory(&bad)
             .unwrap_err()
             .into_iter()
             .map(|e| e.line)

@@ -57,6 +57,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(monitoring::import))
         .routes(routes!(monitoring::list))
         .routes(routes!(monitoring::history))
+        .routes(routes!(monitoring::add_smfv2))
+        .routes(routes!(monitoring::reveal_smfv2))
         .routes(routes!(monitoring::webhooks, monitoring::add_webhook))
         .routes(routes!(monitoring::webhook, monitoring::remove_webhook))
         .routes(routes!(devices::get))

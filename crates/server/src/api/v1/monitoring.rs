@@ -7,11 +7,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use mpc_api_types::Problem;
 use mpc_api_types::controller::{
-    DeviceHistory, InventoryImport, MonitoredDevice, MonitoredDeviceList, NewWebhook,
-    StateChangeView, WebhookList, WebhookView,
+    DeviceHistory, InventoryImport, MonitoredDevice, MonitoredDeviceList, NewSmfv2Identity,
+    NewWebhook, Smfv2EventView, Smfv2IdentityView, Smfv2Keys, StateChangeView, WebhookList,
+    WebhookView,
 };
 use mpc_domain::monitoring::MonitorState;
 use mpc_storage::controller::Webhook;
+use mpc_storage::smfv2;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -23,8 +25,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
 
 /// Imports devices into the inventory from CSV lines `serial,model,factory_secret` (operators;
-/// `Content-Type: text/csv`). All or nothing: any bad line refuses the whole file, each bad
-/// line named in `errors` as `line N`.
+/// `Content-Type: text/csv`), optionally followed by an SMFv2 identity
+/// `distribution_id,ls_key,rs_key,heartbeat_passphrase` (empty keys are generated). All or
+/// nothing: any bad line refuses the whole file, each bad line named in `errors` as `line N`.
 #[utoipa::path(post, path = "/devices/inventory", tag = "controller",
     request_body(content = String, content_type = "text/csv"), security(("bearer" = [])),
     responses((status = 201, body = InventoryImport), (status = 403, body = Problem),
@@ -116,15 +119,107 @@ pub async fn history(
     caller: Caller,
     Path(serial): Path<String>,
 ) -> ApiResult<Json<DeviceHistory>> {
-    let changes = monitoring::history(&state, &caller, &serial)
-        .await?
+    let history = monitoring::history(&state, &caller, &serial).await?;
+    let changes = history
+        .changes
         .into_iter()
         .map(|c| StateChangeView {
             state: c.state.to_string(),
             at: c.at.to_string(),
         })
         .collect();
-    Ok(Json(DeviceHistory { serial, changes }))
+    let smfv2_events = history
+        .smfv2_events
+        .into_iter()
+        .map(|e| Smfv2EventView {
+            at: e.at.to_string(),
+            event: e.event,
+            rule: e.rule,
+            detail: e.detail,
+        })
+        .collect();
+    Ok(Json(DeviceHistory {
+        serial,
+        changes,
+        smfv2_events,
+    }))
+}
+
+/// Gives a unit of the inventory its SMFv2 identity (operators): its Distribution ID and keys,
+/// those left out generated, sealed at rest; shown once by `…/smfv2/reveal`. 404 to anyone but
+/// an operator and for a serial not in the inventory; 409 when the unit has an identity or
+/// another unit holds the Distribution ID.
+#[utoipa::path(post, path = "/devices/{serial}/smfv2", tag = "controller",
+    params(("serial" = String, Path)), request_body = NewSmfv2Identity, security(("bearer" = [])),
+    responses((status = 201, body = Smfv2IdentityView), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_smfv2(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<(StatusCode, Json<Smfv2IdentityView>)> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    let (body, _) = payload.parse::<NewSmfv2Identity>()?;
+    let columns = [
+        body.distribution_id.as_str(),
+        body.ls_key.as_deref().unwrap_or(""),
+        body.rs_key.as_deref().unwrap_or(""),
+        body.heartbeat_passphrase.as_deref().unwrap_or(""),
+    ];
+    let identity = match smfv2::Identity::from_columns(&columns) {
+        Ok(Some(identity)) => identity,
+        Ok(None) => {
+            return Err(ApiError::unprocessable(
+                "invalid_smfv2_identity",
+                "a distribution ID is required",
+            ));
+        }
+        Err(message) => return Err(ApiError::unprocessable("invalid_smfv2_identity", message)),
+    };
+    // The keys stay out of the journal: the outcome names the unit and its Distribution ID.
+    let journal = caller.journal("device.smfv2_identity_create");
+    smfv2::create(&state.store, &state.secret_key, &serial, &identity, journal).await?;
+    let summary = smfv2::summary(&mut *state.store.conn().await?, &serial)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Smfv2IdentityView {
+            created_at: instant(summary.created_at)?,
+            revealed_at: summary.revealed_at.map(instant).transpose()?,
+            serial: summary.serial,
+            distribution_id: summary.distribution_id,
+        }),
+    ))
+}
+
+/// Shows a unit's SMFv2 keys, once (operators): they are marked shown as they are read, and
+/// asked again the answer is 409. 404 when the unit has no SMFv2 identity, and to anyone but
+/// an operator (the keys are no contractor's to see).
+#[utoipa::path(post, path = "/devices/{serial}/smfv2/reveal", tag = "controller",
+    params(("serial" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Smfv2Keys), (status = 404, body = Problem),
+              (status = 409, body = Problem)))]
+pub async fn reveal_smfv2(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(serial): Path<String>,
+) -> ApiResult<Json<Smfv2Keys>> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    let journal = caller.journal("device.smfv2_reveal");
+    let identity = smfv2::reveal(&state.store, &state.secret_key, &serial, journal).await?;
+    Ok(Json(Smfv2Keys {
+        serial,
+        distribution_id: identity.distribution_id,
+        ls_key: identity.ls_key,
+        rs_key: identity.rs_key,
+        heartbeat_passphrase: identity.heartbeat_passphrase,
+    }))
 }
 
 fn webhook_view(w: Webhook) -> ApiResult<WebhookView> {

@@ -21,6 +21,17 @@ use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
 
+/// One thing the SMFv2 listener told the device.
+pub struct Smfv2Row {
+    pub at: String,
+    pub event: &'static str,
+    pub rule: String,
+    pub detail: String,
+}
+
+/// The most recent SMFv2 events the device page shows.
+const SMFV2_ROWS: usize = 20;
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct FleetQuery {
@@ -237,6 +248,7 @@ struct DevicePage {
     chart: String,
     changes: Vec<ChangeRow>,
     pager: Pager,
+    smfv2: Vec<Smfv2Row>,
 }
 
 /// An instant as a key that sorts in time order, none first.
@@ -293,17 +305,36 @@ pub async fn device(
     .map(|d| (lang.device_state(d.0.state).to_owned(), d.0.contract_id));
 
     let changes: Vec<(bool, i64)> = history
+        .changes
         .iter()
         .map(|c| (c.state.is_up(), c.at.as_second()))
         .collect();
     let now = jiff::Timestamp::now().as_second();
     let chart = availability(&stretches(&changes, now), now - WEEK, now, t.up, t.down);
     let rows: Vec<ChangeRow> = history
+        .changes
         .iter()
         .rev()
         .map(|c| ChangeRow {
             up: c.state.is_up(),
             at: format::time(lang, c.at),
+        })
+        .collect();
+    let smfv2 = history
+        .smfv2_events
+        .iter()
+        .rev()
+        .take(SMFV2_ROWS)
+        .map(|e| Smfv2Row {
+            at: format::time(lang, e.at),
+            event: match e.event.as_str() {
+                "ls.accepted" => t.op_smfv2_ls_accepted,
+                "ls.refused" => t.op_smfv2_ls_refused,
+                "rs.accepted" => t.op_smfv2_rs_accepted,
+                _ => t.op_smfv2_rs_refused,
+            },
+            rule: e.rule.clone().unwrap_or_default(),
+            detail: e.detail.clone(),
         })
         .collect();
     let (changes, next) = page_of(rows, Some(&q.after));
@@ -315,6 +346,7 @@ pub async fn device(
         custody,
         chart,
         changes,
+        smfv2,
     }))
 }
 
