@@ -145,6 +145,26 @@ impl Request {
         }
     }
 
+    /// The contract, option or packet share group the request is about; none for an
+    /// application, which is about a contract yet to be.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Request::ApplyContract { .. } => None,
+            Request::ChangeItem { contract_id, .. }
+            | Request::AddOption { contract_id, .. }
+            | Request::CancelContract { contract_id, .. }
+            | Request::NotifySerial { contract_id, .. }
+            | Request::ReportFailure { contract_id, .. }
+            | Request::ReportLoss { contract_id } => Some(contract_id),
+            Request::ChangeUsageType { option_id, .. }
+            | Request::ChangeNetworkType { option_id, .. }
+            | Request::StopOption { option_id, .. } => Some(option_id),
+            Request::ChangePack { group_id, .. } | Request::StopGroup { group_id, .. } => {
+                Some(group_id)
+            }
+        }
+    }
+
     /// A notice (R13.1, R9.10) takes effect from the day it arrives, not from acceptance.
     pub fn is_notice(&self) -> bool {
         matches!(

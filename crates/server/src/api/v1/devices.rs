@@ -70,7 +70,7 @@ async fn record_on_device(
     )
     .await?;
     Ok(Json(RecordResult {
-        effects: serde_json::to_value(effects).unwrap_or_default(),
+        effects,
         defaulted_dates: dates.defaulted,
     }))
 }
@@ -157,7 +157,7 @@ pub async fn sweep(
     )
     .await?;
     Ok(Json(RecordResult {
-        effects: serde_json::to_value(effects).unwrap_or_default(),
+        effects,
         defaulted_dates: dates.defaulted,
     }))
 }

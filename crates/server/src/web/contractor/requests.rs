@@ -2,9 +2,8 @@
 
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
-use mpc_api_types::contracts::RequestView;
+use mpc_api_types::contracts::{DecisionView, RequestView};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::AppState;
 use crate::app::requests;
@@ -29,12 +28,7 @@ pub struct RequestRow {
 }
 
 pub(super) fn request_row(lang: Lang, r: &RequestView) -> RequestRow {
-    let body = serde_json::to_value(&r.request).unwrap_or(Value::Null);
-    let subject = ["contract_id", "option_id", "group_id"]
-        .iter()
-        .find_map(|k| body.get(*k).and_then(Value::as_str))
-        .map(short)
-        .unwrap_or_default();
+    let subject = r.request.subject().map(short).unwrap_or_default();
     let t = lang.t();
     RequestRow {
         id: r.id.clone(),
@@ -58,8 +52,7 @@ pub(super) fn request_row(lang: Lang, r: &RequestView) -> RequestRow {
         note: r
             .decision
             .as_ref()
-            .and_then(|d| d.get("reason"))
-            .and_then(Value::as_str)
+            .and_then(DecisionView::reason)
             .unwrap_or_default()
             .to_owned(),
     }
