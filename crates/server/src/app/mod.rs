@@ -12,7 +12,6 @@ use crate::extract::JsonBody;
 pub mod billing;
 pub mod contracts;
 pub mod devices;
-pub mod invoices;
 pub mod mobile;
 pub mod parties;
 pub mod presets;

@@ -1,6 +1,7 @@
 //! `/prices`, `/issuer`, `/billing`, `/invoices`, `/outages`, `/sla-claims`: the price book
 //! (R14), monthly runs and qualified invoices (B1–B5), SLA credits (R16).
 
+use askama::Template;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -8,23 +9,24 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use mpc_api_types::Problem;
 use mpc_api_types::billing::{
-    ClaimList, ClaimView, DecideClaim, DefaultResult, InvoiceList, InvoiceView, IssuerView,
-    MovedAmount, OutageList, OutageView, PriceList, PriceView, RecordOutage, RecordPayment,
-    RunRequest, RunSummaryView, SetPrices, SubmitClaim,
+    ClaimList, ClaimView, DecideClaim, DefaultResult, InvoiceList, InvoiceSummary, InvoiceView,
+    IssuerOnInvoice, IssuerView, LineView, MovedAmount, OutageList, OutageView, PaymentView,
+    PriceList, PriceView, RateTotalView, RecordOutage, RecordPayment, RunRequest, RunSummaryView,
+    SetPrices, SubmitClaim,
 };
 use mpc_domain::calendar::Month;
 use mpc_domain::money::Yen;
 use mpc_domain::price::{Price, PriceKey};
 use mpc_domain::sla::{Affected, Outage};
-use mpc_storage::billing::{self, BillingError, Issuer, OutageRow};
+use mpc_storage::billing::{self, BillingError, InvoiceRow, Issuer, OutageRow};
 use mpc_storage::contracts::Owned;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::support::{Dates, holder};
+use super::support::{Dates, holder, today};
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
-use crate::{AppState, app};
 
 impl From<BillingError> for ApiError {
     fn from(e: BillingError) -> Self {
@@ -356,8 +358,7 @@ pub async fn finalize(
     Path(m): Path<String>,
 ) -> ApiResult<Json<InvoiceList>> {
     crate::app::billing::finalize(&state, &caller, month("month", &m)?).await?;
-    let invoices = app::invoices::summaries(&state, Some(&m), None).await?;
-    Ok(Json(InvoiceList { invoices }))
+    list_for(&state, Some(&m), None).await
 }
 
 /// Every line of a month's invoices as CSV (operators), for accounting.
@@ -373,6 +374,54 @@ pub async fn lines_csv(
     let month = month("month", &m)?;
     let out = billing::lines_csv(&mut *state.store.conn().await?, month).await?;
     Ok(csv_response(out, &format!("lines-{month}.csv")))
+}
+
+async fn summary(
+    conn: &mut mpc_storage::AnyConnection,
+    inv: &InvoiceRow,
+) -> ApiResult<(InvoiceSummary, Vec<PaymentView>)> {
+    let payments = billing::payments(conn, &inv.id).await?;
+    let paid: i64 = payments.iter().map(|p| p.amount).sum();
+    Ok((
+        InvoiceSummary {
+            id: inv.id.clone(),
+            number: inv.number.clone(),
+            month: inv.month.clone(),
+            account_id: inv.account_id.clone(),
+            recipient_name: inv.recipient_name.clone(),
+            issue_date: inv.issue_date.clone(),
+            due_date: inv.due_date.clone(),
+            subtotal: Yen(inv.subtotal),
+            tax: Yen(inv.tax),
+            total: Yen(inv.total),
+            status: billing::invoice_status(inv, paid, today())
+                .as_str()
+                .to_owned(),
+            paid: Yen(paid),
+        },
+        payments
+            .into_iter()
+            .map(|p| PaymentView {
+                id: p.id,
+                paid_on: p.paid_on,
+                amount: Yen(p.amount),
+                note: p.note,
+            })
+            .collect(),
+    ))
+}
+
+async fn list_for(
+    state: &AppState,
+    month: Option<&str>,
+    account: Option<&str>,
+) -> ApiResult<Json<InvoiceList>> {
+    let mut conn = state.store.conn().await?;
+    let mut invoices = Vec::new();
+    for inv in billing::list_invoices(&mut conn, month, account).await? {
+        invoices.push(summary(&mut conn, &inv).await?.0);
+    }
+    Ok(Json(InvoiceList { invoices }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -393,32 +442,166 @@ pub async fn invoices(
     caller: Caller,
     Params(q): Params<InvoiceParams>,
 ) -> ApiResult<Json<InvoiceList>> {
-    let invoices =
-        app::invoices::list(&state, &caller, q.month.as_deref(), q.account_id.as_deref()).await?;
-    Ok(Json(InvoiceList { invoices }))
+    let account = match (caller.actor.contractor_scope(), q.account_id) {
+        (None, a) => a,
+        (Some(own), Some(a)) if a != own => return Err(ApiError::not_found()),
+        (Some(own), _) => Some(own.to_owned()),
+    };
+    list_for(&state, q.month.as_deref(), account.as_deref()).await
+}
+
+async fn visible_invoice(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InvoiceRow> {
+    let inv = billing::get_invoice(&mut *state.store.conn().await?, id).await?;
+    caller.require_contractor(&inv.account_id)?;
+    Ok(inv)
+}
+
+async fn invoice_view(state: &AppState, inv: &InvoiceRow) -> ApiResult<InvoiceView> {
+    let mut conn = state.store.conn().await?;
+    let (summary, payments) = summary(&mut conn, inv).await?;
+    let lines = billing::invoice_lines(&mut conn, inv).await?;
+    Ok(InvoiceView {
+        summary,
+        issuer: IssuerOnInvoice {
+            name: inv.issuer_name.clone(),
+            registration_number: inv.issuer_registration.clone(),
+        },
+        totals_by_rate: vec![RateTotalView {
+            rate_percent: mpc_domain::invoice::STANDARD_RATE_PERCENT,
+            taxable: Yen(inv.subtotal),
+            tax: Yen(inv.tax),
+        }],
+        lines: lines
+            .into_iter()
+            .map(|l| {
+                Ok(LineView {
+                    kind: billing::line_kind(&l.kind)?,
+                    contractor_id: l.contractor_id,
+                    contract_id: l.contract_id,
+                    subject_id: l.subject_id,
+                    rule: l.rule,
+                    price_key: l.price_key,
+                    description: l.description,
+                    period_from: l.period_from,
+                    period_to: l.period_to,
+                    days: l.days,
+                    days_in_month: l.days_in_month,
+                    unit_amount: Yen(l.unit_amount),
+                    amount: Yen(l.amount),
+                    refers_to: l.refers_to,
+                })
+            })
+            .collect::<Result<_, BillingError>>()?,
+        payments,
+    })
 }
 
 /// One invoice with its lines, totals per tax rate and payments (B3, B5).
 #[utoipa::path(get, path = "/invoices/{invoice_id}", tag = "billing", params(("invoice_id" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = InvoiceView), (status = 404, body = Problem)))]
-pub(super) async fn invoice(
+pub async fn invoice(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<InvoiceView>> {
-    Ok(Json(app::invoices::get(&state, &caller, &id).await?))
+    let inv = visible_invoice(&state, &caller, &id).await?;
+    Ok(Json(invoice_view(&state, &inv).await?))
+}
+
+struct PrintLine {
+    description: String,
+    contract: String,
+    period: String,
+    unit: String,
+    amount: String,
+}
+
+struct PrintRate {
+    rate: i64,
+    taxable: String,
+    tax: String,
+}
+
+#[derive(Template)]
+#[template(path = "invoice.html")]
+struct PrintedInvoice {
+    number: String,
+    recipient: String,
+    month_label: String,
+    issue_date: String,
+    due_date: String,
+    issuer_name: String,
+    issuer_registration: String,
+    lines: Vec<PrintLine>,
+    rates: Vec<PrintRate>,
+    total: String,
+}
+
+fn japanese_date(s: &str) -> String {
+    match mpc_domain::calendar::parse_date(s) {
+        Ok(d) => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
+        Err(_) => s.to_owned(),
+    }
 }
 
 /// The invoice as a printable qualified invoice (適格請求書) in Japanese.
 #[utoipa::path(get, path = "/invoices/{invoice_id}/print", tag = "billing", params(("invoice_id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, content_type = "text/html", body = String), (status = 404, body = Problem)))]
-pub(super) async fn print(
+pub async fn print(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Html<String>> {
-    Ok(Html(app::invoices::print(&state, &caller, &id).await?))
+    let inv = visible_invoice(&state, &caller, &id).await?;
+    let view = invoice_view(&state, &inv).await?;
+    let month_label = match inv.month.split_once('-') {
+        Some((y, m)) => format!("{y}年{}月", m.trim_start_matches('0')),
+        None => inv.month.clone(),
+    };
+    let page = PrintedInvoice {
+        number: inv.number.clone(),
+        recipient: inv.recipient_name.clone(),
+        month_label,
+        issue_date: japanese_date(&inv.issue_date),
+        due_date: japanese_date(&inv.due_date),
+        issuer_name: inv.issuer_name.clone(),
+        issuer_registration: inv.issuer_registration.clone(),
+        lines: view
+            .lines
+            .iter()
+            .map(|l| PrintLine {
+                description: l.description.clone(),
+                contract: l.contract_id.chars().take(8).collect(),
+                period: if l.period_from == l.period_to {
+                    japanese_date(&l.period_from)
+                } else {
+                    format!(
+                        "{} 〜 {}",
+                        japanese_date(&l.period_from),
+                        japanese_date(&l.period_to)
+                    )
+                },
+                unit: l.unit_amount.to_string(),
+                amount: l.amount.to_string(),
+            })
+            .collect(),
+        rates: view
+            .totals_by_rate
+            .iter()
+            .map(|r| PrintRate {
+                rate: r.rate_percent,
+                taxable: r.taxable.to_string(),
+                tax: r.tax.to_string(),
+            })
+            .collect(),
+        total: Yen(inv.total).to_string(),
+    };
+    let html = page.render().map_err(|e| {
+        tracing::error!(error = %e, "invoice template failed");
+        ApiError::internal()
+    })?;
+    Ok(Html(html))
 }
 
 /// Records a payment (operators, B5).
@@ -432,7 +615,7 @@ pub async fn pay(
     Path(id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<InvoiceView>> {
-    let inv = app::invoices::visible(&state, &caller, &id).await?;
+    let inv = visible_invoice(&state, &caller, &id).await?;
     caller.require_operator()?;
     let (body, raw) = payload.parse::<RecordPayment>()?;
     let on = Dates::default().or_today("paid_on", body.paid_on.as_deref())?;
@@ -446,7 +629,7 @@ pub async fn pay(
             .request(raw),
     )
     .await?;
-    Ok(Json(app::invoices::view(&state, &inv).await?))
+    Ok(Json(invoice_view(&state, &inv).await?))
 }
 
 /// Marks a redirected invoice unpaid: the management fees it carried move to the management
@@ -461,7 +644,7 @@ pub async fn default(
     Path(id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<DefaultResult>> {
-    let inv = app::invoices::visible(&state, &caller, &id).await?;
+    let inv = visible_invoice(&state, &caller, &id).await?;
     caller.require_operator()?;
     let (body, raw) = payload.parse_or_empty::<mpc_api_types::contracts::OnDate>()?;
     let on = Dates::default().or_today("on", body.on.as_deref())?;

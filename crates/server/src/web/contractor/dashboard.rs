@@ -71,7 +71,17 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
     .0
     .devices;
     let pending = pending_requests(&state, &session, &contractor).await?;
-    let invoices = app::invoices::list(&state, &session.caller(), None, None).await?;
+    let invoices = billing::invoices(
+        State(state.clone()),
+        session.caller(),
+        Params(billing::InvoiceParams {
+            month: None,
+            account_id: None,
+        }),
+    )
+    .await?
+    .0
+    .invoices;
     let mut coming = Vec::new();
     let mut add = |on: &String, what: &str, subject: String, href: String| {
         if **on >= *today {

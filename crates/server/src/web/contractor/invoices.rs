@@ -5,7 +5,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::app::invoices;
+use crate::api::v1::billing;
+use crate::extract::Params;
 use crate::web::format;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render, short};
@@ -46,7 +47,17 @@ pub(super) async fn invoice_list(
 ) -> WebResult {
     let lang = session.lang;
     let month = q.month.filter(|m| !m.is_empty());
-    let list = invoices::list(&state, &session.caller(), month.as_deref(), None).await?;
+    let list = billing::invoices(
+        State(state.clone()),
+        session.caller(),
+        Params(billing::InvoiceParams {
+            month: month.clone(),
+            account_id: None,
+        }),
+    )
+    .await?
+    .0
+    .invoices;
     let t = session.t();
     let rows = list
         .into_iter()
@@ -96,7 +107,9 @@ pub(super) async fn invoice_page(
 ) -> WebResult {
     let lang = session.lang;
     let t = session.t();
-    let v = invoices::get(&state, &session.caller(), &id).await?;
+    let v = billing::invoice(State(state), session.caller(), Path(id.clone()))
+        .await?
+        .0;
     let s = &v.summary;
     Ok(render(InvoicePage {
         c: session.chrome(&format!("{} {}", t.invoice, s.number), Section::Invoices),
@@ -155,7 +168,8 @@ pub(super) async fn invoice_print(
     session: Session,
     Path(id): Path<String>,
 ) -> WebResult<Response> {
-    use axum::response::{Html, IntoResponse};
-    let html = invoices::print(&state, &session.caller(), &id).await?;
-    Ok(Html(html).into_response())
+    use axum::response::IntoResponse;
+    Ok(billing::print(State(state), session.caller(), Path(id))
+        .await?
+        .into_response())
 }
