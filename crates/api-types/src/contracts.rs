@@ -7,7 +7,7 @@ use mpc_domain::catalog::{
     ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind,
 };
 use mpc_domain::custody::Delivery;
-use mpc_domain::request::{Acceptance, Request};
+use mpc_domain::request::{Acceptance, Request, RequestStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -223,8 +223,7 @@ pub struct RequestView {
     pub request: Request,
     pub submitted_on: String,
     pub submitted_by: String,
-    /// `pending`, `accepted`, `rejected` or `withdrawn`.
-    pub status: String,
+    pub status: RequestStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_on: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ use mpc_domain::contract::minimum_period_end;
 use mpc_domain::eligibility::Unmet;
 use mpc_domain::ending::option_minimum_period_end;
 use mpc_domain::provisioning::contract_provisionable;
+use mpc_storage::StorageError;
 use mpc_storage::engine::{EngineError, Quote, RequestRow};
 
 fn text(d: Option<Date>) -> Option<String> {
@@ -245,6 +246,10 @@ pub fn request(
     row: RequestRow,
     defaulted_dates: DefaultedDates,
 ) -> Result<RequestView, EngineError> {
+    let status = row
+        .status
+        .parse()
+        .map_err(|e| StorageError::Corrupt(format!("request {}: {e}", row.id)))?;
     let decision: Option<DecisionView> = row
         .decision
         .as_deref()
@@ -261,7 +266,7 @@ pub fn request(
         kind: row.kind,
         submitted_on: row.submitted_on,
         submitted_by: row.submitted_by,
-        status: row.status,
+        status,
         decided_on: row.decided_on,
         decided_by: row.decided_by,
         defaulted_dates,
