@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use mpc_domain::book::{ChargeKind, DeviceState, EndReason, Status};
+use mpc_domain::book::{ChargeKind, DeviceState, Effect, EndReason, Status};
 use mpc_domain::catalog::{
     ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind,
 };
-use mpc_domain::request::{Acceptance, Request};
+use mpc_domain::custody::Delivery;
+use mpc_domain::request::{Acceptance, Request, RequestStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -222,17 +223,116 @@ pub struct RequestView {
     pub request: Request,
     pub submitted_on: String,
     pub submitted_by: String,
-    /// `pending`, `accepted`, `rejected` or `withdrawn`.
-    pub status: String,
+    pub status: RequestStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_on: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
     /// What acceptance did (the effects of the rules) or why it was rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decision: Option<serde_json::Value>,
+    pub decision: Option<DecisionView>,
+    /// What acceptance created, by id (also among `decision.effects`).
+    #[serde(default, skip_serializing_if = "Created::is_empty")]
+    pub created: Created,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub defaulted_dates: DefaultedDates,
+}
+
+/// A request's decision: what accepting it did, or why it was closed without effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum DecisionView {
+    Accepted(AcceptedDecision),
+    /// Rejected with the operator's reason, or withdrawn (no reason).
+    Closed(ClosedDecision),
+}
+
+impl DecisionView {
+    /// The effects of the rules; none for a closed request.
+    pub fn effects(&self) -> &[Effect] {
+        match self {
+            DecisionView::Accepted(a) => &a.effects,
+            DecisionView::Closed(_) => &[],
+        }
+    }
+
+    /// The operator's reason for a rejection.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            DecisionView::Accepted(_) => None,
+            DecisionView::Closed(c) => c.reason.as_deref(),
+        }
+    }
+}
+
+/// What accepting a request did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AcceptedDecision {
+    /// The effects of the rules, in order.
+    pub effects: Vec<Effect>,
+    /// Failure and loss: how the replacement travels (R9.2).
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+    /// Contractors the change leaves without what R6.1 requires (R6.8).
+    #[serde(default)]
+    pub eligibility_impact: Vec<EligibilityImpact>,
+}
+
+/// A request closed without effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosedDecision {
+    pub reason: Option<String>,
+}
+
+/// What a decision does to one contractor's eligibility (R6.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct EligibilityImpact {
+    pub contractor_id: String,
+    /// The first day the contractor lacks something.
+    pub from: String,
+    pub newly_unmet: Vec<NewlyUnmet>,
+    /// The contractor's contracts still in service that day, which it could no longer use.
+    pub contracts: Vec<String>,
+}
+
+/// One requirement of R6.1 a decision makes a contractor miss.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NewlyUnmet {
+    pub rule: String,
+    pub message_en: String,
+    pub message_ja: String,
+}
+
+/// The contracts, options and packet share groups a decision created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Created {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contract_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub option_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_ids: Vec<String>,
+}
+
+impl Created {
+    /// The ids of what `effects` create, in order.
+    pub fn by(effects: &[Effect]) -> Created {
+        let mut created = Created::default();
+        for e in effects {
+            match e {
+                Effect::ContractCreated(c) => created.contract_ids.push(c.id.clone()),
+                Effect::OptionCreated(o) => created.option_ids.push(o.id.clone()),
+                Effect::GroupCreated(g) => created.group_ids.push(g.id.clone()),
+                _ => {}
+            }
+        }
+        created
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.contract_ids.is_empty() && self.option_ids.is_empty() && self.group_ids.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -311,7 +411,7 @@ pub struct QuoteView {
     /// The last day of service (R13.1, D6).
     pub end_on: String,
     /// Everything that would end with it (R13.2, R13.3, R9.7) and devices to return (R10.3).
-    pub effects: serde_json::Value,
+    pub effects: Vec<Effect>,
     /// No early-termination charge: cancelled under Art. 28 §2/§3 (R15.2).
     pub exempt_from_early_termination: bool,
     pub early_termination: Vec<EarlyTerminationView>,
@@ -346,7 +446,27 @@ pub struct ChargeLineView {
 /// The effects a record had.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RecordResult {
-    pub effects: serde_json::Value,
+    pub effects: Vec<Effect>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub defaulted_dates: DefaultedDates,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_decision_reads_and_writes_the_shapes_stored_for_accepted_and_closed_requests() {
+        let accepted = json!({"effects": [{"effect": "device_returned", "serial": "X4-1", "on": "2026-05-01"}],
+                              "delivery": null, "eligibility_impact": []});
+        let decision: DecisionView = serde_json::from_value(accepted.clone()).unwrap();
+        assert_eq!(decision.effects().len(), 1);
+        assert_eq!(serde_json::to_value(&decision).unwrap(), accepted);
+        for closed in [json!({"reason": "duplicate"}), json!({"reason": null})] {
+            let decision: DecisionView = serde_json::from_value(closed.clone()).unwrap();
+            assert!(decision.effects().is_empty());
+            assert_eq!(serde_json::to_value(&decision).unwrap(), closed);
+        }
+    }
 }

@@ -15,6 +15,36 @@ use crate::catalog::{ContractKind, DeviceType, Item, MobileUsageType, NetworkTyp
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeline<T>(Vec<(Date, T)>);
 
+/// In the API: dated values in date order, each `[from, value]`.
+#[cfg(feature = "openapi")]
+impl<T: utoipa::ToSchema> utoipa::__dev::ComposeSchema for Timeline<T> {
+    fn compose(
+        generics: Vec<utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type,
+        };
+        let from = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
+        ArrayBuilder::new()
+            .items(
+                ArrayBuilder::new()
+                    .prefix_items([
+                        from.into(),
+                        generics.into_iter().next().unwrap_or_else(T::schema),
+                    ])
+                    .min_items(Some(2))
+                    .max_items(Some(2)),
+            )
+            .description(Some("Dated values in date order, each `[from, value]`."))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl<T: utoipa::ToSchema> utoipa::ToSchema for Timeline<T> {}
+
 impl<T> Default for Timeline<T> {
     fn default() -> Self {
         Timeline(Vec::new())
@@ -92,11 +122,15 @@ impl EndReason {
 }
 
 /// When and why something ends. The end date is its last day of service (D6).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ending {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub on: Date,
     pub reason: EndReason,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub notice_arrived_on: Option<Date>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub requested_on: Option<Date>,
     /// No early-termination charge is owed (R15.2): the end was, or follows from, a
     /// cancellation under Art. 28 §2 or §3 of the general terms.
@@ -138,6 +172,7 @@ fn status(accepted_on: Date, ending: Option<&Ending>, date: Date) -> Status {
 }
 
 /// A contract (R4.1): one management or one service adapter.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contract {
     pub id: String,
@@ -150,9 +185,12 @@ pub struct Contract {
     /// Service adapters: the management contract they are controlled under, the contractor's
     /// own or another contractor's by consented designation (R6.2).
     pub management_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub applied_on: Date,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub accepted_on: Date,
     /// Set when the service is made available (R5.2); no fee or minimum period runs before.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub billing_start: Option<Date>,
     pub ending: Option<Ending>,
 }
@@ -177,12 +215,15 @@ impl Contract {
 
 /// An option of a service-adapter contract: `ultra_sendback` or `mobile_access` (R9.1).
 /// Packet share groups are [`PacketShareGroup`]s.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContractOption {
     pub id: String,
     pub contract_id: String,
     pub kind: OptionKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub applied_on: Date,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub accepted_on: Date,
     /// `ultra_sendback`: where staff bring the replacement (R9.2).
     pub install_address: Option<String>,
@@ -222,10 +263,13 @@ impl ContractOption {
 }
 
 /// A `mobile_access` option's membership of a packet share group, both days inclusive.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Membership {
     pub option_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub from: Date,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub until: Option<Date>,
 }
 
@@ -246,11 +290,14 @@ impl Membership {
 }
 
 /// A packet share group (R9.6, R9.7): `packet_share` SIMs sharing a monthly pack.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PacketShareGroup {
     pub id: String,
     pub contractor_id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub applied_on: Date,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub accepted_on: Date,
     /// The monthly pack in whole GB, at least 50 (R9.6).
     pub packs: Timeline<u32>,
@@ -522,11 +569,13 @@ impl Book {
 }
 
 /// A one-time fee that a change causes; billing prices it (R14.2, 別紙1 3).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChargeEvent {
     pub id: String,
     pub contract_id: String,
     pub kind: ChargeKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub occurred_on: Date,
     /// The device type the fee depends on (loss fees), when relevant.
     pub device_type: Option<DeviceType>,
@@ -559,17 +608,20 @@ impl ChargeKind {
 }
 
 /// One change decided by a rule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "effect", rename_all = "snake_case")]
 pub enum Effect {
     ContractCreated(Contract),
     BillingStartSet {
         contract_id: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         on: Date,
     },
     ItemChanged {
         contract_id: String,
         item: Item,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         from: Date,
     },
     ContractEnds {
@@ -580,11 +632,13 @@ pub enum Effect {
     UsageTypeChanged {
         option_id: String,
         usage_type: MobileUsageType,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         from: Date,
     },
     NetworkTypeChanged {
         option_id: String,
         network_type: NetworkType,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         from: Date,
     },
     OptionEnds {
@@ -595,16 +649,19 @@ pub enum Effect {
     PackChanged {
         group_id: String,
         gb: u32,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         from: Date,
     },
     MemberJoined {
         group_id: String,
         option_id: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         from: Date,
     },
     MemberLeft {
         group_id: String,
         option_id: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         last_day: Date,
     },
     GroupEnds {
@@ -617,26 +674,32 @@ pub enum Effect {
         serial: String,
         device_type: DeviceType,
         contract_id: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         from: Date,
     },
     /// A device stops serving its contract and is to come back (R10.3, R11.1).
     DeviceReleased {
         serial: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         last_day: Date,
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
         return_due: Option<Date>,
     },
     DeviceReturned {
         serial: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         on: Date,
     },
     /// Reported lost, or not returned by its deadline (R10.3, R12.2).
     DeviceLost {
         serial: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         on: Date,
     },
     /// A lost device turned up; it stays out of service (R12.3).
     DeviceFound {
         serial: String,
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
         on: Date,
     },
     /// A notified serial was corrected before any device fetched with it (R7.1): the device

@@ -145,6 +145,26 @@ impl Request {
         }
     }
 
+    /// The contract, option or packet share group the request is about; none for an
+    /// application, which is about a contract yet to be.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Request::ApplyContract { .. } => None,
+            Request::ChangeItem { contract_id, .. }
+            | Request::AddOption { contract_id, .. }
+            | Request::CancelContract { contract_id, .. }
+            | Request::NotifySerial { contract_id, .. }
+            | Request::ReportFailure { contract_id, .. }
+            | Request::ReportLoss { contract_id } => Some(contract_id),
+            Request::ChangeUsageType { option_id, .. }
+            | Request::ChangeNetworkType { option_id, .. }
+            | Request::StopOption { option_id, .. } => Some(option_id),
+            Request::ChangePack { group_id, .. } | Request::StopGroup { group_id, .. } => {
+                Some(group_id)
+            }
+        }
+    }
+
     /// A notice (R13.1, R9.10) takes effect from the day it arrives, not from acceptance.
     pub fn is_notice(&self) -> bool {
         matches!(
@@ -164,6 +184,48 @@ impl Request {
 
 /// The states a request can be in, as stored and as the API filters on them.
 pub const STATUSES: [&str; 4] = ["pending", "accepted", "rejected", "withdrawn"];
+
+/// Where a request stands: waiting for an operator, or closed once (accepted, rejected or
+/// withdrawn), written `pending`, `accepted`, `rejected` or `withdrawn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    Pending,
+    Accepted,
+    Rejected,
+    Withdrawn,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 4] = [
+        RequestStatus::Pending,
+        RequestStatus::Accepted,
+        RequestStatus::Rejected,
+        RequestStatus::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Accepted => "accepted",
+            RequestStatus::Rejected => "rejected",
+            RequestStatus::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+impl std::str::FromStr for RequestStatus {
+    type Err = String;
+
+    /// Reads a [`STATUSES`] name.
+    fn from_str(s: &str) -> Result<Self, String> {
+        RequestStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("status {s:?} is not one of {}", STATUSES.join(", ")))
+    }
+}
 
 /// A request is decided or withdrawn once: only a `pending` one is closed. Not a regulation
 /// rule but the workflow's, so the refusal's code is `request_closed` rather than an R-id.
@@ -478,6 +540,15 @@ pub fn decide(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn request_statuses_read_and_write_their_stored_names() {
+        for (status, name) in RequestStatus::ALL.into_iter().zip(STATUSES) {
+            assert_eq!(status.as_str(), name);
+            assert_eq!(name.parse::<RequestStatus>(), Ok(status));
+        }
+        assert!("open".parse::<RequestStatus>().is_err());
+    }
+
     use super::*;
 
     #[test]

@@ -2,12 +2,12 @@
 //! HTTP handlers and the CLI).
 
 use jiff::civil::Date;
-use mpc_api_types::contracts::RequestView;
 use mpc_api_types::contracts::{
     AssignmentView, ChargeLineView, ContractView, Dated, DefaultedDates, DeviceView,
     EarlyTerminationView, EndingView, GroupView, ImpactView, MemberView, OptionView, Provisioning,
     QuoteView, RemainingDaysView, UnmetView,
 };
+use mpc_api_types::contracts::{Created, DecisionView, RequestView};
 use mpc_domain::book::{
     Book, Contract, ContractOption, Device, Ending, PacketShareGroup, Timeline,
 };
@@ -16,6 +16,7 @@ use mpc_domain::contract::minimum_period_end;
 use mpc_domain::eligibility::Unmet;
 use mpc_domain::ending::option_minimum_period_end;
 use mpc_domain::provisioning::contract_provisionable;
+use mpc_storage::StorageError;
 use mpc_storage::contracts::quote::Quote;
 use mpc_storage::contracts::requests::{EngineError, RequestRecord};
 
@@ -178,7 +179,7 @@ pub fn quote(
         notice_arrived_on: arrived.to_string(),
         requested_on: text(requested),
         end_on: quote.end_on.to_string(),
-        effects: serde_json::to_value(&quote.effects).unwrap_or_default(),
+        effects: quote.effects.clone(),
         exempt_from_early_termination: quote.exempt_from_early_termination,
         early_termination: quote
             .early_termination
@@ -246,18 +247,27 @@ pub fn request(
     row: RequestRecord,
     defaulted_dates: DefaultedDates,
 ) -> Result<RequestView, EngineError> {
+    let status = row
+        .status
+        .parse()
+        .map_err(|e| StorageError::Corrupt(format!("request {}: {e}", row.id)))?;
+    let decision: Option<DecisionView> = row
+        .decision
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok());
     Ok(RequestView {
         request: row.request()?,
-        decision: row
-            .decision
-            .as_deref()
-            .and_then(|d| serde_json::from_str(d).ok()),
+        created: decision
+            .as_ref()
+            .map(|d| Created::by(d.effects()))
+            .unwrap_or_default(),
+        decision,
         id: row.id,
         contractor_id: row.contractor_id,
         kind: row.kind,
         submitted_on: row.submitted_on,
         submitted_by: row.submitted_by,
-        status: row.status,
+        status,
         decided_on: row.decided_on,
         decided_by: row.decided_by,
         defaulted_dates,

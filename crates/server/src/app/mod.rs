@@ -8,6 +8,7 @@ pub mod contracts;
 pub mod devices;
 pub mod inventory;
 pub mod journal;
+pub mod mobile;
 pub mod monitoring;
 pub mod parties;
 pub mod presets;

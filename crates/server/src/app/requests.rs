@@ -4,7 +4,7 @@
 use mpc_api_types::contracts::{
     DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
 };
-use mpc_domain::request::{Acceptance, STATUSES};
+use mpc_domain::request::{Acceptance, RequestStatus};
 use mpc_storage::accounts;
 use mpc_storage::contracts::requests::{self, RequestRecord};
 
@@ -106,13 +106,9 @@ pub async fn submit(
 
 /// Requests of `contractor` (every contractor's when `None`), oldest first, a page at a time.
 async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResult<RequestList> {
-    if let Some(s) = q.status.as_deref()
-        && !STATUSES.contains(&s)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_query",
-            format!("status {s:?} is not one of {}", STATUSES.join(", ")),
-        ));
+    if let Some(s) = q.status.as_deref() {
+        s.parse::<RequestStatus>()
+            .map_err(|e| ApiError::bad_request("invalid_query", e))?;
     }
     let limit = limit(q.limit.map(|l| l.min(MAX_LIMIT)));
     let mut rows = requests::list_requests(

@@ -46,14 +46,15 @@ pub fn request_kind(lang: Lang, kind: &str) -> &str {
 }
 
 /// What a quoted effect means to the contractor; `None` for effects not worth listing.
-pub fn effect(lang: Lang, effect: &str) -> Option<&'static str> {
+pub fn effect(lang: Lang, effect: &mpc_domain::book::Effect) -> Option<&'static str> {
+    use mpc_domain::book::Effect;
     let t = lang.t();
     Some(match effect {
-        "contract_ends" => t.effect_contract_ends,
-        "option_ends" => t.effect_option_ends,
-        "group_ends" => t.effect_group_ends,
-        "member_left" => t.effect_member_left,
-        "device_released" => t.effect_device_released,
+        Effect::ContractEnds { .. } => t.effect_contract_ends,
+        Effect::OptionEnds { .. } => t.effect_option_ends,
+        Effect::GroupEnds { .. } => t.effect_group_ends,
+        Effect::MemberLeft { .. } => t.effect_member_left,
+        Effect::DeviceReleased { .. } => t.effect_device_released,
         _ => return None,
     })
 }

@@ -119,7 +119,7 @@ pub async fn billing_start(
     )
     .await?;
     Ok(Json(RecordResult {
-        effects: serde_json::to_value(effects).unwrap_or_default(),
+        effects,
         defaulted_dates: dates.defaulted,
     }))
 }

@@ -36,7 +36,7 @@ pub async fn get(
 #[utoipa::path(get, path = "/contractors/{contractor_id}/devices", tag = "devices",
     params(("contractor_id" = String, Path), AsOf), security(("bearer" = [])),
     responses((status = 200, body = DeviceList), (status = 404, body = Problem)))]
-pub async fn list_of_contractor(
+pub(super) async fn list_of_contractor(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
@@ -70,7 +70,7 @@ async fn record_on_device(
     )
     .await?;
     Ok(Json(RecordResult {
-        effects: serde_json::to_value(effects).unwrap_or_default(),
+        effects,
         defaulted_dates: dates.defaulted,
     }))
 }
@@ -157,7 +157,7 @@ pub async fn sweep(
     )
     .await?;
     Ok(Json(RecordResult {
-        effects: serde_json::to_value(effects).unwrap_or_default(),
+        effects,
         defaulted_dates: dates.defaulted,
     }))
 }

@@ -8,23 +8,19 @@ use axum::http::{HeaderMap, StatusCode, header};
 use jiff::Timestamp;
 use mpc_api_types::Problem;
 use mpc_api_types::mobile::{
-    ContractMobileUsage, DayUse, GroupUsage, ManualThrottle, MemberUse, RejectedRecord, SimBinding,
-    SimUse, SimView, ThrottleDecision, ThrottleDecisions, ThrottleEvent, ThrottleEvents,
-    ThrottleView, UsageIngest,
+    ContractMobileUsage, GroupUsage, ManualThrottle, RejectedRecord, SimBinding, SimView,
+    ThrottleDecision, ThrottleDecisions, ThrottleEvent, ThrottleEvents, UsageIngest,
 };
-use mpc_domain::calendar::Month;
-use mpc_domain::catalog::OptionKind;
-use mpc_domain::mobile::{self, Basis, ManualAction, MonthlyUse, Source, Throttle};
-use mpc_storage::contracts::{self, Owned};
+use mpc_domain::mobile::{self, ManualAction, Source};
 use mpc_storage::mobile as store;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::instant;
-use super::support::{Dates, holder, today};
-use crate::AppState;
+use super::support::Dates;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
+use crate::{AppState, app};
 
 fn media_type(headers: &HeaderMap) -> String {
     headers
@@ -180,90 +176,20 @@ pub struct MonthParams {
     pub month: Option<String>,
 }
 
-fn month(q: &MonthParams) -> ApiResult<Month> {
-    match &q.month {
-        Some(m) => mpc_domain::calendar::parse_business_month(m)
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("month: {e}"))),
-        None => Ok(Month::containing(today())),
-    }
-}
-
-fn days(u: &MonthlyUse) -> Vec<DayUse> {
-    u.days
-        .iter()
-        .map(|(date, bytes)| DayUse {
-            date: date.to_string(),
-            bytes: *bytes,
-        })
-        .collect()
-}
-
-fn throttle_view(t: Throttle) -> ApiResult<ThrottleView> {
-    Ok(ThrottleView {
-        from: t.from.to_string(),
-        until: t.until.to_string(),
-        basis: match t.basis {
-            Basis::Cap { .. } => "cap",
-            Basis::Pack { .. } => "pack",
-        }
-        .to_owned(),
-        limit_bytes: t.limit,
-        used_bytes: t.used,
-    })
-}
-
 /// A contract's mobile use in a Tokyo month: per SIM, use against the cap and per day (owner and
 /// operators; others get 404). A record counts in the month and on the day of its start.
 #[utoipa::path(get, path = "/contracts/{contract_id}/mobile-usage", tag = "mobile",
     params(("contract_id" = String, Path), MonthParams), security(("bearer" = [])),
     responses((status = 200, body = ContractMobileUsage), (status = 404, body = Problem)))]
-pub async fn contract_usage(
+pub(super) async fn contract_usage(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,
     Params(q): Params<MonthParams>,
 ) -> ApiResult<Json<ContractMobileUsage>> {
-    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
-    let month = month(&q)?;
-    let mut conn = state.store.conn().await?;
-    let book = contracts::load_book(&mut conn, &owner).await?;
-    let options: Vec<_> = book
-        .options_of(&contract_id)
-        .filter(|o| o.kind == OptionKind::MobileAccess)
-        .collect();
-    let ids: Vec<String> = options.iter().map(|o| o.id.clone()).collect();
-    let records = store::usage_of(&mut conn, &ids, month).await?;
-    let mut sims = Vec::new();
-    for o in options {
-        let used = mobile::monthly_use(month, &records, |r| r.option_id == o.id);
-        let last_day = o
-            .end_on()
-            .map_or(month.last_day(), |e| e.min(month.last_day()));
-        let usage_type = o.usage_type(last_day);
-        let mut iccids = Vec::new();
-        for s in store::sims_of(&mut conn, &o.id).await? {
-            if s.overlaps(month)? {
-                iccids.push(s.iccid);
-            }
-        }
-        sims.push(SimUse {
-            option_id: o.id.clone(),
-            iccids,
-            usage_type: usage_type.map(|t| t.as_str().to_owned()),
-            cap_bytes: usage_type.and_then(|t| t.monthly_cap_bytes()),
-            used_bytes: used.total,
-            days: days(&used),
-            throttle: store::throttle_of(&mut conn, &o.id, month)
-                .await?
-                .map(throttle_view)
-                .transpose()?,
-        });
-    }
-    Ok(Json(ContractMobileUsage {
-        contract_id,
-        month: month.to_string(),
-        sims,
-    }))
+    Ok(Json(
+        app::mobile::contract_usage(&state, &caller, &contract_id, q.month.as_deref()).await?,
+    ))
 }
 
 /// A packet share group's pooled use in a Tokyo month against the pack in force (R9.6), per
@@ -271,48 +197,15 @@ pub async fn contract_usage(
 #[utoipa::path(get, path = "/packet-share-groups/{group_id}/usage", tag = "mobile",
     params(("group_id" = String, Path), MonthParams), security(("bearer" = [])),
     responses((status = 200, body = GroupUsage), (status = 404, body = Problem)))]
-pub async fn group_usage(
+pub(super) async fn group_usage(
     State(state): State<AppState>,
     caller: Caller,
     Path(group_id): Path<String>,
     Params(q): Params<MonthParams>,
 ) -> ApiResult<Json<GroupUsage>> {
-    let owner = holder(&state, &caller, Owned::Group, &group_id).await?;
-    let month = month(&q)?;
-    let mut conn = state.store.conn().await?;
-    let book = contracts::load_book(&mut conn, &owner).await?;
-    let group = book.group(&group_id).ok_or_else(ApiError::not_found)?;
-    let mut ids: Vec<String> = group.members.iter().map(|m| m.option_id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    let records = store::usage_of(&mut conn, &ids, month).await?;
-    let pooled = mobile::monthly_use(month, &records, |r| mobile::counts_for_group(group, r));
-    let mut members = Vec::new();
-    for id in ids {
-        let used = mobile::monthly_use(month, &records, |r| {
-            r.option_id == id && mobile::counts_for_group(group, r)
-        });
-        let throttle = store::throttle_of(&mut conn, &id, month)
-            .await?
-            .filter(|t| matches!(&t.basis, Basis::Pack { group_id: g } if *g == group_id))
-            .map(throttle_view)
-            .transpose()?;
-        members.push(MemberUse {
-            option_id: id,
-            used_bytes: used.total,
-            throttle,
-        });
-    }
-    let pack_gb = group.pack_gb(month.last_day());
-    Ok(Json(GroupUsage {
-        month: month.to_string(),
-        pack_gb,
-        pack_bytes: pack_gb.map(mobile::pack_bytes),
-        used_bytes: pooled.total,
-        days: days(&pooled),
-        members,
-        group_id,
-    }))
+    Ok(Json(
+        app::mobile::group_usage(&state, &caller, &group_id, q.month.as_deref()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -3,10 +3,10 @@
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
 use mpc_api_types::contracts::{QuoteView, SubmitRequest};
+use mpc_domain::book::Effect;
 use mpc_domain::calendar::parse_business_date;
 use mpc_domain::request::Request;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::AppState;
 use crate::app::{Input, contracts, requests};
@@ -36,21 +36,34 @@ pub struct QuoteShown {
 
 fn quote_shown(lang: Lang, q: &QuoteView) -> QuoteShown {
     let mut cascades = Vec::new();
-    for e in q.effects.as_array().into_iter().flatten() {
-        let kind = e.get("effect").and_then(Value::as_str).unwrap_or_default();
-        let subject = ["option_id", "group_id", "contract_id", "serial"]
-            .iter()
-            .find_map(|k| e.get(*k).and_then(Value::as_str))
-            .map(|s| if s.len() > 20 { short(s) } else { s.to_owned() })
+    for e in &q.effects {
+        let Some(what) = crate::web::i18n::effect(lang, e) else {
+            continue;
+        };
+        let (subject, due) = match e {
+            Effect::ContractEnds {
+                contract_id: id, ..
+            }
+            | Effect::OptionEnds { option_id: id, .. }
+            | Effect::GroupEnds { group_id: id, .. }
+            | Effect::MemberLeft { option_id: id, .. } => (id, None),
+            Effect::DeviceReleased {
+                serial, return_due, ..
+            } => (serial, *return_due),
+            _ => continue,
+        };
+        let subject = if subject.len() > 20 {
+            short(subject)
+        } else {
+            subject.clone()
+        };
+        let due = due
+            .map(|d| {
+                let d = d.to_string();
+                format!(" — {} {}", lang.t().return_due, format::date_text(lang, &d))
+            })
             .unwrap_or_default();
-        let due = e
-            .get("return_due")
-            .and_then(Value::as_str)
-            .map(|d| format!(" — {} {}", lang.t().return_due, format::date_text(lang, d)))
-            .unwrap_or_default();
-        if let Some(what) = crate::web::i18n::effect(lang, kind) {
-            cascades.push(format!("{what} ({subject}){due}"));
-        }
+        cascades.push(format!("{what} ({subject}){due}"));
     }
     QuoteShown {
         notice_arrived_on: format::date_text(lang, &q.notice_arrived_on),

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use mpc_api_types::contracts::RequestView;
 use mpc_domain::book::Status;
+use mpc_domain::request::RequestStatus;
 
 use crate::api::v1::{billing, monitoring};
 use crate::extract::Params;
@@ -212,7 +213,7 @@ async fn pending_requests(
     contractor: &str,
 ) -> WebResult<Vec<RequestView>> {
     let query = app::requests::Query {
-        status: Some("pending".into()),
+        status: Some(RequestStatus::Pending.as_str().into()),
         after: None,
         limit: Some(200),
     };

@@ -1,12 +1,11 @@
 //! `/console/mobile`: SIMs and their data use in a month.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use mpc_domain::catalog::{MobileUsageType, OptionKind};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::v1::mobile;
-use crate::extract::Params;
+use crate::app::mobile;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, charts, render, short};
 
@@ -55,21 +54,13 @@ pub(super) async fn mobile_use(
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| today()[..7].to_owned());
     let contracts = contracts_of(&state, &session, &contractor, None).await?;
+    let caller = session.caller();
     let mut sims = Vec::new();
     for c in contracts
         .iter()
         .filter(|c| c.options.iter().any(|o| o.kind == OptionKind::MobileAccess))
     {
-        let usage = mobile::contract_usage(
-            State(state.clone()),
-            session.caller(),
-            Path(c.id.clone()),
-            Params(mobile::MonthParams {
-                month: Some(month.clone()),
-            }),
-        )
-        .await?
-        .0;
+        let usage = mobile::contract_usage(&state, &caller, &c.id, Some(&month)).await?;
         for s in usage.sims {
             let plan = s
                 .usage_type
@@ -103,16 +94,7 @@ pub(super) async fn mobile_use(
     group_ids.dedup();
     let mut groups = Vec::new();
     for g in group_ids {
-        let usage = mobile::group_usage(
-            State(state.clone()),
-            session.caller(),
-            Path(g.clone()),
-            Params(mobile::MonthParams {
-                month: Some(month.clone()),
-            }),
-        )
-        .await?
-        .0;
+        let usage = mobile::group_usage(&state, &caller, &g, Some(&month)).await?;
         let days: Vec<u64> = usage.days.iter().map(|d| d.bytes).collect();
         groups.push(SimShown {
             contract: format!("{} {}", t.field_group, short(&g)),

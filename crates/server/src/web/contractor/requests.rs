@@ -2,9 +2,9 @@
 
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
-use mpc_api_types::contracts::RequestView;
+use mpc_api_types::contracts::{DecisionView, RequestView};
+use mpc_domain::request::RequestStatus;
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::AppState;
 use crate::app::requests;
@@ -29,37 +29,30 @@ pub struct RequestRow {
 }
 
 pub(super) fn request_row(lang: Lang, r: &RequestView) -> RequestRow {
-    let body = serde_json::to_value(&r.request).unwrap_or(Value::Null);
-    let subject = ["contract_id", "option_id", "group_id"]
-        .iter()
-        .find_map(|k| body.get(*k).and_then(Value::as_str))
-        .map(short)
-        .unwrap_or_default();
+    let subject = r.request.subject().map(short).unwrap_or_default();
     let t = lang.t();
     RequestRow {
         id: r.id.clone(),
         kind: crate::web::i18n::request_kind(lang, &r.kind).to_owned(),
         subject,
         submitted_on: format::date_text(lang, &r.submitted_on),
-        status: match r.status.as_str() {
-            "pending" => t.request_pending,
-            "accepted" => t.request_accepted,
-            "rejected" => t.request_rejected,
-            "withdrawn" => t.request_withdrawn,
-            other => other,
+        status: match r.status {
+            RequestStatus::Pending => t.request_pending,
+            RequestStatus::Accepted => t.request_accepted,
+            RequestStatus::Rejected => t.request_rejected,
+            RequestStatus::Withdrawn => t.request_withdrawn,
         }
         .to_owned(),
-        status_class: match r.status.as_str() {
-            "pending" => "pending",
-            "accepted" => "active",
-            _ => "ended",
+        status_class: match r.status {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Accepted => "active",
+            RequestStatus::Rejected | RequestStatus::Withdrawn => "ended",
         },
-        pending: r.status == "pending",
+        pending: r.status == RequestStatus::Pending,
         note: r
             .decision
             .as_ref()
-            .and_then(|d| d.get("reason"))
-            .and_then(Value::as_str)
+            .and_then(DecisionView::reason)
             .unwrap_or_default()
             .to_owned(),
     }

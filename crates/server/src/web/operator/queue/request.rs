@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use mpc_api_types::contracts::RejectRequest;
 use mpc_domain::ending::Termination;
-use mpc_domain::request::{Acceptance, Request};
+use mpc_domain::request::{Acceptance, Request, RequestStatus};
 use serde::Deserialize;
 
 use super::super::form::{OperatorForm, csrf_field};
@@ -20,13 +20,13 @@ use crate::web::{Chrome, Session, Shown, WebResult, see_other};
 
 csrf_field!(AcceptForm, RejectForm);
 
-fn status_label(lang: Lang, status: &str) -> &'static str {
+fn status_label(lang: Lang, status: RequestStatus) -> &'static str {
     let t = lang.t();
     match status {
-        "pending" => t.request_pending,
-        "accepted" => t.request_accepted,
-        "rejected" => t.request_rejected,
-        _ => t.request_withdrawn,
+        RequestStatus::Pending => t.request_pending,
+        RequestStatus::Accepted => t.request_accepted,
+        RequestStatus::Rejected => t.request_rejected,
+        RequestStatus::Withdrawn => t.request_withdrawn,
     }
 }
 
@@ -259,8 +259,8 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
             .cloned()
             .unwrap_or_else(|| r.contractor_id.clone()),
         kind: request_kind(lang, &r.kind).to_owned(),
-        status: status_label(lang, &r.status),
-        status_class: r.status.clone(),
+        status: status_label(lang, r.status),
+        status_class: r.status.as_str().to_owned(),
         submitted_on: lang.date(&r.submitted_on),
         submitted_iso: r.submitted_on.clone(),
         submitted_by: r.submitted_by.clone(),
@@ -271,7 +271,7 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
             .decision
             .as_ref()
             .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
-        pending: r.status == "pending",
+        pending: r.status == RequestStatus::Pending,
         notice: r.request.is_notice(),
         replacement: matches!(kind, "report_failure" | "report_loss"),
         failure: kind == "report_failure",
