@@ -9,6 +9,8 @@ pub mod inventory;
 pub mod journal;
 pub mod monitoring;
 pub mod presets;
+pub mod prices;
+pub mod sla;
 pub mod users;
 
 use serde::Serialize;

@@ -5,25 +5,25 @@
 //! done (redirecting to the month) and needs no polling.
 
 use axum::extract::{Path, Query, State};
+use mpc_api_types::billing::IssuerView;
 use mpc_api_types::journal::JournalEntry;
 use mpc_domain::calendar::Month;
+use mpc_domain::invoice::InvoiceState;
 use mpc_domain::money::Yen;
 use mpc_domain::price::PriceKey;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::form::{OperatorForm, csrf_field};
 use super::prices::price_label;
 use super::{
-    Pager, Sort, body, confirmed, contractor_names, field_problem, href, month_label,
+    Pager, Sort, confirmed, contractor_names, csv_download, field_problem, href, month_label,
     only_operators, page_of, pager, refusal, render_form, unconfirmed, when,
 };
 use crate::AppState;
-use crate::api::v1::billing;
+use crate::api::v1;
 use crate::api::v1::support::today;
-use crate::app::journal;
+use crate::app::{Input, billing, journal};
 use crate::error::ApiError;
-use crate::extract::Params;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
@@ -201,13 +201,13 @@ async fn billing_page(
         .unwrap_or_default();
     let (issuer, issuer_problem) = match issuer_form {
         Some((form, problem)) => (form, Some(problem)),
-        None => match billing::get_issuer(State(state.clone()), session.caller()).await {
+        None => match billing::issuer(state, &session.caller()).await {
             Ok(i) => (
                 IssuerForm {
-                    name: i.0.name,
-                    registration_number: i.0.registration_number,
-                    address: i.0.address,
-                    contact: i.0.contact,
+                    name: i.name,
+                    registration_number: i.registration_number,
+                    address: i.address,
+                    contact: i.contact,
                     ..IssuerForm::default()
                 },
                 None,
@@ -244,8 +244,8 @@ pub async fn run(
     let problem = if month.is_empty() {
         field_problem(lang, "month", session.t().op_required)
     } else {
-        let ran = match billing::month("month", &month) {
-            Ok(m) => crate::app::billing::run(&state, &session.caller(), m).await,
+        let ran = match v1::billing::month("month", &month) {
+            Ok(m) => billing::run(&state, &session.caller(), m).await,
             Err(e) => Err(e),
         };
         match ran {
@@ -273,13 +273,13 @@ pub async fn issuer(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<IssuerForm>,
 ) -> WebResult {
-    let request = json!({
-        "name": form.name,
-        "registration_number": form.registration_number,
-        "address": form.address,
-        "contact": form.contact,
-    });
-    match billing::set_issuer(State(state.clone()), session.caller(), body(request)).await {
+    let new = IssuerView {
+        name: form.name.clone(),
+        registration_number: form.registration_number.clone(),
+        address: form.address.clone(),
+        contact: form.contact.clone(),
+    };
+    match billing::set_issuer(&state, &session.caller(), Input::Value(new)).await {
         Ok(_) => Ok(see_other("/console/billing?issuer=saved#issuer")),
         Err(e) => {
             let problem = refusal(session.lang, e)?;
@@ -312,14 +312,14 @@ pub struct InvoiceRow {
     pub status_class: &'static str,
 }
 
-fn invoice_status(lang: Lang, status: &str) -> (&'static str, &'static str) {
+fn invoice_status(lang: Lang, status: InvoiceState) -> (&'static str, &'static str) {
     let t = lang.t();
     match status {
-        "draft" => (t.op_invoice_draft, "pending"),
-        "issued" => (t.op_invoice_issued, ""),
-        "paid" => (t.op_invoice_paid, "active"),
-        "overdue" => (t.op_invoice_overdue, "overdue"),
-        _ => (t.op_invoice_defaulted, "ended"),
+        InvoiceState::Draft => (t.op_invoice_draft, "pending"),
+        InvoiceState::Issued => (t.op_invoice_issued, ""),
+        InvoiceState::Paid => (t.op_invoice_paid, "active"),
+        InvoiceState::Overdue => (t.op_invoice_overdue, "overdue"),
+        InvoiceState::Defaulted => (t.op_invoice_defaulted, "ended"),
     }
 }
 
@@ -390,17 +390,7 @@ async fn month_page(
         .await?
         .first()
         .map(|e| run_row(lang, e, finalized));
-    let list = billing::invoices(
-        State(state.clone()),
-        session.caller(),
-        Params(billing::InvoiceParams {
-            month: Some(month.clone()),
-            account_id: None,
-        }),
-    )
-    .await?
-    .0
-    .invoices;
+    let list = billing::invoices(state, &session.caller(), Some(&month), None).await?;
     let names = contractor_names(
         state,
         session,
@@ -414,7 +404,8 @@ async fn month_page(
     let mut rows: Vec<InvoiceRow> = list
         .into_iter()
         .map(|i| {
-            let (status, status_class) = invoice_status(lang, &i.status);
+            let state = i.status.parse().unwrap_or(InvoiceState::Defaulted);
+            let (status, status_class) = invoice_status(lang, state);
             InvoiceRow {
                 recipient: if i.recipient_name.is_empty() {
                     names.get(&i.account_id).cloned().unwrap_or_default()
@@ -491,7 +482,7 @@ pub async fn finalize(
     let lang = session.lang;
     let month = parse_month(&m)?.to_string();
     let problem = if confirmed(&form.confirm) {
-        match crate::app::billing::finalize(&state, &session.caller(), parse_month(&m)?).await {
+        match billing::finalize(&state, &session.caller(), parse_month(&m)?).await {
             Ok(_) => {
                 return Ok(see_other(&format!(
                     "/console/billing/{month}?finalized=yes"
@@ -519,6 +510,7 @@ pub async fn lines_csv(
     Path(m): Path<String>,
 ) -> WebResult {
     only_operators(&session)?;
-    let month = parse_month(&m)?.to_string();
-    Ok(billing::lines_csv(State(state), session.caller(), Path(month)).await?)
+    let month = parse_month(&m)?;
+    let csv = billing::lines_csv(&state, &session.caller(), month).await?;
+    Ok(csv_download(csv, &format!("lines-{month}.csv")))
 }
