@@ -20,8 +20,8 @@ use super::contractor::local_time;
 use super::session::Section;
 use super::{Chrome, Session, Shown, WebResult, render, see_other};
 use crate::AppState;
-use crate::api::v1::presets;
-use crate::extract::{JsonBody, Params};
+use crate::app::{Input, presets};
+use crate::extract::JsonBody;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -293,14 +293,7 @@ async fn editor(
     Path(id): Path<String>,
     Query(q): Query<EditorQuery>,
 ) -> WebResult {
-    let shown = presets::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        Params(presets::Reveal { reveal: false }),
-    )
-    .await?
-    .0;
+    let shown = presets::get(&state, &session.caller(), &id, false).await?;
     let form = FormState::from_params(&serde_json::to_value(&shown.params).unwrap_or_default());
     page(
         &state,
@@ -328,29 +321,15 @@ async fn page(
 ) -> WebResult {
     let lang = session.lang;
     let t = session.t();
-    let shown = presets::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(presets::Reveal { reveal: false }),
-    )
-    .await?
-    .0;
-    let revisions = presets::list(State(state.clone()), session.caller(), Path(id.to_owned()))
+    let shown = presets::get(state, &session.caller(), id, false).await?;
+    let revisions = presets::revisions(state, &session.caller(), id)
         .await?
-        .0
         .revisions;
     let recipe = match shown.revision {
         Some(r) => {
-            presets::get_revision(
-                State(state.clone()),
-                session.caller(),
-                Path((id.to_owned(), r.to_string())),
-                Params(presets::Reveal { reveal: false }),
-            )
-            .await?
-            .0
-            .recipe
+            presets::revision(state, &session.caller(), id, r, false)
+                .await?
+                .recipe
         }
         None => String::new(),
     };
@@ -358,41 +337,35 @@ async fn page(
     let to = to.unwrap_or(last);
     let from = from.unwrap_or((to - 1).max(1));
     let diff = if from >= 1 && to >= 1 && from != to {
-        presets::diff_revisions(
-            State(state.clone()),
-            session.caller(),
-            Path((id.to_owned(), from.to_string(), to.to_string())),
-            Params(presets::Reveal { reveal: false }),
-        )
-        .await?
-        .0
-        .changes
-        .into_iter()
-        .flat_map(|d| match d {
-            DiffLine::Added { key, value } => vec![DiffRow {
-                sign: "+",
-                class: "add",
-                text: format!("{key}: {value}"),
-            }],
-            DiffLine::Removed { key, value } => vec![DiffRow {
-                sign: "-",
-                class: "del",
-                text: format!("{key}: {value}"),
-            }],
-            DiffLine::Changed { key, old, new } => vec![
-                DiffRow {
-                    sign: "-",
-                    class: "del",
-                    text: format!("{key}: {old}"),
-                },
-                DiffRow {
+        presets::diff_revisions(state, &session.caller(), id, (from, to), false)
+            .await?
+            .changes
+            .into_iter()
+            .flat_map(|d| match d {
+                DiffLine::Added { key, value } => vec![DiffRow {
                     sign: "+",
                     class: "add",
-                    text: format!("{key}: {new}"),
-                },
-            ],
-        })
-        .collect()
+                    text: format!("{key}: {value}"),
+                }],
+                DiffLine::Removed { key, value } => vec![DiffRow {
+                    sign: "-",
+                    class: "del",
+                    text: format!("{key}: {value}"),
+                }],
+                DiffLine::Changed { key, old, new } => vec![
+                    DiffRow {
+                        sign: "-",
+                        class: "del",
+                        text: format!("{key}: {old}"),
+                    },
+                    DiffRow {
+                        sign: "+",
+                        class: "add",
+                        text: format!("{key}: {new}"),
+                    },
+                ],
+            })
+            .collect()
     } else {
         Vec::new()
     };
@@ -438,14 +411,7 @@ fn csrf_of(form: &[(String, String)]) -> &str {
 
 /// The parameters in force, revealed, for keeping secrets left empty in the form.
 async fn current(state: &AppState, session: &Session, id: &str) -> WebResult<(String, Value)> {
-    let revealed = presets::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(presets::Reveal { reveal: true }),
-    )
-    .await?
-    .0;
+    let revealed = presets::get(state, &session.caller(), id, true).await?;
     let params = serde_json::to_value(&revealed.params).unwrap_or_default();
     Ok((
         params["preset"].as_str().unwrap_or_default().to_owned(),
@@ -463,14 +429,8 @@ async fn save(
     session.check_csrf(csrf_of(&form))?;
     let (preset, now) = current(&state, &session, &id).await?;
     let body = params_json(&preset, &form, &now);
-    match presets::put(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        JsonBody::from_json(&body),
-    )
-    .await
-    {
+    let body = Input::Body(JsonBody::from_json(&body));
+    match presets::put(&state, &session.caller(), &id, body).await {
         Ok(_) => Ok(see_other(&format!(
             "/console/contracts/{id}/preset?saved=1"
         ))),
@@ -502,14 +462,7 @@ async fn check(
 ) -> WebResult {
     session.check_csrf(csrf_of(&form))?;
     let (preset, now) = current(&state, &session, &id).await?;
-    let shown = presets::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        Params(presets::Reveal { reveal: false }),
-    )
-    .await?
-    .0;
+    let shown = presets::get(&state, &session.caller(), &id, false).await?;
     let body = params_json(&preset, &form, &now);
     let mut form_state = FormState::from_form(&preset, &form);
     let problem = match serde_json::from_value::<mpc_domain::preset::PresetParams>(body) {
@@ -580,8 +533,11 @@ async fn rollback(
     Form(form): Form<Csrf>,
 ) -> WebResult {
     session.check_csrf(&form.csrf)?;
-    let _new =
-        presets::rollback(State(state), session.caller(), Path((id.clone(), revision))).await?;
+    // A revision that is not a number names no revision, as in the API.
+    let revision = revision
+        .parse()
+        .map_err(|_| crate::error::ApiError::not_found())?;
+    presets::rollback(&state, &session.caller(), &id, revision).await?;
     Ok(see_other(&format!(
         "/console/contracts/{id}/preset?saved=1"
     )))
