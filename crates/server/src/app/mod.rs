@@ -5,6 +5,7 @@
 pub mod billing;
 pub mod contractors;
 pub mod contracts;
+pub mod fleet;
 pub mod inventory;
 pub mod journal;
 pub mod monitoring;

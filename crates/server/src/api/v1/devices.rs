@@ -7,13 +7,12 @@ use mpc_api_types::Problem;
 use mpc_api_types::contracts::{
     DeviceList, DeviceView, GroupList, GroupView, OnDate, RecordResult,
 };
-use mpc_domain::custody::{record_found, record_return};
 use mpc_storage::contracts::{Owned, load_book};
-use mpc_storage::engine;
 
 use super::contracts::AsOf;
 use super::support::{Dates, contractor_book, holder};
 use crate::AppState;
+use crate::app::fleet;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
 use crate::views;
@@ -56,60 +55,19 @@ pub async fn list_of_contractor(
     }))
 }
 
-async fn record_on_device(
-    state: &AppState,
-    caller: &Caller,
-    serial: &str,
-    payload: &JsonBody,
-    operation: &str,
-    decide: fn(
-        &mpc_domain::book::Device,
-        jiff::civil::Date,
-    ) -> Result<Vec<mpc_domain::book::Effect>, mpc_domain::Refusal>,
-) -> ApiResult<Json<RecordResult>> {
-    let owner = holder(state, caller, Owned::Device, serial).await?;
-    caller.require_operator()?;
-    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = engine::record(
-        &state.store,
-        &owner,
-        caller.journal(operation).subject(serial).request(raw),
-        |book| {
-            let device = book.device(serial).ok_or_else(|| {
-                mpc_domain::Refusal::new("not_found", "no such device", "機器がありません")
-            })?;
-            decide(device, on)
-        },
-    )
-    .await?;
-    Ok(Json(RecordResult {
-        effects: serde_json::to_value(effects).unwrap_or_default(),
-        defaulted_dates: dates.defaulted,
-    }))
-}
-
 /// Devices released from their contracts and not yet back, with their return deadlines
 /// (R10.3) and whether they are overdue on `as_of` (operators). Overdue ones become lost at
 /// the next sweep.
 #[utoipa::path(get, path = "/devices/awaiting-return", tag = "devices", params(AsOf),
     security(("bearer" = [])),
     responses((status = 200, body = DeviceList), (status = 403, body = Problem)))]
-pub async fn awaiting_return(
+pub(super) async fn awaiting_return(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<DeviceList>> {
-    caller.require_operator()?;
-    let as_of = Dates::default().or_today("as_of", q.as_of.as_deref())?;
-    let devices = mpc_storage::contracts::awaiting_return(&mut *state.store.conn().await?).await?;
-    Ok(Json(DeviceList {
-        devices: devices
-            .iter()
-            .map(|(_, d)| views::device(d, as_of))
-            .collect(),
-    }))
+    let devices = fleet::awaiting_return(&state, &caller, q.as_of.as_deref()).await?;
+    Ok(Json(DeviceList { devices }))
 }
 
 /// Records a device's return (operators). A device already treated as lost comes back as
@@ -118,21 +76,15 @@ pub async fn awaiting_return(
     params(("serial" = String, Path)), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = RecordResult), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn returned(
+pub(super) async fn returned(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<RecordResult>> {
-    record_on_device(
-        &state,
-        &caller,
-        &serial,
-        &payload,
-        "device.return",
-        record_return,
-    )
-    .await
+    Ok(Json(
+        fleet::returned(&state, &caller, &serial, payload.into()).await?,
+    ))
 }
 
 /// Records that a lost device was found (R12.3; operators): it never serves again.
@@ -140,21 +92,15 @@ pub async fn returned(
     params(("serial" = String, Path)), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = RecordResult), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn found(
+pub(super) async fn found(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<RecordResult>> {
-    record_on_device(
-        &state,
-        &caller,
-        &serial,
-        &payload,
-        "device.found",
-        record_found,
-    )
-    .await
+    Ok(Json(
+        fleet::found(&state, &caller, &serial, payload.into()).await?,
+    ))
 }
 
 /// Treats every device not returned by its deadline as lost, with its loss fee (R10.3, R12.2;
@@ -163,25 +109,12 @@ pub async fn found(
 #[utoipa::path(post, path = "/devices/overdue-returns/sweep", tag = "devices",
     request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = RecordResult), (status = 403, body = Problem)))]
-pub async fn sweep(
+pub(super) async fn sweep(
     State(state): State<AppState>,
     caller: Caller,
     payload: JsonBody,
 ) -> ApiResult<Json<RecordResult>> {
-    caller.require_operator()?;
-    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = engine::sweep_overdue_returns(
-        &state.store,
-        on,
-        caller.journal("device.sweep_overdue").request(raw),
-    )
-    .await?;
-    Ok(Json(RecordResult {
-        effects: serde_json::to_value(effects).unwrap_or_default(),
-        defaulted_dates: dates.defaulted,
-    }))
+    Ok(Json(fleet::sweep(&state, &caller, payload.into()).await?))
 }
 
 /// A contractor's packet share groups, as of a day.
