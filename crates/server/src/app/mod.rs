@@ -11,6 +11,7 @@ pub mod journal;
 pub mod monitoring;
 pub mod presets;
 pub mod prices;
+pub mod session;
 pub mod sla;
 pub mod users;
 
