@@ -2,7 +2,8 @@
 //! sees the outages that touched its contracts and claims their credit by the deadline.
 
 use mpc_api_types::billing::{ClaimView, DecideClaim, OutageView, RecordOutage, SubmitClaim};
-use mpc_domain::sla::{Affected, Outage};
+use mpc_domain::sla::{Affected, ClaimState, Outage, UnknownClaimState};
+use mpc_storage::StorageError;
 use mpc_storage::billing::{self, ClaimRow, OutageRow};
 use mpc_storage::contracts::Owned;
 
@@ -122,15 +123,45 @@ pub async fn outage(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Ou
     Ok(outage_view(&row, &o))
 }
 
+/// An SLA claim with its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: String,
+    pub outage_id: String,
+    pub contract_id: String,
+    pub contractor_id: String,
+    /// `YYYY-MM-DD`.
+    pub claimed_on: String,
+    pub state: ClaimState,
+    /// `YYYY-MM-DD`, once approved or refused.
+    pub decided_on: Option<String>,
+}
+
+fn claim_of(c: ClaimRow) -> ApiResult<Claim> {
+    let state = c
+        .status
+        .parse()
+        .map_err(|e: UnknownClaimState| StorageError::Corrupt(e.to_string()))?;
+    Ok(Claim {
+        id: c.id,
+        outage_id: c.outage_id,
+        contract_id: c.contract_id,
+        contractor_id: c.contractor_id,
+        claimed_on: c.claimed_on,
+        state,
+        decided_on: c.decided_on,
+    })
+}
+
 /// A claim as the API shows it.
-pub fn claim_view(c: ClaimRow) -> ClaimView {
+pub fn claim_view(c: Claim) -> ClaimView {
     ClaimView {
         id: c.id,
         outage_id: c.outage_id,
         contract_id: c.contract_id,
         contractor_id: c.contractor_id,
         claimed_on: c.claimed_on,
-        status: c.status,
+        status: c.state.as_str().to_owned(),
         decided_on: c.decided_on,
     }
 }
@@ -146,7 +177,7 @@ pub async fn claim(
     caller: &Caller,
     contract_id: &str,
     new: Input<SubmitClaim>,
-) -> ApiResult<ClaimRow> {
+) -> ApiResult<Claim> {
     let owner = holder(state, caller, Owned::Contract, contract_id).await?;
     let (body, raw) = new.parse()?;
     if !caller.actor.is_operator() && body.claimed_on.is_some() {
@@ -165,7 +196,7 @@ pub async fn claim(
             .request(raw),
     )
     .await?;
-    Ok(c)
+    claim_of(c)
 }
 
 /// A contractor's SLA claims.
@@ -176,19 +207,21 @@ pub async fn claims(
     state: &AppState,
     caller: &Caller,
     contractor_id: &str,
-) -> ApiResult<Vec<ClaimRow>> {
+) -> ApiResult<Vec<Claim>> {
     caller.require_contractor(contractor_id)?;
     mpc_storage::accounts::get_contractor(&state.store, contractor_id).await?;
-    Ok(billing::claims_of(&mut *state.store.conn().await?, Some(contractor_id)).await?)
+    let rows = billing::claims_of(&mut *state.store.conn().await?, Some(contractor_id)).await?;
+    rows.into_iter().map(claim_of).collect()
 }
 
 /// Every contractor's claims (operators).
 ///
 /// # Errors
 /// 403 for anyone but operators.
-pub async fn all_claims(state: &AppState, caller: &Caller) -> ApiResult<Vec<ClaimRow>> {
+pub async fn all_claims(state: &AppState, caller: &Caller) -> ApiResult<Vec<Claim>> {
     caller.require_operator()?;
-    Ok(billing::claims_of(&mut *state.store.conn().await?, None).await?)
+    let rows = billing::claims_of(&mut *state.store.conn().await?, None).await?;
+    rows.into_iter().map(claim_of).collect()
 }
 
 /// How an operator decides a claim.
@@ -211,7 +244,7 @@ pub async fn decide(
     id: &str,
     decision: Decision,
     how: Input<DecideClaim>,
-) -> ApiResult<ClaimRow> {
+) -> ApiResult<Claim> {
     let c = billing::get_claim(&mut *state.store.conn().await?, id).await?;
     caller.require_contractor(&c.contractor_id)?;
     caller.require_operator()?;
@@ -236,5 +269,5 @@ pub async fn decide(
             .request(raw),
     )
     .await?;
-    Ok(c)
+    claim_of(c)
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
 use mpc_api_types::billing::{DecideClaim, OutageView, RecordOutage, SubmitClaim};
-use mpc_storage::billing::ClaimRow;
+use mpc_domain::sla::ClaimState;
 use serde::Deserialize;
 
 use super::form::{OperatorForm, csrf_field};
@@ -18,7 +18,7 @@ use super::{
 use crate::AppState;
 use crate::api::v1;
 use crate::api::v1::support::today;
-use crate::app::sla::{self, Decision};
+use crate::app::sla::{self, Claim, Decision};
 use crate::app::{Input, journal};
 use crate::error::ApiError;
 use crate::extract::Params;
@@ -30,7 +30,7 @@ csrf_field!(DecideForm, OutageForm);
 
 /// Every contractor's claims, for operators. The API lists claims per contractor only, so the
 /// operator's queue reads them from storage, after the same operator check the API makes.
-pub async fn all_claims(state: &AppState, session: &Session) -> WebResult<Vec<ClaimRow>> {
+pub async fn all_claims(state: &AppState, session: &Session) -> WebResult<Vec<Claim>> {
     only_operators(session)?;
     Ok(sla::all_claims(state, &session.caller()).await?)
 }
@@ -57,12 +57,12 @@ async fn refusal_reasons(
         .collect())
 }
 
-fn claim_status(lang: Lang, status: &str) -> (&'static str, &'static str) {
+fn claim_status(lang: Lang, state: ClaimState) -> (&'static str, &'static str) {
     let t = lang.t();
-    match status {
-        "pending" => (t.op_claim_pending, "pending"),
-        "approved" => (t.op_claim_approved, "active"),
-        _ => (t.op_claim_refused, "ended"),
+    match state {
+        ClaimState::Pending => (t.op_claim_pending, "pending"),
+        ClaimState::Approved => (t.op_claim_approved, "active"),
+        ClaimState::Refused => (t.op_claim_refused, "ended"),
     }
 }
 
@@ -211,7 +211,7 @@ async fn outages(state: &AppState, session: &Session) -> WebResult<Vec<OutageVie
 
 fn claim_lines(
     lang: Lang,
-    claims: Vec<ClaimRow>,
+    claims: Vec<Claim>,
     outages: &[OutageView],
     names: &HashMap<String, String>,
     reasons: &HashMap<String, String>,
@@ -219,7 +219,7 @@ fn claim_lines(
     claims
         .into_iter()
         .map(|c| {
-            let (status, status_class) = claim_status(lang, &c.status);
+            let (status, status_class) = claim_status(lang, c.state);
             let outage = outages
                 .iter()
                 .find(|o| o.id == c.outage_id)
@@ -245,7 +245,7 @@ fn claim_lines(
                 outage,
                 status,
                 status_class,
-                pending: c.status == "pending",
+                pending: c.state == ClaimState::Pending,
                 decided_on: c
                     .decided_on
                     .as_deref()
