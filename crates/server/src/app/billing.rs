@@ -10,7 +10,7 @@ use mpc_domain::calendar::Month;
 use mpc_domain::money::Yen;
 use mpc_storage::billing::{self, BillingError, InvoiceRow, Issuer, RunSummary};
 
-use super::Input;
+use super::{Input, journal};
 use crate::AppState;
 use crate::api::v1::support::{Dates, today};
 use crate::error::{ApiError, ApiResult};
@@ -269,4 +269,91 @@ pub async fn default(
             })
             .collect(),
     })
+}
+
+/// A month's billing run as the journal recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub at: jiff::Timestamp,
+    /// Who ran it (`user:<id>`, `cli` …).
+    pub actor: String,
+    pub invoices: i64,
+    pub lines: i64,
+    pub total: Yen,
+    /// Whether the month was finalized since (B4).
+    pub finalized: bool,
+}
+
+/// What a run's journal entry records of its outcome.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct Ran {
+    invoices: i64,
+    lines: i64,
+    total: i64,
+}
+
+/// The newest journal entries of `operation`, about `month` when given.
+async fn recorded(
+    state: &AppState,
+    caller: &Caller,
+    operation: &str,
+    month: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<mpc_api_types::journal::JournalEntry>> {
+    let search = journal::Search {
+        operation: Some(operation.to_owned()),
+        subject: month.map(str::to_owned),
+        limit: Some(limit),
+        ..journal::Search::default()
+    };
+    Ok(journal::list(state, caller, search).await?.entries)
+}
+
+/// Whether `month` (`YYYY-MM`) was finalized (operators, B4).
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn finalized(state: &AppState, caller: &Caller, month: &str) -> ApiResult<bool> {
+    caller.require_operator()?;
+    Ok(!recorded(state, caller, "billing.finalize", Some(month), 1)
+        .await?
+        .is_empty())
+}
+
+/// Billing runs, newest first, as the journal recorded them: the last thousand, or the latest
+/// of `month` (`YYYY-MM`) when given (operators).
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn runs(state: &AppState, caller: &Caller, month: Option<&str>) -> ApiResult<Vec<Run>> {
+    caller.require_operator()?;
+    let limit = if month.is_some() { 1 } else { 1000 };
+    let finalized: Vec<String> = recorded(state, caller, "billing.finalize", month, limit)
+        .await?
+        .into_iter()
+        .filter_map(|e| e.subject)
+        .collect();
+    recorded(state, caller, "billing.run", month, limit)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let ran: Ran = serde_json::from_value(e.outcome).unwrap_or_default();
+            let month = e.subject.unwrap_or_default();
+            Ok(Run {
+                at: e
+                    .at
+                    .parse()
+                    .map_err(|_| mpc_storage::StorageError::Corrupt(format!("instant {}", e.at)))?,
+                actor: e.actor,
+                invoices: ran.invoices,
+                lines: ran.lines,
+                total: Yen(ran.total),
+                finalized: finalized.contains(&month),
+                month,
+            })
+        })
+        .collect()
 }

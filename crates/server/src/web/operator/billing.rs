@@ -6,7 +6,6 @@
 
 use axum::extract::{Path, Query, State};
 use mpc_api_types::billing::IssuerView;
-use mpc_api_types::journal::JournalEntry;
 use mpc_domain::calendar::Month;
 use mpc_domain::invoice::InvoiceState;
 use mpc_domain::money::Yen;
@@ -17,48 +16,26 @@ use super::form::{OperatorForm, csrf_field};
 use super::prices::price_label;
 use super::{
     Pager, Sort, confirmed, contractor_names, csv_download, field_problem, href, month_label,
-    only_operators, page_of, pager, refusal, render_form, unconfirmed, when,
+    only_operators, page_of, pager, refusal, render_form, unconfirmed,
 };
 use crate::AppState;
 use crate::api::v1;
 use crate::api::v1::support::today;
-use crate::app::{Input, billing, journal};
+use crate::app::{Input, billing};
 use crate::error::ApiError;
+use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
 
 csrf_field!(FinalizeForm, IssuerForm, RunForm);
 
-/// The newest journal entries of an operation, optionally about one subject.
-async fn entries(
-    state: &AppState,
-    session: &Session,
-    operation: &str,
-    subject: Option<&str>,
-    limit: u32,
-) -> WebResult<Vec<JournalEntry>> {
-    let search = journal::Search {
-        operation: Some(operation.to_owned()),
-        subject: subject.map(str::to_owned),
-        limit: Some(limit),
-        ..journal::Search::default()
-    };
-    Ok(journal::list(state, &session.caller(), search)
-        .await?
-        .entries)
-}
-
-fn count(outcome: &serde_json::Value, field: &str) -> i64 {
-    outcome[field].as_i64().unwrap_or_default()
-}
-
 /// A month's run as the journal recorded it.
 pub struct RunRow {
     pub month: String,
     pub label: String,
     pub at: String,
-    at_iso: String,
+    at_micros: i64,
     pub actor: String,
     pub invoices: i64,
     pub lines: i64,
@@ -66,18 +43,17 @@ pub struct RunRow {
     pub finalized: bool,
 }
 
-fn run_row(lang: Lang, e: &JournalEntry, finalized: bool) -> RunRow {
-    let month = e.subject.clone().unwrap_or_default();
+fn run_row(lang: Lang, r: billing::Run) -> RunRow {
     RunRow {
-        label: month_label(lang, &month),
-        month,
-        at: when(lang, &e.at),
-        at_iso: e.at.clone(),
-        actor: e.actor.clone(),
-        invoices: count(&e.outcome, "invoices"),
-        lines: count(&e.outcome, "lines"),
-        total: lang.yen(Yen(count(&e.outcome, "total"))),
-        finalized,
+        label: month_label(lang, &r.month),
+        month: r.month,
+        at: format::time(lang, r.at),
+        at_micros: r.at.as_microsecond(),
+        actor: r.actor,
+        invoices: r.invoices,
+        lines: r.lines,
+        total: lang.yen(r.total),
+        finalized: r.finalized,
     }
 }
 
@@ -151,18 +127,10 @@ async fn billing_page(
     issuer_form: Option<(IssuerForm, Shown)>,
 ) -> WebResult {
     let lang = session.lang;
-    let finalized: Vec<String> = entries(state, session, "billing.finalize", None, 1000)
+    let mut runs: Vec<RunRow> = billing::runs(state, &session.caller(), None)
         .await?
         .into_iter()
-        .filter_map(|e| e.subject)
-        .collect();
-    let mut runs: Vec<RunRow> = entries(state, session, "billing.run", None, 1000)
-        .await?
-        .iter()
-        .map(|e| {
-            let done = e.subject.as_ref().is_some_and(|m| finalized.contains(m));
-            run_row(lang, e, done)
-        })
+        .map(|r| run_row(lang, r))
         .collect();
     // Newest first unless asked otherwise.
     let sort = Sort::new(
@@ -172,8 +140,8 @@ async fn billing_page(
         "/console/billing".into(),
     );
     sort.apply(&mut runs, |r, key| match key {
-        "month" => (0, format!("{}{}", r.month, r.at_iso)),
-        _ => (0, r.at_iso.clone()),
+        "month" => (0, format!("{}{:020}", r.month, r.at_micros)),
+        _ => (r.at_micros, String::new()),
     });
     let (runs, next) = page_of(runs, Some(&q.after));
     let pager = pager(
@@ -383,13 +351,12 @@ async fn month_page(
     let lang = session.lang;
     let t = session.t();
     let month = parse_month(m)?.to_string();
-    let finalized = !entries(state, session, "billing.finalize", Some(&month), 1)
+    let finalized = billing::finalized(state, &session.caller(), &month).await?;
+    let run = billing::runs(state, &session.caller(), Some(&month))
         .await?
-        .is_empty();
-    let run = entries(state, session, "billing.run", Some(&month), 1)
-        .await?
-        .first()
-        .map(|e| run_row(lang, e, finalized));
+        .into_iter()
+        .next()
+        .map(|r| run_row(lang, billing::Run { finalized, ..r }));
     let list = billing::invoices(state, &session.caller(), Some(&month), None).await?;
     let names = contractor_names(
         state,
