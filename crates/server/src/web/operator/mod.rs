@@ -29,6 +29,7 @@ use axum::routing::{get, post};
 use jiff::civil::Date;
 use serde_json::Value;
 
+use super::format;
 use super::i18n::Lang;
 use super::session::Section;
 use super::{Chrome, Session, Shown, WebError, WebResult, render, short, urlencode};
@@ -174,30 +175,15 @@ fn date_field(lang: Lang, field: &str, value: &str) -> Result<Option<Date>, Show
         .map_err(|_| field_problem(lang, field, lang.t().op_invalid_date))
 }
 
-/// An instant of the API (RFC 3339) as people read it, in Tokyo time.
+/// An instant of the API (RFC 3339) as people read it, in Tokyo time
+/// ([`format::time_text`]).
 fn when(lang: Lang, instant: &str) -> String {
-    match instant.parse::<jiff::Timestamp>() {
-        Ok(ts) => {
-            let t = mpc_domain::calendar::tokyo_time(ts);
-            format!(
-                "{} {}",
-                lang.date(&t.date().to_string()),
-                t.strftime("%H:%M")
-            )
-        }
-        Err(_) => instant.to_owned(),
-    }
+    format::time_text(lang, instant)
 }
 
-/// A `YYYY-MM` month as people read it: `2026年10月` or `Oct 2026`.
+/// A `YYYY-MM` month as people read it: `2026年10月` or `Oct 2026` ([`format::month_text`]).
 fn month_label(lang: Lang, month: &str) -> String {
-    match jiff::civil::Date::strptime("%Y-%m-%d", format!("{month}-01")) {
-        Ok(d) => match lang {
-            Lang::Ja => format!("{}年{}月", d.year(), d.month()),
-            Lang::En => d.strftime("%b %Y").to_string(),
-        },
-        Err(_) => month.to_owned(),
-    }
+    format::month_text(lang, month)
 }
 
 /// An API refusal to show with its form; a failure of the server is the error page instead.
