@@ -5,13 +5,13 @@ use mpc_api_types::contracts::{DeviceView, OnDate, RecordResult};
 use mpc_domain::Refusal;
 use mpc_domain::book::{Device, Effect};
 use mpc_domain::custody::{record_found, record_return};
-use mpc_storage::contracts::Owned;
+use mpc_storage::contracts::{Owned, load_book};
 use mpc_storage::engine;
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::support::{Dates, holder};
-use crate::error::ApiResult;
+use crate::api::v1::support::{Dates, holder, today};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;
 
@@ -33,6 +33,18 @@ pub async fn awaiting_return(
         .iter()
         .map(|(_, d)| views::device(d, as_of))
         .collect())
+}
+
+/// Where the device `serial` stands today (in service, awaiting return, lost …) and the
+/// contract it serves, as its holder's book says.
+///
+/// # Errors
+/// 404 for a device that no contractor holds or that is outside the caller's reach.
+pub async fn custody(state: &AppState, caller: &Caller, serial: &str) -> ApiResult<DeviceView> {
+    let owner = holder(state, caller, Owned::Device, serial).await?;
+    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
+    let device = book.device(serial).ok_or_else(ApiError::not_found)?;
+    Ok(views::device(device, today()))
 }
 
 /// Records what `decide` makes of the device `serial` on the day given (today by default),

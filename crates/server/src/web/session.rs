@@ -125,7 +125,7 @@ pub enum Section {
 }
 
 impl Session {
-    /// The caller the API handlers see: this user, with this request's id.
+    /// The caller the use cases see: this user, with this request's id.
     pub fn caller(&self) -> Caller {
         Caller {
             actor: self.actor.clone(),

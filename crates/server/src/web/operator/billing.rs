@@ -202,7 +202,7 @@ async fn billing_page(
     ))
 }
 
-/// Bills a month through the run handler, then shows the month.
+/// Bills a month ([`billing::run`]), then shows the month.
 pub async fn run(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<RunForm>,
@@ -470,7 +470,7 @@ pub async fn finalize(
     .await
 }
 
-/// `/console/billing/{month}/lines.csv`: every line of the month, from the lines handler.
+/// `/console/billing/{month}/lines.csv`: every line of the month, as a download.
 pub async fn lines_csv(
     State(state): State<AppState>,
     session: Session,

@@ -2,8 +2,9 @@
 //! SLA claims, the device inventory, the fleet and the journal.
 //!
 //! Each page refuses contractors (403) before it reads anything, except `/console/sla`, which
-//! shows a contractor its own claims. Reads and changes go through the API handlers, so the
-//! rules, permission checks and journal entries are the API's.
+//! shows a contractor its own claims. Reads and changes go through the use cases of
+//! [`crate::app`], the ones the API calls, so the rules, permission checks and journal entries
+//! are the same; pages build their typed inputs from forms and read typed outcomes.
 //!
 //! Tables sort with a `sort` query parameter (`name`, or `-name` for descending) from links in
 //! their headers. Lists the API returns whole are sorted whole and paged here with an offset
@@ -116,7 +117,7 @@ fn only_operators(session: &Session) -> WebResult<()> {
     }
 }
 
-/// The JSON body an API handler takes.
+/// The JSON body an API handler takes (the pages that still call handlers).
 fn body(value: Value) -> JsonBody {
     JsonBody::from_json(&value)
 }
