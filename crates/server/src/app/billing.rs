@@ -16,6 +16,23 @@ use crate::api::v1::support::{Dates, today};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
+/// A billing month `YYYY-MM` of the field `field`, within the business dates.
+///
+/// # Errors
+/// 422 naming the field otherwise.
+pub fn parse_month(field: &'static str, s: &str) -> ApiResult<Month> {
+    mpc_domain::calendar::parse_business_month(s).map_err(|e| {
+        mpc_domain::account::FieldError {
+            field,
+            message_en: format!("{field}: {e}"),
+            message_ja: format!(
+                "{field} は 2000-01 から 2099-12 までの月を YYYY-MM 形式で指定してください"
+            ),
+        }
+        .into()
+    })
+}
+
 /// Bills `month` for every contractor (operators). The run happens on the jobs' runtime and
 /// holds the month's lease: a second run of the month, from anywhere, is told which run holds
 /// it (409 `billing_run_in_progress`); running again later gives the same invoices (B4).

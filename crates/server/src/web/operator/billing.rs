@@ -19,7 +19,6 @@ use super::{
     only_operators, page_of, pager, refusal, render_form, unconfirmed,
 };
 use crate::AppState;
-use crate::api::v1;
 use crate::api::v1::support::today;
 use crate::app::{Input, billing};
 use crate::error::ApiError;
@@ -212,7 +211,7 @@ pub async fn run(
     let problem = if month.is_empty() {
         field_problem(lang, "month", session.t().op_required)
     } else {
-        let ran = match v1::billing::month("month", &month) {
+        let ran = match billing::parse_month("month", &month) {
             Ok(m) => billing::run(&state, &session.caller(), m).await,
             Err(e) => Err(e),
         };

@@ -8,13 +8,14 @@ pub(super) mod sla;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mpc_domain::calendar::Month;
 use mpc_storage::billing::BillingError;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 
 pub use invoices::{InvoiceParams, invoice, invoices, print};
 pub use sla::outages;
+
+pub(crate) use crate::app::billing::parse_month as month;
 
 impl From<BillingError> for ApiError {
     fn from(e: BillingError) -> Self {
@@ -66,19 +67,6 @@ impl From<BillingError> for ApiError {
             BillingError::Storage(e) => e.into(),
         }
     }
-}
-
-pub(crate) fn month(field: &'static str, s: &str) -> ApiResult<Month> {
-    mpc_domain::calendar::parse_business_month(s).map_err(|e| {
-        mpc_domain::account::FieldError {
-            field,
-            message_en: format!("{field}: {e}"),
-            message_ja: format!(
-                "{field} は 2000-01 から 2099-12 までの月を YYYY-MM 形式で指定してください"
-            ),
-        }
-        .into()
-    })
 }
 
 fn csv_response(body: String, filename: &str) -> Response {
