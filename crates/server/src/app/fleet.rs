@@ -4,7 +4,7 @@
 use mpc_api_types::contracts::{DeviceView, OnDate, RecordResult};
 use mpc_domain::Refusal;
 use mpc_domain::book::{Device, Effect};
-use mpc_domain::custody::{record_found, record_return};
+use mpc_domain::custody::{record_found, record_return, unknown_device};
 use mpc_storage::contracts::{Owned, load_book};
 use mpc_storage::engine;
 
@@ -67,9 +67,7 @@ async fn record_on_device(
         &owner,
         caller.journal(operation).subject(serial).request(raw),
         |book| {
-            let device = book
-                .device(serial)
-                .ok_or_else(|| Refusal::new("not_found", "no such device", "機器がありません"))?;
+            let device = book.device(serial).ok_or_else(unknown_device)?;
             decide(device, on)
         },
     )
