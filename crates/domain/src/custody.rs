@@ -297,6 +297,11 @@ pub fn replace_device(
     Ok(Replacement { effects, delivery })
 }
 
+/// The refusal for a serial its holder's book does not know (a 404 on the wire).
+pub fn unknown_device() -> Refusal {
+    Refusal::new("not_found", "no such device", "機器がありません")
+}
+
 /// Records that a device came back. A device already treated as lost comes back as found: it
 /// stays out of service and its loss fee stands (R12.3).
 ///

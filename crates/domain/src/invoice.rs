@@ -119,7 +119,8 @@ pub fn require_issuer<T>(issuer: Option<T>) -> Result<T, Refusal> {
 
 /// Where an invoice stands (B5), serialized as `draft`, `issued`, `paid`, `overdue`,
 /// `defaulted`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum InvoiceState {
     Draft,
     Issued,
@@ -161,6 +162,36 @@ impl InvoiceState {
             InvoiceState::Overdue => "overdue",
             InvoiceState::Defaulted => "defaulted",
         }
+    }
+
+    pub const ALL: [InvoiceState; 5] = [
+        InvoiceState::Draft,
+        InvoiceState::Issued,
+        InvoiceState::Paid,
+        InvoiceState::Overdue,
+        InvoiceState::Defaulted,
+    ];
+}
+
+impl std::fmt::Display for InvoiceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A text that names no invoice state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an invoice is draft, issued, paid, overdue or defaulted, not {0:?}")]
+pub struct UnknownInvoiceState(pub String);
+
+impl std::str::FromStr for InvoiceState {
+    type Err = UnknownInvoiceState;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        InvoiceState::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| UnknownInvoiceState(s.to_owned()))
     }
 }
 
@@ -243,6 +274,24 @@ pub fn check_registration_number(s: &str) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invoice_states_are_written_as_they_always_were() {
+        use serde::Deserialize;
+        use serde::de::IntoDeserializer;
+        use serde::de::value::{Error, StrDeserializer};
+        for state in InvoiceState::ALL {
+            assert_eq!(state.as_str().parse::<InvoiceState>(), Ok(state));
+            let de: StrDeserializer<'_, Error> = state.as_str().into_deserializer();
+            assert_eq!(
+                InvoiceState::deserialize(de),
+                Ok(state),
+                "serde and text agree"
+            );
+        }
+        assert_eq!(InvoiceState::Paid.to_string(), "paid");
+        assert!("PAID".parse::<InvoiceState>().is_err());
+    }
     use crate::billing::LineKind;
     use jiff::civil::date;
 

@@ -1,11 +1,37 @@
-//! Monthly billing (B1–B4): runs and finalization.
+//! Monthly billing (B1–B5): runs and finalization, the issuer every invoice names, invoices
+//! with their payments, and the redirected invoices left unpaid.
 
+use mpc_api_types::billing::{
+    DefaultResult, InvoiceSummary, InvoiceView, IssuerOnInvoice, IssuerView, LineView, MovedAmount,
+    PaymentView, RateTotalView, RecordPayment,
+};
+use mpc_api_types::contracts::OnDate;
 use mpc_domain::calendar::Month;
-use mpc_storage::billing::{self, RunSummary};
+use mpc_domain::money::Yen;
+use mpc_storage::billing::{self, BillingError, InvoiceRecord, Issuer, RunSummary};
 
+use super::{Input, journal};
 use crate::AppState;
-use crate::error::ApiResult;
+use crate::api::v1::support::{Dates, today};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
+
+/// A billing month `YYYY-MM` of the field `field`, within the business dates.
+///
+/// # Errors
+/// 422 naming the field otherwise.
+pub fn parse_month(field: &'static str, s: &str) -> ApiResult<Month> {
+    mpc_domain::calendar::parse_business_month(s).map_err(|e| {
+        mpc_domain::account::FieldError {
+            field,
+            message_en: format!("{field}: {e}"),
+            message_ja: format!(
+                "{field} は 2000-01 から 2099-12 までの月を YYYY-MM 形式で指定してください"
+            ),
+        }
+        .into()
+    })
+}
 
 /// Bills `month` for every contractor (operators). The run happens on the jobs' runtime and
 /// holds the month's lease: a second run of the month, from anywhere, is told which run holds
@@ -29,4 +55,322 @@ pub async fn run(state: &AppState, caller: &Caller, month: Month) -> ApiResult<R
 pub async fn finalize(state: &AppState, caller: &Caller, month: Month) -> ApiResult<usize> {
     caller.require_operator()?;
     Ok(billing::finalize(&state.store, month, caller.journal("billing.finalize")).await?)
+}
+
+/// The issuer of invoices (B3), as set.
+///
+/// # Errors
+/// 404 before an operator sets it.
+pub async fn issuer(state: &AppState, _caller: &Caller) -> ApiResult<Issuer> {
+    billing::issuer(&mut *state.store.conn().await?)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Sets the issuer (operators), journaled as `issuer.set`: a name and the qualified-invoice
+/// registration number, `T` and 13 digits (B3).
+///
+/// # Errors
+/// 403 for anyone but operators; 422 for a name empty or over 200 characters or a
+/// registration number that is not `T` and 13 digits (B3).
+pub async fn set_issuer(
+    state: &AppState,
+    caller: &Caller,
+    new: Input<IssuerView>,
+) -> ApiResult<Issuer> {
+    caller.require_operator()?;
+    let (body, raw) = new.parse()?;
+    let issuer = Issuer {
+        name: mpc_domain::account::text("name", &body.name, 200)?,
+        registration_number: body.registration_number.trim().to_owned(),
+        address: body.address.trim().to_owned(),
+        contact: body.contact.trim().to_owned(),
+    };
+    let mut tx = state.store.write().await?;
+    billing::set_issuer(&mut tx, &issuer).await?;
+    tx.commit(caller.journal("issuer.set").request(raw)).await?;
+    Ok(issuer)
+}
+
+/// Every line of `month`'s invoices as CSV (operators), for accounting.
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn lines_csv(state: &AppState, caller: &Caller, month: Month) -> ApiResult<String> {
+    caller.require_operator()?;
+    Ok(billing::lines_csv(&mut *state.store.conn().await?, month).await?)
+}
+
+async fn summary(
+    conn: &mut mpc_storage::AnyConnection,
+    inv: &InvoiceRecord,
+) -> ApiResult<(InvoiceSummary, Vec<PaymentView>)> {
+    let payments = billing::payments(conn, &inv.id).await?;
+    let paid: i64 = payments.iter().map(|p| p.amount).sum();
+    Ok((
+        InvoiceSummary {
+            id: inv.id.clone(),
+            number: inv.number.clone(),
+            month: inv.month.clone(),
+            account_id: inv.account_id.clone(),
+            recipient_name: inv.recipient_name.clone(),
+            issue_date: inv.issue_date.clone(),
+            due_date: inv.due_date.clone(),
+            subtotal: Yen(inv.subtotal),
+            tax: Yen(inv.tax),
+            total: Yen(inv.total),
+            status: billing::invoice_status(inv, paid, today())
+                .as_str()
+                .to_owned(),
+            paid: Yen(paid),
+        },
+        payments
+            .into_iter()
+            .map(|p| PaymentView {
+                id: p.id,
+                paid_on: p.paid_on,
+                amount: Yen(p.amount),
+                note: p.note,
+            })
+            .collect(),
+    ))
+}
+
+async fn list_for(
+    state: &AppState,
+    month: Option<&str>,
+    account: Option<&str>,
+) -> ApiResult<Vec<InvoiceSummary>> {
+    let mut conn = state.store.conn().await?;
+    let mut invoices = Vec::new();
+    for inv in billing::list_invoices(&mut conn, month, account).await? {
+        invoices.push(summary(&mut conn, &inv).await?.0);
+    }
+    Ok(invoices)
+}
+
+/// Invoices of `month` (`YYYY-MM`) and of one billing account, each when given; a contractor
+/// sees those addressed to it.
+///
+/// # Errors
+/// 404 when a contractor user asks for another account's invoices.
+pub async fn invoices(
+    state: &AppState,
+    caller: &Caller,
+    month: Option<&str>,
+    account_id: Option<&str>,
+) -> ApiResult<Vec<InvoiceSummary>> {
+    let account = match (caller.actor.contractor_scope(), account_id) {
+        (None, a) => a,
+        (Some(own), Some(a)) if a != own => return Err(ApiError::not_found()),
+        (Some(own), _) => Some(own),
+    };
+    list_for(state, month, account).await
+}
+
+async fn visible_invoice(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InvoiceRecord> {
+    let inv = billing::get_invoice(&mut *state.store.conn().await?, id).await?;
+    caller.require_contractor(&inv.account_id)?;
+    Ok(inv)
+}
+
+async fn invoice_view(state: &AppState, inv: &InvoiceRecord) -> ApiResult<InvoiceView> {
+    let mut conn = state.store.conn().await?;
+    let (summary, payments) = summary(&mut conn, inv).await?;
+    let lines = billing::invoice_lines(&mut conn, inv).await?;
+    Ok(InvoiceView {
+        summary,
+        issuer: IssuerOnInvoice {
+            name: inv.issuer_name.clone(),
+            registration_number: inv.issuer_registration.clone(),
+        },
+        totals_by_rate: vec![RateTotalView {
+            rate_percent: mpc_domain::invoice::STANDARD_RATE_PERCENT,
+            taxable: Yen(inv.subtotal),
+            tax: Yen(inv.tax),
+        }],
+        lines: lines
+            .into_iter()
+            .map(|l| {
+                Ok(LineView {
+                    kind: billing::line_kind(&l.kind)?,
+                    contractor_id: l.contractor_id,
+                    contract_id: l.contract_id,
+                    subject_id: l.subject_id,
+                    rule: l.rule,
+                    price_key: l.price_key,
+                    description: l.description,
+                    period_from: l.period_from,
+                    period_to: l.period_to,
+                    days: l.days,
+                    days_in_month: l.days_in_month,
+                    unit_amount: Yen(l.unit_amount),
+                    amount: Yen(l.amount),
+                    refers_to: l.refers_to,
+                })
+            })
+            .collect::<Result<_, BillingError>>()?,
+        payments,
+    })
+}
+
+/// One invoice with its lines, totals per tax rate and payments (B3, B5).
+///
+/// # Errors
+/// 404 for an invoice that does not exist or is addressed to another contractor.
+pub async fn invoice(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InvoiceView> {
+    let inv = visible_invoice(state, caller, id).await?;
+    invoice_view(state, &inv).await
+}
+
+/// Records a payment (operators, B5), journaled as `invoice.payment`; the day defaults to
+/// today in Japan.
+///
+/// # Errors
+/// 404 as [`invoice`]; 403 for anyone but operators; 422 `B5` for a payment the rule refuses.
+pub async fn pay(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    payment: Input<RecordPayment>,
+) -> ApiResult<InvoiceView> {
+    let inv = visible_invoice(state, caller, id).await?;
+    caller.require_operator()?;
+    let (body, raw) = payment.parse()?;
+    let on = Dates::default().or_today("paid_on", body.paid_on.as_deref())?;
+    let mut tx = state.store.write().await?;
+    billing::record_payment(&mut tx, id, on, Yen(body.amount), &body.note).await?;
+    tx.commit(
+        caller
+            .journal("invoice.payment")
+            .contractor(Some(&inv.account_id))
+            .subject(id)
+            .request(raw),
+    )
+    .await?;
+    invoice_view(state, &inv).await
+}
+
+/// Marks a redirected invoice unpaid (operators, R6.4), journaled as `invoice.default`: the
+/// management fees it carried move to the management contractor's next invoice.
+///
+/// # Errors
+/// 404 as [`invoice`]; 403 for anyone but operators; 422 `R6.4` for an invoice that cannot
+/// default.
+pub async fn default(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    on: Input<OnDate>,
+) -> ApiResult<DefaultResult> {
+    let inv = visible_invoice(state, caller, id).await?;
+    caller.require_operator()?;
+    let (body, raw) = on.parse_or_empty()?;
+    let on = Dates::default().or_today("on", body.on.as_deref())?;
+    let mut tx = state.store.write().await?;
+    let moved = billing::mark_defaulted(&mut tx, id, on).await?;
+    tx.commit(
+        caller
+            .journal("invoice.default")
+            .contractor(Some(&inv.account_id))
+            .subject(id)
+            .request(raw),
+    )
+    .await?;
+    Ok(DefaultResult {
+        moved: moved
+            .into_iter()
+            .map(|(contractor_id, amount)| MovedAmount {
+                contractor_id,
+                amount,
+            })
+            .collect(),
+    })
+}
+
+/// A month's billing run as the journal recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub at: jiff::Timestamp,
+    /// Who ran it (`user:<id>`, `cli` …).
+    pub actor: String,
+    pub invoices: i64,
+    pub lines: i64,
+    pub total: Yen,
+    /// Whether the month was finalized since (B4).
+    pub finalized: bool,
+}
+
+/// What a run's journal entry records of its outcome.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct Ran {
+    invoices: i64,
+    lines: i64,
+    total: i64,
+}
+
+/// The newest journal entries of `operation`, about `month` when given.
+async fn recorded(
+    state: &AppState,
+    caller: &Caller,
+    operation: &str,
+    month: Option<&str>,
+    limit: u32,
+) -> ApiResult<Vec<mpc_api_types::journal::JournalEntry>> {
+    let search = journal::Search {
+        operation: Some(operation.to_owned()),
+        subject: month.map(str::to_owned),
+        limit: Some(limit),
+        ..journal::Search::default()
+    };
+    Ok(journal::list(state, caller, search).await?.entries)
+}
+
+/// Whether `month` (`YYYY-MM`) was finalized (operators, B4).
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn finalized(state: &AppState, caller: &Caller, month: &str) -> ApiResult<bool> {
+    caller.require_operator()?;
+    Ok(!recorded(state, caller, "billing.finalize", Some(month), 1)
+        .await?
+        .is_empty())
+}
+
+/// Billing runs, newest first, as the journal recorded them: the last thousand, or the latest
+/// of `month` (`YYYY-MM`) when given (operators).
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn runs(state: &AppState, caller: &Caller, month: Option<&str>) -> ApiResult<Vec<Run>> {
+    caller.require_operator()?;
+    let limit = if month.is_some() { 1 } else { 1000 };
+    let finalized: Vec<String> = recorded(state, caller, "billing.finalize", month, limit)
+        .await?
+        .into_iter()
+        .filter_map(|e| e.subject)
+        .collect();
+    recorded(state, caller, "billing.run", month, limit)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let ran: Ran = serde_json::from_value(e.outcome).unwrap_or_default();
+            let month = e.subject.unwrap_or_default();
+            Ok(Run {
+                at: e
+                    .at
+                    .parse()
+                    .map_err(|_| mpc_storage::StorageError::Corrupt(format!("instant {}", e.at)))?,
+                actor: e.actor,
+                invoices: ran.invoices,
+                lines: ran.lines,
+                total: Yen(ran.total),
+                finalized: finalized.contains(&month),
+                month,
+            })
+        })
+        .collect()
 }

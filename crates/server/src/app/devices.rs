@@ -45,26 +45,6 @@ pub async fn list(
         .collect())
 }
 
-/// Devices released from their contracts and not yet back, with their return deadlines
-/// (R10.3) and whether they are overdue on `as_of` (operators). Overdue ones become lost at
-/// the next sweep.
-///
-/// # Errors
-/// 403 for anyone but operators; 422 for a malformed day.
-pub async fn awaiting_return(
-    state: &AppState,
-    caller: &Caller,
-    as_of: Option<&str>,
-) -> ApiResult<Vec<DeviceView>> {
-    caller.require_operator()?;
-    let as_of = Dates::default().or_today("as_of", as_of)?;
-    let devices = mpc_storage::contracts::awaiting_return(&mut *state.store.conn().await?).await?;
-    Ok(devices
-        .iter()
-        .map(|(_, d)| views::device(d, as_of))
-        .collect())
-}
-
 /// A contractor's packet share groups.
 ///
 /// # Errors

@@ -6,13 +6,17 @@ pub mod billing;
 pub mod contractors;
 pub mod contracts;
 pub mod devices;
+pub mod fleet;
 pub mod inventory;
 pub mod journal;
 pub mod mobile;
 pub mod monitoring;
 pub mod parties;
 pub mod presets;
+pub mod prices;
 pub mod requests;
+pub mod session;
+pub mod sla;
 pub mod users;
 
 use serde::Serialize;
@@ -62,5 +66,48 @@ impl<T: Serialize + DeserializeOwned> Input<T> {
                 JsonBody::from_json(&json)
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mpc_api_types::accounts::{CreateContractor, CreateContractorUser};
+    use mpc_domain::account::MAX_TEXT_CHARS;
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_value_passes_the_checks_a_body_passes() {
+        let long = "x".repeat(MAX_TEXT_CHARS + 1);
+        let as_body =
+            Input::<CreateContractor>::Body(JsonBody::from_json(&json!({ "name": long })))
+                .parse()
+                .unwrap_err();
+        let as_value = Input::Value(CreateContractor { name: long })
+            .parse()
+            .unwrap_err();
+        assert_eq!(as_value.status, as_body.status);
+        assert_eq!(as_value.code, as_body.code);
+        assert_eq!(as_value.errors.len(), 1);
+        assert_eq!(as_value.errors[0].field, as_body.errors[0].field);
+    }
+
+    #[test]
+    fn the_journal_records_a_value_without_its_absent_options() {
+        let (user, raw) = Input::Value(CreateContractorUser {
+            username: "yamada".into(),
+            display_name: None,
+        })
+        .parse()
+        .unwrap();
+        assert_eq!(user.username, "yamada");
+        assert_eq!(raw, json!({ "username": "yamada" }));
+        // A body is recorded as sent, an explicit null included.
+        let sent = json!({ "username": "yamada", "display_name": null });
+        let (_, raw) = Input::<CreateContractorUser>::Body(JsonBody::from_json(&sent))
+            .parse()
+            .unwrap();
+        assert_eq!(raw, sent);
     }
 }

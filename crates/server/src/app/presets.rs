@@ -1,5 +1,9 @@
-//! Presets as operators oversee them: which devices cannot get their configuration until
-//! someone sets the parameters their preset lacks.
+//! A service adapter's preset parameters (R2.2, R17.1), their numbered revisions, diffs and
+//! rollback; and, for operators, which devices cannot get their configuration until someone
+//! sets the parameters their preset lacks.
+//!
+//! Secrets are masked unless the caller asks to reveal them; anyone who may see the contract
+//! (its contractor's users, operators) may ask.
 
 use mpc_domain::book::Book;
 use mpc_domain::catalog::{ContractKind, DeviceType, Item};
@@ -9,8 +13,20 @@ use mpc_storage::accounts::{self, Page};
 use mpc_storage::contracts::{Scope, load_books};
 use mpc_storage::controller;
 
+use mpc_api_types::FieldProblem;
+use mpc_api_types::controller::{
+    PresetView, RevisionDiff, RevisionList, RevisionSummary, RevisionView,
+};
+use mpc_domain::book::Contract;
+use mpc_domain::preset::{MobileSettings, Recipe, diff};
+use mpc_storage::contracts::{Owned, load_contract};
+use mpc_storage::controller::{PresetError, Revision};
+
+use super::Input;
 use crate::AppState;
-use crate::error::ApiResult;
+use crate::api::v1::instant;
+use crate::api::v1::support::{holder, today};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
 /// A device that may fetch today but whose preset does not render: it waits for the
@@ -115,4 +131,251 @@ fn candidates(
 /// any revision is of today's item and was valid when stored.
 fn needs_revision(contract: &mpc_domain::book::Contract, device: DeviceType, item: Item) -> bool {
     contract.items.entries().len() > 1 || PresetParams::default_for(item).validate(device).is_err()
+}
+
+async fn adapter(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Contract> {
+    holder(state, caller, Owned::Contract, id).await?;
+    let contract = load_contract(&mut *state.store.conn().await?, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if contract.device_type.is_none() {
+        return Err(ApiError::not_found());
+    }
+    Ok(contract)
+}
+
+fn shown(params: &PresetParams, reveal: bool) -> PresetParams {
+    if reveal {
+        params.clone()
+    } else {
+        params.masked()
+    }
+}
+
+fn summary(r: &Revision) -> ApiResult<RevisionSummary> {
+    Ok(RevisionSummary {
+        revision: r.revision,
+        item: r.item,
+        cause: r.cause.as_str().to_owned(),
+        based_on: r.based_on,
+        created_at: instant(r.created_at)?,
+        created_by: r.created_by.clone(),
+    })
+}
+
+/// The recipe of a revision as shown: rendered from masked parameters unless revealed.
+fn recipe_shown(contract: &Contract, r: &Revision, reveal: bool) -> ApiResult<String> {
+    if reveal {
+        return Ok(r.recipe.clone());
+    }
+    let mobile = r.mobile.as_ref().map(MobileSettings::masked);
+    controller::render(contract, &r.params.masked(), mobile.as_ref()).map_err(preset_error)
+}
+
+/// A refused or invalid preset as a problem: the rule, and every invalid field (R17.1).
+pub(crate) fn preset_error(e: PresetError) -> ApiError {
+    match e {
+        PresetError::Refused(r) => r.into(),
+        PresetError::Invalid(errors) => {
+            let mut err = ApiError::unprocessable(
+                "R17.1",
+                format!(
+                    "the preset parameters are invalid: {}",
+                    errors
+                        .iter()
+                        .map(|e| e.message_en.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            )
+            .ja("プリセットのパラメータに誤りがあります");
+            err.errors = errors
+                .into_iter()
+                .map(|e| FieldProblem {
+                    field: e.field.to_owned(),
+                    message: e.message_en,
+                    message_ja: Some(e.message_ja),
+                })
+                .collect();
+            err
+        }
+        PresetError::Storage(e) => e.into(),
+    }
+}
+
+fn view(contract: &Contract, current: Option<&Revision>, reveal: bool) -> ApiResult<PresetView> {
+    let day = today();
+    let params = controller::params_in_force(contract, current, day).ok_or_else(|| {
+        ApiError::unprocessable("R2.2", "the contract has no item in force today")
+    })?;
+    Ok(PresetView {
+        contract_id: contract.id.clone(),
+        item: params.item(),
+        device_type: contract.device_type.ok_or_else(ApiError::not_found)?,
+        revision: current
+            .filter(|r| Some(r.item) == contract.item(day))
+            .map(|r| r.revision),
+        params: shown(&params, reveal),
+        revealed: reveal,
+    })
+}
+
+async fn one(state: &AppState, contract_id: &str, revision: i64) -> ApiResult<Revision> {
+    controller::revision(
+        &mut *state.store.conn().await?,
+        &state.secret_key,
+        contract_id,
+        revision,
+    )
+    .await?
+    .ok_or_else(ApiError::not_found)
+}
+
+/// The preset parameters in force today: those of the current revision, or the item's
+/// defaults while none was saved; secrets masked unless `reveal`.
+///
+/// # Errors
+/// 404 for a contract that is not a service adapter the caller may see; 422 `R2.2` when the
+/// contract has no item in force today.
+pub async fn get(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    reveal: bool,
+) -> ApiResult<PresetView> {
+    let contract = adapter(state, caller, contract_id).await?;
+    let current = controller::latest(
+        &mut *state.store.conn().await?,
+        &state.secret_key,
+        contract_id,
+    )
+    .await?;
+    view(&contract, current.as_ref(), reveal)
+}
+
+/// Saves new preset parameters as the next revision (R17.1), journaled as `preset.update`:
+/// the whole parameter set of the contract's item. Devices of the contractor fetch it at their
+/// next poll.
+///
+/// # Errors
+/// As [`get`]; 422 `R17.1` naming every invalid field.
+pub async fn put(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    params: Input<PresetParams>,
+) -> ApiResult<PresetView> {
+    let contract = adapter(state, caller, contract_id).await?;
+    let (params, raw) = params.parse()?;
+    let revision = controller::save_params(
+        &state.store,
+        &state.secret_key,
+        &contract,
+        &params,
+        today(),
+        caller.journal("preset.update").request(raw),
+    )
+    .await
+    .map_err(preset_error)?;
+    state.devices.invalidate_contractor(&contract.contractor_id);
+    view(&contract, Some(&revision), false)
+}
+
+/// Every revision of the contract's preset, oldest first.
+///
+/// # Errors
+/// As [`get`].
+pub async fn revisions(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+) -> ApiResult<RevisionList> {
+    adapter(state, caller, contract_id).await?;
+    let all = controller::revisions(
+        &mut *state.store.conn().await?,
+        &state.secret_key,
+        contract_id,
+    )
+    .await?;
+    Ok(RevisionList {
+        contract_id: contract_id.to_owned(),
+        revisions: all.iter().map(summary).collect::<ApiResult<_>>()?,
+    })
+}
+
+/// One revision with its parameters and recipe text; secrets masked unless `reveal`.
+///
+/// # Errors
+/// As [`get`]; 404 for a revision that does not exist.
+pub async fn revision(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    revision: i64,
+    reveal: bool,
+) -> ApiResult<RevisionView> {
+    let contract = adapter(state, caller, contract_id).await?;
+    let r = one(state, contract_id, revision).await?;
+    Ok(RevisionView {
+        summary: summary(&r)?,
+        params: shown(&r.params, reveal),
+        recipe: recipe_shown(&contract, &r, reveal)?,
+        revealed: reveal,
+    })
+}
+
+/// What changed in the recipe from revision `from` to revision `to`, key by key.
+///
+/// # Errors
+/// As [`revision`], for either.
+pub async fn diff_revisions(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    (from, to): (i64, i64),
+    reveal: bool,
+) -> ApiResult<RevisionDiff> {
+    let contract = adapter(state, caller, contract_id).await?;
+    let recipe = |r: &Revision| -> ApiResult<Recipe> {
+        Recipe::from_text(&recipe_shown(&contract, r, reveal)?).map_err(|e| {
+            tracing::error!(error = %e, "a stored recipe does not parse");
+            ApiError::internal()
+        })
+    };
+    let a = recipe(&one(state, contract_id, from).await?)?;
+    let b = recipe(&one(state, contract_id, to).await?)?;
+    Ok(RevisionDiff {
+        from,
+        to,
+        changes: diff(&a, &b),
+        revealed: reveal,
+    })
+}
+
+/// Makes a new revision equal to `revision` (a rollback), journaled as `preset.rollback`;
+/// devices fetch it at their next poll.
+///
+/// # Errors
+/// As [`revision`]; 422 with the rule when the revision's item is not the one in force.
+pub async fn rollback(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    revision: i64,
+) -> ApiResult<PresetView> {
+    let contract = adapter(state, caller, contract_id).await?;
+    let new = controller::rollback(
+        &state.store,
+        &state.secret_key,
+        &contract,
+        revision,
+        today(),
+        caller
+            .journal("preset.rollback")
+            .request(serde_json::json!({ "revision": revision })),
+    )
+    .await
+    .map_err(preset_error)?;
+    state.devices.invalidate_contractor(&contract.contractor_id);
+    view(&contract, Some(&new), false)
 }

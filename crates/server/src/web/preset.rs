@@ -12,16 +12,18 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
-use mpc_domain::preset::DiffLine;
+use mpc_domain::preset::{
+    AddressRange, DiffLine, GlobalLan, InternetGateway, L2tpServer, Lan, LocalUser, PppoeAccount,
+    PppoeTermination, PresetParams, RemoteAccess, Wan,
+};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
 
 use super::contractor::local_time;
 use super::session::Section;
 use super::{Chrome, Session, Shown, WebResult, render, see_other};
 use crate::AppState;
-use crate::api::v1::presets;
-use crate::extract::{JsonBody, Params};
+use crate::app::{Input, presets};
+use crate::error::ApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -61,25 +63,88 @@ impl FormState {
             .map(|(_, m)| m.as_str())
     }
 
-    /// Reads the masked parameters' JSON into form values (secrets are left empty).
-    fn from_params(params: &Value) -> FormState {
+    /// Reads the parameters into form values by dotted path; secrets are left empty.
+    fn from_params(params: &PresetParams) -> FormState {
         let mut values = HashMap::new();
-        flatten("", params, &mut values);
-        let secrets = ["wan.password", "l2tp.pre_shared_key"];
-        for s in secrets {
-            values.insert(s.to_owned(), String::new());
+        let mut put = |path: &str, value: String| {
+            values.insert(path.to_owned(), value);
+        };
+        let preset = params.item().as_str();
+        put("preset", preset.to_owned());
+        let range = |put: &mut dyn FnMut(&str, String), path: &str, r: &AddressRange| {
+            put(&format!("{path}.start"), r.start.clone());
+            put(&format!("{path}.end"), r.end.clone());
+        };
+        let mut users = Vec::new();
+        match params {
+            PresetParams::InternetGateway(InternetGateway {
+                wan,
+                lan,
+                dns_forwarder,
+                ntp_server,
+                napt,
+            })
+            | PresetParams::RemoteAccess(RemoteAccess {
+                wan,
+                lan,
+                dns_forwarder,
+                ntp_server,
+                napt,
+                ..
+            }) => {
+                match wan {
+                    Wan::Pppoe(account) => {
+                        put("wan.type", "pppoe".into());
+                        put("wan.id", account.id.clone());
+                    }
+                    Wan::Dhcp => put("wan.type", "dhcp".into()),
+                }
+                put("lan.address", lan.address.clone());
+                put("lan.prefix_len", lan.prefix_len.to_string());
+                if let Some(pool) = &lan.dhcp_pool {
+                    range(&mut put, "lan.dhcp_pool", pool);
+                }
+                put("dns_forwarder", dns_forwarder.to_string());
+                if let Some(ntp) = ntp_server {
+                    put("ntp_server", ntp.clone());
+                }
+                put("napt", napt.to_string());
+            }
+            PresetParams::PppoeTermination(PppoeTermination {
+                wan,
+                lan,
+                dns_forwarder,
+                ntp_server,
+            }) => {
+                put("wan.id", wan.id.clone());
+                put("lan.network", lan.network.clone());
+                put("lan.prefix_len", lan.prefix_len.to_string());
+                if let Some(pool) = &lan.dhcp_pool {
+                    range(&mut put, "lan.dhcp_pool", pool);
+                }
+                put("dns_forwarder", dns_forwarder.to_string());
+                if let Some(ntp) = ntp_server {
+                    put("ntp_server", ntp.clone());
+                }
+            }
         }
-        if !params["lan"]["dhcp_pool"].is_null() {
+        if let PresetParams::RemoteAccess(RemoteAccess { l2tp, .. }) = params {
+            range(&mut put, "l2tp.pool", &l2tp.pool);
+            put("l2tp.tunnel_address", l2tp.tunnel_address.clone());
+            if let Some(max) = l2tp.max_sessions {
+                put("l2tp.max_sessions", max.to_string());
+            }
+            users = l2tp.users.iter().map(|u| u.name.clone()).collect();
+        }
+        for secret in ["wan.password", "l2tp.pre_shared_key"] {
+            put(secret, String::new());
+        }
+        if values.contains_key("lan.dhcp_pool.start") {
             values.insert("lan.dhcp".into(), "true".into());
         }
         FormState {
-            preset: params["preset"].as_str().unwrap_or_default().to_owned(),
-            users: params["l2tp"]["users"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|u| u["name"].as_str().map(str::to_owned))
-                .collect(),
+            preset: preset.to_owned(),
+            users,
             values,
             errors: Vec::new(),
         }
@@ -111,31 +176,10 @@ impl FormState {
     }
 }
 
-fn flatten(prefix: &str, v: &Value, out: &mut HashMap<String, String>) {
-    match v {
-        Value::Object(map) => {
-            for (k, v) in map {
-                let path = if prefix.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{prefix}.{k}")
-                };
-                flatten(&path, v, out);
-            }
-        }
-        Value::Null | Value::Array(_) => {}
-        Value::String(s) => {
-            out.insert(prefix.to_owned(), s.clone());
-        }
-        other => {
-            out.insert(prefix.to_owned(), other.to_string());
-        }
-    }
-}
-
-/// The parameters' JSON from the posted form; an empty secret takes the value in force from
-/// `current` (the revealed parameters).
-fn params_json(preset: &str, form: &[(String, String)], current: &Value) -> Value {
+/// The parameters from the posted form, of the preset in force (`current`, revealed); an
+/// empty secret keeps the one in force. A number field that holds no number of its range is
+/// named with the reason.
+fn params_of(form: &[(String, String)], current: &PresetParams) -> Result<PresetParams, String> {
     let get = |k: &str| {
         form.iter()
             .rev()
@@ -144,106 +188,115 @@ fn params_json(preset: &str, form: &[(String, String)], current: &Value) -> Valu
             .unwrap_or_default()
     };
     let checked = |k: &str| form.iter().any(|(name, v)| name == k && v == "true");
-    let secret = |k: &str, now: &Value| {
+    let secret = |k: &str, now: &str| {
         let typed = get(k);
         if typed.is_empty() {
-            now.as_str().unwrap_or_default().to_owned()
+            now.to_owned()
         } else {
             typed
         }
     };
-    let number = |k: &str| {
-        let v = get(k);
-        v.parse::<i64>().map_or(Value::String(v), Value::from)
+    let prefix_len = || {
+        let v = get("lan.prefix_len");
+        v.parse::<u8>()
+            .map_err(|_| format!("lan.prefix_len: expected a number from 0 to 255, not {v:?}"))
     };
-    let optional = |k: &str| {
-        let v = get(k);
-        if v.is_empty() {
-            Value::Null
-        } else {
-            Value::String(v)
-        }
-    };
-    let pppoe = || {
-        json!({
-            "id": get("wan.id"),
-            "password": secret("wan.password", &current["wan"]["password"]),
+    let optional = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
+    let pool = || {
+        checked("lan.dhcp").then(|| AddressRange {
+            start: get("lan.dhcp_pool.start"),
+            end: get("lan.dhcp_pool.end"),
         })
     };
-    let pool = if checked("lan.dhcp") {
-        json!({"start": get("lan.dhcp_pool.start"), "end": get("lan.dhcp_pool.end")})
-    } else {
-        Value::Null
+    let now_password = match current {
+        PresetParams::InternetGateway(InternetGateway { wan, .. })
+        | PresetParams::RemoteAccess(RemoteAccess { wan, .. }) => match wan {
+            Wan::Pppoe(a) => a.password.clone(),
+            Wan::Dhcp => String::new(),
+        },
+        PresetParams::PppoeTermination(p) => p.wan.password.clone(),
     };
-    let mut p = Map::new();
-    p.insert("preset".into(), json!(preset));
-    match preset {
-        "pppoe_termination" => {
-            p.insert("wan".into(), pppoe());
-            p.insert(
-                "lan".into(),
-                json!({"network": get("lan.network"), "prefix_len": number("lan.prefix_len"), "dhcp_pool": pool}),
-            );
-        }
-        _ => {
-            let wan = if get("wan.type") == "pppoe" {
-                let mut w = pppoe();
-                w["type"] = json!("pppoe");
-                w
-            } else {
-                json!({"type": "dhcp"})
-            };
-            p.insert("wan".into(), wan);
-            p.insert(
-                "lan".into(),
-                json!({"address": get("lan.address"), "prefix_len": number("lan.prefix_len"), "dhcp_pool": pool}),
-            );
-            p.insert("napt".into(), json!(checked("napt")));
-        }
+    let pppoe = || PppoeAccount {
+        id: get("wan.id"),
+        password: secret("wan.password", &now_password),
+    };
+    if let PresetParams::PppoeTermination(_) = current {
+        return Ok(PresetParams::PppoeTermination(PppoeTermination {
+            wan: pppoe(),
+            lan: GlobalLan {
+                network: get("lan.network"),
+                prefix_len: prefix_len()?,
+                dhcp_pool: pool(),
+            },
+            dns_forwarder: checked("dns_forwarder"),
+            ntp_server: optional("ntp_server"),
+        }));
     }
-    p.insert("dns_forwarder".into(), json!(checked("dns_forwarder")));
-    p.insert("ntp_server".into(), optional("ntp_server"));
-    if preset == "remote_access" {
-        let names = form
-            .iter()
-            .filter(|(k, _)| k == "l2tp.users.name")
-            .map(|(_, v)| v.trim());
-        let passwords = form
-            .iter()
-            .filter(|(k, _)| k == "l2tp.users.password")
-            .map(|(_, v)| v.as_str());
-        let users: Vec<Value> = names
-            .zip(passwords)
-            .filter(|(name, _)| !name.is_empty())
-            .map(|(name, password)| {
-                let kept = current["l2tp"]["users"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|u| u["name"] == name)
-                    .map(|u| u["password"].clone())
-                    .unwrap_or(Value::String(String::new()));
-                let password = if password.is_empty() {
-                    kept
+    let wan = if get("wan.type") == "pppoe" {
+        Wan::Pppoe(pppoe())
+    } else {
+        Wan::Dhcp
+    };
+    let lan = Lan {
+        address: get("lan.address"),
+        prefix_len: prefix_len()?,
+        dhcp_pool: pool(),
+    };
+    let PresetParams::RemoteAccess(RemoteAccess { l2tp: now, .. }) = current else {
+        return Ok(PresetParams::InternetGateway(InternetGateway {
+            wan,
+            lan,
+            dns_forwarder: checked("dns_forwarder"),
+            ntp_server: optional("ntp_server"),
+            napt: checked("napt"),
+        }));
+    };
+    let names = form
+        .iter()
+        .filter(|(k, _)| k == "l2tp.users.name")
+        .map(|(_, v)| v.trim());
+    let passwords = form
+        .iter()
+        .filter(|(k, _)| k == "l2tp.users.password")
+        .map(|(_, v)| v.as_str());
+    let users = names
+        .zip(passwords)
+        .filter(|(name, _)| !name.is_empty())
+        .map(|(name, password)| {
+            let kept = now.users.iter().find(|u| u.name == name);
+            LocalUser {
+                name: name.to_owned(),
+                password: if password.is_empty() {
+                    kept.map(|u| u.password.clone()).unwrap_or_default()
                 } else {
-                    json!(password)
-                };
-                json!({"name": name, "password": password})
-            })
-            .collect();
-        let max_sessions = get("l2tp.max_sessions");
-        p.insert(
-            "l2tp".into(),
-            json!({
-                "pre_shared_key": secret("l2tp.pre_shared_key", &current["l2tp"]["pre_shared_key"]),
-                "users": users,
-                "pool": {"start": get("l2tp.pool.start"), "end": get("l2tp.pool.end")},
-                "tunnel_address": get("l2tp.tunnel_address"),
-                "max_sessions": if max_sessions.is_empty() { Value::Null } else { number("l2tp.max_sessions") },
-            }),
-        );
-    }
-    Value::Object(p)
+                    password.to_owned()
+                },
+            }
+        })
+        .collect();
+    let max_sessions = match get("l2tp.max_sessions") {
+        v if v.is_empty() => None,
+        v => Some(v.parse::<u16>().map_err(|_| {
+            format!("l2tp.max_sessions: expected a number from 0 to 65535, not {v:?}")
+        })?),
+    };
+    Ok(PresetParams::RemoteAccess(RemoteAccess {
+        wan,
+        lan,
+        dns_forwarder: checked("dns_forwarder"),
+        ntp_server: optional("ntp_server"),
+        napt: checked("napt"),
+        l2tp: L2tpServer {
+            pre_shared_key: secret("l2tp.pre_shared_key", &now.pre_shared_key),
+            users,
+            pool: AddressRange {
+                start: get("l2tp.pool.start"),
+                end: get("l2tp.pool.end"),
+            },
+            tunnel_address: get("l2tp.tunnel_address"),
+            max_sessions,
+        },
+    }))
 }
 
 /// A revision as listed.
@@ -293,15 +346,8 @@ async fn editor(
     Path(id): Path<String>,
     Query(q): Query<EditorQuery>,
 ) -> WebResult {
-    let shown = presets::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        Params(presets::Reveal { reveal: false }),
-    )
-    .await?
-    .0;
-    let form = FormState::from_params(&serde_json::to_value(&shown.params).unwrap_or_default());
+    let shown = presets::get(&state, &session.caller(), &id, false).await?;
+    let form = FormState::from_params(&shown.params);
     page(
         &state,
         &session,
@@ -328,29 +374,15 @@ async fn page(
 ) -> WebResult {
     let lang = session.lang;
     let t = session.t();
-    let shown = presets::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(presets::Reveal { reveal: false }),
-    )
-    .await?
-    .0;
-    let revisions = presets::list(State(state.clone()), session.caller(), Path(id.to_owned()))
+    let shown = presets::get(state, &session.caller(), id, false).await?;
+    let revisions = presets::revisions(state, &session.caller(), id)
         .await?
-        .0
         .revisions;
     let recipe = match shown.revision {
         Some(r) => {
-            presets::get_revision(
-                State(state.clone()),
-                session.caller(),
-                Path((id.to_owned(), r.to_string())),
-                Params(presets::Reveal { reveal: false }),
-            )
-            .await?
-            .0
-            .recipe
+            presets::revision(state, &session.caller(), id, r, false)
+                .await?
+                .recipe
         }
         None => String::new(),
     };
@@ -358,41 +390,35 @@ async fn page(
     let to = to.unwrap_or(last);
     let from = from.unwrap_or((to - 1).max(1));
     let diff = if from >= 1 && to >= 1 && from != to {
-        presets::diff_revisions(
-            State(state.clone()),
-            session.caller(),
-            Path((id.to_owned(), from.to_string(), to.to_string())),
-            Params(presets::Reveal { reveal: false }),
-        )
-        .await?
-        .0
-        .changes
-        .into_iter()
-        .flat_map(|d| match d {
-            DiffLine::Added { key, value } => vec![DiffRow {
-                sign: "+",
-                class: "add",
-                text: format!("{key}: {value}"),
-            }],
-            DiffLine::Removed { key, value } => vec![DiffRow {
-                sign: "-",
-                class: "del",
-                text: format!("{key}: {value}"),
-            }],
-            DiffLine::Changed { key, old, new } => vec![
-                DiffRow {
-                    sign: "-",
-                    class: "del",
-                    text: format!("{key}: {old}"),
-                },
-                DiffRow {
+        presets::diff_revisions(state, &session.caller(), id, (from, to), false)
+            .await?
+            .changes
+            .into_iter()
+            .flat_map(|d| match d {
+                DiffLine::Added { key, value } => vec![DiffRow {
                     sign: "+",
                     class: "add",
-                    text: format!("{key}: {new}"),
-                },
-            ],
-        })
-        .collect()
+                    text: format!("{key}: {value}"),
+                }],
+                DiffLine::Removed { key, value } => vec![DiffRow {
+                    sign: "-",
+                    class: "del",
+                    text: format!("{key}: {value}"),
+                }],
+                DiffLine::Changed { key, old, new } => vec![
+                    DiffRow {
+                        sign: "-",
+                        class: "del",
+                        text: format!("{key}: {old}"),
+                    },
+                    DiffRow {
+                        sign: "+",
+                        class: "add",
+                        text: format!("{key}: {new}"),
+                    },
+                ],
+            })
+            .collect()
     } else {
         Vec::new()
     };
@@ -437,20 +463,10 @@ fn csrf_of(form: &[(String, String)]) -> &str {
 }
 
 /// The parameters in force, revealed, for keeping secrets left empty in the form.
-async fn current(state: &AppState, session: &Session, id: &str) -> WebResult<(String, Value)> {
-    let revealed = presets::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(presets::Reveal { reveal: true }),
-    )
-    .await?
-    .0;
-    let params = serde_json::to_value(&revealed.params).unwrap_or_default();
-    Ok((
-        params["preset"].as_str().unwrap_or_default().to_owned(),
-        params,
-    ))
+async fn current(state: &AppState, session: &Session, id: &str) -> WebResult<PresetParams> {
+    Ok(presets::get(state, &session.caller(), id, true)
+        .await?
+        .params)
 }
 
 /// Saves the form as the next revision; field errors (R17.1) come back next to their fields.
@@ -461,22 +477,19 @@ async fn save(
     Form(form): Form<Vec<(String, String)>>,
 ) -> WebResult {
     session.check_csrf(csrf_of(&form))?;
-    let (preset, now) = current(&state, &session, &id).await?;
-    let body = params_json(&preset, &form, &now);
-    match presets::put(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        JsonBody::from_json(&body),
-    )
-    .await
-    {
+    let now = current(&state, &session, &id).await?;
+    let preset = now.item().as_str();
+    let saved = match params_of(&form, &now) {
+        Ok(params) => presets::put(&state, &session.caller(), &id, Input::Value(params)).await,
+        Err(message) => Err(ApiError::unprocessable("invalid_body", message)),
+    };
+    match saved {
         Ok(_) => Ok(see_other(&format!(
             "/console/contracts/{id}/preset?saved=1"
         ))),
         Err(e) => {
             let shown = Shown::of(session.lang, &e);
-            let mut state_of_form = FormState::from_form(&preset, &form);
+            let mut state_of_form = FormState::from_form(preset, &form);
             state_of_form.errors = shown.fields.clone();
             page(
                 &state,
@@ -501,18 +514,10 @@ async fn check(
     Form(form): Form<Vec<(String, String)>>,
 ) -> WebResult {
     session.check_csrf(csrf_of(&form))?;
-    let (preset, now) = current(&state, &session, &id).await?;
-    let shown = presets::get(
-        State(state.clone()),
-        session.caller(),
-        Path(id.clone()),
-        Params(presets::Reveal { reveal: false }),
-    )
-    .await?
-    .0;
-    let body = params_json(&preset, &form, &now);
-    let mut form_state = FormState::from_form(&preset, &form);
-    let problem = match serde_json::from_value::<mpc_domain::preset::PresetParams>(body) {
+    let now = current(&state, &session, &id).await?;
+    let shown = presets::get(&state, &session.caller(), &id, false).await?;
+    let mut form_state = FormState::from_form(now.item().as_str(), &form);
+    let problem = match params_of(&form, &now) {
         Ok(params) => match params.validate(shown.device_type) {
             Ok(()) => None,
             Err(errors) => {
@@ -529,7 +534,7 @@ async fn check(
                 Some(Shown::message(422, "R17.1", session.t().preset_invalid))
             }
         },
-        Err(e) => Some(Shown::message(422, "invalid_body", &e.to_string())),
+        Err(message) => Some(Shown::message(422, "invalid_body", &message)),
     };
     Ok(render(CheckFragment {
         c: session.chrome(session.t().preset_editor, Section::Contracts),
@@ -580,8 +585,11 @@ async fn rollback(
     Form(form): Form<Csrf>,
 ) -> WebResult {
     session.check_csrf(&form.csrf)?;
-    let _new =
-        presets::rollback(State(state), session.caller(), Path((id.clone(), revision))).await?;
+    // A revision that is not a number names no revision, as in the API.
+    let revision = revision
+        .parse()
+        .map_err(|_| crate::error::ApiError::not_found())?;
+    presets::rollback(&state, &session.caller(), &id, revision).await?;
     Ok(see_other(&format!(
         "/console/contracts/{id}/preset?saved=1"
     )))
@@ -598,52 +606,97 @@ mod tests {
             .collect()
     }
 
+    fn pppoe_termination(password: &str) -> PresetParams {
+        PresetParams::PppoeTermination(PppoeTermination {
+            wan: PppoeAccount {
+                id: "u@isp".into(),
+                password: password.into(),
+            },
+            lan: GlobalLan {
+                network: "203.0.113.8".into(),
+                prefix_len: 29,
+                dhcp_pool: None,
+            },
+            dns_forwarder: false,
+            ntp_server: None,
+        })
+    }
+
     #[test]
     fn empty_secrets_keep_the_ones_in_force() {
-        let current = json!({"wan": {"id": "u@isp", "password": "old"}});
-        let body = params_json(
-            "pppoe_termination",
-            &form(&[
-                ("wan.id", "u@isp"),
-                ("wan.password", ""),
-                ("lan.network", "203.0.113.8"),
-                ("lan.prefix_len", "29"),
-            ]),
-            &current,
-        );
-        assert_eq!(body["wan"]["password"], "old");
-        assert_eq!(body["lan"]["prefix_len"], 29);
-        assert!(body["lan"]["dhcp_pool"].is_null());
-        let body = params_json(
-            "pppoe_termination",
-            &form(&[("wan.password", "new")]),
-            &current,
-        );
-        assert_eq!(body["wan"]["password"], "new");
+        let current = pppoe_termination("old");
+        let posted = form(&[
+            ("wan.id", "u@isp"),
+            ("wan.password", ""),
+            ("lan.network", "203.0.113.8"),
+            ("lan.prefix_len", "29"),
+        ]);
+        assert_eq!(params_of(&posted, &current), Ok(pppoe_termination("old")));
+        let posted = form(&[
+            ("wan.id", "u@isp"),
+            ("wan.password", "new"),
+            ("lan.network", "203.0.113.8"),
+            ("lan.prefix_len", "29"),
+        ]);
+        assert_eq!(params_of(&posted, &current), Ok(pppoe_termination("new")));
+        let not_a_number = form(&[("lan.prefix_len", "twenty")]);
+        let refused = params_of(&not_a_number, &current).unwrap_err();
+        assert!(refused.starts_with("lan.prefix_len"), "{refused}");
     }
 
     #[test]
     fn l2tp_users_pair_names_with_passwords() {
-        let current =
-            json!({"l2tp": {"pre_shared_key": "psk", "users": [{"name": "a", "password": "pa"}]}});
-        let body = params_json(
-            "remote_access",
-            &form(&[
-                ("wan.type", "dhcp"),
-                ("l2tp.users.name", "a"),
-                ("l2tp.users.password", ""),
-                ("l2tp.users.name", "b"),
-                ("l2tp.users.password", "pb"),
-                ("l2tp.users.name", ""),
-                ("l2tp.users.password", ""),
-            ]),
-            &current,
-        );
-        assert_eq!(
-            body["l2tp"]["users"],
-            json!([{"name": "a", "password": "pa"}, {"name": "b", "password": "pb"}])
-        );
-        assert_eq!(body["l2tp"]["pre_shared_key"], "psk");
-        assert_eq!(body["wan"], json!({"type": "dhcp"}));
+        let user = |name: &str, password: &str| LocalUser {
+            name: name.into(),
+            password: password.into(),
+        };
+        let current = PresetParams::RemoteAccess(RemoteAccess {
+            wan: Wan::Dhcp,
+            lan: Lan {
+                address: "10.20.0.1".into(),
+                prefix_len: 24,
+                dhcp_pool: None,
+            },
+            dns_forwarder: true,
+            ntp_server: None,
+            napt: true,
+            l2tp: L2tpServer {
+                pre_shared_key: "psk".into(),
+                users: vec![user("a", "pa")],
+                pool: AddressRange {
+                    start: "192.168.127.10".into(),
+                    end: "192.168.127.20".into(),
+                },
+                tunnel_address: "192.168.127.1".into(),
+                max_sessions: None,
+            },
+        });
+        let posted = form(&[
+            ("wan.type", "dhcp"),
+            ("lan.prefix_len", "24"),
+            ("l2tp.users.name", "a"),
+            ("l2tp.users.password", ""),
+            ("l2tp.users.name", "b"),
+            ("l2tp.users.password", "pb"),
+            ("l2tp.users.name", ""),
+            ("l2tp.users.password", ""),
+        ]);
+        let Ok(PresetParams::RemoteAccess(p)) = params_of(&posted, &current) else {
+            panic!("remote access parameters");
+        };
+        assert_eq!(p.l2tp.users, vec![user("a", "pa"), user("b", "pb")]);
+        assert_eq!(p.l2tp.pre_shared_key, "psk");
+        assert_eq!(p.wan, Wan::Dhcp);
+    }
+
+    #[test]
+    fn the_form_shows_the_parameters_without_secrets() {
+        let shown = FormState::from_params(&pppoe_termination("secret"));
+        assert_eq!(shown.preset, "pppoe_termination");
+        assert_eq!(shown.value("wan.id"), "u@isp");
+        assert_eq!(shown.value("wan.password"), "");
+        assert_eq!(shown.value("lan.prefix_len"), "29");
+        assert!(!shown.on("lan.dhcp"));
+        assert_eq!(shown.value("dns_forwarder"), "false");
     }
 }

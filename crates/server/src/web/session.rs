@@ -16,21 +16,20 @@ use axum_extra::extract::Form;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use mpc_domain::access::Actor;
 use mpc_storage::accounts::{self, User};
-use mpc_storage::{JournalEntry, now_micros};
+use mpc_storage::now_micros;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::i18n::{Lang, Msgs};
 use super::{CONSOLE, Chrome, NavLink, Shown, WebError, WebResult, render, safe_next, see_other};
 use crate::AppState;
+use crate::app::session::{self, PasswordRefusal, SESSION_TTL_MICROS, SignIn};
 use crate::error::ApiError;
 use crate::extract::Caller;
 use crate::observability::REQUEST_ID_HEADER;
 
 const SESSION_COOKIE: &str = "mpc_session";
 const LANG_COOKIE: &str = "mpc_lang";
-/// A session lasts 12 hours from sign-in.
-const SESSION_TTL_MICROS: i64 = 12 * 3600 * 1_000_000;
 
 /// The language of a request: the switch's cookie, else the browser's preference.
 pub fn lang_of(headers: &HeaderMap) -> Lang {
@@ -126,7 +125,7 @@ pub enum Section {
 }
 
 impl Session {
-    /// The caller the API handlers see: this user, with this request's id.
+    /// The caller the use cases see: this user, with this request's id.
     pub fn caller(&self) -> Caller {
         Caller {
             actor: self.actor.clone(),
@@ -223,10 +222,6 @@ impl Session {
             query_without_page: super::query_without_page(&self.here),
         }
     }
-
-    fn journal(&self, operation: &str) -> JournalEntry {
-        self.caller().journal(operation)
-    }
 }
 
 /// Constant-time equality for short tokens.
@@ -280,10 +275,6 @@ pub struct Credentials {
     next: Option<String>,
 }
 
-/// A hash that matches nothing, verified when the username is unknown so that the answer takes
-/// as long as for a known one.
-const NO_SUCH_USER: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$W6GD6Nk6UUcfNuBpmE8ZRRY1oJO8YJzxvgFgh6rbcE8";
-
 /// The address a console request came from: the peer's, or — when the peer is this machine (a
 /// reverse proxy beside the server) — the last address the proxy added to `X-Forwarded-For`.
 /// An IPv6 address counts as its /64 network, which one client usually holds whole.
@@ -315,16 +306,6 @@ fn client_address(headers: &HeaderMap, peer: Option<IpAddr>) -> String {
     }
 }
 
-/// The throttle keys of a try: the address alone, and the address with the username typed
-/// (hashed, so any text makes a key of bounded length).
-fn throttle_keys(address: &str, username: &str) -> (String, String) {
-    let name = Sha256::digest(username.as_bytes());
-    (
-        format!("addr:{address}"),
-        format!("addr:{address}|user:{}", hex::encode(&name[..16])),
-    )
-}
-
 pub async fn login(
     State(state): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
@@ -332,11 +313,9 @@ pub async fn login(
     jar: CookieJar,
     Form(form): Form<Credentials>,
 ) -> WebResult {
-    use mpc_domain::account::{FREE_FAILURES_PER_ACCOUNT, FREE_FAILURES_PER_ADDRESS, sign_in_wait};
     let lang = lang_of(&headers);
     let t = lang.t();
     let next = safe_next(form.next.as_deref());
-    let now = now_micros();
     let refuse = |problem: Shown| {
         let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::UNAUTHORIZED);
         let mut page = render(LoginPage {
@@ -348,66 +327,29 @@ pub async fn login(
         *page.status_mut() = status;
         page
     };
-    let username = form.username.trim();
     let address = client_address(&headers, peer.map(|Extension(ConnectInfo(a))| a.ip()));
-    let (address_key, account_key) = throttle_keys(&address, username);
-    let mut longest = None;
-    for key in [&address_key, &account_key] {
-        let failures = accounts::sign_in_failures(&state.store, key).await?;
-        longest = longest.max(sign_in_wait(failures, now));
-    }
-    if let Some(wait) = longest {
-        let seconds = (wait + 999_999) / 1_000_000;
-        let mut page = refuse(Shown::message(
-            429,
-            "too_many_sign_ins",
-            &format!("{}{seconds}", t.too_many_sign_ins),
-        ));
-        if let Ok(v) = header::HeaderValue::from_str(&seconds.to_string()) {
-            page.headers_mut().insert(header::RETRY_AFTER, v);
+    let tried = session::sign_in(&state, &address, &form.username, form.password.clone()).await?;
+    let secret = match tried {
+        SignIn::Opened { secret } => secret,
+        SignIn::Throttled { seconds } => {
+            let mut page = refuse(Shown::message(
+                429,
+                "too_many_sign_ins",
+                &format!("{}{seconds}", t.too_many_sign_ins),
+            ));
+            if let Ok(v) = header::HeaderValue::from_str(&seconds.to_string()) {
+                page.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return Ok(page);
         }
-        return Ok(page);
-    }
-    // The same work for every name: an unknown one is checked against a hash that matches
-    // nothing, so the answer's timing does not tell whether the name exists.
-    // A name no account can have (mpc_domain::account::username) is looked up by no one: it
-    // is an unknown name, whatever it holds (PostgreSQL refuses a NUL in a query's text).
-    let record = match mpc_domain::account::username(username) {
-        Ok(_) => accounts::sign_in_record(&state.store, username).await?,
-        Err(_) => None,
-    };
-    let known = record
-        .as_ref()
-        .and_then(|r| r.password_hash.clone().map(|h| (r.id.clone(), h)));
-    let stored = known
-        .as_ref()
-        .map_or_else(|| NO_SUCH_USER.to_owned(), |(_, h)| h.clone());
-    let password = form.password.clone();
-    let matches =
-        tokio::task::spawn_blocking(move || accounts::verify_password(&stored, &password))
-            .await
-            .map_err(|_| ApiError::internal())?;
-    let mut tx = state.store.write().await?;
-    let Some((user_id, _)) = known.filter(|_| matches) else {
-        accounts::record_failed_sign_in(&mut tx, &address_key, FREE_FAILURES_PER_ADDRESS, now)
-            .await?;
-        accounts::record_failed_sign_in(&mut tx, &account_key, FREE_FAILURES_PER_ACCOUNT, now)
-            .await?;
-        let mut entry = JournalEntry::new("console", "console.sign_in_failed");
-        if let Some(r) = &record {
-            entry = entry.subject(&r.id);
+        SignIn::Refused => {
+            return Ok(refuse(Shown::message(
+                401,
+                "bad_credentials",
+                t.bad_credentials,
+            )));
         }
-        tx.commit(entry).await?;
-        return Ok(refuse(Shown::message(
-            401,
-            "bad_credentials",
-            t.bad_credentials,
-        )));
     };
-    accounts::clear_sign_in_failures(&mut tx, &account_key).await?;
-    let secret = accounts::open_session(&mut tx, &user_id, now, SESSION_TTL_MICROS).await?;
-    tx.commit(JournalEntry::new(format!("user:{user_id}"), "console.sign_in").subject(&user_id))
-        .await?;
     let cookie = Cookie::build((SESSION_COOKIE, secret))
         .path(CONSOLE)
         .http_only(true)
@@ -431,14 +373,7 @@ pub async fn logout(
     Form(form): Form<Token>,
 ) -> WebResult {
     session.check_csrf(&form.csrf)?;
-    let mut tx = state.store.write().await?;
-    accounts::close_session(&mut tx, &session.secret).await?;
-    tx.commit(
-        session
-            .journal("console.sign_out")
-            .subject(&session.user.id),
-    )
-    .await?;
+    session::sign_out(&state, &session.caller(), &session.user, &session.secret).await?;
     let gone = Cookie::build(SESSION_COOKIE).path(CONSOLE);
     Ok((jar.remove(gone), Redirect::to("/console/login")).into_response())
 }
@@ -491,38 +426,30 @@ pub async fn change_password(
         shown.fields.push((field.to_owned(), message.to_owned()));
         Some(shown)
     };
-    let record = accounts::sign_in_record(&state.store, &session.user.username)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let stored = record.password_hash.clone().unwrap_or_default();
-    let current = form.current.clone();
-    let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&stored, &current))
-        .await
-        .map_err(|_| ApiError::internal())?;
-    if !ok {
-        return Ok(page(field("current", t.wrong_password), false));
-    }
-    if let Err(e) = mpc_domain::account::password(&form.new) {
-        return Ok(page(
-            field("new", session.lang.pick(&e.message_ja, &e.message_en)),
-            false,
-        ));
-    }
-    if form.new != form.confirm {
-        return Ok(page(field("confirm", t.password_mismatch), false));
-    }
-    let new = form.new.clone();
-    let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&new))
-        .await
-        .map_err(|_| ApiError::internal())??;
-    let mut tx = state.store.write().await?;
-    accounts::set_password(&mut tx, &session.user.id, &hash, Some(&session.secret)).await?;
-    tx.commit(
-        session
-            .journal("console.password_change")
-            .subject(&session.user.id),
+    let changed = session::change_password(
+        &state,
+        &session.caller(),
+        (&session.user, &session.secret),
+        form.current.clone(),
+        form.new.clone(),
+        &form.confirm,
     )
     .await?;
+    match changed {
+        Ok(()) => {}
+        Err(PasswordRefusal::WrongCurrent) => {
+            return Ok(page(field("current", t.wrong_password), false));
+        }
+        Err(PasswordRefusal::Weak(e)) => {
+            return Ok(page(
+                field("new", session.lang.pick(&e.message_ja, &e.message_en)),
+                false,
+            ));
+        }
+        Err(PasswordRefusal::Mismatch) => {
+            return Ok(page(field("confirm", t.password_mismatch), false));
+        }
+    }
     Ok(page(None, true))
 }
 

@@ -7,12 +7,10 @@ use mpc_api_types::Problem;
 use mpc_api_types::contracts::{
     DeviceList, DeviceView, GroupList, GroupView, OnDate, RecordResult,
 };
-use mpc_domain::custody::{record_found, record_return};
-use mpc_storage::contracts::Owned;
-use mpc_storage::contracts::requests;
 
 use super::contracts::AsOf;
-use super::support::{Dates, holder};
+
+use crate::app::fleet;
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
 use crate::{AppState, app};
@@ -46,47 +44,18 @@ pub(super) async fn list_of_contractor(
     Ok(Json(DeviceList { devices }))
 }
 
-async fn record_on_device(
-    state: &AppState,
-    caller: &Caller,
-    serial: &str,
-    payload: &JsonBody,
-    operation: &str,
-    decide: fn(
-        &mpc_domain::book::Device,
-        jiff::civil::Date,
-    ) -> Result<Vec<mpc_domain::book::Effect>, mpc_domain::Refusal>,
-) -> ApiResult<Json<RecordResult>> {
-    let owner = holder(state, caller, Owned::Device, serial).await?;
-    caller.require_operator()?;
-    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = requests::record(
-        &state.store,
-        &owner,
-        caller.journal(operation).subject(serial).request(raw),
-        |book| decide(book.known_device(serial)?, on),
-    )
-    .await?;
-    Ok(Json(RecordResult {
-        effects,
-        defaulted_dates: dates.defaulted,
-    }))
-}
-
 /// Devices released from their contracts and not yet back, with their return deadlines
 /// (R10.3) and whether they are overdue on `as_of` (operators). Overdue ones become lost at
 /// the next sweep.
 #[utoipa::path(get, path = "/devices/awaiting-return", tag = "devices", params(AsOf),
     security(("bearer" = [])),
     responses((status = 200, body = DeviceList), (status = 403, body = Problem)))]
-pub async fn awaiting_return(
+pub(super) async fn awaiting_return(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<AsOf>,
 ) -> ApiResult<Json<DeviceList>> {
-    let devices = app::devices::awaiting_return(&state, &caller, q.as_of.as_deref()).await?;
+    let devices = fleet::awaiting_return(&state, &caller, q.as_of.as_deref()).await?;
     Ok(Json(DeviceList { devices }))
 }
 
@@ -96,21 +65,15 @@ pub async fn awaiting_return(
     params(("serial" = String, Path)), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = RecordResult), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn returned(
+pub(super) async fn returned(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<RecordResult>> {
-    record_on_device(
-        &state,
-        &caller,
-        &serial,
-        &payload,
-        "device.return",
-        record_return,
-    )
-    .await
+    Ok(Json(
+        fleet::returned(&state, &caller, &serial, payload.into()).await?,
+    ))
 }
 
 /// Records that a lost device was found (R12.3; operators): it never serves again.
@@ -118,21 +81,15 @@ pub async fn returned(
     params(("serial" = String, Path)), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = RecordResult), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn found(
+pub(super) async fn found(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<RecordResult>> {
-    record_on_device(
-        &state,
-        &caller,
-        &serial,
-        &payload,
-        "device.found",
-        record_found,
-    )
-    .await
+    Ok(Json(
+        fleet::found(&state, &caller, &serial, payload.into()).await?,
+    ))
 }
 
 /// Treats every device not returned by its deadline as lost, with its loss fee (R10.3, R12.2;
@@ -141,25 +98,12 @@ pub async fn found(
 #[utoipa::path(post, path = "/devices/overdue-returns/sweep", tag = "devices",
     request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = RecordResult), (status = 403, body = Problem)))]
-pub async fn sweep(
+pub(super) async fn sweep(
     State(state): State<AppState>,
     caller: Caller,
     payload: JsonBody,
 ) -> ApiResult<Json<RecordResult>> {
-    caller.require_operator()?;
-    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = requests::sweep_overdue_returns(
-        &state.store,
-        on,
-        caller.journal("device.sweep_overdue").request(raw),
-    )
-    .await?;
-    Ok(Json(RecordResult {
-        effects,
-        defaulted_dates: dates.defaulted,
-    }))
+    Ok(Json(fleet::sweep(&state, &caller, payload.into()).await?))
 }
 
 /// A contractor's packet share groups, as of a day.

@@ -5,60 +5,36 @@
 //! done (redirecting to the month) and needs no polling.
 
 use axum::extract::{Path, Query, State};
-use mpc_api_types::journal::JournalEntry;
+use mpc_api_types::billing::IssuerView;
 use mpc_domain::calendar::Month;
+use mpc_domain::invoice::InvoiceState;
 use mpc_domain::money::Yen;
 use mpc_domain::price::PriceKey;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::form::{OperatorForm, csrf_field};
 use super::prices::price_label;
 use super::{
-    Pager, Sort, body, confirmed, contractor_names, field_problem, href, month_label,
-    only_operators, page_of, pager, refusal, render_form, unconfirmed, when,
+    Pager, Sort, confirmed, contractor_names, csv_download, field_problem, href, month_label,
+    only_operators, page_of, pager, refusal, render_form, unconfirmed,
 };
 use crate::AppState;
-use crate::api::v1::billing;
 use crate::api::v1::support::today;
-use crate::app::journal;
+use crate::app::{Input, billing};
 use crate::error::ApiError;
-use crate::extract::Params;
+use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
 
 csrf_field!(FinalizeForm, IssuerForm, RunForm);
 
-/// The newest journal entries of an operation, optionally about one subject.
-async fn entries(
-    state: &AppState,
-    session: &Session,
-    operation: &str,
-    subject: Option<&str>,
-    limit: u32,
-) -> WebResult<Vec<JournalEntry>> {
-    let search = journal::Search {
-        operation: Some(operation.to_owned()),
-        subject: subject.map(str::to_owned),
-        limit: Some(limit),
-        ..journal::Search::default()
-    };
-    Ok(journal::list(state, &session.caller(), search)
-        .await?
-        .entries)
-}
-
-fn count(outcome: &serde_json::Value, field: &str) -> i64 {
-    outcome[field].as_i64().unwrap_or_default()
-}
-
 /// A month's run as the journal recorded it.
 pub struct RunRow {
     pub month: String,
     pub label: String,
     pub at: String,
-    at_iso: String,
+    at_micros: i64,
     pub actor: String,
     pub invoices: i64,
     pub lines: i64,
@@ -66,18 +42,17 @@ pub struct RunRow {
     pub finalized: bool,
 }
 
-fn run_row(lang: Lang, e: &JournalEntry, finalized: bool) -> RunRow {
-    let month = e.subject.clone().unwrap_or_default();
+fn run_row(lang: Lang, r: billing::Run) -> RunRow {
     RunRow {
-        label: month_label(lang, &month),
-        month,
-        at: when(lang, &e.at),
-        at_iso: e.at.clone(),
-        actor: e.actor.clone(),
-        invoices: count(&e.outcome, "invoices"),
-        lines: count(&e.outcome, "lines"),
-        total: lang.yen(Yen(count(&e.outcome, "total"))),
-        finalized,
+        label: month_label(lang, &r.month),
+        month: r.month,
+        at: format::time(lang, r.at),
+        at_micros: r.at.as_microsecond(),
+        actor: r.actor,
+        invoices: r.invoices,
+        lines: r.lines,
+        total: lang.yen(r.total),
+        finalized: r.finalized,
     }
 }
 
@@ -151,18 +126,10 @@ async fn billing_page(
     issuer_form: Option<(IssuerForm, Shown)>,
 ) -> WebResult {
     let lang = session.lang;
-    let finalized: Vec<String> = entries(state, session, "billing.finalize", None, 1000)
+    let mut runs: Vec<RunRow> = billing::runs(state, &session.caller(), None)
         .await?
         .into_iter()
-        .filter_map(|e| e.subject)
-        .collect();
-    let mut runs: Vec<RunRow> = entries(state, session, "billing.run", None, 1000)
-        .await?
-        .iter()
-        .map(|e| {
-            let done = e.subject.as_ref().is_some_and(|m| finalized.contains(m));
-            run_row(lang, e, done)
-        })
+        .map(|r| run_row(lang, r))
         .collect();
     // Newest first unless asked otherwise.
     let sort = Sort::new(
@@ -172,8 +139,8 @@ async fn billing_page(
         "/console/billing".into(),
     );
     sort.apply(&mut runs, |r, key| match key {
-        "month" => (0, format!("{}{}", r.month, r.at_iso)),
-        _ => (0, r.at_iso.clone()),
+        "month" => (0, format!("{}{:020}", r.month, r.at_micros)),
+        _ => (r.at_micros, String::new()),
     });
     let (runs, next) = page_of(runs, Some(&q.after));
     let pager = pager(
@@ -201,13 +168,13 @@ async fn billing_page(
         .unwrap_or_default();
     let (issuer, issuer_problem) = match issuer_form {
         Some((form, problem)) => (form, Some(problem)),
-        None => match billing::get_issuer(State(state.clone()), session.caller()).await {
+        None => match billing::issuer(state, &session.caller()).await {
             Ok(i) => (
                 IssuerForm {
-                    name: i.0.name,
-                    registration_number: i.0.registration_number,
-                    address: i.0.address,
-                    contact: i.0.contact,
+                    name: i.name,
+                    registration_number: i.registration_number,
+                    address: i.address,
+                    contact: i.contact,
                     ..IssuerForm::default()
                 },
                 None,
@@ -234,7 +201,7 @@ async fn billing_page(
     ))
 }
 
-/// Bills a month through the run handler, then shows the month.
+/// Bills a month ([`billing::run`]), then shows the month.
 pub async fn run(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<RunForm>,
@@ -244,8 +211,8 @@ pub async fn run(
     let problem = if month.is_empty() {
         field_problem(lang, "month", session.t().op_required)
     } else {
-        let ran = match billing::month("month", &month) {
-            Ok(m) => crate::app::billing::run(&state, &session.caller(), m).await,
+        let ran = match billing::parse_month("month", &month) {
+            Ok(m) => billing::run(&state, &session.caller(), m).await,
             Err(e) => Err(e),
         };
         match ran {
@@ -273,13 +240,13 @@ pub async fn issuer(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<IssuerForm>,
 ) -> WebResult {
-    let request = json!({
-        "name": form.name,
-        "registration_number": form.registration_number,
-        "address": form.address,
-        "contact": form.contact,
-    });
-    match billing::set_issuer(State(state.clone()), session.caller(), body(request)).await {
+    let new = IssuerView {
+        name: form.name.clone(),
+        registration_number: form.registration_number.clone(),
+        address: form.address.clone(),
+        contact: form.contact.clone(),
+    };
+    match billing::set_issuer(&state, &session.caller(), Input::Value(new)).await {
         Ok(_) => Ok(see_other("/console/billing?issuer=saved#issuer")),
         Err(e) => {
             let problem = refusal(session.lang, e)?;
@@ -312,14 +279,14 @@ pub struct InvoiceRow {
     pub status_class: &'static str,
 }
 
-fn invoice_status(lang: Lang, status: &str) -> (&'static str, &'static str) {
+fn invoice_status(lang: Lang, status: InvoiceState) -> (&'static str, &'static str) {
     let t = lang.t();
     match status {
-        "draft" => (t.op_invoice_draft, "pending"),
-        "issued" => (t.op_invoice_issued, ""),
-        "paid" => (t.op_invoice_paid, "active"),
-        "overdue" => (t.op_invoice_overdue, "overdue"),
-        _ => (t.op_invoice_defaulted, "ended"),
+        InvoiceState::Draft => (t.op_invoice_draft, "pending"),
+        InvoiceState::Issued => (t.op_invoice_issued, ""),
+        InvoiceState::Paid => (t.op_invoice_paid, "active"),
+        InvoiceState::Overdue => (t.op_invoice_overdue, "overdue"),
+        InvoiceState::Defaulted => (t.op_invoice_defaulted, "ended"),
     }
 }
 
@@ -383,24 +350,13 @@ async fn month_page(
     let lang = session.lang;
     let t = session.t();
     let month = parse_month(m)?.to_string();
-    let finalized = !entries(state, session, "billing.finalize", Some(&month), 1)
+    let finalized = billing::finalized(state, &session.caller(), &month).await?;
+    let run = billing::runs(state, &session.caller(), Some(&month))
         .await?
-        .is_empty();
-    let run = entries(state, session, "billing.run", Some(&month), 1)
-        .await?
-        .first()
-        .map(|e| run_row(lang, e, finalized));
-    let list = billing::invoices(
-        State(state.clone()),
-        session.caller(),
-        Params(billing::InvoiceParams {
-            month: Some(month.clone()),
-            account_id: None,
-        }),
-    )
-    .await?
-    .0
-    .invoices;
+        .into_iter()
+        .next()
+        .map(|r| run_row(lang, billing::Run { finalized, ..r }));
+    let list = billing::invoices(state, &session.caller(), Some(&month), None).await?;
     let names = contractor_names(
         state,
         session,
@@ -414,7 +370,8 @@ async fn month_page(
     let mut rows: Vec<InvoiceRow> = list
         .into_iter()
         .map(|i| {
-            let (status, status_class) = invoice_status(lang, &i.status);
+            let state = i.status.parse().unwrap_or(InvoiceState::Defaulted);
+            let (status, status_class) = invoice_status(lang, state);
             InvoiceRow {
                 recipient: if i.recipient_name.is_empty() {
                     names.get(&i.account_id).cloned().unwrap_or_default()
@@ -491,7 +448,7 @@ pub async fn finalize(
     let lang = session.lang;
     let month = parse_month(&m)?.to_string();
     let problem = if confirmed(&form.confirm) {
-        match crate::app::billing::finalize(&state, &session.caller(), parse_month(&m)?).await {
+        match billing::finalize(&state, &session.caller(), parse_month(&m)?).await {
             Ok(_) => {
                 return Ok(see_other(&format!(
                     "/console/billing/{month}?finalized=yes"
@@ -512,13 +469,14 @@ pub async fn finalize(
     .await
 }
 
-/// `/console/billing/{month}/lines.csv`: every line of the month, from the lines handler.
+/// `/console/billing/{month}/lines.csv`: every line of the month, as a download.
 pub async fn lines_csv(
     State(state): State<AppState>,
     session: Session,
     Path(m): Path<String>,
 ) -> WebResult {
     only_operators(&session)?;
-    let month = parse_month(&m)?.to_string();
-    Ok(billing::lines_csv(State(state), session.caller(), Path(month)).await?)
+    let month = parse_month(&m)?;
+    let csv = billing::lines_csv(&state, &session.caller(), month).await?;
+    Ok(csv_download(csv, &format!("lines-{month}.csv")))
 }

@@ -1,5 +1,5 @@
 //! `/console/fleet`: every inventory device with its monitoring state, filtered by state,
-//! contractor, model and firmware (the monitoring list handler), refreshed in place by htmx;
+//! contractor, model and firmware ([`crate::app::monitoring::list`]), refreshed in place by htmx;
 //! `/console/fleet/{serial}`: a device's state history and its availability over 7 days.
 
 use axum::extract::{Path, Query, State};
@@ -12,9 +12,8 @@ use serde::Deserialize;
 
 use super::{Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager};
 use crate::AppState;
-use crate::api::v1::{self, devices};
+use crate::app::fleet;
 use crate::app::monitoring::{self, Monitored};
-use crate::extract::Params;
 use crate::web::charts::{Stretch, availability};
 use crate::web::format;
 use crate::web::i18n::Lang;
@@ -294,15 +293,10 @@ pub async fn device(
     )
     .await?;
     let device = device.map(|d| device_row(lang, d, &names));
-    let custody = devices::get(
-        State(state.clone()),
-        session.caller(),
-        Path(serial.clone()),
-        Params(v1::contracts::AsOf { as_of: None }),
-    )
-    .await
-    .ok()
-    .map(|d| (lang.device_state(d.0.state).to_owned(), d.0.contract_id));
+    let custody = fleet::custody(&state, &session.caller(), &serial)
+        .await
+        .ok()
+        .map(|d| (lang.device_state(d.state).to_owned(), d.contract_id));
 
     let changes: Vec<(bool, i64)> = history
         .changes

@@ -2,8 +2,9 @@
 //! SLA claims, the device inventory, the fleet and the journal.
 //!
 //! Each page refuses contractors (403) before it reads anything, except `/console/sla`, which
-//! shows a contractor its own claims. Reads and changes go through the API handlers, so the
-//! rules, permission checks and journal entries are the API's.
+//! shows a contractor its own claims. Reads and changes go through the use cases of
+//! [`crate::app`], the ones the API calls, so the rules, permission checks and journal entries
+//! are the same; pages build their typed inputs from forms and read typed outcomes.
 //!
 //! Tables sort with a `sort` query parameter (`name`, or `-name` for descending) from links in
 //! their headers. Lists the API returns whole are sorted whole and paged here with an offset
@@ -23,18 +24,17 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::civil::Date;
-use serde_json::Value;
 
+use super::format;
 use super::i18n::Lang;
 use super::session::Section;
 use super::{Chrome, Session, Shown, WebError, WebResult, render, short, urlencode};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::JsonBody;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -115,9 +115,17 @@ fn only_operators(session: &Session) -> WebResult<()> {
     }
 }
 
-/// The JSON body an API handler takes.
-fn body(value: Value) -> JsonBody {
-    JsonBody::from_json(&value)
+/// A CSV document as a download named `filename`.
+fn csv_download(body: String, filename: &str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
 }
 
 /// A refused form answers 422 with the form again.
@@ -161,30 +169,15 @@ fn date_field(lang: Lang, field: &str, value: &str) -> Result<Option<Date>, Show
         .map_err(|_| field_problem(lang, field, lang.t().op_invalid_date))
 }
 
-/// An instant of the API (RFC 3339) as people read it, in Tokyo time.
+/// An instant of the API (RFC 3339) as people read it, in Tokyo time
+/// ([`format::time_text`]).
 fn when(lang: Lang, instant: &str) -> String {
-    match instant.parse::<jiff::Timestamp>() {
-        Ok(ts) => {
-            let t = mpc_domain::calendar::tokyo_time(ts);
-            format!(
-                "{} {}",
-                lang.date(&t.date().to_string()),
-                t.strftime("%H:%M")
-            )
-        }
-        Err(_) => instant.to_owned(),
-    }
+    format::time_text(lang, instant)
 }
 
-/// A `YYYY-MM` month as people read it: `2026年10月` or `Oct 2026`.
+/// A `YYYY-MM` month as people read it: `2026年10月` or `Oct 2026` ([`format::month_text`]).
 fn month_label(lang: Lang, month: &str) -> String {
-    match jiff::civil::Date::strptime("%Y-%m-%d", format!("{month}-01")) {
-        Ok(d) => match lang {
-            Lang::Ja => format!("{}年{}月", d.year(), d.month()),
-            Lang::En => d.strftime("%b %Y").to_string(),
-        },
-        Err(_) => month.to_owned(),
-    }
+    format::month_text(lang, month)
 }
 
 /// An API refusal to show with its form; a failure of the server is the error page instead.

@@ -2,25 +2,22 @@
 //! editable in one table and saved from a chosen day on; agreements of contractors; CSV export
 //! and import.
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use jiff::civil::Date;
-use mpc_api_types::billing::PriceView;
+use mpc_api_types::billing::{PriceView, SetPrices};
 use mpc_domain::catalog::{ContractKind, OptionKind};
 use mpc_domain::money::Yen;
 use mpc_domain::price::PriceKey;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::form::{OperatorForm, csrf_field};
 use super::{
-    Sort, body, contractor_names, date_field, field_problem, href, only_operators, refusal,
+    Sort, contractor_names, csv_download, date_field, field_problem, href, only_operators, refusal,
     render_form,
 };
 use crate::AppState;
-use crate::api::v1::billing;
 use crate::api::v1::support::today;
-use crate::extract::Params;
+use crate::app::{Input, prices};
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
@@ -215,16 +212,8 @@ pub async fn page(
 }
 
 async fn all_prices(state: &AppState, session: &Session) -> WebResult<Vec<PriceView>> {
-    Ok(billing::prices(
-        State(state.clone()),
-        session.caller(),
-        Params(billing::PriceParams {
-            contractor_id: None,
-        }),
-    )
-    .await?
-    .0
-    .prices)
+    let prices = prices::list(state, &session.caller(), prices::Part::All).await?;
+    Ok(prices.into_iter().map(prices::view).collect())
 }
 
 async fn prices_page(
@@ -359,7 +348,7 @@ async fn prices_page(
 }
 
 /// Saves the amounts that differ from the list price in force on the chosen day, through the
-/// set-prices handler (one journal entry for all of them).
+/// price book's use case (one journal entry for all of them).
 pub async fn save(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<SaveForm>,
@@ -400,13 +389,18 @@ pub async fn save(
     if changed.is_empty() {
         return Ok(see_other("/console/prices?saved=0"));
     }
-    let request = json!({
-        "prices": changed
+    let new = SetPrices {
+        prices: changed
             .iter()
-            .map(|(key, yen)| json!({ "key": key, "effective_from": from.to_string(), "amount": yen }))
-            .collect::<Vec<_>>()
-    });
-    match billing::set_prices(State(state.clone()), session.caller(), body(request)).await {
+            .map(|(key, yen)| PriceView {
+                key: key.clone(),
+                contractor_id: None,
+                effective_from: from.to_string(),
+                amount: *yen,
+            })
+            .collect(),
+    };
+    match prices::set(&state, &session.caller(), Input::Value(new)).await {
         Ok(_) => Ok(see_other(&href(
             "/console/prices",
             &[("saved", &changed.len().to_string())],
@@ -429,10 +423,11 @@ pub async fn save(
     }
 }
 
-/// `/console/prices.csv`: the export of the CSV handler, as a download.
+/// `/console/prices.csv`: the price book's CSV, as a download.
 pub async fn csv(State(state): State<AppState>, session: Session) -> WebResult {
     only_operators(&session)?;
-    Ok(billing::prices_csv(State(state), session.caller()).await?)
+    let csv = prices::csv(&state, &session.caller()).await?;
+    Ok(csv_download(csv, "prices.csv"))
 }
 
 /// Imports prices from CSV text (all or nothing, each bad row named by the API).
@@ -444,17 +439,11 @@ pub async fn import(
     let problem = if form.csv.trim().is_empty() {
         field_problem(lang, "csv", session.t().op_required)
     } else {
-        match billing::import_prices(
-            State(state.clone()),
-            session.caller(),
-            Bytes::from(form.csv.clone()),
-        )
-        .await
-        {
-            Ok(list) => {
+        match prices::import(&state, &session.caller(), form.csv.as_bytes()).await {
+            Ok(imported) => {
                 return Ok(see_other(&href(
                     "/console/prices",
-                    &[("imported", &list.0.prices.len().to_string())],
+                    &[("imported", &imported.len().to_string())],
                 )));
             }
             Err(e) => refusal(lang, e)?,

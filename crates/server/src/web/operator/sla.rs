@@ -6,20 +6,20 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
-use mpc_api_types::billing::OutageView;
-use mpc_storage::billing::ClaimRecord;
+use mpc_api_types::billing::{DecideClaim, OutageView, RecordOutage, SubmitClaim};
+use mpc_domain::sla::ClaimState;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::form::{OperatorForm, csrf_field};
 use super::{
-    Pager, Sort, body, confirmed, contractor_names, date_field, field_problem, href,
-    only_operators, page_of, pager, refusal, render_form, unconfirmed, when,
+    Pager, Sort, confirmed, contractor_names, date_field, field_problem, href, only_operators,
+    page_of, pager, refusal, render_form, unconfirmed, when,
 };
 use crate::AppState;
+use crate::api::v1;
 use crate::api::v1::support::today;
-use crate::api::v1::{self, billing};
-use crate::app::journal;
+use crate::app::sla::{self, Claim, Decision};
+use crate::app::{Input, journal};
 use crate::error::ApiError;
 use crate::extract::Params;
 use crate::web::i18n::Lang;
@@ -30,12 +30,9 @@ csrf_field!(DecideForm, OutageForm);
 
 /// Every contractor's claims, for operators. The API lists claims per contractor only, so the
 /// operator's queue reads them from storage, after the same operator check the API makes.
-pub async fn all_claims(state: &AppState, session: &Session) -> WebResult<Vec<ClaimRecord>> {
+pub async fn all_claims(state: &AppState, session: &Session) -> WebResult<Vec<Claim>> {
     only_operators(session)?;
-    let claims = mpc_storage::billing::claims_of(&mut *state.store.conn().await?, None)
-        .await
-        .map_err(ApiError::from)?;
-    Ok(claims)
+    Ok(sla::all_claims(state, &session.caller()).await?)
 }
 
 /// The reasons operators gave for refusals, by claim id, from the journal the caller may read.
@@ -54,18 +51,18 @@ async fn refusal_reasons(
     Ok(entries
         .into_iter()
         .filter_map(|e| {
-            let reason = e.request["reason"].as_str()?.to_owned();
-            Some((e.subject?, reason))
+            let how: DecideClaim = serde_json::from_value(e.request).ok()?;
+            Some((e.subject?, how.reason?))
         })
         .collect())
 }
 
-fn claim_status(lang: Lang, status: &str) -> (&'static str, &'static str) {
+fn claim_status(lang: Lang, state: ClaimState) -> (&'static str, &'static str) {
     let t = lang.t();
-    match status {
-        "pending" => (t.op_claim_pending, "pending"),
-        "approved" => (t.op_claim_approved, "active"),
-        _ => (t.op_claim_refused, "ended"),
+    match state {
+        ClaimState::Pending => (t.op_claim_pending, "pending"),
+        ClaimState::Approved => (t.op_claim_approved, "active"),
+        ClaimState::Refused => (t.op_claim_refused, "ended"),
     }
 }
 
@@ -209,15 +206,12 @@ pub async fn page(
 }
 
 async fn outages(state: &AppState, session: &Session) -> WebResult<Vec<OutageView>> {
-    Ok(billing::outages(State(state.clone()), session.caller())
-        .await?
-        .0
-        .outages)
+    Ok(sla::outages(state, &session.caller()).await?)
 }
 
 fn claim_lines(
     lang: Lang,
-    claims: Vec<ClaimRecord>,
+    claims: Vec<Claim>,
     outages: &[OutageView],
     names: &HashMap<String, String>,
     reasons: &HashMap<String, String>,
@@ -225,7 +219,7 @@ fn claim_lines(
     claims
         .into_iter()
         .map(|c| {
-            let (status, status_class) = claim_status(lang, &c.status);
+            let (status, status_class) = claim_status(lang, c.state);
             let outage = outages
                 .iter()
                 .find(|o| o.id == c.outage_id)
@@ -251,7 +245,7 @@ fn claim_lines(
                 outage,
                 status,
                 status_class,
-                pending: c.status == "pending",
+                pending: c.state == ClaimState::Pending,
                 decided_on: c
                     .decided_on
                     .as_deref()
@@ -332,10 +326,7 @@ async fn contractor_page(
         .contractor_id()
         .ok_or_else(|| WebError(ApiError::not_found()))?
         .to_owned();
-    let claims = billing::claims(State(state.clone()), session.caller(), Path(own.clone()))
-        .await?
-        .0
-        .claims;
+    let claims = sla::claims(state, &session.caller(), &own).await?;
     let outages = outages(state, session).await?;
     let contracts = v1::contracts::list(
         State(state.clone()),
@@ -348,19 +339,7 @@ async fn contractor_page(
     .contracts;
     let reasons = refusal_reasons(state, session).await?;
     let names = HashMap::new();
-    let rows: Vec<ClaimRecord> = claims
-        .into_iter()
-        .map(|c| ClaimRecord {
-            id: c.id,
-            outage_id: c.outage_id,
-            contract_id: c.contract_id,
-            contractor_id: c.contractor_id,
-            claimed_on: c.claimed_on,
-            status: c.status,
-            decided_on: c.decided_on,
-        })
-        .collect();
-    let claims = claim_lines(lang, rows, &outages, &names, &reasons);
+    let claims = claim_lines(lang, claims, &outages, &names, &reasons);
     let outages = outages
         .iter()
         .map(|o| {
@@ -404,32 +383,32 @@ fn tokyo_instant(lang: Lang, field: &str, value: &str) -> Result<String, Shown> 
         .map_err(|_| field_problem(lang, field, t.op_invalid_datetime))
 }
 
-fn outage_request(lang: Lang, form: &OutageForm) -> Result<Value, Shown> {
+fn outage_request(lang: Lang, form: &OutageForm) -> Result<RecordOutage, Shown> {
     let t = lang.t();
-    let learned = tokyo_instant(lang, "learned_at", &form.learned_at)?;
-    let restored = tokyo_instant(lang, "restored_at", &form.restored_at)?;
-    let mut request = json!({
-        "learned_at": learned,
-        "restored_at": restored,
-        "operator_caused": form.operator_caused == "yes",
-        "description": form.description.trim(),
-    });
+    let mut request = RecordOutage {
+        learned_at: tokyo_instant(lang, "learned_at", &form.learned_at)?,
+        restored_at: tokyo_instant(lang, "restored_at", &form.restored_at)?,
+        operator_caused: form.operator_caused == "yes",
+        contract_ids: Vec::new(),
+        management_id: None,
+        description: form.description.trim().to_owned(),
+    };
     if form.scope == "management" {
         let m = form.management_id.trim();
         if m.is_empty() {
             return Err(field_problem(lang, "management_id", t.op_required));
         }
-        request["management_id"] = json!(m);
+        request.management_id = Some(m.to_owned());
     } else {
-        let ids: Vec<&str> = form
+        request.contract_ids = form
             .contract_ids
             .split(|c: char| c.is_whitespace() || c == ',')
             .filter(|s| !s.is_empty())
+            .map(str::to_owned)
             .collect();
-        if ids.is_empty() {
+        if request.contract_ids.is_empty() {
             return Err(field_problem(lang, "contract_ids", t.op_required));
         }
-        request["contract_ids"] = json!(ids);
     }
     Ok(request)
 }
@@ -441,9 +420,7 @@ pub async fn record_outage(
     let lang = session.lang;
     let problem = match outage_request(lang, &form) {
         Ok(request) => {
-            match billing::record_outage(State(state.clone()), session.caller(), body(request))
-                .await
-            {
+            match sla::record_outage(&state, &session.caller(), Input::Value(request)).await {
                 Ok(_) => return Ok(see_other("/console/sla?done=recorded#outages")),
                 Err(e) => refusal(lang, e)?,
             }
@@ -477,31 +454,18 @@ async fn decide(
         match date_field(lang, "on", &form.on) {
             Err(shown) => shown,
             Ok(on) => {
-                let mut request = json!({});
-                if let Some(on) = on {
-                    request["on"] = json!(on.to_string());
-                }
-                if !form.reason.trim().is_empty() {
-                    request["reason"] = json!(form.reason.trim());
-                }
-                let call = if approve {
-                    billing::approve(
-                        State(state.clone()),
-                        session.caller(),
-                        Path(id.clone()),
-                        body(request),
-                    )
-                    .await
-                } else {
-                    billing::refuse(
-                        State(state.clone()),
-                        session.caller(),
-                        Path(id.clone()),
-                        body(request),
-                    )
-                    .await
+                let reason = form.reason.trim();
+                let how = DecideClaim {
+                    on: on.map(|d| d.to_string()),
+                    reason: (!reason.is_empty()).then(|| reason.to_owned()),
                 };
-                match call {
+                let decision = if approve {
+                    Decision::Approve
+                } else {
+                    Decision::Refuse
+                };
+                match sla::decide(&state, &session.caller(), &id, decision, Input::Value(how)).await
+                {
                     Ok(_) => {
                         let done = if approve { "approved" } else { "refused" };
                         return Ok(see_other(&format!("/console/sla?done={done}#claims")));
@@ -549,11 +513,15 @@ pub async fn claim(
     let problem = if form.contract_id.trim().is_empty() {
         field_problem(lang, "contract_id", session.t().op_required)
     } else {
-        match billing::claim(
-            State(state.clone()),
-            session.caller(),
-            Path(form.contract_id.trim().to_owned()),
-            body(json!({ "outage_id": form.outage_id })),
+        let new = SubmitClaim {
+            outage_id: form.outage_id.clone(),
+            claimed_on: None,
+        };
+        match sla::claim(
+            &state,
+            &session.caller(),
+            form.contract_id.trim(),
+            Input::Value(new),
         )
         .await
         {

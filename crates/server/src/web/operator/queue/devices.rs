@@ -2,14 +2,14 @@
 //! each answers with the queue page.
 
 use axum::extract::{Path, State};
+use mpc_api_types::contracts::OnDate;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::super::form::{OperatorForm, csrf_field};
-use super::super::{body, confirmed, date_field, field_problem, refusal, unconfirmed};
+use super::super::{confirmed, date_field, field_problem, refusal, unconfirmed};
 use super::page::{QueueQuery, queue_page};
 use crate::AppState;
-use crate::api::v1::devices;
+use crate::app::{Input, fleet};
 use crate::error::ApiError;
 use crate::web::{Session, WebResult, see_other};
 
@@ -34,7 +34,7 @@ async fn on_device<F, Fut>(
     call: F,
 ) -> WebResult
 where
-    F: FnOnce(Value) -> Fut,
+    F: FnOnce(Input<OnDate>) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApiError>>,
 {
     let lang = session.lang;
@@ -44,8 +44,10 @@ where
         match date_field(lang, "on", &form.on) {
             Err(shown) => shown,
             Ok(on) => {
-                let payload = on.map_or(json!({}), |d| json!({ "on": d.to_string() }));
-                match call(payload).await {
+                let on = OnDate {
+                    on: on.map(|d| d.to_string()),
+                };
+                match call(Input::Value(on)).await {
                     Ok(()) => {
                         return Ok(see_other(&format!("/console/queue?done={done}#returns")));
                     }
@@ -71,7 +73,7 @@ pub async fn device_returned(
 ) -> WebResult {
     let caller = session.caller();
     on_device(&state, &session, &form, "returned", |payload| async {
-        devices::returned(State(state.clone()), caller, Path(serial), body(payload))
+        fleet::returned(&state, &caller, &serial, payload)
             .await
             .map(|_| ())
     })
@@ -96,7 +98,7 @@ pub async fn device_found(
     }
     let caller = session.caller();
     on_device(&state, &session, &form, "found", |payload| async {
-        devices::found(State(state.clone()), caller, Path(serial), body(payload))
+        fleet::found(&state, &caller, &serial, payload)
             .await
             .map(|_| ())
     })
@@ -109,9 +111,7 @@ pub async fn sweep(
 ) -> WebResult {
     let caller = session.caller();
     on_device(&state, &session, &form, "swept", |payload| async {
-        devices::sweep(State(state.clone()), caller, body(payload))
-            .await
-            .map(|_| ())
+        fleet::sweep(&state, &caller, payload).await.map(|_| ())
     })
     .await
 }

@@ -50,12 +50,5 @@ async fn pending(state: &AppState, session: &Session) -> WebResult<Vec<RequestVi
 
 /// Devices released from their contracts and not back yet, as of today.
 async fn awaiting(state: &AppState, session: &Session) -> WebResult<Vec<DeviceView>> {
-    Ok(v1::devices::awaiting_return(
-        State(state.clone()),
-        session.caller(),
-        Params(v1::contracts::AsOf { as_of: None }),
-    )
-    .await?
-    .0
-    .devices)
+    Ok(crate::app::fleet::awaiting_return(state, &session.caller(), None).await?)
 }

@@ -1,0 +1,77 @@
+//! `/prices`: the price book (R14.1).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::Response;
+use mpc_api_types::Problem;
+use mpc_api_types::billing::{PriceList, SetPrices};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::csv_response;
+use crate::AppState;
+use crate::app::prices::{self, Part};
+use crate::error::ApiResult;
+use crate::extract::{Caller, JsonBody, Params};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PriceParams {
+    /// Operators: only this contractor's agreements (`list` for list prices only).
+    pub contractor_id: Option<String>,
+}
+
+/// The price book: list prices and agreements (R14.1). Contractors see the list and their own
+/// agreements.
+#[utoipa::path(get, path = "/prices", tag = "billing", params(PriceParams), security(("bearer" = [])),
+    responses((status = 200, body = PriceList), (status = 401, body = Problem)))]
+pub(in crate::api::v1) async fn prices(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params(q): Params<PriceParams>,
+) -> ApiResult<Json<PriceList>> {
+    let part = Part::of(q.contractor_id.as_deref());
+    let prices = prices::list(&state, &caller, part).await?;
+    Ok(Json(PriceList {
+        prices: prices.into_iter().map(prices::view).collect(),
+    }))
+}
+/// Sets prices (operators): each replaces the amount of the same key, contractor and day.
+#[utoipa::path(put, path = "/prices", tag = "billing", request_body = SetPrices, security(("bearer" = [])),
+    responses((status = 200, body = PriceList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(in crate::api::v1) async fn set_prices(
+    State(state): State<AppState>,
+    caller: Caller,
+    payload: JsonBody,
+) -> ApiResult<Json<PriceList>> {
+    let prices = prices::set(&state, &caller, payload.into()).await?;
+    Ok(Json(PriceList {
+        prices: prices.into_iter().map(prices::view).collect(),
+    }))
+}
+/// The price book as CSV (operators): `key,contractor_id,effective_from,amount`.
+#[utoipa::path(get, path = "/prices.csv", tag = "billing", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem)))]
+pub(in crate::api::v1) async fn prices_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Response> {
+    let csv = prices::csv(&state, &caller).await?;
+    Ok(csv_response(csv, "prices.csv"))
+}
+/// Imports prices from CSV (operators), all or nothing; each bad row is named by line.
+#[utoipa::path(post, path = "/prices/import", tag = "billing", request_body(content = String, content_type = "text/csv"),
+    security(("bearer" = [])),
+    responses((status = 200, body = PriceList), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub(in crate::api::v1) async fn import_prices(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> ApiResult<Json<PriceList>> {
+    let prices = prices::import(&state, &caller, &body).await?;
+    Ok(Json(PriceList {
+        prices: prices.into_iter().map(prices::view).collect(),
+    }))
+}

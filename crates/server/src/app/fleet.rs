@@ -1,0 +1,135 @@
+//! Custody of devices as operators keep it (R10–R12): devices released and not back yet,
+//! returns, lost devices found, and the sweep that treats overdue returns as lost.
+
+use mpc_api_types::contracts::{DeviceView, OnDate, RecordResult};
+use mpc_domain::Refusal;
+use mpc_domain::book::{Device, Effect};
+use mpc_domain::custody::{record_found, record_return, unknown_device};
+use mpc_storage::contracts::requests;
+use mpc_storage::contracts::{Owned, load_book};
+
+use super::Input;
+use crate::AppState;
+use crate::api::v1::support::{Dates, holder, today};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+use crate::views;
+
+/// Devices released from their contracts and not yet back, with their return deadlines
+/// (R10.3) and whether they are overdue on `as_of` (`YYYY-MM-DD`, today in Japan when
+/// omitted; operators). Overdue ones become lost at the next sweep.
+///
+/// # Errors
+/// 403 for anyone but operators; 422 for a date that is not one.
+pub async fn awaiting_return(
+    state: &AppState,
+    caller: &Caller,
+    as_of: Option<&str>,
+) -> ApiResult<Vec<DeviceView>> {
+    caller.require_operator()?;
+    let as_of = Dates::default().or_today("as_of", as_of)?;
+    let devices = mpc_storage::contracts::awaiting_return(&mut *state.store.conn().await?).await?;
+    Ok(devices
+        .iter()
+        .map(|(_, d)| views::device(d, as_of))
+        .collect())
+}
+
+/// Where the device `serial` stands today (in service, awaiting return, lost …) and the
+/// contract it serves, as its holder's book says.
+///
+/// # Errors
+/// 404 for a device that no contractor holds or that is outside the caller's reach.
+pub async fn custody(state: &AppState, caller: &Caller, serial: &str) -> ApiResult<DeviceView> {
+    let owner = holder(state, caller, Owned::Device, serial).await?;
+    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
+    let device = book.device(serial).ok_or_else(ApiError::not_found)?;
+    Ok(views::device(device, today()))
+}
+
+/// Records what `decide` makes of the device `serial` on the day given (today by default),
+/// journaled as `operation` (operators).
+async fn record_on_device(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+    on: Input<OnDate>,
+    operation: &str,
+    decide: fn(&Device, jiff::civil::Date) -> Result<Vec<Effect>, Refusal>,
+) -> ApiResult<RecordResult> {
+    let owner = holder(state, caller, Owned::Device, serial).await?;
+    caller.require_operator()?;
+    let (body, raw) = on.parse_or_empty()?;
+    let mut dates = Dates::default();
+    let on = dates.or_today("on", body.on.as_deref())?;
+    let effects = requests::record(
+        &state.store,
+        &owner,
+        caller.journal(operation).subject(serial).request(raw),
+        |book| {
+            let device = book.device(serial).ok_or_else(unknown_device)?;
+            decide(device, on)
+        },
+    )
+    .await?;
+    Ok(RecordResult {
+        effects,
+        defaulted_dates: dates.defaulted,
+    })
+}
+
+/// Records a device's return (operators), journaled as `device.return`. A device already
+/// treated as lost comes back as found: it stays out of service and its loss fee stands
+/// (R12.3).
+///
+/// # Errors
+/// 404 for a device outside the caller's reach; 403 for anyone but operators; 422 with the
+/// rule for a return the rules refuse.
+pub async fn returned(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+    on: Input<OnDate>,
+) -> ApiResult<RecordResult> {
+    record_on_device(state, caller, serial, on, "device.return", record_return).await
+}
+
+/// Records that a lost device was found (R12.3; operators), journaled as `device.found`: it
+/// never serves again.
+///
+/// # Errors
+/// As [`returned`].
+pub async fn found(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+    on: Input<OnDate>,
+) -> ApiResult<RecordResult> {
+    record_on_device(state, caller, serial, on, "device.found", record_found).await
+}
+
+/// Treats every device not returned by its deadline as lost, with its loss fee (R10.3, R12.2;
+/// operators), journaled as `device.sweep_overdue`. The day is today in Japan by default.
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn sweep(
+    state: &AppState,
+    caller: &Caller,
+    on: Input<OnDate>,
+) -> ApiResult<RecordResult> {
+    caller.require_operator()?;
+    let (body, raw) = on.parse_or_empty()?;
+    let mut dates = Dates::default();
+    let on = dates.or_today("on", body.on.as_deref())?;
+    let effects = requests::sweep_overdue_returns(
+        &state.store,
+        on,
+        caller.journal("device.sweep_overdue").request(raw),
+    )
+    .await?;
+    Ok(RecordResult {
+        effects,
+        defaulted_dates: dates.defaulted,
+    })
+}

@@ -1,0 +1,273 @@
+//! Outages and SLA claims (R16): operators record outages and decide claims; a contractor
+//! sees the outages that touched its contracts and claims their credit by the deadline.
+
+use mpc_api_types::billing::{ClaimView, DecideClaim, OutageView, RecordOutage, SubmitClaim};
+use mpc_domain::sla::{Affected, ClaimState, Outage, UnknownClaimState};
+use mpc_storage::StorageError;
+use mpc_storage::billing::{self, ClaimRecord, OutageRecord};
+use mpc_storage::contracts::Owned;
+
+use super::Input;
+use crate::AppState;
+use crate::api::v1::support::{Dates, holder};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Caller;
+
+/// An outage as the API shows it, with its claim deadline (R16.3).
+fn outage_view(row: &OutageRecord, o: &Outage) -> OutageView {
+    let (contract_ids, management_id) = match &o.affected {
+        Affected::Contracts(ids) => (ids.clone(), None),
+        Affected::AllUnderManagement(m) => (Vec::new(), Some(m.clone())),
+    };
+    OutageView {
+        id: row.id.clone(),
+        learned_at: o.learned_at.to_string(),
+        restored_at: o.restored_at.to_string(),
+        operator_caused: o.operator_caused,
+        full_days: o.full_days(),
+        qualifies: o.qualifies(),
+        claimable_from: o.claimable_on().to_string(),
+        claim_deadline: o.claim_deadline().to_string(),
+        contract_ids,
+        management_id,
+        description: row.description.clone(),
+    }
+}
+
+async fn outage_concerns(state: &AppState, caller: &Caller, o: &Outage) -> ApiResult<bool> {
+    let Some(own) = caller.actor.contractor_scope() else {
+        return Ok(true);
+    };
+    let book = mpc_storage::contracts::load_book(&mut *state.store.conn().await?, own).await?;
+    Ok(book.contracts.iter().any(|c| o.affects(c)))
+}
+
+/// Records an outage (operators, R16.1), journaled as `outage.record`.
+///
+/// # Errors
+/// 403 for anyone but operators; 422 for instants that are not RFC 3339 within the business
+/// dates, or for naming both or neither of `contract_ids` and `management_id`.
+pub async fn record_outage(
+    state: &AppState,
+    caller: &Caller,
+    new: Input<RecordOutage>,
+) -> ApiResult<OutageView> {
+    caller.require_operator()?;
+    let (body, raw) = new.parse()?;
+    let instant = |field: &'static str, s: &str| -> ApiResult<jiff::Timestamp> {
+        let at: jiff::Timestamp = s.parse().map_err(|_| {
+            ApiError::unprocessable(
+                "invalid_field",
+                format!("{field}: expected an RFC 3339 instant"),
+            )
+        })?;
+        mpc_domain::calendar::business_instant(at)
+            .map_err(|e| ApiError::unprocessable("invalid_field", format!("{field}: {e}")))
+    };
+    let affected = match (body.management_id.clone(), body.contract_ids.is_empty()) {
+        (Some(m), true) => Affected::AllUnderManagement(m),
+        (None, false) => Affected::Contracts(body.contract_ids.clone()),
+        _ => {
+            return Err(ApiError::unprocessable(
+                "invalid_field",
+                "name either contract_ids or management_id",
+            ));
+        }
+    };
+    let outage = Outage {
+        id: mpc_storage::new_id(),
+        learned_at: instant("learned_at", &body.learned_at)?,
+        restored_at: instant("restored_at", &body.restored_at)?,
+        operator_caused: body.operator_caused,
+        affected,
+    };
+    let mut tx = state.store.write().await?;
+    billing::record_outage(&mut tx, &outage, &body.description).await?;
+    tx.commit(
+        caller
+            .journal("outage.record")
+            .subject(&outage.id)
+            .request(raw),
+    )
+    .await?;
+    let row = billing::get_outage(&mut *state.store.conn().await?, &outage.id).await?;
+    Ok(outage_view(&row, &outage))
+}
+
+/// Outages, newest first; a contractor sees those that affected its contracts.
+///
+/// # Errors
+/// The database's.
+pub async fn outages(state: &AppState, caller: &Caller) -> ApiResult<Vec<OutageView>> {
+    let rows = billing::list_outages(&mut *state.store.conn().await?).await?;
+    let mut out = Vec::new();
+    for row in rows {
+        let o = row.outage()?;
+        if outage_concerns(state, caller, &o).await? {
+            out.push(outage_view(&row, &o));
+        }
+    }
+    Ok(out)
+}
+
+/// One outage with its claim deadline (R16.3).
+///
+/// # Errors
+/// 404 for an outage that does not exist or did not touch the caller's contracts.
+pub async fn outage(state: &AppState, caller: &Caller, id: &str) -> ApiResult<OutageView> {
+    let row = billing::get_outage(&mut *state.store.conn().await?, id).await?;
+    let o = row.outage()?;
+    if !outage_concerns(state, caller, &o).await? {
+        return Err(ApiError::not_found());
+    }
+    Ok(outage_view(&row, &o))
+}
+
+/// An SLA claim with its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: String,
+    pub outage_id: String,
+    pub contract_id: String,
+    pub contractor_id: String,
+    /// `YYYY-MM-DD`.
+    pub claimed_on: String,
+    pub state: ClaimState,
+    /// `YYYY-MM-DD`, once approved or refused.
+    pub decided_on: Option<String>,
+}
+
+fn claim_of(c: ClaimRecord) -> ApiResult<Claim> {
+    let state = c
+        .status
+        .parse()
+        .map_err(|e: UnknownClaimState| StorageError::Corrupt(e.to_string()))?;
+    Ok(Claim {
+        id: c.id,
+        outage_id: c.outage_id,
+        contract_id: c.contract_id,
+        contractor_id: c.contractor_id,
+        claimed_on: c.claimed_on,
+        state,
+        decided_on: c.decided_on,
+    })
+}
+
+/// A claim as the API shows it.
+pub fn claim_view(c: Claim) -> ClaimView {
+    ClaimView {
+        id: c.id,
+        outage_id: c.outage_id,
+        contract_id: c.contract_id,
+        contractor_id: c.contractor_id,
+        claimed_on: c.claimed_on,
+        status: c.state.as_str().to_owned(),
+        decided_on: c.decided_on,
+    }
+}
+
+/// Claims the SLA credit of an outage for a service adapter (R16.2), by the deadline (R16.3),
+/// journaled as `sla_claim.submit`. Only operators record the date of a claim made on paper.
+///
+/// # Errors
+/// 404 for a contract outside the caller's reach; 403 for a contractor giving `claimed_on`;
+/// 422 with the rule for a claim the rules refuse.
+pub async fn claim(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    new: Input<SubmitClaim>,
+) -> ApiResult<Claim> {
+    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let (body, raw) = new.parse()?;
+    if !caller.actor.is_operator() && body.claimed_on.is_some() {
+        return Err(ApiError::forbidden(
+            "only operators record the date of a claim made on paper",
+        ));
+    }
+    let on = Dates::default().or_today("claimed_on", body.claimed_on.as_deref())?;
+    let mut tx = state.store.write().await?;
+    let c = billing::claim(&mut tx, &body.outage_id, contract_id, on).await?;
+    tx.commit(
+        caller
+            .journal("sla_claim.submit")
+            .contractor(Some(&owner))
+            .subject(&c.id)
+            .request(raw),
+    )
+    .await?;
+    claim_of(c)
+}
+
+/// A contractor's SLA claims.
+///
+/// # Errors
+/// 404 for a contractor that does not exist or is outside the caller's reach.
+pub async fn claims(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+) -> ApiResult<Vec<Claim>> {
+    caller.require_contractor(contractor_id)?;
+    mpc_storage::accounts::get_contractor(&state.store, contractor_id).await?;
+    let rows = billing::claims_of(&mut *state.store.conn().await?, Some(contractor_id)).await?;
+    rows.into_iter().map(claim_of).collect()
+}
+
+/// Every contractor's claims (operators).
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn all_claims(state: &AppState, caller: &Caller) -> ApiResult<Vec<Claim>> {
+    caller.require_operator()?;
+    let rows = billing::claims_of(&mut *state.store.conn().await?, None).await?;
+    rows.into_iter().map(claim_of).collect()
+}
+
+/// How an operator decides a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The credit is on the invoice of the month of the decision (R16.2).
+    Approve,
+    Refuse,
+}
+
+/// Decides a claim (operators), journaled as `sla_claim.approve` or `sla_claim.refuse` with
+/// the reason given; the day defaults to today in Japan.
+///
+/// # Errors
+/// 404 for a claim outside the caller's reach; 403 for anyone but operators; 422 for a reason
+/// over 500 characters or a claim the rules do not let be decided.
+pub async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    decision: Decision,
+    how: Input<DecideClaim>,
+) -> ApiResult<Claim> {
+    let c = billing::get_claim(&mut *state.store.conn().await?, id).await?;
+    caller.require_contractor(&c.contractor_id)?;
+    caller.require_operator()?;
+    let (body, raw) = how.parse_or_empty()?;
+    let on = Dates::default().or_today("on", body.on.as_deref())?;
+    if let Some(reason) = &body.reason {
+        mpc_domain::account::text("reason", reason, 500)?;
+    }
+    let approve = decision == Decision::Approve;
+    let mut tx = state.store.write().await?;
+    let c = billing::decide_claim(&mut tx, id, approve, on).await?;
+    let op = if approve {
+        "sla_claim.approve"
+    } else {
+        "sla_claim.refuse"
+    };
+    tx.commit(
+        caller
+            .journal(op)
+            .contractor(Some(&c.contractor_id))
+            .subject(id)
+            .request(raw),
+    )
+    .await?;
+    claim_of(c)
+}
