@@ -369,7 +369,7 @@ impl Book {
     /// `not_found` when the book holds no such device.
     pub fn known_device(&self, serial: &str) -> Result<&Device, crate::Refusal> {
         self.device(serial)
-            .ok_or_else(|| crate::Refusal::new("not_found", "no such device", "機器がありません"))
+            .ok_or_else(crate::custody::unknown_device)
     }
 
     /// The device serving `contract_id` on `date`.
