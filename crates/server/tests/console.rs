@@ -289,6 +289,40 @@ backend_tests! {
         assert_eq!(app.db.store.dump().await, before);
     }
 
+    async fn a_form_field_that_does_not_read_is_named_and_nothing_is_sent(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let (cid, _) = contractor_user(&app, "株式会社テスト", "tanaka").await;
+        let (_, adapter) = app.eligible_setup(&cid, "SEIL/X4", "2026-04-01").await;
+        let mut v = Visitor::new(&app);
+        v.sign_in("tanaka", PASSWORD).await;
+        let csrf = v.csrf().await;
+        let before = app.db.store.dump().await;
+        let t = &mpc_server::web::i18n::JA;
+        // A pack that is not a number, a request without its contract, and a date that is
+        // not one: each is named on the form, and nothing reaches the rules.
+        let cases: [(&[(&str, &str)], &str); 3] = [
+            (&[("kind", "change_pack"), ("group_id", "g"), ("pack_gb", "fifty")], t.field_whole_number),
+            (&[("kind", "report_loss"), ("contract_id", " ")], t.op_required),
+            (&[("kind", "stop_option"), ("option_id", "o"), ("requested_on", "2026-13-01")], t.op_invalid_date),
+        ];
+        for (fields, message) in cases {
+            let mut form = vec![("csrf", csrf.as_str())];
+            form.extend_from_slice(fields);
+            let r = v.post("/console/requests/new", &form).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}: {}", r.text);
+            assert!(r.text.contains(message), "{fields:?}: {}", r.text);
+        }
+        assert_eq!(app.db.store.dump().await, before);
+        // A form that reads is sent (R7.1).
+        let r = v
+            .post(
+                "/console/requests/new",
+                &[("csrf", &csrf), ("kind", "notify_serial"), ("contract_id", &adapter), ("serial", "X4-24A0-00001")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    }
+
     async fn cancelling_shows_the_quote_and_needs_the_confirmation(db: TestDb) {
         let app = TestApp::new(db).await;
         app.price_everything().await;

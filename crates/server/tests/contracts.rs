@@ -151,39 +151,6 @@ async fn r13_2_stopping_send_back_ends_the_contract_the_same_day(db: TestDb) {
     assert_eq!(c["options"][0]["ending"]["on"], "2026-05-31");
 }
 
-async fn an_accepted_request_names_what_it_created_at_the_top_level(db: TestDb) {
-    let app = TestApp::new(db).await;
-    let k = new_contractor(&app, "株式会社作成").await;
-    let on = "2026-04-01";
-    let (m, a1) = app.eligible_setup(&k, "SA-W2L", on).await;
-    let apply = json!({"kind": "apply_contract", "contract_kind": "service_adapter", "item": "remote_access", "device_type": "SA-W2L", "management_id": m});
-    let view = app.accepted(&k, apply, on).await;
-    let a2 = created(&view, "contract_created");
-    assert_eq!(a2.len(), 1, "{view}");
-    assert_eq!(view["created"], json!({"contract_ids": a2}));
-    // A SIM founding a packet share group creates the option and the group (R6.7, R9.6).
-    let sim = json!({"kind": "add_option", "contract_id": a1, "option_kind": "mobile_access", "usage_type": "packet_share", "network_type": "dynamic_ip", "group": {"new_group_pack_gb": 100}});
-    let view = app.accepted(&k, sim, on).await;
-    assert_eq!(
-        view["created"]["option_ids"],
-        json!(created(&view, "option_created"))
-    );
-    assert_eq!(
-        view["created"]["group_ids"],
-        json!(created(&view, "group_created"))
-    );
-    assert!(view["created"].get("contract_ids").is_none());
-    // What creates nothing names nothing.
-    let stop = app
-        .accepted(
-            &k,
-            json!({"kind": "stop_group", "group_id": view["created"]["group_ids"][0]}),
-            "2026-06-10",
-        )
-        .await;
-    assert!(stop.get("created").is_none(), "{stop}");
-}
-
 async fn r9_7_group_stop_ends_every_member_and_the_last_members_stop_ends_the_group(db: TestDb) {
     let app = TestApp::new(db).await;
     let k = new_contractor(&app, "株式会社パケット").await;
@@ -880,7 +847,6 @@ async fn r15_2_general_terms_cancellation_owes_no_early_termination(db: TestDb) 
 }
 
 backend_tests!(
-    an_accepted_request_names_what_it_created_at_the_top_level,
     r13_1_cancellation_ends_on_the_later_of_arrival_plus_14_and_the_requested_day,
     r13_2_stopping_send_back_ends_the_contract_the_same_day,
     r9_7_group_stop_ends_every_member_and_the_last_members_stop_ends_the_group,

@@ -122,4 +122,35 @@ backend_tests! {
         let invoice = body(&app, &format!("/api/v1/invoices/{id}")).await;
         insta::assert_json_snapshot!("invoice", redacted(&invoice));
     }
+
+    async fn an_accepted_request_names_what_it_created_at_the_top_level(db: TestDb) {
+        let app = TestApp::new(db).await;
+        let k = app
+            .post("/api/v1/contractors", &app.operator, json!({"name": "株式会社作成"}))
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let on = "2026-04-01";
+        let (m, a1) = app.eligible_setup(&k, "SA-W2L", on).await;
+        let apply = json!({"kind": "apply_contract", "contract_kind": "service_adapter",
+                           "item": "remote_access", "device_type": "SA-W2L", "management_id": m});
+        let view = app.accepted(&k, apply, on).await;
+        let a2 = created(&view, "contract_created");
+        assert_eq!(a2.len(), 1, "{view}");
+        assert_eq!(view["created"], json!({"contract_ids": a2}));
+        // A SIM founding a packet share group creates the option and the group (R6.7, R9.6).
+        let sim = json!({"kind": "add_option", "contract_id": a1, "option_kind": "mobile_access",
+                         "usage_type": "packet_share", "network_type": "dynamic_ip",
+                         "group": {"new_group_pack_gb": 100}});
+        let view = app.accepted(&k, sim, on).await;
+        assert_eq!(view["created"]["option_ids"], json!(created(&view, "option_created")));
+        assert_eq!(view["created"]["group_ids"], json!(created(&view, "group_created")));
+        assert!(view["created"].get("contract_ids").is_none());
+        // What creates nothing names nothing.
+        let group = view["created"]["group_ids"][0].clone();
+        let stop = app.accepted(&k, json!({"kind": "stop_group", "group_id": group}), "2026-06-10").await;
+        assert!(stop.get("created").is_none(), "{stop}");
+    }
 }

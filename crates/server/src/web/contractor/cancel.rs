@@ -22,6 +22,13 @@ pub(super) struct QuoteQuery {
     requested_on: Option<String>,
 }
 
+/// One month of the early-termination charge (R15.1, D7).
+pub struct ChargeRow {
+    pub what: String,
+    pub period: String,
+    pub amount: String,
+}
+
 /// A quote as shown before confirming a cancellation.
 pub struct QuoteShown {
     pub notice_arrived_on: String,
@@ -29,7 +36,7 @@ pub struct QuoteShown {
     pub charge: String,
     pub missing: Vec<String>,
     pub exempt: bool,
-    pub lines: Vec<(String, String, String)>,
+    pub lines: Vec<ChargeRow>,
     pub cascades: Vec<String>,
     pub impact: Vec<String>,
 }
@@ -77,20 +84,18 @@ fn quote_shown(lang: Lang, q: &QuoteView) -> QuoteShown {
         lines: q
             .early_termination_lines
             .iter()
-            .map(|l| {
-                (
-                    l.description.clone(),
-                    if l.period_from == l.period_to {
-                        format::date_text(lang, &l.period_from)
-                    } else {
-                        format!(
-                            "{} – {}",
-                            format::date_text(lang, &l.period_from),
-                            format::date_text(lang, &l.period_to)
-                        )
-                    },
-                    format::yen(lang, l.amount),
-                )
+            .map(|l| ChargeRow {
+                what: l.description.clone(),
+                period: if l.period_from == l.period_to {
+                    format::date_text(lang, &l.period_from)
+                } else {
+                    format!(
+                        "{} – {}",
+                        format::date_text(lang, &l.period_from),
+                        format::date_text(lang, &l.period_to)
+                    )
+                },
+                amount: format::yen(lang, l.amount),
             })
             .collect(),
         cascades,

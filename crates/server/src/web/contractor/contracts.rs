@@ -2,11 +2,10 @@
 //! options and journal timeline.
 
 use axum::extract::{Path, Query, State};
-use mpc_api_types::contracts::OptionView;
+use mpc_api_types::contracts::{OptionView, SubmitRequest};
 use mpc_domain::book::Status;
 use mpc_domain::catalog::{ContractKind, OptionKind};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::api::v1::journal;
 use crate::extract::Params;
@@ -105,6 +104,12 @@ fn option_row(lang: Lang, o: &OptionView) -> OptionRow {
     }
 }
 
+/// An item of a contract with the day it took (or takes) effect (R8.1).
+pub struct ItemRow {
+    pub from: String,
+    pub item: String,
+}
+
 /// One event of a contract's life, from the journal.
 pub struct Event {
     pub at: String,
@@ -121,7 +126,7 @@ struct ContractPage {
     row: ContractRow,
     applied_on: String,
     accepted_on: String,
-    items: Vec<(String, String)>,
+    items: Vec<ItemRow>,
     serial: String,
     provisioning: Option<String>,
     ending_reason: Option<String>,
@@ -137,6 +142,13 @@ struct ContractPage {
 #[derive(Deserialize)]
 pub(super) struct AsOfQuery {
     as_of: Option<String>,
+}
+
+/// The kind of request a journal entry submitted, read as the API read it.
+fn submitted_kind(request: &serde_json::Value) -> Option<&'static str> {
+    SubmitRequest::deserialize(request)
+        .ok()
+        .map(|s| s.request.kind())
 }
 
 /// `/console/contracts/{id}?as_of=`: a contract with its options and its journal timeline.
@@ -173,14 +185,7 @@ pub(super) async fn contract_page(
         })
         .map(|e| Event {
             at: format::clock_text(&e.at),
-            what: crate::web::i18n::operation(
-                lang,
-                &e.operation,
-                e.request
-                    .get("request")
-                    .and_then(|r| r.get("kind"))
-                    .and_then(Value::as_str),
-            ),
+            what: crate::web::i18n::operation(lang, &e.operation, submitted_kind(&e.request)),
             who: e.actor,
         })
         .collect();
@@ -197,11 +202,9 @@ pub(super) async fn contract_page(
         items: c
             .items
             .iter()
-            .map(|i| {
-                (
-                    format::date_text(lang, &i.from),
-                    lang.pick(i.value.label_ja(), i.value.label_en()).to_owned(),
-                )
+            .map(|i| ItemRow {
+                from: format::date_text(lang, &i.from),
+                item: lang.pick(i.value.label_ja(), i.value.label_en()).to_owned(),
             })
             .collect(),
         serial: c.serial.clone().unwrap_or_else(|| "—".into()),

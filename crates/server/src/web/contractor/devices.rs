@@ -22,12 +22,21 @@ pub struct DeviceRow {
     pub chart: String,
 }
 
+/// A device in the contractor's custody cycle, with its return deadline (R10.3).
+pub struct CustodyRow {
+    pub serial: String,
+    pub model: String,
+    pub state: &'static str,
+    pub return_due: String,
+    pub overdue: bool,
+}
+
 #[derive(askama::Template)]
 #[template(path = "web/contractor/devices.html")]
 struct DevicesPage {
     c: Chrome,
     table: Paged<DeviceRow>,
-    custody: Vec<(String, String, &'static str, String, bool)>,
+    custody: Vec<CustodyRow>,
 }
 
 /// `/console/devices`: UP/DOWN with a week of availability per device, and custody (return
@@ -92,15 +101,14 @@ pub(super) async fn device_list(
     let custody = app::devices::list(&state, &session.caller(), &contractor, None)
         .await?
         .into_iter()
-        .map(|d| {
-            (
-                d.serial,
-                d.device_type.as_str().to_owned(),
-                lang.device_state(d.state),
-                d.return_due
-                    .map_or_else(|| "—".into(), |r| format::date_text(lang, &r)),
-                d.overdue,
-            )
+        .map(|d| CustodyRow {
+            serial: d.serial,
+            model: d.device_type.as_str().to_owned(),
+            state: lang.device_state(d.state),
+            return_due: d
+                .return_due
+                .map_or_else(|| "—".into(), |r| format::date_text(lang, &r)),
+            overdue: d.overdue,
         })
         .collect();
     Ok(render(DevicesPage {

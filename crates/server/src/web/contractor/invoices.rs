@@ -86,6 +86,22 @@ pub(super) async fn invoice_list(
     }))
 }
 
+/// One line of an invoice, in yen, with the rule that bills it.
+pub struct LineRow {
+    pub what: String,
+    pub contract: String,
+    pub period: String,
+    pub rule: String,
+    pub amount: String,
+}
+
+/// The tax at one rate (B3).
+pub struct RateRow {
+    pub rate_percent: i64,
+    pub taxable: String,
+    pub tax: String,
+}
+
 #[derive(askama::Template)]
 #[template(path = "web/contractor/invoice.html")]
 struct InvoicePage {
@@ -95,8 +111,8 @@ struct InvoicePage {
     issuer: String,
     registration: String,
     subtotal: String,
-    rates: Vec<(i64, String, String)>,
-    lines: Vec<(String, String, String, String, String)>,
+    rates: Vec<RateRow>,
+    lines: Vec<LineRow>,
 }
 
 /// `/console/invoices/{id}`: a qualified invoice's lines and tax per rate (B1–B4).
@@ -130,33 +146,29 @@ pub(super) async fn invoice_page(
         rates: v
             .totals_by_rate
             .iter()
-            .map(|r| {
-                (
-                    r.rate_percent,
-                    format::yen(lang, r.taxable),
-                    format::yen(lang, r.tax),
-                )
+            .map(|r| RateRow {
+                rate_percent: r.rate_percent,
+                taxable: format::yen(lang, r.taxable),
+                tax: format::yen(lang, r.tax),
             })
             .collect(),
         lines: v
             .lines
             .iter()
-            .map(|l| {
-                (
-                    l.description.clone(),
-                    short(&l.contract_id),
-                    if l.period_from == l.period_to {
-                        format::date_text(lang, &l.period_from)
-                    } else {
-                        format!(
-                            "{} – {}",
-                            format::date_text(lang, &l.period_from),
-                            format::date_text(lang, &l.period_to)
-                        )
-                    },
-                    l.rule.clone(),
-                    format::yen(lang, l.amount),
-                )
+            .map(|l| LineRow {
+                what: l.description.clone(),
+                contract: short(&l.contract_id),
+                period: if l.period_from == l.period_to {
+                    format::date_text(lang, &l.period_from)
+                } else {
+                    format!(
+                        "{} – {}",
+                        format::date_text(lang, &l.period_from),
+                        format::date_text(lang, &l.period_to)
+                    )
+                },
+                rule: l.rule.clone(),
+                amount: format::yen(lang, l.amount),
             })
             .collect(),
     }))
