@@ -162,16 +162,28 @@ impl Request {
     }
 }
 
-/// The states a request can be in, as stored and as the API filters on them.
+/// The states a request can be in, as stored and as the API filters on them: the texts of
+/// [`RequestStatus::ALL`].
 pub const STATUSES: [&str; 4] = ["pending", "accepted", "rejected", "withdrawn"];
+
+crate::state::states! {
+    /// Where a request stands: pending until an operator accepts or rejects it or its
+    /// contractor withdraws it; accepted at once when an operator submits it with its dates.
+    pub enum RequestStatus ("request status") {
+        Pending = "pending",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
+    }
+}
 
 /// A request is decided or withdrawn once: only a `pending` one is closed. Not a regulation
 /// rule but the workflow's, so the refusal's code is `request_closed` rather than an R-id.
 ///
 /// # Errors
 /// `request_closed` naming the state the request is already in.
-pub fn check_pending(status: &str) -> Result<(), Refusal> {
-    if status == "pending" {
+pub fn check_pending(status: RequestStatus) -> Result<(), Refusal> {
+    if status == RequestStatus::Pending {
         return Ok(());
     }
     Err(Refusal::new(
@@ -482,8 +494,13 @@ mod tests {
 
     #[test]
     fn only_a_pending_request_is_closed() {
-        assert_eq!(check_pending("pending"), Ok(()));
-        for status in ["accepted", "rejected", "withdrawn"] {
+        assert_eq!(check_pending(RequestStatus::Pending), Ok(()));
+        assert_eq!(RequestStatus::ALL.map(RequestStatus::as_str), STATUSES);
+        for status in [
+            RequestStatus::Accepted,
+            RequestStatus::Rejected,
+            RequestStatus::Withdrawn,
+        ] {
             let r = check_pending(status).unwrap_err();
             assert_eq!(r.rule, "request_closed");
             assert_eq!(r.message_en, format!("the request is already {status}"));

@@ -11,6 +11,16 @@ use crate::calendar::{months_passed_deadline, tokyo_date};
 use crate::catalog::ContractKind;
 use crate::money::Yen;
 
+crate::state::states! {
+    /// Where an SLA credit claim stands (R16.2): pending until an operator approves or refuses
+    /// it, once.
+    pub enum ClaimStatus ("claim status") {
+        Pending = "pending",
+        Approved = "approved",
+        Refused = "refused",
+    }
+}
+
 /// An outage as the operator records it (R16.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outage {

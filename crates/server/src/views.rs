@@ -257,7 +257,7 @@ pub fn request(
         kind: row.kind,
         submitted_on: row.submitted_on,
         submitted_by: row.submitted_by,
-        status: row.status,
+        status: row.status.to_string(),
         decided_on: row.decided_on,
         decided_by: row.decided_by,
         defaulted_dates,

@@ -786,7 +786,7 @@ fn claim_view(c: billing::ClaimRecord) -> ClaimView {
         contract_id: c.contract_id,
         contractor_id: c.contractor_id,
         claimed_on: c.claimed_on,
-        status: c.status,
+        status: c.status.to_string(),
         decided_on: c.decided_on,
     }
 }

@@ -7,7 +7,7 @@ use mpc_api_types::Problem;
 use mpc_api_types::contracts::{
     DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
 };
-use mpc_domain::request::Acceptance;
+use mpc_domain::request::{Acceptance, RequestStatus};
 use mpc_storage::accounts;
 use mpc_storage::contracts::requests::{self, RequestRecord};
 use serde::Deserialize;
@@ -249,7 +249,7 @@ pub async fn reject(
     let row = requests::close_pending(
         &state.store,
         &request_id,
-        "rejected",
+        RequestStatus::Rejected,
         today(),
         &format!("user:{}", caller.actor.user_id()),
         Some(&reason),
@@ -273,7 +273,7 @@ pub async fn withdraw(
     let row = requests::close_pending(
         &state.store,
         &request_id,
-        "withdrawn",
+        RequestStatus::Withdrawn,
         today(),
         &format!("user:{}", caller.actor.user_id()),
         None,

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
 use mpc_api_types::billing::OutageView;
+use mpc_domain::sla::ClaimStatus;
+use mpc_domain::state::UnknownState;
 use mpc_storage::billing::ClaimRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -66,12 +68,12 @@ async fn refusal_reasons(
         .collect())
 }
 
-fn claim_status(lang: Lang, status: &str) -> (&'static str, &'static str) {
+fn claim_status(lang: Lang, status: ClaimStatus) -> (&'static str, &'static str) {
     let t = lang.t();
     match status {
-        "pending" => (t.op_claim_pending, "pending"),
-        "approved" => (t.op_claim_approved, "active"),
-        _ => (t.op_claim_refused, "ended"),
+        ClaimStatus::Pending => (t.op_claim_pending, "pending"),
+        ClaimStatus::Approved => (t.op_claim_approved, "active"),
+        ClaimStatus::Refused => (t.op_claim_refused, "ended"),
     }
 }
 
@@ -231,7 +233,7 @@ fn claim_lines(
     claims
         .into_iter()
         .map(|c| {
-            let (status, status_class) = claim_status(lang, &c.status);
+            let (status, status_class) = claim_status(lang, c.status);
             let outage = outages
                 .iter()
                 .find(|o| o.id == c.outage_id)
@@ -257,7 +259,7 @@ fn claim_lines(
                 outage,
                 status,
                 status_class,
-                pending: c.status == "pending",
+                pending: c.status == ClaimStatus::Pending,
                 decided_on: c
                     .decided_on
                     .as_deref()
@@ -354,18 +356,23 @@ async fn contractor_page(
     .contracts;
     let reasons = refusal_reasons(state, session).await?;
     let names = HashMap::new();
-    let rows: Vec<ClaimRecord> = claims
+    let rows = claims
         .into_iter()
-        .map(|c| ClaimRecord {
-            id: c.id,
-            outage_id: c.outage_id,
-            contract_id: c.contract_id,
-            contractor_id: c.contractor_id,
-            claimed_on: c.claimed_on,
-            status: c.status,
-            decided_on: c.decided_on,
+        .map(|c| {
+            Ok(ClaimRecord {
+                id: c.id,
+                outage_id: c.outage_id,
+                contract_id: c.contract_id,
+                contractor_id: c.contractor_id,
+                claimed_on: c.claimed_on,
+                status: c
+                    .status
+                    .parse()
+                    .map_err(|e: UnknownState| mpc_storage::StorageError::Corrupt(e.to_string()))?,
+                decided_on: c.decided_on,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<ClaimRecord>, mpc_storage::StorageError>>()?;
     let claims = claim_lines(lang, rows, &outages, &names, &reasons);
     let outages = outages
         .iter()

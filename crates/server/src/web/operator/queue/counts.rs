@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use mpc_api_types::contracts::DeviceView;
+use mpc_domain::sla::ClaimStatus;
 
 use super::super::{month_label, only_operators};
 use super::{awaiting, pending};
@@ -55,7 +56,7 @@ impl Counts {
         let claims = super::super::sla::all_claims(state, session)
             .await?
             .iter()
-            .filter(|c| c.status == "pending")
+            .filter(|c| c.status == ClaimStatus::Pending)
             .count();
         let latest = journal::list(
             State(state.clone()),
