@@ -102,7 +102,7 @@ pub(super) async fn chunks(
 /// the last transaction builds the invoices and makes the run current, so a run stopped
 /// midway changes nothing visible and running again gives the same invoices (B4).
 ///
-/// One run of a month at a time: the run holds the month's lease (see [`lease`]) from its
+/// One run of a month at a time: the run holds the month's lease (`billing_leases`) from its
 /// first transaction to its last, and at most [`Store::job`]'s share of the connections while
 /// it runs. `progress(done, total)` counts contracts.
 ///
