@@ -103,7 +103,7 @@ pub fn accept_loss(
 ///
 /// # Errors
 /// `R11.1` when the contract has no device or is not in service; device refusals of
-/// [`notify_serial`] for the replacement.
+/// [`notify_serial`](super::notify_serial) for the replacement.
 #[allow(clippy::too_many_arguments)]
 pub fn replace_device(
     book: &Book,
