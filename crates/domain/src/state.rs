@@ -77,6 +77,7 @@ pub(crate) use states;
 #[cfg(test)]
 mod tests {
     use crate::invoice::InvoiceStatus;
+    use crate::mobile::ThrottleEventKind;
     use crate::request::RequestStatus;
     use crate::sla::ClaimStatus;
 
@@ -111,5 +112,9 @@ mod tests {
         );
         check(&ClaimStatus::ALL, &["pending", "approved", "refused"]);
         check(&InvoiceStatus::ALL, &["draft", "finalized"]);
+        check(
+            &ThrottleEventKind::ALL,
+            &["throttle", "withdrawn", "manual_throttle", "manual_release"],
+        );
     }
 }
