@@ -318,7 +318,7 @@ pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
             let row = requests::close_pending(
                 store,
                 &id,
-                "rejected",
+                mpc_domain::request::RequestStatus::Rejected,
                 today(),
                 "cli",
                 Some(&reason),

@@ -55,6 +55,15 @@ pub fn totals_for(taxable: Yen) -> Totals {
     }
 }
 
+crate::state::states! {
+    /// What an invoice row records (B4): a draft, replaced by every run of its month, until the
+    /// month is finalized. Where it stands for its payer is its [`InvoiceState`].
+    pub enum InvoiceStatus ("stored invoice status") {
+        Draft = "draft",
+        Finalized = "finalized",
+    }
+}
+
 /// Where a month's billing stands (B4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MonthState {

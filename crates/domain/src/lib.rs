@@ -26,5 +26,6 @@ pub mod provisioning;
 pub mod refusal;
 pub mod request;
 pub mod sla;
+pub mod state;
 
 pub use refusal::Refusal;

@@ -182,48 +182,18 @@ impl Request {
     }
 }
 
-/// The states a request can be in, as stored and as the API filters on them.
+/// The states a request can be in, as stored and as the API filters on them: the texts of
+/// [`RequestStatus::ALL`].
 pub const STATUSES: [&str; 4] = ["pending", "accepted", "rejected", "withdrawn"];
 
-/// Where a request stands: waiting for an operator, or closed once (accepted, rejected or
-/// withdrawn), written `pending`, `accepted`, `rejected` or `withdrawn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum RequestStatus {
-    Pending,
-    Accepted,
-    Rejected,
-    Withdrawn,
-}
-
-impl RequestStatus {
-    pub const ALL: [RequestStatus; 4] = [
-        RequestStatus::Pending,
-        RequestStatus::Accepted,
-        RequestStatus::Rejected,
-        RequestStatus::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "pending",
-            RequestStatus::Accepted => "accepted",
-            RequestStatus::Rejected => "rejected",
-            RequestStatus::Withdrawn => "withdrawn",
-        }
-    }
-}
-
-impl std::str::FromStr for RequestStatus {
-    type Err = String;
-
-    /// Reads a [`STATUSES`] name.
-    fn from_str(s: &str) -> Result<Self, String> {
-        RequestStatus::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("status {s:?} is not one of {}", STATUSES.join(", ")))
+crate::state::states! {
+    /// Where a request stands: pending until an operator accepts or rejects it or its
+    /// contractor withdraws it; accepted at once when an operator submits it with its dates.
+    pub enum RequestStatus ("request status") {
+        Pending = "pending",
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
     }
 }
 
@@ -232,8 +202,8 @@ impl std::str::FromStr for RequestStatus {
 ///
 /// # Errors
 /// `request_closed` naming the state the request is already in.
-pub fn check_pending(status: &str) -> Result<(), Refusal> {
-    if status == "pending" {
+pub fn check_pending(status: RequestStatus) -> Result<(), Refusal> {
+    if status == RequestStatus::Pending {
         return Ok(());
     }
     Err(Refusal::new(
@@ -553,8 +523,13 @@ mod tests {
 
     #[test]
     fn only_a_pending_request_is_closed() {
-        assert_eq!(check_pending("pending"), Ok(()));
-        for status in ["accepted", "rejected", "withdrawn"] {
+        assert_eq!(check_pending(RequestStatus::Pending), Ok(()));
+        assert_eq!(RequestStatus::ALL.map(RequestStatus::as_str), STATUSES);
+        for status in [
+            RequestStatus::Accepted,
+            RequestStatus::Rejected,
+            RequestStatus::Withdrawn,
+        ] {
             let r = check_pending(status).unwrap_err();
             assert_eq!(r.rule, "request_closed");
             assert_eq!(r.message_en, format!("the request is already {status}"));

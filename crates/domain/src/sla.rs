@@ -11,6 +11,16 @@ use crate::calendar::{months_passed_deadline, tokyo_date};
 use crate::catalog::ContractKind;
 use crate::money::Yen;
 
+crate::state::states! {
+    /// Where an SLA credit claim stands (R16.2): pending until an operator approves or refuses
+    /// it, once.
+    pub enum ClaimStatus ("claim status") {
+        Pending = "pending",
+        Approved = "approved",
+        Refused = "refused",
+    }
+}
+
 /// An outage as the operator records it (R16.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outage {
@@ -184,58 +194,10 @@ pub fn already_claimed() -> Refusal {
     )
 }
 
-/// Where an SLA claim stands (R16.2): written `pending`, `approved` and `refused` in storage,
-/// on the wire and in console links, as it always was.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimState {
-    /// Waits for an operator's decision.
-    Pending,
-    /// The credit is on the invoice of the month of approval.
-    Approved,
-    Refused,
-}
-
-impl ClaimState {
-    pub const ALL: [ClaimState; 3] = [
-        ClaimState::Pending,
-        ClaimState::Approved,
-        ClaimState::Refused,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClaimState::Pending => "pending",
-            ClaimState::Approved => "approved",
-            ClaimState::Refused => "refused",
-        }
-    }
-
+impl ClaimStatus {
     /// Whether an operator approved or refused it already: a claim is decided once (R16.2).
     pub fn is_decided(self) -> bool {
-        self != ClaimState::Pending
-    }
-}
-
-impl std::fmt::Display for ClaimState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A text that names no claim state.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a claim is pending, approved or refused, not {0:?}")]
-pub struct UnknownClaimState(pub String);
-
-impl std::str::FromStr for ClaimState {
-    type Err = UnknownClaimState;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ClaimState::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| UnknownClaimState(s.to_owned()))
+        self != ClaimStatus::Pending
     }
 }
 
@@ -301,18 +263,18 @@ mod tests {
     fn claim_states_are_written_as_they_always_were() {
         use serde::de::IntoDeserializer;
         use serde::de::value::{Error, StrDeserializer};
-        for state in ClaimState::ALL {
-            assert_eq!(state.as_str().parse::<ClaimState>(), Ok(state));
+        for state in ClaimStatus::ALL {
+            assert_eq!(state.as_str().parse::<ClaimStatus>(), Ok(state));
             let de: StrDeserializer<'_, Error> = state.as_str().into_deserializer();
             assert_eq!(
-                ClaimState::deserialize(de),
+                ClaimStatus::deserialize(de),
                 Ok(state),
                 "serde and text agree"
             );
         }
-        assert!(!ClaimState::Pending.is_decided());
-        assert!(ClaimState::Refused.is_decided());
-        assert!("Pending".parse::<ClaimState>().is_err());
+        assert!(!ClaimStatus::Pending.is_decided());
+        assert!(ClaimStatus::Refused.is_decided());
+        assert!("Pending".parse::<ClaimStatus>().is_err());
     }
     use crate::catalog::DeviceType;
     use crate::contract::tests::adapter;

@@ -16,7 +16,6 @@ use mpc_domain::contract::minimum_period_end;
 use mpc_domain::eligibility::Unmet;
 use mpc_domain::ending::option_minimum_period_end;
 use mpc_domain::provisioning::contract_provisionable;
-use mpc_storage::StorageError;
 use mpc_storage::contracts::quote::Quote;
 use mpc_storage::contracts::requests::{EngineError, RequestRecord};
 
@@ -247,10 +246,7 @@ pub fn request(
     row: RequestRecord,
     defaulted_dates: DefaultedDates,
 ) -> Result<RequestView, EngineError> {
-    let status = row
-        .status
-        .parse()
-        .map_err(|e| StorageError::Corrupt(format!("request {}: {e}", row.id)))?;
+    let status = row.status;
     let decision: Option<DecisionView> = row
         .decision
         .as_deref()

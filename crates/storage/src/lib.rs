@@ -241,7 +241,7 @@ impl Store {
         })
     }
 
-    /// The same database through a pool of its own, sized for [`CONCURRENT_JOBS`] long jobs,
+    /// The same database through a pool of its own, sized for the long jobs [`Store::job`] admits,
     /// sharing this store's writer lock, caches and job permits. Its connections open lazily,
     /// on the thread that first uses them: a server runs its jobs on a runtime of their own at
     /// a lower CPU priority, and SQLite's connection threads inherit it from there.

@@ -319,7 +319,7 @@ async fn a_pending_request_is_decided_on_acceptance(db: TestDb) {
     .await
     .unwrap();
     assert!(decision.is_none());
-    assert_eq!(row.status, "pending");
+    assert_eq!(row.status.as_str(), "pending");
     let mut conn = store.pool().acquire().await.unwrap();
     assert!(load_book(&mut conn, &k).await.unwrap().contracts.is_empty());
     let (row, decision) = requests::accept(
@@ -334,7 +334,7 @@ async fn a_pending_request_is_decided_on_acceptance(db: TestDb) {
     )
     .await
     .unwrap();
-    assert_eq!(row.status, "accepted");
+    assert_eq!(row.status.as_str(), "accepted");
     let c = created_contract(&decision.effects);
     let book = load_book(&mut conn, &k).await.unwrap();
     assert_eq!(book.contract(&c).unwrap().accepted_on, date(2026, 4, 3));
@@ -513,7 +513,7 @@ async fn a_batch_decides_each_request_on_the_book_the_ones_before_left(db: TestD
         .await
         .unwrap();
     assert!(decision.is_none());
-    assert_eq!(pending.status, "pending");
+    assert_eq!(pending.status.as_str(), "pending");
     batch.commit().await.unwrap();
 
     let mut conn = store.pool().acquire().await.unwrap();

@@ -16,6 +16,26 @@ pub enum ManualAction {
     Release,
 }
 
+crate::state::states! {
+    /// What a change in the feed of throttle decisions is (R9.9): an automatic throttle
+    /// decided, one withdrawn after corrections, or an operator's throttle or release by hand.
+    pub enum ThrottleEventKind ("throttle event kind") {
+        Throttle = "throttle",
+        Withdrawn = "withdrawn",
+        ManualThrottle = "manual_throttle",
+        ManualRelease = "manual_release",
+    }
+}
+
+impl From<ManualAction> for ThrottleEventKind {
+    fn from(action: ManualAction) -> Self {
+        match action {
+            ManualAction::Throttle => ThrottleEventKind::ManualThrottle,
+            ManualAction::Release => ThrottleEventKind::ManualRelease,
+        }
+    }
+}
+
 /// A manual action, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manual {

@@ -40,7 +40,9 @@ use crate::book::{Contract, ContractOption};
 use crate::calendar::{CalendarError, Month, tokyo_date, tokyo_start_of_day};
 use crate::catalog::{DeviceType, OptionKind};
 
-/// Bytes in a GB: 10^9, as [`MobileUsageType::monthly_cap_bytes`] takes it.
+/// Bytes in a GB: 10^9, as
+/// [`MobileUsageType::monthly_cap_bytes`](crate::catalog::MobileUsageType::monthly_cap_bytes)
+/// takes it.
 pub const GB: u64 = 1_000_000_000;
 
 /// The longest `record_id` of a usage record, in characters: a carrier's id of one session, far

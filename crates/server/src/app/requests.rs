@@ -108,7 +108,7 @@ pub async fn submit(
 async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResult<RequestList> {
     if let Some(s) = q.status.as_deref() {
         s.parse::<RequestStatus>()
-            .map_err(|e| ApiError::bad_request("invalid_query", e))?;
+            .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
     }
     let limit = limit(q.limit.map(|l| l.min(MAX_LIMIT)));
     let mut rows = requests::list_requests(
@@ -225,7 +225,7 @@ pub async fn reject(
     let row = requests::close_pending(
         &state.store,
         request_id,
-        "rejected",
+        RequestStatus::Rejected,
         today(),
         &format!("user:{}", caller.actor.user_id()),
         Some(&reason),
@@ -248,7 +248,7 @@ pub async fn withdraw(
     let row = requests::close_pending(
         &state.store,
         request_id,
-        "withdrawn",
+        RequestStatus::Withdrawn,
         today(),
         &format!("user:{}", caller.actor.user_id()),
         None,

@@ -2,8 +2,7 @@
 //! sees the outages that touched its contracts and claims their credit by the deadline.
 
 use mpc_api_types::billing::{ClaimView, DecideClaim, OutageView, RecordOutage, SubmitClaim};
-use mpc_domain::sla::{Affected, ClaimState, Outage, UnknownClaimState};
-use mpc_storage::StorageError;
+use mpc_domain::sla::{Affected, ClaimStatus, Outage};
 use mpc_storage::billing::{self, ClaimRecord, OutageRecord};
 use mpc_storage::contracts::Owned;
 
@@ -132,16 +131,13 @@ pub struct Claim {
     pub contractor_id: String,
     /// `YYYY-MM-DD`.
     pub claimed_on: String,
-    pub state: ClaimState,
+    pub state: ClaimStatus,
     /// `YYYY-MM-DD`, once approved or refused.
     pub decided_on: Option<String>,
 }
 
 fn claim_of(c: ClaimRecord) -> ApiResult<Claim> {
-    let state = c
-        .status
-        .parse()
-        .map_err(|e: UnknownClaimState| StorageError::Corrupt(e.to_string()))?;
+    let state = c.status;
     Ok(Claim {
         id: c.id,
         outage_id: c.outage_id,

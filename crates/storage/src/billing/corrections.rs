@@ -15,7 +15,7 @@ pub async fn correct(
     let Some((status, Some(run), finalized_at)) = month_status(&mut conn, month).await? else {
         return Ok(Vec::new());
     };
-    if status != "finalized" {
+    if status != invoice::MonthState::Finalized {
         return Ok(Vec::new());
     }
     let finalized_at = finalized_at.unwrap_or(i64::MAX);

@@ -16,7 +16,8 @@ pub struct InvoiceRecord {
     pub subtotal: i64,
     pub tax: i64,
     pub total: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: invoice::InvoiceStatus,
     pub defaulted_on: Option<String>,
 }
 
@@ -148,7 +149,7 @@ pub async fn lines_csv(conn: &mut AnyConnection, month: Month) -> Result<String>
 pub fn invoice_status(invoice: &InvoiceRecord, paid: i64, today: Date) -> invoice::InvoiceState {
     let due = date(&invoice.due_date).unwrap_or(today);
     invoice::InvoiceState::of(
-        invoice.status == "finalized",
+        invoice.status == invoice::InvoiceStatus::Finalized,
         invoice.defaulted_on.is_some(),
         Yen(paid),
         Yen(invoice.total),
@@ -166,7 +167,10 @@ pub async fn record_payment(
     note: &str,
 ) -> Result<String> {
     let invoice = get_invoice(tx.conn(), invoice_id).await?;
-    let amount = invoice::check_payment(invoice.status == "finalized", amount.0)?;
+    let amount = invoice::check_payment(
+        invoice.status == invoice::InvoiceStatus::Finalized,
+        amount.0,
+    )?;
     let id = new_id();
     sqlx::query("INSERT INTO payments (id, invoice_id, paid_on, amount, note, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.clone())
@@ -189,7 +193,7 @@ pub async fn mark_defaulted(
 ) -> Result<Vec<(String, Yen)>> {
     let invoice = get_invoice(tx.conn(), invoice_id).await?;
     invoice::check_default(
-        invoice.status == "finalized",
+        invoice.status == invoice::InvoiceStatus::Finalized,
         invoice.defaulted_on.is_some(),
         true,
     )?;

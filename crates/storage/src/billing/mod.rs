@@ -10,7 +10,7 @@ use mpc_domain::eligibility::InvoiceRedirect;
 use mpc_domain::invoice;
 use mpc_domain::money::Yen;
 use mpc_domain::price::{MissingPrice, Price, PriceBook, PriceKey};
-use mpc_domain::sla::ApprovedCredit;
+use mpc_domain::sla::{ApprovedCredit, ClaimStatus};
 use sqlx::AnyConnection;
 
 use crate::contracts::{Scope, date, from_wire, load_books, opt_date, wire};

@@ -32,16 +32,31 @@ pub(super) fn invoice_id(month: Month, account: &str) -> String {
     format!("{}-{account}", month.to_string().replace('-', ""))
 }
 
+/// The row of a billed month: where it stands (`open` or `finalized` in `billing_months`), its
+/// current run and when it was finalized; `None` while it is unbilled.
 pub(super) async fn month_status(
     conn: &mut AnyConnection,
     month: Month,
-) -> Result<Option<(String, Option<String>, Option<i64>)>> {
-    Ok(sqlx::query_as(
+) -> Result<Option<(invoice::MonthState, Option<String>, Option<i64>)>> {
+    let row: Option<(String, Option<String>, Option<i64>)> = sqlx::query_as(
         "SELECT status, current_run, finalized_at FROM billing_months WHERE month = $1",
     )
     .bind(month.to_string())
     .fetch_optional(conn)
-    .await?)
+    .await?;
+    let row = row.map(|(status, run, finalized_at)| {
+        let state = match status.as_str() {
+            "open" => invoice::MonthState::Open,
+            "finalized" => invoice::MonthState::Finalized,
+            other => {
+                return Err(StorageError::Corrupt(format!(
+                    "billing month {month} has status {other:?}"
+                )));
+            }
+        };
+        Ok((state, run, finalized_at))
+    });
+    Ok(row.transpose()?)
 }
 
 /// Where `month` stands (B4).
@@ -49,11 +64,9 @@ pub(super) async fn month_state(
     conn: &mut AnyConnection,
     month: Month,
 ) -> Result<invoice::MonthState> {
-    Ok(match month_status(conn, month).await? {
-        None => invoice::MonthState::Unbilled,
-        Some((status, _, _)) if status == "finalized" => invoice::MonthState::Finalized,
-        Some(_) => invoice::MonthState::Open,
-    })
+    Ok(month_status(conn, month)
+        .await?
+        .map_or(invoice::MonthState::Unbilled, |(state, _, _)| state))
 }
 
 /// `B4` when `month` is finalized.
@@ -102,7 +115,7 @@ pub(super) async fn chunks(
 /// the last transaction builds the invoices and makes the run current, so a run stopped
 /// midway changes nothing visible and running again gives the same invoices (B4).
 ///
-/// One run of a month at a time: the run holds the month's lease (see [`lease`]) from its
+/// One run of a month at a time: the run holds the month's lease (`billing_leases`) from its
 /// first transaction to its last, and at most [`Store::job`]'s share of the connections while
 /// it runs. `progress(done, total)` counts contracts.
 ///

@@ -97,7 +97,8 @@ pub struct ClaimRecord {
     pub contract_id: String,
     pub contractor_id: String,
     pub claimed_on: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ClaimStatus,
     pub decided_on: Option<String>,
 }
 
@@ -122,7 +123,7 @@ pub async fn claim(
         contract_id: contract_id.to_owned(),
         contractor_id: contract.contractor_id.clone(),
         claimed_on: claimed_on.to_string(),
-        status: "pending".into(),
+        status: ClaimStatus::Pending,
         decided_on: None,
     };
     sqlx::query(
@@ -175,11 +176,15 @@ pub async fn decide_claim(
     on: Date,
 ) -> Result<ClaimRecord> {
     let mut c = get_claim(tx.conn(), id).await?;
-    mpc_domain::sla::check_decision(c.status != "pending", date(&c.claimed_on)?, on)?;
-    c.status = if approve { "approved" } else { "refused" }.into();
+    mpc_domain::sla::check_decision(c.status != ClaimStatus::Pending, date(&c.claimed_on)?, on)?;
+    c.status = if approve {
+        ClaimStatus::Approved
+    } else {
+        ClaimStatus::Refused
+    };
     c.decided_on = Some(on.to_string());
     sqlx::query("UPDATE sla_claims SET status = $1, decided_on = $2 WHERE id = $3")
-        .bind(c.status.clone())
+        .bind(c.status.as_str())
         .bind(c.decided_on.clone())
         .bind(id.to_owned())
         .execute(tx.conn())

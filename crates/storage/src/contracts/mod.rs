@@ -1,4 +1,4 @@
-//! Loading a contractor's [`Book`] and persisting the effects of decisions on it.
+//! Loading a contractor's [`Book`](mpc_domain::book::Book) and persisting the effects of decisions on it.
 //!
 //! Decisions return effects; [`persist`] writes the full current state of every entity an
 //! effect touched (upsert of its row, replacement of its dated child rows), so storage never

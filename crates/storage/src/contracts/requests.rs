@@ -8,7 +8,7 @@ use mpc_domain::contract::ManagementAccess;
 use mpc_domain::custody;
 use mpc_domain::eligibility::Impact;
 use mpc_domain::request::{
-    Acceptance, Context, Decision, Request, check_pending, decide, on_submission,
+    Acceptance, Context, Decision, Request, RequestStatus, check_pending, decide, on_submission,
 };
 use sqlx::AnyConnection;
 
@@ -50,7 +50,8 @@ pub struct RequestRecord {
     pub payload: String,
     pub submitted_on: String,
     pub submitted_by: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RequestStatus,
     pub decided_on: Option<String>,
     pub decided_by: Option<String>,
     pub decision: Option<String>,
@@ -311,11 +312,10 @@ impl Batch {
             submitted_on: submitted_on.to_string(),
             submitted_by: submitted_by.to_owned(),
             status: if outcome.is_some() {
-                "accepted"
+                RequestStatus::Accepted
             } else {
-                "pending"
-            }
-            .to_owned(),
+                RequestStatus::Pending
+            },
             decided_on: outcome.as_ref().map(|_| {
                 accept
                     .and_then(|a| a.on)
@@ -336,7 +336,7 @@ impl Batch {
         .bind(row.payload.clone())
         .bind(row.submitted_on.clone())
         .bind(row.submitted_by.clone())
-        .bind(row.status.clone())
+        .bind(row.status.as_str())
         .bind(row.decided_on.clone())
         .bind(row.decided_by.clone())
         .bind(row.decision.clone())
@@ -427,7 +427,7 @@ pub async fn accept(
         true,
     )
     .await?;
-    row.status = "accepted".into();
+    row.status = RequestStatus::Accepted;
     row.decided_on = Some(acceptance.on.unwrap_or(submitted_on).to_string());
     row.decided_by = Some(decided_by.to_owned());
     row.decision = Some(decision_json(&outcome));
@@ -437,7 +437,7 @@ pub async fn accept(
         journal
             .contractor(Some(&row.contractor_id))
             .subject(request_id)
-            .outcome(serde_json::json!({ "status": "accepted", "effects": decision.effects })),
+            .outcome(serde_json::json!({ "status": row.status, "effects": decision.effects })),
     )
     .await?;
     Ok((row, decision))
@@ -447,7 +447,7 @@ pub async fn accept(
 pub async fn close_pending(
     store: &Store,
     request_id: &str,
-    status: &'static str,
+    status: RequestStatus,
     on: Date,
     by: &str,
     reason: Option<&str>,
@@ -457,7 +457,7 @@ pub async fn close_pending(
     let contractor = get_request(store, request_id).await?.contractor_id;
     tx.lock(&format!("book:{contractor}")).await?;
     let mut row = pending(&mut tx, request_id).await?;
-    row.status = status.into();
+    row.status = status;
     row.decided_on = Some(on.to_string());
     row.decided_by = Some(by.to_owned());
     row.decision = Some(serde_json::json!({ "reason": reason }).to_string());
@@ -480,13 +480,13 @@ async fn pending(tx: &mut WriteTx, id: &str) -> Result<RequestRecord> {
         .fetch_one(tx.conn())
         .await
         .map_err(StorageError::from)?;
-    check_pending(&row.status)?;
+    check_pending(row.status)?;
     Ok(row)
 }
 
 async fn close(tx: &mut WriteTx, row: &RequestRecord) -> Result<()> {
     sqlx::query("UPDATE requests SET status = $1, decided_on = $2, decided_by = $3, decision = $4 WHERE id = $5")
-        .bind(row.status.clone())
+        .bind(row.status.as_str())
         .bind(row.decided_on.clone())
         .bind(row.decided_by.clone())
         .bind(row.decision.clone())

@@ -32,7 +32,8 @@ fn mobile_line_context(option_id: &str) -> String {
 /// The line of `option_id`, if one was set.
 ///
 /// # Errors
-/// Storage errors; [`StorageError::Corrupt`] when the password does not open.
+/// Storage errors; [`StorageError::Corrupt`](crate::StorageError::Corrupt) when the password
+/// does not open.
 pub async fn mobile_line(
     conn: &mut AnyConnection,
     key: &SecretKey,

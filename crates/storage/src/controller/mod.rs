@@ -12,6 +12,8 @@
 //! thus applied lazily on first write, so reading never writes — except when an item change
 //! (R8.1) has taken effect since the last revision: [`follow_item`] then stores the converted
 //! parameters as a new revision.
+//!
+//! [`PresetParams::default_for`]: mpc_domain::preset::PresetParams::default_for
 
 mod figures;
 mod inventory;

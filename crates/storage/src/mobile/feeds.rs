@@ -2,6 +2,7 @@
 //! the rejections of a batch.
 
 use mpc_domain::calendar::Month;
+use mpc_domain::mobile::ThrottleEventKind;
 use sqlx::AnyConnection;
 
 use super::ingest::pipelined;
@@ -12,7 +13,7 @@ use crate::{Result, Store, WriteTx, now_micros};
 pub(crate) struct NewEvent {
     pub(crate) iccid: String,
     pub(crate) option_id: String,
-    pub(crate) kind: String,
+    pub(crate) kind: ThrottleEventKind,
     pub(crate) month: Option<Month>,
     pub(crate) from: Option<i64>,
     pub(crate) until: Option<i64>,
@@ -35,7 +36,7 @@ pub(crate) async fn append_events(tx: &mut WriteTx, events: &[NewEvent]) -> Resu
                 q.row(i == 0, |r| {
                     r.bind(e.iccid.clone())
                         .bind(e.option_id.clone())
-                        .bind(e.kind.clone())
+                        .bind(e.kind.as_str().to_owned())
                         .bind(e.month.map(|m| m.to_string()))
                         .bind(e.from)
                         .bind(e.until)
@@ -56,8 +57,8 @@ pub struct EventRecord {
     pub seq: i64,
     pub iccid: String,
     pub option_id: String,
-    /// `throttle`, `withdrawn`, `manual_throttle` or `manual_release`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ThrottleEventKind,
     pub month: Option<String>,
     pub from_at: Option<i64>,
     pub until_at: Option<i64>,

@@ -11,10 +11,11 @@
 //!
 //! On SQLite, records are indexed by the hour they start in and then their option (migration
 //! 0010), so the records of a batch land on the index pages of the latest hours, and the process
-//! keeps SIMs, options and groups ([`MobileBook`]) and the totals and throttles of the latest
-//! months ([`Months`]) in memory between batches, checked against `mobile_generation`, which
+//! keeps SIMs, options and groups (`MobileBook`) and the totals and throttles of the latest
+//! months (`Months`) in memory between batches, checked against `mobile_generation`, which
 //! every writer of them changes. Records are written one statement per chunk, the next built
-//! while SQLite's worker thread writes the one before ([`pipelined`]).
+//! while SQLite's worker thread writes the one before (`pipelined`). What differs between
+//! SQLite and PostgreSQL during a batch is named once, in the ingestion's `Strategy`.
 
 mod feeds;
 mod ingest;

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use mpc_domain::Refusal;
 use mpc_domain::calendar::{Month, tokyo_date};
 use mpc_domain::catalog::MobileUsageType;
-use mpc_domain::mobile::{self, Basis, Manual, ManualAction, State, Throttle};
+use mpc_domain::mobile::{self, Basis, Manual, ManualAction, State, Throttle, ThrottleEventKind};
 use sqlx::AnyConnection;
 
 use super::feeds::{NewEvent, append_events};
@@ -150,13 +150,13 @@ pub(crate) async fn store_decisions(
     for (option_id, month, throttle) in &changed {
         let (kind, from, until, reason) = match throttle {
             Some(t) => (
-                "throttle",
+                ThrottleEventKind::Throttle,
                 Some(t.from.as_microsecond()),
                 Some(t.until.as_microsecond()),
                 Some(wire(&t.basis)),
             ),
             None => (
-                "withdrawn",
+                ThrottleEventKind::Withdrawn,
                 None,
                 None,
                 Some("corrected use no longer exceeds the limit".to_owned()),
@@ -169,7 +169,7 @@ pub(crate) async fn store_decisions(
                 events.push(NewEvent {
                     iccid: s.iccid.clone(),
                     option_id: option_id.clone(),
-                    kind: kind.to_owned(),
+                    kind,
                     month: Some(*month),
                     from,
                     until,
@@ -217,7 +217,7 @@ pub async fn manual(
     let event = NewEvent {
         iccid: iccid.to_owned(),
         option_id: last.option_id.clone(),
-        kind: format!("manual_{}", wire(&action)),
+        kind: action.into(),
         month: None,
         from: Some(at.as_microsecond()),
         until: None,

@@ -303,7 +303,7 @@ pub async fn events(
                 seq: r.seq,
                 iccid: r.iccid,
                 option_id: r.option_id,
-                kind: r.kind,
+                kind: r.kind.to_string(),
                 month: r.month,
                 reason: r.reason,
             })

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
 use mpc_api_types::billing::{DecideClaim, OutageView, RecordOutage, SubmitClaim};
-use mpc_domain::sla::ClaimState;
+use mpc_domain::sla::ClaimStatus;
 use serde::Deserialize;
 
 use super::form::{OperatorForm, csrf_field};
@@ -57,12 +57,12 @@ async fn refusal_reasons(
         .collect())
 }
 
-fn claim_status(lang: Lang, state: ClaimState) -> (&'static str, &'static str) {
+fn claim_status(lang: Lang, state: ClaimStatus) -> (&'static str, &'static str) {
     let t = lang.t();
     match state {
-        ClaimState::Pending => (t.op_claim_pending, "pending"),
-        ClaimState::Approved => (t.op_claim_approved, "active"),
-        ClaimState::Refused => (t.op_claim_refused, "ended"),
+        ClaimStatus::Pending => (t.op_claim_pending, "pending"),
+        ClaimStatus::Approved => (t.op_claim_approved, "active"),
+        ClaimStatus::Refused => (t.op_claim_refused, "ended"),
     }
 }
 
@@ -245,7 +245,7 @@ fn claim_lines(
                 outage,
                 status,
                 status_class,
-                pending: c.state == ClaimState::Pending,
+                pending: c.state == ClaimStatus::Pending,
                 decided_on: c
                     .decided_on
                     .as_deref()

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use mpc_api_types::contracts::DeviceView;
 use mpc_domain::monitoring::MonitorState;
-use mpc_domain::sla::ClaimState;
+use mpc_domain::sla::ClaimStatus;
 
 use super::super::{month_label, only_operators};
 use super::{awaiting, pending};
@@ -49,7 +49,7 @@ impl Counts {
         let claims = super::super::sla::all_claims(state, session)
             .await?
             .iter()
-            .filter(|c| c.state == ClaimState::Pending)
+            .filter(|c| c.state == ClaimStatus::Pending)
             .count();
         let search = journal::Search {
             operation: Some("billing.run".into()),
