@@ -6,6 +6,7 @@ mod contracts;
 mod demo;
 mod mobile;
 mod simulate;
+mod simulate_smfv2;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -1,13 +1,14 @@
 //! `mpc simulate`: devices that sign their requests, poll their configuration with
-//! `If-None-Match` and send heartbeats — for the demo and for load tests. `--setup N` first
-//! makes a fleet of N notified devices in the database and writes their inventory file.
+//! `If-None-Match` and send heartbeats — for the demo and for load tests — or, with
+//! `--protocol smfv2`, call home as ARMS clients do. `--setup N` first makes a fleet of N
+//! notified devices in the database and writes their inventory file.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::civil::Date;
 use mpc_domain::request::{Acceptance, Request};
@@ -17,6 +18,16 @@ use mpc_storage::controller::{self, InventoryRecord, SecretKey};
 use mpc_storage::{JournalEntry, Store, accounts};
 
 use crate::contracts::engine_error;
+use crate::simulate_smfv2;
+
+/// How the simulated devices call home.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    /// mpc's signed HTTP protocol (`/device/v1`).
+    DeviceV1,
+    /// SMFv2, as the ARMS client: LS, RS, push method query, UDP heartbeats.
+    Smfv2,
+}
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -42,6 +53,20 @@ pub struct SimulateArgs {
     /// With `--setup`: adapters per contractor (each contractor has one management).
     #[arg(long, default_value_t = 100)]
     per_contractor: usize,
+    /// How the devices call home; with `--setup`, `smfv2` also gives each unit an SMFv2
+    /// identity, written to the inventory file.
+    #[arg(long, value_enum, default_value = "device-v1")]
+    protocol: Protocol,
+    /// SMFv2: the Location Server's numeric `IP:PORT` (`mpc serve --smfv2-listen`).
+    #[arg(long)]
+    smfv2_ls: Option<std::net::SocketAddr>,
+    /// SMFv2: the CA the devices trust, `ca.pem` of `mpc smfv2 ca init`.
+    #[arg(long)]
+    smfv2_ca: Option<std::path::PathBuf>,
+    /// SMFv2: where heartbeats go, `IP:PORT` (`mpc serve --smfv2-heartbeat-listen`); none sent
+    /// when omitted.
+    #[arg(long)]
+    smfv2_heartbeats: Option<std::net::SocketAddr>,
 }
 
 pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
@@ -54,12 +79,20 @@ pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
             n,
             args.per_contractor,
             crate::contracts::today(),
+            args.protocol,
         )
         .await?;
-        let csv: String = rows
-            .iter()
-            .map(|r| format!("{},{},{}\n", r.serial, r.model, r.factory_secret))
-            .collect();
+        let mut csv = format!("{}\n", controller::INVENTORY_HEADER_SMFV2);
+        for r in &rows {
+            csv.push_str(&format!("{},{},{}", r.serial, r.model, r.factory_secret));
+            match &r.smfv2 {
+                Some(id) => csv.push_str(&format!(
+                    ",{},{},{},{}\n",
+                    id.distribution_id, id.ls_key, id.rs_key, id.heartbeat_passphrase
+                )),
+                None => csv.push_str(",,,,\n"),
+            }
+        }
         std::fs::write(&args.inventory_file, csv)
             .with_context(|| format!("cannot write {}", args.inventory_file.display()))?;
         println!(
@@ -92,6 +125,9 @@ pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
             args.devices
         );
     }
+    if args.protocol == Protocol::Smfv2 {
+        return smfv2(&args, rows).await;
+    }
     let stats = Arc::new(Stats::default());
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
@@ -123,6 +159,45 @@ pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
     );
     if load(&s.errors) > 0 {
         bail!("{} requests failed", load(&s.errors));
+    }
+    Ok(())
+}
+
+/// Runs the first `--devices` units of `rows` over SMFv2; fails on any failed exchange or when
+/// no unit got its configuration.
+async fn smfv2(args: &SimulateArgs, rows: Vec<InventoryRecord>) -> anyhow::Result<()> {
+    let (Some(ls), Some(ca_file)) = (args.smfv2_ls, args.smfv2_ca.clone()) else {
+        bail!("--protocol smfv2 needs --smfv2-ls and --smfv2-ca");
+    };
+    let target = Arc::new(simulate_smfv2::Target {
+        ls,
+        ca_file,
+        heartbeats: args.smfv2_heartbeats,
+    });
+    let stats = Arc::new(simulate_smfv2::Stats::default());
+    let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
+    let interval = Duration::from_secs_f64(args.interval);
+    let mut tasks = Vec::new();
+    for (i, row) in rows.into_iter().take(args.devices).enumerate() {
+        let start = interval.mul_f64(i as f64 / args.devices.max(1) as f64);
+        tasks.push(tokio::spawn(simulate_smfv2::run(
+            target.clone(),
+            row,
+            stats.clone(),
+            start,
+            interval,
+            deadline,
+        )));
+    }
+    for t in tasks {
+        t.await?;
+    }
+    println!("{}", stats.summary());
+    if stats.errors() > 0 {
+        bail!("{} SMFv2 exchanges failed", stats.errors());
+    }
+    if stats.configs.load(Ordering::Relaxed) == 0 {
+        bail!("no unit got its configuration over SMFv2");
     }
     Ok(())
 }
@@ -254,6 +329,7 @@ async fn setup(
     n: usize,
     per_contractor: usize,
     today: Date,
+    protocol: Protocol,
 ) -> anyhow::Result<Vec<InventoryRecord>> {
     let (key, source) = SecretKey::resolve(url)?;
     if let controller::KeySource::Generated(path) = source {
@@ -262,14 +338,19 @@ async fn setup(
             path.display()
         );
     }
-    let prefix = &uuid_like()[..8];
+    // The random tail of a UUIDv7: its head is the clock, the same for a minute.
+    let id = uuid_like();
+    let prefix = &id[id.len() - 8..];
+    let fleet = u32::from_str_radix(prefix, 16).unwrap_or_default();
     let rows: Vec<InventoryRecord> = (0..n)
         .map(|i| InventoryRecord {
             line: i + 1,
             serial: format!("SIM-{prefix}-{i:06}"),
             model: mpc_domain::catalog::DeviceType::SeilX4,
             factory_secret: uuid_like(),
-            smfv2: None,
+            smfv2: (protocol == Protocol::Smfv2).then(|| {
+                mpc_storage::smfv2::Identity::generate(&simulate_smfv2::distribution_id(fleet, i))
+            }),
         })
         .collect();
     let bar = ProgressBar::new(n as u64);
