@@ -170,10 +170,18 @@ async fn pull(target: &Target, identity: &Identity, stats: &Stats) -> anyhow::Re
     Ok(())
 }
 
+/// What the simulated units call themselves in `<description>`.
+const DESCRIPTION: &str = "mpc simulator";
+
+/// A request as the client writes it (brief §2.1, §2.2, §4.1): no declaration, no whitespace.
 fn request(kind: &str, distribution_id: &str, inner: &str) -> String {
+    request_described(kind, distribution_id, DESCRIPTION, inner)
+}
+
+fn request_described(kind: &str, distribution_id: &str, description: &str, inner: &str) -> String {
     format!(
         "<arms-message><arms-request type=\"{kind}\"><distribution-id>{distribution_id}\
-         </distribution-id><description>mpc simulator</description><{kind}-request>{inner}\
+         </distribution-id><description>{description}</description><{kind}-request>{inner}\
          </{kind}-request></arms-request></arms-message>"
     )
 }
@@ -291,6 +299,32 @@ mod tests {
             "0001-0000-0000-0001-BEEF-0001-0001-0000"
         );
         assert!(DistributionId::parse(&distribution_id(u32::MAX, 99_999)).is_ok());
+    }
+
+    /// The requests are the brief's captures (§2.1, §2.2) byte for byte, given the same
+    /// description, trigger and firmware.
+    #[test]
+    fn requests_match_the_briefs_captures() {
+        let id = "0001-0000-0000-0001-0000-0000-0000-0001";
+        assert_eq!(
+            request_described(
+                "rs-solicitation",
+                id,
+                "mpc smfv2 test",
+                "<trigger>power on boot</trigger>"
+            ),
+            "<arms-message><arms-request type=\"rs-solicitation\"><distribution-id>0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><description>mpc smfv2 test</description><rs-solicitation-request><trigger>power on boot</trigger></rs-solicitation-request></arms-request></arms-message>"
+        );
+        assert_eq!(
+            request_described(
+                "config-solicitation",
+                id,
+                "mpc smfv2 test",
+                "<protocol-version>4.0</protocol-version><trigger>power on boot</trigger>\
+                 <firmware-info>Version 5.33</firmware-info>"
+            ),
+            "<arms-message><arms-request type=\"config-solicitation\"><distribution-id>0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><description>mpc smfv2 test</description><config-solicitation-request><protocol-version>4.0</protocol-version><trigger>power on boot</trigger><firmware-info>Version 5.33</firmware-info></config-solicitation-request></arms-request></arms-message>"
+        );
     }
 
     #[test]
