@@ -93,6 +93,14 @@ pub async fn print(
     Path(id): Path<String>,
 ) -> ApiResult<Html<String>> {
     let view = billing::invoice(&state, &caller, &id).await?;
+    printed(&view)
+}
+
+/// The printable qualified invoice of `view`, in Japanese (B3).
+///
+/// # Errors
+/// 500 when the template fails.
+pub(crate) fn printed(view: &InvoiceView) -> ApiResult<Html<String>> {
     let inv = &view.summary;
     let month_label = match inv.month.split_once('-') {
         Some((y, m)) => format!("{y}年{}月", m.trim_start_matches('0')),

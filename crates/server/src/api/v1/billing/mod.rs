@@ -12,6 +12,7 @@ use mpc_storage::billing::BillingError;
 
 use crate::error::ApiError;
 
+pub(crate) use invoices::printed;
 pub use invoices::{InvoiceParams, invoice, invoices, print};
 pub use sla::outages;
 
