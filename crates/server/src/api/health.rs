@@ -17,14 +17,14 @@ pub struct Health {
 /// Liveness: the process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, body = Health)))]
-pub async fn healthz() -> Json<Health> {
+pub(crate) async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
 /// Readiness: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = mpc_api_types::Problem)))]
-pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+pub(crate) async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state.store.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "database not ready");
         ApiError::new(
@@ -39,6 +39,6 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 /// Prometheus metrics in the text exposition format.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(State(state): State<AppState>) -> String {
+pub(crate) async fn metrics(State(state): State<AppState>) -> String {
     state.metrics.render()
 }

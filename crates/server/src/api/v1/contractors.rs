@@ -60,7 +60,7 @@ pub(super) async fn create(
 #[utoipa::path(get, path = "/contractors/{contractor_id}", tag = "contractors",
     params(("contractor_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = Contractor), (status = 404, body = Problem)))]
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,

@@ -31,7 +31,7 @@ pub struct AsOf {
 #[utoipa::path(get, path = "/contractors/{contractor_id}/contracts", tag = "contracts",
     params(("contractor_id" = String, Path), AsOf), security(("bearer" = [])),
     responses((status = 200, body = ContractList), (status = 404, body = Problem)))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,
@@ -97,7 +97,7 @@ pub(super) async fn quote(
     params(("contract_id" = String, Path)), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = RecordResult), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn billing_start(
+pub(super) async fn billing_start(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,
@@ -128,7 +128,7 @@ pub async fn billing_start(
 #[utoipa::path(get, path = "/contracts/{contract_id}/charges", tag = "contracts",
     params(("contract_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = ChargeList), (status = 404, body = Problem)))]
-pub async fn charges(
+pub(super) async fn charges(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,

@@ -19,7 +19,7 @@ use crate::{AppState, app};
 #[utoipa::path(get, path = "/devices/{serial}", tag = "devices",
     params(("serial" = String, Path), AsOf), security(("bearer" = [])),
     responses((status = 200, body = DeviceView), (status = 404, body = Problem)))]
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,

@@ -34,7 +34,7 @@ pub struct ListParams {
 #[utoipa::path(get, path = "/journal", tag = "journal", params(ListParams),
     security(("bearer" = [])),
     responses((status = 200, body = JournalPage), (status = 404, body = Problem)))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<ListParams>,

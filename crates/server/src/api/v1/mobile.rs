@@ -41,7 +41,7 @@ fn media_type(headers: &HeaderMap) -> String {
     request_body(content = String, content_type = "application/x-ndjson"), security(("bearer" = [])),
     responses((status = 200, body = UsageIngest), (status = 403, body = Problem),
               (status = 415, body = Problem), (status = 422, body = Problem)))]
-pub async fn ingest(
+pub(super) async fn ingest(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
@@ -101,7 +101,7 @@ pub struct RejectionParams {
 #[utoipa::path(get, path = "/mobile/rejections", tag = "mobile", params(RejectionParams),
     security(("bearer" = [])),
     responses((status = 200, body = Vec<RejectedRecord>), (status = 403, body = Problem)))]
-pub async fn rejections(
+pub(super) async fn rejections(
     State(state): State<AppState>,
     caller: Caller,
     crate::extract::Params(q): crate::extract::Params<RejectionParams>,
@@ -140,7 +140,7 @@ fn check_iccid(iccid: &str) -> ApiResult<()> {
     params(("iccid" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = SimView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn bind_sim(
+pub(super) async fn bind_sim(
     State(state): State<AppState>,
     caller: Caller,
     Path(iccid): Path<String>,
@@ -222,7 +222,7 @@ pub struct AtParams {
     security(("bearer" = [])),
     responses((status = 200, body = ThrottleDecisions), (status = 400, body = Problem),
               (status = 403, body = Problem)))]
-pub async fn throttles(
+pub(super) async fn throttles(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<AtParams>,
@@ -278,7 +278,7 @@ pub struct EventParams {
 #[utoipa::path(get, path = "/mobile/throttle-events", tag = "mobile", params(EventParams),
     security(("bearer" = [])),
     responses((status = 200, body = ThrottleEvents), (status = 403, body = Problem)))]
-pub async fn events(
+pub(super) async fn events(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<EventParams>,
@@ -359,7 +359,7 @@ async fn manual(
     request_body = ManualThrottle, params(("iccid" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = ThrottleDecision), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn throttle(
+pub(super) async fn throttle(
     State(state): State<AppState>,
     caller: Caller,
     Path(iccid): Path<String>,
@@ -374,7 +374,7 @@ pub async fn throttle(
     request_body = ManualThrottle, params(("iccid" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = ThrottleDecision), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn release(
+pub(super) async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Path(iccid): Path<String>,

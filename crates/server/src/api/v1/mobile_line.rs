@@ -42,7 +42,7 @@ async fn option_of(
     params(("option_id" = String, Path), Reveal), security(("bearer" = [])),
     responses((status = 200, body = MobileLineView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn get(
+pub(super) async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(option_id): Path<String>,
@@ -82,7 +82,7 @@ pub async fn get(
     security(("bearer" = [])),
     responses((status = 200, body = MobileLineView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
-pub async fn put(
+pub(super) async fn put(
     State(state): State<AppState>,
     caller: Caller,
     Path(option_id): Path<String>,

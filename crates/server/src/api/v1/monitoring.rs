@@ -65,7 +65,7 @@ pub struct MonitorParams {
 #[utoipa::path(get, path = "/devices/monitoring", tag = "controller", params(MonitorParams),
     security(("bearer" = [])),
     responses((status = 200, body = MonitoredDeviceList), (status = 400, body = Problem)))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<MonitorParams>,
@@ -114,7 +114,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/devices/{serial}/history", tag = "controller",
     params(("serial" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = DeviceHistory), (status = 404, body = Problem)))]
-pub async fn history(
+pub(super) async fn history(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,
@@ -153,7 +153,7 @@ pub async fn history(
     params(("serial" = String, Path)), request_body = NewSmfv2Identity, security(("bearer" = [])),
     responses((status = 201, body = Smfv2IdentityView), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn add_smfv2(
+pub(super) async fn add_smfv2(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,
@@ -203,7 +203,7 @@ pub async fn add_smfv2(
     params(("serial" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = Smfv2Keys), (status = 404, body = Problem),
               (status = 409, body = Problem)))]
-pub async fn reveal_smfv2(
+pub(super) async fn reveal_smfv2(
     State(state): State<AppState>,
     caller: Caller,
     Path(serial): Path<String>,

@@ -20,7 +20,7 @@ use crate::{AppState, app};
 #[utoipa::path(get, path = "/contractors/{contractor_id}/eligibility", tag = "eligibility",
     params(("contractor_id" = String, Path), AsOf), security(("bearer" = [])),
     responses((status = 200, body = EligibilityView), (status = 404, body = Problem)))]
-pub async fn eligibility(
+pub(super) async fn eligibility(
     State(state): State<AppState>,
     caller: Caller,
     Path(contractor_id): Path<String>,

@@ -59,7 +59,7 @@ impl ListParams {
 #[utoipa::path(get, path = "/requests", tag = "requests", params(ListParams),
     security(("bearer" = [])),
     responses((status = 200, body = RequestList), (status = 403, body = Problem)))]
-pub async fn list(
+pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<ListParams>,

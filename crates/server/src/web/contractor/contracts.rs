@@ -7,8 +7,6 @@ use mpc_domain::book::Status;
 use mpc_domain::catalog::{ContractKind, OptionKind};
 use serde::Deserialize;
 
-use crate::api::v1::journal;
-use crate::extract::Params;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
@@ -161,21 +159,17 @@ pub(super) async fn contract_page(
     let lang = session.lang;
     let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
     let c = app::contracts::get(&state, &session.caller(), &id, Some(&as_of)).await?;
-    let entries = journal::list(
-        State(state.clone()),
-        session.caller(),
-        Params(journal::ListParams {
-            operation: None,
-            actor: None,
-            contractor_id: Some(c.contractor_id.clone()),
-            subject: None,
-            before: None,
-            limit: Some(500),
-        }),
-    )
-    .await?
-    .0
-    .entries;
+    let search = app::journal::Search {
+        operation: None,
+        actor: None,
+        contractor_id: Some(c.contractor_id.clone()),
+        subject: None,
+        before: None,
+        limit: Some(500),
+    };
+    let entries = app::journal::list(&state, &session.caller(), search)
+        .await?
+        .entries;
     let events = entries
         .into_iter()
         .filter(|e| {

@@ -3,10 +3,9 @@
 use axum::extract::State;
 use mpc_api_types::contracts::RequestView;
 use mpc_domain::book::Status;
+use mpc_domain::monitoring::MonitorState;
 use mpc_domain::request::RequestStatus;
 
-use crate::api::v1::{billing, monitoring};
-use crate::extract::Params;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
@@ -58,31 +57,14 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
     let contractor = contractor_of(&session, None)?;
     let today = today();
     let contracts = contracts_of(&state, &session, &contractor, None).await?;
-    let monitored = monitoring::list(
-        State(state.clone()),
-        session.caller(),
-        Params(monitoring::MonitorParams {
-            state: None,
-            contractor_id: None,
-            model: None,
-            firmware: None,
-        }),
+    let monitored = app::monitoring::list(
+        &state,
+        &session.caller(),
+        app::monitoring::Filter::default(),
     )
-    .await?
-    .0
-    .devices;
+    .await?;
     let pending = pending_requests(&state, &session, &contractor).await?;
-    let invoices = billing::invoices(
-        State(state.clone()),
-        session.caller(),
-        Params(billing::InvoiceParams {
-            month: None,
-            account_id: None,
-        }),
-    )
-    .await?
-    .0
-    .invoices;
+    let invoices = app::billing::invoices(&state, &session.caller(), None, None).await?;
     let mut coming = Vec::new();
     let mut add = |on: &String, what: &str, subject: String, href: String| {
         if **on >= *today {
@@ -154,10 +136,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
             );
         }
     }
-    let outages = billing::outages(State(state.clone()), session.caller())
-        .await?
-        .0
-        .outages;
+    let outages = app::sla::outages(&state, &session.caller()).await?;
     for o in outages.iter().filter(|o| o.qualifies) {
         add(
             &o.claim_deadline,
@@ -173,8 +152,14 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
             .iter()
             .filter(|c| c.status == Status::Active)
             .count(),
-        up: monitored.iter().filter(|d| d.state == "up").count(),
-        down: monitored.iter().filter(|d| d.state == "down").count(),
+        up: monitored
+            .iter()
+            .filter(|d| d.state == MonitorState::Up)
+            .count(),
+        down: monitored
+            .iter()
+            .filter(|d| d.state == MonitorState::Down)
+            .count(),
         pending: pending.len(),
         // Drafts are not owed yet (B5): issued and overdue invoices are.
         unpaid: invoices

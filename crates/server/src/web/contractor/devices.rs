@@ -1,9 +1,9 @@
 //! `/console/devices`: devices with their availability over the past week.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+use mpc_domain::monitoring::MonitorState;
 
-use crate::api::v1::monitoring;
-use crate::extract::Params;
+use crate::app::monitoring;
 use crate::web::format;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, charts, render};
@@ -52,50 +52,30 @@ pub(super) async fn device_list(
         return Ok(to);
     }
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
-    let monitored = monitoring::list(
-        State(state.clone()),
-        session.caller(),
-        Params(monitoring::MonitorParams {
-            state: None,
-            contractor_id: Some(contractor.clone()),
-            model: None,
-            firmware: None,
-        }),
-    )
-    .await?
-    .0
-    .devices;
+    let filter = monitoring::Filter {
+        contractor_id: Some(contractor.clone()),
+        ..monitoring::Filter::default()
+    };
+    let monitored = monitoring::list(&state, &session.caller(), filter).await?;
     let table = paged(monitored, q.page);
     let now = jiff::Timestamp::now().as_second();
     let week_ago = now - 7 * 86_400;
     let mut rows = Vec::new();
     for d in table.rows {
-        let history = monitoring::history(
-            State(state.clone()),
-            session.caller(),
-            Path(d.serial.clone()),
-        )
-        .await?
-        .0
-        .changes;
+        let history = monitoring::history(&state, &session.caller(), &d.serial)
+            .await?
+            .changes;
         rows.push(DeviceRow {
             chart: charts::availability(&stretches(&history, now), week_ago, now, t.up, t.down),
-            state: match d.state.as_str() {
-                "up" => t.up,
-                "down" => t.down,
-                _ => t.never_seen,
+            state: match d.state {
+                MonitorState::Up => t.up,
+                MonitorState::Down => t.down,
             },
-            state_class: match d.state.as_str() {
-                "up" => "up",
-                "down" => "down",
-                _ => "pending",
-            },
+            state_class: d.state.as_str(),
             serial: d.serial,
             model: d.model,
             firmware: d.firmware.unwrap_or_else(|| "—".into()),
-            last_heartbeat: d
-                .last_heartbeat
-                .map_or_else(|| "—".into(), |h| format::clock_text(&h)),
+            last_heartbeat: d.last_heartbeat.map_or_else(|| "—".into(), format::clock),
         });
     }
     let custody = app::devices::list(&state, &session.caller(), &contractor, None)
@@ -123,22 +103,14 @@ pub(super) async fn device_list(
 }
 
 /// State changes (oldest first) as stretches up to `now`, in seconds.
-pub fn stretches(
-    changes: &[mpc_api_types::controller::StateChangeView],
-    now: i64,
-) -> Vec<charts::Stretch> {
-    let at = |s: &str| {
-        s.parse::<jiff::Timestamp>()
-            .map(|t| t.as_second())
-            .unwrap_or(now)
-    };
+pub fn stretches(changes: &[monitoring::StateChange], now: i64) -> Vec<charts::Stretch> {
     changes
         .iter()
         .enumerate()
         .map(|(i, c)| charts::Stretch {
-            from: at(&c.at),
-            to: changes.get(i + 1).map_or(now, |n| at(&n.at)),
-            up: c.state == "up",
+            from: c.at.as_second(),
+            to: changes.get(i + 1).map_or(now, |n| n.at.as_second()),
+            up: c.state == MonitorState::Up,
         })
         .collect()
 }

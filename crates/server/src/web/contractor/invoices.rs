@@ -4,12 +4,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::AppState;
-use crate::api::v1::billing;
-use crate::extract::Params;
 use crate::web::format;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render, short};
+use crate::{AppState, app};
 
 use super::{Paged, paged};
 
@@ -47,17 +45,7 @@ pub(super) async fn invoice_list(
 ) -> WebResult {
     let lang = session.lang;
     let month = q.month.filter(|m| !m.is_empty());
-    let list = billing::invoices(
-        State(state.clone()),
-        session.caller(),
-        Params(billing::InvoiceParams {
-            month: month.clone(),
-            account_id: None,
-        }),
-    )
-    .await?
-    .0
-    .invoices;
+    let list = app::billing::invoices(&state, &session.caller(), month.as_deref(), None).await?;
     let t = session.t();
     let rows = list
         .into_iter()
@@ -123,9 +111,7 @@ pub(super) async fn invoice_page(
 ) -> WebResult {
     let lang = session.lang;
     let t = session.t();
-    let v = billing::invoice(State(state), session.caller(), Path(id.clone()))
-        .await?
-        .0;
+    let v = app::billing::invoice(&state, &session.caller(), &id).await?;
     let s = &v.summary;
     Ok(render(InvoicePage {
         c: session.chrome(&format!("{} {}", t.invoice, s.number), Section::Invoices),
@@ -181,7 +167,6 @@ pub(super) async fn invoice_print(
     Path(id): Path<String>,
 ) -> WebResult<Response> {
     use axum::response::IntoResponse;
-    Ok(billing::print(State(state), session.caller(), Path(id))
-        .await?
-        .into_response())
+    let view = app::billing::invoice(&state, &session.caller(), &id).await?;
+    Ok(crate::api::v1::billing::printed(&view)?.into_response())
 }

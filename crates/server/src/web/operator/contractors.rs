@@ -11,9 +11,8 @@ use super::{
     Pager, Sort, field_problem, href, only_operators, page_of, pager, refusal, render_form, when,
 };
 use crate::AppState;
-use crate::api::v1::{self, PageParams, parties};
-use crate::app::{Input, contractors, users};
-use crate::extract::Params;
+use crate::api::v1::PageParams;
+use crate::app::{Input, contractors, contracts, parties, users};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
 
@@ -225,28 +224,13 @@ async fn contractor_page(
 ) -> WebResult {
     let lang = session.lang;
     let contractor = contractors::get(state, &session.caller(), id).await?;
-    let eligibility = parties::eligibility(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(v1::contracts::AsOf { as_of: None }),
-    )
-    .await?
-    .0;
+    let eligibility = parties::eligibility(state, &session.caller(), id, None).await?;
     let users_paging = PageParams {
         after: (!q.users_after.is_empty()).then(|| q.users_after.clone()),
         limit: Some(super::PAGE as u32),
     };
     let user_page = users::list_of_contractor(state, &session.caller(), id, &users_paging).await?;
-    let contracts = v1::contracts::list(
-        State(state.clone()),
-        session.caller(),
-        Path(id.to_owned()),
-        Params(v1::contracts::AsOf { as_of: None }),
-    )
-    .await?
-    .0
-    .contracts;
+    let contracts = contracts::list(state, &session.caller(), id, None).await?;
 
     let here = format!("/console/contractors/{id}");
     let users_pager = pager(

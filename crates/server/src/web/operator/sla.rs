@@ -21,7 +21,6 @@ use crate::api::v1::support::today;
 use crate::app::sla::{self, Claim, Decision};
 use crate::app::{Input, journal};
 use crate::error::ApiError;
-use crate::extract::Params;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
@@ -328,15 +327,7 @@ async fn contractor_page(
         .to_owned();
     let claims = sla::claims(state, &session.caller(), &own).await?;
     let outages = outages(state, session).await?;
-    let contracts = v1::contracts::list(
-        State(state.clone()),
-        session.caller(),
-        Path(own.clone()),
-        Params(v1::contracts::AsOf { as_of: None }),
-    )
-    .await?
-    .0
-    .contracts;
+    let contracts = crate::app::contracts::list(state, &session.caller(), &own, None).await?;
     let reasons = refusal_reasons(state, session).await?;
     let names = HashMap::new();
     let claims = claim_lines(lang, claims, &outages, &names, &reasons);

@@ -28,7 +28,7 @@ pub struct InvoiceParams {
 /// Invoices; a contractor sees those addressed to it.
 #[utoipa::path(get, path = "/invoices", tag = "billing", params(InvoiceParams), security(("bearer" = [])),
     responses((status = 200, body = InvoiceList), (status = 404, body = Problem)))]
-pub async fn invoices(
+pub(in crate::api::v1) async fn invoices(
     State(state): State<AppState>,
     caller: Caller,
     Params(q): Params<InvoiceParams>,
@@ -40,7 +40,7 @@ pub async fn invoices(
 /// One invoice with its lines, totals per tax rate and payments (B3, B5).
 #[utoipa::path(get, path = "/invoices/{invoice_id}", tag = "billing", params(("invoice_id" = String, Path)),
     security(("bearer" = [])), responses((status = 200, body = InvoiceView), (status = 404, body = Problem)))]
-pub async fn invoice(
+pub(in crate::api::v1) async fn invoice(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -87,12 +87,20 @@ fn japanese_date(s: &str) -> String {
 #[utoipa::path(get, path = "/invoices/{invoice_id}/print", tag = "billing", params(("invoice_id" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, content_type = "text/html", body = String), (status = 404, body = Problem)))]
-pub async fn print(
+pub(in crate::api::v1) async fn print(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Html<String>> {
     let view = billing::invoice(&state, &caller, &id).await?;
+    printed(&view)
+}
+
+/// The printable qualified invoice of `view`, in Japanese (B3).
+///
+/// # Errors
+/// 500 when the template fails.
+pub(crate) fn printed(view: &InvoiceView) -> ApiResult<Html<String>> {
     let inv = &view.summary;
     let month_label = match inv.month.split_once('-') {
         Some((y, m)) => format!("{y}年{}月", m.trim_start_matches('0')),

@@ -12,8 +12,8 @@ use mpc_storage::billing::BillingError;
 
 use crate::error::ApiError;
 
-pub use invoices::{InvoiceParams, invoice, invoices, print};
-pub use sla::outages;
+pub use invoices::InvoiceParams;
+pub(crate) use invoices::printed;
 
 pub(crate) use crate::app::billing::parse_month as month;
 

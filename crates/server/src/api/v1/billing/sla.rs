@@ -27,7 +27,10 @@ pub(in crate::api::v1) async fn record_outage(
 /// Outages, newest first; a contractor sees those that affected its contracts.
 #[utoipa::path(get, path = "/outages", tag = "billing", security(("bearer" = [])),
     responses((status = 200, body = OutageList), (status = 401, body = Problem)))]
-pub async fn outages(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<OutageList>> {
+pub(in crate::api::v1) async fn outages(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<OutageList>> {
     let outages = sla::outages(&state, &caller).await?;
     Ok(Json(OutageList { outages }))
 }

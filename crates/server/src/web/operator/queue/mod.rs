@@ -15,12 +15,11 @@ pub use notice::{notice_form, record_notice};
 pub use page::page;
 pub use request::{accept, reject, request_page};
 
-use axum::extract::State;
 use mpc_api_types::contracts::{DeviceView, RequestView};
 
 use crate::AppState;
-use crate::api::v1::{self, requests};
-use crate::extract::Params;
+use crate::api::v1;
+use crate::app::requests;
 use crate::web::{Session, WebResult};
 
 /// Every pending request, oldest first (the API's order), through all its pages.
@@ -28,18 +27,12 @@ async fn pending(state: &AppState, session: &Session) -> WebResult<Vec<RequestVi
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let page = requests::list(
-            State(state.clone()),
-            session.caller(),
-            Params(requests::ListParams {
-                status: Some("pending".into()),
-                contractor_id: None,
-                after: after.take(),
-                limit: Some(v1::MAX_LIMIT),
-            }),
-        )
-        .await?
-        .0;
+        let query = requests::Query {
+            status: Some("pending".into()),
+            after: after.take(),
+            limit: Some(v1::MAX_LIMIT),
+        };
+        let page = requests::queue(state, &session.caller(), None, &query).await?;
         out.extend(page.requests);
         match page.next_cursor {
             Some(c) => after = Some(c),

@@ -1,6 +1,6 @@
 //! `/console/queue/notice`: a cancellation or stop that arrived on paper, recorded for its contractor.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use mpc_api_types::contracts::SubmitRequest;
 use mpc_domain::request::{Acceptance, Request};
 use serde::Deserialize;
@@ -10,7 +10,6 @@ use super::super::{
     confirmed, date_field, field_problem, only_operators, refusal, render_form, unconfirmed,
 };
 use crate::AppState;
-use crate::api::v1::contractors;
 use crate::api::v1::support::today;
 use crate::app::{self, Input, requests};
 use crate::web::i18n::Lang;
@@ -84,10 +83,9 @@ async fn notice_page(
     let mut contractor = None;
     let mut targets = Vec::new();
     if !id.is_empty()
-        && let Ok(c) =
-            contractors::get(State(state.clone()), session.caller(), Path(id.clone())).await
+        && let Ok(c) = app::contractors::get(state, &session.caller(), &id).await
     {
-        contractor = Some(c.0.name);
+        contractor = Some(c.name);
         let caller = session.caller();
         for k in &app::contracts::list(state, &caller, &id, None).await? {
             let what = match (k.item, k.device_type) {
@@ -200,13 +198,10 @@ pub async fn record_notice(
             }
             Err(e) if e.code == "not_found" => {
                 // Either the contractor or what the notice names is unknown: say which.
-                let contractor_known = contractors::get(
-                    State(state.clone()),
-                    session.caller(),
-                    Path(form.contractor_id.trim().to_owned()),
-                )
-                .await
-                .is_ok();
+                let contractor_known =
+                    app::contractors::get(&state, &session.caller(), form.contractor_id.trim())
+                        .await
+                        .is_ok();
                 if contractor_known {
                     field_problem(lang, "target", t.op_no_such_target)
                 } else {
