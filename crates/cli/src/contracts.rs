@@ -5,12 +5,16 @@
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use jiff::civil::Date;
+use mpc_api_types::contracts::{RejectRequest, SubmitRequest};
 use mpc_domain::calendar::{parse_business_date, tokyo_date};
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::custody::{record_found, record_return};
 use mpc_domain::ending::Termination;
 use mpc_domain::request::{Acceptance, Request};
-use mpc_server::views;
+use mpc_server::app::{self, Input};
+use mpc_server::error::ApiError;
+use mpc_server::extract::Caller;
+use mpc_server::{AppState, views};
 use mpc_storage::contracts::quote;
 use mpc_storage::contracts::requests::{self, EngineError};
 use mpc_storage::contracts::{Owned, load_book, owner_of};
@@ -29,6 +33,15 @@ fn date(s: Option<&str>) -> anyhow::Result<Date> {
 /// A refusal as one line: the rule id, then the English and Japanese messages.
 pub fn refusal(r: mpc_domain::Refusal) -> anyhow::Error {
     anyhow!("{}: {} ({})", r.rule, r.message_en, r.message_ja)
+}
+
+/// A problem the application answered as one line: its code (the rule id for a refusal), then
+/// the English and, when there is one, the Japanese message.
+pub fn api_error(e: ApiError) -> anyhow::Error {
+    match e.detail_ja {
+        Some(ja) => anyhow!("{}: {} ({ja})", e.code, e.detail),
+        None => anyhow!("{}: {}", e.code, e.detail),
+    }
 }
 
 pub fn engine_error(e: EngineError) -> anyhow::Error {
@@ -272,7 +285,8 @@ pub enum DeviceCommand {
     },
 }
 
-pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
+pub async fn request(state: &AppState, cmd: RequestCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         RequestCommand::Submit {
             contractor,
@@ -281,68 +295,57 @@ pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
             accept,
             acceptance,
         } => {
+            // The flags are checked before the contractor is looked up, as they always were.
             let request: Request = serde_json::from_str(&json).context("--json")?;
             request
                 .check_entry()
                 .map_err(|e| anyhow::anyhow!("--json: {}", e.message_en))?;
             let submitted_on = date(submitted_on.as_deref())?;
-            let acceptance = accept.then(|| acceptance.acceptance()).transpose()?;
-            let (row, _) = requests::submit(
-                store,
-                &contractor,
-                &request,
-                submitted_on,
-                "cli",
-                acceptance.as_ref(),
-                JournalEntry::new("cli", "request.submit").request(serde_json::from_str(&json)?),
-            )
-            .await
-            .map_err(engine_error)?;
-            println!("{}\t{}", row.id, row.status);
+            let accept = accept.then(|| acceptance.acceptance()).transpose()?;
+            let body = SubmitRequest {
+                request,
+                submitted_on: Some(submitted_on.to_string()),
+                accept,
+            };
+            let view = app::requests::submit(state, &caller, &contractor, Input::Value(body))
+                .await
+                .map_err(api_error)?;
+            println!("{}\t{}", view.id, view.status);
         }
         RequestCommand::Accept { id, acceptance } => {
             let mut acceptance = acceptance.acceptance()?;
             acceptance.on.get_or_insert_with(today);
-            let (row, _) = requests::accept(
-                store,
-                &id,
-                &acceptance,
-                "cli",
-                JournalEntry::new("cli", "request.accept"),
-            )
-            .await
-            .map_err(engine_error)?;
-            println!("{}\t{}", row.id, row.status);
+            let view = app::requests::accept(state, &caller, &id, Input::Value(acceptance))
+                .await
+                .map_err(api_error)?;
+            println!("{}\t{}", view.id, view.status);
         }
         RequestCommand::Reject { id, reason } => {
-            let row = requests::close_pending(
-                store,
-                &id,
-                mpc_domain::request::RequestStatus::Rejected,
-                today(),
-                "cli",
-                Some(&reason),
-                JournalEntry::new("cli", "request.reject"),
-            )
-            .await
-            .map_err(engine_error)?;
-            println!("{}\t{}", row.id, row.status);
+            let view =
+                app::requests::reject(state, &caller, &id, Input::Value(RejectRequest { reason }))
+                    .await
+                    .map_err(api_error)?;
+            println!("{}\t{}", view.id, view.status);
         }
         RequestCommand::List { status, contractor } => {
-            let rows = requests::list_requests(
-                store,
-                contractor.as_deref(),
-                status.as_deref(),
-                None,
-                10_000,
-            )
-            .await
-            .map_err(engine_error)?;
-            for r in rows {
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    r.id, r.contractor_id, r.kind, r.submitted_on, r.status
-                );
+            let mut query = app::requests::Query {
+                status,
+                ..Default::default()
+            };
+            loop {
+                let page = app::requests::queue(state, &caller, contractor.as_deref(), &query)
+                    .await
+                    .map_err(api_error)?;
+                for r in page.requests {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        r.id, r.contractor_id, r.kind, r.submitted_on, r.status
+                    );
+                }
+                match page.next_cursor {
+                    Some(after) => query.after = Some(after),
+                    None => break,
+                }
             }
         }
     }

@@ -294,6 +294,16 @@ async fn open(url: &str) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open database {url}"))
 }
 
+/// The application the API serves, on this database, for commands that call its use cases
+/// with [`Caller::command_line`](mpc_server::extract::Caller::command_line).
+///
+/// The secret key is `mpc serve`'s (`MPC_SECRET_KEY`, `MPC_SECRET_KEY_FILE` or the file beside
+/// a SQLite database), so what the command line seals the server can open.
+async fn app_state(url: &str) -> anyhow::Result<AppState> {
+    let (key, _) = mpc_storage::controller::SecretKey::resolve(url)?;
+    Ok(AppState::new(open(url).await?, key))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url.as_str();
     match cli.command {
@@ -306,7 +316,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Contractor(cmd) => accounts::contractor(&open(url).await?, cmd).await,
         Command::User(cmd) => accounts::user(&open(url).await?, cmd).await,
         Command::Token(cmd) => accounts::token(&open(url).await?, cmd).await,
-        Command::Request(cmd) => contracts::request(&open(url).await?, cmd).await,
+        Command::Request(cmd) => contracts::request(&app_state(url).await?, cmd).await,
         Command::Contract(cmd) => {
             // Without the secret key the view cannot tell whether a preset renders (R17.1).
             let key = mpc_storage::controller::SecretKey::resolve(url)
