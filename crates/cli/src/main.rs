@@ -317,14 +317,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(cmd) => accounts::user(&open(url).await?, cmd).await,
         Command::Token(cmd) => accounts::token(&open(url).await?, cmd).await,
         Command::Request(cmd) => contracts::request(&app_state(url).await?, cmd).await,
-        Command::Contract(cmd) => {
-            // Without the secret key the view cannot tell whether a preset renders (R17.1).
-            let key = mpc_storage::controller::SecretKey::resolve(url)
-                .ok()
-                .map(|(k, _)| k);
-            contracts::contract(&open(url).await?, key.as_ref(), cmd).await
-        }
-        Command::Device(cmd) => contracts::device(&open(url).await?, cmd).await,
+        Command::Contract(cmd) => contracts::contract(&app_state(url).await?, cmd).await,
+        Command::Device(cmd) => contracts::device(&app_state(url).await?, cmd).await,
         Command::Price(billing::PriceCommand::Keys) => {
             billing::print_keys();
             Ok(())
