@@ -304,6 +304,17 @@ async fn app_state(url: &str) -> anyhow::Result<AppState> {
     Ok(AppState::new(open(url).await?, key))
 }
 
+/// Like [`app_state`], for commands whose use cases neither seal nor open a secret (billing):
+/// they work without the secret key (a PostgreSQL database with no key given), on a throwaway
+/// key that nothing is sealed with.
+async fn app_state_without_secrets(url: &str) -> anyhow::Result<AppState> {
+    let key = mpc_storage::controller::SecretKey::resolve(url).map_or_else(
+        |_| mpc_storage::controller::SecretKey::random(),
+        |(key, _)| key,
+    );
+    Ok(AppState::new(open(url).await?, key))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url.as_str();
     match cli.command {
@@ -324,7 +335,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Price(cmd) => billing::price(&open(url).await?, cmd).await,
-        Command::Billing(cmd) => billing::billing(&open(url).await?, cmd).await,
+        Command::Billing(cmd) => {
+            billing::billing(&app_state_without_secrets(url).await?, cmd).await
+        }
         Command::Mobile(cmd) => mobile::mobile(&open(url).await?, cmd).await,
         Command::Smfv2(Smfv2Command::Reveal { serial }) => {
             let (key, _) = mpc_storage::controller::SecretKey::resolve(url)?;
