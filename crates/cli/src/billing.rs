@@ -4,10 +4,14 @@ use anyhow::{Context, anyhow};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use mpc_domain::calendar::{Month, parse_date};
-use mpc_domain::money::Yen;
 use mpc_domain::price::{Price, PriceKey};
+use mpc_server::AppState;
+use mpc_server::app;
+use mpc_server::extract::Caller;
 use mpc_storage::billing::{self, BillingError, Issuer};
 use mpc_storage::{JournalEntry, Store};
+
+use crate::contracts::api_error;
 
 #[derive(Subcommand)]
 pub enum PriceCommand {
@@ -159,7 +163,9 @@ pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn billing(store: &Store, cmd: BillingCommand) -> anyhow::Result<()> {
+pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()> {
+    let store = &state.store;
+    let caller = Caller::command_line();
     match cmd {
         BillingCommand::Issuer {
             name,
@@ -209,35 +215,26 @@ pub async fn billing(store: &Store, cmd: BillingCommand) -> anyhow::Result<()> {
             );
         }
         BillingCommand::Finalize { month: m } => {
-            let n = billing::finalize(
-                store,
-                month(&m)?,
-                JournalEntry::new("cli", "billing.finalize"),
-            )
-            .await
-            .map_err(billing_error)?;
+            let n = app::billing::finalize(state, &caller, month(&m)?)
+                .await
+                .map_err(api_error)?;
             println!("{m}: {n} invoice(s) finalized");
         }
         BillingCommand::Lines { month: m } => {
-            let csv = billing::lines_csv(&mut *store.conn().await?, month(&m)?)
+            let csv = app::billing::lines_csv(state, &caller, month(&m)?)
                 .await
-                .map_err(billing_error)?;
+                .map_err(api_error)?;
             print!("{csv}");
         }
         BillingCommand::Invoices { month: m } => {
             let m = month(&m)?;
-            for inv in billing::list_invoices(&mut *store.conn().await?, Some(&m.to_string()), None)
+            let invoices = app::billing::invoices(state, &caller, Some(&m.to_string()), None)
                 .await
-                .map_err(billing_error)?
-            {
+                .map_err(api_error)?;
+            for inv in invoices {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
-                    inv.number,
-                    inv.recipient_name,
-                    Yen(inv.subtotal),
-                    Yen(inv.tax),
-                    Yen(inv.total),
-                    inv.status
+                    inv.number, inv.recipient_name, inv.subtotal, inv.tax, inv.total, inv.status
                 );
             }
         }

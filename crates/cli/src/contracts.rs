@@ -5,16 +5,15 @@
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use jiff::civil::Date;
+use mpc_api_types::contracts::{OnDate, RejectRequest, SubmitRequest};
 use mpc_domain::calendar::{parse_business_date, tokyo_date};
-use mpc_domain::contract::set_billing_start;
-use mpc_domain::custody::{record_found, record_return};
 use mpc_domain::ending::Termination;
 use mpc_domain::request::{Acceptance, Request};
-use mpc_server::views;
-use mpc_storage::contracts::quote;
-use mpc_storage::contracts::requests::{self, EngineError};
-use mpc_storage::contracts::{Owned, load_book, owner_of};
-use mpc_storage::{JournalEntry, Store};
+use mpc_server::AppState;
+use mpc_server::app::{self, Input};
+use mpc_server::error::ApiError;
+use mpc_server::extract::Caller;
+use mpc_storage::contracts::requests::EngineError;
 use serde::Serialize;
 
 /// Today in Japan (D1).
@@ -29,6 +28,15 @@ fn date(s: Option<&str>) -> anyhow::Result<Date> {
 /// A refusal as one line: the rule id, then the English and Japanese messages.
 pub fn refusal(r: mpc_domain::Refusal) -> anyhow::Error {
     anyhow!("{}: {} ({})", r.rule, r.message_en, r.message_ja)
+}
+
+/// A problem the application answered as one line: its code (the rule id for a refusal), then
+/// the English and, when there is one, the Japanese message.
+pub fn api_error(e: ApiError) -> anyhow::Error {
+    match e.detail_ja {
+        Some(ja) => anyhow!("{}: {} ({ja})", e.code, e.detail),
+        None => anyhow!("{}: {}", e.code, e.detail),
+    }
 }
 
 pub fn engine_error(e: EngineError) -> anyhow::Error {
@@ -272,7 +280,8 @@ pub enum DeviceCommand {
     },
 }
 
-pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
+pub async fn request(state: &AppState, cmd: RequestCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         RequestCommand::Submit {
             contractor,
@@ -281,118 +290,79 @@ pub async fn request(store: &Store, cmd: RequestCommand) -> anyhow::Result<()> {
             accept,
             acceptance,
         } => {
+            // The flags are checked before the contractor is looked up, as they always were.
             let request: Request = serde_json::from_str(&json).context("--json")?;
             request
                 .check_entry()
                 .map_err(|e| anyhow::anyhow!("--json: {}", e.message_en))?;
             let submitted_on = date(submitted_on.as_deref())?;
-            let acceptance = accept.then(|| acceptance.acceptance()).transpose()?;
-            let (row, _) = requests::submit(
-                store,
-                &contractor,
-                &request,
-                submitted_on,
-                "cli",
-                acceptance.as_ref(),
-                JournalEntry::new("cli", "request.submit").request(serde_json::from_str(&json)?),
-            )
-            .await
-            .map_err(engine_error)?;
-            println!("{}\t{}", row.id, row.status);
+            let accept = accept.then(|| acceptance.acceptance()).transpose()?;
+            let body = SubmitRequest {
+                request,
+                submitted_on: Some(submitted_on.to_string()),
+                accept,
+            };
+            let view = app::requests::submit(state, &caller, &contractor, Input::Value(body))
+                .await
+                .map_err(api_error)?;
+            println!("{}\t{}", view.id, view.status);
         }
         RequestCommand::Accept { id, acceptance } => {
             let mut acceptance = acceptance.acceptance()?;
             acceptance.on.get_or_insert_with(today);
-            let (row, _) = requests::accept(
-                store,
-                &id,
-                &acceptance,
-                "cli",
-                JournalEntry::new("cli", "request.accept"),
-            )
-            .await
-            .map_err(engine_error)?;
-            println!("{}\t{}", row.id, row.status);
+            let view = app::requests::accept(state, &caller, &id, Input::Value(acceptance))
+                .await
+                .map_err(api_error)?;
+            println!("{}\t{}", view.id, view.status);
         }
         RequestCommand::Reject { id, reason } => {
-            let row = requests::close_pending(
-                store,
-                &id,
-                mpc_domain::request::RequestStatus::Rejected,
-                today(),
-                "cli",
-                Some(&reason),
-                JournalEntry::new("cli", "request.reject"),
-            )
-            .await
-            .map_err(engine_error)?;
-            println!("{}\t{}", row.id, row.status);
+            let view =
+                app::requests::reject(state, &caller, &id, Input::Value(RejectRequest { reason }))
+                    .await
+                    .map_err(api_error)?;
+            println!("{}\t{}", view.id, view.status);
         }
         RequestCommand::List { status, contractor } => {
-            let rows = requests::list_requests(
-                store,
-                contractor.as_deref(),
-                status.as_deref(),
-                None,
-                10_000,
-            )
-            .await
-            .map_err(engine_error)?;
-            for r in rows {
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    r.id, r.contractor_id, r.kind, r.submitted_on, r.status
-                );
+            let mut query = app::requests::Query {
+                status,
+                ..Default::default()
+            };
+            loop {
+                let page = app::requests::queue(state, &caller, contractor.as_deref(), &query)
+                    .await
+                    .map_err(api_error)?;
+                for r in page.requests {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        r.id, r.contractor_id, r.kind, r.submitted_on, r.status
+                    );
+                }
+                match page.next_cursor {
+                    Some(after) => query.after = Some(after),
+                    None => break,
+                }
             }
         }
     }
     Ok(())
 }
 
-async fn holder(store: &Store, what: Owned, id: &str) -> anyhow::Result<String> {
-    owner_of(&mut *store.conn().await?, what, id)
-        .await?
-        .ok_or_else(|| anyhow!("no such {what:?} {id}"))
-}
-
-/// A contract as the API shows it; with the secret key, also whether its preset renders
-/// (R17.1).
-async fn view(
-    store: &Store,
-    key: Option<&mpc_storage::controller::SecretKey>,
-    book: &mpc_domain::book::Book,
-    c: &mpc_domain::book::Contract,
-    as_of: jiff::civil::Date,
-) -> anyhow::Result<mpc_api_types::contracts::ContractView> {
-    Ok(match key {
-        Some(key) => mpc_server::app::contracts::view(store, key, book, c, as_of).await?,
-        None => views::contract(book, c, as_of),
-    })
-}
-
-pub async fn contract(
-    store: &Store,
-    key: Option<&mpc_storage::controller::SecretKey>,
-    cmd: ContractCommand,
-) -> anyhow::Result<()> {
+pub async fn contract(state: &AppState, cmd: ContractCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         ContractCommand::List { contractor, as_of } => {
-            let as_of = date(as_of.as_deref())?;
-            let book = load_book(&mut *store.conn().await?, &contractor).await?;
-            let mut list = Vec::with_capacity(book.contracts.len());
-            for c in &book.contracts {
-                list.push(view(store, key, &book, c, as_of).await?);
-            }
+            let as_of = date(as_of.as_deref())?.to_string();
+            let list = app::contracts::list(state, &caller, &contractor, Some(&as_of))
+                .await
+                .map_err(api_error)?;
             print_json(&list)
         }
         ContractCommand::Show { id, as_of } => {
-            let owner = holder(store, Owned::Contract, &id).await?;
-            let as_of = date(as_of.as_deref())?;
-            let book = load_book(&mut *store.conn().await?, &owner).await?;
-            let c = book
-                .contract(&id)
-                .ok_or_else(|| anyhow!("no such contract {id}"))?;
-            print_json(&view(store, key, &book, c, as_of).await?)
+            let as_of = date(as_of.as_deref())?.to_string();
+            let view = app::contracts::get(state, &caller, &id, Some(&as_of))
+                .await
+                .map_err(api_error)?;
+            print_json(&view)
         }
         ContractCommand::Quote {
             id,
@@ -401,21 +371,19 @@ pub async fn contract(
             termination: how,
             json,
         } => {
-            let owner = holder(store, Owned::Contract, &id).await?;
             let arrived = date(notice_arrived_on.as_deref())?;
             let requested = requested_on
                 .as_deref()
                 .map(parse_business_date)
                 .transpose()?;
-            let how = how
-                .as_deref()
-                .map(termination)
-                .transpose()?
-                .unwrap_or(Termination::Notice);
-            let quote = quote::quote_cancellation(store, &owner, &id, how, arrived, requested)
+            let query = app::contracts::QuoteQuery {
+                notice_arrived_on: Some(arrived.to_string()),
+                requested_on: requested.map(|d| d.to_string()),
+                termination: how.as_deref().map(termination).transpose()?,
+            };
+            let view = app::contracts::quote(state, &caller, &id, &query)
                 .await
-                .map_err(engine_error)?;
-            let view = views::quote(id, arrived, requested, quote, Default::default());
+                .map_err(api_error)?;
             if json {
                 print_json(&view)
             } else {
@@ -424,72 +392,45 @@ pub async fn contract(
             }
         }
         ContractCommand::BillingStart { id, on } => {
-            let owner = holder(store, Owned::Contract, &id).await?;
             let on = date(on.as_deref())?;
-            requests::record(
-                store,
-                &owner,
-                JournalEntry::new("cli", "contract.billing_start").subject(&id),
-                |book| set_billing_start(book, &id, on),
-            )
-            .await
-            .map_err(engine_error)?;
+            app::contracts::billing_start(state, &caller, &id, on_date(on))
+                .await
+                .map_err(api_error)?;
             println!("billing of {id} starts {on}");
             Ok(())
         }
     }
 }
 
-pub async fn device(store: &Store, cmd: DeviceCommand) -> anyhow::Result<()> {
-    match cmd {
+/// A day the operator records, as the API takes it.
+fn on_date(on: Date) -> Input<OnDate> {
+    Input::Value(OnDate {
+        on: Some(on.to_string()),
+    })
+}
+
+pub async fn device(state: &AppState, cmd: DeviceCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
+    let recorded = match cmd {
         DeviceCommand::Show { serial, as_of } => {
-            let as_of = date(as_of.as_deref())?;
-            let owner = holder(store, Owned::Device, &serial).await?;
-            let book = load_book(&mut *store.conn().await?, &owner).await?;
-            let d = book
-                .device(&serial)
-                .ok_or_else(|| anyhow!("no such device {serial}"))?;
-            print_json(&views::device(d, as_of))
+            let as_of = date(as_of.as_deref())?.to_string();
+            let view = app::fleet::custody(state, &caller, &serial, Some(&as_of))
+                .await
+                .map_err(api_error)?;
+            return print_json(&view);
         }
         DeviceCommand::Return { serial, on } => {
-            record_device(store, &serial, on, "device.return", record_return).await
+            let on = date(on.as_deref())?;
+            app::fleet::returned(state, &caller, &serial, on_date(on)).await
         }
         DeviceCommand::Found { serial, on } => {
-            record_device(store, &serial, on, "device.found", record_found).await
+            let on = date(on.as_deref())?;
+            app::fleet::found(state, &caller, &serial, on_date(on)).await
         }
         DeviceCommand::SweepOverdue { on } => {
             let on = date(on.as_deref())?;
-            let effects = requests::sweep_overdue_returns(
-                store,
-                on,
-                JournalEntry::new("cli", "device.sweep_overdue"),
-            )
-            .await
-            .map_err(engine_error)?;
-            print_json(&effects)
+            app::fleet::sweep(state, &caller, on_date(on)).await
         }
-    }
-}
-
-async fn record_device(
-    store: &Store,
-    serial: &str,
-    on: Option<String>,
-    operation: &str,
-    decide: fn(
-        &mpc_domain::book::Device,
-        Date,
-    ) -> Result<Vec<mpc_domain::book::Effect>, mpc_domain::Refusal>,
-) -> anyhow::Result<()> {
-    let owner = holder(store, Owned::Device, serial).await?;
-    let on = date(on.as_deref())?;
-    let effects = requests::record(
-        store,
-        &owner,
-        JournalEntry::new("cli", operation).subject(serial),
-        |book| decide(book.known_device(serial)?, on),
-    )
-    .await
-    .map_err(engine_error)?;
-    print_json(&effects)
+    };
+    print_json(&recorded.map_err(api_error)?.effects)
 }

@@ -295,6 +295,27 @@ async fn open(url: &str) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open database {url}"))
 }
 
+/// The application the API serves, on this database, for commands that call its use cases
+/// with [`Caller::command_line`](mpc_server::extract::Caller::command_line).
+///
+/// The secret key is `mpc serve`'s (`MPC_SECRET_KEY`, `MPC_SECRET_KEY_FILE` or the file beside
+/// a SQLite database), so what the command line seals the server can open.
+async fn app_state(url: &str) -> anyhow::Result<AppState> {
+    let (key, _) = mpc_storage::controller::SecretKey::resolve(url)?;
+    Ok(AppState::new(open(url).await?, key))
+}
+
+/// Like [`app_state`], for commands whose use cases neither seal nor open a secret (billing):
+/// they work without the secret key (a PostgreSQL database with no key given), on a throwaway
+/// key that nothing is sealed with.
+async fn app_state_without_secrets(url: &str) -> anyhow::Result<AppState> {
+    let key = mpc_storage::controller::SecretKey::resolve(url).map_or_else(
+        |_| mpc_storage::controller::SecretKey::random(),
+        |(key, _)| key,
+    );
+    Ok(AppState::new(open(url).await?, key))
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.database_url.as_str();
     match cli.command {
@@ -307,21 +328,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Contractor(cmd) => accounts::contractor(&open(url).await?, cmd).await,
         Command::User(cmd) => accounts::user(&open(url).await?, cmd).await,
         Command::Token(cmd) => accounts::token(&open(url).await?, cmd).await,
-        Command::Request(cmd) => contracts::request(&open(url).await?, cmd).await,
-        Command::Contract(cmd) => {
-            // Without the secret key the view cannot tell whether a preset renders (R17.1).
-            let key = mpc_storage::controller::SecretKey::resolve(url)
-                .ok()
-                .map(|(k, _)| k);
-            contracts::contract(&open(url).await?, key.as_ref(), cmd).await
-        }
-        Command::Device(cmd) => contracts::device(&open(url).await?, cmd).await,
+        Command::Request(cmd) => contracts::request(&app_state(url).await?, cmd).await,
+        Command::Contract(cmd) => contracts::contract(&app_state(url).await?, cmd).await,
+        Command::Device(cmd) => contracts::device(&app_state(url).await?, cmd).await,
         Command::Price(billing::PriceCommand::Keys) => {
             billing::print_keys();
             Ok(())
         }
         Command::Price(cmd) => billing::price(&open(url).await?, cmd).await,
-        Command::Billing(cmd) => billing::billing(&open(url).await?, cmd).await,
+        Command::Billing(cmd) => {
+            billing::billing(&app_state_without_secrets(url).await?, cmd).await
+        }
         Command::Mobile(cmd) => mobile::mobile(&open(url).await?, cmd).await,
         Command::Smfv2(Smfv2Command::Reveal { serial }) => {
             let (key, _) = mpc_storage::controller::SecretKey::resolve(url)?;

@@ -17,13 +17,46 @@ use crate::observability::REQUEST_ID_HEADER;
 pub struct Caller {
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// The `mpc` command line rather than a user (see [`Caller::command_line`]).
+    command_line: bool,
 }
 
 impl Caller {
+    /// A signed-in user (the API's token, the console's session).
+    pub fn user(actor: Actor, request_id: Option<String>) -> Self {
+        Caller {
+            actor,
+            request_id,
+            command_line: false,
+        }
+    }
+
+    /// The `mpc` command line: it runs with the database's own rights, so it acts as an
+    /// operator named `cli`, and its journal rows (and the requests it submits or decides) name
+    /// `cli` as their actor, as they always have, not a user.
+    pub fn command_line() -> Self {
+        Caller {
+            actor: Actor::Operator {
+                user_id: "cli".into(),
+            },
+            request_id: None,
+            command_line: true,
+        }
+    }
+
+    /// Who this caller is in the journal and on the requests it submits or decides:
+    /// `user:<id>`, or `cli` for the command line.
+    pub fn name(&self) -> String {
+        if self.command_line {
+            "cli".into()
+        } else {
+            format!("user:{}", self.actor.user_id())
+        }
+    }
+
     /// A journal entry for a change made by this caller.
     pub fn journal(&self, operation: &str) -> JournalEntry {
-        JournalEntry::new(format!("user:{}", self.actor.user_id()), operation)
-            .request_id(self.request_id.clone())
+        JournalEntry::new(self.name(), operation).request_id(self.request_id.clone())
     }
 
     /// Refuses anyone but operators.
@@ -80,10 +113,7 @@ impl FromRequestParts<AppState> for Caller {
             .get(REQUEST_ID_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        Ok(Caller {
-            actor: user.actor()?,
-            request_id,
-        })
+        Ok(Caller::user(user.actor()?, request_id))
     }
 }
 

@@ -1,13 +1,15 @@
 //! Contracts as their holders and operators see them, and what cancelling one would do.
 
-use mpc_api_types::contracts::{ContractView, Provisioning, QuoteView};
+use mpc_api_types::contracts::{ContractView, OnDate, Provisioning, QuoteView, RecordResult};
 use mpc_domain::book::{Book, Contract};
+use mpc_domain::contract::set_billing_start;
 use mpc_domain::ending::Termination;
 use mpc_storage::contracts::quote::quote_cancellation;
-use mpc_storage::contracts::{Owned, load_book};
+use mpc_storage::contracts::{Owned, load_book, requests};
 use mpc_storage::controller::SecretKey;
 use mpc_storage::{StorageError, Store};
 
+use super::Input;
 use crate::AppState;
 use crate::api::v1::support::{Dates, contractor_book, holder};
 use crate::error::{ApiError, ApiResult};
@@ -95,6 +97,39 @@ pub async fn quote(
         quote,
         dates.defaulted,
     ))
+}
+
+/// Records the billing start date of `contract_id`: the day the service was made available
+/// (R5.2; operators), today in Japan by default, journaled as `contract.billing_start`.
+///
+/// # Errors
+/// 404 for a contract outside the caller's reach; 403 for anyone but operators; 422 with the
+/// rule for a date the rules refuse.
+pub async fn billing_start(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    on: Input<OnDate>,
+) -> ApiResult<RecordResult> {
+    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    caller.require_operator()?;
+    let (body, raw) = on.parse_or_empty()?;
+    let mut dates = Dates::default();
+    let on = dates.or_today("on", body.on.as_deref())?;
+    let effects = requests::record(
+        &state.store,
+        &owner,
+        caller
+            .journal("contract.billing_start")
+            .subject(contract_id)
+            .request(raw),
+        |book| set_billing_start(book, contract_id, on),
+    )
+    .await?;
+    Ok(RecordResult {
+        effects,
+        defaulted_dates: dates.defaulted,
+    })
 }
 
 /// `contract` as of `as_of`. A contract whose device may fetch today but whose preset does not

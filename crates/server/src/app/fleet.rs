@@ -10,7 +10,7 @@ use mpc_storage::contracts::{Owned, load_book};
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::support::{Dates, holder, today};
+use crate::api::v1::support::{Dates, holder};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;
@@ -35,16 +35,23 @@ pub async fn awaiting_return(
         .collect())
 }
 
-/// Where the device `serial` stands today (in service, awaiting return, lost …) and the
-/// contract it serves, as its holder's book says.
+/// Where the device `serial` stands on `as_of` (`YYYY-MM-DD`, today in Japan when omitted: in
+/// service, awaiting return, lost …) and the contract it serves, as its holder's book says.
 ///
 /// # Errors
-/// 404 for a device that no contractor holds or that is outside the caller's reach.
-pub async fn custody(state: &AppState, caller: &Caller, serial: &str) -> ApiResult<DeviceView> {
+/// 404 for a device that no contractor holds or that is outside the caller's reach; 422 for a
+/// date that is not one.
+pub async fn custody(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+    as_of: Option<&str>,
+) -> ApiResult<DeviceView> {
     let owner = holder(state, caller, Owned::Device, serial).await?;
+    let as_of = Dates::default().or_today("as_of", as_of)?;
     let book = load_book(&mut *state.store.conn().await?, &owner).await?;
     let device = book.device(serial).ok_or_else(ApiError::not_found)?;
-    Ok(views::device(device, today()))
+    Ok(views::device(device, as_of))
 }
 
 /// Records what `decide` makes of the device `serial` on the day given (today by default),

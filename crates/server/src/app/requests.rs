@@ -96,7 +96,7 @@ pub async fn submit(
         contractor_id,
         &body.request,
         submitted_on,
-        &format!("user:{}", caller.actor.user_id()),
+        &caller.name(),
         accept.as_ref(),
         caller.journal("request.submit").request(raw),
     )
@@ -200,7 +200,7 @@ pub async fn accept(
         &state.store,
         request_id,
         &acceptance,
-        &format!("user:{}", caller.actor.user_id()),
+        &caller.name(),
         caller.journal("request.accept").request(raw),
     )
     .await?;
@@ -227,7 +227,7 @@ pub async fn reject(
         request_id,
         RequestStatus::Rejected,
         today(),
-        &format!("user:{}", caller.actor.user_id()),
+        &caller.name(),
         Some(&reason),
         caller.journal("request.reject").request(raw),
     )
@@ -250,7 +250,7 @@ pub async fn withdraw(
         request_id,
         RequestStatus::Withdrawn,
         today(),
-        &format!("user:{}", caller.actor.user_id()),
+        &caller.name(),
         None,
         caller.journal("request.withdraw"),
     )

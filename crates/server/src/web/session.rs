@@ -127,10 +127,7 @@ pub enum Section {
 impl Session {
     /// The caller the use cases see: this user, with this request's id.
     pub fn caller(&self) -> Caller {
-        Caller {
-            actor: self.actor.clone(),
-            request_id: self.request_id.clone(),
-        }
+        Caller::user(self.actor.clone(), self.request_id.clone())
     }
 
     pub fn t(&self) -> &'static Msgs {

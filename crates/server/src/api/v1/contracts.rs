@@ -7,14 +7,12 @@ use mpc_api_types::Problem;
 use mpc_api_types::contracts::{
     ChargeList, ChargeView, ContractList, ContractView, OnDate, QuoteView, RecordResult,
 };
-use mpc_domain::contract::set_billing_start;
 use mpc_domain::ending::Termination;
-use mpc_storage::contracts::requests;
 use mpc_storage::contracts::{Owned, charges_of};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::support::{Dates, holder};
+use super::support::holder;
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
 use crate::{AppState, app};
@@ -103,25 +101,9 @@ pub(super) async fn billing_start(
     Path(contract_id): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<RecordResult>> {
-    let owner = holder(&state, &caller, Owned::Contract, &contract_id).await?;
-    caller.require_operator()?;
-    let (body, raw) = payload.parse_or_empty::<OnDate>()?;
-    let mut dates = Dates::default();
-    let on = dates.or_today("on", body.on.as_deref())?;
-    let effects = requests::record(
-        &state.store,
-        &owner,
-        caller
-            .journal("contract.billing_start")
-            .subject(&contract_id)
-            .request(raw),
-        |book| set_billing_start(book, &contract_id, on),
-    )
-    .await?;
-    Ok(Json(RecordResult {
-        effects,
-        defaulted_dates: dates.defaulted,
-    }))
+    Ok(Json(
+        app::contracts::billing_start(&state, &caller, &contract_id, payload.into()).await?,
+    ))
 }
 
 /// One-time fees the contract's changes caused (R8.1, R9.5, R11.2, R12.2), for billing.

@@ -293,7 +293,7 @@ pub async fn device(
     )
     .await?;
     let device = device.map(|d| device_row(lang, d, &names));
-    let custody = fleet::custody(&state, &session.caller(), &serial)
+    let custody = fleet::custody(&state, &session.caller(), &serial, None)
         .await
         .ok()
         .map(|d| (lang.device_state(d.state).to_owned(), d.contract_id));
