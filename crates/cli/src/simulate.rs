@@ -82,16 +82,20 @@ pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
             args.protocol,
         )
         .await?;
-        let mut csv = format!("{}\n", controller::INVENTORY_HEADER_SMFV2);
+        // The SMFv2 columns, under their header, only for a fleet that has them.
+        let mut csv = match args.protocol {
+            Protocol::Smfv2 => format!("{}\n", controller::INVENTORY_HEADER_SMFV2),
+            Protocol::DeviceV1 => String::new(),
+        };
         for r in &rows {
             csv.push_str(&format!("{},{},{}", r.serial, r.model, r.factory_secret));
-            match &r.smfv2 {
-                Some(id) => csv.push_str(&format!(
-                    ",{},{},{},{}\n",
+            if let Some(id) = &r.smfv2 {
+                csv.push_str(&format!(
+                    ",{},{},{},{}",
                     id.distribution_id, id.ls_key, id.rs_key, id.heartbeat_passphrase
-                )),
-                None => csv.push_str(",,,,\n"),
+                ));
             }
+            csv.push('\n');
         }
         std::fs::write(&args.inventory_file, csv)
             .with_context(|| format!("cannot write {}", args.inventory_file.display()))?;
