@@ -3,13 +3,14 @@
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
+use mpc_api_types::billing::{PriceView, SetPrices};
 use mpc_domain::calendar::{Month, parse_date};
-use mpc_domain::price::{Price, PriceKey};
+use mpc_domain::price::PriceKey;
 use mpc_server::AppState;
-use mpc_server::app;
+use mpc_server::app::{self, Input};
 use mpc_server::extract::Caller;
+use mpc_storage::JournalEntry;
 use mpc_storage::billing::{self, BillingError, Issuer};
-use mpc_storage::{JournalEntry, Store};
 
 use crate::contracts::api_error;
 
@@ -109,28 +110,21 @@ pub fn print_keys() {
     }
 }
 
-pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
+pub async fn price(state: &AppState, cmd: PriceCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         PriceCommand::Export => {
-            let prices = billing::list_prices(&mut *store.conn().await?, None)
-                .await
-                .map_err(billing_error)?;
-            print!("{}", billing::prices_to_csv(&prices));
+            print!(
+                "{}",
+                app::prices::csv(state, &caller).await.map_err(api_error)?
+            );
         }
         PriceCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let prices = billing::prices_from_csv(&text)
-                .map_err(|errors| anyhow!("{} (nothing imported)", errors.join("; ")))?;
-            let mut tx = store.write().await?;
-            billing::upsert_prices(&mut tx, &prices)
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let prices = app::prices::import(state, &caller, &bytes)
                 .await
-                .map_err(billing_error)?;
-            tx.commit(
-                JournalEntry::new("cli", "prices.import")
-                    .outcome(serde_json::json!({ "rows": prices.len() })),
-            )
-            .await?;
+                .map_err(api_error)?;
             println!("imported {} price(s)", prices.len());
         }
         PriceCommand::Set {
@@ -139,24 +133,23 @@ pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
             from,
             contractor,
         } => {
+            // The flags are checked as they always were, then set as the API sets a price.
             let key: PriceKey = key.parse()?;
             let amount = mpc_domain::price::check_amount("--amount", amount)
                 .map_err(crate::contracts::refusal)?;
-            let price = Price {
-                key,
-                contractor_id: contractor,
-                effective_from: parse_date(&from)?,
-                amount,
+            let effective_from = parse_date(&from)?;
+            let new = SetPrices {
+                prices: vec![PriceView {
+                    key: key.to_string(),
+                    contractor_id: contractor,
+                    effective_from: effective_from.to_string(),
+                    amount: amount.0,
+                }],
             };
-            let mut tx = store.write().await?;
-            billing::upsert_prices(&mut tx, std::slice::from_ref(&price))
+            app::prices::set(state, &caller, Input::Value(new))
                 .await
-                .map_err(billing_error)?;
-            tx.commit(
-                JournalEntry::new("cli", "prices.set").request(serde_json::to_value(&price)?),
-            )
-            .await?;
-            println!("{key} = {} from {}", price.amount, price.effective_from);
+                .map_err(api_error)?;
+            println!("{key} = {amount} from {effective_from}");
         }
         PriceCommand::Keys => print_keys(),
     }
