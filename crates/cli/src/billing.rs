@@ -3,14 +3,14 @@
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
-use mpc_api_types::billing::{PriceView, SetPrices};
+use mpc_api_types::billing::{IssuerView, PriceView, SetPrices};
 use mpc_domain::calendar::{Month, parse_date};
 use mpc_domain::price::PriceKey;
 use mpc_server::AppState;
 use mpc_server::app::{self, Input};
 use mpc_server::extract::Caller;
 use mpc_storage::JournalEntry;
-use mpc_storage::billing::{self, BillingError, Issuer};
+use mpc_storage::billing::{self, BillingError};
 
 use crate::contracts::api_error;
 
@@ -165,17 +165,15 @@ pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()
             registration_number,
             address,
         } => {
-            let mut tx = store.write().await?;
-            let issuer = Issuer {
+            let issuer = IssuerView {
                 name,
                 registration_number,
                 address,
                 contact: String::new(),
             };
-            billing::set_issuer(&mut tx, &issuer)
+            app::billing::set_issuer(state, &caller, Input::Value(issuer))
                 .await
-                .map_err(billing_error)?;
-            tx.commit(JournalEntry::new("cli", "issuer.set")).await?;
+                .map_err(api_error)?;
             println!("issuer set");
         }
         BillingCommand::Run { month: m } => {
