@@ -9,8 +9,6 @@ use mpc_domain::price::PriceKey;
 use mpc_server::AppState;
 use mpc_server::app::{self, Input};
 use mpc_server::extract::Caller;
-use mpc_storage::JournalEntry;
-use mpc_storage::billing::{self, BillingError};
 
 use crate::contracts::api_error;
 
@@ -81,24 +79,6 @@ pub enum BillingCommand {
     },
 }
 
-fn billing_error(e: BillingError) -> anyhow::Error {
-    match e {
-        BillingError::Refused(r) => crate::contracts::refusal(r),
-        BillingError::MissingPrices(m) => {
-            let shown: Vec<String> = m.iter().take(5).map(ToString::to_string).collect();
-            anyhow!(
-                "R14.1: {} price(s) missing, nothing billed: {}",
-                m.len(),
-                shown.join("; ")
-            )
-        }
-        e @ (BillingError::RunInProgress(_) | BillingError::RunSuperseded(_)) => {
-            anyhow!("billing_run_in_progress: {e}; one run of a month at a time (B4)")
-        }
-        BillingError::Storage(e) => anyhow!(e),
-    }
-}
-
 fn month(s: &str) -> anyhow::Result<Month> {
     mpc_domain::calendar::parse_business_month(s).map_err(|e| anyhow!("--month: {e}"))
 }
@@ -157,7 +137,6 @@ pub async fn price(state: &AppState, cmd: PriceCommand) -> anyhow::Result<()> {
 }
 
 pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()> {
-    let store = &state.store;
     let caller = Caller::command_line();
     match cmd {
         BillingCommand::Issuer {
@@ -185,14 +164,14 @@ pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()
                     .progress_chars("=> "),
             );
             bar.set_message(format!("billing {m}"));
-            let progress = |done: usize, total: usize| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
+            let shown = bar.clone();
+            let progress = move |done: usize, total: usize| {
+                shown.set_length(total as u64);
+                shown.set_position(done as u64);
             };
-            let summary =
-                billing::run_month(store, m, &progress, JournalEntry::new("cli", "billing.run"))
-                    .await
-                    .map_err(billing_error)?;
+            let summary = app::billing::run_with_progress(state, &caller, m, progress)
+                .await
+                .map_err(api_error)?;
             bar.finish_and_clear();
             println!(
                 "{}: {} invoice(s), {} line(s), {} contract(s); subtotal {}, tax {}, total {}",

@@ -42,7 +42,8 @@ pub fn api_error(e: ApiError) -> anyhow::Error {
         .filter(|m| *m != e.detail)
         .collect();
     if !fields.is_empty() {
-        line = format!("{line}: {}", fields.join("; "));
+        let more = if fields.len() > 5 { "; …" } else { "" };
+        line = format!("{line}: {}{more}", fields[..fields.len().min(5)].join("; "));
     }
     match e.detail_ja {
         Some(ja) => anyhow!("{line} ({ja})"),
