@@ -3,13 +3,12 @@
 use anyhow::{Context, anyhow};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
+use mpc_api_types::billing::{IssuerView, PriceView, SetPrices};
 use mpc_domain::calendar::{Month, parse_date};
-use mpc_domain::price::{Price, PriceKey};
+use mpc_domain::price::PriceKey;
 use mpc_server::AppState;
-use mpc_server::app;
+use mpc_server::app::{self, Input};
 use mpc_server::extract::Caller;
-use mpc_storage::billing::{self, BillingError, Issuer};
-use mpc_storage::{JournalEntry, Store};
 
 use crate::contracts::api_error;
 
@@ -80,24 +79,6 @@ pub enum BillingCommand {
     },
 }
 
-fn billing_error(e: BillingError) -> anyhow::Error {
-    match e {
-        BillingError::Refused(r) => crate::contracts::refusal(r),
-        BillingError::MissingPrices(m) => {
-            let shown: Vec<String> = m.iter().take(5).map(ToString::to_string).collect();
-            anyhow!(
-                "R14.1: {} price(s) missing, nothing billed: {}",
-                m.len(),
-                shown.join("; ")
-            )
-        }
-        e @ (BillingError::RunInProgress(_) | BillingError::RunSuperseded(_)) => {
-            anyhow!("billing_run_in_progress: {e}; one run of a month at a time (B4)")
-        }
-        BillingError::Storage(e) => anyhow!(e),
-    }
-}
-
 fn month(s: &str) -> anyhow::Result<Month> {
     mpc_domain::calendar::parse_business_month(s).map_err(|e| anyhow!("--month: {e}"))
 }
@@ -109,28 +90,21 @@ pub fn print_keys() {
     }
 }
 
-pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
+pub async fn price(state: &AppState, cmd: PriceCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         PriceCommand::Export => {
-            let prices = billing::list_prices(&mut *store.conn().await?, None)
-                .await
-                .map_err(billing_error)?;
-            print!("{}", billing::prices_to_csv(&prices));
+            print!(
+                "{}",
+                app::prices::csv(state, &caller).await.map_err(api_error)?
+            );
         }
         PriceCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let prices = billing::prices_from_csv(&text)
-                .map_err(|errors| anyhow!("{} (nothing imported)", errors.join("; ")))?;
-            let mut tx = store.write().await?;
-            billing::upsert_prices(&mut tx, &prices)
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let prices = app::prices::import(state, &caller, &bytes)
                 .await
-                .map_err(billing_error)?;
-            tx.commit(
-                JournalEntry::new("cli", "prices.import")
-                    .outcome(serde_json::json!({ "rows": prices.len() })),
-            )
-            .await?;
+                .map_err(api_error)?;
             println!("imported {} price(s)", prices.len());
         }
         PriceCommand::Set {
@@ -139,24 +113,23 @@ pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
             from,
             contractor,
         } => {
+            // The flags are checked as they always were, then set as the API sets a price.
             let key: PriceKey = key.parse()?;
             let amount = mpc_domain::price::check_amount("--amount", amount)
                 .map_err(crate::contracts::refusal)?;
-            let price = Price {
-                key,
-                contractor_id: contractor,
-                effective_from: parse_date(&from)?,
-                amount,
+            let effective_from = parse_date(&from)?;
+            let new = SetPrices {
+                prices: vec![PriceView {
+                    key: key.to_string(),
+                    contractor_id: contractor,
+                    effective_from: effective_from.to_string(),
+                    amount: amount.0,
+                }],
             };
-            let mut tx = store.write().await?;
-            billing::upsert_prices(&mut tx, std::slice::from_ref(&price))
+            app::prices::set(state, &caller, Input::Value(new))
                 .await
-                .map_err(billing_error)?;
-            tx.commit(
-                JournalEntry::new("cli", "prices.set").request(serde_json::to_value(&price)?),
-            )
-            .await?;
-            println!("{key} = {} from {}", price.amount, price.effective_from);
+                .map_err(api_error)?;
+            println!("{key} = {amount} from {effective_from}");
         }
         PriceCommand::Keys => print_keys(),
     }
@@ -164,7 +137,6 @@ pub async fn price(store: &Store, cmd: PriceCommand) -> anyhow::Result<()> {
 }
 
 pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()> {
-    let store = &state.store;
     let caller = Caller::command_line();
     match cmd {
         BillingCommand::Issuer {
@@ -172,17 +144,15 @@ pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()
             registration_number,
             address,
         } => {
-            let mut tx = store.write().await?;
-            let issuer = Issuer {
+            let issuer = IssuerView {
                 name,
                 registration_number,
                 address,
                 contact: String::new(),
             };
-            billing::set_issuer(&mut tx, &issuer)
+            app::billing::set_issuer(state, &caller, Input::Value(issuer))
                 .await
-                .map_err(billing_error)?;
-            tx.commit(JournalEntry::new("cli", "issuer.set")).await?;
+                .map_err(api_error)?;
             println!("issuer set");
         }
         BillingCommand::Run { month: m } => {
@@ -194,14 +164,14 @@ pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()
                     .progress_chars("=> "),
             );
             bar.set_message(format!("billing {m}"));
-            let progress = |done: usize, total: usize| {
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
+            let shown = bar.clone();
+            let progress = move |done: usize, total: usize| {
+                shown.set_length(total as u64);
+                shown.set_position(done as u64);
             };
-            let summary =
-                billing::run_month(store, m, &progress, JournalEntry::new("cli", "billing.run"))
-                    .await
-                    .map_err(billing_error)?;
+            let summary = app::billing::run_with_progress(state, &caller, m, progress)
+                .await
+                .map_err(api_error)?;
             bar.finish_and_clear();
             println!(
                 "{}: {} invoice(s), {} line(s), {} contract(s); subtotal {}, tax {}, total {}",

@@ -30,12 +30,24 @@ pub fn refusal(r: mpc_domain::Refusal) -> anyhow::Error {
     anyhow!("{}: {} ({})", r.rule, r.message_en, r.message_ja)
 }
 
-/// A problem the application answered as one line: its code (the rule id for a refusal), then
-/// the English and, when there is one, the Japanese message.
+/// A problem the application answered as one line: its code (the rule id for a refusal), the
+/// English message with what it says of each field (bad rows of a CSV …), then the Japanese
+/// message when there is one.
 pub fn api_error(e: ApiError) -> anyhow::Error {
+    let mut line = format!("{}: {}", e.code, e.detail);
+    let fields: Vec<&str> = e
+        .errors
+        .iter()
+        .map(|f| f.message.as_str())
+        .filter(|m| *m != e.detail)
+        .collect();
+    if !fields.is_empty() {
+        let more = if fields.len() > 5 { "; …" } else { "" };
+        line = format!("{line}: {}{more}", fields[..fields.len().min(5)].join("; "));
+    }
     match e.detail_ja {
-        Some(ja) => anyhow!("{}: {} ({ja})", e.code, e.detail),
-        None => anyhow!("{}: {}", e.code, e.detail),
+        Some(ja) => anyhow!("{line} ({ja})"),
+        None => anyhow!("{line}"),
     }
 }
 

@@ -305,7 +305,8 @@ async fn app_state(url: &str) -> anyhow::Result<AppState> {
     Ok(AppState::new(open(url).await?, key))
 }
 
-/// Like [`app_state`], for commands whose use cases neither seal nor open a secret (billing):
+/// Like [`app_state`], for commands whose use cases neither seal nor open a secret (prices,
+/// billing):
 /// they work without the secret key (a PostgreSQL database with no key given), on a throwaway
 /// key that nothing is sealed with.
 async fn app_state_without_secrets(url: &str) -> anyhow::Result<AppState> {
@@ -335,7 +336,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             billing::print_keys();
             Ok(())
         }
-        Command::Price(cmd) => billing::price(&open(url).await?, cmd).await,
+        Command::Price(cmd) => billing::price(&app_state_without_secrets(url).await?, cmd).await,
         Command::Billing(cmd) => {
             billing::billing(&app_state_without_secrets(url).await?, cmd).await
         }

@@ -37,18 +37,27 @@ pub fn parse_month(field: &'static str, s: &str) -> ApiResult<Month> {
 /// holds the month's lease: a second run of the month, from anywhere, is told which run holds
 /// it (409 `billing_run_in_progress`); running again later gives the same invoices (B4).
 pub async fn run(state: &AppState, caller: &Caller, month: Month) -> ApiResult<RunSummary> {
+    run_with_progress(state, caller, month, |_, _| {}).await
+}
+
+/// Like [`run`], telling `progress` how many of how many contracts are billed as it goes (the
+/// command line's progress bar).
+pub async fn run_with_progress(
+    state: &AppState,
+    caller: &Caller,
+    month: Month,
+    progress: impl Fn(usize, usize) + Send + Sync + 'static,
+) -> ApiResult<RunSummary> {
     caller.require_operator()?;
     let journal = caller
         .journal("billing.run")
         .request(serde_json::json!({ "month": month.to_string() }));
-    Ok(
-        state
-            .jobs
-            .run(move |store| async move {
-                billing::run_month(&store, month, &|_, _| {}, journal).await
-            })
-            .await?,
-    )
+    Ok(state
+        .jobs
+        .run(
+            move |store| async move { billing::run_month(&store, month, &progress, journal).await },
+        )
+        .await?)
 }
 
 /// Makes `month`'s invoices final and immutable (operators, B4). Returns how many.
