@@ -12,7 +12,7 @@ use mpc_storage::billing::{self, BillingError, InvoiceRecord, Issuer, RunSummary
 
 use super::{Input, journal};
 use crate::AppState;
-use crate::api::v1::support::{Dates, today};
+use crate::app::support::{Dates, today};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 

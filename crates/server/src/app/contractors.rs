@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::{PageParams, instant};
+use crate::app::support::{PageParams, instant};
 use crate::error::ApiResult;
 use crate::extract::Caller;
 

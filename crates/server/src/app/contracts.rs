@@ -11,7 +11,7 @@ use mpc_storage::{StorageError, Store};
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::support::{Dates, contractor_book, holder};
+use crate::app::support::{Dates, contractor_book, holder};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;

@@ -5,7 +5,7 @@ use mpc_api_types::contracts::{DeviceView, GroupView};
 use mpc_storage::contracts::{Owned, load_book};
 
 use crate::AppState;
-use crate::api::v1::support::{Dates, contractor_book, holder};
+use crate::app::support::{Dates, contractor_book, holder};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;

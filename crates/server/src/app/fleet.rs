@@ -10,7 +10,7 @@ use mpc_storage::contracts::{Owned, load_book};
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::support::{Dates, holder};
+use crate::app::support::{Dates, holder};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;

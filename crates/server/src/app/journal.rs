@@ -4,7 +4,7 @@ use mpc_api_types::journal::{JournalEntry, JournalPage};
 use mpc_storage::journal::{self, JournalQuery};
 
 use crate::AppState;
-use crate::api::v1::{instant, limit};
+use crate::app::support::{instant, limit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 

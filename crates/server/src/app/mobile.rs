@@ -11,7 +11,7 @@ use mpc_storage::contracts::{self, Owned};
 use mpc_storage::mobile as store;
 
 use crate::AppState;
-use crate::api::v1::support::{holder, today};
+use crate::app::support::{holder, today};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 

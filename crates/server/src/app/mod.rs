@@ -17,6 +17,7 @@ pub mod prices;
 pub mod requests;
 pub mod session;
 pub mod sla;
+pub(crate) mod support;
 pub mod users;
 
 use serde::Serialize;

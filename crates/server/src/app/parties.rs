@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::support::{Dates, holder};
+use crate::app::support::{Dates, holder};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views::unmet_view;

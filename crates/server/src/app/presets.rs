@@ -24,8 +24,8 @@ use mpc_storage::controller::{PresetError, Revision};
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::instant;
-use crate::api::v1::support::{holder, today};
+use crate::app::support::instant;
+use crate::app::support::{holder, today};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
@@ -62,7 +62,7 @@ pub async fn awaiting_parameters(
     caller: &Caller,
 ) -> ApiResult<Vec<AwaitingParameters>> {
     caller.require_operator()?;
-    let today = crate::api::v1::support::today();
+    let today = crate::app::support::today();
     let mut out = Vec::new();
     let mut page = Page {
         after: None,

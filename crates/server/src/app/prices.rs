@@ -7,7 +7,7 @@ use mpc_storage::billing::{self, BillingError};
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::support::Dates;
+use crate::app::support::Dates;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 

@@ -10,8 +10,8 @@ use mpc_storage::contracts::requests::{self, RequestRecord};
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::support::{Dates, today};
-use crate::api::v1::{MAX_LIMIT, limit};
+use crate::app::support::{Dates, today};
+use crate::app::support::{MAX_LIMIT, limit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;

@@ -8,7 +8,7 @@ use mpc_storage::contracts::Owned;
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::support::{Dates, holder};
+use crate::app::support::{Dates, holder};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::Input;
 use crate::AppState;
-use crate::api::v1::{PageParams, instant};
+use crate::app::support::{PageParams, instant};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 

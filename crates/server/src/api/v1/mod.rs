@@ -11,16 +11,14 @@ pub mod monitoring;
 pub mod parties;
 pub mod presets;
 pub mod requests;
-pub(crate) mod support;
 pub mod users;
 
-use serde::Deserialize;
-use utoipa::IntoParams;
+pub(crate) use crate::app::support::{self, PageParams, instant, limit};
+
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::error::ApiResult;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -111,47 +109,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(mobile::events))
         .routes(routes!(mobile::throttle))
         .routes(routes!(mobile::release))
-}
-
-/// Paging of a listing ordered by id.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageParams {
-    /// The `next_cursor` of the previous page.
-    pub after: Option<String>,
-    /// At most this many items (1–1000, default 100).
-    pub limit: Option<u32>,
-}
-
-pub const DEFAULT_LIMIT: u32 = 100;
-pub const MAX_LIMIT: u32 = 1000;
-
-pub fn limit(requested: Option<u32>) -> i64 {
-    i64::from(requested.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT))
-}
-
-impl PageParams {
-    /// One more row than the page holds, to learn whether another page follows.
-    pub fn probe(&self) -> mpc_storage::accounts::Page {
-        mpc_storage::accounts::Page {
-            after: self.after.clone(),
-            limit: limit(self.limit) + 1,
-        }
-    }
-
-    /// Trims the probe row and returns the cursor of the next page, if any.
-    pub fn finish<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
-        let limit = limit(self.limit) as usize;
-        let next = (rows.len() > limit).then(|| {
-            rows.truncate(limit);
-            rows.last().map(|r| id(r).to_owned())
-        });
-        (rows, next.flatten())
-    }
-}
-
-/// An instant as the API shows it: RFC 3339 in UTC.
-pub fn instant(micros: i64) -> ApiResult<String> {
-    Ok(mpc_storage::timestamp(micros)?.to_string())
 }

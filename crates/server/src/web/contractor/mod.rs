@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::format;
 use super::i18n::Lang;
 use super::{Session, WebError, WebResult, see_other, short};
-use crate::api::v1::support;
+use crate::app::support;
 use crate::error::ApiError;
 use crate::{AppState, app};
 

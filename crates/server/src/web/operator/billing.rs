@@ -15,11 +15,12 @@ use serde::Deserialize;
 use super::form::{OperatorForm, csrf_field};
 use super::prices::price_label;
 use super::{
-    Pager, Sort, confirmed, contractor_names, csv_download, field_problem, href, month_label,
-    only_operators, page_of, pager, refusal, render_form, unconfirmed,
+    Pager, Sort, confirmed, contractor_names, field_problem, href, month_label, only_operators,
+    page_of, pager, refusal, render_form, unconfirmed,
 };
 use crate::AppState;
-use crate::api::v1::support::today;
+use crate::api::csv_download;
+use crate::app::support::today;
 use crate::app::{Input, billing};
 use crate::error::ApiError;
 use crate::web::format;

@@ -11,7 +11,7 @@ use super::{
     Pager, Sort, field_problem, href, only_operators, page_of, pager, refusal, render_form, when,
 };
 use crate::AppState;
-use crate::api::v1::PageParams;
+use crate::app::support::PageParams;
 use crate::app::{Input, contractors, contracts, parties, users};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};

@@ -24,8 +24,8 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{get, post};
 use jiff::civil::Date;
 
@@ -113,19 +113,6 @@ fn only_operators(session: &Session) -> WebResult<()> {
     } else {
         Err(WebError(ApiError::operator_only()))
     }
-}
-
-/// A CSV document as a download named `filename`.
-fn csv_download(body: String, filename: &str) -> Response {
-    let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
 }
 
 /// A refused form answers 422 with the form again.

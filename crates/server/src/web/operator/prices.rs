@@ -12,11 +12,11 @@ use serde::Deserialize;
 
 use super::form::{OperatorForm, csrf_field};
 use super::{
-    Sort, contractor_names, csv_download, date_field, field_problem, href, only_operators, refusal,
-    render_form,
+    Sort, contractor_names, date_field, field_problem, href, only_operators, refusal, render_form,
 };
 use crate::AppState;
-use crate::api::v1::support::today;
+use crate::api::csv_download;
+use crate::app::support::today;
 use crate::app::{Input, prices};
 use crate::web::i18n::Lang;
 use crate::web::session::Section;

@@ -16,9 +16,9 @@ use super::{
     page_of, pager, refusal, render_form, unconfirmed, when,
 };
 use crate::AppState;
-use crate::api::v1;
-use crate::api::v1::support::today;
 use crate::app::sla::{self, Claim, Decision};
+use crate::app::support::MAX_LIMIT;
+use crate::app::support::today;
 use crate::app::{Input, journal};
 use crate::error::ApiError;
 use crate::web::i18n::Lang;
@@ -41,7 +41,7 @@ async fn refusal_reasons(
 ) -> WebResult<HashMap<String, String>> {
     let search = journal::Search {
         operation: Some("sla_claim.refuse".into()),
-        limit: Some(v1::MAX_LIMIT),
+        limit: Some(MAX_LIMIT),
         ..journal::Search::default()
     };
     let entries = journal::list(state, &session.caller(), search)

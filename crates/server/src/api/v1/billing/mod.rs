@@ -6,8 +6,7 @@ pub(super) mod prices;
 pub(super) mod runs;
 pub(super) mod sla;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use mpc_storage::billing::BillingError;
 
 use crate::error::ApiError;
@@ -67,16 +66,4 @@ impl From<BillingError> for ApiError {
             BillingError::Storage(e) => e.into(),
         }
     }
-}
-
-fn csv_response(body: String, filename: &str) -> Response {
-    let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
 }

@@ -9,8 +9,8 @@ use mpc_api_types::billing::{PriceList, SetPrices};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::csv_response;
 use crate::AppState;
+use crate::api::csv_download;
 use crate::app::prices::{self, Part};
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
@@ -59,7 +59,7 @@ pub(in crate::api::v1) async fn prices_csv(
     caller: Caller,
 ) -> ApiResult<Response> {
     let csv = prices::csv(&state, &caller).await?;
-    Ok(csv_response(csv, "prices.csv"))
+    Ok(csv_download(csv, "prices.csv"))
 }
 /// Imports prices from CSV (operators), all or nothing; each bad row is named by line.
 #[utoipa::path(post, path = "/prices/import", tag = "billing", request_body(content = String, content_type = "text/csv"),

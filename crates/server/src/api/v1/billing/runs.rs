@@ -8,8 +8,9 @@ use mpc_api_types::Problem;
 use mpc_api_types::billing::{InvoiceList, IssuerView, RunRequest, RunSummaryView};
 use mpc_storage::billing::Issuer;
 
-use super::{csv_response, month};
+use super::month;
 use crate::AppState;
+use crate::api::csv_download;
 use crate::app::billing;
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody};
@@ -92,5 +93,5 @@ pub(in crate::api::v1) async fn lines_csv(
     caller.require_operator()?;
     let month = month("month", &m)?;
     let csv = billing::lines_csv(&state, &caller, month).await?;
-    Ok(csv_response(csv, &format!("lines-{month}.csv")))
+    Ok(csv_download(csv, &format!("lines-{month}.csv")))
 }

@@ -18,8 +18,8 @@ pub use request::{accept, reject, request_page};
 use mpc_api_types::contracts::{DeviceView, RequestView};
 
 use crate::AppState;
-use crate::api::v1;
 use crate::app::requests;
+use crate::app::support::MAX_LIMIT;
 use crate::web::{Session, WebResult};
 
 /// Every pending request, oldest first (the API's order), through all its pages.
@@ -30,7 +30,7 @@ async fn pending(state: &AppState, session: &Session) -> WebResult<Vec<RequestVi
         let query = requests::Query {
             status: Some("pending".into()),
             after: after.take(),
-            limit: Some(v1::MAX_LIMIT),
+            limit: Some(MAX_LIMIT),
         };
         let page = requests::queue(state, &session.caller(), None, &query).await?;
         out.extend(page.requests);

@@ -10,7 +10,7 @@ use super::super::{
     confirmed, date_field, field_problem, only_operators, refusal, render_form, unconfirmed,
 };
 use crate::AppState;
-use crate::api::v1::support::today;
+use crate::app::support::today;
 use crate::app::{self, Input, requests};
 use crate::web::i18n::Lang;
 use crate::web::session::Section;

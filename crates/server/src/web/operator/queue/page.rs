@@ -9,7 +9,7 @@ use super::super::{
 };
 use super::request::facts;
 use super::{Counts, awaiting, pending};
-use crate::api::v1::support::today;
+use crate::app::support::today;
 use crate::web::i18n::request_kind;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult};

@@ -12,7 +12,7 @@ use super::super::{
     short, unconfirmed,
 };
 use crate::AppState;
-use crate::api::v1::support::today;
+use crate::app::support::today;
 use crate::app::{Input, requests};
 use crate::web::i18n::{Lang, request_kind};
 use crate::web::session::Section;
