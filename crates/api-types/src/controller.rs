@@ -137,6 +137,22 @@ pub struct DeviceHistory {
     /// What the SMFv2 listener told the unit, oldest first: each change, not every retry.
     #[serde(default)]
     pub smfv2_events: Vec<Smfv2EventView>,
+    /// The figures of the unit's latest SMFv2 heartbeats, newest first (at most a day's
+    /// worth at five-minute heartbeats; a week is kept).
+    #[serde(default)]
+    pub heartbeat_figures: Vec<HeartbeatFiguresView>,
+}
+
+/// The figures one SMFv2 heartbeat carried (brief §3), as the device sent them: lists
+/// `cpus` (`index`, `utilisation` %), `cpu_details` (`idle`, `interrupt`, `user`, `system`,
+/// `other` %), `memory` and `disks` (`used`, `available` bytes), `traffic` and
+/// `traffic_rates` (octets, packets and errors in and out, per `ifindex`) and `radios`
+/// (`misc`, `max`, `min`, `avg`); a list the device did not send is empty.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HeartbeatFiguresView {
+    pub at: String,
+    #[schema(value_type = Object)]
+    pub figures: serde_json::Value,
 }
 
 /// One thing the SMFv2 listener told a unit.

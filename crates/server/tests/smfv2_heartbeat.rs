@@ -102,6 +102,10 @@ backend_tests! {
         let history = app.get("/api/v1/devices/W2L-HB/history", &app.operator).await;
         assert_eq!(history.body["changes"].as_array().unwrap().len(), 1, "{}", history.text);
         assert_eq!(history.body["changes"][0]["state"], "up", "{}", history.text);
+        // The API shows them with the history, newest first.
+        let shown = &history.body["heartbeat_figures"];
+        assert_eq!(shown.as_array().unwrap().len(), 1, "{}", history.text);
+        assert_eq!(shown[0]["figures"]["cpus"][0]["utilisation"], 50, "{}", history.text);
         let kept = controller::figures(&app.db.store, "W2L-HB", 10).await.unwrap();
         assert_eq!(kept.len(), 1, "only the verified heartbeat: {kept:?}");
         let figures: Value = serde_json::from_str(&kept[0].1).unwrap();

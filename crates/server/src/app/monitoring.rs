@@ -94,7 +94,12 @@ pub async fn list(state: &AppState, caller: &Caller, filter: Filter) -> ApiResul
 pub struct History {
     pub changes: Vec<StateChange>,
     pub smfv2_events: Vec<Smfv2Event>,
+    /// The latest heartbeat figures, newest first: `(at, figures as JSON)`.
+    pub figures: Vec<(Timestamp, serde_json::Value)>,
 }
+
+/// Heartbeat figures shown with a device's history: a day of five-minute heartbeats.
+const FIGURES_SHOWN: i64 = 288;
 
 /// One thing the SMFv2 listener told a unit: accepted, or refused with the rule.
 #[derive(Debug, Clone)]
@@ -143,9 +148,20 @@ pub async fn history(state: &AppState, caller: &Caller, serial: &str) -> ApiResu
             })
         })
         .collect::<ApiResult<_>>()?;
+    drop(conn);
+    let figures = controller::figures(&state.store, serial, FIGURES_SHOWN)
+        .await?
+        .into_iter()
+        .map(|(at, json)| {
+            let figures = serde_json::from_str(&json)
+                .map_err(|e| StorageError::Corrupt(format!("figures of {serial}: {e}")))?;
+            Ok((timestamp(at)?, figures))
+        })
+        .collect::<ApiResult<_>>()?;
     Ok(History {
         changes,
         smfv2_events,
+        figures,
     })
 }
 

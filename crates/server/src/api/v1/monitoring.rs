@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use mpc_api_types::Problem;
 use mpc_api_types::controller::{
-    DeviceHistory, InventoryImport, MonitoredDevice, MonitoredDeviceList, NewSmfv2Identity,
-    NewWebhook, Smfv2EventView, Smfv2IdentityView, Smfv2Keys, StateChangeView, WebhookList,
-    WebhookView,
+    DeviceHistory, HeartbeatFiguresView, InventoryImport, MonitoredDevice, MonitoredDeviceList,
+    NewSmfv2Identity, NewWebhook, Smfv2EventView, Smfv2IdentityView, Smfv2Keys, StateChangeView,
+    WebhookList, WebhookView,
 };
 use mpc_domain::monitoring::MonitorState;
 use mpc_storage::controller::Webhook;
@@ -138,10 +138,19 @@ pub(super) async fn history(
             detail: e.detail,
         })
         .collect();
+    let heartbeat_figures = history
+        .figures
+        .into_iter()
+        .map(|(at, figures)| HeartbeatFiguresView {
+            at: at.to_string(),
+            figures,
+        })
+        .collect();
     Ok(Json(DeviceHistory {
         serial,
         changes,
         smfv2_events,
+        heartbeat_figures,
     }))
 }
 
