@@ -131,11 +131,10 @@ impl Service {
         }
         let store = &self.state.store;
         let now = mpc_storage::now_micros();
-        if let Some(change) = controller::heard(store, &serial, now).await? {
+        let figures = serde_json::to_string(&beat.figures).unwrap_or_default();
+        if let Some(change) = controller::heard(store, &serial, now, &figures).await? {
             monitor::alert(store, &self.device, vec![change]);
         }
-        let figures = serde_json::to_string(&beat.figures).unwrap_or_default();
-        controller::record_figures(store, &serial, now, &figures).await?;
         Ok(Outcome::Heard { serial })
     }
 

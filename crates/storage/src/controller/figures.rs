@@ -1,6 +1,8 @@
 //! The figures SMFv2 heartbeats carry (CPU, memory, disk, traffic, radio): the latest of each
 //! device and a bounded history.
 
+use sqlx::AnyConnection;
+
 use crate::{Result, Store};
 
 /// How long a device's figures are kept: a week of five-minute heartbeats is 2,016 rows.
@@ -8,12 +10,13 @@ pub const FIGURES_KEPT_MICROS: i64 = 7 * 24 * 3600 * 1_000_000;
 
 /// Keeps `figures` (JSON) as `serial`'s at `at` (µs), and forgets its figures older than
 /// [`FIGURES_KEPT_MICROS`] before `at`. A second heartbeat in the same microsecond is a replay
-/// and changes nothing.
-///
-/// # Errors
-/// The database's.
-pub async fn record_figures(store: &Store, serial: &str, at: i64, figures: &str) -> Result<()> {
-    let mut tx = store.write().await?;
+/// and changes nothing. Part of [`super::heard`]'s transaction.
+pub(super) async fn record_figures(
+    conn: &mut AnyConnection,
+    serial: &str,
+    at: i64,
+    figures: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO device_figures (serial, at, figures) VALUES ($1, $2, $3) \
          ON CONFLICT (serial, at) DO NOTHING",
@@ -21,14 +24,13 @@ pub async fn record_figures(store: &Store, serial: &str, at: i64, figures: &str)
     .bind(serial.to_owned())
     .bind(at)
     .bind(figures.to_owned())
-    .execute(tx.conn())
+    .execute(&mut *conn)
     .await?;
     sqlx::query("DELETE FROM device_figures WHERE serial = $1 AND at < $2")
         .bind(serial.to_owned())
         .bind(at - FIGURES_KEPT_MICROS)
-        .execute(tx.conn())
+        .execute(conn)
         .await?;
-    tx.commit_part().await?;
     Ok(())
 }
 

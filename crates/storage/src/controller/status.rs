@@ -66,9 +66,17 @@ pub async fn heartbeat(
 }
 
 /// Records that `serial` was heard from at `now` by a signal that carries no firmware, uptime or
-/// revision (an SMFv2 heartbeat): like [`heartbeat`], keeping what `/device/v1` last reported.
-pub async fn heard(store: &Store, serial: &str, now: i64) -> Result<Option<StateChange>> {
+/// revision but the figures given as JSON (an SMFv2 heartbeat): like [`heartbeat`], keeping
+/// what `/device/v1` last reported, with the figures kept as [`super::record_figures`] says, in
+/// the same transaction.
+pub async fn heard(
+    store: &Store,
+    serial: &str,
+    now: i64,
+    figures: &str,
+) -> Result<Option<StateChange>> {
     let mut tx = store.write().await?;
+    super::record_figures(tx.conn(), serial, now, figures).await?;
     let was = state_of(tx.conn(), serial).await?;
     sqlx::query(
         "INSERT INTO device_status (serial, state, state_since, last_heartbeat, firmware, uptime_seconds) \
