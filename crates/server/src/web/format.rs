@@ -16,19 +16,11 @@ use super::i18n::Lang;
 
 /// `1,234円` or `¥1,234`; a negative amount (a credit) keeps its sign in front.
 pub fn yen(lang: Lang, amount: Yen) -> String {
-    let v = amount.0;
-    let digits = v.unsigned_abs().to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if v < 0 { "-" } else { "" };
+    // `Yen`'s own form is `¥12,345` / `-¥500`; Japanese pages write `12,345円` / `-500円`.
+    let grouped = amount.to_string();
     match lang {
-        Lang::Ja => format!("{sign}{grouped}円"),
-        Lang::En => format!("{sign}¥{grouped}"),
+        Lang::Ja => format!("{}円", grouped.replacen('¥', "", 1)),
+        Lang::En => grouped,
     }
 }
 
