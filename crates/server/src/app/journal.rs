@@ -2,14 +2,19 @@
 
 use mpc_api_types::journal::{JournalEntry, JournalPage};
 use mpc_storage::journal::{self, JournalQuery};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::app::support::{instant, limit};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
-/// What to look for in the journal; every field narrows the search.
-#[derive(Debug, Clone, Default)]
+/// What to look for in the journal; every field narrows the search. The API reads it from
+/// the query string.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
     /// Only this operation, e.g. `contractor.create`.
     pub operation: Option<String>,
