@@ -51,6 +51,16 @@ async fn up_serials(app: &TestApp) -> Vec<String> {
         .collect()
 }
 
+/// Marks `serial` DOWN as the monitor does after a silence.
+async fn monitor_down(app: &TestApp, serial: &str) {
+    let now = mpc_storage::now_micros();
+    // Silent for longer than "a second ago": every UP device goes DOWN now.
+    let changes = controller::mark_silent_down(&app.db.store, now, -1_000_000)
+        .await
+        .unwrap();
+    assert!(changes.iter().any(|c| c.serial == serial), "{changes:?}");
+}
+
 backend_tests! {
     async fn a_verified_heartbeat_turns_its_device_up_and_keeps_its_figures(db: TestDb) {
         let cfg = config();
@@ -111,6 +121,28 @@ backend_tests! {
         let figures: Value = serde_json::from_str(&kept[0].1).unwrap();
         assert_eq!(figures["cpus"][0]["utilisation"], 50, "{figures}");
         assert_eq!(figures["memory"][0]["used"], 65_536, "{figures}");
+
+        // Heartbeats arriving together (a burst, or a replay beside the original) make one
+        // change: the device is UP once, not once per heartbeat.
+        monitor_down(&app, "W2L-HB").await;
+        for _ in 0..8 {
+            socket.send_to(&good, addr).await.unwrap();
+        }
+        for _ in 0..100 {
+            if !up_serials(&app).await.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let history = app.get("/api/v1/devices/W2L-HB/history", &app.operator).await;
+        let states: Vec<&str> = history.body["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["state"].as_str().unwrap())
+            .collect();
+        assert_eq!(states, ["up", "down", "up"], "{}", history.text);
 
         // A heartbeat proves nothing beyond liveness: what the device may fetch is unchanged.
         assert_eq!(fetch(&app, "W2L-HB", None).await.status, StatusCode::OK);

@@ -46,7 +46,7 @@ pub async fn heartbeat(
     now: i64,
 ) -> Result<Option<StateChange>> {
     let mut tx = store.write().await?;
-    let was = state_of(tx.conn(), serial).await?;
+    let was = state_of(&mut tx, serial).await?;
     sqlx::query(
         "INSERT INTO device_status (serial, state, state_since, last_heartbeat, firmware, uptime_seconds, \
          applied_revision) VALUES ($1, 'up', $2, $2, $3, $4, $5) ON CONFLICT (serial) DO UPDATE SET \
@@ -76,8 +76,8 @@ pub async fn heard(
     figures: &str,
 ) -> Result<Option<StateChange>> {
     let mut tx = store.write().await?;
+    let was = state_of(&mut tx, serial).await?;
     super::record_figures(tx.conn(), serial, now, figures).await?;
-    let was = state_of(tx.conn(), serial).await?;
     sqlx::query(
         "INSERT INTO device_status (serial, state, state_since, last_heartbeat, firmware, uptime_seconds) \
          VALUES ($1, 'up', $2, $2, '', 0) ON CONFLICT (serial) DO UPDATE SET state = 'up', \
@@ -92,11 +92,15 @@ pub async fn heard(
     Ok(change)
 }
 
-async fn state_of(conn: &mut AnyConnection, serial: &str) -> Result<Option<String>> {
+/// `serial`'s state, held until the transaction ends: heartbeats of one device arriving
+/// together (on several nodes, or a burst of SMFv2 datagrams) see each other's writes, so a
+/// device comes UP once.
+async fn state_of(tx: &mut crate::WriteTx, serial: &str) -> Result<Option<String>> {
+    tx.lock(&format!("device_status:{serial}")).await?;
     Ok(
         sqlx::query_scalar("SELECT state FROM device_status WHERE serial = $1")
             .bind(serial.to_owned())
-            .fetch_optional(conn)
+            .fetch_optional(tx.conn())
             .await?,
     )
 }
@@ -145,11 +149,19 @@ pub async fn mark_silent_down(
     .await?;
     let mut changes = Vec::new();
     for (serial, last) in silent {
-        sqlx::query("UPDATE device_status SET state = 'down', state_since = $1 WHERE serial = $2")
-            .bind(now)
-            .bind(serial.clone())
-            .execute(tx.conn())
-            .await?;
+        // Still silent once its row is ours: a heartbeat that committed meanwhile keeps it UP.
+        let marked = sqlx::query(
+            "UPDATE device_status SET state = 'down', state_since = $1 \
+             WHERE serial = $2 AND state = 'up' AND last_heartbeat < $3",
+        )
+        .bind(now)
+        .bind(serial.clone())
+        .bind(cutoff)
+        .execute(tx.conn())
+        .await?;
+        if marked.rows_affected() == 0 {
+            continue;
+        }
         let change = StateChange {
             serial,
             state: "down",
