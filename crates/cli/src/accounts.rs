@@ -1,37 +1,73 @@
-//! `mpc contractor|user|token`: accounts, straight on the database (for first set-up and
-//! recovery; the API does the same with a token).
+//! `mpc contractor|user|token`: accounts, for first set-up and recovery, through the same use
+//! cases as the API (which does the same with a token).
 
-use anyhow::{Context, bail};
-use mpc_domain::access::Role;
-use mpc_domain::account;
-use mpc_storage::accounts::{self, NewUser};
-use mpc_storage::{JournalEntry, Store};
+use anyhow::{anyhow, bail};
+use mpc_api_types::accounts::{CreateContractor, CreateToken, CreateUser, Role};
+use mpc_server::AppState;
+use mpc_server::app::{self, Input, PageParams};
+use mpc_server::error::ApiError;
+use mpc_server::extract::Caller;
 
-use crate::{ContractorCommand, RoleArg, TokenCommand, UserCommand, each_page};
+use crate::contracts::api_error;
+use crate::{ContractorCommand, RoleArg, TokenCommand, UserCommand};
 
-pub async fn contractor(store: &Store, cmd: ContractorCommand) -> anyhow::Result<()> {
+/// Every page of a listing, `limit` items at a time.
+async fn all_pages<T, F, Fut>(mut fetch: F) -> anyhow::Result<Vec<T>>
+where
+    F: FnMut(PageParams) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), ApiError>>,
+{
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let (items, next) = fetch(PageParams {
+            after: after.take(),
+            limit: Some(app::MAX_LIMIT),
+        })
+        .await
+        .map_err(api_error)?;
+        all.extend(items);
+        match next {
+            Some(n) => after = Some(n),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// A user named by its username, or a one-line error.
+async fn user_named(
+    state: &AppState,
+    caller: &Caller,
+    username: &str,
+) -> anyhow::Result<mpc_api_types::accounts::User> {
+    app::users::by_username(state, caller, username)
+        .await
+        .map_err(|e| match e.status.as_u16() {
+            404 => anyhow!("no user {username:?}"),
+            _ => api_error(e),
+        })
+}
+
+pub async fn contractor(state: &AppState, cmd: ContractorCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         ContractorCommand::Create { name } => {
-            let name =
-                account::text("name", &name, 200).map_err(|e| anyhow::anyhow!(e.message_en))?;
-            let mut tx = store.write().await?;
-            let c = accounts::create_contractor(&mut tx, &name).await?;
-            tx.commit(
-                JournalEntry::new("cli", "contractor.create")
-                    .contractor(Some(&c.id))
-                    .subject(&c.id)
-                    .request(serde_json::json!({ "name": name })),
-            )
-            .await?;
+            let c =
+                app::contractors::create(state, &caller, Input::Value(CreateContractor { name }))
+                    .await
+                    .map_err(api_error)?;
             println!("{}", c.id);
         }
         ContractorCommand::List => {
-            for c in each_page(
-                |page| async move { accounts::list_contractors(store, None, None, &page).await },
-                |c| c.id.clone(),
-            )
-            .await?
-            {
+            let all = all_pages(|page| {
+                let caller = &caller;
+                async move {
+                    let list = app::contractors::list(state, caller, None, &page).await?;
+                    Ok((list.contractors, list.next_cursor))
+                }
+            })
+            .await?;
+            for c in all {
                 println!("{}\t{}", c.id, c.name);
             }
         }
@@ -39,7 +75,8 @@ pub async fn contractor(store: &Store, cmd: ContractorCommand) -> anyhow::Result
     Ok(())
 }
 
-pub async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
+pub async fn user(state: &AppState, cmd: UserCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         UserCommand::Create {
             username,
@@ -47,82 +84,59 @@ pub async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
             contractor,
             display_name,
         } => {
-            let username =
-                account::username(&username).map_err(|e| anyhow::anyhow!(e.message_en))?;
-            let display_name = account::text(
-                "display_name",
-                display_name.as_deref().unwrap_or(&username),
-                100,
-            )
-            .map_err(|e| anyhow::anyhow!(e.message_en))?;
-            let (role, contractor) = match (role, contractor) {
-                (RoleArg::Operator, None) => (Role::Operator, None),
+            let role = match (role, &contractor) {
+                (RoleArg::Operator, None) => Role::Operator,
                 (RoleArg::Operator, Some(_)) => {
                     bail!("an operator belongs to no contractor: drop --contractor")
                 }
                 (RoleArg::Contractor, None) => bail!("a contractor user needs --contractor ID"),
-                (RoleArg::Contractor, Some(c)) => {
-                    accounts::get_contractor(store, &c)
-                        .await
-                        .with_context(|| format!("contractor {c}"))?;
-                    (Role::Contractor, Some(c))
-                }
+                (RoleArg::Contractor, Some(_)) => Role::Contractor,
             };
-            let mut tx = store.write().await?;
-            let user = accounts::create_user(
-                &mut tx,
-                &NewUser {
-                    username: &username,
-                    display_name: &display_name,
-                    role,
-                    contractor_id: contractor.as_deref(),
-                },
-            )
-            .await?;
-            tx.commit(
-                JournalEntry::new("cli", "user.create")
-                    .contractor(contractor.as_deref())
-                    .subject(&user.id)
-                    .request(serde_json::json!({ "username": username, "role": role })),
-            )
-            .await?;
+            let new = CreateUser {
+                username,
+                display_name,
+                role,
+                contractor_id: contractor,
+            };
+            let user = app::users::create(state, &caller, Input::Value(new))
+                .await
+                .map_err(api_error)?;
             println!("{}", user.id);
         }
         UserCommand::Password { username, generate } => {
-            let user = accounts::find_user_by_username(store, &username)
-                .await
-                .map_err(|_| anyhow::anyhow!("no user {username:?}"))?;
-            let password = if generate {
-                accounts::generate_password()?
+            let user = user_named(state, &caller, &username).await?;
+            if generate {
+                let password = app::users::new_password(state, &caller, &user.id)
+                    .await
+                    .map_err(api_error)?;
+                println!("{password}");
             } else {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
-                line.trim_end_matches(['\r', '\n']).to_owned()
-            };
-            account::password(&password).map_err(|e| anyhow::anyhow!(e.message_en))?;
-            accounts::reset_password(
-                store,
-                &user.id,
-                &password,
-                JournalEntry::new("cli", "user.password"),
-            )
-            .await?;
-            if generate {
-                println!("{password}");
+                let password = line.trim_end_matches(['\r', '\n']);
+                app::users::set_password(state, &caller, &user.id, password)
+                    .await
+                    .map_err(api_error)?;
             }
         }
         UserCommand::List => {
-            for u in each_page(
-                |page| async move { accounts::list_users(store, None, &page).await },
-                |u| u.id.clone(),
-            )
-            .await?
-            {
+            let all = all_pages(|page| {
+                let caller = &caller;
+                async move {
+                    let list = app::users::list(state, caller, None, &page).await?;
+                    Ok((list.users, list.next_cursor))
+                }
+            })
+            .await?;
+            for u in all {
+                let role = match u.role {
+                    Role::Operator => "operator",
+                    Role::Contractor => "contractor",
+                };
                 println!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{role}\t{}",
                     u.id,
                     u.username,
-                    u.role,
                     u.contractor_id.as_deref().unwrap_or("-")
                 );
             }
@@ -131,42 +145,35 @@ pub async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
+pub async fn token(state: &AppState, cmd: TokenCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         TokenCommand::Create { username, label } => {
-            let user = accounts::find_user_by_username(store, &username)
-                .await
-                .with_context(|| format!("user {username:?}"))?;
-            let label =
-                account::text("label", &label, 100).map_err(|e| anyhow::anyhow!(e.message_en))?;
-            let mut tx = store.write().await?;
-            let (token, secret) = accounts::issue_token(&mut tx, &user.id, &label).await?;
-            tx.commit(
-                JournalEntry::new("cli", "token.create")
-                    .contractor(user.contractor_id.as_deref())
-                    .subject(&token.id)
-                    .request(serde_json::json!({ "username": username, "label": label })),
+            let user = user_named(state, &caller, &username).await?;
+            let created = app::users::create_token(
+                state,
+                &caller,
+                &user.id,
+                Input::Value(CreateToken { label }),
             )
-            .await?;
+            .await
+            .map_err(api_error)?;
             eprintln!(
                 "token {} for {username}; the secret below is shown only this once:",
-                token.id
+                created.token.id
             );
-            println!("{secret}");
+            println!("{}", created.secret);
         }
         TokenCommand::Revoke { id } => {
-            let token = accounts::get_token(store, &id)
+            let token = app::users::token(state, &caller, &id).await.map_err(|e| {
+                match e.status.as_u16() {
+                    404 => anyhow!("no token {id}"),
+                    _ => api_error(e),
+                }
+            })?;
+            app::users::revoke_token(state, &caller, &token.user_id, &id)
                 .await
-                .with_context(|| format!("token {id}"))?;
-            let user = accounts::get_user(store, &token.user_id).await?;
-            let mut tx = store.write().await?;
-            accounts::revoke_token(&mut tx, &id).await?;
-            tx.commit(
-                JournalEntry::new("cli", "token.revoke")
-                    .contractor(user.contractor_id.as_deref())
-                    .subject(&id),
-            )
-            .await?;
+                .map_err(api_error)?;
             println!("revoked {id}");
         }
     }

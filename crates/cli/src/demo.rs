@@ -3,6 +3,10 @@
 //! options, a packet share group, SIMs with daily use (one of them over its cap), a cancellation
 //! in progress, a replaced device and requests waiting in the queue. Everything goes through the
 //! same rules as the API.
+//!
+//! It seeds storage directly rather than through [`mpc_server::app`]: it writes a back-dated
+//! history (requests decided on past days, consents given weeks ago) that no use case, which
+//! acts today as its caller, offers, and its journal rows name `demo` as their actor.
 
 use anyhow::{anyhow, bail};
 use jiff::ToSpan;

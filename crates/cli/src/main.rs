@@ -1,4 +1,10 @@
 //! `mpc`: the one binary of the Multi-Product Controller Service Preset system.
+//!
+//! Commands call the use cases of [`mpc_server::app`] as the command line
+//! ([`Caller::command_line`](mpc_server::extract::Caller::command_line)), as the API and the
+//! console do. Only set-up plumbing reaches storage itself: opening and migrating the
+//! database, the secret key, the first operator of `mpc serve`, and the direct seeding of
+//! `mpc demo seed` and `mpc simulate --setup` (see their modules).
 
 mod accounts;
 mod billing;
@@ -15,7 +21,6 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use mpc_server::{AppState, DOCS_PATH, OPENAPI_PATH, ServerConfig};
 use mpc_storage::Store;
-use mpc_storage::accounts::Page;
 
 /// Contracts, billing and device control for managed routers (SEIL/X4, SA-W2L, SEIL CA10).
 #[derive(Parser)]
@@ -326,9 +331,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database {url} is up to date");
             Ok(())
         }
-        Command::Contractor(cmd) => accounts::contractor(&open(url).await?, cmd).await,
-        Command::User(cmd) => accounts::user(&open(url).await?, cmd).await,
-        Command::Token(cmd) => accounts::token(&open(url).await?, cmd).await,
+        Command::Contractor(cmd) => {
+            accounts::contractor(&app_state_without_secrets(url).await?, cmd).await
+        }
+        Command::User(cmd) => accounts::user(&app_state_without_secrets(url).await?, cmd).await,
+        Command::Token(cmd) => accounts::token(&app_state_without_secrets(url).await?, cmd).await,
         Command::Request(cmd) => contracts::request(&app_state(url).await?, cmd).await,
         Command::Contract(cmd) => contracts::contract(&app_state(url).await?, cmd).await,
         Command::Device(cmd) => contracts::device(&app_state(url).await?, cmd).await,
@@ -340,18 +347,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Billing(cmd) => {
             billing::billing(&app_state_without_secrets(url).await?, cmd).await
         }
-        Command::Mobile(cmd) => mobile::mobile(&open(url).await?, cmd).await,
+        Command::Mobile(cmd) => mobile::mobile(&app_state_without_secrets(url).await?, cmd).await,
         Command::Smfv2(Smfv2Command::Reveal { serial }) => {
-            let (key, _) = mpc_storage::controller::SecretKey::resolve(url)?;
-            let store = open(url).await?;
-            let journal = mpc_storage::JournalEntry::new("cli", "device.smfv2_reveal");
-            let identity = mpc_storage::smfv2::reveal(&store, &key, &serial, journal)
+            let state = app_state(url).await?;
+            let caller = mpc_server::extract::Caller::command_line();
+            let identity = mpc_server::app::inventory::reveal_smfv2(&state, &caller, &serial)
                 .await
-                .map_err(|e| match e {
-                    mpc_storage::StorageError::NotFound => {
-                        anyhow::anyhow!("{serial} has no SMFv2 identity")
-                    }
-                    e => e.into(),
+                .map_err(|e| match e.status.as_u16() {
+                    404 => anyhow::anyhow!("{serial} has no SMFv2 identity"),
+                    _ => contracts::api_error(e),
                 })?;
             println!("distribution_id\tls_key\trs_key\theartbeat_passphrase");
             println!(
@@ -488,31 +492,6 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     relay.abort();
     store.close().await;
     Ok(())
-}
-
-/// Reads a whole listing page by page.
-pub async fn each_page<T, F, Fut>(mut fetch: F, id: impl Fn(&T) -> String) -> anyhow::Result<Vec<T>>
-where
-    F: FnMut(Page) -> Fut,
-    Fut: std::future::Future<Output = mpc_storage::Result<Vec<T>>>,
-{
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let rows = fetch(Page {
-            after: after.clone(),
-            limit: 1000,
-        })
-        .await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(id(last));
-        let full = rows.len() == 1000;
-        all.extend(rows);
-        if !full {
-            break;
-        }
-    }
-    Ok(all)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! `mpc mobile`: SIMs, usage records and throttles on the database (R9.3, R9.6, R9.9).
+//! `mpc mobile`: SIMs, usage records and throttles (R9.3, R9.6, R9.9), through the same use
+//! cases as the API.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -7,12 +8,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
 use jiff::Timestamp;
+use mpc_api_types::mobile::{ManualThrottle, SimBinding};
 use mpc_domain::calendar::parse_business_date;
-use mpc_domain::mobile::{self, ManualAction, Source};
-use mpc_storage::mobile as store;
-use mpc_storage::{JournalEntry, StorageError, Store};
+use mpc_domain::mobile::{self, ManualAction};
+use mpc_server::AppState;
+use mpc_server::app::{self, Input};
+use mpc_server::error::ApiError;
+use mpc_server::extract::Caller;
 
-use crate::contracts::refusal;
+use crate::contracts::api_error;
 
 #[derive(Subcommand)]
 pub enum MobileCommand {
@@ -70,10 +74,11 @@ pub enum UsageFormat {
     Ndjson,
 }
 
-fn not_found(e: StorageError, what: String) -> anyhow::Error {
-    match e {
-        StorageError::NotFound => anyhow!("no {what}"),
-        e => anyhow!(e),
+/// The one-line message of an answer, `no …` for a 404.
+fn not_found(e: ApiError, what: String) -> anyhow::Error {
+    match e.status.as_u16() {
+        404 => anyhow!("no {what}"),
+        _ => api_error(e),
     }
 }
 
@@ -84,7 +89,8 @@ fn iccid(iccid: &str) -> anyhow::Result<&str> {
     Ok(iccid)
 }
 
-pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
+pub async fn mobile(state: &AppState, cmd: MobileCommand) -> anyhow::Result<()> {
+    let caller = Caller::command_line();
     match cmd {
         MobileCommand::Bind {
             iccid: i,
@@ -92,16 +98,16 @@ pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
             from,
         } => {
             let from = parse_business_date(&from).map_err(|e| anyhow!("--from: {e}"))?;
-            let journal = JournalEntry::new("cli", "mobile.sim_bind").request(
-                serde_json::json!({ "iccid": i, "option_id": option, "from": from.to_string() }),
-            );
-            let sim = store::bind_sim(store, iccid(&i)?, &option, from, journal)
+            let binding = SimBinding {
+                option_id: option.clone(),
+                from: Some(from.to_string()),
+            };
+            let sim = app::mobile::bind_sim(state, &caller, iccid(&i)?, Input::Value(binding))
                 .await
-                .map_err(|e| not_found(e, format!("mobile access option {option}")))?
-                .map_err(refusal)?;
+                .map_err(|e| not_found(e, format!("mobile access option {option}")))?;
             println!(
                 "SIM {} serves {} from {}",
-                sim.iccid, sim.option_id, sim.from_on
+                sim.iccid, sim.option_id, sim.from
             );
         }
         MobileCommand::Import {
@@ -115,36 +121,38 @@ pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("csv")),
             };
-            import(store, &file, csv, batch_lines as usize).await?;
+            import(state, &caller, &file, csv, batch_lines as usize).await?;
         }
         MobileCommand::Throttles { at } => {
             let at = match at {
-                Some(at) => at
-                    .parse::<Timestamp>()
-                    .map_err(|e| anyhow!("--at: {e}"))
-                    .and_then(|at| {
-                        mpc_domain::calendar::business_instant(at).map_err(|e| anyhow!("--at: {e}"))
-                    })?,
-                None => Timestamp::now(),
+                Some(at) => Some(
+                    at.parse::<Timestamp>()
+                        .map_err(|e| anyhow!("--at: {e}"))
+                        .and_then(|at| {
+                            mpc_domain::calendar::business_instant(at)
+                                .map_err(|e| anyhow!("--at: {e}"))
+                        })?
+                        .to_string(),
+                ),
+                None => None,
             };
-            for d in store::decisions(&mut *store.conn().await?, at).await? {
-                if !d.state.throttled {
-                    continue;
-                }
-                let (source, reason) = match d.state.source {
-                    Source::Manual => ("manual", d.manual.map(|m| m.reason)),
-                    Source::Automatic => ("automatic", d.automatic.map(|t| t.basis.reason())),
-                };
-                let until = d.state.until.map(|u| u.to_string()).unwrap_or_default();
-                let reason = reason.unwrap_or_default();
-                println!("{}\t{}\t{source}\t{until}\t{reason}", d.iccid, d.option_id);
+            let decisions = app::mobile::throttles(state, &caller, at.as_deref())
+                .await
+                .map_err(api_error)?;
+            for d in decisions.decisions.into_iter().filter(|d| d.throttled) {
+                let until = d.until.unwrap_or_default();
+                let reason = d.reason.unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{until}\t{reason}",
+                    d.iccid, d.option_id, d.source
+                );
             }
         }
         MobileCommand::Throttle { iccid: i, reason } => {
-            manual(store, iccid(&i)?, ManualAction::Throttle, &reason).await?;
+            manual(state, &caller, iccid(&i)?, ManualAction::Throttle, reason).await?;
         }
         MobileCommand::Release { iccid: i, reason } => {
-            manual(store, iccid(&i)?, ManualAction::Release, &reason).await?;
+            manual(state, &caller, iccid(&i)?, ManualAction::Release, reason).await?;
         }
     }
     Ok(())
@@ -152,7 +160,13 @@ pub async fn mobile(store: &Store, cmd: MobileCommand) -> anyhow::Result<()> {
 
 /// Ingests `file` `batch_lines` lines at a time, a transaction each, so memory stays bounded;
 /// prints what each refused line was refused for, then the totals.
-async fn import(store: &Store, file: &Path, csv: bool, batch_lines: usize) -> anyhow::Result<()> {
+async fn import(
+    state: &AppState,
+    caller: &Caller,
+    file: &Path,
+    csv: bool,
+    batch_lines: usize,
+) -> anyhow::Result<()> {
     let cannot = || format!("cannot read {}", file.display());
     let mut lines = BufReader::new(File::open(file).with_context(cannot)?).lines();
     // Each CSV chunk is parsed with the header in front, as its line 1.
@@ -166,6 +180,7 @@ async fn import(store: &Store, file: &Path, csv: bool, batch_lines: usize) -> an
         ),
         false => None,
     };
+    let name = file.display().to_string();
     let mut before = usize::from(csv);
     let (mut accepted, mut duplicates, mut corrected, mut refused) = (0, 0, 0, 0);
     loop {
@@ -182,16 +197,18 @@ async fn import(store: &Store, file: &Path, csv: bool, batch_lines: usize) -> an
         if read == 0 {
             break;
         }
-        let (mut records, mut rejected) = match csv {
-            true => store::parse_csv(&text).map_err(|e| anyhow!("{}: {e}", file.display()))?,
-            false => store::parse_ndjson(&text),
+        let batch = app::mobile::UsageBatch {
+            body: text.as_bytes(),
+            format: Some(match csv {
+                true => app::mobile::UsageFormat::Csv,
+                false => app::mobile::UsageFormat::Ndjson,
+            }),
+            lines_before: before - usize::from(csv),
+            file: Some(&name),
         };
-        let shift = before - usize::from(csv);
-        records.iter_mut().for_each(|r| r.line += shift);
-        rejected.iter_mut().for_each(|r| r.line += shift);
-        let journal = JournalEntry::new("cli", "mobile.usage_import")
-            .request(serde_json::json!({ "file": file.display().to_string(), "lines": read }));
-        let s = store::ingest(store, records, rejected, journal).await?;
+        let s = app::mobile::ingest(state, caller, batch)
+            .await
+            .map_err(|e| anyhow!("{name}: {}", api_error(e)))?;
         for r in &s.rejected {
             eprintln!("line {}: {}: {}", r.line, r.reason, r.detail);
         }
@@ -208,25 +225,22 @@ async fn import(store: &Store, file: &Path, csv: bool, batch_lines: usize) -> an
 }
 
 async fn manual(
-    store: &Store,
+    state: &AppState,
+    caller: &Caller,
     iccid: &str,
     action: ManualAction,
-    reason: &str,
+    reason: String,
 ) -> anyhow::Result<()> {
-    let operation = match action {
-        ManualAction::Throttle => "mobile.throttle",
-        ManualAction::Release => "mobile.release",
-    };
-    let journal = JournalEntry::new("cli", operation)
-        .request(serde_json::json!({ "iccid": iccid, "reason": reason }));
-    let m = store::manual(store, iccid, action, reason, Timestamp::now(), journal)
-        .await
-        .map_err(|e| not_found(e, format!("SIM {iccid}")))?
-        .map_err(refusal)?;
-    let state = mobile::state_at(m.at, &[], Some(&m)).map_err(|e| anyhow!(e))?;
-    let until = state
-        .until
-        .map_or("released by hand".to_owned(), |u| u.to_string());
+    let d = app::mobile::manual(
+        state,
+        caller,
+        iccid,
+        action,
+        Input::Value(ManualThrottle { reason }),
+    )
+    .await
+    .map_err(|e| not_found(e, format!("SIM {iccid}")))?;
+    let until = d.until.unwrap_or_else(|| "released by hand".to_owned());
     match action {
         ManualAction::Throttle => println!("SIM {iccid} throttled until {until}"),
         ManualAction::Release => println!("SIM {iccid} released until {until}"),

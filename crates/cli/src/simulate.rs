@@ -2,6 +2,10 @@
 //! `If-None-Match` and send heartbeats — for the demo and for load tests — or, with
 //! `--protocol smfv2`, call home as ARMS clients do. `--setup N` first makes a fleet of N
 //! notified devices in the database and writes their inventory file.
+//!
+//! The set-up seeds storage directly (contractors, contracts, inventory, acceptances dated as
+//! the load test needs), as a fixture rather than through [`mpc_server::app`]: it is test
+//! plumbing, not a use case. The devices then call the server as real ones do.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

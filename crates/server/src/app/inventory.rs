@@ -1,9 +1,13 @@
 //! The device inventory (operators): devices enter it from the maker's CSV before any
-//! contractor can be assigned one.
+//! contractor can be assigned one, each with its SMFv2 identity when it speaks SMFv2.
 
+use mpc_api_types::controller::{NewSmfv2Identity, Smfv2IdentityView, Smfv2Keys};
 use mpc_storage::controller::{self, LineError};
+use mpc_storage::smfv2;
 
+use super::Input;
 use crate::AppState;
+use crate::app::support::instant;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
@@ -106,4 +110,71 @@ pub async fn import(state: &AppState, caller: &Caller, upload: Upload<'_>) -> Ap
         .map_err(refused)?;
     state.devices.invalidate_all();
     Ok(imported)
+}
+
+/// Gives a unit of the inventory its SMFv2 identity (operators), journaled as
+/// `device.smfv2_identity_create`: its Distribution ID and keys, those left out generated,
+/// sealed at rest and shown once by [`reveal_smfv2`]. The keys stay out of the journal.
+///
+/// # Errors
+/// 404 to anyone but an operator and for a serial not in the inventory; 409 when the unit has
+/// an identity or another unit holds the Distribution ID; 422 for a malformed identity.
+pub async fn create_smfv2(
+    state: &AppState,
+    caller: &Caller,
+    serial: &str,
+    input: Input<NewSmfv2Identity>,
+) -> ApiResult<Smfv2IdentityView> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    let (body, _) = input.parse()?;
+    let columns = [
+        body.distribution_id.as_str(),
+        body.ls_key.as_deref().unwrap_or(""),
+        body.rs_key.as_deref().unwrap_or(""),
+        body.heartbeat_passphrase.as_deref().unwrap_or(""),
+    ];
+    let identity = match smfv2::Identity::from_columns(&columns) {
+        Ok(Some(identity)) => identity,
+        Ok(None) => {
+            return Err(ApiError::unprocessable(
+                "invalid_smfv2_identity",
+                "a distribution ID is required",
+            ));
+        }
+        Err(message) => return Err(ApiError::unprocessable("invalid_smfv2_identity", message)),
+    };
+    let journal = caller.journal("device.smfv2_identity_create");
+    smfv2::create(&state.store, &state.secret_key, serial, &identity, journal).await?;
+    let summary = smfv2::summary(&mut *state.store.conn().await?, serial)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok(Smfv2IdentityView {
+        created_at: instant(summary.created_at)?,
+        revealed_at: summary.revealed_at.map(instant).transpose()?,
+        serial: summary.serial,
+        distribution_id: summary.distribution_id,
+    })
+}
+
+/// Shows a unit's SMFv2 keys, once (operators), journaled as `device.smfv2_reveal`: they are
+/// marked shown as they are read.
+///
+/// # Errors
+/// 404 when the unit has no SMFv2 identity, and to anyone but an operator (the keys are no
+/// contractor's to see); 409 when they were shown before.
+pub async fn reveal_smfv2(state: &AppState, caller: &Caller, serial: &str) -> ApiResult<Smfv2Keys> {
+    if !caller.actor.is_operator() {
+        return Err(ApiError::not_found());
+    }
+    let journal = caller.journal("device.smfv2_reveal");
+    let identity = smfv2::reveal(&state.store, &state.secret_key, serial, journal).await?;
+    Ok(Smfv2Keys {
+        serial: serial.to_owned(),
+        distribution_id: identity.distribution_id,
+        ls_key: identity.ls_key,
+        rs_key: identity.rs_key,
+        heartbeat_passphrase: identity.heartbeat_passphrase,
+    })
 }

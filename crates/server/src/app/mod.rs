@@ -20,6 +20,8 @@ pub mod sla;
 pub(crate) mod support;
 pub mod users;
 
+pub use support::{MAX_LIMIT, PageParams};
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

@@ -324,6 +324,27 @@ pub async fn revoke_token(
     Ok(())
 }
 
+/// The user of a username (operators only).
+///
+/// # Errors
+/// 403 for anyone but operators; 404 for no such user.
+pub async fn by_username(state: &AppState, caller: &Caller, username: &str) -> ApiResult<User> {
+    caller.require_operator()?;
+    view(accounts::find_user_by_username(&state.store, username).await?)
+}
+
+/// One API token, never its secret (the user itself and operators).
+///
+/// # Errors
+/// 404 for a token that does not exist or whose user is outside the caller's reach; 403 for a
+/// colleague's.
+pub async fn token(state: &AppState, caller: &Caller, token_id: &str) -> ApiResult<Token> {
+    let token = accounts::get_token(&state.store, token_id).await?;
+    visible_user(state, caller, &token.user_id).await?;
+    require_self_or_operator(caller, &token.user_id)?;
+    token_view(token)
+}
+
 /// Gives a user a new console password, journaled as `user.password` (operators only); the
 /// password is in this answer only.
 ///
@@ -331,16 +352,33 @@ pub async fn revoke_token(
 /// 403 for anyone but operators; 404 for a user that does not exist.
 pub async fn new_password(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<String> {
     caller.require_operator()?;
-    let user = accounts::get_user(&state.store, user_id).await?;
     let password = accounts::generate_password()?;
+    set_password(state, caller, user_id, &password).await?;
+    Ok(password)
+}
+
+/// Sets a user's console password, journaled as `user.password` (operators only).
+///
+/// # Errors
+/// 403 for anyone but operators; 404 for a user that does not exist; 422 for a password the
+/// rules of [`account::password`] refuse.
+pub async fn set_password(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+    password: &str,
+) -> ApiResult<()> {
+    caller.require_operator()?;
+    let user = accounts::get_user(&state.store, user_id).await?;
+    account::password(password)?;
     accounts::reset_password(
         &state.store,
         &user.id,
-        &password,
+        password,
         caller
             .journal("user.password")
             .contractor(user.contractor_id.as_deref()),
     )
     .await?;
-    Ok(password)
+    Ok(())
 }

@@ -4,21 +4,19 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use jiff::Timestamp;
+use axum::http::{HeaderMap, header};
 use mpc_api_types::Problem;
 use mpc_api_types::mobile::{
     ContractMobileUsage, GroupUsage, ManualThrottle, RejectedRecord, SimBinding, SimView,
     ThrottleDecision, ThrottleDecisions, ThrottleEvent, ThrottleEvents, UsageIngest,
 };
-use mpc_domain::mobile::{self, ManualAction, Source};
+use mpc_domain::mobile::ManualAction;
 use mpc_storage::mobile as store;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::instant;
-use super::support::Dates;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
 use crate::{AppState, app};
 
@@ -47,46 +45,17 @@ pub(super) async fn ingest(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<UsageIngest>> {
-    caller.require_operator()?;
-    let text = crate::extract::text_body(&body, "the body")?;
-    let (records, rejected) = match media_type(&headers).as_str() {
-        "application/x-ndjson" | "application/jsonl" => store::parse_ndjson(text),
-        "text/csv" => {
-            store::parse_csv(text).map_err(|e| ApiError::unprocessable("invalid_csv_header", e))?
-        }
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send usage as `application/x-ndjson` or `text/csv`",
-            ));
-        }
+    let batch = app::mobile::UsageBatch {
+        body: &body,
+        format: match media_type(&headers).as_str() {
+            "application/x-ndjson" | "application/jsonl" => Some(app::mobile::UsageFormat::Ndjson),
+            "text/csv" => Some(app::mobile::UsageFormat::Csv),
+            _ => None,
+        },
+        lines_before: 0,
+        file: None,
     };
-    let lines = records.len() + rejected.len();
-    let journal = caller
-        .journal("mobile.usage_ingest")
-        .request(serde_json::json!({ "lines": lines }));
-    let s = state
-        .jobs
-        .run(move |store| async move { store::ingest(&store, records, rejected, journal).await })
-        .await?;
-    Ok(Json(UsageIngest {
-        batch_id: s.batch_id,
-        accepted: s.accepted as u64,
-        duplicates: s.duplicates as u64,
-        corrected: s.corrected as u64,
-        rejected: s
-            .rejected
-            .into_iter()
-            .map(|r| RejectedRecord {
-                line: r.line as u64,
-                record_id: r.record_id,
-                iccid: r.iccid,
-                reason: r.reason.to_owned(),
-                detail: r.detail,
-            })
-            .collect(),
-    }))
+    Ok(Json(app::mobile::ingest(&state, &caller, batch).await?))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -106,32 +75,9 @@ pub(super) async fn rejections(
     caller: Caller,
     crate::extract::Params(q): crate::extract::Params<RejectionParams>,
 ) -> ApiResult<Json<Vec<RejectedRecord>>> {
-    caller.require_operator()?;
-    let rows = store::rejections(&mut *state.store.conn().await?, &q.batch_id).await?;
     Ok(Json(
-        rows.into_iter()
-            .map(|r| RejectedRecord {
-                line: u64::try_from(r.line).unwrap_or_default(),
-                record_id: r.record_id,
-                iccid: r.iccid,
-                reason: r.reason,
-                detail: r.detail,
-            })
-            .collect(),
+        app::mobile::rejections(&state, &caller, &q.batch_id).await?,
     ))
-}
-
-/// An ICCID: 18 to 22 digits (ITU-T E.118).
-fn check_iccid(iccid: &str) -> ApiResult<()> {
-    if mobile::is_iccid(iccid) {
-        return Ok(());
-    }
-    Err(mpc_domain::account::FieldError {
-        field: "iccid",
-        message_en: format!("iccid must be 18 to 22 digits: {iccid:?}"),
-        message_ja: "ICCID は18〜22桁の数字で指定してください".into(),
-    }
-    .into())
 }
 
 /// Binds a SIM to a `mobile_access` option of an SA-W2L contract from a day (operators; others
@@ -146,26 +92,9 @@ pub(super) async fn bind_sim(
     Path(iccid): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<SimView>> {
-    if !caller.actor.is_operator() {
-        return Err(ApiError::not_found());
-    }
-    let (body, raw) = payload.parse::<SimBinding>()?;
-    check_iccid(&iccid)?;
-    let from = Dates::default().or_today("from", body.from.as_deref())?;
-    let row = store::bind_sim(
-        &state.store,
-        &iccid,
-        &body.option_id,
-        from,
-        caller.journal("mobile.sim_bind").request(raw),
-    )
-    .await??;
-    Ok(Json(SimView {
-        iccid: row.iccid,
-        option_id: row.option_id,
-        from: row.from_on,
-        until: row.until_on,
-    }))
+    Ok(Json(
+        app::mobile::bind_sim(&state, &caller, &iccid, payload.into()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -227,40 +156,9 @@ pub(super) async fn throttles(
     caller: Caller,
     Params(q): Params<AtParams>,
 ) -> ApiResult<Json<ThrottleDecisions>> {
-    caller.require_operator()?;
-    let at = match q.at.as_deref() {
-        Some(s) => s
-            .parse::<Timestamp>()
-            .map_err(|_| format!("at {s:?} is not an RFC 3339 instant"))
-            .and_then(|at| {
-                mpc_domain::calendar::business_instant(at).map_err(|e| format!("at: {e}"))
-            })
-            .map_err(|detail| ApiError::bad_request("invalid_query", detail))?,
-        None => Timestamp::now(),
-    };
-    let decisions = store::decisions(&mut *state.store.conn().await?, at)
-        .await?
-        .into_iter()
-        .map(|d| ThrottleDecision {
-            iccid: d.iccid,
-            option_id: d.option_id,
-            throttled: d.state.throttled,
-            source: match d.state.source {
-                Source::Automatic => "automatic",
-                Source::Manual => "manual",
-            }
-            .to_owned(),
-            until: d.state.until.map(|u| u.to_string()),
-            reason: match d.state.source {
-                Source::Manual => d.manual.map(|m| m.reason),
-                Source::Automatic => d.automatic.map(|t| t.basis.reason()),
-            },
-        })
-        .collect();
-    Ok(Json(ThrottleDecisions {
-        at: at.to_string(),
-        decisions,
-    }))
+    Ok(Json(
+        app::mobile::throttles(&state, &caller, q.at.as_deref()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -312,47 +210,6 @@ pub(super) async fn events(
     Ok(Json(ThrottleEvents { events, cursor }))
 }
 
-async fn manual(
-    state: AppState,
-    caller: Caller,
-    iccid: String,
-    payload: JsonBody,
-    action: ManualAction,
-) -> ApiResult<Json<ThrottleDecision>> {
-    if !caller.actor.is_operator() {
-        return Err(ApiError::not_found());
-    }
-    let (body, raw) = payload.parse::<ManualThrottle>()?;
-    let at = Timestamp::now();
-    let operation = match action {
-        ManualAction::Throttle => "mobile.throttle",
-        ManualAction::Release => "mobile.release",
-    };
-    let m = store::manual(
-        &state.store,
-        &iccid,
-        action,
-        &body.reason,
-        at,
-        caller.journal(operation).request(raw),
-    )
-    .await??;
-    let option_id = store::sim(&mut *state.store.conn().await?, &iccid)
-        .await?
-        .last()
-        .map(|s| s.option_id.clone())
-        .unwrap_or_default();
-    let state = mobile::state_at(at, &[], Some(&m)).map_err(|_| ApiError::internal())?;
-    Ok(Json(ThrottleDecision {
-        iccid,
-        option_id,
-        throttled: state.throttled,
-        source: "manual".to_owned(),
-        until: state.until.map(|u| u.to_string()),
-        reason: Some(m.reason),
-    }))
-}
-
 /// Throttles a SIM by hand, with a reason, until released by hand (operators; others get 404;
 /// R9.9). Journaled and published as a `manual_throttle` event.
 #[utoipa::path(post, path = "/mobile/sims/{iccid}/throttle", tag = "mobile",
@@ -365,7 +222,16 @@ pub(super) async fn throttle(
     Path(iccid): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<ThrottleDecision>> {
-    manual(state, caller, iccid, payload, ManualAction::Throttle).await
+    Ok(Json(
+        app::mobile::manual(
+            &state,
+            &caller,
+            &iccid,
+            ManualAction::Throttle,
+            payload.into(),
+        )
+        .await?,
+    ))
 }
 
 /// Releases a SIM by hand, with a reason, until 00:00 Tokyo on the next 1st, when the next
@@ -380,5 +246,14 @@ pub(super) async fn release(
     Path(iccid): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<Json<ThrottleDecision>> {
-    manual(state, caller, iccid, payload, ManualAction::Release).await
+    Ok(Json(
+        app::mobile::manual(
+            &state,
+            &caller,
+            &iccid,
+            ManualAction::Release,
+            payload.into(),
+        )
+        .await?,
+    ))
 }

@@ -13,7 +13,6 @@ use mpc_api_types::controller::{
 };
 use mpc_domain::monitoring::MonitorState;
 use mpc_storage::controller::Webhook;
-use mpc_storage::smfv2;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -168,41 +167,8 @@ pub(super) async fn add_smfv2(
     Path(serial): Path<String>,
     payload: JsonBody,
 ) -> ApiResult<(StatusCode, Json<Smfv2IdentityView>)> {
-    if !caller.actor.is_operator() {
-        return Err(ApiError::not_found());
-    }
-    let (body, _) = payload.parse::<NewSmfv2Identity>()?;
-    let columns = [
-        body.distribution_id.as_str(),
-        body.ls_key.as_deref().unwrap_or(""),
-        body.rs_key.as_deref().unwrap_or(""),
-        body.heartbeat_passphrase.as_deref().unwrap_or(""),
-    ];
-    let identity = match smfv2::Identity::from_columns(&columns) {
-        Ok(Some(identity)) => identity,
-        Ok(None) => {
-            return Err(ApiError::unprocessable(
-                "invalid_smfv2_identity",
-                "a distribution ID is required",
-            ));
-        }
-        Err(message) => return Err(ApiError::unprocessable("invalid_smfv2_identity", message)),
-    };
-    // The keys stay out of the journal: the outcome names the unit and its Distribution ID.
-    let journal = caller.journal("device.smfv2_identity_create");
-    smfv2::create(&state.store, &state.secret_key, &serial, &identity, journal).await?;
-    let summary = smfv2::summary(&mut *state.store.conn().await?, &serial)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Smfv2IdentityView {
-            created_at: instant(summary.created_at)?,
-            revealed_at: summary.revealed_at.map(instant).transpose()?,
-            serial: summary.serial,
-            distribution_id: summary.distribution_id,
-        }),
-    ))
+    let view = inventory::create_smfv2(&state, &caller, &serial, payload.into()).await?;
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// Shows a unit's SMFv2 keys, once (operators): they are marked shown as they are read, and
@@ -217,18 +183,9 @@ pub(super) async fn reveal_smfv2(
     caller: Caller,
     Path(serial): Path<String>,
 ) -> ApiResult<Json<Smfv2Keys>> {
-    if !caller.actor.is_operator() {
-        return Err(ApiError::not_found());
-    }
-    let journal = caller.journal("device.smfv2_reveal");
-    let identity = smfv2::reveal(&state.store, &state.secret_key, &serial, journal).await?;
-    Ok(Json(Smfv2Keys {
-        serial,
-        distribution_id: identity.distribution_id,
-        ls_key: identity.ls_key,
-        rs_key: identity.rs_key,
-        heartbeat_passphrase: identity.heartbeat_passphrase,
-    }))
+    Ok(Json(
+        inventory::reveal_smfv2(&state, &caller, &serial).await?,
+    ))
 }
 
 fn webhook_view(w: Webhook) -> ApiResult<WebhookView> {
