@@ -65,8 +65,9 @@ fn print_json(v: &impl Serialize) -> anyhow::Result<()> {
 
 #[derive(Args)]
 pub struct AcceptArgs {
-    /// Acceptance date, `YYYY-MM-DD` (e.g. 2026-12-05), today in Japan when omitted; for a
-    /// cancellation or stop, the day the notice arrived.
+    /// Acceptance date, `YYYY-MM-DD` (e.g. 2026-12-05); for a cancellation or stop, the day
+    /// the notice arrived. When omitted, as in the API: a notice arrived the day it was
+    /// submitted, anything else is accepted today in Japan.
     #[arg(long)]
     on: Option<String>,
     /// Failure or loss: serial of the replacement device.
@@ -320,8 +321,9 @@ pub async fn request(state: &AppState, cmd: RequestCommand) -> anyhow::Result<()
             println!("{}\t{}", view.id, view.status);
         }
         RequestCommand::Accept { id, acceptance } => {
-            let mut acceptance = acceptance.acceptance()?;
-            acceptance.on.get_or_insert_with(today);
+            // An omitted day is the app's default, as in the API: a cancellation's or a
+            // stop's notice arrived the day it was submitted, anything else is accepted today.
+            let acceptance = acceptance.acceptance()?;
             let view = app::requests::accept(state, &caller, &id, Input::Value(acceptance))
                 .await
                 .map_err(api_error)?;

@@ -394,3 +394,63 @@ fn smfv2_ca_init_and_serve() {
         stderr(&none)
     );
 }
+
+/// `request accept` without `--on` takes the API's default day: a cancellation's notice
+/// arrived the day the request was submitted, not the day it is accepted.
+#[test]
+fn accepting_a_cancellation_without_a_day_dates_its_notice_to_its_submission() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let seeded = mpc(&db, &["demo", "seed", "--today", "2026-11-24"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let (minato, contracts) = demo_contracts(&db, "みなと");
+    let contract = contracts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "service_adapter" && c["ending"].is_null())
+        .unwrap();
+    let id = contract["id"].as_str().unwrap();
+    // What a notice arriving on the day of submission would end on (R13.1).
+    let quote = mpc(
+        &db,
+        &[
+            "contract",
+            "quote",
+            id,
+            "--notice-arrived-on",
+            "2026-11-25",
+            "--json",
+        ],
+    );
+    let quote: serde_json::Value = serde_json::from_slice(&quote.stdout).unwrap();
+    let submitted = mpc(
+        &db,
+        &[
+            "request",
+            "submit",
+            "--contractor",
+            &minato,
+            "--submitted-on",
+            "2026-11-25",
+            "--json",
+            &format!(r#"{{"kind": "cancel_contract", "contract_id": "{id}"}}"#),
+        ],
+    );
+    assert!(submitted.status.success(), "{}", stderr(&submitted));
+    let request = stdout(&submitted);
+    let request = request.split('\t').next().unwrap();
+    let accepted = mpc(&db, &["request", "accept", request]);
+    assert!(accepted.status.success(), "{}", stderr(&accepted));
+    assert!(
+        stdout(&accepted).ends_with("\taccepted"),
+        "{}",
+        stdout(&accepted)
+    );
+
+    let shown = mpc(&db, &["contract", "show", id, "--as-of", "2026-11-25"]);
+    let view: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(view["ending"]["notice_arrived_on"], "2026-11-25", "{view}");
+    // The contract ends where the quote for that day said (R13.1).
+    assert_eq!(view["ending"]["on"], quote["end_on"], "{view}\n{quote}");
+}
