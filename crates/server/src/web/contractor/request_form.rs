@@ -1,18 +1,14 @@
 //! `/console/requests/new`: the form of a new request, one per kind.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 
 use axum::extract::{Query, State};
 use axum_extra::extract::Form;
-use jiff::civil::Date;
 use mpc_api_types::contracts::{ContractView, SubmitRequest};
 use mpc_domain::book::Status;
-use mpc_domain::calendar::parse_business_date;
 use mpc_domain::catalog::{
     ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind,
 };
-use mpc_domain::request::{GroupRequest, Request};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -24,21 +20,15 @@ use crate::web::{Chrome, Session, Shown, WebError, WebResult, render, see_other,
 
 use super::{contractor_of, contracts_of, describe, operator_suffix};
 
+mod kinds;
+
+use kinds::{Posted, Source};
+
 /// The request kinds made with the generic form (cancellation has its own page, after the
 /// quote).
-pub(super) const FORM_KINDS: &[&str] = &[
-    "apply_contract",
-    "change_item",
-    "add_option",
-    "change_usage_type",
-    "change_network_type",
-    "change_pack",
-    "stop_option",
-    "stop_group",
-    "notify_serial",
-    "report_failure",
-    "report_loss",
-];
+pub(super) fn form_kinds() -> impl Iterator<Item = &'static str> {
+    kinds::kinds()
+}
 
 /// An input of a request form.
 pub struct Field {
@@ -90,67 +80,43 @@ fn labelled<T: Copy>(
         .collect()
 }
 
-/// The fields of a request kind, with the contractor's contracts, options and groups to choose
-/// from.
-fn fields_of(lang: Lang, kind: &str, contracts: &[ContractView]) -> Vec<Field> {
+/// The inputs of a request kind's form, with the contractor's contracts, options and groups
+/// to choose from; `None` for a kind the generic form does not make.
+fn fields_of(lang: Lang, kind: &str, contracts: &[ContractView]) -> Option<Vec<Field>> {
     let t = lang.t();
-    let field = |name, label, kind, required| Field {
-        name,
-        label,
-        kind,
-        required,
-        value: String::new(),
-        error: None,
-    };
     let open: Vec<&ContractView> = contracts
         .iter()
         .filter(|c| c.status != Status::Ended)
         .collect();
-    let adapters = FieldKind::Select(
+    let contracts_of = |kind: ContractKind| {
         open.iter()
-            .filter(|c| c.kind == ContractKind::ServiceAdapter)
+            .filter(|c| c.kind == kind)
             .map(|c| {
                 (
                     c.id.clone(),
                     format!("{} ({})", describe(lang, c), short(&c.id)),
                 )
             })
-            .collect(),
-    );
-    let managements = FieldKind::Select(
-        std::iter::once((String::new(), "—".to_owned()))
-            .chain(
-                open.iter()
-                    .filter(|c| c.kind == ContractKind::Management)
-                    .map(|c| {
-                        (
-                            c.id.clone(),
-                            format!("{} ({})", describe(lang, c), short(&c.id)),
-                        )
-                    }),
-            )
-            .collect(),
-    );
-    let options = |only: Option<OptionKind>| {
-        FieldKind::Select(
-            open.iter()
-                .flat_map(|c| c.options.iter().map(move |o| (c, o)))
-                .filter(|(_, o)| o.status != Status::Ended && only.is_none_or(|k| o.kind == k))
-                .map(|(c, o)| {
-                    (
-                        o.id.clone(),
-                        format!(
-                            "{} — {} ({})",
-                            lang.pick(o.kind.label_ja(), o.kind.label_en()),
-                            describe(lang, c),
-                            short(&o.id)
-                        ),
-                    )
-                })
-                .collect(),
-        )
+            .collect::<Vec<_>>()
     };
-    let groups = |optional: bool| {
+    let options = |only: Option<OptionKind>| {
+        open.iter()
+            .flat_map(|c| c.options.iter().map(move |o| (c, o)))
+            .filter(|(_, o)| o.status != Status::Ended && only.is_none_or(|k| o.kind == k))
+            .map(|(c, o)| {
+                (
+                    o.id.clone(),
+                    format!(
+                        "{} — {} ({})",
+                        lang.pick(o.kind.label_ja(), o.kind.label_en()),
+                        describe(lang, c),
+                        short(&o.id)
+                    ),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let groups = || {
         let mut ids: Vec<String> = open
             .iter()
             .flat_map(|c| c.options.iter())
@@ -158,312 +124,85 @@ fn fields_of(lang: Lang, kind: &str, contracts: &[ContractView]) -> Vec<Field> {
             .collect();
         ids.sort();
         ids.dedup();
-        FieldKind::Select(
-            optional
-                .then(|| (String::new(), "—".to_owned()))
-                .into_iter()
-                .chain(ids.into_iter().map(|g| (g.clone(), short(&g))))
-                .collect(),
-        )
+        ids.into_iter()
+            .map(|g| (g.clone(), short(&g)))
+            .collect::<Vec<_>>()
     };
-    let items = FieldKind::Select(labelled(
-        lang,
-        &Item::ALL,
-        Item::as_str,
-        Item::label_ja,
-        Item::label_en,
-    ));
-    let usage = |optional: bool| {
-        FieldKind::Select(
-            optional
-                .then(|| (String::new(), "—".to_owned()))
-                .into_iter()
-                .chain(labelled(
-                    lang,
-                    &MobileUsageType::ALL,
-                    MobileUsageType::as_str,
-                    MobileUsageType::label_ja,
-                    MobileUsageType::label_en,
-                ))
+    let choices = |source: Source| -> Option<Vec<(String, String)>> {
+        Some(match source {
+            Source::Text | Source::Date | Source::Number => return None,
+            Source::Adapters => contracts_of(ContractKind::ServiceAdapter),
+            Source::Managements => contracts_of(ContractKind::Management),
+            Source::Options(only) => options(only),
+            Source::Groups => groups(),
+            Source::ContractKinds => labelled(
+                lang,
+                &ContractKind::ALL,
+                ContractKind::as_str,
+                ContractKind::label_ja,
+                ContractKind::label_en,
+            ),
+            Source::Items => labelled(
+                lang,
+                &Item::ALL,
+                Item::as_str,
+                Item::label_ja,
+                Item::label_en,
+            ),
+            Source::DeviceTypes => DeviceType::ALL
+                .iter()
+                .map(|d| (d.as_str().to_owned(), d.as_str().to_owned()))
                 .collect(),
-        )
-    };
-    let network = |optional: bool| {
-        FieldKind::Select(
-            optional
-                .then(|| (String::new(), "—".to_owned()))
-                .into_iter()
-                .chain(labelled(
-                    lang,
-                    &NetworkType::ALL,
-                    NetworkType::as_str,
-                    NetworkType::label_ja,
-                    NetworkType::label_en,
-                ))
-                .collect(),
-        )
-    };
-    match kind {
-        "apply_contract" => vec![
-            field(
-                "contract_kind",
-                t.field_contract_kind,
-                FieldKind::Select(labelled(
-                    lang,
-                    &ContractKind::ALL,
-                    ContractKind::as_str,
-                    ContractKind::label_ja,
-                    ContractKind::label_en,
-                )),
-                true,
+            Source::OptionKinds => labelled(
+                lang,
+                &OptionKind::ALL,
+                OptionKind::as_str,
+                OptionKind::label_ja,
+                OptionKind::label_en,
             ),
-            field(
-                "item",
-                t.field_item,
-                FieldKind::Select(
-                    std::iter::once((String::new(), "—".to_owned()))
-                        .chain(labelled(
-                            lang,
-                            &Item::ALL,
-                            Item::as_str,
-                            Item::label_ja,
-                            Item::label_en,
-                        ))
-                        .collect(),
-                ),
-                false,
+            Source::UsageTypes => labelled(
+                lang,
+                &MobileUsageType::ALL,
+                MobileUsageType::as_str,
+                MobileUsageType::label_ja,
+                MobileUsageType::label_en,
             ),
-            field(
-                "device_type",
-                t.field_device_type,
-                FieldKind::Select(
-                    std::iter::once((String::new(), "—".to_owned()))
-                        .chain(
-                            DeviceType::ALL
-                                .iter()
-                                .map(|d| (d.as_str().to_owned(), d.as_str().to_owned())),
-                        )
-                        .collect(),
-                ),
-                false,
+            Source::NetworkTypes => labelled(
+                lang,
+                &NetworkType::ALL,
+                NetworkType::as_str,
+                NetworkType::label_ja,
+                NetworkType::label_en,
             ),
-            field("management_id", t.field_management, managements, false),
-        ],
-        "change_item" => vec![
-            field("contract_id", t.field_contract, adapters, true),
-            field("item", t.field_item, items, true),
-        ],
-        "add_option" => vec![
-            field("contract_id", t.field_contract, adapters, true),
-            field(
-                "option_kind",
-                t.field_option_kind,
-                FieldKind::Select(labelled(
-                    lang,
-                    &OptionKind::ALL,
-                    OptionKind::as_str,
-                    OptionKind::label_ja,
-                    OptionKind::label_en,
-                )),
-                true,
-            ),
-            field(
-                "install_address",
-                t.field_install_address,
-                FieldKind::Text,
-                false,
-            ),
-            field("usage_type", t.field_usage_type, usage(true), false),
-            field("network_type", t.field_network_type, network(true), false),
-            field("group_id", t.field_join_group, groups(true), false),
-            field(
-                "new_group_pack_gb",
-                t.field_new_group_pack,
-                FieldKind::Number,
-                false,
-            ),
-        ],
-        "change_usage_type" => vec![
-            field(
-                "option_id",
-                t.field_option,
-                options(Some(OptionKind::MobileAccess)),
-                true,
-            ),
-            field("usage_type", t.field_usage_type, usage(false), true),
-            field("group_id", t.field_join_group, groups(true), false),
-            field(
-                "new_group_pack_gb",
-                t.field_new_group_pack,
-                FieldKind::Number,
-                false,
-            ),
-        ],
-        "change_network_type" => vec![
-            field(
-                "option_id",
-                t.field_option,
-                options(Some(OptionKind::MobileAccess)),
-                true,
-            ),
-            field("network_type", t.field_network_type, network(false), true),
-        ],
-        "change_pack" => vec![
-            field("group_id", t.field_group, groups(false), true),
-            field("pack_gb", t.field_pack_gb, FieldKind::Number, true),
-        ],
-        "stop_option" => vec![
-            field("option_id", t.field_option, options(None), true),
-            field("requested_on", t.field_requested_on, FieldKind::Date, false),
-        ],
-        "stop_group" => vec![
-            field("group_id", t.field_group, groups(false), true),
-            field("requested_on", t.field_requested_on, FieldKind::Date, false),
-        ],
-        "notify_serial" => vec![
-            field("contract_id", t.field_contract, adapters, true),
-            field("serial", t.field_serial, FieldKind::Text, true),
-        ],
-        "report_failure" => vec![
-            field("contract_id", t.field_contract, adapters, true),
-            field("description", t.field_description, FieldKind::Text, false),
-        ],
-        "report_loss" => vec![field("contract_id", t.field_contract, adapters, true)],
-        _ => Vec::new(),
-    }
-}
-
-/// A posted request form, read field by field into the domain's [`Request`]; a field that
-/// does not read is named with what to fix.
-struct Posted<'f> {
-    lang: Lang,
-    form: &'f HashMap<String, String>,
-}
-
-impl Posted<'_> {
-    fn problem(&self, field: &str, message: &str) -> Shown {
-        let mut shown = Shown::message(422, "invalid_field", self.lang.t().op_check_fields);
-        shown.fields.push((field.to_owned(), message.to_owned()));
-        shown
-    }
-
-    /// The field's text, trimmed; `None` when left empty.
-    fn text(&self, name: &str) -> Option<String> {
-        self.form
-            .get(name)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    }
-
-    fn required(&self, name: &str) -> Result<String, Shown> {
-        self.text(name)
-            .ok_or_else(|| self.problem(name, self.lang.t().op_required))
-    }
-
-    /// One of a list (an item, a usage type …) by its wire name.
-    fn choice<T: FromStr>(&self, name: &str) -> Result<Option<T>, Shown> {
-        self.text(name)
-            .map(|v| {
-                v.parse()
-                    .map_err(|_| self.problem(name, self.lang.t().op_choose_from_list))
-            })
-            .transpose()
-    }
-
-    fn required_choice<T: FromStr>(&self, name: &str) -> Result<T, Shown> {
-        self.choice(name)?
-            .ok_or_else(|| self.problem(name, self.lang.t().op_choose_from_list))
-    }
-
-    fn number(&self, name: &str) -> Result<Option<u32>, Shown> {
-        self.text(name)
-            .map(|v| {
-                v.parse()
-                    .map_err(|_| self.problem(name, self.lang.t().field_whole_number))
-            })
-            .transpose()
-    }
-
-    fn date(&self, name: &str) -> Result<Option<Date>, Shown> {
-        self.text(name)
-            .map(|v| {
-                parse_business_date(&v)
-                    .map_err(|_| self.problem(name, self.lang.t().op_invalid_date))
-            })
-            .transpose()
-    }
-
-    /// The packet share group a SIM joins or founds, when either field is given (R6.7).
-    fn group(&self) -> Result<Option<GroupRequest>, Shown> {
-        let group_id = self.text("group_id");
-        let new_group_pack_gb = self.number("new_group_pack_gb")?;
-        Ok(
-            (group_id.is_some() || new_group_pack_gb.is_some()).then_some(GroupRequest {
-                group_id,
-                new_group_pack_gb,
-            }),
-        )
-    }
-
-    /// The request of `kind` the form describes.
-    fn request(&self, kind: &str) -> Result<Request, Shown> {
-        Ok(match kind {
-            "apply_contract" => Request::ApplyContract {
-                contract_kind: self.required_choice("contract_kind")?,
-                item: self.choice("item")?,
-                device_type: self.choice("device_type")?,
-                management_id: self.text("management_id"),
-            },
-            "change_item" => Request::ChangeItem {
-                contract_id: self.required("contract_id")?,
-                item: self.required_choice("item")?,
-            },
-            "add_option" => Request::AddOption {
-                contract_id: self.required("contract_id")?,
-                option_kind: self.required_choice("option_kind")?,
-                install_address: self.text("install_address"),
-                usage_type: self.choice("usage_type")?,
-                network_type: self.choice("network_type")?,
-                group: self.group()?,
-            },
-            "change_usage_type" => Request::ChangeUsageType {
-                option_id: self.required("option_id")?,
-                usage_type: self.required_choice("usage_type")?,
-                group: self.group()?,
-            },
-            "change_network_type" => Request::ChangeNetworkType {
-                option_id: self.required("option_id")?,
-                network_type: self.required_choice("network_type")?,
-            },
-            "change_pack" => Request::ChangePack {
-                group_id: self.required("group_id")?,
-                pack_gb: self
-                    .number("pack_gb")?
-                    .ok_or_else(|| self.problem("pack_gb", self.lang.t().op_required))?,
-            },
-            "stop_option" => Request::StopOption {
-                option_id: self.required("option_id")?,
-                requested_on: self.date("requested_on")?,
-            },
-            "stop_group" => Request::StopGroup {
-                group_id: self.required("group_id")?,
-                requested_on: self.date("requested_on")?,
-            },
-            "notify_serial" => Request::NotifySerial {
-                contract_id: self.required("contract_id")?,
-                serial: self.required("serial")?,
-            },
-            "report_failure" => Request::ReportFailure {
-                contract_id: self.required("contract_id")?,
-                description: self.text("description"),
-            },
-            "report_loss" => Request::ReportLoss {
-                contract_id: self.required("contract_id")?,
-            },
-            _ => return Err(self.problem("kind", self.lang.t().op_choose_from_list)),
         })
-    }
+    };
+    let specs = kinds::specs(kind)?;
+    Some(
+        specs
+            .iter()
+            .map(|spec| Field {
+                name: spec.name,
+                label: (spec.label)(t),
+                kind: match spec.source {
+                    Source::Text => FieldKind::Text,
+                    Source::Date => FieldKind::Date,
+                    Source::Number => FieldKind::Number,
+                    source => {
+                        // A choice that may be left empty offers "—" first.
+                        let none = (!spec.required).then(|| (String::new(), "—".to_owned()));
+                        FieldKind::Select(
+                            none.into_iter()
+                                .chain(choices(source).unwrap_or_default())
+                                .collect(),
+                        )
+                    }
+                },
+                required: spec.required,
+                value: String::new(),
+                error: None,
+            })
+            .collect(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -514,12 +253,12 @@ async fn request_form_page(
     values: &HashMap<String, String>,
     problem: Option<Shown>,
 ) -> WebResult {
-    if !FORM_KINDS.contains(&kind) {
+    if kinds::specs(kind).is_none() {
         return Err(WebError(ApiError::not_found()));
     }
     let lang = session.lang;
     let contracts = contracts_of(state, session, contractor, None).await?;
-    let mut fields = fields_of(lang, kind, &contracts);
+    let mut fields = fields_of(lang, kind, &contracts).ok_or_else(ApiError::not_found)?;
     for f in &mut fields {
         if let Some(v) = values.get(f.name) {
             f.value = v.clone();
@@ -561,14 +300,14 @@ pub(super) async fn submit(
     session.check_csrf(form.get("csrf").map_or("", String::as_str))?;
     let contractor = contractor_of(&session, form.get("contractor").map(String::as_str))?;
     let kind = form.get("kind").cloned().unwrap_or_default();
-    if !FORM_KINDS.contains(&kind.as_str()) {
+    if kinds::specs(&kind).is_none() {
         return Err(WebError(ApiError::not_found()));
     }
     let posted = Posted {
         lang: session.lang,
         form: &form,
     };
-    let submitted = match posted.request(&kind) {
+    let submitted = match kinds::read(&kind, &posted) {
         Ok(request) => {
             let submission = SubmitRequest {
                 request,

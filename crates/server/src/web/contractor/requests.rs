@@ -13,7 +13,7 @@ use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render, see_other, short};
 
-use super::request_form::FORM_KINDS;
+use super::request_form::form_kinds;
 use super::{Csrf, PAGE, choose_contractor, contractor_of, operator_suffix};
 
 /// A request as listed.
@@ -108,9 +108,8 @@ pub(super) async fn request_list(
         rows: list.requests.iter().map(|r| request_row(lang, r)).collect(),
         next: list.next_cursor,
         submitted: q.submitted.is_some(),
-        kinds: FORM_KINDS
-            .iter()
-            .map(|k| (*k, crate::web::i18n::request_kind(lang, k)))
+        kinds: form_kinds()
+            .map(|k| (k, crate::web::i18n::request_kind(lang, k)))
             .collect(),
     }))
 }
