@@ -672,6 +672,45 @@ async fn months_and_dates_outside_the_business_range_are_refused_where_they_ente
     );
 }
 
+/// B3: operators set the issuer; contractor users read it (it heads their invoices) and may
+/// not change it.
+async fn b3_the_issuer_is_set_by_operators_and_read_by_every_role(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let (_, _, token) = app.contractor_with_user("株式会社読者", "dokusha").await;
+    app.get("/api/v1/issuer", &token)
+        .await
+        .assert_problem(404, "not_found");
+    let issuer = json!({"name": "発行者", "registration_number": "T1234567890123"});
+    let before = app.db.store.dump().await;
+    app.call(
+        Method::PUT,
+        "/api/v1/issuer",
+        Some(&token),
+        Some(issuer.clone()),
+    )
+    .await
+    .assert_problem(403, "forbidden");
+    assert_eq!(
+        app.db.store.dump().await,
+        before,
+        "nothing refused was written"
+    );
+    let set = app
+        .call(
+            Method::PUT,
+            "/api/v1/issuer",
+            Some(&app.operator),
+            Some(issuer),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    for reader in [&token, &app.operator] {
+        let read = app.get("/api/v1/issuer", reader).await;
+        assert_eq!(read.status, StatusCode::OK, "{}", read.text);
+        assert_eq!(read.body["registration_number"], "T1234567890123");
+    }
+}
+
 backend_tests!(
     a_month_billed_through_the_api_rerun_identically_and_finalized,
     missing_prices_are_named_and_nothing_is_billed,
@@ -682,5 +721,6 @@ backend_tests!(
     r14_1_impossible_amounts_are_refused_where_they_are_typed,
     b4_a_second_run_of_a_month_is_told_which_run_holds_it,
     long_jobs_queue_for_their_permits_while_requests_keep_answering,
-    months_and_dates_outside_the_business_range_are_refused_where_they_enter
+    months_and_dates_outside_the_business_range_are_refused_where_they_enter,
+    b3_the_issuer_is_set_by_operators_and_read_by_every_role
 );

@@ -6,6 +6,7 @@ use mpc_api_types::billing::{
     PaymentView, RateTotalView, RecordPayment,
 };
 use mpc_api_types::contracts::OnDate;
+use mpc_domain::access::Actor;
 use mpc_domain::calendar::Month;
 use mpc_domain::money::Yen;
 use mpc_storage::billing::{self, BillingError, InvoiceRecord, Issuer, RunSummary};
@@ -66,11 +67,16 @@ pub async fn finalize(state: &AppState, caller: &Caller, month: Month) -> ApiRes
     Ok(billing::finalize(&state.store, month, caller.journal("billing.finalize")).await?)
 }
 
-/// The issuer of invoices (B3), as set.
+/// The issuer of invoices (B3), as set. Operators set it; contractor users may read it too, as
+/// it heads every invoice they receive.
 ///
 /// # Errors
 /// 404 before an operator sets it.
-pub async fn issuer(state: &AppState, _caller: &Caller) -> ApiResult<Issuer> {
+pub async fn issuer(state: &AppState, caller: &Caller) -> ApiResult<Issuer> {
+    // Every role reads it; a new role must decide here whether it may.
+    match &caller.actor {
+        Actor::Operator { .. } | Actor::Contractor { .. } => {}
+    }
     billing::issuer(&mut *state.store.conn().await?)
         .await?
         .ok_or_else(ApiError::not_found)

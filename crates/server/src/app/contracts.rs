@@ -6,8 +6,6 @@ use mpc_domain::contract::set_billing_start;
 use mpc_domain::ending::Termination;
 use mpc_storage::contracts::quote::quote_cancellation;
 use mpc_storage::contracts::{Owned, load_book, requests};
-use mpc_storage::controller::SecretKey;
-use mpc_storage::{StorageError, Store};
 
 use super::Input;
 use crate::AppState;
@@ -30,7 +28,7 @@ pub async fn list(
     let (book, as_of) = contractor_book(state, caller, contractor_id, as_of).await?;
     let mut contracts = Vec::with_capacity(book.contracts.len());
     for c in &book.contracts {
-        contracts.push(view(&state.store, &state.secret_key, &book, c, as_of).await?);
+        contracts.push(view(state, &book, c, as_of).await?);
     }
     Ok(contracts)
 }
@@ -50,7 +48,7 @@ pub async fn get(
     let as_of = Dates::default().or_today("as_of", as_of)?;
     let book = load_book(&mut *state.store.conn().await?, &owner).await?;
     let contract = book.contract(contract_id).ok_or_else(ApiError::not_found)?;
-    Ok(view(&state.store, &state.secret_key, &book, contract, as_of).await?)
+    view(state, &book, contract, as_of).await
 }
 
 /// The cancellation a quote is asked for; days as the caller wrote them (`YYYY-MM-DD`).
@@ -138,13 +136,12 @@ pub async fn billing_start(
 ///
 /// # Errors
 /// Storage errors while rendering today's configuration.
-pub async fn view(
-    store: &Store,
-    key: &SecretKey,
+async fn view(
+    state: &AppState,
     book: &Book,
     contract: &Contract,
     as_of: jiff::civil::Date,
-) -> Result<ContractView, StorageError> {
+) -> ApiResult<ContractView> {
     let mut view = views::contract(book, contract, as_of);
     let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
     let Some(p) = view.provisioning.as_mut() else {
@@ -153,7 +150,14 @@ pub async fn view(
     if !p.provisionable || as_of != today {
         return Ok(view);
     }
-    let rendered = crate::device::cache::current_recipe(store, key, book, contract, today).await?;
+    let rendered = crate::device::cache::current_recipe(
+        &state.store,
+        &state.secret_key,
+        book,
+        contract,
+        today,
+    )
+    .await?;
     if let Err(r) = rendered {
         *p = Provisioning {
             provisionable: false,
