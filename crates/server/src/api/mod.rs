@@ -1,6 +1,6 @@
 //! The HTTP API: `/api/v1` JSON resources plus operational endpoints.
 
-pub mod health;
+pub(crate) mod health;
 pub mod v1;
 
 use axum::http::{HeaderValue, header};

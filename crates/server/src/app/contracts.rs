@@ -52,7 +52,9 @@ pub async fn get(
 }
 
 /// The cancellation a quote is asked for; days as the caller wrote them (`YYYY-MM-DD`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct QuoteQuery {
     /// The day the notice arrives (today in Japan when omitted).
     pub notice_arrived_on: Option<String>,

@@ -17,11 +17,11 @@ use crate::extract::{Caller, JsonBody, Params};
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub(super) struct ListParams {
     /// Only contractors whose name contains this text.
-    pub name: Option<String>,
-    pub after: Option<String>,
-    pub limit: Option<u32>,
+    pub(super) name: Option<String>,
+    pub(super) after: Option<String>,
+    pub(super) limit: Option<u32>,
 }
 
 /// Lists contractors; a contractor user sees only its own.

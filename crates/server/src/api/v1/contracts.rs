@@ -7,12 +7,12 @@ use mpc_api_types::Problem;
 use mpc_api_types::contracts::{
     ChargeList, ChargeView, ContractList, ContractView, OnDate, QuoteView, RecordResult,
 };
-use mpc_domain::ending::Termination;
 use mpc_storage::contracts::{Owned, charges_of};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::support::holder;
+use crate::app::contracts::QuoteQuery;
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
 use crate::{AppState, app};
@@ -20,9 +20,9 @@ use crate::{AppState, app};
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct AsOf {
+pub(super) struct AsOf {
     /// The day to show (`YYYY-MM-DD`); today in Japan when omitted.
-    pub as_of: Option<String>,
+    pub(super) as_of: Option<String>,
 }
 
 /// A contractor's contracts with their options, as of a day.
@@ -55,36 +55,19 @@ pub(super) async fn get(
     ))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct QuoteParams {
-    /// The day the notice arrives (today in Japan when omitted).
-    pub notice_arrived_on: Option<String>,
-    /// The end date the contractor asks for, if any.
-    pub requested_on: Option<String>,
-    /// `notice` (default), or an operator cancellation under the general terms.
-    pub termination: Option<Termination>,
-}
-
 /// What cancelling would do — end date (R13.1), everything ending with it (R13.2, R13.3, R9.7),
 /// devices to return (R10.3), the early-termination days (R15) and the contractors left
 /// ineligible (R6.8). Changes nothing.
 #[utoipa::path(get, path = "/contracts/{contract_id}/termination-quote", tag = "contracts",
-    params(("contract_id" = String, Path), QuoteParams), security(("bearer" = [])),
+    params(("contract_id" = String, Path), QuoteQuery), security(("bearer" = [])),
     responses((status = 200, body = QuoteView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
 pub(super) async fn quote(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,
-    Params(q): Params<QuoteParams>,
+    Params(q): Params<QuoteQuery>,
 ) -> ApiResult<Json<QuoteView>> {
-    let q = app::contracts::QuoteQuery {
-        notice_arrived_on: q.notice_arrived_on,
-        requested_on: q.requested_on,
-        termination: q.termination,
-    };
     Ok(Json(
         app::contracts::quote(&state, &caller, &contract_id, &q).await?,
     ))

@@ -61,9 +61,9 @@ pub(super) async fn ingest(
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct RejectionParams {
+pub(super) struct RejectionParams {
     /// The `batch_id` an ingestion answered with.
-    pub batch_id: String,
+    pub(super) batch_id: String,
 }
 
 /// The records an ingestion refused, with their lines and reasons, as kept for operators.
@@ -100,9 +100,9 @@ pub(super) async fn bind_sim(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct MonthParams {
+pub(super) struct MonthParams {
     /// `YYYY-MM` (Tokyo); the current month when omitted.
-    pub month: Option<String>,
+    pub(super) month: Option<String>,
 }
 
 /// A contract's mobile use in a Tokyo month: per SIM, use against the cap and per day (owner and
@@ -140,9 +140,9 @@ pub(super) async fn group_usage(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct AtParams {
+pub(super) struct AtParams {
     /// An RFC 3339 instant; now when omitted.
-    pub at: Option<String>,
+    pub(super) at: Option<String>,
 }
 
 /// The throttle decisions in force (operators): every SIM throttled automatically or by hand,
@@ -164,11 +164,11 @@ pub(super) async fn throttles(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct EventParams {
+pub(super) struct EventParams {
     /// The `cursor` of the previous answer; 0 (from the start) when omitted.
-    pub after: Option<i64>,
+    pub(super) after: Option<i64>,
     /// At most this many events (1–1000, default 100).
-    pub limit: Option<u32>,
+    pub(super) limit: Option<u32>,
 }
 
 /// Changes of throttle decisions after a cursor, oldest first (operators): what a mobile core

@@ -1,17 +1,17 @@
 //! `/api/v1`: JSON resources. Every route needs a bearer token.
 
-pub mod billing;
-pub mod contractors;
-pub mod contracts;
-pub mod devices;
-pub mod journal;
-pub mod mobile;
-pub mod mobile_line;
-pub mod monitoring;
-pub mod parties;
-pub mod presets;
-pub mod requests;
-pub mod users;
+pub(crate) mod billing;
+mod contractors;
+mod contracts;
+mod devices;
+mod journal;
+mod mobile;
+mod mobile_line;
+mod monitoring;
+mod parties;
+mod presets;
+mod requests;
+mod users;
 
 pub(crate) use crate::app::support::{self, PageParams, instant, limit};
 

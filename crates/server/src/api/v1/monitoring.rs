@@ -50,13 +50,13 @@ pub(super) async fn import(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct MonitorParams {
+pub(super) struct MonitorParams {
     /// `up` or `down`.
-    pub state: Option<String>,
-    pub contractor_id: Option<String>,
+    pub(super) state: Option<String>,
+    pub(super) contractor_id: Option<String>,
     /// `SEIL/X4`, `SA-W2L` or `SEIL CA10`.
-    pub model: Option<String>,
-    pub firmware: Option<String>,
+    pub(super) model: Option<String>,
+    pub(super) firmware: Option<String>,
 }
 
 /// Inventory devices with their monitoring state, filtered. Contractors see the devices

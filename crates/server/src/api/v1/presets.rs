@@ -21,10 +21,10 @@ use crate::extract::{Caller, JsonBody, Params};
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct Reveal {
+pub(super) struct Reveal {
     /// Show secrets (passwords, pre-shared key) in clear.
     #[serde(default)]
-    pub reveal: bool,
+    pub(super) reveal: bool,
 }
 
 /// The preset parameters in force today: those of the current revision, or the item's defaults

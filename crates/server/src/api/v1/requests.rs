@@ -36,13 +36,13 @@ pub(super) async fn submit(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub(super) struct ListParams {
     /// `pending`, `accepted`, `rejected` or `withdrawn`.
-    pub status: Option<String>,
+    pub(super) status: Option<String>,
     /// Operators: only this contractor's requests.
-    pub contractor_id: Option<String>,
-    pub after: Option<String>,
-    pub limit: Option<u32>,
+    pub(super) contractor_id: Option<String>,
+    pub(super) after: Option<String>,
+    pub(super) limit: Option<u32>,
 }
 
 impl ListParams {

@@ -19,11 +19,11 @@ use crate::extract::{Caller, JsonBody, Params};
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ListParams {
+pub(super) struct ListParams {
     /// Only the users of this contractor.
-    pub contractor_id: Option<String>,
-    pub after: Option<String>,
-    pub limit: Option<u32>,
+    pub(super) contractor_id: Option<String>,
+    pub(super) after: Option<String>,
+    pub(super) limit: Option<u32>,
 }
 
 /// Lists every user (operators only).

@@ -11,7 +11,6 @@ use mpc_storage::billing::BillingError;
 
 use crate::error::ApiError;
 
-pub use invoices::InvoiceParams;
 pub(crate) use invoices::printed;
 
 pub(crate) use crate::app::billing::parse_month as month;

@@ -18,9 +18,9 @@ use crate::extract::{Caller, JsonBody, Params};
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct PriceParams {
+pub(in crate::api::v1) struct PriceParams {
     /// Operators: only this contractor's agreements (`list` for list prices only).
-    pub contractor_id: Option<String>,
+    pub(in crate::api::v1) contractor_id: Option<String>,
 }
 
 /// The price book: list prices and agreements (R14.1). Contractors see the list and their own
