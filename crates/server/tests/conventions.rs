@@ -21,131 +21,211 @@ fn raw_post(path: &str, token: &str, content_type: &str, body: impl Into<Body>) 
         .unwrap()
 }
 
-backend_tests! {
-    async fn health_readiness_and_metrics_answer(db: TestDb) {
-        let app = TestApp::new(db).await;
-        let health = app.call(Method::GET, "/healthz", None, None).await;
-        assert_eq!(health.status, StatusCode::OK);
-        assert_eq!(health.body, json!({"status": "ok"}));
-        let ready = app.call(Method::GET, "/readyz", None, None).await;
-        assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
-        let metrics = app.call(Method::GET, "/metrics", None, None).await;
-        assert_eq!(metrics.status, StatusCode::OK);
-        assert!(
-            metrics.text.contains("http_requests_total") && metrics.text.contains("route=\"/readyz\""),
-            "{}",
-            metrics.text
-        );
-    }
-
-    async fn readiness_fails_when_the_database_is_gone(db: TestDb) {
-        let app = TestApp::new(db).await;
-        app.db.store.close().await;
-        app.call(Method::GET, "/readyz", None, None).await.assert_problem(503, "database_unavailable");
-    }
-
-    async fn missing_malformed_and_wrong_tokens_are_401(db: TestDb) {
-        let app = TestApp::new(db).await;
-        let before = app.db.store.dump().await;
-        let body = Some(json!({"name": "X"}));
-        let missing = app.call(Method::POST, "/api/v1/contractors", None, body.clone()).await;
-        missing.assert_problem(401, "unauthenticated");
-        assert_eq!(missing.headers["www-authenticate"], "Bearer realm=\"mpc\"");
-        let basic = app
-            .request(
-                Request::builder()
-                    .method(Method::GET)
-                    .uri("/api/v1/contractors")
-                    .header("authorization", "Basic YWRtaW46YWRtaW4=")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        basic.assert_problem(401, "unauthenticated");
-        let wrong = app
-            .call(Method::POST, "/api/v1/contractors", Some("mpc_not_a_real_token"), body)
-            .await;
-        wrong.assert_problem(401, "invalid_token");
-        assert_eq!(app.db.store.dump().await, before);
-    }
-
-    async fn bad_bodies_are_4xx_problems_and_change_nothing(db: TestDb) {
-        let app = TestApp::with_config(db, ServerConfig { max_body_bytes: 1024, ..Default::default() }).await;
-        let before = app.db.store.dump().await;
-        let token = app.operator.clone();
-        let path = "/api/v1/contractors";
-
-        app.request(raw_post(path, &token, "application/json", r#"{"name": "A""#)).await
-            .assert_problem(400, "malformed_json");
-        app.request(raw_post(path, &token, "application/json", "")).await
-            .assert_problem(400, "malformed_json");
-        let unknown = app.request(raw_post(path, &token, "application/json", r#"{"name": "A", "nmae": "B"}"#)).await;
-        unknown.assert_problem(422, "unknown_field");
-        assert_eq!(unknown.body["errors"][0]["field"], "nmae");
-        app.request(raw_post(path, &token, "application/json", r#"{"name": 7}"#)).await
-            .assert_problem(422, "invalid_body");
-        app.request(raw_post(path, &token, "text/plain", r#"{"name": "A"}"#)).await
-            .assert_problem(415, "unsupported_media_type");
-        let big = format!(r#"{{"name": "{}"}}"#, "A".repeat(2048));
-        app.request(raw_post(path, &token, "application/json", big)).await
-            .assert_problem(413, "payload_too_large");
-        let blank = app.request(raw_post(path, &token, "application/json", r#"{"name": "   "}"#)).await;
-        blank.assert_problem(422, "invalid_field");
-        assert_eq!(blank.body["errors"][0]["field"], "name");
-        assert!(blank.body["detail_ja"].is_string());
-
-        assert_eq!(app.db.store.dump().await, before, "refused requests wrote nothing");
-    }
-
-    async fn request_ids_reach_headers_and_problem_bodies(db: TestDb) {
-        let app = TestApp::new(db).await;
-        let reply = app.call(Method::GET, "/api/v1/contractors", None, None).await;
-        let id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
-        assert!(!id.is_empty());
-        assert_eq!(reply.body["request_id"], id.as_str());
-        let given = app
-            .request(
-                Request::builder()
-                    .uri("/api/v1/nowhere")
-                    .header("x-request-id", "trace-42")
-                    .body(Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        assert_eq!(given.headers["x-request-id"], "trace-42");
-        assert_eq!(given.body["request_id"], "trace-42");
-    }
-
-    async fn unknown_routes_and_methods_are_problems(db: TestDb) {
-        let app = TestApp::new(db).await;
-        app.call(Method::GET, "/api/v1/nowhere", Some(&app.operator), None).await
-            .assert_problem(404, "not_found");
-        app.call(Method::PUT, "/api/v1/contractors", Some(&app.operator), None).await
-            .assert_problem(405, "method_not_allowed");
-        app.call(Method::GET, "/api/v1/contractors?limit=lots", Some(&app.operator), None).await
-            .assert_problem(400, "invalid_query");
-        app.call(Method::GET, "/api/v1/contractors?colour=red", Some(&app.operator), None).await
-            .assert_problem(400, "invalid_query");
-    }
-
-    async fn thirty_two_concurrent_api_writes_all_succeed(db: TestDb) {
-        let app = std::sync::Arc::new(TestApp::new(db).await);
-        let mut tasks = Vec::new();
-        for i in 0..32 {
-            let app = app.clone();
-            tasks.push(tokio::spawn(async move {
-                let token = app.operator.clone();
-                app.post("/api/v1/contractors", &token, json!({"name": format!("契約者{i}")})).await
-            }));
-        }
-        for t in tasks {
-            let reply = t.await.unwrap();
-            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        }
-        let list = app.get("/api/v1/contractors?limit=1000", &app.operator).await;
-        assert_eq!(list.body["contractors"].as_array().unwrap().len(), 32);
-    }
+async fn health_readiness_and_metrics_answer(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let health = app.call(Method::GET, "/healthz", None, None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.body, json!({"status": "ok"}));
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
+    let metrics = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics.text.contains("http_requests_total") && metrics.text.contains("route=\"/readyz\""),
+        "{}",
+        metrics.text
+    );
 }
+
+async fn readiness_fails_when_the_database_is_gone(db: TestDb) {
+    let app = TestApp::new(db).await;
+    app.db.store.close().await;
+    app.call(Method::GET, "/readyz", None, None)
+        .await
+        .assert_problem(503, "database_unavailable");
+}
+
+async fn missing_malformed_and_wrong_tokens_are_401(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let before = app.db.store.dump().await;
+    let body = Some(json!({"name": "X"}));
+    let missing = app
+        .call(Method::POST, "/api/v1/contractors", None, body.clone())
+        .await;
+    missing.assert_problem(401, "unauthenticated");
+    assert_eq!(missing.headers["www-authenticate"], "Bearer realm=\"mpc\"");
+    let basic = app
+        .request(
+            Request::builder()
+                .method(Method::GET)
+                .uri("/api/v1/contractors")
+                .header("authorization", "Basic YWRtaW46YWRtaW4=")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    basic.assert_problem(401, "unauthenticated");
+    let wrong = app
+        .call(
+            Method::POST,
+            "/api/v1/contractors",
+            Some("mpc_not_a_real_token"),
+            body,
+        )
+        .await;
+    wrong.assert_problem(401, "invalid_token");
+    assert_eq!(app.db.store.dump().await, before);
+}
+
+async fn bad_bodies_are_4xx_problems_and_change_nothing(db: TestDb) {
+    let app = TestApp::with_config(
+        db,
+        ServerConfig {
+            max_body_bytes: 1024,
+            ..Default::default()
+        },
+    )
+    .await;
+    let before = app.db.store.dump().await;
+    let token = app.operator.clone();
+    let path = "/api/v1/contractors";
+
+    app.request(raw_post(
+        path,
+        &token,
+        "application/json",
+        r#"{"name": "A""#,
+    ))
+    .await
+    .assert_problem(400, "malformed_json");
+    app.request(raw_post(path, &token, "application/json", ""))
+        .await
+        .assert_problem(400, "malformed_json");
+    let unknown = app
+        .request(raw_post(
+            path,
+            &token,
+            "application/json",
+            r#"{"name": "A", "nmae": "B"}"#,
+        ))
+        .await;
+    unknown.assert_problem(422, "unknown_field");
+    assert_eq!(unknown.body["errors"][0]["field"], "nmae");
+    app.request(raw_post(path, &token, "application/json", r#"{"name": 7}"#))
+        .await
+        .assert_problem(422, "invalid_body");
+    app.request(raw_post(path, &token, "text/plain", r#"{"name": "A"}"#))
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    let big = format!(r#"{{"name": "{}"}}"#, "A".repeat(2048));
+    app.request(raw_post(path, &token, "application/json", big))
+        .await
+        .assert_problem(413, "payload_too_large");
+    let blank = app
+        .request(raw_post(
+            path,
+            &token,
+            "application/json",
+            r#"{"name": "   "}"#,
+        ))
+        .await;
+    blank.assert_problem(422, "invalid_field");
+    assert_eq!(blank.body["errors"][0]["field"], "name");
+    assert!(blank.body["detail_ja"].is_string());
+
+    assert_eq!(
+        app.db.store.dump().await,
+        before,
+        "refused requests wrote nothing"
+    );
+}
+
+async fn request_ids_reach_headers_and_problem_bodies(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let reply = app
+        .call(Method::GET, "/api/v1/contractors", None, None)
+        .await;
+    let id = reply.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert!(!id.is_empty());
+    assert_eq!(reply.body["request_id"], id.as_str());
+    let given = app
+        .request(
+            Request::builder()
+                .uri("/api/v1/nowhere")
+                .header("x-request-id", "trace-42")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(given.headers["x-request-id"], "trace-42");
+    assert_eq!(given.body["request_id"], "trace-42");
+}
+
+async fn unknown_routes_and_methods_are_problems(db: TestDb) {
+    let app = TestApp::new(db).await;
+    app.call(Method::GET, "/api/v1/nowhere", Some(&app.operator), None)
+        .await
+        .assert_problem(404, "not_found");
+    app.call(
+        Method::PUT,
+        "/api/v1/contractors",
+        Some(&app.operator),
+        None,
+    )
+    .await
+    .assert_problem(405, "method_not_allowed");
+    app.call(
+        Method::GET,
+        "/api/v1/contractors?limit=lots",
+        Some(&app.operator),
+        None,
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+    app.call(
+        Method::GET,
+        "/api/v1/contractors?colour=red",
+        Some(&app.operator),
+        None,
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+}
+
+async fn thirty_two_concurrent_api_writes_all_succeed(db: TestDb) {
+    let app = std::sync::Arc::new(TestApp::new(db).await);
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let token = app.operator.clone();
+            app.post(
+                "/api/v1/contractors",
+                &token,
+                json!({"name": format!("契約者{i}")}),
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        let reply = t.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    }
+    let list = app
+        .get("/api/v1/contractors?limit=1000", &app.operator)
+        .await;
+    assert_eq!(list.body["contractors"].as_array().unwrap().len(), 32);
+}
+
+backend_tests!(
+    health_readiness_and_metrics_answer,
+    readiness_fails_when_the_database_is_gone,
+    missing_malformed_and_wrong_tokens_are_401,
+    bad_bodies_are_4xx_problems_and_change_nothing,
+    request_ids_reach_headers_and_problem_bodies,
+    unknown_routes_and_methods_are_problems,
+    thirty_two_concurrent_api_writes_all_succeed,
+);
 
 #[tokio::test]
 async fn openapi_document_is_3_1_and_every_v1_operation_needs_a_token() {
