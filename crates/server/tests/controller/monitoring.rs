@@ -1,73 +1,141 @@
 //! Monitoring: devices going down when silent and up again, with alert webhooks retried.
 
 use mpc_storage::backend_tests;
+use mpc_storage::testing::TestDb;
 
 use crate::support::*;
 
-backend_tests! {
-    async fn devices_go_down_when_silent_and_up_again_with_alerts_retried(db: TestDb) {
-        let mut cfg = config();
-        cfg.device.down_after = Duration::from_millis(800);
-        cfg.device.monitor_every = Duration::from_millis(100);
-        cfg.device.webhook_backoff = Duration::from_millis(50);
-        let app = TestApp::with_config(db, cfg.clone()).await;
-        let (k, _) = fleet(&app, "株式会社監視", "SA-W2L", "W2L-MON").await;
-        fleet(&app, "株式会社別", "SEIL/X4", "X4-MON").await;
+async fn devices_go_down_when_silent_and_up_again_with_alerts_retried(db: TestDb) {
+    let mut cfg = config();
+    cfg.device.down_after = Duration::from_millis(800);
+    cfg.device.monitor_every = Duration::from_millis(100);
+    cfg.device.webhook_backoff = Duration::from_millis(50);
+    let app = TestApp::with_config(db, cfg.clone()).await;
+    let (k, _) = fleet(&app, "株式会社監視", "SA-W2L", "W2L-MON").await;
+    fleet(&app, "株式会社別", "SEIL/X4", "X4-MON").await;
 
-        // A receiver that fails its first delivery.
-        let received: Arc<Mutex<Vec<Value>>> = Arc::default();
-        let calls = Arc::new(Mutex::new(0u32));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/alerts", listener.local_addr().unwrap());
-        let (r, c) = (received.clone(), calls.clone());
-        let receiver = axum::Router::new().route("/alerts", axum::routing::post(move |body: axum::Json<Value>| {
+    // A receiver that fails its first delivery.
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let calls = Arc::new(Mutex::new(0u32));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/alerts", listener.local_addr().unwrap());
+    let (r, c) = (received.clone(), calls.clone());
+    let receiver = axum::Router::new().route(
+        "/alerts",
+        axum::routing::post(move |body: axum::Json<Value>| {
             let (r, c) = (r.clone(), c.clone());
             async move {
-                let n = { let mut c = c.lock().unwrap(); *c += 1; *c };
-                if n == 1 { return StatusCode::INTERNAL_SERVER_ERROR; }
+                let n = {
+                    let mut c = c.lock().unwrap();
+                    *c += 1;
+                    *c
+                };
+                if n == 1 {
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
                 r.lock().unwrap().push(body.0);
                 StatusCode::NO_CONTENT
             }
-        }));
-        tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
-        let hook = app.post("/api/v1/webhooks", &app.operator, json!({"url": url})).await;
-        assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.text);
-        app.post("/api/v1/webhooks", &app.operator, json!({"url": "ftp://example.com"})).await.assert_problem(422, "invalid_field");
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, receiver).await.unwrap() });
+    let hook = app
+        .post("/api/v1/webhooks", &app.operator, json!({"url": url}))
+        .await;
+    assert_eq!(hook.status, StatusCode::CREATED, "{}", hook.text);
+    app.post(
+        "/api/v1/webhooks",
+        &app.operator,
+        json!({"url": "ftp://example.com"}),
+    )
+    .await
+    .assert_problem(422, "invalid_field");
 
-        let monitor = mpc_server::device::monitor::spawn_monitoring(app.db.store.clone(), cfg.device.clone());
-        assert_eq!(heartbeat(&app, "W2L-MON", "4.10").await.status, StatusCode::NO_CONTENT);
-        assert_eq!(heartbeat(&app, "X4-MON", "3.50").await.status, StatusCode::NO_CONTENT);
-        let up = app.get("/api/v1/devices/monitoring?state=up", &app.operator).await;
-        assert_eq!(up.body["devices"].as_array().unwrap().len(), 2, "{}", up.text);
-        let w2l = app.get("/api/v1/devices/monitoring?model=SA-W2L&firmware=4.10", &app.operator).await;
-        assert_eq!(w2l.body["devices"][0]["serial"], "W2L-MON", "{}", w2l.text);
-        assert_eq!(w2l.body["devices"].as_array().unwrap().len(), 1);
-        let theirs = app.get(&format!("/api/v1/devices/monitoring?contractor_id={k}"), &app.operator).await;
-        assert_eq!(theirs.body["devices"].as_array().unwrap().len(), 1);
+    let monitor =
+        mpc_server::device::monitor::spawn_monitoring(app.db.store.clone(), cfg.device.clone());
+    assert_eq!(
+        heartbeat(&app, "W2L-MON", "4.10").await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        heartbeat(&app, "X4-MON", "3.50").await.status,
+        StatusCode::NO_CONTENT
+    );
+    let up = app
+        .get("/api/v1/devices/monitoring?state=up", &app.operator)
+        .await;
+    assert_eq!(
+        up.body["devices"].as_array().unwrap().len(),
+        2,
+        "{}",
+        up.text
+    );
+    let w2l = app
+        .get(
+            "/api/v1/devices/monitoring?model=SA-W2L&firmware=4.10",
+            &app.operator,
+        )
+        .await;
+    assert_eq!(w2l.body["devices"][0]["serial"], "W2L-MON", "{}", w2l.text);
+    assert_eq!(w2l.body["devices"].as_array().unwrap().len(), 1);
+    let theirs = app
+        .get(
+            &format!("/api/v1/devices/monitoring?contractor_id={k}"),
+            &app.operator,
+        )
+        .await;
+    assert_eq!(theirs.body["devices"].as_array().unwrap().len(), 1);
 
-        // Silent for longer than down_after: DOWN. Keep X4-MON alive meanwhile.
-        for _ in 0..6 {
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            heartbeat(&app, "X4-MON", "3.50").await;
-        }
-        let down = app.get("/api/v1/devices/monitoring?state=down", &app.operator).await;
-        let serials: Vec<&str> = down.body["devices"].as_array().unwrap().iter().map(|d| d["serial"].as_str().unwrap()).collect();
-        assert_eq!(serials, ["W2L-MON"], "{}", down.text);
-        assert_eq!(heartbeat(&app, "W2L-MON", "4.11").await.status, StatusCode::NO_CONTENT);
-        monitor.abort();
-
-        let history = app.get("/api/v1/devices/W2L-MON/history", &app.operator).await;
-        let states: Vec<&str> = history.body["changes"].as_array().unwrap().iter().map(|c| c["state"].as_str().unwrap()).collect();
-        assert_eq!(states, ["up", "down", "up"], "{}", history.text);
-
-        // Every change reached the webhook, the first after a retry.
-        for _ in 0..40 {
-            if received.lock().unwrap().len() >= 4 { break; }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let got = received.lock().unwrap().clone();
-        let w2l: Vec<&str> = got.iter().filter(|a| a["serial"] == "W2L-MON").map(|a| a["event"].as_str().unwrap()).collect();
-        assert_eq!(w2l, ["device.up", "device.down", "device.up"], "{got:?}");
-        assert!(*calls.lock().unwrap() >= 5, "one failed attempt was retried");
+    // Silent for longer than down_after: DOWN. Keep X4-MON alive meanwhile.
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        heartbeat(&app, "X4-MON", "3.50").await;
     }
+    let down = app
+        .get("/api/v1/devices/monitoring?state=down", &app.operator)
+        .await;
+    let serials: Vec<&str> = down.body["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["serial"].as_str().unwrap())
+        .collect();
+    assert_eq!(serials, ["W2L-MON"], "{}", down.text);
+    assert_eq!(
+        heartbeat(&app, "W2L-MON", "4.11").await.status,
+        StatusCode::NO_CONTENT
+    );
+    monitor.abort();
+
+    let history = app
+        .get("/api/v1/devices/W2L-MON/history", &app.operator)
+        .await;
+    let states: Vec<&str> = history.body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["up", "down", "up"], "{}", history.text);
+
+    // Every change reached the webhook, the first after a retry.
+    for _ in 0..40 {
+        if received.lock().unwrap().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = received.lock().unwrap().clone();
+    let w2l: Vec<&str> = got
+        .iter()
+        .filter(|a| a["serial"] == "W2L-MON")
+        .map(|a| a["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(w2l, ["device.up", "device.down", "device.up"], "{got:?}");
+    assert!(
+        *calls.lock().unwrap() >= 5,
+        "one failed attempt was retried"
+    );
 }
+
+backend_tests!(devices_go_down_when_silent_and_up_again_with_alerts_retried,);
