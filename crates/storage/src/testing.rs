@@ -121,8 +121,7 @@ fn replace_database(url: &str, name: &str) -> String {
 /// tests, `sqlite` and `postgres`, that call it with a fresh database of that backend.
 ///
 /// Written as `backend_tests!(first_test, second_test);` after the functions, so that rustfmt
-/// formats their bodies. The older form, the functions inside `backend_tests! { … }`, is
-/// still accepted.
+/// formats their bodies.
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),+ $(,)?) => {$(
@@ -138,28 +137,6 @@ macro_rules! backend_tests {
             }
         }
     )+};
-    ($(
-        $(#[$meta:meta])*
-        async fn $name:ident($db:ident: TestDb) $body:block
-    )*) => {$(
-        $(#[$meta])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn __backend_test_body($db: $crate::testing::TestDb) $body
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                __backend_test_body($crate::testing::TestDb::new($crate::Backend::Sqlite).await).await
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                __backend_test_body($crate::testing::TestDb::new($crate::Backend::Postgres).await).await
-            }
-        }
-    )*};
 }
 
 /// Every key of 別紙1 priced from 2020-01-01, the same in every test that bills.
