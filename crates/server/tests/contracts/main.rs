@@ -1,0 +1,9 @@
+//! The contract rules through the HTTP API, on SQLite and PostgreSQL. Every date's arithmetic
+//! is in a comment.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod custody;
+mod ending;
+mod requests;
+mod support;
