@@ -6,6 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{Reply, TestApp};
+use mpc_server::web::i18n::JA;
 use mpc_storage::testing::TestDb;
 use mpc_storage::{JournalEntry, accounts, backend_tests};
 use serde_json::json;
@@ -181,12 +182,7 @@ async fn signing_in_sets_a_guarded_cookie_and_wrong_passwords_slow_the_address_d
         for _ in 0..5 {
             let r = visitor.sign_in(name, "wrong password!").await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
-            assert!(
-                r.text
-                    .contains("ユーザー名またはパスワードが正しくありません"),
-                "{}",
-                r.text
-            );
+            assert!(r.text.contains(JA.bad_credentials), "{}", r.text);
         }
         // Now that address waits, even with the right password, known name or not.
         let r = visitor.sign_in(name, PASSWORD).await;
@@ -196,12 +192,7 @@ async fn signing_in_sets_a_guarded_cookie_and_wrong_passwords_slow_the_address_d
             "{name}: {}",
             r.text
         );
-        assert!(
-            r.text
-                .contains("この接続元からのログインを一時的に受け付けていません"),
-            "{}",
-            r.text
-        );
+        assert!(r.text.contains(JA.too_many_sign_ins), "{}", r.text);
         assert_eq!(r.headers["retry-after"], "5");
         assert!(r.headers.get("set-cookie").is_none());
     }
@@ -457,7 +448,7 @@ async fn cancelling_shows_the_quote_and_needs_the_confirmation(db: TestDb) {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text.contains("確認のチェックを入れてください"));
+    assert!(r.text.contains(JA.confirm_required));
     assert_eq!(app.db.store.dump().await, before);
 
     let r = v

@@ -22,6 +22,8 @@ async fn every_operator_page_answers_in_japanese_with_its_content(db: TestDb) {
         .await;
     assert_eq!(see_other(&ran), "/console/billing/2026-09?ran=yes");
 
+    // The price key as the price page names it (別紙1).
+    let management_monthly = mpc_domain::price::PriceKey::ManagementMonthly.label_ja();
     let pages: Vec<(String, Vec<&str>)> = vec![
         (
             "/console/queue".into(),
@@ -50,7 +52,11 @@ async fn every_operator_page_answers_in_japanese_with_its_content(db: TestDb) {
         ),
         (
             "/console/prices".into(),
-            vec!["management.monthly", "マネージメント 月額費用", "10,000円"],
+            vec![
+                "management.monthly",
+                management_monthly.as_str(),
+                "10,000円",
+            ],
         ),
         (
             "/console/billing".into(),
