@@ -4,12 +4,15 @@ use jiff::civil::date;
 
 use super::*;
 
+/// A form's inputs and their texts.
+type Values = Vec<(&'static str, String)>;
+
 /// The form values showing `request`, from the form of its kind.
 fn shown(request: &Request) -> Option<HashMap<String, String>> {
-    fn values<F: KindForm>(r: &Request) -> Option<Vec<(&'static str, String)>> {
+    fn values<F: KindForm>(r: &Request) -> Option<Values> {
         F::of(r).map(|f| f.values())
     }
-    let all: [fn(&Request) -> Option<Vec<(&'static str, String)>>; 11] = [
+    let all: [fn(&Request) -> Option<Values>; 11] = [
         values::<ApplyContract>,
         values::<ChangeItem>,
         values::<AddOption>,
