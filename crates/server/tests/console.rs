@@ -409,7 +409,7 @@ async fn cancelling_shows_the_quote_and_needs_the_confirmation(db: TestDb) {
     v.sign_in("tanaka", PASSWORD).await;
 
     // The page shows the API's quote for a notice arriving today (the yen arithmetic is
-    // checked in tests/contracts.rs and tests/billing.rs), as "12,345円".
+    // checked in tests/contracts/ and tests/billing.rs), as "12,345円".
     let quote = app
         .get(
             &format!("/api/v1/contracts/{adapter}/termination-quote"),
