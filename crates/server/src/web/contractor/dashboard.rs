@@ -50,7 +50,7 @@ struct Withheld {
 /// `/console/dashboard`: what a contractor needs at a glance; operators see their own.
 pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -> WebResult {
     if session.is_operator() {
-        return crate::web::operator::dashboard(State(state), session).await;
+        return crate::web::operator::dashboard_page(&state, &session).await;
     }
     let t = session.t();
     let lang = session.lang;

@@ -88,11 +88,17 @@ pub fn router() -> Router<AppState> {
         .route("/console/journal", get(journal::page))
 }
 
+/// The operator's dashboard as a handler of its own, to mount on any route; contractors get
+/// 403. The console's `/console/dashboard` shows operators [`dashboard_page`].
+pub async fn dashboard(State(state): State<AppState>, session: Session) -> WebResult {
+    dashboard_page(&state, &session).await
+}
+
 /// The operator's dashboard: what waits, as cards linking to the queues. The console's
 /// `/console/dashboard` shows it to operators; contractors get 403.
-pub async fn dashboard(State(state): State<AppState>, session: Session) -> WebResult {
-    only_operators(&session)?;
-    let counts = queue::Counts::gather(&state, &session).await?;
+pub(crate) async fn dashboard_page(state: &AppState, session: &Session) -> WebResult {
+    only_operators(session)?;
+    let counts = queue::Counts::gather(state, session).await?;
     Ok(render(DashboardPage {
         c: session.chrome(session.t().nav_dashboard, Section::Dashboard),
         counts,
