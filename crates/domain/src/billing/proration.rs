@@ -274,7 +274,8 @@ mod tests {
             (9, 31)
         );
         assert!(
-            et.description.starts_with("最低利用期間内解除調定金 サービスアダプタ 月額費用")
+            et.description
+                .starts_with("最低利用期間内解除調定金 サービスアダプタ 月額費用")
                 && et.description.ends_with(" 2026/03/16〜2027/03/09"),
             "{}",
             et.description
@@ -291,7 +292,9 @@ mod tests {
         // From 2026-12-19: 13 of 31 days.
         let lines = bill(&x4(date(2026, 12, 19)), "2026-12", &[], &[], &[]);
         assert!(
-            lines[0].description.ends_with("（2026年12月分 日割 13日/31日）"),
+            lines[0]
+                .description
+                .ends_with("（2026年12月分 日割 13日/31日）"),
             "{}",
             lines[0].description
         );

@@ -12,7 +12,7 @@ use mpc_storage::billing::BillingError;
 use crate::error::ApiError;
 
 pub use invoices::InvoiceParams;
-pub(crate) use invoices::printed;
+pub(crate) use invoices::{pdf_download, printed};
 
 pub(crate) use crate::app::billing::parse_month as month;
 
