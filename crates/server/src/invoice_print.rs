@@ -476,7 +476,7 @@ impl Pen<'_, '_, '_> {
         self.text(title, MARGIN, y, 16.0);
         let number = match &inv.number {
             Some(n) if !inv.draft => format!("請求書番号 {n}"),
-            _ => "下書き（請求書番号・発行日は確定時）".to_owned(),
+            _ => "下書き（未確定のため請求書番号なし）".to_owned(),
         };
         self.right(&number, right, y - 6.0, 8.5);
         if let Some(issued) = &inv.issue_date {
