@@ -199,7 +199,7 @@ fn font_bytes(path: &Path) -> Result<Arc<Vec<u8>>, PdfError> {
         path: path.display().to_string(),
         reason,
     };
-    let bytes = Arc::new(std::fs::read(&path).map_err(|e| missing(e.to_string()))?);
+    let bytes = Arc::new(std::fs::read(path).map_err(|e| missing(e.to_string()))?);
     skrifa::FontRef::new(&bytes).map_err(|e| missing(format!("not a font: {e}")))?;
     *cache = Some((path.to_owned(), bytes.clone()));
     Ok(bytes)

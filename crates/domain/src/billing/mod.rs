@@ -88,6 +88,7 @@ impl Line {
         self.breakdown
             .iter()
             .map(|p| Line {
+                description: early_termination_month_description(self, p),
                 period_from: p.period_from,
                 period_to: p.period_to,
                 days: Some(p.days),
@@ -244,6 +245,20 @@ fn early_termination_description(l: &Line) -> String {
         slashed(l.period_from),
         slashed(l.period_to)
     )
+}
+
+/// 「最低利用期間内解除調定金 サービスアダプタ 月額費用（…）（2026年12月分 日割 13日/31日）」: one
+/// month of an early-termination charge (R15.1), as a quote lists it.
+fn early_termination_month_description(l: &Line, p: &LinePart) -> String {
+    let label = l.price_key.map(|k| k.label_ja()).unwrap_or_default();
+    let month = Month::containing(p.period_from);
+    let first = month.first_day();
+    let note = if p.days == p.days_in_month {
+        format!("{}年{}月分", first.year(), first.month())
+    } else {
+        proration_note(month, p.days, p.days_in_month, false)
+    };
+    format!("最低利用期間内解除調定金 {label}（{note}）")
 }
 
 /// `2026/12/19`.

@@ -163,11 +163,8 @@ impl Biller<'_> {
             for (part_from, part_to, m) in parts {
                 let days = days_between(part_from, part_to);
                 let amount = m.prorate(i64::from(days), i64::from(r.days_in_month));
-                let description = format!(
-                    "最低利用期間内解除調定金 {}（{}）",
-                    key.label_ja(),
-                    super::proration_note(r.month, days, r.days_in_month, false)
-                );
+                // Each month is joined into one line per charge (see `bill_month`).
+                let description = String::new();
                 self.push(
                     s,
                     account.clone(),
