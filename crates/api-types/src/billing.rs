@@ -42,6 +42,15 @@ pub struct IssuerView {
     pub address: String,
     #[serde(default)]
     pub contact: String,
+    /// The phone printed on invoices (the contact line when empty).
+    #[serde(default)]
+    #[schema(example = "03-1234-5678")]
+    pub phone: String,
+    /// Where to pay (振込先), printed on invoices: bank, branch, account type and number,
+    /// holder.
+    #[serde(default)]
+    #[schema(example = "みずほ銀行 大手町支店 普通 1234567 カ）テストツウシン")]
+    pub bank_account: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -67,7 +76,9 @@ pub struct RunSummaryView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct InvoiceSummary {
     pub id: String,
-    pub number: String,
+    /// `I-000123`, given when the month is finalized (B3); `null` for a draft.
+    #[schema(example = "I-000123")]
+    pub number: Option<String>,
     pub month: String,
     /// The billing account (B1).
     pub account_id: String,
@@ -91,6 +102,10 @@ pub struct InvoiceList {
 pub struct IssuerOnInvoice {
     pub name: String,
     pub registration_number: String,
+    pub address: String,
+    pub phone: String,
+    /// Where to pay (振込先).
+    pub bank_account: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -123,6 +138,22 @@ pub struct LineView {
     /// The invoice a correction or moved amount concerns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refers_to: Option<String>,
+    /// The months of a line that sums several (an early-termination charge, R15.1), adding
+    /// up to its amount.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakdown: Vec<LinePartView>,
+}
+
+/// One month of a line that sums several (R15.1, D7).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinePartView {
+    pub period_from: String,
+    pub period_to: String,
+    pub days: i64,
+    pub days_in_month: i64,
+    /// The monthly fee in force over the part.
+    pub unit_amount: Yen,
+    pub amount: Yen,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

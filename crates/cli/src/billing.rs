@@ -41,7 +41,8 @@ pub enum PriceCommand {
 
 #[derive(Subcommand)]
 pub enum BillingCommand {
-    /// Set the invoice issuer: name and qualified-invoice registration number (B3).
+    /// Set the invoice issuer: name, qualified-invoice registration number, address, phone and
+    /// bank account, as printed on invoices (B3).
     Issuer {
         /// The issuer's name as printed on invoices.
         #[arg(long)]
@@ -52,6 +53,13 @@ pub enum BillingCommand {
         /// The issuer's address as printed on invoices.
         #[arg(long, default_value = "")]
         address: String,
+        /// The phone printed on invoices, e.g. `03-1234-5678`.
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// Where to pay (振込先) as printed on invoices: bank, branch, account type and
+        /// number, holder, e.g. `みずほ銀行 大手町支店 普通 1234567 カ）エムピーシー`.
+        #[arg(long, default_value = "")]
+        bank_account: String,
     },
     /// Bill a month for every contractor (re-runnable until finalized).
     Run {
@@ -76,6 +84,15 @@ pub enum BillingCommand {
         /// The month, `YYYY-MM` (e.g. 2026-11).
         #[arg(long)]
         month: String,
+    },
+    /// Write one invoice as an A4 PDF (the Japanese font from Debian's
+    /// fonts-ipaexfont-gothic, or MPC_INVOICE_FONT).
+    Pdf {
+        /// The invoice's number (e.g. I-000123) or id, as `billing invoices` lists them.
+        invoice: String,
+        /// Where to write the PDF; defaults to the invoice's file name (invoice-I-000123.pdf).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
     },
 }
 
@@ -143,12 +160,16 @@ pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()
             name,
             registration_number,
             address,
+            phone,
+            bank_account,
         } => {
             let issuer = IssuerView {
                 name,
                 registration_number,
                 address,
                 contact: String::new(),
+                phone,
+                bank_account,
             };
             app::billing::set_issuer(state, &caller, Input::Value(issuer))
                 .await
@@ -203,10 +224,28 @@ pub async fn billing(state: &AppState, cmd: BillingCommand) -> anyhow::Result<()
                 .map_err(api_error)?;
             for inv in invoices {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
-                    inv.number, inv.recipient_name, inv.subtotal, inv.tax, inv.total, inv.status
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    inv.number.as_deref().unwrap_or("-"),
+                    inv.id,
+                    inv.recipient_name,
+                    inv.subtotal,
+                    inv.tax,
+                    inv.total,
+                    inv.status
                 );
             }
+        }
+        BillingCommand::Pdf { invoice, out } => {
+            let id = app::billing::invoice_id_of(state, &caller, &invoice)
+                .await
+                .map_err(api_error)?;
+            let (name, bytes) = app::billing::invoice_pdf(state, &caller, &id)
+                .await
+                .map_err(api_error)?;
+            let out = out.unwrap_or_else(|| std::path::PathBuf::from(name));
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{}", out.display());
         }
     }
     Ok(())

@@ -55,6 +55,27 @@ pub fn totals_for(taxable: Yen) -> Totals {
     }
 }
 
+/// An invoice's number as printed and quoted on a bank transfer (B3): `I-` and its serial,
+/// at least six digits. Serials are given in order when a month is finalized and never
+/// reused; a draft has none.
+///
+/// ```
+/// assert_eq!(mpc_domain::invoice::number(123), "I-000123");
+/// assert_eq!(mpc_domain::invoice::parse_number("I-000123"), Some(123));
+/// ```
+pub fn number(serial: i64) -> String {
+    format!("I-{serial:06}")
+}
+
+/// The serial of an invoice number written as [`number`] writes it (`I-000123`, `i-123`).
+pub fn parse_number(s: &str) -> Option<i64> {
+    let digits = s.trim().strip_prefix(['I', 'i'])?.strip_prefix('-')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
 crate::state::states! {
     /// What an invoice row records (B4): a draft, replaced by every run of its month, until the
     /// month is finalized. Where it stands for its payer is its [`InvoiceState`].
@@ -321,6 +342,7 @@ mod tests {
             unit_amount: Yen(amount),
             amount: Yen(amount),
             refers_to: None,
+            breakdown: Vec::new(),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod app;
 pub mod device;
 pub mod error;
 pub mod extract;
+pub mod invoice_print;
 pub mod jobs;
 pub mod observability;
 pub mod smfv2;

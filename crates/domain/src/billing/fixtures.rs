@@ -99,10 +99,15 @@ pub(super) fn x4(start: Date) -> Book {
     }
 }
 
+/// The early-termination charges month by month: each line's breakdown (R15.1).
 pub(super) fn early_termination(lines: &[Line]) -> Vec<(&str, Date, Date, Yen)> {
     lines
         .iter()
         .filter(|l| l.kind == LineKind::EarlyTermination)
-        .map(|l| (l.subject_id.as_str(), l.period_from, l.period_to, l.amount))
+        .flat_map(|l| {
+            l.breakdown
+                .iter()
+                .map(|p| (l.subject_id.as_str(), p.period_from, p.period_to, p.amount))
+        })
         .collect()
 }

@@ -60,6 +60,46 @@ pub struct Line {
     pub amount: Yen,
     /// For adjustments and moved amounts: the invoice concerned.
     pub refers_to: Option<String>,
+    /// The months a line sums, when it sums several (an early-termination charge, R15.1):
+    /// each month's days and amount, adding up to the line's amount.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breakdown: Vec<LinePart>,
+}
+
+/// One month of a line that sums several (R15.1, D7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinePart {
+    pub period_from: Date,
+    pub period_to: Date,
+    pub days: i8,
+    pub days_in_month: i8,
+    /// The monthly fee in force over the part.
+    pub unit_amount: Yen,
+    pub amount: Yen,
+}
+
+impl Line {
+    /// The line month by month: its [`breakdown`](Line::breakdown) as lines of their own, or
+    /// the line itself when it has none.
+    pub fn monthly_parts(&self) -> Vec<Line> {
+        if self.breakdown.is_empty() {
+            return vec![self.clone()];
+        }
+        self.breakdown
+            .iter()
+            .map(|p| Line {
+                description: early_termination_month_description(self, p),
+                period_from: p.period_from,
+                period_to: p.period_to,
+                days: Some(p.days),
+                days_in_month: Some(p.days_in_month),
+                unit_amount: p.unit_amount,
+                amount: p.amount,
+                breakdown: Vec::new(),
+                ..self.clone()
+            })
+            .collect()
+    }
 }
 
 /// Everything one contractor's month is billed from.
@@ -149,7 +189,115 @@ pub fn bill_month(input: &MonthInput<'_>) -> Result<Vec<Line>, Vec<MissingPrice>
                 y.amount,
             ))
     });
-    Ok(b.lines)
+    Ok(one_early_termination_line_each(b.lines))
+}
+
+/// R15.1 as the invoice shows it: one early-termination line per contract (or option, group)
+/// and price, over the whole rest of the minimum period, its months kept as the line's
+/// [`breakdown`](Line::breakdown). The amount is the sum of the months, each D7-prorated.
+/// `lines` are sorted, so the months of one charge are adjacent.
+fn one_early_termination_line_each(lines: Vec<Line>) -> Vec<Line> {
+    let mut out: Vec<Line> = Vec::with_capacity(lines.len());
+    for l in lines {
+        let part = LinePart {
+            period_from: l.period_from,
+            period_to: l.period_to,
+            days: l.days.unwrap_or(0),
+            days_in_month: l.days_in_month.unwrap_or(0),
+            unit_amount: l.unit_amount,
+            amount: l.amount,
+        };
+        if l.kind == LineKind::EarlyTermination {
+            if let Some(last) = out.last_mut().filter(|last| {
+                last.kind == LineKind::EarlyTermination
+                    && last.account == l.account
+                    && last.contract_id == l.contract_id
+                    && last.subject_id == l.subject_id
+                    && last.price_key == l.price_key
+            }) {
+                last.period_to = l.period_to;
+                last.amount += l.amount;
+                last.breakdown.push(part);
+                last.description = early_termination_description(last);
+                continue;
+            }
+            let mut first = Line {
+                days: None,
+                days_in_month: None,
+                breakdown: vec![part],
+                ..l
+            };
+            first.description = early_termination_description(&first);
+            out.push(first);
+        } else {
+            out.push(l);
+        }
+    }
+    out
+}
+
+/// 「最低利用期間内解除調定金 サービスアダプタ 月額費用（…） 2026/12/19〜2027/06/03」: what the charge
+/// is for and the days it covers (R15.1).
+fn early_termination_description(l: &Line) -> String {
+    let label = l.price_key.map(|k| k.label_ja()).unwrap_or_default();
+    format!(
+        "最低利用期間内解除調定金 {label} {}〜{}",
+        slashed(l.period_from),
+        slashed(l.period_to)
+    )
+}
+
+/// 「最低利用期間内解除調定金 サービスアダプタ 月額費用（…）（2026年12月分 日割 13日/31日）」: one
+/// month of an early-termination charge (R15.1), as a quote lists it.
+fn early_termination_month_description(l: &Line, p: &LinePart) -> String {
+    let label = l.price_key.map(|k| k.label_ja()).unwrap_or_default();
+    let month = Month::containing(p.period_from);
+    let first = month.first_day();
+    let note = if p.days == p.days_in_month {
+        format!("{}年{}月分", first.year(), first.month())
+    } else {
+        proration_note(month, p.days, p.days_in_month, false)
+    };
+    format!("最低利用期間内解除調定金 {label}（{note}）")
+}
+
+/// `2026/12/19`.
+fn slashed(d: Date) -> String {
+    format!("{:04}/{:02}/{:02}", d.year(), d.month(), d.day())
+}
+
+/// How a D7-prorated month is written so that it cannot be read as a date:
+/// 「2026年12月分 日割 13日/31日」, in English "December 2026, prorated 13 of 31 days".
+pub fn proration_note(month: Month, days: i8, days_in_month: i8, english: bool) -> String {
+    if english {
+        const NAMES: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let first = month.first_day();
+        let name = NAMES[usize::try_from(first.month() - 1).unwrap_or(0)];
+        format!(
+            "{name} {}, prorated {days} of {days_in_month} days",
+            first.year()
+        )
+    } else {
+        let first = month.first_day();
+        format!(
+            "{}年{}月分 日割 {days}日/{days_in_month}日",
+            first.year(),
+            first.month()
+        )
+    }
 }
 
 fn management_account(redirects: &[InvoiceRedirect], contract: &Contract, on: Date) -> String {
@@ -204,6 +352,7 @@ impl Biller<'_> {
             unit_amount: unit,
             amount,
             refers_to: None,
+            breakdown: Vec::new(),
         });
     }
 }
@@ -249,9 +398,14 @@ pub fn termination_charge(
             redirects: &[],
             credits: &[],
         })?;
-        lines.extend(billed.into_iter().filter(|l| {
-            l.kind == LineKind::EarlyTermination && ended.contains(&l.subject_id.as_str())
-        }));
+        lines.extend(
+            billed
+                .iter()
+                .filter(|l| {
+                    l.kind == LineKind::EarlyTermination && ended.contains(&l.subject_id.as_str())
+                })
+                .flat_map(Line::monthly_parts),
+        );
     }
     Ok(lines)
 }

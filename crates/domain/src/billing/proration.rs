@@ -87,7 +87,11 @@ impl Biller<'_> {
             let description = if days == self.days_in_month {
                 key.label_ja()
             } else {
-                format!("{}（日割 {days}/{}日）", key.label_ja(), self.days_in_month)
+                format!(
+                    "{}（{}）",
+                    key.label_ja(),
+                    super::proration_note(self.input.month, days, self.days_in_month, false)
+                )
             };
             self.push(
                 s,
@@ -159,13 +163,8 @@ impl Biller<'_> {
             for (part_from, part_to, m) in parts {
                 let days = days_between(part_from, part_to);
                 let amount = m.prorate(i64::from(days), i64::from(r.days_in_month));
-                let description = format!(
-                    "最低利用期間内解除調定金 {}（{} {}/{}日）",
-                    key.label_ja(),
-                    r.month,
-                    days,
-                    r.days_in_month
-                );
+                // Each month is joined into one line per charge (see `bill_month`).
+                let description = String::new();
                 self.push(
                     s,
                     account.clone(),
@@ -230,11 +229,7 @@ mod tests {
         assert_eq!(monthly(&lines), [(Yen(580), Some(6))]);
         // Minimum period 2026-03-10 … 2027-03-09 (D2). Remaining: Mar 16–31 = 16/31 → floor(1548.39) = ¥1,548;
         // Apr 2026 … Feb 2027 = 11 whole months × ¥3,000 = ¥33,000; Mar 1–9 2027 = 9/31 → floor(870.97) = ¥870.
-        let etf: Vec<Yen> = lines
-            .iter()
-            .filter(|l| l.kind == LineKind::EarlyTermination)
-            .map(|l| l.amount)
-            .collect();
+        let etf: Vec<Yen> = early_termination(&lines).iter().map(|l| l.3).collect();
         assert_eq!(etf.len(), 13);
         assert_eq!(etf[0], Yen(1548));
         assert_eq!(etf[12], Yen(870));
@@ -243,6 +238,67 @@ mod tests {
             lines
                 .iter()
                 .all(|l| l.kind != LineKind::EarlyTermination || l.rule == "R15.1")
+        );
+    }
+
+    #[test]
+    fn r15_1_one_early_termination_line_per_contract_with_its_period_and_months() {
+        // Billing from 2026-03-10 (minimum period to 2027-03-09, D2); ends 2026-03-15.
+        let book = x4(date(2026, 3, 10));
+        let book = book.with(
+            &cancel_contract(&book, "a1", Termination::Notice, date(2026, 3, 1), None).unwrap(),
+        );
+        let lines = bill(&book, "2026-03", &[], &[], &[]);
+        let et: Vec<&Line> = lines
+            .iter()
+            .filter(|l| l.kind == LineKind::EarlyTermination)
+            .collect();
+        assert_eq!(et.len(), 1, "one line, not thirteen: {et:?}");
+        let et = et[0];
+        assert_eq!(
+            (et.period_from, et.period_to),
+            (date(2026, 3, 16), date(2027, 3, 9))
+        );
+        // ¥1,548 (Mar 16–31, 16/31) + 11 × ¥3,000 + ¥870 (Mar 1–9 2027, 9/31) = ¥35,418.
+        assert_eq!(et.amount, Yen(35_418));
+        assert_eq!(et.breakdown.len(), 13);
+        assert_eq!(
+            et.breakdown.iter().map(|p| p.amount).sum::<Yen>(),
+            et.amount
+        );
+        assert_eq!(
+            (et.breakdown[12].days, et.breakdown[12].days_in_month),
+            (9, 31)
+        );
+        assert!(
+            et.description
+                .starts_with("最低利用期間内解除調定金 サービスアダプタ 月額費用")
+                && et.description.ends_with(" 2026/03/16〜2027/03/09"),
+            "{}",
+            et.description
+        );
+        // Month by month again, as a quote shows it: the same thirteen amounts.
+        let parts = et.monthly_parts();
+        assert_eq!(parts.len(), 13);
+        assert_eq!(parts[0].amount, Yen(1_548));
+        assert_eq!(parts[0].days, Some(16));
+    }
+
+    #[test]
+    fn d7_proration_is_written_so_it_cannot_be_read_as_a_date() {
+        // From 2026-12-19: 13 of 31 days.
+        let lines = bill(&x4(date(2026, 12, 19)), "2026-12", &[], &[], &[]);
+        assert!(
+            lines[0]
+                .description
+                .ends_with("（2026年12月分 日割 13日/31日）"),
+            "{}",
+            lines[0].description
+        );
+        let december = "2026-12".parse().unwrap();
+        assert_eq!(
+            super::super::proration_note(december, 13, 31, true),
+            "December 2026, prorated 13 of 31 days"
         );
     }
 

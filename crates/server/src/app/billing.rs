@@ -2,14 +2,14 @@
 //! with their payments, and the redirected invoices left unpaid.
 
 use mpc_api_types::billing::{
-    DefaultResult, InvoiceSummary, InvoiceView, IssuerOnInvoice, IssuerView, LineView, MovedAmount,
-    PaymentView, RateTotalView, RecordPayment,
+    DefaultResult, InvoiceSummary, InvoiceView, IssuerOnInvoice, IssuerView, LinePartView,
+    LineView, MovedAmount, PaymentView, RateTotalView, RecordPayment,
 };
 use mpc_api_types::contracts::OnDate;
 use mpc_domain::access::Actor;
 use mpc_domain::calendar::Month;
 use mpc_domain::money::Yen;
-use mpc_storage::billing::{self, BillingError, InvoiceRecord, Issuer, RunSummary};
+use mpc_storage::billing::{self, BillingError, InvoiceRecord, Issuer, IssuerPayment, RunSummary};
 
 use super::{Input, journal};
 use crate::AppState;
@@ -67,44 +67,73 @@ pub async fn finalize(state: &AppState, caller: &Caller, month: Month) -> ApiRes
     Ok(billing::finalize(&state.store, month, caller.journal("billing.finalize")).await?)
 }
 
-/// The issuer of invoices (B3), as set. Operators set it; contractor users may read it too, as
-/// it heads every invoice they receive.
+/// The issuer of invoices (B3), as set: its name, registration number, address, contact,
+/// and the phone and bank account (振込先) printed on invoices. Operators set it; contractor
+/// users may read it too, as it heads every invoice they receive.
 ///
 /// # Errors
 /// 404 before an operator sets it.
-pub async fn issuer(state: &AppState, caller: &Caller) -> ApiResult<Issuer> {
+pub async fn issuer(state: &AppState, caller: &Caller) -> ApiResult<IssuerView> {
     // Every role reads it; a new role must decide here whether it may.
     match &caller.actor {
         Actor::Operator { .. } | Actor::Contractor { .. } => {}
     }
-    billing::issuer(&mut *state.store.conn().await?)
+    let mut conn = state.store.conn().await?;
+    let issuer = billing::issuer(&mut conn)
         .await?
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ApiError::not_found)?;
+    let payment = billing::issuer_payment(&mut conn).await?;
+    Ok(issuer_view(issuer, payment))
 }
 
-/// Sets the issuer (operators), journaled as `issuer.set`: a name and the qualified-invoice
-/// registration number, `T` and 13 digits (B3).
+fn issuer_view(i: Issuer, p: IssuerPayment) -> IssuerView {
+    IssuerView {
+        name: i.name,
+        registration_number: i.registration_number,
+        address: i.address,
+        contact: i.contact,
+        phone: p.phone,
+        bank_account: p.bank_account,
+    }
+}
+
+/// Sets the issuer (operators), journaled as `issuer.set`: a name, the qualified-invoice
+/// registration number, `T` and 13 digits (B3), the address, contact, phone and bank account
+/// (振込先) printed on invoices. Invoices keep the issuer of their last run.
 ///
 /// # Errors
-/// 403 for anyone but operators; 422 for a name empty or over 200 characters or a
-/// registration number that is not `T` and 13 digits (B3).
+/// 403 for anyone but operators; 422 for a name empty or over 200 characters, a phone or
+/// address over 200 or a bank account over 300 characters, or a registration number that is
+/// not `T` and 13 digits (B3).
 pub async fn set_issuer(
     state: &AppState,
     caller: &Caller,
     new: Input<IssuerView>,
-) -> ApiResult<Issuer> {
+) -> ApiResult<IssuerView> {
     caller.require_operator()?;
     let (body, raw) = new.parse()?;
+    let optional = |field, value: &str, max| -> ApiResult<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(String::new());
+        }
+        Ok(mpc_domain::account::text(field, value, max)?)
+    };
     let issuer = Issuer {
         name: mpc_domain::account::text("name", &body.name, 200)?,
         registration_number: body.registration_number.trim().to_owned(),
-        address: body.address.trim().to_owned(),
-        contact: body.contact.trim().to_owned(),
+        address: optional("address", &body.address, 200)?,
+        contact: optional("contact", &body.contact, 200)?,
+    };
+    let payment = IssuerPayment {
+        phone: optional("phone", &body.phone, 200)?,
+        bank_account: optional("bank_account", &body.bank_account, 300)?,
     };
     let mut tx = state.store.write().await?;
     billing::set_issuer(&mut tx, &issuer).await?;
+    billing::set_issuer_payment(&mut tx, &payment).await?;
     tx.commit(caller.journal("issuer.set").request(raw)).await?;
-    Ok(issuer)
+    Ok(issuer_view(issuer, payment))
 }
 
 /// Every line of `month`'s invoices as CSV (operators), for accounting.
@@ -125,7 +154,7 @@ async fn summary(
     Ok((
         InvoiceSummary {
             id: inv.id.clone(),
-            number: inv.number.clone(),
+            number: inv.number(),
             month: inv.month.clone(),
             account_id: inv.account_id.clone(),
             recipient_name: inv.recipient_name.clone(),
@@ -155,17 +184,18 @@ async fn list_for(
     state: &AppState,
     month: Option<&str>,
     account: Option<&str>,
+    finalized_only: bool,
 ) -> ApiResult<Vec<InvoiceSummary>> {
     let mut conn = state.store.conn().await?;
     let mut invoices = Vec::new();
-    for inv in billing::list_invoices(&mut conn, month, account).await? {
+    for inv in billing::find_invoices(&mut conn, month, account, finalized_only).await? {
         invoices.push(summary(&mut conn, &inv).await?.0);
     }
     Ok(invoices)
 }
 
 /// Invoices of `month` (`YYYY-MM`) and of one billing account, each when given; a contractor
-/// sees those addressed to it.
+/// sees the finalized ones addressed to it (a draft is not an invoice yet, B4).
 ///
 /// # Errors
 /// 404 when a contractor user asks for another account's invoices.
@@ -180,12 +210,18 @@ pub async fn invoices(
         (Some(own), Some(a)) if a != own => return Err(ApiError::not_found()),
         (Some(own), _) => Some(own),
     };
-    list_for(state, month, account).await
+    let contractor = caller.actor.contractor_scope().is_some();
+    list_for(state, month, account, contractor).await
 }
 
+/// The invoice `id` as `caller` may see it: operators see every invoice, a contractor the
+/// finalized ones addressed to it; anything else is absent (404).
 async fn visible_invoice(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InvoiceRecord> {
     let inv = billing::get_invoice(&mut *state.store.conn().await?, id).await?;
     caller.require_contractor(&inv.account_id)?;
+    if caller.actor.contractor_scope().is_some() && !inv.is_finalized() {
+        return Err(ApiError::not_found());
+    }
     Ok(inv)
 }
 
@@ -198,6 +234,9 @@ async fn invoice_view(state: &AppState, inv: &InvoiceRecord) -> ApiResult<Invoic
         issuer: IssuerOnInvoice {
             name: inv.issuer_name.clone(),
             registration_number: inv.issuer_registration.clone(),
+            address: inv.issuer_address.clone(),
+            phone: inv.issuer_phone.clone(),
+            bank_account: inv.issuer_bank_account.clone(),
         },
         totals_by_rate: vec![RateTotalView {
             rate_percent: mpc_domain::invoice::STANDARD_RATE_PERCENT,
@@ -207,8 +246,21 @@ async fn invoice_view(state: &AppState, inv: &InvoiceRecord) -> ApiResult<Invoic
         lines: lines
             .into_iter()
             .map(|l| {
+                let breakdown = l
+                    .breakdown()?
+                    .into_iter()
+                    .map(|p| LinePartView {
+                        period_from: p.period_from.to_string(),
+                        period_to: p.period_to.to_string(),
+                        days: i64::from(p.days),
+                        days_in_month: i64::from(p.days_in_month),
+                        unit_amount: p.unit_amount,
+                        amount: p.amount,
+                    })
+                    .collect();
                 Ok(LineView {
                     kind: billing::line_kind(&l.kind)?,
+                    breakdown,
                     contractor_id: l.contractor_id,
                     contract_id: l.contract_id,
                     subject_id: l.subject_id,
@@ -236,6 +288,63 @@ async fn invoice_view(state: &AppState, inv: &InvoiceRecord) -> ApiResult<Invoic
 pub async fn invoice(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InvoiceView> {
     let inv = visible_invoice(state, caller, id).await?;
     invoice_view(state, &inv).await
+}
+
+/// The id of the invoice numbered `number_or_id` (`I-000123`), or that id itself.
+///
+/// # Errors
+/// 404 for a number no invoice the caller may see has.
+pub async fn invoice_id_of(
+    state: &AppState,
+    caller: &Caller,
+    number_or_id: &str,
+) -> ApiResult<String> {
+    let Some(serial) = mpc_domain::invoice::parse_number(number_or_id) else {
+        return Ok(number_or_id.to_owned());
+    };
+    let inv = billing::invoice_by_serial(&mut *state.store.conn().await?, serial)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    caller.require_contractor(&inv.account_id)?;
+    Ok(inv.id)
+}
+
+/// The invoice `id` as an A4 PDF (B3), with its file name: what [`invoice`] shows, printed
+/// with the Japanese font embedded. An operator's draft is marked 下書き and has no number or
+/// issue date; contractors see finalized invoices only.
+///
+/// # Errors
+/// 404 as [`invoice`]; 503 `invoice_font_missing` naming the font file and the Debian package
+/// when the font is not installed.
+pub async fn invoice_pdf(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(String, Vec<u8>)> {
+    let view = invoice(state, caller, id).await?;
+    let printed = crate::invoice_print::PrintedInvoice::of(&view);
+    let name = printed.file_name(id);
+    let pdf = tokio::task::spawn_blocking(move || crate::invoice_print::pdf(&printed))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "invoice PDF task failed");
+            ApiError::internal()
+        })?
+        .map_err(|e| match e {
+            crate::invoice_print::PdfError::FontMissing { .. } => {
+                tracing::error!(error = %e, "invoice PDF");
+                ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "invoice_font_missing",
+                    e.to_string(),
+                )
+            }
+            crate::invoice_print::PdfError::Write(_) => {
+                tracing::error!(error = %e, "invoice PDF");
+                ApiError::internal()
+            }
+        })?;
+    Ok((name, pdf))
 }
 
 /// Records a payment (operators, B5), journaled as `invoice.payment`; the day defaults to

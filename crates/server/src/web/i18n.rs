@@ -384,6 +384,9 @@ catalog! {
     preset_editor: "設定の編集", "Edit the configuration";
     price_missing: "料金表に価格がないため計算できません", "Cannot be computed: a price is missing from the price book";
     print_invoice: "印刷用の適格請求書を開く", "Open the printable qualified invoice";
+    invoice_pdf: "PDFをダウンロード", "Download the PDF";
+    invoice_breakdown: "月別の内訳", "Month by month";
+    invoice_no_number: "（確定時に採番）", "(numbered when finalized)";
     provisioning: "設定の配信", "Configuration delivery";
     quote: "解約した場合", "If you cancel";
     recalculate: "再計算", "Recalculate";
@@ -649,6 +652,9 @@ catalog! {
     op_registration_number: "登録番号", "Registration number";
     op_address: "所在地", "Address";
     op_contact: "連絡先", "Contact";
+    op_phone: "電話番号（請求書に記載）", "Phone (printed on invoices)";
+    op_bank_account: "振込先（請求書に記載）", "Bank account for payment (printed on invoices)";
+    op_bank_account_example: "〇〇銀行 〇〇支店 普通 1234567 カ）〇〇", "Bank, branch, account type and number, holder";
     op_fee_initial: "初期費用", "initial fee";
     op_fee_monthly: "月額費用", "monthly fee";
     op_fee_pack_per_gb: "パケットパック（1GBあたり）", "packet pack (per GB)";

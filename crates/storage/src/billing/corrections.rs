@@ -120,6 +120,14 @@ pub async fn correct(
         }
         let (account, contract, subject, kind, rule) = key;
         let refers_to = invoice_id(month, &account);
+        let serial: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT serial FROM invoices WHERE id = $1")
+                .bind(refers_to.clone())
+                .fetch_optional(tx.conn())
+                .await?;
+        let number = serial
+            .flatten()
+            .map_or_else(|| refers_to.clone(), invoice::number);
         sqlx::query(
             "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, \
              refers_to, corrects_subject, corrects_kind, created_on, period_from, period_to) \
@@ -130,7 +138,7 @@ pub async fn correct(
         .bind(contractor_id)
         .bind(contract)
         .bind(rule)
-        .bind(format!("訂正（{month}分 請求書 {refers_to}）{description}"))
+        .bind(format!("訂正（{month}分 請求書 {number}）{description}"))
         .bind(amount)
         .bind(refers_to)
         .bind(subject)

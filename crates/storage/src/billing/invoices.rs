@@ -7,12 +7,16 @@ pub struct InvoiceRecord {
     pub id: String,
     pub month: String,
     pub account_id: String,
-    pub number: String,
+    /// Given when the month is finalized (B3); `None` for a draft.
+    pub serial: Option<i64>,
     pub issue_date: String,
     pub due_date: String,
     pub recipient_name: String,
     pub issuer_name: String,
     pub issuer_registration: String,
+    pub issuer_address: String,
+    pub issuer_phone: String,
+    pub issuer_bank_account: String,
     pub subtotal: i64,
     pub tax: i64,
     pub total: i64,
@@ -21,8 +25,20 @@ pub struct InvoiceRecord {
     pub defaulted_on: Option<String>,
 }
 
-pub(super) const INVOICE_COLUMNS: &str = "SELECT id, month, account_id, number, issue_date, due_date, recipient_name, issuer_name, \
-     issuer_registration, subtotal, tax, total, status, defaulted_on FROM invoices";
+impl InvoiceRecord {
+    /// The invoice's number, `I-000123` (B3); `None` for a draft.
+    pub fn number(&self) -> Option<String> {
+        self.serial.map(invoice::number)
+    }
+
+    pub fn is_finalized(&self) -> bool {
+        self.status == invoice::InvoiceStatus::Finalized
+    }
+}
+
+pub(super) const INVOICE_COLUMNS: &str = "SELECT id, month, account_id, serial, issue_date, due_date, recipient_name, issuer_name, \
+     issuer_registration, issuer_address, issuer_phone, issuer_bank_account, subtotal, tax, total, status, defaulted_on \
+     FROM invoices";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LineRecord {
@@ -41,6 +57,21 @@ pub struct LineRecord {
     pub unit_amount: i64,
     pub amount: i64,
     pub refers_to: Option<String>,
+    /// JSON of the months a line sums (R15.1), see [`LineRecord::breakdown`].
+    pub breakdown: Option<String>,
+}
+
+impl LineRecord {
+    /// The months the line sums, each with its days and amount (R15.1); empty for a line of
+    /// one period.
+    pub fn breakdown(&self) -> Result<Vec<mpc_domain::billing::LinePart>> {
+        match &self.breakdown {
+            None => Ok(Vec::new()),
+            Some(json) => serde_json::from_str(json).map_err(|e| {
+                BillingError::Storage(StorageError::Corrupt(format!("line breakdown: {e}")))
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -51,13 +82,28 @@ pub struct PaymentRecord {
     pub note: String,
 }
 
+/// Invoices of `month` and of `account`, each when given, drafts included.
 pub async fn list_invoices(
     conn: &mut AnyConnection,
     month: Option<&str>,
     account: Option<&str>,
 ) -> Result<Vec<InvoiceRecord>> {
+    find_invoices(conn, month, account, false).await
+}
+
+/// Invoices of `month` and of `account`, each when given; only finalized ones when
+/// `finalized_only` (what a contractor may see: a draft is not an invoice yet, B4).
+pub async fn find_invoices(
+    conn: &mut AnyConnection,
+    month: Option<&str>,
+    account: Option<&str>,
+    finalized_only: bool,
+) -> Result<Vec<InvoiceRecord>> {
     let mut q = Sql::new(INVOICE_COLUMNS);
     q.push(" WHERE 1 = 1");
+    if finalized_only {
+        q.push(" AND status = 'finalized'");
+    }
     if let Some(m) = month {
         q.push(" AND month = ").bind(m.to_owned());
     }
@@ -80,6 +126,19 @@ pub async fn get_invoice(conn: &mut AnyConnection, id: &str) -> Result<InvoiceRe
         .map_err(StorageError::from)?)
 }
 
+/// The invoice numbered with `serial` (B3), if any.
+pub async fn invoice_by_serial(
+    conn: &mut AnyConnection,
+    serial: i64,
+) -> Result<Option<InvoiceRecord>> {
+    let mut q = Sql::new(INVOICE_COLUMNS);
+    q.push(" WHERE serial = ").bind(serial);
+    Ok(q.query_as()?
+        .fetch_optional(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
 /// The lines of an invoice, in invoice order.
 pub async fn invoice_lines(
     conn: &mut AnyConnection,
@@ -87,7 +146,7 @@ pub async fn invoice_lines(
 ) -> Result<Vec<LineRecord>> {
     Ok(sqlx::query_as(
         "SELECT l.contractor_id, l.seq, l.contract_id, l.subject_id, l.kind, l.rule, l.price_key, l.description, \
-         l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to FROM invoice_lines l \
+         l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to, l.breakdown FROM invoice_lines l \
          JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id WHERE l.month = $1 AND l.account_id = $2 \
          ORDER BY l.contractor_id, l.seq",
     )
@@ -107,15 +166,17 @@ pub async fn payments(conn: &mut AnyConnection, invoice_id: &str) -> Result<Vec<
 }
 
 /// Every line of a month's invoices as CSV, for accounting (invoice by invoice, in line order).
+/// A draft's number is empty.
 pub async fn lines_csv(conn: &mut AnyConnection, month: Month) -> Result<String> {
     let mut out = String::from(
-        "invoice_number,account_id,contractor_id,contract_id,subject_id,kind,rule,price_key,description,\
+        "invoice_number,invoice_id,account_id,contractor_id,contract_id,subject_id,kind,rule,price_key,description,\
          period_from,period_to,days,days_in_month,unit_amount,amount,refers_to\n",
     );
     for inv in list_invoices(conn, Some(&month.to_string()), None).await? {
         for l in invoice_lines(conn, &inv).await? {
             let fields = [
-                inv.number.clone(),
+                inv.number().unwrap_or_default(),
+                inv.id.clone(),
                 inv.account_id.clone(),
                 l.contractor_id,
                 l.contract_id,
@@ -221,7 +282,10 @@ pub async fn mark_defaulted(
         .bind(holder.clone())
         .bind(holder.clone())
         .bind(contract.clone())
-        .bind(format!("請求書送付先の未払い分（請求書 {}）", invoice.number))
+        .bind(format!(
+            "請求書送付先の未払い分（請求書 {}）",
+            invoice.number().unwrap_or_else(|| invoice.id.clone())
+        ))
         .bind(*amount)
         .bind(invoice_id.to_owned())
         .bind(on.to_string())

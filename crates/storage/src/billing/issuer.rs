@@ -33,3 +33,32 @@ pub async fn set_issuer(tx: &mut WriteTx, i: &Issuer) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// How the issuer is reached and paid, printed on every invoice (B3): its phone and its bank
+/// account (振込先: bank, branch, account type and number, holder). Kept apart from
+/// [`Issuer`], which names the issuer; empty until set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct IssuerPayment {
+    pub phone: String,
+    pub bank_account: String,
+}
+
+pub async fn issuer_payment(conn: &mut AnyConnection) -> Result<IssuerPayment> {
+    Ok(
+        sqlx::query_as("SELECT phone, bank_account FROM issuer WHERE id = 1")
+            .fetch_optional(conn)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// Sets the phone and bank account of the issuer set by [`set_issuer`] (in the same
+/// transaction, or after it).
+pub async fn set_issuer_payment(tx: &mut WriteTx, p: &IssuerPayment) -> Result<()> {
+    sqlx::query("UPDATE issuer SET phone = $1, bank_account = $2 WHERE id = 1")
+        .bind(p.phone.clone())
+        .bind(p.bank_account.clone())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

@@ -132,6 +132,7 @@ pub async fn run_month(
     let mut conn = store.conn().await?;
     invoice::check_billable(month, month_state(&mut conn, month).await?)?;
     let issuer = invoice::require_issuer(issuer(&mut conn).await?)?;
+    let payment = issuer_payment(&mut conn).await?;
     drop(conn);
     let lease = RunLease::acquire(store, month, &new_id(), &journal.actor).await?;
     let _job = store.job().await;
@@ -140,7 +141,8 @@ pub async fn run_month(
             let mut tx = store.write().await?;
             tx.lock(&format!("billing:{month}")).await?;
             lease.check_held(&mut tx).await?;
-            let summary = finish_run(&mut tx, month, lease.run_id(), &issuer, summary).await?;
+            let summary =
+                finish_run(&mut tx, month, lease.run_id(), (&issuer, &payment), summary).await?;
             lease.end_in(&mut tx).await?;
             let m = month.to_string();
             tx.commit(journal.subject(&m).outcome(serde_json::json!({
@@ -325,7 +327,8 @@ pub(super) async fn insert_lines(
     first_seq: i64,
 ) -> Result<()> {
     const COLUMNS: &str = "INSERT INTO invoice_lines (run_id, month, account_id, contractor_id, seq, contract_id, \
-         subject_id, kind, rule, price_key, description, period_from, period_to, days, days_in_month, unit_amount, amount, refers_to) VALUES ";
+         subject_id, kind, rule, price_key, description, period_from, period_to, days, days_in_month, unit_amount, amount, refers_to, \
+         breakdown) VALUES ";
     for (batch_no, batch) in lines.chunks(LINES_PER_INSERT).enumerate() {
         let mut q = Sql::positional(tx.backend(), COLUMNS);
         for (i, l) in batch.iter().enumerate() {
@@ -369,11 +372,23 @@ pub(super) async fn insert_lines(
                 .bind(l.amount.0)
                 .push(", ")
                 .bind(l.refers_to.clone())
+                .push(", ")
+                .bind(breakdown_json(&l.breakdown)?)
                 .push(")");
         }
         q.execute(tx.conn()).await?;
     }
     Ok(())
+}
+
+/// The months of a line that sums several, as stored (`NULL` for any other line).
+fn breakdown_json(parts: &[mpc_domain::billing::LinePart]) -> Result<Option<String>> {
+    if parts.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(parts)
+        .map(Some)
+        .map_err(|e| StorageError::Corrupt(format!("line breakdown: {e}")).into())
 }
 
 /// The last transaction of a run: the lines of every other run of the month go, pending
@@ -383,7 +398,7 @@ pub(super) async fn finish_run(
     tx: &mut WriteTx,
     month: Month,
     run: &str,
-    issuer: &Issuer,
+    (issuer, payment): (&Issuer, &IssuerPayment),
     mut summary: RunSummary,
 ) -> Result<RunSummary> {
     refuse_if_finalized(tx, month).await?;
@@ -425,6 +440,7 @@ pub(super) async fn finish_run(
             unit_amount: Yen(a.amount),
             amount: Yen(a.amount),
             refers_to: Some(a.refers_to.clone()),
+            breakdown: Vec::new(),
         };
         // Adjustment lines take sequence numbers after any contractor's own lines.
         insert_lines(
@@ -469,7 +485,8 @@ pub(super) async fn finish_run(
         summary.total += t.total;
         sqlx::query(
             "INSERT INTO invoices (id, month, account_id, number, issue_date, due_date, recipient_name, issuer_name, \
-             issuer_registration, subtotal, tax, total, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft')",
+             issuer_registration, subtotal, tax, total, status, issuer_address, issuer_phone, issuer_bank_account) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'draft', $13, $14, $15)",
         )
         .bind(invoice_id(month, &account))
         .bind(m.clone())
@@ -483,6 +500,14 @@ pub(super) async fn finish_run(
         .bind(t.subtotal.0)
         .bind(t.tax.0)
         .bind(t.total.0)
+        .bind(issuer.address.clone())
+        // The phone printed: the one set, or the issuer's contact line.
+        .bind(if payment.phone.is_empty() {
+            issuer.contact.clone()
+        } else {
+            payment.phone.clone()
+        })
+        .bind(payment.bank_account.clone())
         .execute(tx.conn())
         .await?;
     }
@@ -665,7 +690,42 @@ pub async fn abandoned_lines(conn: &mut AnyConnection, month: Month) -> Result<i
     .await?)
 }
 
-/// Makes a month's invoices final and immutable (B4).
+/// Gives the invoices of `month` the next serials, in account order (B3): one counter row,
+/// taken in the finalizing transaction, so numbers are sequential and never reused even when
+/// two months are finalized at once on two servers (the second waits on the row). Returns
+/// how many were numbered.
+async fn number_invoices(tx: &mut WriteTx, month: Month) -> Result<u64> {
+    let m = month.to_string();
+    let count: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM invoices WHERE month = $1 AND serial IS NULL",
+    )
+    .bind(m.clone())
+    .fetch_one(tx.conn())
+    .await?;
+    if count == 0 {
+        return Ok(0);
+    }
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE invoice_serials SET last = last + $1 WHERE id = 1 RETURNING last",
+    )
+    .bind(count)
+    .fetch_one(tx.conn())
+    .await?;
+    let before = last - count;
+    sqlx::query(
+        "UPDATE invoices SET serial = numbered.n + $1 \
+         FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY account_id, id) AS n FROM invoices \
+               WHERE month = $2 AND serial IS NULL) AS numbered \
+         WHERE invoices.id = numbered.id",
+    )
+    .bind(before)
+    .bind(m)
+    .execute(tx.conn())
+    .await?;
+    Ok(count as u64)
+}
+
+/// Makes a month's invoices final and immutable (B4), numbering them (B3).
 pub async fn finalize(store: &Store, month: Month, journal: JournalEntry) -> Result<usize> {
     let mut tx = store.write().await?;
     tx.lock(&format!("billing:{month}")).await?;
@@ -675,11 +735,11 @@ pub async fn finalize(store: &Store, month: Month, journal: JournalEntry) -> Res
     invoice::check_finalizable(month, month_state(tx.conn(), month).await?)?;
     // Runs that did not complete leave nothing behind in a finalized month.
     lease::clear_abandoned(&mut tx, month).await?;
-    let n = sqlx::query("UPDATE invoices SET status = 'finalized' WHERE month = $1")
+    let n = number_invoices(&mut tx, month).await?;
+    sqlx::query("UPDATE invoices SET status = 'finalized' WHERE month = $1")
         .bind(month.to_string())
         .execute(tx.conn())
-        .await?
-        .rows_affected();
+        .await?;
     sqlx::query(
         "UPDATE billing_months SET status = 'finalized', finalized_at = $1 WHERE month = $2",
     )

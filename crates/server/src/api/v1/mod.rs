@@ -92,6 +92,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(billing::invoices::invoices))
         .routes(routes!(billing::invoices::invoice))
         .routes(routes!(billing::invoices::print))
+        .routes(routes!(billing::invoices::pdf))
         .routes(routes!(billing::invoices::pay))
         .routes(routes!(billing::invoices::default))
         .routes(routes!(billing::sla::record_outage, billing::sla::outages))

@@ -4,9 +4,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
+use crate::invoice_print::contract_label;
 use crate::web::format;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, WebResult, render, short};
+use crate::web::{Chrome, Session, WebResult, render};
 use crate::{AppState, app};
 
 use super::{Paged, paged};
@@ -37,7 +38,8 @@ pub(super) struct InvoicesQuery {
     page: Option<usize>,
 }
 
-/// `/console/invoices?month=`: the caller's invoices (all contractors' for operators).
+/// `/console/invoices?month=`: the caller's invoices (all contractors' for operators, drafts
+/// included; a contractor's finalized ones).
 pub(super) async fn invoice_list(
     State(state): State<AppState>,
     session: Session,
@@ -59,7 +61,7 @@ pub(super) async fn invoice_list(
             }
             .to_owned(),
             id: i.id,
-            number: i.number,
+            number: i.number.unwrap_or_else(|| t.invoice_no_number.to_owned()),
             month: i.month,
             recipient: i.recipient_name,
             issue_date: format::date_text(lang, &i.issue_date),
@@ -80,6 +82,15 @@ pub struct LineRow {
     pub contract: String,
     pub period: String,
     pub rule: String,
+    pub amount: String,
+    /// The months of a line that sums several (R15.1).
+    pub breakdown: Vec<PartRow>,
+}
+
+/// One month of an early-termination charge (R15.1, D7).
+pub struct PartRow {
+    pub period: String,
+    pub days: String,
     pub amount: String,
 }
 
@@ -113,12 +124,16 @@ pub(super) async fn invoice_page(
     let t = session.t();
     let v = app::billing::invoice(&state, &session.caller(), &id).await?;
     let s = &v.summary;
+    let number = s
+        .number
+        .clone()
+        .unwrap_or_else(|| t.invoice_draft.to_owned());
     Ok(render(InvoicePage {
-        c: session.chrome(&format!("{} {}", t.invoice, s.number), Section::Invoices),
+        c: session.chrome(&format!("{} {number}", t.invoice), Section::Invoices),
         id,
         row: InvoiceRow {
             id: s.id.clone(),
-            number: s.number.clone(),
+            number,
             month: s.month.clone(),
             recipient: s.recipient_name.clone(),
             issue_date: format::date_text(lang, &s.issue_date),
@@ -143,21 +158,38 @@ pub(super) async fn invoice_page(
             .iter()
             .map(|l| LineRow {
                 what: l.description.clone(),
-                contract: short(&l.contract_id),
-                period: if l.period_from == l.period_to {
-                    format::date_text(lang, &l.period_from)
-                } else {
-                    format!(
-                        "{} – {}",
-                        format::date_text(lang, &l.period_from),
-                        format::date_text(lang, &l.period_to)
-                    )
-                },
+                contract: contract_label(&l.contract_id),
+                period: period(lang, &l.period_from, &l.period_to),
                 rule: l.rule.clone(),
                 amount: format::yen(lang, l.amount),
+                breakdown: l
+                    .breakdown
+                    .iter()
+                    .map(|p| PartRow {
+                        period: period(lang, &p.period_from, &p.period_to),
+                        days: if p.days == p.days_in_month {
+                            String::new()
+                        } else {
+                            format!("{}/{}", p.days, p.days_in_month)
+                        },
+                        amount: format::yen(lang, p.amount),
+                    })
+                    .collect(),
             })
             .collect(),
     }))
+}
+
+fn period(lang: crate::web::Lang, from: &str, to: &str) -> String {
+    if from == to {
+        format::date_text(lang, from)
+    } else {
+        format!(
+            "{} – {}",
+            format::date_text(lang, from),
+            format::date_text(lang, to)
+        )
+    }
 }
 
 /// The printable qualified invoice (Japanese, as the law asks).
@@ -169,4 +201,14 @@ pub(super) async fn invoice_print(
     use axum::response::IntoResponse;
     let view = app::billing::invoice(&state, &session.caller(), &id).await?;
     Ok(crate::api::v1::billing::printed(&view)?.into_response())
+}
+
+/// The invoice as a PDF download ([`app::billing::invoice_pdf`]).
+pub(super) async fn invoice_pdf(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> WebResult<Response> {
+    let (name, bytes) = app::billing::invoice_pdf(&state, &session.caller(), &id).await?;
+    Ok(crate::api::v1::billing::pdf_download(bytes, &name))
 }

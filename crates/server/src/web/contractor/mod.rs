@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/invoices", get(invoices::invoice_list))
         .route("/console/invoices/{id}", get(invoices::invoice_page))
         .route("/console/invoices/{id}/print", get(invoices::invoice_print))
+        .route("/console/invoices/{id}/pdf", get(invoices::invoice_pdf))
         .route("/console/consents", get(consents::consents))
         .route("/console/consents/{what}/{id}", post(consents::consent))
 }

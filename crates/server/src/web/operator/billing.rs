@@ -80,6 +80,8 @@ pub struct IssuerForm {
     registration_number: String,
     address: String,
     contact: String,
+    phone: String,
+    bank_account: String,
 }
 
 /// A price the run found missing, named for people.
@@ -176,6 +178,8 @@ async fn billing_page(
                     registration_number: i.registration_number,
                     address: i.address,
                     contact: i.contact,
+                    phone: i.phone,
+                    bank_account: i.bank_account,
                     ..IssuerForm::default()
                 },
                 None,
@@ -246,6 +250,8 @@ pub async fn issuer(
         registration_number: form.registration_number.clone(),
         address: form.address.clone(),
         contact: form.contact.clone(),
+        phone: form.phone.clone(),
+        bank_account: form.bank_account.clone(),
     };
     match billing::set_issuer(&state, &session.caller(), Input::Value(new)).await {
         Ok(_) => Ok(see_other("/console/billing?issuer=saved#issuer")),
@@ -386,7 +392,7 @@ async fn month_page(
                 status,
                 status_class,
                 id: i.id,
-                number: i.number,
+                number: i.number.unwrap_or_else(|| "—".to_owned()),
                 account_id: i.account_id,
             }
         })

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::response::Html;
+use axum::response::{Html, Response};
 use mpc_api_types::Problem;
 use mpc_api_types::billing::{DefaultResult, InvoiceList, InvoiceView, RecordPayment};
 use serde::Deserialize;
@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::app::billing;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
+use crate::invoice_print::PrintedInvoice;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -47,40 +48,11 @@ pub(in crate::api::v1) async fn invoice(
 ) -> ApiResult<Json<InvoiceView>> {
     Ok(Json(billing::invoice(&state, &caller, &id).await?))
 }
-struct PrintLine {
-    description: String,
-    contract: String,
-    period: String,
-    unit: String,
-    amount: String,
-}
-
-struct PrintRate {
-    rate: i64,
-    taxable: String,
-    tax: String,
-}
-
 #[derive(Template)]
 #[template(path = "invoice.html")]
-struct PrintedInvoice {
-    number: String,
-    recipient: String,
-    month_label: String,
-    issue_date: String,
-    due_date: String,
-    issuer_name: String,
-    issuer_registration: String,
-    lines: Vec<PrintLine>,
-    rates: Vec<PrintRate>,
-    total: String,
-}
-
-fn japanese_date(s: &str) -> String {
-    match mpc_domain::calendar::parse_date(s) {
-        Ok(d) => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
-        Err(_) => s.to_owned(),
-    }
+struct PrintPage<'a> {
+    title: String,
+    inv: &'a PrintedInvoice,
 }
 
 /// The invoice as a printable qualified invoice (適格請求書) in Japanese.
@@ -96,53 +68,45 @@ pub(in crate::api::v1) async fn print(
     printed(&view)
 }
 
+/// The invoice as an A4 PDF (適格請求書, B3) with the Japanese font embedded: the header on
+/// every page, pages numbered, the totals never split. An operator's draft is marked 下書き.
+#[utoipa::path(get, path = "/invoices/{invoice_id}/pdf", tag = "billing", params(("invoice_id" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem),
+              (status = 503, body = Problem, description = "the Japanese font is not installed (`invoice_font_missing`)")))]
+pub(in crate::api::v1) async fn pdf(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let (name, bytes) = billing::invoice_pdf(&state, &caller, &id).await?;
+    Ok(pdf_download(bytes, &name))
+}
+
+/// `bytes` as a PDF download named `name`.
+pub(crate) fn pdf_download(bytes: Vec<u8>, name: &str) -> Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let mut r = bytes.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
 /// The printable qualified invoice of `view`, in Japanese (B3).
 ///
 /// # Errors
 /// 500 when the template fails.
 pub(crate) fn printed(view: &InvoiceView) -> ApiResult<Html<String>> {
-    let inv = &view.summary;
-    let month_label = match inv.month.split_once('-') {
-        Some((y, m)) => format!("{y}年{}月", m.trim_start_matches('0')),
-        None => inv.month.clone(),
-    };
-    let page = PrintedInvoice {
-        number: inv.number.clone(),
-        recipient: inv.recipient_name.clone(),
-        month_label,
-        issue_date: japanese_date(&inv.issue_date),
-        due_date: japanese_date(&inv.due_date),
-        issuer_name: view.issuer.name.clone(),
-        issuer_registration: view.issuer.registration_number.clone(),
-        lines: view
-            .lines
-            .iter()
-            .map(|l| PrintLine {
-                description: l.description.clone(),
-                contract: l.contract_id.chars().take(8).collect(),
-                period: if l.period_from == l.period_to {
-                    japanese_date(&l.period_from)
-                } else {
-                    format!(
-                        "{} 〜 {}",
-                        japanese_date(&l.period_from),
-                        japanese_date(&l.period_to)
-                    )
-                },
-                unit: l.unit_amount.to_string(),
-                amount: l.amount.to_string(),
-            })
-            .collect(),
-        rates: view
-            .totals_by_rate
-            .iter()
-            .map(|r| PrintRate {
-                rate: r.rate_percent,
-                taxable: r.taxable.to_string(),
-                tax: r.tax.to_string(),
-            })
-            .collect(),
-        total: inv.total.to_string(),
+    let inv = PrintedInvoice::of(view);
+    let page = PrintPage {
+        title: inv.title(),
+        inv: &inv,
     };
     let html = page.render().map_err(|e| {
         tracing::error!(error = %e, "invoice template failed");

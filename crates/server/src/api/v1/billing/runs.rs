@@ -6,7 +6,6 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use mpc_api_types::Problem;
 use mpc_api_types::billing::{InvoiceList, IssuerView, RunRequest, RunSummaryView};
-use mpc_storage::billing::Issuer;
 
 use super::month;
 use crate::AppState;
@@ -15,15 +14,6 @@ use crate::app::billing;
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody};
 
-fn issuer_view(i: Issuer) -> IssuerView {
-    IssuerView {
-        name: i.name,
-        registration_number: i.registration_number,
-        address: i.address,
-        contact: i.contact,
-    }
-}
-
 /// The issuer of invoices (B3).
 #[utoipa::path(get, path = "/issuer", tag = "billing", security(("bearer" = [])),
     responses((status = 200, body = IssuerView), (status = 404, body = Problem)))]
@@ -31,9 +21,10 @@ pub(in crate::api::v1) async fn get_issuer(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<IssuerView>> {
-    Ok(Json(issuer_view(billing::issuer(&state, &caller).await?)))
+    Ok(Json(billing::issuer(&state, &caller).await?))
 }
-/// Sets the issuer (operators): name and qualified-invoice registration number `T` + 13 digits.
+/// Sets the issuer (operators): name and qualified-invoice registration number `T` + 13 digits,
+/// address, contact, phone and bank account (振込先) printed on invoices (B3).
 #[utoipa::path(put, path = "/issuer", tag = "billing", request_body = IssuerView, security(("bearer" = [])),
     responses((status = 200, body = IssuerView), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub(in crate::api::v1) async fn set_issuer(
@@ -41,8 +32,9 @@ pub(in crate::api::v1) async fn set_issuer(
     caller: Caller,
     payload: JsonBody,
 ) -> ApiResult<Json<IssuerView>> {
-    let issuer = billing::set_issuer(&state, &caller, payload.into()).await?;
-    Ok(Json(issuer_view(issuer)))
+    Ok(Json(
+        billing::set_issuer(&state, &caller, payload.into()).await?,
+    ))
 }
 /// Bills a month for every contractor (operators). Running again before the month is
 /// finalized gives the same invoices (B4).
