@@ -226,6 +226,11 @@ impl Smfv2Listener {
         &self.service.rs_url
     }
 
+    /// The URL devices open their push tunnel at.
+    pub fn tunnel_url(&self) -> &str {
+        &self.service.tunnel_url
+    }
+
     /// The tunnels confirmed on this listener.
     pub fn tunnels(&self) -> usize {
         self.service.registry.len()
