@@ -659,6 +659,56 @@ mod tests {
         );
     }
 
+    /// The push requests: the method query of §4.1, the tunnel's head (§4.3 step 1) and its
+    /// confirmation start (§4.3 step 4, method https-tunnel and no endpoint), the answers of
+    /// §4.2 step 4 and §4.4.
+    #[test]
+    fn push_requests_match_the_brief() {
+        let id = "0001-0000-0000-0001-0000-0000-0000-0001";
+        assert_eq!(
+            request_described(
+                "push-method-query",
+                id,
+                "mpc smfv2 test",
+                "<push-method>https-simple</push-method><push-method>https-tunnel</push-method>"
+            ),
+            "<arms-message><arms-request type=\"push-method-query\"><distribution-id>0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><description>mpc smfv2 test</description><push-method-query-request><push-method>https-simple</push-method><push-method>https-tunnel</push-method></push-method-query-request></arms-request></arms-message>"
+        );
+        assert_eq!(
+            request_described(
+                "push-confirmation-start",
+                id,
+                "mpc smfv2 test",
+                "<push-method>https-tunnel</push-method>"
+            ),
+            "<arms-message><arms-request type=\"push-confirmation-start\"><distribution-id>0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><description>mpc smfv2 test</description><push-confirmation-start-request><push-method>https-tunnel</push-method></push-confirmation-start-request></arms-request></arms-message>"
+        );
+        let head = tunnel_head("/tunnel.cgi", "127.0.0.1:8444".parse().unwrap(), id, "key");
+        assert!(head.starts_with("POST /tunnel.cgi HTTP/1.1\r\nHost: 127.0.0.1:8444\r\n"));
+        for header in [
+            "Connection: close",
+            "Content-Type: text/xml",
+            "Transfer-Encoding: chunked",
+        ] {
+            assert!(head.contains(&format!("\r\n{header}\r\n")), "{header}");
+        }
+        assert!(head.ends_with("\r\n\r\n") && !head.contains("Content-Length"));
+        assert_eq!(
+            response("push-confirmation-done"),
+            "<arms-message><arms-response type=\"push-confirmation-done\"><result-code>100</result-code><description>Success</description><push-confirmation-done-response></push-confirmation-done-response></arms-response></arms-message>"
+        );
+        assert_eq!(chunk::ECHO_REQUEST, b"4;echo-request;trail\r\necho\r\n");
+    }
+
+    #[test]
+    fn elements_are_found_by_their_exact_name() {
+        let xml = "<a><push-method-query-response><push-method>https-tunnel</push-method>\
+                   <module id=\"1\">x</module></push-method-query-response></a>";
+        assert_eq!(element(xml, "push-method"), Some("https-tunnel"));
+        assert_eq!(element(xml, "module"), Some("x"));
+        assert_eq!(element(xml, "push"), None);
+    }
+
     #[test]
     fn rs_urls_are_read_as_the_ls_sends_them() {
         let (addr, path) = https_address("https://127.0.0.1:8444/rs.cgi").unwrap();
