@@ -250,7 +250,12 @@ impl Smfv2Listener {
         let acceptor = Arc::new(self.acceptor);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let watcher = self.service.clone();
-        let every = self.service.device.cache_refresh;
+        // The cache's own refresh interval, but never a busy loop.
+        let every = self
+            .service
+            .device
+            .cache_refresh
+            .max(Duration::from_millis(100));
         tokio::spawn(async move {
             watcher
                 .watch(every, async {
