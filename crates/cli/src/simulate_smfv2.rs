@@ -183,9 +183,14 @@ impl Unit<'_> {
         }
         let mut tunnel = self.open_tunnel(&server, &pulled).await?;
         self.stats.confirmations.fetch_add(1, Ordering::Relaxed);
+        // The address given on the command line wins; the passphrase is the RS's, else the
+        // unit's own.
         let heartbeat = match (self.target.heartbeats, &pulled.heartbeat) {
             (Some(addr), Some((_, passphrase, every))) => Some((addr, passphrase.clone(), *every)),
-            (_, found) => found.clone(),
+            (Some(addr), None) => {
+                Some((addr, self.identity.heartbeat_passphrase.clone(), interval))
+            }
+            (None, found) => found.clone(),
         };
         tunnel
             .wait(self, heartbeat, interval, pulled.echo, deadline)

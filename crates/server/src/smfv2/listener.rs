@@ -63,6 +63,10 @@ pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 /// At most this many connections are served at once; more wait in the kernel's backlog.
 const MAX_CONNECTIONS: usize = 1024;
 
+/// At most this many tunnels are open at once (confirmed or not); a device past it is
+/// answered 503 and pulls again later.
+const MAX_TUNNELS: usize = 256 * 1024;
+
 /// Settings of the SMFv2 listener.
 #[derive(Debug, Clone)]
 pub struct Smfv2Config {
@@ -200,6 +204,7 @@ impl Smfv2Listener {
             heartbeat,
             heartbeat_interval: config.heartbeat_interval.max(1),
             registry: Registry::default(),
+            tunnels: Arc::new(tokio::sync::Semaphore::new(MAX_TUNNELS)),
             ca_pem: material.ca_pem,
             line_block: config.line_block.clone(),
             module_id: config.module_id,
@@ -312,9 +317,20 @@ async fn connection(
     .await?;
     let request = match request {
         Ok(Err((head, rest))) => {
-            // A tunnel stays open for as long as the device keeps it: it does not hold one of
-            // the permits of the request/answer exchanges.
+            // A tunnel stays open for as long as the device keeps it: it holds a tunnel
+            // permit, not one of the request/answer exchanges'.
             drop(permit);
+            let Ok(_tunnel) = service.tunnels.clone().try_acquire_owned() else {
+                let busy = http::write_response(
+                    &mut stream,
+                    503,
+                    "Service Unavailable",
+                    "text/plain",
+                    b"",
+                );
+                tokio::time::timeout(STEP_TIMEOUT, busy).await??;
+                return Ok(());
+            };
             return service.tunnel(stream, &head, rest, peer).await;
         }
         Ok(Ok(r)) => Ok(r),
@@ -387,6 +403,8 @@ pub(super) struct Service {
     heartbeat_interval: u32,
     /// The tunnels confirmed on this node.
     pub(super) registry: Registry,
+    /// Permits for open tunnels.
+    tunnels: Arc<tokio::sync::Semaphore>,
     ca_pem: String,
     line_block: String,
     module_id: u32,
