@@ -16,54 +16,11 @@ mod support;
 use std::path::Path;
 
 use mpc_server::smfv2::pki;
+use mpc_storage::backend_tests;
 use mpc_storage::smfv2;
-use mpc_storage::{JournalEntry, backend_tests};
 
 use crate::client::*;
 use crate::support::*;
-
-/// The operator's console page of `serial`, in Japanese.
-async fn console_page(app: &TestApp, serial: &str) -> String {
-    let user = mpc_storage::accounts::find_user_by_username(&app.db.store, "admin")
-        .await
-        .unwrap();
-    mpc_storage::accounts::reset_password(
-        &app.db.store,
-        &user.id,
-        "console-password-0001",
-        JournalEntry::new("test", "user.password"),
-    )
-    .await
-    .unwrap();
-    let login = app
-        .request(
-            Request::post("/console/login")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Body::from(
-                    "username=admin&password=console-password-0001&next=%2Fconsole",
-                ))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
-    let cookie = login.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = app
-        .request(
-            Request::get(format!("/console/fleet/{serial}"))
-                .header("cookie", cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    page.text
-}
 
 const DISTID_1: &str = "0001-0000-0000-0001-0000-0000-0000-0001";
 const DISTID_2: &str = "0001-0000-0000-0001-0000-0000-0000-0002";

@@ -193,6 +193,12 @@ backend_tests! {
         assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
         let refusal = until_event(&app, "W2L-GONE", "push.refused").await;
         assert_eq!(refusal.rule.as_deref(), Some("R12.3"), "{refusal:?}");
+        // The operator's device page names the push events.
+        let page = console_page(&app, "W2L-GONE").await;
+        let ja = &mpc_server::web::i18n::JA;
+        for label in [ja.op_smfv2_push_confirmed, ja.op_smfv2_push_closed, ja.op_smfv2_push_refused] {
+            assert!(page.contains(label), "{label}: {page}");
+        }
     }
 
     async fn tunnels_need_the_rs_key_and_a_newer_tunnel_replaces_an_older_one(db: TestDb) {

@@ -201,6 +201,49 @@ pub async fn events(app: &TestApp, serial: &str) -> Vec<smfv2::Event> {
         .unwrap()
 }
 
+/// The operator's console page of `serial`, in Japanese.
+pub async fn console_page(app: &TestApp, serial: &str) -> String {
+    let user = mpc_storage::accounts::find_user_by_username(&app.db.store, "admin")
+        .await
+        .unwrap();
+    mpc_storage::accounts::reset_password(
+        &app.db.store,
+        &user.id,
+        "console-password-0001",
+        JournalEntry::new("test", "user.password"),
+    )
+    .await
+    .unwrap();
+    let login = app
+        .request(
+            Request::post("/console/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(
+                    "username=admin&password=console-password-0001&next=%2Fconsole",
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
+    let cookie = login.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = app
+        .request(
+            Request::get(format!("/console/fleet/{serial}"))
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    page.text
+}
+
 /// A device's end of the HTTPS tunnel (brief §4.3).
 pub struct Tunnel {
     stream: tokio_openssl::SslStream<tokio::net::TcpStream>,
