@@ -231,3 +231,60 @@ impl Service {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use mpc_domain::book::Book;
+
+    use super::*;
+
+    fn not_notified() -> Verdict {
+        let today = jiff::civil::date(2026, 2, 1);
+        let refusal = mpc_domain::custody::provisionable(&Book::default(), "X4-1", today)
+            .expect_err("an empty book holds no device");
+        Verdict::Refused(Arc::new(refusal))
+    }
+
+    #[test]
+    fn a_newer_tunnel_replaces_an_older_one_which_is_told_to_close() {
+        let registry = Registry::default();
+        let (old_tx, mut old_rx) = mpsc::channel(QUEUE);
+        let (new_tx, mut new_rx) = mpsc::channel(QUEUE);
+        let (old, new) = (registry.connection(), registry.connection());
+        registry.open("X4-1", old, old_tx, "\"a\"");
+        registry.open("X4-1", new, new_tx, "\"a\"");
+        assert!(matches!(
+            old_rx.try_recv(),
+            Ok(Command::Close { rule: None, .. })
+        ));
+        // The older tunnel ending does not remove the newer one.
+        registry.closed("X4-1", old);
+        assert_eq!(registry.len(), 1);
+        assert!(new_rx.try_recv().is_err());
+        registry.closed("X4-1", new);
+        assert!(registry.is_empty());
+    }
+
+    #[test]
+    fn a_refused_device_has_its_tunnel_closed_with_the_rule_once() {
+        let registry = Registry::default();
+        let (tx, mut rx) = mpsc::channel(QUEUE);
+        registry.open("X4-1", registry.connection(), tx, "\"a\"");
+        let Action::Send(tx, command) = registry.decide("X4-1", &not_notified()) else {
+            panic!("nothing to do");
+        };
+        tx.try_send(command).unwrap();
+        match rx.try_recv() {
+            Ok(Command::Close { rule, .. }) => assert_eq!(rule.as_deref(), Some("R7.1")),
+            other => panic!("{other:?}"),
+        }
+        // Gone from the registry: asked again, nothing to do.
+        assert!(registry.is_empty());
+        assert!(matches!(
+            registry.decide("X4-1", &not_notified()),
+            Action::Nothing
+        ));
+    }
+}
