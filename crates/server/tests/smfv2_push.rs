@@ -35,6 +35,11 @@ const PUSH_WITHIN: Duration = Duration::from_secs(5);
 
 /// A node's SMFv2 listener with a heartbeat listener beside it; answers both.
 async fn node(state: AppState, cfg: &ServerConfig) -> (Smfv2, SocketAddr) {
+    node_echoing(state, cfg, 2).await
+}
+
+/// [`node`], with tunnels echoing every `echo` seconds.
+async fn node_echoing(state: AppState, cfg: &ServerConfig, echo: u32) -> (Smfv2, SocketAddr) {
     let heartbeats = HeartbeatListener::bind(
         "127.0.0.1:0".parse().unwrap(),
         state.clone(),
@@ -47,7 +52,7 @@ async fn node(state: AppState, cfg: &ServerConfig) -> (Smfv2, SocketAddr) {
     let mut settings = Smfv2Config::new("127.0.0.1:0".parse().unwrap(), "unused");
     settings.heartbeats = Some(hb);
     settings.heartbeat_interval = 7;
-    settings.echo_interval = 2;
+    settings.echo_interval = echo;
     (listen_on(state, cfg, settings).await, hb)
 }
 
@@ -230,6 +235,28 @@ backend_tests! {
         let saved = put_preset(&app, &a, pppoe_gateway("line-pass-x4-new")).await;
         assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
         assert!(second.pull_config(DISTID, PUSH_WITHIN).await, "no pull-config");
+    }
+
+    async fn a_tunnel_that_echoes_stays_open_and_a_silent_one_is_closed(db: TestDb) {
+        let cfg = config();
+        let app = TestApp::with_config(db, cfg.clone()).await;
+        // Echoes every second: silent for three seconds, a tunnel is dead.
+        let (smf, _) = node_echoing(AppState::new(app.db.store.clone(), app.key.clone()), &cfg, 1).await;
+        let (_, a) = fleet(&app, "株式会社沈黙", "SEIL/X4", "X4-QUIET").await;
+        let id = identity(&app, "X4-QUIET", DISTID).await;
+        let saved = put_preset(&app, &a, pppoe_gateway("line-pass-quiet")).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        let query = push_method_query(&smf, DISTID, &id.rs_key).await;
+        assert_eq!(element(&query, "https-tunnel-echo-interval"), Some("1"), "{query}");
+        let (_, mut tunnel) = connect_device(&smf, DISTID, &id.ls_key, &id.rs_key).await;
+        // Five seconds of echoes, one a second: still open.
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tunnel.send(chunk::ECHO_REQUEST).await;
+            assert_eq!(tunnel.frame(PUSH_WITHIN).await, Some(Frame::EchoResponse));
+        }
+        // Then silence: closed within three intervals (and a little).
+        assert_eq!(tunnel.frame(Duration::from_secs(5)).await, Some(Frame::End));
     }
 
     async fn a_revision_saved_on_one_node_reaches_a_device_tunnelled_to_another(db: TestDb) {

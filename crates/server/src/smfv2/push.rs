@@ -153,14 +153,18 @@ impl Registry {
         let mut inner = self.lock();
         match verdict {
             Verdict::Ready(config) => {
-                let etag = String::from_utf8_lossy(config.etag().as_bytes()).into_owned();
+                let etag = config.etag();
+                let etag = etag.as_bytes();
                 let Some(t) = inner.tunnels.get_mut(serial) else {
                     return Action::Nothing;
                 };
-                if t.holds == etag || t.announced.as_ref() == Some(&etag) {
+                // Compared without a copy: the watcher asks every tunnel after each change.
+                if t.holds.as_bytes() == etag
+                    || t.announced.as_ref().is_some_and(|a| a.as_bytes() == etag)
+                {
                     return Action::Nothing;
                 }
-                t.announced = Some(etag);
+                t.announced = Some(String::from_utf8_lossy(etag).into_owned());
                 Action::Send(
                     t.tx.clone(),
                     Command::PullConfig {

@@ -14,8 +14,8 @@
 //!    transaction id, then sends `push-confirmation-done` under a new chunk id; the device's
 //!    success answer confirms push. Its tunnel then enters this node's registry
 //!    ([`super::push`]) and the device starts its heartbeats.
-//! 3. Echo requests are answered; a tunnel silent for two echo intervals (plus 30 s), or not
-//!    confirmed within a minute, is closed.
+//! 3. Echo requests are answered; a tunnel silent for three echo intervals (the device echoes
+//!    every interval), or not confirmed within a minute, is closed.
 //! 4. The registry's commands send `pull-config` or close the tunnel.
 
 use std::net::SocketAddr;
@@ -150,7 +150,7 @@ impl Service {
     ) -> Result<(), Error> {
         let mut decoder = Decoder::new();
         decoder.feed(&rest);
-        let idle = Duration::from_secs(u64::from(self.echo_interval) * 2 + 30);
+        let idle = Duration::from_secs(u64::from(self.echo_interval) * 3);
         let confirm_by = tokio::time::Instant::now() + CONFIRM_WITHIN;
         let mut quiet_until = tokio::time::Instant::now() + idle;
         let mut buf = vec![0u8; 4096];
