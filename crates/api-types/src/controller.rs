@@ -159,7 +159,9 @@ pub struct HeartbeatFiguresView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Smfv2EventView {
     pub at: String,
-    /// `ls.accepted`, `ls.refused`, `rs.accepted` or `rs.refused`.
+    /// `ls.accepted`, `ls.refused`, `rs.accepted`, `rs.refused`, or of push over the tunnel:
+    /// `push.confirmed`, `push.pull-config` (sent), `push.pull-config.answered`,
+    /// `push.closed`, `push.refused`, `push.failed`.
     pub event: String,
     /// The rule that withheld the configuration (`R12.3`, …), for a refusal by a rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -442,10 +442,31 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let state = AppState::new(store.clone(), secret_key);
+    // The heartbeat listener first: the RS names its address to devices.
+    let heartbeats = match args.smfv2_heartbeat_listen {
+        Some(listen) => Some(
+            mpc_server::smfv2::udp::HeartbeatListener::bind(
+                listen,
+                state.clone(),
+                config.device.clone(),
+            )
+            .await
+            .with_context(|| format!("cannot receive SMFv2 heartbeats on {listen}"))?,
+        ),
+        None => None,
+    };
+    let heartbeat_addr = heartbeats
+        .as_ref()
+        .map(mpc_server::smfv2::udp::HeartbeatListener::local_addr)
+        .transpose()?;
     let smfv2 = match (args.smfv2_listen, args.smfv2_dir) {
         (Some(listen), Some(dir)) => {
             let mut smfv2 = mpc_server::smfv2::listener::Smfv2Config::new(listen, dir);
             smfv2.advertise = args.smfv2_advertise;
+            smfv2.heartbeats = heartbeat_addr;
+            // Three heartbeats per DOWN delay at least, and at most one per five minutes.
+            let third = (config.device.down_after / 3).as_secs().clamp(1, 300);
+            smfv2.heartbeat_interval = u32::try_from(third).unwrap_or(300);
             let listener = mpc_server::smfv2::listener::Smfv2Listener::bind(
                 &smfv2,
                 state.clone(),
@@ -453,30 +474,22 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             )
             .await?;
             println!(
-                "  SMFv2:     https://{} (LS; RS at {}), TLS 1.0 to 1.2 allowed on this port",
+                "  SMFv2:     https://{} (LS; RS at {}; push tunnel at {}), TLS 1.0 to 1.2 \
+                 allowed on this port",
                 listener.local_addr()?,
-                listener.rs_url()
+                listener.rs_url(),
+                listener.tunnel_url()
             );
             Some(tokio::spawn(listener.serve(std::future::pending())))
         }
         _ => None,
     };
-    let heartbeats = match args.smfv2_heartbeat_listen {
-        Some(listen) => {
-            let heartbeats = mpc_server::smfv2::udp::HeartbeatListener::bind(
-                listen,
-                state.clone(),
-                config.device.clone(),
-            )
-            .await
-            .with_context(|| format!("cannot receive SMFv2 heartbeats on {listen}"))?;
-            println!(
-                "  SMFv2:     heartbeats on udp://{}",
-                heartbeats.local_addr()?
-            );
+    let heartbeats = match (heartbeats, heartbeat_addr) {
+        (Some(heartbeats), Some(addr)) => {
+            println!("  SMFv2:     heartbeats on udp://{addr}");
             Some(tokio::spawn(heartbeats.serve(std::future::pending())))
         }
-        None => None,
+        _ => None,
     };
     let housekeeping = mpc_server::spawn_housekeeping(store.clone());
     let monitoring =

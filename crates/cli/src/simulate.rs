@@ -67,10 +67,16 @@ pub struct SimulateArgs {
     /// SMFv2: the CA the devices trust, `ca.pem` of `mpc smfv2 ca init`.
     #[arg(long)]
     smfv2_ca: Option<std::path::PathBuf>,
-    /// SMFv2: where heartbeats go, `IP:PORT` (`mpc serve --smfv2-heartbeat-listen`); none sent
-    /// when omitted.
+    /// SMFv2: where heartbeats go, `IP:PORT`, instead of the RS's `heartbeat-info` (which
+    /// names `mpc serve --smfv2-heartbeat-listen`); none are sent when the RS names none and
+    /// this is omitted.
     #[arg(long)]
     smfv2_heartbeats: Option<std::net::SocketAddr>,
+    /// SMFv2: this many seconds into the run, save a new preset revision for every simulated
+    /// unit's contract (through the app, on the global `--database-url`), and fail unless each
+    /// unit was pushed `pull-config` and pulled its configuration again.
+    #[arg(long)]
+    smfv2_save_revision_after: Option<f64>,
 }
 
 pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
@@ -134,7 +140,7 @@ pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
         );
     }
     if args.protocol == Protocol::Smfv2 {
-        return smfv2(&args, rows).await;
+        return smfv2(database_url, &args, rows).await;
     }
     let stats = Arc::new(Stats::default());
     let client = reqwest::Client::new();
@@ -172,8 +178,13 @@ pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
 }
 
 /// Runs the first `--devices` units of `rows` over SMFv2; fails on any failed exchange or when
-/// no unit got its configuration.
-async fn smfv2(args: &SimulateArgs, rows: Vec<InventoryRecord>) -> anyhow::Result<()> {
+/// no unit got its configuration (or, with `--smfv2-save-revision-after`, a unit did not
+/// pull the new revision).
+async fn smfv2(
+    database_url: &str,
+    args: &SimulateArgs,
+    rows: Vec<InventoryRecord>,
+) -> anyhow::Result<()> {
     let (Some(ls), Some(ca_file)) = (args.smfv2_ls, args.smfv2_ca.clone()) else {
         bail!("--protocol smfv2 needs --smfv2-ls and --smfv2-ca");
     };
@@ -185,6 +196,23 @@ async fn smfv2(args: &SimulateArgs, rows: Vec<InventoryRecord>) -> anyhow::Resul
     let stats = Arc::new(simulate_smfv2::Stats::default());
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
     let interval = Duration::from_secs_f64(args.interval);
+    let serials: Vec<String> = rows
+        .iter()
+        .take(args.devices)
+        .map(|r| r.serial.clone())
+        .collect();
+    let saver = match args.smfv2_save_revision_after {
+        Some(after) => {
+            let state = crate::app_state(database_url).await?;
+            let wait = Duration::from_secs_f64(after.max(0.0));
+            let serials = serials.clone();
+            Some(tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                save_revisions(&state, &serials).await
+            }))
+        }
+        None => None,
+    };
     let mut tasks = Vec::new();
     for (i, row) in rows.into_iter().take(args.devices).enumerate() {
         let start = interval.mul_f64(i as f64 / args.devices.max(1) as f64);
@@ -207,7 +235,46 @@ async fn smfv2(args: &SimulateArgs, rows: Vec<InventoryRecord>) -> anyhow::Resul
     if stats.configs.load(Ordering::Relaxed) == 0 {
         bail!("no unit got its configuration over SMFv2");
     }
+    if let Some(saver) = saver {
+        let saved = saver.await??;
+        let repulls = stats.repulls.load(Ordering::Relaxed);
+        println!("smfv2: saved {saved} revisions; units pulled again {repulls} times");
+        if repulls < saved as u64 {
+            bail!("{saved} revisions saved, but units pulled again only {repulls} times");
+        }
+    }
     Ok(())
+}
+
+/// Saves a new preset revision (a PPPoE internet gateway) for the contract of each of
+/// `serials`, as an operator would through the API; answers how many were saved.
+async fn save_revisions(state: &mpc_server::AppState, serials: &[String]) -> anyhow::Result<usize> {
+    use mpc_server::app::{Input, presets};
+    use mpc_server::device::cache::Verdict;
+    let caller = mpc_server::extract::Caller::command_line();
+    let stamp = jiff::Timestamp::now().as_millisecond();
+    let mut saved = 0;
+    for serial in serials {
+        let verdict = state
+            .devices
+            .verdict(&state.store, &state.secret_key, serial)
+            .await?;
+        let Verdict::Ready(config) = verdict else {
+            bail!("{serial} has no configuration to change");
+        };
+        let params: mpc_domain::preset::PresetParams = serde_json::from_value(serde_json::json!({
+            "preset": "internet_gateway",
+            "wan": {"type": "pppoe", "id": "sim@isp.example", "password": format!("sim-{stamp}")},
+            "lan": {"address": "10.20.0.1", "prefix_len": 24,
+                    "dhcp_pool": {"start": "10.20.0.100", "end": "10.20.0.150"}},
+            "dns_forwarder": true, "ntp_server": "ntp.nict.jp", "napt": true
+        }))?;
+        presets::put(state, &caller, config.contract_id(), Input::Value(params))
+            .await
+            .map_err(|e| anyhow::anyhow!("{serial}: preset not saved: {e:?}"))?;
+        saved += 1;
+    }
+    Ok(saved)
 }
 
 #[derive(Default)]

@@ -1,231 +1,27 @@
 //! Devices calling home over SMFv2, on SQLite and PostgreSQL, through a real TLS 1.0 client:
 //! LS then RS delivers the rendered recipe; the provisioning rules of `/device/v1` hold
 //! (R12.3, R11.1); unknown Distribution IDs and wrong keys are refused alike; the first fetch
-//! starts billing (R5.2).
+//! starts billing (R5.2). Push over the tunnel is in `smfv2_push.rs`.
 
 #[path = "common/mod.rs"]
 mod common;
 // Shared with the controller tests, which use more of it.
+#[allow(dead_code)]
+#[path = "smfv2/client.rs"]
+mod client;
 #[allow(unused_imports)]
 #[path = "controller/support.rs"]
 mod support;
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use mpc_server::AppState;
-use mpc_server::smfv2::listener::{Smfv2Config, Smfv2Listener};
-use mpc_server::smfv2::{message, pki};
-use mpc_storage::smfv2::{self, Identity};
+use mpc_server::smfv2::pki;
+use mpc_storage::backend_tests;
+use mpc_storage::smfv2;
 use mpc_storage::testing::TestDb;
-use mpc_storage::{JournalEntry, backend_tests};
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use crate::client::*;
 use crate::support::*;
-
-/// A running SMFv2 listener on the app's database, with its certificates.
-struct Smfv2 {
-    addr: SocketAddr,
-    rs_url: String,
-    dir: tempfile::TempDir,
-}
-
-async fn listen(app: &TestApp, config: &ServerConfig) -> Smfv2 {
-    let dir = tempfile::tempdir().unwrap();
-    pki::init(dir.path(), &["127.0.0.1".to_owned()]).unwrap();
-    let state = AppState::new(app.db.store.clone(), app.key.clone());
-    let settings = Smfv2Config::new("127.0.0.1:0".parse().unwrap(), dir.path());
-    let listener = Smfv2Listener::bind(&settings, state, config.device.clone())
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let rs_url = listener.rs_url().to_owned();
-    tokio::spawn(listener.serve(std::future::pending()));
-    Smfv2 { addr, rs_url, dir }
-}
-
-/// Gives `serial` an SMFv2 identity whose keys are derived from its Distribution ID.
-async fn identity(app: &TestApp, serial: &str, distribution_id: &str) -> Identity {
-    let identity = Identity {
-        distribution_id: distribution_id.to_owned(),
-        ls_key: format!("ls-key-{serial}"),
-        rs_key: format!("rs-key-{serial}"),
-        heartbeat_passphrase: format!("hb-{serial}"),
-    };
-    smfv2::create(
-        &app.db.store,
-        &app.key,
-        serial,
-        &identity,
-        JournalEntry::new("test", "smfv2.identity.create"),
-    )
-    .await
-    .unwrap();
-    identity
-}
-
-/// One exchange as the ARMS client makes it: TLS 1.0 only, the one CA trusted, no host name
-/// check, HTTP/1.0 with Basic; for the LS, every certificate of the chain must be named
-/// `ARMS Root CA` or `Location Server …` (brief §1.1, §1.3).
-async fn exchange(smf: &Smfv2, path: &str, user: &str, key: &str, body: &str) -> (String, String) {
-    let mut connector = SslConnector::builder(SslMethod::tls_client()).unwrap();
-    connector
-        .set_min_proto_version(Some(SslVersion::TLS1))
-        .unwrap();
-    connector
-        .set_max_proto_version(Some(SslVersion::TLS1))
-        .unwrap();
-    connector.set_cipher_list("DEFAULT:@SECLEVEL=0").unwrap();
-    connector.set_security_level(0);
-    connector
-        .set_ca_file(smf.dir.path().join(pki::CA_FILE))
-        .unwrap();
-    let ls = path == "/arms.cgi";
-    connector.set_verify_callback(SslVerifyMode::PEER, move |ok, chain| {
-        let named = chain
-            .current_cert()
-            .is_some_and(|c| pki::meets_ls_name_rule(c.subject_name()));
-        ok && (!ls || named)
-    });
-    let ssl = connector
-        .build()
-        .configure()
-        .unwrap()
-        .verify_hostname(false)
-        .use_server_name_indication(false)
-        .into_ssl("ignored")
-        .unwrap();
-    let tcp = tokio::net::TcpStream::connect(smf.addr).await.unwrap();
-    let mut stream = tokio_openssl::SslStream::new(ssl, tcp).unwrap();
-    Pin::new(&mut stream).connect().await.unwrap();
-    assert_eq!(stream.ssl().version_str(), "TLSv1");
-    let auth = STANDARD.encode(format!("{user}:{key}"));
-    let request = format!(
-        "POST {path} HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
-         Authorization: Basic {auth}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response).await;
-    let response = String::from_utf8(response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    // Every answer: a fixed-length body (never chunked), and the client parser's rules kept.
-    assert!(!head.contains("Transfer-Encoding"), "{head}");
-    assert!(
-        head.contains(&format!("\r\nContent-Length: {}\r\n", body.len())),
-        "{head}"
-    );
-    if let Err(e) = message::check_parser_rules(body) {
-        panic!("{e}: {body}");
-    }
-    (head.to_owned(), body.to_owned())
-}
-
-fn request(kind: &str, distribution_id: &str, inner: &str) -> String {
-    format!(
-        "<arms-message><arms-request type=\"{kind}\"><distribution-id>{distribution_id}\
-         </distribution-id><description>mpc smfv2 test</description><{kind}-request>{inner}\
-         </{kind}-request></arms-request></arms-message>"
-    )
-}
-
-/// The text of the first `<name …>…</name>` of `xml`.
-fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
-    let open = xml.find(&format!("<{name}"))?;
-    let start = xml[open..].find('>')? + open + 1;
-    let end = xml[start..].find(&format!("</{name}>"))? + start;
-    Some(&xml[start..end])
-}
-
-fn result_code(body: &str) -> &str {
-    element(body, "result-code").unwrap_or("none")
-}
-
-async fn rs_solicitation(smf: &Smfv2, distribution_id: &str, key: &str) -> String {
-    let body = request(
-        "rs-solicitation",
-        distribution_id,
-        "<trigger>power on boot</trigger>",
-    );
-    let (head, body) = exchange(smf, "/arms.cgi", distribution_id, key, &body).await;
-    // Always 200: any HTTP error is only a failed attempt to the client.
-    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-    assert!(head.contains("Content-Length: "), "{head}");
-    body
-}
-
-async fn config_solicitation(smf: &Smfv2, distribution_id: &str, key: &str) -> String {
-    let body = request(
-        "config-solicitation",
-        distribution_id,
-        "<protocol-version>4.0</protocol-version><trigger>power on boot</trigger>\
-         <firmware-info>Version 5.33</firmware-info>",
-    );
-    let (head, body) = exchange(smf, "/rs.cgi", distribution_id, key, &body).await;
-    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
-    body
-}
-
-/// The configuration a config-solicitation response carries, decoded.
-fn delivered(body: &str) -> String {
-    assert_eq!(result_code(body), "100", "{body}");
-    let encoded = element(body, "md-config").unwrap();
-    String::from_utf8(STANDARD.decode(encoded).unwrap()).unwrap()
-}
-
-async fn events(app: &TestApp, serial: &str) -> Vec<smfv2::Event> {
-    smfv2::events(&mut app.db.store.conn().await.unwrap(), serial)
-        .await
-        .unwrap()
-}
-
-/// The operator's console page of `serial`, in Japanese.
-async fn console_page(app: &TestApp, serial: &str) -> String {
-    let user = mpc_storage::accounts::find_user_by_username(&app.db.store, "admin")
-        .await
-        .unwrap();
-    mpc_storage::accounts::reset_password(
-        &app.db.store,
-        &user.id,
-        "console-password-0001",
-        JournalEntry::new("test", "user.password"),
-    )
-    .await
-    .unwrap();
-    let login = app
-        .request(
-            Request::post("/console/login")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Body::from(
-                    "username=admin&password=console-password-0001&next=%2Fconsole",
-                ))
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.text);
-    let cookie = login.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = app
-        .request(
-            Request::get(format!("/console/fleet/{serial}"))
-                .header("cookie", cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
-    page.text
-}
 
 const DISTID_1: &str = "0001-0000-0000-0001-0000-0000-0000-0001";
 const DISTID_2: &str = "0001-0000-0000-0001-0000-0000-0000-0002";
@@ -283,13 +79,27 @@ async fn ls_then_rs_delivers_the_rendered_recipe_over_tls_1_0(db: TestDb) {
         "403"
     );
 
-    // Push is not offered yet: "Server Busy", so the device retries and pulls again.
-    let query = request(
+    // Without a heartbeat listener, no heartbeat-info.
+    assert!(!rs.contains("heartbeat-info"), "{rs}");
+
+    // Push: the HTTPS tunnel on this port, never an empty method list (brief §4.1).
+    let answer = push_method_query(&smf, DISTID_1, &id.rs_key).await;
+    assert_eq!(result_code(&answer), "100", "{answer}");
+    assert_eq!(
+        element(&answer, "push-method"),
+        Some("https-tunnel"),
+        "{answer}"
+    );
+    let tunnel = smf.rs_url.replace("/rs.cgi", "/tunnel.cgi");
+    assert_eq!(element(&answer, "https-tunnel-url"), Some(tunnel.as_str()));
+    assert_eq!(element(&answer, "https-tunnel-echo-interval"), Some("60"));
+    // https-simple alone (mpc would have to connect to the device): later.
+    let simple = request(
         "push-method-query",
         DISTID_1,
-        "<push-method>https-simple</push-method><push-method>https-tunnel</push-method>",
+        "<push-method>https-simple</push-method>",
     );
-    let (_, answer) = exchange(&smf, "/rs.cgi", DISTID_1, &id.rs_key, &query).await;
+    let (_, answer) = exchange(&smf, "/rs.cgi", DISTID_1, &id.rs_key, &simple).await;
     assert_eq!(result_code(&answer), "301", "{answer}");
 
     // The unit's history: what it was told, each once.
@@ -622,5 +432,5 @@ backend_tests!(
     unknown_distribution_ids_and_wrong_keys_are_refused_alike,
     r12_3_a_lost_unit_is_refused_and_r11_1_its_replacement_served,
     r5_2_the_first_smfv2_fetch_starts_billing,
-    operators_see_the_keys_once_and_the_events_in_the_history,
+    operators_see_the_keys_once_and_the_events_in_the_history
 );

@@ -376,6 +376,8 @@ fn smfv2_ca_init_and_serve() {
         .unwrap_or_else(|| panic!("no SMFv2 line: {output}"));
     assert!(line.contains("TLS 1.0 to 1.2 allowed"), "{line}");
     assert!(line.contains("/rs.cgi"), "{line}");
+    assert!(line.contains("push tunnel at https://"), "{line}");
+    assert!(line.contains("/tunnel.cgi"), "{line}");
 
     // The keys, once.
     let shown = mpc(&db, &["smfv2", "reveal", "X4-CLI"]);

@@ -105,7 +105,7 @@ const FIGURES_SHOWN: i64 = 288;
 #[derive(Debug, Clone)]
 pub struct Smfv2Event {
     pub at: Timestamp,
-    /// `ls.accepted`, `rs.accepted`, `rs.refused`, …
+    /// `ls.accepted`, `rs.accepted`, `rs.refused`, `push.confirmed`, `push.pull-config`, …
     pub event: String,
     pub rule: Option<String>,
     pub detail: String,

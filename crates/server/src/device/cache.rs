@@ -201,6 +201,12 @@ impl DeviceCache {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Counts the changes applied so far: a watcher that sees it move knows some verdicts were
+    /// dropped and will be decided again (SMFv2 push compares its devices then).
+    pub fn generation(&self) -> u64 {
+        self.read().generation
+    }
+
     /// Drops the verdicts of one contractor (and every refusal).
     pub fn invalidate_contractor(&self, contractor_id: &str) {
         let mut inner = self.write();

@@ -84,6 +84,20 @@ async fn fill<R: AsyncRead + Unpin>(stream: &mut R, buf: &mut Vec<u8>) -> Result
 /// # Errors
 /// [`HttpError`] for a broken or oversized request or a failed connection.
 pub async fn read_request<R: AsyncRead + Unpin>(stream: &mut R) -> Result<Request, HttpError> {
+    let (mut request, rest) = read_head(stream).await?;
+    read_body(stream, &mut request, rest).await?;
+    Ok(request)
+}
+
+/// Reads the request line and headers only, leaving the body unread: the tunnel's body never
+/// ends, so its path is looked at before anything else is read. Answers the request without
+/// its body, and the bytes read past the head.
+///
+/// # Errors
+/// [`HttpError`] for a broken or oversized head or a failed connection.
+pub async fn read_head<R: AsyncRead + Unpin>(
+    stream: &mut R,
+) -> Result<(Request, Vec<u8>), HttpError> {
     let mut buf = Vec::with_capacity(1024);
     let head_end = loop {
         if let Some(i) = find(&buf, b"\r\n\r\n") {
@@ -96,6 +110,9 @@ pub async fn read_request<R: AsyncRead + Unpin>(stream: &mut R) -> Result<Reques
             return Err(HttpError::Truncated);
         }
     };
+    if head_end > HEAD_LIMIT {
+        return Err(HttpError::TooLarge);
+    }
     let head = std::str::from_utf8(&buf[..head_end]).map_err(|_| HttpError::Malformed("head"))?;
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next().unwrap_or("").split(' ');
@@ -114,13 +131,26 @@ pub async fn read_request<R: AsyncRead + Unpin>(stream: &mut R) -> Result<Reques
         let (name, value) = line.split_once(':').ok_or(HttpError::Malformed("header"))?;
         headers.push((name.trim().to_owned(), value.trim().to_owned()));
     }
-    let mut request = Request {
+    let request = Request {
         method: method.to_owned(),
         path: path.to_owned(),
         headers,
         body: Vec::new(),
     };
     let rest = buf.split_off(head_end + 4);
+    Ok((request, rest))
+}
+
+/// Reads the body of a request whose head [`read_head`] read, `rest` being the bytes read
+/// past the head.
+///
+/// # Errors
+/// [`HttpError`] for a broken or oversized body or a failed connection.
+pub async fn read_body<R: AsyncRead + Unpin>(
+    stream: &mut R,
+    request: &mut Request,
+    rest: Vec<u8>,
+) -> Result<(), HttpError> {
     let chunked = request
         .header("transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
@@ -134,7 +164,7 @@ pub async fn read_request<R: AsyncRead + Unpin>(stream: &mut R) -> Result<Reques
     } else {
         read_to_message_end(stream, rest).await?
     };
-    Ok(request)
+    Ok(())
 }
 
 async fn read_exact<R: AsyncRead + Unpin>(

@@ -18,10 +18,13 @@
 //! and starts billing (R5.2) as there. A refusal is logged with its rule and recorded in the
 //! unit's SMFv2 events when it differs from the last thing the unit was told.
 //!
-//! **Push** is not offered yet: `push-method-query` and `push-confirmation-start` are answered
-//! 301 (Server Busy). The client retries them `rs-retry-max` times, `rs-retry-interval` apart,
-//! then pulls again: in effect the device polls its configuration every few minutes, rather
-//! than looping on an empty method list (brief §4.1).
+//! **Push.** `push-method-query` offers the HTTPS tunnel on this same port
+//! ([`super::tunnel`]), once the device is provisionable (else the refusal's 421, as for its
+//! configuration; never an empty method list, which makes the client pull again at once,
+//! brief §4.1). `config-solicitation` names the UDP heartbeat listener, when one runs, with
+//! the device's passphrase: the device heartbeats once push is confirmed. A
+//! `push-confirmation-start` outside a tunnel (`https-simple`, which needs mpc to connect to
+//! the device) is answered 301 (Server Busy).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -40,6 +43,8 @@ use tokio_openssl::SslStream;
 use super::http;
 use super::message::{self, ResultCode};
 use super::pki::{self, Material};
+use super::push::Registry;
+use super::tunnel::TUNNEL_PATH;
 use crate::AppState;
 use crate::device::DeviceConfig;
 use crate::device::cache::Verdict;
@@ -53,10 +58,14 @@ pub const RS_PATH: &str = "/rs.cgi";
 
 /// How long a client may take for the handshake, and then for its request (the client's own
 /// steps time out after about 30 s).
-const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// At most this many connections are served at once; more wait in the kernel's backlog.
 const MAX_CONNECTIONS: usize = 1024;
+
+/// At most this many tunnels are open at once (confirmed or not); a device past it is
+/// answered 503 and pulls again later.
+const MAX_TUNNELS: usize = 256 * 1024;
 
 /// Settings of the SMFv2 listener.
 #[derive(Debug, Clone)]
@@ -75,6 +84,13 @@ pub struct Smfv2Config {
     pub module_id: u32,
     /// The module version string sent with it.
     pub module_version: String,
+    /// Seconds between the echo requests of a device's tunnel (brief §4.1; 60 by default).
+    pub echo_interval: u32,
+    /// The UDP heartbeat listener's bound address, when one runs: sent to devices in
+    /// `heartbeat-info` (an unspecified address as the advertised IP).
+    pub heartbeats: Option<SocketAddr>,
+    /// Seconds between a device's heartbeats; keep it well under the DOWN delay.
+    pub heartbeat_interval: u32,
 }
 
 impl Smfv2Config {
@@ -87,6 +103,9 @@ impl Smfv2Config {
             line_block: DEFAULT_LINE_BLOCK.to_owned(),
             module_id: 1,
             module_version: "1".to_owned(),
+            echo_interval: 60,
+            heartbeats: None,
+            heartbeat_interval: 60,
         }
     }
 }
@@ -168,10 +187,24 @@ impl Smfv2Listener {
             None if local.ip().is_unspecified() => return Err(ListenerError::NoAdvertise(local)),
             None => local,
         };
+        let heartbeat = config.heartbeats.map(|hb| {
+            let ip = if hb.ip().is_unspecified() {
+                advertise.ip()
+            } else {
+                hb.ip()
+            };
+            (ip.to_string(), hb.port())
+        });
         let service = Service {
             state,
             device,
             rs_url: format!("https://{advertise}{RS_PATH}"),
+            tunnel_url: format!("https://{advertise}{TUNNEL_PATH}"),
+            echo_interval: config.echo_interval.max(1),
+            heartbeat,
+            heartbeat_interval: config.heartbeat_interval.max(1),
+            registry: Registry::default(),
+            tunnels: Arc::new(tokio::sync::Semaphore::new(MAX_TUNNELS)),
             ca_pem: material.ca_pem,
             line_block: config.line_block.clone(),
             module_id: config.module_id,
@@ -198,7 +231,18 @@ impl Smfv2Listener {
         &self.service.rs_url
     }
 
-    /// Serves until `shutdown` completes; connections in flight finish on their own.
+    /// The URL devices open their push tunnel at.
+    pub fn tunnel_url(&self) -> &str {
+        &self.service.tunnel_url
+    }
+
+    /// The tunnels confirmed on this listener.
+    pub fn tunnels(&self) -> usize {
+        self.service.registry.len()
+    }
+
+    /// Serves until `shutdown` completes; connections in flight finish on their own, and open
+    /// tunnels until their devices drop them.
     pub async fn serve(self, shutdown: impl std::future::Future<Output = ()>) {
         let addr = self.tcp.local_addr().ok();
         tracing::warn!(
@@ -209,6 +253,22 @@ impl Smfv2Listener {
         );
         let limit = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
         let acceptor = Arc::new(self.acceptor);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let watcher = self.service.clone();
+        // The cache's own refresh interval, but never a busy loop.
+        let every = self
+            .service
+            .device
+            .cache_refresh
+            .max(Duration::from_millis(100));
+        tokio::spawn(async move {
+            watcher
+                .watch(every, async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        let _stop = stop;
         tokio::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -227,10 +287,9 @@ impl Smfv2Listener {
             };
             let (service, acceptor) = (self.service.clone(), acceptor.clone());
             tokio::spawn(async move {
-                if let Err(e) = connection(&service, &acceptor, tcp, peer).await {
+                if let Err(e) = connection(&service, &acceptor, tcp, peer, permit).await {
                     tracing::debug!(%peer, error = %e, "SMFv2 connection ended");
                 }
-                drop(permit);
             });
         }
     }
@@ -241,12 +300,42 @@ async fn connection(
     acceptor: &SslAcceptor,
     tcp: TcpStream,
     peer: SocketAddr,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tcp.set_nodelay(true)?;
     let ssl = Ssl::new(acceptor.context())?;
     let mut stream = SslStream::new(ssl, tcp)?;
     tokio::time::timeout(STEP_TIMEOUT, Pin::new(&mut stream).accept()).await??;
-    let request = tokio::time::timeout(STEP_TIMEOUT, http::read_request(&mut stream)).await?;
+    let request = tokio::time::timeout(STEP_TIMEOUT, async {
+        let (mut head, rest) = http::read_head(&mut stream).await?;
+        if head.method == "POST" && head.path == TUNNEL_PATH {
+            return Ok::<_, http::HttpError>(Err((head, rest)));
+        }
+        http::read_body(&mut stream, &mut head, rest).await?;
+        Ok(Ok(head))
+    })
+    .await?;
+    let request = match request {
+        Ok(Err((head, rest))) => {
+            // A tunnel stays open for as long as the device keeps it: it holds a tunnel
+            // permit, not one of the request/answer exchanges'.
+            drop(permit);
+            let Ok(_tunnel) = service.tunnels.clone().try_acquire_owned() else {
+                let busy = http::write_response(
+                    &mut stream,
+                    503,
+                    "Service Unavailable",
+                    "text/plain",
+                    b"",
+                );
+                tokio::time::timeout(STEP_TIMEOUT, busy).await??;
+                return Ok(());
+            };
+            return service.tunnel(stream, &head, rest, peer).await;
+        }
+        Ok(Ok(r)) => Ok(r),
+        Err(e) => Err(e),
+    };
     let answer = match request {
         Ok(r) => service.answer(&r, peer).await,
         Err(e) => {
@@ -301,11 +390,21 @@ impl Answer {
     }
 }
 
-/// The LS and RS, with what they need.
-struct Service {
-    state: AppState,
-    device: DeviceConfig,
+/// The LS, the RS and the tunnel endpoint, with what they need.
+pub(super) struct Service {
+    pub(super) state: AppState,
+    pub(super) device: DeviceConfig,
     rs_url: String,
+    tunnel_url: String,
+    /// Seconds between a tunnel's echoes.
+    pub(super) echo_interval: u32,
+    /// Where devices send heartbeats (numeric host, port), when a listener runs.
+    heartbeat: Option<(String, u16)>,
+    heartbeat_interval: u32,
+    /// The tunnels confirmed on this node.
+    pub(super) registry: Registry,
+    /// Permits for open tunnels.
+    tunnels: Arc<tokio::sync::Semaphore>,
     ca_pem: String,
     line_block: String,
     module_id: u32,
@@ -320,7 +419,7 @@ type Told = (String, Option<String>, String);
 
 /// Which key a request is checked against.
 #[derive(Clone, Copy)]
-enum Role {
+pub(super) enum Role {
     Ls,
     Rs,
 }
@@ -367,7 +466,10 @@ impl Service {
             _ => return Answer::status(400, "Bad Request"),
         };
         let outcome = async {
-            let Some((serial, identity)) = self.authenticate(request, &message, role).await? else {
+            let Some((serial, identity)) = self
+                .authenticate(request, &message.distribution_id, role)
+                .await?
+            else {
                 tracing::info!(
                     %peer,
                     distribution_id = %message.distribution_id,
@@ -381,8 +483,11 @@ impl Service {
             };
             match message.kind.as_str() {
                 "rs-solicitation" => self.rs_solicitation(&serial, &identity, &message).await,
-                "config-solicitation" => self.config_solicitation(&serial, &message).await,
-                // Push is not offered yet: retry later, then pull again (see the module doc).
+                "config-solicitation" => {
+                    self.config_solicitation(&serial, &identity, &message).await
+                }
+                "push-method-query" => self.push_method_query(&serial, &message).await,
+                // https-simple is not offered: retry later, then pull again.
                 _ => Ok(Answer::result(&message.kind, ResultCode::ServerBusy)),
             }
         };
@@ -398,18 +503,18 @@ impl Service {
 
     /// The unit whose Distribution ID and key the request carries, or None (unknown ID, wrong
     /// key, a Basic user that is not the message's Distribution ID: all alike).
-    async fn authenticate(
+    pub(super) async fn authenticate(
         &self,
         request: &http::Request,
-        message: &message::Request,
+        distribution_id: &str,
         role: Role,
     ) -> Result<Option<(String, Identity)>, StorageError> {
         let store = &self.state.store;
-        let found = if message::DistributionId::parse(&message.distribution_id).is_ok() {
+        let found = if message::DistributionId::parse(distribution_id).is_ok() {
             smfv2::by_distribution_id(
                 &mut *store.conn().await?,
                 &self.state.secret_key,
-                &message.distribution_id,
+                distribution_id,
             )
             .await?
         } else {
@@ -424,7 +529,7 @@ impl Service {
         let Some((serial, identity)) = found else {
             return Ok(None);
         };
-        if !key_ok || user != message.distribution_id {
+        if !key_ok || user != distribution_id {
             let event = match role {
                 Role::Ls => "ls.refused",
                 Role::Rs => "rs.refused",
@@ -437,7 +542,7 @@ impl Service {
     }
 
     /// The unit's verdict, exactly as `/device/v1` decides it.
-    async fn verdict(&self, serial: &str) -> Result<Verdict, StorageError> {
+    pub(super) async fn verdict(&self, serial: &str) -> Result<Verdict, StorageError> {
         let state = &self.state;
         state
             .devices
@@ -458,7 +563,7 @@ impl Service {
     }
 
     /// Records what a unit was told, when it differs from the last time.
-    async fn tell(
+    pub(super) async fn tell(
         &self,
         store: &Store,
         serial: &str,
@@ -546,6 +651,7 @@ impl Service {
     async fn config_solicitation(
         &self,
         serial: &str,
+        identity: &Identity,
         message: &message::Request,
     ) -> Result<Answer, StorageError> {
         let config = match self.verdict(serial).await? {
@@ -569,14 +675,24 @@ impl Service {
             module_version: self.module_version.clone(),
             config: config.recipe().to_vec(),
             rs_pull_urls: vec![self.rs_url.clone()],
-            // Heartbeats start only after a push confirmation, which is not offered yet.
-            heartbeat: None,
+            // The device heartbeats once its push is confirmed (brief §0).
+            heartbeat: self
+                .heartbeat
+                .as_ref()
+                .map(|(host, port)| message::Heartbeat {
+                    host: host.clone(),
+                    port: *port,
+                    passphrase: identity.heartbeat_passphrase.clone(),
+                    interval: self.heartbeat_interval,
+                }),
         };
         let Ok(body) = message::render_config_solicitation(&answer) else {
-            return Err(StorageError::Corrupt(
-                "the SMFv2 module version cannot be sent".into(),
-            ));
+            return Err(StorageError::Corrupt(format!(
+                "the SMFv2 module version or heartbeat passphrase of {serial} cannot be sent"
+            )));
         };
+        self.registry
+            .delivered(serial, &String::from_utf8_lossy(config.etag().as_bytes()));
         let revision = config.revision.map_or_else(
             || "the item's defaults".to_owned(),
             |r| format!("revision {r}"),
@@ -596,6 +712,33 @@ impl Service {
         )
         .await?;
         Ok(Answer::xml(body))
+    }
+}
+
+impl Service {
+    /// RS: the HTTPS tunnel, for a device that may have its configuration and offers it.
+    async fn push_method_query(
+        &self,
+        serial: &str,
+        message: &message::Request,
+    ) -> Result<Answer, StorageError> {
+        if let Verdict::Refused(r) | Verdict::Incomplete(r) = self.verdict(serial).await? {
+            return self.refused(serial, &message.kind, "rs.refused", &r).await;
+        }
+        if !message
+            .push_methods
+            .iter()
+            .any(|m| m == message::HTTPS_TUNNEL)
+        {
+            // Only https-simple offered (the device cannot keep a tunnel): pull later.
+            return Ok(Answer::result(&message.kind, ResultCode::ServerBusy));
+        }
+        match message::render_push_method_query(&self.tunnel_url, self.echo_interval) {
+            Ok(body) => Ok(Answer::xml(body)),
+            Err(_) => Err(StorageError::Corrupt(
+                "the SMFv2 tunnel URL cannot be sent".into(),
+            )),
+        }
     }
 }
 

@@ -21,7 +21,7 @@ pub const KEY_LIMIT: usize = 64;
 pub enum ResultCode {
     /// 100: proceed.
     Success,
-    /// 301: not now; retry later (push, until mpc offers it).
+    /// 301: not now; retry later (push methods and requests mpc does not serve).
     ServerBusy,
     /// 403: wrong Basic credentials; retry later.
     AuthenticationFailure,
@@ -29,6 +29,8 @@ pub enum ResultCode {
     DistributionIdNotFound,
     /// 421: nothing to deliver yet (not provisioned, refused by a rule); retry later.
     ConfigurationNotFound,
+    /// 423: a message names another Distribution ID than its sender's.
+    DistributionIdMismatch,
 }
 
 impl ResultCode {
@@ -41,6 +43,7 @@ impl ResultCode {
             Self::AuthenticationFailure => 403,
             Self::DistributionIdNotFound => 420,
             Self::ConfigurationNotFound => 421,
+            Self::DistributionIdMismatch => 423,
         }
     }
 
@@ -53,6 +56,7 @@ impl ResultCode {
             Self::AuthenticationFailure => "Authentication Failure",
             Self::DistributionIdNotFound => "Distribution ID not found",
             Self::ConfigurationNotFound => "Configuration not found",
+            Self::DistributionIdMismatch => "Distribution ID Mismatch",
         }
     }
 }
@@ -130,6 +134,8 @@ pub struct Request {
     pub firmware_info: Option<String>,
     /// The protocol version (config-solicitation), if sent.
     pub protocol_version: Option<String>,
+    /// The `<push-method>` entries (push-method-query, push-confirmation-start), in order.
+    pub push_methods: Vec<String>,
 }
 
 /// Why a request could not be read.
@@ -175,7 +181,59 @@ pub fn parse_request(body: &str) -> Result<Request, ParseError> {
         trigger: element(body, "trigger")?,
         firmware_info: element(body, "firmware-info")?,
         protocol_version: element(body, "protocol-version")?,
+        push_methods: elements(body, "push-method")?,
     })
+}
+
+/// A response read from the client: its answer to a request mpc sent down the tunnel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The `type` attribute of `<arms-response>`, e.g. `push-confirmation-done`.
+    pub kind: String,
+    /// The `<result-code>`, when it is a bare integer.
+    pub result_code: Option<u16>,
+}
+
+/// Reads a client response.
+///
+/// # Errors
+/// [`ParseError`] when the body is not an `<arms-message><arms-response type="…">` document.
+pub fn parse_response(body: &str) -> Result<Response, ParseError> {
+    if !body.is_ascii() {
+        return Err(ParseError::InvalidText);
+    }
+    let open = "<arms-response type=\"";
+    let start = body.find(open).ok_or(ParseError::NotARequest)? + open.len();
+    if !body[..start].contains("<arms-message>") {
+        return Err(ParseError::NotARequest);
+    }
+    let end = body[start..].find('"').ok_or(ParseError::NotARequest)? + start;
+    let kind = unescape(&body[start..end])?;
+    if kind.is_empty() || !body.contains("</arms-response>") {
+        return Err(ParseError::NotARequest);
+    }
+    let result_code = element(body, "result-code")?.and_then(|c| {
+        (!c.is_empty() && c.len() <= 3 && c.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| c.parse().ok())
+            .flatten()
+    });
+    Ok(Response { kind, result_code })
+}
+
+/// The texts of every `<name>…</name>`, unescaped; at most eight.
+fn elements(body: &str, name: &str) -> Result<Vec<String>, ParseError> {
+    let mut found = Vec::new();
+    let mut rest = body;
+    while found.len() < 8 {
+        let Some(text) = element(rest, name)? else {
+            break;
+        };
+        let close = format!("</{name}>");
+        let at = rest.find(&close).ok_or(ParseError::NotARequest)? + close.len();
+        rest = &rest[at..];
+        found.push(text);
+    }
+    Ok(found)
 }
 
 /// The text of the first `<name>…</name>`, unescaped.
@@ -382,10 +440,74 @@ pub fn render_config_solicitation(answer: &ConfigSolicitation) -> Result<String,
     Ok(envelope("config-solicitation", ResultCode::Success, &inner))
 }
 
+/// The push method mpc offers: the device keeps an HTTPS tunnel open to mpc, which works
+/// behind NAT (brief §4.3). `https-simple` needs mpc to connect to the device and is not
+/// offered.
+pub const HTTPS_TUNNEL: &str = "https-tunnel";
+
+/// Renders a successful `push-method-query` response: the HTTPS tunnel, where it is, and how
+/// often the device echoes down it (brief §4.1). Never an empty method list: that makes the
+/// client pull again at once, in a loop.
+///
+/// # Errors
+/// [`RenderError::NotAscii`] for a tunnel URL that is not printable ASCII.
+pub fn render_push_method_query(
+    tunnel_url: &str,
+    echo_interval: u32,
+) -> Result<String, RenderError> {
+    let inner = format!(
+        "<push-method-query-response><push-method>{HTTPS_TUNNEL}</push-method>\
+         <https-tunnel-url>{}</https-tunnel-url>\
+         <https-tunnel-echo-interval>{echo_interval}</https-tunnel-echo-interval>\
+         </push-method-query-response>",
+        escape("tunnel url", tunnel_url, false)?
+    );
+    Ok(envelope("push-method-query", ResultCode::Success, &inner))
+}
+
+/// Renders the answer to `push-confirmation-start`: success and the transaction the
+/// `push-confirmation-done` request then names (brief §4.2 step 2).
+#[must_use]
+pub fn render_push_confirmation_start(transaction_id: u32) -> String {
+    let code = ResultCode::Success;
+    format!(
+        "<arms-message><arms-response type=\"push-confirmation-start\"><result-code>{}\
+         </result-code><description>{}</description><transaction-id>{transaction_id}\
+         </transaction-id></arms-response></arms-message>",
+        code.code(),
+        code.description()
+    )
+}
+
+/// Renders the `push-confirmation-done` request mpc sends down the tunnel (brief §4.2 step 3,
+/// §4.3 step 4).
+#[must_use]
+pub fn render_push_confirmation_done(
+    distribution_id: DistributionId,
+    transaction_id: u32,
+) -> String {
+    format!(
+        "<arms-message><arms-request type=\"push-confirmation-done\"><distribution-id>\
+         {distribution_id}</distribution-id><transaction-id>{transaction_id}</transaction-id>\
+         </arms-request></arms-message>"
+    )
+}
+
+/// Renders the `pull-config` request (brief §4.4): the device answers 100, then pulls its
+/// configuration again from the RS.
+#[must_use]
+pub fn render_pull_config(distribution_id: DistributionId) -> String {
+    format!(
+        "<arms-message><arms-request type=\"pull-config\"><distribution-id>{distribution_id}\
+         </distribution-id><pull-config-request><type>RS</type></pull-config-request>\
+         </arms-request></arms-message>"
+    )
+}
+
 /// Attributes the client's schema knows, per element (brief §1.4, §2.2).
 fn allowed_attributes(element: &str) -> &'static [&'static str] {
     match element {
-        "arms-response" => &["type"],
+        "arms-response" | "arms-request" => &["type"],
         "module" => &["id", "version", "install-order"],
         "md-config" => &["id", "content-type", "commit-order", "encoding"],
         _ => &[],
@@ -469,6 +591,12 @@ mod tests {
     const RS_SOLICITATION: &str = "<arms-message><arms-request type=\"rs-solicitation\"><distribution-id>0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><description>mpc smfv2 test</description><rs-solicitation-request><trigger>power on boot</trigger></rs-solicitation-request></arms-request></arms-message>";
     const CONFIG_SOLICITATION: &str = "<arms-message><arms-request type=\"config-solicitation\"><distribution-id>0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><description>mpc smfv2 test</description><config-solicitation-request><protocol-version>4.0</protocol-version><trigger>power on boot</trigger><firmware-info>Version 5.33</firmware-info></config-solicitation-request></arms-request></arms-message>";
 
+    // §4.1 and §4.3 step 4 (the tunnel's start request has no endpoint).
+    const PUSH_METHOD_QUERY: &str = "<arms-message><arms-request type=\"push-method-query\"><distribution-id>0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><description>mpc smfv2 test</description><push-method-query-request><push-method>https-simple</push-method><push-method>https-tunnel</push-method></push-method-query-request></arms-request></arms-message>";
+    const TUNNEL_START: &str = "<arms-message><arms-request type=\"push-confirmation-start\"><distribution-id>0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><description>mpc smfv2 test</description><push-confirmation-start-request><push-method>https-tunnel</push-method></push-confirmation-start-request></arms-request></arms-message>";
+    // §4.2 step 4: the device's answer to push-confirmation-done.
+    const DONE_RESPONSE: &str = "<arms-message><arms-response type=\"push-confirmation-done\"><result-code>100</result-code><description>Success</description><push-confirmation-done-response></push-confirmation-done-response></arms-response></arms-message>";
+
     const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n";
 
     #[test]
@@ -488,6 +616,67 @@ mod tests {
         assert_eq!(request.distribution_id, DISTID);
         assert_eq!(request.protocol_version.as_deref(), Some("4.0"));
         assert_eq!(request.firmware_info.as_deref(), Some("Version 5.33"));
+    }
+
+    #[test]
+    fn reads_the_push_requests_and_the_devices_answer() {
+        let query = parse_request(PUSH_METHOD_QUERY).unwrap();
+        assert_eq!(query.kind, "push-method-query");
+        assert_eq!(query.push_methods, ["https-simple", "https-tunnel"]);
+        let start = parse_request(TUNNEL_START).unwrap();
+        assert_eq!(start.kind, "push-confirmation-start");
+        assert_eq!(start.push_methods, [HTTPS_TUNNEL]);
+        assert_eq!(
+            parse_response(DONE_RESPONSE).unwrap(),
+            Response {
+                kind: "push-confirmation-done".into(),
+                result_code: Some(100)
+            }
+        );
+        let odd = DONE_RESPONSE.replace(">100<", ">100 <");
+        assert_eq!(parse_response(&odd).unwrap().result_code, None);
+        assert_eq!(
+            parse_response(RS_SOLICITATION),
+            Err(ParseError::NotARequest)
+        );
+    }
+
+    #[test]
+    fn renders_the_push_answers_and_requests_as_the_brief_shows() {
+        let id = DistributionId::parse(DISTID).unwrap();
+        let rendered = [
+            render_push_method_query("https://127.0.0.1:8444/tunnel.cgi", 60).unwrap(),
+            render_push_confirmation_start(4242),
+            render_push_confirmation_done(id, 4242),
+            render_pull_config(id),
+        ];
+        assert_eq!(
+            rendered,
+            [
+                // §4.1
+                "<arms-message><arms-response type=\"push-method-query\"><result-code>100</result-code>\
+                 <description>Success</description><push-method-query-response>\
+                 <push-method>https-tunnel</push-method>\
+                 <https-tunnel-url>https://127.0.0.1:8444/tunnel.cgi</https-tunnel-url>\
+                 <https-tunnel-echo-interval>60</https-tunnel-echo-interval>\
+                 </push-method-query-response></arms-response></arms-message>",
+                // §4.2 step 2
+                "<arms-message><arms-response type=\"push-confirmation-start\"><result-code>100</result-code>\
+                 <description>Success</description><transaction-id>4242</transaction-id>\
+                 </arms-response></arms-message>",
+                // §4.2 step 3
+                "<arms-message><arms-request type=\"push-confirmation-done\"><distribution-id>\
+                 0001-0000-0000-0001-0000-0000-0000-0001</distribution-id>\
+                 <transaction-id>4242</transaction-id></arms-request></arms-message>",
+                // §4.4
+                "<arms-message><arms-request type=\"pull-config\"><distribution-id>\
+                 0001-0000-0000-0001-0000-0000-0000-0001</distribution-id><pull-config-request>\
+                 <type>RS</type></pull-config-request></arms-request></arms-message>",
+            ]
+        );
+        for xml in &rendered {
+            assert_parser_rules(xml);
+        }
     }
 
     #[test]
@@ -577,6 +766,7 @@ mod tests {
             ResultCode::AuthenticationFailure,
             ResultCode::DistributionIdNotFound,
             ResultCode::ConfigurationNotFound,
+            ResultCode::DistributionIdMismatch,
         ] {
             // 3xx and 4xx make the client retry; 2xx and 5xx make it give up (brief §2.3).
             assert!((300..500).contains(&code.code()));
@@ -645,6 +835,21 @@ mod tests {
         }
 
         #[test]
+        fn rendered_push_messages_keep_the_parser_rules(
+            bytes in any::<[u8; 16]>(),
+            transaction in 1u32..=i32::MAX as u32,
+            port in 1u16..,
+            echo in 1u32..3600,
+        ) {
+            let id = DistributionId(bytes);
+            let url = format!("https://127.0.0.1:{port}/tunnel.cgi");
+            assert_parser_rules(&render_push_method_query(&url, echo).unwrap());
+            assert_parser_rules(&render_push_confirmation_start(transaction));
+            assert_parser_rules(&render_push_confirmation_done(id, transaction));
+            assert_parser_rules(&render_pull_config(id));
+        }
+
+        #[test]
         fn distribution_ids_round_trip(bytes in any::<[u8; 16]>()) {
             let id = DistributionId(bytes);
             prop_assert_eq!(DistributionId::parse(&id.to_string()), Ok(id));
@@ -653,6 +858,7 @@ mod tests {
         #[test]
         fn parsing_survives_any_input(body in "\\PC{0,300}") {
             let _ = parse_request(&body);
+            let _ = parse_response(&body);
         }
     }
 }

@@ -717,6 +717,12 @@ catalog! {
     op_smfv2_ls_refused: "LS: 拒否", "LS: refused";
     op_smfv2_rs_accepted: "RS: 設定を配信", "RS: configuration delivered";
     op_smfv2_rs_refused: "RS: 拒否", "RS: refused";
+    op_smfv2_push_confirmed: "プッシュ: トンネルで確認", "Push: confirmed over the tunnel";
+    op_smfv2_push_pull_config: "プッシュ: 設定の再取得を要求", "Push: asked to pull again";
+    op_smfv2_push_answered: "プッシュ: 機器が応答", "Push: device answered";
+    op_smfv2_push_closed: "プッシュ: トンネルを切断", "Push: tunnel closed";
+    op_smfv2_push_refused: "プッシュ: 拒否", "Push: refused";
+    op_smfv2_push_failed: "プッシュ: 確認に失敗", "Push: confirmation failed";
     op_rule: "規定", "Rule";
     op_detail: "詳細", "Detail";
     op_operation: "操作", "Operation";
