@@ -174,7 +174,7 @@ async fn pull(target: &Target, identity: &Identity, stats: &Stats) -> anyhow::Re
 const DESCRIPTION: &str = "mpc simulator";
 
 /// A request as the client writes it (brief §2.1, §2.2, §4.1): no declaration, no whitespace.
-fn request(kind: &str, distribution_id: &str, inner: &str) -> String {
+pub(crate) fn request(kind: &str, distribution_id: &str, inner: &str) -> String {
     request_described(kind, distribution_id, DESCRIPTION, inner)
 }
 
@@ -186,7 +186,7 @@ fn request_described(kind: &str, distribution_id: &str, description: &str, inner
     )
 }
 
-fn expect_code(body: &str, code: &str, what: &str) -> anyhow::Result<()> {
+pub(crate) fn expect_code(body: &str, code: &str, what: &str) -> anyhow::Result<()> {
     match element(body, "result-code") {
         Some(c) if c == code => Ok(()),
         other => bail!("{what}: result code {other:?}, not {code}"),
@@ -194,7 +194,7 @@ fn expect_code(body: &str, code: &str, what: &str) -> anyhow::Result<()> {
 }
 
 /// The text of the first `<name …>…</name>` of `xml`.
-fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     let open = xml.find(&format!("<{name}"))?;
     let start = xml[open..].find('>')? + open + 1;
     let end = xml[start..].find(&format!("</{name}>"))? + start;
@@ -215,7 +215,7 @@ fn rs_address(url: &str) -> anyhow::Result<(SocketAddr, String)> {
 
 /// One request over a fresh TLS 1.0 connection, as the client makes it: the one CA trusted,
 /// no host name check, HTTP/1.0 with Basic; answers the body.
-async fn exchange(
+pub(crate) async fn exchange(
     target: &Target,
     addr: SocketAddr,
     path: &str,
@@ -223,6 +223,11 @@ async fn exchange(
     key: &str,
     body: &str,
 ) -> anyhow::Result<String> {
+    exchange_over(&connector(target)?, addr, path, user, key, body).await
+}
+
+/// The client's TLS settings: TLS 1.0 only, at security level 0, trusting the target's CA.
+pub(crate) fn connector(target: &Target) -> anyhow::Result<SslConnector> {
     let mut connector = SslConnector::builder(SslMethod::tls_client())?;
     connector.set_min_proto_version(Some(SslVersion::TLS1))?;
     connector.set_max_proto_version(Some(SslVersion::TLS1))?;
@@ -230,8 +235,20 @@ async fn exchange(
     connector.set_security_level(0);
     connector.set_ca_file(&target.ca_file)?;
     connector.set_verify(SslVerifyMode::PEER);
+    Ok(connector.build())
+}
+
+/// [`exchange`] with settings made once: still a fresh connection and a full handshake (the
+/// connector resumes no session).
+pub(crate) async fn exchange_over(
+    connector: &SslConnector,
+    addr: SocketAddr,
+    path: &str,
+    user: &str,
+    key: &str,
+    body: &str,
+) -> anyhow::Result<String> {
     let ssl = connector
-        .build()
         .configure()?
         .verify_hostname(false)
         .use_server_name_indication(false)
@@ -260,7 +277,7 @@ async fn exchange(
 }
 
 /// A heartbeat with plausible figures, signed with the unit's passphrase.
-fn beat(identity: &Identity) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn beat(identity: &Identity) -> anyhow::Result<Vec<u8>> {
     let distribution_id = DistributionId::parse(&identity.distribution_id)
         .map_err(|e| anyhow!("distribution ID: {e}"))?;
     let beat = Heartbeat {
