@@ -8,7 +8,8 @@
 //!
 //! It makes a fleet of `MPC_BENCH_DEVICES` (100,000) SMFv2 units notified to their adapters
 //! (R7.1), each with its identity, with `mpc simulate --setup N --protocol smfv2` on a fresh
-//! SQLite database, then in this process:
+//! SQLite database (or, with `MPC_BENCH_POSTGRES_URL`, a fresh PostgreSQL database made with
+//! `psql` beside the one named and dropped at the end), then in this process:
 //! - **heartbeats**: one thread sends every unit's signed heartbeat round-robin from
 //!   `MPC_BENCH_SENDERS` (4) UDP sockets for `MPC_BENCH_SECONDS` (10) seconds, first to a bare tokio
 //!   socket loop that only counts datagrams (the baseline), then to the listener
@@ -117,11 +118,31 @@ fn run() -> Result<()> {
         clients: setting("MPC_BENCH_CLIENTS", 16).max(1),
     };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let db_url = format!("sqlite://{}", dir.path().join("mpc.db").display());
+    let (db_url, key, _database) = match std::env::var("MPC_BENCH_POSTGRES_URL") {
+        Ok(admin) => {
+            let name = format!("mpc_bench_smfv2_{}", std::process::id());
+            psql(&admin, &format!("CREATE DATABASE {name}"))?;
+            let url = with_database(&admin, &name);
+            let database = Database { admin, name };
+            // PostgreSQL has no key file beside it: the setup and this process share one.
+            let seed = u64::from(std::process::id()) ^ mpc_storage::now_micros().unsigned_abs();
+            let key: [u8; 32] = std::array::from_fn(|i| (seed >> ((i % 8) * 8)) as u8 ^ i as u8);
+            (url, Some(key), Some(database))
+        }
+        Err(_) => {
+            let url = format!("sqlite://{}", dir.path().join("mpc.db").display());
+            (url, None, None)
+        }
+    };
     let fleet_file = dir.path().join("fleet.csv");
     println!(
-        "smfv2 bench: {} units, {} s per phase, {} heartbeat sockets, {} TLS clients, on {} cores",
+        "smfv2 bench: {} units on {}, {} s per phase, {} heartbeat sockets, {} TLS clients, on {} cores",
         s.devices,
+        if key.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
         s.seconds,
         s.senders,
         s.clients,
@@ -129,7 +150,12 @@ fn run() -> Result<()> {
     );
 
     let setup = Instant::now();
-    let out = Command::new(MPC)
+    let mut setup_command = Command::new(MPC);
+    if let Some(key) = &key {
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        setup_command.env(controller::KEY_ENV, hex);
+    }
+    let out = setup_command
         .args(["--database-url", &db_url, "simulate", "--protocol", "smfv2"])
         .args(["--setup", &s.devices.to_string(), "--devices", "0"])
         .args(["--duration", "0", "--inventory-file"])
@@ -177,7 +203,10 @@ fn run() -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let (secret_key, _) = SecretKey::resolve(&db_url).map_err(|e| e.to_string())?;
+    let secret_key = match &key {
+        Some(key) => SecretKey::from_bytes(key),
+        None => SecretKey::resolve(&db_url).map_err(|e| e.to_string())?.0,
+    };
     let store = server
         .block_on(Store::open(&db_url))
         .map_err(|e| e.to_string())?;
@@ -223,6 +252,47 @@ fn run() -> Result<()> {
          at the end; peak (VmHWM) {hwm:.0} MiB"
     );
     Ok(())
+}
+
+/// Runs `psql` on `url` with one statement.
+fn psql(url: &str, statement: &str) -> Result<()> {
+    let out = Command::new("psql")
+        .arg(url)
+        .args(["-v", "ON_ERROR_STOP=1", "-q", "-c", statement])
+        .output()
+        .map_err(|e| format!("cannot run psql: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("psql: {}", String::from_utf8_lossy(&out.stderr)))
+    }
+}
+
+/// `url` with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// The benchmark's PostgreSQL database, dropped when done, also on errors.
+struct Database {
+    admin: String,
+    name: String,
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
 }
 
 struct HeartbeatFigures {
