@@ -175,6 +175,7 @@ fn run() -> Result<()> {
         .into_iter()
         .filter_map(|row| row.smfv2)
         .collect();
+    drop(text);
     if identities.len() != s.devices {
         return Err(format!(
             "the inventory holds {} SMFv2 units, not {}",
