@@ -573,6 +573,7 @@ fn tls_phase(
     certs: &std::path::Path,
     identities: Arc<Vec<Identity>>,
 ) -> Result<TlsFigures> {
+    // The LS is not asked: each client goes straight to the RS with the unit's RS key.
     let target = Arc::new(Target {
         ls: "127.0.0.1:1".parse().map_err(|_| "address")?,
         ca_file: certs.join(pki::CA_FILE),
