@@ -501,7 +501,7 @@ fn response(kind: &str) -> String {
 const DESCRIPTION: &str = "mpc simulator";
 
 /// A request as the client writes it (brief §2.1, §2.2, §4.1): no declaration, no whitespace.
-fn request(kind: &str, distribution_id: &str, inner: &str) -> String {
+pub(crate) fn request(kind: &str, distribution_id: &str, inner: &str) -> String {
     request_described(kind, distribution_id, DESCRIPTION, inner)
 }
 
@@ -513,7 +513,7 @@ fn request_described(kind: &str, distribution_id: &str, description: &str, inner
     )
 }
 
-fn expect_code(body: &str, code: &str, what: &str) -> anyhow::Result<()> {
+pub(crate) fn expect_code(body: &str, code: &str, what: &str) -> anyhow::Result<()> {
     match element(body, "result-code") {
         Some(c) if c == code => Ok(()),
         other => bail!("{what}: result code {other:?}, not {code}"),
@@ -521,7 +521,7 @@ fn expect_code(body: &str, code: &str, what: &str) -> anyhow::Result<()> {
 }
 
 /// The text of the first `<name …>…</name>` of `xml`.
-fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn element<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     // `<name>` or `<name attr…>`, not `<name-longer>`.
     let open = [format!("<{name}>"), format!("<{name} ")]
         .iter()
@@ -546,7 +546,7 @@ fn https_address(url: &str) -> anyhow::Result<(SocketAddr, String)> {
 
 /// One request over a fresh TLS 1.0 connection, as the client makes it: the one CA trusted,
 /// no host name check, HTTP/1.0 with Basic; answers the body.
-async fn exchange(
+pub(crate) async fn exchange(
     target: &Target,
     addr: SocketAddr,
     path: &str,
@@ -554,7 +554,32 @@ async fn exchange(
     key: &str,
     body: &str,
 ) -> anyhow::Result<String> {
-    let mut stream = connect(target, addr).await?;
+    exchange_over(&connector(target)?, addr, path, user, key, body).await
+}
+
+/// The client's TLS settings: TLS 1.0 only, at security level 0, trusting the target's CA.
+pub(crate) fn connector(target: &Target) -> anyhow::Result<SslConnector> {
+    let mut connector = SslConnector::builder(SslMethod::tls_client())?;
+    connector.set_min_proto_version(Some(SslVersion::TLS1))?;
+    connector.set_max_proto_version(Some(SslVersion::TLS1))?;
+    connector.set_cipher_list("DEFAULT:@SECLEVEL=0")?;
+    connector.set_security_level(0);
+    connector.set_ca_file(&target.ca_file)?;
+    connector.set_verify(SslVerifyMode::PEER);
+    Ok(connector.build())
+}
+
+/// [`exchange`] with settings made once: still a fresh connection and a full handshake (the
+/// connector resumes no session).
+pub(crate) async fn exchange_over(
+    connector: &SslConnector,
+    addr: SocketAddr,
+    path: &str,
+    user: &str,
+    key: &str,
+    body: &str,
+) -> anyhow::Result<String> {
+    let mut stream = connect_with(connector, addr).await?;
     let auth = STANDARD.encode(format!("{user}:{key}"));
     let request = format!(
         "POST {path} HTTP/1.0\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\
@@ -580,15 +605,15 @@ async fn connect(
     target: &Target,
     addr: SocketAddr,
 ) -> anyhow::Result<tokio_openssl::SslStream<tokio::net::TcpStream>> {
-    let mut connector = SslConnector::builder(SslMethod::tls_client())?;
-    connector.set_min_proto_version(Some(SslVersion::TLS1))?;
-    connector.set_max_proto_version(Some(SslVersion::TLS1))?;
-    connector.set_cipher_list("DEFAULT:@SECLEVEL=0")?;
-    connector.set_security_level(0);
-    connector.set_ca_file(&target.ca_file)?;
-    connector.set_verify(SslVerifyMode::PEER);
+    connect_with(&connector(target)?, addr).await
+}
+
+/// A fresh connection and full handshake with settings made once.
+async fn connect_with(
+    connector: &SslConnector,
+    addr: SocketAddr,
+) -> anyhow::Result<tokio_openssl::SslStream<tokio::net::TcpStream>> {
     let ssl = connector
-        .build()
         .configure()?
         .verify_hostname(false)
         .use_server_name_indication(false)
@@ -600,7 +625,7 @@ async fn connect(
 }
 
 /// A heartbeat with plausible figures, signed with the passphrase of `heartbeat-info`.
-fn beat(distribution_id: &str, passphrase: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn beat(distribution_id: &str, passphrase: &str) -> anyhow::Result<Vec<u8>> {
     let distribution_id =
         DistributionId::parse(distribution_id).map_err(|e| anyhow!("distribution ID: {e}"))?;
     let beat = Heartbeat {

@@ -87,6 +87,7 @@ async fn a_verified_heartbeat_turns_its_device_up_and_keeps_its_figures(db: Test
             .await
             .unwrap();
     let addr = listener.local_addr().unwrap();
+    let tally = listener.tally();
     tokio::spawn(listener.serve(std::future::pending()));
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
 
@@ -99,6 +100,7 @@ async fn a_verified_heartbeat_turns_its_device_up_and_keeps_its_figures(db: Test
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(up_serials(&app).await.is_empty(), "nothing is UP yet");
+    assert_eq!(tally.counts(), (0, 3, 0), "three dropped, none heard");
 
     // Verified: UP, one change in the history, the figures kept.
     socket.send_to(&good, addr).await.unwrap();
@@ -162,6 +164,8 @@ async fn a_verified_heartbeat_turns_its_device_up_and_keeps_its_figures(db: Test
         .map(|c| c["state"].as_str().unwrap())
         .collect();
     assert_eq!(states, ["up", "down", "up"], "{}", history.text);
+    // The listener counted what it accepted: the first heartbeat and the burst of eight.
+    assert_eq!(tally.counts(), (1 + 8, 3, 0));
 
     // A heartbeat proves nothing beyond liveness: what the device may fetch is unchanged.
     assert_eq!(fetch(&app, "W2L-HB", None).await.status, StatusCode::OK);

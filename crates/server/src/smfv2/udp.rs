@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use mpc_storage::{StorageError, controller, smfv2};
@@ -40,6 +41,30 @@ struct Service {
     state: AppState,
     device: DeviceConfig,
     known: Mutex<HashMap<DistributionId, (Instant, Known)>>,
+    tally: Arc<Tally>,
+}
+
+/// What a listener made of the datagrams it read since it started: what it accepted, not what
+/// was sent (datagrams the socket's buffer could not hold are lost before it reads them).
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Verified heartbeats, recorded.
+    pub heard: AtomicU64,
+    /// Datagrams dropped: not a heartbeat, of no unit mpc knows, or a MAC that does not verify.
+    pub dropped: AtomicU64,
+    /// Verified heartbeats the database did not record.
+    pub failed: AtomicU64,
+}
+
+impl Tally {
+    /// `(heard, dropped, failed)` as they stand.
+    pub fn counts(&self) -> (u64, u64, u64) {
+        (
+            self.heard.load(Ordering::Relaxed),
+            self.dropped.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// What became of one datagram.
@@ -69,6 +94,7 @@ impl HeartbeatListener {
                 state,
                 device,
                 known: Mutex::new(HashMap::new()),
+                tally: Arc::default(),
             }),
         })
     }
@@ -79,6 +105,11 @@ impl HeartbeatListener {
     /// The socket's.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.socket.local_addr()
+    }
+
+    /// This listener's counts, read while it serves.
+    pub fn tally(&self) -> Arc<Tally> {
+        self.service.tally.clone()
     }
 
     /// Receives heartbeats until `shutdown` completes.
@@ -104,12 +135,19 @@ impl HeartbeatListener {
             let service = self.service.clone();
             tokio::spawn(async move {
                 let _permit = permit;
+                let tally = &service.tally;
                 match service.receive(&packet).await {
-                    Ok(Outcome::Heard { .. }) => {}
+                    Ok(Outcome::Heard { .. }) => {
+                        tally.heard.fetch_add(1, Ordering::Relaxed);
+                    }
                     Ok(Outcome::Dropped(why)) => {
+                        tally.dropped.fetch_add(1, Ordering::Relaxed);
                         tracing::debug!(%from, why, "SMFv2 heartbeat dropped");
                     }
-                    Err(e) => tracing::error!(error = %e, "SMFv2 heartbeat not recorded"),
+                    Err(e) => {
+                        tally.failed.fetch_add(1, Ordering::Relaxed);
+                        tracing::error!(error = %e, "SMFv2 heartbeat not recorded");
+                    }
                 }
             });
         }
