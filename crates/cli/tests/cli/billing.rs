@@ -86,6 +86,9 @@ fn a_billing_run_killed_midway_then_rerun_equals_an_uninterrupted_run() {
         0,
         "no orphan line survives a finalize"
     );
+    // Finalized invoices carry their numbers (B3): the clean database is finalized too.
+    let clean_fin = mpc(&clean, &["billing", "finalize", "--month", "2026-10"]);
+    assert!(clean_fin.status.success(), "{}", stderr(&clean_fin));
     let a = stdout(&mpc(&killed, &["billing", "lines", "--month", "2026-10"]));
     let b = stdout(&mpc(&clean, &["billing", "lines", "--month", "2026-10"]));
     assert_eq!(a, b);
