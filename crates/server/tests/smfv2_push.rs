@@ -1,8 +1,8 @@
 //! SMFv2 push over the HTTPS tunnel, on SQLite and PostgreSQL, through a real TLS 1.0 client
 //! (brief §4): the device confirms push in its tunnel, heartbeats to the RS's
 //! `heartbeat-info` and turns UP; a new preset revision reaches it through `pull-config`
-//! within seconds, also when it was saved on another node; a lost device's tunnel is closed
-//! and its pull refused (R12.3).
+//! within seconds, also when it was saved on another node or before a restart; a lost device
+//! is told to pull, its pull is refused (R12.3), and its heartbeats do not keep it UP.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -183,10 +183,10 @@ async fn push_confirmed_in_the_tunnel_then_heartbeats_and_a_new_revision_is_pull
     assert_eq!(tunnel.frame(Duration::from_millis(1500)).await, None);
 }
 
-async fn r12_3_a_lost_devices_tunnel_is_closed_and_its_pull_refused(db: TestDb) {
+async fn r12_3_a_lost_device_is_told_to_pull_is_refused_and_not_kept_up(db: TestDb) {
     let cfg = config();
     let app = TestApp::with_config(db, cfg.clone()).await;
-    let (smf, _) = node(AppState::new(app.db.store.clone(), app.key.clone()), &cfg).await;
+    let (smf, hb) = node(AppState::new(app.db.store.clone(), app.key.clone()), &cfg).await;
     let (k, a) = fleet(&app, "株式会社紛失押込", "SA-W2L", "W2L-GONE").await;
     let id = identity(&app, "W2L-GONE", DISTID).await;
     let saved = put_preset(&app, &a, pppoe_gateway("line-pass-gone")).await;
@@ -198,27 +198,63 @@ async fn r12_3_a_lost_devices_tunnel_is_closed_and_its_pull_refused(db: TestDb) 
         json!({"request": {"kind": "report_loss", "contract_id": a}, "submitted_on": "2026-02-01"})).await;
     assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
 
-    // The tunnel ends (`0\r\n\r\n`), with the rule in the unit's history.
+    // Told to pull (a device only told to go would retry its tunnel and heartbeat forever),
+    // with the rule in the unit's history; the tunnel ends at its answer.
+    assert!(
+        tunnel.pull_config(DISTID, PUSH_WITHIN).await,
+        "no pull-config"
+    );
     assert_eq!(tunnel.frame(PUSH_WITHIN).await, Some(Frame::End));
-    let closed = until_event(&app, "W2L-GONE", "push.closed").await;
-    assert_eq!(closed.rule.as_deref(), Some("R12.3"), "{closed:?}");
-    // Its pull, its method query and a new tunnel are refused with "retry later".
+    let withdrawn = until_event(&app, "W2L-GONE", "push.withdrawn").await;
+    assert_eq!(withdrawn.rule.as_deref(), Some("R12.3"), "{withdrawn:?}");
+    // Its pull and its method query are refused with "retry later".
     let rs = config_solicitation(&smf, DISTID, &id.rs_key).await;
     assert_eq!(result_code(&rs), "421", "{rs}");
     assert!(!rs.contains("line-pass-gone"));
     let query = push_method_query(&smf, DISTID, &id.rs_key).await;
     assert_eq!(result_code(&query), "421", "{query}");
-    let refused = open_tunnel(&smf, DISTID, &id.rs_key).await.err().unwrap();
-    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+
+    // A new tunnel opens (an HTTP error would be retried every 30 s without end), but is not
+    // confirmed into push-wait: the device is told to pull at once, and the tunnel ends.
+    let mut again = open_tunnel(&smf, DISTID, &id.rs_key).await.unwrap();
     let refusal = until_event(&app, "W2L-GONE", "push.refused").await;
     assert_eq!(refusal.rule.as_deref(), Some("R12.3"), "{refusal:?}");
+    again.confirm(DISTID).await;
+    assert!(
+        again.pull_config(DISTID, PUSH_WITHIN).await,
+        "no pull-config"
+    );
+    assert_eq!(again.frame(PUSH_WITHIN).await, Some(Frame::End));
+    let confirmed = events(&app, "W2L-GONE")
+        .await
+        .iter()
+        .filter(|e| e.event == "push.confirmed")
+        .count();
+    assert_eq!(
+        confirmed, 1,
+        "only the tunnel before the loss was confirmed"
+    );
+
+    // Its heartbeats are dropped: it does not turn UP, and the refusal is recorded.
+    let beat = Heartbeat {
+        distribution_id: DistributionId::parse(DISTID).unwrap(),
+        figures: Figures::default(),
+    };
+    let packet = heartbeat::encode(&beat, id.heartbeat_passphrase.as_bytes());
+    let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    socket.send_to(&packet, hb).await.unwrap();
+    let ignored = until_event(&app, "W2L-GONE", "heartbeat.refused").await;
+    assert_eq!(ignored.rule.as_deref(), Some("R12.3"), "{ignored:?}");
+    assert!(up_serials(&app).await.is_empty());
+
     // The operator's device page names the push events.
     let page = console_page(&app, "W2L-GONE").await;
     let ja = &mpc_server::web::i18n::JA;
     for label in [
         ja.op_smfv2_push_confirmed,
-        ja.op_smfv2_push_closed,
+        ja.op_smfv2_push_withdrawn,
         ja.op_smfv2_push_refused,
+        ja.op_smfv2_heartbeat_refused,
     ] {
         assert!(page.contains(label), "{label}: {page}");
     }
@@ -245,8 +281,13 @@ async fn tunnels_need_the_rs_key_and_a_newer_tunnel_replaces_an_older_one(db: Te
         let refused = open_tunnel(&smf, user, key).await.err().unwrap();
         assert!(refused.starts_with("HTTP/1.1 403"), "{user}: {refused}");
     }
-    let refused = open_tunnel(&smf, OTHER, &idle.rs_key).await.err().unwrap();
-    assert!(refused.starts_with("HTTP/1.1 403"), "{refused}");
+    // Refused by a rule, it is let in to be told to pull (see the lost device's test).
+    let mut refused = open_tunnel(&smf, OTHER, &idle.rs_key).await.unwrap();
+    refused.confirm(OTHER).await;
+    assert!(
+        refused.pull_config(OTHER, PUSH_WITHIN).await,
+        "no pull-config"
+    );
     let refusal = until_event(&app, "X4-IDLE", "push.refused").await;
     assert_eq!(refusal.rule.as_deref(), Some("R7.1"), "{refusal:?}");
 
@@ -321,9 +362,45 @@ async fn a_revision_saved_on_one_node_reaches_a_device_tunnelled_to_another(db: 
     assert!(again.contains("line-pass-far-2"), "{again}");
 }
 
+async fn a_revision_saved_while_the_node_restarted_is_pulled_when_the_device_returns(db: TestDb) {
+    let cfg = config();
+    let app = TestApp::with_config(db, cfg.clone()).await;
+    let (smf, _) = node(AppState::new(app.db.store.clone(), app.key.clone()), &cfg).await;
+    let (_, a) = fleet(&app, "株式会社再起動", "SA-W2L", "W2L-BACK").await;
+    let id = identity(&app, "W2L-BACK", DISTID).await;
+    let saved = put_preset(&app, &a, pppoe_gateway("line-pass-before")).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let (config, tunnel) = connect_device(&smf, DISTID, &id.ls_key, &id.rs_key).await;
+    assert!(config.contains("line-pass-before"), "{config}");
+    until_event(&app, "W2L-BACK", "push.confirmed").await;
+
+    // The node stops (its memory goes with it); a revision is saved meanwhile; a new
+    // listener on the same database serves the device's next tunnel.
+    drop(tunnel);
+    drop(smf);
+    let saved = put_preset(&app, &a, pppoe_gateway("line-pass-after")).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let (restarted, _) = node(AppState::new(app.db.store.clone(), app.key.clone()), &cfg).await;
+    let mut back = open_tunnel(&restarted, DISTID, &id.rs_key).await.unwrap();
+    back.confirm(DISTID).await;
+    assert!(
+        back.pull_config(DISTID, PUSH_WITHIN).await,
+        "no pull-config after the restart"
+    );
+    let again = delivered(&config_solicitation(&restarted, DISTID, &id.rs_key).await);
+    assert!(again.contains("line-pass-after"), "{again}");
+
+    // What it holds is known now: tunnelling again on yet another listener, nothing to pull.
+    let (third, _) = node(AppState::new(app.db.store.clone(), app.key.clone()), &cfg).await;
+    let mut settled = open_tunnel(&third, DISTID, &id.rs_key).await.unwrap();
+    settled.confirm(DISTID).await;
+    assert_eq!(settled.frame(Duration::from_millis(1500)).await, None);
+}
+
 backend_tests!(
     push_confirmed_in_the_tunnel_then_heartbeats_and_a_new_revision_is_pulled,
-    r12_3_a_lost_devices_tunnel_is_closed_and_its_pull_refused,
+    r12_3_a_lost_device_is_told_to_pull_is_refused_and_not_kept_up,
+    a_revision_saved_while_the_node_restarted_is_pulled_when_the_device_returns,
     tunnels_need_the_rs_key_and_a_newer_tunnel_replaces_an_older_one,
     a_tunnel_that_echoes_stays_open_and_a_silent_one_is_closed,
     a_revision_saved_on_one_node_reaches_a_device_tunnelled_to_another

@@ -318,6 +318,36 @@ pub async fn record_event(
     Ok(())
 }
 
+/// Notes the ETag of the configuration the RS served `serial`, for its next push tunnel to be
+/// compared with (on this node after a restart, or on another node).
+///
+/// # Errors
+/// The database's.
+pub async fn record_served(store: &Store, serial: &str, etag: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE smfv2_identities SET served_etag = $1 WHERE serial = $2 \
+         AND (served_etag IS NULL OR served_etag <> $1)",
+    )
+    .bind(etag.to_owned())
+    .bind(serial.to_owned())
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// The ETag of the configuration the RS last served `serial`, if any.
+///
+/// # Errors
+/// The database's.
+pub async fn served(store: &Store, serial: &str) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT served_etag FROM smfv2_identities WHERE serial = $1")
+            .bind(serial.to_owned())
+            .fetch_optional(store.pool())
+            .await?;
+    Ok(row.and_then(|(etag,)| etag))
+}
+
 /// The events of `serial`, oldest first.
 ///
 /// # Errors

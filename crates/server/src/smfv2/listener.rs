@@ -543,23 +543,7 @@ impl Service {
 
     /// The unit's verdict, exactly as `/device/v1` decides it.
     pub(super) async fn verdict(&self, serial: &str) -> Result<Verdict, StorageError> {
-        let state = &self.state;
-        state
-            .devices
-            .refresh(&state.store, self.device.cache_refresh)
-            .await?;
-        if let Some((_, Some(verdict))) = state.devices.known(serial) {
-            return Ok(verdict);
-        }
-        // The model must be known before the verdict, for R3.1.
-        state
-            .devices
-            .credentials(&state.store, &state.secret_key, serial)
-            .await?;
-        state
-            .devices
-            .verdict(&state.store, &state.secret_key, serial)
-            .await
+        verdict(&self.state, &self.device, serial).await
     }
 
     /// Records what a unit was told, when it differs from the last time.
@@ -691,8 +675,11 @@ impl Service {
                 "the SMFv2 module version or heartbeat passphrase of {serial} cannot be sent"
             )));
         };
-        self.registry
-            .delivered(serial, &String::from_utf8_lossy(config.etag().as_bytes()));
+        let etag = String::from_utf8_lossy(config.etag().as_bytes()).into_owned();
+        if self.registry.delivered(serial, &etag) {
+            // Kept for the device's next tunnel, on this node after a restart or on another.
+            smfv2::record_served(&state.store, serial, &etag).await?;
+        }
         let revision = config.revision.map_or_else(
             || "the item's defaults".to_owned(),
             |r| format!("revision {r}"),
@@ -740,6 +727,30 @@ impl Service {
             )),
         }
     }
+}
+
+/// The unit's verdict, exactly as `/device/v1` decides it.
+pub(super) async fn verdict(
+    state: &AppState,
+    device: &DeviceConfig,
+    serial: &str,
+) -> Result<Verdict, StorageError> {
+    state
+        .devices
+        .refresh(&state.store, device.cache_refresh)
+        .await?;
+    if let Some((_, Some(verdict))) = state.devices.known(serial) {
+        return Ok(verdict);
+    }
+    // The model must be known before the verdict, for R3.1.
+    state
+        .devices
+        .credentials(&state.store, &state.secret_key, serial)
+        .await?;
+    state
+        .devices
+        .verdict(&state.store, &state.secret_key, serial)
+        .await
 }
 
 #[cfg(test)]

@@ -15,13 +15,17 @@
 //! the verdict of each device with a tunnel here, and
 //! - a configuration whose ETag differs from the one the device holds sends it `pull-config`
 //!   (once per new ETag);
-//! - a device no longer provisionable (lost R12.3, replaced R11.1, ended D6, …) has its tunnel
-//!   closed, and its next pull is refused by the RS with the rule.
+//! - a device no longer provisionable (lost R12.3, replaced R11.1, ended D6, …) is sent
+//!   `pull-config` too, and its tunnel closes once it answers: the device leaves push-wait
+//!   (which also stops its heartbeats) and pulls, and the RS refuses the pull with the rule.
+//!   Closing the tunnel alone would not do: the reference client retries a tunnel every 30 s
+//!   without end and keeps heartbeating meanwhile.
 //!
 //! So a revision saved on one node reaches a device tunnelled to another through the shared
 //! database's journal, within a journal read of the save — no queue or node-to-node channel
-//! to run, and nothing lost when a node restarts (its devices tunnel again and are compared
-//! then).
+//! to run. Nothing is lost when a node restarts either: the ETag last served each device is
+//! kept in the database, and a device tunnelling again is compared with it (an unknown one
+//! is told to pull).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -40,8 +44,10 @@ pub enum Command {
     /// Send `pull-config`: the configuration of this revision (None: the item's defaults)
     /// awaits the device.
     PullConfig { revision: Option<i64> },
-    /// End the tunnel: a rule withdrew the device's configuration (rule id), or it tunnelled
-    /// again.
+    /// A rule withdrew the device's configuration: send `pull-config`, so that it leaves
+    /// push-wait and pulls (and is refused with `rule`), then end the tunnel.
+    Withdraw { rule: String, why: String },
+    /// End the tunnel: the device tunnelled again.
     Close { rule: Option<String>, why: String },
 }
 
@@ -91,24 +97,27 @@ impl Registry {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Notes the configuration served to `serial` by `config-solicitation`.
-    pub fn delivered(&self, serial: &str, etag: &str) {
+    /// Notes the configuration served to `serial` by `config-solicitation`; true when this
+    /// node did not know it served that one last (so it is worth keeping in the database).
+    pub fn delivered(&self, serial: &str, etag: &str) -> bool {
         let mut inner = self.lock();
         if let Some(t) = inner.tunnels.get_mut(serial) {
             t.holds = etag.to_owned();
         }
-        inner.delivered.insert(serial.to_owned(), etag.to_owned());
+        inner.delivered.insert(serial.to_owned(), etag.to_owned()) != Some(etag.to_owned())
     }
 
     /// Enters a confirmed tunnel; an older tunnel of the device is told to close. The device
-    /// holds what this node last served it, else (served by another node) `current`.
-    pub fn open(&self, serial: &str, conn: u64, tx: Sender, current: &str) {
+    /// holds what this node last served it, else what the database says was served last
+    /// (`served`: before a restart, or by another node); unknown, it is told to pull.
+    pub fn open(&self, serial: &str, conn: u64, tx: Sender, served: Option<&str>) {
         let mut inner = self.lock();
         let holds = inner
             .delivered
             .get(serial)
             .cloned()
-            .unwrap_or_else(|| current.to_owned());
+            .or_else(|| served.map(str::to_owned))
+            .unwrap_or_default();
         let old = inner.tunnels.insert(
             serial.to_owned(),
             Tunnel {
@@ -175,8 +184,8 @@ impl Registry {
             Verdict::Refused(r) => match inner.tunnels.remove(serial) {
                 Some(t) => Action::Send(
                     t.tx,
-                    Command::Close {
-                        rule: Some(r.rule.to_owned()),
+                    Command::Withdraw {
+                        rule: r.rule.to_owned(),
                         why: r.message_en.clone(),
                     },
                 ),
@@ -257,8 +266,8 @@ mod tests {
         let (old_tx, mut old_rx) = mpsc::channel(QUEUE);
         let (new_tx, mut new_rx) = mpsc::channel(QUEUE);
         let (old, new) = (registry.connection(), registry.connection());
-        registry.open("X4-1", old, old_tx, "\"a\"");
-        registry.open("X4-1", new, new_tx, "\"a\"");
+        registry.open("X4-1", old, old_tx, Some("\"a\""));
+        registry.open("X4-1", new, new_tx, Some("\"a\""));
         assert!(matches!(
             old_rx.try_recv(),
             Ok(Command::Close { rule: None, .. })
@@ -272,16 +281,16 @@ mod tests {
     }
 
     #[test]
-    fn a_refused_device_has_its_tunnel_closed_with_the_rule_once() {
+    fn a_refused_device_is_told_to_pull_with_the_rule_once() {
         let registry = Registry::default();
         let (tx, mut rx) = mpsc::channel(QUEUE);
-        registry.open("X4-1", registry.connection(), tx, "\"a\"");
+        registry.open("X4-1", registry.connection(), tx, Some("\"a\""));
         let Action::Send(tx, command) = registry.decide("X4-1", &not_notified()) else {
             panic!("nothing to do");
         };
         tx.try_send(command).unwrap();
         match rx.try_recv() {
-            Ok(Command::Close { rule, .. }) => assert_eq!(rule.as_deref(), Some("R7.1")),
+            Ok(Command::Withdraw { rule, .. }) => assert_eq!(rule, "R7.1"),
             other => panic!("{other:?}"),
         }
         // Gone from the registry: asked again, nothing to do.

@@ -7,16 +7,21 @@
 //! certificate the same as for its pulls.
 //!
 //! 1. The device authenticates as at the RS (Basic `distid:RS-SA-key`, compared in constant
-//!    time) and must be provisionable; mpc answers `HTTP/1.1 200 OK` and a header block, and
-//!    keeps the stream open. Anything else gets an HTTP error, which the device takes as a
-//!    failed attempt: it pulls again later.
+//!    time); mpc answers `HTTP/1.1 200 OK` and a header block, and keeps the stream open.
+//!    A failed authentication gets an HTTP error. A device a rule refuses (R12.3, R11.1, D6,
+//!    …) is not: the reference client retries a refused tunnel every 30 s without end and
+//!    keeps heartbeating, so it is let in and told to pull (step 4).
 //! 2. The device sends `push-confirmation-start` (method `https-tunnel`); mpc answers with a
 //!    transaction id, then sends `push-confirmation-done` under a new chunk id; the device's
 //!    success answer confirms push. Its tunnel then enters this node's registry
 //!    ([`super::push`]) and the device starts its heartbeats.
 //! 3. Echo requests are answered; a tunnel silent for three echo intervals (the device echoes
 //!    every interval), or not confirmed within a minute, is closed.
-//! 4. The registry's commands send `pull-config` or close the tunnel.
+//! 4. The registry's commands send `pull-config` or close the tunnel. A refused device —
+//!    withdrawn while tunnelled, or refused when it confirms — is not confirmed into the
+//!    registry but sent `pull-config`: it answers, leaves push-wait (its heartbeats stop) and
+//!    pulls, and the RS refuses the pull with the rule. The tunnel ends at its answer, or
+//!    after [`STEP_TIMEOUT`] without one.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -81,6 +86,9 @@ struct Session {
     transaction: Option<u32>,
     confirmed: bool,
     next_id: u32,
+    /// Set once the device was told to pull because a rule refuses it: the tunnel ends at its
+    /// answer, or at this instant.
+    ending: Option<tokio::time::Instant>,
 }
 
 impl Session {
@@ -115,14 +123,11 @@ impl Service {
         let Ok(distribution_id) = DistributionId::parse(&identity.distribution_id) else {
             return refuse(&mut stream).await;
         };
-        match self.verdict(&serial).await? {
-            Verdict::Ready(_) => {}
-            Verdict::Refused(r) | Verdict::Incomplete(r) => {
-                let store = &self.state.store;
-                self.tell(store, &serial, "push.refused", Some(r.rule), &r.message_en)
-                    .await?;
-                return refuse(&mut stream).await;
-            }
+        if let Verdict::Refused(r) | Verdict::Incomplete(r) = self.verdict(&serial).await? {
+            // Let in all the same, to be told to pull when it confirms (see the module doc).
+            let store = &self.state.store;
+            self.tell(store, &serial, "push.refused", Some(r.rule), &r.message_en)
+                .await?;
         }
         send(&mut stream, OPENED).await?;
         let (tx, rx) = mpsc::channel(QUEUE);
@@ -134,6 +139,7 @@ impl Service {
             transaction: None,
             confirmed: false,
             next_id: FIRST_ID,
+            ending: None,
         };
         let result = self.run(&mut stream, &mut session, rx, rest).await;
         self.registry.closed(&session.serial, session.conn);
@@ -170,11 +176,14 @@ impl Service {
                     }
                 }
             }
-            let wake = if session.confirmed {
+            let mut wake = if session.confirmed {
                 quiet_until
             } else {
                 quiet_until.min(confirm_by)
             };
+            if let Some(ending) = session.ending {
+                wake = wake.min(ending);
+            }
             tokio::select! {
                 read = stream.read(&mut buf) => {
                     let n = read?;
@@ -196,6 +205,9 @@ impl Service {
                         self.tell(&self.state.store, &session.serial, "push.pull-config", None,
                             &format!("pull-config sent: {revision} awaits the device")).await?;
                     }
+                    Some(Command::Withdraw { rule, why }) => {
+                        self.withdraw(stream, session, &rule, &why).await?;
+                    }
                     Some(Command::Close { rule, why }) => {
                         send(stream, chunk::END).await?;
                         self.tell(&self.state.store, &session.serial, "push.closed",
@@ -210,6 +222,34 @@ impl Service {
                 }
             }
         }
+    }
+
+    /// Tells a device a rule refuses to pull (it is refused there with `rule`), and has the
+    /// tunnel end at its answer or after [`STEP_TIMEOUT`].
+    async fn withdraw<S: AsyncWrite + Unpin>(
+        &self,
+        stream: &mut S,
+        session: &mut Session,
+        rule: &str,
+        why: &str,
+    ) -> Result<(), Error> {
+        if session.ending.is_some() {
+            return Ok(());
+        }
+        session.ending = Some(tokio::time::Instant::now() + STEP_TIMEOUT);
+        let id = session.request_id();
+        let request = message::render_pull_config(session.distribution_id);
+        send(stream, &chunk::encode_message(id, request.as_bytes())).await?;
+        let detail = format!("pull-config sent to be refused: {why}");
+        self.tell(
+            &self.state.store,
+            &session.serial,
+            "push.withdrawn",
+            Some(rule),
+            &detail,
+        )
+        .await?;
+        Ok(())
     }
 
     /// Handles one message the device sent down the tunnel.
@@ -259,27 +299,19 @@ impl Service {
                         .await?;
                     return Ok(Next::End);
                 }
-                let current = match self.verdict(&session.serial).await? {
-                    Verdict::Ready(config) => {
-                        String::from_utf8_lossy(config.etag().as_bytes()).into_owned()
-                    }
-                    // Withdrawn meanwhile: the tunnel ends, the next pull is refused.
-                    Verdict::Refused(r) | Verdict::Incomplete(r) => {
-                        self.tell(
-                            store,
-                            &session.serial,
-                            "push.refused",
-                            Some(r.rule),
-                            &r.message_en,
-                        )
+                if let Verdict::Refused(r) | Verdict::Incomplete(r) =
+                    self.verdict(&session.serial).await?
+                {
+                    // Not confirmed into push-wait: told to pull, and refused there.
+                    self.withdraw(stream, session, r.rule, &r.message_en)
                         .await?;
-                        return Ok(Next::End);
-                    }
-                };
+                    return Ok(Next::Continue);
+                }
+                let served = mpc_storage::smfv2::served(store, &session.serial).await?;
                 session.confirmed = true;
                 if let Some(tx) = session.tx.take() {
                     self.registry
-                        .open(&session.serial, session.conn, tx, &current);
+                        .open(&session.serial, session.conn, tx, served.as_deref());
                 }
                 self.tell(
                     store,
@@ -304,6 +336,11 @@ impl Service {
                     &format!("pull-config answered {code}"),
                 )
                 .await?;
+                if session.ending.is_some() {
+                    // It pulls now, and is refused there.
+                    send(stream, chunk::END).await?;
+                    return Ok(Next::End);
+                }
             }
             other => {
                 tracing::debug!(serial = %session.serial, kind = other,

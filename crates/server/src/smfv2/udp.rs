@@ -4,6 +4,10 @@
 //!
 //! Heartbeats carry no nonce or time, so a captured one can be sent again: it keeps a device
 //! UP, nothing more. Provisioning never reads them.
+//!
+//! A unit a rule refuses (lost R12.3, replaced R11.1, ended D6, …) is not monitored: its
+//! heartbeats are dropped, so it neither turns nor stays UP, and the refusal is recorded in
+//! its history once.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,6 +22,7 @@ use tokio::sync::Mutex;
 use super::heartbeat::{self, MAX_PACKET};
 use super::message::DistributionId;
 use crate::AppState;
+use crate::device::cache::Verdict;
 use crate::device::{DeviceConfig, monitor};
 
 /// How long a Distribution ID's passphrase (or its absence) is remembered: an identity
@@ -41,6 +46,8 @@ struct Service {
     state: AppState,
     device: DeviceConfig,
     known: Mutex<HashMap<DistributionId, (Instant, Known)>>,
+    /// The rule last recorded against each refused unit's heartbeats.
+    refused: Mutex<HashMap<String, &'static str>>,
     tally: Arc<Tally>,
 }
 
@@ -50,7 +57,8 @@ struct Service {
 pub struct Tally {
     /// Verified heartbeats, recorded.
     pub heard: AtomicU64,
-    /// Datagrams dropped: not a heartbeat, of no unit mpc knows, or a MAC that does not verify.
+    /// Datagrams dropped: not a heartbeat, of no unit mpc knows, a MAC that does not verify,
+    /// or of a unit a rule refuses.
     pub dropped: AtomicU64,
     /// Verified heartbeats the database did not record.
     pub failed: AtomicU64,
@@ -72,7 +80,8 @@ impl Tally {
 pub enum Outcome {
     /// A device's heartbeat: it is UP and its figures are kept.
     Heard { serial: String },
-    /// Not a heartbeat, or of no unit mpc knows, or with a MAC that does not verify: dropped.
+    /// Not a heartbeat, or of no unit mpc knows, or with a MAC that does not verify, or of a
+    /// unit a rule refuses: dropped.
     /// Nothing is answered either way (the protocol has no reply).
     Dropped(&'static str),
 }
@@ -94,6 +103,7 @@ impl HeartbeatListener {
                 state,
                 device,
                 known: Mutex::new(HashMap::new()),
+                refused: Mutex::new(HashMap::new()),
                 tally: Arc::default(),
             }),
         })
@@ -168,6 +178,16 @@ impl Service {
             return Ok(Outcome::Dropped("mac does not verify"));
         }
         let store = &self.state.store;
+        if let Verdict::Refused(r) =
+            super::listener::verdict(&self.state, &self.device, &serial).await?
+        {
+            if self.refused.lock().await.insert(serial.clone(), r.rule) != Some(r.rule) {
+                let detail = format!("heartbeat ignored: {}", r.message_en);
+                smfv2::record_event(store, &serial, "heartbeat.refused", Some(r.rule), &detail)
+                    .await?;
+            }
+            return Ok(Outcome::Dropped("the unit is refused"));
+        }
         let now = mpc_storage::now_micros();
         let figures = serde_json::to_string(&beat.figures).unwrap_or_default();
         if let Some(change) = controller::heard(store, &serial, now, &figures).await? {

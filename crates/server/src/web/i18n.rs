@@ -723,6 +723,8 @@ catalog! {
     op_smfv2_push_closed: "プッシュ: トンネルを切断", "Push: tunnel closed";
     op_smfv2_push_refused: "プッシュ: 拒否", "Push: refused";
     op_smfv2_push_failed: "プッシュ: 確認に失敗", "Push: confirmation failed";
+    op_smfv2_push_withdrawn: "プッシュ: 拒否のため再取得を要求", "Push: refused, asked to pull";
+    op_smfv2_heartbeat_refused: "ハートビート: 拒否（監視しない）", "Heartbeat: refused, not monitored";
     op_rule: "規定", "Rule";
     op_detail: "詳細", "Detail";
     op_operation: "操作", "Operation";

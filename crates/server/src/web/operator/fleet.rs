@@ -331,6 +331,8 @@ pub async fn device(
                 "push.closed" => t.op_smfv2_push_closed,
                 "push.refused" => t.op_smfv2_push_refused,
                 "push.failed" => t.op_smfv2_push_failed,
+                "push.withdrawn" => t.op_smfv2_push_withdrawn,
+                "heartbeat.refused" => t.op_smfv2_heartbeat_refused,
                 _ => t.op_smfv2_rs_refused,
             },
             rule: e.rule.clone().unwrap_or_default(),
