@@ -594,3 +594,29 @@ impl Pen<'_, '_, '_> {
         );
     }
 }
+
+#[derive(askama::Template)]
+#[template(path = "invoice.html")]
+struct PrintPage<'a> {
+    title: String,
+    inv: &'a PrintedInvoice,
+}
+
+/// The printable qualified invoice of `view`, in Japanese (B3): the print view of the API and
+/// the console.
+///
+/// # Errors
+/// 500 when the template fails.
+pub(crate) fn printed(view: &InvoiceView) -> crate::error::ApiResult<axum::response::Html<String>> {
+    use askama::Template as _;
+    let inv = PrintedInvoice::of(view);
+    let page = PrintPage {
+        title: inv.title(),
+        inv: &inv,
+    };
+    let html = page.render().map_err(|e| {
+        tracing::error!(error = %e, "invoice template failed");
+        crate::error::ApiError::internal()
+    })?;
+    Ok(axum::response::Html(html))
+}

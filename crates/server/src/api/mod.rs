@@ -8,11 +8,17 @@ use axum::response::{IntoResponse, Response};
 
 /// A CSV document as a download named `filename` (the API's exports and the console's).
 pub(crate) fn csv_download(body: String, filename: &str) -> Response {
-    let mut r = body.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
+    download(body.into_response(), "text/csv; charset=utf-8", filename)
+}
+
+/// A PDF document as a download named `filename` (invoices, from the API and the console).
+pub(crate) fn pdf_download(body: Vec<u8>, filename: &str) -> Response {
+    download(body.into_response(), "application/pdf", filename)
+}
+
+fn download(mut r: Response, content_type: &'static str, filename: &str) -> Response {
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }

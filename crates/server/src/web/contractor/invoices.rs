@@ -200,7 +200,7 @@ pub(super) async fn invoice_print(
 ) -> WebResult<Response> {
     use axum::response::IntoResponse;
     let view = app::billing::invoice(&state, &session.caller(), &id).await?;
-    Ok(crate::api::v1::billing::printed(&view)?.into_response())
+    Ok(crate::invoice_print::printed(&view)?.into_response())
 }
 
 /// The invoice as a PDF download ([`app::billing::invoice_pdf`]).
@@ -210,5 +210,5 @@ pub(super) async fn invoice_pdf(
     Path(id): Path<String>,
 ) -> WebResult<Response> {
     let (name, bytes) = app::billing::invoice_pdf(&state, &session.caller(), &id).await?;
-    Ok(crate::api::v1::billing::pdf_download(bytes, &name))
+    Ok(crate::api::pdf_download(bytes, &name))
 }

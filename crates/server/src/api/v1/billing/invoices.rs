@@ -1,7 +1,6 @@
 //! `/invoices`: qualified invoices (B3) with their payments (B5), printable in Japanese, and
 //! redirected invoices left unpaid (R6.4).
 
-use askama::Template;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
@@ -11,10 +10,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
+use crate::api::pdf_download;
 use crate::app::billing;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
-use crate::invoice_print::PrintedInvoice;
+use crate::invoice_print::printed;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -48,12 +48,6 @@ pub(in crate::api::v1) async fn invoice(
 ) -> ApiResult<Json<InvoiceView>> {
     Ok(Json(billing::invoice(&state, &caller, &id).await?))
 }
-#[derive(Template)]
-#[template(path = "invoice.html")]
-struct PrintPage<'a> {
-    title: String,
-    inv: &'a PrintedInvoice,
-}
 
 /// The invoice as a printable qualified invoice (適格請求書) in Japanese.
 #[utoipa::path(get, path = "/invoices/{invoice_id}/print", tag = "billing", params(("invoice_id" = String, Path)),
@@ -81,38 +75,6 @@ pub(in crate::api::v1) async fn pdf(
 ) -> ApiResult<Response> {
     let (name, bytes) = billing::invoice_pdf(&state, &caller, &id).await?;
     Ok(pdf_download(bytes, &name))
-}
-
-/// `bytes` as a PDF download named `name`.
-pub(crate) fn pdf_download(bytes: Vec<u8>, name: &str) -> Response {
-    use axum::http::{HeaderValue, header};
-    use axum::response::IntoResponse;
-    let mut r = bytes.into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
-}
-
-/// The printable qualified invoice of `view`, in Japanese (B3).
-///
-/// # Errors
-/// 500 when the template fails.
-pub(crate) fn printed(view: &InvoiceView) -> ApiResult<Html<String>> {
-    let inv = PrintedInvoice::of(view);
-    let page = PrintPage {
-        title: inv.title(),
-        inv: &inv,
-    };
-    let html = page.render().map_err(|e| {
-        tracing::error!(error = %e, "invoice template failed");
-        ApiError::internal()
-    })?;
-    Ok(Html(html))
 }
 
 /// Records a payment (operators, B5).

@@ -11,8 +11,6 @@ use mpc_storage::billing::BillingError;
 
 use crate::error::ApiError;
 
-pub(crate) use invoices::{pdf_download, printed};
-
 pub(crate) use crate::app::billing::parse_month as month;
 
 impl From<BillingError> for ApiError {
