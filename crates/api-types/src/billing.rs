@@ -277,3 +277,8 @@ pub struct DecideClaim {
 pub struct ClaimList {
     pub claims: Vec<ClaimView>,
 }
+
+/// An invoice as an A4 PDF document (`application/pdf`), binary.
+#[derive(Debug, Clone, ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PdfDocument(pub Vec<u8>);

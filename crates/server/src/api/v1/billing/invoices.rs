@@ -66,7 +66,7 @@ pub(in crate::api::v1) async fn print(
 /// every page, pages numbered, the totals never split. An operator's draft is marked 下書き.
 #[utoipa::path(get, path = "/invoices/{invoice_id}/pdf", tag = "billing", params(("invoice_id" = String, Path)),
     security(("bearer" = [])),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 404, body = Problem),
+    responses((status = 200, content_type = "application/pdf", body = mpc_api_types::billing::PdfDocument), (status = 404, body = Problem),
               (status = 503, body = Problem, description = "the Japanese font is not installed (`invoice_font_missing`)")))]
 pub(in crate::api::v1) async fn pdf(
     State(state): State<AppState>,
