@@ -8,34 +8,6 @@ use mpc_storage::backend_tests;
 use mpc_storage::testing::TestDb;
 use serde_json::{Value, json};
 
-/// A contractor with a management and an internet_gateway SEIL/X4 (¥3,000/month) with
-/// send-back (¥1,500/month), both accepted on 2026-09-10 and billed from 2026-09-15.
-async fn customer(app: &TestApp) -> (String, String, String) {
-    let k = app
-        .post(
-            "/api/v1/contractors",
-            &app.operator,
-            json!({"name": "株式会社請求先"}),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (m, a) = app.eligible_setup(&k, "SEIL/X4", "2026-09-10").await;
-    for c in [&m, &a] {
-        let r = app
-            .post(
-                &format!("/api/v1/contracts/{c}/billing-start"),
-                &app.operator,
-                json!({"on": "2026-09-15"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    }
-    (k, m, a)
-}
-
 async fn bill(app: &TestApp, month: &str) -> Value {
     let r = app
         .post(
@@ -69,7 +41,7 @@ async fn invoice_of(app: &TestApp, month: &str, account: &str) -> Value {
 async fn a_month_billed_through_the_api_rerun_identically_and_finalized(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    let (k, _, _) = customer(&app).await;
+    let (k, _, _) = app.billed_customer("株式会社請求先").await;
     bill(&app, "2026-09").await;
     let sept = invoice_of(&app, "2026-09", &k).await;
     // Initial fees: management ¥20,000 + adapter ¥10,000 + send-back ¥5,000 = ¥35,000.
@@ -178,7 +150,7 @@ async fn missing_prices_are_named_and_nothing_is_billed(db: TestDb) {
         Some(json!({"name": "発行者", "registration_number": "T1234567890123"})),
     )
     .await;
-    customer(&app).await;
+    app.billed_customer("株式会社請求先").await;
     let before = app.db.store.dump().await;
     let r = app
         .post(
@@ -214,7 +186,7 @@ async fn missing_prices_are_named_and_nothing_is_billed(db: TestDb) {
 async fn r16_sla_credit_on_the_month_of_approval(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    let (k, _, a) = customer(&app).await;
+    let (k, _, a) = app.billed_customer("株式会社請求先").await;
     // Learned 2026-10-05 00:00Z, restored 2026-10-07 03:00Z: 51 h → 2 full days.
     let o = app
         .post(
@@ -291,7 +263,7 @@ async fn r16_sla_credit_on_the_month_of_approval(db: TestDb) {
 async fn the_termination_quote_shows_the_early_termination_charge_in_yen(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    let (_, _, a) = customer(&app).await;
+    let (_, _, a) = app.billed_customer("株式会社請求先").await;
     // Billing 2026-09-15 → minimum period ends 2027-09-14. Notice 2026-12-01 → ends 12-15.
     let q = app
         .get(
@@ -311,7 +283,7 @@ async fn the_termination_quote_shows_the_early_termination_charge_in_yen(db: Tes
 async fn r15_1_the_quote_holds_only_what_ending_this_contract_adds(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    let (k, m, a) = customer(&app).await;
+    let (k, m, a) = app.billed_customer("株式会社請求先").await;
     // A second internet_gateway SEIL/X4 (¥3,000), billed from 2026-09-15 too: minimum
     // period to 2027-09-14.
     let a2 = app
@@ -444,7 +416,7 @@ async fn r5_2_an_adapter_ending_before_its_billing_start_owes_nothing_more(db: T
 async fn r14_1_impossible_amounts_are_refused_where_they_are_typed(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    customer(&app).await;
+    app.billed_customer("株式会社請求先").await;
     let before = app.db.store.dump().await;
     let too_much = json!({"prices": [{
         "key": "management.monthly",
@@ -533,7 +505,7 @@ async fn r14_1_impossible_amounts_are_refused_where_they_are_typed(db: TestDb) {
 async fn b4_a_second_run_of_a_month_is_told_which_run_holds_it(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    customer(&app).await;
+    app.billed_customer("株式会社請求先").await;
     let now = jiff::Timestamp::now().as_microsecond();
     // A run of October holds its lease on another node.
     let mut conn = app.db.store.conn().await.unwrap();
@@ -568,7 +540,7 @@ async fn b4_a_second_run_of_a_month_is_told_which_run_holds_it(db: TestDb) {
 async fn long_jobs_queue_for_their_permits_while_requests_keep_answering(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    customer(&app).await;
+    app.billed_customer("株式会社請求先").await;
     // Both job permits are taken (two long jobs running elsewhere in this process).
     let held = (app.db.store.job().await, app.db.store.job().await);
     let mut runs = tokio::task::JoinSet::new();
@@ -618,7 +590,7 @@ async fn long_jobs_queue_for_their_permits_while_requests_keep_answering(db: Tes
 async fn months_and_dates_outside_the_business_range_are_refused_where_they_enter(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    let (_, _, a) = customer(&app).await;
+    let (_, _, a) = app.billed_customer("株式会社請求先").await;
     let before = app.db.store.dump().await;
     for month in ["9999-12", "0000-01", "1999-12", "2100-01"] {
         let r = app

@@ -227,35 +227,6 @@ fn b3_a_missing_font_is_named_with_its_package() {
 // ---------------------------------------------------------------------------------------
 // Through the API, on SQLite and PostgreSQL
 
-/// A contractor named `name` with a management and an internet_gateway SEIL/X4 (¥3,000/month)
-/// with send-back, accepted 2026-09-10 and billed from 2026-09-15. Returns (contractor,
-/// adapter).
-async fn customer(app: &TestApp, name: &str) -> (String, String) {
-    let k = app
-        .post(
-            "/api/v1/contractors",
-            &app.operator,
-            json!({ "name": name }),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (m, a) = app.eligible_setup(&k, "SEIL/X4", "2026-09-10").await;
-    for c in [&m, &a] {
-        let r = app
-            .post(
-                &format!("/api/v1/contracts/{c}/billing-start"),
-                &app.operator,
-                json!({"on": "2026-09-15"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    }
-    (k, a)
-}
-
 /// A user of contractor `k` and its token.
 async fn user_of(app: &TestApp, k: &str, username: &str) -> String {
     let u = app
@@ -328,7 +299,7 @@ async fn b3_the_pdf_of_an_issued_invoice_carries_every_qualified_invoice_item(db
         .await;
     assert_eq!(issuer.status, StatusCode::OK, "{}", issuer.text);
     assert_eq!(issuer.body["phone"], "03-1234-5678");
-    let (k, a) = customer(&app, "株式会社請求先").await;
+    let (k, _, a) = app.billed_customer("株式会社請求先").await;
     let token = user_of(&app, &k, "seikyu").await;
     // The adapter's cancellation is accepted on 2026-12-01 to end 2026-12-18.
     app.accepted(
@@ -476,7 +447,7 @@ async fn b3_months_finalized_at_once_on_two_nodes_get_distinct_consecutive_numbe
     let app = TestApp::new(db).await;
     app.price_everything().await;
     for name in ["株式会社一", "株式会社二", "株式会社三"] {
-        customer(&app, name).await;
+        app.billed_customer(name).await;
     }
     bill(&app, "2026-10").await;
     bill(&app, "2026-11").await;

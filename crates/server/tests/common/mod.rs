@@ -241,6 +241,35 @@ impl TestApp {
         .await;
         (m, a)
     }
+
+    /// A contractor named `name` with [`TestApp::eligible_setup`]'s management and
+    /// internet_gateway SEIL/X4 (¥3,000/month) with send-back (¥1,500/month), accepted on 2026-09-10 and billed from
+    /// 2026-09-15. Returns (contractor, management, adapter).
+    pub async fn billed_customer(&self, name: &str) -> (String, String, String) {
+        let k = self
+            .post(
+                "/api/v1/contractors",
+                &self.operator,
+                json!({ "name": name }),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (m, a) = self.eligible_setup(&k, "SEIL/X4", "2026-09-10").await;
+        for c in [&m, &a] {
+            let r = self
+                .post(
+                    &format!("/api/v1/contracts/{c}/billing-start"),
+                    &self.operator,
+                    json!({"on": "2026-09-15"}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+        (k, m, a)
+    }
 }
 
 impl TestApp {

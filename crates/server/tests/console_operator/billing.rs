@@ -104,7 +104,7 @@ async fn a_billing_run_from_the_page_bills_the_month(db: TestDb) {
     let app = TestApp::new(db).await;
     let op = sign_in(&app, "admin", false).await;
     let csrf = op.csrf().await;
-    let (k, _, _) = billed_customer(&app, "株式会社請求先").await;
+    let (k, _, _) = app.billed_customer("株式会社請求先").await;
     let issuer = op
         .post(
             "/console/billing/issuer",
@@ -219,7 +219,7 @@ async fn a_billing_run_from_the_page_bills_the_month(db: TestDb) {
 
 async fn outages_and_claims_are_decided_on_the_sla_page(db: TestDb) {
     let app = TestApp::new(db).await;
-    let (k, _, a) = billed_customer(&app, "株式会社障害").await;
+    let (k, _, a) = app.billed_customer("株式会社障害").await;
     // The serial is notified before the outage: a credit can accrue (R7.2).
     app.accepted(
         &k,

@@ -6,7 +6,7 @@ use crate::support::*;
 async fn every_operator_page_answers_in_japanese_with_its_content(db: TestDb) {
     let app = TestApp::new(db).await;
     app.price_everything().await;
-    let (k, _, a) = billed_customer(&app, "株式会社ページ").await;
+    let (k, _, a) = app.billed_customer("株式会社ページ").await;
     let request = pending_request(&app, &k).await;
     let op = sign_in(&app, "admin", false).await;
     let csrf = op.csrf().await;

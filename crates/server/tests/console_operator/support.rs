@@ -177,34 +177,6 @@ pub(crate) fn no_japanese(path: &str, html: &str) {
     );
 }
 
-/// A contractor with a management and an internet_gateway SEIL/X4 with send-back, accepted on
-/// 2026-09-10 and billed from 2026-09-15, as in the billing tests.
-pub(crate) async fn billed_customer(app: &TestApp, name: &str) -> (String, String, String) {
-    let k = app
-        .post(
-            "/api/v1/contractors",
-            &app.operator,
-            json!({ "name": name }),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let (m, a) = app.eligible_setup(&k, "SEIL/X4", "2026-09-10").await;
-    for c in [&m, &a] {
-        let r = app
-            .post(
-                &format!("/api/v1/contracts/{c}/billing-start"),
-                &app.operator,
-                json!({"on": "2026-09-15"}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    }
-    (k, m, a)
-}
-
 /// A pending application of a management for `contractor`, submitted through the API.
 pub(crate) async fn pending_request(app: &TestApp, contractor: &str) -> String {
     let r = app
