@@ -428,7 +428,7 @@ pub async fn device(state: &AppState, cmd: DeviceCommand) -> anyhow::Result<()> 
     let recorded = match cmd {
         DeviceCommand::Show { serial, as_of } => {
             let as_of = date(as_of.as_deref())?.to_string();
-            let view = app::fleet::custody(state, &caller, &serial, Some(&as_of))
+            let view = app::devices::get(state, &caller, &serial, Some(&as_of))
                 .await
                 .map_err(api_error)?;
             return print_json(&view);

@@ -10,10 +10,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;
 
-/// A device by serial.
+/// Where the device `serial` stands on `as_of` (`YYYY-MM-DD`, today in Japan when omitted: in
+/// service, awaiting return, lost …) and the contract it serves, as its holder's book says.
 ///
 /// # Errors
-/// 404 for a device outside the caller's reach; 422 for a malformed day.
+/// 404 for a device that no contractor holds or that is outside the caller's reach; 422 for a
+/// date that is not one.
 pub async fn get(
     state: &AppState,
     caller: &Caller,

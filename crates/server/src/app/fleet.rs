@@ -5,13 +5,13 @@ use mpc_api_types::contracts::{DeviceView, OnDate, RecordResult};
 use mpc_domain::Refusal;
 use mpc_domain::book::{Device, Effect};
 use mpc_domain::custody::{record_found, record_return, unknown_device};
+use mpc_storage::contracts::Owned;
 use mpc_storage::contracts::requests;
-use mpc_storage::contracts::{Owned, load_book};
 
 use super::Input;
 use crate::AppState;
 use crate::app::support::{Dates, holder};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::Caller;
 use crate::views;
 
@@ -33,25 +33,6 @@ pub async fn awaiting_return(
         .iter()
         .map(|(_, d)| views::device(d, as_of))
         .collect())
-}
-
-/// Where the device `serial` stands on `as_of` (`YYYY-MM-DD`, today in Japan when omitted: in
-/// service, awaiting return, lost …) and the contract it serves, as its holder's book says.
-///
-/// # Errors
-/// 404 for a device that no contractor holds or that is outside the caller's reach; 422 for a
-/// date that is not one.
-pub async fn custody(
-    state: &AppState,
-    caller: &Caller,
-    serial: &str,
-    as_of: Option<&str>,
-) -> ApiResult<DeviceView> {
-    let owner = holder(state, caller, Owned::Device, serial).await?;
-    let as_of = Dates::default().or_today("as_of", as_of)?;
-    let book = load_book(&mut *state.store.conn().await?, &owner).await?;
-    let device = book.device(serial).ok_or_else(ApiError::not_found)?;
-    Ok(views::device(device, as_of))
 }
 
 /// Records what `decide` makes of the device `serial` on the day given (today by default),

@@ -243,8 +243,8 @@ impl TestApp {
     }
 
     /// A contractor named `name` with [`TestApp::eligible_setup`]'s management and
-    /// internet_gateway SEIL/X4 (¥3,000/month) with send-back (¥1,500/month), accepted on 2026-09-10 and billed from
-    /// 2026-09-15. Returns (contractor, management, adapter).
+    /// internet_gateway SEIL/X4 (¥3,000/month) with send-back (¥1,500/month), accepted on
+    /// 2026-09-10 and billed from 2026-09-15. Returns (contractor, management, adapter).
     pub async fn billed_customer(&self, name: &str) -> (String, String, String) {
         let k = self
             .post(

@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use super::{Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager};
 use crate::AppState;
-use crate::app::fleet;
 use crate::app::monitoring::{self, Monitored};
 use crate::web::charts::{Stretch, availability};
 use crate::web::format;
@@ -293,7 +292,7 @@ pub async fn device(
     )
     .await?;
     let device = device.map(|d| device_row(lang, d, &names));
-    let custody = fleet::custody(&state, &session.caller(), &serial, None)
+    let custody = crate::app::devices::get(&state, &session.caller(), &serial, None)
         .await
         .ok()
         .map(|d| (lang.device_state(d.state).to_owned(), d.contract_id));
