@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use mpc_domain::book::{ChargeKind, DeviceState, Effect, EndReason, Status};
+use mpc_domain::contract_number::ContractNumber;
 use mpc_domain::catalog::{
     ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind,
 };
@@ -52,6 +53,12 @@ pub struct Provisioning {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContractView {
     pub id: String,
+    /// The number people say and type; the API and the CLI take it wherever they take the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "C-000123")]
+    pub number: Option<ContractNumber>,
+    /// The site name its contractor gave it; empty when none.
+    pub label: String,
     pub contractor_id: String,
     pub kind: ContractKind,
     /// The day this view describes.
@@ -346,6 +353,14 @@ pub struct RequestList {
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     pub reason: String,
+}
+
+/// A contract's new site label: at most 60 characters, trimmed, no control characters; empty
+/// removes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractPatch {
+    pub label: String,
 }
 
 /// A date the operator records (billing start, return, find, sweep); today in Japan if omitted.

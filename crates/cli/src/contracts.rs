@@ -5,7 +5,7 @@
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
 use jiff::civil::Date;
-use mpc_api_types::contracts::{OnDate, RejectRequest, SubmitRequest};
+use mpc_api_types::contracts::{ContractPatch, OnDate, RejectRequest, SubmitRequest};
 use mpc_domain::calendar::{parse_business_date, tokyo_date};
 use mpc_domain::ending::Termination;
 use mpc_domain::request::{Acceptance, Request};
@@ -223,7 +223,7 @@ pub enum ContractCommand {
     },
     /// One contract with options, device and provisioning as of a day (JSON).
     Show {
-        /// The contract's id.
+        /// The contract's number (`C-000123`, or `123`) or its id.
         id: String,
         /// The day to show, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
@@ -232,7 +232,7 @@ pub enum ContractCommand {
     /// What cancelling would do: end date, early-termination charge in yen with its lines,
     /// what ends with it, who is left ineligible.
     Quote {
-        /// The contract's id.
+        /// The contract's number (`C-000123`, or `123`) or its id.
         id: String,
         /// The day the cancellation notice arrives, `YYYY-MM-DD` (e.g. 2026-12-05); today in
         /// Japan when omitted (R13.1).
@@ -249,9 +249,17 @@ pub enum ContractCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set a contract's site label (e.g. `mpc contract label C-000123 本社`); an empty label
+    /// removes it. At most 60 characters.
+    Label {
+        /// The contract's number (`C-000123`, or `123`) or its id.
+        id: String,
+        /// The site name shown beside the contract number.
+        label: String,
+    },
     /// Record the billing start date (R5.2).
     BillingStart {
-        /// The contract's id.
+        /// The contract's number (`C-000123`, or `123`) or its id.
         id: String,
         /// The billing start date, `YYYY-MM-DD` (e.g. 2026-12-05); today in Japan when omitted.
         #[arg(long)]
@@ -404,6 +412,19 @@ pub async fn contract(state: &AppState, cmd: ContractCommand) -> anyhow::Result<
                 print!("{}", quote_summary(&view));
                 Ok(())
             }
+        }
+        ContractCommand::Label { id, label } => {
+            let view = app::contracts::set_label(
+                state,
+                &caller,
+                &id,
+                Input::Value(ContractPatch { label }),
+            )
+            .await
+            .map_err(api_error)?;
+            let number = view.number.map(|n| n.to_string()).unwrap_or(view.id);
+            println!("{number}\t{}", view.label);
+            Ok(())
         }
         ContractCommand::BillingStart { id, on } => {
             let on = date(on.as_deref())?;

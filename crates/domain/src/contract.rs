@@ -19,6 +19,8 @@ pub struct Application {
     /// Service adapters: the management contract to be controlled under (R6.2).
     pub management_id: Option<String>,
     pub applied_on: Date,
+    /// The site name the contractor gave (trimmed on acceptance; may be empty).
+    pub label: String,
 }
 
 /// The management a service adapter would be controlled under, as storage found it.
@@ -100,6 +102,8 @@ pub fn accept_application(
         accepted_on,
         billing_start: None,
         ending: None,
+        number: None,
+        label: app.label.trim().to_owned(),
     })])
 }
 
@@ -269,6 +273,8 @@ pub(crate) mod tests {
             accepted_on,
             billing_start: Some(accepted_on),
             ending: None,
+            number: None,
+            label: String::new(),
         }
     }
 
@@ -289,6 +295,8 @@ pub(crate) mod tests {
             accepted_on: billing_start,
             billing_start: Some(billing_start),
             ending: None,
+            number: None,
+            label: String::new(),
         }
     }
 
@@ -305,6 +313,7 @@ pub(crate) mod tests {
             device_type,
             management_id: Some("m1".into()),
             applied_on: date(2026, 4, 1),
+            label: " 本社 ".into(),
         }
     }
 
@@ -349,6 +358,8 @@ pub(crate) mod tests {
             (c.accepted_on, c.item(on), c.billing_start),
             (on, Some(Item::RemoteAccess), None)
         );
+        // The site label as given, trimmed; the number is storage's to give.
+        assert_eq!((c.label.as_str(), c.number), ("本社", None));
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod book;
 pub mod calendar;
 pub mod catalog;
 pub mod contract;
+pub mod contract_number;
 pub mod custody;
 pub mod eligibility;
 pub mod ending;

@@ -40,6 +40,9 @@ pub enum Request {
         device_type: Option<DeviceType>,
         /// Service adapters: the management to be controlled under (R6.2).
         management_id: Option<String>,
+        /// The site name the contract is to be shown with (at most 60 characters).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
     },
     /// R8.1.
     ChangeItem { contract_id: String, item: Item },
@@ -117,6 +120,9 @@ impl Request {
                 description.as_deref(),
                 MAX_DESCRIPTION_CHARS,
             ),
+            Request::ApplyContract {
+                label: Some(label), ..
+            } => crate::contract_number::label("request.label", label).map(drop),
             Request::AddOption {
                 install_address, ..
             } => bounded(
@@ -361,6 +367,7 @@ pub fn decide(
             item,
             device_type,
             management_id,
+            label,
         } => contract::accept_application(
             &Application {
                 id: new_id(),
@@ -370,6 +377,7 @@ pub fn decide(
                 device_type: *device_type,
                 management_id: management_id.clone(),
                 applied_on: submitted_on,
+                label: label.clone().unwrap_or_default(),
             },
             ctx.management,
             on,

@@ -88,6 +88,8 @@ pub fn contract(book: &Book, c: &Contract, as_of: Date) -> ContractView {
         });
     ContractView {
         id: c.id.clone(),
+        number: c.number,
+        label: c.label.clone(),
         contractor_id: c.contractor_id.clone(),
         kind: c.kind,
         as_of: as_of.to_string(),

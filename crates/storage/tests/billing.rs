@@ -95,6 +95,7 @@ async fn setup(store: &Store) -> (String, String, String) {
                 item: None,
                 device_type: None,
                 management_id: None,
+                label: None,
             },
             date(2026, 9, 1),
         )
@@ -110,6 +111,7 @@ async fn setup(store: &Store) -> (String, String, String) {
                 item: Some(Item::InternetGateway),
                 device_type: Some(DeviceType::SeilX4),
                 management_id: Some(m.clone()),
+                label: None,
             },
             date(2026, 9, 10),
         )
@@ -254,6 +256,7 @@ async fn a_missing_price_names_itself_and_changes_nothing(db: TestDb) {
                 item: None,
                 device_type: None,
                 management_id: None,
+                label: None,
             },
             date(2026, 9, 1),
         )
@@ -268,6 +271,7 @@ async fn a_missing_price_names_itself_and_changes_nothing(db: TestDb) {
                 item: Some(Item::RemoteAccess),
                 device_type: Some(DeviceType::SaW2l),
                 management_id: Some(m2),
+                label: None,
             },
             date(2026, 9, 1),
         )
@@ -352,6 +356,7 @@ async fn finalized_months_are_immutable_and_defaults_move_management_fees_back(d
             item: Some(Item::PppoeTermination),
             device_type: Some(DeviceType::SeilCa10),
             management_id: Some(m.clone()),
+            label: None,
         },
         date(2026, 9, 22),
     )

@@ -93,6 +93,7 @@ async fn a_whole_story_persists_exactly_what_the_rules_decided(db: TestDb) {
             item: None,
             device_type: None,
             management_id: None,
+            label: None,
         },
         date(2026, 4, 1),
     )
@@ -102,6 +103,7 @@ async fn a_whole_story_persists_exactly_what_the_rules_decided(db: TestDb) {
         item: Some(Item::InternetGateway),
         device_type: Some(device_type),
         management_id: Some(m.clone()),
+        label: None,
     };
     let a1 = created_contract(&run(accepted(
         store,
@@ -278,6 +280,7 @@ async fn a_refused_submission_writes_nothing(db: TestDb) {
         item: Some(Item::InternetGateway),
         device_type: Some(DeviceType::SeilX4),
         management_id: None,
+        label: None,
     };
     let err = requests::submit(
         store,
@@ -306,6 +309,7 @@ async fn a_pending_request_is_decided_on_acceptance(db: TestDb) {
         item: None,
         device_type: None,
         management_id: None,
+        label: None,
     };
     let (row, decision) = requests::submit(
         store,
@@ -362,6 +366,7 @@ async fn concurrent_changes_to_one_book_are_serialised(db: TestDb) {
                 item: None,
                 device_type: None,
                 management_id: None,
+                label: None,
             },
             date(2026, 4, 1),
         )
@@ -376,6 +381,7 @@ async fn concurrent_changes_to_one_book_are_serialised(db: TestDb) {
                 item: Some(Item::InternetGateway),
                 device_type: Some(DeviceType::SeilX4),
                 management_id: Some(m),
+                label: None,
             },
             date(2026, 4, 1),
         )
@@ -442,6 +448,7 @@ async fn a_batch_decides_each_request_on_the_book_the_ones_before_left(db: TestD
             item: None,
             device_type: None,
             management_id: None,
+            label: None,
         };
         batch
             .submit(&r, on, "test", Some(&accept), journal(&r))
@@ -456,6 +463,7 @@ async fn a_batch_decides_each_request_on_the_book_the_ones_before_left(db: TestD
         item: None,
         device_type: None,
         management_id: None,
+        label: None,
     };
     let m = created_contract(
         &batch
@@ -472,6 +480,7 @@ async fn a_batch_decides_each_request_on_the_book_the_ones_before_left(db: TestD
         item: Some(Item::InternetGateway),
         device_type: Some(DeviceType::SeilX4),
         management_id: Some(m),
+        label: None,
     };
     let a = created_contract(
         &batch
@@ -507,6 +516,7 @@ async fn a_batch_decides_each_request_on_the_book_the_ones_before_left(db: TestD
         item: None,
         device_type: None,
         management_id: None,
+        label: None,
     };
     let (pending, decision) = batch
         .submit(&r, on, "test", None, journal(&r))

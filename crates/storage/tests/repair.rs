@@ -39,6 +39,7 @@ async fn contract_with_device(store: &Store, serial: &str) -> (String, String) {
         item: None,
         device_type: None,
         management_id: None,
+        label: None,
     })
     .await;
     let created = apply(Request::ApplyContract {
@@ -46,6 +47,7 @@ async fn contract_with_device(store: &Store, serial: &str) -> (String, String) {
         item: Some(Item::InternetGateway),
         device_type: Some(DeviceType::SeilX4),
         management_id: m,
+        label: None,
     })
     .await;
     let a = created.unwrap();

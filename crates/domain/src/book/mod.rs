@@ -18,6 +18,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Month;
+use crate::contract_number::ContractNumber;
 use crate::catalog::{ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind};
 
 /// A value that changes on given dates: each entry holds from its date until the next entry.
@@ -202,6 +203,14 @@ pub struct Contract {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub billing_start: Option<Date>,
     pub ending: Option<Ending>,
+    /// The number people say and type (`C-000123`): given when the contract is written on
+    /// acceptance, never reused; none only in a decision not written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "C-000123"))]
+    pub number: Option<ContractNumber>,
+    /// The site name its contractor gives it (本社 …); empty when none.
+    #[serde(default)]
+    pub label: String,
 }
 
 impl Contract {

@@ -445,6 +445,8 @@ mod tests {
             accepted_on: day("2026-04-01"),
             billing_start: None,
             ending: None,
+            number: None,
+            label: String::new(),
         };
         let mut option = ContractOption {
             id: "o".into(),

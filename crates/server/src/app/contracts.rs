@@ -1,18 +1,85 @@
 //! Contracts as their holders and operators see them, and what cancelling one would do.
 
-use mpc_api_types::contracts::{ContractView, OnDate, Provisioning, QuoteView, RecordResult};
+use mpc_api_types::contracts::{
+    ContractPatch, ContractView, OnDate, Provisioning, QuoteView, RecordResult,
+};
 use mpc_domain::book::{Book, Contract};
 use mpc_domain::contract::set_billing_start;
+use mpc_domain::contract_number::{self, ContractNumber, FORMAT_EN, FORMAT_JA};
 use mpc_domain::ending::Termination;
 use mpc_storage::contracts::quote::quote_cancellation;
-use mpc_storage::contracts::{Owned, load_book, requests};
+use mpc_storage::contracts::{Owned, load_book, numbers, owner_of, requests};
 
 use super::Input;
 use crate::AppState;
-use crate::app::support::{Dates, contractor_book, holder};
+use crate::app::support::{Dates, contractor_book};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;
+
+/// A contract as the caller named it, found: its id and the contractor holding it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub id: String,
+    pub owner: String,
+}
+
+/// Finds the contract `reference` names — its number (`C-000123`, `c-123` or `123`, as
+/// [`ContractNumber`] reads it) or its id — when the caller may see it. Every use case taking a
+/// contract from a path or a command line resolves it here, so the API, the console and the
+/// CLI take the same numbers.
+///
+/// # Errors
+/// 404 for a contract that does not exist or is outside the caller's reach; 400
+/// `invalid_contract` for a text that is neither a contract number nor an id.
+pub async fn resolve(state: &AppState, caller: &Caller, reference: &str) -> ApiResult<Resolved> {
+    let mut conn = state.store.conn().await?;
+    let found = if let Ok(number) = reference.parse::<ContractNumber>() {
+        numbers::find(&mut conn, number).await?
+    } else if uuid::Uuid::try_parse(reference).is_ok() {
+        owner_of(&mut conn, Owned::Contract, reference)
+            .await?
+            .map(|owner| (reference.to_owned(), owner))
+    } else {
+        return Err(ApiError::bad_request(
+            "invalid_contract",
+            format!("{FORMAT_EN}, or by its id (a UUID)"),
+        )
+        .ja(format!("{FORMAT_JA}（契約ID（UUID）でも指定できます）")));
+    };
+    let (id, owner) = found.ok_or_else(ApiError::not_found)?;
+    caller.require_contractor(&owner)?;
+    Ok(Resolved { id, owner })
+}
+
+/// Sets the site label of a contract (its holder or an operator), journaled as
+/// `contract.label`; an empty label removes it. Returns the contract as of today.
+///
+/// # Errors
+/// As [`resolve`]; 422 `invalid_field` for a label longer than 60 characters or holding a
+/// control character.
+pub async fn set_label(
+    state: &AppState,
+    caller: &Caller,
+    reference: &str,
+    patch: Input<ContractPatch>,
+) -> ApiResult<ContractView> {
+    let Resolved { id, owner } = resolve(state, caller, reference).await?;
+    let (patch, raw) = patch.parse()?;
+    let label = contract_number::label("label", &patch.label)?;
+    let mut tx = state.store.write().await?;
+    tx.lock(&format!("book:{owner}")).await?;
+    numbers::set_label(&mut tx, &id, &label).await?;
+    tx.commit(
+        caller
+            .journal("contract.label")
+            .contractor(Some(&owner))
+            .subject(&id)
+            .request(raw),
+    )
+    .await?;
+    get(state, caller, &id, None).await
+}
 
 /// A contractor's contracts with their options, as of `as_of` (`YYYY-MM-DD` as the caller
 /// wrote it; today in Japan when `None`).
@@ -44,10 +111,10 @@ pub async fn get(
     contract_id: &str,
     as_of: Option<&str>,
 ) -> ApiResult<ContractView> {
-    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let Resolved { id, owner } = resolve(state, caller, contract_id).await?;
     let as_of = Dates::default().or_today("as_of", as_of)?;
     let book = load_book(&mut *state.store.conn().await?, &owner).await?;
-    let contract = book.contract(contract_id).ok_or_else(ApiError::not_found)?;
+    let contract = book.contract(&id).ok_or_else(ApiError::not_found)?;
     view(state, &book, contract, as_of).await
 }
 
@@ -76,7 +143,8 @@ pub async fn quote(
     contract_id: &str,
     q: &QuoteQuery,
 ) -> ApiResult<QuoteView> {
-    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let Resolved { id, owner } = resolve(state, caller, contract_id).await?;
+    let contract_id = id.as_str();
     let mut dates = Dates::default();
     let arrived = dates.or_today("notice_arrived_on", q.notice_arrived_on.as_deref())?;
     let requested = Dates::parse("requested_on", q.requested_on.as_deref())?;
@@ -111,7 +179,8 @@ pub async fn billing_start(
     contract_id: &str,
     on: Input<OnDate>,
 ) -> ApiResult<RecordResult> {
-    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let Resolved { id, owner } = resolve(state, caller, contract_id).await?;
+    let contract_id = id.as_str();
     caller.require_operator()?;
     let (body, raw) = on.parse_or_empty()?;
     let mut dates = Dates::default();

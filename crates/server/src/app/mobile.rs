@@ -33,7 +33,9 @@ pub async fn contract_usage(
     contract_id: &str,
     month: Option<&str>,
 ) -> ApiResult<ContractMobileUsage> {
-    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let crate::app::contracts::Resolved { id, owner } =
+        crate::app::contracts::resolve(state, caller, contract_id).await?;
+    let contract_id = id.as_str();
     let month = parse_month(month)?;
     let mut conn = state.store.conn().await?;
     let book = contracts::load_book(&mut conn, &owner).await?;

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::Input;
 use crate::AppState;
-use crate::app::support::{Dates, holder};
+use crate::app::support::Dates;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views::unmet_view;
@@ -168,7 +168,10 @@ pub async fn redirects(
     caller: &Caller,
     contract_id: &str,
 ) -> ApiResult<InvoiceRedirectList> {
-    holder(state, caller, Owned::Contract, contract_id).await?;
+    let id = crate::app::contracts::resolve(state, caller, contract_id)
+        .await?
+        .id;
+    let contract_id = id.as_str();
     let list = parties::redirects_of(&mut *state.store.conn().await?, contract_id).await?;
     Ok(InvoiceRedirectList {
         invoice_redirects: list
@@ -186,7 +189,9 @@ pub async fn request_redirect(
     contract_id: &str,
     input: Input<CreateInvoiceRedirect>,
 ) -> ApiResult<InvoiceRedirect> {
-    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let crate::app::contracts::Resolved { id, owner } =
+        crate::app::contracts::resolve(state, caller, contract_id).await?;
+    let contract_id = id.as_str();
     let (body, raw) = input.parse()?;
     let mut dates = Dates::default();
     let on = dates.or_today("requested_on", body.requested_on.as_deref())?;

@@ -19,13 +19,13 @@ use mpc_api_types::controller::{
 };
 use mpc_domain::book::Contract;
 use mpc_domain::preset::{MobileSettings, Recipe, diff};
-use mpc_storage::contracts::{Owned, load_contract};
+use mpc_storage::contracts::load_contract;
 use mpc_storage::controller::{PresetError, Revision};
 
 use super::Input;
 use crate::AppState;
 use crate::app::support::instant;
-use crate::app::support::{holder, today};
+use crate::app::support::today;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
@@ -134,8 +134,8 @@ fn needs_revision(contract: &mpc_domain::book::Contract, device: DeviceType, ite
 }
 
 async fn adapter(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Contract> {
-    holder(state, caller, Owned::Contract, id).await?;
-    let contract = load_contract(&mut *state.store.conn().await?, id)
+    let id = crate::app::contracts::resolve(state, caller, id).await?.id;
+    let contract = load_contract(&mut *state.store.conn().await?, &id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     if contract.device_type.is_none() {
@@ -244,6 +244,7 @@ pub async fn get(
     reveal: bool,
 ) -> ApiResult<PresetView> {
     let contract = adapter(state, caller, contract_id).await?;
+    let contract_id = contract.id.as_str();
     let current = controller::latest(
         &mut *state.store.conn().await?,
         &state.secret_key,
@@ -290,7 +291,8 @@ pub async fn revisions(
     caller: &Caller,
     contract_id: &str,
 ) -> ApiResult<RevisionList> {
-    adapter(state, caller, contract_id).await?;
+    let contract = adapter(state, caller, contract_id).await?;
+    let contract_id = contract.id.as_str();
     let all = controller::revisions(
         &mut *state.store.conn().await?,
         &state.secret_key,
@@ -315,6 +317,7 @@ pub async fn revision(
     reveal: bool,
 ) -> ApiResult<RevisionView> {
     let contract = adapter(state, caller, contract_id).await?;
+    let contract_id = contract.id.as_str();
     let r = one(state, contract_id, revision).await?;
     Ok(RevisionView {
         summary: summary(&r)?,
@@ -336,6 +339,7 @@ pub async fn diff_revisions(
     reveal: bool,
 ) -> ApiResult<RevisionDiff> {
     let contract = adapter(state, caller, contract_id).await?;
+    let contract_id = contract.id.as_str();
     let recipe = |r: &Revision| -> ApiResult<Recipe> {
         Recipe::from_text(&recipe_shown(&contract, r, reveal)?).map_err(|e| {
             tracing::error!(error = %e, "a stored recipe does not parse");

@@ -4,11 +4,10 @@
 use mpc_api_types::billing::{ClaimView, DecideClaim, OutageView, RecordOutage, SubmitClaim};
 use mpc_domain::sla::{Affected, ClaimStatus, Outage};
 use mpc_storage::billing::{self, ClaimRecord, OutageRecord};
-use mpc_storage::contracts::Owned;
 
 use super::Input;
 use crate::AppState;
-use crate::app::support::{Dates, holder};
+use crate::app::support::Dates;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
@@ -174,7 +173,9 @@ pub async fn claim(
     contract_id: &str,
     new: Input<SubmitClaim>,
 ) -> ApiResult<Claim> {
-    let owner = holder(state, caller, Owned::Contract, contract_id).await?;
+    let crate::app::contracts::Resolved { id, owner } =
+        crate::app::contracts::resolve(state, caller, contract_id).await?;
+    let contract_id = id.as_str();
     let (body, raw) = new.parse()?;
     if !caller.actor.is_operator() && body.claimed_on.is_some() {
         return Err(ApiError::forbidden(

@@ -733,6 +733,13 @@ catalog! {
     op_journal_request: "リクエスト", "Request";
     op_journal_outcome: "結果", "Outcome";
     op_request_id_header: "リクエストID", "Request ID";
+    // ids-contracts: contract numbers and site labels
+    field_site_label: "拠点名（任意・60文字以内）", "Site name (optional, up to 60 characters)";
+    contract_number: "契約番号", "Contract number";
+    contract_label: "拠点名", "Site name";
+    contract_label_save: "拠点名を保存", "Save the site name";
+    contract_label_saved: "拠点名を保存しました。", "Site name saved.";
+    contract_label_hint: "請求書や一覧で契約番号の横に表示されます。空欄で削除します。", "Shown beside the contract number in lists and invoices. Leave empty to remove it.";
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use mpc_domain::book::{
     Timeline,
 };
 use mpc_domain::catalog::Item;
+use mpc_domain::contract_number::ContractNumber;
 use serde::de::DeserializeOwned;
 use sqlx::AnyConnection;
 
@@ -30,6 +31,8 @@ struct ContractRecord {
     notice_arrived_on: Option<String>,
     requested_end_on: Option<String>,
     end_exempt: i64,
+    number: Option<i64>,
+    label: String,
 }
 
 fn ending(
@@ -192,7 +195,7 @@ pub async fn load_books(
     let contract_rows: Vec<ContractRecord> = scoped(
         conn,
         "SELECT id, contractor_id, kind, device_type, management_id, applied_on, accepted_on, \
-         billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt FROM contracts",
+         billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt, number, label FROM contracts",
         "contractor_id",
         scope,
         " ORDER BY contractor_id, id",
@@ -314,10 +317,19 @@ fn contract_from_row(r: ContractRecord, items: Timeline<Item>) -> Result<Contrac
             r.requested_end_on,
             r.end_exempt,
         )?,
+        number: Some(contract_number(r.number)?),
+        label: r.label,
         id: r.id,
         contractor_id: r.contractor_id,
         management_id: r.management_id,
     })
+}
+
+/// A stored contract number (every contract row has one, migration 0021).
+pub(crate) fn contract_number(n: Option<i64>) -> Result<ContractNumber> {
+    n.and_then(|n| u64::try_from(n).ok())
+        .and_then(ContractNumber::new)
+        .ok_or_else(|| StorageError::Corrupt(format!("contract number {n:?}")))
 }
 
 async fn load_groups(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Vec<PacketShareGroup>> {
@@ -481,8 +493,8 @@ pub async fn load_device(conn: &mut AnyConnection, serial: &str) -> Result<Optio
 pub async fn load_contract(conn: &mut AnyConnection, id: &str) -> Result<Option<Contract>> {
     let mut q = Sql::new(
         "SELECT id, contractor_id, kind, device_type, management_id, applied_on, accepted_on, \
-         billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt \
-         FROM contracts WHERE id = ",
+         billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt, \
+         number, label FROM contracts WHERE id = ",
     );
     q.bind(id.to_owned());
     let Some(row): Option<ContractRecord> = q.query_as()?.fetch_optional(&mut *conn).await? else {

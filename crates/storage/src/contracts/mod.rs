@@ -5,6 +5,7 @@
 //! re-implements a rule.
 
 mod book;
+pub mod numbers;
 pub mod parties;
 mod persist;
 pub mod quote;

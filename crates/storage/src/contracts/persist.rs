@@ -113,12 +113,22 @@ fn end_columns(
     }
 }
 
+/// Writes a contract's row. A new contract carries the number [`super::numbers::number_created`]
+/// gave it (one is taken here for a caller that did not); its number and label never change
+/// here (the label changes through [`super::numbers::set_label`] alone).
 async fn save_contract(tx: &mut WriteTx, c: &Contract) -> Result<()> {
     let (end_on, reason, arrived, requested, exempt) = end_columns(c.ending.as_ref());
+    let number = match c.number {
+        Some(n) => n,
+        None => super::numbers::next_number(tx).await?,
+    };
+    let number = i64::try_from(number.get())
+        .map_err(|_| crate::StorageError::Corrupt(format!("contract number {number}")))?;
     sqlx::query(
         "INSERT INTO contracts (id, contractor_id, kind, device_type, management_id, applied_on, \
-         accepted_on, billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+         accepted_on, billing_start, end_on, end_reason, notice_arrived_on, requested_end_on, end_exempt, \
+         number, label) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
          ON CONFLICT (id) DO UPDATE SET billing_start = excluded.billing_start, end_on = excluded.end_on, \
          end_reason = excluded.end_reason, notice_arrived_on = excluded.notice_arrived_on, \
          requested_end_on = excluded.requested_end_on, end_exempt = excluded.end_exempt",
@@ -136,6 +146,8 @@ async fn save_contract(tx: &mut WriteTx, c: &Contract) -> Result<()> {
     .bind(arrived)
     .bind(requested)
     .bind(exempt)
+    .bind(number)
+    .bind(c.label.clone())
     .execute(tx.conn())
     .await?;
     sqlx::query("DELETE FROM contract_items WHERE contract_id = $1")

@@ -14,7 +14,7 @@ use sqlx::AnyConnection;
 
 use super::quote::termination_impact;
 use super::standing::load_standing;
-use crate::contracts::{date, load_book, load_contract, load_device, persist};
+use crate::contracts::{date, load_book, load_contract, load_device, numbers, persist};
 use crate::sql::Sql;
 use crate::{JournalEntry, StorageError, Store, WriteTx, new_id, now_micros};
 
@@ -154,7 +154,7 @@ async fn decide_on_book(
         _ => false,
     };
     let mut ids = new_id;
-    let decision = decide(
+    let mut decision = decide(
         &seen,
         contractor_id,
         request,
@@ -172,6 +172,7 @@ async fn decide_on_book(
     )?;
     let mut impacts = Vec::new();
     if write {
+        numbers::number_created(tx, &mut decision.effects).await?;
         let after = seen.with(&decision.effects);
         let ends = decision.effects.iter().any(|e| {
             matches!(

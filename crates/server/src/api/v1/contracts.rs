@@ -5,13 +5,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use mpc_api_types::Problem;
 use mpc_api_types::contracts::{
-    ChargeList, ChargeView, ContractList, ContractView, OnDate, QuoteView, RecordResult,
+    ChargeList, ChargeView, ContractList, ContractPatch, ContractView, OnDate, QuoteView,
+    RecordResult,
 };
-use mpc_storage::contracts::{Owned, charges_of};
+use mpc_storage::contracts::charges_of;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::support::holder;
 use crate::app::contracts::QuoteQuery;
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
@@ -42,7 +42,7 @@ pub(super) async fn list(
 
 /// One contract with its options, device and provisioning state, as of a day.
 #[utoipa::path(get, path = "/contracts/{contract_id}", tag = "contracts",
-    params(("contract_id" = String, Path), AsOf), security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id"), AsOf), security(("bearer" = [])),
     responses((status = 200, body = ContractView), (status = 404, body = Problem)))]
 pub(super) async fn get(
     State(state): State<AppState>,
@@ -55,11 +55,29 @@ pub(super) async fn get(
     ))
 }
 
+/// Sets the contract's site label (its holder or an operator): at most 60 characters, trimmed,
+/// no control characters; empty removes it.
+#[utoipa::path(patch, path = "/contracts/{contract_id}", tag = "contracts",
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id")),
+    request_body = ContractPatch, security(("bearer" = [])),
+    responses((status = 200, body = ContractView), (status = 400, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contract_id): Path<String>,
+    payload: JsonBody,
+) -> ApiResult<Json<ContractView>> {
+    Ok(Json(
+        app::contracts::set_label(&state, &caller, &contract_id, payload.into()).await?,
+    ))
+}
+
 /// What cancelling would do — end date (R13.1), everything ending with it (R13.2, R13.3, R9.7),
 /// devices to return (R10.3), the early-termination days (R15) and the contractors left
 /// ineligible (R6.8). Changes nothing.
 #[utoipa::path(get, path = "/contracts/{contract_id}/termination-quote", tag = "contracts",
-    params(("contract_id" = String, Path), QuoteQuery), security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id"), QuoteQuery), security(("bearer" = [])),
     responses((status = 200, body = QuoteView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
 pub(super) async fn quote(
@@ -75,7 +93,7 @@ pub(super) async fn quote(
 
 /// Records the billing start date: the day the service was made available (R5.2; operators).
 #[utoipa::path(post, path = "/contracts/{contract_id}/billing-start", tag = "contracts",
-    params(("contract_id" = String, Path)), request_body = OnDate, security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id")), request_body = OnDate, security(("bearer" = [])),
     responses((status = 200, body = RecordResult), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn billing_start(
@@ -91,15 +109,15 @@ pub(super) async fn billing_start(
 
 /// One-time fees the contract's changes caused (R8.1, R9.5, R11.2, R12.2), for billing.
 #[utoipa::path(get, path = "/contracts/{contract_id}/charges", tag = "contracts",
-    params(("contract_id" = String, Path)), security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id")), security(("bearer" = [])),
     responses((status = 200, body = ChargeList), (status = 404, body = Problem)))]
 pub(super) async fn charges(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,
 ) -> ApiResult<Json<ChargeList>> {
-    holder(&state, &caller, Owned::Contract, &contract_id).await?;
-    let charges = charges_of(&mut *state.store.conn().await?, &contract_id).await?;
+    let contract = app::contracts::resolve(&state, &caller, &contract_id).await?;
+    let charges = charges_of(&mut *state.store.conn().await?, &contract.id).await?;
     Ok(Json(ChargeList {
         charges: charges
             .into_iter()

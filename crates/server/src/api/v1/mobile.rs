@@ -108,7 +108,7 @@ pub(super) struct MonthParams {
 /// A contract's mobile use in a Tokyo month: per SIM, use against the cap and per day (owner and
 /// operators; others get 404). A record counts in the month and on the day of its start.
 #[utoipa::path(get, path = "/contracts/{contract_id}/mobile-usage", tag = "mobile",
-    params(("contract_id" = String, Path), MonthParams), security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id"), MonthParams), security(("bearer" = [])),
     responses((status = 200, body = ContractMobileUsage), (status = 404, body = Problem)))]
 pub(super) async fn contract_usage(
     State(state): State<AppState>,

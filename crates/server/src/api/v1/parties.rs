@@ -117,7 +117,7 @@ pub(super) async fn consent_designation(
 
 /// Invoice redirects of a management contract (R6.3).
 #[utoipa::path(get, path = "/contracts/{contract_id}/invoice-redirects", tag = "eligibility",
-    params(("contract_id" = String, Path)), security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id")), security(("bearer" = [])),
     responses((status = 200, body = InvoiceRedirectList), (status = 404, body = Problem)))]
 pub(super) async fn redirects(
     State(state): State<AppState>,
@@ -132,7 +132,7 @@ pub(super) async fn redirects(
 /// Asks that this management's invoices go to another party (R6.3): it consents, then the
 /// operator approves.
 #[utoipa::path(post, path = "/contracts/{contract_id}/invoice-redirects", tag = "eligibility",
-    params(("contract_id" = String, Path)), request_body = CreateInvoiceRedirect,
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id")), request_body = CreateInvoiceRedirect,
     security(("bearer" = [])),
     responses((status = 201, body = InvoiceRedirect), (status = 404, body = Problem),
               (status = 422, body = Problem)))]

@@ -30,7 +30,7 @@ pub(super) struct Reveal {
 /// The preset parameters in force today: those of the current revision, or the item's defaults
 /// while none was saved.
 #[utoipa::path(get, path = "/contracts/{contract_id}/preset", tag = "controller",
-    params(("contract_id" = String, Path), Reveal), security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id"), Reveal), security(("bearer" = [])),
     responses((status = 200, body = PresetView), (status = 404, body = Problem)))]
 pub(super) async fn get(
     State(state): State<AppState>,
@@ -46,7 +46,7 @@ pub(super) async fn get(
 /// Saves new preset parameters as the next revision (R17.1). The body is the whole parameter
 /// set of the contract's item, tagged by `preset`; every invalid field is named in `errors`.
 #[utoipa::path(put, path = "/contracts/{contract_id}/preset", tag = "controller",
-    params(("contract_id" = String, Path)), request_body = PresetParams, security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id")), request_body = PresetParams, security(("bearer" = [])),
     responses((status = 200, body = PresetView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
 pub(super) async fn put(
@@ -62,7 +62,7 @@ pub(super) async fn put(
 
 /// Every revision of the contract's preset, oldest first.
 #[utoipa::path(get, path = "/contracts/{contract_id}/revisions", tag = "controller",
-    params(("contract_id" = String, Path)), security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id")), security(("bearer" = [])),
     responses((status = 200, body = RevisionList), (status = 404, body = Problem)))]
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -76,7 +76,7 @@ pub(super) async fn list(
 
 /// One revision with its parameters and recipe text.
 #[utoipa::path(get, path = "/contracts/{contract_id}/revisions/{revision}", tag = "controller",
-    params(("contract_id" = String, Path), ("revision" = i64, Path), Reveal),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id"), ("revision" = i64, Path), Reveal),
     security(("bearer" = [])),
     responses((status = 200, body = RevisionView), (status = 404, body = Problem)))]
 pub(super) async fn get_revision(
@@ -98,7 +98,7 @@ fn number(text: &str) -> ApiResult<i64> {
 
 /// What changed in the recipe from revision `from` to revision `to`, key by key.
 #[utoipa::path(get, path = "/contracts/{contract_id}/revisions/{from}/diff/{to}", tag = "controller",
-    params(("contract_id" = String, Path), ("from" = i64, Path), ("to" = i64, Path), Reveal),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id"), ("from" = i64, Path), ("to" = i64, Path), Reveal),
     security(("bearer" = [])),
     responses((status = 200, body = RevisionDiff), (status = 404, body = Problem)))]
 pub(super) async fn diff_revisions(
@@ -115,7 +115,7 @@ pub(super) async fn diff_revisions(
 
 /// Makes a new revision equal to `revision` (a rollback); devices fetch it at their next poll.
 #[utoipa::path(post, path = "/contracts/{contract_id}/revisions/{revision}/rollback", tag = "controller",
-    params(("contract_id" = String, Path), ("revision" = i64, Path)), security(("bearer" = [])),
+    params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id"), ("revision" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = PresetView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
 pub(super) async fn rollback(

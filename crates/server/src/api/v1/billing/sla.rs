@@ -45,7 +45,7 @@ pub(in crate::api::v1) async fn outage(
     Ok(Json(sla::outage(&state, &caller, &id).await?))
 }
 /// Claims the SLA credit of an outage for a service adapter (R16.2), by the deadline (R16.3).
-#[utoipa::path(post, path = "/contracts/{contract_id}/sla-claims", tag = "billing", params(("contract_id" = String, Path)),
+#[utoipa::path(post, path = "/contracts/{contract_id}/sla-claims", tag = "billing", params(("contract_id" = String, Path, description = "The contract's number (C-000123) or its id")),
     request_body = SubmitClaim, security(("bearer" = [])),
     responses((status = 201, body = ClaimView), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub(in crate::api::v1) async fn claim(

@@ -289,6 +289,7 @@ form! {
         item: Option<Item> => (field_item, Source::Items),
         device_type: Option<DeviceType> => (field_device_type, Source::DeviceTypes),
         management_id: Option<String> => (field_management, Source::Managements),
+        label: Option<String> => (field_site_label, Source::Text),
     }
 }
 
@@ -299,6 +300,7 @@ impl From<ApplyContract> for Request {
             item: f.item,
             device_type: f.device_type,
             management_id: f.management_id,
+            label: f.label,
         }
     }
 }
@@ -312,11 +314,13 @@ impl ApplyContract {
                 item,
                 device_type,
                 management_id,
+                label,
             } => Some(ApplyContract {
                 contract_kind: *contract_kind,
                 item: *item,
                 device_type: *device_type,
                 management_id: management_id.clone(),
+                label: label.clone(),
             }),
             _ => None,
         }

@@ -75,6 +75,7 @@ pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
             item,
             device_type,
             management_id,
+            label,
         } => {
             out.push(fact(
                 t.op_contract_kind,
@@ -91,6 +92,9 @@ pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
             }
             if let Some(m) = management_id {
                 out.push(contract_fact(t.op_management, m));
+            }
+            if let Some(l) = label.as_deref().filter(|l| !l.trim().is_empty()) {
+                out.push(fact(t.contract_label, l.trim().to_owned()));
             }
         }
         Request::ChangeItem { contract_id, item } => {

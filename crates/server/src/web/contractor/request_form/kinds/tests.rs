@@ -42,12 +42,14 @@ fn examples() -> Vec<Request> {
             item: Some(Item::RemoteAccess),
             device_type: Some(DeviceType::SeilCa10),
             management_id: Some("m1".into()),
+            label: Some("大阪支店".into()),
         },
         Request::ApplyContract {
             contract_kind: ContractKind::Management,
             item: None,
             device_type: None,
             management_id: None,
+            label: None,
         },
         Request::ChangeItem {
             contract_id: "c1".into(),

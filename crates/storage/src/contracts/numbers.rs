@@ -1,0 +1,109 @@
+//! Contract numbers and site labels: the names people use for a contract (issue 17).
+//!
+//! A number is taken from one counter row (`contract_numbers`) in the transaction that writes
+//! the new contract, so numbers are sequential and never reused, even when two acceptances
+//! run at once on two servers (the second waits on the row; a rolled-back acceptance gives its
+//! number back with the rest of its transaction).
+
+use std::collections::HashMap;
+
+use mpc_domain::book::Effect;
+use mpc_domain::contract_number::ContractNumber;
+use sqlx::AnyConnection;
+
+use super::book::contract_number;
+use crate::sql::Sql;
+use crate::{Result, StorageError, WriteTx};
+
+/// The next contract number, taken in `tx`.
+pub async fn next_number(tx: &mut WriteTx) -> Result<ContractNumber> {
+    let last: i64 =
+        sqlx::query_scalar("UPDATE contract_numbers SET last = last + 1 WHERE id = 1 RETURNING last")
+            .fetch_one(tx.conn())
+            .await?;
+    contract_number(Some(last))
+}
+
+/// Numbers the contracts `effects` create (in their order), so the effects a caller is shown
+/// and the rows written carry the same number.
+pub async fn number_created(tx: &mut WriteTx, effects: &mut [Effect]) -> Result<()> {
+    for e in effects {
+        if let Effect::ContractCreated(c) = e
+            && c.number.is_none()
+        {
+            c.number = Some(next_number(tx).await?);
+        }
+    }
+    Ok(())
+}
+
+/// The contract numbered `number`: its id and contractor.
+pub async fn find(
+    conn: &mut AnyConnection,
+    number: ContractNumber,
+) -> Result<Option<(String, String)>> {
+    let n = i64::try_from(number.get()).map_err(|_| StorageError::NotFound)?;
+    Ok(
+        sqlx::query_as("SELECT id, contractor_id FROM contracts WHERE number = $1")
+            .bind(n)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Sets the site label of `contract_id` (already checked by the domain) in `tx`.
+pub async fn set_label(tx: &mut WriteTx, contract_id: &str, label: &str) -> Result<()> {
+    let changed = sqlx::query("UPDATE contracts SET label = $1 WHERE id = $2")
+        .bind(label.to_owned())
+        .bind(contract_id.to_owned())
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(StorageError::NotFound);
+    }
+    Ok(())
+}
+
+/// How people name a contract: its number and site label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractName {
+    pub number: ContractNumber,
+    pub label: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct NameRecord {
+    id: String,
+    number: Option<i64>,
+    label: String,
+}
+
+/// The number and label of each of `ids` that exists.
+pub async fn names_of(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<HashMap<String, ContractName>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut q = Sql::new("SELECT id, number, label FROM contracts WHERE id IN (");
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(id.clone());
+        }
+        q.push(")");
+        let rows: Vec<NameRecord> = q.query_as()?.fetch_all(&mut *conn).await?;
+        for r in rows {
+            out.insert(
+                r.id,
+                ContractName {
+                    number: contract_number(r.number)?,
+                    label: r.label,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
