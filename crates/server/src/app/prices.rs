@@ -140,14 +140,27 @@ pub async fn set(
     Ok(prices)
 }
 
-/// The price book as CSV (operators): `key,contractor_id,effective_from,amount`.
+/// The price book as CSV (operators): `key,contractor_id,effective_from,amount`, then the
+/// names of the key (as 別紙1 names it) and of the contractor, `label,contractor_name`.
 ///
 /// # Errors
 /// 403 for anyone but operators.
 pub async fn csv(state: &AppState, caller: &Caller) -> ApiResult<String> {
     caller.require_operator()?;
     let prices = billing::list_prices(&mut *state.store.conn().await?, None).await?;
-    Ok(billing::prices_to_csv(&prices))
+    let mut names = std::collections::HashMap::new();
+    for id in prices.iter().filter_map(|p| p.contractor_id.as_deref()) {
+        if !names.contains_key(id) {
+            let name = mpc_storage::accounts::get_contractor(&state.store, id)
+                .await
+                .map(|c| c.name)
+                .unwrap_or_default();
+            names.insert(id.to_owned(), name);
+        }
+    }
+    Ok(billing::prices_to_csv(&prices, |id| {
+        names.get(id).cloned().unwrap_or_default()
+    }))
 }
 
 /// Imports prices from CSV (operators), all or nothing, journaled as `prices.import`; each bad

@@ -99,9 +99,11 @@ pub async fn dashboard(State(state): State<AppState>, session: Session) -> WebRe
 pub(crate) async fn dashboard_page(state: &AppState, session: &Session) -> WebResult {
     only_operators(session)?;
     let counts = queue::Counts::gather(state, session).await?;
+    let invoices = super::invoice_counts(state, session).await?;
     Ok(render(DashboardPage {
         c: session.chrome(session.t().nav_dashboard, Section::Dashboard),
         counts,
+        invoices,
     }))
 }
 
@@ -110,6 +112,7 @@ pub(crate) async fn dashboard_page(state: &AppState, session: &Session) -> WebRe
 struct DashboardPage {
     c: Chrome,
     counts: queue::Counts,
+    invoices: Vec<super::format::StateCount>,
 }
 
 /// Refuses anyone but operators, as the API does (403).
