@@ -10,6 +10,7 @@
 //! their headers. Lists the API returns whole are sorted whole and paged here with an offset
 //! cursor; lists the API pages (contractors, the journal) page with its cursor.
 
+mod agreements;
 mod billing;
 mod contractors;
 mod fleet;
@@ -61,6 +62,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/contractors/{id}/users",
             post(contractors::create_user),
+        )
+        .route(
+            "/console/contractors/{id}/prices",
+            get(agreements::page).post(agreements::save),
+        )
+        .route(
+            "/console/contractors/{id}/prices/remove",
+            post(agreements::remove),
         )
         .route("/console/prices", get(prices::page).post(prices::save))
         .route("/console/prices.csv", get(prices::csv))

@@ -73,9 +73,11 @@ pub(in crate::api::v1) async fn finalize(
     let invoices = billing::invoices(&state, &caller, Some(&m), None).await?;
     Ok(Json(InvoiceList { invoices }))
 }
-/// Every line of a month's invoices as CSV (operators), for accounting: the invoice number,
-/// the recipient's and the contractor's names and what each price key prices beside the ids,
-/// UTF-8 with a byte order mark so that Excel opens it as written.
+/// Every line of a month's invoices as CSV (operators), for accounting.
+///
+/// The invoice number, the recipient's and the contractor's names and what each price key
+/// prices (`item`, as 別紙1 names it) stand beside the ids; UTF-8 with a byte order mark, so
+/// that Excel opens it as written.
 #[utoipa::path(get, path = "/billing/months/{month}/lines.csv", tag = "billing", params(("month" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem)))]
