@@ -88,7 +88,8 @@ pub struct InvoiceSummary {
     pub subtotal: Yen,
     pub tax: Yen,
     pub total: Yen,
-    /// `draft`, `issued`, `paid`, `overdue` or `defaulted` (B5).
+    /// `draft`, `issued` (nothing paid yet), `partly_paid`, `paid`, `overdue` (a balance left
+    /// after the due date) or `defaulted` (B5).
     pub status: String,
     pub paid: Yen,
 }

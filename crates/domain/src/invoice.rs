@@ -147,13 +147,16 @@ pub fn require_issuer<T>(issuer: Option<T>) -> Result<T, Refusal> {
     })
 }
 
-/// Where an invoice stands (B5), serialized as `draft`, `issued`, `paid`, `overdue`,
-/// `defaulted`.
+/// Where an invoice stands (B5), serialized as `draft`, `issued`, `partly_paid`, `paid`,
+/// `overdue`, `defaulted`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceState {
     Draft,
+    /// Finalized, nothing paid yet, not past its due date (unpaid).
     Issued,
+    /// Finalized, paid in part, not past its due date.
+    PartlyPaid,
     Paid,
     Overdue,
     /// Left unpaid by the party it was redirected to (R6.4).
@@ -162,7 +165,7 @@ pub enum InvoiceState {
 
 impl InvoiceState {
     /// B5: a finalized invoice is paid once its payments reach its total, and overdue when
-    /// unpaid after its due date.
+    /// its balance is still above zero after its due date (paid in part or not at all).
     pub fn of(
         finalized: bool,
         defaulted: bool,
@@ -179,6 +182,8 @@ impl InvoiceState {
             InvoiceState::Paid
         } else if due < today {
             InvoiceState::Overdue
+        } else if paid > Yen(0) {
+            InvoiceState::PartlyPaid
         } else {
             InvoiceState::Issued
         }
@@ -188,15 +193,26 @@ impl InvoiceState {
         match self {
             InvoiceState::Draft => "draft",
             InvoiceState::Issued => "issued",
+            InvoiceState::PartlyPaid => "partly_paid",
             InvoiceState::Paid => "paid",
             InvoiceState::Overdue => "overdue",
             InvoiceState::Defaulted => "defaulted",
         }
     }
 
-    pub const ALL: [InvoiceState; 5] = [
+    /// Whether the payer owes something on it (B5): issued, paid in part or overdue. A
+    /// draft is not owed yet; a defaulted invoice's amount moved to another invoice (R6.4).
+    pub fn is_owed(self) -> bool {
+        matches!(
+            self,
+            InvoiceState::Issued | InvoiceState::PartlyPaid | InvoiceState::Overdue
+        )
+    }
+
+    pub const ALL: [InvoiceState; 6] = [
         InvoiceState::Draft,
         InvoiceState::Issued,
+        InvoiceState::PartlyPaid,
         InvoiceState::Paid,
         InvoiceState::Overdue,
         InvoiceState::Defaulted,
@@ -211,7 +227,7 @@ impl std::fmt::Display for InvoiceState {
 
 /// A text that names no invoice state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("an invoice is draft, issued, paid, overdue or defaulted, not {0:?}")]
+#[error("an invoice is draft, issued, partly_paid, paid, overdue or defaulted, not {0:?}")]
 pub struct UnknownInvoiceState(pub String);
 
 impl std::str::FromStr for InvoiceState {
@@ -420,6 +436,35 @@ mod tests {
             InvoiceState::Paid
         );
         assert_eq!(state(true, true, 0, due), InvoiceState::Defaulted);
+        // ¥11,000 owed, ¥4,000 paid by the due date: 11,000 − 4,000 = ¥7,000 still owed.
+        assert_eq!(state(true, false, 4_000, due), InvoiceState::PartlyPaid);
+        // The day after the due date with ¥7,000 owed: overdue, paid in part or not.
+        assert_eq!(
+            state(true, false, 4_000, date(2026, 12, 1)),
+            InvoiceState::Overdue
+        );
+        // Paid in full after the due date: 4,000 + 7,000 = 11,000 ≥ 11,000, paid.
+        assert_eq!(
+            state(true, false, 11_000, date(2027, 1, 5)),
+            InvoiceState::Paid
+        );
+        // A net credit invoice (total −¥550) owes nothing: paid from the start.
+        assert_eq!(
+            InvoiceState::of(true, false, Yen(0), Yen(-550), due, date(2027, 1, 5)),
+            InvoiceState::Paid
+        );
+        let owed: Vec<_> = InvoiceState::ALL
+            .into_iter()
+            .filter(|s| s.is_owed())
+            .collect();
+        assert_eq!(
+            owed,
+            [
+                InvoiceState::Issued,
+                InvoiceState::PartlyPaid,
+                InvoiceState::Overdue
+            ]
+        );
     }
 
     #[test]

@@ -411,13 +411,26 @@ async fn finalized_months_are_immutable_and_defaults_move_management_fees_back(d
     );
 
     // The rider pays nothing; marked defaulted on 2026-12-05, the ¥10,000 moves to k (R6.4).
-    let mut tx = store.write().await.unwrap();
-    let moved = billing::mark_defaulted(&mut tx, &rider_invoice.id, date(2026, 12, 5))
-        .await
-        .unwrap();
-    tx.commit(JournalEntry::new("test", "default"))
-        .await
-        .unwrap();
+    // Two operators mark it at once: one moves the amount, the other is told it is marked.
+    let mark = || async {
+        let mut tx = store.write().await.unwrap();
+        let moved = billing::mark_defaulted(&mut tx, &rider_invoice.id, date(2026, 12, 5)).await;
+        if moved.is_ok() {
+            tx.commit(JournalEntry::new("test", "default"))
+                .await
+                .unwrap();
+        }
+        moved
+    };
+    let (first, second) = tokio::join!(mark(), mark());
+    let (moved, refused): (Vec<_>, Vec<_>) = [first, second].into_iter().partition(Result::is_ok);
+    assert_eq!(moved.len(), 1, "exactly one default wins");
+    assert!(
+        matches!(refused[0], Err(BillingError::Refused(ref r)) if r.rule == "R6.4"),
+        "{:?}",
+        refused[0]
+    );
+    let moved = moved.into_iter().next().unwrap().unwrap();
     assert_eq!(moved, vec![(k.clone(), Yen(10_000))]);
     billing::run_month(
         store,

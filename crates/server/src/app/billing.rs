@@ -214,6 +214,31 @@ pub async fn invoices(
     list_for(state, month, account, contractor).await
 }
 
+/// How many finalized invoices stand in each state today (B5), every state listed, drafts
+/// never counted (they are not invoices yet, B4): every account's for operators, its own for
+/// a contractor.
+///
+/// # Errors
+/// The database's.
+pub async fn state_counts(
+    state: &AppState,
+    caller: &Caller,
+) -> ApiResult<Vec<(mpc_domain::invoice::InvoiceState, usize)>> {
+    use mpc_domain::invoice::InvoiceState;
+    let account = caller.actor.contractor_scope();
+    let invoices = billing::finalized_with_paid(&mut *state.store.conn().await?, account).await?;
+    let today = today();
+    let states: Vec<InvoiceState> = invoices
+        .iter()
+        .map(|(inv, paid)| billing::invoice_status(inv, *paid, today))
+        .collect();
+    Ok(InvoiceState::ALL
+        .into_iter()
+        .filter(|s| *s != InvoiceState::Draft)
+        .map(|s| (s, states.iter().filter(|x| **x == s).count()))
+        .collect())
+}
+
 /// The invoice `id` as `caller` may see it: operators see every invoice, a contractor the
 /// finalized ones addressed to it; anything else is absent (404).
 async fn visible_invoice(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InvoiceRecord> {

@@ -140,14 +140,74 @@ pub async fn set(
     Ok(prices)
 }
 
-/// The price book as CSV (operators): `key,contractor_id,effective_from,amount`.
+/// Removes one agreed price (operators), journaled as `prices.remove`: the agreement of
+/// `contractor_id` for `key` from `effective_from` (`YYYY-MM-DD`). From then on the price in
+/// force is the contractor's earlier agreement for the key, or the list price (R14.1).
+///
+/// # Errors
+/// 403 for anyone but operators; 422 `R14.1` for a key that names nothing priced or a day
+/// that is not a date; 404 when no such agreement exists.
+pub async fn remove(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    key: &str,
+    effective_from: &str,
+) -> ApiResult<()> {
+    caller.require_operator()?;
+    let parsed = key.parse::<PriceKey>().map_err(|e| {
+        let mut err = ApiError::unprocessable("R14.1", e.to_string());
+        err.errors.push(mpc_api_types::FieldProblem {
+            field: "key".into(),
+            message: e.to_string(),
+            message_ja: None,
+        });
+        err
+    })?;
+    let Ok(Some(from)) = Dates::parse("effective_from", Some(effective_from)) else {
+        return Err(ApiError::unprocessable(
+            "R14.1",
+            "effective_from: expected YYYY-MM-DD",
+        ));
+    };
+    let mut tx = state.store.write().await?;
+    billing::delete_price(&mut tx, parsed, Some(contractor_id), from).await?;
+    tx.commit(
+        caller
+            .journal("prices.remove")
+            .contractor(Some(contractor_id))
+            .subject(contractor_id)
+            .request(serde_json::json!({
+                "key": key,
+                "contractor_id": contractor_id,
+                "effective_from": from.to_string(),
+            })),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The price book as CSV (operators): `key,contractor_id,effective_from,amount`, then the
+/// names of the key (as 別紙1 names it) and of the contractor, `label,contractor_name`.
 ///
 /// # Errors
 /// 403 for anyone but operators.
 pub async fn csv(state: &AppState, caller: &Caller) -> ApiResult<String> {
     caller.require_operator()?;
     let prices = billing::list_prices(&mut *state.store.conn().await?, None).await?;
-    Ok(billing::prices_to_csv(&prices))
+    let mut names = std::collections::HashMap::new();
+    for id in prices.iter().filter_map(|p| p.contractor_id.as_deref()) {
+        if !names.contains_key(id) {
+            let name = mpc_storage::accounts::get_contractor(&state.store, id)
+                .await
+                .map(|c| c.name)
+                .unwrap_or_default();
+            names.insert(id.to_owned(), name);
+        }
+    }
+    Ok(billing::prices_to_csv(&prices, |id| {
+        names.get(id).cloned().unwrap_or_default()
+    }))
 }
 
 /// Imports prices from CSV (operators), all or nothing, journaled as `prices.import`; each bad

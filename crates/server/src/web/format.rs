@@ -10,6 +10,7 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use mpc_domain::calendar::{Month, tokyo_time};
+use mpc_domain::invoice::InvoiceState;
 use mpc_domain::money::Yen;
 
 use super::i18n::Lang;
@@ -126,4 +127,39 @@ mod tests {
         assert_eq!(clock_text("2026-03-31T15:00:00Z"), "2026-04-01 00:00");
         assert_eq!(time_text(Lang::En, "later"), "later");
     }
+}
+
+/// A state shown as a badge: its words and the badge's class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Badge {
+    pub label: &'static str,
+    pub class: &'static str,
+}
+
+/// Where an invoice stands (B5), as operators and contractors see it on lists and pages.
+pub fn invoice_state(lang: Lang, state: InvoiceState) -> Badge {
+    let t = lang.t();
+    let (label, class) = match state {
+        InvoiceState::Draft => (t.money_state_draft, "pending"),
+        InvoiceState::Issued => (t.money_state_unpaid, "unpaid"),
+        InvoiceState::PartlyPaid => (t.money_state_partly_paid, "partly-paid"),
+        InvoiceState::Paid => (t.money_state_paid, "active"),
+        InvoiceState::Overdue => (t.money_state_overdue, "overdue"),
+        InvoiceState::Defaulted => (t.money_state_defaulted, "ended"),
+    };
+    Badge { label, class }
+}
+
+/// [`invoice_state`] of a state as the API writes it (`partly_paid` …); text naming no state
+/// reads as defaulted, the state that asks an operator to look.
+pub fn invoice_state_text(lang: Lang, state: &str) -> Badge {
+    invoice_state(lang, state.parse().unwrap_or(InvoiceState::Defaulted))
+}
+
+/// How many invoices stand in one state, for a dashboard card.
+pub struct StateCount {
+    pub badge: Badge,
+    /// The invoice list filtered by the state.
+    pub href: String,
+    pub count: usize,
 }

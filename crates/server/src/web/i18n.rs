@@ -740,6 +740,39 @@ catalog! {
     contract_label_save: "拠点名を保存", "Save the site name";
     contract_label_saved: "拠点名を保存しました。", "Site name saved.";
     contract_label_hint: "請求書や一覧で契約番号の横に表示されます。空欄で削除します。", "Shown beside the contract number in lists and invoices. Leave empty to remove it.";
+    // money: payments, invoice states, price agreements, the grouped price book
+    money_state_draft: "下書き", "Draft";
+    money_state_unpaid: "未入金", "Unpaid";
+    money_state_partly_paid: "一部入金", "Partly paid";
+    money_state_paid: "入金済み", "Paid";
+    money_state_overdue: "支払期限超過", "Overdue";
+    money_state_defaulted: "不払い（付替え済み）", "Defaulted";
+    money_paid_so_far: "入金済み額", "Paid so far";
+    money_balance: "未入金残高", "Balance due";
+    money_payments: "入金履歴", "Payments";
+    money_paid_on: "入金日", "Paid on";
+    money_record_payment: "入金を記録", "Record a payment";
+    money_record_payment_hint: "確定済みの請求書に、1円以上1,000,000,000,000円以下の整数で記録します。記録は取り消せません。二重に記録しないよう、上の入金履歴を確認してください。", "On a finalized invoice, whole yen from 1 to 1,000,000,000,000. A payment cannot be taken back: check the payments above so as not to record one twice.";
+    money_amount_yen: "金額（円）", "Amount (yen)";
+    money_payment_limit: "1円以上1,000,000,000,000円以下の整数で入力してください（B5）", "Whole yen from 1 to 1,000,000,000,000 (B5)";
+    money_payment_recorded: "入金を記録しました。", "The payment was recorded.";
+    money_record_default: "不払いとして処理", "Mark as defaulted";
+    money_default_hint: "請求書送付先の変更（R6.3）で届いた管理料金が支払われなかったとき、その額をマネージメント契約者の次の請求書へ付け替えます。確定済みで、付替え分を含む請求書のみ処理できます。", "When the management fees redirected to this payer (R6.3) are not paid, they move to the management contractor's next invoice. Only a finalized invoice carrying redirected fees can default.";
+    money_default_on: "不払いとした日", "Defaulted on";
+    money_defaulted_done: "不払いとして処理しました。", "The invoice was marked as defaulted.";
+    money_invoice_states: "請求書の状況（確定済みのみ）", "Invoices by state (finalized only)";
+    money_all_states: "すべて", "All";
+    money_agreements: "個別の価格合意", "Price agreements";
+    money_agreements_hint: "この契約者にだけ適用する価格です。適用開始日以降、同じ項目の定価に代わって請求されます（R14.1）。", "Prices for this contractor only: from their first day they replace the list price of the same item (R14.1).";
+    money_agreement_item: "項目", "Item";
+    money_list_price: "定価（本日）", "List price today";
+    money_set_agreement: "価格合意を設定・変更", "Set or change an agreed price";
+    money_agreement_saved: "価格合意を保存しました。", "The agreed price was saved.";
+    money_agreement_removed: "価格合意を削除しました。", "The agreed price was removed.";
+    money_remove: "削除", "Remove";
+    money_choose_item: "項目を選択", "Choose an item";
+    money_amount_limit: "0円以上100,000,000円以下の整数で入力してください（R14.1）。", "Whole yen from 0 to 100,000,000 (R14.1).";
+    money_group_one_time: "一時費用", "One-time fees";
 }
 
 #[cfg(test)]

@@ -321,3 +321,19 @@ pub fn safe_next(next: Option<&str>) -> String {
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
+
+/// Finalized invoices per state (B5), each linking to the invoice list filtered by it.
+pub(crate) async fn invoice_counts(
+    state: &AppState,
+    session: &Session,
+) -> WebResult<Vec<format::StateCount>> {
+    Ok(crate::app::billing::state_counts(state, &session.caller())
+        .await?
+        .into_iter()
+        .map(|(s, count)| format::StateCount {
+            badge: format::invoice_state(session.lang, s),
+            href: format!("/console/invoices?state={}", s.as_str()),
+            count,
+        })
+        .collect())
+}

@@ -118,7 +118,12 @@ async fn every_operator_page_answers_in_japanese_with_its_content(db: TestDb) {
     assert!(prices.text.contains("management.monthly"));
     let lines = op.get("/console/billing/2026-09/lines.csv").await;
     assert_eq!(lines.status, StatusCode::OK);
-    assert!(lines.text.starts_with("invoice_number,"), "{}", lines.text);
+    // UTF-8 with a byte order mark, so that Excel reads it as UTF-8.
+    assert!(
+        lines.text.starts_with("\u{feff}invoice_number,"),
+        "{}",
+        lines.text
+    );
     assert_eq!(
         op.get("/console/billing/September").await.status,
         StatusCode::NOT_FOUND

@@ -165,25 +165,79 @@ pub async fn payments(conn: &mut AnyConnection, invoice_id: &str) -> Result<Vec<
     .await?)
 }
 
+/// What has been paid on each finalized invoice of `account` (every account's when `None`),
+/// with the invoice: one query for the invoices, one for the sums (B5).
+pub async fn finalized_with_paid(
+    conn: &mut AnyConnection,
+    account: Option<&str>,
+) -> Result<Vec<(InvoiceRecord, i64)>> {
+    let invoices = find_invoices(conn, None, account, true).await?;
+    let mut q = Sql::new(
+        "SELECT p.invoice_id, CAST(SUM(p.amount) AS BIGINT) FROM payments p \
+         JOIN invoices i ON i.id = p.invoice_id WHERE i.status = 'finalized'",
+    );
+    if let Some(a) = account {
+        q.push(" AND i.account_id = ").bind(a.to_owned());
+    }
+    q.push(" GROUP BY p.invoice_id");
+    let sums: Vec<(String, i64)> = q
+        .query_as()?
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(StorageError::from)?;
+    let sums: std::collections::HashMap<String, i64> = sums.into_iter().collect();
+    Ok(invoices
+        .into_iter()
+        .map(|i| {
+            let paid = sums.get(&i.id).copied().unwrap_or(0);
+            (i, paid)
+        })
+        .collect())
+}
+
 /// Every line of a month's invoices as CSV, for accounting (invoice by invoice, in line order).
-/// A draft's number is empty.
+/// A draft's number is empty. Names stand beside the ids they name: the recipient's
+/// (`account_name`, as the invoice prints it), the contractor's whose contract the line bills
+/// (`contractor_name`) and what the price key prices, as 別紙1 names it (`item`).
 pub async fn lines_csv(conn: &mut AnyConnection, month: Month) -> Result<String> {
     let mut out = String::from(
-        "invoice_number,invoice_id,account_id,contractor_id,contract_id,subject_id,kind,rule,price_key,description,\
-         period_from,period_to,days,days_in_month,unit_amount,amount,refers_to\n",
+        "invoice_number,invoice_id,account_id,account_name,contractor_id,contractor_name,contract_id,subject_id,kind,rule,\
+         price_key,item,description,period_from,period_to,days,days_in_month,unit_amount,amount,refers_to\n",
     );
+    let names: std::collections::HashMap<String, String> =
+        sqlx::query_as::<_, (String, String)>("SELECT id, name FROM contractors")
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(StorageError::from)?
+            .into_iter()
+            .collect();
+    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
     for inv in list_invoices(conn, Some(&month.to_string()), None).await? {
+        let account_name = if inv.recipient_name.is_empty() {
+            name(&inv.account_id)
+        } else {
+            inv.recipient_name.clone()
+        };
         for l in invoice_lines(conn, &inv).await? {
+            let item = l
+                .price_key
+                .as_deref()
+                .and_then(|k| k.parse::<PriceKey>().ok())
+                .map(PriceKey::label_ja)
+                .unwrap_or_default();
             let fields = [
                 inv.number().unwrap_or_default(),
                 inv.id.clone(),
                 inv.account_id.clone(),
-                l.contractor_id,
+                account_name.clone(),
+                l.contractor_id.clone(),
+                name(&l.contractor_id),
                 l.contract_id,
                 l.subject_id,
                 l.kind,
                 l.rule,
                 l.price_key.unwrap_or_default(),
+                item,
                 l.description,
                 l.period_from,
                 l.period_to,
@@ -227,6 +281,8 @@ pub async fn record_payment(
     amount: Yen,
     note: &str,
 ) -> Result<String> {
+    // One writer per invoice across server nodes, as for its default below.
+    tx.lock(&format!("invoice:{invoice_id}")).await?;
     let invoice = get_invoice(tx.conn(), invoice_id).await?;
     let amount = invoice::check_payment(
         invoice.status == invoice::InvoiceStatus::Finalized,
@@ -252,6 +308,9 @@ pub async fn mark_defaulted(
     invoice_id: &str,
     on: Date,
 ) -> Result<Vec<(String, Yen)>> {
+    // Two operators marking the same invoice at once: the second waits here, then finds it
+    // marked (R6.4), so its amounts move once.
+    tx.lock(&format!("invoice:{invoice_id}")).await?;
     let invoice = get_invoice(tx.conn(), invoice_id).await?;
     invoice::check_default(
         invoice.status == invoice::InvoiceStatus::Finalized,

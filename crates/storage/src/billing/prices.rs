@@ -83,17 +83,26 @@ pub async fn delete_price(
     Ok(())
 }
 
-/// The price book as CSV: `key,contractor_id,effective_from,amount` (list prices have an empty
-/// contractor).
-pub fn prices_to_csv(prices: &[Price]) -> String {
-    let mut out = String::from("key,contractor_id,effective_from,amount\n");
+/// The price book as CSV: `key,contractor_id,effective_from,amount,label,contractor_name`
+/// (list prices have an empty contractor). The last two name the key, as 別紙1 does, and the
+/// contractor (`contractor_name` looks a contractor's name up by id); [`prices_from_csv`]
+/// reads a file with or without them.
+pub fn prices_to_csv(prices: &[Price], contractor_name: impl Fn(&str) -> String) -> String {
+    let mut out = String::from("key,contractor_id,effective_from,amount,label,contractor_name\n");
     for p in prices {
+        let contractor = p.contractor_id.as_deref().unwrap_or("");
         out.push_str(&format!(
-            "{},{},{},{}\n",
+            "{},{},{},{},{},{}\n",
             csv_field(&p.key.to_string()),
-            p.contractor_id.as_deref().unwrap_or(""),
+            csv_field(contractor),
             p.effective_from,
-            p.amount.0
+            p.amount.0,
+            csv_field(&p.key.label_ja()),
+            csv_field(&if contractor.is_empty() {
+                String::new()
+            } else {
+                contractor_name(contractor)
+            }),
         ));
     }
     out
@@ -107,9 +116,12 @@ pub(super) fn csv_field(s: &str) -> String {
     }
 }
 
-/// Reads price CSV as written by [`prices_to_csv`]; every bad row is reported with its line
-/// number, and nothing is taken unless all rows are good.
+/// Reads price CSV as written by [`prices_to_csv`], with or without its name columns (the
+/// names are not read back: the key and the contractor's id say what a row prices) and with or
+/// without the byte order mark Excel writes; every bad row is reported with its line number,
+/// and nothing is taken unless all rows are good.
 pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut prices = Vec::new();
     let mut errors = Vec::new();
     for (n, raw) in text.lines().enumerate() {
@@ -119,8 +131,8 @@ pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<String
             continue;
         }
         let fields = split_csv(line);
-        if fields.len() != 4 {
-            errors.push(format!("line {line_no}: expected 4 fields (key,contractor_id,effective_from,amount), found {}", fields.len()));
+        if fields.len() != 4 && fields.len() != 6 {
+            errors.push(format!("line {line_no}: expected 4 fields (key,contractor_id,effective_from,amount) and optionally label,contractor_name, found {}", fields.len()));
             continue;
         }
         let key = match fields[0].parse::<PriceKey>() {

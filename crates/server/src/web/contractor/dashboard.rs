@@ -3,6 +3,7 @@
 use axum::extract::State;
 use mpc_api_types::contracts::RequestView;
 use mpc_domain::book::Status;
+use mpc_domain::invoice::InvoiceState;
 use mpc_domain::monitoring::MonitorState;
 use mpc_domain::request::RequestStatus;
 
@@ -33,6 +34,8 @@ struct Dashboard {
     down: usize,
     pending: usize,
     unpaid: usize,
+    /// Its finalized invoices per state (B5).
+    invoices: Vec<format::StateCount>,
     coming: Vec<Coming>,
     /// Service adapters whose device cannot fetch its configuration today, and why (R7.1,
     /// R17.1 …).
@@ -161,11 +164,12 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
             .filter(|d| d.state == MonitorState::Down)
             .count(),
         pending: pending.len(),
-        // Drafts are not owed yet (B5): issued and overdue invoices are.
+        // Drafts are not owed yet (B5): issued, partly paid and overdue invoices are.
         unpaid: invoices
             .iter()
-            .filter(|i| matches!(i.status.as_str(), "issued" | "overdue"))
+            .filter(|i| i.status.parse().is_ok_and(InvoiceState::is_owed))
             .count(),
+        invoices: crate::web::invoice_counts(&state, &session).await?,
         withheld: contracts
             .iter()
             .filter(|c| c.status != Status::Ended)

@@ -45,6 +45,14 @@ pub fn router() -> Router<AppState> {
         .route("/console/mobile", get(mobile::mobile_use))
         .route("/console/invoices", get(invoices::invoice_list))
         .route("/console/invoices/{id}", get(invoices::invoice_page))
+        .route(
+            "/console/invoices/{id}/payments",
+            post(invoices::record_payment),
+        )
+        .route(
+            "/console/invoices/{id}/default",
+            post(invoices::record_default),
+        )
         .route("/console/invoices/{id}/print", get(invoices::invoice_print))
         .route("/console/invoices/{id}/pdf", get(invoices::invoice_pdf))
         .route("/console/consents", get(consents::consents))

@@ -282,19 +282,14 @@ pub struct InvoiceRow {
     pub tax: String,
     pub total: String,
     total_yen: i64,
+    pub due_date: String,
     pub status: &'static str,
     pub status_class: &'static str,
 }
 
 fn invoice_status(lang: Lang, status: InvoiceState) -> (&'static str, &'static str) {
-    let t = lang.t();
-    match status {
-        InvoiceState::Draft => (t.op_invoice_draft, "pending"),
-        InvoiceState::Issued => (t.op_invoice_issued, ""),
-        InvoiceState::Paid => (t.op_invoice_paid, "active"),
-        InvoiceState::Overdue => (t.op_invoice_overdue, "overdue"),
-        InvoiceState::Defaulted => (t.op_invoice_defaulted, "ended"),
-    }
+    let badge = format::invoice_state(lang, status);
+    (badge.label, badge.class)
 }
 
 #[derive(Deserialize, Default)]
@@ -389,6 +384,7 @@ async fn month_page(
                 tax: lang.yen(i.tax),
                 total: lang.yen(i.total),
                 total_yen: i.total.0,
+                due_date: format::date_text(lang, &i.due_date),
                 status,
                 status_class,
                 id: i.id,

@@ -10,6 +10,7 @@
 //! their headers. Lists the API returns whole are sorted whole and paged here with an offset
 //! cursor; lists the API pages (contractors, the journal) page with its cursor.
 
+mod agreements;
 mod billing;
 mod contractors;
 mod fleet;
@@ -62,6 +63,14 @@ pub fn router() -> Router<AppState> {
             "/console/contractors/{id}/users",
             post(contractors::create_user),
         )
+        .route(
+            "/console/contractors/{id}/prices",
+            get(agreements::page).post(agreements::save),
+        )
+        .route(
+            "/console/contractors/{id}/prices/remove",
+            post(agreements::remove),
+        )
         .route("/console/prices", get(prices::page).post(prices::save))
         .route("/console/prices.csv", get(prices::csv))
         .route("/console/prices/import", post(prices::import))
@@ -99,9 +108,11 @@ pub async fn dashboard(State(state): State<AppState>, session: Session) -> WebRe
 pub(crate) async fn dashboard_page(state: &AppState, session: &Session) -> WebResult {
     only_operators(session)?;
     let counts = queue::Counts::gather(state, session).await?;
+    let invoices = super::invoice_counts(state, session).await?;
     Ok(render(DashboardPage {
         c: session.chrome(session.t().nav_dashboard, Section::Dashboard),
         counts,
+        invoices,
     }))
 }
 
@@ -110,6 +121,7 @@ pub(crate) async fn dashboard_page(state: &AppState, session: &Session) -> WebRe
 struct DashboardPage {
     c: Chrome,
     counts: queue::Counts,
+    invoices: Vec<super::format::StateCount>,
 }
 
 /// Refuses anyone but operators, as the API does (403).

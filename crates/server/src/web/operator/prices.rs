@@ -109,6 +109,74 @@ pub fn price_label(lang: Lang, key: PriceKey) -> String {
     }
 }
 
+/// The product a key prices, the price book's grouping: management, the service adapter of
+/// each item (R2.1), then each option (R9.1) and the one-time fees (別紙1 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Product {
+    Management,
+    Adapter(mpc_domain::catalog::Item),
+    Sendback,
+    Mobile,
+    PacketShare,
+    OneTime,
+}
+
+impl Product {
+    fn of(key: PriceKey) -> Product {
+        match key {
+            PriceKey::ManagementInitial | PriceKey::ManagementMonthly => Product::Management,
+            PriceKey::AdapterInitial(i, _) | PriceKey::AdapterMonthly(i, _) => Product::Adapter(i),
+            PriceKey::SendbackInitial | PriceKey::SendbackMonthly => Product::Sendback,
+            PriceKey::MobileInitial(_) | PriceKey::MobileMonthly(..) => Product::Mobile,
+            PriceKey::GroupInitial | PriceKey::GroupMonthlyBase | PriceKey::GroupMonthlyPerGb => {
+                Product::PacketShare
+            }
+            PriceKey::ItemChangeFee
+            | PriceKey::NetworkTypeToFixedFee
+            | PriceKey::ContractorCausedFailureFee
+            | PriceKey::LossFee(_) => Product::OneTime,
+        }
+    }
+
+    /// The product's name as the regulation gives it, in the page's language.
+    fn heading(self, lang: Lang) -> String {
+        let t = lang.t();
+        let kind = |k: ContractKind| lang.pick(k.label_ja(), k.label_en()).to_owned();
+        let option = |o: OptionKind| lang.pick(o.label_ja(), o.label_en()).to_owned();
+        match self {
+            Product::Management => kind(ContractKind::Management),
+            Product::Adapter(i) => format!(
+                "{}{}{}{}",
+                kind(ContractKind::ServiceAdapter),
+                t.op_paren_open,
+                lang.pick(i.label_ja(), i.label_en()),
+                t.op_paren_close
+            ),
+            Product::Sendback => option(OptionKind::UltraSendback),
+            Product::Mobile => option(OptionKind::MobileAccess),
+            Product::PacketShare => option(OptionKind::PacketShareGroup),
+            Product::OneTime => t.money_group_one_time.to_owned(),
+        }
+    }
+}
+
+/// Every price key grouped by the product it prices, in 別紙1's order, each group under the
+/// product's name in the page's language.
+pub(super) fn price_groups(lang: Lang) -> Vec<(String, Vec<PriceKey>)> {
+    let mut groups: Vec<(Product, Vec<PriceKey>)> = Vec::new();
+    for key in PriceKey::all() {
+        let product = Product::of(key);
+        match groups.iter_mut().find(|(p, _)| *p == product) {
+            Some((_, keys)) => keys.push(key),
+            None => groups.push((product, vec![key])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(p, keys)| (p.heading(lang), keys))
+        .collect()
+}
+
 /// The form field of a key's amount (and where its problems show).
 fn field(key: &str) -> String {
     format!("price:{key}")
@@ -130,6 +198,12 @@ fn scheduled<'a>(prices: &'a [PriceView], key: &str, on: Date) -> Option<&'a Pri
         .iter()
         .filter(|p| p.key == key && p.contractor_id.is_none() && p.effective_from > on)
         .min_by(|a, b| a.effective_from.cmp(&b.effective_from))
+}
+
+/// The keys of one product, with their rows.
+pub struct PriceGroup {
+    pub heading: String,
+    pub rows: Vec<PriceRow>,
 }
 
 pub struct PriceRow {
@@ -186,7 +260,7 @@ pub struct ImportForm {
 struct PricesPage {
     c: Chrome,
     notice: Option<String>,
-    rows: Vec<PriceRow>,
+    groups: Vec<PriceGroup>,
     sort: Sort,
     effective_from: String,
     problem: Option<Shown>,
@@ -231,64 +305,72 @@ async fn prices_page(
         Some((form, shown)) => (Some(form), Some(shown)),
         None => (None, None),
     };
-    let mut rows: Vec<PriceRow> = PriceKey::all()
-        .into_iter()
-        .enumerate()
-        .map(|(order, k)| {
-            let key = k.to_string();
-            let current = in_force(&prices, &key, today);
-            let next = scheduled(&prices, &key, today);
-            let value = entered
-                .as_ref()
-                .and_then(|f| {
-                    f.key
-                        .iter()
-                        .position(|x| *x == key)
-                        .and_then(|i| f.amount.get(i).cloned())
-                })
-                .or_else(|| current.map(|p| p.amount.to_string()))
-                .unwrap_or_default();
-            PriceRow {
-                id: String::new(),
-                order: order as i64,
-                field: field(&key),
-                label: price_label(lang, k),
-                current: current.map(|p| lang.yen(Yen(p.amount))).unwrap_or_default(),
-                current_amount: current.map_or(-1, |p| p.amount),
-                since: current
-                    .map(|p| lang.date(&p.effective_from))
-                    .unwrap_or_default(),
-                scheduled: next
-                    .map(|p| {
-                        let t = lang.t();
-                        format!(
-                            "{}{}{}{}",
-                            lang.yen(Yen(p.amount)),
-                            t.op_paren_open,
-                            t.op_from_date
-                                .replace("{date}", &lang.date(&p.effective_from)),
-                            t.op_paren_close
-                        )
-                    })
-                    .unwrap_or_default(),
-                value,
-                key,
-            }
-        })
-        .collect();
+    let order_of: Vec<PriceKey> = PriceKey::all();
     let sort = Sort::new(
         "sort",
         Some(sort),
         &["key", "label", "amount"],
         "/console/prices".into(),
     );
-    sort.apply(&mut rows, |r, key| match key {
-        "label" => (0, r.label.clone()),
-        "amount" => (r.current_amount, String::new()),
-        _ => (r.order, String::new()),
-    });
-    for (i, row) in rows.iter_mut().enumerate() {
-        row.id = format!("amount-{}", i + 1);
+    let mut n = 0;
+    let mut groups = Vec::new();
+    for (heading, keys) in price_groups(lang) {
+        let mut rows: Vec<PriceRow> = keys
+            .into_iter()
+            .map(|k| {
+                let order = order_of.iter().position(|x| *x == k).unwrap_or_default();
+                let key = k.to_string();
+                let current = in_force(&prices, &key, today);
+                let next = scheduled(&prices, &key, today);
+                let value = entered
+                    .as_ref()
+                    .and_then(|f| {
+                        f.key
+                            .iter()
+                            .position(|x| *x == key)
+                            .and_then(|i| f.amount.get(i).cloned())
+                    })
+                    .or_else(|| current.map(|p| p.amount.to_string()))
+                    .unwrap_or_default();
+                PriceRow {
+                    id: String::new(),
+                    order: order as i64,
+                    field: field(&key),
+                    label: price_label(lang, k),
+                    current: current.map(|p| lang.yen(Yen(p.amount))).unwrap_or_default(),
+                    current_amount: current.map_or(-1, |p| p.amount),
+                    since: current
+                        .map(|p| lang.date(&p.effective_from))
+                        .unwrap_or_default(),
+                    scheduled: next
+                        .map(|p| {
+                            let t = lang.t();
+                            format!(
+                                "{}{}{}{}",
+                                lang.yen(Yen(p.amount)),
+                                t.op_paren_open,
+                                t.op_from_date
+                                    .replace("{date}", &lang.date(&p.effective_from)),
+                                t.op_paren_close
+                            )
+                        })
+                        .unwrap_or_default(),
+                    value,
+                    key,
+                }
+            })
+            .collect();
+        // Each product's keys sort among themselves; the products keep 別紙1's order.
+        sort.apply(&mut rows, |r, key| match key {
+            "label" => (0, r.label.clone()),
+            "amount" => (r.current_amount, String::new()),
+            _ => (r.order, String::new()),
+        });
+        for row in rows.iter_mut() {
+            n += 1;
+            row.id = format!("amount-{n}");
+        }
+        groups.push(PriceGroup { heading, rows });
     }
 
     let agreements: Vec<&PriceView> = prices
@@ -333,7 +415,7 @@ async fn prices_page(
         PricesPage {
             c: session.chrome(session.t().nav_prices, Section::Prices),
             notice,
-            rows,
+            groups,
             sort,
             effective_from: entered
                 .map(|f| f.effective_from)

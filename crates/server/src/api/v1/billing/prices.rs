@@ -51,7 +51,10 @@ pub(in crate::api::v1) async fn set_prices(
         prices: prices.into_iter().map(prices::view).collect(),
     }))
 }
-/// The price book as CSV (operators): `key,contractor_id,effective_from,amount`.
+/// The price book as CSV (operators), with the names of the items and contractors.
+///
+/// Columns `key,contractor_id,effective_from,amount,label,contractor_name`; UTF-8 with a byte
+/// order mark, so that Excel opens it as written. Import does not read the names back.
 #[utoipa::path(get, path = "/prices.csv", tag = "billing", security(("bearer" = [])),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem)))]
 pub(in crate::api::v1) async fn prices_csv(
@@ -62,6 +65,8 @@ pub(in crate::api::v1) async fn prices_csv(
     Ok(csv_download(csv, "prices.csv"))
 }
 /// Imports prices from CSV (operators), all or nothing; each bad row is named by line.
+///
+/// The file may start with a byte order mark and may carry the export's name columns.
 #[utoipa::path(post, path = "/prices/import", tag = "billing", request_body(content = String, content_type = "text/csv"),
     security(("bearer" = [])),
     responses((status = 200, body = PriceList), (status = 403, body = Problem), (status = 422, body = Problem)))]

@@ -74,6 +74,10 @@ pub(in crate::api::v1) async fn finalize(
     Ok(Json(InvoiceList { invoices }))
 }
 /// Every line of a month's invoices as CSV (operators), for accounting.
+///
+/// The invoice number, the recipient's and the contractor's names and what each price key
+/// prices (`item`, as 別紙1 names it) stand beside the ids; UTF-8 with a byte order mark, so
+/// that Excel opens it as written.
 #[utoipa::path(get, path = "/billing/months/{month}/lines.csv", tag = "billing", params(("month" = String, Path)),
     security(("bearer" = [])),
     responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = Problem)))]
