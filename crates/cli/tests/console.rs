@@ -511,6 +511,153 @@ async fn contractor_and_operator_flows_in_both_languages() {
 
     client.close().await.unwrap();
 }
+/// The text of the invoice page's state badge.
+async fn invoice_state(client: &Client) -> String {
+    client
+        .find(Locator::Id("invoice-state"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Types `amount` into the payment form and sends it; waits for the page that says so.
+async fn pay(client: &Client, amount: Option<&str>, done: &str) {
+    if let Some(amount) = amount {
+        let field = client.find(Locator::Id("payment-amount")).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(amount).await.unwrap();
+    }
+    client
+        .find(Locator::Id("payment-note"))
+        .await
+        .unwrap()
+        .send_keys("振込")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#payment-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_text(client, done).await;
+    // The page opens at its payments; the state badge is at the top.
+    client
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invoice_paid_on_its_page_changes_its_state_in_both_languages() {
+    let d = deploy();
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 1100).await;
+    sign_in(&client, &d, "admin").await;
+
+    // Last month billed and finalized: its invoices were issued on the 1st, due at the end
+    // of this month (B5), so nothing paid is unpaid, not yet overdue.
+    let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
+    let month = today
+        .first_of_month()
+        .checked_sub(jiff::ToSpan::months(1))
+        .unwrap()
+        .strftime("%Y-%m")
+        .to_string();
+    client
+        .goto(&format!("{}/console/billing", d.url))
+        .await
+        .unwrap();
+    client
+        .execute(
+            "document.getElementById('run-month').value = arguments[0]",
+            vec![serde_json::json!(month)],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css(
+            "form[action='/console/billing/runs'] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Id("finalize-ok"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css(&format!(
+            "form[action='/console/billing/{month}/finalize'] button[type=submit]"
+        )))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_text(&client, JA.op_month_finalized).await;
+    let href = client
+        .find(Locator::Css("a[href^='/console/invoices/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    client.goto(&format!("{}{href}", d.url)).await.unwrap();
+    until_text(&client, JA.money_record_payment).await;
+    assert_eq!(invoice_state(&client).await, JA.money_state_unpaid);
+    shot(&client, "ja-invoice-unpaid").await;
+
+    // ¥1,000 paid: partly paid, the payment listed with its day.
+    pay(&client, Some("1000"), JA.money_payment_recorded).await;
+    assert_eq!(invoice_state(&client).await, JA.money_state_partly_paid);
+    let page = text(&client).await;
+    assert!(page.contains("1,000円") && page.contains("振込"), "{page}");
+    shot(&client, "ja-invoice-partly-paid").await;
+
+    // In English, the rest: the form offers the balance, and the invoice is paid.
+    client
+        .find(Locator::LinkText(JA.switch_language))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_text(&client, EN.money_record_payment).await;
+    assert_eq!(invoice_state(&client).await, EN.money_state_partly_paid);
+    shot(&client, "en-invoice-partly-paid").await;
+    pay(&client, None, EN.money_payment_recorded).await;
+    assert_eq!(invoice_state(&client).await, EN.money_state_paid);
+    let balance = client
+        .find(Locator::Id("invoice-balance"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(balance, "¥0");
+    shot(&client, "en-invoice-paid").await;
+
+    // The dashboard counts it among the paid ones.
+    client
+        .goto(&format!("{}/console/dashboard", d.url))
+        .await
+        .unwrap();
+    until_text(&client, EN.money_invoice_states).await;
+    shot(&client, "en-operator-dashboard-invoice-states").await;
+    client.close().await.unwrap();
+}
+
 /// Text nodes of a page that are exactly a message of the other language's catalog: UI text
 /// left untranslated. (Data such as contractor names may be in either language.)
 fn untranslated(html: &str, other: &[&'static str], own: &[&'static str]) -> Vec<String> {

@@ -406,7 +406,10 @@ async fn the_price_book_is_grouped_by_product_in_each_language(db: TestDb) {
         "{en}"
     );
     assert!(en.contains(EN.money_group_one_time));
-    assert!(en.contains("Service adapter (Internet gateway router)"), "{en}");
+    assert!(
+        en.contains("Service adapter (Internet gateway router)"),
+        "{en}"
+    );
     // The key stays, small, for operators.
     assert!(en.contains(r#"<code class="key">management.monthly</code>"#));
 }
