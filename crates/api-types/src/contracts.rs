@@ -218,6 +218,8 @@ pub struct SubmitRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RequestView {
     pub id: String,
+    /// The number people quote (`REQ-000123`); routes taking the id take it too.
+    pub number: String,
     pub contractor_id: String,
     pub kind: String,
     pub request: Request,

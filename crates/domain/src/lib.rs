@@ -17,6 +17,7 @@ pub mod eligibility;
 pub mod ending;
 pub mod invoice;
 pub mod mobile;
+pub mod number;
 pub mod money;
 pub mod monitoring;
 pub mod option;

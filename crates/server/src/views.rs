@@ -258,6 +258,7 @@ pub fn request(
             .map(|d| Created::by(d.effects()))
             .unwrap_or_default(),
         decision,
+        number: row.number().to_string(),
         id: row.id,
         contractor_id: row.contractor_id,
         kind: row.kind,

@@ -5,7 +5,8 @@ use mpc_api_types::contracts::{
     DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
 };
 use mpc_domain::request::{Acceptance, RequestStatus};
-use mpc_storage::accounts;
+use mpc_domain::number::Numbered;
+use mpc_storage::{accounts, numbers};
 use mpc_storage::contracts::requests::{self, RequestRecord};
 
 use super::Input;
@@ -26,9 +27,11 @@ pub struct Query {
     pub limit: Option<u32>,
 }
 
-/// A pending or closed request the caller may see.
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRecord> {
-    let row = requests::get_request(&state.store, id).await?;
+/// A pending or closed request the caller may see, named by its id or its number
+/// (`REQ-000123`).
+async fn visible(state: &AppState, caller: &Caller, named: &str) -> ApiResult<RequestRecord> {
+    let id = numbers::resolve(&mut *state.store.conn().await?, Numbered::Request, named).await?;
+    let row = requests::get_request(&state.store, &id).await?;
     caller.require_contractor(&row.contractor_id)?;
     Ok(row)
 }
@@ -198,7 +201,7 @@ pub async fn accept(
     )?;
     let (row, _) = requests::accept(
         &state.store,
-        request_id,
+        &row.id,
         &acceptance,
         &caller.name(),
         caller.journal("request.accept").request(raw),
@@ -218,13 +221,13 @@ pub async fn reject(
     request_id: &str,
     input: Input<RejectRequest>,
 ) -> ApiResult<RequestView> {
-    visible(state, caller, request_id).await?;
+    let row = visible(state, caller, request_id).await?;
     caller.require_operator()?;
     let (body, raw) = input.parse()?;
     let reason = mpc_domain::account::text("reason", &body.reason, 500)?;
     let row = requests::close_pending(
         &state.store,
-        request_id,
+        &row.id,
         RequestStatus::Rejected,
         today(),
         &caller.name(),
@@ -244,10 +247,10 @@ pub async fn withdraw(
     caller: &Caller,
     request_id: &str,
 ) -> ApiResult<RequestView> {
-    visible(state, caller, request_id).await?;
+    let row = visible(state, caller, request_id).await?;
     let row = requests::close_pending(
         &state.store,
-        request_id,
+        &row.id,
         RequestStatus::Withdrawn,
         today(),
         &caller.name(),
