@@ -36,8 +36,8 @@ pub async fn resolve(conn: &mut AnyConnection, kind: Numbered, named: &str) -> R
         return Ok(named.to_owned());
     };
     let id: Option<String> = sqlx::query_scalar(by_number(kind))
-    .bind(number.serial)
-    .fetch_optional(conn)
-    .await?;
+        .bind(number.serial)
+        .fetch_optional(conn)
+        .await?;
     id.ok_or(StorageError::NotFound)
 }

@@ -4,10 +4,10 @@
 use mpc_api_types::contracts::{
     DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
 };
-use mpc_domain::request::{Acceptance, RequestStatus};
 use mpc_domain::number::Numbered;
-use mpc_storage::{accounts, numbers};
+use mpc_domain::request::{Acceptance, RequestStatus};
 use mpc_storage::contracts::requests::{self, RequestRecord};
+use mpc_storage::{accounts, numbers};
 
 use super::Input;
 use crate::AppState;
