@@ -264,9 +264,11 @@ pub fn request(
         kind: row.kind,
         submitted_on: row.submitted_on,
         submitted_by: row.submitted_by,
+        submitted_by_name: None,
         status,
         decided_on: row.decided_on,
         decided_by: row.decided_by,
+        decided_by_name: None,
         defaulted_dates,
     })
 }

@@ -733,6 +733,12 @@ catalog! {
     op_journal_request: "リクエスト", "Request";
     op_journal_outcome: "結果", "Outcome";
     op_request_id_header: "リクエストID", "Request ID";
+    // ids-records: record numbers and who did what
+    record_number: "番号", "No.";
+    actor_cli: "コマンドライン", "Command line";
+    actor_system: "システム（自動処理）", "System (automatic)";
+    actor_demo: "デモデータ", "Demo data";
+    actor_placeholder: "ユーザー名", "username";
 }
 
 #[cfg(test)]

@@ -116,6 +116,26 @@ pub fn short(id: &str) -> String {
         .to_owned()
 }
 
+/// Who did something, as a person reads it: the username for a user (from
+/// [`crate::app::users::actor_names`]), a translated word for the command line, the system
+/// and the demo data, and the actor as recorded otherwise.
+pub fn actor_label(
+    lang: Lang,
+    actor: &str,
+    names: &std::collections::HashMap<String, String>,
+) -> String {
+    let t = lang.t();
+    match actor {
+        "cli" => t.actor_cli.to_owned(),
+        "system" => t.actor_system.to_owned(),
+        "demo" => t.actor_demo.to_owned(),
+        _ => names
+            .get(actor)
+            .cloned()
+            .unwrap_or_else(|| actor.to_owned()),
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
