@@ -116,23 +116,17 @@ pub fn short(id: &str) -> String {
         .to_owned()
 }
 
-/// Who did something, as a person reads it: the username for a user (from
-/// [`crate::app::users::actor_names`]), a translated word for the command line, the system
-/// and the demo data, and the actor as recorded otherwise.
-pub fn actor_label(
-    lang: Lang,
-    actor: &str,
-    names: &std::collections::HashMap<String, String>,
-) -> String {
+/// Who did something, as a person reads it: the username `name` the app found for a user, a
+/// translated word for the command line, the system and the demo data, and the actor as
+/// recorded otherwise.
+pub fn actor_label(lang: Lang, actor: &str, name: Option<String>) -> String {
     let t = lang.t();
-    match actor {
-        "cli" => t.actor_cli.to_owned(),
-        "system" => t.actor_system.to_owned(),
-        "demo" => t.actor_demo.to_owned(),
-        _ => names
-            .get(actor)
-            .cloned()
-            .unwrap_or_else(|| actor.to_owned()),
+    match (name, actor) {
+        (Some(name), _) => name,
+        (None, "cli") => t.actor_cli.to_owned(),
+        (None, "system") => t.actor_system.to_owned(),
+        (None, "demo") => t.actor_demo.to_owned(),
+        (None, _) => actor.to_owned(),
     }
 }
 

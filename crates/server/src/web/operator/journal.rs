@@ -106,10 +106,7 @@ pub async fn page(
                 "/console/journal",
                 &[("actor", e.actor_name.as_deref().unwrap_or(&e.actor))],
             ),
-            actor: e
-                .actor_name
-                .clone()
-                .unwrap_or_else(|| actor_label(lang, &e.actor, &Default::default())),
+            actor: actor_label(lang, &e.actor, e.actor_name.clone()),
             operation_href: href("/console/journal", &[("operation", &e.operation)]),
             operation: e.operation,
             contractor: e.contractor_id.map(|k| {

@@ -264,16 +264,12 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
         status_class: r.status.as_str().to_owned(),
         submitted_on: lang.date(&r.submitted_on),
         submitted_iso: r.submitted_on.clone(),
-        submitted_by: r
-            .submitted_by_name
-            .clone()
-            .unwrap_or_else(|| actor_label(lang, &r.submitted_by, &Default::default())),
+        submitted_by: actor_label(lang, &r.submitted_by, r.submitted_by_name.clone()),
         decided_on: r.decided_on.as_deref().map(|d| lang.date(d)),
-        decided_by: r.decided_by.as_deref().map(|d| {
-            r.decided_by_name
-                .clone()
-                .unwrap_or_else(|| actor_label(lang, d, &Default::default()))
-        }),
+        decided_by: r
+            .decided_by
+            .as_deref()
+            .map(|d| actor_label(lang, d, r.decided_by_name.clone())),
         facts: facts(lang, &r.request),
         decision: r
             .decision
