@@ -218,6 +218,8 @@ pub struct RecordOutage {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OutageView {
     pub id: String,
+    /// The number people quote (`OUT-000123`); routes taking the id take it too.
+    pub number: String,
     pub learned_at: String,
     pub restored_at: String,
     pub operator_caused: bool,
@@ -242,6 +244,7 @@ pub struct OutageList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubmitClaim {
+    /// The outage's id or number (`OUT-000123`).
     pub outage_id: String,
     /// Defaults to today in Japan.
     pub claimed_on: Option<String>,
@@ -250,6 +253,8 @@ pub struct SubmitClaim {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClaimView {
     pub id: String,
+    /// The number people quote (`CLM-000123`); routes taking the id take it too.
+    pub number: String,
     pub outage_id: String,
     pub contract_id: String,
     pub contractor_id: String,

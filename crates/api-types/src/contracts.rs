@@ -225,16 +225,25 @@ pub struct SubmitRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RequestView {
     pub id: String,
+    /// The number people quote (`REQ-000123`); routes taking the id take it too.
+    pub number: String,
     pub contractor_id: String,
     pub kind: String,
     pub request: Request,
     pub submitted_on: String,
+    /// Who submitted it, as the journal records actors (`user:<id>`, `cli`).
     pub submitted_by: String,
+    /// The username of the user who submitted it; absent for `cli` and the like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_by_name: Option<String>,
     pub status: RequestStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_on: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
+    /// The username of the user who decided it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by_name: Option<String>,
     /// What acceptance did (the effects of the rules) or why it was rejected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decision: Option<DecisionView>,

@@ -60,6 +60,9 @@ pub struct RevisionSummary {
     pub created_at: String,
     /// `user:<id>` or `system`.
     pub created_by: String,
+    /// The username of the user who saved it; absent for `system` and the like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -10,6 +10,9 @@ pub struct JournalEntry {
     pub at: String,
     /// `user:<id>`, `cli` or `system`.
     pub actor: String,
+    /// The username of the user `actor` names; absent for `cli`, `system` and the like.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     #[schema(example = "contractor.create")]

@@ -166,7 +166,7 @@ fn quote_summary(q: &mpc_api_types::contracts::QuoteView) -> String {
 #[derive(Subcommand)]
 pub enum RequestCommand {
     /// Submit a contractor's request (JSON as in the API, e.g. '{"kind": "cancel_contract", …}');
-    /// prints its id. With --accept, accept it at once.
+    /// prints its number (`REQ-000123`), id and status. With --accept, accept it at once.
     Submit {
         /// The contractor's id (`contractor list`).
         #[arg(long)]
@@ -186,20 +186,20 @@ pub enum RequestCommand {
     },
     /// Accept a pending request.
     Accept {
-        /// The request's id (`request list --status pending`).
+        /// The request's number (`REQ-000123`) or id (`request list --status pending`).
         id: String,
         #[command(flatten)]
         acceptance: AcceptArgs,
     },
     /// Reject a pending request.
     Reject {
-        /// The request's id (`request list --status pending`).
+        /// The request's number (`REQ-000123`) or id (`request list --status pending`).
         id: String,
         /// Why, as the contractor will read it.
         #[arg(long)]
         reason: String,
     },
-    /// List requests (id, contractor, kind, status).
+    /// List requests (number, id, contractor, kind, submission day, status).
     List {
         /// Only requests in this state: `pending`, `accepted`, `rejected` or `withdrawn`.
         #[arg(long)]
@@ -326,7 +326,7 @@ pub async fn request(state: &AppState, cmd: RequestCommand) -> anyhow::Result<()
             let view = app::requests::submit(state, &caller, &contractor, Input::Value(body))
                 .await
                 .map_err(api_error)?;
-            println!("{}\t{}", view.id, view.status);
+            println!("{}\t{}\t{}", view.number, view.id, view.status);
         }
         RequestCommand::Accept { id, acceptance } => {
             // An omitted day is the app's default, as in the API: a cancellation's or a
@@ -335,14 +335,14 @@ pub async fn request(state: &AppState, cmd: RequestCommand) -> anyhow::Result<()
             let view = app::requests::accept(state, &caller, &id, Input::Value(acceptance))
                 .await
                 .map_err(api_error)?;
-            println!("{}\t{}", view.id, view.status);
+            println!("{}\t{}\t{}", view.number, view.id, view.status);
         }
         RequestCommand::Reject { id, reason } => {
             let view =
                 app::requests::reject(state, &caller, &id, Input::Value(RejectRequest { reason }))
                     .await
                     .map_err(api_error)?;
-            println!("{}\t{}", view.id, view.status);
+            println!("{}\t{}\t{}", view.number, view.id, view.status);
         }
         RequestCommand::List { status, contractor } => {
             let mut query = app::requests::Query {
@@ -355,8 +355,8 @@ pub async fn request(state: &AppState, cmd: RequestCommand) -> anyhow::Result<()
                     .map_err(api_error)?;
                 for r in page.requests {
                     println!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        r.id, r.contractor_id, r.kind, r.submitted_on, r.status
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        r.number, r.id, r.contractor_id, r.kind, r.submitted_on, r.status
                     );
                 }
                 match page.next_cursor {

@@ -734,3 +734,36 @@ async fn every_console_link_from_both_dashboards_answers_in_the_right_language()
         }
     }
 }
+
+/// The journal names people by username and the queue numbers requests, in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_journal_shows_usernames_and_the_queue_request_numbers_in_both_languages() {
+    let d = deploy();
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 900).await;
+    // Signing in is journaled as the user who signed in.
+    sign_in(&client, &d, "admin").await;
+    for (lang, t) in [("ja", &JA), ("en", &EN)] {
+        client
+            .goto(&format!(
+                "{}/console/lang/{lang}?next=/console/journal",
+                d.url
+            ))
+            .await
+            .unwrap();
+        let journal = until_text(&client, t.actor_demo).await;
+        assert!(journal.contains("admin"), "{journal}");
+        assert!(!journal.contains("user:"), "{journal}");
+        shot(&client, &format!("{lang}-journal-names")).await;
+
+        client
+            .goto(&format!("{}/console/queue", d.url))
+            .await
+            .unwrap();
+        let queue = until_text(&client, t.record_number).await;
+        // The demo's three pending requests, by number.
+        let numbered = queue.matches("REQ-0000").count();
+        assert!(numbered >= 3, "{queue}");
+        shot(&client, &format!("{lang}-queue-numbers")).await;
+    }
+}

@@ -20,6 +20,7 @@ pub mod invoice;
 pub mod mobile;
 pub mod money;
 pub mod monitoring;
+pub mod number;
 pub mod option;
 pub mod preset;
 pub mod price;

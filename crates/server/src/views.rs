@@ -260,14 +260,17 @@ pub fn request(
             .map(|d| Created::by(d.effects()))
             .unwrap_or_default(),
         decision,
+        number: row.number().to_string(),
         id: row.id,
         contractor_id: row.contractor_id,
         kind: row.kind,
         submitted_on: row.submitted_on,
         submitted_by: row.submitted_by,
+        submitted_by_name: None,
         status,
         decided_on: row.decided_on,
         decided_by: row.decided_by,
+        decided_by_name: None,
         defaulted_dates,
     })
 }

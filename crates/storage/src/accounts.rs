@@ -175,6 +175,22 @@ pub async fn find_user_by_username(store: &Store, username: &str) -> Result<User
     Ok(sql.query_as()?.fetch_one(store.pool()).await?)
 }
 
+/// The usernames of the users with `ids`, as (id, username), in one query per few hundred
+/// ids; ids no user has are left out.
+pub async fn usernames(store: &Store, ids: &[String]) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new("SELECT id, username FROM users WHERE id IN ");
+        sql.bind_list(chunk.iter().cloned());
+        out.extend(
+            sql.query_as::<(String, String)>()?
+                .fetch_all(store.pool())
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// Users by id order; `contractor` narrows to one contractor's users.
 pub async fn list_users(store: &Store, contractor: Option<&str>, page: &Page) -> Result<Vec<User>> {
     let mut sql = Sql::new(USER_COLUMNS);

@@ -16,6 +16,7 @@ pub mod controller;
 pub mod fetches;
 pub mod journal;
 pub mod mobile;
+pub mod numbers;
 mod repair;
 pub mod smfv2;
 mod sql;

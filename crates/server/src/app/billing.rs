@@ -445,6 +445,8 @@ pub struct Run {
     pub at: jiff::Timestamp,
     /// Who ran it (`user:<id>`, `cli` …).
     pub actor: String,
+    /// The username of the user `actor` names.
+    pub actor_name: Option<String>,
     pub invoices: i64,
     pub lines: i64,
     pub total: Yen,
@@ -514,6 +516,7 @@ pub async fn runs(state: &AppState, caller: &Caller, month: Option<&str>) -> Api
                     .parse()
                     .map_err(|_| mpc_storage::StorageError::Corrupt(format!("instant {}", e.at)))?,
                 actor: e.actor,
+                actor_name: e.actor_name,
                 invoices: ran.invoices,
                 lines: ran.lines,
                 total: Yen(ran.total),

@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::app::support::{instant, limit};
+use crate::app::users;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
@@ -18,7 +19,7 @@ use crate::extract::Caller;
 pub struct Search {
     /// Only this operation, e.g. `contractor.create`.
     pub operation: Option<String>,
-    /// Only changes by this actor, e.g. `user:<id>`.
+    /// Only changes by this actor: a username, or as recorded (`user:<id>`, `cli`, `system`).
     pub actor: Option<String>,
     /// Only changes to this contractor's data.
     pub contractor_id: Option<String>,
@@ -42,11 +43,15 @@ pub async fn list(state: &AppState, caller: &Caller, search: Search) -> ApiResul
         (Some(own), _) => Some(own.to_owned()),
     };
     let limit = limit(search.limit);
+    let actor = match search.actor.as_deref() {
+        Some(named) => Some(users::actor_named(state, named).await?),
+        None => None,
+    };
     let rows = journal::list(
         &state.store,
         &JournalQuery {
             operation: search.operation,
-            actor: search.actor,
+            actor,
             contractor_id,
             subject: search.subject,
             before: search.before,
@@ -55,6 +60,8 @@ pub async fn list(state: &AppState, caller: &Caller, search: Search) -> ApiResul
     )
     .await?;
     let next_cursor = (rows.len() as i64 > limit).then(|| rows[limit as usize - 1].seq);
+    let actors: Vec<&str> = rows.iter().map(|r| r.actor.as_str()).collect();
+    let names = users::actor_names(state, &actors).await?;
     let entries = rows
         .into_iter()
         .take(limit as usize)
@@ -62,6 +69,7 @@ pub async fn list(state: &AppState, caller: &Caller, search: Search) -> ApiResul
             Ok(JournalEntry {
                 seq: r.seq,
                 at: instant(r.at)?,
+                actor_name: names.get(&r.actor).cloned(),
                 actor: r.actor,
                 request_id: r.request_id,
                 operation: r.operation,

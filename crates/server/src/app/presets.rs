@@ -160,7 +160,18 @@ fn summary(r: &Revision) -> ApiResult<RevisionSummary> {
         based_on: r.based_on,
         created_at: instant(r.created_at)?,
         created_by: r.created_by.clone(),
+        created_by_name: None,
     })
+}
+
+/// Fills who saved each revision by username (one lookup for them all).
+async fn with_names(state: &AppState, summaries: &mut [RevisionSummary]) -> ApiResult<()> {
+    let actors: Vec<&str> = summaries.iter().map(|s| s.created_by.as_str()).collect();
+    let names = super::users::actor_names(state, &actors).await?;
+    for s in summaries {
+        s.created_by_name = names.get(&s.created_by).cloned();
+    }
+    Ok(())
 }
 
 /// The recipe of a revision as shown: rendered from masked parameters unless revealed.
@@ -299,9 +310,11 @@ pub async fn revisions(
         contract_id,
     )
     .await?;
+    let mut revisions = all.iter().map(summary).collect::<ApiResult<Vec<_>>>()?;
+    with_names(state, &mut revisions).await?;
     Ok(RevisionList {
         contract_id: contract_id.to_owned(),
-        revisions: all.iter().map(summary).collect::<ApiResult<_>>()?,
+        revisions,
     })
 }
 
@@ -319,8 +332,11 @@ pub async fn revision(
     let contract = adapter(state, caller, contract_id).await?;
     let contract_id = contract.id.as_str();
     let r = one(state, contract_id, revision).await?;
+    let mut summaries = [summary(&r)?];
+    with_names(state, &mut summaries).await?;
+    let [summary] = summaries;
     Ok(RevisionView {
-        summary: summary(&r)?,
+        summary,
         params: shown(&r.params, reveal),
         recipe: recipe_shown(&contract, &r, reveal)?,
         revealed: reveal,

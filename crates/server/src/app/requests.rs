@@ -4,14 +4,16 @@
 use mpc_api_types::contracts::{
     DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
 };
+use mpc_domain::number::Numbered;
 use mpc_domain::request::{Acceptance, RequestStatus};
-use mpc_storage::accounts;
 use mpc_storage::contracts::requests::{self, RequestRecord};
+use mpc_storage::{accounts, numbers};
 
 use super::Input;
 use crate::AppState;
 use crate::app::support::{Dates, today};
 use crate::app::support::{MAX_LIMIT, limit};
+use crate::app::users;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;
@@ -26,11 +28,33 @@ pub struct Query {
     pub limit: Option<u32>,
 }
 
-/// A pending or closed request the caller may see.
-async fn visible(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RequestRecord> {
-    let row = requests::get_request(&state.store, id).await?;
+/// A pending or closed request the caller may see, named by its id or its number
+/// (`REQ-000123`).
+async fn visible(state: &AppState, caller: &Caller, named: &str) -> ApiResult<RequestRecord> {
+    let id = numbers::resolve(&mut *state.store.conn().await?, Numbered::Request, named).await?;
+    let row = requests::get_request(&state.store, &id).await?;
     caller.require_contractor(&row.contractor_id)?;
     Ok(row)
+}
+
+/// Names who submitted and decided each request (one lookup for them all).
+async fn with_names(state: &AppState, mut views: Vec<RequestView>) -> ApiResult<Vec<RequestView>> {
+    let actors: Vec<&str> = views
+        .iter()
+        .flat_map(|v| [Some(v.submitted_by.as_str()), v.decided_by.as_deref()])
+        .flatten()
+        .collect();
+    let names = users::actor_names(state, &actors).await?;
+    for v in &mut views {
+        v.submitted_by_name = names.get(&v.submitted_by).cloned();
+        v.decided_by_name = v.decided_by.as_ref().and_then(|d| names.get(d)).cloned();
+    }
+    Ok(views)
+}
+
+/// [`with_names`] for one request.
+async fn named(state: &AppState, view: RequestView) -> ApiResult<RequestView> {
+    Ok(with_names(state, vec![view]).await?.remove(0))
 }
 
 /// Fills an acceptance's date: a notice arrives the day it was submitted, anything else is
@@ -101,7 +125,7 @@ pub async fn submit(
         caller.journal("request.submit").request(raw),
     )
     .await?;
-    Ok(views::request(row, dates.defaulted)?)
+    named(state, views::request(row, dates.defaulted)?).await
 }
 
 /// Requests of `contractor` (every contractor's when `None`), oldest first, a page at a time.
@@ -123,11 +147,12 @@ async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResul
         rows.truncate(limit as usize);
         rows.last().map(|r| r.id.clone())
     });
+    let requests = rows
+        .into_iter()
+        .map(|r| views::request(r, DefaultedDates::new()))
+        .collect::<Result<_, _>>()?;
     Ok(RequestList {
-        requests: rows
-            .into_iter()
-            .map(|r| views::request(r, DefaultedDates::new()))
-            .collect::<Result<_, _>>()?,
+        requests: with_names(state, requests).await?,
         next_cursor: next_cursor.flatten(),
     })
 }
@@ -166,10 +191,11 @@ pub async fn list(
 /// # Errors
 /// 404 for a request outside the caller's reach.
 pub async fn get(state: &AppState, caller: &Caller, request_id: &str) -> ApiResult<RequestView> {
-    Ok(views::request(
+    let view = views::request(
         visible(state, caller, request_id).await?,
         DefaultedDates::new(),
-    )?)
+    )?;
+    named(state, view).await
 }
 
 /// Accepts a pending request (operators only) with its dates: the acceptance date, or for a
@@ -198,13 +224,13 @@ pub async fn accept(
     )?;
     let (row, _) = requests::accept(
         &state.store,
-        request_id,
+        &row.id,
         &acceptance,
         &caller.name(),
         caller.journal("request.accept").request(raw),
     )
     .await?;
-    Ok(views::request(row, dates.defaulted)?)
+    named(state, views::request(row, dates.defaulted)?).await
 }
 
 /// Rejects a pending request (operators only), with the reason the contractor reads.
@@ -218,13 +244,13 @@ pub async fn reject(
     request_id: &str,
     input: Input<RejectRequest>,
 ) -> ApiResult<RequestView> {
-    visible(state, caller, request_id).await?;
+    let row = visible(state, caller, request_id).await?;
     caller.require_operator()?;
     let (body, raw) = input.parse()?;
     let reason = mpc_domain::account::text("reason", &body.reason, 500)?;
     let row = requests::close_pending(
         &state.store,
-        request_id,
+        &row.id,
         RequestStatus::Rejected,
         today(),
         &caller.name(),
@@ -232,7 +258,7 @@ pub async fn reject(
         caller.journal("request.reject").request(raw),
     )
     .await?;
-    Ok(views::request(row, DefaultedDates::new())?)
+    named(state, views::request(row, DefaultedDates::new())?).await
 }
 
 /// Withdraws a pending request (its contractor, or an operator).
@@ -244,10 +270,10 @@ pub async fn withdraw(
     caller: &Caller,
     request_id: &str,
 ) -> ApiResult<RequestView> {
-    visible(state, caller, request_id).await?;
+    let row = visible(state, caller, request_id).await?;
     let row = requests::close_pending(
         &state.store,
-        request_id,
+        &row.id,
         RequestStatus::Withdrawn,
         today(),
         &caller.name(),
@@ -255,5 +281,5 @@ pub async fn withdraw(
         caller.journal("request.withdraw"),
     )
     .await?;
-    Ok(views::request(row, DefaultedDates::new())?)
+    named(state, views::request(row, DefaultedDates::new())?).await
 }

@@ -2,8 +2,10 @@
 //! sees the outages that touched its contracts and claims their credit by the deadline.
 
 use mpc_api_types::billing::{ClaimView, DecideClaim, OutageView, RecordOutage, SubmitClaim};
+use mpc_domain::number::{Number, Numbered};
 use mpc_domain::sla::{Affected, ClaimStatus, Outage};
 use mpc_storage::billing::{self, ClaimRecord, OutageRecord};
+use mpc_storage::numbers;
 
 use super::Input;
 use crate::AppState;
@@ -19,6 +21,7 @@ fn outage_view(row: &OutageRecord, o: &Outage) -> OutageView {
     };
     OutageView {
         id: row.id.clone(),
+        number: row.number().to_string(),
         learned_at: o.learned_at.to_string(),
         restored_at: o.restored_at.to_string(),
         operator_caused: o.operator_caused,
@@ -108,12 +111,15 @@ pub async fn outages(state: &AppState, caller: &Caller) -> ApiResult<Vec<OutageV
     Ok(out)
 }
 
-/// One outage with its claim deadline (R16.3).
+/// One outage with its claim deadline (R16.3), named by its id or its number (`OUT-000123`).
 ///
 /// # Errors
 /// 404 for an outage that does not exist or did not touch the caller's contracts.
-pub async fn outage(state: &AppState, caller: &Caller, id: &str) -> ApiResult<OutageView> {
-    let row = billing::get_outage(&mut *state.store.conn().await?, id).await?;
+pub async fn outage(state: &AppState, caller: &Caller, named: &str) -> ApiResult<OutageView> {
+    let mut conn = state.store.conn().await?;
+    let id = numbers::resolve(&mut conn, Numbered::Outage, named).await?;
+    let row = billing::get_outage(&mut conn, &id).await?;
+    drop(conn);
     let o = row.outage()?;
     if !outage_concerns(state, caller, &o).await? {
         return Err(ApiError::not_found());
@@ -125,6 +131,8 @@ pub async fn outage(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Ou
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     pub id: String,
+    /// The number people quote.
+    pub number: Number,
     pub outage_id: String,
     pub contract_id: String,
     pub contractor_id: String,
@@ -138,6 +146,7 @@ pub struct Claim {
 fn claim_of(c: ClaimRecord) -> ApiResult<Claim> {
     let state = c.status;
     Ok(Claim {
+        number: c.number(),
         id: c.id,
         outage_id: c.outage_id,
         contract_id: c.contract_id,
@@ -152,6 +161,7 @@ fn claim_of(c: ClaimRecord) -> ApiResult<Claim> {
 pub fn claim_view(c: Claim) -> ClaimView {
     ClaimView {
         id: c.id,
+        number: c.number.to_string(),
         outage_id: c.outage_id,
         contract_id: c.contract_id,
         contractor_id: c.contractor_id,
@@ -183,8 +193,14 @@ pub async fn claim(
         ));
     }
     let on = Dates::default().or_today("claimed_on", body.claimed_on.as_deref())?;
+    let outage_id = numbers::resolve(
+        &mut *state.store.conn().await?,
+        Numbered::Outage,
+        &body.outage_id,
+    )
+    .await?;
     let mut tx = state.store.write().await?;
-    let c = billing::claim(&mut tx, &body.outage_id, contract_id, on).await?;
+    let c = billing::claim(&mut tx, &outage_id, contract_id, on).await?;
     tx.commit(
         caller
             .journal("sla_claim.submit")
@@ -229,8 +245,9 @@ pub enum Decision {
     Refuse,
 }
 
-/// Decides a claim (operators), journaled as `sla_claim.approve` or `sla_claim.refuse` with
-/// the reason given; the day defaults to today in Japan.
+/// Decides a claim named by its id or its number (`CLM-000123`) (operators), journaled as
+/// `sla_claim.approve` or `sla_claim.refuse` with the reason given; the day defaults to today
+/// in Japan.
 ///
 /// # Errors
 /// 404 for a claim outside the caller's reach; 403 for anyone but operators; 422 for a reason
@@ -238,11 +255,15 @@ pub enum Decision {
 pub async fn decide(
     state: &AppState,
     caller: &Caller,
-    id: &str,
+    named: &str,
     decision: Decision,
     how: Input<DecideClaim>,
 ) -> ApiResult<Claim> {
-    let c = billing::get_claim(&mut *state.store.conn().await?, id).await?;
+    let mut conn = state.store.conn().await?;
+    let id = numbers::resolve(&mut conn, Numbered::Claim, named).await?;
+    let c = billing::get_claim(&mut conn, &id).await?;
+    drop(conn);
+    let id = id.as_str();
     caller.require_contractor(&c.contractor_id)?;
     caller.require_operator()?;
     let (body, raw) = how.parse_or_empty()?;

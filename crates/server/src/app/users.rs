@@ -382,3 +382,53 @@ pub async fn set_password(
     .await?;
     Ok(())
 }
+
+/// The user id an actor as the journal records it names (`user:<id>`); `None` for `cli`,
+/// `system` and the like.
+pub fn actor_user(actor: &str) -> Option<&str> {
+    actor.strip_prefix("user:")
+}
+
+/// Usernames for actors as the journal records them (`user:<id>` → `sato`), looked up in one
+/// query for a whole page; actors that are no user (`cli`, `system`, …) or a user since
+/// deleted are left out. The caller reads these only beside records it may already see.
+///
+/// # Errors
+/// The database's.
+pub async fn actor_names(
+    state: &AppState,
+    actors: &[&str],
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    let mut ids: Vec<String> = actors
+        .iter()
+        .filter_map(|a| actor_user(a))
+        .map(str::to_owned)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(accounts::usernames(&state.store, &ids)
+        .await?
+        .into_iter()
+        .map(|(id, username)| (format!("user:{id}"), username))
+        .collect())
+}
+
+/// An actor a person typed: a username stands for `user:<its id>`; `user:<id>`, `cli`,
+/// `system` and `demo` are kept as written, as is a name no user has (it matches nothing).
+///
+/// # Errors
+/// The database's.
+pub async fn actor_named(state: &AppState, named: &str) -> ApiResult<String> {
+    let named = named.trim();
+    if named.contains(':') || matches!(named, "cli" | "system" | "demo") {
+        return Ok(named.to_owned());
+    }
+    match accounts::find_user_by_username(&state.store, named).await {
+        Ok(user) => Ok(format!("user:{}", user.id)),
+        Err(mpc_storage::StorageError::NotFound) => Ok(named.to_owned()),
+        Err(e) => Err(e.into()),
+    }
+}

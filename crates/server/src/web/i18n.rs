@@ -773,6 +773,12 @@ catalog! {
     money_choose_item: "項目を選択", "Choose an item";
     money_amount_limit: "0円以上100,000,000円以下の整数で入力してください（R14.1）。", "Whole yen from 0 to 100,000,000 (R14.1).";
     money_group_one_time: "一時費用", "One-time fees";
+    // ids-records: record numbers and who did what
+    record_number: "番号", "No.";
+    actor_cli: "コマンドライン", "Command line";
+    actor_system: "システム（自動処理）", "System (automatic)";
+    actor_demo: "デモデータ", "Demo data";
+    actor_placeholder: "ユーザー名", "username";
 }
 
 #[cfg(test)]

@@ -116,6 +116,20 @@ pub fn short(id: &str) -> String {
         .to_owned()
 }
 
+/// Who did something, as a person reads it: the username `name` the app found for a user, a
+/// translated word for the command line, the system and the demo data, and the actor as
+/// recorded otherwise.
+pub fn actor_label(lang: Lang, actor: &str, name: Option<String>) -> String {
+    let t = lang.t();
+    match (name, actor) {
+        (Some(name), _) => name,
+        (None, "cli") => t.actor_cli.to_owned(),
+        (None, "system") => t.actor_system.to_owned(),
+        (None, "demo") => t.actor_demo.to_owned(),
+        (None, _) => actor.to_owned(),
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

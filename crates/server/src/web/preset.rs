@@ -442,7 +442,7 @@ async fn page(
                 number: r.revision,
                 cause: super::i18n::revision_cause(lang, &r.cause).to_owned(),
                 at: local_time(&r.created_at),
-                by: r.created_by,
+                by: super::actor_label(lang, &r.created_by, r.created_by_name),
             })
             .collect(),
         recipe,

@@ -7,6 +7,7 @@ mod billing;
 #[path = "../common/mod.rs"]
 mod common;
 mod money;
+mod names;
 mod pages;
 mod queue;
 mod support;

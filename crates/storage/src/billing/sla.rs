@@ -1,10 +1,14 @@
 //! Outages and SLA claims (R16).
 
+use mpc_domain::number::{Number, Numbered};
+
 use super::*;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutageRecord {
     pub id: String,
+    /// Its number, `OUT-` and these digits ([`OutageRecord::number`]).
+    pub number: i64,
     pub learned_at: i64,
     pub restored_at: i64,
     pub operator_caused: i64,
@@ -14,6 +18,11 @@ pub struct OutageRecord {
 }
 
 impl OutageRecord {
+    /// The number people quote (`OUT-000123`).
+    pub fn number(&self) -> Number {
+        Number::new(Numbered::Outage, self.number)
+    }
+
     pub fn outage(&self) -> Result<mpc_domain::sla::Outage> {
         let ids: Vec<String> = serde_json::from_str(&self.affected)
             .map_err(|e| StorageError::Corrupt(e.to_string()))?;
@@ -32,14 +41,14 @@ impl OutageRecord {
     }
 }
 
-pub(super) const OUTAGE_COLUMNS: &str = "SELECT id, learned_at, restored_at, operator_caused, scope, affected, description FROM outages";
+pub(super) const OUTAGE_COLUMNS: &str = "SELECT id, number, learned_at, restored_at, operator_caused, scope, affected, description FROM outages";
 
-/// Records an outage (R16.1).
+/// Records an outage (R16.1) and gives it the next outage number, which it returns.
 pub async fn record_outage(
     tx: &mut WriteTx,
     o: &mpc_domain::sla::Outage,
     description: &str,
-) -> Result<()> {
+) -> Result<i64> {
     let named = match &o.affected {
         mpc_domain::sla::Affected::Contracts(ids) => ids.clone(),
         mpc_domain::sla::Affected::AllUnderManagement(m) => vec![m.clone()],
@@ -55,9 +64,10 @@ pub async fn record_outage(
             ("all_under_management", vec![m.clone()])
         }
     };
+    let number = crate::numbers::next(tx, Numbered::Outage).await?;
     sqlx::query(
-        "INSERT INTO outages (id, learned_at, restored_at, operator_caused, scope, affected, description, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO outages (id, learned_at, restored_at, operator_caused, scope, affected, description, created_at, number) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(o.id.clone())
     .bind(o.learned_at.as_microsecond())
@@ -67,9 +77,10 @@ pub async fn record_outage(
     .bind(serde_json::to_string(&ids).unwrap_or_default())
     .bind(description.to_owned())
     .bind(now_micros())
+    .bind(number)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    Ok(number)
 }
 
 pub async fn list_outages(conn: &mut AnyConnection) -> Result<Vec<OutageRecord>> {
@@ -93,6 +104,8 @@ pub async fn get_outage(conn: &mut AnyConnection, id: &str) -> Result<OutageReco
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClaimRecord {
     pub id: String,
+    /// Its number, `CLM-` and these digits ([`ClaimRecord::number`]).
+    pub number: i64,
     pub outage_id: String,
     pub contract_id: String,
     pub contractor_id: String,
@@ -102,7 +115,14 @@ pub struct ClaimRecord {
     pub decided_on: Option<String>,
 }
 
-pub(super) const CLAIM_COLUMNS: &str = "SELECT id, outage_id, contract_id, contractor_id, claimed_on, status, decided_on FROM sla_claims";
+impl ClaimRecord {
+    /// The number people quote (`CLM-000123`).
+    pub fn number(&self) -> Number {
+        Number::new(Numbered::Claim, self.number)
+    }
+}
+
+pub(super) const CLAIM_COLUMNS: &str = "SELECT id, number, outage_id, contract_id, contractor_id, claimed_on, status, decided_on FROM sla_claims";
 
 /// A contractor claims the credit of an outage for a contract (R16.2, R16.3).
 pub async fn claim(
@@ -119,6 +139,7 @@ pub async fn claim(
     mpc_domain::sla::check_claim(&outage, &book, &contract, claimed_on)?;
     let row = ClaimRecord {
         id: new_id(),
+        number: crate::numbers::next(tx, Numbered::Claim).await?,
         outage_id: outage_id.to_owned(),
         contract_id: contract_id.to_owned(),
         contractor_id: contract.contractor_id.clone(),
@@ -127,13 +148,15 @@ pub async fn claim(
         decided_on: None,
     };
     sqlx::query(
-        "INSERT INTO sla_claims (id, outage_id, contract_id, contractor_id, claimed_on, status) VALUES ($1, $2, $3, $4, $5, 'pending')",
+        "INSERT INTO sla_claims (id, outage_id, contract_id, contractor_id, claimed_on, status, number) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
     )
     .bind(row.id.clone())
     .bind(row.outage_id.clone())
     .bind(row.contract_id.clone())
     .bind(row.contractor_id.clone())
     .bind(row.claimed_on.clone())
+    .bind(row.number)
     .execute(tx.conn())
     .await
     .map_err(|e| match StorageError::from(e) {

@@ -7,6 +7,7 @@ use mpc_domain::book::{Book, Effect};
 use mpc_domain::contract::ManagementAccess;
 use mpc_domain::custody;
 use mpc_domain::eligibility::Impact;
+use mpc_domain::number::{Number, Numbered};
 use mpc_domain::request::{
     Acceptance, Context, Decision, Request, RequestStatus, check_pending, decide, on_submission,
 };
@@ -45,6 +46,8 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestRecord {
     pub id: String,
+    /// Its number, `REQ-` and these digits ([`RequestRecord::number`]).
+    pub number: i64,
     pub contractor_id: String,
     pub kind: String,
     pub payload: String,
@@ -59,13 +62,18 @@ pub struct RequestRecord {
 }
 
 impl RequestRecord {
+    /// The number people quote (`REQ-000123`).
+    pub fn number(&self) -> Number {
+        Number::new(Numbered::Request, self.number)
+    }
+
     pub fn request(&self) -> Result<Request> {
         serde_json::from_str(&self.payload)
             .map_err(|e| StorageError::Corrupt(format!("request {}: {e}", self.id)).into())
     }
 }
 
-const REQUEST_COLUMNS: &str = "SELECT id, contractor_id, kind, payload, submitted_on, submitted_by, status, \
+const REQUEST_COLUMNS: &str = "SELECT id, number, contractor_id, kind, payload, submitted_on, submitted_by, status, \
      decided_on, decided_by, decision, created_at FROM requests";
 
 /// Decides `request` inside `tx` and writes its effects.
@@ -306,6 +314,7 @@ impl Batch {
         };
         let row = RequestRecord {
             id: new_id(),
+            number: crate::numbers::next(&mut self.tx, Numbered::Request).await?,
             contractor_id: contractor_id.to_owned(),
             kind: request.kind().to_owned(),
             payload: serde_json::to_string(request)
@@ -329,7 +338,8 @@ impl Batch {
         };
         sqlx::query(
             "INSERT INTO requests (id, contractor_id, kind, payload, submitted_on, submitted_by, status, \
-             decided_on, decided_by, decision, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             decided_on, decided_by, decision, created_at, number) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(row.id.clone())
         .bind(row.contractor_id.clone())
@@ -342,6 +352,7 @@ impl Batch {
         .bind(row.decided_by.clone())
         .bind(row.decision.clone())
         .bind(row.created_at)
+        .bind(row.number)
         .execute(self.tx.conn())
         .await?;
         crate::journal::append(

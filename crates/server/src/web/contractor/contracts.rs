@@ -180,7 +180,7 @@ pub(super) async fn contract_page(
         .map(|e| Event {
             at: format::clock_text(&e.at),
             what: crate::web::i18n::operation(lang, &e.operation, submitted_kind(&e.request)),
-            who: e.actor,
+            who: crate::web::actor_label(lang, &e.actor, e.actor_name),
         })
         .collect();
     Ok(render(ContractPage {

@@ -56,6 +56,8 @@ pub(super) async fn mobile_use(
     let contracts = contracts_of(&state, &session, &contractor, None).await?;
     let caller = session.caller();
     let mut sims = Vec::new();
+    // Each SIM's ICCIDs by its option, to name a group's members by them.
+    let mut iccids_of: std::collections::HashMap<String, String> = Default::default();
     for c in contracts
         .iter()
         .filter(|c| c.options.iter().any(|o| o.kind == OptionKind::MobileAccess))
@@ -71,6 +73,7 @@ pub(super) async fn mobile_use(
                     |u| lang.pick(u.label_ja(), u.label_en()).to_owned(),
                 );
             let days: Vec<u64> = s.days.iter().map(|d| d.bytes).collect();
+            iccids_of.insert(s.option_id.clone(), s.iccids.join(", "));
             sims.push(SimShown {
                 contract: format!("{} ({})", describe(lang, c), short(&c.id)),
                 iccids: s.iccids.join(", "),
@@ -101,7 +104,13 @@ pub(super) async fn mobile_use(
             iccids: usage
                 .members
                 .iter()
-                .map(|m| short(&m.option_id))
+                .map(|m| {
+                    iccids_of
+                        .get(&m.option_id)
+                        .filter(|i| !i.is_empty())
+                        .cloned()
+                        .unwrap_or_else(|| short(&m.option_id))
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             plan: usage

@@ -19,6 +19,7 @@ use super::{Csrf, PAGE, choose_contractor, contractor_of, operator_suffix};
 /// A request as listed.
 pub struct RequestRow {
     pub id: String,
+    pub number: String,
     pub kind: String,
     pub subject: String,
     pub submitted_on: String,
@@ -33,6 +34,7 @@ pub(super) fn request_row(lang: Lang, r: &RequestView) -> RequestRow {
     let t = lang.t();
     RequestRow {
         id: r.id.clone(),
+        number: r.number.clone(),
         kind: crate::web::i18n::request_kind(lang, &r.kind).to_owned(),
         subject,
         submitted_on: format::date_text(lang, &r.submitted_on),

@@ -49,7 +49,7 @@ fn run_row(lang: Lang, r: billing::Run) -> RunRow {
         month: r.month,
         at: format::time(lang, r.at),
         at_micros: r.at.as_microsecond(),
-        actor: r.actor,
+        actor: crate::web::actor_label(lang, &r.actor, r.actor_name),
         invoices: r.invoices,
         lines: r.lines,
         total: lang.yen(r.total),

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::{Pager, contractor_names, href, only_operators, when};
 use crate::AppState;
 use crate::app::journal;
+use crate::web::actor_label;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
 
@@ -100,8 +101,12 @@ pub async fn page(
         .map(|e| EntryRow {
             seq: e.seq,
             at: when(lang, &e.at),
-            actor_href: href("/console/journal", &[("actor", &e.actor)]),
-            actor: e.actor,
+            // A user's entries are searched by username, as a person would type it.
+            actor_href: href(
+                "/console/journal",
+                &[("actor", e.actor_name.as_deref().unwrap_or(&e.actor))],
+            ),
+            actor: actor_label(lang, &e.actor, e.actor_name.clone()),
             operation_href: href("/console/journal", &[("operation", &e.operation)]),
             operation: e.operation,
             contractor: e.contractor_id.map(|k| {

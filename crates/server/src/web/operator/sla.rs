@@ -67,6 +67,7 @@ fn claim_status(lang: Lang, state: ClaimStatus) -> (&'static str, &'static str) 
 
 pub struct OutageRow {
     pub id: String,
+    pub number: String,
     pub learned: String,
     pub restored: String,
     pub operator_caused: bool,
@@ -83,6 +84,7 @@ pub struct OutageRow {
 fn outage_row(lang: Lang, o: &OutageView) -> OutageRow {
     OutageRow {
         id: o.id.clone(),
+        number: o.number.clone(),
         learned: when(lang, &o.learned_at),
         restored: when(lang, &o.restored_at),
         operator_caused: o.operator_caused,
@@ -102,6 +104,7 @@ fn outage_row(lang: Lang, o: &OutageView) -> OutageRow {
 
 pub struct ClaimLine {
     pub id: String,
+    pub number: String,
     pub claimed_on: String,
     claimed_iso: String,
     pub contractor_id: String,
@@ -224,7 +227,8 @@ fn claim_lines(
                 .find(|o| o.id == c.outage_id)
                 .map(|o| {
                     format!(
-                        "{} – {} ({} {})",
+                        "{} {} – {} ({} {})",
+                        o.number,
                         when(lang, &o.learned_at),
                         when(lang, &o.restored_at),
                         o.full_days,
@@ -233,6 +237,7 @@ fn claim_lines(
                 })
                 .unwrap_or_else(|| c.outage_id.clone());
             ClaimLine {
+                number: c.number.to_string(),
                 claimed_on: lang.date(&c.claimed_on),
                 claimed_iso: c.claimed_on.clone(),
                 contractor: names

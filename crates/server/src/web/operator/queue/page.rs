@@ -18,7 +18,7 @@ use crate::{AppState, app};
 /// A pending request as a row of the queue.
 pub struct RequestRow {
     pub id: String,
-    pub short_id: String,
+    pub number: String,
     pub submitted_on: String,
     submitted_iso: String,
     pub contractor_id: String,
@@ -148,7 +148,7 @@ pub(super) async fn queue_page(
         .map(|r| {
             let facts = facts(lang, &r.request);
             RequestRow {
-                short_id: short(&r.id),
+                number: r.number.clone(),
                 submitted_on: lang.date(&r.submitted_on),
                 submitted_iso: r.submitted_on.clone(),
                 contractor: names
@@ -177,12 +177,14 @@ pub(super) async fn queue_page(
     let sort = Sort::new(
         "sort",
         q.sort.as_deref(),
-        &["submitted", "contractor", "kind"],
+        &["submitted", "number", "contractor", "kind"],
         base_for(&["sort", "after"]),
     );
     sort.apply(&mut rows, |r, key| match key {
         "contractor" => (0, r.contractor.clone()),
         "kind" => (0, r.kind.clone()),
+        // Longer numbers are larger ones: REQ-999999 < REQ-1000000.
+        "number" => (r.number.len() as i64, r.number.clone()),
         _ => (0, r.submitted_iso.clone()),
     });
     let (requests, next) = page_of(rows, q.after.as_deref());

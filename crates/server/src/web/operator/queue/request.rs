@@ -9,14 +9,14 @@ use serde::Deserialize;
 use super::super::form::{OperatorForm, csrf_field};
 use super::super::{
     confirmed, contractor_names, date_field, field_problem, only_operators, refusal, render_form,
-    short, unconfirmed,
+    unconfirmed,
 };
 use crate::AppState;
 use crate::app::support::today;
 use crate::app::{Input, requests};
 use crate::web::i18n::{Lang, request_kind};
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, Shown, WebResult, see_other};
+use crate::web::{Chrome, Session, Shown, WebResult, actor_label, see_other};
 
 csrf_field!(AcceptForm, RejectForm);
 
@@ -202,6 +202,7 @@ pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
 
 struct RequestFacts {
     id: String,
+    number: String,
     contractor_id: String,
     contractor: String,
     kind: String,
@@ -267,9 +268,12 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
         status_class: r.status.as_str().to_owned(),
         submitted_on: lang.date(&r.submitted_on),
         submitted_iso: r.submitted_on.clone(),
-        submitted_by: r.submitted_by.clone(),
+        submitted_by: actor_label(lang, &r.submitted_by, r.submitted_by_name.clone()),
         decided_on: r.decided_on.as_deref().map(|d| lang.date(d)),
-        decided_by: r.decided_by.clone(),
+        decided_by: r
+            .decided_by
+            .as_deref()
+            .map(|d| actor_label(lang, d, r.decided_by_name.clone())),
         facts: facts(lang, &r.request),
         decision: r
             .decision
@@ -281,6 +285,7 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
         failure: kind == "report_failure",
         cancel: kind == "cancel_contract",
         contractor_id: r.contractor_id,
+        number: r.number,
         id: r.id,
     })
 }
@@ -306,7 +311,7 @@ async fn request_view(
         };
     }
     let failed = accept_problem.is_some() || reject_problem.is_some();
-    let title = format!("{} {}", r.kind, short(&r.id));
+    let title = format!("{} {}", r.kind, r.number);
     Ok(render_form(
         RequestPage {
             c: session.chrome(&title, Section::Queue),
