@@ -213,7 +213,7 @@ impl Scale {
 
     /// A value of this axis in whole GB when its steps are whole GB, else in whole MB.
     fn label(&self, bytes: u64, l: &UsageLabels<'_>) -> String {
-        if self.step % GB == 0 {
+        if self.step.is_multiple_of(GB) {
             format!("{} {}", bytes / GB, l.gigabytes)
         } else {
             format!("{} {}", bytes / MB, l.megabytes)
