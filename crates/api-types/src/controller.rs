@@ -2,6 +2,7 @@
 //! and what devices send when they call home.
 
 use mpc_domain::catalog::{DeviceType, Item};
+use mpc_domain::monitoring::ConnectionState;
 use mpc_domain::preset::{DiffLine, MobileSettings, PresetParams};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -105,8 +106,9 @@ pub struct MonitoredDevice {
     pub model: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contractor_id: Option<String>,
-    /// `up` or `down`; a device never heard from is `down`.
-    pub state: String,
+    /// `in_stock` (serving no contract), `never_connected` (assigned, never heard from), `up`
+    /// or `down` (heard from once, silent for longer than the DOWN delay since).
+    pub state: ConnectionState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_since: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,10 +14,12 @@ use jiff::civil::Date;
 use mpc_domain::access::Role;
 use mpc_domain::book::Effect;
 use mpc_domain::calendar::{first_of_next_month, is_last_day_of_month, tokyo_start_of_day};
+use mpc_domain::catalog::DeviceType;
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::request::{Acceptance, Request};
 use mpc_storage::accounts::{self, NewUser};
 use mpc_storage::contracts::{parties, requests};
+use mpc_storage::controller::{self, InventoryRecord, SecretKey};
 use mpc_storage::{JournalEntry, Store, mobile};
 use serde_json::json;
 
@@ -318,6 +320,126 @@ impl Seeder<'_> {
     }
 }
 
+/// The demo's devices in the inventory, each with the story its monitoring tells.
+const LIVE: [&str; 8] = [
+    "X4-24A0-00102",
+    "CA10-24B1-00201",
+    "W2L-24C2-00301",
+    "W2L-24C2-00302",
+    "X4-24A0-00188",
+    "CA10-24B1-00401",
+    "CA10-24B1-00403",
+    "X4-24A0-00501",
+];
+/// UP now, after half a day DOWN three days ago.
+const RECOVERED: &str = "W2L-24C2-00302";
+/// DOWN for the past five hours.
+const SILENT: &str = "CA10-24B1-00403";
+/// Assigned to a contract, never connected.
+const NEVER_CONNECTED: &str = "W2L-24C2-00402";
+/// In stock: the failed unit released from its contract, one whose serial is still to be
+/// accepted (a pending request) and a spare.
+const IN_STOCK: [&str; 3] = ["X4-24A0-00101", "W2L-24C2-00599", "X4-24A0-00900"];
+
+impl Seeder<'_> {
+    /// Puts the demo's devices in the inventory and gives them a week of heartbeats: most UP,
+    /// one with a DOWN stretch three days ago, one DOWN now, one never connected and three in
+    /// stock, so the fleet page and its charts have something to show.
+    async fn monitoring(&self, key: &SecretKey) -> anyhow::Result<()> {
+        let serials = LIVE
+            .iter()
+            .chain([NEVER_CONNECTED].iter())
+            .chain(IN_STOCK.iter());
+        let rows: Vec<InventoryRecord> = serials
+            .enumerate()
+            .map(|(i, serial)| {
+                Ok(InventoryRecord {
+                    line: i + 1,
+                    serial: (*serial).to_owned(),
+                    model: model_of(serial)?,
+                    factory_secret: format!("demo-factory-secret-{serial}"),
+                    smfv2: None,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?;
+        controller::import_inventory(
+            self.store,
+            key,
+            &rows,
+            JournalEntry::new("demo", "demo.inventory"),
+        )
+        .await?
+        .map_err(|e| anyhow!("demo inventory refused: {e:?}"))?;
+
+        const HOUR: i64 = 3_600_000_000;
+        let down_after =
+            i64::try_from(mpc_domain::monitoring::DOWN_AFTER.as_micros()).unwrap_or(i64::MAX);
+        let now = mpc_storage::now_micros();
+        let beat = |serial: &str, at: i64| {
+            let store = self.store;
+            let serial = serial.to_owned();
+            async move {
+                let firmware = if serial.starts_with("W2L") {
+                    "4.12"
+                } else {
+                    "3.80"
+                };
+                controller::heartbeat(
+                    store,
+                    &serial,
+                    &controller::Heartbeat {
+                        firmware: firmware.into(),
+                        uptime_seconds: (at - now + 7 * 24 * HOUR).max(0) / 1_000_000,
+                        applied_revision: Some(1),
+                    },
+                    at,
+                )
+                .await
+            }
+        };
+        // Everyone calls home a week ago; three days ago all but one keep calling, and the
+        // monitor marks that one DOWN; half a day later it is back.
+        let (week_ago, dip, back, silent_from) = (
+            now - 156 * HOUR,
+            now - 72 * HOUR,
+            now - 60 * HOUR,
+            now - 5 * HOUR,
+        );
+        for serial in LIVE {
+            beat(serial, week_ago).await?;
+        }
+        for serial in LIVE.iter().filter(|s| **s != RECOVERED) {
+            beat(serial, dip - 60_000_000).await?;
+        }
+        controller::mark_silent_down(self.store, dip, down_after).await?;
+        beat(RECOVERED, back).await?;
+        // SILENT's last call is 20 minutes before the sweep that marks it DOWN; the others'
+        // one minute before it.
+        for serial in LIVE {
+            beat(serial, silent_from - HOUR / 3).await?;
+        }
+        for serial in LIVE.iter().filter(|s| **s != SILENT) {
+            beat(serial, silent_from - 60_000_000).await?;
+        }
+        controller::mark_silent_down(self.store, silent_from, down_after).await?;
+        for serial in LIVE.iter().filter(|s| **s != SILENT) {
+            beat(serial, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The model a demo serial names by its prefix.
+fn model_of(serial: &str) -> anyhow::Result<DeviceType> {
+    let name = match serial.split('-').next() {
+        Some("X4") => "SEIL/X4",
+        Some("W2L") => "SA-W2L",
+        Some("CA10") => "SEIL CA10",
+        _ => bail!("no model for the demo serial {serial}"),
+    };
+    Ok(name.parse()?)
+}
+
 fn created_option(effects: &[Effect]) -> Option<String> {
     effects.iter().find_map(|e| match e {
         Effect::OptionCreated(o) => Some(o.id.clone()),
@@ -333,7 +455,7 @@ fn created_group(effects: &[Effect]) -> Option<String> {
 }
 
 /// Loads the demo data set, dated around `today`; prints the contractors' API tokens.
-pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
+pub async fn seed(store: &Store, key: &SecretKey, today: Date) -> anyhow::Result<()> {
     let existing = accounts::list_contractors(
         store,
         None,
@@ -643,8 +765,10 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
     )
     .await?;
 
+    s.monitoring(key).await?;
+
     println!(
-        "demo data loaded (dated around {today}): 3 contractors, 2 managements, 10 service adapters, 4 SIMs, 3 pending requests"
+        "demo data loaded (dated around {today}): 3 contractors, 2 managements, 10 service adapters, 4 SIMs, 3 pending requests, 12 devices with a week of heartbeats"
     );
     println!("contractor users (console password, then API token; shown only this once):");
     println!("  minato  {HOST}\t{minato_password}\t{minato_token}");

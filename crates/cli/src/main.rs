@@ -386,7 +386,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(d) => mpc_domain::calendar::parse_business_date(&d)?,
                 None => contracts::today(),
             };
-            demo::seed(&open(url).await?, today).await
+            let (key, _) = mpc_storage::controller::SecretKey::resolve(url)?;
+            demo::seed(&open(url).await?, &key, today).await
         }
     }
 }

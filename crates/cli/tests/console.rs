@@ -767,3 +767,90 @@ async fn the_journal_shows_usernames_and_the_queue_request_numbers_in_both_langu
         shot(&client, &format!("{lang}-queue-numbers")).await;
     }
 }
+
+/// The fleet as the demo leaves it, its device page and a month of mobile use, in both
+/// languages: four distinct connection states, a week band dated day by day, and daily bars
+/// beside the cumulative line with the cap and the throttle marked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleet_states_and_dated_charts_in_both_languages() {
+    let d = deploy();
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 1000).await;
+    let count = |css: &'static str| {
+        let client = client.clone();
+        async move { client.find_all(Locator::Css(css)).await.unwrap().len() }
+    };
+    let last_month = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now())
+        .first_of_month()
+        .checked_sub(jiff::ToSpan::months(1))
+        .unwrap()
+        .strftime("%Y-%m")
+        .to_string();
+    for (lang, t) in [("ja", &JA), ("en", &EN)] {
+        client
+            .goto(&format!("{}/console/lang/{lang}", d.url))
+            .await
+            .unwrap();
+        sign_in(&client, &d, "admin").await;
+        // The dashboard counts each state.
+        let dashboard = until_text(&client, t.op_card_never_connected).await;
+        assert!(dashboard.contains(t.op_card_in_stock), "{dashboard}");
+
+        client
+            .goto(&format!("{}/console/fleet", d.url))
+            .await
+            .unwrap();
+        let fleet = until_text(&client, t.conn_never_connected).await;
+        for word in [t.conn_in_stock, t.up, t.down] {
+            assert!(fleet.contains(word), "{lang} fleet without {word}: {fleet}");
+        }
+        assert_eq!(count("span.badge.never_connected").await, 1);
+        assert_eq!(count("span.badge.in_stock").await, 3);
+        assert_eq!(count("span.badge.down").await, 1);
+        shot(&client, &format!("{lang}-fleet-states")).await;
+        client
+            .goto(&format!("{}/console/fleet?state=never_connected", d.url))
+            .await
+            .unwrap();
+        let never = until_text(&client, "W2L-24C2-00402").await;
+        assert!(!never.contains("CA10-24B1-00403"), "{never}");
+
+        // The device that was DOWN half a day three days ago: a dated week band.
+        client
+            .goto(&format!("{}/console/fleet/W2L-24C2-00302", d.url))
+            .await
+            .unwrap();
+        until_text(&client, t.op_availability_7d).await;
+        assert!(count("svg.chart line.tick").await >= 7, "a tick a day");
+        assert_eq!(
+            count("svg.chart rect[fill='#b3261e']").await,
+            1,
+            "one DOWN stretch"
+        );
+        shot(&client, &format!("{lang}-device-week")).await;
+        sign_out(&client).await;
+
+        // 北海ロジスティクス's capped SIM went over its cap on the 21st of last month.
+        sign_in(&client, &d, "hokkai").await;
+        client
+            .goto(&format!("{}/console/mobile?month={last_month}", d.url))
+            .await
+            .unwrap();
+        until_text(&client, t.throttled).await;
+        assert!(count("svg.chart polyline.cumulative").await >= 1);
+        assert!(count("svg.chart line.limit").await >= 1);
+        assert_eq!(count("svg.chart line.throttle").await, 1);
+        assert!(count("svg.chart rect.day").await >= 28, "a bar a day");
+        let summary = client.find(Locator::Css("details summary")).await.unwrap();
+        assert_eq!(summary.text().await.unwrap(), t.chart_numbers);
+        summary.click().await.unwrap();
+        shot(&client, &format!("{lang}-mobile-chart")).await;
+        client
+            .goto(&format!("{}/console/devices", d.url))
+            .await
+            .unwrap();
+        until_text(&client, t.availability_week).await;
+        shot(&client, &format!("{lang}-contractor-devices")).await;
+        sign_out(&client).await;
+    }
+}

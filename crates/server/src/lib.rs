@@ -58,6 +58,9 @@ pub struct AppState {
     pub jobs: jobs::Jobs,
     /// On PostgreSQL, the device requests seen by every node sharing the database.
     pub seen: Option<std::sync::Arc<device::seen::SeenLog>>,
+    /// Silent this long, a device is DOWN as the monitor counts it (devices.md D.4); set from
+    /// [`device::DeviceConfig::down_after`] by [`app`], so lists and the sweep agree.
+    pub down_after: std::time::Duration,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             devices,
             replay: Default::default(),
             seen,
+            down_after: mpc_domain::monitoring::DOWN_AFTER.unsigned_abs(),
         }
     }
 }
@@ -222,7 +226,8 @@ fn complete(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
 /// Device call-home (`/device/v1`) carries most of the traffic, from unattended routers: it keeps
 /// request ids, metrics, the body limit and the panic catcher, but has no tracing span of its
 /// own (its handlers log what goes wrong) and no header redaction (devices send no bearer token).
-pub fn app(state: AppState, config: &ServerConfig) -> Router {
+pub fn app(mut state: AppState, config: &ServerConfig) -> Router {
+    state.down_after = config.device.down_after;
     let (router, openapi) = api().split_for_parts();
     let openapi = complete(openapi);
     let docs = SwaggerUi::new(DOCS_PATH)

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use mpc_api_types::controller::NewWebhook;
 use mpc_domain::catalog::DeviceType;
-use mpc_domain::monitoring::MonitorState;
+use mpc_domain::monitoring::{ConnectionState, Heard, MonitorState, classify};
 use mpc_storage::contracts::{self, Owned};
 use mpc_storage::controller::{self, MonitorFilter, Webhook};
 use mpc_storage::{StorageError, timestamp};
@@ -17,7 +17,7 @@ use crate::extract::Caller;
 /// Which devices to list; every field given narrows the list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub state: Option<MonitorState>,
+    pub state: Option<ConnectionState>,
     pub contractor_id: Option<String>,
     pub model: Option<DeviceType>,
     pub firmware: Option<String>,
@@ -31,8 +31,8 @@ pub struct Monitored {
     pub model: String,
     /// The contractor whose contract the device serves, if any.
     pub contractor_id: Option<String>,
-    /// A device never heard from is down.
-    pub state: MonitorState,
+    /// In stock, never connected, UP or DOWN ([`classify`]).
+    pub state: ConnectionState,
     pub state_since: Option<Timestamp>,
     pub last_heartbeat: Option<Timestamp>,
     pub firmware: Option<String>,
@@ -52,8 +52,9 @@ fn monitor_state(s: &str) -> ApiResult<MonitorState> {
         .map_err(|e| StorageError::Corrupt(format!("{e}")))?)
 }
 
-/// Inventory devices with their monitoring state, by serial, filtered. Contractors see the
-/// devices serving their contracts; operators see all.
+/// Inventory devices with their connection state as of now ([`classify`] with the server's
+/// DOWN delay), by serial, filtered. Contractors see the devices serving their contracts;
+/// operators see all.
 ///
 /// # Errors
 /// 404 when a contractor user asks for another contractor's devices; the database's.
@@ -63,29 +64,47 @@ pub async fn list(state: &AppState, caller: &Caller, filter: Filter) -> ApiResul
         (Some(own), Some(asked)) if own != asked => return Err(ApiError::not_found()),
         (Some(own), _) => Some(own.to_owned()),
     };
+    let wanted = filter.state;
     let filter = MonitorFilter {
-        state: filter.state.map(|s| s.as_str().to_owned()),
+        state: None,
         contractor_id,
         model: filter.model,
         firmware: filter.firmware,
     };
-    let rows = controller::monitored(&mut *state.store.conn().await?, &filter).await?;
+    let now = Timestamp::now();
+    let today = mpc_domain::calendar::tokyo_date(now).to_string();
+    let down_after = jiff::SignedDuration::try_from(state.down_after)
+        .unwrap_or(mpc_domain::monitoring::DOWN_AFTER);
+    let rows = controller::monitored(&mut *state.store.conn().await?, &filter, &today).await?;
     let at = |m: Option<i64>| m.map(timestamp).transpose();
-    rows.into_iter()
-        .map(|r| {
-            Ok(Monitored {
-                state: monitor_state(&r.state)?,
-                state_since: at(r.state_since)?,
-                last_heartbeat: at(r.last_heartbeat)?,
-                serial: r.serial,
-                model: r.model,
-                contractor_id: r.contractor_id,
-                firmware: r.firmware,
-                uptime_seconds: r.uptime_seconds,
-                applied_revision: r.applied_revision,
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let last_heartbeat = at(r.last_heartbeat)?;
+        let heard = last_heartbeat
+            .map(|last| {
+                Ok::<_, ApiError>(Heard {
+                    state: monitor_state(&r.state)?,
+                    last_heartbeat: last,
+                })
             })
-        })
-        .collect()
+            .transpose()?;
+        let connection = classify(r.serving != 0, heard, now, down_after);
+        if wanted.is_some_and(|w| w != connection) {
+            continue;
+        }
+        out.push(Monitored {
+            state: connection,
+            state_since: at(r.state_since)?,
+            last_heartbeat,
+            serial: r.serial,
+            model: r.model,
+            contractor_id: r.contractor_id,
+            firmware: r.firmware,
+            uptime_seconds: r.uptime_seconds,
+            applied_revision: r.applied_revision,
+        });
+    }
+    Ok(out)
 }
 
 /// A device's history: its UP/DOWN changes and what the SMFv2 listener told it, each oldest

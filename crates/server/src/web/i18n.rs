@@ -6,6 +6,7 @@
 
 use mpc_domain::book::{DeviceState, EndReason, Status};
 use mpc_domain::money::Yen;
+use mpc_domain::monitoring::ConnectionState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -179,6 +180,17 @@ impl Lang {
             DeviceState::Returned => t.device_returned,
             DeviceState::Lost => t.device_lost,
             DeviceState::Found => t.device_found,
+        }
+    }
+
+    /// A device's connection state as a badge reads it.
+    pub fn connection_state(self, s: ConnectionState) -> &'static str {
+        let t = self.t();
+        match s {
+            ConnectionState::InStock => t.conn_in_stock,
+            ConnectionState::NeverConnected => t.conn_never_connected,
+            ConnectionState::Up => t.up,
+            ConnectionState::Down => t.down,
         }
     }
 
@@ -779,6 +791,26 @@ catalog! {
     actor_system: "システム（自動処理）", "System (automatic)";
     actor_demo: "デモデータ", "Demo data";
     actor_placeholder: "ユーザー名", "username";
+    // monitoring: connection states, dated charts
+    conn_in_stock: "在庫", "In stock";
+    conn_never_connected: "未接続", "Never connected";
+    op_card_never_connected: "未接続の機器（契約中）", "Devices never connected (in service)";
+    op_card_up: "正常な機器（契約中）", "Devices UP (in service)";
+    op_card_in_stock: "在庫の機器", "Devices in stock";
+    conn_hint: "在庫は契約に割り当てられていない機器、未接続は割当て済みで一度も接続していない機器です。停止は接続していた機器が一定時間応答しないことを示します。", "In stock: serving no contract. Never connected: assigned, never heard from. DOWN: heard from once, silent since.";
+    chart_day: "%-m/%-d", "%-d %b";
+    chart_instant: "%-m/%-d %H:%M", "%-d %b %H:%M";
+    unit_mb: "MB", "MB";
+    unit_gb: "GB", "GB";
+    chart_daily: "日別", "Per day";
+    chart_cumulative: "月初からの累計", "Month so far";
+    chart_throttled_from: "速度制限開始", "Throttled from";
+    chart_numbers: "数値で見る", "The numbers";
+    chart_day_col: "日付", "Day";
+    chart_used_col: "当日の使用量", "Used that day";
+    chart_cumulative_col: "累計", "Month so far";
+    op_up_share: "正常の割合", "UP share";
+    op_figures: "機器の計測値（SMFv2 ハートビート）", "Device figures (SMFv2 heartbeats)";
 }
 
 #[cfg(test)]

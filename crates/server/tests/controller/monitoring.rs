@@ -138,4 +138,84 @@ async fn devices_go_down_when_silent_and_up_again_with_alerts_retried(db: TestDb
     );
 }
 
-backend_tests!(devices_go_down_when_silent_and_up_again_with_alerts_retried,);
+/// The serials `/api/v1/devices/monitoring?{query}` lists.
+async fn listed(app: &TestApp, query: &str) -> Vec<String> {
+    let r = app
+        .get(
+            &format!("/api/v1/devices/monitoring?{query}"),
+            &app.operator,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["serial"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// In stock, never connected, UP and DOWN are told apart (devices.md D.4): a device never heard
+/// from is never DOWN, and one silent for longer than the DOWN delay is DOWN even before the
+/// monitor's sweep has marked it.
+async fn connection_states_tell_stock_and_never_connected_from_down(db: TestDb) {
+    let mut cfg = config();
+    cfg.device.down_after = Duration::from_millis(1000);
+    let app = TestApp::with_config(db, cfg).await;
+    let (k, _) = fleet(&app, "株式会社稼働", "SA-W2L", "W2L-LIVE").await;
+    fleet(&app, "株式会社停止", "SA-W2L", "W2L-SILENT").await;
+    fleet(&app, "株式会社新規", "SEIL/X4", "X4-NEW").await;
+    let r = import(&app, &format!("X4-STOCK,SEIL/X4,{}\n", secret("X4-STOCK"))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    heartbeat(&app, "W2L-LIVE", "4.10").await;
+    heartbeat(&app, "W2L-SILENT", "4.10").await;
+    // Both within the delay: UP.
+    assert_eq!(listed(&app, "state=up").await, ["W2L-LIVE", "W2L-SILENT"]);
+    assert!(
+        listed(&app, "state=down").await.is_empty(),
+        "never-seen is not DOWN"
+    );
+
+    // 1.5 s later W2L-SILENT has been silent past the 1 s delay (no sweep runs here); W2L-LIVE
+    // calls again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    heartbeat(&app, "W2L-LIVE", "4.10").await;
+    assert_eq!(listed(&app, "state=up").await, ["W2L-LIVE"]);
+    assert_eq!(listed(&app, "state=down").await, ["W2L-SILENT"]);
+    assert_eq!(listed(&app, "state=never_connected").await, ["X4-NEW"]);
+    assert_eq!(listed(&app, "state=in_stock").await, ["X4-STOCK"]);
+
+    let all = app
+        .get("/api/v1/devices/monitoring", &app.operator)
+        .await
+        .body;
+    let states: Vec<(&str, &str)> = all["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["serial"].as_str().unwrap(), d["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("W2L-LIVE", "up"),
+            ("W2L-SILENT", "down"),
+            ("X4-NEW", "never_connected"),
+            ("X4-STOCK", "in_stock"),
+        ]
+    );
+    // Filters combine: this contractor's UP devices.
+    assert_eq!(
+        listed(&app, &format!("state=up&contractor_id={k}")).await,
+        ["W2L-LIVE"]
+    );
+    app.get("/api/v1/devices/monitoring?state=stale", &app.operator)
+        .await
+        .assert_problem(400, "invalid_query");
+}
+
+backend_tests!(
+    devices_go_down_when_silent_and_up_again_with_alerts_retried,
+    connection_states_tell_stock_and_never_connected_from_down,
+);

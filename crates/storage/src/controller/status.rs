@@ -191,6 +191,11 @@ pub struct MonitoredDevice {
     pub serial: String,
     pub model: String,
     pub contractor_id: Option<String>,
+    /// 1 when the device is assigned to a contract on the day asked (an assignment that has
+    /// not ended before it, begun or still to begin), else 0.
+    pub serving: i64,
+    /// `up` or `down` as the monitor recorded it; `down` for a device never heard from, which
+    /// has no `last_heartbeat`.
     pub state: String,
     pub state_since: Option<i64>,
     pub last_heartbeat: Option<i64>,
@@ -199,16 +204,21 @@ pub struct MonitoredDevice {
     pub applied_revision: Option<i64>,
 }
 
-/// Inventory devices with their state, by serial.
+/// Inventory devices with their state, by serial; `serving` as of `today` (`YYYY-MM-DD`).
 pub async fn monitored(
     conn: &mut AnyConnection,
     filter: &MonitorFilter,
+    today: &str,
 ) -> Result<Vec<MonitoredDevice>> {
     let mut q = Sql::new(
-        "SELECT i.serial, i.model, d.contractor_id, COALESCE(s.state, 'down') AS state, s.state_since, \
-         s.last_heartbeat, s.firmware, s.uptime_seconds, s.applied_revision FROM device_inventory i \
-         LEFT JOIN device_status s ON s.serial = i.serial LEFT JOIN devices d ON d.serial = i.serial \
-         WHERE 1 = 1",
+        "SELECT i.serial, i.model, d.contractor_id, CAST(CASE WHEN EXISTS (SELECT 1 FROM \
+         device_assignments a WHERE a.serial = i.serial AND (a.until_on IS NULL OR a.until_on >= ",
+    );
+    q.bind(today.to_owned()).push(
+        ")) THEN 1 ELSE 0 END AS BIGINT) AS serving, COALESCE(s.state, 'down') AS state, \
+             s.state_since, s.last_heartbeat, s.firmware, s.uptime_seconds, s.applied_revision \
+             FROM device_inventory i LEFT JOIN device_status s ON s.serial = i.serial \
+             LEFT JOIN devices d ON d.serial = i.serial WHERE 1 = 1",
     );
     if let Some(state) = &filter.state {
         q.push(" AND COALESCE(s.state, 'down') = ")

@@ -11,7 +11,7 @@ use mpc_api_types::controller::{
     NewSmfv2Identity, NewWebhook, Smfv2EventView, Smfv2IdentityView, Smfv2Keys, StateChangeView,
     WebhookList, WebhookView,
 };
-use mpc_domain::monitoring::MonitorState;
+use mpc_domain::monitoring::ConnectionState;
 use mpc_storage::controller::Webhook;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -51,7 +51,7 @@ pub(super) async fn import(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(super) struct MonitorParams {
-    /// `up` or `down`.
+    /// `in_stock`, `never_connected`, `up` or `down`.
     pub(super) state: Option<String>,
     pub(super) contractor_id: Option<String>,
     /// `SEIL/X4`, `SA-W2L` or `SEIL CA10`.
@@ -59,8 +59,8 @@ pub(super) struct MonitorParams {
     pub(super) firmware: Option<String>,
 }
 
-/// Inventory devices with their monitoring state, filtered. Contractors see the devices
-/// serving their contracts; operators see all.
+/// Inventory devices with their connection state (in stock, never connected, UP, DOWN),
+/// filtered. Contractors see the devices serving their contracts; operators see all.
 #[utoipa::path(get, path = "/devices/monitoring", tag = "controller", params(MonitorParams),
     security(("bearer" = [])),
     responses((status = 200, body = MonitoredDeviceList), (status = 400, body = Problem)))]
@@ -73,8 +73,12 @@ pub(super) async fn list(
         .state
         .as_deref()
         .map(|s| {
-            s.parse::<MonitorState>()
-                .map_err(|_| ApiError::bad_request("invalid_query", "state is up or down"))
+            s.parse::<ConnectionState>().map_err(|_| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    "state is in_stock, never_connected, up or down",
+                )
+            })
         })
         .transpose()?;
     let model = q
@@ -98,7 +102,7 @@ pub(super) async fn list(
             serial: d.serial,
             model: d.model,
             contractor_id: d.contractor_id,
-            state: d.state.to_string(),
+            state: d.state,
             state_since: d.state_since.map(|t| t.to_string()),
             last_heartbeat: d.last_heartbeat.map(|t| t.to_string()),
             firmware: d.firmware,

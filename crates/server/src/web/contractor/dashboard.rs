@@ -4,7 +4,7 @@ use axum::extract::State;
 use mpc_api_types::contracts::RequestView;
 use mpc_domain::book::Status;
 use mpc_domain::invoice::InvoiceState;
-use mpc_domain::monitoring::MonitorState;
+use mpc_domain::monitoring::ConnectionState;
 use mpc_domain::request::RequestStatus;
 
 use crate::web::format;
@@ -157,11 +157,11 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
             .count(),
         up: monitored
             .iter()
-            .filter(|d| d.state == MonitorState::Up)
+            .filter(|d| d.state == ConnectionState::Up)
             .count(),
         down: monitored
             .iter()
-            .filter(|d| d.state == MonitorState::Down)
+            .filter(|d| d.state == ConnectionState::Down)
             .count(),
         pending: pending.len(),
         // Drafts are not owed yet (B5): issued, partly paid and overdue invoices are.

@@ -1,7 +1,6 @@
 //! `/console/devices`: devices with their availability over the past week.
 
 use axum::extract::{Query, State};
-use mpc_domain::monitoring::MonitorState;
 
 use crate::app::monitoring;
 use crate::web::format;
@@ -58,19 +57,17 @@ pub(super) async fn device_list(
     };
     let monitored = monitoring::list(&state, &session.caller(), filter).await?;
     let table = paged(monitored, q.page);
-    let now = jiff::Timestamp::now().as_second();
-    let week_ago = now - 7 * 86_400;
+    let now = jiff::Timestamp::now();
     let mut rows = Vec::new();
     for d in table.rows {
         let history = monitoring::history(&state, &session.caller(), &d.serial)
             .await?
             .changes;
+        let changes: Vec<(bool, jiff::Timestamp)> =
+            history.iter().map(|c| (c.state.is_up(), c.at)).collect();
         rows.push(DeviceRow {
-            chart: charts::availability(&stretches(&history, now), week_ago, now, t.up, t.down),
-            state: match d.state {
-                MonitorState::Up => t.up,
-                MonitorState::Down => t.down,
-            },
+            chart: charts::week(lang, &changes, now),
+            state: lang.connection_state(d.state),
             state_class: d.state.as_str(),
             serial: d.serial,
             model: d.model,
@@ -100,17 +97,4 @@ pub(super) async fn device_list(
         },
         custody,
     }))
-}
-
-/// State changes (oldest first) as stretches up to `now`, in seconds.
-pub fn stretches(changes: &[monitoring::StateChange], now: i64) -> Vec<charts::Stretch> {
-    changes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| charts::Stretch {
-            from: c.at.as_second(),
-            to: changes.get(i + 1).map_or(now, |n| n.at.as_second()),
-            up: c.state == MonitorState::Up,
-        })
-        .collect()
 }

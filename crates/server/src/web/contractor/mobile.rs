@@ -1,11 +1,19 @@
 //! `/console/mobile`: SIMs and their data use in a month.
 
+use std::collections::HashMap;
+
 use axum::extract::{Query, State};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use mpc_api_types::mobile::{DayUse, ThrottleView};
+use mpc_domain::calendar::{tokyo_date, tokyo_start_of_day, tokyo_time};
 use mpc_domain::catalog::{MobileUsageType, OptionKind};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::app::mobile;
+use crate::web::format;
+use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, charts, render, short};
 
@@ -17,6 +25,13 @@ pub(super) struct MonthQuery {
     month: Option<String>,
 }
 
+/// One day of a usage chart's numbers, as the table under it reads.
+pub struct UsageRow {
+    pub day: String,
+    pub used: String,
+    pub cumulative: String,
+}
+
 /// One SIM's month as shown.
 pub struct SimShown {
     pub contract: String,
@@ -26,6 +41,66 @@ pub struct SimShown {
     pub limit: String,
     pub throttled: bool,
     pub chart: String,
+    /// The chart's numbers, day by day.
+    pub table: Vec<UsageRow>,
+}
+
+/// A month's use as a chart and its table: each day of `month` (`YYYY-MM`) up to today,
+/// with the day's use from `days` (zero when none), against `limit` (called `limit_label`),
+/// with the earliest of `throttles` marked.
+fn month_chart<'a>(
+    lang: Lang,
+    month: &str,
+    days: &[DayUse],
+    limit: Option<u64>,
+    throttles: impl Iterator<Item = &'a ThrottleView>,
+    limit_label: &str,
+) -> (String, Vec<UsageRow>) {
+    let t = lang.t();
+    let now = Timestamp::now();
+    let first = format!("{month}-01").parse::<Date>().ok();
+    let Some((first, start)) = first.and_then(|f| Some((f, tokyo_start_of_day(f).ok()?))) else {
+        return (String::new(), Vec::new());
+    };
+    let last = first.last_of_month().min(tokyo_date(now));
+    let used: HashMap<&str, u64> = days.iter().map(|d| (d.date.as_str(), d.bytes)).collect();
+    let mut shown = Vec::new();
+    let mut table = Vec::new();
+    let mut cumulative = 0u64;
+    for day in first
+        .series(jiff::Span::new().days(1))
+        .take_while(|d| *d <= last)
+    {
+        let bytes = used.get(day.to_string().as_str()).copied().unwrap_or(0);
+        cumulative = cumulative.saturating_add(bytes);
+        table.push(UsageRow {
+            day: format::date(lang, day),
+            used: charts::gigabytes(bytes),
+            cumulative: charts::gigabytes(cumulative),
+        });
+        shown.push(charts::UsageDay {
+            label: day.strftime(t.chart_day).to_string(),
+            bytes,
+        });
+    }
+    let throttle = throttles
+        .filter_map(|th| th.from.parse::<Timestamp>().ok())
+        .min()
+        .map(|from| charts::Tick {
+            at: from.as_second(),
+            label: tokyo_time(from).strftime(t.chart_instant).to_string(),
+        });
+    let labels = charts::UsageLabels {
+        caption: t.mobile_use_chart,
+        limit: limit_label,
+        daily: t.chart_daily,
+        cumulative: t.chart_cumulative,
+        throttled: t.chart_throttled_from,
+        megabytes: t.unit_mb,
+        gigabytes: t.unit_gb,
+    };
+    let chart = charts::usage(&shown, start.as_second(), limit, throttle.as_ref(), &labels);
+    (chart, table)
 }
 
 #[derive(askama::Template)]
@@ -72,8 +147,15 @@ pub(super) async fn mobile_use(
                     || "—".to_owned(),
                     |u| lang.pick(u.label_ja(), u.label_en()).to_owned(),
                 );
-            let days: Vec<u64> = s.days.iter().map(|d| d.bytes).collect();
             iccids_of.insert(s.option_id.clone(), s.iccids.join(", "));
+            let (chart, table) = month_chart(
+                lang,
+                &month,
+                &s.days,
+                s.cap_bytes,
+                s.throttle.iter(),
+                t.mobile_cap,
+            );
             sims.push(SimShown {
                 contract: format!("{} ({})", describe(lang, c), short(&c.id)),
                 iccids: s.iccids.join(", "),
@@ -83,7 +165,8 @@ pub(super) async fn mobile_use(
                     .cap_bytes
                     .map_or_else(|| "—".to_owned(), charts::gigabytes),
                 throttled: s.throttle.is_some(),
-                chart: charts::usage(&days, s.cap_bytes, t.mobile_use_chart, t.mobile_cap),
+                chart,
+                table,
             });
         }
     }
@@ -98,7 +181,14 @@ pub(super) async fn mobile_use(
     let mut groups = Vec::new();
     for g in group_ids {
         let usage = mobile::group_usage(&state, &caller, &g, Some(&month)).await?;
-        let days: Vec<u64> = usage.days.iter().map(|d| d.bytes).collect();
+        let (chart, table) = month_chart(
+            lang,
+            &month,
+            &usage.days,
+            usage.pack_bytes,
+            usage.members.iter().filter_map(|m| m.throttle.as_ref()),
+            t.mobile_pack,
+        );
         groups.push(SimShown {
             contract: format!("{} {}", t.field_group, short(&g)),
             iccids: usage
@@ -121,7 +211,8 @@ pub(super) async fn mobile_use(
                 .pack_bytes
                 .map_or_else(|| "—".to_owned(), charts::gigabytes),
             throttled: usage.members.iter().any(|m| m.throttle.is_some()),
-            chart: charts::usage(&days, usage.pack_bytes, t.mobile_use_chart, t.mobile_pack),
+            chart,
+            table,
         });
     }
     Ok(render(MobilePage {

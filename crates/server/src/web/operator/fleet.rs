@@ -8,12 +8,13 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use mpc_domain::catalog::DeviceType;
+use mpc_domain::monitoring::ConnectionState;
 use serde::Deserialize;
 
 use super::{Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager};
 use crate::AppState;
 use crate::app::monitoring::{self, Monitored};
-use crate::web::charts::{Stretch, availability};
+use crate::web::charts;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
@@ -48,7 +49,10 @@ pub struct DeviceRow {
     pub model: &'static str,
     pub contractor_id: Option<String>,
     pub contractor: String,
-    pub up: bool,
+    pub state: ConnectionState,
+    /// The state's badge: its words and its style (`up`, `never_connected` …).
+    pub state_label: &'static str,
+    pub state_class: &'static str,
     pub since: String,
     since_at: Option<Timestamp>,
     pub heartbeat: String,
@@ -72,6 +76,8 @@ pub struct FleetTable {
 struct FleetPage {
     c: Chrome,
     q: FleetQuery,
+    /// The states to filter by: wire name and words.
+    states: Vec<(&'static str, &'static str)>,
     models: Vec<(&'static str, &'static str)>,
     firmwares: Vec<String>,
     fleet: FleetTable,
@@ -106,7 +112,9 @@ fn device_row(lang: Lang, d: Monitored, names: &HashMap<String, String>) -> Devi
             .and_then(|c| names.get(c).cloned())
             .unwrap_or_default(),
         contractor_id: d.contractor_id,
-        up: d.state.is_up(),
+        state: d.state,
+        state_label: lang.connection_state(d.state),
+        state_class: d.state.as_str(),
         since: d
             .state_since
             .map(|s| format::time(lang, s))
@@ -180,7 +188,7 @@ pub async fn list(
         href("/console/fleet", &filters),
     );
     sort.apply(&mut rows, |r, key| match key {
-        "state" => (i64::from(r.up), r.serial.clone()),
+        "state" => (r.state as i64, r.serial.clone()),
         "since" => (micros(r.since_at), String::new()),
         "heartbeat" => (micros(r.heartbeat_at), String::new()),
         "contractor" => (0, r.contractor.clone()),
@@ -214,6 +222,10 @@ pub async fn list(
     Ok(render(FleetPage {
         c,
         q,
+        states: ConnectionState::ALL
+            .iter()
+            .map(|s| (s.as_str(), lang.connection_state(*s)))
+            .collect(),
         models: DeviceType::ALL
             .iter()
             .map(|m| (m.as_str(), lang.pick(m.label_ja(), m.label_en())))
@@ -254,22 +266,6 @@ fn micros(at: Option<Timestamp>) -> i64 {
     at.map_or(i64::MIN, Timestamp::as_microsecond)
 }
 
-/// Seven days, in seconds.
-const WEEK: i64 = 7 * 24 * 3600;
-
-/// The device's states as stretches between its changes, the last one running until `now`.
-fn stretches(changes: &[(bool, i64)], now: i64) -> Vec<Stretch> {
-    changes
-        .iter()
-        .enumerate()
-        .map(|(i, (up, from))| Stretch {
-            from: *from,
-            to: changes.get(i + 1).map_or(now, |(_, next)| *next),
-            up: *up,
-        })
-        .collect()
-}
-
 pub async fn device(
     State(state): State<AppState>,
     session: Session,
@@ -297,13 +293,12 @@ pub async fn device(
         .ok()
         .map(|d| (lang.device_state(d.state).to_owned(), d.contract_id));
 
-    let changes: Vec<(bool, i64)> = history
+    let changes: Vec<(bool, Timestamp)> = history
         .changes
         .iter()
-        .map(|c| (c.state.is_up(), c.at.as_second()))
+        .map(|c| (c.state.is_up(), c.at))
         .collect();
-    let now = jiff::Timestamp::now().as_second();
-    let chart = availability(&stretches(&changes, now), now - WEEK, now, t.up, t.down);
+    let chart = charts::week(lang, &changes, Timestamp::now());
     let rows: Vec<ChangeRow> = history
         .changes
         .iter()
@@ -349,21 +344,4 @@ pub async fn device(
         changes,
         smfv2,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_last_state_runs_until_now() {
-        let s = stretches(&[(false, 0), (true, 100), (false, 300)], 1000);
-        let spans: Vec<(i64, i64, bool)> = s.iter().map(|s| (s.from, s.to, s.up)).collect();
-        assert_eq!(
-            spans,
-            vec![(0, 100, false), (100, 300, true), (300, 1000, false)]
-        );
-        // UP 200 s of the 1000 s known: 20.0 %.
-        assert!(availability(&s, 0, 1000, "UP", "DOWN").contains("UP 20.0%"));
-    }
 }

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use mpc_api_types::contracts::DeviceView;
-use mpc_domain::monitoring::MonitorState;
+use mpc_domain::monitoring::ConnectionState;
 use mpc_domain::sla::ClaimStatus;
 
 use super::super::{month_label, only_operators};
@@ -19,6 +19,12 @@ pub struct Counts {
     pub overdue: usize,
     /// Devices serving a contract that are DOWN.
     pub down: usize,
+    /// Devices serving a contract never heard from.
+    pub never_connected: usize,
+    /// Devices serving a contract that are UP.
+    pub up: usize,
+    /// Devices serving no contract.
+    pub in_stock: usize,
     pub claims: usize,
     /// The month of the latest billing run, as `YYYY-MM` and as people read it.
     pub latest_month: Option<(String, String)>,
@@ -37,15 +43,9 @@ impl Counts {
         pending: usize,
         devices: &[DeviceView],
     ) -> WebResult<Counts> {
-        let filter = monitoring::Filter {
-            state: Some(MonitorState::Down),
-            ..monitoring::Filter::default()
-        };
-        let down = monitoring::list(state, &session.caller(), filter)
-            .await?
-            .iter()
-            .filter(|d| d.contractor_id.is_some())
-            .count();
+        let fleet =
+            monitoring::list(state, &session.caller(), monitoring::Filter::default()).await?;
+        let count = |s: ConnectionState| fleet.iter().filter(|d| d.state == s).count();
         let claims = super::super::sla::all_claims(state, session)
             .await?
             .iter()
@@ -66,7 +66,10 @@ impl Counts {
             pending,
             awaiting: devices.len(),
             overdue: devices.iter().filter(|d| d.overdue).count(),
-            down,
+            down: count(ConnectionState::Down),
+            never_connected: count(ConnectionState::NeverConnected),
+            up: count(ConnectionState::Up),
+            in_stock: count(ConnectionState::InStock),
             claims,
             latest_month: latest.map(|m| {
                 let label = month_label(session.lang, &m);
