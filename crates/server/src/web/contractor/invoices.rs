@@ -157,7 +157,7 @@ pub(super) async fn invoice_page(
             .lines
             .iter()
             .map(|l| LineRow {
-                what: l.description.clone(),
+                what: lang.pick(&l.description, &l.description_en).to_owned(),
                 contract: contract_label(&l.contract_id),
                 period: period(lang, &l.period_from, &l.period_to),
                 rule: l.rule.clone(),
