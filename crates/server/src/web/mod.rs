@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use i18n::{Lang, Msgs};
 pub use session::Session;
-use session::{SeenSession, Section};
+use session::{Section, SeenSession};
 
 /// Where the console lives.
 pub const CONSOLE: &str = "/console";
@@ -202,7 +202,8 @@ impl Shown {
     /// a protocol code (`not_found`, `csrf`), shown as an error code.
     pub fn is_rule(&self) -> bool {
         let mut chars = self.code.chars();
-        matches!(chars.next(), Some('R' | 'D' | 'B')) && chars.next().is_some_and(|c| c.is_ascii_digit())
+        matches!(chars.next(), Some('R' | 'D' | 'B'))
+            && chars.next().is_some_and(|c| c.is_ascii_digit())
     }
 
     /// The message for one field, if the problem names it.

@@ -6,6 +6,7 @@ mod accounts;
 mod billing;
 #[path = "../common/mod.rs"]
 mod common;
+mod language;
 mod pages;
 mod queue;
 mod support;
