@@ -735,6 +735,21 @@ catalog! {
     op_request_id_header: "リクエストID", "Request ID";
     // language: one language a page, the regulation's words, the contract timeline
     error_code: "エラーコード", "Error code";
+    timeline_hint: "効力の生じた日（または生じる日）の古い順です。", "Oldest first, by the day each takes (or took) effect.";
+    tl_applied: "申込", "Application submitted";
+    tl_accepted: "承諾", "Accepted";
+    tl_billing_start: "課金開始", "Billing started";
+    tl_item_changed: "品目変更", "Item changed";
+    tl_option_added: "オプション追加", "Option added";
+    tl_option_ended: "オプション終了", "Option ended";
+    tl_usage_type_changed: "利用種別の変更", "Usage type changed";
+    tl_network_type_changed: "ネットワークタイプの変更", "Network type changed";
+    tl_serial_notified: "シリアルナンバーの通知", "Serial number notified";
+    tl_failure_replaced: "故障交換", "Failure replacement";
+    tl_lost: "亡失", "Loss";
+    tl_cancellation_notified: "解約の通知", "Cancellation notice";
+    tl_ended: "契約終了", "Contract ends";
+    tl_by: "実施者", "By";
 }
 
 #[cfg(test)]

@@ -119,7 +119,119 @@ async fn error_pages_keep_the_menu_and_name_codes_as_codes(db: TestDb) {
     assert!(!refused.text.contains(JA.error_code), "{}", refused.text);
 }
 
+/// The `<li>`s of the contract page's timeline.
+fn timeline_of(html: &str) -> Vec<String> {
+    let list = html
+        .split(r#"<ol class="timeline">"#)
+        .nth(1)
+        .and_then(|l| l.split("</ol>").next())
+        .unwrap_or_default();
+    list.split("<li>")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+async fn the_contract_timeline_lists_business_events_by_effective_date(db: TestDb) {
+    let app = TestApp::new(db).await;
+    // Applied and accepted 2026-09-10 with send-back, billed from 2026-09-15.
+    let (k, _, a) = app.billed_customer("株式会社経緯").await;
+    app.accepted(
+        &k,
+        json!({"kind": "notify_serial", "contract_id": a, "serial": "X4-TL-1"}),
+        "2026-09-16",
+    )
+    .await;
+    // A failure reported and accepted on 2026-10-20, the replacement brought two days later.
+    let report = app
+        .post(
+            &format!("/api/v1/contractors/{k}/requests"),
+            &app.operator,
+            json!({
+                "request": {"kind": "report_failure", "contract_id": a, "description": "電源が入らない"},
+                "submitted_on": "2026-10-20",
+            }),
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
+    let accepted = app
+        .post(
+            &format!("/api/v1/requests/{}/accept", report.body["id"].as_str().unwrap()),
+            &app.operator,
+            json!({"on": "2026-10-20", "replacement_serial": "X4-TL-2", "replaced_on": "2026-10-22"}),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    app.accepted(
+        &k,
+        json!({"kind": "cancel_contract", "contract_id": a, "requested_on": "2026-12-31"}),
+        "2026-11-02",
+    )
+    .await;
+
+    let ja = sign_in(&app, "admin", false).await;
+    let events = timeline_of(&ja.page(&format!("/console/contracts/{a}")).await);
+    let expected = [
+        ("2026年9月10日", JA.tl_applied.to_owned()),
+        ("2026年9月10日", JA.tl_accepted.to_owned()),
+        (
+            "2026年9月10日",
+            format!("{}: ウルトラセンドバックオプション", JA.tl_option_added),
+        ),
+        ("2026年9月15日", JA.tl_billing_start.to_owned()),
+        (
+            "2026年9月16日",
+            format!("{}: X4-TL-1", JA.tl_serial_notified),
+        ),
+        // The failure replacement takes effect when the replacement takes over (R11.1).
+        ("2026年10月22日", JA.tl_failure_replaced.to_owned()),
+        ("2026年11月2日", JA.tl_cancellation_notified.to_owned()),
+        (
+            "2026年12月31日",
+            format!("{}: ウルトラセンドバックオプション", JA.tl_option_ended),
+        ),
+        (
+            "2026年12月31日",
+            format!("{}: {}", JA.tl_ended, JA.end_notice),
+        ),
+    ];
+    assert_eq!(events.len(), expected.len(), "{events:#?}");
+    for (event, (on, what)) in events.iter().zip(&expected) {
+        assert!(
+            event.starts_with(&format!("<time>{on}</time> — {what} ")),
+            "{event} ≠ {on} {what}"
+        );
+    }
+    // Who did it: the operator's actor for what the operator accepted.
+    assert!(
+        events[1].contains(&format!("{}: user:", JA.tl_by)),
+        "{}",
+        events[1]
+    );
+
+    let en = sign_in(&app, "admin", true).await;
+    let events = timeline_of(&en.page(&format!("/console/contracts/{a}")).await);
+    assert_eq!(events.len(), expected.len(), "{events:#?}");
+    assert!(
+        events[0].starts_with(&format!("<time>10 Sep 2026</time> — {} ", EN.tl_applied)),
+        "{}",
+        events[0]
+    );
+    assert!(
+        events[2].contains(&format!("{}: Ultra send-back option", EN.tl_option_added)),
+        "{}",
+        events[2]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c))),
+        "{events:#?}"
+    );
+}
+
 backend_tests!(
     invoice_lines_read_in_the_page_language,
     error_pages_keep_the_menu_and_name_codes_as_codes,
+    the_contract_timeline_lists_business_events_by_effective_date,
 );
