@@ -127,7 +127,10 @@ pub struct LineView {
     pub rule: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_key: Option<String>,
+    /// What the line is, in Japanese, as the invoice prints it.
     pub description: String,
+    /// What the line is, in English (the invoice itself stays Japanese).
+    pub description_en: String,
     pub period_from: String,
     pub period_to: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -457,7 +457,10 @@ pub struct QuoteView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ChargeLineView {
     pub subject_id: String,
+    /// What the line is, in Japanese, as the invoice will print it.
     pub description: String,
+    /// What the line is, in English.
+    pub description_en: String,
     pub period_from: String,
     pub period_to: String,
     pub days: Option<i8>,

@@ -677,6 +677,68 @@ fn untranslated(html: &str, other: &[&'static str], own: &[&'static str]) -> Vec
     found
 }
 
+/// Whether `s` holds kana or kanji.
+fn has_japanese(s: &str) -> bool {
+    s.chars()
+        .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// Words of the invoice's lines in each language: a line left in the other language shows
+/// one of them.
+const LINE_WORDS_JA: &[&str] = &[
+    "初期費用",
+    "月額費用",
+    "一時費用",
+    "日割",
+    "調定金",
+    "料金の減額",
+];
+const LINE_WORDS_EN: &[&str] = &[
+    "initial fee",
+    "monthly fee",
+    "one-time fee",
+    "prorated",
+    "Early-termination charge",
+    "Fee reduction",
+];
+
+/// Text nodes of a page holding words of the other language inside other text: the other
+/// catalog's messages (Japanese ones of three characters or more, English ones of two words
+/// or more), and the words invoice and quote lines are made of. Proper names (SEIL/X4,
+/// SA-W2L), ids, numbers and user data hold none of them.
+fn mixed(html: &str, english: bool, other: &[&'static str], own: &[&'static str]) -> Vec<String> {
+    let long_enough = |m: &&&str| {
+        if english {
+            has_japanese(m) && m.chars().count() >= 3
+        } else {
+            m.contains(' ') && m.len() >= 8
+        }
+    };
+    let mut words: Vec<&str> = other
+        .iter()
+        .filter(long_enough)
+        .filter(|m| !own.contains(m))
+        .copied()
+        .collect();
+    words.extend(if english {
+        LINE_WORDS_JA
+    } else {
+        LINE_WORDS_EN
+    });
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(close) = rest.find('>') {
+        rest = &rest[close + 1..];
+        let end = rest.find('<').unwrap_or(rest.len());
+        let node = rest[..end].trim();
+        if !own.contains(&node) && words.iter().any(|w| node.contains(w)) {
+            found.push(node.to_owned());
+        }
+        rest = &rest[end..];
+    }
+    found
+}
+
 fn links(html: &str) -> Vec<String> {
     html.split("href=\"")
         .skip(1)
@@ -726,6 +788,14 @@ async fn every_console_link_from_both_dashboards_answers_in_the_right_language()
                     wrong.is_empty(),
                     "{user} {lang} {path} shows text of the other language: {wrong:?}"
                 );
+                // The printed invoice is Japanese in either language (a qualified invoice).
+                if !path.ends_with("/print") {
+                    let mixed = mixed(&html, lang == "en", &other, &own);
+                    assert!(
+                        mixed.is_empty(),
+                        "{user} {lang} {path} mixes in words of the other language: {mixed:?}"
+                    );
+                }
                 if !path.ends_with("/print") {
                     queue.extend(links(&html));
                 }
@@ -853,4 +923,63 @@ async fn fleet_states_and_dated_charts_in_both_languages() {
         shot(&client, &format!("{lang}-contractor-devices")).await;
         sign_out(&client).await;
     }
+}
+
+#[test]
+fn mixed_catches_a_line_or_a_message_left_in_the_other_language() {
+    let (ja, en) = (JA.all(), EN.all());
+    // An English invoice line on a Japanese page, and the reverse.
+    let html = "<td>Service adapter, monthly fee (Internet gateway router / SEIL/X4)</td>";
+    assert_eq!(mixed(html, false, &en, &ja).len(), 1);
+    let html = "<td>サービスアダプタ 月額費用（インターネットゲートウェイルータ / SEIL/X4）</td>";
+    assert_eq!(mixed(html, true, &ja, &en).len(), 1);
+    // A refusal's English message inside a Japanese sentence.
+    let html = format!("<p>エラー: {}</p>", EN.not_found);
+    assert_eq!(mixed(&html, false, &en, &ja).len(), 1);
+    // Proper names, ids and user data pass.
+    let html = "<td>SEIL/X4</td><td><code>01a2-b3c4</code></td><td>株式会社北海道ネット</td>";
+    assert!(mixed(html, false, &en, &ja).is_empty());
+    assert!(mixed(html, true, &ja, &en).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contract_timeline_and_error_pages_in_both_languages() {
+    let d = deploy();
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 900).await;
+    for (lang, t) in [("ja", &JA), ("en", &EN)] {
+        client
+            .goto(&format!("{}/console/lang/{lang}", d.url))
+            .await
+            .unwrap();
+        sign_in(&client, &d, "minato").await;
+        let adapter = adapters(&client, &d).await.remove(0);
+        client
+            .goto(&format!("{}/console/contracts/{adapter}", d.url))
+            .await
+            .unwrap();
+        let page = until_text(&client, t.timeline_hint).await;
+        for expected in [t.tl_applied, t.tl_accepted, t.tl_billing_start] {
+            assert!(page.contains(expected), "{lang}: {expected}: {page}");
+        }
+        shot(&client, &format!("{lang}-contract-timeline")).await;
+        // A page that does not exist keeps the menu, in the page's language.
+        client
+            .goto(&format!("{}/console/contracts/no-such-contract", d.url))
+            .await
+            .unwrap();
+        let page = until_text(&client, t.error_code).await;
+        assert!(page.contains(t.not_found), "{lang}: {page}");
+        let menu = client
+            .find(Locator::Css("nav"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(menu.contains(t.nav_contracts), "{lang}: {menu}");
+        shot(&client, &format!("{lang}-not-found")).await;
+        sign_out(&client).await;
+    }
+    client.close().await.unwrap();
 }

@@ -351,6 +351,10 @@ mod tests {
             rule: "D7".into(),
             price_key: None,
             description: String::new(),
+            text: crate::billing::LineText::Words {
+                kind: LineKind::MonthlyFee,
+                ja: String::new(),
+            },
             period_from: date(2026, 10, 1),
             period_to: date(2026, 10, 31),
             days: None,

@@ -141,6 +141,50 @@ impl PriceKey {
     }
 }
 
+impl PriceKey {
+    /// What the key prices, in English, for the console's English pages.
+    pub fn label_en(self) -> String {
+        match self {
+            PriceKey::ManagementInitial => "Management, initial fee".into(),
+            PriceKey::ManagementMonthly => "Management, monthly fee".into(),
+            PriceKey::AdapterInitial(i, d) => format!(
+                "Service adapter, initial fee ({} / {})",
+                i.label_en(),
+                d.label_en()
+            ),
+            PriceKey::AdapterMonthly(i, d) => format!(
+                "Service adapter, monthly fee ({} / {})",
+                i.label_en(),
+                d.label_en()
+            ),
+            PriceKey::SendbackInitial => "Ultra send-back option, initial fee".into(),
+            PriceKey::SendbackMonthly => "Ultra send-back option, monthly fee".into(),
+            PriceKey::MobileInitial(n) => {
+                format!("Mobile access option, initial fee ({})", n.label_en())
+            }
+            PriceKey::MobileMonthly(n, None) => {
+                format!("Mobile access option, monthly fee ({})", n.label_en())
+            }
+            PriceKey::MobileMonthly(n, Some(u)) => format!(
+                "Mobile access option, monthly fee ({} / {})",
+                n.label_en(),
+                u.label_en()
+            ),
+            PriceKey::GroupInitial => "Packet share group option, initial fee".into(),
+            PriceKey::GroupMonthlyBase => "Packet share group option, monthly fee".into(),
+            PriceKey::GroupMonthlyPerGb => "Packet share group option, packet pack (per GB)".into(),
+            PriceKey::ItemChangeFee => "Item change, one-time fee".into(),
+            PriceKey::NetworkTypeToFixedFee => {
+                "Network type change (dynamic to fixed), one-time fee".into()
+            }
+            PriceKey::ContractorCausedFailureFee => {
+                "Service adapter failure etc., one-time fee".into()
+            }
+            PriceKey::LossFee(d) => format!("Loss fee ({})", d.label_en()),
+        }
+    }
+}
+
 /// Dotted wire names: `management.monthly`, `adapter.monthly.remote_access.SEIL/X4`,
 /// `mobile_access.monthly.fixed_ip.plan_30gb`, `fee.loss.SA-W2L`, …
 impl fmt::Display for PriceKey {

@@ -224,6 +224,7 @@ pub fn quote(
                     .map(|l| ChargeLineView {
                         subject_id: l.subject_id.clone(),
                         description: l.description.clone(),
+                        description_en: l.text.en(),
                         period_from: l.period_from.to_string(),
                         period_to: l.period_to.to_string(),
                         days: l.days,

@@ -4,7 +4,7 @@ use crate::money::Yen;
 use crate::price::PriceKey;
 use crate::sla::ApprovedCredit;
 
-use super::{Biller, LineKind, Subject};
+use super::{Biller, LineKind, LineText, Subject};
 
 impl Biller<'_> {
     /// SLA credits approved this month (R16.2): negative, capped per contract at its monthly
@@ -41,17 +41,16 @@ impl Biller<'_> {
                 contract_id: &c.id,
                 subject_id: &credit.claim_id,
             };
-            let description = format!(
-                "料金の減額（SLA、利用不能 {}日分、月額費用の{}/30）",
-                credit.full_days, credit.full_days
-            );
+            let text = LineText::SlaReduction {
+                days: credit.full_days,
+            };
             self.push(
                 s,
                 c.contractor_id.clone(),
                 LineKind::SlaCredit,
                 "R16.2",
                 Some(key),
-                description,
+                text,
                 (credit.outage_from, credit.outage_to),
                 None,
                 m,

@@ -7,6 +7,7 @@ mod credits;
 mod fixtures;
 mod proration;
 mod subjects;
+mod text;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,7 @@ use crate::eligibility::InvoiceRedirect;
 use crate::money::Yen;
 use crate::price::{MissingPrice, PriceBook, PriceKey};
 use crate::sla::ApprovedCredit;
+pub use text::{LineText, StoredLine};
 
 /// What a line is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -48,8 +50,10 @@ pub struct Line {
     pub kind: LineKind,
     pub rule: String,
     pub price_key: Option<PriceKey>,
-    /// What the line is, in Japanese, as the invoice prints it.
+    /// What the line is, in Japanese, as the invoice prints it: [`LineText::ja`] of `text`.
     pub description: String,
+    /// What the line is, as data, to be written in Japanese or English.
+    pub text: LineText,
     pub period_from: Date,
     pub period_to: Date,
     /// Days billed and days of the month (D7), for prorated lines.
@@ -87,16 +91,20 @@ impl Line {
         }
         self.breakdown
             .iter()
-            .map(|p| Line {
-                description: early_termination_month_description(self, p),
-                period_from: p.period_from,
-                period_to: p.period_to,
-                days: Some(p.days),
-                days_in_month: Some(p.days_in_month),
-                unit_amount: p.unit_amount,
-                amount: p.amount,
-                breakdown: Vec::new(),
-                ..self.clone()
+            .map(|p| {
+                let text = early_termination_month_text(self, p);
+                Line {
+                    description: text.ja(),
+                    text,
+                    period_from: p.period_from,
+                    period_to: p.period_to,
+                    days: Some(p.days),
+                    days_in_month: Some(p.days_in_month),
+                    unit_amount: p.unit_amount,
+                    amount: p.amount,
+                    breakdown: Vec::new(),
+                    ..self.clone()
+                }
             })
             .collect()
     }
@@ -218,7 +226,8 @@ fn one_early_termination_line_each(lines: Vec<Line>) -> Vec<Line> {
                 last.period_to = l.period_to;
                 last.amount += l.amount;
                 last.breakdown.push(part);
-                last.description = early_termination_description(last);
+                last.text = early_termination_text(last);
+                last.description = last.text.ja();
                 continue;
             }
             let mut first = Line {
@@ -227,7 +236,8 @@ fn one_early_termination_line_each(lines: Vec<Line>) -> Vec<Line> {
                 breakdown: vec![part],
                 ..l
             };
-            first.description = early_termination_description(&first);
+            first.text = early_termination_text(&first);
+            first.description = first.text.ja();
             out.push(first);
         } else {
             out.push(l);
@@ -238,27 +248,32 @@ fn one_early_termination_line_each(lines: Vec<Line>) -> Vec<Line> {
 
 /// 「最低利用期間内解除調定金 サービスアダプタ 月額費用（…） 2026/12/19〜2027/06/03」: what the charge
 /// is for and the days it covers (R15.1).
-fn early_termination_description(l: &Line) -> String {
-    let label = l.price_key.map(|k| k.label_ja()).unwrap_or_default();
-    format!(
-        "最低利用期間内解除調定金 {label} {}〜{}",
-        slashed(l.period_from),
-        slashed(l.period_to)
-    )
+fn early_termination_text(l: &Line) -> LineText {
+    match l.price_key {
+        Some(key) => LineText::EarlyTermination {
+            key,
+            from: l.period_from,
+            to: l.period_to,
+        },
+        None => LineText::Words {
+            kind: l.kind,
+            ja: l.description.clone(),
+        },
+    }
 }
 
 /// 「最低利用期間内解除調定金 サービスアダプタ 月額費用（…）（2026年12月分 日割 13日/31日）」: one
 /// month of an early-termination charge (R15.1), as a quote lists it.
-fn early_termination_month_description(l: &Line, p: &LinePart) -> String {
-    let label = l.price_key.map(|k| k.label_ja()).unwrap_or_default();
-    let month = Month::containing(p.period_from);
-    let first = month.first_day();
-    let note = if p.days == p.days_in_month {
-        format!("{}年{}月分", first.year(), first.month())
-    } else {
-        proration_note(month, p.days, p.days_in_month, false)
-    };
-    format!("最低利用期間内解除調定金 {label}（{note}）")
+fn early_termination_month_text(l: &Line, p: &LinePart) -> LineText {
+    match l.price_key {
+        Some(key) => LineText::EarlyTerminationMonth {
+            key,
+            month: Month::containing(p.period_from),
+            days: p.days,
+            days_in_month: p.days_in_month,
+        },
+        None => l.text.clone(),
+    }
 }
 
 /// `2026/12/19`.
@@ -270,22 +285,8 @@ fn slashed(d: Date) -> String {
 /// 「2026年12月分 日割 13日/31日」, in English "December 2026, prorated 13 of 31 days".
 pub fn proration_note(month: Month, days: i8, days_in_month: i8, english: bool) -> String {
     if english {
-        const NAMES: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
         let first = month.first_day();
-        let name = NAMES[usize::try_from(first.month() - 1).unwrap_or(0)];
+        let name = text::MONTHS_EN[usize::try_from(first.month() - 1).unwrap_or(0)];
         format!(
             "{name} {}, prorated {days} of {days_in_month} days",
             first.year()
@@ -330,7 +331,7 @@ impl Biller<'_> {
         kind: LineKind,
         rule: &str,
         key: Option<PriceKey>,
-        description: String,
+        text: LineText,
         (from, to): (Date, Date),
         days: Option<(i8, i8)>,
         unit: Yen,
@@ -344,7 +345,8 @@ impl Biller<'_> {
             kind,
             rule: rule.to_owned(),
             price_key: key,
-            description,
+            description: text.ja(),
+            text,
             period_from: from,
             period_to: to,
             days: days.map(|d| d.0),

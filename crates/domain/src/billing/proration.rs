@@ -8,7 +8,7 @@ use crate::ending::remaining_minimum_days;
 use crate::money::Yen;
 use crate::price::PriceKey;
 
-use super::{Biller, LineKind, Subject, days_between};
+use super::{Biller, LineKind, LineText, Subject, days_between};
 
 impl Biller<'_> {
     /// An initial fee in the month of acceptance (R14.2).
@@ -29,7 +29,7 @@ impl Biller<'_> {
                 LineKind::InitialFee,
                 "R14.2",
                 Some(key),
-                key.label_ja(),
+                LineText::Fee { key, note: None },
                 (accepted_on, accepted_on),
                 None,
                 m,
@@ -84,14 +84,15 @@ impl Biller<'_> {
         for (start, end, key, m, account) in parts {
             let days = days_between(start, end);
             let amount = m.prorate(i64::from(days), i64::from(self.days_in_month));
-            let description = if days == self.days_in_month {
-                key.label_ja()
+            let text = if days == self.days_in_month {
+                LineText::Fee { key, note: None }
             } else {
-                format!(
-                    "{}（{}）",
-                    key.label_ja(),
-                    super::proration_note(self.input.month, days, self.days_in_month, false)
-                )
+                LineText::Prorated {
+                    key,
+                    month: self.input.month,
+                    days,
+                    days_in_month: self.days_in_month,
+                }
             };
             self.push(
                 s,
@@ -99,7 +100,7 @@ impl Biller<'_> {
                 LineKind::MonthlyFee,
                 "D7",
                 Some(key),
-                description,
+                text,
                 (start, end),
                 Some((days, self.days_in_month)),
                 m,
@@ -164,14 +165,17 @@ impl Biller<'_> {
                 let days = days_between(part_from, part_to);
                 let amount = m.prorate(i64::from(days), i64::from(r.days_in_month));
                 // Each month is joined into one line per charge (see `bill_month`).
-                let description = String::new();
+                let text = LineText::Words {
+                    kind: LineKind::EarlyTermination,
+                    ja: String::new(),
+                };
                 self.push(
                     s,
                     account.clone(),
                     LineKind::EarlyTermination,
                     "R15.1",
                     Some(key),
-                    description,
+                    text,
                     (part_from, part_to),
                     Some((days, r.days_in_month)),
                     m,

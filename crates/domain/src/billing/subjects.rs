@@ -9,7 +9,9 @@ use crate::contract::minimum_period_end;
 use crate::ending::option_minimum_period_end;
 use crate::price::PriceKey;
 
-use super::{Biller, LineKind, Subject, days_between, group_billing_start, management_account};
+use super::{
+    Biller, LineKind, LineText, Subject, days_between, group_billing_start, management_account,
+};
 
 impl Biller<'_> {
     pub(super) fn contract(&mut self, c: &Contract) {
@@ -157,14 +159,14 @@ impl Biller<'_> {
                 let m = per_gb.times(i64::from(gb));
                 let days = days_between(from, to);
                 let amount = m.prorate(i64::from(days), i64::from(self.days_in_month));
-                let description = format!("パケットパック {gb}GB（{}/GB）", per_gb);
+                let text = LineText::Pack { gb, per_gb };
                 self.push(
                     s,
                     account.clone(),
                     LineKind::MonthlyFee,
                     "R9.6",
                     Some(PriceKey::GroupMonthlyPerGb),
-                    description,
+                    text,
                     (from, to),
                     Some((days, self.days_in_month)),
                     m,
@@ -200,9 +202,9 @@ impl Biller<'_> {
             contract_id: &charge.contract_id,
             subject_id: &charge.id,
         };
-        let description = match &charge.note {
-            Some(note) => format!("{}（{note}）", key.label_ja()),
-            None => key.label_ja(),
+        let text = LineText::Fee {
+            key,
+            note: charge.note.clone(),
         };
         self.push(
             s,
@@ -210,7 +212,7 @@ impl Biller<'_> {
             LineKind::OneTimeFee,
             charge.kind.rule(),
             Some(key),
-            description,
+            text,
             (charge.occurred_on, charge.occurred_on),
             None,
             m,

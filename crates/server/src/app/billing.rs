@@ -283,8 +283,10 @@ async fn invoice_view(state: &AppState, inv: &InvoiceRecord) -> ApiResult<Invoic
                         amount: p.amount,
                     })
                     .collect();
+                let description_en = l.text()?.en();
                 Ok(LineView {
                     kind: billing::line_kind(&l.kind)?,
+                    description_en,
                     breakdown,
                     contractor_id: l.contractor_id,
                     contract_id: l.contract_id,

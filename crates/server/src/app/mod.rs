@@ -18,6 +18,7 @@ pub mod requests;
 pub mod session;
 pub mod sla;
 pub(crate) mod support;
+pub mod timeline;
 pub mod users;
 
 pub use support::{MAX_LIMIT, PageParams};

@@ -326,7 +326,7 @@ catalog! {
     designation: "管理契約の指定（R6.2）", "Management designation (R6.2)";
     invoice_redirect: "請求先の変更（R6.3）", "Invoice redirect (R6.3)";
     give_consent: "同意する", "Consent";
-    coming_claim_deadline: "SLA 返金の請求期限", "Last day to claim an SLA credit";
+    coming_claim_deadline: "料金の減額（SLA）の請求期限", "Last day to claim an SLA fee reduction";
     coming_dates: "今後の予定", "Coming dates";
     withheld_devices: "設定を受け取れない機器", "Devices that cannot fetch their configuration";
     reason: "理由", "Reason";
@@ -358,7 +358,7 @@ catalog! {
     field_item: "品目", "Item";
     field_join_group: "参加するグループ", "Group to join";
     field_management: "管理契約", "Management contract";
-    field_network_type: "ネットワーク種別", "Network type";
+    field_network_type: "ネットワークタイプ", "Network type";
     field_new_group_pack: "新しいグループのパック容量（GB）", "Pack of a new group (GB)";
     field_option: "対象のオプション", "Option";
     field_option_kind: "オプション種別", "Option kind";
@@ -430,7 +430,7 @@ catalog! {
     kind_change_item: "品目変更", "Item change";
     kind_add_option: "オプション追加", "Add an option";
     kind_change_usage_type: "利用種別の変更", "Usage type change";
-    kind_change_network_type: "ネットワーク種別の変更", "Network type change";
+    kind_change_network_type: "ネットワークタイプの変更", "Network type change";
     kind_change_pack: "パック容量の変更", "Pack size change";
     kind_cancel_contract: "解約", "Cancellation";
     kind_stop_option: "オプションの廃止", "Stop an option";
@@ -675,7 +675,7 @@ catalog! {
     op_fee_failure: "サービスアダプタの故障等 一時費用", "Service adapter failure, one-time fee";
     op_fee_loss: "亡失負担金", "Loss fee";
     op_sla_claims: "SLA請求", "SLA claims";
-    op_claims_hint: "障害による利用不能時間の請求です。承認した減額はその月の請求書に記載されます。", "Claims for outages; an approved credit is on the invoice of the month of approval.";
+    op_claims_hint: "障害による利用不能時間の請求です。承認した減額はその月の請求書に記載されます。", "Claims for outages; an approved fee reduction is on the invoice of the month of approval.";
     op_my_claims: "SLA請求の状況", "Your SLA claims";
     op_claimed_on: "請求日", "Claimed on";
     op_outage: "障害", "Outage";
@@ -811,6 +811,23 @@ catalog! {
     chart_cumulative_col: "累計", "Month so far";
     op_up_share: "正常の割合", "UP share";
     op_figures: "機器の計測値（SMFv2 ハートビート）", "Device figures (SMFv2 heartbeats)";
+    // language: one language a page, the regulation's words, the contract timeline
+    error_code: "エラーコード", "Error code";
+    timeline_hint: "効力の生じた日（または生じる日）の古い順です。", "Oldest first, by the day each takes (or took) effect.";
+    tl_applied: "申込", "Application submitted";
+    tl_accepted: "承諾", "Accepted";
+    tl_billing_start: "課金開始", "Billing started";
+    tl_item_changed: "品目変更", "Item changed";
+    tl_option_added: "オプション追加", "Option added";
+    tl_option_ended: "オプション終了", "Option ended";
+    tl_usage_type_changed: "利用種別の変更", "Usage type changed";
+    tl_network_type_changed: "ネットワークタイプの変更", "Network type changed";
+    tl_serial_notified: "シリアルナンバーの通知", "Serial number notified";
+    tl_failure_replaced: "故障交換", "Failure replacement";
+    tl_lost: "亡失", "Loss";
+    tl_cancellation_notified: "解約の通知", "Cancellation notice";
+    tl_ended: "契約終了", "Contract ends";
+    tl_by: "実施者", "By";
 }
 
 #[cfg(test)]

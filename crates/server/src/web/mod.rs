@@ -25,6 +25,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use i18n::{Lang, Msgs};
 pub use session::Session;
+use session::{Section, SeenSession};
 
 /// Where the console lives.
 pub const CONSOLE: &str = "/console";
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/lang/{lang}", get(session::switch_language))
         .route("/console/assets/{file}", get(asset))
+        .route("/console/{*rest}", get(no_such_page))
         .merge(contractor::router())
         .merge(preset::router())
         .merge(operator::router())
@@ -210,6 +212,14 @@ impl Shown {
         }
     }
 
+    /// Whether the code is a rule's id (`R13.1`, `D7`, `B4`), shown as the rule, rather than
+    /// a protocol code (`not_found`, `csrf`), shown as an error code.
+    pub fn is_rule(&self) -> bool {
+        let mut chars = self.code.chars();
+        matches!(chars.next(), Some('R' | 'D' | 'B'))
+            && chars.next().is_some_and(|c| c.is_ascii_digit())
+    }
+
     /// The message for one field, if the problem names it.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields
@@ -257,7 +267,7 @@ struct ErrorPage {
 
 /// Refuses cross-site form posts (the browser's `Sec-Fetch-Site`, or an `Origin` of another
 /// host), on top of the per-session token every form carries; renders [`WebError`]s as pages.
-async fn guard(req: Request, next: Next) -> Response {
+async fn guard(mut req: Request, next: Next) -> Response {
     let lang = session::lang_of(req.headers());
     let here = req
         .uri()
@@ -272,11 +282,18 @@ async fn guard(req: Request, next: Next) -> Response {
         *page.status_mut() = StatusCode::FORBIDDEN;
         return page;
     }
+    let seen = SeenSession::default();
+    req.extensions_mut().insert(seen.clone());
     let response = next.run(req).await;
     match response.extensions().get::<std::sync::Arc<ApiError>>() {
         Some(e) => {
+            // The signed-in user keeps their menu; no navigation link is the current one.
+            let c = seen.take().map_or_else(
+                || Chrome::anonymous(lang, lang.t().error_title, &here),
+                |session| session.chrome(lang.t().error_title, Section::Account),
+            );
             let mut page = render(ErrorPage {
-                c: Chrome::anonymous(lang, lang.t().error_title, &here),
+                c,
                 problem: Shown::of(lang, e),
             });
             *page.status_mut() = e.status;
@@ -284,6 +301,11 @@ async fn guard(req: Request, next: Next) -> Response {
         }
         None => response,
     }
+}
+
+/// Any other console address: a 404 page with the user's navigation.
+async fn no_such_page(_session: Session) -> WebResult {
+    Err(ApiError::not_found().into())
 }
 
 fn cross_site(req: &Request) -> bool {

@@ -52,6 +52,7 @@ fn over_tls(headers: &HeaderMap) -> bool {
 }
 
 /// The signed-in user of a console request. Pages that take it send anyone else to sign in.
+#[derive(Clone)]
 pub struct Session {
     pub user: User,
     pub actor: Actor,
@@ -88,7 +89,7 @@ impl FromRequestParts<AppState> for Session {
         let actor = user
             .actor()
             .map_err(|e| WebError::from(e).into_response())?;
-        Ok(Session {
+        let session = Session {
             lang: lang_of(&parts.headers),
             request_id: parts
                 .headers
@@ -99,7 +100,29 @@ impl FromRequestParts<AppState> for Session {
             actor,
             here,
             secret,
-        })
+        };
+        if let Some(seen) = parts.extensions.get::<SeenSession>() {
+            seen.keep(&session);
+        }
+        Ok(session)
+    }
+}
+
+/// Where a request's session is kept once a page has read it, so that the page
+/// [`guard`](super::guard) renders for an error keeps the user's navigation.
+#[derive(Clone, Default)]
+pub struct SeenSession(std::sync::Arc<std::sync::Mutex<Option<Session>>>);
+
+impl SeenSession {
+    fn keep(&self, session: &Session) {
+        if let Ok(mut seen) = self.0.lock() {
+            *seen = Some(session.clone());
+        }
+    }
+
+    /// The session the request's page read, if any.
+    pub fn take(&self) -> Option<Session> {
+        self.0.lock().ok().and_then(|mut seen| seen.take())
     }
 }
 

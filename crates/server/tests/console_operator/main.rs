@@ -8,6 +8,7 @@ mod billing;
 mod common;
 mod money;
 mod names;
+mod language;
 mod pages;
 mod queue;
 mod support;

@@ -40,13 +40,13 @@ pub async fn correct(
     let prices = std::sync::Arc::new(price_book(&mut conn).await?);
     type Key = (String, String, String, String, String);
     let mut made = Vec::new();
-    let mut differences: Vec<(String, String, Key, i64)> = Vec::new();
+    let mut differences: Vec<(String, LineText, Key, i64)> = Vec::new();
     for contractor_id in &contractors {
         let billed = bill_range(store, &prices, month, contractor_id, contractor_id).await?;
         if !billed.missing.is_empty() {
             return Err(BillingError::MissingPrices(billed.missing));
         }
-        let mut diff: std::collections::BTreeMap<Key, (i64, String)> =
+        let mut diff: std::collections::BTreeMap<Key, (i64, LineText)> =
             std::collections::BTreeMap::new();
         for (_, lines) in &billed.lines {
             for l in lines {
@@ -57,12 +57,22 @@ pub async fn correct(
                     wire(&l.kind),
                     l.rule.clone(),
                 );
-                let e = diff.entry(key).or_insert((0, l.description.clone()));
+                let e = diff.entry(key).or_insert((0, l.text.clone()));
                 e.0 += l.amount.0;
             }
         }
-        let issued: Vec<(String, String, String, String, String, i64, String)> = sqlx::query_as(
-            "SELECT account_id, contract_id, subject_id, kind, rule, amount, description FROM invoice_lines \
+        type Issued = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            Option<String>,
+        );
+        let issued: Vec<Issued> = sqlx::query_as(
+            "SELECT account_id, contract_id, subject_id, kind, rule, amount, description, text FROM invoice_lines \
              WHERE month = $1 AND run_id = $2 AND contractor_id = $3 AND seq < 1000000000",
         )
         .bind(m.clone())
@@ -70,15 +80,22 @@ pub async fn correct(
         .bind(contractor_id.clone())
         .fetch_all(&mut *conn)
         .await?;
-        for (account, contract, subject, kind, rule, amount, description) in issued {
+        for (account, contract, subject, kind, rule, amount, description, text) in issued {
+            let text = match text.as_deref().map(serde_json::from_str) {
+                Some(Ok(text)) => text,
+                _ => LineText::Words {
+                    kind: from_wire(&kind)?,
+                    ja: description,
+                },
+            };
             let e = diff
                 .entry((account, contract, subject, kind, rule))
-                .or_insert((0, description));
+                .or_insert((0, text));
             e.0 -= amount;
         }
         // Zero differences too: a correction already made may have to be taken back.
-        for (key, (amount, description)) in diff {
-            differences.push((contractor_id.clone(), description, key, amount));
+        for (key, (amount, text)) in diff {
+            differences.push((contractor_id.clone(), text, key, amount));
         }
     }
     drop(conn);
@@ -92,7 +109,7 @@ pub async fn correct(
     let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
     let mut corrected: std::collections::HashMap<String, Vec<(Key, i64)>> =
         std::collections::HashMap::new();
-    for (contractor_id, description, key, amount) in differences {
+    for (contractor_id, corrected_text, key, amount) in differences {
         if !corrected.contains_key(&contractor_id) {
             let rows: Vec<(String, String, String, String, String, i64)> = sqlx::query_as(
                 "SELECT account_id, contract_id, corrects_subject, corrects_kind, rule, amount FROM pending_adjustments \
@@ -128,17 +145,22 @@ pub async fn correct(
         let number = serial
             .flatten()
             .map_or_else(|| refers_to.clone(), invoice::number);
+        let text = LineText::Correction {
+            month,
+            invoice: number,
+            of: Box::new(corrected_text),
+        };
         sqlx::query(
             "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, \
-             refers_to, corrects_subject, corrects_kind, created_on, period_from, period_to) \
-             VALUES ($1, $2, $3, $4, 'adjustment', $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             refers_to, corrects_subject, corrects_kind, created_on, period_from, period_to, text) \
+             VALUES ($1, $2, $3, $4, 'adjustment', $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(new_id())
         .bind(account.clone())
         .bind(contractor_id)
         .bind(contract)
         .bind(rule)
-        .bind(format!("訂正（{month}分 請求書 {number}）{description}"))
+        .bind(text.ja())
         .bind(amount)
         .bind(refers_to)
         .bind(subject)
@@ -146,6 +168,7 @@ pub async fn correct(
         .bind(today.to_string())
         .bind(month.first_day().to_string())
         .bind(month.last_day().to_string())
+        .bind(json(&text))
         .execute(tx.conn())
         .await?;
         made.push((account, Yen(amount)));

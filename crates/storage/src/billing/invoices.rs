@@ -59,9 +59,33 @@ pub struct LineRecord {
     pub refers_to: Option<String>,
     /// JSON of the months a line sums (R15.1), see [`LineRecord::breakdown`].
     pub breakdown: Option<String>,
+    /// JSON of what the line says, see [`LineRecord::text`].
+    pub text: Option<String>,
 }
 
 impl LineRecord {
+    /// What the line says, as data (B1): as stored, or recovered from the line's columns and
+    /// words for a line stored before texts were kept.
+    pub fn text(&self) -> Result<LineText> {
+        if let Some(json) = &self.text {
+            return serde_json::from_str(json).map_err(|e| {
+                BillingError::Storage(StorageError::Corrupt(format!("line text: {e}")))
+            });
+        }
+        let kind: LineKind = from_wire(&self.kind)?;
+        let day = |d: Option<i64>| d.and_then(|d| i8::try_from(d).ok());
+        Ok(LineText::recover(&StoredLine {
+            kind,
+            price_key: self.price_key.as_deref().and_then(|k| k.parse().ok()),
+            description: &self.description,
+            period_from: date(&self.period_from)?,
+            period_to: date(&self.period_to)?,
+            days: day(self.days),
+            days_in_month: day(self.days_in_month),
+            unit_amount: Yen(self.unit_amount),
+        }))
+    }
+
     /// The months the line sums, each with its days and amount (R15.1); empty for a line of
     /// one period.
     pub fn breakdown(&self) -> Result<Vec<mpc_domain::billing::LinePart>> {
@@ -146,7 +170,7 @@ pub async fn invoice_lines(
 ) -> Result<Vec<LineRecord>> {
     Ok(sqlx::query_as(
         "SELECT l.contractor_id, l.seq, l.contract_id, l.subject_id, l.kind, l.rule, l.price_key, l.description, \
-         l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to, l.breakdown FROM invoice_lines l \
+         l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to, l.breakdown, l.text FROM invoice_lines l \
          JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id WHERE l.month = $1 AND l.account_id = $2 \
          ORDER BY l.contractor_id, l.seq",
     )
@@ -332,24 +356,25 @@ pub async fn mark_defaulted(
         .month
         .parse()
         .map_err(|e: mpc_domain::calendar::CalendarError| StorageError::Corrupt(e.to_string()))?;
+    let text = LineText::MovedUnpaid {
+        invoice: invoice.number().unwrap_or_else(|| invoice.id.clone()),
+    };
     for (holder, contract, amount) in &moved {
         sqlx::query(
             "INSERT INTO pending_adjustments (id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on, \
-             period_from, period_to) VALUES ($1, $2, $3, $4, 'moved_unpaid', 'R6.4', $5, $6, $7, $8, $9, $10)",
+             period_from, period_to, text) VALUES ($1, $2, $3, $4, 'moved_unpaid', 'R6.4', $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(new_id())
         .bind(holder.clone())
         .bind(holder.clone())
         .bind(contract.clone())
-        .bind(format!(
-            "請求書送付先の未払い分（請求書 {}）",
-            invoice.number().unwrap_or_else(|| invoice.id.clone())
-        ))
+        .bind(text.ja())
         .bind(*amount)
         .bind(invoice_id.to_owned())
         .bind(on.to_string())
         .bind(unpaid_month.first_day().to_string())
         .bind(unpaid_month.last_day().to_string())
+        .bind(json(&text))
         .execute(tx.conn())
         .await?;
     }

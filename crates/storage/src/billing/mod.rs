@@ -3,7 +3,7 @@
 
 use jiff::civil::Date;
 use mpc_domain::Refusal;
-use mpc_domain::billing::{Line, LineKind, MonthInput, bill_month};
+use mpc_domain::billing::{Line, LineKind, LineText, MonthInput, StoredLine, bill_month};
 use mpc_domain::book::ChargeEvent;
 use mpc_domain::calendar::Month;
 use mpc_domain::eligibility::InvoiceRedirect;
@@ -33,6 +33,12 @@ pub use sla::*;
 use crate::sql::Sql;
 use crate::{JournalEntry, StorageError, Store, WriteTx, new_id, now_micros};
 pub use lease::RunInProgress;
+
+/// A line's text as stored (JSON, migration 0026).
+fn json(text: &LineText) -> String {
+    // A `LineText` is plain data: its serialization cannot fail.
+    serde_json::to_string(text).unwrap_or_default()
+}
 use lease::RunLease;
 
 /// Why billing did not do something.

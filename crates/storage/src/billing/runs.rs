@@ -328,7 +328,7 @@ pub(super) async fn insert_lines(
 ) -> Result<()> {
     const COLUMNS: &str = "INSERT INTO invoice_lines (run_id, month, account_id, contractor_id, seq, contract_id, \
          subject_id, kind, rule, price_key, description, period_from, period_to, days, days_in_month, unit_amount, amount, refers_to, \
-         breakdown) VALUES ";
+         breakdown, text) VALUES ";
     for (batch_no, batch) in lines.chunks(LINES_PER_INSERT).enumerate() {
         let mut q = Sql::positional(tx.backend(), COLUMNS);
         for (i, l) in batch.iter().enumerate() {
@@ -374,6 +374,8 @@ pub(super) async fn insert_lines(
                 .bind(l.refers_to.clone())
                 .push(", ")
                 .bind(breakdown_json(&l.breakdown)?)
+                .push(", ")
+                .bind(json(&l.text))
                 .push(")");
         }
         q.execute(tx.conn()).await?;
@@ -412,22 +414,33 @@ pub(super) async fn finish_run(
     // open invoice go on this month's.
     let adjustments: Vec<AdjustmentRecord> = sqlx::query_as(
         "SELECT id, account_id, contractor_id, contract_id, kind, rule, description, amount, refers_to, created_on, \
-         period_from, period_to FROM pending_adjustments WHERE applied_month IS NULL OR applied_month = $1 ORDER BY id",
+         period_from, period_to, text FROM pending_adjustments WHERE applied_month IS NULL OR applied_month = $1 ORDER BY id",
     )
     .bind(m.clone())
     .fetch_all(tx.conn())
     .await?;
     for (i, a) in adjustments.iter().enumerate() {
         let on = date(&a.created_on)?;
+        let kind: LineKind = from_wire(&a.kind)?;
+        let text = match &a.text {
+            Some(json) => serde_json::from_str(json).map_err(|e| {
+                BillingError::Storage(StorageError::Corrupt(format!("adjustment text: {e}")))
+            })?,
+            None => LineText::Words {
+                kind,
+                ja: a.description.clone(),
+            },
+        };
         let line = Line {
             account: a.account_id.clone(),
             contractor_id: a.contractor_id.clone(),
             contract_id: a.contract_id.clone(),
             subject_id: a.id.clone(),
-            kind: from_wire(&a.kind)?,
+            kind,
             rule: a.rule.clone(),
             price_key: None,
             description: a.description.clone(),
+            text,
             period_from: a
                 .period_from
                 .as_deref()
@@ -537,6 +550,7 @@ pub(super) struct AdjustmentRecord {
     created_on: String,
     period_from: Option<String>,
     period_to: Option<String>,
+    text: Option<String>,
 }
 
 pub(super) async fn charges_in(

@@ -85,7 +85,7 @@ fn quote_shown(lang: Lang, q: &QuoteView) -> QuoteShown {
             .early_termination_lines
             .iter()
             .map(|l| ChargeRow {
-                what: l.description.clone(),
+                what: lang.pick(&l.description, &l.description_en).to_owned(),
                 period: if l.period_from == l.period_to {
                     format::date_text(lang, &l.period_from)
                 } else {

@@ -2,11 +2,12 @@
 //! options and journal timeline.
 
 use axum::extract::{Path, Query, State};
-use mpc_api_types::contracts::{OptionView, SubmitRequest};
+use mpc_api_types::contracts::OptionView;
 use mpc_domain::book::Status;
 use mpc_domain::catalog::{ContractKind, OptionKind};
 use serde::Deserialize;
 
+use crate::app::timeline::Happening;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
@@ -108,7 +109,7 @@ pub struct ItemRow {
     pub item: String,
 }
 
-/// One event of a contract's life, from the journal.
+/// One event of a contract's life, on the day it takes effect.
 pub struct Event {
     pub at: String,
     pub what: String,
@@ -142,11 +143,31 @@ pub(super) struct AsOfQuery {
     as_of: Option<String>,
 }
 
-/// The kind of request a journal entry submitted, read as the API read it.
-fn submitted_kind(request: &serde_json::Value) -> Option<&'static str> {
-    SubmitRequest::deserialize(request)
-        .ok()
-        .map(|s| s.request.kind())
+/// One event of the timeline in the page's language (R4.1, R8.1, R9, R11, R12, R13).
+fn event_text(lang: Lang, h: &Happening) -> String {
+    let t = lang.t();
+    let with = |label: &str, detail: &str| format!("{label}: {detail}");
+    match h {
+        Happening::Applied => t.tl_applied.to_owned(),
+        Happening::Accepted => t.tl_accepted.to_owned(),
+        Happening::BillingStarted => t.tl_billing_start.to_owned(),
+        Happening::ItemChanged(i) => with(t.tl_item_changed, lang.pick(i.label_ja(), i.label_en())),
+        Happening::OptionAdded(o) => with(t.tl_option_added, lang.pick(o.label_ja(), o.label_en())),
+        Happening::OptionEnded(o) => with(t.tl_option_ended, lang.pick(o.label_ja(), o.label_en())),
+        Happening::UsageTypeChanged(u) => with(
+            t.tl_usage_type_changed,
+            lang.pick(u.label_ja(), u.label_en()),
+        ),
+        Happening::NetworkTypeChanged(n) => with(
+            t.tl_network_type_changed,
+            lang.pick(n.label_ja(), n.label_en()),
+        ),
+        Happening::SerialNotified(serial) => with(t.tl_serial_notified, serial),
+        Happening::FailureReplaced => t.tl_failure_replaced.to_owned(),
+        Happening::Lost => t.tl_lost.to_owned(),
+        Happening::CancellationNotified => t.tl_cancellation_notified.to_owned(),
+        Happening::Ended(reason) => with(t.tl_ended, lang.end_reason(*reason)),
+    }
 }
 
 /// `/console/contracts/{id}?as_of=`: a contract with its options and its journal timeline.
@@ -159,28 +180,13 @@ pub(super) async fn contract_page(
     let lang = session.lang;
     let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
     let c = app::contracts::get(&state, &session.caller(), &id, Some(&as_of)).await?;
-    let search = app::journal::Search {
-        operation: None,
-        actor: None,
-        contractor_id: Some(c.contractor_id.clone()),
-        subject: None,
-        before: None,
-        limit: Some(500),
-    };
-    let entries = app::journal::list(&state, &session.caller(), search)
+    let events = app::timeline::timeline(&state, &session.caller(), &id)
         .await?
-        .entries;
-    let events = entries
         .into_iter()
-        .filter(|e| {
-            e.subject.as_deref() == Some(id.as_str())
-                || e.request.to_string().contains(&id)
-                || e.outcome.to_string().contains(&id)
-        })
         .map(|e| Event {
-            at: format::clock_text(&e.at),
-            what: crate::web::i18n::operation(lang, &e.operation, submitted_kind(&e.request)),
-            who: crate::web::actor_label(lang, &e.actor, e.actor_name),
+            at: format::date_text(lang, &e.on.to_string()),
+            what: event_text(lang, &e.happening),
+            who: e.by.unwrap_or_else(|| "—".into()),
         })
         .collect();
     Ok(render(ContractPage {

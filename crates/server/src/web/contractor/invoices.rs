@@ -268,7 +268,7 @@ async fn show_invoice(
             .lines
             .iter()
             .map(|l| LineRow {
-                what: l.description.clone(),
+                what: lang.pick(&l.description, &l.description_en).to_owned(),
                 contract: contract_label(&l.contract_id),
                 period: period(lang, &l.period_from, &l.period_to),
                 rule: l.rule.clone(),

@@ -1,0 +1,237 @@
+//! One language a page: invoice lines, error pages and problem codes in the page's language.
+
+use crate::support::*;
+
+/// Whether `s` holds kana or kanji.
+fn has_japanese(s: &str) -> bool {
+    s.chars()
+        .any(|c| ('\u{3040}'..='\u{30ff}').contains(&c) || ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The text of the cells of the first column of the invoice's lines table.
+fn line_texts(html: &str) -> Vec<String> {
+    let body = html
+        .split("<tbody>")
+        .nth(1)
+        .and_then(|b| b.split("</tbody>").next())
+        .unwrap_or_default();
+    body.split("<tr>")
+        .skip(1)
+        .filter_map(|row| {
+            let cell = row.split("<td>").nth(1)?;
+            Some(cell.split("</td>").next()?.to_owned())
+        })
+        .collect()
+}
+
+async fn invoice_lines_read_in_the_page_language(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let (k, _, _) = app.billed_customer("株式会社言語").await;
+    app.price_everything().await;
+    let run = app
+        .post(
+            "/api/v1/billing/runs",
+            &app.operator,
+            json!({"month": "2026-09"}),
+        )
+        .await;
+    assert_eq!(run.status, StatusCode::OK, "{}", run.text);
+    let list = app
+        .get(
+            &format!("/api/v1/invoices?month=2026-09&account_id={k}"),
+            &app.operator,
+        )
+        .await;
+    let id = list.body["invoices"][0]["id"].as_str().unwrap().to_owned();
+
+    let ja = sign_in(&app, "admin", false).await;
+    let html = ja.page(&format!("/console/invoices/{id}")).await;
+    let lines = line_texts(&html);
+    // Initial fees (3) and the monthly fees of 09-15…30 (3), as the invoice prints them.
+    assert_eq!(lines.len(), 6, "{html}");
+    assert!(
+        lines.iter().all(|l| has_japanese(l) && !l.contains("fee")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(
+            &"サービスアダプタ 月額費用（インターネットゲートウェイルータ / SEIL/X4）（2026年9月分 日割 16日/30日）"
+                .to_owned()
+        ),
+        "{lines:?}"
+    );
+
+    let en = sign_in(&app, "admin", true).await;
+    let html = en.page(&format!("/console/invoices/{id}")).await;
+    let lines = line_texts(&html);
+    assert_eq!(lines.len(), 6, "{html}");
+    assert!(lines.iter().all(|l| !has_japanese(l)), "{lines:?}");
+    assert!(
+        lines.contains(
+            &"Service adapter, monthly fee (Internet gateway router / SEIL/X4) (September 2026, prorated 16 of 30 days)"
+                .to_owned()
+        ),
+        "{lines:?}"
+    );
+    // The qualified invoice itself stays Japanese whatever the reader's language (B3).
+    let print = en.page(&format!("/console/invoices/{id}/print")).await;
+    assert!(print.contains("マネージメント 月額費用（2026年9月分 日割 16日/30日）"));
+    assert!(!print.contains("Management, monthly fee"));
+}
+
+async fn error_pages_keep_the_menu_and_name_codes_as_codes(db: TestDb) {
+    let app = TestApp::new(db).await;
+    for (english, t) in [(false, &JA), (true, &EN)] {
+        let op = sign_in(&app, "admin", english).await;
+        for path in ["/console/contractors/no-such-one", "/console/no-such-page"] {
+            let reply = op.get(path).await;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+            let html = &reply.text;
+            // The base layout with the operator's menu, in the page's language.
+            for expected in [t.nav_queue, t.nav_billing, t.not_found, t.error_code] {
+                assert!(html.contains(expected), "{path}: {expected}: {html}");
+            }
+            assert!(html.contains("<code>not_found</code>"), "{html}");
+            assert!(
+                !html.contains(t.rule),
+                "{path}: a code is not a rule: {html}"
+            );
+        }
+    }
+    // A rule refusal keeps its rule's id labelled as the rule: no issuer yet (B3).
+    let op = sign_in(&app, "admin", false).await;
+    let csrf = op.csrf().await;
+    app.billed_customer("株式会社規定").await;
+    let refused = op
+        .post(
+            "/console/billing/runs",
+            &[("csrf", &csrf), ("month", "2026-09")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text
+            .contains(&format!("{}: <code>B3</code>", JA.rule)),
+        "{}",
+        refused.text
+    );
+    assert!(!refused.text.contains(JA.error_code), "{}", refused.text);
+}
+
+/// The `<li>`s of the contract page's timeline.
+fn timeline_of(html: &str) -> Vec<String> {
+    let list = html
+        .split(r#"<ol class="timeline">"#)
+        .nth(1)
+        .and_then(|l| l.split("</ol>").next())
+        .unwrap_or_default();
+    list.split("<li>")
+        .skip(1)
+        .map(|li| li.split("</li>").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+async fn the_contract_timeline_lists_business_events_by_effective_date(db: TestDb) {
+    let app = TestApp::new(db).await;
+    // Applied and accepted 2026-09-10 with send-back, billed from 2026-09-15.
+    let (k, _, a) = app.billed_customer("株式会社経緯").await;
+    app.accepted(
+        &k,
+        json!({"kind": "notify_serial", "contract_id": a, "serial": "X4-TL-1"}),
+        "2026-09-16",
+    )
+    .await;
+    // A failure reported and accepted on 2026-10-20, the replacement brought two days later.
+    let report = app
+        .post(
+            &format!("/api/v1/contractors/{k}/requests"),
+            &app.operator,
+            json!({
+                "request": {"kind": "report_failure", "contract_id": a, "description": "電源が入らない"},
+                "submitted_on": "2026-10-20",
+            }),
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::CREATED, "{}", report.text);
+    let accepted = app
+        .post(
+            &format!("/api/v1/requests/{}/accept", report.body["id"].as_str().unwrap()),
+            &app.operator,
+            json!({"on": "2026-10-20", "replacement_serial": "X4-TL-2", "replaced_on": "2026-10-22"}),
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
+    app.accepted(
+        &k,
+        json!({"kind": "cancel_contract", "contract_id": a, "requested_on": "2026-12-31"}),
+        "2026-11-02",
+    )
+    .await;
+
+    let ja = sign_in(&app, "admin", false).await;
+    let events = timeline_of(&ja.page(&format!("/console/contracts/{a}")).await);
+    let expected = [
+        ("2026年9月10日", JA.tl_applied.to_owned()),
+        ("2026年9月10日", JA.tl_accepted.to_owned()),
+        (
+            "2026年9月10日",
+            format!("{}: ウルトラセンドバックオプション", JA.tl_option_added),
+        ),
+        ("2026年9月15日", JA.tl_billing_start.to_owned()),
+        (
+            "2026年9月16日",
+            format!("{}: X4-TL-1", JA.tl_serial_notified),
+        ),
+        // The failure replacement takes effect when the replacement takes over (R11.1).
+        ("2026年10月22日", JA.tl_failure_replaced.to_owned()),
+        ("2026年11月2日", JA.tl_cancellation_notified.to_owned()),
+        (
+            "2026年12月31日",
+            format!("{}: ウルトラセンドバックオプション", JA.tl_option_ended),
+        ),
+        (
+            "2026年12月31日",
+            format!("{}: {}", JA.tl_ended, JA.end_notice),
+        ),
+    ];
+    assert_eq!(events.len(), expected.len(), "{events:#?}");
+    for (event, (on, what)) in events.iter().zip(&expected) {
+        assert!(
+            event.starts_with(&format!("<time>{on}</time> — {what} ")),
+            "{event} ≠ {on} {what}"
+        );
+    }
+    // Who did it: the operator's actor for what the operator accepted.
+    assert!(
+        events[1].contains(&format!("{}: user:", JA.tl_by)),
+        "{}",
+        events[1]
+    );
+
+    let en = sign_in(&app, "admin", true).await;
+    let events = timeline_of(&en.page(&format!("/console/contracts/{a}")).await);
+    assert_eq!(events.len(), expected.len(), "{events:#?}");
+    assert!(
+        events[0].starts_with(&format!("<time>10 Sep 2026</time> — {} ", EN.tl_applied)),
+        "{}",
+        events[0]
+    );
+    assert!(
+        events[2].contains(&format!("{}: Ultra send-back option", EN.tl_option_added)),
+        "{}",
+        events[2]
+    );
+    assert!(
+        events
+            .iter()
+            .all(|e| !e.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c))),
+        "{events:#?}"
+    );
+}
+
+backend_tests!(
+    invoice_lines_read_in_the_page_language,
+    error_pages_keep_the_menu_and_name_codes_as_codes,
+    the_contract_timeline_lists_business_events_by_effective_date,
+);
