@@ -2,8 +2,10 @@
 //! contractor's withdrawal.
 
 use mpc_api_types::contracts::{
-    DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
+    AcceptedDecision, DefaultedDates, RejectRequest, RequestList, RequestPreview, RequestView,
+    SubmitRequest,
 };
+use mpc_domain::ending::Termination;
 use mpc_domain::request::{Acceptance, RequestStatus};
 use mpc_storage::accounts;
 use mpc_storage::contracts::requests::{self, RequestRecord};
@@ -205,6 +207,69 @@ pub async fn accept(
     )
     .await?;
     Ok(views::request(row, dates.defaulted)?)
+}
+
+/// The acceptance a preview is asked for; days as the caller wrote them (`YYYY-MM-DD`).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// The acceptance date; for a cancellation or stop, the day the notice arrived (default
+    /// as acceptance's: a notice arrived the day it was submitted, anything else today).
+    pub on: Option<String>,
+    /// Cancellation: by notice (default) or under the general terms.
+    pub termination: Option<Termination>,
+    /// Failure and loss: the replacement's serial.
+    pub replacement_serial: Option<String>,
+    /// Failure and loss: the day the replacement takes over.
+    pub replaced_on: Option<String>,
+    /// Failure: whether the contractor caused it.
+    pub contractor_caused: Option<bool>,
+}
+
+/// What accepting a pending request with these dates would do (operators only): the
+/// decision [`accept`] runs, in a transaction rolled back, so the effects, the eligibility
+/// impact and the charges are those acceptance would record, and nothing is written.
+///
+/// # Errors
+/// 404 for a request outside the caller's reach, 403 for anyone but operators, 422 with the
+/// rule acceptance on that date would break, or `request_closed`.
+pub async fn preview(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    q: &PreviewQuery,
+) -> ApiResult<RequestPreview> {
+    let row = visible(state, caller, request_id).await?;
+    caller.require_operator()?;
+    let serial = q.replacement_serial.as_deref().map(str::trim);
+    let acceptance = Acceptance {
+        on: Dates::parse("on", q.on.as_deref().filter(|d| !d.is_empty()))?,
+        replacement_serial: serial.filter(|s| !s.is_empty()).map(str::to_owned),
+        replaced_on: Dates::parse(
+            "replaced_on",
+            q.replaced_on.as_deref().filter(|d| !d.is_empty()),
+        )?,
+        contractor_caused: q.contractor_caused.unwrap_or(false),
+        termination: q.termination,
+    };
+    acceptance.check_entry()?;
+    let mut dates = Dates::default();
+    let acceptance = complete(
+        acceptance,
+        row.request()?.is_notice(),
+        &row.submitted_on,
+        &mut dates,
+    )?;
+    let (_, outcome) = requests::preview(&state.store, request_id, &acceptance).await?;
+    let decision: AcceptedDecision = serde_json::from_value(requests::recorded_decision(&outcome))
+        .map_err(|_| ApiError::internal())?;
+    Ok(RequestPreview {
+        request_id: request_id.to_owned(),
+        on: acceptance.on.map(|d| d.to_string()).unwrap_or_default(),
+        decision,
+        defaulted_dates: dates.defaulted,
+    })
 }
 
 /// Rejects a pending request (operators only), with the reason the contractor reads.

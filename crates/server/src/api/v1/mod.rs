@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::list))
         .routes(routes!(requests::get))
         .routes(routes!(requests::accept))
+        .routes(routes!(requests::preview))
         .routes(routes!(requests::reject))
         .routes(routes!(requests::withdraw))
         .routes(routes!(contracts::list))
