@@ -5,5 +5,6 @@
 mod common;
 mod custody;
 mod ending;
+mod preview;
 mod requests;
 mod support;
