@@ -106,6 +106,33 @@ pub async fn submit(
     Ok(views::request(row, dates.defaulted)?)
 }
 
+/// Checks a request for `contractor_id` as [`submit`] would, submitting nothing: `Ok` when
+/// submitting it today would be accepted for review, else the refusal with its rule. Request
+/// forms call it as they are filled in.
+///
+/// # Errors
+/// As [`submit`]: 404 for a contractor outside the caller's reach, 403 for a contractor
+/// giving what only operators give, 422 with the rule the request breaks.
+pub async fn check(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    input: Input<SubmitRequest>,
+) -> ApiResult<()> {
+    caller.require_contractor(contractor_id)?;
+    accounts::get_contractor(&state.store, contractor_id).await?;
+    let (body, _) = input.parse()?;
+    body.request.check_entry()?;
+    if !caller.actor.is_operator() && (body.submitted_on.is_some() || body.accept.is_some()) {
+        return Err(ApiError::forbidden(
+            "only operators record submission dates or accept requests",
+        ));
+    }
+    let submitted_on = Dates::default().or_today("submitted_on", body.submitted_on.as_deref())?;
+    requests::check(&state.store, contractor_id, &body.request, submitted_on).await?;
+    Ok(())
+}
+
 /// Requests of `contractor` (every contractor's when `None`), oldest first, a page at a time.
 async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResult<RequestList> {
     if let Some(s) = q.status.as_deref() {

@@ -767,6 +767,10 @@ catalog! {
     pv_line_early_termination: "最低利用期間内解除調定金", "Early-termination charge";
     pv_line_credit: "SLA返金", "SLA credit";
     pv_line_other: "調整", "Adjustment";
+    rf_kind: "申込みの種類", "Kind of request";
+    rf_choose: "この種類で入力する", "Fill in this kind";
+    rf_check: "入力内容の確認", "Checking the request";
+    rf_ready: "ここまでの入力で申し込めます。", "Nothing stops this request so far.";
 }
 
 #[cfg(test)]

@@ -283,6 +283,34 @@ pub async fn submit(
     Ok(submitted)
 }
 
+/// Checks `request` as [`submit`] would on `submitted_on`, writing nothing: the refusal a
+/// submission would meet, for forms that check as they are filled in.
+pub async fn check(
+    store: &Store,
+    contractor_id: &str,
+    request: &Request,
+    submitted_on: Date,
+) -> Result<()> {
+    let mut batch = Batch::open(store, contractor_id).await?;
+    let check = Acceptance {
+        on: Some(submitted_on),
+        ..Acceptance::default()
+    };
+    decide_on_book(
+        &mut batch.tx,
+        &mut batch.book,
+        contractor_id,
+        request,
+        submitted_on,
+        &check,
+        Mode::Check,
+    )
+    .await?;
+    on_submission(&batch.book, request, submitted_on)?;
+    // Dropping the batch rolls its transaction back.
+    Ok(())
+}
+
 /// Requests of one contractor submitted in one transaction, deciding each on the book as the
 /// ones before left it, so the book is loaded once rather than once per request.
 ///

@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::reject))
         .routes(routes!(requests::withdraw))
         .routes(routes!(contracts::list))
+        .routes(routes!(contracts::offered))
         .routes(routes!(contracts::get))
         .routes(routes!(contracts::quote))
         .routes(routes!(contracts::billing_start))
