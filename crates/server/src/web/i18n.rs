@@ -750,7 +750,7 @@ catalog! {
     pv_billing_start_set: "課金開始日の設定", "Billing start date set";
     pv_item_changed: "品目の変更", "The item changes";
     pv_option_created: "オプションの開始", "An option starts";
-    pv_usage_type_changed: "利用タイプの変更", "The usage type changes";
+    pv_usage_type_changed: "利用種別の変更", "The usage type changes";
     pv_network_type_changed: "ネットワークタイプの変更", "The network type changes";
     pv_group_created: "シェアグループの開始", "A share group starts";
     pv_pack_changed: "パケットパックの変更", "The packet pack changes";
