@@ -116,7 +116,7 @@ pub struct RateTotalView {
     pub tax: Yen,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LineView {
     /// The contractor holding the contract (differs from the account under R6.3).
     pub contractor_id: String,
@@ -149,7 +149,7 @@ pub struct LineView {
 }
 
 /// One month of a line that sums several (R15.1, D7).
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LinePartView {
     pub period_from: String,
     pub period_to: String,

@@ -292,6 +292,27 @@ pub struct AcceptedDecision {
     /// Contractors the change leaves without what R6.1 requires (R6.8).
     #[serde(default)]
     pub eligibility_impact: Vec<EligibilityImpact>,
+    /// What it adds to the bills, tax excluded (R14.2): initial and one-time fees, monthly
+    /// fees prorated from or to the day (D7), early-termination charges month by month
+    /// (R15.1). Absent for decisions recorded before charges were kept, or when a price was
+    /// missing (`missing_prices`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charges: Option<Vec<crate::billing::LineView>>,
+    /// The prices the book lacked to compute `charges` (R14.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_prices: Vec<String>,
+}
+
+/// What accepting a pending request on a date would do, computed by the decision acceptance
+/// runs and written nowhere: `decision` is what acceptance would record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RequestPreview {
+    pub request_id: String,
+    /// The acceptance date (for a notice, the day it arrived) the preview is for.
+    pub on: String,
+    pub decision: AcceptedDecision,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub defaulted_dates: DefaultedDates,
 }
 
 /// A request closed without effect.

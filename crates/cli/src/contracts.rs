@@ -191,6 +191,14 @@ pub enum RequestCommand {
         #[command(flatten)]
         acceptance: AcceptArgs,
     },
+    /// What accepting a pending request would do, without accepting it (JSON): its effects,
+    /// charges in yen and who is left ineligible, as acceptance would record them.
+    Preview {
+        /// The request's id (`request list --status pending`).
+        id: String,
+        #[command(flatten)]
+        acceptance: AcceptArgs,
+    },
     /// Reject a pending request.
     Reject {
         /// The request's number (`REQ-000123`) or id (`request list --status pending`).
@@ -336,6 +344,25 @@ pub async fn request(state: &AppState, cmd: RequestCommand) -> anyhow::Result<()
                 .await
                 .map_err(api_error)?;
             println!("{}\t{}\t{}", view.number, view.id, view.status);
+        }
+        RequestCommand::Preview { id, acceptance } => {
+            // Checked as acceptance checks them, then passed as the API's query.
+            acceptance.acceptance()?;
+            let query = app::requests::PreviewQuery {
+                on: acceptance.on,
+                termination: acceptance
+                    .termination
+                    .as_deref()
+                    .map(termination)
+                    .transpose()?,
+                replacement_serial: acceptance.replacement_serial,
+                replaced_on: acceptance.replaced_on,
+                contractor_caused: Some(acceptance.contractor_caused),
+            };
+            let preview = app::requests::preview(state, &caller, &id, &query)
+                .await
+                .map_err(api_error)?;
+            print_json(&preview)?;
         }
         RequestCommand::Reject { id, reason } => {
             let view =

@@ -511,6 +511,120 @@ async fn contractor_and_operator_flows_in_both_languages() {
 
     client.close().await.unwrap();
 }
+/// Sets a form control's value and fires `change`, as a person choosing would.
+async fn choose(client: &Client, selector: &str, value: &str) {
+    client
+        .execute(
+            "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+             e.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![serde_json::json!(selector), serde_json::json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_acceptance_preview_and_request_forms_follow_what_is_chosen_in_both_languages() {
+    use mpc_server::web::i18n::Lang;
+    let d = deploy();
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 1100).await;
+
+    // A contractor chooses the kind first; the form then shows that kind's inputs only.
+    sign_in(&client, &d, "sakura").await;
+    for (lang, t) in [("ja", &JA), ("en", &EN)] {
+        if lang == "en" {
+            client
+                .find(Locator::LinkText(JA.switch_language))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            until_text(&client, EN.rf_kind).await;
+        }
+        client
+            .goto(&format!(
+                "{}/console/requests/new?kind=report_failure",
+                d.url
+            ))
+            .await
+            .unwrap();
+        until_text(&client, t.rf_kind).await;
+        assert!(client.find(Locator::Id("f-description")).await.is_ok());
+        assert!(client.find(Locator::Id("f-serial")).await.is_err());
+        choose(&client, "#f-kind", "notify_serial").await;
+        client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Id("f-serial"))
+            .await
+            .unwrap();
+        assert!(client.find(Locator::Id("f-description")).await.is_err());
+        assert!(
+            client
+                .current_url()
+                .await
+                .unwrap()
+                .as_str()
+                .contains("kind=notify_serial")
+        );
+        // Filling it in checks it: a serial no device has is named before submitting.
+        choose(&client, "#f-serial", "NO-SUCH-SERIAL").await;
+        shot(&client, &format!("{lang}-request-form-kind")).await;
+    }
+    sign_out(&client).await;
+
+    // The operator (in English now) opens the pending item change: the preview follows the
+    // acceptance date.
+    sign_in(&client, &d, "admin").await;
+    for (lang, t, l) in [("en", &EN, Lang::En), ("ja", &JA, Lang::Ja)] {
+        if lang == "ja" {
+            client
+                .find(Locator::LinkText(EN.switch_language))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            until_text(&client, JA.pv_heading).await;
+        }
+        client
+            .goto(&format!("{}/console/queue", d.url))
+            .await
+            .unwrap();
+        let href = client
+            .find(Locator::Css("a[href^='/console/queue/requests/']"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        let mut found = None;
+        for row in client
+            .find_all(Locator::Css("a[href^='/console/queue/requests/']"))
+            .await
+            .unwrap()
+        {
+            let text = row.text().await.unwrap_or_default();
+            if text.contains(t.kind_change_item) {
+                found = row.attr("href").await.unwrap();
+            }
+        }
+        let href = found.unwrap_or(href);
+        client.goto(&format!("{}{href}", d.url)).await.unwrap();
+        until_text(&client, t.pv_heading).await;
+        let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
+        let later = today.checked_add(jiff::ToSpan::days(3)).unwrap();
+        choose(&client, "#accept-on", &later.to_string()).await;
+        let page = until_text(&client, &l.date(&later.to_string())).await;
+        assert!(page.contains(t.pv_charges_total), "{page}");
+        shot(&client, &format!("{lang}-acceptance-preview")).await;
+    }
+    client.close().await.unwrap();
+}
+
 /// The text of the invoice page's state badge.
 async fn invoice_state(client: &Client) -> String {
     client

@@ -262,6 +262,37 @@ pub fn impact(before: Standing<'_>, after: Standing<'_>, from: Date) -> Option<I
     })
 }
 
+/// Whether `contract` is one a request of `kind` (its wire name) can be about on `on`: the
+/// contracts a request form offers, so that nothing the rules would refuse for the contract
+/// alone is offered.
+///
+/// An application names a management that has not ended to run under (R6.2); a cancellation,
+/// a contract that has not ended and is not already ending (R13.1); every other request about
+/// a contract, a service adapter in service that day (R8.1 item change, R9.1 options, R7.1
+/// serial notification, R11.1 failure, R12.1 loss). The mobile access option is offered on
+/// `SA-W2L` adapters only (R6.5).
+pub fn offered_for(
+    contract: &Contract,
+    kind: &str,
+    option_kind: Option<OptionKind>,
+    on: Date,
+) -> bool {
+    use crate::book::Status;
+    use crate::catalog::DeviceType;
+    let open = contract.status(on) != Status::Ended;
+    match kind {
+        "apply_contract" => open && contract.kind == ContractKind::Management,
+        "cancel_contract" => open && contract.ending.is_none(),
+        "change_item" | "add_option" | "notify_serial" | "report_failure" | "report_loss" => {
+            contract.kind == ContractKind::ServiceAdapter
+                && contract.is_active(on)
+                && (option_kind != Some(OptionKind::MobileAccess)
+                    || contract.device_type == Some(DeviceType::SaW2l))
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,6 +314,48 @@ mod tests {
             network_types: Timeline::default(),
             ending: None,
         }
+    }
+
+    #[test]
+    fn r6_5_r13_1_forms_offer_only_the_contracts_a_request_can_be_about() {
+        let on = date(2026, 6, 1);
+        let m = management("m1", "k1", date(2026, 4, 1));
+        let x4 = adapter("x4", "k1", DeviceType::SeilX4, date(2026, 4, 1));
+        let w2l = adapter("w2l", "k1", DeviceType::SaW2l, date(2026, 4, 1));
+        // Mobile access only on SA-W2L (R6.5); the other option on either.
+        let mobile = Some(OptionKind::MobileAccess);
+        assert!(!offered_for(&x4, "add_option", mobile, on));
+        assert!(offered_for(&w2l, "add_option", mobile, on));
+        let sendback = Some(OptionKind::UltraSendback);
+        assert!(offered_for(&x4, "add_option", sendback, on));
+        // A management is no subject of an item change, only a place to run under.
+        assert!(!offered_for(&m, "change_item", None, on));
+        assert!(offered_for(&m, "apply_contract", None, on));
+        assert!(!offered_for(&x4, "apply_contract", None, on));
+        // A contract already ending is not cancelled twice (R13.1), and an ended one is
+        // offered for nothing.
+        let book = Book {
+            contracts: vec![x4.clone()],
+            ..Book::default()
+        };
+        let ending = book.with(
+            &cancel_contract(&book, "x4", Termination::Notice, date(2026, 5, 1), None).unwrap(),
+        );
+        let ending = ending.contract("x4").unwrap();
+        assert!(offered_for(&x4, "cancel_contract", None, on));
+        assert!(!offered_for(
+            ending,
+            "cancel_contract",
+            None,
+            date(2026, 5, 10)
+        ));
+        assert!(offered_for(
+            ending,
+            "report_failure",
+            None,
+            date(2026, 5, 10)
+        ));
+        assert!(!offered_for(ending, "report_failure", None, on));
     }
 
     #[test]

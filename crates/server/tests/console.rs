@@ -6,7 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{Reply, TestApp};
-use mpc_server::web::i18n::JA;
+use mpc_server::web::i18n::{EN, JA};
 use mpc_storage::testing::TestDb;
 use mpc_storage::{JournalEntry, accounts, backend_tests};
 use serde_json::json;
@@ -531,7 +531,106 @@ async fn the_dashboard_names_devices_that_cannot_fetch_their_configuration(db: T
     assert!(!page.text.contains(t.withheld_devices), "{}", page.text);
 }
 
+async fn request_forms_choose_the_kind_first_offer_what_fits_and_check_as_filled(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let (cid, _) = contractor_user(&app, "Form Works", "tanaka").await;
+    let (m, x4) = app.eligible_setup(&cid, "SEIL/X4", "2026-04-01").await;
+    let adapter = |device: &str| {
+        json!({"kind": "apply_contract", "contract_kind": "service_adapter",
+               "item": "internet_gateway", "device_type": device, "management_id": m})
+    };
+    let w2l = common::created(
+        &app.accepted(&cid, adapter("SA-W2L"), "2026-04-01").await,
+        "contract_created",
+    )[0]
+    .clone();
+    // An adapter that ended on 2026-04-19 (notice 2026-04-05 + 14 days, D3).
+    let ended = common::created(
+        &app.accepted(&cid, adapter("SEIL CA10"), "2026-04-01").await,
+        "contract_created",
+    )[0]
+    .clone();
+    app.accepted(
+        &cid,
+        json!({"kind": "cancel_contract", "contract_id": ended}),
+        "2026-04-05",
+    )
+    .await;
+    let short = |id: &str| id[id.len() - 8..].to_owned();
+    for lang in ["ja", "en"] {
+        let t = if lang == "en" { &EN } else { &JA };
+        let mut v = Visitor::new(&app);
+        v.lang = lang;
+        v.sign_in("tanaka", PASSWORD).await;
+        // The kind is chosen first; the form shows that kind's inputs only, and offers only
+        // the contracts in service.
+        let form = v.get("/console/requests/new?kind=report_failure").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text);
+        assert!(form.text.contains(r#"id="f-kind""#), "{}", form.text);
+        assert!(form.text.contains(t.rf_kind), "{}", form.text);
+        assert!(form.text.contains(r#"name="description""#));
+        assert!(!form.text.contains(r#"name="option_kind""#));
+        assert!(form.text.contains(&short(&x4)) && form.text.contains(&short(&w2l)));
+        assert!(!form.text.contains(&short(&ended)), "{}", form.text);
+        assert!(
+            form.text
+                .contains(r#"hx-post="/console/requests/new/check""#)
+        );
+
+        // Checking as it is filled: mobile access on the SEIL/X4 breaks R6.5, and nothing is
+        // written.
+        let csrf = v.csrf().await;
+        let before = app.db.store.dump().await;
+        let mobile = |contract: &str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("kind", "add_option".to_owned()),
+                ("contract_id", contract.to_owned()),
+                ("option_kind", "mobile_access".to_owned()),
+                ("usage_type", "standard".to_owned()),
+                ("network_type", "dynamic_ip".to_owned()),
+            ]
+        };
+        let post = |fields: Vec<(&'static str, String)>| {
+            let v = &v;
+            async move {
+                let borrowed: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, x)| (*k, x.as_str())).collect();
+                v.post("/console/requests/new/check", &borrowed).await
+            }
+        };
+        let refused = post(mobile(&x4)).await;
+        assert_eq!(refused.status, StatusCode::OK, "{}", refused.text);
+        assert!(
+            refused.text.contains(r#"hx-swap-oob="true""#),
+            "{}",
+            refused.text
+        );
+        assert!(
+            refused.text.contains("<code>R6.5</code>"),
+            "{}",
+            refused.text
+        );
+        let fine = post(mobile(&w2l)).await;
+        assert!(fine.text.contains(t.rf_ready), "{}", fine.text);
+        // An input left empty is named beside itself.
+        let mut blank = mobile(&w2l);
+        blank.retain(|(k, _)| *k != "contract_id");
+        let blank = post(blank).await;
+        assert!(
+            blank
+                .text
+                .contains(r#"<p class="field-error" id="e-contract_id">"#)
+                && blank.text.contains(t.op_required),
+            "{}",
+            blank.text
+        );
+        assert_eq!(app.db.store.dump().await, before, "checks write nothing");
+    }
+}
+
 backend_tests!(
+    request_forms_choose_the_kind_first_offer_what_fits_and_check_as_filled,
     signing_in_sets_a_guarded_cookie_and_wrong_passwords_slow_the_address_down,
     forms_without_the_session_token_or_from_another_site_change_nothing,
     a_refused_request_is_shown_next_to_its_field_with_the_rule,

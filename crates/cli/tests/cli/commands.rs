@@ -442,6 +442,18 @@ fn accepting_a_cancellation_without_a_day_dates_its_notice_to_its_submission() {
     assert!(submitted.status.success(), "{}", stderr(&submitted));
     let request = stdout(&submitted);
     let request = request.split('\t').next().unwrap();
+    // `request preview` shows the same end before anything is accepted, on the same default day.
+    let preview = mpc(&db, &["request", "preview", request]);
+    assert!(preview.status.success(), "{}", stderr(&preview));
+    let preview: serde_json::Value = serde_json::from_slice(&preview.stdout).unwrap();
+    assert_eq!(preview["on"], "2026-11-25", "{preview}");
+    let ends = preview["decision"]["effects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["effect"] == "contract_ends")
+        .unwrap();
+    assert_eq!(ends["ending"]["on"], quote["end_on"], "{preview}");
     let accepted = mpc(&db, &["request", "accept", request]);
     assert!(accepted.status.success(), "{}", stderr(&accepted));
     assert!(

@@ -412,6 +412,81 @@ pub fn termination_charge(
     Ok(lines)
 }
 
+/// The days an effect takes hold on: the months whose bills it can change.
+fn effect_day(e: &Effect) -> Option<Date> {
+    Some(match e {
+        Effect::ContractCreated(c) => c.accepted_on,
+        Effect::OptionCreated(o) => o.accepted_on,
+        Effect::GroupCreated(g) => g.accepted_on,
+        Effect::BillingStartSet { on, .. } => *on,
+        Effect::ItemChanged { from, .. }
+        | Effect::UsageTypeChanged { from, .. }
+        | Effect::NetworkTypeChanged { from, .. }
+        | Effect::PackChanged { from, .. }
+        | Effect::MemberJoined { from, .. } => *from,
+        Effect::MemberLeft { last_day, .. } => *last_day,
+        Effect::ContractEnds { ending, .. }
+        | Effect::OptionEnds { ending, .. }
+        | Effect::GroupEnds { ending, .. } => ending.on,
+        Effect::Charge(c) => c.occurred_on,
+        _ => return None,
+    })
+}
+
+/// What a decision adds to or changes on the bills (R14.2): every line of the months its
+/// `effects` take hold in that `after` (the book with `effects` applied, with the one-time
+/// charges they cause) bills and `before` did not bill the same — initial fees, one-time fees
+/// (R8.1, R9.5, R11.2, R12.2), monthly fees prorated from or to the day (D7, R9.11) and
+/// early-termination charges month by month (R15.1). A preview of an acceptance shows these,
+/// and the acceptance records them.
+///
+/// # Errors
+/// The prices the book lacks in those months (R14.1).
+pub fn decision_charges(
+    contractor_id: &str,
+    before: &Book,
+    after: &Book,
+    effects: &[Effect],
+    prices: &PriceBook,
+) -> Result<Vec<Line>, Vec<MissingPrice>> {
+    let charges: Vec<ChargeEvent> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Charge(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut months: Vec<Month> = effects
+        .iter()
+        .filter_map(effect_day)
+        .map(Month::containing)
+        .collect();
+    months.sort();
+    months.dedup();
+    let mut lines = Vec::new();
+    for month in months {
+        let bill = |book: &Book, charges: &[ChargeEvent]| {
+            bill_month(&MonthInput {
+                contractor_id,
+                month,
+                book,
+                charges,
+                prices,
+                redirects: &[],
+                credits: &[],
+            })
+        };
+        let was = bill(before, &[])?;
+        let now = bill(after, &charges)?;
+        lines.extend(
+            now.into_iter()
+                .filter(|l| !was.contains(l))
+                .flat_map(|l| l.monthly_parts()),
+        );
+    }
+    Ok(lines)
+}
+
 /// The days of `from..=to` (1 to 31 within a month, D7).
 fn days_between(from: Date, to: Date) -> i8 {
     i8::try_from(to.since(from).map_or(0, |s| s.get_days()) + 1).unwrap_or(0)
@@ -476,6 +551,124 @@ mod tests {
             .map(|l| l.3)
             .sum();
         assert_eq!(month, Yen(580 + 9_000 + 1_161 + 9_000));
+    }
+
+    #[test]
+    fn r15_1_d7_a_decision_charges_the_days_it_changes_and_the_rest_of_the_minimum_period() {
+        // A SEIL/X4 internet_gateway (¥3,000/month) billed from 2026-04-01: its minimum period
+        // runs to 2027-03-31 (D2). Cancelled to end 2026-12-19.
+        let book = x4(date(2026, 4, 1));
+        let effects = cancel_contract(
+            &book,
+            "a1",
+            Termination::Notice,
+            date(2026, 12, 1),
+            Some(date(2026, 12, 19)),
+        )
+        .unwrap();
+        let after = book.with(&effects);
+        let lines = super::decision_charges("k1", &book, &after, &effects, &prices()).unwrap();
+        let got: Vec<(LineKind, Date, Date, Yen)> = lines
+            .iter()
+            .map(|l| (l.kind, l.period_from, l.period_to, l.amount))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // December is billed to the end date: floor(3000 × 19 / 31) = floor(1838.7) = ¥1,838.
+                (
+                    LineKind::MonthlyFee,
+                    date(2026, 12, 1),
+                    date(2026, 12, 19),
+                    Yen(1_838)
+                ),
+                // Dec 20–31: floor(3000 × 12 / 31) = floor(1161.3) = ¥1,161; then three whole
+                // months at ¥3,000.
+                (
+                    LineKind::EarlyTermination,
+                    date(2026, 12, 20),
+                    date(2026, 12, 31),
+                    Yen(1_161)
+                ),
+                (
+                    LineKind::EarlyTermination,
+                    date(2027, 1, 1),
+                    date(2027, 1, 31),
+                    Yen(3_000)
+                ),
+                (
+                    LineKind::EarlyTermination,
+                    date(2027, 2, 1),
+                    date(2027, 2, 28),
+                    Yen(3_000)
+                ),
+                (
+                    LineKind::EarlyTermination,
+                    date(2027, 3, 1),
+                    date(2027, 3, 31),
+                    Yen(3_000)
+                ),
+            ]
+        );
+        // Nothing is charged twice: the same cancellation on the book it made adds nothing.
+        assert!(
+            super::decision_charges("k1", &after, &after, &[], &prices())
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn r8_1_an_item_change_charges_its_fee_and_prorates_both_items() {
+        let book = x4(date(2026, 4, 1));
+        let charge = ChargeEvent {
+            id: "ch1".into(),
+            contract_id: "a1".into(),
+            kind: ChargeKind::ItemChange,
+            occurred_on: date(2026, 12, 10),
+            device_type: None,
+            note: None,
+        };
+        let effects = vec![
+            Effect::ItemChanged {
+                contract_id: "a1".into(),
+                item: Item::RemoteAccess,
+                from: date(2026, 12, 10),
+            },
+            Effect::Charge(charge),
+        ];
+        let after = book.with(&effects);
+        let lines = super::decision_charges("k1", &book, &after, &effects, &prices()).unwrap();
+        let got: Vec<(LineKind, Date, Date, Yen)> = lines
+            .iter()
+            .map(|l| (l.kind, l.period_from, l.period_to, l.amount))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // Dec 1–9 on internet_gateway: floor(3000 × 9 / 31) = floor(870.9) = ¥870.
+                (
+                    LineKind::MonthlyFee,
+                    date(2026, 12, 1),
+                    date(2026, 12, 9),
+                    Yen(870)
+                ),
+                // Dec 10–31 on remote_access (¥4,000): floor(4000 × 22 / 31) = floor(2838.7) = ¥2,838.
+                (
+                    LineKind::MonthlyFee,
+                    date(2026, 12, 10),
+                    date(2026, 12, 31),
+                    Yen(2_838)
+                ),
+                // The item-change fee of 別紙1 3(1).
+                (
+                    LineKind::OneTimeFee,
+                    date(2026, 12, 10),
+                    date(2026, 12, 10),
+                    Yen(8_000)
+                ),
+            ]
+        );
     }
 
     #[test]

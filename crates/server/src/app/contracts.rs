@@ -100,6 +100,60 @@ pub async fn list(
     Ok(contracts)
 }
 
+/// Which contracts a request form offers: the kind of request, and for an option the kind of
+/// option; days as the caller wrote them (`YYYY-MM-DD`).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OfferedQuery {
+    /// The request kind (`change_item`, `add_option`, `cancel_contract`, `notify_serial`,
+    /// `report_failure`, `report_loss`, or `apply_contract` for the management to run under).
+    pub kind: String,
+    /// For `add_option`: the option asked for (mobile access is offered on SA-W2L only, R6.5).
+    pub option_kind: Option<mpc_domain::catalog::OptionKind>,
+    /// The day (today in Japan when omitted).
+    pub as_of: Option<String>,
+}
+
+/// The contracts of `contractor_id` a request of `q.kind` can be about on the day
+/// ([`mpc_domain::eligibility::offered_for`]): what request forms offer to choose from.
+///
+/// # Errors
+/// 404 for a contractor outside the caller's reach; 400 for a kind no contract is chosen for;
+/// 422 for a malformed day.
+pub async fn offered(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    q: &OfferedQuery,
+) -> ApiResult<Vec<ContractView>> {
+    let (book, as_of) = contractor_book(state, caller, contractor_id, q.as_of.as_deref()).await?;
+    const KINDS: [&str; 7] = [
+        "apply_contract",
+        "change_item",
+        "add_option",
+        "cancel_contract",
+        "notify_serial",
+        "report_failure",
+        "report_loss",
+    ];
+    if !KINDS.contains(&q.kind.as_str()) {
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("kind: no contract is chosen for {:?}", q.kind),
+        ));
+    }
+    let mut contracts = Vec::new();
+    for c in book
+        .contracts
+        .iter()
+        .filter(|c| mpc_domain::eligibility::offered_for(c, &q.kind, q.option_kind, as_of))
+    {
+        contracts.push(views::contract(&book, c, as_of));
+    }
+    Ok(contracts)
+}
+
 /// One contract with its options, device and provisioning state, as of `as_of` (today in
 /// Japan when `None`).
 ///

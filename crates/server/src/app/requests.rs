@@ -2,9 +2,11 @@
 //! contractor's withdrawal.
 
 use mpc_api_types::contracts::{
-    DefaultedDates, RejectRequest, RequestList, RequestView, SubmitRequest,
+    AcceptedDecision, DefaultedDates, RejectRequest, RequestList, RequestPreview, RequestView,
+    SubmitRequest,
 };
 use mpc_domain::number::Numbered;
+use mpc_domain::ending::Termination;
 use mpc_domain::request::{Acceptance, RequestStatus};
 use mpc_storage::contracts::requests::{self, RequestRecord};
 use mpc_storage::{accounts, numbers};
@@ -128,6 +130,33 @@ pub async fn submit(
     named(state, views::request(row, dates.defaulted)?).await
 }
 
+/// Checks a request for `contractor_id` as [`submit`] would, submitting nothing: `Ok` when
+/// submitting it today would be accepted for review, else the refusal with its rule. Request
+/// forms call it as they are filled in.
+///
+/// # Errors
+/// As [`submit`]: 404 for a contractor outside the caller's reach, 403 for a contractor
+/// giving what only operators give, 422 with the rule the request breaks.
+pub async fn check(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    input: Input<SubmitRequest>,
+) -> ApiResult<()> {
+    caller.require_contractor(contractor_id)?;
+    accounts::get_contractor(&state.store, contractor_id).await?;
+    let (body, _) = input.parse()?;
+    body.request.check_entry()?;
+    if !caller.actor.is_operator() && (body.submitted_on.is_some() || body.accept.is_some()) {
+        return Err(ApiError::forbidden(
+            "only operators record submission dates or accept requests",
+        ));
+    }
+    let submitted_on = Dates::default().or_today("submitted_on", body.submitted_on.as_deref())?;
+    requests::check(&state.store, contractor_id, &body.request, submitted_on).await?;
+    Ok(())
+}
+
 /// Requests of `contractor` (every contractor's when `None`), oldest first, a page at a time.
 async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResult<RequestList> {
     if let Some(s) = q.status.as_deref() {
@@ -231,6 +260,69 @@ pub async fn accept(
     )
     .await?;
     named(state, views::request(row, dates.defaulted)?).await
+}
+
+/// The acceptance a preview is asked for; days as the caller wrote them (`YYYY-MM-DD`).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// The acceptance date; for a cancellation or stop, the day the notice arrived (default
+    /// as acceptance's: a notice arrived the day it was submitted, anything else today).
+    pub on: Option<String>,
+    /// Cancellation: by notice (default) or under the general terms.
+    pub termination: Option<Termination>,
+    /// Failure and loss: the replacement's serial.
+    pub replacement_serial: Option<String>,
+    /// Failure and loss: the day the replacement takes over.
+    pub replaced_on: Option<String>,
+    /// Failure: whether the contractor caused it.
+    pub contractor_caused: Option<bool>,
+}
+
+/// What accepting a pending request with these dates would do (operators only): the
+/// decision [`accept`] runs, in a transaction rolled back, so the effects, the eligibility
+/// impact and the charges are those acceptance would record, and nothing is written.
+///
+/// # Errors
+/// 404 for a request outside the caller's reach, 403 for anyone but operators, 422 with the
+/// rule acceptance on that date would break, or `request_closed`.
+pub async fn preview(
+    state: &AppState,
+    caller: &Caller,
+    request_id: &str,
+    q: &PreviewQuery,
+) -> ApiResult<RequestPreview> {
+    let row = visible(state, caller, request_id).await?;
+    caller.require_operator()?;
+    let serial = q.replacement_serial.as_deref().map(str::trim);
+    let acceptance = Acceptance {
+        on: Dates::parse("on", q.on.as_deref().filter(|d| !d.is_empty()))?,
+        replacement_serial: serial.filter(|s| !s.is_empty()).map(str::to_owned),
+        replaced_on: Dates::parse(
+            "replaced_on",
+            q.replaced_on.as_deref().filter(|d| !d.is_empty()),
+        )?,
+        contractor_caused: q.contractor_caused.unwrap_or(false),
+        termination: q.termination,
+    };
+    acceptance.check_entry()?;
+    let mut dates = Dates::default();
+    let acceptance = complete(
+        acceptance,
+        row.request()?.is_notice(),
+        &row.submitted_on,
+        &mut dates,
+    )?;
+    let (_, outcome) = requests::preview(&state.store, request_id, &acceptance).await?;
+    let decision: AcceptedDecision = serde_json::from_value(requests::recorded_decision(&outcome))
+        .map_err(|_| ApiError::internal())?;
+    Ok(RequestPreview {
+        request_id: request_id.to_owned(),
+        on: acceptance.on.map(|d| d.to_string()).unwrap_or_default(),
+        decision,
+        defaulted_dates: dates.defaulted,
+    })
 }
 
 /// Rejects a pending request (operators only), with the reason the contractor reads.

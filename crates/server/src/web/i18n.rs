@@ -828,6 +828,44 @@ catalog! {
     tl_cancellation_notified: "解約の通知", "Cancellation notice";
     tl_ended: "契約終了", "Contract ends";
     tl_by: "実施者", "By";
+    // preview: the acceptance preview and result, request forms that check as they are filled
+    pv_heading: "承諾した場合の内容", "What accepting would do";
+    pv_result: "承諾の結果", "What the acceptance did";
+    pv_hint: "承諾フォームの日付や選択を変えると、この内容が更新されます。まだ何も登録されていません。", "This updates as the acceptance form changes. Nothing has been recorded yet.";
+    pv_refused: "この日付では承諾できません", "Accepting on this date would be refused";
+    pv_on: "承諾日（通知の到達日）", "Acceptance date (notice arrival)";
+    pv_charges_total: "発生する料金（税抜）", "Charges (tax excluded)";
+    pv_effects: "変更内容", "Changes";
+    pv_charges: "料金の明細", "Charges, line by line";
+    pv_day: "日付", "Date";
+    pv_days: "日割", "Days";
+    pv_from: "適用日", "from";
+    pv_ineligible: "利用条件（第6条）を満たさなくなる契約者：", "Contractors left without what Art. 6 requires:";
+    pv_contract_created: "契約の開始", "A contract starts";
+    pv_billing_start_set: "課金開始日の設定", "Billing start date set";
+    pv_item_changed: "品目の変更", "The item changes";
+    pv_option_created: "オプションの開始", "An option starts";
+    pv_usage_type_changed: "利用種別の変更", "The usage type changes";
+    pv_network_type_changed: "ネットワークタイプの変更", "The network type changes";
+    pv_group_created: "シェアグループの開始", "A share group starts";
+    pv_pack_changed: "パケットパックの変更", "The packet pack changes";
+    pv_member_joined: "シェアグループへの参加", "Joins a share group";
+    pv_one_time_fee: "一時費用", "A one-time fee";
+    pv_device_assigned: "機器の割り当て", "A device starts serving";
+    pv_device_returned: "機器の返却", "A device is returned";
+    pv_device_lost: "機器の亡失", "A device is lost";
+    pv_device_found: "亡失機器の発見", "A lost device is found";
+    pv_notification_withdrawn: "製造番号の届出の取り消し", "A serial notification is withdrawn";
+    pv_line_initial: "初期費用", "Initial fee";
+    pv_line_monthly: "月額費用", "Monthly fee";
+    pv_line_one_time: "一時費用", "One-time fee";
+    pv_line_early_termination: "最低利用期間内解除調定金", "Early-termination charge";
+    pv_line_credit: "SLA返金", "SLA credit";
+    pv_line_other: "調整", "Adjustment";
+    rf_kind: "申込みの種類", "Kind of request";
+    rf_choose: "この種類で入力する", "Fill in this kind";
+    rf_check: "入力内容の確認", "Checking the request";
+    rf_ready: "ここまでの入力で申し込めます。", "Nothing stops this request so far.";
 }
 
 #[cfg(test)]

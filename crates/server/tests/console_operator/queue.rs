@@ -66,7 +66,10 @@ async fn accepting_and_rejecting_from_the_queue(db: TestDb) {
             &[("csrf", &csrf), ("on", "2026-09-03"), ("confirm", "yes")],
         )
         .await;
-    assert_eq!(see_other(&accepted), "/console/queue?done=accepted");
+    assert_eq!(
+        see_other(&accepted),
+        format!("/console/queue/requests/{first}?done=accepted")
+    );
     let view = app
         .get(&format!("/api/v1/requests/{first}"), &app.operator)
         .await;
@@ -255,7 +258,117 @@ async fn the_queue_names_devices_waiting_for_preset_parameters(db: TestDb) {
     assert!(!queue.contains("X4-WAIT-0001"), "{queue}");
 }
 
+/// A dump without what signing in writes (sessions, passwords and their journal rows).
+fn lasting(dump: Vec<String>) -> Vec<String> {
+    dump.into_iter()
+        .filter(|row| {
+            !row.starts_with("console_sessions:")
+                && !row.starts_with("users:")
+                && !row.contains("|console.sign_in|")
+                && !row.contains("|user.password|")
+        })
+        .collect()
+}
+
+async fn the_request_page_previews_the_acceptance_and_then_shows_what_it_did(db: TestDb) {
+    let app = TestApp::new(db).await;
+    app.price_everything().await;
+    // An internet_gateway SEIL/X4 (¥3,000/month) with send-back (¥1,500/month) billed from
+    // 2026-09-15: its minimum period ends 2027-09-14 (D2).
+    let (k, _, a) = app.billed_customer("Preview Works").await;
+    let r = app
+        .post(
+            &format!("/api/v1/contractors/{k}/requests"),
+            &app.operator,
+            json!({"request": {"kind": "cancel_contract", "contract_id": a,
+                               "requested_on": "2026-12-19"},
+                   "submitted_on": "2026-12-05"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let before = lasting(app.db.store.dump().await);
+    // The charges of an end on 2026-12-19 (notice 2026-12-05 + 14 days, D3, R13.1):
+    //   December to the end: floor(3000 × 19 / 31) = ¥1,838 and floor(1500 × 19 / 31) = ¥919;
+    //   the rest of the minimum period (R15.1): floor(3000 × 12 / 31) = ¥1,161 for Dec 20–31,
+    //   8 × ¥3,000 for Jan–Aug 2027, floor(3000 × 14 / 30) = ¥1,400 for Sep 1–14;
+    //   in all 1,838 + 919 + 1,161 + 24,000 + 1,400 = ¥29,318.
+    for english in [false, true] {
+        let op = sign_in(&app, "admin", english).await;
+        let t = if english { &EN } else { &JA };
+        let path = format!("/console/queue/requests/{id}");
+        let page = op.page(&path).await;
+        assert!(page.contains(t.pv_heading), "{page}");
+        assert!(
+            page.contains(r#"hx-get="/console/queue/requests/"#),
+            "{page}"
+        );
+        let (end, total, later) = if english {
+            ("19 Dec 2026", "¥29,318", "24 Dec 2026")
+        } else {
+            ("2026年12月19日", "29,318円", "2026年12月24日")
+        };
+        assert!(page.contains(end) && page.contains(total), "{page}");
+        assert!(page.contains("<code>R15.1</code>"), "{page}");
+        // Left without a send-back adapter, the contractor misses R6.1 (b).
+        assert!(page.contains(t.pv_ineligible), "{page}");
+        // A later arrival, as htmx asks when the date changes: 2026-12-10 + 14 days.
+        let fragment = op
+            .page(&format!("{path}/preview?on=2026-12-10&termination=notice"))
+            .await;
+        assert!(
+            fragment.starts_with(r#"<section id="preview""#),
+            "{fragment}"
+        );
+        assert!(fragment.contains(later), "{fragment}");
+        // A date that is no date is named, not accepted.
+        let bad = op.page(&format!("{path}/preview?on=2026-02-30")).await;
+        assert!(bad.contains(t.pv_refused), "{bad}");
+        if english {
+            no_japanese(&path, &page);
+            no_japanese(&path, &fragment);
+        } else {
+            no_english_phrases(&path, &page);
+            no_english_phrases(&path, &fragment);
+        }
+    }
+    assert_eq!(
+        lasting(app.db.store.dump().await),
+        before,
+        "previews write nothing"
+    );
+
+    let op = sign_in(&app, "admin", false).await;
+    let csrf = op.csrf().await;
+    let accepted = op
+        .post(
+            &format!("/console/queue/requests/{id}/accept"),
+            &[
+                ("csrf", &csrf),
+                ("on", "2026-12-05"),
+                ("termination", "notice"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    let done = see_other(&accepted);
+    assert_eq!(done, format!("/console/queue/requests/{id}?done=accepted"));
+    for english in [false, true] {
+        let op = sign_in(&app, "admin", english).await;
+        let t = if english { &EN } else { &JA };
+        let page = op.page(&done).await;
+        let total = if english { "¥29,318" } else { "29,318円" };
+        assert!(
+            page.contains(t.op_done_accepted) && page.contains(t.pv_result),
+            "{page}"
+        );
+        assert!(page.contains(total), "{page}");
+        assert!(!page.contains(t.pv_heading), "{page}");
+    }
+}
+
 backend_tests!(
     accepting_and_rejecting_from_the_queue,
     the_queue_names_devices_waiting_for_preset_parameters,
+    the_request_page_previews_the_acceptance_and_then_shows_what_it_did,
 );

@@ -5,5 +5,7 @@
 mod common;
 mod custody;
 mod ending;
+mod offered;
+mod preview;
 mod requests;
 mod support;

@@ -103,12 +103,7 @@ pub async fn quote_cancellation(
     }
     let eligibility_impact = termination_impact(&mut conn, &own, &after, &effects).await?;
     // The charge is what the months of the ends will bill for what this cancellation ends.
-    let prices = crate::billing::price_book(&mut conn)
-        .await
-        .map_err(|e| match e {
-            crate::billing::BillingError::Storage(e) => EngineError::Storage(e),
-            other => EngineError::Storage(StorageError::Corrupt(other.to_string())),
-        })?;
+    let prices = prices(&mut conn).await?;
     let charge = mpc_domain::billing::termination_charge(contractor_id, &after, &effects, &prices);
     Ok(Quote {
         end_on,
@@ -117,6 +112,14 @@ pub async fn quote_cancellation(
         exempt_from_early_termination: exempt,
         eligibility_impact,
         charge,
+    })
+}
+
+/// The price book, for pricing what a decision does (R14.1).
+pub(super) async fn prices(conn: &mut AnyConnection) -> Result<mpc_domain::price::PriceBook> {
+    crate::billing::price_book(conn).await.map_err(|e| match e {
+        crate::billing::BillingError::Storage(e) => EngineError::Storage(e),
+        other => EngineError::Storage(StorageError::Corrupt(other.to_string())),
     })
 }
 

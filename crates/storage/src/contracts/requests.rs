@@ -3,11 +3,13 @@
 
 use jiff::civil::Date;
 use mpc_domain::Refusal;
+use mpc_domain::billing::Line;
 use mpc_domain::book::{Book, Effect};
 use mpc_domain::contract::ManagementAccess;
 use mpc_domain::custody;
 use mpc_domain::eligibility::Impact;
 use mpc_domain::number::{Number, Numbered};
+use mpc_domain::price::MissingPrice;
 use mpc_domain::request::{
     Acceptance, Context, Decision, Request, RequestStatus, check_pending, decide, on_submission,
 };
@@ -76,14 +78,35 @@ impl RequestRecord {
 const REQUEST_COLUMNS: &str = "SELECT id, number, contractor_id, kind, payload, submitted_on, submitted_by, status, \
      decided_on, decided_by, decision, created_at FROM requests";
 
-/// Decides `request` inside `tx` and writes its effects.
+/// What deciding a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A submission checked as if accepted that day: the decision only.
+    Check,
+    /// What acceptance would do, written nowhere: the decision, what it costs eligibility
+    /// and its charges.
+    Preview,
+    /// An acceptance: as a preview, then written.
+    Accept,
+    /// An acceptance inside a bulk batch: written with its eligibility impact, charges left
+    /// to billing (pricing each of hundreds of requests would slow bulk loads).
+    AcceptInBatch,
+}
+
+impl Mode {
+    fn writes(self) -> bool {
+        matches!(self, Mode::Accept | Mode::AcceptInBatch)
+    }
+}
+
+/// Decides `request` inside `tx` and, for an acceptance, writes its effects.
 async fn decide_and_persist(
     tx: &mut WriteTx,
     contractor_id: &str,
     request: &Request,
     submitted_on: Date,
     acceptance: &Acceptance,
-    write: bool,
+    mode: Mode,
 ) -> Result<Outcome> {
     tx.lock(&format!("book:{contractor_id}")).await?;
     let mut book = load_book(tx.conn(), contractor_id).await?;
@@ -94,13 +117,13 @@ async fn decide_and_persist(
         request,
         submitted_on,
         acceptance,
-        write,
+        mode,
     )
     .await
 }
 
-/// Decides `request` on `book` (loaded in `tx`) and, with `write`, writes its effects and
-/// leaves `book` as the effects made it.
+/// Decides `request` on `book` (loaded in `tx`) and, for an acceptance, writes its effects
+/// and leaves `book` as the effects made it.
 async fn decide_on_book(
     tx: &mut WriteTx,
     book: &mut Book,
@@ -108,7 +131,7 @@ async fn decide_on_book(
     request: &Request,
     submitted_on: Date,
     acceptance: &Acceptance,
-    write: bool,
+    mode: Mode,
 ) -> Result<Outcome> {
     let management = match request {
         Request::ApplyContract {
@@ -179,8 +202,11 @@ async fn decide_on_book(
         },
     )?;
     let mut impacts = Vec::new();
-    if write {
-        numbers::number_created(tx, &mut decision.effects).await?;
+    let mut charges = None;
+    if mode != Mode::Check {
+        if mode.writes() {
+            numbers::number_created(tx, &mut decision.effects).await?;
+        }
         let after = seen.with(&decision.effects);
         let ends = decision.effects.iter().any(|e| {
             matches!(
@@ -192,17 +218,38 @@ async fn decide_on_book(
             let own = load_standing(tx.conn(), contractor_id).await?;
             impacts = termination_impact(tx.conn(), &own, &after, &decision.effects).await?;
         }
-        persist(tx, contractor_id, &after, &decision.effects).await?;
-        *book = after;
+        if mode != Mode::AcceptInBatch {
+            let prices = super::quote::prices(tx.conn()).await?;
+            charges = Some(mpc_domain::billing::decision_charges(
+                contractor_id,
+                &seen,
+                &after,
+                &decision.effects,
+                &prices,
+            ));
+        }
+        if mode.writes() {
+            persist(tx, contractor_id, &after, &decision.effects).await?;
+            *book = after;
+        }
     }
-    Ok(Outcome { decision, impacts })
+    Ok(Outcome {
+        decision,
+        impacts,
+        charges,
+    })
 }
 
-/// A decision with the eligibility it would cost (R6.8).
+/// A decision with the eligibility it would cost (R6.8) and, when priced, what it charges
+/// (R14.2; `Err` names the prices the book lacks).
 pub struct Outcome {
     pub decision: Decision,
     pub impacts: Vec<Impact>,
+    pub charges: Option<Charges>,
 }
+
+/// The lines a decision adds to the bills, or the prices missing to compute them.
+pub type Charges = std::result::Result<Vec<Line>, Vec<MissingPrice>>;
 
 async fn designation_consent(
     conn: &mut AnyConnection,
@@ -245,6 +292,34 @@ pub async fn submit(
         .await?;
     batch.commit().await?;
     Ok(submitted)
+}
+
+/// Checks `request` as [`submit`] would on `submitted_on`, writing nothing: the refusal a
+/// submission would meet, for forms that check as they are filled in.
+pub async fn check(
+    store: &Store,
+    contractor_id: &str,
+    request: &Request,
+    submitted_on: Date,
+) -> Result<()> {
+    let mut batch = Batch::open(store, contractor_id).await?;
+    let check = Acceptance {
+        on: Some(submitted_on),
+        ..Acceptance::default()
+    };
+    decide_on_book(
+        &mut batch.tx,
+        &mut batch.book,
+        contractor_id,
+        request,
+        submitted_on,
+        &check,
+        Mode::Check,
+    )
+    .await?;
+    on_submission(&batch.book, request, submitted_on)?;
+    // Dropping the batch rolls its transaction back.
+    Ok(())
 }
 
 /// Requests of one contractor submitted in one transaction, deciding each on the book as the
@@ -295,7 +370,11 @@ impl Batch {
             request,
             submitted_on,
             accept.unwrap_or(&check),
-            accept.is_some(),
+            if accept.is_some() {
+                Mode::AcceptInBatch
+            } else {
+                Mode::Check
+            },
         )
         .await?;
         let outcome = accept.map(|_| outcome);
@@ -372,13 +451,27 @@ impl Batch {
     }
 }
 
+/// A decision as a request records it: its effects, delivery, eligibility impact and, when
+/// priced, its charges (or the prices missing to price them).
 fn decision_json(o: &Outcome) -> String {
-    serde_json::json!({
+    let mut json = serde_json::json!({
         "effects": o.decision.effects,
         "delivery": o.decision.delivery,
         "eligibility_impact": o.impacts,
-    })
-    .to_string()
+    });
+    match &o.charges {
+        Some(Ok(lines)) => json["charges"] = serde_json::json!(lines),
+        Some(Err(missing)) => {
+            json["missing_prices"] = missing.iter().map(ToString::to_string).collect();
+        }
+        None => {}
+    }
+    json.to_string()
+}
+
+/// The decision as [`decision_json`] records it, parsed back.
+pub fn recorded_decision(o: &Outcome) -> serde_json::Value {
+    serde_json::from_str(&decision_json(o)).unwrap_or_default()
 }
 
 pub async fn get_request(store: &Store, id: &str) -> Result<RequestRecord> {
@@ -436,7 +529,7 @@ pub async fn accept(
         &request,
         submitted_on,
         acceptance,
-        true,
+        Mode::Accept,
     )
     .await?;
     row.status = RequestStatus::Accepted;
@@ -453,6 +546,38 @@ pub async fn accept(
     )
     .await?;
     Ok((row, decision))
+}
+
+/// What accepting a pending request with the operator's dates would do: the decision
+/// [`accept`] runs, on the same book in a transaction of its own that is rolled back, so
+/// nothing is written and the outcome is the one acceptance would record that moment.
+///
+/// # Errors
+/// The rule acceptance would break, as [`accept`] refuses it; `request_closed` for a
+/// request no longer pending.
+pub async fn preview(
+    store: &Store,
+    request_id: &str,
+    acceptance: &Acceptance,
+) -> Result<(RequestRecord, Outcome)> {
+    let mut tx = store.write().await?;
+    let contractor = get_request(store, request_id).await?.contractor_id;
+    tx.lock(&format!("book:{contractor}")).await?;
+    let row = pending(&mut tx, request_id).await?;
+    let request = row.request()?;
+    let submitted_on = date(&row.submitted_on)?;
+    let outcome = decide_and_persist(
+        &mut tx,
+        &row.contractor_id,
+        &request,
+        submitted_on,
+        acceptance,
+        Mode::Preview,
+    )
+    .await?;
+    // Dropping the transaction rolls it back: a preview writes nothing.
+    drop(tx);
+    Ok((row, outcome))
 }
 
 /// Rejects (operator) or withdraws (contractor) a pending request.

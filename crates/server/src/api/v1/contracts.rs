@@ -12,7 +12,8 @@ use mpc_storage::contracts::charges_of;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::app::contracts::QuoteQuery;
+use super::support::holder;
+use crate::app::contracts::{OfferedQuery, QuoteQuery};
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
 use crate::{AppState, app};
@@ -37,6 +38,23 @@ pub(super) async fn list(
 ) -> ApiResult<Json<ContractList>> {
     let contracts =
         app::contracts::list(&state, &caller, &contractor_id, q.as_of.as_deref()).await?;
+    Ok(Json(ContractList { contracts }))
+}
+
+/// The contracts a request of a kind can be about on a day: those request forms offer (only
+/// contracts in service for a change, only SA-W2L adapters for mobile access (R6.5), only
+/// contracts not already ending for a cancellation (R13.1)).
+#[utoipa::path(get, path = "/contractors/{contractor_id}/offered-contracts", tag = "contracts",
+    params(("contractor_id" = String, Path), OfferedQuery), security(("bearer" = [])),
+    responses((status = 200, body = ContractList), (status = 400, body = Problem),
+              (status = 404, body = Problem)))]
+pub(super) async fn offered(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(contractor_id): Path<String>,
+    Params(q): Params<OfferedQuery>,
+) -> ApiResult<Json<ContractList>> {
+    let contracts = app::contracts::offered(&state, &caller, &contractor_id, &q).await?;
     Ok(Json(ContractList { contracts }))
 }
 

@@ -4,13 +4,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mpc_api_types::Problem;
-use mpc_api_types::contracts::{RejectRequest, RequestList, RequestView, SubmitRequest};
+use mpc_api_types::contracts::{
+    RejectRequest, RequestList, RequestPreview, RequestView, SubmitRequest,
+};
 use mpc_domain::request::Acceptance;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::app::requests::{self, Query};
+use crate::app::requests::{self, PreviewQuery, Query};
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
 
@@ -112,6 +114,25 @@ pub(super) async fn accept(
 ) -> ApiResult<Json<RequestView>> {
     Ok(Json(
         requests::accept(&state, &caller, &request_id, payload.into()).await?,
+    ))
+}
+
+/// What accepting a pending request on a date would do (operators only), without doing it:
+/// the decision acceptance runs, rolled back — its effects (end dates, what ends with it,
+/// devices to return), the contractors it leaves ineligible (R6.8) and its charges in yen.
+/// A date on which acceptance would be refused answers 422 with the rule.
+#[utoipa::path(get, path = "/requests/{request_id}/preview", tag = "requests",
+    params(("request_id" = String, Path), PreviewQuery), security(("bearer" = [])),
+    responses((status = 200, body = RequestPreview), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub(super) async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(request_id): Path<String>,
+    Params(q): Params<PreviewQuery>,
+) -> ApiResult<Json<RequestPreview>> {
+    Ok(Json(
+        requests::preview(&state, &caller, &request_id, &q).await?,
     ))
 }
 

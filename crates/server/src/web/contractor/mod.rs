@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
             "/console/requests/new",
             get(request_form::request_form).post(request_form::submit),
         )
+        .route("/console/requests/new/check", post(request_form::check))
         .route("/console/requests/{id}/withdraw", post(requests::withdraw))
         .route("/console/devices", get(devices::device_list))
         .route("/console/mobile", get(mobile::mobile_use))

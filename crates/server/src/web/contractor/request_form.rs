@@ -81,15 +81,22 @@ fn labelled<T: Copy>(
 }
 
 /// The inputs of a request kind's form, with the contractor's contracts, options and groups
-/// to choose from; `None` for a kind the generic form does not make.
-fn fields_of(lang: Lang, kind: &str, contracts: &[ContractView]) -> Option<Vec<Field>> {
+/// to choose from — of its contracts, only those `offered` for the kind
+/// ([`app::contracts::offered`]); `None` for a kind the generic form does not make.
+fn fields_of(
+    lang: Lang,
+    kind: &str,
+    contracts: &[ContractView],
+    offered: &[ContractView],
+) -> Option<Vec<Field>> {
     let t = lang.t();
     let open: Vec<&ContractView> = contracts
         .iter()
         .filter(|c| c.status != Status::Ended)
         .collect();
     let contracts_of = |kind: ContractKind| {
-        open.iter()
+        offered
+            .iter()
             .filter(|c| c.kind == kind)
             .map(|c| {
                 (
@@ -217,6 +224,8 @@ pub(super) struct NewRequestQuery {
 pub(super) struct RequestForm {
     c: Chrome,
     kind: String,
+    /// Every kind the form makes, with its label: the kind is chosen first.
+    kinds: Vec<(&'static str, &'static str)>,
     contractor: String,
     fields: Vec<Field>,
     problem: Option<Shown>,
@@ -258,7 +267,18 @@ async fn request_form_page(
     }
     let lang = session.lang;
     let contracts = contracts_of(state, session, contractor, None).await?;
-    let mut fields = fields_of(lang, kind, &contracts).ok_or_else(ApiError::not_found)?;
+    let asked = app::contracts::OfferedQuery {
+        kind: kind.to_owned(),
+        ..Default::default()
+    };
+    let offered = match app::contracts::offered(state, &session.caller(), contractor, &asked).await
+    {
+        Ok(offered) => offered,
+        // A kind about options or groups, not contracts.
+        Err(e) if e.status == axum::http::StatusCode::BAD_REQUEST => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let mut fields = fields_of(lang, kind, &contracts, &offered).ok_or_else(ApiError::not_found)?;
     for f in &mut fields {
         if let Some(v) = values.get(f.name) {
             f.value = v.clone();
@@ -276,6 +296,9 @@ async fn request_form_page(
     let mut page = render(RequestForm {
         c: session.chrome(&kind_label, Section::Requests),
         kind: kind.to_owned(),
+        kinds: form_kinds()
+            .map(|k| (k, crate::web::i18n::request_kind(lang, k)))
+            .collect(),
         contractor: if session.is_operator() {
             contractor.to_owned()
         } else {
@@ -288,6 +311,84 @@ async fn request_form_page(
         *page.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
     Ok(page)
+}
+
+/// The error each input of a kind's form shows for `problem` (none when it has none).
+fn field_errors(kind: &str, problem: Option<&Shown>) -> Vec<(&'static str, Option<String>)> {
+    kinds::specs(kind)
+        .unwrap_or_default()
+        .iter()
+        .map(|spec| {
+            let error = problem.and_then(|p| {
+                p.field(spec.name)
+                    .or_else(|| p.field(&format!("request.{}", spec.name)))
+                    .map(str::to_owned)
+            });
+            (spec.name, error)
+        })
+        .collect()
+}
+
+/// The request a posted form describes, checked as submitting it would check it.
+async fn checked(
+    state: &AppState,
+    session: &Session,
+    contractor: &str,
+    kind: &str,
+    form: &HashMap<String, String>,
+) -> WebResult<Result<SubmitRequest, Shown>> {
+    let posted = Posted {
+        lang: session.lang,
+        form,
+    };
+    let request = match kinds::read(kind, &posted) {
+        Ok(request) => request,
+        Err(shown) => return Ok(Err(shown)),
+    };
+    let submission = SubmitRequest {
+        request,
+        submitted_on: None,
+        accept: None,
+    };
+    let input = Input::Value(submission.clone());
+    match app::requests::check(state, &session.caller(), contractor, input).await {
+        Ok(()) => Ok(Ok(submission)),
+        Err(e) if e.status.is_server_error() => Err(e.into()),
+        Err(e) => Ok(Err(Shown::of(session.lang, &e))),
+    }
+}
+
+/// The answer to a check: the summary and the error of every input, swapped in place by htmx
+/// so what is being typed stays as it is.
+#[derive(askama::Template)]
+#[template(path = "web/contractor/request_form/check.html")]
+struct CheckFragment {
+    c: Chrome,
+    problem: Option<Shown>,
+    fields: Vec<(&'static str, Option<String>)>,
+}
+
+/// Checks the form without submitting (htmx, on every change), as the preset editor does:
+/// the inputs that do not read and the rule the request would break.
+pub(super) async fn check(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<HashMap<String, String>>,
+) -> WebResult {
+    session.check_csrf(form.get("csrf").map_or("", String::as_str))?;
+    let contractor = contractor_of(&session, form.get("contractor").map(String::as_str))?;
+    let kind = form.get("kind").cloned().unwrap_or_default();
+    if kinds::specs(&kind).is_none() {
+        return Err(WebError(ApiError::not_found()));
+    }
+    let problem = checked(&state, &session, &contractor, &kind, &form)
+        .await?
+        .err();
+    Ok(render(CheckFragment {
+        c: session.chrome(session.t().rf_check, Section::Requests),
+        fields: field_errors(&kind, problem.as_ref()),
+        problem,
+    }))
 }
 
 /// Submits a request made with the generic form; a refusal shows next to the form with its

@@ -43,6 +43,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/queue/counts", get(queue::counts_fragment))
         .route("/console/queue/requests/{id}", get(queue::request_page))
         .route("/console/queue/requests/{id}/accept", post(queue::accept))
+        .route(
+            "/console/queue/requests/{id}/preview",
+            get(queue::preview_fragment),
+        )
         .route("/console/queue/requests/{id}/reject", post(queue::reject))
         .route(
             "/console/queue/notice",

@@ -7,12 +7,14 @@ mod counts;
 mod devices;
 mod notice;
 mod page;
+mod preview;
 mod request;
 
 pub use counts::{Counts, counts_fragment};
 pub use devices::{device_found, device_returned, sweep};
 pub use notice::{notice_form, record_notice};
 pub use page::page;
+pub use preview::preview_fragment;
 pub use request::{accept, reject, request_page};
 
 use mpc_api_types::contracts::{DeviceView, RequestView};

@@ -1,8 +1,7 @@
 //! `/console/queue/requests/{id}`: one request, what it asks, and the forms to accept or reject it.
 
-use axum::extract::{Path, State};
-use mpc_api_types::contracts::RejectRequest;
-use mpc_domain::ending::Termination;
+use axum::extract::{Path, Query, State};
+use mpc_api_types::contracts::{DecisionView, RejectRequest};
 use mpc_domain::request::{Acceptance, Request, RequestStatus};
 use serde::Deserialize;
 
@@ -11,6 +10,7 @@ use super::super::{
     confirmed, contractor_names, date_field, field_problem, only_operators, refusal, render_form,
     unconfirmed,
 };
+use super::preview::{Outcome, PreviewForm, outcome, termination};
 use crate::AppState;
 use crate::app::support::today;
 use crate::app::{Input, requests};
@@ -212,9 +212,12 @@ struct RequestFacts {
     submitted_iso: String,
     submitted_by: String,
     decided_on: Option<String>,
+    decided_iso: Option<String>,
     decided_by: Option<String>,
     facts: Vec<Fact>,
-    decision: Option<String>,
+    decision: Option<DecisionView>,
+    /// A rejection's reason.
+    reason: Option<String>,
     pending: bool,
     notice: bool,
     replacement: bool,
@@ -247,6 +250,10 @@ pub struct RejectForm {
 struct RequestPage {
     c: Chrome,
     r: RequestFacts,
+    /// Before acceptance, what accepting with the form's choices would do; after, what it did.
+    outcome: Option<Outcome>,
+    /// Just accepted.
+    done: bool,
     accept: AcceptForm,
     reject: RejectForm,
     accept_problem: Option<Shown>,
@@ -270,15 +277,18 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
         submitted_iso: r.submitted_on.clone(),
         submitted_by: actor_label(lang, &r.submitted_by, r.submitted_by_name.clone()),
         decided_on: r.decided_on.as_deref().map(|d| lang.date(d)),
+        decided_iso: r.decided_on.clone(),
         decided_by: r
             .decided_by
             .as_deref()
             .map(|d| actor_label(lang, d, r.decided_by_name.clone())),
         facts: facts(lang, &r.request),
-        decision: r
+        reason: r
             .decision
             .as_ref()
-            .map(|d| serde_json::to_string_pretty(d).unwrap_or_default()),
+            .and_then(|d| d.reason())
+            .map(str::to_owned),
+        decision: r.decision,
         pending: r.status == RequestStatus::Pending,
         notice: r.request.is_notice(),
         replacement: matches!(kind, "report_failure" | "report_loss"),
@@ -298,8 +308,9 @@ async fn request_view(
     reject: RejectForm,
     accept_problem: Option<Shown>,
     reject_problem: Option<Shown>,
+    done: bool,
 ) -> WebResult {
-    let r = request_facts(state, session, id).await?;
+    let mut r = request_facts(state, session, id).await?;
     let mut accept = accept;
     if accept.on.is_empty() && accept_problem.is_none() {
         // A notice takes effect from the day it arrived, by default the day it was submitted;
@@ -310,12 +321,37 @@ async fn request_view(
             today().to_string()
         };
     }
+    let outcome = match r.decision.take() {
+        _ if r.pending => {
+            let form = PreviewForm {
+                on: accept.on.clone(),
+                termination: accept.termination.clone(),
+                replacement_serial: accept.replacement_serial.clone(),
+                replaced_on: accept.replaced_on.clone(),
+                contractor_caused: accept.contractor_caused.clone(),
+            };
+            Some(outcome(state, session, id, &form).await?)
+        }
+        Some(DecisionView::Accepted(d)) => {
+            let ids = d
+                .eligibility_impact
+                .iter()
+                .map(|i| i.contractor_id.clone())
+                .collect();
+            let names = contractor_names(state, session, ids).await?;
+            let on = r.decided_iso.clone().unwrap_or_default();
+            Some(Outcome::of(session.lang, &on, &d, &names, true))
+        }
+        _ => None,
+    };
     let failed = accept_problem.is_some() || reject_problem.is_some();
     let title = format!("{} {}", r.kind, r.number);
     Ok(render_form(
         RequestPage {
             c: session.chrome(&title, Section::Queue),
             r,
+            outcome,
+            done,
             accept,
             reject,
             accept_problem,
@@ -325,10 +361,17 @@ async fn request_view(
     ))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Done {
+    done: String,
+}
+
 pub async fn request_page(
     State(state): State<AppState>,
     session: Session,
     Path(id): Path<String>,
+    Query(q): Query<Done>,
 ) -> WebResult {
     only_operators(&session)?;
     request_view(
@@ -339,6 +382,7 @@ pub async fn request_page(
         RejectForm::default(),
         None,
         None,
+        q.done == "accepted",
     )
     .await
 }
@@ -354,19 +398,8 @@ fn acceptance(lang: Lang, form: &AcceptForm) -> Result<Acceptance, Shown> {
         replaced_on: date_field(lang, "replaced_on", &form.replaced_on)?,
         replacement_serial: (!serial.is_empty()).then(|| serial.to_owned()),
         contractor_caused: form.contractor_caused == "yes",
-        termination: match form.termination.as_str() {
-            "" => None,
-            "notice" => Some(Termination::Notice),
-            "general_terms_art28_para2" => Some(Termination::GeneralTermsArt28Para2),
-            "general_terms_art28_para3" => Some(Termination::GeneralTermsArt28Para3),
-            _ => {
-                return Err(field_problem(
-                    lang,
-                    "termination",
-                    lang.t().op_choose_from_list,
-                ));
-            }
-        },
+        termination: termination(&form.termination)
+            .map_err(|()| field_problem(lang, "termination", lang.t().op_choose_from_list))?,
     })
 }
 
@@ -379,7 +412,11 @@ pub async fn accept(
     let problem = match acceptance(lang, &form) {
         Ok(acceptance) => {
             match requests::accept(&state, &session.caller(), &id, Input::Value(acceptance)).await {
-                Ok(_) => return Ok(see_other("/console/queue?done=accepted")),
+                Ok(_) => {
+                    return Ok(see_other(&format!(
+                        "/console/queue/requests/{id}?done=accepted"
+                    )));
+                }
                 Err(e) => refusal(lang, e)?,
             }
         }
@@ -393,6 +430,7 @@ pub async fn accept(
         RejectForm::default(),
         Some(problem),
         None,
+        false,
     )
     .await
 }
@@ -422,6 +460,7 @@ pub async fn reject(
         form,
         None,
         Some(problem),
+        false,
     )
     .await
 }
