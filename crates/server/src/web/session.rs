@@ -346,6 +346,13 @@ pub async fn login(
                 t.bad_credentials,
             )));
         }
+        SignIn::Disabled => {
+            return Ok(refuse(Shown::message(
+                403,
+                "account_disabled",
+                t.rec_account_disabled,
+            )));
+        }
     };
     let cookie = Cookie::build((SESSION_COOKIE, secret))
         .path(CONSOLE)

@@ -83,6 +83,6 @@ pub(super) async fn update(
     payload: JsonBody,
 ) -> ApiResult<Json<Contractor>> {
     Ok(Json(
-        contractors::rename(&state, &caller, &contractor_id, payload.into()).await?,
+        contractors::update(&state, &caller, &contractor_id, payload.into()).await?,
     ))
 }

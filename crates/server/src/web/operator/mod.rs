@@ -62,6 +62,14 @@ pub fn router() -> Router<AppState> {
             "/console/contractors/{id}/users",
             post(contractors::create_user),
         )
+        .route(
+            "/console/contractors/{id}/record",
+            post(contractors::update_record),
+        )
+        .route(
+            "/console/contractors/{id}/users/{user_id}/{action}",
+            post(contractors::user_action),
+        )
         .route("/console/prices", get(prices::page).post(prices::save))
         .route("/console/prices.csv", get(prices::csv))
         .route("/console/prices/import", post(prices::import))
