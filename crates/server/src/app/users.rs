@@ -437,12 +437,13 @@ pub async fn set_password(
 /// changes it in the console.
 ///
 /// # Errors
-/// As [`new_password`].
+/// 404 as [`get`]; 403 for anyone else but operators.
 pub async fn reset_password(
     state: &AppState,
     caller: &Caller,
     user_id: &str,
 ) -> ApiResult<PasswordReset> {
+    visible_user(state, caller, user_id).await?;
     let password = new_password(state, caller, user_id).await?;
     Ok(PasswordReset {
         user_id: user_id.to_owned(),
@@ -455,11 +456,11 @@ pub async fn reset_password(
 /// nothing and writes no journal row.
 ///
 /// # Errors
-/// 403 for anyone but operators; 404 for a user that does not exist; 409 `own_account` for
+/// 404 as [`get`]; 403 for anyone else but operators; 409 `own_account` for
 /// the caller itself; 409 `last_operator` for the only active operator.
 pub async fn disable(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<User> {
+    let user = visible_user(state, caller, user_id).await?;
     caller.require_operator()?;
-    let user = accounts::get_user(&state.store, user_id).await?;
     if caller.actor.user_id() == user.id {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -496,10 +497,10 @@ pub async fn disable(state: &AppState, caller: &Caller, user_id: &str) -> ApiRes
 /// not revoked work again. Enabling an enabled user changes nothing and writes no journal row.
 ///
 /// # Errors
-/// 403 for anyone but operators; 404 for a user that does not exist.
+/// 404 as [`get`]; 403 for anyone else but operators.
 pub async fn enable(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<User> {
+    let user = visible_user(state, caller, user_id).await?;
     caller.require_operator()?;
-    let user = accounts::get_user(&state.store, user_id).await?;
     let mut tx = state.store.write().await?;
     if accounts::enable_user(&mut tx, &user.id).await? {
         tx.commit(
@@ -519,10 +520,10 @@ pub async fn enable(state: &AppState, caller: &Caller, user_id: &str) -> ApiResu
 /// writes no journal row.
 ///
 /// # Errors
-/// 403 for anyone but operators; 404 for a user that does not exist.
+/// 404 as [`get`]; 403 for anyone else but operators.
 pub async fn unlock(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<User> {
+    let user = visible_user(state, caller, user_id).await?;
     caller.require_operator()?;
-    let user = accounts::get_user(&state.store, user_id).await?;
     let key = super::session::username_key(&user.username);
     let mut tx = state.store.write().await?;
     let forgotten = accounts::clear_sign_in_failures_ending(&mut tx, &key).await?;

@@ -122,6 +122,7 @@ pub enum Section {
     Fleet,
     Journal,
     Account,
+    Record,
 }
 
 impl Session {
@@ -192,6 +193,7 @@ impl Session {
                 (Section::Invoices, "/console/invoices", t.nav_invoices),
                 (Section::Sla, "/console/sla", t.nav_sla),
                 (Section::Consents, "/console/consents", t.nav_consents),
+                (Section::Record, "/console/record", t.rec_nav),
             ]
         };
         Chrome {

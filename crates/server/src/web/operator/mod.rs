@@ -11,7 +11,7 @@
 //! cursor; lists the API pages (contractors, the journal) page with its cursor.
 
 mod billing;
-mod contractors;
+pub(super) mod contractors;
 mod fleet;
 mod form;
 mod inventory;
