@@ -45,8 +45,8 @@ pub struct CreateContractor {
 pub struct UpdateContractor {
     /// The name invoices print (operators only).
     pub name: Option<String>,
-    /// `123-4567` or `1234567`. For this and the fields below: absent leaves the field as it
-    /// is, an empty string clears it ("not set").
+    /// `123-4567` or `1234567`. For every record field (postal code, address, contact name,
+    /// phone, billing e-mail): absent leaves it as it is, an empty string clears it.
     pub postal_code: Option<String>,
     /// At most 200 characters.
     pub address: Option<String>,
