@@ -8,4 +8,5 @@ mod billing;
 mod common;
 mod pages;
 mod queue;
+mod records;
 mod support;
