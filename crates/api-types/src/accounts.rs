@@ -9,6 +9,20 @@ pub struct Contractor {
     pub id: String,
     pub name: String,
     pub created_at: String,
+    /// Postal code of the address, as `123-4567`; absent when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    /// Postal address; absent when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The person to contact at the contractor; absent when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// Where invoices are sent by e-mail; absent when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -29,7 +43,20 @@ pub struct CreateContractor {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateContractor {
+    /// The name invoices print (operators only).
     pub name: Option<String>,
+    /// `123-4567` or `1234567`. For every record field (postal code, address, contact name,
+    /// phone, billing e-mail): absent leaves it as it is, an empty string clears it.
+    pub postal_code: Option<String>,
+    /// At most 200 characters.
+    pub address: Option<String>,
+    /// At most 100 characters.
+    pub contact_name: Option<String>,
+    /// Digits with `+`, `-`, spaces or parentheses, at most 30 characters.
+    pub phone: Option<String>,
+    /// An e-mail address, at most 254 characters.
+    #[schema(example = "keiri@example.co.jp")]
+    pub billing_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -51,6 +78,34 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contractor_id: Option<String>,
     pub created_at: String,
+    pub state: UserState,
+    /// When an operator disabled the account; absent while it is enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<String>,
+    /// Until when failed console sign-ins hold the username back (from the addresses that
+    /// failed); absent when nothing does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<String>,
+}
+
+/// Whether a user can sign in now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UserState {
+    /// Signs in and uses its API tokens.
+    Active,
+    /// Disabled by an operator: no sign-in, no session, no API token until enabled again.
+    Disabled,
+    /// Failed console sign-ins make it wait (`locked_until`); its API tokens still work.
+    Locked,
+}
+
+/// A console password an operator just made for a user: the only time it is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PasswordReset {
+    pub user_id: String,
+    /// The new console password. It cannot be shown again.
+    pub password: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

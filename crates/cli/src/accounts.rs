@@ -1,8 +1,10 @@
-//! `mpc contractor|user|token`: accounts, for first set-up and recovery, through the same use
-//! cases as the API (which does the same with a token).
+//! `mpc contractor|user|token`: accounts and contractors' records, for first set-up and
+//! recovery, through the same use cases as the API (which does the same with a token).
 
 use anyhow::{anyhow, bail};
-use mpc_api_types::accounts::{CreateContractor, CreateToken, CreateUser, Role};
+use mpc_api_types::accounts::{
+    CreateContractor, CreateToken, CreateUser, Role, UpdateContractor, UserState,
+};
 use mpc_server::AppState;
 use mpc_server::app::{self, Input, PageParams};
 use mpc_server::error::ApiError;
@@ -71,8 +73,48 @@ pub async fn contractor(state: &AppState, cmd: ContractorCommand) -> anyhow::Res
                 println!("{}\t{}", c.id, c.name);
             }
         }
+        ContractorCommand::Show { id } => {
+            let c = app::contractors::get(state, &caller, &id)
+                .await
+                .map_err(api_error)?;
+            print_record(&c);
+        }
+        ContractorCommand::Update {
+            id,
+            name,
+            postal_code,
+            address,
+            contact_name,
+            phone,
+            billing_email,
+        } => {
+            let change = UpdateContractor {
+                name,
+                postal_code,
+                address,
+                contact_name,
+                phone,
+                billing_email,
+            };
+            let c = app::contractors::update(state, &caller, &id, Input::Value(change))
+                .await
+                .map_err(api_error)?;
+            print_record(&c);
+        }
     }
     Ok(())
+}
+
+/// A contractor's record, one `field<TAB>value` a line, `-` for what is not set.
+fn print_record(c: &mpc_api_types::accounts::Contractor) {
+    let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    println!("id\t{}", c.id);
+    println!("name\t{}", c.name);
+    println!("postal_code\t{}", shown(&c.postal_code));
+    println!("address\t{}", shown(&c.address));
+    println!("contact_name\t{}", shown(&c.contact_name));
+    println!("phone\t{}", shown(&c.phone));
+    println!("billing_email\t{}", shown(&c.billing_email));
 }
 
 pub async fn user(state: &AppState, cmd: UserCommand) -> anyhow::Result<()> {
@@ -134,15 +176,45 @@ pub async fn user(state: &AppState, cmd: UserCommand) -> anyhow::Result<()> {
                     Role::Contractor => "contractor",
                 };
                 println!(
-                    "{}\t{}\t{role}\t{}",
+                    "{}\t{}\t{role}\t{}\t{}",
                     u.id,
                     u.username,
-                    u.contractor_id.as_deref().unwrap_or("-")
+                    u.contractor_id.as_deref().unwrap_or("-"),
+                    state_name(u.state)
                 );
             }
         }
+        UserCommand::Disable { username } => {
+            let user = user_named(state, &caller, &username).await?;
+            let user = app::users::disable(state, &caller, &user.id)
+                .await
+                .map_err(api_error)?;
+            println!("{username}\t{}", state_name(user.state));
+        }
+        UserCommand::Enable { username } => {
+            let user = user_named(state, &caller, &username).await?;
+            let user = app::users::enable(state, &caller, &user.id)
+                .await
+                .map_err(api_error)?;
+            println!("{username}\t{}", state_name(user.state));
+        }
+        UserCommand::Unlock { username } => {
+            let user = user_named(state, &caller, &username).await?;
+            let user = app::users::unlock(state, &caller, &user.id)
+                .await
+                .map_err(api_error)?;
+            println!("{username}\t{}", state_name(user.state));
+        }
     }
     Ok(())
+}
+
+fn state_name(state: UserState) -> &'static str {
+    match state {
+        UserState::Active => "active",
+        UserState::Disabled => "disabled",
+        UserState::Locked => "locked",
+    }
 }
 
 pub async fn token(state: &AppState, cmd: TokenCommand) -> anyhow::Result<()> {

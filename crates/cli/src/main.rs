@@ -163,6 +163,33 @@ pub enum ContractorCommand {
     },
     /// List contractors (id, name).
     List,
+    /// Show a contractor's record (name, postal code, address, contact, phone, billing e-mail).
+    Show {
+        /// The contractor's id.
+        id: String,
+    },
+    /// Change a contractor's name or record. Options left out stay as they are; an empty
+    /// value (`--phone ''`) clears the field.
+    Update {
+        /// The contractor's id.
+        id: String,
+        /// The name invoices print.
+        #[arg(long)]
+        name: Option<String>,
+        /// `123-4567`.
+        #[arg(long)]
+        postal_code: Option<String>,
+        #[arg(long)]
+        address: Option<String>,
+        /// The person to contact at the contractor.
+        #[arg(long)]
+        contact_name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Where invoices are sent by e-mail.
+        #[arg(long)]
+        billing_email: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -188,7 +215,7 @@ pub enum UserCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
-    /// List user accounts (id, username, role, contractor).
+    /// List user accounts (id, username, role, contractor, state).
     List,
     /// Set a user's console password: read from standard input (one line), or generated and
     /// printed with `--generate`. Ends the user's console sessions.
@@ -198,6 +225,19 @@ pub enum UserCommand {
         /// Generate a password and print it instead of reading one from standard input.
         #[arg(long)]
         generate: bool,
+    },
+    /// Disable a user: no sign-in, its console sessions end, its API tokens stop working.
+    /// The last active operator cannot be disabled.
+    Disable {
+        username: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        username: String,
+    },
+    /// Forget the failed console sign-ins that hold a username back.
+    Unlock {
+        username: String,
     },
 }
 

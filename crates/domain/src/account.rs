@@ -123,6 +123,144 @@ pub fn password(value: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// The longest billing e-mail address, in characters (RFC 5321's limit on a path).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// The longest contact person's name and phone number of a contractor's record, in characters.
+pub const MAX_CONTACT_CHARS: usize = 100;
+
+/// The longest phone number of a contractor's record, in characters.
+pub const MAX_PHONE_CHARS: usize = 30;
+
+/// An optional field of a record: blank (or only spaces) is "not set", anything else is checked
+/// by `check`.
+///
+/// # Errors
+/// Whatever `check` returns.
+pub fn optional(
+    value: &str,
+    check: impl FnOnce(&str) -> Result<String, FieldError>,
+) -> Result<Option<String>, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        check(value).map(Some)
+    }
+}
+
+/// A Japanese postal code, `123-4567` or `1234567` (full-width digits and hyphen accepted);
+/// returns it as `123-4567`.
+///
+/// # Errors
+/// When it is not seven digits, with the hyphen after the third if any.
+///
+/// # Example
+///
+/// ```
+/// use mpc_domain::account::postal_code;
+///
+/// assert_eq!(postal_code("１００ー０００１").unwrap(), "100-0001");
+/// assert_eq!(postal_code("1000001").unwrap(), "100-0001");
+/// assert!(postal_code("100-001").is_err());
+/// ```
+pub fn postal_code(value: &str) -> Result<String, FieldError> {
+    let half: String = value
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            'ー' | '－' | '‐' | '−' => '-',
+            c => c,
+        })
+        .collect();
+    let digits: String = half.chars().filter(char::is_ascii_digit).collect();
+    let shaped = half.len() == 7 || (half.len() == 8 && half.as_bytes()[3] == b'-');
+    if digits.len() == 7 && shaped && half.chars().all(|c| c.is_ascii_digit() || c == '-') {
+        Ok(format!("{}-{}", &digits[..3], &digits[3..]))
+    } else {
+        Err(FieldError::new(
+            "postal_code",
+            "postal_code must be seven digits, as 123-4567".into(),
+            "郵便番号は「123-4567」の形の7桁で入力してください".into(),
+        ))
+    }
+}
+
+/// A phone number: digits with `+`, `-`, spaces and parentheses, 1 to 30 characters.
+///
+/// # Errors
+/// When it holds anything else, no digit, or is too long.
+pub fn phone(value: &str) -> Result<String, FieldError> {
+    let value = value.trim();
+    let ok = value.chars().count() <= MAX_PHONE_CHARS
+        && value.chars().any(|c| c.is_ascii_digit())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_digit() || "+-() ".contains(c));
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldError::new(
+            "phone",
+            format!(
+                "phone must be digits with '+', '-', spaces or parentheses, at most {MAX_PHONE_CHARS} characters"
+            ),
+            format!("電話番号は数字と「+」「-」「( )」で{MAX_PHONE_CHARS}文字以内で入力してください"),
+        ))
+    }
+}
+
+/// An e-mail address of the shape `local@domain.tld`: at most 254 characters, a local part of
+/// at most 64, no spaces or control characters, one `@`, and a domain of dot-separated labels
+/// of letters, digits and hyphens. Deliverability is not checked.
+///
+/// # Errors
+/// When the address does not have that shape.
+///
+/// # Example
+///
+/// ```
+/// use mpc_domain::account::email;
+///
+/// let f = "billing_email";
+/// assert_eq!(email(f, " keiri@example.co.jp ").unwrap(), "keiri@example.co.jp");
+/// assert!(email(f, "keiri@localhost").is_err());
+/// assert!(email(f, "経理@example.jp").is_err());
+/// ```
+pub fn email(field: &'static str, value: &str) -> Result<String, FieldError> {
+    let value = value.trim();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let ok = value.len() <= MAX_EMAIL_CHARS
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && local.len() <= 64
+                && local
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"@\\\"(),:;<>[]".contains(&b))
+                && !local.starts_with('.')
+                && !local.ends_with('.')
+                && !local.contains("..")
+                && domain.contains('.')
+                && domain.split('.').all(label_ok)
+        });
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("{field} must be an e-mail address such as name@example.co.jp, at most {MAX_EMAIL_CHARS} characters"),
+            format!("{field} は name@example.co.jp のような{MAX_EMAIL_CHARS}文字以内のメールアドレスで入力してください"),
+        ))
+    }
+}
+
 /// Failed sign-ins one client address may make for one username before it must wait.
 pub const FREE_FAILURES_PER_ACCOUNT: i64 = 5;
 
@@ -238,6 +376,36 @@ mod tests {
         assert_eq!(sign_in_wait(Some(many), 199 + MAX_BACKOFF_MICROS), None);
         let later = after_failed_sign_in(Some(many), 199 + FAILURE_MEMORY_MICROS, 5);
         assert_eq!((later.count, later.blocked_until), (1, None));
+    }
+
+    #[test]
+    fn record_fields_are_normalized_or_refused() {
+        assert_eq!(optional("  ", phone).unwrap(), None);
+        assert_eq!(
+            optional(" 03-1234-5678 ", phone).unwrap().as_deref(),
+            Some("03-1234-5678")
+        );
+        assert_eq!(phone("+81 (3) 1234-5678").unwrap(), "+81 (3) 1234-5678");
+        assert!(phone("03-1234-5678 内線").is_err());
+        assert!(phone("---").is_err());
+        assert!(phone(&"1".repeat(MAX_PHONE_CHARS + 1)).is_err());
+        assert_eq!(postal_code("100-0001").unwrap(), "100-0001");
+        assert!(postal_code("1000-001").is_err());
+        assert!(postal_code("10000011").is_err());
+        for good in ["a@b.jp", "keiri.tanto+inv@mail.example.co.jp"] {
+            assert_eq!(email("billing_email", good).unwrap(), good);
+        }
+        let longest = format!("{}@{}.jp", "a".repeat(64), "b".repeat(63));
+        assert!(email("billing_email", &longest).is_ok());
+        let local_too_long = format!("{}@example.jp", "a".repeat(65));
+        let too_long = format!("a@{}.jp", vec!["b".repeat(63); 4].join("."));
+        for bad in [
+            "", "a", "a@", "@b.jp", "a@b", "a b@c.jp", "a@b..jp", "a@-b.jp", "a@@b.jp",
+            ".a@b.jp", "a..b@c.jp", "a@b_c.jp", &local_too_long, &too_long,
+        ] {
+            let e = email("billing_email", bad).unwrap_err();
+            assert_eq!(e.field, "billing_email", "{bad}");
+        }
     }
 
     #[test]

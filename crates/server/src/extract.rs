@@ -108,6 +108,13 @@ impl FromRequestParts<AppState> for Caller {
                     "the API token is unknown or revoked",
                 )
             })?;
+        if user.disabled_at.is_some() {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "account_disabled",
+                "the user of this API token is disabled; an operator can enable it again",
+            ));
+        }
         let request_id = parts
             .headers
             .get(REQUEST_ID_HEADER)

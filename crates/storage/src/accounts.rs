@@ -12,6 +12,21 @@ pub struct Contractor {
     pub id: String,
     pub name: String,
     pub created_at: i64,
+    pub postal_code: Option<String>,
+    pub address: Option<String>,
+    pub contact_name: Option<String>,
+    pub phone: Option<String>,
+    pub billing_email: Option<String>,
+}
+
+/// A contractor's record besides its name: `None` is "not set".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContractorRecord {
+    pub postal_code: Option<String>,
+    pub address: Option<String>,
+    pub contact_name: Option<String>,
+    pub phone: Option<String>,
+    pub billing_email: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -22,6 +37,10 @@ pub struct User {
     pub role: String,
     pub contractor_id: Option<String>,
     pub created_at: i64,
+    /// When an operator disabled the account; `None` while it is active.
+    pub disabled_at: Option<i64>,
+    /// Who disabled it, as the journal names actors (`user:<id>`, `cli`).
+    pub disabled_by: Option<String>,
 }
 
 impl User {
@@ -65,15 +84,21 @@ pub struct Page {
     pub limit: i64,
 }
 
-const CONTRACTOR_COLUMNS: &str = "SELECT id, name, created_at FROM contractors";
-const USER_COLUMNS: &str =
-    "SELECT id, username, display_name, role, contractor_id, created_at FROM users";
+const CONTRACTOR_COLUMNS: &str = "SELECT id, name, created_at, postal_code, address, \
+     contact_name, phone, billing_email FROM contractors";
+const USER_COLUMNS: &str = "SELECT id, username, display_name, role, contractor_id, created_at, \
+     disabled_at, disabled_by FROM users";
 
 pub async fn create_contractor(tx: &mut WriteTx, name: &str) -> Result<Contractor> {
     let c = Contractor {
         id: new_id(),
         name: name.to_owned(),
         created_at: now_micros(),
+        postal_code: None,
+        address: None,
+        contact_name: None,
+        phone: None,
+        billing_email: None,
     };
     sqlx::query("INSERT INTO contractors (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(&c.id)
@@ -94,6 +119,43 @@ pub async fn rename_contractor(tx: &mut WriteTx, id: &str, name: &str) -> Result
         return Err(StorageError::NotFound);
     }
     Ok(())
+}
+
+/// Replaces a contractor's record (everything but its name).
+pub async fn set_contractor_record(
+    tx: &mut WriteTx,
+    id: &str,
+    record: &ContractorRecord,
+) -> Result<()> {
+    let done = sqlx::query(
+        "UPDATE contractors SET postal_code = $1, address = $2, contact_name = $3, phone = $4, \
+         billing_email = $5 WHERE id = $6",
+    )
+    .bind(&record.postal_code)
+    .bind(&record.address)
+    .bind(&record.contact_name)
+    .bind(&record.phone)
+    .bind(&record.billing_email)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StorageError::NotFound);
+    }
+    Ok(())
+}
+
+impl Contractor {
+    /// Its record besides the name.
+    pub fn record(&self) -> ContractorRecord {
+        ContractorRecord {
+            postal_code: self.postal_code.clone(),
+            address: self.address.clone(),
+            contact_name: self.contact_name.clone(),
+            phone: self.phone.clone(),
+            billing_email: self.billing_email.clone(),
+        }
+    }
 }
 
 pub async fn get_contractor(store: &Store, id: &str) -> Result<Contractor> {
@@ -141,6 +203,8 @@ pub async fn create_user(tx: &mut WriteTx, new: &NewUser<'_>) -> Result<User> {
         role: new.role.as_str().to_owned(),
         contractor_id: new.contractor_id.map(str::to_owned),
         created_at: now_micros(),
+        disabled_at: None,
+        disabled_by: None,
     };
     sqlx::query(
         "INSERT INTO users (id, username, display_name, role, contractor_id, created_at) \
@@ -245,11 +309,12 @@ fn token_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// The user holding this token, when the token exists and is not revoked.
+/// The user holding this token, when the token exists and is not revoked; the caller refuses
+/// a disabled user ([`User::disabled_at`]).
 pub async fn authenticate(store: &Store, secret: &str) -> Result<Option<User>> {
     let mut sql = Sql::new(
-        "SELECT u.id, u.username, u.display_name, u.role, u.contractor_id, u.created_at \
-         FROM api_tokens t JOIN users u ON u.id = t.user_id \
+        "SELECT u.id, u.username, u.display_name, u.role, u.contractor_id, u.created_at, \
+         u.disabled_at, u.disabled_by FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.revoked_at IS NULL AND t.token_hash = ",
     );
     sql.bind(token_hash(secret));
@@ -394,11 +459,12 @@ pub async fn set_password(
 pub struct SignIn {
     pub id: String,
     pub password_hash: Option<String>,
+    pub disabled_at: Option<i64>,
 }
 
 pub async fn sign_in_record(store: &Store, username: &str) -> Result<Option<SignIn>> {
     Ok(
-        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1")
+        sqlx::query_as("SELECT id, password_hash, disabled_at FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(store.pool())
             .await?,
@@ -484,6 +550,105 @@ pub async fn clear_sign_in_failures(tx: &mut WriteTx, key: &str) -> Result<()> {
     Ok(())
 }
 
+/// The failures counted against every key that ends with `suffix` (one username typed from
+/// any address).
+pub async fn sign_in_failures_ending(store: &Store, suffix: &str) -> Result<Vec<Failures>> {
+    let rows: Vec<FailureRecord> = sqlx::query_as(
+        "SELECT failures, last_failed_at, blocked_until FROM sign_in_failures \
+         WHERE throttle_key LIKE $1 ESCAPE '\\'",
+    )
+    .bind(format!("%{}", escape_like(suffix)))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().map(Failures::from).collect())
+}
+
+/// Forgets the failures counted against every key that ends with `suffix`; returns how many
+/// keys there were.
+pub async fn clear_sign_in_failures_ending(tx: &mut WriteTx, suffix: &str) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sign_in_failures WHERE throttle_key LIKE $1 ESCAPE '\\'")
+        .bind(format!("%{}", escape_like(suffix)))
+        .execute(tx.conn())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// What asking to disable a user came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disabling {
+    /// The user is disabled now; its console sessions are ended.
+    Done,
+    /// It already was: nothing changed.
+    Already,
+    /// It is the last active operator: nothing changed.
+    LastOperator,
+}
+
+/// Disables a user at `now` on behalf of `by` and ends its console sessions; its API tokens
+/// stay stored but authenticate no one while it is disabled.
+///
+/// Every disabling runs under one lock, and the count of the other active operators is read
+/// after taking it, so two operators disabling each other at once leave one of them active.
+pub async fn disable_user(tx: &mut WriteTx, user_id: &str, by: &str, now: i64) -> Result<Disabling> {
+    tx.lock("users:disable").await?;
+    let row: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT role, disabled_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    let Some((role, disabled_at)) = row else {
+        return Err(StorageError::NotFound);
+    };
+    if disabled_at.is_some() {
+        return Ok(Disabling::Already);
+    }
+    if role == Role::Operator.as_str() {
+        let others: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users WHERE role = 'operator' AND disabled_at IS NULL \
+             AND id <> $1",
+        )
+        .bind(user_id)
+        .fetch_one(tx.conn())
+        .await?;
+        if others == 0 {
+            return Ok(Disabling::LastOperator);
+        }
+    }
+    sqlx::query("UPDATE users SET disabled_at = $1, disabled_by = $2 WHERE id = $3")
+        .bind(now)
+        .bind(by)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DELETE FROM console_sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    Ok(Disabling::Done)
+}
+
+/// Enables a disabled user again; returns whether it was disabled. Its API tokens that were
+/// not revoked work again.
+pub async fn enable_user(tx: &mut WriteTx, user_id: &str) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET disabled_at = NULL, disabled_by = NULL \
+         WHERE id = $1 AND disabled_at IS NOT NULL",
+    )
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Counts the active operators.
+pub async fn count_active_operators(store: &Store) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE role = 'operator' AND disabled_at IS NULL",
+    )
+    .fetch_one(store.pool())
+    .await?)
+}
+
 /// Opens a console session for a user who signed in. Returns the cookie value (256 random bits; only its SHA-256 is stored).
 pub async fn open_session(
     tx: &mut WriteTx,
@@ -511,11 +676,13 @@ pub async fn open_session(
     Ok(secret)
 }
 
-/// The user of a console session that has not expired at `now`.
+/// The user of a console session that has not expired at `now`, unless the user is disabled
+/// (disabling ends its sessions too; this holds should one be opened in between).
 pub async fn session_user(store: &Store, secret: &str, now: i64) -> Result<Option<User>> {
     let mut sql = Sql::new(
-        "SELECT u.id, u.username, u.display_name, u.role, u.contractor_id, u.created_at \
-         FROM console_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ",
+        "SELECT u.id, u.username, u.display_name, u.role, u.contractor_id, u.created_at, \
+         u.disabled_at, u.disabled_by FROM console_sessions s JOIN users u ON u.id = s.user_id \
+         WHERE u.disabled_at IS NULL AND s.token_hash = ",
     );
     sql.bind(token_hash(secret))
         .push(" AND s.expires_at > ")

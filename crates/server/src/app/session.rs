@@ -33,16 +33,23 @@ pub enum SignIn {
     Throttled { seconds: i64 },
     /// The name or the password is wrong (which one is never told); the failure counts.
     Refused,
+    /// Name and password are right but an operator disabled the account.
+    Disabled,
 }
 
 /// The throttle keys of a try: the address alone, and the address with the username typed
 /// (hashed, so any text makes a key of bounded length).
 fn throttle_keys(address: &str, username: &str) -> (String, String) {
-    let name = Sha256::digest(username.as_bytes());
     (
         format!("addr:{address}"),
-        format!("addr:{address}|user:{}", hex::encode(&name[..16])),
+        format!("addr:{address}{}", username_key(username)),
     )
+}
+
+/// How every throttle key of one username typed ends, whatever the address.
+pub(crate) fn username_key(username: &str) -> String {
+    let name = Sha256::digest(username.as_bytes());
+    format!("|user:{}", hex::encode(&name[..16]))
 }
 
 /// Signs `username` in from `address` with `password`, journaled as `console.sign_in` or
@@ -80,6 +87,7 @@ pub async fn sign_in(
     let known = record
         .as_ref()
         .and_then(|r| r.password_hash.clone().map(|h| (r.id.clone(), h)));
+    let disabled = record.as_ref().is_some_and(|r| r.disabled_at.is_some());
     let stored = known
         .as_ref()
         .map_or_else(|| NO_SUCH_USER.to_owned(), |(_, h)| h.clone());
@@ -100,6 +108,12 @@ pub async fn sign_in(
         tx.commit(entry).await?;
         return Ok(SignIn::Refused);
     };
+    if disabled {
+        // Told only to whoever knows the password: the name alone tells nothing.
+        tx.commit(JournalEntry::new("console", "console.sign_in_disabled").subject(&user_id))
+            .await?;
+        return Ok(SignIn::Disabled);
+    }
     accounts::clear_sign_in_failures(&mut tx, &account_key).await?;
     let secret = accounts::open_session(&mut tx, &user_id, now, SESSION_TTL_MICROS).await?;
     tx.commit(JournalEntry::new(format!("user:{user_id}"), "console.sign_in").subject(&user_id))

@@ -1,13 +1,21 @@
 //! Users and their API tokens: operators manage every account, a contractor's users their
 //! colleagues, and each user its own tokens.
+//!
+//! Only operators disable, enable and unlock users and reset their passwords. A disabled user
+//! signs in nowhere: the console refuses its password, its sessions end, and its API tokens
+//! answer 401 `account_disabled` until an operator enables it again (the tokens it had then
+//! work again; revoke them to end them for good). Nobody disables itself, and the last active
+//! operator stays: otherwise no one could enable anyone again but the command line.
 
+use axum::http::StatusCode;
 use mpc_api_types::accounts::{
-    CreateContractorUser, CreateToken, CreateUser, CreatedToken, Role, Token, TokenList, User,
-    UserList,
+    CreateContractorUser, CreateToken, CreateUser, CreatedToken, PasswordReset, Role, Token,
+    TokenList, User, UserList, UserState,
 };
 use mpc_domain::access;
 use mpc_domain::account::{self, FieldError};
-use mpc_storage::accounts::{self, NewUser};
+use mpc_storage::accounts::{self, Disabling, NewUser};
+use mpc_storage::now_micros;
 use serde_json::{Value, json};
 
 use super::Input;
@@ -19,8 +27,27 @@ use crate::extract::Caller;
 const DISPLAY_NAME_MAX: usize = 100;
 const LABEL_MAX: usize = 100;
 
-fn view(u: accounts::User) -> ApiResult<User> {
+/// A stored user as the API shows it, with how long failed sign-ins hold it back.
+async fn view(state: &AppState, u: accounts::User) -> ApiResult<User> {
+    let now = now_micros();
+    let failures = accounts::sign_in_failures_ending(
+        &state.store,
+        &super::session::username_key(&u.username),
+    )
+    .await?;
+    let locked_until = failures
+        .into_iter()
+        .filter_map(|f| access_wait(f, now))
+        .max();
+    let state = match (u.disabled_at, locked_until) {
+        (Some(_), _) => UserState::Disabled,
+        (None, Some(_)) => UserState::Locked,
+        (None, None) => UserState::Active,
+    };
     Ok(User {
+        state,
+        disabled_at: u.disabled_at.map(instant).transpose()?,
+        locked_until: locked_until.map(instant).transpose()?,
         role: match u.role()? {
             access::Role::Operator => Role::Operator,
             access::Role::Contractor => Role::Contractor,
@@ -31,6 +58,20 @@ fn view(u: accounts::User) -> ApiResult<User> {
         display_name: u.display_name,
         contractor_id: u.contractor_id,
     })
+}
+
+/// The instant until which `failures` hold sign-ins back, if later than `now`.
+fn access_wait(failures: account::Failures, now: i64) -> Option<i64> {
+    account::sign_in_wait(Some(failures), now).map(|wait| now + wait)
+}
+
+/// Many users' views.
+async fn views(state: &AppState, users: Vec<accounts::User>) -> ApiResult<Vec<User>> {
+    let mut out = Vec::with_capacity(users.len());
+    for u in users {
+        out.push(view(state, u).await?);
+    }
+    Ok(out)
 }
 
 fn token_view(t: accounts::ApiToken) -> ApiResult<Token> {
@@ -108,7 +149,7 @@ async fn insert_user(
             .outcome(json!({ "id": user.id })),
     )
     .await?;
-    view(user)
+    view(state, user).await
 }
 
 /// Every user, or one contractor's, one page after `page.after` (operators only).
@@ -125,7 +166,7 @@ pub async fn list(
     let rows = accounts::list_users(&state.store, contractor_id, &page.probe()).await?;
     let (rows, next_cursor) = page.finish(rows, |u| &u.id);
     Ok(UserList {
-        users: rows.into_iter().map(view).collect::<ApiResult<_>>()?,
+        users: views(state, rows).await?,
         next_cursor,
     })
 }
@@ -202,7 +243,7 @@ pub async fn list_of_contractor(
     let rows = accounts::list_users(&state.store, Some(contractor_id), &page.probe()).await?;
     let (rows, next_cursor) = page.finish(rows, |u| &u.id);
     Ok(UserList {
-        users: rows.into_iter().map(view).collect::<ApiResult<_>>()?,
+        users: views(state, rows).await?,
         next_cursor,
     })
 }
@@ -238,7 +279,7 @@ pub async fn create_for_contractor(
 /// # Errors
 /// 404 for a user that does not exist or is outside the caller's reach.
 pub async fn get(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<User> {
-    view(visible_user(state, caller, user_id).await?)
+    view(state, visible_user(state, caller, user_id).await?).await
 }
 
 /// The caller's own account.
@@ -246,7 +287,11 @@ pub async fn get(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<
 /// # Errors
 /// The database's.
 pub async fn me(state: &AppState, caller: &Caller) -> ApiResult<User> {
-    view(accounts::get_user(&state.store, caller.actor.user_id()).await?)
+    view(
+        state,
+        accounts::get_user(&state.store, caller.actor.user_id()).await?,
+    )
+    .await
 }
 
 /// A user's API tokens, never their secrets (the user itself and operators).
@@ -330,7 +375,11 @@ pub async fn revoke_token(
 /// 403 for anyone but operators; 404 for no such user.
 pub async fn by_username(state: &AppState, caller: &Caller, username: &str) -> ApiResult<User> {
     caller.require_operator()?;
-    view(accounts::find_user_by_username(&state.store, username).await?)
+    view(
+        state,
+        accounts::find_user_by_username(&state.store, username).await?,
+    )
+    .await
 }
 
 /// One API token, never its secret (the user itself and operators).
@@ -431,4 +480,112 @@ pub async fn actor_named(state: &AppState, named: &str) -> ApiResult<String> {
         Err(mpc_storage::StorageError::NotFound) => Ok(named.to_owned()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Makes a new console password for a user and shows it this once (operators only),
+/// journaled as `user.password`; the user's console sessions end. Hand it to the user, who
+/// changes it in the console.
+///
+/// # Errors
+/// 404 as [`get`]; 403 for anyone else but operators.
+pub async fn reset_password(
+    state: &AppState,
+    caller: &Caller,
+    user_id: &str,
+) -> ApiResult<PasswordReset> {
+    visible_user(state, caller, user_id).await?;
+    let password = new_password(state, caller, user_id).await?;
+    Ok(PasswordReset {
+        user_id: user_id.to_owned(),
+        password,
+    })
+}
+
+/// Disables a user (operators only), journaled as `user.disable`: it signs in nowhere, its
+/// console sessions end and its API tokens stop working. Disabling a disabled user changes
+/// nothing and writes no journal row.
+///
+/// # Errors
+/// 404 as [`get`]; 403 for anyone else but operators; 409 `own_account` for
+/// the caller itself; 409 `last_operator` for the only active operator.
+pub async fn disable(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<User> {
+    let user = visible_user(state, caller, user_id).await?;
+    caller.require_operator()?;
+    if caller.actor.user_id() == user.id {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "own_account",
+            "nobody disables its own account: ask another operator",
+        )
+        .ja("自分自身のアカウントは無効にできません。他のオペレーターに依頼してください"));
+    }
+    let mut tx = state.store.write().await?;
+    match accounts::disable_user(&mut tx, &user.id, &caller.name(), now_micros()).await? {
+        Disabling::Done => {
+            tx.commit(
+                caller
+                    .journal("user.disable")
+                    .contractor(user.contractor_id.as_deref())
+                    .subject(&user.id),
+            )
+            .await?;
+        }
+        Disabling::Already => drop(tx),
+        Disabling::LastOperator => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "last_operator",
+                "the last active operator cannot be disabled: at least one must remain",
+            )
+            .ja("有効なオペレーターが1人もいなくなるため、最後のオペレーターは無効にできません"));
+        }
+    }
+    get(state, caller, user_id).await
+}
+
+/// Enables a disabled user again (operators only), journaled as `user.enable`; its API tokens
+/// not revoked work again. Enabling an enabled user changes nothing and writes no journal row.
+///
+/// # Errors
+/// 404 as [`get`]; 403 for anyone else but operators.
+pub async fn enable(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<User> {
+    let user = visible_user(state, caller, user_id).await?;
+    caller.require_operator()?;
+    let mut tx = state.store.write().await?;
+    if accounts::enable_user(&mut tx, &user.id).await? {
+        tx.commit(
+            caller
+                .journal("user.enable")
+                .contractor(user.contractor_id.as_deref())
+                .subject(&user.id),
+        )
+        .await?;
+    }
+    get(state, caller, user_id).await
+}
+
+/// Forgets the failed console sign-ins counted against a user's username from every address
+/// (operators only), journaled as `user.unlock`, so that it may sign in at once. Failures
+/// counted against an address alone (many usernames tried from it) stay. Nothing to forget
+/// writes no journal row.
+///
+/// # Errors
+/// 404 as [`get`]; 403 for anyone else but operators.
+pub async fn unlock(state: &AppState, caller: &Caller, user_id: &str) -> ApiResult<User> {
+    let user = visible_user(state, caller, user_id).await?;
+    caller.require_operator()?;
+    let key = super::session::username_key(&user.username);
+    let mut tx = state.store.write().await?;
+    let forgotten = accounts::clear_sign_in_failures_ending(&mut tx, &key).await?;
+    if forgotten > 0 {
+        tx.commit(
+            caller
+                .journal("user.unlock")
+                .contractor(user.contractor_id.as_deref())
+                .subject(&user.id)
+                .outcome(json!({ "keys": forgotten })),
+        )
+        .await?;
+    }
+    get(state, caller, user_id).await
 }

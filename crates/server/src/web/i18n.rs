@@ -866,6 +866,34 @@ catalog! {
     rf_choose: "この種類で入力する", "Fill in this kind";
     rf_check: "入力内容の確認", "Checking the request";
     rf_ready: "ここまでの入力で申し込めます。", "Nothing stops this request so far.";
+    // records: contractors' records, users disabled, unlocked and given new passwords
+    rec_account_disabled: "このアカウントは無効にされています。オペレーターにお問い合わせください。", "This account is disabled. Please contact the operator.";
+    rec_record: "契約者情報", "Contractor record";
+    rec_name: "契約者名", "Name";
+    rec_postal_code: "郵便番号", "Postal code";
+    rec_address: "住所", "Address";
+    rec_contact_name: "担当者", "Contact person";
+    rec_phone: "電話番号", "Phone";
+    rec_billing_email: "請求書送付先メールアドレス", "Billing e-mail";
+    rec_not_set: "未設定", "Not set";
+    rec_edit: "契約者情報の変更", "Edit the record";
+    rec_save: "保存", "Save";
+    rec_saved: "契約者情報を保存しました。", "The record is saved.";
+    rec_blank_clears: "空欄にすると未設定に戻ります。", "Leave a field blank to clear it.";
+    rec_postal_code_hint: "例：100-0001", "e.g. 100-0001";
+    rec_name_by_operator: "契約者名は契約の当事者名・請求書の宛名です。変更はオペレーターにご依頼ください。", "The name is the party to your contracts and the addressee of your invoices; ask the operator to change it.";
+    rec_state: "状態", "State";
+    rec_active: "有効", "Active";
+    rec_disabled: "無効", "Disabled";
+    rec_locked: "ログイン制限中", "Locked by failed sign-ins";
+    rec_locked_until: "{time}まで", "until {time}";
+    rec_disable: "無効にする", "Disable";
+    rec_enable: "有効にする", "Enable";
+    rec_unlock: "ログイン制限を解除", "Unlock";
+    rec_reset_password: "パスワードを再発行", "Reset password";
+    rec_disable_hint: "無効にしたユーザーはログインできず、ログイン中の画面とAPIトークンも使えなくなります。", "A disabled user cannot sign in; its open sessions end and its API tokens stop working.";
+    rec_password_reset: "パスワードを再発行しました：", "New password for: ";
+    rec_nav: "契約者情報", "Our record";
 }
 
 #[cfg(test)]

@@ -145,6 +145,7 @@ pub enum Section {
     Fleet,
     Journal,
     Account,
+    Record,
 }
 
 impl Session {
@@ -215,6 +216,7 @@ impl Session {
                 (Section::Invoices, "/console/invoices", t.nav_invoices),
                 (Section::Sla, "/console/sla", t.nav_sla),
                 (Section::Consents, "/console/consents", t.nav_consents),
+                (Section::Record, "/console/record", t.rec_nav),
             ]
         };
         Chrome {
@@ -367,6 +369,13 @@ pub async fn login(
                 401,
                 "bad_credentials",
                 t.bad_credentials,
+            )));
+        }
+        SignIn::Disabled => {
+            return Ok(refuse(Shown::message(
+                403,
+                "account_disabled",
+                t.rec_account_disabled,
             )));
         }
     };

@@ -11,4 +11,5 @@ mod names;
 mod language;
 mod pages;
 mod queue;
+mod records;
 mod support;

@@ -70,12 +70,14 @@ pub(super) async fn get(
     ))
 }
 
-/// Changes a contractor's name (operators only).
+/// Changes a contractor's name (operators only) and record: postal code, address, contact
+/// person, phone, billing e-mail (operators, and the contractor's own users). A field absent
+/// stays as it is; an empty record field is cleared.
 #[utoipa::path(patch, path = "/contractors/{contractor_id}", tag = "contractors",
     params(("contractor_id" = String, Path)), request_body = UpdateContractor,
     security(("bearer" = [])),
-    responses((status = 200, body = Contractor), (status = 404, body = Problem),
-              (status = 422, body = Problem)))]
+    responses((status = 200, body = Contractor), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn update(
     State(state): State<AppState>,
     caller: Caller,
@@ -83,6 +85,6 @@ pub(super) async fn update(
     payload: JsonBody,
 ) -> ApiResult<Json<Contractor>> {
     Ok(Json(
-        contractors::rename(&state, &caller, &contractor_id, payload.into()).await?,
+        contractors::update(&state, &caller, &contractor_id, payload.into()).await?,
     ))
 }

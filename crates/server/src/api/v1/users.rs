@@ -2,10 +2,11 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use mpc_api_types::Problem;
 use mpc_api_types::accounts::{
-    CreateContractorUser, CreateToken, CreateUser, CreatedToken, TokenList, User, UserList,
+    CreateContractorUser, CreateToken, CreateUser, CreatedToken, PasswordReset, TokenList, User,
+    UserList,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -148,4 +149,61 @@ pub(super) async fn revoke_token(
 ) -> ApiResult<StatusCode> {
     users::revoke_token(&state, &caller, &user_id, &token_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Disables a user (operators only): it cannot sign in, its console sessions end and its API
+/// tokens answer 401 `account_disabled` until it is enabled again. Refused (409) for the caller
+/// itself (`own_account`) and for the last active operator (`last_operator`).
+#[utoipa::path(post, path = "/users/{user_id}/disable", tag = "users",
+    params(("user_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub(super) async fn disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(users::disable(&state, &caller, &user_id).await?))
+}
+
+/// Enables a disabled user again (operators only); its API tokens not revoked work again.
+#[utoipa::path(post, path = "/users/{user_id}/enable", tag = "users",
+    params(("user_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+pub(super) async fn enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(users::enable(&state, &caller, &user_id).await?))
+}
+
+/// Forgets the failed console sign-ins counted against a user's username (operators only),
+/// so that it may sign in at once.
+#[utoipa::path(post, path = "/users/{user_id}/unlock", tag = "users",
+    params(("user_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = User), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+pub(super) async fn unlock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(users::unlock(&state, &caller, &user_id).await?))
+}
+
+/// Makes a new console password for a user (operators only); it is in this response only,
+/// and the user's console sessions end.
+#[utoipa::path(post, path = "/users/{user_id}/password-reset", tag = "users",
+    params(("user_id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = PasswordReset), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+pub(super) async fn reset_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(user_id): Path<String>,
+) -> ApiResult<([(header::HeaderName, &'static str); 1], Json<PasswordReset>)> {
+    let reset = users::reset_password(&state, &caller, &user_id).await?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(reset)))
 }

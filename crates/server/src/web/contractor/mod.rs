@@ -23,6 +23,7 @@ mod dashboard;
 mod devices;
 mod invoices;
 mod mobile;
+mod record;
 mod request_form;
 mod requests;
 
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/invoices/{id}/pdf", get(invoices::invoice_pdf))
         .route("/console/consents", get(consents::consents))
         .route("/console/consents/{what}/{id}", post(consents::consent))
+        .route("/console/record", get(record::record).post(record::save))
 }
 
 /// The contractor whose pages these are: a contractor user's own, or the one an operator

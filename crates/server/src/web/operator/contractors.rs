@@ -1,9 +1,12 @@
-//! `/console/contractors`: finding and registering contractors; one contractor's users,
+//! `/console/contractors`: finding and registering contractors; one contractor's record
+//! (edited here), users (disabled, enabled, unlocked, given a new password shown once),
 //! contracts and eligibility (R6.1), and new users with a console password shown once.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
-use mpc_api_types::accounts::{CreateContractor, CreateContractorUser};
+use mpc_api_types::accounts::{
+    Contractor, CreateContractor, CreateContractorUser, UpdateContractor, UserState,
+};
 use serde::Deserialize;
 
 use super::form::{OperatorForm, csrf_field};
@@ -16,7 +19,7 @@ use crate::app::{Input, contractors, contracts, parties, users};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
 
-csrf_field!(CreateForm, UserForm);
+csrf_field!(CreateForm, UserForm, RecordForm, ActionForm);
 
 pub struct ContractorRow {
     pub id: String,
@@ -144,9 +147,117 @@ pub async fn create(
 // One contractor
 
 pub struct UserRow {
+    pub id: String,
     pub username: String,
     pub display_name: String,
     pub registered: String,
+    pub state: UserState,
+    /// The state as the page says it, with until when a lock holds.
+    pub state_text: String,
+}
+
+impl UserRow {
+    pub fn state_class(&self) -> &'static str {
+        match self.state {
+            UserState::Active => "active",
+            UserState::Disabled => "ended",
+            UserState::Locked => "pending",
+        }
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        self.state == UserState::Disabled
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.state == UserState::Locked
+    }
+}
+
+/// The contractor's record as the page shows it: `None` reads "not set".
+pub struct RecordRow {
+    pub label: &'static str,
+    pub value: Option<String>,
+}
+
+/// The record's edit form, as typed.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RecordForm {
+    csrf: String,
+    pub name: String,
+    pub postal_code: String,
+    pub address: String,
+    pub contact_name: String,
+    pub phone: String,
+    pub billing_email: String,
+}
+
+impl RecordForm {
+    /// The form filled with the record as it stands.
+    pub fn of(c: &Contractor) -> RecordForm {
+        let v = |o: &Option<String>| o.clone().unwrap_or_default();
+        RecordForm {
+            csrf: String::new(),
+            name: c.name.clone(),
+            postal_code: v(&c.postal_code),
+            address: v(&c.address),
+            contact_name: v(&c.contact_name),
+            phone: v(&c.phone),
+            billing_email: v(&c.billing_email),
+        }
+    }
+
+    /// The change it asks for: every field as typed, blank clearing it; `name` only when
+    /// `with_name` (the contractor's own page has no name field).
+    pub fn change(&self, with_name: bool) -> UpdateContractor {
+        UpdateContractor {
+            name: with_name.then(|| self.name.clone()),
+            postal_code: Some(self.postal_code.clone()),
+            address: Some(self.address.clone()),
+            contact_name: Some(self.contact_name.clone()),
+            phone: Some(self.phone.clone()),
+            billing_email: Some(self.billing_email.clone()),
+        }
+    }
+}
+
+/// The rows of a contractor's record, in the page's language.
+pub fn record_rows(t: &'static crate::web::i18n::Msgs, c: &Contractor) -> Vec<RecordRow> {
+    let row = |label, value: &Option<String>| RecordRow {
+        label,
+        value: value.clone(),
+    };
+    vec![
+        row(t.rec_postal_code, &c.postal_code),
+        row(t.rec_address, &c.address),
+        row(t.rec_contact_name, &c.contact_name),
+        row(t.rec_phone, &c.phone),
+        row(t.rec_billing_email, &c.billing_email),
+    ]
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActionForm {
+    csrf: String,
+}
+
+/// What the contractor page shows besides the contractor: forms as typed, refusals, and a
+/// password shown this once.
+#[derive(Default)]
+struct Shows {
+    user_form: UserForm,
+    /// A user just created and its console password.
+    created: Option<(String, String)>,
+    /// A user whose password was just reset, and the new password.
+    reset: Option<(String, String)>,
+    problem: Option<Shown>,
+    /// The record's form as typed when it was refused.
+    record_form: Option<RecordForm>,
+    record_problem: Option<Shown>,
+    /// A refused action on a user (disable, enable, unlock, reset).
+    user_problem: Option<Shown>,
 }
 
 pub struct ContractRow {
@@ -188,6 +299,13 @@ pub struct UserForm {
 struct ContractorPage {
     c: Chrome,
     id: String,
+    name: String,
+    record: Vec<RecordRow>,
+    record_form: RecordForm,
+    record_problem: Option<Shown>,
+    user_problem: Option<Shown>,
+    /// A user whose password was just reset, and the new password, shown this once.
+    reset: Option<(String, String)>,
     registered: String,
     eligible: bool,
     as_of: String,
@@ -210,7 +328,7 @@ pub async fn page(
     Query(q): Query<PageQuery>,
 ) -> WebResult {
     only_operators(&session)?;
-    contractor_page(&state, &session, &id, &q, UserForm::default(), None, None).await
+    contractor_page(&state, &session, &id, &q, Shows::default()).await
 }
 
 async fn contractor_page(
@@ -218,10 +336,17 @@ async fn contractor_page(
     session: &Session,
     id: &str,
     q: &PageQuery,
-    user_form: UserForm,
-    created: Option<(String, String)>,
-    problem: Option<Shown>,
+    shows: Shows,
 ) -> WebResult {
+    let Shows {
+        user_form,
+        created,
+        reset,
+        problem,
+        record_form,
+        record_problem,
+        user_problem,
+    } = shows;
     let lang = session.lang;
     let contractor = contractors::get(state, &session.caller(), id).await?;
     let eligibility = parties::eligibility(state, &session.caller(), id, None).await?;
@@ -287,10 +412,17 @@ async fn contractor_page(
         Some(&q.after),
         next,
     );
-    let failed = problem.is_some();
+    let failed = problem.is_some() || record_problem.is_some() || user_problem.is_some();
+    let t = session.t();
     let mut page = render_form(
         ContractorPage {
             c: session.chrome(&contractor.name, Section::Contractors),
+            record: record_rows(t, &contractor),
+            record_form: record_form.unwrap_or_else(|| RecordForm::of(&contractor)),
+            record_problem,
+            user_problem,
+            reset: reset.clone(),
+            name: contractor.name,
             id: contractor.id,
             registered: when(lang, &contractor.created_at),
             eligible: eligibility.eligible,
@@ -308,6 +440,18 @@ async fn contractor_page(
                 .into_iter()
                 .map(|u| UserRow {
                     registered: when(lang, &u.created_at),
+                    state_text: match (u.state, &u.locked_until) {
+                        (UserState::Active, _) => t.rec_active.to_owned(),
+                        (UserState::Disabled, _) => t.rec_disabled.to_owned(),
+                        (UserState::Locked, Some(until)) => format!(
+                            "{} {}",
+                            t.rec_locked,
+                            t.rec_locked_until.replace("{time}", &when(lang, until))
+                        ),
+                        (UserState::Locked, None) => t.rec_locked.to_owned(),
+                    },
+                    state: u.state,
+                    id: u.id,
                     username: u.username,
                     display_name: u.display_name,
                 })
@@ -322,7 +466,7 @@ async fn contractor_page(
         },
         failed,
     );
-    if created.is_some() {
+    if created.is_some() || reset.is_some() {
         // The password is in this answer only: no cache may keep it.
         page.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -344,9 +488,11 @@ pub async fn create_user(
             &session,
             &id,
             &PageQuery::default(),
-            form,
-            None,
-            Some(problem),
+            Shows {
+                user_form: form,
+                problem: Some(problem),
+                ..Shows::default()
+            },
         )
         .await;
     }
@@ -366,9 +512,11 @@ pub async fn create_user(
                 &session,
                 &id,
                 &PageQuery::default(),
-                form,
-                None,
-                Some(problem),
+                Shows {
+                    user_form: form,
+                    problem: Some(problem),
+                    ..Shows::default()
+                },
             )
             .await;
         }
@@ -379,9 +527,89 @@ pub async fn create_user(
         &session,
         &id,
         &PageQuery::default(),
-        UserForm::default(),
-        Some((user.username, password)),
-        None,
+        Shows {
+            created: Some((user.username, password)),
+            ..Shows::default()
+        },
     )
     .await
+}
+
+/// Saves the contractor's record and name; a refusal shows the form again as typed.
+pub async fn update_record(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OperatorForm { session, form }: OperatorForm<RecordForm>,
+) -> WebResult {
+    let change = Input::Value(form.change(true));
+    match contractors::update(&state, &session.caller(), &id, change).await {
+        Ok(_) => Ok(see_other(&format!("/console/contractors/{id}"))),
+        Err(e) => {
+            let problem = refusal(session.lang, e)?;
+            contractor_page(
+                &state,
+                &session,
+                &id,
+                &PageQuery::default(),
+                Shows {
+                    record_form: Some(form),
+                    record_problem: Some(problem),
+                    ..Shows::default()
+                },
+            )
+            .await
+        }
+    }
+}
+
+/// Disables, enables or unlocks one of the contractor's users, or gives it a new password
+/// shown this once.
+pub async fn user_action(
+    State(state): State<AppState>,
+    Path((id, user_id, action)): Path<(String, String, String)>,
+    OperatorForm { session, .. }: OperatorForm<ActionForm>,
+) -> WebResult {
+    let caller = session.caller();
+    // The user must be this contractor's: another's is not found here.
+    let user = users::get(&state, &caller, &user_id).await?;
+    if user.contractor_id.as_deref() != Some(id.as_str()) {
+        return Err(crate::error::ApiError::not_found().into());
+    }
+    let done = match action.as_str() {
+        "disable" => users::disable(&state, &caller, &user_id).await.map(drop),
+        "enable" => users::enable(&state, &caller, &user_id).await.map(drop),
+        "unlock" => users::unlock(&state, &caller, &user_id).await.map(drop),
+        "password" => {
+            let reset = users::reset_password(&state, &caller, &user_id).await?;
+            return contractor_page(
+                &state,
+                &session,
+                &id,
+                &PageQuery::default(),
+                Shows {
+                    reset: Some((user.username, reset.password)),
+                    ..Shows::default()
+                },
+            )
+            .await;
+        }
+        _ => Err(crate::error::ApiError::not_found()),
+    };
+    match done {
+        Ok(()) => Ok(see_other(&format!("/console/contractors/{id}#users-h"))),
+        Err(e) => {
+            let problem = refusal(session.lang, e)?;
+            contractor_page(
+                &state,
+                &session,
+                &id,
+                &PageQuery::default(),
+                Shows {
+                    user_problem: Some(problem),
+                    ..Shows::default()
+                },
+            )
+            .await
+        }
+    }
 }

@@ -12,7 +12,7 @@
 
 mod agreements;
 mod billing;
-mod contractors;
+pub(super) mod contractors;
 mod fleet;
 mod form;
 mod inventory;
@@ -74,6 +74,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/contractors/{id}/prices/remove",
             post(agreements::remove),
+        )
+        .route(
+            "/console/contractors/{id}/record",
+            post(contractors::update_record),
+        )
+        .route(
+            "/console/contractors/{id}/users/{user_id}/{action}",
+            post(contractors::user_action),
         )
         .route("/console/prices", get(prices::page).post(prices::save))
         .route("/console/prices.csv", get(prices::csv))
