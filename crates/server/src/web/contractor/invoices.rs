@@ -226,7 +226,7 @@ async fn show_invoice(
         .unwrap_or_else(|| t.invoice_draft.to_owned());
     let state_now: InvoiceState = s.status.parse().unwrap_or(InvoiceState::Defaulted);
     // B5: what is still owed; a paid or credit invoice owes nothing.
-    let balance = Yen((s.total.0 - s.paid.0).max(0));
+    let balance = Yen(s.total.0.saturating_sub(s.paid.0).max(0));
     let payable = session.is_operator() && state_now != InvoiceState::Draft;
     let defaultable = payable && state_now != InvoiceState::Defaulted;
     if forms.payment.paid_on.is_empty() && forms.payment_problem.is_none() {
