@@ -591,7 +591,9 @@ async fn every_console_link_from_both_dashboards_answers_in_the_right_language()
 /// Clicks the submit button of the form posting to `action`.
 async fn submit(client: &Client, action: &str) {
     client
-        .find(Locator::Css(&format!("form[action='{action}'] button[type=submit]")))
+        .find(Locator::Css(&format!(
+            "form[action='{action}'] button[type=submit]"
+        )))
         .await
         .unwrap()
         .click()
@@ -633,7 +635,10 @@ async fn contractor_records_and_user_states_in_both_languages() {
         if lang == "en" {
             for client in [&op, &me] {
                 client
-                    .goto(&format!("{}/console/lang/en?next=/console/dashboard", d.url))
+                    .goto(&format!(
+                        "{}/console/lang/en?next=/console/dashboard",
+                        d.url
+                    ))
                     .await
                     .unwrap();
             }
@@ -651,12 +656,9 @@ async fn contractor_records_and_user_states_in_both_languages() {
         type_into(&op, "rec-contact", &format!("Keiri {lang}")).await;
         type_into(&op, "rec-email", "billing@example").await;
         // The browser's own e-mail check would stop the form first; the server's is tested.
-        op.execute(
-            "document.getElementById('rec-email').type = 'text'",
-            vec![],
-        )
-        .await
-        .unwrap();
+        op.execute("document.getElementById('rec-email').type = 'text'", vec![])
+            .await
+            .unwrap();
         submit(&op, &format!("/console/contractors/{contractor}/record")).await;
         op.wait()
             .for_element(Locator::Id("rec-email-error"))
@@ -673,7 +675,9 @@ async fn contractor_records_and_user_states_in_both_languages() {
         submit(&op, &action("disable")).await;
         until_text(&op, t.rec_disabled).await;
         shot(&op, &format!("{lang}-contractor-user-disabled")).await;
-        me.goto(&format!("{}/console/dashboard", d.url)).await.unwrap();
+        me.goto(&format!("{}/console/dashboard", d.url))
+            .await
+            .unwrap();
         let url = me.current_url().await.unwrap();
         assert_eq!(url.path(), "/console/login", "the session ended");
         me.find(Locator::Id("username"))
@@ -719,7 +723,10 @@ async fn contractor_records_and_user_states_in_both_languages() {
             .await
             .unwrap();
         let own = until_text(&me, t.rec_name_by_operator).await;
-        assert!(own.contains(&format!("billing-{lang}@example.co.jp")), "{own}");
+        assert!(
+            own.contains(&format!("billing-{lang}@example.co.jp")),
+            "{own}"
+        );
         type_into(&me, "rec-phone", "03-5555-0000").await;
         submit(&me, "/console/record").await;
         let saved = until_text(&me, t.rec_saved).await;
