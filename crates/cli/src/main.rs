@@ -228,17 +228,11 @@ pub enum UserCommand {
     },
     /// Disable a user: no sign-in, its console sessions end, its API tokens stop working.
     /// The last active operator cannot be disabled.
-    Disable {
-        username: String,
-    },
+    Disable { username: String },
     /// Enable a disabled user again.
-    Enable {
-        username: String,
-    },
+    Enable { username: String },
     /// Forget the failed console sign-ins that hold a username back.
-    Unlock {
-        username: String,
-    },
+    Unlock { username: String },
 }
 
 #[derive(Subcommand)]

@@ -1101,7 +1101,9 @@ async fn contract_timeline_and_error_pages_in_both_languages() {
 /// Clicks the submit button of the form posting to `action`.
 async fn submit(client: &Client, action: &str) {
     client
-        .find(Locator::Css(&format!("form[action='{action}'] button[type=submit]")))
+        .find(Locator::Css(&format!(
+            "form[action='{action}'] button[type=submit]"
+        )))
         .await
         .unwrap()
         .click()
@@ -1143,7 +1145,10 @@ async fn contractor_records_and_user_states_in_both_languages() {
         if lang == "en" {
             for client in [&op, &me] {
                 client
-                    .goto(&format!("{}/console/lang/en?next=/console/dashboard", d.url))
+                    .goto(&format!(
+                        "{}/console/lang/en?next=/console/dashboard",
+                        d.url
+                    ))
                     .await
                     .unwrap();
             }
@@ -1161,12 +1166,9 @@ async fn contractor_records_and_user_states_in_both_languages() {
         type_into(&op, "rec-contact", &format!("Keiri {lang}")).await;
         type_into(&op, "rec-email", "billing@example").await;
         // The browser's own e-mail check would stop the form first; the server's is tested.
-        op.execute(
-            "document.getElementById('rec-email').type = 'text'",
-            vec![],
-        )
-        .await
-        .unwrap();
+        op.execute("document.getElementById('rec-email').type = 'text'", vec![])
+            .await
+            .unwrap();
         submit(&op, &format!("/console/contractors/{contractor}/record")).await;
         op.wait()
             .for_element(Locator::Id("rec-email-error"))
@@ -1183,7 +1185,9 @@ async fn contractor_records_and_user_states_in_both_languages() {
         submit(&op, &action("disable")).await;
         until_text(&op, t.rec_disabled).await;
         shot(&op, &format!("{lang}-contractor-user-disabled")).await;
-        me.goto(&format!("{}/console/dashboard", d.url)).await.unwrap();
+        me.goto(&format!("{}/console/dashboard", d.url))
+            .await
+            .unwrap();
         let url = me.current_url().await.unwrap();
         assert_eq!(url.path(), "/console/login", "the session ended");
         me.find(Locator::Id("username"))
@@ -1229,7 +1233,10 @@ async fn contractor_records_and_user_states_in_both_languages() {
             .await
             .unwrap();
         let own = until_text(&me, t.rec_name_by_operator).await;
-        assert!(own.contains(&format!("billing-{lang}@example.co.jp")), "{own}");
+        assert!(
+            own.contains(&format!("billing-{lang}@example.co.jp")),
+            "{own}"
+        );
         type_into(&me, "rec-phone", "03-5555-0000").await;
         submit(&me, "/console/record").await;
         let saved = until_text(&me, t.rec_saved).await;

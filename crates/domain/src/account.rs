@@ -206,7 +206,9 @@ pub fn phone(value: &str) -> Result<String, FieldError> {
             format!(
                 "phone must be digits with '+', '-', spaces or parentheses, at most {MAX_PHONE_CHARS} characters"
             ),
-            format!("電話番号は数字と「+」「-」「( )」で{MAX_PHONE_CHARS}文字以内で入力してください"),
+            format!(
+                "電話番号は数字と「+」「-」「( )」で{MAX_PHONE_CHARS}文字以内で入力してください"
+            ),
         ))
     }
 }
@@ -255,8 +257,12 @@ pub fn email(field: &'static str, value: &str) -> Result<String, FieldError> {
     } else {
         Err(FieldError::new(
             field,
-            format!("{field} must be an e-mail address such as name@example.co.jp, at most {MAX_EMAIL_CHARS} characters"),
-            format!("{field} は name@example.co.jp のような{MAX_EMAIL_CHARS}文字以内のメールアドレスで入力してください"),
+            format!(
+                "{field} must be an e-mail address such as name@example.co.jp, at most {MAX_EMAIL_CHARS} characters"
+            ),
+            format!(
+                "{field} は name@example.co.jp のような{MAX_EMAIL_CHARS}文字以内のメールアドレスで入力してください"
+            ),
         ))
     }
 }
@@ -400,8 +406,20 @@ mod tests {
         let local_too_long = format!("{}@example.jp", "a".repeat(65));
         let too_long = format!("a@{}.jp", vec!["b".repeat(63); 4].join("."));
         for bad in [
-            "", "a", "a@", "@b.jp", "a@b", "a b@c.jp", "a@b..jp", "a@-b.jp", "a@@b.jp",
-            ".a@b.jp", "a..b@c.jp", "a@b_c.jp", &local_too_long, &too_long,
+            "",
+            "a",
+            "a@",
+            "@b.jp",
+            "a@b",
+            "a b@c.jp",
+            "a@b..jp",
+            "a@-b.jp",
+            "a@@b.jp",
+            ".a@b.jp",
+            "a..b@c.jp",
+            "a@b_c.jp",
+            &local_too_long,
+            &too_long,
         ] {
             let e = email("billing_email", bad).unwrap_err();
             assert_eq!(e.field, "billing_email", "{bad}");

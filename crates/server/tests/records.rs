@@ -69,8 +69,8 @@ async fn journal_count(app: &TestApp, operation: &str) -> usize {
     )
     .await
     .body["entries"]
-    .as_array()
-    .map_or(0, Vec::len)
+        .as_array()
+        .map_or(0, Vec::len)
 }
 
 async fn set_password(app: &TestApp, user_id: &str) {
@@ -114,11 +114,16 @@ async fn a_contractors_record_is_kept_checked_and_cleared(db: TestDb) {
     let fresh = app.get(&path, &app.operator).await;
     assert!(fresh.body.get("billing_email").is_none(), "{}", fresh.text);
 
-    let set = patch(&app, &path, &app.operator, json!({
-        "postal_code": "１００ー０００１", "address": "東京都千代田区千代田1-1",
-        "contact_name": "経理 花子", "phone": "03-1234-5678",
-        "billing_email": "keiri@example.co.jp"
-    }))
+    let set = patch(
+        &app,
+        &path,
+        &app.operator,
+        json!({
+            "postal_code": "１００ー０００１", "address": "東京都千代田区千代田1-1",
+            "contact_name": "経理 花子", "phone": "03-1234-5678",
+            "billing_email": "keiri@example.co.jp"
+        }),
+    )
     .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text);
     assert_eq!(set.body["postal_code"], "100-0001");
@@ -130,7 +135,10 @@ async fn a_contractors_record_is_kept_checked_and_cleared(db: TestDb) {
     let before = app.db.store.dump().await;
     for (field, value) in [
         ("billing_email", json!("keiri@example")),
-        ("billing_email", json!(format!("{}@example.jp", "a".repeat(65)))),
+        (
+            "billing_email",
+            json!(format!("{}@example.jp", "a".repeat(65))),
+        ),
         ("postal_code", json!("100-001")),
         ("phone", json!("03-1234-5678 内線2")),
         ("address", json!("あ".repeat(201))),
@@ -145,7 +153,13 @@ async fn a_contractors_record_is_kept_checked_and_cleared(db: TestDb) {
     assert_eq!(app.db.store.dump().await, before);
 
     // Its own user keeps the record current but does not rename it; another's is not found.
-    let own = patch(&app, &path, &token, json!({ "phone": "", "contact_name": "総務 太郎" })).await;
+    let own = patch(
+        &app,
+        &path,
+        &token,
+        json!({ "phone": "", "contact_name": "総務 太郎" }),
+    )
+    .await;
     assert_eq!(own.status, StatusCode::OK, "{}", own.text);
     assert!(own.body.get("phone").is_none(), "cleared: {}", own.text);
     assert_eq!(own.body["contact_name"], "総務 太郎");
@@ -163,7 +177,13 @@ async fn a_contractors_record_is_kept_checked_and_cleared(db: TestDb) {
     )
     .await;
     theirs.assert_problem(404, "not_found");
-    let renamed = patch(&app, &path, &app.operator, json!({ "name": "株式会社改名" })).await;
+    let renamed = patch(
+        &app,
+        &path,
+        &app.operator,
+        json!({ "name": "株式会社改名" }),
+    )
+    .await;
     assert_eq!(renamed.body["name"], "株式会社改名");
     assert_eq!(renamed.body["contact_name"], "総務 太郎");
 
@@ -177,13 +197,19 @@ async fn a_disabled_user_signs_in_nowhere_until_enabled(db: TestDb) {
     set_password(&app, &user).await;
     let cookie = session_cookie(&console_sign_in(&app, "mukou", PASSWORD).await);
     assert_eq!(
-        console_page(&app, &cookie, "/console/dashboard").await.status,
+        console_page(&app, &cookie, "/console/dashboard")
+            .await
+            .status,
         StatusCode::OK
     );
     assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
 
     let off = app
-        .post(&format!("/api/v1/users/{user}/disable"), &app.operator, json!({}))
+        .post(
+            &format!("/api/v1/users/{user}/disable"),
+            &app.operator,
+            json!({}),
+        )
         .await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.text);
     assert_eq!(off.body["state"], "disabled");
@@ -194,23 +220,40 @@ async fn a_disabled_user_signs_in_nowhere_until_enabled(db: TestDb) {
         .assert_problem(401, "account_disabled");
     let session = console_page(&app, &cookie, "/console/dashboard").await;
     assert_eq!(session.status, StatusCode::SEE_OTHER);
-    assert!(session.headers["location"].to_str().unwrap().starts_with("/console/login"));
+    assert!(
+        session.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/console/login")
+    );
     let refused = console_sign_in(&app, "mukou", PASSWORD).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
     assert!(refused.headers.get("set-cookie").is_none());
-    assert!(refused.text.contains(mpc_server::web::i18n::JA.rec_account_disabled));
+    assert!(
+        refused
+            .text
+            .contains(mpc_server::web::i18n::JA.rec_account_disabled)
+    );
     // A wrong password is told as wrong, as for anyone: the state is told only to the owner.
     let wrong = console_sign_in(&app, "mukou", "not the password at all").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     // Disabling again changes nothing.
     let again = app
-        .post(&format!("/api/v1/users/{user}/disable"), &app.operator, json!({}))
+        .post(
+            &format!("/api/v1/users/{user}/disable"),
+            &app.operator,
+            json!({}),
+        )
         .await;
     assert_eq!(again.body["disabled_at"], off.body["disabled_at"]);
     assert_eq!(journal_count(&app, "user.disable").await, 1);
 
     let on = app
-        .post(&format!("/api/v1/users/{user}/enable"), &app.operator, json!({}))
+        .post(
+            &format!("/api/v1/users/{user}/enable"),
+            &app.operator,
+            json!({}),
+        )
         .await;
     assert_eq!(on.body["state"], "active", "{}", on.text);
     assert!(on.body.get("disabled_at").is_none());
@@ -222,7 +265,9 @@ async fn a_disabled_user_signs_in_nowhere_until_enabled(db: TestDb) {
     );
     // The session that was open when it was disabled stays ended.
     assert_eq!(
-        console_page(&app, &cookie, "/console/dashboard").await.status,
+        console_page(&app, &cookie, "/console/dashboard")
+            .await
+            .status,
         StatusCode::SEE_OTHER
     );
     assert_eq!(journal_count(&app, "user.enable").await, 1);
@@ -241,7 +286,9 @@ async fn unlocking_forgets_failed_sign_ins_at_once(db: TestDb) {
         let wrong = console_sign_in(&app, "sejou", "not the password at all").await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     }
-    let locked = app.get(&format!("/api/v1/users/{user}"), &app.operator).await;
+    let locked = app
+        .get(&format!("/api/v1/users/{user}"), &app.operator)
+        .await;
     assert_eq!(locked.body["state"], "locked", "{}", locked.text);
     assert!(locked.body["locked_until"].is_string());
     let held = console_sign_in(&app, "sejou", PASSWORD).await;
@@ -250,14 +297,22 @@ async fn unlocking_forgets_failed_sign_ins_at_once(db: TestDb) {
     assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
 
     let unlocked = app
-        .post(&format!("/api/v1/users/{user}/unlock"), &app.operator, json!({}))
+        .post(
+            &format!("/api/v1/users/{user}/unlock"),
+            &app.operator,
+            json!({}),
+        )
         .await;
     assert_eq!(unlocked.body["state"], "active", "{}", unlocked.text);
     assert!(unlocked.body.get("locked_until").is_none());
     session_cookie(&console_sign_in(&app, "sejou", PASSWORD).await);
     // Nothing left to forget: no second journal row.
-    app.post(&format!("/api/v1/users/{user}/unlock"), &app.operator, json!({}))
-        .await;
+    app.post(
+        &format!("/api/v1/users/{user}/unlock"),
+        &app.operator,
+        json!({}),
+    )
+    .await;
     assert_eq!(journal_count(&app, "user.unlock").await, 1);
 }
 
@@ -278,7 +333,9 @@ async fn a_reset_password_is_shown_once_and_ends_sessions(db: TestDb) {
     let password = reset.body["password"].as_str().unwrap();
     assert_eq!(password.len(), 20);
     assert_eq!(
-        console_page(&app, &cookie, "/console/dashboard").await.status,
+        console_page(&app, &cookie, "/console/dashboard")
+            .await
+            .status,
         StatusCode::SEE_OTHER
     );
     assert_eq!(
@@ -286,9 +343,13 @@ async fn a_reset_password_is_shown_once_and_ends_sessions(db: TestDb) {
         StatusCode::UNAUTHORIZED
     );
     session_cookie(&console_sign_in(&app, "saihakko", password).await);
-    app.post(&format!("/api/v1/users/{user}/password-reset"), &token, json!({}))
-        .await
-        .assert_problem(403, "forbidden");
+    app.post(
+        &format!("/api/v1/users/{user}/password-reset"),
+        &token,
+        json!({}),
+    )
+    .await
+    .assert_problem(403, "forbidden");
 }
 
 async fn nobody_disables_itself_or_the_last_operator(db: TestDb) {
@@ -298,7 +359,11 @@ async fn nobody_disables_itself_or_the_last_operator(db: TestDb) {
         .unwrap()
         .to_owned();
     let own = app
-        .post(&format!("/api/v1/users/{admin}/disable"), &app.operator, json!({}))
+        .post(
+            &format!("/api/v1/users/{admin}/disable"),
+            &app.operator,
+            json!({}),
+        )
         .await;
     own.assert_problem(409, "own_account");
     // The command line is nobody's account, but the last operator stays all the same.
@@ -310,22 +375,39 @@ async fn nobody_disables_itself_or_the_last_operator(db: TestDb) {
 
     let (second, second_token) = operator(&app, "second").await;
     let done = app
-        .post(&format!("/api/v1/users/{admin}/disable"), &second_token, json!({}))
+        .post(
+            &format!("/api/v1/users/{admin}/disable"),
+            &second_token,
+            json!({}),
+        )
         .await;
     assert_eq!(done.body["state"], "disabled", "{}", done.text);
     app.get("/api/v1/me", &app.operator)
         .await
         .assert_problem(401, "account_disabled");
-    app.post(&format!("/api/v1/users/{second}/disable"), &second_token, json!({}))
-        .await
-        .assert_problem(409, "own_account");
+    app.post(
+        &format!("/api/v1/users/{second}/disable"),
+        &second_token,
+        json!({}),
+    )
+    .await
+    .assert_problem(409, "own_account");
     let last = app::users::disable(&state, &Caller::command_line(), &second)
         .await
         .unwrap_err();
     assert_eq!(&*last.code, "last_operator");
-    app.post(&format!("/api/v1/users/{admin}/enable"), &second_token, json!({}))
-        .await;
-    assert_eq!(accounts::count_active_operators(&app.db.store).await.unwrap(), 2);
+    app.post(
+        &format!("/api/v1/users/{admin}/enable"),
+        &second_token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        accounts::count_active_operators(&app.db.store)
+            .await
+            .unwrap(),
+        2
+    );
 }
 
 /// Two operators left, each disabled at the same moment (released together from a barrier,
@@ -369,7 +451,12 @@ async fn disabling_the_last_two_operators_at_once_leaves_one(db: TestDb) {
         }
         assert_eq!(disabled.len(), 1, "round {round}: {disabled:?} {refused:?}");
         assert_eq!(refused, ["last_operator"], "round {round}");
-        assert_eq!(accounts::count_active_operators(&app.db.store).await.unwrap(), 1);
+        assert_eq!(
+            accounts::count_active_operators(&app.db.store)
+                .await
+                .unwrap(),
+            1
+        );
         app::users::enable(&nodes[0], &Caller::command_line(), &disabled[0])
             .await
             .unwrap();

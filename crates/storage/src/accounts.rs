@@ -589,7 +589,12 @@ pub enum Disabling {
 ///
 /// Every disabling runs under one lock, and the count of the other active operators is read
 /// after taking it, so two operators disabling each other at once leave one of them active.
-pub async fn disable_user(tx: &mut WriteTx, user_id: &str, by: &str, now: i64) -> Result<Disabling> {
+pub async fn disable_user(
+    tx: &mut WriteTx,
+    user_id: &str,
+    by: &str,
+    now: i64,
+) -> Result<Disabling> {
     tx.lock("users:disable").await?;
     let row: Option<(String, Option<i64>)> =
         sqlx::query_as("SELECT role, disabled_at FROM users WHERE id = $1")

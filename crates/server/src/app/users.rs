@@ -30,11 +30,9 @@ const LABEL_MAX: usize = 100;
 /// A stored user as the API shows it, with how long failed sign-ins hold it back.
 async fn view(state: &AppState, u: accounts::User) -> ApiResult<User> {
     let now = now_micros();
-    let failures = accounts::sign_in_failures_ending(
-        &state.store,
-        &super::session::username_key(&u.username),
-    )
-    .await?;
+    let failures =
+        accounts::sign_in_failures_ending(&state.store, &super::session::username_key(&u.username))
+            .await?;
     let locked_until = failures
         .into_iter()
         .filter_map(|f| access_wait(f, now))

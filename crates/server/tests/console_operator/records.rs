@@ -38,13 +38,22 @@ async fn the_operator_edits_the_record_and_manages_the_users(db: TestDb) {
     bad.push(("csrf", &csrf));
     let refused = op.post(&format!("{here}/record"), &bad).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.text.contains(r#"id="rec-email-error""#), "{}", refused.text);
+    assert!(
+        refused.text.contains(r#"id="rec-email-error""#),
+        "{}",
+        refused.text
+    );
     // The form comes back as typed.
     assert!(refused.text.contains(r#"value="1-1 Chiyoda, Tokyo""#));
     let mut good = form("billing@records.example.jp");
     good.push(("csrf", &csrf));
-    assert_eq!(see_other(&op.post(&format!("{here}/record"), &good).await), here);
-    let saved = app.get(&format!("/api/v1/contractors/{c}"), &app.operator).await;
+    assert_eq!(
+        see_other(&op.post(&format!("{here}/record"), &good).await),
+        here
+    );
+    let saved = app
+        .get(&format!("/api/v1/contractors/{c}"), &app.operator)
+        .await;
     assert_eq!(saved.body["postal_code"], "100-0001");
     assert_eq!(saved.body["billing_email"], "billing@records.example.jp");
     assert!(saved.body.get("phone").is_none());
@@ -56,9 +65,15 @@ async fn the_operator_edits_the_record_and_manages_the_users(db: TestDb) {
     let to = see_other(&op.post(&action("disable"), &[("csrf", &csrf)]).await);
     assert!(to.starts_with(&here));
     let page = op.page(&here).await;
-    assert!(page.contains(&format!(">{}</span>", JA.rec_disabled)), "{page}");
+    assert!(
+        page.contains(&format!(">{}</span>", JA.rec_disabled)),
+        "{page}"
+    );
     assert!(page.contains(&action("enable")));
-    assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/me", &token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     see_other(&op.post(&action("enable"), &[("csrf", &csrf)]).await);
     assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
     assert!(op.page(&here).await.contains(&action("disable")));
@@ -130,13 +145,23 @@ async fn the_contractor_keeps_its_own_record_but_not_its_name(db: TestDb) {
     let bad = me
         .post(
             "/console/record",
-            &[("csrf", &csrf), ("postal_code", "12-345"), ("phone", "03-1111-2222")],
+            &[
+                ("csrf", &csrf),
+                ("postal_code", "12-345"),
+                ("phone", "03-1111-2222"),
+            ],
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text.contains(r#"id="rec-postal-error""#), "{}", bad.text);
+    assert!(
+        bad.text.contains(r#"id="rec-postal-error""#),
+        "{}",
+        bad.text
+    );
     assert!(bad.text.contains(r#"value="03-1111-2222""#));
-    let record = app.get(&format!("/api/v1/contractors/{c}"), &app.operator).await;
+    let record = app
+        .get(&format!("/api/v1/contractors/{c}"), &app.operator)
+        .await;
     assert!(record.body.get("phone").is_none(), "nothing written");
     let ok = me
         .post(
@@ -152,7 +177,9 @@ async fn the_contractor_keeps_its_own_record_but_not_its_name(db: TestDb) {
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
     assert!(ok.text.contains(JA.rec_saved));
-    let record = app.get(&format!("/api/v1/contractors/{c}"), &app.operator).await;
+    let record = app
+        .get(&format!("/api/v1/contractors/{c}"), &app.operator)
+        .await;
     assert_eq!(record.body["postal_code"], "530-0001");
     assert_eq!(record.body["billing_email"], "ap@own.example.jp");
     assert_eq!(record.body["name"], "Own Record Inc.");
