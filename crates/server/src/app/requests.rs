@@ -215,7 +215,8 @@ pub async fn list(
     page(state, Some(contractor_id), q).await
 }
 
-/// One request.
+/// One request, named by its id or its number (`REQ-000123`), as are the requests
+/// [`accept`], [`reject`] and [`withdraw`] take.
 ///
 /// # Errors
 /// 404 for a request outside the caller's reach.

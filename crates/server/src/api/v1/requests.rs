@@ -89,7 +89,7 @@ pub(super) async fn list_of_contractor(
 
 /// Reads one request.
 #[utoipa::path(get, path = "/requests/{request_id}", tag = "requests",
-    params(("request_id" = String, Path)), security(("bearer" = [])),
+    params(("request_id" = String, Path, description = "The request's id or number (`REQ-000123`)")), security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 404, body = Problem)))]
 pub(super) async fn get(
     State(state): State<AppState>,
@@ -103,7 +103,7 @@ pub(super) async fn get(
 /// cancellation or stop the day the notice arrived (defaults: a notice arrived the day it was
 /// submitted; anything else is accepted today).
 #[utoipa::path(post, path = "/requests/{request_id}/accept", tag = "requests",
-    params(("request_id" = String, Path)), request_body = Acceptance, security(("bearer" = [])),
+    params(("request_id" = String, Path, description = "The request's id or number (`REQ-000123`)")), request_body = Acceptance, security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn accept(
@@ -138,7 +138,7 @@ pub(super) async fn preview(
 
 /// Rejects a pending request (operators only).
 #[utoipa::path(post, path = "/requests/{request_id}/reject", tag = "requests",
-    params(("request_id" = String, Path)), request_body = RejectRequest, security(("bearer" = [])),
+    params(("request_id" = String, Path, description = "The request's id or number (`REQ-000123`)")), request_body = RejectRequest, security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 403, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub(super) async fn reject(
@@ -154,7 +154,7 @@ pub(super) async fn reject(
 
 /// Withdraws a pending request (its contractor, or an operator).
 #[utoipa::path(post, path = "/requests/{request_id}/withdraw", tag = "requests",
-    params(("request_id" = String, Path)), security(("bearer" = [])),
+    params(("request_id" = String, Path, description = "The request's id or number (`REQ-000123`)")), security(("bearer" = [])),
     responses((status = 200, body = RequestView), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
 pub(super) async fn withdraw(

@@ -35,7 +35,7 @@ pub(in crate::api::v1) async fn outages(
     Ok(Json(OutageList { outages }))
 }
 /// One outage with its claim deadline (R16.3).
-#[utoipa::path(get, path = "/outages/{outage_id}", tag = "billing", params(("outage_id" = String, Path)),
+#[utoipa::path(get, path = "/outages/{outage_id}", tag = "billing", params(("outage_id" = String, Path, description = "The outage's id or number (`OUT-000123`)")),
     security(("bearer" = [])), responses((status = 200, body = OutageView), (status = 404, body = Problem)))]
 pub(in crate::api::v1) async fn outage(
     State(state): State<AppState>,
@@ -71,7 +71,7 @@ pub(in crate::api::v1) async fn claims(
     }))
 }
 /// Approves a claim (operators): the credit is on the invoice of the month of approval.
-#[utoipa::path(post, path = "/sla-claims/{claim_id}/approve", tag = "billing", params(("claim_id" = String, Path)),
+#[utoipa::path(post, path = "/sla-claims/{claim_id}/approve", tag = "billing", params(("claim_id" = String, Path, description = "The claim's id or number (`CLM-000123`)")),
     request_body = DecideClaim, security(("bearer" = [])),
     responses((status = 200, body = ClaimView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub(in crate::api::v1) async fn approve(
@@ -84,7 +84,7 @@ pub(in crate::api::v1) async fn approve(
     Ok(Json(claim_view(c)))
 }
 /// Refuses a claim (operators), with the reason for the journal.
-#[utoipa::path(post, path = "/sla-claims/{claim_id}/refuse", tag = "billing", params(("claim_id" = String, Path)),
+#[utoipa::path(post, path = "/sla-claims/{claim_id}/refuse", tag = "billing", params(("claim_id" = String, Path, description = "The claim's id or number (`CLM-000123`)")),
     request_body = DecideClaim, security(("bearer" = [])),
     responses((status = 200, body = ClaimView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub(in crate::api::v1) async fn refuse(
