@@ -518,6 +518,24 @@ mod tests {
     }
 
     #[test]
+    fn a_week_runs_its_last_state_until_now() {
+        // UP from eight days ago, DOWN from one day ago until now: of the seven days shown,
+        // six UP, 6 × 1000 / 7 = 857 per mille.
+        let now: Timestamp = "2026-12-06T03:00:00Z".parse().unwrap();
+        let day = jiff::SignedDuration::from_hours(24);
+        let svg = week(Lang::En, &[(true, now - day * 8), (false, now - day)], now);
+        assert!(svg.contains("UP 85.7%"), "{svg}");
+        // The DOWN stretch is the last seventh of 720 px: from 6 × 720 / 7 = 617 (617.1
+        // floored) to 720, 103 px wide.
+        assert!(
+            svg.contains(r##"<rect x="617" y="10" width="103" height="24" fill="#b3261e">"##),
+            "{svg}"
+        );
+        // Seven midnights in Tokyo fall within the week, each dated.
+        assert_eq!(svg.matches(r#"class="tick""#).count(), 7, "{svg}");
+    }
+
+    #[test]
     fn labels_are_escaped() {
         let svg = availability(&[], 0, 10, &[], "<UP>", "DOWN");
         assert!(svg.contains("&lt;UP&gt;"));
