@@ -107,7 +107,8 @@ fn axis_label(x: i64, y: i64, left: i64, right: i64, text: &str) -> String {
 
 /// A horizontal band over `[start, end)`: green where the device was UP, red where DOWN, grey
 /// where nothing is known; a tick at each of `ticks` (midnights, dated) under it; and the share
-/// of UP time as a label (per mille, shown as a percentage with one decimal).
+/// of UP time in the known time as a label (per mille, shown as a percentage with one decimal;
+/// a dash when nothing is known).
 pub fn availability(
     stretches: &[Stretch],
     start: i64,
@@ -146,17 +147,17 @@ pub fn availability(
         ));
         axis.push_str(&axis_label(tx, 52, 0, WIDTH, &t.label));
     }
-    let permille = if known == 0 {
-        0
+    // Nothing known (a device never heard from) has no share, rather than 0 %.
+    let share = if known == 0 {
+        "—".to_owned()
     } else {
-        up_secs * 1000 / known
+        let permille = up_secs * 1000 / known;
+        format!("{}.{}%", permille / 10, permille % 10)
     };
     format!(
-        r##"<svg class="chart" role="img" viewBox="0 0 {w} 76" width="{w}" height="76" xmlns="http://www.w3.org/2000/svg"><title>{up} {p}.{d}%</title><rect x="0" y="10" width="{w}" height="24" fill="#e3e6ea"/>{rects}{axis}<text x="0" y="70" font-size="12">{up} {p}.{d}%</text></svg>"##,
+        r##"<svg class="chart" role="img" viewBox="0 0 {w} 76" width="{w}" height="76" xmlns="http://www.w3.org/2000/svg"><title>{up} {share}</title><rect x="0" y="10" width="{w}" height="24" fill="#e3e6ea"/>{rects}{axis}<text x="0" y="70" font-size="12">{up} {share}</text></svg>"##,
         w = WIDTH,
         up = escape(up),
-        p = permille / 10,
-        d = permille % 10,
     )
 }
 
@@ -424,8 +425,8 @@ mod tests {
             2,
             "one outside the week: {svg}"
         );
-        // Nothing known: 0.0 %, never a division by zero.
-        assert!(svg.contains("UP 0.0%"));
+        // Nothing known: no share, never a division by zero.
+        assert!(svg.contains("UP —"), "{svg}");
     }
 
     #[test]
