@@ -1,8 +1,9 @@
 //! `mpc demo seed`: a small living system for newcomers — three contractors, a management
 //! another contractor rides on, service adapters of all nine item × device-type combinations,
 //! options, a packet share group, SIMs with daily use (one of them over its cap), a cancellation
-//! in progress, a replaced device and requests waiting in the queue. Everything goes through the
-//! same rules as the API.
+//! in progress, a replaced device, requests waiting in the queue, and the devices in the
+//! inventory with a week of heartbeats (UP, DOWN, never connected, in stock). Everything goes
+//! through the same rules as the API.
 //!
 //! It seeds storage directly rather than through [`mpc_server::app`]: it writes a back-dated
 //! history (requests decided on past days, consents given weeks ago) that no use case, which
@@ -455,7 +456,9 @@ fn created_group(effects: &[Effect]) -> Option<String> {
 }
 
 /// Loads the demo data set, dated around `today`; prints the contractors' API tokens.
-pub async fn seed(store: &Store, key: &SecretKey, today: Date) -> anyhow::Result<()> {
+/// The demo's devices go in the inventory, with a week of heartbeats, when `key` (the secret
+/// key `mpc serve` seals factory secrets with) is given.
+pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow::Result<()> {
     let existing = accounts::list_contractors(
         store,
         None,
@@ -765,10 +768,16 @@ pub async fn seed(store: &Store, key: &SecretKey, today: Date) -> anyhow::Result
     )
     .await?;
 
-    s.monitoring(key).await?;
+    let devices = match key {
+        Some(key) => {
+            s.monitoring(key).await?;
+            ", 12 devices with a week of heartbeats"
+        }
+        None => "",
+    };
 
     println!(
-        "demo data loaded (dated around {today}): 3 contractors, 2 managements, 10 service adapters, 4 SIMs, 3 pending requests, 12 devices with a week of heartbeats"
+        "demo data loaded (dated around {today}): 3 contractors, 2 managements, 10 service adapters, 4 SIMs, 3 pending requests{devices}"
     );
     println!("contractor users (console password, then API token; shown only this once):");
     println!("  minato  {HOST}\t{minato_password}\t{minato_token}");

@@ -420,8 +420,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(d) => mpc_domain::calendar::parse_business_date(&d)?,
                 None => contracts::today(),
             };
-            let (key, _) = mpc_storage::controller::SecretKey::resolve(url)?;
-            demo::seed(&open(url).await?, &key, today).await
+            // The inventory seals factory secrets with the key `mpc serve` will use; without
+            // one (PostgreSQL with no key given) the demo's devices stay out of the inventory.
+            let key = match mpc_storage::controller::SecretKey::resolve(url) {
+                Ok((key, _)) => Some(key),
+                Err(e) => {
+                    eprintln!("note: {e}; the demo's devices are not put in the inventory");
+                    None
+                }
+            };
+            demo::seed(&open(url).await?, key.as_ref(), today).await
         }
     }
 }

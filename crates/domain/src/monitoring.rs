@@ -139,16 +139,17 @@ pub struct Heard {
 /// run yet), UP otherwise. Silent for exactly `down_after` is still UP, as the sweep counts it.
 ///
 /// ```
-/// use jiff::{SignedDuration, Timestamp};
-/// use mpc_domain::monitoring::{ConnectionState, Heard, MonitorState, classify};
+/// use jiff::Timestamp;
+/// use mpc_domain::monitoring::{ConnectionState, DOWN_AFTER, Heard, MonitorState, classify};
 ///
 /// let beat = Timestamp::from_second(1_000).unwrap();
 /// let heard = Some(Heard { state: MonitorState::Up, last_heartbeat: beat });
 /// let at = |s| Timestamp::from_second(s).unwrap();
-/// assert_eq!(classify(true, heard, at(1_900), 900), ConnectionState::Up);
-/// assert_eq!(classify(true, heard, at(1_901), 900), ConnectionState::Down);
-/// assert_eq!(classify(true, None, at(1_901), 900), ConnectionState::NeverConnected);
-/// assert_eq!(classify(false, heard, at(1_000), 900), ConnectionState::InStock);
+/// // 15 minutes are 900 s: UP at 1 900 s, DOWN a second later.
+/// assert_eq!(classify(true, heard, at(1_900), DOWN_AFTER), ConnectionState::Up);
+/// assert_eq!(classify(true, heard, at(1_901), DOWN_AFTER), ConnectionState::Down);
+/// assert_eq!(classify(true, None, at(1_901), DOWN_AFTER), ConnectionState::NeverConnected);
+/// assert_eq!(classify(false, heard, at(1_000), DOWN_AFTER), ConnectionState::InStock);
 /// ```
 pub fn classify(
     serving: bool,

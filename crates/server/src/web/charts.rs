@@ -107,7 +107,8 @@ fn axis_label(x: i64, y: i64, left: i64, right: i64, text: &str) -> String {
 
 /// A horizontal band over `[start, end)`: green where the device was UP, red where DOWN, grey
 /// where nothing is known; a tick at each of `ticks` (midnights, dated) under it; and the share
-/// of UP time as a label (per mille, shown as a percentage with one decimal).
+/// of UP time in the known time as a label (per mille, shown as a percentage with one decimal;
+/// a dash when nothing is known).
 pub fn availability(
     stretches: &[Stretch],
     start: i64,
@@ -146,17 +147,17 @@ pub fn availability(
         ));
         axis.push_str(&axis_label(tx, 52, 0, WIDTH, &t.label));
     }
-    let permille = if known == 0 {
-        0
+    // Nothing known (a device never heard from) has no share, rather than 0 %.
+    let share = if known == 0 {
+        "—".to_owned()
     } else {
-        up_secs * 1000 / known
+        let permille = up_secs * 1000 / known;
+        format!("{}.{}%", permille / 10, permille % 10)
     };
     format!(
-        r##"<svg class="chart" role="img" viewBox="0 0 {w} 76" width="{w}" height="76" xmlns="http://www.w3.org/2000/svg"><title>{up} {p}.{d}%</title><rect x="0" y="10" width="{w}" height="24" fill="#e3e6ea"/>{rects}{axis}<text x="0" y="70" font-size="12">{up} {p}.{d}%</text></svg>"##,
+        r##"<svg class="chart" role="img" viewBox="0 0 {w} 76" width="{w}" height="76" xmlns="http://www.w3.org/2000/svg"><title>{up} {share}</title><rect x="0" y="10" width="{w}" height="24" fill="#e3e6ea"/>{rects}{axis}<text x="0" y="70" font-size="12">{up} {share}</text></svg>"##,
         w = WIDTH,
         up = escape(up),
-        p = permille / 10,
-        d = permille % 10,
     )
 }
 
@@ -424,8 +425,8 @@ mod tests {
             2,
             "one outside the week: {svg}"
         );
-        // Nothing known: 0.0 %, never a division by zero.
-        assert!(svg.contains("UP 0.0%"));
+        // Nothing known: no share, never a division by zero.
+        assert!(svg.contains("UP —"), "{svg}");
     }
 
     #[test]
@@ -515,6 +516,24 @@ mod tests {
         assert!(!svg.contains("polyline"));
         assert!(!svg.contains("cap"));
         assert!(svg.starts_with("<svg"));
+    }
+
+    #[test]
+    fn a_week_runs_its_last_state_until_now() {
+        // UP from eight days ago, DOWN from one day ago until now: of the seven days shown,
+        // six UP, 6 × 1000 / 7 = 857 per mille.
+        let now: Timestamp = "2026-12-06T03:00:00Z".parse().unwrap();
+        let day = jiff::SignedDuration::from_hours(24);
+        let svg = week(Lang::En, &[(true, now - day * 8), (false, now - day)], now);
+        assert!(svg.contains("UP 85.7%"), "{svg}");
+        // The DOWN stretch is the last seventh of 720 px: from 6 × 720 / 7 = 617 (617.1
+        // floored) to 720, 103 px wide.
+        assert!(
+            svg.contains(r##"<rect x="617" y="10" width="103" height="24" fill="#b3261e">"##),
+            "{svg}"
+        );
+        // Seven midnights in Tokyo fall within the week, each dated.
+        assert_eq!(svg.matches(r#"class="tick""#).count(), 7, "{svg}");
     }
 
     #[test]

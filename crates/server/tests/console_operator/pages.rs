@@ -391,10 +391,18 @@ async fn the_dashboard_counts_what_waits(db: TestDb) {
         html.contains(JA.op_card_pending) && html.contains(r#"<div class="value">2</div>"#),
         "{html}"
     );
-    assert!(
-        html.contains("/console/queue#requests")
-            && html.contains("/console/fleet?state=down&amp;assigned=yes")
-    );
+    assert!(html.contains("/console/queue#requests") && html.contains("/console/fleet?state=down"));
+    // Each connection state is counted, never-seen devices apart from DOWN ones.
+    for (card, link) in [
+        (
+            JA.op_card_never_connected,
+            "/console/fleet?state=never_connected",
+        ),
+        (JA.op_card_up, "/console/fleet?state=up"),
+        (JA.op_card_in_stock, "/console/fleet?state=in_stock"),
+    ] {
+        assert!(html.contains(card) && html.contains(link), "{card}: {html}");
+    }
     app.contractor_with_user("株式会社別", "betsu").await;
     let other = sign_in(&app, "betsu", false).await;
     let refused = Browser {
