@@ -300,6 +300,7 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn request_view(
     state: &AppState,
     session: &Session,
