@@ -226,7 +226,11 @@ pub async fn import(state: &AppState, caller: &Caller, csv: &[u8]) -> ApiResult<
                 "{} row(s) are not valid; nothing was imported",
                 errors.len()
             ),
-        );
+        )
+        .ja(format!(
+            "誤りのある行が{}行あるため、何も取り込んでいません",
+            errors.len()
+        ));
         err.errors = errors
             .into_iter()
             .map(|message| mpc_api_types::FieldProblem {

@@ -230,7 +230,42 @@ async fn the_contract_timeline_lists_business_events_by_effective_date(db: TestD
     );
 }
 
+async fn a_refused_price_import_reads_in_the_page_language(db: TestDb) {
+    let app = TestApp::new(db).await;
+    for (english, expected, not) in [
+        (
+            false,
+            "誤りのある行が1行あるため、何も取り込んでいません",
+            "row(s) are not valid",
+        ),
+        (
+            true,
+            "1 row(s) are not valid; nothing was imported",
+            "何も取り込んでいません",
+        ),
+    ] {
+        let op = sign_in(&app, "admin", english).await;
+        let csrf = op.csrf().await;
+        let refused = op
+            .post(
+                "/console/prices/import",
+                &[
+                    ("csrf", &csrf),
+                    (
+                        "csv",
+                        "key,contractor_id,effective_from,amount\nnot.a.key,,2026-01-01,5\n",
+                    ),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text.contains(expected), "{}", refused.text);
+        assert!(!refused.text.contains(not), "{}", refused.text);
+    }
+}
+
 backend_tests!(
+    a_refused_price_import_reads_in_the_page_language,
     invoice_lines_read_in_the_page_language,
     error_pages_keep_the_menu_and_name_codes_as_codes,
     the_contract_timeline_lists_business_events_by_effective_date,
