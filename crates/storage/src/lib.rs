@@ -17,6 +17,7 @@ pub mod fetches;
 pub mod journal;
 pub mod mobile;
 mod repair;
+pub mod search;
 pub mod smfv2;
 mod sql;
 #[cfg(feature = "testing")]
