@@ -122,6 +122,7 @@ pub enum Section {
     Fleet,
     Journal,
     Account,
+    Search,
 }
 
 impl Session {
