@@ -29,17 +29,31 @@ pub struct InvoiceRow {
 struct InvoicesPage {
     c: Chrome,
     month: String,
+    state: String,
+    states: Vec<(&'static str, &'static str)>,
     table: Paged<InvoiceRow>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct InvoicesQuery {
     month: Option<String>,
+    /// `unpaid` (issued or overdue), `paid`, `defaulted` or `draft` (B4, B5).
+    state: Option<String>,
     page: Option<usize>,
 }
 
-/// `/console/invoices?month=`: the caller's invoices (all contractors' for operators, drafts
-/// included; a contractor's finalized ones).
+/// Whether an invoice in `status` (its [`mpc_domain::invoice::InvoiceState`]) is one the
+/// `state` filter asks for.
+fn in_state(status: &str, state: &str) -> bool {
+    match state {
+        "" => true,
+        "unpaid" => matches!(status, "issued" | "overdue"),
+        other => status == other,
+    }
+}
+
+/// `/console/invoices?month=&state=&page=`: the caller's invoices, the latest month first (all
+/// contractors' for operators, drafts included; a contractor's finalized ones).
 pub(super) async fn invoice_list(
     State(state): State<AppState>,
     session: Session,
@@ -49,9 +63,11 @@ pub(super) async fn invoice_list(
     let month = q.month.filter(|m| !m.is_empty());
     let list = app::billing::invoices(&state, &session.caller(), month.as_deref(), None).await?;
     let t = session.t();
+    let state = q.state.filter(|s| !s.is_empty()).unwrap_or_default();
     let rows = list
         .into_iter()
         .rev()
+        .filter(|i| in_state(&i.status, &state))
         .map(|i| InvoiceRow {
             status: match i.status.as_str() {
                 "paid" => t.invoice_paid,
@@ -72,6 +88,13 @@ pub(super) async fn invoice_list(
     Ok(render(InvoicesPage {
         c: session.chrome(t.nav_invoices, Section::Invoices),
         month: month.unwrap_or_default(),
+        states: vec![
+            ("unpaid", t.invoice_open),
+            ("paid", t.invoice_paid),
+            ("defaulted", t.invoice_defaulted),
+            ("draft", t.invoice_draft),
+        ],
+        state,
         table: paged(rows, q.page),
     }))
 }
