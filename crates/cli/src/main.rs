@@ -383,7 +383,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Search(args) => contracts::search(&app_state_without_secrets(url).await?, args).await,
+        Command::Search(args) => {
+            contracts::search(&app_state_without_secrets(url).await?, args).await
+        }
         Command::Simulate(args) => simulate::run(url, args).await,
         Command::Demo(DemoCommand::Seed { today }) => {
             let today = match today {

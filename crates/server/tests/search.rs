@@ -143,7 +143,12 @@ async fn a_contractor_finds_its_own_things_and_never_anothers(db: TestDb) {
         "ベータ",
         b.as_str(),
     ] {
-        let r = search(&app, &a_token, &format!("q={}", mpc_server::web::urlencode(q))).await;
+        let r = search(
+            &app,
+            &a_token,
+            &format!("q={}", mpc_server::web::urlencode(q)),
+        )
+        .await;
         for group in ["contracts", "devices", "sims", "contractors", "invoices"] {
             assert_eq!(r[group]["total"], 0, "A finds B's {group} by {q}: {r}");
         }
@@ -164,13 +169,21 @@ async fn a_contractor_finds_its_own_things_and_never_anothers(db: TestDb) {
     assert!(r.get("exact").is_none(), "{r}");
     assert_eq!(r["invoices"]["total"], 0, "{r}");
     // A's contract by the last 8 characters of its id (what pages show), and whole: exact.
-    let r = search(&app, &a_token, &format!("q={}", &a_adapter[a_adapter.len() - 8..])).await;
+    let r = search(
+        &app,
+        &a_token,
+        &format!("q={}", &a_adapter[a_adapter.len() - 8..]),
+    )
+    .await;
     assert_eq!(ids(&r, "contracts", "id"), [a_adapter.clone()]);
     let r = search(&app, &a_token, &format!("q={}", a_adapter.to_uppercase())).await;
     assert_eq!(r["exact"], json!({"kind": "contract", "id": a_adapter}));
     // A whole serial, in any case, names the device.
     let r = search(&app, &a_token, "q=w2l-shared-0001").await;
-    assert_eq!(r["exact"], json!({"kind": "device", "id": "W2L-SHARED-0001"}));
+    assert_eq!(
+        r["exact"],
+        json!({"kind": "device", "id": "W2L-SHARED-0001"})
+    );
 }
 
 async fn percent_and_underscore_match_themselves(db: TestDb) {
@@ -208,7 +221,10 @@ async fn percent_and_underscore_match_themselves(db: TestDb) {
         names(&search(&app, &app.operator, "q=_").await),
         ["A_B 物産"]
     );
-    assert_eq!(search(&app, &app.operator, "q=%5C").await["contractors"]["total"], 0);
+    assert_eq!(
+        search(&app, &app.operator, "q=%5C").await["contractors"]["total"],
+        0
+    );
     // Without wildcards, a plain part matches as usual, case-insensitive.
     assert_eq!(
         names(&search(&app, &app.operator, "q=b%20%E7%89%A9").await),
@@ -230,7 +246,12 @@ async fn pages_of_one_kind_count_and_end(db: TestDb) {
     }
     let q = "q=%E9%A0%81%E3%83%86%E3%82%B9%E3%83%88&kind=contractor";
     // Over every kind: five, with the total.
-    let all = search(&app, &app.operator, "q=%E9%A0%81%E3%83%86%E3%82%B9%E3%83%88").await;
+    let all = search(
+        &app,
+        &app.operator,
+        "q=%E9%A0%81%E3%83%86%E3%82%B9%E3%83%88",
+    )
+    .await;
     assert_eq!(all["contractors"]["hits"].as_array().unwrap().len(), 5);
     assert_eq!(all["contractors"]["total"], 25);
     // Pages of 10: 1–10, 11–20, 21–25, then none; each with the total of 25.

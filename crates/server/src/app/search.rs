@@ -2,8 +2,8 @@
 //! identifies them, as the caller may see them.
 
 use mpc_api_types::search::{
-    ContractHit, ContractorHit, DeviceHit, Found, HitGroup, InvoiceHit, SearchKind,
-    SearchResults, SimHit,
+    ContractHit, ContractorHit, DeviceHit, Found, HitGroup, InvoiceHit, SearchKind, SearchResults,
+    SimHit,
 };
 use mpc_domain::account::FieldError;
 use mpc_storage::AnyConnection;

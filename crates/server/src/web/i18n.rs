@@ -773,6 +773,7 @@ catalog! {
     filter_apply: "絞り込む", "Filter";
     filter_from: "開始日", "From";
     filter_to: "終了日", "To";
+    filter_kind: "種類", "Kind";
 }
 
 #[cfg(test)]

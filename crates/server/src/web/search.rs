@@ -62,15 +62,10 @@ fn href(operator: bool, kind: SearchKind, id: &str, r: &SearchResults) -> String
     match kind {
         SearchKind::Contract => format!("/console/contracts/{}", urlencode(id)),
         SearchKind::Invoice => format!("/console/invoices/{}", urlencode(id)),
-        SearchKind::Sim => r
-            .sims
-            .hits
-            .iter()
-            .find(|h| h.iccid == id)
-            .map_or_else(
-                || "/console/mobile".to_owned(),
-                |h| format!("/console/contracts/{}", urlencode(&h.contract_id)),
-            ),
+        SearchKind::Sim => r.sims.hits.iter().find(|h| h.iccid == id).map_or_else(
+            || "/console/mobile".to_owned(),
+            |h| format!("/console/contracts/{}", urlencode(&h.contract_id)),
+        ),
         SearchKind::Device if operator => {
             format!("/console/fleet/{}", urlencode(id).replace('/', "%2F"))
         }
@@ -134,7 +129,9 @@ fn groups(lang: Lang, operator: bool, r: &SearchResults, paged: bool) -> Vec<Hit
                     detail: format!(
                         "{} · {}",
                         h.model,
-                        h.contractor_name.as_deref().unwrap_or(t.search_in_inventory)
+                        h.contractor_name
+                            .as_deref()
+                            .unwrap_or(t.search_in_inventory)
                     ),
                 })
                 .collect(),

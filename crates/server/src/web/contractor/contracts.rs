@@ -101,7 +101,10 @@ pub(super) async fn contract_list(
             .into_iter()
             .map(|i| (i.as_str(), lang.pick(i.label_ja(), i.label_en())))
             .collect(),
-        devices: DeviceType::ALL.into_iter().map(DeviceType::as_str).collect(),
+        devices: DeviceType::ALL
+            .into_iter()
+            .map(DeviceType::as_str)
+            .collect(),
         status,
         item,
         device,
@@ -205,6 +208,8 @@ pub(super) async fn contract_page(
         contractor_id: Some(c.contractor_id.clone()),
         subject: None,
         before: None,
+        from: None,
+        to: None,
         limit: Some(500),
     };
     let entries = app::journal::list(&state, &session.caller(), search)
