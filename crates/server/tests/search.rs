@@ -299,3 +299,199 @@ backend_tests!(
     percent_and_underscore_match_themselves,
     pages_of_one_kind_count_and_end,
 );
+
+/// The application as the console calls it, on this test app's database.
+fn state(app: &TestApp) -> mpc_server::AppState {
+    mpc_server::AppState::new(app.db.store.clone(), app.key.clone())
+}
+
+fn contractor_caller(contractor_id: &str) -> mpc_server::extract::Caller {
+    mpc_server::extract::Caller::user(
+        mpc_domain::access::Actor::Contractor {
+            user_id: "u".into(),
+            contractor_id: contractor_id.into(),
+        },
+        None,
+    )
+}
+
+async fn journal_pages_count_and_keep_to_their_days(db: TestDb) {
+    use mpc_server::app::journal::{Search, page};
+    let app = TestApp::new(db).await;
+    for i in 1..=7 {
+        let r = app
+            .post(
+                "/api/v1/contractors",
+                &app.operator,
+                json!({ "name": format!("日誌{i}") }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    let state = state(&app);
+    let cli = mpc_server::extract::Caller::command_line();
+    let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now());
+    let search = |from: Option<String>, to: Option<String>, limit: u32| Search {
+        operation: Some("contractor.create".into()),
+        from,
+        to,
+        limit: Some(limit),
+        ..Search::default()
+    };
+    // 7 entries, 3 a page: 1–3, 4–6, 7, then none; newest first.
+    for (number, first, shown, previous, next) in [
+        (1, 1, 3, None, Some(2)),
+        (2, 4, 3, Some(1), Some(3)),
+        (3, 7, 1, Some(2), None),
+        (4, 10, 0, Some(3), None),
+    ] {
+        let p = page(&state, &cli, search(None, None, 3), number)
+            .await
+            .unwrap();
+        assert_eq!(
+            (p.total, p.first, p.entries.len(), p.previous, p.next),
+            (7, first, shown, previous, next),
+            "page {number}"
+        );
+        assert!(p.entries.windows(2).all(|w| w[0].seq > w[1].seq));
+    }
+    // Days in Japan: today holds all seven; from tomorrow or up to yesterday, none.
+    let day = |d: jiff::civil::Date| Some(d.to_string());
+    let (yesterday, tomorrow) = (today.yesterday().unwrap(), today.tomorrow().unwrap());
+    for (from, to, total) in [
+        (day(today), day(today), 7),
+        (day(yesterday), None, 7),
+        (day(tomorrow), None, 0),
+        (None, day(yesterday), 0),
+    ] {
+        let p = page(&state, &cli, search(from.clone(), to.clone(), 50), 1)
+            .await
+            .unwrap();
+        assert_eq!(p.total, total, "{from:?}..{to:?}");
+        assert_eq!(p.entries.len() as i64, total);
+    }
+    // Absurd pages and days are refused, naming the field.
+    for (s, number, field) in [
+        (search(None, None, 201), 1, "limit"),
+        (search(None, None, 0), 1, "limit"),
+        (search(None, None, 50), 0, "page"),
+        (search(Some("2026-13-01".into()), None, 50), 1, "from"),
+        (search(None, Some("yesterday".into()), 50), 1, "to"),
+    ] {
+        let e = page(&state, &cli, s, number).await.unwrap_err();
+        assert_eq!(
+            (e.status.as_u16(), e.errors[0].field.as_str()),
+            (422, field)
+        );
+    }
+    // The API reads the same days.
+    let r = app
+        .get(
+            &format!("/api/v1/journal?operation=contractor.create&from={tomorrow}"),
+            &app.operator,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["entries"].as_array().unwrap().len(), 0);
+    let r = app
+        .get(
+            &format!("/api/v1/journal?operation=contractor.create&to={today}"),
+            &app.operator,
+        )
+        .await;
+    assert_eq!(r.body["entries"].as_array().unwrap().len(), 7);
+}
+
+async fn requests_list_pending_first_then_newest(db: TestDb) {
+    use mpc_server::app::requests::{Browse, browse};
+    let app = TestApp::new(db).await;
+    let (k, _, _) = app.contractor_with_user("株式会社依頼", "irai").await;
+    let (other, _, _) = app.contractor_with_user("株式会社他社", "tasha").await;
+    // Two accepted (a management, then an adapter under it), then three pending changes.
+    let (_, adapter) = app.eligible_setup(&k, "SA-W2L", ON).await;
+    let mut pending = Vec::new();
+    for item in ["remote_access", "pppoe_termination", "remote_access"] {
+        let r = app
+            .post(
+                &format!("/api/v1/contractors/{k}/requests"),
+                &app.operator,
+                json!({"request": {"kind": "change_item", "contract_id": adapter, "item": item}, "submitted_on": ON}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        pending.push(r.body["id"].as_str().unwrap().to_owned());
+    }
+    let state = state(&app);
+    let cli = mpc_server::extract::Caller::command_line();
+    let all = |page, per_page| Browse {
+        page,
+        per_page,
+        ..Browse::default()
+    };
+    let p = browse(&state, &cli, &k, &all(1, 50)).await.unwrap();
+    // eligible_setup accepted three requests (management, adapter, send-back option).
+    assert_eq!(p.total, 6);
+    let statuses: Vec<String> = p
+        .requests
+        .iter()
+        .map(|r| format!("{:?}", r.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "Pending", "Pending", "Pending", "Accepted", "Accepted", "Accepted"
+        ]
+    );
+    let newest_pending: Vec<&str> = p.requests[..3].iter().map(|r| r.id.as_str()).collect();
+    pending.reverse();
+    assert_eq!(newest_pending, pending);
+    assert_eq!(p.requests[5].kind, "apply_contract");
+    // Pages of 4: 1–4, then 5–6.
+    let p1 = browse(&state, &cli, &k, &all(1, 4)).await.unwrap();
+    let p2 = browse(&state, &cli, &k, &all(2, 4)).await.unwrap();
+    assert_eq!(
+        (p1.requests.len(), p1.first, p1.previous, p1.next),
+        (4, 1, None, Some(2))
+    );
+    assert_eq!(
+        (p2.requests.len(), p2.first, p2.previous, p2.next),
+        (2, 5, Some(1), None)
+    );
+    // Filters: by status, by kind, both.
+    let by = |status: Option<&str>, kind: Option<&str>| Browse {
+        status: status.map(str::to_owned),
+        kind: kind.map(str::to_owned),
+        page: 1,
+        per_page: 50,
+    };
+    for (status, kind, total) in [
+        (Some("accepted"), None, 3),
+        (Some("pending"), None, 3),
+        (None, Some("change_item"), 3),
+        (None, Some("apply_contract"), 2),
+        (Some("accepted"), Some("change_item"), 0),
+        (None, Some("no_such_kind"), 0),
+    ] {
+        let p = browse(&state, &cli, &k, &by(status, kind)).await.unwrap();
+        assert_eq!(p.total, total, "{status:?} {kind:?}");
+        assert_eq!(p.requests.len() as i64, total);
+    }
+    // Bounds, unknown status, and another contractor's requests.
+    for (b, status) in [
+        (all(0, 50), 422),
+        (all(1, 201), 422),
+        (by(Some("lost"), None), 400),
+    ] {
+        let e = browse(&state, &cli, &k, &b).await.unwrap_err();
+        assert_eq!(e.status.as_u16(), status);
+    }
+    let e = browse(&state, &contractor_caller(&other), &k, &all(1, 50))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status.as_u16(), 404);
+}
+
+backend_tests!(
+    journal_pages_count_and_keep_to_their_days,
+    requests_list_pending_first_then_newest,
+);
