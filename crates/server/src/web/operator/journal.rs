@@ -20,6 +20,8 @@ pub struct SearchQuery {
     from: String,
     to: String,
     page: String,
+    /// Entries a page (50 unless given; refused beyond the most allowed).
+    per_page: String,
 }
 
 pub struct EntryRow {
@@ -74,7 +76,12 @@ pub async fn page(
         before: None,
         from: given(&q.from),
         to: given(&q.to),
-        limit: Some(super::PAGE as u32),
+        limit: Some(
+            q.per_page
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(super::PAGE as u32),
+        ),
     };
     let number = q.page.trim().parse::<u32>().unwrap_or(1).max(1);
     let page = journal::page(&state, &session.caller(), search, number).await?;
@@ -87,6 +94,7 @@ pub async fn page(
             ("subject", q.subject.trim()),
             ("from", q.from.trim()),
             ("to", q.to.trim()),
+            ("per_page", q.per_page.trim()),
         ],
     );
     let sep = if base.contains('?') { '&' } else { '?' };
