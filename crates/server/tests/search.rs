@@ -130,9 +130,9 @@ async fn a_contractor_finds_its_own_things_and_never_anothers(db: TestDb) {
     let own = search(&app, &a_token, "q=89811000000000").await;
     assert_eq!(ids(&own, "sims", "iccid"), ["8981100000000000101"]);
     let own = search(&app, &a_token, "q=株式会社").await;
-    assert_eq!(ids(&own, "contractors", "id"), [a.clone()]);
+    assert_eq!(ids(&own, "contractors", "id"), [a.as_str()]);
     let a_invoices = ids(&own, "invoices", "account_id");
-    assert_eq!(a_invoices, [a.clone()]);
+    assert_eq!(a_invoices, [a.as_str()]);
 
     // B's own identifiers, typed whole by A, find nothing at all.
     for q in [
@@ -175,7 +175,7 @@ async fn a_contractor_finds_its_own_things_and_never_anothers(db: TestDb) {
         &format!("q={}", &a_adapter[a_adapter.len() - 8..]),
     )
     .await;
-    assert_eq!(ids(&r, "contracts", "id"), [a_adapter.clone()]);
+    assert_eq!(ids(&r, "contracts", "id"), [a_adapter.as_str()]);
     let r = search(&app, &a_token, &format!("q={}", a_adapter.to_uppercase())).await;
     assert_eq!(r["exact"], json!({"kind": "contract", "id": a_adapter}));
     // A whole serial, in any case, names the device.
