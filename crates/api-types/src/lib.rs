@@ -12,5 +12,6 @@ pub mod journal;
 pub mod mobile;
 pub mod parties;
 pub mod problem;
+pub mod search;
 
 pub use problem::{FieldProblem, Problem};

@@ -496,3 +496,94 @@ pub async fn device(state: &AppState, cmd: DeviceCommand) -> anyhow::Result<()> 
     };
     print_json(&recorded.map_err(api_error)?.effects)
 }
+
+#[derive(Args)]
+pub struct SearchArgs {
+    /// What to look for: part of a contract id, serial, ICCID, contractor name, or an invoice
+    /// number (`I-000123`).
+    query: String,
+    /// Only this kind, a page at a time: contract, device, sim, contractor or invoice.
+    #[arg(long)]
+    kind: Option<String>,
+    /// With --kind: the page, from 1.
+    #[arg(long)]
+    page: Option<u32>,
+    /// Print the results as JSON, as the API answers them.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `mpc search`: what [`app::search::find`] finds, one line a hit, grouped by kind with each
+/// kind's total.
+pub async fn search(state: &AppState, args: SearchArgs) -> anyhow::Result<()> {
+    use mpc_api_types::search::SearchKind;
+    let kind = match args.kind.as_deref() {
+        None => None,
+        Some(k) => Some(SearchKind::parse(k).ok_or_else(|| {
+            anyhow!("--kind: expected contract, device, sim, contractor or invoice")
+        })?),
+    };
+    let q = app::search::SearchQuery {
+        q: args.query,
+        kind,
+        page: args.page,
+        per_page: None,
+    };
+    let r = app::search::find(state, &Caller::command_line(), &q)
+        .await
+        .map_err(api_error)?;
+    if args.json {
+        return print_json(&r);
+    }
+    if let Some(found) = &r.exact {
+        println!("exact\t{}\t{}", found.kind.as_str(), found.id);
+    }
+    let group = |name: &str, shown: usize, total: i64| {
+        if total > 0 {
+            println!("{name}: {shown} of {total}");
+        }
+    };
+    group("contracts", r.contracts.hits.len(), r.contracts.total);
+    for h in &r.contracts.hits {
+        let device = h.device_type.as_deref().unwrap_or("-");
+        println!("  {}\t{}\t{device}\t{}", h.id, h.kind, h.contractor_name);
+    }
+    group("devices", r.devices.hits.len(), r.devices.total);
+    for h in &r.devices.hits {
+        let holder = h.contractor_name.as_deref().unwrap_or("(inventory)");
+        println!("  {}\t{}\t{holder}", h.serial, h.model);
+    }
+    group("sims", r.sims.hits.len(), r.sims.total);
+    for h in &r.sims.hits {
+        let until = h.until.as_deref().unwrap_or("");
+        println!(
+            "  {}\t{}..{until}\t{}\t{}",
+            h.iccid, h.from, h.contract_id, h.contractor_name
+        );
+    }
+    group("contractors", r.contractors.hits.len(), r.contractors.total);
+    for h in &r.contractors.hits {
+        println!("  {}\t{}", h.id, h.name);
+    }
+    group("invoices", r.invoices.hits.len(), r.invoices.total);
+    for h in &r.invoices.hits {
+        let number = h.number.as_deref().unwrap_or("draft");
+        println!(
+            "  {number}\t{}\t{}\t{}\t¥{}",
+            h.id, h.month, h.recipient_name, h.total
+        );
+    }
+    let nothing = [
+        r.contracts.total,
+        r.devices.total,
+        r.sims.total,
+        r.contractors.total,
+        r.invoices.total,
+    ]
+    .iter()
+    .all(|t| *t == 0);
+    if nothing {
+        println!("nothing matches {:?}", r.query);
+    }
+    Ok(())
+}

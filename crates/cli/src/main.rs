@@ -90,6 +90,9 @@ enum Command {
     /// SMFv2 (the ARMS call-home protocol): the listener's certificates.
     #[command(subcommand)]
     Smfv2(Smfv2Command),
+    /// Find contracts, devices, SIMs, contractors and invoices by part of their id, serial,
+    /// ICCID, name or number (`I-000123`), case-insensitive.
+    Search(contracts::SearchArgs),
 }
 
 #[derive(Subcommand)]
@@ -413,6 +416,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 mpc_server::smfv2::pki::CA_KEY_FILE
             );
             Ok(())
+        }
+        Command::Search(args) => {
+            contracts::search(&app_state_without_secrets(url).await?, args).await
         }
         Command::Simulate(args) => simulate::run(url, args).await,
         Command::Demo(DemoCommand::Seed { today }) => {

@@ -1246,3 +1246,174 @@ async fn contractor_records_and_user_states_in_both_languages() {
     me.close().await.unwrap();
     op.close().await.unwrap();
 }
+
+/// Types `q` into the header's search box and submits it.
+async fn search_box(client: &Client, q: &str) {
+    let input = client
+        .find(Locator::Css("header form.search input[name=q]"))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(q).await.unwrap();
+    client
+        .find(Locator::Css("header form.search button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Waits (up to 10 s) until the address holds `part`.
+async fn until_url(client: &Client, part: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = client.current_url().await.unwrap().to_string();
+        if last.contains(part) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached {part:?}: {last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_box_results_and_paged_lists_in_both_languages() {
+    let d = deploy();
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 900).await;
+
+    // The operator, in Japanese: part of a serial finds the devices; one opens its page.
+    sign_in(&client, &d, "admin").await;
+    search_box(&client, "24a0").await;
+    let page = until_text(&client, JA.search_devices).await;
+    assert!(page.contains("X4-24A0-00101"), "{page}");
+    assert!(!page.contains("W2L-24C2"), "{page}");
+    shot(&client, "ja-search-results").await;
+    client
+        .find(Locator::LinkText("X4-24A0-00101"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_url(&client, "/console/fleet/X4-24A0-00101").await;
+    until_text(&client, "X4-24A0-00101").await;
+    shot(&client, "ja-search-item").await;
+
+    // In English: a contractor by part of its name, then its page; a whole serial opens the
+    // device at once.
+    client
+        .find(Locator::LinkText(JA.switch_language))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("html[lang=en]"))
+        .await
+        .unwrap();
+    search_box(&client, "さくら").await;
+    let page = until_text(&client, EN.search_contractors).await;
+    assert!(page.contains("有限会社さくら薬局"), "{page}");
+    shot(&client, "en-search-results").await;
+    client
+        .find(Locator::LinkText("有限会社さくら薬局"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_url(&client, "/console/contractors/").await;
+    shot(&client, "en-search-item").await;
+    search_box(&client, "x4-24a0-00101").await;
+    until_url(&client, "/console/fleet/X4-24A0-00101").await;
+
+    // The journal, 5 entries a page: next, then previous, keeping the page size.
+    for (lang, t) in [("en", &EN), ("ja", &JA)] {
+        if lang == "ja" {
+            client
+                .find(Locator::LinkText(EN.switch_language))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+            client
+                .wait()
+                .for_element(Locator::Css("html[lang=ja]"))
+                .await
+                .unwrap();
+        }
+        client
+            .goto(&format!("{}/console/journal?per_page=5", d.url))
+            .await
+            .unwrap();
+        let first = until_text(&client, t.op_journal_hint).await;
+        let range = client
+            .find(Locator::Css("nav.pager .range"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            range.contains("1–5") && client.find(Locator::Css("a[rel=prev]")).await.is_err(),
+            "{range} {first}"
+        );
+        client
+            .find(Locator::Css("a[rel=next]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until_url(&client, "page=2").await;
+        let range = client
+            .find(Locator::Css("nav.pager .range"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(range.contains("6–10"), "{range}");
+        assert_eq!(
+            client
+                .find_all(Locator::Css("tbody tr"))
+                .await
+                .unwrap()
+                .len(),
+            5
+        );
+        shot(&client, &format!("{lang}-journal-page-2")).await;
+        client
+            .find(Locator::Css("a[rel=prev]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        until_url(&client, "page=1").await;
+        assert!(
+            client
+                .current_url()
+                .await
+                .unwrap()
+                .as_str()
+                .contains("per_page=5")
+        );
+    }
+
+    // A contractor finds its own things only, from the same box.
+    sign_out(&client).await;
+    sign_in(&client, &d, "minato").await;
+    search_box(&client, "株式会社").await;
+    let page = until_text(&client, JA.search_contractors).await;
+    assert!(page.contains("株式会社みなと商事"), "{page}");
+    assert!(!page.contains("北海ロジスティクス株式会社"), "{page}");
+    shot(&client, "ja-search-contractor").await;
+
+    client.close().await.unwrap();
+}

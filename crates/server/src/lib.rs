@@ -133,6 +133,7 @@ impl Default for ServerConfig {
         (name = "controller", description = "Presets and their revisions, the device inventory, monitoring and alert webhooks; devices themselves call home at /device/v1 (see README)"),
         (name = "mobile", description = "SIMs, usage ingestion, usage against caps and packs, throttle decisions (R9.3, R9.6, R9.9)"),
         (name = "journal", description = "The record of every accepted change"),
+        (name = "search", description = "Anything by part of its id, serial, ICCID, name or number"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -4,7 +4,7 @@ use mpc_domain::access::{Actor, Role};
 use mpc_domain::account::Failures;
 use sha2::{Digest, Sha256};
 
-use crate::sql::Sql;
+use crate::sql::{Sql, escape_like};
 use crate::{Result, StorageError, Store, WriteTx, new_id, now_micros};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -356,12 +356,6 @@ fn push_page(sql: &mut Sql, page: &Page) {
         sql.push(" AND id > ").bind(after.clone());
     }
     sql.push(" ORDER BY id LIMIT ").bind(page.limit);
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 /// On a database without operators, creates the operator account `admin` with one API token

@@ -169,14 +169,18 @@ pub struct JournalQuery {
     pub subject: Option<String>,
     /// Only rows older than this sequence number (the cursor of the previous page).
     pub before: Option<i64>,
+    /// Only rows written at or after this instant (microseconds).
+    pub since: Option<i64>,
+    /// Only rows written before this instant (microseconds).
+    pub until: Option<i64>,
+    /// Rows to skip before the first one read (a numbered page's start).
+    pub offset: i64,
     pub limit: i64,
 }
 
-pub async fn list(store: &Store, q: &JournalQuery) -> Result<Vec<JournalRecord>> {
-    let mut sql = Sql::new(
-        "SELECT seq, at, actor, request_id, operation, contractor_id, subject, request, outcome \
-         FROM journal WHERE 1 = 1",
-    );
+/// The `WHERE` of a query, shared by [`list`] and [`count`] so a page and its count agree.
+fn push_filters(sql: &mut Sql, q: &JournalQuery) {
+    sql.push(" FROM journal WHERE 1 = 1");
     for (column, value) in [
         ("operation", &q.operation),
         ("actor", &q.actor),
@@ -193,11 +197,35 @@ pub async fn list(store: &Store, q: &JournalQuery) -> Result<Vec<JournalRecord>>
     if let Some(before) = q.before {
         sql.push(" AND seq < ").bind(before);
     }
+    if let Some(since) = q.since {
+        sql.push(" AND at >= ").bind(since);
+    }
+    if let Some(until) = q.until {
+        sql.push(" AND at < ").bind(until);
+    }
+}
+
+pub async fn list(store: &Store, q: &JournalQuery) -> Result<Vec<JournalRecord>> {
+    let mut sql = Sql::new(
+        "SELECT seq, at, actor, request_id, operation, contractor_id, subject, request, outcome",
+    );
+    push_filters(&mut sql, q);
     sql.push(" ORDER BY seq DESC LIMIT ").bind(q.limit);
+    if q.offset > 0 {
+        sql.push(" OFFSET ").bind(q.offset);
+    }
     Ok(sql
         .query_as::<JournalRecord>()?
         .fetch_all(store.pool())
         .await?)
+}
+
+/// How many rows `q` finds on all its pages (its `offset` and `limit` aside).
+pub async fn count(store: &Store, q: &JournalQuery) -> Result<i64> {
+    let mut sql = Sql::new("SELECT COUNT(*)");
+    push_filters(&mut sql, q);
+    let (n,): (i64,) = sql.query_as()?.fetch_one(store.pool()).await?;
+    Ok(n)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod journal;
 pub mod mobile;
 pub mod numbers;
 mod repair;
+pub mod search;
 pub mod smfv2;
 mod sql;
 #[cfg(feature = "testing")]

@@ -8,6 +8,13 @@ use sqlx::any::AnyArguments;
 use sqlx::error::BoxDynError;
 use sqlx::{Any, Arguments, AssertSqlSafe, Encode, FromRow, Type};
 
+/// `s` with `\`, `%` and `_` escaped by `\`, to match itself in `LIKE … ESCAPE '\'`.
+pub(crate) fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
 pub(crate) struct Sql {
     text: String,
     args: AnyArguments,

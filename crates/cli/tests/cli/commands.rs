@@ -468,3 +468,30 @@ fn accepting_a_cancellation_without_a_day_dates_its_notice_to_its_submission() {
     // The contract ends where the quote for that day said (R13.1).
     assert_eq!(view["ending"]["on"], quote["end_on"], "{view}\n{quote}");
 }
+
+#[test]
+fn search_finds_by_part_of_a_serial_and_pages_one_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let seeded = mpc(&db, &["demo", "seed", "--today", "2026-11-24"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let found = mpc(&db, &["search", "24a0"]);
+    assert!(found.status.success(), "{}", stderr(&found));
+    let out = stdout(&found);
+    assert!(out.starts_with("devices: 4 of 4"), "{out}");
+    assert!(
+        out.contains("X4-24A0-00101\tSEIL/X4\t株式会社みなと商事"),
+        "{out}"
+    );
+    let exact = stdout(&mpc(&db, &["search", "x4-24a0-00101"]));
+    assert!(exact.starts_with("exact\tdevice\tX4-24A0-00101"), "{exact}");
+    let json = mpc(&db, &["search", "24A0", "--kind", "device", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["devices"]["total"], 4);
+    assert_eq!(v["contractors"]["total"], 0);
+    let nothing = stdout(&mpc(&db, &["search", "%"]));
+    assert_eq!(nothing, "nothing matches \"%\"");
+    let bad = mpc(&db, &["search", "   "]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("invalid_field"), "{}", stderr(&bad));
+}

@@ -15,6 +15,7 @@ pub mod parties;
 pub mod presets;
 pub mod prices;
 pub mod requests;
+pub mod search;
 pub mod session;
 pub mod sla;
 pub(crate) mod support;

@@ -186,6 +186,94 @@ async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResul
     })
 }
 
+/// What a numbered page of a contractor's requests shows.
+#[derive(Debug, Clone, Default)]
+pub struct Browse {
+    /// `pending`, `accepted`, `rejected` or `withdrawn`.
+    pub status: Option<String>,
+    /// A request kind (`apply_contract` …).
+    pub kind: Option<String>,
+    /// From 1.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A numbered page of requests and how many all pages hold.
+#[derive(Debug)]
+pub struct NumberedRequests {
+    pub requests: Vec<RequestView>,
+    pub total: i64,
+    /// The position of the first request among all, from 1.
+    pub first: i64,
+    pub previous: Option<u32>,
+    pub next: Option<u32>,
+}
+
+/// The most requests a numbered page shows.
+pub const MAX_PER_PAGE: u32 = 200;
+
+/// A numbered page of a contractor's requests, pending ones first and then the newest, with
+/// the total the filters find (one count query and one page query).
+///
+/// # Errors
+/// 404 for a contractor outside the caller's reach; 400 for an unknown status (an unknown
+/// kind finds nothing); 422
+/// `invalid_field` for page 0 or more than [`MAX_PER_PAGE`] a page.
+pub async fn browse(
+    state: &AppState,
+    caller: &Caller,
+    contractor_id: &str,
+    b: &Browse,
+) -> ApiResult<NumberedRequests> {
+    caller.require_contractor(contractor_id)?;
+    accounts::get_contractor(&state.store, contractor_id).await?;
+    if let Some(s) = b.status.as_deref() {
+        s.parse::<RequestStatus>()
+            .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
+    }
+    if !(1..=MAX_PER_PAGE).contains(&b.per_page) || b.page == 0 {
+        let (field, en, ja) = if b.page == 0 {
+            (
+                "page",
+                "page: pages are numbered from 1".to_owned(),
+                "ページ番号は 1 から指定してください".to_owned(),
+            )
+        } else {
+            (
+                "per_page",
+                format!("per_page: from 1 to {MAX_PER_PAGE}"),
+                format!("1 ページの件数は 1〜{MAX_PER_PAGE} で指定してください"),
+            )
+        };
+        return Err(mpc_domain::account::FieldError {
+            field,
+            message_en: en,
+            message_ja: ja,
+        }
+        .into());
+    }
+    let filter = requests::RequestFilter {
+        contractor: Some(contractor_id.to_owned()),
+        status: b.status.clone(),
+        kind: b.kind.clone(),
+    };
+    let offset = i64::from(b.page - 1) * i64::from(b.per_page);
+    let total = requests::count_requests(&state.store, &filter).await?;
+    let rows =
+        requests::page_requests(&state.store, &filter, offset, i64::from(b.per_page)).await?;
+    let shown = rows.len() as i64;
+    Ok(NumberedRequests {
+        requests: rows
+            .into_iter()
+            .map(|r| views::request(r, DefaultedDates::new()))
+            .collect::<Result<_, _>>()?,
+        total,
+        first: offset + 1,
+        previous: (b.page > 1).then(|| b.page - 1),
+        next: (offset + shown < total).then_some(b.page + 1),
+    })
+}
+
 /// The work queue: every contractor's requests, or one contractor's (operators only).
 ///
 /// # Errors

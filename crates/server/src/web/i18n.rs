@@ -26,6 +26,26 @@ pub fn revision_cause(lang: Lang, cause: &str) -> &str {
     }
 }
 
+/// Which rows of a list a page shows: `41–60 of 312` (`312件中 41–60件`); `0 of 312` past
+/// the last page.
+pub fn range_of(lang: Lang, first: i64, last: i64, total: i64) -> String {
+    match (lang, first <= last) {
+        (Lang::Ja, true) => format!("{total}件中 {first}–{last}件"),
+        (Lang::En, true) => format!("{first}–{last} of {total}"),
+        (Lang::Ja, false) => format!("{total}件中 0件"),
+        (Lang::En, false) => format!("0 of {total}"),
+    }
+}
+
+/// The label of a contract kind (its wire name).
+pub fn contract_kind(lang: Lang, kind: &str) -> &str {
+    use mpc_domain::catalog::ContractKind;
+    match mpc_storage::contracts::from_wire::<ContractKind>(kind) {
+        Ok(k) => lang.pick(k.label_ja(), k.label_en()),
+        Err(_) => kind,
+    }
+}
+
 /// The label of a request kind (its wire name).
 pub fn request_kind(lang: Lang, kind: &str) -> &str {
     let t = lang.t();
@@ -894,6 +914,27 @@ catalog! {
     rec_disable_hint: "無効にしたユーザーはログインできず、ログイン中の画面とAPIトークンも使えなくなります。", "A disabled user cannot sign in; its open sessions end and its API tokens stop working.";
     rec_password_reset: "パスワードを再発行しました：", "New password for: ";
     rec_nav: "契約者情報", "Our record";
+    // search: the search box, its results, list filters and page ranges
+    search_label: "検索", "Search";
+    search_placeholder: "契約・シリアル・ICCID・契約者・請求書番号", "Contract, serial, ICCID, contractor, invoice no.";
+    search_button: "検索", "Search";
+    search_title: "検索", "Search";
+    search_hint: "契約IDの先頭か末尾、機器のシリアル、SIMのICCID、契約者名、請求書番号（I-000123）の一部を入力してください。大文字と小文字は区別しません。", "Type part of a contract id (its start or end), a device serial, a SIM's ICCID, a contractor's name or an invoice number (I-000123). Letter case does not matter.";
+    search_nothing: "一致するものはありません。", "Nothing matches.";
+    search_contracts: "契約", "Contracts";
+    search_devices: "機器", "Devices";
+    search_sims: "SIM", "SIMs";
+    search_contractors: "契約者", "Contractors";
+    search_invoices: "請求書", "Invoices";
+    search_in_inventory: "在庫", "In inventory";
+    search_more: "すべて表示", "Show all";
+    search_back: "すべての種類の結果へ戻る", "Back to all kinds";
+    search_shown_of: "件を表示／全件数：", "shown of ";
+    filter_all: "すべて", "All";
+    filter_apply: "絞り込む", "Filter";
+    filter_from: "開始日", "From";
+    filter_to: "終了日", "To";
+    filter_kind: "種類", "Kind";
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod format;
 pub mod i18n;
 pub mod operator;
 mod preset;
+mod search;
 mod session;
 
 use axum::Router;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/lang/{lang}", get(session::switch_language))
         .route("/console/assets/{file}", get(asset))
+        .route("/console/search", get(search::page))
         .route("/console/{*rest}", get(no_such_page))
         .merge(contractor::router())
         .merge(preset::router())

@@ -146,6 +146,7 @@ pub enum Section {
     Journal,
     Account,
     Record,
+    Search,
 }
 
 impl Session {

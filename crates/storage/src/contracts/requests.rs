@@ -509,6 +509,62 @@ pub async fn list_requests(
         .map_err(StorageError::from)?)
 }
 
+/// Which requests a numbered page lists: each field narrows it when given.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub contractor: Option<String>,
+    pub status: Option<String>,
+    /// A request kind's wire name (`apply_contract` …).
+    pub kind: Option<String>,
+}
+
+fn push_request_filter(q: &mut Sql, f: &RequestFilter) {
+    q.push(" WHERE 1 = 1");
+    for (column, value) in [
+        ("contractor_id", &f.contractor),
+        ("status", &f.status),
+        ("kind", &f.kind),
+    ] {
+        if let Some(v) = value {
+            q.push(" AND ").push(column).push(" = ").bind(v.clone());
+        }
+    }
+}
+
+/// Requests `filter` finds, pending ones first, then the newest: `limit` of them after
+/// skipping `offset`.
+pub async fn page_requests(
+    store: &Store,
+    filter: &RequestFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<RequestRecord>> {
+    let mut q = Sql::new(REQUEST_COLUMNS);
+    push_request_filter(&mut q, filter);
+    q.push(
+        " ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT ",
+    )
+    .bind(limit)
+    .push(" OFFSET ")
+    .bind(offset);
+    Ok(q.query_as()?
+        .fetch_all(store.pool())
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// How many requests `filter` finds.
+pub async fn count_requests(store: &Store, filter: &RequestFilter) -> Result<i64> {
+    let mut q = Sql::new("SELECT COUNT(*) FROM requests");
+    push_request_filter(&mut q, filter);
+    let (n,): (i64,) = q
+        .query_as()?
+        .fetch_one(store.pool())
+        .await
+        .map_err(StorageError::from)?;
+    Ok(n)
+}
+
 /// Accepts a pending request with the operator's dates.
 pub async fn accept(
     store: &Store,

@@ -11,6 +11,7 @@ mod monitoring;
 mod parties;
 mod presets;
 mod requests;
+mod search;
 mod users;
 
 pub(crate) use crate::app::support::{self, PageParams, instant, limit};
@@ -38,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::unlock))
         .routes(routes!(users::reset_password))
         .routes(routes!(journal::list))
+        .routes(routes!(search::find))
         .routes(routes!(requests::submit, requests::list_of_contractor))
         .routes(routes!(requests::list))
         .routes(routes!(requests::get))

@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use mpc_api_types::contracts::OptionView;
 use mpc_domain::book::Status;
-use mpc_domain::catalog::{ContractKind, OptionKind};
+use mpc_domain::catalog::{ContractKind, DeviceType, Item, OptionKind};
 use serde::Deserialize;
 
 use crate::app::timeline::Happening;
@@ -25,6 +25,12 @@ pub(super) struct ListQuery {
     as_of: Option<String>,
     sort: Option<String>,
     page: Option<usize>,
+    /// `pending`, `active` or `ended`.
+    status: Option<String>,
+    /// An item's wire name.
+    item: Option<String>,
+    /// A device type's wire name.
+    device: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -34,10 +40,19 @@ struct ContractsPage {
     contractor: String,
     as_of: String,
     sort: String,
+    status: String,
+    item: String,
+    device: String,
+    /// `&status=…&item=…&device=…` of the filters set, for the sort links.
+    filters: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    items: Vec<(&'static str, &'static str)>,
+    devices: Vec<&'static str>,
     table: Paged<ContractRow>,
 }
 
-/// `/console/contracts?as_of=&sort=&page=`.
+/// `/console/contracts?as_of=&status=&item=&device=&sort=&page=`: the contractor's contracts
+/// as of a day, narrowed by status, item and device type.
 pub(super) async fn contract_list(
     State(state): State<AppState>,
     session: Session,
@@ -49,6 +64,18 @@ pub(super) async fn contract_list(
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
     let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
     let mut contracts = contracts_of(&state, &session, &contractor, Some(as_of.clone())).await?;
+    let given = |v: Option<String>| v.filter(|v| !v.is_empty()).unwrap_or_default();
+    let (status, item, device) = (given(q.status), given(q.item), given(q.device));
+    contracts.retain(|c| {
+        (status.is_empty() || status_class(c.status) == status)
+            && (item.is_empty() || c.item.is_some_and(|i| i.as_str() == item))
+            && (device.is_empty() || c.device_type.is_some_and(|d| d.as_str() == device))
+    });
+    let filters: String = [("status", &status), ("item", &item), ("device", &device)]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("&{k}={}", crate::web::urlencode(v)))
+        .collect();
     let sort = q.sort.unwrap_or_else(|| "applied".into());
     match sort.as_str() {
         "status" => contracts.sort_by_key(|c| status_class(c.status)),
@@ -67,6 +94,22 @@ pub(super) async fn contract_list(
         },
         as_of,
         sort,
+        statuses: [Status::Pending, Status::Active, Status::Ended]
+            .into_iter()
+            .map(|s| (status_class(s), lang.status(s)))
+            .collect(),
+        items: Item::ALL
+            .into_iter()
+            .map(|i| (i.as_str(), lang.pick(i.label_ja(), i.label_en())))
+            .collect(),
+        devices: DeviceType::ALL
+            .into_iter()
+            .map(DeviceType::as_str)
+            .collect(),
+        status,
+        item,
+        device,
+        filters,
         table: paged(rows, q.page),
     }))
 }

@@ -94,6 +94,8 @@ pub(super) async fn device_list(
             rows,
             previous: table.previous,
             next: table.next,
+            first: table.first,
+            total: table.total,
         },
         custody,
     }))

@@ -58,8 +58,8 @@ pub(super) struct InvoicesQuery {
     page: Option<usize>,
 }
 
-/// `/console/invoices?month=`: the caller's invoices (all contractors' for operators, drafts
-/// included; a contractor's finalized ones).
+/// `/console/invoices?month=&state=&page=`: the caller's invoices, the latest month first (all
+/// contractors' for operators, drafts included; a contractor's finalized ones).
 pub(super) async fn invoice_list(
     State(state): State<AppState>,
     session: Session,
@@ -70,6 +70,7 @@ pub(super) async fn invoice_list(
     let wanted: Option<InvoiceState> = q.state.as_deref().and_then(|s| s.parse().ok());
     let list = app::billing::invoices(&state, &session.caller(), month.as_deref(), None).await?;
     let t = session.t();
+    let state = q.state.filter(|s| !s.is_empty()).unwrap_or_default();
     let rows = list
         .into_iter()
         .rev()

@@ -142,23 +142,39 @@ async fn contracts_of(
 
 const PAGE: usize = 50;
 
-/// A page of a sorted table: rows, and the page numbers before and after when there are any.
+/// A page of a sorted table: rows, where they sit among all of them, and the page numbers
+/// before and after when there are any.
 pub struct Paged<T> {
     pub rows: Vec<T>,
     pub previous: Option<usize>,
     pub next: Option<usize>,
+    /// The position of the first row among all rows, from 1.
+    pub first: usize,
+    /// How many rows there are on all pages.
+    pub total: usize,
 }
 
+impl<T> Paged<T> {
+    /// `41–60 of 312`, in `lang`.
+    pub fn range(&self, lang: &Lang) -> String {
+        let last = self.first + self.rows.len();
+        super::i18n::range_of(*lang, self.first as i64, last as i64 - 1, self.total as i64)
+    }
+}
+
+/// Page `page` (from 1; past the last page it is empty) of `rows`, [`PAGE`] rows a page.
 pub fn paged<T>(mut rows: Vec<T>, page: Option<usize>) -> Paged<T> {
     let page = page.unwrap_or(1).max(1);
     let total = rows.len();
-    let start = ((page - 1) * PAGE).min(total);
+    let start = (page - 1).saturating_mul(PAGE).min(total);
     let end = (start + PAGE).min(total);
     let rows = rows.drain(start..end).collect();
     Paged {
         rows,
         previous: (page > 1).then(|| page - 1),
         next: (end < total).then_some(page + 1),
+        first: start + 1,
+        total,
     }
 }
 

@@ -64,7 +64,8 @@ pub(super) fn request_row(lang: Lang, r: &RequestView) -> RequestRow {
 pub(super) struct RequestsQuery {
     contractor: Option<String>,
     status: Option<String>,
-    after: Option<String>,
+    kind: Option<String>,
+    page: Option<u32>,
     submitted: Option<String>,
 }
 
@@ -74,14 +75,18 @@ struct RequestsPage {
     c: Chrome,
     contractor: String,
     status: String,
+    kind: String,
     rows: Vec<RequestRow>,
-    next: Option<String>,
+    /// `41–60 of 312`; empty when nothing matches.
+    range: String,
+    previous: Option<u32>,
+    next: Option<u32>,
     submitted: bool,
     kinds: Vec<(&'static str, &'static str)>,
 }
 
-/// `/console/requests`: the contractor's requests, newest state first, with the forms to make
-/// new ones.
+/// `/console/requests?status=&kind=&page=`: the contractor's requests, pending ones first and
+/// then the newest, with the forms to make new ones.
 pub(super) async fn request_list(
     State(state): State<AppState>,
     session: Session,
@@ -92,13 +97,25 @@ pub(super) async fn request_list(
     }
     let contractor = contractor_of(&session, q.contractor.as_deref())?;
     let status = q.status.filter(|s| !s.is_empty());
-    let query = requests::Query {
+    let kind = q.kind.filter(|s| !s.is_empty());
+    let browse = requests::Browse {
         status: status.clone(),
-        after: q.after,
-        limit: Some(PAGE as u32),
+        kind: kind.clone(),
+        page: q.page.unwrap_or(1).max(1),
+        per_page: PAGE as u32,
     };
-    let list = requests::list(&state, &session.caller(), &contractor, &query).await?;
+    let list = requests::browse(&state, &session.caller(), &contractor, &browse).await?;
     let lang = session.lang;
+    let range = if list.total > 0 {
+        crate::web::i18n::range_of(
+            lang,
+            list.first,
+            list.first + list.requests.len() as i64 - 1,
+            list.total,
+        )
+    } else {
+        String::new()
+    };
     Ok(render(RequestsPage {
         c: session.chrome(session.t().nav_requests, Section::Requests),
         contractor: if session.is_operator() {
@@ -107,8 +124,11 @@ pub(super) async fn request_list(
             String::new()
         },
         status: status.unwrap_or_default(),
+        kind: kind.unwrap_or_default(),
         rows: list.requests.iter().map(|r| request_row(lang, r)).collect(),
-        next: list.next_cursor,
+        range,
+        previous: list.previous,
+        next: list.next,
         submitted: q.submitted.is_some(),
         kinds: form_kinds()
             .map(|k| (k, crate::web::i18n::request_kind(lang, k)))

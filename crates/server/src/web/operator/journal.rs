@@ -1,10 +1,10 @@
 //! `/console/journal`: searching the record of every accepted change by operation, actor,
-//! contractor and subject, newest first, paging back with the API's `before` cursor.
+//! contractor, subject and days, newest first, in numbered pages with their total.
 
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-use super::{Pager, contractor_names, href, only_operators, when};
+use super::{contractor_names, href, only_operators, when};
 use crate::AppState;
 use crate::app::journal;
 use crate::web::actor_label;
@@ -18,7 +18,11 @@ pub struct SearchQuery {
     actor: String,
     contractor_id: String,
     subject: String,
-    before: String,
+    from: String,
+    to: String,
+    page: String,
+    /// Entries a page (50 unless given; refused beyond the most allowed).
+    per_page: String,
 }
 
 pub struct EntryRow {
@@ -43,7 +47,10 @@ struct JournalPage {
     c: Chrome,
     q: SearchQuery,
     entries: Vec<EntryRow>,
-    pager: Pager,
+    /// `41–60 of 312`; empty when nothing matches.
+    range: String,
+    previous: Option<String>,
+    next: Option<String>,
 }
 
 fn pretty(v: &serde_json::Value) -> Option<String> {
@@ -67,10 +74,18 @@ pub async fn page(
         actor: given(&q.actor),
         contractor_id: given(&q.contractor_id),
         subject: given(&q.subject),
-        before: q.before.trim().parse().ok(),
-        limit: Some(super::PAGE as u32),
+        before: None,
+        from: given(&q.from),
+        to: given(&q.to),
+        limit: Some(
+            q.per_page
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(super::PAGE as u32),
+        ),
     };
-    let page = journal::list(&state, &session.caller(), search).await?;
+    let number = q.page.trim().parse::<u32>().unwrap_or(1).max(1);
+    let page = journal::page(&state, &session.caller(), search, number).await?;
     let base = href(
         "/console/journal",
         &[
@@ -78,14 +93,23 @@ pub async fn page(
             ("actor", q.actor.trim()),
             ("contractor_id", q.contractor_id.trim()),
             ("subject", q.subject.trim()),
+            ("from", q.from.trim()),
+            ("to", q.to.trim()),
+            ("per_page", q.per_page.trim()),
         ],
     );
-    let pager = super::pager(
-        &base,
-        "before",
-        Some(&q.before),
-        page.next_cursor.map(|n| n.to_string()),
-    );
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let link = |n: u32| format!("{base}{sep}page={n}");
+    let range = if page.total > 0 {
+        crate::web::i18n::range_of(
+            lang,
+            page.first,
+            page.first + page.entries.len() as i64 - 1,
+            page.total,
+        )
+    } else {
+        String::new()
+    };
     let names = contractor_names(
         &state,
         &session,
@@ -126,6 +150,8 @@ pub async fn page(
         c: session.chrome(session.t().nav_journal, Section::Journal),
         q,
         entries,
-        pager,
+        range,
+        previous: page.previous.map(link),
+        next: page.next.map(link),
     }))
 }
