@@ -12,7 +12,6 @@ use mpc_storage::contracts::charges_of;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::support::holder;
 use crate::app::contracts::{OfferedQuery, QuoteQuery};
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};

@@ -70,7 +70,6 @@ pub(super) async fn invoice_list(
     let wanted: Option<InvoiceState> = q.state.as_deref().and_then(|s| s.parse().ok());
     let list = app::billing::invoices(&state, &session.caller(), month.as_deref(), None).await?;
     let t = session.t();
-    let state = q.state.filter(|s| !s.is_empty()).unwrap_or_default();
     let rows = list
         .into_iter()
         .rev()
