@@ -182,11 +182,13 @@ pub enum ContractorCommand {
         /// `123-4567`.
         #[arg(long)]
         postal_code: Option<String>,
+        /// The postal address, up to 200 characters (e.g. `東京都港区芝公園1-1-1`).
         #[arg(long)]
         address: Option<String>,
         /// The person to contact at the contractor.
         #[arg(long)]
         contact_name: Option<String>,
+        /// Digits with optional hyphens, e.g. `03-1234-5678`.
         #[arg(long)]
         phone: Option<String>,
         /// Where invoices are sent by e-mail.
@@ -231,11 +233,20 @@ pub enum UserCommand {
     },
     /// Disable a user: no sign-in, its console sessions end, its API tokens stop working.
     /// The last active operator cannot be disabled.
-    Disable { username: String },
+    Disable {
+        /// The user to disable.
+        username: String,
+    },
     /// Enable a disabled user again.
-    Enable { username: String },
+    Enable {
+        /// The user to enable.
+        username: String,
+    },
     /// Forget the failed console sign-ins that hold a username back.
-    Unlock { username: String },
+    Unlock {
+        /// The user whose failed sign-ins are forgotten.
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
