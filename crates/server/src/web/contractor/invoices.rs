@@ -158,7 +158,7 @@ pub(super) async fn invoice_page(
             .iter()
             .map(|l| LineRow {
                 what: l.description.clone(),
-                contract: contract_label(&l.contract_id),
+                contract: contract_label(l),
                 period: period(lang, &l.period_from, &l.period_to),
                 rule: l.rule.clone(),
                 amount: format::yen(lang, l.amount),
