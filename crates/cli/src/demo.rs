@@ -279,12 +279,13 @@ impl Seeder<'_> {
         device_type: &str,
         on: Date,
         serial: Option<&str>,
+        site: &str,
     ) -> anyhow::Result<String> {
         let a = self
             .contract(
                 contractor,
                 json!({"kind": "apply_contract", "contract_kind": "service_adapter", "item": item,
-                       "device_type": device_type, "management_id": management}),
+                       "device_type": device_type, "management_id": management, "label": site}),
                 on,
             )
             .await?;
@@ -376,7 +377,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
     let m1 = s
         .contract(
             &minato,
-            json!({"kind": "apply_contract", "contract_kind": "management"}),
+            json!({"kind": "apply_contract", "contract_kind": "management", "label": "本社"}),
             start,
         )
         .await?;
@@ -389,6 +390,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             "SEIL/X4",
             day(1)?,
             Some("X4-24A0-00101"),
+            "本社",
         )
         .await?;
     s.sendback(
@@ -405,6 +407,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
         "SEIL/X4",
         day(1)?,
         Some("X4-24A0-00102"),
+        "大阪支店",
     )
     .await?;
     s.adapter(
@@ -414,6 +417,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
         "SEIL CA10",
         day(2)?,
         Some("CA10-24B1-00201"),
+        "名古屋営業所",
     )
     .await?;
     let ig_w2l = s
@@ -424,6 +428,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             "SA-W2L",
             day(3)?,
             Some("W2L-24C2-00301"),
+            "福岡支店",
         )
         .await?;
     let ra_w2l = s
@@ -434,6 +439,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             "SA-W2L",
             day(3)?,
             Some("W2L-24C2-00302"),
+            "横浜倉庫",
         )
         .await?;
     let founder = s
@@ -491,6 +497,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             "SEIL CA10",
             day(4)?,
             Some("CA10-24B1-00401"),
+            "札幌本店",
         )
         .await?;
     s.sendback(
@@ -508,6 +515,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             "SA-W2L",
             day(4)?,
             Some("W2L-24C2-00402"),
+            "函館営業所",
         )
         .await?;
     let capped = s
@@ -527,6 +535,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             "SEIL CA10",
             day(4)?,
             Some("CA10-24B1-00403"),
+            "旭川倉庫",
         )
         .await?;
     // A cancellation in progress: notice 5 days ago, asking for the end of next month (R13.1).
@@ -555,7 +564,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
     let m3 = s
         .contract(
             &sakura,
-            json!({"kind": "apply_contract", "contract_kind": "management"}),
+            json!({"kind": "apply_contract", "contract_kind": "management", "label": "京都本店"}),
             day(14)?,
         )
         .await?;
@@ -568,6 +577,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             "SEIL/X4",
             day(15)?,
             Some("X4-24A0-00501"),
+            "京都本店",
         )
         .await?;
     s.sendback(
@@ -585,6 +595,7 @@ pub async fn seed(store: &Store, today: Date) -> anyhow::Result<()> {
             "SA-W2L",
             today.checked_sub(3.days())?,
             None,
+            "神戸支店",
         )
         .await?;
     let backup = s

@@ -5,5 +5,6 @@
 mod common;
 mod custody;
 mod ending;
+mod numbers;
 mod requests;
 mod support;

@@ -79,7 +79,11 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
     };
     for c in &contracts {
         let href = format!("/console/contracts/{}", c.id);
-        let subject = format!("{} ({})", describe(lang, c), crate::web::contract_name(c.number, &c.label, &c.id));
+        let subject = format!(
+            "{} ({})",
+            describe(lang, c),
+            crate::web::contract_name(c.number, &c.label, &c.id)
+        );
         if let Some(d) = &c.minimum_period_end {
             add(
                 d,
@@ -172,7 +176,11 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
             .filter_map(|c| {
                 let p = c.provisioning.as_ref().filter(|p| !p.provisionable)?;
                 Some(Withheld {
-                    subject: format!("{} ({})", describe(lang, c), crate::web::contract_name(c.number, &c.label, &c.id)),
+                    subject: format!(
+                        "{} ({})",
+                        describe(lang, c),
+                        crate::web::contract_name(c.number, &c.label, &c.id)
+                    ),
                     href: format!("/console/contracts/{}", c.id),
                     code: p.code.clone().unwrap_or_default(),
                     reason: match lang {

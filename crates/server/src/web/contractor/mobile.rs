@@ -72,7 +72,11 @@ pub(super) async fn mobile_use(
                 );
             let days: Vec<u64> = s.days.iter().map(|d| d.bytes).collect();
             sims.push(SimShown {
-                contract: format!("{} ({})", describe(lang, c), crate::web::contract_name(c.number, &c.label, &c.id)),
+                contract: format!(
+                    "{} ({})",
+                    describe(lang, c),
+                    crate::web::contract_name(c.number, &c.label, &c.id)
+                ),
                 iccids: s.iccids.join(", "),
                 plan,
                 used: charts::gigabytes(s.used_bytes),

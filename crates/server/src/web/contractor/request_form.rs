@@ -94,7 +94,11 @@ fn fields_of(lang: Lang, kind: &str, contracts: &[ContractView]) -> Option<Vec<F
             .map(|c| {
                 (
                     c.id.clone(),
-                    format!("{} ({})", describe(lang, c), crate::web::contract_name(c.number, &c.label, &c.id)),
+                    format!(
+                        "{} ({})",
+                        describe(lang, c),
+                        crate::web::contract_name(c.number, &c.label, &c.id)
+                    ),
                 )
             })
             .collect::<Vec<_>>()
