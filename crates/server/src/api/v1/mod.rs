@@ -41,7 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::reject))
         .routes(routes!(requests::withdraw))
         .routes(routes!(contracts::list))
-        .routes(routes!(contracts::get, contracts::update))
+        .routes(routes!(contracts::get, contracts::set_label))
         .routes(routes!(contracts::quote))
         .routes(routes!(contracts::billing_start))
         .routes(routes!(contracts::charges))
