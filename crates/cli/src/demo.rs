@@ -270,7 +270,9 @@ impl Seeder<'_> {
         Ok(())
     }
 
-    /// A service adapter under `management`, billed from `on`, with its serial notified when given.
+    /// A service adapter under `management`, billed from `on`, with its serial notified when
+    /// given, at the site named `site`.
+    #[allow(clippy::too_many_arguments)]
     async fn adapter(
         &self,
         contractor: &str,
