@@ -121,6 +121,10 @@ pub struct LineView {
     /// The contractor holding the contract (differs from the account under R6.3).
     pub contractor_id: String,
     pub contract_id: String,
+    /// The number of the line's contract, as the invoice prints it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "C-000123")]
+    pub contract_number: Option<mpc_domain::contract_number::ContractNumber>,
     pub subject_id: String,
     pub kind: LineKind,
     /// The rule the line comes from, e.g. `D7`, `R9.11`, `R15.1`, `R16.2`, `R6.4`.

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use mpc_domain::book::{ChargeKind, DeviceState, Effect, EndReason, Status};
-use mpc_domain::contract_number::ContractNumber;
 use mpc_domain::catalog::{
     ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind,
 };
+use mpc_domain::contract_number::ContractNumber;
 use mpc_domain::custody::Delivery;
 use mpc_domain::request::{Acceptance, Request, RequestStatus};
 use serde::{Deserialize, Serialize};

@@ -273,7 +273,9 @@ impl Seeder<'_> {
         Ok(())
     }
 
-    /// A service adapter under `management`, billed from `on`, with its serial notified when given.
+    /// A service adapter under `management`, billed from `on`, with its serial notified when
+    /// given, at the site named `site`.
+    #[allow(clippy::too_many_arguments)]
     async fn adapter(
         &self,
         contractor: &str,
@@ -282,12 +284,13 @@ impl Seeder<'_> {
         device_type: &str,
         on: Date,
         serial: Option<&str>,
+        site: &str,
     ) -> anyhow::Result<String> {
         let a = self
             .contract(
                 contractor,
                 json!({"kind": "apply_contract", "contract_kind": "service_adapter", "item": item,
-                       "device_type": device_type, "management_id": management}),
+                       "device_type": device_type, "management_id": management, "label": site}),
                 on,
             )
             .await?;
@@ -501,7 +504,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
     let m1 = s
         .contract(
             &minato,
-            json!({"kind": "apply_contract", "contract_kind": "management"}),
+            json!({"kind": "apply_contract", "contract_kind": "management", "label": "本社"}),
             start,
         )
         .await?;
@@ -514,6 +517,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             "SEIL/X4",
             day(1)?,
             Some("X4-24A0-00101"),
+            "本社",
         )
         .await?;
     s.sendback(
@@ -530,6 +534,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
         "SEIL/X4",
         day(1)?,
         Some("X4-24A0-00102"),
+        "大阪支店",
     )
     .await?;
     s.adapter(
@@ -539,6 +544,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
         "SEIL CA10",
         day(2)?,
         Some("CA10-24B1-00201"),
+        "名古屋営業所",
     )
     .await?;
     let ig_w2l = s
@@ -549,6 +555,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             "SA-W2L",
             day(3)?,
             Some("W2L-24C2-00301"),
+            "福岡支店",
         )
         .await?;
     let ra_w2l = s
@@ -559,6 +566,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             "SA-W2L",
             day(3)?,
             Some("W2L-24C2-00302"),
+            "横浜倉庫",
         )
         .await?;
     let founder = s
@@ -616,6 +624,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             "SEIL CA10",
             day(4)?,
             Some("CA10-24B1-00401"),
+            "札幌本店",
         )
         .await?;
     s.sendback(
@@ -633,6 +642,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             "SA-W2L",
             day(4)?,
             Some("W2L-24C2-00402"),
+            "函館営業所",
         )
         .await?;
     let capped = s
@@ -652,6 +662,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             "SEIL CA10",
             day(4)?,
             Some("CA10-24B1-00403"),
+            "旭川倉庫",
         )
         .await?;
     // A cancellation in progress: notice 5 days ago, asking for the end of next month (R13.1).
@@ -680,7 +691,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
     let m3 = s
         .contract(
             &sakura,
-            json!({"kind": "apply_contract", "contract_kind": "management"}),
+            json!({"kind": "apply_contract", "contract_kind": "management", "label": "京都本店"}),
             day(14)?,
         )
         .await?;
@@ -693,6 +704,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             "SEIL/X4",
             day(15)?,
             Some("X4-24A0-00501"),
+            "京都本店",
         )
         .await?;
     s.sendback(
@@ -710,6 +722,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             "SA-W2L",
             today.checked_sub(3.days())?,
             None,
+            "神戸支店",
         )
         .await?;
     let backup = s

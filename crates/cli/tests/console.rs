@@ -1417,3 +1417,75 @@ async fn search_box_results_and_paged_lists_in_both_languages() {
 
     client.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contracts_show_their_numbers_and_site_labels_in_both_languages() {
+    let d = deploy();
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 900).await;
+    sign_in(&client, &d, "minato").await;
+
+    // The list: a number column and a site-name column, in Japanese.
+    client
+        .goto(&format!("{}/console/contracts", d.url))
+        .await
+        .unwrap();
+    let list = until_text(&client, "C-000001").await;
+    for shown in [
+        JA.contract_number,
+        JA.contract_label,
+        "C-000003",
+        "本社",
+        "大阪支店",
+    ] {
+        assert!(list.contains(shown), "{shown}: {list}");
+    }
+    shot(&client, "ja-contracts-numbers").await;
+
+    // A contract page asked for by number: its number and label head it.
+    client
+        .goto(&format!("{}/console/contracts/c-3", d.url))
+        .await
+        .unwrap();
+    let page = until_text(&client, "C-000003").await;
+    assert!(page.contains("大阪支店"), "{page}");
+
+    // The holder renames the site on the page.
+    let input = client.find(Locator::Id("label")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys("大阪第二支店").await.unwrap();
+    client
+        .find(Locator::Css("form[action$='/label'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    until_text(&client, "大阪第二支店").await;
+    shot(&client, "ja-contract-label").await;
+
+    // In English: the same number and label, English headings.
+    client
+        .goto(&format!("{}/console/lang/en", d.url))
+        .await
+        .unwrap();
+    client
+        .goto(&format!("{}/console/contracts", d.url))
+        .await
+        .unwrap();
+    let list = until_text(&client, EN.contract_number).await;
+    for shown in [EN.contract_label, "C-000003", "大阪第二支店"] {
+        assert!(list.contains(shown), "{shown}: {list}");
+    }
+    client
+        .goto(&format!("{}/console/contracts/C-000003", d.url))
+        .await
+        .unwrap();
+    let page = until_text(&client, EN.contract_label_save).await;
+    assert!(
+        page.contains("C-000003") && page.contains("大阪第二支店"),
+        "{page}"
+    );
+    shot(&client, "en-contract-label").await;
+    client.close().await.unwrap();
+}

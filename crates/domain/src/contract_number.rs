@@ -148,7 +148,10 @@ mod tests {
     fn the_shown_form_has_six_digits_at_least() {
         assert_eq!(ContractNumber::new(1).unwrap().to_string(), "C-000001");
         assert_eq!(ContractNumber::new(123).unwrap().to_string(), "C-000123");
-        assert_eq!(ContractNumber::new(999_999).unwrap().to_string(), "C-999999");
+        assert_eq!(
+            ContractNumber::new(999_999).unwrap().to_string(),
+            "C-999999"
+        );
         assert_eq!(
             ContractNumber::new(1_000_000).unwrap().to_string(),
             "C-1000000"
@@ -158,7 +161,9 @@ mod tests {
 
     #[test]
     fn what_reads_as_a_number() {
-        for ok in ["C-000123", "c-000123", "C-123", "c-123", "123", "000123", " C-123 "] {
+        for ok in [
+            "C-000123", "c-000123", "C-123", "c-123", "123", "000123", " C-123 ",
+        ] {
             assert_eq!(ok.parse::<ContractNumber>().unwrap().get(), 123, "{ok:?}");
         }
         for bad in [

@@ -19,14 +19,14 @@ use mpc_api_types::billing::{InvoiceView, LineView};
 use skrifa::MetadataProvider;
 use skrifa::instance::{LocationRef, Size};
 
-/// How an invoice line names its contract. Today the tail of its id, which differs between
-/// contracts (the head of a time-ordered id is shared by contracts made together); kept in this
-/// one function so that the contract number can take its place.
-pub fn contract_label(contract_id: &str) -> String {
-    contract_id
-        .get(contract_id.len().saturating_sub(8)..)
-        .unwrap_or(contract_id)
-        .to_owned()
+/// How an invoice line names its contract: the contract number (`C-000123`), which the
+/// contractor also sees in the console and says on the phone; the tail of the id for a line
+/// of no numbered contract.
+pub fn contract_label(line: &LineView) -> String {
+    match line.contract_number {
+        Some(n) => n.to_string(),
+        None => crate::web::short(&line.contract_id),
+    }
 }
 
 /// `2026/12/19` from `2026-12-19`.
@@ -89,7 +89,7 @@ pub struct PrintedInvoice {
 fn printed_line(l: &LineView, rate: i64) -> PrintedLine {
     PrintedLine {
         description: l.description.clone(),
-        contract: contract_label(&l.contract_id),
+        contract: contract_label(l),
         period: if l.period_from == l.period_to {
             slashed(&l.period_from)
         } else {

@@ -286,7 +286,71 @@ async fn journal_reads_newest_first_with_filters(db: TestDb) {
     assert!(none.is_empty());
 }
 
+/// Migration 0021 numbers the contracts it finds in creation order (their ids are UUIDv7) and
+/// leaves the counter after the last: the next contract takes the number after them.
+async fn migration_0021_numbers_existing_contracts_in_creation_order(db: TestDb) {
+    let store = &db.store;
+    let mut tx = store.write().await.unwrap();
+    let k = accounts::create_contractor(&mut tx, "株式会社移行")
+        .await
+        .unwrap();
+    tx.commit(JournalEntry::new("test", "contractor.create"))
+        .await
+        .unwrap();
+    // The database as migration 0020 left it.
+    for statement in [
+        "DROP INDEX contracts_number",
+        "ALTER TABLE contracts DROP COLUMN number",
+        "ALTER TABLE contracts DROP COLUMN label",
+        "DROP TABLE contract_numbers",
+        "DELETE FROM _sqlx_migrations WHERE version = 21",
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    // Three contracts made one after another, written in another order and accepted on days
+    // out of order: creation order is the ids' order.
+    let ids: Vec<String> = (0..3)
+        .map(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            mpc_storage::new_id()
+        })
+        .collect();
+    for (i, accepted) in [(2, "2026-01-05"), (0, "2026-03-01"), (1, "2026-02-01")] {
+        sqlx::query(
+            "INSERT INTO contracts (id, contractor_id, kind, applied_on, accepted_on) \
+             VALUES ($1, $2, 'management', $3, $3)",
+        )
+        .bind(ids[i].clone())
+        .bind(k.id.clone())
+        .bind(accepted)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
+    store.migrate().await.unwrap();
+    let rows: Vec<(String, i64, String)> =
+        sqlx::query_as("SELECT id, number, label FROM contracts ORDER BY number")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let want: Vec<(String, i64, String)> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.clone(), i as i64 + 1, String::new()))
+        .collect();
+    assert_eq!(rows, want);
+    let mut tx = store.write().await.unwrap();
+    let next = mpc_storage::contracts::numbers::next_number(&mut tx)
+        .await
+        .unwrap();
+    assert_eq!(next.to_string(), "C-000004");
+}
+
 backend_tests!(
+    migration_0021_numbers_existing_contracts_in_creation_order,
     commit_writes_the_change_and_its_journal_row,
     a_dropped_transaction_leaves_nothing,
     migrating_again_is_harmless,

@@ -495,3 +495,63 @@ fn search_finds_by_part_of_a_serial_and_pages_one_kind() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("invalid_field"), "{}", stderr(&bad));
 }
+
+/// Every contract command takes the contract number as the console shows it, and `contract
+/// label` names the site (checked as the API checks it).
+#[test]
+fn contract_commands_take_the_contract_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let seeded = mpc(&db, &["demo", "seed", "--today", "2026-11-24"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let (_, contracts) = demo_contracts(&db, "みなと");
+    let contract = contracts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "service_adapter" && c["ending"].is_null())
+        .unwrap();
+    let id = contract["id"].as_str().unwrap();
+    let number = contract["number"].as_str().unwrap();
+    assert!(number.starts_with("C-0000"), "{number}");
+    assert!(
+        !contract["label"].as_str().unwrap().is_empty(),
+        "demo site names"
+    );
+
+    let labelled = mpc(
+        &db,
+        &["contract", "label", &number.to_lowercase(), "  本社ビル "],
+    );
+    assert!(labelled.status.success(), "{}", stderr(&labelled));
+    assert_eq!(stdout(&labelled), format!("{number}\t本社ビル"));
+    let digits = number.trim_start_matches("C-");
+    let shown = mpc(&db, &["contract", "show", digits, "--as-of", "2026-11-25"]);
+    assert!(shown.status.success(), "{}", stderr(&shown));
+    let view: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(
+        (view["id"].as_str(), view["label"].as_str()),
+        (Some(id), Some("本社ビル"))
+    );
+    let quote = mpc(&db, &["contract", "quote", number, "--json"]);
+    assert!(quote.status.success(), "{}", stderr(&quote));
+    let quote: serde_json::Value = serde_json::from_slice(&quote.stdout).unwrap();
+    assert_eq!(quote["contract_id"], id);
+
+    let long = "x".repeat(61);
+    let refused = mpc(&db, &["contract", "label", number, &long]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("invalid_field"),
+        "{}",
+        stderr(&refused)
+    );
+    let unreadable = mpc(&db, &["contract", "show", "C-12x"]);
+    assert!(!unreadable.status.success());
+    assert!(
+        stderr(&unreadable).contains("invalid_contract")
+            && stderr(&unreadable).contains("C-000123"),
+        "{}",
+        stderr(&unreadable)
+    );
+}

@@ -18,8 +18,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Month;
-use crate::contract_number::ContractNumber;
 use crate::catalog::{ContractKind, DeviceType, Item, MobileUsageType, NetworkType, OptionKind};
+use crate::contract_number::ContractNumber;
 
 /// A value that changes on given dates: each entry holds from its date until the next entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

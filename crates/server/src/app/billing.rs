@@ -290,6 +290,10 @@ async fn invoice_view(state: &AppState, inv: &InvoiceRecord) -> ApiResult<Invoic
                     breakdown,
                     contractor_id: l.contractor_id,
                     contract_id: l.contract_id,
+                    contract_number: l
+                        .contract_number
+                        .and_then(|n| u64::try_from(n).ok())
+                        .and_then(mpc_domain::contract_number::ContractNumber::new),
                     subject_id: l.subject_id,
                     rule: l.rule,
                     price_key: l.price_key,

@@ -770,7 +770,6 @@ catalog! {
     contract_number: "契約番号", "Contract number";
     contract_label: "拠点名", "Site name";
     contract_label_save: "拠点名を保存", "Save the site name";
-    contract_label_saved: "拠点名を保存しました。", "Site name saved.";
     contract_label_hint: "請求書や一覧で契約番号の横に表示されます。空欄で削除します。", "Shown beside the contract number in lists and invoices. Leave empty to remove it.";
     // money: payments, invoice states, price agreements, the grouped price book
     money_state_draft: "下書き", "Draft";

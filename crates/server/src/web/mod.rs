@@ -134,6 +134,21 @@ pub fn actor_label(lang: Lang, actor: &str, name: Option<String>) -> String {
     }
 }
 
+/// A contract as people name it: its number and site label (`C-000123 本社`), or the short
+/// id of one not numbered.
+pub fn contract_name(
+    number: Option<mpc_domain::contract_number::ContractNumber>,
+    label: &str,
+    id: &str,
+) -> String {
+    let number = number.map_or_else(|| short(id), |n| n.to_string());
+    if label.is_empty() {
+        number
+    } else {
+        format!("{number} {label}")
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

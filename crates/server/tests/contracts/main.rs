@@ -7,5 +7,6 @@ mod custody;
 mod ending;
 mod offered;
 mod preview;
+mod numbers;
 mod requests;
 mod support;

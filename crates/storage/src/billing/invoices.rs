@@ -45,6 +45,8 @@ pub struct LineRecord {
     pub contractor_id: String,
     pub seq: i64,
     pub contract_id: String,
+    /// The number of the line's contract (none for a line of no contract).
+    pub contract_number: Option<i64>,
     pub subject_id: String,
     pub kind: String,
     pub rule: String,
@@ -169,9 +171,11 @@ pub async fn invoice_lines(
     invoice: &InvoiceRecord,
 ) -> Result<Vec<LineRecord>> {
     Ok(sqlx::query_as(
-        "SELECT l.contractor_id, l.seq, l.contract_id, l.subject_id, l.kind, l.rule, l.price_key, l.description, \
-         l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, l.refers_to, l.breakdown, l.text FROM invoice_lines l \
-         JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id WHERE l.month = $1 AND l.account_id = $2 \
+        "SELECT l.contractor_id, l.seq, l.contract_id, c.number AS contract_number, l.subject_id, l.kind, l.rule, \
+         l.price_key, l.description, l.period_from, l.period_to, l.days, l.days_in_month, l.unit_amount, l.amount, \
+         l.refers_to, l.breakdown, l.text FROM invoice_lines l \
+         JOIN billing_months b ON b.month = l.month AND b.current_run = l.run_id \
+         LEFT JOIN contracts c ON c.id = l.contract_id WHERE l.month = $1 AND l.account_id = $2 \
          ORDER BY l.contractor_id, l.seq",
     )
     .bind(invoice.month.clone())

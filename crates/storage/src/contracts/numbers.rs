@@ -17,10 +17,11 @@ use crate::{Result, StorageError, WriteTx};
 
 /// The next contract number, taken in `tx`.
 pub async fn next_number(tx: &mut WriteTx) -> Result<ContractNumber> {
-    let last: i64 =
-        sqlx::query_scalar("UPDATE contract_numbers SET last = last + 1 WHERE id = 1 RETURNING last")
-            .fetch_one(tx.conn())
-            .await?;
+    let last: i64 = sqlx::query_scalar(
+        "UPDATE contract_numbers SET last = last + 1 WHERE id = 1 RETURNING last",
+    )
+    .fetch_one(tx.conn())
+    .await?;
     contract_number(Some(last))
 }
 

@@ -79,7 +79,7 @@ pub(super) async fn get(
     request_body = ContractPatch, security(("bearer" = [])),
     responses((status = 200, body = ContractView), (status = 400, body = Problem),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub(super) async fn update(
+pub(super) async fn set_label(
     State(state): State<AppState>,
     caller: Caller,
     Path(contract_id): Path<String>,

@@ -49,7 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::withdraw))
         .routes(routes!(contracts::list))
         .routes(routes!(contracts::offered))
-        .routes(routes!(contracts::get, contracts::update))
+        .routes(routes!(contracts::get, contracts::set_label))
         .routes(routes!(contracts::quote))
         .routes(routes!(contracts::billing_start))
         .routes(routes!(contracts::charges))

@@ -2,7 +2,8 @@
 //! options and journal timeline.
 
 use axum::extract::{Path, Query, State};
-use mpc_api_types::contracts::OptionView;
+use axum_extra::extract::Form;
+use mpc_api_types::contracts::{ContractPatch, OptionView, SubmitRequest};
 use mpc_domain::book::Status;
 use mpc_domain::catalog::{ContractKind, DeviceType, Item, OptionKind};
 use serde::Deserialize;
@@ -11,7 +12,7 @@ use crate::app::timeline::Happening;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, WebResult, render, short};
+use crate::web::{Chrome, Session, WebResult, contract_name, render, see_other};
 use crate::{AppState, app};
 
 use super::{
@@ -223,6 +224,8 @@ pub(super) async fn contract_page(
     let lang = session.lang;
     let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
     let c = app::contracts::get(&state, &session.caller(), &id, Some(&as_of)).await?;
+    // The page may be asked for by number: the timeline names the contract by id.
+    let id = c.id.clone();
     let events = app::timeline::timeline(&state, &session.caller(), &id)
         .await?
         .into_iter()
@@ -234,7 +237,11 @@ pub(super) async fn contract_page(
         .collect();
     Ok(render(ContractPage {
         c: session.chrome(
-            &format!("{} {}", session.t().contract, short(&c.id)),
+            &format!(
+                "{} {}",
+                session.t().contract,
+                contract_name(c.number, &c.label, &c.id)
+            ),
             Section::Contracts,
         ),
         id: c.id.clone(),
@@ -275,4 +282,28 @@ pub(super) async fn contract_page(
             String::new()
         },
     }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct LabelForm {
+    csrf: String,
+    label: String,
+}
+
+/// `POST /console/contracts/{id}/label`: sets the site label, then shows the contract again.
+pub(super) async fn set_label(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<LabelForm>,
+) -> WebResult {
+    session.check_csrf(&form.csrf)?;
+    let c = app::contracts::set_label(
+        &state,
+        &session.caller(),
+        &id,
+        app::Input::Value(ContractPatch { label: form.label }),
+    )
+    .await?;
+    Ok(see_other(&format!("/console/contracts/{}", c.id)))
 }

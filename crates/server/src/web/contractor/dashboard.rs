@@ -10,7 +10,7 @@ use mpc_domain::request::RequestStatus;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, WebResult, render, short};
+use crate::web::{Chrome, Session, WebResult, render};
 use crate::{AppState, app};
 
 use super::requests::{RequestRow, request_row};
@@ -82,7 +82,11 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
     };
     for c in &contracts {
         let href = format!("/console/contracts/{}", c.id);
-        let subject = format!("{} ({})", describe(lang, c), short(&c.id));
+        let subject = format!(
+            "{} ({})",
+            describe(lang, c),
+            crate::web::contract_name(c.number, &c.label, &c.id)
+        );
         if let Some(d) = &c.minimum_period_end {
             add(
                 d,
@@ -176,7 +180,11 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
             .filter_map(|c| {
                 let p = c.provisioning.as_ref().filter(|p| !p.provisionable)?;
                 Some(Withheld {
-                    subject: format!("{} ({})", describe(lang, c), short(&c.id)),
+                    subject: format!(
+                        "{} ({})",
+                        describe(lang, c),
+                        crate::web::contract_name(c.number, &c.label, &c.id)
+                    ),
                     href: format!("/console/contracts/{}", c.id),
                     code: p.code.clone().unwrap_or_default(),
                     reason: match lang {

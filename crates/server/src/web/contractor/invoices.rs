@@ -269,7 +269,7 @@ async fn show_invoice(
             .iter()
             .map(|l| LineRow {
                 what: lang.pick(&l.description, &l.description_en).to_owned(),
-                contract: contract_label(&l.contract_id),
+                contract: contract_label(l),
                 period: period(lang, &l.period_from, &l.period_to),
                 rule: l.rule.clone(),
                 amount: format::yen(lang, l.amount),

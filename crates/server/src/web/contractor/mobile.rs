@@ -157,7 +157,11 @@ pub(super) async fn mobile_use(
                 t.mobile_cap,
             );
             sims.push(SimShown {
-                contract: format!("{} ({})", describe(lang, c), short(&c.id)),
+                contract: format!(
+                    "{} ({})",
+                    describe(lang, c),
+                    crate::web::contract_name(c.number, &c.label, &c.id)
+                ),
                 iccids: s.iccids.join(", "),
                 plan,
                 used: charts::gigabytes(s.used_bytes),

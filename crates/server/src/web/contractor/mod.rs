@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/dashboard", get(dashboard::dashboard))
         .route("/console/contracts", get(contracts::contract_list))
         .route("/console/contracts/{id}", get(contracts::contract_page))
+        .route("/console/contracts/{id}/label", post(contracts::set_label))
         .route(
             "/console/contracts/{id}/cancel",
             get(cancel::cancel_form).post(cancel::cancel),
@@ -89,7 +90,10 @@ fn today() -> String {
 /// One row of a table, already in the page's language.
 pub struct ContractRow {
     pub id: String,
+    /// The contract number (`C-000123`).
     pub short: String,
+    /// The site label, empty when none.
+    pub label: String,
     pub what: String,
     pub device: String,
     pub status: &'static str,
@@ -118,7 +122,8 @@ fn describe(lang: Lang, c: &ContractView) -> String {
 fn contract_row(lang: Lang, c: &ContractView) -> ContractRow {
     ContractRow {
         id: c.id.clone(),
-        short: short(&c.id),
+        short: c.number.map_or_else(|| short(&c.id), |n| n.to_string()),
+        label: c.label.clone(),
         what: describe(lang, c),
         device: c
             .device_type

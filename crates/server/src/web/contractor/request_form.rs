@@ -101,7 +101,11 @@ fn fields_of(
             .map(|c| {
                 (
                     c.id.clone(),
-                    format!("{} ({})", describe(lang, c), short(&c.id)),
+                    format!(
+                        "{} ({})",
+                        describe(lang, c),
+                        crate::web::contract_name(c.number, &c.label, &c.id)
+                    ),
                 )
             })
             .collect::<Vec<_>>()
