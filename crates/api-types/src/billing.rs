@@ -133,7 +133,9 @@ pub struct LineView {
     pub price_key: Option<String>,
     /// What the line is, in Japanese, as the invoice prints it.
     pub description: String,
-    /// What the line is, in English (the invoice itself stays Japanese).
+    /// What the line is, in English (the invoice itself stays Japanese). Empty in decisions
+    /// recorded before lines had English wording.
+    #[serde(default)]
     pub description_en: String,
     pub period_from: String,
     pub period_to: String,

@@ -1079,7 +1079,7 @@ async fn contract_timeline_and_error_pages_in_both_languages() {
         shot(&client, &format!("{lang}-contract-timeline")).await;
         // A page that does not exist keeps the menu, in the page's language.
         client
-            .goto(&format!("{}/console/contracts/no-such-contract", d.url))
+            .goto(&format!("{}/console/contracts/C-999999", d.url))
             .await
             .unwrap();
         let page = until_text(&client, t.error_code).await;

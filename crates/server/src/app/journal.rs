@@ -161,7 +161,10 @@ async fn query(state: &AppState, caller: &Caller, search: Search) -> ApiResult<J
 }
 
 /// The entries of `rows`, each actor named by username (one lookup for all).
-async fn entries(state: &AppState, rows: Vec<journal::JournalRecord>) -> ApiResult<Vec<JournalEntry>> {
+async fn entries(
+    state: &AppState,
+    rows: Vec<journal::JournalRecord>,
+) -> ApiResult<Vec<JournalEntry>> {
     let actors: Vec<&str> = rows.iter().map(|r| r.actor.as_str()).collect();
     let names = users::actor_names(state, &actors).await?;
     rows.into_iter()

@@ -5,8 +5,8 @@ use mpc_api_types::contracts::{
     AcceptedDecision, DefaultedDates, RejectRequest, RequestList, RequestPreview, RequestView,
     SubmitRequest,
 };
-use mpc_domain::number::Numbered;
 use mpc_domain::ending::Termination;
+use mpc_domain::number::Numbered;
 use mpc_domain::request::{Acceptance, RequestStatus};
 use mpc_storage::contracts::requests::{self, RequestRecord};
 use mpc_storage::{accounts, numbers};
@@ -403,11 +403,11 @@ pub async fn preview(
         &row.submitted_on,
         &mut dates,
     )?;
-    let (_, outcome) = requests::preview(&state.store, request_id, &acceptance).await?;
+    let (_, outcome) = requests::preview(&state.store, &row.id, &acceptance).await?;
     let decision: AcceptedDecision = serde_json::from_value(requests::recorded_decision(&outcome))
         .map_err(|_| ApiError::internal())?;
     Ok(RequestPreview {
-        request_id: request_id.to_owned(),
+        request_id: row.id.clone(),
         on: acceptance.on.map(|d| d.to_string()).unwrap_or_default(),
         decision,
         defaulted_dates: dates.defaulted,

@@ -6,9 +6,9 @@ mod accounts;
 mod billing;
 #[path = "../common/mod.rs"]
 mod common;
+mod language;
 mod money;
 mod names;
-mod language;
 mod pages;
 mod queue;
 mod records;

@@ -5,8 +5,8 @@
 mod common;
 mod custody;
 mod ending;
+mod numbers;
 mod offered;
 mod preview;
-mod numbers;
 mod requests;
 mod support;

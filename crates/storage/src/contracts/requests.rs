@@ -460,7 +460,17 @@ fn decision_json(o: &Outcome) -> String {
         "eligibility_impact": o.impacts,
     });
     match &o.charges {
-        Some(Ok(lines)) => json["charges"] = serde_json::json!(lines),
+        // Each line with its English wording beside the Japanese, as the API's lines carry it.
+        Some(Ok(lines)) => {
+            json["charges"] = lines
+                .iter()
+                .map(|l| {
+                    let mut line = serde_json::json!(l);
+                    line["description_en"] = l.text.en().into();
+                    line
+                })
+                .collect();
+        }
         Some(Err(missing)) => {
             json["missing_prices"] = missing.iter().map(ToString::to_string).collect();
         }

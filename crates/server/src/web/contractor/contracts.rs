@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum_extra::extract::Form;
-use mpc_api_types::contracts::{ContractPatch, OptionView, SubmitRequest};
+use mpc_api_types::contracts::{ContractPatch, OptionView};
 use mpc_domain::book::Status;
 use mpc_domain::catalog::{ContractKind, DeviceType, Item, OptionKind};
 use serde::Deserialize;
