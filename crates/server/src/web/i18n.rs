@@ -389,11 +389,8 @@ catalog! {
     field_whole_number: "整数で入力してください", "Enter a whole number";
     firmware: "ファームウェア", "Firmware";
     invoice: "請求書", "Invoice";
-    invoice_defaulted: "未収", "Defaulted";
     invoice_draft: "下書き", "Draft";
     invoice_number: "請求書番号", "Invoice number";
-    invoice_open: "未払い", "Unpaid";
-    invoice_paid: "支払済み", "Paid";
     issue_date: "発行日", "Issued on";
     issuer: "発行者", "Issuer";
     last_day: "最終利用日", "Last day of service";
@@ -673,11 +670,6 @@ catalog! {
     op_back_to_billing: "請求処理へ戻る", "Back to billing runs";
     op_invoice_number: "請求書番号", "Invoice number";
     op_recipient: "宛先", "Addressed to";
-    op_invoice_draft: "下書き", "Draft";
-    op_invoice_issued: "発行済み", "Issued";
-    op_invoice_paid: "入金済み", "Paid";
-    op_invoice_overdue: "支払期限超過", "Overdue";
-    op_invoice_defaulted: "未払い（付替え済み）", "Defaulted";
     op_issuer: "請求書の発行者", "Invoice issuer";
     op_issuer_hint: "請求処理の前に設定が必要です（適格請求書発行事業者の登録番号）。", "Required before billing (the qualified-invoice registration number).";
     op_issuer_saved: "発行者を保存しました。", "The issuer was saved.";
@@ -828,8 +820,6 @@ catalog! {
     chart_day_col: "日付", "Day";
     chart_used_col: "当日の使用量", "Used that day";
     chart_cumulative_col: "累計", "Month so far";
-    op_up_share: "正常の割合", "UP share";
-    op_figures: "機器の計測値（SMFv2 ハートビート）", "Device figures (SMFv2 heartbeats)";
     // language: one language a page, the regulation's words, the contract timeline
     error_code: "エラーコード", "Error code";
     timeline_hint: "効力の生じた日（または生じる日）の古い順です。", "Oldest first, by the day each takes (or took) effect.";
@@ -928,9 +918,7 @@ catalog! {
     search_in_inventory: "在庫", "In inventory";
     search_more: "すべて表示", "Show all";
     search_back: "すべての種類の結果へ戻る", "Back to all kinds";
-    search_shown_of: "件を表示／全件数：", "shown of ";
     filter_all: "すべて", "All";
-    filter_apply: "絞り込む", "Filter";
     filter_from: "開始日", "From";
     filter_to: "終了日", "To";
     filter_kind: "種類", "Kind";
