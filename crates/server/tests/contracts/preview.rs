@@ -268,7 +268,41 @@ async fn a_preview_names_the_rule_a_date_breaks_and_previews_new_things(db: Test
     .assert_problem(422, "invalid_field");
 }
 
+/// An operator's request accepted as it is submitted records its charges as acceptance of a
+/// pending request does.
+async fn a_request_accepted_on_submission_records_its_charges(db: TestDb) {
+    let app = TestApp::new(db).await;
+    app.price_everything().await;
+    // An internet_gateway SEIL/X4 (¥3,000/month) billed from 2026-09-15.
+    let (k, _, a) = app.billed_customer("株式会社即時承諾").await;
+    let reply = app
+        .post(
+            &format!("/api/v1/contractors/{k}/requests"),
+            &app.operator,
+            json!({
+                "request": {"kind": "change_item", "contract_id": a, "item": "remote_access"},
+                "submitted_on": "2026-12-01",
+                "accept": {"on": "2026-12-10"},
+            }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    assert_eq!(reply.body["status"], "accepted");
+    assert_eq!(
+        charges(&reply.body["decision"]),
+        vec![
+            // Dec 1–9 on internet_gateway: floor(3000 × 9 / 31) = floor(870.9) = ¥870.
+            line("monthly_fee", "2026-12-01", "2026-12-09", 870),
+            // Dec 10–31 on remote_access (¥4,000): floor(4000 × 22 / 31) = ¥2,838.
+            line("monthly_fee", "2026-12-10", "2026-12-31", 2_838),
+            // The item-change fee, 別紙1 3(1).
+            line("one_time_fee", "2026-12-10", "2026-12-10", 8_000),
+        ]
+    );
+}
+
 backend_tests!(
     the_preview_of_an_acceptance_is_what_acceptance_records,
     a_preview_names_the_rule_a_date_breaks_and_previews_new_things,
+    a_request_accepted_on_submission_records_its_charges,
 );

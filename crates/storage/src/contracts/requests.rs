@@ -287,6 +287,8 @@ pub async fn submit(
     journal: JournalEntry,
 ) -> Result<(RequestRecord, Option<Decision>)> {
     let mut batch = Batch::open(store, contractor_id).await?;
+    // One request accepted as it is submitted is an acceptance like any other: priced.
+    batch.accepting = Mode::Accept;
     let submitted = batch
         .submit(request, submitted_on, submitted_by, accept, journal)
         .await?;
@@ -333,6 +335,8 @@ pub struct Batch {
     tx: WriteTx,
     contractor_id: String,
     book: Book,
+    /// How a request submitted with its acceptance is decided.
+    accepting: Mode,
 }
 
 impl Batch {
@@ -345,6 +349,7 @@ impl Batch {
             tx,
             contractor_id: contractor_id.to_owned(),
             book,
+            accepting: Mode::AcceptInBatch,
         })
     }
 
@@ -371,7 +376,7 @@ impl Batch {
             submitted_on,
             accept.unwrap_or(&check),
             if accept.is_some() {
-                Mode::AcceptInBatch
+                self.accepting
             } else {
                 Mode::Check
             },
