@@ -230,6 +230,12 @@ pub struct RequestView {
     pub contractor_id: String,
     pub kind: String,
     pub request: Request,
+    /// The number of the contract the request is about (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
+    /// That contract's site label; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_label: Option<String>,
     pub submitted_on: String,
     /// Who submitted it, as the journal records actors (`user:<id>`, `cli`).
     pub submitted_by: String,
@@ -450,6 +456,12 @@ pub struct EarlyTerminationView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuoteView {
     pub contract_id: String,
+    /// The number of the contract it names (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
+    /// That contract's site label; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_label: Option<String>,
     pub notice_arrived_on: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_on: Option<String>,

@@ -177,6 +177,8 @@ pub fn quote(
 ) -> QuoteView {
     QuoteView {
         contract_id,
+        contract_number: None,
+        contract_label: None,
         notice_arrived_on: arrived.to_string(),
         requested_on: text(requested),
         end_on: quote.end_on.to_string(),
@@ -265,6 +267,8 @@ pub fn request(
         id: row.id,
         contractor_id: row.contractor_id,
         kind: row.kind,
+        contract_number: None,
+        contract_label: None,
         submitted_on: row.submitted_on,
         submitted_by: row.submitted_by,
         submitted_by_name: None,
