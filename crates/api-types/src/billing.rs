@@ -215,10 +215,10 @@ pub struct RecordOutage {
     pub learned_at: String,
     pub restored_at: String,
     pub operator_caused: bool,
-    /// The service-adapter contracts made totally unusable…
+    /// The service-adapter contracts made totally unusable, by id or number (`C-000123`)…
     #[serde(default)]
     pub contract_ids: Vec<String>,
-    /// … or every adapter under this management.
+    /// … or every adapter under this management (its id or number).
     pub management_id: Option<String>,
     #[serde(default)]
     pub description: String,

@@ -194,9 +194,17 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
         "2026-09-15",
     )
     .await;
-    // Four outages recorded at once.
+    // Four outages recorded at once, two naming the adapter by its number.
+    let a_number = app
+        .get(&format!("/api/v1/contracts/{a}"), &app.operator)
+        .await
+        .body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut tasks = tokio::task::JoinSet::new();
     for day in 5..9 {
+        let named = if day % 2 == 0 { &a_number } else { &a };
         let req = post(
             &app,
             "/api/v1/outages",
@@ -204,7 +212,7 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
                 "learned_at": format!("2026-10-0{day}T00:00:00Z"),
                 "restored_at": format!("2026-10-{:02}T03:00:00Z", day + 2),
                 "operator_caused": true,
-                "contract_ids": [a],
+                "contract_ids": [named],
             }),
         );
         let router = app.router.clone();
@@ -215,6 +223,7 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
         .iter()
         .map(|o| {
             assert_eq!(o.status, StatusCode::CREATED, "{}", o.text);
+            assert_eq!(o.body["contract_ids"], json!([a]), "stored with the id");
             o.body["number"].as_str().unwrap().to_owned()
         })
         .collect();

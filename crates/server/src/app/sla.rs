@@ -54,7 +54,11 @@ pub async fn record_outage(
     new: Input<RecordOutage>,
 ) -> ApiResult<OutageView> {
     caller.require_operator()?;
-    let (body, raw) = new.parse()?;
+    let (mut body, raw) = new.parse()?;
+    crate::app::contracts::resolve_all(state, caller, &mut body.contract_ids).await?;
+    if let Some(m) = body.management_id.as_mut() {
+        crate::app::contracts::resolve_named(state, caller, m).await?;
+    }
     let instant = |field: &'static str, s: &str| -> ApiResult<jiff::Timestamp> {
         let at: jiff::Timestamp = s.parse().map_err(|_| {
             ApiError::unprocessable(
