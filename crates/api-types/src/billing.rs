@@ -266,6 +266,9 @@ pub struct ClaimView {
     pub number: String,
     pub outage_id: String,
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub contractor_id: String,
     pub claimed_on: String,
     /// `pending`, `approved` or `refused`; an approved credit is on the invoice of the month

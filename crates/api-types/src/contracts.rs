@@ -99,6 +99,9 @@ pub struct ContractList {
 pub struct OptionView {
     pub id: String,
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub kind: OptionKind,
     pub status: Status,
     pub applied_on: String,
@@ -158,6 +161,9 @@ pub struct GroupList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AssignmentView {
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub from: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
@@ -171,6 +177,12 @@ pub struct DeviceView {
     pub state: DeviceState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
+    /// The number of the contract it serves (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
+    /// The contract's site label; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_label: Option<String>,
     pub assignments: Vec<AssignmentView>,
     /// Last day to return it (R10.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +206,12 @@ pub struct DeviceList {
 pub struct ChargeView {
     pub id: String,
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
+    /// The contract's site label; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_label: Option<String>,
     pub kind: ChargeKind,
     pub rule: String,
     pub occurred_on: String,

@@ -108,11 +108,8 @@ pub async fn resolve_all(state: &AppState, caller: &Caller, named: &mut [String]
 ///
 /// # Errors
 /// Only storage failures.
-pub async fn names<'a>(
-    state: &AppState,
-    ids: impl IntoIterator<Item = &'a str>,
-) -> ApiResult<Names> {
-    let mut ids: Vec<String> = ids.into_iter().map(str::to_owned).collect();
+pub async fn names(state: &AppState, ids: &[&str]) -> ApiResult<Names> {
+    let mut ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
@@ -307,7 +304,7 @@ pub async fn quote(
         dates.defaulted,
     );
     (view.contract_number, view.contract_label) =
-        names(state, [contract_id]).await?.of(contract_id);
+        names(state, &[contract_id]).await?.of(contract_id);
     Ok(view)
 }
 
