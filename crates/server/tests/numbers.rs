@@ -255,7 +255,10 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
     // Beside the contract's id, its number, in each claim and in the list.
     assert_eq!(claims[0]["contract_number"], a_number.as_str());
     let listed = app
-        .get(&format!("/api/v1/contractors/{k}/sla-claims"), &app.operator)
+        .get(
+            &format!("/api/v1/contractors/{k}/sla-claims"),
+            &app.operator,
+        )
         .await;
     for c in listed.body["claims"].as_array().unwrap() {
         assert_eq!(c["contract_number"], a_number.as_str(), "{c}");
