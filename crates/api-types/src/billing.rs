@@ -215,10 +215,10 @@ pub struct RecordOutage {
     pub learned_at: String,
     pub restored_at: String,
     pub operator_caused: bool,
-    /// The service-adapter contracts made totally unusable…
+    /// The service-adapter contracts made totally unusable, by id or number (`C-000123`)…
     #[serde(default)]
     pub contract_ids: Vec<String>,
-    /// … or every adapter under this management.
+    /// … or every adapter under this management (its id or number).
     pub management_id: Option<String>,
     #[serde(default)]
     pub description: String,
@@ -266,6 +266,9 @@ pub struct ClaimView {
     pub number: String,
     pub outage_id: String,
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub contractor_id: String,
     pub claimed_on: String,
     /// `pending`, `approved` or `refused`; an approved credit is on the invoice of the month

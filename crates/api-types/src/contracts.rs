@@ -99,6 +99,9 @@ pub struct ContractList {
 pub struct OptionView {
     pub id: String,
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub kind: OptionKind,
     pub status: Status,
     pub applied_on: String,
@@ -158,6 +161,9 @@ pub struct GroupList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AssignmentView {
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub from: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
@@ -171,6 +177,12 @@ pub struct DeviceView {
     pub state: DeviceState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_id: Option<String>,
+    /// The number of the contract it serves (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
+    /// The contract's site label; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_label: Option<String>,
     pub assignments: Vec<AssignmentView>,
     /// Last day to return it (R10.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +206,12 @@ pub struct DeviceList {
 pub struct ChargeView {
     pub id: String,
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
+    /// The contract's site label; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_label: Option<String>,
     pub kind: ChargeKind,
     pub rule: String,
     pub occurred_on: String,
@@ -230,6 +248,12 @@ pub struct RequestView {
     pub contractor_id: String,
     pub kind: String,
     pub request: Request,
+    /// The number of the contract the request is about (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
+    /// That contract's site label; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_label: Option<String>,
     pub submitted_on: String,
     /// Who submitted it, as the journal records actors (`user:<id>`, `cli`).
     pub submitted_by: String,
@@ -450,6 +474,12 @@ pub struct EarlyTerminationView {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuoteView {
     pub contract_id: String,
+    /// The number of the contract it names (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
+    /// That contract's site label; absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_label: Option<String>,
     pub notice_arrived_on: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_on: Option<String>,

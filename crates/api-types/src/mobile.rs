@@ -89,6 +89,9 @@ pub struct SimUse {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContractMobileUsage {
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub month: String,
     pub sims: Vec<SimUse>,
 }

@@ -51,7 +51,8 @@ pub struct DesignationList {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDesignation {
-    /// Another contractor's management contract to ride on (R6.2).
+    /// Another contractor's management contract to ride on (R6.2), by id (operators may give
+    /// its number, `C-000123`).
     pub management_contract_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_on: Option<String>,

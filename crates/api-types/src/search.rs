@@ -73,6 +73,9 @@ pub struct Found {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContractHit {
     pub id: String,
+    /// Its number (`C-000123`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
     pub contractor_id: String,
     pub contractor_name: String,
     /// `management` or `service_adapter`.
@@ -101,6 +104,9 @@ pub struct SimHit {
     pub until: Option<String>,
     pub option_id: String,
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub contractor_id: String,
     pub contractor_name: String,
 }

@@ -117,7 +117,11 @@ fn termination(s: &str) -> anyhow::Result<Termination> {
 fn quote_summary(q: &mpc_api_types::contracts::QuoteView) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(out, "contract {}", q.contract_id);
+    let _ = writeln!(
+        out,
+        "contract {}",
+        q.contract_number.as_deref().unwrap_or(&q.contract_id)
+    );
     let _ = writeln!(out, "  notice arrives   {}", q.notice_arrived_on);
     let _ = writeln!(out, "  last day         {} (R13.1)", q.end_on);
     if q.exempt_from_early_termination {
@@ -546,7 +550,8 @@ pub async fn search(state: &AppState, args: SearchArgs) -> anyhow::Result<()> {
     group("contracts", r.contracts.hits.len(), r.contracts.total);
     for h in &r.contracts.hits {
         let device = h.device_type.as_deref().unwrap_or("-");
-        println!("  {}\t{}\t{device}\t{}", h.id, h.kind, h.contractor_name);
+        let name = h.number.as_deref().unwrap_or(&h.id);
+        println!("  {name}\t{}\t{device}\t{}", h.kind, h.contractor_name);
     }
     group("devices", r.devices.hits.len(), r.devices.total);
     for h in &r.devices.hits {
@@ -558,7 +563,10 @@ pub async fn search(state: &AppState, args: SearchArgs) -> anyhow::Result<()> {
         let until = h.until.as_deref().unwrap_or("");
         println!(
             "  {}\t{}..{until}\t{}\t{}",
-            h.iccid, h.from, h.contract_id, h.contractor_name
+            h.iccid,
+            h.from,
+            h.contract_number.as_deref().unwrap_or(&h.contract_id),
+            h.contractor_name
         );
     }
     group("contractors", r.contractors.hits.len(), r.contractors.total);

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::account::FieldError;
+use crate::number::{Number, Numbered};
 
 /// A contract's number: shown `C-` and at least six digits (`C-000123`, `C-1234567`).
 ///
@@ -49,6 +50,26 @@ impl ContractNumber {
     pub fn get(self) -> u64 {
         self.0
     }
+
+    /// The number as the counter shared with requests, outages and claims writes it.
+    pub fn number(self) -> Number {
+        // `new` keeps the value within 18 digits, so it fits an `i64`.
+        Number::new(Numbered::Contract, self.0 as i64)
+    }
+}
+
+impl TryFrom<Number> for ContractNumber {
+    type Error = NotANumber;
+
+    fn try_from(n: Number) -> Result<Self, NotANumber> {
+        if n.kind != Numbered::Contract {
+            return Err(NotANumber);
+        }
+        u64::try_from(n.serial)
+            .ok()
+            .and_then(Self::new)
+            .ok_or(NotANumber)
+    }
 }
 
 /// Why a text is not a contract number.
@@ -61,32 +82,19 @@ impl FromStr for ContractNumber {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        let digits = match s.get(..2) {
-            Some(p) if p.eq_ignore_ascii_case("C-") => &s[2..],
-            _ => s,
-        };
-        if digits.is_empty()
-            || digits.len() > MAX_DIGITS + 6
-            || !digits.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err(NotANumber);
-        }
-        let significant = digits.trim_start_matches('0');
-        if significant.len() > MAX_DIGITS {
-            return Err(NotANumber);
-        }
-        let n = if significant.is_empty() {
-            0
+        // Bare digits read as if `C-` stood before them.
+        let number = if s.starts_with(|c: char| c.is_ascii_digit()) {
+            Number::parse(Numbered::Contract, &format!("C-{s}"))
         } else {
-            significant.parse().map_err(|_| NotANumber)?
+            Number::parse(Numbered::Contract, s)
         };
-        Self::new(n).ok_or(NotANumber)
+        number.ok_or(NotANumber)?.try_into()
     }
 }
 
 impl fmt::Display for ContractNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "C-{:06}", self.0)
+        fmt::Display::fmt(&self.number(), f)
     }
 }
 

@@ -1,5 +1,6 @@
-//! Short sequential numbers people read and quote for requests (`REQ-000123`), outages
-//! (`OUT-000123`) and SLA claims (`CLM-000123`), beside the ids the system keeps.
+//! Short sequential numbers people read and quote for contracts (`C-000123`), requests
+//! (`REQ-000123`), outages (`OUT-000123`) and SLA claims (`CLM-000123`), beside the ids the
+//! system keeps.
 //!
 //! Each kind counts on its own from 1, in the order its records are made; a number is never
 //! reused. The counter's key is the kind's text.
@@ -7,6 +8,7 @@
 crate::state::states! {
     /// What a number counts.
     pub enum Numbered ("numbered kind") {
+        Contract = "contract",
         Request = "request",
         Outage = "outage",
         Claim = "claim",
@@ -17,6 +19,7 @@ impl Numbered {
     /// The letters before the digits.
     pub const fn prefix(self) -> &'static str {
         match self {
+            Numbered::Contract => "C",
             Numbered::Request => "REQ",
             Numbered::Outage => "OUT",
             Numbered::Claim => "CLM",
@@ -101,11 +104,15 @@ mod tests {
         ] {
             assert_eq!(Number::parse(Numbered::Claim, wrong), None, "{wrong}");
         }
+        let c = Number::new(Numbered::Contract, 12);
+        assert_eq!(c.to_string(), "C-000012");
+        assert_eq!(Number::parse(Numbered::Contract, "c-12"), Some(c));
+        assert_eq!(Number::parse(Numbered::Contract, "CLM-000012"), None);
     }
 
     proptest! {
         #[test]
-        fn a_written_number_reads_back(serial in 1i64..=i64::MAX, k in 0usize..3) {
+        fn a_written_number_reads_back(serial in 1i64..=i64::MAX, k in 0usize..Numbered::ALL.len()) {
             let n = Number::new(Numbered::ALL[k], serial);
             prop_assert_eq!(Number::parse(n.kind, &n.to_string()), Some(n));
         }

@@ -171,6 +171,40 @@ impl Request {
         }
     }
 
+    /// The contract the request is about, for kinds about one (not an application).
+    pub fn contract(&self) -> Option<&str> {
+        match self {
+            Request::ChangeItem { contract_id, .. }
+            | Request::AddOption { contract_id, .. }
+            | Request::CancelContract { contract_id, .. }
+            | Request::NotifySerial { contract_id, .. }
+            | Request::ReportFailure { contract_id, .. }
+            | Request::ReportLoss { contract_id } => Some(contract_id),
+            _ => None,
+        }
+    }
+
+    /// The field naming a contract, for kinds that name one: the contract the request is
+    /// about, or the management an application is to be controlled under. Callers naming a
+    /// contract by its number have it replaced by the contract's id here before anything
+    /// decides.
+    pub fn contract_mut(&mut self) -> Option<&mut String> {
+        match self {
+            Request::ApplyContract { management_id, .. } => management_id.as_mut(),
+            Request::ChangeItem { contract_id, .. }
+            | Request::AddOption { contract_id, .. }
+            | Request::CancelContract { contract_id, .. }
+            | Request::NotifySerial { contract_id, .. }
+            | Request::ReportFailure { contract_id, .. }
+            | Request::ReportLoss { contract_id } => Some(contract_id),
+            Request::ChangeUsageType { .. }
+            | Request::ChangeNetworkType { .. }
+            | Request::ChangePack { .. }
+            | Request::StopOption { .. }
+            | Request::StopGroup { .. } => None,
+        }
+    }
+
     /// A notice (R13.1, R9.10) takes effect from the day it arrives, not from acceptance.
     pub fn is_notice(&self) -> bool {
         matches!(

@@ -44,6 +44,20 @@ pub fn ending(e: &Option<Ending>) -> Option<EndingView> {
     })
 }
 
+/// A contract's number (`C-000123`) and site label (none when empty), by its id.
+pub type NameOf<'a> = &'a dyn Fn(&str) -> (Option<String>, Option<String>);
+
+/// [`NameOf`] for contracts in `book`: the book already holds their numbers and labels.
+pub fn name_in(book: &Book) -> impl Fn(&str) -> (Option<String>, Option<String>) + '_ {
+    |id| match book.contract(id) {
+        Some(c) => (
+            c.number.map(|n| n.to_string()),
+            (!c.label.is_empty()).then(|| c.label.clone()),
+        ),
+        None => (None, None),
+    }
+}
+
 pub fn option(book: &Book, o: &ContractOption, as_of: Date) -> OptionView {
     let billing_start = book
         .contract(&o.contract_id)
@@ -51,6 +65,7 @@ pub fn option(book: &Book, o: &ContractOption, as_of: Date) -> OptionView {
     OptionView {
         id: o.id.clone(),
         contract_id: o.contract_id.clone(),
+        contract_number: name_in(book)(&o.contract_id).0,
         kind: o.kind,
         status: o.status(as_of),
         applied_on: o.applied_on.to_string(),
@@ -134,18 +149,22 @@ pub fn group(g: &PacketShareGroup, as_of: Date) -> GroupView {
     }
 }
 
-pub fn device(d: &Device, as_of: Date) -> DeviceView {
+pub fn device(d: &Device, as_of: Date, name_of: NameOf<'_>) -> DeviceView {
+    let (contract_number, contract_label) = d.contract_on(as_of).map(name_of).unwrap_or_default();
     DeviceView {
         serial: d.serial.clone(),
         device_type: d.device_type,
         as_of: as_of.to_string(),
         state: d.state_on(as_of),
         contract_id: d.contract_on(as_of).map(str::to_owned),
+        contract_number,
+        contract_label,
         assignments: d
             .assignments
             .iter()
             .map(|a| AssignmentView {
                 contract_id: a.contract_id.clone(),
+                contract_number: name_of(&a.contract_id).0,
                 from: a.from.to_string(),
                 until: text(a.until),
             })
@@ -177,6 +196,8 @@ pub fn quote(
 ) -> QuoteView {
     QuoteView {
         contract_id,
+        contract_number: None,
+        contract_label: None,
         notice_arrived_on: arrived.to_string(),
         requested_on: text(requested),
         end_on: quote.end_on.to_string(),
@@ -265,6 +286,8 @@ pub fn request(
         id: row.id,
         contractor_id: row.contractor_id,
         kind: row.kind,
+        contract_number: None,
+        contract_label: None,
         submitted_on: row.submitted_on,
         submitted_by: row.submitted_by,
         submitted_by_name: None,

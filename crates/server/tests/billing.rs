@@ -632,11 +632,25 @@ async fn months_and_dates_outside_the_business_range_are_refused_where_they_ente
                 "learned_at": "2026-10-05T00:00:00Z",
                 "restored_at": "2026-10-07T00:00:00Z",
                 "operator_caused": true,
-                "contract_ids": ["no-such-contract"],
+                "contract_ids": ["0192f0c4-7d1e-7000-8000-000000000099"],
             }),
         )
         .await;
     r.assert_problem(422, "R16.1");
+    // Neither an id nor a contract number: refused before the rules are asked.
+    let r = app
+        .post(
+            "/api/v1/outages",
+            &app.operator,
+            json!({
+                "learned_at": "2026-10-05T00:00:00Z",
+                "restored_at": "2026-10-07T00:00:00Z",
+                "operator_caused": true,
+                "contract_ids": ["no-such-contract"],
+            }),
+        )
+        .await;
+    r.assert_problem(400, "invalid_contract");
     assert_eq!(
         app.db.store.dump().await,
         before,

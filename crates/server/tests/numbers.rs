@@ -194,9 +194,17 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
         "2026-09-15",
     )
     .await;
-    // Four outages recorded at once.
+    // Four outages recorded at once, two naming the adapter by its number.
+    let a_number = app
+        .get(&format!("/api/v1/contracts/{a}"), &app.operator)
+        .await
+        .body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let mut tasks = tokio::task::JoinSet::new();
     for day in 5..9 {
+        let named = if day % 2 == 0 { &a_number } else { &a };
         let req = post(
             &app,
             "/api/v1/outages",
@@ -204,7 +212,7 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
                 "learned_at": format!("2026-10-0{day}T00:00:00Z"),
                 "restored_at": format!("2026-10-{:02}T03:00:00Z", day + 2),
                 "operator_caused": true,
-                "contract_ids": [a],
+                "contract_ids": [named],
             }),
         );
         let router = app.router.clone();
@@ -215,6 +223,7 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
         .iter()
         .map(|o| {
             assert_eq!(o.status, StatusCode::CREATED, "{}", o.text);
+            assert_eq!(o.body["contract_ids"], json!([a]), "stored with the id");
             o.body["number"].as_str().unwrap().to_owned()
         })
         .collect();
@@ -243,6 +252,17 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
     }
     assert_eq!(claims[0]["number"], "CLM-000001");
     assert_eq!(claims[1]["number"], "CLM-000002");
+    // Beside the contract's id, its number, in each claim and in the list.
+    assert_eq!(claims[0]["contract_number"], a_number.as_str());
+    let listed = app
+        .get(
+            &format!("/api/v1/contractors/{k}/sla-claims"),
+            &app.operator,
+        )
+        .await;
+    for c in listed.body["claims"].as_array().unwrap() {
+        assert_eq!(c["contract_number"], a_number.as_str(), "{c}");
+    }
     let o1 = outages
         .iter()
         .find(|o| o.body["number"] == "OUT-000001")

@@ -1,5 +1,5 @@
-//! The numbers people quote for requests, outages and SLA claims (`REQ-000123` …): taken from
-//! one counter row per kind inside the transaction that makes the record.
+//! The numbers people quote for contracts, requests, outages and SLA claims (`C-000123`,
+//! `REQ-000123` …): taken from one counter row per kind inside the transaction that makes the record.
 
 use mpc_domain::number::{Number, Numbered};
 use sqlx::AnyConnection;
@@ -20,6 +20,7 @@ pub(crate) async fn next(tx: &mut WriteTx, kind: Numbered) -> Result<i64> {
 /// The query finding the id of a record of `kind` by its number.
 fn by_number(kind: Numbered) -> &'static str {
     match kind {
+        Numbered::Contract => "SELECT id FROM contracts WHERE number = $1",
         Numbered::Request => "SELECT id FROM requests WHERE number = $1",
         Numbered::Outage => "SELECT id FROM outages WHERE number = $1",
         Numbered::Claim => "SELECT id FROM sla_claims WHERE number = $1",

@@ -413,6 +413,7 @@ fn accepting_a_cancellation_without_a_day_dates_its_notice_to_its_submission() {
         .find(|c| c["kind"] == "service_adapter" && c["ending"].is_null())
         .unwrap();
     let id = contract["id"].as_str().unwrap();
+    let number = contract["number"].as_str().unwrap();
     // What a notice arriving on the day of submission would end on (R13.1).
     let quote = mpc(
         &db,
@@ -436,7 +437,8 @@ fn accepting_a_cancellation_without_a_day_dates_its_notice_to_its_submission() {
             "--submitted-on",
             "2026-11-25",
             "--json",
-            &format!(r#"{{"kind": "cancel_contract", "contract_id": "{id}"}}"#),
+            // Named by its number, as the API takes it.
+            &format!(r#"{{"kind": "cancel_contract", "contract_id": "{number}"}}"#),
         ],
     );
     assert!(submitted.status.success(), "{}", stderr(&submitted));
@@ -537,6 +539,13 @@ fn contract_commands_take_the_contract_number() {
     assert!(quote.status.success(), "{}", stderr(&quote));
     let quote: serde_json::Value = serde_json::from_slice(&quote.stdout).unwrap();
     assert_eq!(quote["contract_id"], id);
+    assert_eq!(quote["contract_number"], number);
+    // People read the number in the summary.
+    let summary = stdout(&mpc(&db, &["contract", "quote", number]));
+    assert!(
+        summary.starts_with(&format!("contract {number}\n")),
+        "{summary}"
+    );
 
     let long = "x".repeat(61);
     let refused = mpc(&db, &["contract", "label", number, &long]);

@@ -7,8 +7,13 @@ use mpc_domain::book::{Book, Contract};
 use mpc_domain::contract::set_billing_start;
 use mpc_domain::contract_number::{self, ContractNumber, FORMAT_EN, FORMAT_JA};
 use mpc_domain::ending::Termination;
+use mpc_storage::contracts::numbers::ContractName;
 use mpc_storage::contracts::quote::quote_cancellation;
 use mpc_storage::contracts::{Owned, load_book, numbers, owner_of, requests};
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
 
 use super::Input;
 use crate::AppState;
@@ -35,21 +40,100 @@ pub struct Resolved {
 pub async fn resolve(state: &AppState, caller: &Caller, reference: &str) -> ApiResult<Resolved> {
     let mut conn = state.store.conn().await?;
     let found = if let Ok(number) = reference.parse::<ContractNumber>() {
-        numbers::find(&mut conn, number).await?
+        let missing = || {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no contract {number}, or not yours to see"),
+            )
+            .ja(format!(
+                "契約番号 {number} の契約はありません（または参照できません）"
+            ))
+        };
+        let (id, owner) = numbers::find(&mut conn, number)
+            .await?
+            .ok_or_else(missing)?;
+        // Another contractor's number answers as a number no contract has.
+        caller.require_contractor(&owner).map_err(|_| missing())?;
+        return Ok(Resolved { id, owner });
     } else if uuid::Uuid::try_parse(reference).is_ok() {
         owner_of(&mut conn, Owned::Contract, reference)
             .await?
             .map(|owner| (reference.to_owned(), owner))
     } else {
-        return Err(ApiError::bad_request(
-            "invalid_contract",
-            format!("{FORMAT_EN}, or by its id (a UUID)"),
-        )
-        .ja(format!("{FORMAT_JA}（契約ID（UUID）でも指定できます）")));
+        return Err(invalid_contract());
     };
     let (id, owner) = found.ok_or_else(ApiError::not_found)?;
     caller.require_contractor(&owner)?;
     Ok(Resolved { id, owner })
+}
+
+/// 400 `invalid_contract`: a text naming a contract that is neither its number nor its id.
+fn invalid_contract() -> ApiError {
+    ApiError::bad_request(
+        "invalid_contract",
+        format!("{FORMAT_EN}, or by its id (a UUID)"),
+    )
+    .ja(format!("{FORMAT_JA}（契約ID（UUID）でも指定できます）"))
+}
+
+/// Puts the id of the contract a request body names in place of its number (`C-000123`),
+/// before the rules decide, so what is stored is always the id. An id is left as it is: the
+/// rules say whether the contract is the caller's to name.
+///
+/// # Errors
+/// As [`resolve`] for a number: 404 naming the number for one no contract has or another
+/// contractor's; 400 `invalid_contract` for a text that is neither a number nor an id.
+pub async fn resolve_named(state: &AppState, caller: &Caller, named: &mut String) -> ApiResult<()> {
+    if uuid::Uuid::try_parse(named).is_ok() {
+        return Ok(());
+    }
+    *named = resolve(state, caller, named).await?.id;
+    Ok(())
+}
+
+/// [`resolve_named`] for each of `named`.
+///
+/// # Errors
+/// As [`resolve_named`], for the first that fails.
+pub async fn resolve_all(state: &AppState, caller: &Caller, named: &mut [String]) -> ApiResult<()> {
+    for n in named {
+        resolve_named(state, caller, n).await?;
+    }
+    Ok(())
+}
+
+/// The number and site label of each contract of `ids` that exists, in one lookup, for views
+/// showing them beside contract ids.
+///
+/// # Errors
+/// Only storage failures.
+pub async fn names(state: &AppState, ids: &[&str]) -> ApiResult<Names> {
+    let mut ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Names::default());
+    }
+    let mut conn = state.store.conn().await?;
+    Ok(Names(numbers::names_of(&mut conn, &ids).await?))
+}
+
+/// Contracts' numbers and labels by id, as [`names`] finds them.
+#[derive(Debug, Clone, Default)]
+pub struct Names(HashMap<String, ContractName>);
+
+impl Names {
+    /// The number (`C-000123`) and label (none when empty) of contract `id`.
+    pub fn of(&self, id: &str) -> (Option<String>, Option<String>) {
+        match self.0.get(id) {
+            Some(n) => (
+                Some(n.number.to_string()),
+                (!n.label.is_empty()).then(|| n.label.clone()),
+            ),
+            None => (None, None),
+        }
+    }
 }
 
 /// Sets the site label of a contract (its holder or an operator), journaled as
@@ -212,13 +296,16 @@ pub async fn quote(
         requested,
     )
     .await?;
-    Ok(views::quote(
+    let mut view = views::quote(
         contract_id.to_owned(),
         arrived,
         requested,
         quote,
         dates.defaulted,
-    ))
+    );
+    (view.contract_number, view.contract_label) =
+        names(state, &[contract_id]).await?.of(contract_id);
+    Ok(view)
 }
 
 /// Records the billing start date of `contract_id`: the day the service was made available

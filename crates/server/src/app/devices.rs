@@ -26,7 +26,7 @@ pub async fn get(
     let as_of = Dates::default().or_today("as_of", as_of)?;
     let book = load_book(&mut *state.store.conn().await?, &owner).await?;
     let device = book.device(serial).ok_or_else(ApiError::not_found)?;
-    Ok(views::device(device, as_of))
+    Ok(views::device(device, as_of, &views::name_in(&book)))
 }
 
 /// A contractor's devices.
@@ -40,10 +40,11 @@ pub async fn list(
     as_of: Option<&str>,
 ) -> ApiResult<Vec<DeviceView>> {
     let (book, as_of) = contractor_book(state, caller, contractor_id, as_of).await?;
+    let name_of = views::name_in(&book);
     Ok(book
         .devices
         .iter()
-        .map(|d| views::device(d, as_of))
+        .map(|d| views::device(d, as_of, &name_of))
         .collect())
 }
 

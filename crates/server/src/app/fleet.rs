@@ -29,9 +29,14 @@ pub async fn awaiting_return(
     caller.require_operator()?;
     let as_of = Dates::default().or_today("as_of", as_of)?;
     let devices = mpc_storage::contracts::awaiting_return(&mut *state.store.conn().await?).await?;
+    let ids: Vec<&str> = devices
+        .iter()
+        .flat_map(|(_, d)| d.assignments.iter().map(|a| a.contract_id.as_str()))
+        .collect();
+    let names = crate::app::contracts::names(state, &ids).await?;
     Ok(devices
         .iter()
-        .map(|(_, d)| views::device(d, as_of))
+        .map(|(_, d)| views::device(d, as_of, &|id| names.of(id)))
         .collect())
 }
 

@@ -73,6 +73,7 @@ pub async fn contract_usage(
     }
     Ok(ContractMobileUsage {
         contract_id: contract_id.to_owned(),
+        contract_number: crate::views::name_in(&book)(contract_id).0,
         month: month.to_string(),
         sims,
     })

@@ -107,7 +107,10 @@ pub async fn designate(
 ) -> ApiResult<Designation> {
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
-    let (body, raw) = input.parse()?;
+    let (mut body, raw) = input.parse()?;
+    // A number names a contract only to those who may see it (operators); another
+    // contractor's management is named by its id.
+    crate::app::contracts::resolve_named(state, caller, &mut body.management_contract_id).await?;
     let mut dates = Dates::default();
     let on = dates.or_today("requested_on", body.requested_on.as_deref())?;
     let mut tx = state.store.write().await?;

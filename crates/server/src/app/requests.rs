@@ -15,7 +15,7 @@ use super::Input;
 use crate::AppState;
 use crate::app::support::{Dates, today};
 use crate::app::support::{MAX_LIMIT, limit};
-use crate::app::users;
+use crate::app::{contracts, users};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;
@@ -47,7 +47,12 @@ async fn with_names(state: &AppState, mut views: Vec<RequestView>) -> ApiResult<
         .flatten()
         .collect();
     let names = users::actor_names(state, &actors).await?;
+    let ids: Vec<&str> = views.iter().filter_map(|v| v.request.contract()).collect();
+    let contracts = contracts::names(state, &ids).await?;
     for v in &mut views {
+        if let Some(c) = v.request.contract() {
+            (v.contract_number, v.contract_label) = contracts.of(c);
+        }
         v.submitted_by_name = names.get(&v.submitted_by).cloned();
         v.decided_by_name = v.decided_by.as_ref().and_then(|d| names.get(d)).cloned();
     }
@@ -94,8 +99,11 @@ pub async fn submit(
 ) -> ApiResult<RequestView> {
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
-    let (body, raw) = input.parse()?;
+    let (mut body, raw) = input.parse()?;
     body.request.check_entry()?;
+    if let Some(named) = body.request.contract_mut() {
+        contracts::resolve_named(state, caller, named).await?;
+    }
     if let Some(a) = &body.accept {
         a.check_entry()?;
     }
@@ -145,8 +153,11 @@ pub async fn check(
 ) -> ApiResult<()> {
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
-    let (body, _) = input.parse()?;
+    let (mut body, _) = input.parse()?;
     body.request.check_entry()?;
+    if let Some(named) = body.request.contract_mut() {
+        contracts::resolve_named(state, caller, named).await?;
+    }
     if !caller.actor.is_operator() && (body.submitted_on.is_some() || body.accept.is_some()) {
         return Err(ApiError::forbidden(
             "only operators record submission dates or accept requests",

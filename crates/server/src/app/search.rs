@@ -141,6 +141,7 @@ pub async fn find(state: &AppState, caller: &Caller, q: &SearchQuery) -> ApiResu
                 .into_iter()
                 .map(|h| ContractHit {
                     id: h.id,
+                    number: None,
                     contractor_id: h.contractor_id,
                     contractor_name: h.contractor_name,
                     kind: h.kind,
@@ -176,6 +177,7 @@ pub async fn find(state: &AppState, caller: &Caller, q: &SearchQuery) -> ApiResu
                     until: h.until_on,
                     option_id: h.option_id,
                     contract_id: h.contract_id,
+                    contract_number: None,
                     contractor_id: h.contractor_id,
                     contractor_name: h.contractor_name,
                 })
@@ -214,6 +216,20 @@ pub async fn find(state: &AppState, caller: &Caller, q: &SearchQuery) -> ApiResu
         };
     }
     results.exact = exact(conn, scope, &results).await?;
+    // The hits' contract numbers, in one lookup.
+    let ids: Vec<String> = (results.contracts.hits.iter().map(|h| h.id.clone()))
+        .chain(results.sims.hits.iter().map(|h| h.contract_id.clone()))
+        .collect();
+    if !ids.is_empty() {
+        let names = mpc_storage::contracts::numbers::names_of(conn, &ids).await?;
+        let number = |id: &str| names.get(id).map(|n| n.number.to_string());
+        for h in &mut results.contracts.hits {
+            h.number = number(&h.id);
+        }
+        for h in &mut results.sims.hits {
+            h.contract_number = number(&h.contract_id);
+        }
+    }
     Ok(results)
 }
 

@@ -54,7 +54,11 @@ pub async fn record_outage(
     new: Input<RecordOutage>,
 ) -> ApiResult<OutageView> {
     caller.require_operator()?;
-    let (body, raw) = new.parse()?;
+    let (mut body, raw) = new.parse()?;
+    crate::app::contracts::resolve_all(state, caller, &mut body.contract_ids).await?;
+    if let Some(m) = body.management_id.as_mut() {
+        crate::app::contracts::resolve_named(state, caller, m).await?;
+    }
     let instant = |field: &'static str, s: &str| -> ApiResult<jiff::Timestamp> {
         let at: jiff::Timestamp = s.parse().map_err(|_| {
             ApiError::unprocessable(
@@ -157,13 +161,41 @@ fn claim_of(c: ClaimRecord) -> ApiResult<Claim> {
     })
 }
 
-/// A claim as the API shows it.
-pub fn claim_view(c: Claim) -> ClaimView {
+/// Claims as the API shows them, with their contracts' numbers (one lookup for them all).
+///
+/// # Errors
+/// Only storage failures.
+pub async fn claim_views(state: &AppState, claims: Vec<Claim>) -> ApiResult<Vec<ClaimView>> {
+    let ids: Vec<&str> = claims.iter().map(|c| c.contract_id.as_str()).collect();
+    let names = crate::app::contracts::names(state, &ids).await?;
+    Ok(claims
+        .into_iter()
+        .map(|c| {
+            let contract_number = names.of(&c.contract_id).0;
+            ClaimView {
+                contract_number,
+                ..claim_view(c)
+            }
+        })
+        .collect())
+}
+
+/// [`claim_views`] for one claim.
+///
+/// # Errors
+/// Only storage failures.
+pub async fn claim_view_named(state: &AppState, claim: Claim) -> ApiResult<ClaimView> {
+    Ok(claim_views(state, vec![claim]).await?.remove(0))
+}
+
+/// A claim as the API shows it, without its contract's number.
+fn claim_view(c: Claim) -> ClaimView {
     ClaimView {
         id: c.id,
         number: c.number.to_string(),
         outage_id: c.outage_id,
         contract_id: c.contract_id,
+        contract_number: None,
         contractor_id: c.contractor_id,
         claimed_on: c.claimed_on,
         status: c.state.as_str().to_owned(),

@@ -5,6 +5,7 @@
 mod common;
 mod custody;
 mod ending;
+mod named;
 mod numbers;
 mod offered;
 mod preview;

@@ -1,7 +1,8 @@
 //! Contract numbers and site labels: the names people use for a contract (issue 17).
 //!
-//! A number is taken from one counter row (`contract_numbers`) in the transaction that writes
-//! the new contract, so numbers are sequential and never reused, even when two acceptances
+//! A number is taken from the contract row of the record counters (`record_numbers`, kind
+//! `contract`, as [`crate::numbers::next`] gives requests and claims theirs) in the transaction
+//! that writes the new contract, so numbers are sequential and never reused, even when two acceptances
 //! run at once on two servers (the second waits on the row; a rolled-back acceptance gives its
 //! number back with the rest of its transaction).
 
@@ -9,6 +10,7 @@ use std::collections::HashMap;
 
 use mpc_domain::book::Effect;
 use mpc_domain::contract_number::ContractNumber;
+use mpc_domain::number::Numbered;
 use sqlx::AnyConnection;
 
 use super::book::contract_number;
@@ -17,11 +19,7 @@ use crate::{Result, StorageError, WriteTx};
 
 /// The next contract number, taken in `tx`.
 pub async fn next_number(tx: &mut WriteTx) -> Result<ContractNumber> {
-    let last: i64 = sqlx::query_scalar(
-        "UPDATE contract_numbers SET last = last + 1 WHERE id = 1 RETURNING last",
-    )
-    .fetch_one(tx.conn())
-    .await?;
+    let last = crate::numbers::next(tx, Numbered::Contract).await?;
     contract_number(Some(last))
 }
 

@@ -135,6 +135,9 @@ pub(super) async fn charges(
 ) -> ApiResult<Json<ChargeList>> {
     let contract = app::contracts::resolve(&state, &caller, &contract_id).await?;
     let charges = charges_of(&mut *state.store.conn().await?, &contract.id).await?;
+    let (contract_number, contract_label) = app::contracts::names(&state, &[contract.id.as_str()])
+        .await?
+        .of(&contract.id);
     Ok(Json(ChargeList {
         charges: charges
             .into_iter()
@@ -142,6 +145,8 @@ pub(super) async fn charges(
                 rule: c.kind.rule().to_owned(),
                 id: c.id,
                 contract_id: c.contract_id,
+                contract_number: contract_number.clone(),
+                contract_label: contract_label.clone(),
                 kind: c.kind,
                 occurred_on: c.occurred_on.to_string(),
                 device_type: c.device_type,

@@ -9,7 +9,7 @@ use mpc_api_types::billing::{
 };
 
 use crate::AppState;
-use crate::app::sla::{self, Decision, claim_view};
+use crate::app::sla::{self, Decision};
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody};
 
@@ -55,7 +55,10 @@ pub(in crate::api::v1) async fn claim(
     payload: JsonBody,
 ) -> ApiResult<(StatusCode, Json<ClaimView>)> {
     let c = sla::claim(&state, &caller, &contract_id, payload.into()).await?;
-    Ok((StatusCode::CREATED, Json(claim_view(c))))
+    Ok((
+        StatusCode::CREATED,
+        Json(sla::claim_view_named(&state, c).await?),
+    ))
 }
 /// A contractor's SLA claims.
 #[utoipa::path(get, path = "/contractors/{contractor_id}/sla-claims", tag = "billing", params(("contractor_id" = String, Path)),
@@ -67,7 +70,7 @@ pub(in crate::api::v1) async fn claims(
 ) -> ApiResult<Json<ClaimList>> {
     let rows = sla::claims(&state, &caller, &contractor_id).await?;
     Ok(Json(ClaimList {
-        claims: rows.into_iter().map(claim_view).collect(),
+        claims: sla::claim_views(&state, rows).await?,
     }))
 }
 /// Approves a claim (operators): the credit is on the invoice of the month of approval.
@@ -81,7 +84,7 @@ pub(in crate::api::v1) async fn approve(
     payload: JsonBody,
 ) -> ApiResult<Json<ClaimView>> {
     let c = sla::decide(&state, &caller, &id, Decision::Approve, payload.into()).await?;
-    Ok(Json(claim_view(c)))
+    Ok(Json(sla::claim_view_named(&state, c).await?))
 }
 /// Refuses a claim (operators), with the reason for the journal.
 #[utoipa::path(post, path = "/sla-claims/{claim_id}/refuse", tag = "billing", params(("claim_id" = String, Path, description = "The claim's id or number (`CLM-000123`)")),
@@ -94,5 +97,5 @@ pub(in crate::api::v1) async fn refuse(
     payload: JsonBody,
 ) -> ApiResult<Json<ClaimView>> {
     let c = sla::decide(&state, &caller, &id, Decision::Refuse, payload.into()).await?;
-    Ok(Json(claim_view(c)))
+    Ok(Json(sla::claim_view_named(&state, c).await?))
 }

@@ -196,6 +196,10 @@ pub async fn record_notice(
             Ok(view) => {
                 return Ok(see_other(&format!("/console/queue/requests/{}", view.id)));
             }
+            // A target that is neither a contract number nor an id names nothing either.
+            Err(e) if e.code == "invalid_contract" => {
+                field_problem(lang, "target", t.op_no_such_target)
+            }
             Err(e) if e.code == "not_found" => {
                 // Either the contractor or what the notice names is unknown: say which.
                 let contractor_known =
