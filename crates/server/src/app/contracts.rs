@@ -52,6 +52,41 @@ pub async fn resolve(state: &AppState, caller: &Caller, reference: &str) -> ApiR
     Ok(Resolved { id, owner })
 }
 
+/// The names of the contracts and options a page shows, looked up in one query each.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub contracts: std::collections::HashMap<String, numbers::ContractName>,
+    pub options: std::collections::HashMap<String, numbers::OptionName>,
+}
+
+/// The numbers and labels of `contracts`, and the kinds and contract names of `options`, that
+/// the caller may see; ids it may not see, or that name nothing, are left out.
+///
+/// # Errors
+/// 500 when the store fails.
+pub async fn names(
+    state: &AppState,
+    caller: &Caller,
+    contracts: &[String],
+    options: &[String],
+) -> ApiResult<Names> {
+    let mut conn = state.store.conn().await?;
+    let dedup = |ids: &[String]| {
+        let mut v = ids.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut found = numbers::names_of(&mut conn, &dedup(contracts)).await?;
+    found.retain(|_, n| caller.actor.sees_contractor(&n.contractor_id));
+    let mut options = numbers::option_names_of(&mut conn, &dedup(options)).await?;
+    options.retain(|_, n| caller.actor.sees_contractor(&n.contract.contractor_id));
+    Ok(Names {
+        contracts: found,
+        options,
+    })
+}
+
 /// Sets the site label of a contract (its holder or an operator), journaled as
 /// `contract.label`; an empty label removes it. Returns the contract as of today.
 ///
