@@ -59,8 +59,9 @@ pub struct Names {
     pub options: std::collections::HashMap<String, numbers::OptionName>,
 }
 
-/// The numbers and labels of `contracts`, and the kinds and contract names of `options`, that
-/// the caller may see; ids it may not see, or that name nothing, are left out.
+/// The numbers and labels of `contracts`, and the kinds and contract names of `options`; ids
+/// that name nothing are left out. Another contractor's contract (a management contract a
+/// consent names, say) keeps its number but not its site label, which is its holder's own.
 ///
 /// # Errors
 /// 500 when the store fails.
@@ -78,9 +79,14 @@ pub async fn names(
         v
     };
     let mut found = numbers::names_of(&mut conn, &dedup(contracts)).await?;
-    found.retain(|_, n| caller.actor.sees_contractor(&n.contractor_id));
     let mut options = numbers::option_names_of(&mut conn, &dedup(options)).await?;
-    options.retain(|_, n| caller.actor.sees_contractor(&n.contract.contractor_id));
+    let hidden = |n: &mut numbers::ContractName| {
+        if !caller.actor.sees_contractor(&n.contractor_id) {
+            n.label.clear();
+        }
+    };
+    found.values_mut().for_each(hidden);
+    options.values_mut().for_each(|o| hidden(&mut o.contract));
     Ok(Names {
         contracts: found,
         options,

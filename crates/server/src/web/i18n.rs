@@ -922,6 +922,8 @@ catalog! {
     filter_from: "開始日", "From";
     filter_to: "終了日", "To";
     filter_kind: "種類", "Kind";
+    // names:
+    contract_id: "契約ID", "Contract ID";
 }
 
 #[cfg(test)]

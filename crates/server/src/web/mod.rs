@@ -197,6 +197,18 @@ impl Namer {
         )
     }
 
+    /// Whatever `id` names: a contract, an option, or (a packet share group, which has no
+    /// number) the last characters of its id.
+    pub fn any(&self, id: &str) -> String {
+        if self.names.contracts.contains_key(id) {
+            self.contract(id)
+        } else if self.names.options.contains_key(id) {
+            self.option(id)
+        } else {
+            short(id)
+        }
+    }
+
     /// An option of `kind` on `contract_id` (one not written yet, say) named as [`Self::option`]
     /// names one; its kind alone when the contract is not found.
     pub fn option_of(&self, kind: mpc_domain::catalog::OptionKind, contract_id: &str) -> String {
