@@ -93,6 +93,44 @@ pub async fn names(
     })
 }
 
+/// A contract an operator may pick: `C-000123 本社 (contractor)` and whether it is a
+/// management contract.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub id: String,
+    pub number: String,
+    pub text: String,
+    pub management: bool,
+}
+
+/// The contracts in service today, for an operator's pickers.
+///
+/// # Errors
+/// 403 for a caller who is not an operator.
+pub async fn in_service(state: &AppState, caller: &Caller) -> ApiResult<Vec<Choice>> {
+    caller.require_operator()?;
+    let mut conn = state.store.conn().await?;
+    let today = crate::app::support::today();
+    let rows = numbers::in_service(&mut conn, today).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let number = ContractNumber::new(u64::try_from(r.number?).ok()?)?.to_string();
+            let named = if r.label.is_empty() {
+                number.clone()
+            } else {
+                format!("{number} {}", r.label)
+            };
+            Some(Choice {
+                id: r.id,
+                text: format!("{named} ({})", r.contractor_name),
+                management: r.kind == "management",
+                number,
+            })
+        })
+        .collect())
+}
+
 /// Sets the site label of a contract (its holder or an operator), journaled as
 /// `contract.label`; an empty label removes it. Returns the contract as of today.
 ///

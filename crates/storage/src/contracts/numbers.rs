@@ -165,3 +165,31 @@ pub async fn names_of(
     }
     Ok(out)
 }
+
+/// A contract in service on a day, as a picker offers it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InService {
+    pub id: String,
+    pub number: Option<i64>,
+    pub label: String,
+    /// `service_adapter` or `management` (the wire name of its kind).
+    pub kind: String,
+    pub contractor_name: String,
+}
+
+/// Every contract in service on `on` (accepted by then, not ended before it), by number.
+pub async fn in_service(
+    conn: &mut AnyConnection,
+    on: jiff::civil::Date,
+) -> Result<Vec<InService>> {
+    let on = on.to_string();
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.number, c.label, c.kind, k.name AS contractor_name FROM contracts c \
+         JOIN contractors k ON k.id = c.contractor_id \
+         WHERE c.accepted_on <= $1 AND (c.end_on IS NULL OR c.end_on >= $2) ORDER BY c.number",
+    )
+    .bind(on.clone())
+    .bind(on)
+    .fetch_all(conn)
+    .await?)
+}
