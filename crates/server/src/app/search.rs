@@ -1,6 +1,7 @@
 //! Finding anything: contracts, devices, SIMs, contractors and invoices by part of what
 //! identifies them, as the caller may see them.
 
+use mpc_domain::contract_number::ContractNumber;
 use mpc_api_types::search::{
     ContractHit, ContractorHit, DeviceHit, Found, HitGroup, InvoiceHit, SearchKind, SearchResults,
     SimHit,
@@ -145,6 +146,12 @@ pub async fn find(state: &AppState, caller: &Caller, q: &SearchQuery) -> ApiResu
                     contractor_name: h.contractor_name,
                     kind: h.kind,
                     device_type: h.device_type,
+                    number: h
+                        .number
+                        .and_then(|n| u64::try_from(n).ok())
+                        .and_then(ContractNumber::new)
+                        .map(|n| n.to_string()),
+                    label: h.label,
                 })
                 .collect(),
         };
@@ -244,12 +251,19 @@ async fn exact(
                 id: i.id,
             }));
     }
+    // A contract number typed in full form (`C-000123`, `c-123`) names one contract; bare
+    // digits may as well be an invoice's or part of a label, so they only search.
+    let number = q
+        .get(..2)
+        .filter(|p| p.eq_ignore_ascii_case("c-"))
+        .and_then(|_| q.parse::<ContractNumber>().ok())
+        .map(|n| n.to_string());
     let mut named = Vec::new();
     named.extend(
         r.contracts
             .hits
             .iter()
-            .filter(|h| h.id.eq_ignore_ascii_case(q))
+            .filter(|h| h.id.eq_ignore_ascii_case(q) || (number.is_some() && h.number == number))
             .map(|h| (SearchKind::Contract, h.id.clone())),
     );
     named.extend(

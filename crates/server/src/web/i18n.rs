@@ -908,7 +908,7 @@ catalog! {
     search_placeholder: "契約・シリアル・ICCID・契約者・請求書番号", "Contract, serial, ICCID, contractor, invoice no.";
     search_button: "検索", "Search";
     search_title: "検索", "Search";
-    search_hint: "契約IDの先頭か末尾、機器のシリアル、SIMのICCID、契約者名、請求書番号（I-000123）の一部を入力してください。大文字と小文字は区別しません。", "Type part of a contract id (its start or end), a device serial, a SIM's ICCID, a contractor's name or an invoice number (I-000123). Letter case does not matter.";
+    search_hint: "契約番号（C-000123）、拠点名の一部、契約IDの先頭か末尾、機器のシリアル、SIMのICCID、契約者名、請求書番号（I-000123）の一部を入力してください。大文字と小文字は区別しません。", "Type a contract number (C-000123), part of a site label, part of a contract id (its start or end), a device serial, a SIM's ICCID, a contractor's name or an invoice number (I-000123). Letter case does not matter.";
     search_nothing: "一致するものはありません。", "Nothing matches.";
     search_contracts: "契約", "Contracts";
     search_devices: "機器", "Devices";
