@@ -12,8 +12,12 @@ const ALL: Window = Window {
 async fn contracts_are_found_by_number_and_label_within_scope(db: TestDb) {
     let store = &db.store;
     let mut tx = store.write().await.unwrap();
-    let a = accounts::create_contractor(&mut tx, "株式会社甲").await.unwrap();
-    let b = accounts::create_contractor(&mut tx, "株式会社乙").await.unwrap();
+    let a = accounts::create_contractor(&mut tx, "株式会社甲")
+        .await
+        .unwrap();
+    let b = accounts::create_contractor(&mut tx, "株式会社乙")
+        .await
+        .unwrap();
     tx.commit(JournalEntry::new("test", "contractor.create"))
         .await
         .unwrap();
@@ -74,7 +78,10 @@ async fn contracts_are_found_by_number_and_label_within_scope(db: TestDb) {
     .await
     .unwrap();
     assert_eq!(hit.len(), 1);
-    assert_eq!((hit[0].number, hit[0].label.as_str()), (Some(125), "本社ビル"));
+    assert_eq!(
+        (hit[0].number, hit[0].label.as_str()),
+        (Some(125), "本社ビル")
+    );
 }
 
 backend_tests!(contracts_are_found_by_number_and_label_within_scope);

@@ -1,12 +1,12 @@
 //! Finding anything: contracts, devices, SIMs, contractors and invoices by part of what
 //! identifies them, as the caller may see them.
 
-use mpc_domain::contract_number::ContractNumber;
 use mpc_api_types::search::{
     ContractHit, ContractorHit, DeviceHit, Found, HitGroup, InvoiceHit, SearchKind, SearchResults,
     SimHit,
 };
 use mpc_domain::account::FieldError;
+use mpc_domain::contract_number::ContractNumber;
 use mpc_storage::AnyConnection;
 use mpc_storage::search::{self, Needle, Scope, Window};
 use serde::Deserialize;

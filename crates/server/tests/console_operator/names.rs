@@ -146,7 +146,9 @@ async fn contracts_are_named_by_number_and_picked_from_a_list(db: TestDb) {
     let number = |id: String| {
         let app = &app;
         async move {
-            let c = app.get(&format!("/api/v1/contracts/{id}"), &app.operator).await;
+            let c = app
+                .get(&format!("/api/v1/contracts/{id}"), &app.operator)
+                .await;
             c.body["number"].as_str().unwrap().to_owned()
         }
     };
@@ -180,11 +182,15 @@ async fn contracts_are_named_by_number_and_picked_from_a_list(db: TestDb) {
         // The outage form offers the contracts in service, by number and contractor.
         let sla = op.page("/console/sla").await;
         assert!(
-            sla.contains(&format!(r#"<option value="{an}">{an} (株式会社番号)</option>"#)),
+            sla.contains(&format!(
+                r#"<option value="{an}">{an} (株式会社番号)</option>"#
+            )),
             "{sla}"
         );
         assert!(
-            sla.contains(&format!(r#"<option value="{mn}">{mn} (株式会社番号)</option>"#)),
+            sla.contains(&format!(
+                r#"<option value="{mn}">{mn} (株式会社番号)</option>"#
+            )),
             "{sla}"
         );
         // A typed value naming no contract comes back inline, nothing stored.
@@ -206,13 +212,20 @@ async fn contracts_are_named_by_number_and_picked_from_a_list(db: TestDb) {
         let post = |fields: Vec<(String, String)>| {
             let op = &op;
             async move {
-                let f: Vec<(&str, &str)> =
-                    fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let f: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 op.post("/console/sla/outages", &f).await
             }
         };
         let refused = post(fields("C-999999")).await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
         assert!(
             refused.text.contains(&format!(
                 r#"<p class="field-error" id="outage-contracts-error">{}{}C-999999</p>"#,
@@ -221,7 +234,11 @@ async fn contracts_are_named_by_number_and_picked_from_a_list(db: TestDb) {
             "{}",
             refused.text
         );
-        assert!(refused.text.contains(r#"value="C-999999""#), "{}", refused.text);
+        assert!(
+            refused.text.contains(r#"value="C-999999""#),
+            "{}",
+            refused.text
+        );
         assert_eq!(outages().await, before);
         // The picked number is recorded against the contract it names.
         let done = post(fields(&an)).await;
@@ -238,7 +255,10 @@ async fn contracts_are_named_by_number_and_picked_from_a_list(db: TestDb) {
         let page = op.page(&format!("/console/contracts/{a}")).await;
         assert!(page.contains(&format!("<h2>{an} ")), "{page}");
         assert!(page.contains(&format!("<dd>{an}</dd>")), "{page}");
-        assert!(page.contains(&format!("<small><code>{a}</code></small>")), "{page}");
+        assert!(
+            page.contains(&format!("<small><code>{a}</code></small>")),
+            "{page}"
+        );
         assert!(!fragment_shown(&page, &a), "{page}");
         // A refused label: the page again, the value kept, the error at the field.
         let long = "長".repeat(61);
@@ -248,10 +268,21 @@ async fn contracts_are_named_by_number_and_picked_from_a_list(db: TestDb) {
                 &[("csrf", &csrf), ("label", &long)],
             )
             .await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
-        assert!(refused.text.contains(&format!(r#"value="{long}""#)), "{}", refused.text);
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
         assert!(
-            refused.text.contains(r#"<p class="field-error" id="label-error">"#),
+            refused.text.contains(&format!(r#"value="{long}""#)),
+            "{}",
+            refused.text
+        );
+        assert!(
+            refused
+                .text
+                .contains(r#"<p class="field-error" id="label-error">"#),
             "{}",
             refused.text
         );
@@ -261,8 +292,17 @@ async fn contracts_are_named_by_number_and_picked_from_a_list(db: TestDb) {
                 &[("csrf", &csrf), ("label", "本社\u{7}")],
             )
             .await;
-        assert_eq!(control.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", control.text);
-        assert!(control.text.contains(r#"id="label-error""#), "{}", control.text);
+        assert_eq!(
+            control.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            control.text
+        );
+        assert!(
+            control.text.contains(r#"id="label-error""#),
+            "{}",
+            control.text
+        );
         // The contract page carries its holder's own words (an install address): the queue
         // and the SLA page are checked for language.
         for html in [&queue, &sla] {

@@ -143,7 +143,8 @@ pub async fn names_of(
 ) -> Result<HashMap<String, ContractName>> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let mut q = Sql::new("SELECT id, number, label, contractor_id FROM contracts WHERE id IN (");
+        let mut q =
+            Sql::new("SELECT id, number, label, contractor_id FROM contracts WHERE id IN (");
         for (i, id) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push(", ");
@@ -178,10 +179,7 @@ pub struct InService {
 }
 
 /// Every contract in service on `on` (accepted by then, not ended before it), by number.
-pub async fn in_service(
-    conn: &mut AnyConnection,
-    on: jiff::civil::Date,
-) -> Result<Vec<InService>> {
+pub async fn in_service(conn: &mut AnyConnection, on: jiff::civil::Date) -> Result<Vec<InService>> {
     let on = on.to_string();
     Ok(sqlx::query_as(
         "SELECT c.id, c.number, c.label, c.kind, k.name AS contractor_name FROM contracts c \

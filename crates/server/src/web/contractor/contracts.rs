@@ -13,8 +13,8 @@ use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, contract_name, render, see_other};
-use axum::response::IntoResponse;
 use crate::{AppState, app};
+use axum::response::IntoResponse;
 
 use super::{
     ContractRow, Paged, choose_contractor, contract_row, contractor_of, contracts_of, paged,
@@ -334,8 +334,8 @@ pub(super) async fn set_label(
             let message = shown
                 .field("label")
                 .map_or_else(|| shown.message.clone(), str::to_owned);
-            let page = show_contract(&state, &session, &id, today(), Some((form.label, message)))
-                .await?;
+            let page =
+                show_contract(&state, &session, &id, today(), Some((form.label, message))).await?;
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),

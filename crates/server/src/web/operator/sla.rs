@@ -16,6 +16,7 @@ use super::{
     page_of, pager, refusal, render_form, unconfirmed, when,
 };
 use crate::AppState;
+use crate::app::contracts::Choice;
 use crate::app::sla::{self, Claim, Decision};
 use crate::app::support::MAX_LIMIT;
 use crate::app::support::today;
@@ -23,7 +24,6 @@ use crate::app::{Input, journal};
 use crate::error::ApiError;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
-use crate::app::contracts::Choice;
 use crate::web::{Chrome, Namer, Session, Shown, WebError, WebResult, see_other};
 
 csrf_field!(DecideForm, OutageForm);
@@ -469,8 +469,7 @@ async fn resolved(
             &format!("{}{}{named}", t.op_no_such_contract, t.op_colon),
         )
     };
-    let find = async |named: &str| match crate::app::contracts::resolve(state, &caller, named)
-        .await
+    let find = async |named: &str| match crate::app::contracts::resolve(state, &caller, named).await
     {
         Ok(r) => Ok(Some(r.id)),
         Err(e) if e.status.is_client_error() => Ok(None),

@@ -131,8 +131,10 @@ fn effect_row(lang: Lang, namer: &Namer, e: &Effect) -> Option<EffectRow> {
         // A contract not yet written has no number: its label, if any, names it.
         Effect::ContractCreated(c) => row(
             t.pv_contract_created,
-            c.number
-                .map_or_else(|| c.label.clone(), |_| contract_name(c.number, &c.label, &c.id)),
+            c.number.map_or_else(
+                || c.label.clone(),
+                |_| contract_name(c.number, &c.label, &c.id),
+            ),
             day(&c.accepted_on),
         ),
         Effect::BillingStartSet { contract_id, on } => {
@@ -144,7 +146,11 @@ fn effect_row(lang: Lang, namer: &Namer, e: &Effect) -> Option<EffectRow> {
         Effect::ContractEnds {
             contract_id,
             ending,
-        } => row(t.effect_contract_ends, contract(contract_id), day(&ending.on)),
+        } => row(
+            t.effect_contract_ends,
+            contract(contract_id),
+            day(&ending.on),
+        ),
         Effect::OptionCreated(o) => row(
             t.pv_option_created,
             namer.option_of(o.kind, &o.contract_id),
@@ -179,9 +185,9 @@ fn effect_row(lang: Lang, namer: &Namer, e: &Effect) -> Option<EffectRow> {
             contract(&c.contract_id),
             day(&c.occurred_on),
         ),
-        Effect::DeviceAssigned { serial: s, from, .. } => {
-            row(t.pv_device_assigned, serial(s), day(from))
-        }
+        Effect::DeviceAssigned {
+            serial: s, from, ..
+        } => row(t.pv_device_assigned, serial(s), day(from)),
         Effect::DeviceReleased {
             serial: s,
             last_day,

@@ -72,7 +72,9 @@ fn contract_fact(label: &'static str, id: &str) -> Fact {
 }
 
 /// The contract and option ids `facts` name, to be looked up in one go.
-pub(super) fn named_ids<'a>(facts: impl IntoIterator<Item = &'a Fact>) -> (Vec<String>, Vec<String>) {
+pub(super) fn named_ids<'a>(
+    facts: impl IntoIterator<Item = &'a Fact>,
+) -> (Vec<String>, Vec<String>) {
     let (mut contracts, mut options) = (Vec::new(), Vec::new());
     for f in facts {
         match f.names {
