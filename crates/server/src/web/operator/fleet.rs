@@ -75,6 +75,8 @@ pub struct FleetTable {
 #[template(path = "web/operator/fleet.html")]
 struct FleetPage {
     c: Chrome,
+    /// The contractors the contractor field offers: id and name.
+    contractors: Vec<(String, String)>,
     q: FleetQuery,
     /// The states to filter by: wire name and words.
     states: Vec<(&'static str, &'static str)>,
@@ -219,7 +221,9 @@ pub async fn list(
         .collect();
     firmwares.sort();
     firmwares.dedup();
+    let contractors = super::contractor_choices(&state, &session).await?;
     Ok(render(FleetPage {
+        contractors,
         c,
         q,
         states: ConnectionState::ALL
