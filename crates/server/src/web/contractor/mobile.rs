@@ -215,7 +215,7 @@ pub(super) async fn mobile_use(
                                         )
                                     })
                                 })
-                                .unwrap_or_else(|| short(&m.option_id))
+                                .unwrap_or_else(|| "—".to_owned())
                         })
                 })
                 .collect::<Vec<_>>()
