@@ -73,15 +73,19 @@ pub struct Found {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ContractHit {
     pub id: String,
-    /// Its number (`C-000123`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
     pub contractor_id: String,
     pub contractor_name: String,
     /// `management` or `service_adapter`.
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_type: Option<String>,
+    /// The contract number (`C-000123`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "C-000123")]
+    pub number: Option<String>,
+    /// The site label its contractor gives it; empty when none.
+    #[serde(default)]
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -550,8 +550,14 @@ pub async fn search(state: &AppState, args: SearchArgs) -> anyhow::Result<()> {
     group("contracts", r.contracts.hits.len(), r.contracts.total);
     for h in &r.contracts.hits {
         let device = h.device_type.as_deref().unwrap_or("-");
-        let name = h.number.as_deref().unwrap_or(&h.id);
-        println!("  {name}\t{}\t{device}\t{}", h.kind, h.contractor_name);
+        println!(
+            "  {}\t{}\t{}\t{}\t{device}\t{}",
+            h.number.as_deref().unwrap_or("-"),
+            if h.label.is_empty() { "-" } else { &h.label },
+            h.id,
+            h.kind,
+            h.contractor_name
+        );
     }
     group("devices", r.devices.hits.len(), r.devices.total);
     for h in &r.devices.hits {

@@ -111,17 +111,29 @@ pub struct ContractHit {
     pub contractor_name: String,
     pub kind: String,
     pub device_type: Option<String>,
+    pub number: Option<i64>,
+    pub label: String,
 }
 
-/// Contracts whose id starts or ends with the needle (pages show an id's last 8 characters).
+/// Contracts numbered as the needle (`C-000123`, `c-123` or `123`), whose site label contains
+/// it, or whose id starts or ends with it.
 ///
-/// This is the one place contracts match: a contract's number (`C-000123`) and label match
-/// here too once contracts have them.
+/// This is the one place contracts match.
 fn contracts_from(sql: &mut Sql, scope: Scope<'_>, needle: &Needle) {
     sql.push(" FROM contracts k JOIN contractors c ON c.id = k.contractor_id WHERE (");
     like(sql, "k.id", needle.prefix());
     sql.push(" OR ");
     like(sql, "k.id", needle.suffix());
+    sql.push(" OR ");
+    like(sql, "k.label", needle.contains());
+    if let Some(n) = needle
+        .text
+        .parse::<mpc_domain::contract_number::ContractNumber>()
+        .ok()
+        .and_then(|n| i64::try_from(n.get()).ok())
+    {
+        sql.push(" OR k.number = ").bind(n);
+    }
     sql.push(")");
     if let Scope::Contractor(own) = scope {
         sql.push(" AND k.contractor_id = ").bind(own.to_owned());
@@ -137,7 +149,8 @@ pub async fn contracts(
 ) -> Result<Vec<ContractHit>> {
     window(
         conn,
-        "SELECT k.id, k.contractor_id, c.name AS contractor_name, k.kind, k.device_type",
+        "SELECT k.id, k.contractor_id, c.name AS contractor_name, k.kind, k.device_type, \
+         k.number, k.label",
         |sql| contracts_from(sql, scope, needle),
         "k.id DESC",
         w,

@@ -493,6 +493,10 @@ fn search_finds_by_part_of_a_serial_and_pages_one_kind() {
     assert_eq!(v["contractors"]["total"], 0);
     let nothing = stdout(&mpc(&db, &["search", "%"]));
     assert_eq!(nothing, "nothing matches \"%\"");
+    // A full contract number opens the contract; its hit line starts with the number.
+    let numbered = stdout(&mpc(&db, &["search", "c-1"]));
+    assert!(numbered.starts_with("exact\tcontract\t"), "{numbered}");
+    assert!(numbered.contains("\n  C-000001\t"), "{numbered}");
     let bad = mpc(&db, &["search", "   "]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("invalid_field"), "{}", stderr(&bad));

@@ -108,22 +108,22 @@ pub async fn resolve_all(state: &AppState, caller: &Caller, named: &mut [String]
 ///
 /// # Errors
 /// Only storage failures.
-pub async fn names(state: &AppState, ids: &[&str]) -> ApiResult<Names> {
+pub async fn id_names(state: &AppState, ids: &[&str]) -> ApiResult<IdNames> {
     let mut ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {
-        return Ok(Names::default());
+        return Ok(IdNames::default());
     }
     let mut conn = state.store.conn().await?;
-    Ok(Names(numbers::names_of(&mut conn, &ids).await?))
+    Ok(IdNames(numbers::names_of(&mut conn, &ids).await?))
 }
 
-/// Contracts' numbers and labels by id, as [`names`] finds them.
+/// Contracts' numbers and labels by id, as [`id_names`] finds them.
 #[derive(Debug, Clone, Default)]
-pub struct Names(HashMap<String, ContractName>);
+pub struct IdNames(HashMap<String, ContractName>);
 
-impl Names {
+impl IdNames {
     /// The number (`C-000123`) and label (none when empty) of contract `id`.
     pub fn of(&self, id: &str) -> (Option<String>, Option<String>) {
         match self.0.get(id) {
@@ -134,6 +134,85 @@ impl Names {
             None => (None, None),
         }
     }
+}
+
+/// The names of the contracts and options a page shows, looked up in one query each.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub contracts: std::collections::HashMap<String, numbers::ContractName>,
+    pub options: std::collections::HashMap<String, numbers::OptionName>,
+}
+
+/// The numbers and labels of `contracts`, and the kinds and contract names of `options`; ids
+/// that name nothing are left out. Another contractor's contract (a management contract a
+/// consent names, say) keeps its number but not its site label, which is its holder's own.
+///
+/// # Errors
+/// 500 when the store fails.
+pub async fn names(
+    state: &AppState,
+    caller: &Caller,
+    contracts: &[String],
+    options: &[String],
+) -> ApiResult<Names> {
+    let mut conn = state.store.conn().await?;
+    let dedup = |ids: &[String]| {
+        let mut v = ids.to_vec();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let mut found = numbers::names_of(&mut conn, &dedup(contracts)).await?;
+    let mut options = numbers::option_names_of(&mut conn, &dedup(options)).await?;
+    let hidden = |n: &mut numbers::ContractName| {
+        if !caller.actor.sees_contractor(&n.contractor_id) {
+            n.label.clear();
+        }
+    };
+    found.values_mut().for_each(hidden);
+    options.values_mut().for_each(|o| hidden(&mut o.contract));
+    Ok(Names {
+        contracts: found,
+        options,
+    })
+}
+
+/// A contract an operator may pick: `C-000123 本社 (contractor)` and whether it is a
+/// management contract.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub id: String,
+    pub number: String,
+    pub text: String,
+    pub management: bool,
+}
+
+/// The contracts in service today, for an operator's pickers.
+///
+/// # Errors
+/// 403 for a caller who is not an operator.
+pub async fn in_service(state: &AppState, caller: &Caller) -> ApiResult<Vec<Choice>> {
+    caller.require_operator()?;
+    let mut conn = state.store.conn().await?;
+    let today = crate::app::support::today();
+    let rows = numbers::in_service(&mut conn, today).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let number = ContractNumber::new(u64::try_from(r.number?).ok()?)?.to_string();
+            let named = if r.label.is_empty() {
+                number.clone()
+            } else {
+                format!("{number} {}", r.label)
+            };
+            Some(Choice {
+                id: r.id,
+                text: format!("{named} ({})", r.contractor_name),
+                management: r.kind == "management",
+                number,
+            })
+        })
+        .collect())
 }
 
 /// Sets the site label of a contract (its holder or an operator), journaled as
@@ -304,7 +383,7 @@ pub async fn quote(
         dates.defaulted,
     );
     (view.contract_number, view.contract_label) =
-        names(state, &[contract_id]).await?.of(contract_id);
+        id_names(state, &[contract_id]).await?.of(contract_id);
     Ok(view)
 }
 

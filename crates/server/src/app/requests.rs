@@ -48,7 +48,7 @@ async fn with_names(state: &AppState, mut views: Vec<RequestView>) -> ApiResult<
         .collect();
     let names = users::actor_names(state, &actors).await?;
     let ids: Vec<&str> = views.iter().filter_map(|v| v.request.contract()).collect();
-    let contracts = contracts::names(state, &ids).await?;
+    let contracts = contracts::id_names(state, &ids).await?;
     for v in &mut views {
         if let Some(c) = v.request.contract() {
             (v.contract_number, v.contract_label) = contracts.of(c);

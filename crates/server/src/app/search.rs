@@ -6,6 +6,7 @@ use mpc_api_types::search::{
     SimHit,
 };
 use mpc_domain::account::FieldError;
+use mpc_domain::contract_number::ContractNumber;
 use mpc_storage::AnyConnection;
 use mpc_storage::search::{self, Needle, Scope, Window};
 use serde::Deserialize;
@@ -141,11 +142,16 @@ pub async fn find(state: &AppState, caller: &Caller, q: &SearchQuery) -> ApiResu
                 .into_iter()
                 .map(|h| ContractHit {
                     id: h.id,
-                    number: None,
                     contractor_id: h.contractor_id,
                     contractor_name: h.contractor_name,
                     kind: h.kind,
                     device_type: h.device_type,
+                    number: h
+                        .number
+                        .and_then(|n| u64::try_from(n).ok())
+                        .and_then(ContractNumber::new)
+                        .map(|n| n.to_string()),
+                    label: h.label,
                 })
                 .collect(),
         };
@@ -216,16 +222,16 @@ pub async fn find(state: &AppState, caller: &Caller, q: &SearchQuery) -> ApiResu
         };
     }
     results.exact = exact(conn, scope, &results).await?;
-    // The hits' contract numbers, in one lookup.
-    let ids: Vec<String> = (results.contracts.hits.iter().map(|h| h.id.clone()))
-        .chain(results.sims.hits.iter().map(|h| h.contract_id.clone()))
+    // The SIM hits' contract numbers, in one lookup.
+    let ids: Vec<String> = results
+        .sims
+        .hits
+        .iter()
+        .map(|h| h.contract_id.clone())
         .collect();
     if !ids.is_empty() {
         let names = mpc_storage::contracts::numbers::names_of(conn, &ids).await?;
         let number = |id: &str| names.get(id).map(|n| n.number.to_string());
-        for h in &mut results.contracts.hits {
-            h.number = number(&h.id);
-        }
         for h in &mut results.sims.hits {
             h.contract_number = number(&h.contract_id);
         }
@@ -260,12 +266,19 @@ async fn exact(
                 id: i.id,
             }));
     }
+    // A contract number typed in full form (`C-000123`, `c-123`) names one contract; bare
+    // digits may as well be an invoice's or part of a label, so they only search.
+    let number = q
+        .get(..2)
+        .filter(|p| p.eq_ignore_ascii_case("c-"))
+        .and_then(|_| q.parse::<ContractNumber>().ok())
+        .map(|n| n.to_string());
     let mut named = Vec::new();
     named.extend(
         r.contracts
             .hits
             .iter()
-            .filter(|h| h.id.eq_ignore_ascii_case(q))
+            .filter(|h| h.id.eq_ignore_ascii_case(q) || (number.is_some() && h.number == number))
             .map(|h| (SearchKind::Contract, h.id.clone())),
     );
     named.extend(

@@ -167,7 +167,7 @@ fn claim_of(c: ClaimRecord) -> ApiResult<Claim> {
 /// Only storage failures.
 pub async fn claim_views(state: &AppState, claims: Vec<Claim>) -> ApiResult<Vec<ClaimView>> {
     let ids: Vec<&str> = claims.iter().map(|c| c.contract_id.as_str()).collect();
-    let names = crate::app::contracts::names(state, &ids).await?;
+    let names = crate::app::contracts::id_names(state, &ids).await?;
     Ok(claims
         .into_iter()
         .map(|c| {

@@ -553,7 +553,7 @@ catalog! {
     op_item: "品目", "Item";
     op_device_type: "機器種別", "Device type";
     op_management: "マネージメント", "Management";
-    op_management_id: "マネージメントの契約ID", "Management contract ID";
+    op_management_id: "マネージメントの契約", "Management contract";
     op_option: "オプション", "Option";
     op_option_kind: "オプションの種類", "Option";
     op_options: "オプション数", "Options";
@@ -709,8 +709,8 @@ catalog! {
     op_affected: "影響範囲", "Affected";
     op_scope_contracts: "指定した契約", "The contracts listed";
     op_scope_management: "マネージメント配下のすべて", "Everything under a management";
-    op_contract_ids: "契約ID", "Contract IDs";
-    op_contract_ids_hint: "空白・改行・カンマで区切って入力します。", "Separated by spaces, lines or commas.";
+    op_contract_ids: "対象契約", "Contracts";
+    op_contract_ids_hint: "契約番号（C-000123）を候補から選ぶか、空白・カンマで区切って入力します。", "Pick contract numbers (C-000123) from the list, or type them separated by spaces or commas.";
     op_full_days: "24時間単位の日数", "Full days";
     op_qualifies: "SLA対象", "Qualifies";
     op_claim_window: "請求期間", "Claim window";
@@ -908,7 +908,7 @@ catalog! {
     search_placeholder: "契約・シリアル・ICCID・契約者・請求書番号", "Contract, serial, ICCID, contractor, invoice no.";
     search_button: "検索", "Search";
     search_title: "検索", "Search";
-    search_hint: "契約IDの先頭か末尾、機器のシリアル、SIMのICCID、契約者名、請求書番号（I-000123）の一部を入力してください。大文字と小文字は区別しません。", "Type part of a contract id (its start or end), a device serial, a SIM's ICCID, a contractor's name or an invoice number (I-000123). Letter case does not matter.";
+    search_hint: "契約番号（C-000123）、拠点名の一部、契約IDの先頭か末尾、機器のシリアル、SIMのICCID、契約者名、請求書番号（I-000123）の一部を入力してください。大文字と小文字は区別しません。", "Type a contract number (C-000123), part of a site label, part of a contract id (its start or end), a device serial, a SIM's ICCID, a contractor's name or an invoice number (I-000123). Letter case does not matter.";
     search_nothing: "一致するものはありません。", "Nothing matches.";
     search_contracts: "契約", "Contracts";
     search_devices: "機器", "Devices";
@@ -922,6 +922,9 @@ catalog! {
     filter_from: "開始日", "From";
     filter_to: "終了日", "To";
     filter_kind: "種類", "Kind";
+    // names:
+    contract_id: "契約ID", "Contract ID";
+    op_no_such_contract: "該当する契約がありません", "No contract by that name";
 }
 
 #[cfg(test)]

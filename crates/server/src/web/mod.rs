@@ -134,18 +134,104 @@ pub fn actor_label(lang: Lang, actor: &str, name: Option<String>) -> String {
     }
 }
 
-/// A contract as people name it: its number and site label (`C-000123 本社`), or the short
-/// id of one not numbered.
+/// A contract as people name it: its number and site label (`C-000123 本社`), or its id when
+/// it has no number yet.
 pub fn contract_name(
     number: Option<mpc_domain::contract_number::ContractNumber>,
     label: &str,
     id: &str,
 ) -> String {
-    let number = number.map_or_else(|| short(id), |n| n.to_string());
+    let number = number.map_or_else(|| id.to_owned(), |n| n.to_string());
     if label.is_empty() {
         number
     } else {
         format!("{number} {label}")
+    }
+}
+
+/// The names of the contracts and options one page shows, looked up in bulk before the page
+/// is built (one query for contracts, one for options), so rows never show ids.
+pub struct Namer {
+    lang: Lang,
+    names: crate::app::contracts::Names,
+}
+
+impl Namer {
+    /// Looks up `contracts` and `options` (ids) for `session`'s user.
+    pub async fn load(
+        state: &AppState,
+        session: &Session,
+        contracts: &[String],
+        options: &[String],
+    ) -> WebResult<Self> {
+        let names =
+            crate::app::contracts::names(state, &session.caller(), contracts, options).await?;
+        Ok(Namer {
+            lang: session.lang,
+            names,
+        })
+    }
+
+    /// `C-000123 本社`, or the id of a contract not found.
+    pub fn contract(&self, id: &str) -> String {
+        self.names.contracts.get(id).map_or_else(
+            || id.to_owned(),
+            |n| contract_name(Some(n.number), &n.label, id),
+        )
+    }
+
+    /// `C-000123` alone, or the id of a contract not found.
+    pub fn number(&self, id: &str) -> String {
+        self.names
+            .contracts
+            .get(id)
+            .map_or_else(|| id.to_owned(), |n| n.number.to_string())
+    }
+
+    /// `モバイルアクセスオプション（C-000123）` / `Mobile access option (C-000123)`, or the id
+    /// of an option not found.
+    pub fn option(&self, id: &str) -> String {
+        self.names.options.get(id).map_or_else(
+            || id.to_owned(),
+            |n| option_name(self.lang, n.kind, Some(&n.contract.number.to_string())),
+        )
+    }
+
+    /// Whatever `id` names: a contract, an option, or (a packet share group, which has no
+    /// number) the last characters of its id.
+    pub fn any(&self, id: &str) -> String {
+        if self.names.contracts.contains_key(id) {
+            self.contract(id)
+        } else if self.names.options.contains_key(id) {
+            self.option(id)
+        } else {
+            short(id)
+        }
+    }
+
+    /// An option of `kind` on `contract_id` (one not written yet, say) named as [`Self::option`]
+    /// names one; its kind alone when the contract is not found.
+    pub fn option_of(&self, kind: mpc_domain::catalog::OptionKind, contract_id: &str) -> String {
+        let number = self
+            .names
+            .contracts
+            .get(contract_id)
+            .map(|n| n.number.to_string());
+        option_name(self.lang, kind, number.as_deref())
+    }
+}
+
+/// An option by its kind and its contract's number: `モバイルアクセスオプション（C-000123）`.
+pub fn option_name(
+    lang: Lang,
+    kind: mpc_domain::catalog::OptionKind,
+    number: Option<&str>,
+) -> String {
+    let kind = lang.pick(kind.label_ja(), kind.label_en());
+    match (number, lang) {
+        (None, _) => kind.to_owned(),
+        (Some(n), Lang::Ja) => format!("{kind}（{n}）"),
+        (Some(n), Lang::En) => format!("{kind} ({n})"),
     }
 }
 

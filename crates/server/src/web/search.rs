@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::app::search::{self, SearchQuery};
 use crate::web::i18n::{self, Lang};
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, Shown, WebResult, render, see_other, short, urlencode};
+use crate::web::{Chrome, Namer, Session, Shown, WebResult, render, see_other, short, urlencode};
 use crate::{AppState, app};
 
 #[derive(Deserialize)]
@@ -75,7 +75,13 @@ fn href(operator: bool, kind: SearchKind, id: &str, r: &SearchResults) -> String
     }
 }
 
-fn groups(lang: Lang, operator: bool, r: &SearchResults, paged: bool) -> Vec<HitGroup> {
+fn groups(
+    lang: Lang,
+    operator: bool,
+    namer: &Namer,
+    r: &SearchResults,
+    paged: bool,
+) -> Vec<HitGroup> {
     let t = lang.t();
     let more = |kind: SearchKind, shown: usize, total: i64| {
         (!paged && total > shown as i64).then(|| {
@@ -103,7 +109,15 @@ fn groups(lang: Lang, operator: bool, r: &SearchResults, paged: bool) -> Vec<Hit
                 .iter()
                 .map(|h| HitRow {
                     href: href(operator, SearchKind::Contract, &h.id, r),
-                    label: format!("{} {}", t.contract, short(&h.id)),
+                    label: format!(
+                        "{} {}",
+                        t.contract,
+                        [h.number.as_deref().unwrap_or(&h.id), h.label.as_str()]
+                            .into_iter()
+                            .filter(|s| !s.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
                     detail: [
                         Some(i18n::contract_kind(lang, &h.kind).to_owned()),
                         h.device_type.clone(),
@@ -149,7 +163,7 @@ fn groups(lang: Lang, operator: bool, r: &SearchResults, paged: bool) -> Vec<Hit
                     detail: format!(
                         "{} {} · {} – {} · {}",
                         t.contract,
-                        short(&h.contract_id),
+                        namer.contract(&h.contract_id),
                         h.from,
                         h.until.as_deref().unwrap_or(""),
                         h.contractor_name
@@ -239,7 +253,9 @@ pub(super) async fn page(
     if let (Some(Found { kind: k, id }), None) = (&r.exact, kind) {
         return Ok(see_other(&href(session.is_operator(), *k, id, &r)));
     }
-    page.groups = groups(lang, session.is_operator(), &r, kind.is_some());
+    let sim_contracts: Vec<String> = r.sims.hits.iter().map(|h| h.contract_id.clone()).collect();
+    let namer = Namer::load(&state, &session, &sim_contracts, &[]).await?;
+    page.groups = groups(lang, session.is_operator(), &namer, &r, kind.is_some());
     page.nothing = page.groups.is_empty();
     if let Some(g) = page.groups.first().filter(|_| kind.is_some()) {
         let number = p.page.unwrap_or(1).max(1);

@@ -133,7 +133,190 @@ async fn outages_and_claims_are_shown_by_number(db: TestDb) {
     }
 }
 
+/// The last 8 characters of an id, as pages used to show it, between tags.
+fn fragment_shown(html: &str, id: &str) -> bool {
+    let frag = &id[id.len() - 8..];
+    html.contains(&format!(">{frag}<")) || html.contains(&format!("{frag})"))
+}
+
+async fn contracts_are_named_by_number_and_picked_from_a_list(db: TestDb) {
+    let app = TestApp::new(db).await;
+    app.price_everything().await;
+    let (k, m, a) = app.billed_customer("株式会社番号").await;
+    let number = |id: String| {
+        let app = &app;
+        async move {
+            let c = app
+                .get(&format!("/api/v1/contracts/{id}"), &app.operator)
+                .await;
+            c.body["number"].as_str().unwrap().to_owned()
+        }
+    };
+    let (mn, an) = (number(m.clone()).await, number(a.clone()).await);
+    assert!(an.starts_with("C-0000"), "{an}");
+    // A pending report names the adapter in the queue.
+    let r = app
+        .post(
+            &format!("/api/v1/contractors/{k}/requests"),
+            &app.operator,
+            json!({"request": {"kind": "cancel_contract", "contract_id": a}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let outages = || async {
+        app.get("/api/v1/outages", &app.operator).await.body["outages"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+
+    for english in [false, true] {
+        let t = if english { &EN } else { &JA };
+        let op = sign_in(&app, "admin", english).await;
+        let csrf = op.csrf().await;
+
+        // The queue: the report's contract by number, no id fragment.
+        let queue = op.page("/console/queue").await;
+        assert!(queue.contains(&an), "{queue}");
+        assert!(!fragment_shown(&queue, &a), "{queue}");
+
+        // The outage form offers the contracts in service, by number and contractor.
+        let sla = op.page("/console/sla").await;
+        assert!(
+            sla.contains(&format!(
+                r#"<option value="{an}">{an} (株式会社番号)</option>"#
+            )),
+            "{sla}"
+        );
+        assert!(
+            sla.contains(&format!(
+                r#"<option value="{mn}">{mn} (株式会社番号)</option>"#
+            )),
+            "{sla}"
+        );
+        // A typed value naming no contract comes back inline, nothing stored.
+        let before = outages().await;
+        let form = |contracts: &'static str| {
+            let csrf = csrf.clone();
+            move |picked: &str| {
+                vec![
+                    ("csrf".to_owned(), csrf.clone()),
+                    ("learned_at".to_owned(), "2026-10-05T09:00".to_owned()),
+                    ("restored_at".to_owned(), "2026-10-07T12:00".to_owned()),
+                    ("operator_caused".to_owned(), "yes".to_owned()),
+                    ("scope".to_owned(), "contracts".to_owned()),
+                    (contracts.to_owned(), picked.to_owned()),
+                ]
+            }
+        };
+        let fields = form("contract_ids");
+        let post = |fields: Vec<(String, String)>| {
+            let op = &op;
+            async move {
+                let f: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                op.post("/console/sla/outages", &f).await
+            }
+        };
+        let refused = post(fields("C-999999")).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
+        assert!(
+            refused.text.contains(&format!(
+                r#"<p class="field-error" id="outage-contracts-error">{}{}C-999999</p>"#,
+                t.op_no_such_contract, t.op_colon
+            )),
+            "{}",
+            refused.text
+        );
+        assert!(
+            refused.text.contains(r#"value="C-999999""#),
+            "{}",
+            refused.text
+        );
+        assert_eq!(outages().await, before);
+        // The picked number is recorded against the contract it names.
+        let done = post(fields(&an)).await;
+        assert_eq!(see_other(&done), "/console/sla?done=recorded#outages");
+        assert_eq!(outages().await, before + 1);
+        let sla = op.page("/console/sla").await;
+        assert!(
+            sla.contains(&format!(r#"<a href="/console/contracts/{a}">{an}</a>"#)),
+            "{sla}"
+        );
+        assert!(!fragment_shown(&sla, &a), "{sla}");
+
+        // The contract page: its number in the heading and the facts, the id in full.
+        let page = op.page(&format!("/console/contracts/{a}")).await;
+        assert!(page.contains(&format!("<h2>{an} ")), "{page}");
+        assert!(page.contains(&format!("<dd>{an}</dd>")), "{page}");
+        assert!(
+            page.contains(&format!("<small><code>{a}</code></small>")),
+            "{page}"
+        );
+        assert!(!fragment_shown(&page, &a), "{page}");
+        // A refused label: the page again, the value kept, the error at the field.
+        let long = "長".repeat(61);
+        let refused = op
+            .post(
+                &format!("/console/contracts/{a}/label"),
+                &[("csrf", &csrf), ("label", &long)],
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
+        assert!(
+            refused.text.contains(&format!(r#"value="{long}""#)),
+            "{}",
+            refused.text
+        );
+        assert!(
+            refused
+                .text
+                .contains(r#"<p class="field-error" id="label-error">"#),
+            "{}",
+            refused.text
+        );
+        let control = op
+            .post(
+                &format!("/console/contracts/{a}/label"),
+                &[("csrf", &csrf), ("label", "本社\u{7}")],
+            )
+            .await;
+        assert_eq!(
+            control.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            control.text
+        );
+        assert!(
+            control.text.contains(r#"id="label-error""#),
+            "{}",
+            control.text
+        );
+        // The contract page carries its holder's own words (an install address): the queue
+        // and the SLA page are checked for language.
+        for html in [&queue, &sla] {
+            if english {
+                no_japanese("/console", &html.replace("株式会社番号", ""));
+            } else {
+                no_english_phrases("/console", html);
+            }
+        }
+    }
+}
+
 backend_tests!(
     the_journal_and_requests_name_people_and_the_queue_numbers_requests,
     outages_and_claims_are_shown_by_number,
+    contracts_are_named_by_number_and_picked_from_a_list,
 );

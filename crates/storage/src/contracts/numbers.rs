@@ -69,6 +69,15 @@ pub async fn set_label(tx: &mut WriteTx, contract_id: &str, label: &str) -> Resu
 pub struct ContractName {
     pub number: ContractNumber,
     pub label: String,
+    /// Who holds it, so a caller can keep to what it may see.
+    pub contractor_id: String,
+}
+
+/// How people name an option: its kind and the name of the contract it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionName {
+    pub kind: mpc_domain::catalog::OptionKind,
+    pub contract: ContractName,
 }
 
 #[derive(sqlx::FromRow)]
@@ -76,16 +85,64 @@ struct NameRecord {
     id: String,
     number: Option<i64>,
     label: String,
+    contractor_id: String,
 }
 
-/// The number and label of each of `ids` that exists.
+#[derive(sqlx::FromRow)]
+struct OptionNameRecord {
+    id: String,
+    kind: String,
+    number: Option<i64>,
+    label: String,
+    contractor_id: String,
+}
+
+/// The kind and contract name of each of `ids` (option ids) that exists, in one query per
+/// 500 ids.
+pub async fn option_names_of(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<HashMap<String, OptionName>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let mut q = Sql::new(
+            "SELECT o.id, o.kind, c.number, c.label, c.contractor_id FROM options o \
+             JOIN contracts c ON c.id = o.contract_id WHERE o.id IN (",
+        );
+        for (i, id) in chunk.iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(id.clone());
+        }
+        q.push(")");
+        let rows: Vec<OptionNameRecord> = q.query_as()?.fetch_all(&mut *conn).await?;
+        for r in rows {
+            out.insert(
+                r.id,
+                OptionName {
+                    kind: super::from_wire(&r.kind)?,
+                    contract: ContractName {
+                        number: contract_number(r.number)?,
+                        label: r.label,
+                        contractor_id: r.contractor_id,
+                    },
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The number and label of each of `ids` that exists, in one query per 500 ids.
 pub async fn names_of(
     conn: &mut AnyConnection,
     ids: &[String],
 ) -> Result<HashMap<String, ContractName>> {
     let mut out = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        let mut q = Sql::new("SELECT id, number, label FROM contracts WHERE id IN (");
+        let mut q =
+            Sql::new("SELECT id, number, label, contractor_id FROM contracts WHERE id IN (");
         for (i, id) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push(", ");
@@ -100,9 +157,35 @@ pub async fn names_of(
                 ContractName {
                     number: contract_number(r.number)?,
                     label: r.label,
+                    contractor_id: r.contractor_id,
                 },
             );
         }
     }
     Ok(out)
+}
+
+/// A contract in service on a day, as a picker offers it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InService {
+    pub id: String,
+    pub number: Option<i64>,
+    pub label: String,
+    /// `service_adapter` or `management` (the wire name of its kind).
+    pub kind: String,
+    pub contractor_name: String,
+}
+
+/// Every contract in service on `on` (accepted by then, not ended before it), by number.
+pub async fn in_service(conn: &mut AnyConnection, on: jiff::civil::Date) -> Result<Vec<InService>> {
+    let on = on.to_string();
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.number, c.label, c.kind, k.name AS contractor_name FROM contracts c \
+         JOIN contractors k ON k.id = c.contractor_id \
+         WHERE c.accepted_on <= $1 AND (c.end_on IS NULL OR c.end_on >= $2) ORDER BY c.number",
+    )
+    .bind(on.clone())
+    .bind(on)
+    .fetch_all(conn)
+    .await?)
 }

@@ -135,9 +135,10 @@ pub(super) async fn charges(
 ) -> ApiResult<Json<ChargeList>> {
     let contract = app::contracts::resolve(&state, &caller, &contract_id).await?;
     let charges = charges_of(&mut *state.store.conn().await?, &contract.id).await?;
-    let (contract_number, contract_label) = app::contracts::names(&state, &[contract.id.as_str()])
-        .await?
-        .of(&contract.id);
+    let (contract_number, contract_label) =
+        app::contracts::id_names(&state, &[contract.id.as_str()])
+            .await?
+            .of(&contract.id);
     Ok(Json(ChargeList {
         charges: charges
             .into_iter()

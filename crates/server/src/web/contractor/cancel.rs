@@ -13,7 +13,7 @@ use crate::app::{Input, contracts, requests};
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, Shown, WebResult, render, see_other, short};
+use crate::web::{Chrome, Namer, Session, Shown, WebResult, render, see_other, short};
 
 use super::{ContractRow, contract_row, operator_suffix};
 
@@ -41,28 +41,22 @@ pub struct QuoteShown {
     pub impact: Vec<String>,
 }
 
-fn quote_shown(lang: Lang, q: &QuoteView) -> QuoteShown {
+fn quote_shown(lang: Lang, namer: &Namer, q: &QuoteView) -> QuoteShown {
     let mut cascades = Vec::new();
     for e in &q.effects {
         let Some(what) = crate::web::i18n::effect(lang, e) else {
             continue;
         };
         let (subject, due) = match e {
-            Effect::ContractEnds {
-                contract_id: id, ..
+            Effect::ContractEnds { contract_id, .. } => (namer.contract(contract_id), None),
+            Effect::OptionEnds { option_id, .. } | Effect::MemberLeft { option_id, .. } => {
+                (namer.option(option_id), None)
             }
-            | Effect::OptionEnds { option_id: id, .. }
-            | Effect::GroupEnds { group_id: id, .. }
-            | Effect::MemberLeft { option_id: id, .. } => (id, None),
+            Effect::GroupEnds { group_id, .. } => (short(group_id), None),
             Effect::DeviceReleased {
                 serial, return_due, ..
-            } => (serial, *return_due),
+            } => (serial.clone(), *return_due),
             _ => continue,
-        };
-        let subject = if subject.len() > 20 {
-            short(subject)
-        } else {
-            subject.clone()
         };
         let due = due
             .map(|d| {
@@ -150,7 +144,20 @@ async fn cancel_page(
     };
     let quote = contracts::quote(state, &caller, id, &asked).await;
     let (quote, problem) = match quote {
-        Ok(q) => (Some(quote_shown(lang, &q)), problem),
+        Ok(q) => {
+            let (mut contracts, mut options) = (Vec::new(), Vec::new());
+            for e in &q.effects {
+                match e {
+                    Effect::ContractEnds { contract_id, .. } => contracts.push(contract_id.clone()),
+                    Effect::OptionEnds { option_id, .. } | Effect::MemberLeft { option_id, .. } => {
+                        options.push(option_id.clone());
+                    }
+                    _ => {}
+                }
+            }
+            let namer = Namer::load(state, session, &contracts, &options).await?;
+            (Some(quote_shown(lang, &namer, &q)), problem)
+        }
         Err(e) => (None, problem.or(Some(Shown::of(lang, &e)))),
     };
     let failed = problem.is_some();

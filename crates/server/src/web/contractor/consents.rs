@@ -10,7 +10,7 @@ use crate::app::{Input, parties};
 use crate::error::ApiError;
 use crate::web::format;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, Shown, WebResult, render, see_other, short};
+use crate::web::{Chrome, Namer, Session, Shown, WebResult, render, see_other};
 
 use super::{Csrf, PageQuery, choose_contractor, contractor_of, contracts_of};
 
@@ -70,7 +70,7 @@ async fn consents_page(
         let pending = d.consented_on.is_none() && d.withdrawn_on.is_none();
         rows.push(ConsentRow {
             what: t.designation,
-            subject: short(&d.management_contract_id),
+            subject: d.management_contract_id.clone(),
             requested_on: format::date_text(lang, &d.requested_on),
             state: state_of(&d.consented_on, &d.withdrawn_on),
             consent_action: (pending && mine(&d.management_contract_id))
@@ -88,13 +88,18 @@ async fn consents_page(
             let pending = r.consented_on.is_none() && r.ended_on.is_none();
             rows.push(ConsentRow {
                 what: t.invoice_redirect,
-                subject: short(&r.management_contract_id),
+                subject: r.management_contract_id.clone(),
                 requested_on: format::date_text(lang, &r.requested_on),
                 state: state_of(&r.consented_on, &r.ended_on),
                 consent_action: (pending && r.target_contractor_id == contractor)
                     .then(|| format!("/console/consents/redirects/{}", r.id)),
             });
         }
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.subject.clone()).collect();
+    let namer = Namer::load(state, session, &ids, &[]).await?;
+    for r in &mut rows {
+        r.subject = namer.contract(&r.subject);
     }
     Ok(render(ConsentsPage {
         c: session.chrome(t.nav_consents, Section::Consents),

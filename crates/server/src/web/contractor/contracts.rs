@@ -12,8 +12,9 @@ use crate::app::timeline::Happening;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, WebResult, contract_name, render, see_other};
+use crate::web::{Chrome, Session, Shown, WebResult, contract_name, render, see_other};
 use crate::{AppState, app};
+use axum::response::IntoResponse;
 
 use super::{
     ContractRow, Paged, choose_contractor, contract_row, contractor_of, contracts_of, paged,
@@ -180,6 +181,9 @@ struct ContractPage {
     events: Vec<Event>,
     /// `?contractor=…` for operators' links to the contractor's other pages.
     contractor_query: String,
+    /// The label as typed, shown again with `label_error` when it was refused.
+    label_value: String,
+    label_error: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -221,12 +225,24 @@ pub(super) async fn contract_page(
     Path(id): Path<String>,
     Query(q): Query<AsOfQuery>,
 ) -> WebResult {
-    let lang = session.lang;
     let as_of = q.as_of.filter(|d| !d.is_empty()).unwrap_or_else(today);
-    let c = app::contracts::get(&state, &session.caller(), &id, Some(&as_of)).await?;
+    show_contract(&state, &session, &id, as_of, None).await
+}
+
+/// The contract page; `refused` is a label as typed and why it was refused, shown next to
+/// the field.
+async fn show_contract(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    as_of: String,
+    refused: Option<(String, String)>,
+) -> WebResult {
+    let lang = session.lang;
+    let c = app::contracts::get(state, &session.caller(), id, Some(&as_of)).await?;
     // The page may be asked for by number: the timeline names the contract by id.
     let id = c.id.clone();
-    let events = app::timeline::timeline(&state, &session.caller(), &id)
+    let events = app::timeline::timeline(state, &session.caller(), &id)
         .await?
         .into_iter()
         .map(|e| Event {
@@ -281,6 +297,10 @@ pub(super) async fn contract_page(
         } else {
             String::new()
         },
+        label_value: refused
+            .as_ref()
+            .map_or_else(|| c.label.clone(), |(v, _)| v.clone()),
+        label_error: refused.map(|(_, e)| e),
     }))
 }
 
@@ -298,12 +318,26 @@ pub(super) async fn set_label(
     Form(form): Form<LabelForm>,
 ) -> WebResult {
     session.check_csrf(&form.csrf)?;
-    let c = app::contracts::set_label(
+    let set = app::contracts::set_label(
         &state,
         &session.caller(),
         &id,
-        app::Input::Value(ContractPatch { label: form.label }),
+        app::Input::Value(ContractPatch {
+            label: form.label.clone(),
+        }),
     )
-    .await?;
-    Ok(see_other(&format!("/console/contracts/{}", c.id)))
+    .await;
+    match set {
+        Ok(c) => Ok(see_other(&format!("/console/contracts/{}", c.id))),
+        Err(e) if e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY => {
+            let shown = Shown::of(session.lang, &e);
+            let message = shown
+                .field("label")
+                .map_or_else(|| shown.message.clone(), str::to_owned);
+            let page =
+                show_contract(&state, &session, &id, today(), Some((form.label, message))).await?;
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -13,7 +13,7 @@ use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
 use crate::{AppState, app};
 
-use super::requests::{RequestRow, request_row};
+use super::requests::{RequestRow, namer_for, request_row};
 use super::{contractor_of, contracts_of, describe, today};
 
 /// A coming date on the dashboard.
@@ -67,6 +67,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
     )
     .await?;
     let pending = pending_requests(&state, &session, &contractor).await?;
+    let namer = namer_for(&state, &session, &pending[..pending.len().min(5)]).await?;
     let invoices = app::billing::invoices(&state, &session.caller(), None, None).await?;
     let mut coming = Vec::new();
     let mut add = |on: &String, what: &str, subject: String, href: String| {
@@ -199,7 +200,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, session: Session) -
         requests: pending
             .iter()
             .take(5)
-            .map(|r| request_row(lang, r))
+            .map(|r| request_row(lang, &namer, r))
             .collect(),
     }))
 }

@@ -203,7 +203,20 @@ pub(super) async fn mobile_use(
                         .get(&m.option_id)
                         .filter(|i| !i.is_empty())
                         .cloned()
-                        .unwrap_or_else(|| short(&m.option_id))
+                        .unwrap_or_else(|| {
+                            contracts
+                                .iter()
+                                .find_map(|c| {
+                                    c.options.iter().find(|o| o.id == m.option_id).map(|o| {
+                                        crate::web::option_name(
+                                            lang,
+                                            o.kind,
+                                            c.number.map(|n| n.to_string()).as_deref(),
+                                        )
+                                    })
+                                })
+                                .unwrap_or_else(|| "—".to_owned())
+                        })
                 })
                 .collect::<Vec<_>>()
                 .join(", "),

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::format;
 use super::i18n::Lang;
-use super::{Session, WebError, WebResult, see_other, short};
+use super::{Session, WebError, WebResult, see_other};
 use crate::app::support;
 use crate::error::ApiError;
 use crate::{AppState, app};
@@ -91,7 +91,7 @@ fn today() -> String {
 pub struct ContractRow {
     pub id: String,
     /// The contract number (`C-000123`).
-    pub short: String,
+    pub number: String,
     /// The site label, empty when none.
     pub label: String,
     pub what: String,
@@ -122,7 +122,7 @@ fn describe(lang: Lang, c: &ContractView) -> String {
 fn contract_row(lang: Lang, c: &ContractView) -> ContractRow {
     ContractRow {
         id: c.id.clone(),
-        short: c.number.map_or_else(|| short(&c.id), |n| n.to_string()),
+        number: c.number.map_or_else(|| c.id.clone(), |n| n.to_string()),
         label: c.label.clone(),
         what: describe(lang, c),
         device: c

@@ -118,10 +118,13 @@ fn fields_of(
                 (
                     o.id.clone(),
                     format!(
-                        "{} — {} ({})",
-                        lang.pick(o.kind.label_ja(), o.kind.label_en()),
+                        "{} — {}",
+                        crate::web::option_name(
+                            lang,
+                            o.kind,
+                            c.number.map(|n| n.to_string()).as_deref()
+                        ),
                         describe(lang, c),
-                        short(&o.id)
                     ),
                 )
             })

@@ -11,7 +11,7 @@ use crate::app::requests;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, WebResult, render, see_other, short};
+use crate::web::{Chrome, Namer, Session, WebResult, render, see_other};
 
 use super::request_form::form_kinds;
 use super::{Csrf, PAGE, choose_contractor, contractor_of, operator_suffix};
@@ -29,8 +29,25 @@ pub struct RequestRow {
     pub note: String,
 }
 
-pub(super) fn request_row(lang: Lang, r: &RequestView) -> RequestRow {
-    let subject = r.request.subject().map(short).unwrap_or_default();
+/// A namer for the subjects of `requests`, looked up in one go.
+pub(super) async fn namer_for(
+    state: &AppState,
+    session: &Session,
+    requests: &[RequestView],
+) -> WebResult<Namer> {
+    let ids: Vec<String> = requests
+        .iter()
+        .filter_map(|r| r.request.subject().map(str::to_owned))
+        .collect();
+    Namer::load(state, session, &ids, &ids).await
+}
+
+pub(super) fn request_row(lang: Lang, namer: &Namer, r: &RequestView) -> RequestRow {
+    let subject = r
+        .request
+        .subject()
+        .map(|s| namer.any(s))
+        .unwrap_or_default();
     let t = lang.t();
     RequestRow {
         id: r.id.clone(),
@@ -105,6 +122,7 @@ pub(super) async fn request_list(
         per_page: PAGE as u32,
     };
     let list = requests::browse(&state, &session.caller(), &contractor, &browse).await?;
+    let namer = namer_for(&state, &session, &list.requests).await?;
     let lang = session.lang;
     let range = if list.total > 0 {
         crate::web::i18n::range_of(
@@ -125,7 +143,11 @@ pub(super) async fn request_list(
         },
         status: status.unwrap_or_default(),
         kind: kind.unwrap_or_default(),
-        rows: list.requests.iter().map(|r| request_row(lang, r)).collect(),
+        rows: list
+            .requests
+            .iter()
+            .map(|r| request_row(lang, &namer, r))
+            .collect(),
         range,
         previous: list.previous,
         next: list.next,

@@ -75,6 +75,8 @@ pub struct FleetTable {
 #[template(path = "web/operator/fleet.html")]
 struct FleetPage {
     c: Chrome,
+    /// The contractors the contractor field offers: id and name.
+    contractors: Vec<(String, String)>,
     q: FleetQuery,
     /// The states to filter by: wire name and words.
     states: Vec<(&'static str, &'static str)>,
@@ -219,7 +221,9 @@ pub async fn list(
         .collect();
     firmwares.sort();
     firmwares.dedup();
+    let contractors = super::contractor_choices(&state, &session).await?;
     Ok(render(FleetPage {
+        contractors,
         c,
         q,
         states: ConnectionState::ALL
@@ -254,7 +258,8 @@ pub struct DeviceQuery {
 struct DevicePage {
     c: Chrome,
     device: Option<DeviceRow>,
-    custody: Option<(String, Option<String>)>,
+    /// The device's custody state, and the contract it serves (id and name).
+    custody: Option<(String, Option<(String, String)>)>,
     chart: String,
     changes: Vec<ChangeRow>,
     pager: Pager,
@@ -292,6 +297,17 @@ pub async fn device(
         .await
         .ok()
         .map(|d| (lang.device_state(d.state).to_owned(), d.contract_id));
+    let served: Vec<String> = custody.iter().filter_map(|(_, k)| k.clone()).collect();
+    let namer = crate::web::Namer::load(&state, &session, &served, &[]).await?;
+    let custody = custody.map(|(state, k)| {
+        (
+            state,
+            k.map(|k| {
+                let name = namer.contract(&k);
+                (k, name)
+            }),
+        )
+    });
 
     let changes: Vec<(bool, Timestamp)> = history
         .changes

@@ -45,6 +45,8 @@ pub struct EntryRow {
 #[template(path = "web/operator/journal.html")]
 struct JournalPage {
     c: Chrome,
+    /// The contractors the contractor field offers: id and name.
+    contractors: Vec<(String, String)>,
     q: SearchQuery,
     entries: Vec<EntryRow>,
     /// `41–60 of 312`; empty when nothing matches.
@@ -146,7 +148,9 @@ pub async fn page(
             outcome: pretty(&e.outcome),
         })
         .collect();
+    let contractors = super::contractor_choices(&state, &session).await?;
     Ok(render(JournalPage {
+        contractors,
         c: session.chrome(session.t().nav_journal, Section::Journal),
         q,
         entries,

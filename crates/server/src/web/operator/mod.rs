@@ -241,6 +241,27 @@ async fn contractor_names(
     Ok(names)
 }
 
+/// Every contractor, id and name, for the pickers of operators' forms and filters.
+async fn contractor_choices(
+    state: &AppState,
+    session: &Session,
+) -> WebResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut page = crate::app::support::PageParams {
+        after: None,
+        limit: Some(crate::app::support::MAX_LIMIT),
+    };
+    loop {
+        let list = crate::app::contractors::list(state, &session.caller(), None, &page).await?;
+        out.extend(list.contractors.into_iter().map(|c| (c.id, c.name)));
+        match list.next_cursor {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
 /// Whether a request came from htmx for the fragment `target` of a page.
 fn htmx_target(headers: &HeaderMap, target: &str) -> bool {
     headers.contains_key("hx-request")

@@ -16,6 +16,7 @@ use super::{
     page_of, pager, refusal, render_form, unconfirmed, when,
 };
 use crate::AppState;
+use crate::app::contracts::Choice;
 use crate::app::sla::{self, Claim, Decision};
 use crate::app::support::MAX_LIMIT;
 use crate::app::support::today;
@@ -23,7 +24,7 @@ use crate::app::{Input, journal};
 use crate::error::ApiError;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, Shown, WebError, WebResult, see_other};
+use crate::web::{Chrome, Namer, Session, Shown, WebError, WebResult, see_other};
 
 csrf_field!(DecideForm, OutageForm);
 
@@ -74,14 +75,32 @@ pub struct OutageRow {
     pub full_days: i64,
     pub qualifies: bool,
     pub window: String,
-    pub contract_ids: Vec<String>,
-    pub management_id: Option<String>,
+    /// The contracts it touched: id and name (`C-000123 本社`).
+    pub contract_ids: Vec<(String, String)>,
+    pub management_id: Option<(String, String)>,
     pub description: String,
-    /// For a contractor: its service adapters the outage touched, which it may claim for.
-    pub claimable: Vec<String>,
+    /// For a contractor: its service adapters the outage touched, which it may claim for
+    /// (id and name).
+    pub claimable: Vec<(String, String)>,
 }
 
-fn outage_row(lang: Lang, o: &OutageView) -> OutageRow {
+/// The contracts `outages` and `claims` name, looked up in one go.
+async fn outage_namer(
+    state: &AppState,
+    session: &Session,
+    outages: &[OutageView],
+    claims: &[Claim],
+) -> WebResult<Namer> {
+    let ids: Vec<String> = outages
+        .iter()
+        .flat_map(|o| o.contract_ids.iter().chain(o.management_id.iter()).cloned())
+        .chain(claims.iter().map(|c| c.contract_id.clone()))
+        .collect();
+    Namer::load(state, session, &ids, &[]).await
+}
+
+fn outage_row(lang: Lang, namer: &Namer, o: &OutageView) -> OutageRow {
+    let named = |id: &String| (id.clone(), namer.contract(id));
     OutageRow {
         id: o.id.clone(),
         number: o.number.clone(),
@@ -95,8 +114,8 @@ fn outage_row(lang: Lang, o: &OutageView) -> OutageRow {
             lang.date(&o.claimable_from),
             lang.date(&o.claim_deadline)
         ),
-        contract_ids: o.contract_ids.clone(),
-        management_id: o.management_id.clone(),
+        contract_ids: o.contract_ids.iter().map(named).collect(),
+        management_id: o.management_id.as_ref().map(named),
         description: o.description.clone(),
         claimable: Vec::new(),
     }
@@ -110,6 +129,8 @@ pub struct ClaimLine {
     pub contractor_id: String,
     pub contractor: String,
     pub contract_id: String,
+    /// `C-000123 本社`.
+    pub contract: String,
     pub outage: String,
     pub status: &'static str,
     pub status_class: &'static str,
@@ -170,6 +191,9 @@ struct OperatorPage {
     outages: Vec<OutageRow>,
     outage: OutageForm,
     outage_problem: Option<Shown>,
+    /// The contracts in service the outage form offers.
+    adapters: Vec<Choice>,
+    managements: Vec<Choice>,
 }
 
 #[derive(askama::Template)]
@@ -213,6 +237,7 @@ async fn outages(state: &AppState, session: &Session) -> WebResult<Vec<OutageVie
 
 fn claim_lines(
     lang: Lang,
+    namer: &Namer,
     claims: Vec<Claim>,
     outages: &[OutageView],
     names: &HashMap<String, String>,
@@ -245,6 +270,7 @@ fn claim_lines(
                     .cloned()
                     .unwrap_or_else(|| c.contractor_id.clone()),
                 contractor_id: c.contractor_id,
+                contract: namer.contract(&c.contract_id),
                 contract_id: c.contract_id,
                 outage,
                 status,
@@ -280,7 +306,10 @@ async fn operator_page(
     )
     .await?;
     let reasons = refusal_reasons(state, session).await?;
-    let mut lines = claim_lines(lang, claims, &outages, &names, &reasons);
+    let namer = outage_namer(state, session, &outages, &claims).await?;
+    let choices = crate::app::contracts::in_service(state, &session.caller()).await?;
+    let (managements, adapters) = choices.into_iter().partition(|c| c.management);
+    let mut lines = claim_lines(lang, &namer, claims, &outages, &names, &reasons);
     // Claims to decide first, oldest first, unless asked otherwise.
     let sort = Sort::new(
         "sort",
@@ -310,9 +339,14 @@ async fn operator_page(
             pager,
             today: today().to_string(),
             decide_problem,
-            outages: outages.iter().map(|o| outage_row(lang, o)).collect(),
+            outages: outages
+                .iter()
+                .map(|o| outage_row(lang, &namer, o))
+                .collect(),
             outage,
             outage_problem,
+            adapters,
+            managements,
         },
         failed,
     ))
@@ -335,11 +369,12 @@ async fn contractor_page(
     let contracts = crate::app::contracts::list(state, &session.caller(), &own, None).await?;
     let reasons = refusal_reasons(state, session).await?;
     let names = HashMap::new();
-    let claims = claim_lines(lang, claims, &outages, &names, &reasons);
+    let namer = outage_namer(state, session, &outages, &claims).await?;
+    let claims = claim_lines(lang, &namer, claims, &outages, &names, &reasons);
     let outages = outages
         .iter()
         .map(|o| {
-            let mut row = outage_row(lang, o);
+            let mut row = outage_row(lang, &namer, o);
             row.claimable = contracts
                 .iter()
                 .filter(|k| k.kind == mpc_domain::catalog::ContractKind::ServiceAdapter)
@@ -347,7 +382,12 @@ async fn contractor_page(
                     o.contract_ids.contains(&k.id)
                         || (o.management_id.is_some() && k.management_id == o.management_id)
                 })
-                .map(|k| k.id.clone())
+                .map(|k| {
+                    (
+                        k.id.clone(),
+                        crate::web::contract_name(k.number, &k.label, &k.id),
+                    )
+                })
                 .collect();
             row
         })
@@ -409,12 +449,55 @@ fn outage_request(lang: Lang, form: &OutageForm) -> Result<RecordOutage, Shown> 
     Ok(request)
 }
 
+/// `request` with every contract it names (a number such as `C-000123`, or an id) resolved
+/// to its id; a name that finds no contract is the field's problem, and nothing is recorded.
+async fn resolved(
+    state: &AppState,
+    session: &Session,
+    request: Result<RecordOutage, Shown>,
+) -> WebResult<Result<RecordOutage, Shown>> {
+    let Ok(mut request) = request else {
+        return Ok(request);
+    };
+    let lang = session.lang;
+    let t = lang.t();
+    let caller = session.caller();
+    let unknown = |field: &str, named: &str| {
+        field_problem(
+            lang,
+            field,
+            &format!("{}{}{named}", t.op_no_such_contract, t.op_colon),
+        )
+    };
+    let find = async |named: &str| match crate::app::contracts::resolve(state, &caller, named).await
+    {
+        Ok(r) => Ok(Some(r.id)),
+        Err(e) if e.status.is_client_error() => Ok(None),
+        Err(e) => Err(WebError(e)),
+    };
+    if let Some(m) = request.management_id.take() {
+        match find(&m).await? {
+            Some(id) => request.management_id = Some(id),
+            None => return Ok(Err(unknown("management_id", &m))),
+        }
+    }
+    let mut ids = Vec::with_capacity(request.contract_ids.len());
+    for named in &request.contract_ids {
+        match find(named).await? {
+            Some(id) => ids.push(id),
+            None => return Ok(Err(unknown("contract_ids", named))),
+        }
+    }
+    request.contract_ids = ids;
+    Ok(Ok(request))
+}
+
 pub async fn record_outage(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<OutageForm>,
 ) -> WebResult {
     let lang = session.lang;
-    let problem = match outage_request(lang, &form) {
+    let problem = match resolved(&state, &session, outage_request(lang, &form)).await? {
         Ok(request) => {
             match sla::record_outage(&state, &session.caller(), Input::Value(request)).await {
                 Ok(_) => return Ok(see_other("/console/sla?done=recorded#outages")),

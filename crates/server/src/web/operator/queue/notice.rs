@@ -42,6 +42,8 @@ struct Target {
 #[template(path = "web/operator/queue/notice.html")]
 struct NoticePage {
     c: Chrome,
+    /// The contractors the contractor field offers: id and name.
+    contractors: Vec<(String, String)>,
     form: NoticeForm,
     contractor: Option<String>,
     targets: Vec<Target>,
@@ -125,8 +127,10 @@ async fn notice_page(
         }
     }
     let failed = problem.is_some();
+    let contractors = super::super::contractor_choices(state, session).await?;
     Ok(render_form(
         NoticePage {
+            contractors,
             c: session.chrome(session.t().op_notice_title, Section::Queue),
             form,
             contractor,

@@ -7,12 +7,12 @@ use serde::Deserialize;
 use super::super::{
     Pager, Sort, contractor_names, href, only_operators, page_of, pager, render_form, short,
 };
-use super::request::facts;
+use super::request::{Names, facts, name_facts, named_ids};
 use super::{Counts, awaiting, pending};
 use crate::app::support::today;
 use crate::web::i18n::request_kind;
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, Shown, WebResult};
+use crate::web::{Chrome, Namer, Session, Shown, WebResult};
 use crate::{AppState, app};
 
 /// A pending request as a row of the queue.
@@ -33,7 +33,8 @@ pub struct ParametersRow {
     pub contractor_id: String,
     pub contractor: String,
     pub contract_id: String,
-    pub contract_short: String,
+    /// `C-000123 本社`.
+    pub contract: String,
     pub serial: String,
     /// The preset (today's item) the device would run.
     pub preset: &'static str,
@@ -44,7 +45,7 @@ pub struct ParametersRow {
 pub struct DeviceRow {
     pub serial: String,
     pub model: &'static str,
-    /// The last contract it served, and the first characters of its id.
+    /// The last contract it served: its id and name.
     pub contract_id: Option<(String, String)>,
     pub return_due: String,
     due_iso: String,
@@ -128,6 +129,15 @@ pub(super) async fn queue_page(
             .collect(),
     )
     .await?;
+    let facts_of: Vec<_> = pending.iter().map(|r| facts(lang, &r.request)).collect();
+    let (mut contracts, options) = named_ids(facts_of.iter().flatten());
+    contracts.extend(waiting.iter().map(|w| w.contract_id.clone()));
+    contracts.extend(
+        devices
+            .iter()
+            .filter_map(|d| d.assignments.last().map(|a| a.contract_id.clone())),
+    );
+    let namer = Namer::load(state, session, &contracts, &options).await?;
     let parameters = waiting
         .into_iter()
         .map(|w| ParametersRow {
@@ -136,7 +146,7 @@ pub(super) async fn queue_page(
                 .cloned()
                 .unwrap_or_else(|| w.contractor_id.clone()),
             contractor_id: w.contractor_id,
-            contract_short: short(&w.contract_id),
+            contract: namer.contract(&w.contract_id),
             contract_id: w.contract_id,
             serial: w.serial,
             preset: lang.pick(w.item.label_ja(), w.item.label_en()),
@@ -145,8 +155,9 @@ pub(super) async fn queue_page(
         .collect();
     let mut rows: Vec<RequestRow> = pending
         .into_iter()
-        .map(|r| {
-            let facts = facts(lang, &r.request);
+        .zip(facts_of)
+        .map(|(r, mut facts)| {
+            name_facts(&mut facts, &namer);
             RequestRow {
                 number: r.number.clone(),
                 submitted_on: lang.date(&r.submitted_on),
@@ -161,7 +172,7 @@ pub(super) async fn queue_page(
                 summary: facts
                     .iter()
                     .map(|f| {
-                        let value = if f.id {
+                        let value = if f.names == Names::Group {
                             short(&f.value)
                         } else {
                             f.value.clone()
@@ -197,7 +208,7 @@ pub(super) async fn queue_page(
             contract_id: d
                 .assignments
                 .last()
-                .map(|a| (a.contract_id.clone(), short(&a.contract_id))),
+                .map(|a| (a.contract_id.clone(), namer.contract(&a.contract_id))),
             return_due: d
                 .return_due
                 .as_deref()

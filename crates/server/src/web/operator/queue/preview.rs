@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::app::requests::{self, PreviewQuery};
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
-use crate::web::{Session, Shown, WebResult, format, render, short};
+use crate::web::{Namer, Session, Shown, WebResult, contract_name, format, render, short};
 
 /// The acceptance form's choices, as htmx sends them (without its token and confirmation).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -81,74 +81,127 @@ pub struct Outcome {
     pub problem: Option<Shown>,
 }
 
-fn subject(id: &str) -> String {
-    if id.len() > 20 {
-        short(id)
-    } else {
-        id.to_owned()
+/// The contracts and options `decision` names, to be looked up in one go.
+fn named_ids(decision: &AcceptedDecision) -> (Vec<String>, Vec<String>) {
+    let (mut contracts, mut options) = (Vec::new(), Vec::new());
+    for e in &decision.effects {
+        match e {
+            Effect::BillingStartSet { contract_id, .. }
+            | Effect::ItemChanged { contract_id, .. }
+            | Effect::ContractEnds { contract_id, .. } => contracts.push(contract_id.clone()),
+            Effect::Charge(c) => contracts.push(c.contract_id.clone()),
+            Effect::OptionCreated(o) => contracts.push(o.contract_id.clone()),
+            Effect::UsageTypeChanged { option_id, .. }
+            | Effect::NetworkTypeChanged { option_id, .. }
+            | Effect::OptionEnds { option_id, .. }
+            | Effect::MemberJoined { option_id, .. }
+            | Effect::MemberLeft { option_id, .. } => options.push(option_id.clone()),
+            _ => {}
+        }
     }
+    for i in &decision.eligibility_impact {
+        contracts.extend(i.contracts.iter().cloned());
+    }
+    (contracts, options)
 }
 
-fn effect_row(lang: Lang, e: &Effect) -> Option<EffectRow> {
+/// The names `decision` shows, looked up for `session`'s user.
+pub(super) async fn namer(
+    state: &AppState,
+    session: &Session,
+    decision: &AcceptedDecision,
+) -> WebResult<Namer> {
+    let (contracts, options) = named_ids(decision);
+    Namer::load(state, session, &contracts, &options).await
+}
+
+fn effect_row(lang: Lang, namer: &Namer, e: &Effect) -> Option<EffectRow> {
     let t = lang.t();
     let day = |d: &jiff::civil::Date| format::date_text(lang, &d.to_string());
-    let row = |what, id: &str, on: String| EffectRow {
+    let row = |what, subject: String, on: String| EffectRow {
         what,
-        subject: subject(id),
+        subject,
         day: on,
         return_due: None,
     };
+    let contract = |id: &str| namer.contract(id);
+    let option = |id: &str| namer.option(id);
+    let serial = |s: &str| s.to_owned();
     Some(match e {
-        Effect::ContractCreated(c) => row(t.pv_contract_created, &c.id, day(&c.accepted_on)),
+        // A contract not yet written has no number: its label, if any, names it.
+        Effect::ContractCreated(c) => row(
+            t.pv_contract_created,
+            c.number.map_or_else(
+                || c.label.clone(),
+                |_| contract_name(c.number, &c.label, &c.id),
+            ),
+            day(&c.accepted_on),
+        ),
         Effect::BillingStartSet { contract_id, on } => {
-            row(t.pv_billing_start_set, contract_id, day(on))
+            row(t.pv_billing_start_set, contract(contract_id), day(on))
         }
         Effect::ItemChanged {
             contract_id, from, ..
-        } => row(t.pv_item_changed, contract_id, day(from)),
+        } => row(t.pv_item_changed, contract(contract_id), day(from)),
         Effect::ContractEnds {
             contract_id,
             ending,
-        } => row(t.effect_contract_ends, contract_id, day(&ending.on)),
-        Effect::OptionCreated(o) => row(t.pv_option_created, &o.id, day(&o.accepted_on)),
+        } => row(
+            t.effect_contract_ends,
+            contract(contract_id),
+            day(&ending.on),
+        ),
+        Effect::OptionCreated(o) => row(
+            t.pv_option_created,
+            namer.option_of(o.kind, &o.contract_id),
+            day(&o.accepted_on),
+        ),
         Effect::UsageTypeChanged {
             option_id, from, ..
-        } => row(t.pv_usage_type_changed, option_id, day(from)),
+        } => row(t.pv_usage_type_changed, option(option_id), day(from)),
         Effect::NetworkTypeChanged {
             option_id, from, ..
-        } => row(t.pv_network_type_changed, option_id, day(from)),
+        } => row(t.pv_network_type_changed, option(option_id), day(from)),
         Effect::OptionEnds { option_id, ending } => {
-            row(t.effect_option_ends, option_id, day(&ending.on))
+            row(t.effect_option_ends, option(option_id), day(&ending.on))
         }
-        Effect::GroupCreated(g) => row(t.pv_group_created, &g.id, day(&g.accepted_on)),
-        Effect::PackChanged { group_id, from, .. } => row(t.pv_pack_changed, group_id, day(from)),
+        Effect::GroupCreated(g) => row(t.pv_group_created, short(&g.id), day(&g.accepted_on)),
+        Effect::PackChanged { group_id, from, .. } => {
+            row(t.pv_pack_changed, short(group_id), day(from))
+        }
         Effect::MemberJoined {
             option_id, from, ..
-        } => row(t.pv_member_joined, option_id, day(from)),
+        } => row(t.pv_member_joined, option(option_id), day(from)),
         Effect::MemberLeft {
             option_id,
             last_day,
             ..
-        } => row(t.effect_member_left, option_id, day(last_day)),
+        } => row(t.effect_member_left, option(option_id), day(last_day)),
         Effect::GroupEnds { group_id, ending } => {
-            row(t.effect_group_ends, group_id, day(&ending.on))
+            row(t.effect_group_ends, short(group_id), day(&ending.on))
         }
-        Effect::Charge(c) => row(t.pv_one_time_fee, &c.contract_id, day(&c.occurred_on)),
-        Effect::DeviceAssigned { serial, from, .. } => row(t.pv_device_assigned, serial, day(from)),
+        Effect::Charge(c) => row(
+            t.pv_one_time_fee,
+            contract(&c.contract_id),
+            day(&c.occurred_on),
+        ),
+        Effect::DeviceAssigned {
+            serial: s, from, ..
+        } => row(t.pv_device_assigned, serial(s), day(from)),
         Effect::DeviceReleased {
-            serial,
+            serial: s,
             last_day,
             return_due,
         } => EffectRow {
             return_due: return_due.as_ref().map(day),
-            ..row(t.effect_device_released, serial, day(last_day))
+            ..row(t.effect_device_released, serial(s), day(last_day))
         },
-        Effect::DeviceReturned { serial, on } => row(t.pv_device_returned, serial, day(on)),
-        Effect::DeviceLost { serial, on } => row(t.pv_device_lost, serial, day(on)),
-        Effect::DeviceFound { serial, on } => row(t.pv_device_found, serial, day(on)),
-        Effect::NotificationWithdrawn { serial, .. } => EffectRow {
+        Effect::DeviceReturned { serial: s, on } => row(t.pv_device_returned, serial(s), day(on)),
+        Effect::DeviceLost { serial: s, on } => row(t.pv_device_lost, serial(s), day(on)),
+        Effect::DeviceFound { serial: s, on } => row(t.pv_device_found, serial(s), day(on)),
+        Effect::NotificationWithdrawn { serial: s, .. } => EffectRow {
             what: t.pv_notification_withdrawn,
-            subject: subject(serial),
+            subject: serial(s),
             day: String::new(),
             return_due: None,
         },
@@ -180,6 +233,7 @@ impl Outcome {
         on: &str,
         decision: &AcceptedDecision,
         names: &std::collections::HashMap<String, String>,
+        namer: &Namer,
         done: bool,
     ) -> Outcome {
         let end_on = decision.effects.iter().find_map(|e| match e {
@@ -196,7 +250,7 @@ impl Outcome {
             effects: decision
                 .effects
                 .iter()
-                .filter_map(|e| effect_row(lang, e))
+                .filter_map(|e| effect_row(lang, namer, e))
                 .collect(),
             charges: charges
                 .iter()
@@ -240,7 +294,7 @@ impl Outcome {
                             format!("{} ({})", lang.pick(&u.message_ja, &u.message_en), u.rule)
                         })
                         .collect(),
-                    contracts: i.contracts.iter().map(|c| short(c)).collect(),
+                    contracts: i.contracts.iter().map(|c| namer.contract(c)).collect(),
                 })
                 .collect(),
             problem: None,
@@ -294,7 +348,8 @@ pub(super) async fn outcome(
                 .map(|i| i.contractor_id.clone())
                 .collect();
             let names = contractor_names(state, session, ids).await?;
-            Ok(Outcome::of(lang, &p.on, &p.decision, &names, false))
+            let namer = namer(state, session, &p.decision).await?;
+            Ok(Outcome::of(lang, &p.on, &p.decision, &names, &namer, false))
         }
         Err(e) => Ok(Outcome::refused(lang, &form.on, refusal(lang, e)?)),
     }

@@ -16,7 +16,7 @@ use crate::app::support::today;
 use crate::app::{Input, requests};
 use crate::web::i18n::{Lang, request_kind};
 use crate::web::session::Section;
-use crate::web::{Chrome, Session, Shown, WebResult, actor_label, see_other};
+use crate::web::{Chrome, Namer, Session, Shown, WebResult, actor_label, see_other};
 
 csrf_field!(AcceptForm, RejectForm);
 
@@ -35,8 +35,17 @@ pub struct Fact {
     pub label: &'static str,
     pub value: String,
     pub href: Option<String>,
-    /// Whether the value is an id (the queue shows its first characters only).
-    pub id: bool,
+    /// What the value names, when it is an id.
+    pub names: Names,
+}
+
+/// What kind of id a fact's value is, so it can be shown by name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    Nothing,
+    Contract,
+    Option,
+    Group,
 }
 
 fn fact(label: &'static str, value: impl Into<String>) -> Fact {
@@ -44,13 +53,13 @@ fn fact(label: &'static str, value: impl Into<String>) -> Fact {
         label,
         value: value.into(),
         href: None,
-        id: false,
+        names: Names::Nothing,
     }
 }
 
-fn id_fact(label: &'static str, id: &str) -> Fact {
+fn id_fact(label: &'static str, id: &str, names: Names) -> Fact {
     Fact {
-        id: true,
+        names,
         ..fact(label, id)
     }
 }
@@ -58,7 +67,34 @@ fn id_fact(label: &'static str, id: &str) -> Fact {
 fn contract_fact(label: &'static str, id: &str) -> Fact {
     Fact {
         href: Some(format!("/console/contracts/{id}")),
-        ..id_fact(label, id)
+        ..id_fact(label, id, Names::Contract)
+    }
+}
+
+/// The contract and option ids `facts` name, to be looked up in one go.
+pub(super) fn named_ids<'a>(
+    facts: impl IntoIterator<Item = &'a Fact>,
+) -> (Vec<String>, Vec<String>) {
+    let (mut contracts, mut options) = (Vec::new(), Vec::new());
+    for f in facts {
+        match f.names {
+            Names::Contract => contracts.push(f.value.clone()),
+            Names::Option => options.push(f.value.clone()),
+            Names::Nothing | Names::Group => {}
+        }
+    }
+    (contracts, options)
+}
+
+/// `facts` with contracts and options shown by name (`C-000123 本社`,
+/// `モバイルアクセスオプション（C-000123）`) rather than by id.
+pub(super) fn name_facts(facts: &mut [Fact], namer: &Namer) {
+    for f in facts {
+        match f.names {
+            Names::Contract => f.value = namer.contract(&f.value),
+            Names::Option => f.value = namer.option(&f.value),
+            Names::Nothing | Names::Group => {}
+        }
     }
 }
 
@@ -127,7 +163,7 @@ pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
                 ));
             }
             if let Some(g) = group.as_ref().and_then(|g| g.group_id.as_deref()) {
-                out.push(id_fact(t.op_group, g));
+                out.push(id_fact(t.op_group, g, Names::Group));
             }
             if let Some(gb) = group.as_ref().and_then(|g| g.new_group_pack_gb) {
                 out.push(fact(t.op_pack, format!("{gb} GB")));
@@ -138,7 +174,7 @@ pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
             usage_type,
             ..
         } => {
-            out.push(id_fact(t.op_option, option_id));
+            out.push(id_fact(t.op_option, option_id, Names::Option));
             out.push(fact(
                 t.op_usage_type,
                 lang.pick(usage_type.label_ja(), usage_type.label_en()),
@@ -148,14 +184,14 @@ pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
             option_id,
             network_type,
         } => {
-            out.push(id_fact(t.op_option, option_id));
+            out.push(id_fact(t.op_option, option_id, Names::Option));
             out.push(fact(
                 t.op_network_type,
                 lang.pick(network_type.label_ja(), network_type.label_en()),
             ));
         }
         Request::ChangePack { group_id, pack_gb } => {
-            out.push(id_fact(t.op_group, group_id));
+            out.push(id_fact(t.op_group, group_id, Names::Group));
             out.push(fact(t.op_pack, format!("{pack_gb} GB")));
         }
         Request::CancelContract {
@@ -169,14 +205,14 @@ pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
             option_id,
             requested_on,
         } => {
-            out.push(id_fact(t.op_option, option_id));
+            out.push(id_fact(t.op_option, option_id, Names::Option));
             out.extend(requested(requested_on));
         }
         Request::StopGroup {
             group_id,
             requested_on,
         } => {
-            out.push(id_fact(t.op_group, group_id));
+            out.push(id_fact(t.op_group, group_id, Names::Group));
             out.extend(requested(requested_on));
         }
         Request::NotifySerial {
@@ -265,6 +301,12 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
     let r = requests::get(state, &session.caller(), id).await?;
     let names = contractor_names(state, session, vec![r.contractor_id.clone()]).await?;
     let kind = r.request.kind();
+    let mut facts = facts(lang, &r.request);
+    let (contracts, options) = named_ids(&facts);
+    name_facts(
+        &mut facts,
+        &Namer::load(state, session, &contracts, &options).await?,
+    );
     Ok(RequestFacts {
         contractor: names
             .get(&r.contractor_id)
@@ -282,7 +324,7 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
             .decided_by
             .as_deref()
             .map(|d| actor_label(lang, d, r.decided_by_name.clone())),
-        facts: facts(lang, &r.request),
+        facts,
         reason: r
             .decision
             .as_ref()
@@ -340,8 +382,9 @@ async fn request_view(
                 .map(|i| i.contractor_id.clone())
                 .collect();
             let names = contractor_names(state, session, ids).await?;
+            let namer = super::preview::namer(state, session, &d).await?;
             let on = r.decided_iso.clone().unwrap_or_default();
-            Some(Outcome::of(session.lang, &on, &d, &names, true))
+            Some(Outcome::of(session.lang, &on, &d, &names, &namer, true))
         }
         _ => None,
     };
