@@ -69,10 +69,13 @@ pub async fn timeline(
     contract_id: &str,
 ) -> ApiResult<Vec<TimelineEvent>> {
     let c = super::contracts::get(state, caller, contract_id, None).await?;
-    let records =
-        requests::list_requests(&state.store, Some(&c.contractor_id), None, None, 100_000)
-            .await
-            .map_err(ApiError::from)?;
+    let filter = requests::RequestFilter {
+        contractor: Some(c.contractor_id.clone()),
+        ..requests::RequestFilter::default()
+    };
+    let records = requests::list_requests(&state.store, &filter, None, 100_000)
+        .await
+        .map_err(ApiError::from)?;
     let mut events = Vec::new();
     let day =
         |s: &str| parse_date(s).map_err(|e| ApiError::from(StorageError::Corrupt(e.to_string())));

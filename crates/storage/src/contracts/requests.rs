@@ -493,22 +493,15 @@ pub async fn get_request(store: &Store, id: &str) -> Result<RequestRecord> {
         .map_err(StorageError::from)?)
 }
 
-/// Requests newest first; `contractor` narrows to one contractor, `status` to one status.
+/// Requests `filter` finds, by id: `limit` of them after the id `after`.
 pub async fn list_requests(
     store: &Store,
-    contractor: Option<&str>,
-    status: Option<&str>,
+    filter: &RequestFilter,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<RequestRecord>> {
     let mut q = Sql::new(REQUEST_COLUMNS);
-    q.push(" WHERE 1 = 1");
-    if let Some(c) = contractor {
-        q.push(" AND contractor_id = ").bind(c.to_owned());
-    }
-    if let Some(s) = status {
-        q.push(" AND status = ").bind(s.to_owned());
-    }
+    push_request_filter(&mut q, filter);
     if let Some(a) = after {
         q.push(" AND id > ").bind(a.to_owned());
     }

@@ -5,38 +5,27 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
 use mpc_api_types::Problem;
-use mpc_api_types::billing::{DefaultResult, InvoiceList, InvoiceView, RecordPayment};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use mpc_api_types::billing::{DefaultResult, InvoicePage, InvoiceView, RecordPayment};
 
 use crate::AppState;
 use crate::api::pdf_download;
-use crate::app::billing;
+use crate::app::billing::{self, InvoiceSearch};
 use crate::error::ApiResult;
 use crate::extract::{Caller, JsonBody, Params};
 use crate::invoice_print::printed;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct InvoiceParams {
-    /// `YYYY-MM`.
-    pub month: Option<String>,
-    /// Operators: one billing account.
-    pub account_id: Option<String>,
-}
-
-/// Invoices; a contractor sees those addressed to it.
-#[utoipa::path(get, path = "/invoices", tag = "billing", params(InvoiceParams), security(("bearer" = [])),
-    responses((status = 200, body = InvoiceList), (status = 404, body = Problem)))]
+/// A numbered page of invoices by month and account, filtered by month, account and state
+/// (B5); a contractor sees those addressed to it.
+#[utoipa::path(get, path = "/invoices", tag = "billing", params(InvoiceSearch), security(("bearer" = [])),
+    responses((status = 200, body = InvoicePage),
+              (status = 400, body = Problem, description = "an unknown state (`invalid_query`, listing the states) or a page or limit out of range (`invalid_paging`)"),
+              (status = 404, body = Problem)))]
 pub(in crate::api::v1) async fn invoices(
     State(state): State<AppState>,
     caller: Caller,
-    Params(q): Params<InvoiceParams>,
-) -> ApiResult<Json<InvoiceList>> {
-    let invoices =
-        billing::invoices(&state, &caller, q.month.as_deref(), q.account_id.as_deref()).await?;
-    Ok(Json(InvoiceList { invoices }))
+    Params(q): Params<InvoiceSearch>,
+) -> ApiResult<Json<InvoicePage>> {
+    Ok(Json(billing::invoice_page(&state, &caller, &q).await?))
 }
 /// One invoice with its lines, totals per tax rate and payments (B3, B5).
 #[utoipa::path(get, path = "/invoices/{invoice_id}", tag = "billing", params(("invoice_id" = String, Path)),
