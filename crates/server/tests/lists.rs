@@ -3,11 +3,13 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
 use common::TestApp;
 use mpc_storage::backend_tests;
 use mpc_storage::testing::TestDb;
 use serde_json::json;
+use tower::ServiceExt;
 
 /// Writes a finalized invoice of `account` due on `due` (or a draft when `finalized` is
 /// false), total ¥11,000, as a billing run and its finalization would.
@@ -360,7 +362,123 @@ async fn requests_are_filtered_by_kind_and_status_and_the_queue_is_paged(db: Tes
     assert_eq!(e.status, StatusCode::FORBIDDEN);
 }
 
+fn payment(
+    app: &TestApp,
+    invoice: &str,
+    key: Option<&str>,
+    body: serde_json::Value,
+) -> Request<Body> {
+    let mut req = Request::post(format!("/api/v1/invoices/{invoice}/payments"))
+        .header("authorization", format!("Bearer {}", app.operator))
+        .header("content-type", "application/json");
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.body(Body::from(body.to_string())).unwrap()
+}
+
+async fn payments_of(app: &TestApp, invoice: &str) -> i64 {
+    let mut conn = app.db.store.conn().await.unwrap();
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM payments WHERE invoice_id = $1")
+        .bind(invoice.to_owned())
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
+async fn b5_a_payment_sent_eight_times_at_once_with_one_key_is_recorded_once(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let (k, _, _) = app.contractor_with_user("株式会社入金", "nyukin").await;
+    let id = invoice(&app, &k, 1, "2099-12-31", true).await;
+    let body = json!({"paid_on": "2026-11-20", "amount": 5_000, "note": "振込"});
+    // Eight at once, half through a second server node on the same database.
+    let other = app.node(&mpc_server::ServerConfig::default()).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let req = payment(&app, &id, Some("pay-2026-11-20-a"), body.clone());
+        let router = if i % 2 == 0 {
+            app.router.clone()
+        } else {
+            other.router.clone()
+        };
+        tasks.spawn(async move { common::reply(router.oneshot(req).await.unwrap()).await });
+    }
+    let replies = tasks.join_all().await;
+    for r in &replies {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        // ¥5,000 of ¥11,000 paid: partly paid, every answer the same.
+        assert_eq!(r.body["paid"], 5_000, "{}", r.text);
+        assert_eq!(r.body["status"], "partly_paid");
+        assert_eq!(r.body["payments"], replies[0].body["payments"]);
+    }
+    assert_eq!(payments_of(&app, &id).await, 1);
+    let journal = app
+        .get("/api/v1/journal?operation=invoice.payment", &app.operator)
+        .await;
+    assert_eq!(journal.body["entries"].as_array().unwrap().len(), 1);
+
+    // A retry later answers the same and records nothing.
+    let before = app.db.store.dump().await;
+    let again = app
+        .request(payment(&app, &id, Some("pay-2026-11-20-a"), body.clone()))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.body["payments"], replies[0].body["payments"]);
+    assert_eq!(app.db.store.dump().await, before, "a replay writes nothing");
+    // The same key with another body is refused, and writes nothing.
+    let other_body = json!({"paid_on": "2026-11-20", "amount": 6_000, "note": "振込"});
+    app.request(payment(
+        &app,
+        &id,
+        Some("pay-2026-11-20-a"),
+        other_body.clone(),
+    ))
+    .await
+    .assert_problem(409, "idempotency_key_reused");
+    assert_eq!(app.db.store.dump().await, before);
+    // Another key is another payment: ¥5,000 + ¥6,000 = ¥11,000, paid.
+    let second = app
+        .request(payment(&app, &id, Some("pay-2026-11-20-b"), other_body))
+        .await;
+    assert_eq!(second.body["status"], "paid", "{}", second.text);
+    // Without a key every request is a payment of its own, as before.
+    let second_invoice = invoice(&app, &k, 2, "2099-12-31", true).await;
+    for _ in 0..2 {
+        let r = app
+            .request(payment(&app, &second_invoice, None, body.clone()))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    assert_eq!(payments_of(&app, &second_invoice).await, 2);
+    // A key is scoped to its invoice: the first key on the second invoice is new there.
+    let r = app
+        .request(payment(
+            &app,
+            &second_invoice,
+            Some("pay-2026-11-20-a"),
+            body.clone(),
+        ))
+        .await;
+    assert_eq!(r.body["paid"], 15_000, "{}", r.text);
+    // Malformed keys are refused.
+    for bad in ["", &"k".repeat(256), "鍵"] {
+        let req = Request::post(format!("/api/v1/invoices/{id}/payments"))
+            .header("authorization", format!("Bearer {}", app.operator))
+            .header("content-type", "application/json")
+            .header(
+                "idempotency-key",
+                axum::http::HeaderValue::from_bytes(bad.as_bytes()).unwrap(),
+            )
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        app.request(req)
+            .await
+            .assert_problem(400, "invalid_idempotency_key");
+    }
+}
+
 backend_tests!(
+    b5_a_payment_sent_eight_times_at_once_with_one_key_is_recorded_once,
     requests_are_filtered_by_kind_and_status_and_the_queue_is_paged,
     b5_invoices_are_filtered_by_state_in_the_query_and_paged,
     paging_parameters_out_of_range_are_refused_naming_the_parameter,

@@ -476,31 +476,84 @@ pub async fn invoice_pdf(
     Ok((name, pdf))
 }
 
+/// The longest `Idempotency-Key` accepted, in characters.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
 /// Records a payment (operators, B5), journaled as `invoice.payment`; the day defaults to
 /// today in Japan.
 ///
+/// With an `idempotency_key`, the payment is recorded once per caller, invoice and key: the
+/// same key with the same body again — a client's retry, even at the same moment on another
+/// server node — records nothing more and answers as the first did.
+///
 /// # Errors
-/// 404 as [`invoice`]; 403 for anyone but operators; 422 `B5` for a payment the rule refuses.
+/// 404 as [`invoice`]; 403 for anyone but operators; 422 `B5` for a payment the rule refuses;
+/// 400 `invalid_idempotency_key` for a key that is empty, longer than
+/// [`MAX_IDEMPOTENCY_KEY_CHARS`] or not printable ASCII; 409 `idempotency_key_reused` for a
+/// key used before with another body.
 pub async fn pay(
     state: &AppState,
     caller: &Caller,
     id: &str,
     payment: Input<RecordPayment>,
+    idempotency_key: Option<&str>,
 ) -> ApiResult<InvoiceView> {
     let inv = visible_invoice(state, caller, id).await?;
     caller.require_operator()?;
     let (body, raw) = payment.parse()?;
+    let key = idempotency_key
+        .map(|k| {
+            if k.is_empty()
+                || k.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS
+                || !k.chars().all(|c| c.is_ascii_graphic())
+            {
+                return Err(ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    format!(
+                        "Idempotency-Key: 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters"
+                    ),
+                )
+                .ja(format!(
+                    "Idempotency-Key は 1〜{MAX_IDEMPOTENCY_KEY_CHARS} 文字の半角英数記号で指定してください"
+                )));
+            }
+            use sha2::{Digest, Sha256};
+            // serde_json writes an object's keys in order, so equal bodies digest alike.
+            let digest = Sha256::digest(raw.to_string().as_bytes());
+            Ok(billing::PaymentKey {
+                caller: caller.name(),
+                key: k.to_owned(),
+                body_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            })
+        })
+        .transpose()?;
     let on = Dates::default().or_today("paid_on", body.paid_on.as_deref())?;
     let mut tx = state.store.write().await?;
-    billing::record_payment(&mut tx, id, on, Yen(body.amount), &body.note).await?;
-    tx.commit(
-        caller
-            .journal("invoice.payment")
-            .contractor(Some(&inv.account_id))
-            .subject(id)
-            .request(raw),
-    )
-    .await?;
+    let recorded =
+        billing::record_payment(&mut tx, id, on, Yen(body.amount), &body.note, key.as_ref())
+            .await?;
+    match recorded {
+        billing::Recorded::New(_) => {
+            tx.commit(
+                caller
+                    .journal("invoice.payment")
+                    .contractor(Some(&inv.account_id))
+                    .subject(id)
+                    .request(raw),
+            )
+            .await?;
+        }
+        // Nothing was written: the transaction rolls back as it drops.
+        billing::Recorded::Replayed(_) => drop(tx),
+        billing::Recorded::KeyReused => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                "this Idempotency-Key recorded a payment with another body",
+            )
+            .ja("この Idempotency-Key は別の内容の入金で使われています"));
+        }
+    }
     invoice_view(state, &inv).await
 }
 

@@ -413,16 +413,57 @@ pub fn invoice_status(invoice: &InvoiceRecord, paid: i64, today: Date) -> invoic
     )
 }
 
-/// Records a payment against a finalized invoice (B5).
+/// The `Idempotency-Key` a payment was recorded with: the caller's and the invoice's scope,
+/// the key, and a digest of the request's body.
+#[derive(Debug, Clone)]
+pub struct PaymentKey {
+    pub caller: String,
+    pub key: String,
+    pub body_sha256: String,
+}
+
+/// What [`record_payment`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new payment, by id.
+    New(String),
+    /// The key was used before with the same body: the payment it recorded, nothing written.
+    Replayed(String),
+    /// The key was used before with another body: nothing written.
+    KeyReused,
+}
+
+/// Records a payment against a finalized invoice (B5), once per [`PaymentKey`] when one is
+/// given: a second request with the key, even at the same moment on another server node,
+/// waits for the first and finds what it recorded.
 pub async fn record_payment(
     tx: &mut WriteTx,
     invoice_id: &str,
     paid_on: Date,
     amount: Yen,
     note: &str,
-) -> Result<String> {
+    key: Option<&PaymentKey>,
+) -> Result<Recorded> {
     // One writer per invoice across server nodes, as for its default below.
     tx.lock(&format!("invoice:{invoice_id}")).await?;
+    if let Some(k) = key {
+        let seen: Option<(String, String)> = sqlx::query_as(
+            "SELECT body_sha256, payment_id FROM payment_keys \
+             WHERE caller = $1 AND invoice_id = $2 AND key = $3",
+        )
+        .bind(k.caller.clone())
+        .bind(invoice_id.to_owned())
+        .bind(k.key.clone())
+        .fetch_optional(tx.conn())
+        .await?;
+        if let Some((digest, payment)) = seen {
+            return Ok(if digest == k.body_sha256 {
+                Recorded::Replayed(payment)
+            } else {
+                Recorded::KeyReused
+            });
+        }
+    }
     let invoice = get_invoice(tx.conn(), invoice_id).await?;
     let amount = invoice::check_payment(
         invoice.status == invoice::InvoiceStatus::Finalized,
@@ -438,7 +479,21 @@ pub async fn record_payment(
         .bind(now_micros())
         .execute(tx.conn())
         .await?;
-    Ok(id)
+    if let Some(k) = key {
+        sqlx::query(
+            "INSERT INTO payment_keys (caller, invoice_id, key, body_sha256, payment_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(k.caller.clone())
+        .bind(invoice_id.to_owned())
+        .bind(k.key.clone())
+        .bind(k.body_sha256.clone())
+        .bind(id.clone())
+        .bind(now_micros())
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(Recorded::New(id))
 }
 
 /// Marks a redirected invoice as not paid by its recipient: the management fees it carried are

@@ -417,8 +417,8 @@ impl Batch {
         };
         sqlx::query(
             "INSERT INTO requests (id, contractor_id, kind, payload, submitted_on, submitted_by, status, \
-             decided_on, decided_by, decision, created_at, number) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             decided_on, decided_by, decision, created_at, number, subject_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(row.id.clone())
         .bind(row.contractor_id.clone())
@@ -432,6 +432,7 @@ impl Batch {
         .bind(row.decision.clone())
         .bind(row.created_at)
         .bind(row.number)
+        .bind(request.subject().map(str::to_owned))
         .execute(self.tx.conn())
         .await?;
         crate::journal::append(
@@ -506,6 +507,29 @@ pub async fn list_requests(
         q.push(" AND id > ").bind(a.to_owned());
     }
     q.push(" ORDER BY id LIMIT ").bind(limit);
+    Ok(q.query_as()?
+        .fetch_all(store.pool())
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// The requests of `contractor` about one contract: those whose subject is the contract or
+/// one of `also` (its options), and the accepted application that made it — by id, one query.
+pub async fn requests_about(
+    store: &Store,
+    contractor: &str,
+    contract_id: &str,
+    also: &[String],
+) -> Result<Vec<RequestRecord>> {
+    let mut q = Sql::new(REQUEST_COLUMNS);
+    q.push(" WHERE contractor_id = ")
+        .bind(contractor.to_owned())
+        .push(" AND (subject_id IN ")
+        .bind_list(std::iter::once(contract_id.to_owned()).chain(also.iter().cloned()))
+        .push(" OR (kind = 'apply_contract' AND status = 'accepted' AND decision LIKE ")
+        .bind(format!("%\"{}\"%", crate::sql::escape_like(contract_id)))
+        .push(" ESCAPE '\\'))")
+        .push(" ORDER BY id");
     Ok(q.query_as()?
         .fetch_all(store.pool())
         .await
