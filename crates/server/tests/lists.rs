@@ -477,7 +477,157 @@ async fn b5_a_payment_sent_eight_times_at_once_with_one_key_is_recorded_once(db:
     }
 }
 
+/// Puts a device in the inventory; `serving` assigns it to `contract` of `contractor` from
+/// 2026-09-10; `heard` gives its last recorded state and how many seconds ago it was heard.
+async fn device(
+    app: &TestApp,
+    serial: &str,
+    model: &str,
+    serving: Option<(&str, &str)>,
+    heard: Option<(&str, i64)>,
+) {
+    let mut conn = app.db.store.conn().await.unwrap();
+    sqlx::query("INSERT INTO device_inventory (serial, model, factory_secret, imported_at) VALUES ($1, $2, 'x', 0)")
+        .bind(serial.to_owned())
+        .bind(model.to_owned())
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    if let Some((contractor, contract)) = serving {
+        sqlx::query("INSERT INTO devices (serial, device_type, contractor_id) VALUES ($1, $2, $3)")
+            .bind(serial.to_owned())
+            .bind(model.to_owned())
+            .bind(contractor.to_owned())
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO device_assignments (serial, contract_id, from_on) VALUES ($1, $2, '2026-09-10')")
+            .bind(serial.to_owned())
+            .bind(contract.to_owned())
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    if let Some((state, ago)) = heard {
+        let at = jiff::Timestamp::now().as_microsecond() - ago * 1_000_000;
+        sqlx::query(
+            "INSERT INTO device_status (serial, state, state_since, last_heartbeat, firmware, uptime_seconds) \
+             VALUES ($1, $2, $3, $3, '4.10', 60)",
+        )
+        .bind(serial.to_owned())
+        .bind(state.to_owned())
+        .bind(at)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    }
+}
+
+/// Eleven devices of three models in the four connection states: in stock 2 SEIL/X4 + 1
+/// SA-W2L; never connected 1 SEIL/X4 + 2 SEIL CA10; UP 2 SA-W2L + 1 SEIL/X4 (heard a minute
+/// ago); DOWN 1 SEIL CA10 (UP, silent for a day) + 1 SEIL/X4 (recorded DOWN).
+pub(crate) async fn seeded_fleet(app: &TestApp) -> String {
+    let (k, _, _) = app.contractor_with_user("株式会社機器", "kiki").await;
+    let (_, adapter) = app.eligible_setup(&k, "SEIL/X4", "2026-09-10").await;
+    let on = Some((k.as_str(), adapter.as_str()));
+    for (serial, model, serving, heard) in [
+        ("S-01", "SEIL/X4", None, None),
+        ("S-02", "SEIL/X4", None, None),
+        ("S-03", "SA-W2L", None, None),
+        ("S-04", "SEIL/X4", on, None),
+        ("S-05", "SEIL CA10", on, None),
+        ("S-06", "SEIL CA10", on, None),
+        ("S-07", "SA-W2L", on, Some(("up", 60))),
+        ("S-08", "SA-W2L", on, Some(("up", 60))),
+        ("S-09", "SEIL/X4", on, Some(("up", 60))),
+        ("S-10", "SEIL CA10", on, Some(("up", 86_400))),
+        ("S-11", "SEIL/X4", on, Some(("down", 60))),
+    ] {
+        device(app, serial, model, serving, heard).await;
+    }
+    k
+}
+
+async fn the_fleet_is_filtered_by_state_and_model_in_the_query_and_paged(db: TestDb) {
+    let app = TestApp::new(db).await;
+    seeded_fleet(&app).await;
+    let serials = |r: &common::Reply| -> Vec<String> {
+        r.body["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["serial"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for (query, expected) in [
+        ("", 11),
+        ("state=in_stock", 3),
+        ("state=never_connected", 3),
+        ("state=up", 3),
+        ("state=down", 2),
+        ("model=SEIL%2FX4", 5),
+        ("model=SA-W2L", 3),
+        ("model=SEIL%20CA10", 3),
+        ("state=up&model=SA-W2L", 2),
+        ("state=down&model=SEIL%2FX4", 1),
+        ("state=in_stock&model=SEIL%2FX4", 2),
+        ("state=never_connected&model=SEIL%20CA10", 2),
+        ("state=up&model=SEIL%20CA10", 0),
+    ] {
+        let r = app
+            .get(
+                &format!("/api/v1/devices/monitoring?{query}"),
+                &app.operator,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.text);
+        assert_eq!(r.body["total"], expected, "{query}: {}", r.text);
+        assert_eq!(serials(&r).len(), expected, "{query}");
+        if let Some(state) = query
+            .strip_prefix("state=")
+            .map(|q| q.split('&').next().unwrap())
+        {
+            assert!(
+                r.body["devices"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|d| d["state"] == state),
+                "{query}: {}",
+                r.text
+            );
+        }
+    }
+    let r = app
+        .get("/api/v1/devices/monitoring?state=down", &app.operator)
+        .await;
+    assert_eq!(serials(&r), ["S-10", "S-11"]);
+    // Pages of 4: 4, 4 and 3, by serial, each with the total.
+    let mut all = Vec::new();
+    for (page, next) in [(1, json!(2)), (2, json!(3)), (3, json!(null))] {
+        let r = app
+            .get(
+                &format!("/api/v1/devices/monitoring?limit=4&page={page}"),
+                &app.operator,
+            )
+            .await;
+        assert_eq!(
+            (r.body["total"].clone(), r.body["next_page"].clone()),
+            (json!(11), next)
+        );
+        all.extend(serials(&r));
+    }
+    let expected: Vec<String> = (1..=11).map(|i| format!("S-{i:02}")).collect();
+    assert_eq!(all, expected);
+    for bad in ["limit=0", "limit=1001", "page=0", "limit=x"] {
+        app.get(&format!("/api/v1/devices/monitoring?{bad}"), &app.operator)
+            .await
+            .assert_problem(400, "invalid_paging");
+    }
+}
+
 backend_tests!(
+    the_fleet_is_filtered_by_state_and_model_in_the_query_and_paged,
     b5_a_payment_sent_eight_times_at_once_with_one_key_is_recorded_once,
     requests_are_filtered_by_kind_and_status_and_the_queue_is_paged,
     b5_invoices_are_filtered_by_state_in_the_query_and_paged,
