@@ -99,6 +99,18 @@ pub struct InvoiceList {
     pub invoices: Vec<InvoiceSummary>,
 }
 
+/// A numbered page of invoices and how many all pages hold.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InvoicePage {
+    pub invoices: Vec<InvoiceSummary>,
+    /// How many invoices the filters find, on every page.
+    pub total: i64,
+    /// This page, from 1.
+    pub page: u32,
+    /// The next page, when there is one.
+    pub next_page: Option<u32>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IssuerOnInvoice {
     pub name: String,

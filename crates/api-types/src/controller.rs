@@ -124,6 +124,12 @@ pub struct MonitoredDevice {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MonitoredDeviceList {
     pub devices: Vec<MonitoredDevice>,
+    /// How many devices the filters find, on every page.
+    pub total: i64,
+    /// This page, from 1.
+    pub page: u32,
+    /// The next page, when there is one.
+    pub next_page: Option<u32>,
 }
 
 /// A change of a device's monitoring state.

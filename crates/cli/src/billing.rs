@@ -35,6 +35,18 @@ pub enum PriceCommand {
         #[arg(long)]
         contractor: Option<String>,
     },
+    /// Remove a contractor's agreed price (R14.1): from then on its earlier agreement for the
+    /// key, or the list price, is in force.
+    Remove {
+        /// The key of the agreement, as `price set` takes it.
+        key: String,
+        /// The first day the agreement applied, `YYYY-MM-DD`.
+        #[arg(long)]
+        from: String,
+        /// The contractor whose agreement it is.
+        #[arg(long)]
+        contractor: String,
+    },
     /// List every key that can be priced.
     Keys,
 }
@@ -147,6 +159,16 @@ pub async fn price(state: &AppState, cmd: PriceCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(api_error)?;
             println!("{key} = {amount} from {effective_from}");
+        }
+        PriceCommand::Remove {
+            key,
+            from,
+            contractor,
+        } => {
+            app::prices::remove(state, &caller, &contractor, &key, &from)
+                .await
+                .map_err(api_error)?;
+            println!("removed {key} for {contractor} from {from}");
         }
         PriceCommand::Keys => print_keys(),
     }

@@ -216,6 +216,9 @@ pub enum RequestCommand {
         /// Only requests in this state: `pending`, `accepted`, `rejected` or `withdrawn`.
         #[arg(long)]
         status: Option<String>,
+        /// Only requests of this kind, e.g. `apply_contract`, `cancel_contract`, `report_loss`.
+        #[arg(long)]
+        kind: Option<String>,
         /// Only this contractor's requests (its id).
         #[arg(long)]
         contractor: Option<String>,
@@ -375,9 +378,14 @@ pub async fn request(state: &AppState, cmd: RequestCommand) -> anyhow::Result<()
                     .map_err(api_error)?;
             println!("{}\t{}\t{}", view.number, view.id, view.status);
         }
-        RequestCommand::List { status, contractor } => {
+        RequestCommand::List {
+            status,
+            kind,
+            contractor,
+        } => {
             let mut query = app::requests::Query {
                 status,
+                kind,
                 ..Default::default()
             };
             loop {

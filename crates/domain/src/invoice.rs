@@ -209,6 +209,50 @@ impl InvoiceState {
         )
     }
 
+    /// What an invoice must be to stand in this state (B5), as [`InvoiceState::of`] decides:
+    /// for a listing that selects invoices by state in its query rather than one by one.
+    pub fn condition(self) -> StateCondition {
+        let finalized = StateCondition {
+            finalized: true,
+            ..StateCondition::default()
+        };
+        let standing = StateCondition {
+            defaulted: Some(false),
+            ..finalized
+        };
+        let owing = StateCondition {
+            paid_in_full: Some(false),
+            ..standing
+        };
+        let not_due = StateCondition {
+            past_due: Some(false),
+            ..owing
+        };
+        match self {
+            InvoiceState::Draft => StateCondition::default(),
+            InvoiceState::Defaulted => StateCondition {
+                defaulted: Some(true),
+                ..finalized
+            },
+            InvoiceState::Paid => StateCondition {
+                paid_in_full: Some(true),
+                ..standing
+            },
+            InvoiceState::Overdue => StateCondition {
+                past_due: Some(true),
+                ..owing
+            },
+            InvoiceState::PartlyPaid => StateCondition {
+                anything_paid: Some(true),
+                ..not_due
+            },
+            InvoiceState::Issued => StateCondition {
+                anything_paid: Some(false),
+                ..not_due
+            },
+        }
+    }
+
     pub const ALL: [InvoiceState; 6] = [
         InvoiceState::Draft,
         InvoiceState::Issued,
@@ -222,6 +266,41 @@ impl InvoiceState {
 impl std::fmt::Display for InvoiceState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What an invoice in one state is (B5), as [`InvoiceState::condition`] gives it: whether it
+/// is finalized, and each other fact it must have (`Some`) or may have either way (`None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateCondition {
+    pub finalized: bool,
+    /// Left unpaid by the party it was redirected to (R6.4).
+    pub defaulted: Option<bool>,
+    /// Its payments reach its total.
+    pub paid_in_full: Option<bool>,
+    /// Its due date is before today.
+    pub past_due: Option<bool>,
+    /// Something has been paid on it.
+    pub anything_paid: Option<bool>,
+}
+
+impl StateCondition {
+    /// Whether an invoice with these facts meets the condition.
+    pub fn holds(
+        &self,
+        finalized: bool,
+        defaulted: bool,
+        paid: Yen,
+        total: Yen,
+        due: Date,
+        today: Date,
+    ) -> bool {
+        let fits = |want: Option<bool>, fact: bool| want.is_none_or(|w| w == fact);
+        self.finalized == finalized
+            && fits(self.defaulted, defaulted)
+            && fits(self.paid_in_full, paid >= total)
+            && fits(self.past_due, due < today)
+            && fits(self.anything_paid, paid > Yen(0))
     }
 }
 
@@ -320,6 +399,31 @@ pub fn check_registration_number(s: &str) -> Result<(), Refusal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn b5_each_state_s_condition_holds_exactly_for_the_invoices_in_that_state() {
+        let today = jiff::civil::date(2026, 10, 15);
+        let total = Yen(33_000);
+        for finalized in [false, true] {
+            for defaulted in [false, true] {
+                for paid in [Yen(0), Yen(1), Yen(32_999), total, Yen(40_000)] {
+                    for due in [today.yesterday().unwrap(), today, today.tomorrow().unwrap()] {
+                        let state = InvoiceState::of(finalized, defaulted, paid, total, due, today);
+                        for candidate in InvoiceState::ALL {
+                            assert_eq!(
+                                candidate
+                                    .condition()
+                                    .holds(finalized, defaulted, paid, total, due, today),
+                                candidate == state,
+                                "{candidate:?} for {state:?}: finalized {finalized}, defaulted \
+                                 {defaulted}, paid {paid:?}, due {due}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn invoice_states_are_written_as_they_always_were() {

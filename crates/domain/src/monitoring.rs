@@ -104,6 +104,57 @@ impl ConnectionState {
     }
 }
 
+impl ConnectionState {
+    /// What a device must be to stand in this state, as [`classify`] decides: for a fleet
+    /// listing that selects devices by state in its query rather than one by one.
+    pub fn condition(self) -> ConnectionCondition {
+        let heard = |fresh_up| ConnectionCondition {
+            serving: true,
+            heard: Some(true),
+            fresh_up: Some(fresh_up),
+        };
+        match self {
+            ConnectionState::InStock => ConnectionCondition::default(),
+            ConnectionState::NeverConnected => ConnectionCondition {
+                serving: true,
+                heard: Some(false),
+                fresh_up: None,
+            },
+            ConnectionState::Up => heard(true),
+            ConnectionState::Down => heard(false),
+        }
+    }
+}
+
+/// What a device in one connection state is, as [`ConnectionState::condition`] gives it:
+/// whether it serves a contract, and each other fact it must have (`Some`) or may have either
+/// way (`None`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConnectionCondition {
+    pub serving: bool,
+    /// It has been heard from.
+    pub heard: Option<bool>,
+    /// Its last state is UP and its last heartbeat within the DOWN delay.
+    pub fresh_up: Option<bool>,
+}
+
+impl ConnectionCondition {
+    /// Whether a device with these facts meets the condition.
+    pub fn holds(
+        &self,
+        serving: bool,
+        heard: Option<Heard>,
+        now: Timestamp,
+        down_after: SignedDuration,
+    ) -> bool {
+        let fits = |want: Option<bool>, fact: bool| want.is_none_or(|w| w == fact);
+        let fresh_up = heard
+            .is_some_and(|h| h.state.is_up() && now.duration_since(h.last_heartbeat) <= down_after);
+        self.serving == serving
+            && (!serving || fits(self.heard, heard.is_some()) && fits(self.fresh_up, fresh_up))
+    }
+}
+
 impl fmt::Display for ConnectionState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -176,6 +227,33 @@ mod tests {
 
     fn at(second: i64) -> Timestamp {
         Timestamp::from_second(second).unwrap()
+    }
+
+    #[test]
+    fn each_state_s_condition_holds_exactly_for_the_devices_classified_so() {
+        let now = at(10_000);
+        for serving in [false, true] {
+            for heard in [
+                None,
+                Some((MonitorState::Up, 10_000 - 300)),
+                Some((MonitorState::Up, 10_000 - DOWN_AFTER.as_secs())),
+                Some((MonitorState::Up, 10_000 - DOWN_AFTER.as_secs() - 1)),
+                Some((MonitorState::Down, 9_999)),
+            ] {
+                let heard = heard.map(|(state, second)| Heard {
+                    state,
+                    last_heartbeat: at(second),
+                });
+                let state = classify(serving, heard, now, DOWN_AFTER);
+                for candidate in ConnectionState::ALL {
+                    assert_eq!(
+                        candidate.condition().holds(serving, heard, now, DOWN_AFTER),
+                        candidate == state,
+                        "{candidate:?} for {state:?}: serving {serving}, {heard:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -222,6 +222,22 @@ impl Request {
     }
 }
 
+/// Every kind of request, as [`Request::kind`] names it and as the API filters on them.
+pub const KINDS: [&str; 12] = [
+    "apply_contract",
+    "change_item",
+    "add_option",
+    "change_usage_type",
+    "change_network_type",
+    "change_pack",
+    "cancel_contract",
+    "stop_option",
+    "stop_group",
+    "notify_serial",
+    "report_failure",
+    "report_loss",
+];
+
 /// The states a request can be in, as stored and as the API filters on them: the texts of
 /// [`RequestStatus::ALL`].
 pub const STATUSES: [&str; 4] = ["pending", "accepted", "rejected", "withdrawn"];
@@ -552,6 +568,29 @@ pub fn decide(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_kind_listed_is_a_request_and_no_other() {
+        for kind in KINDS {
+            let e = serde_json::from_value::<Request>(serde_json::json!({ "kind": kind }))
+                .map(|r| r.kind())
+                .map_err(|e| e.to_string());
+            assert!(
+                e.as_ref().is_err_and(|m| !m.contains("unknown variant")) || e == Ok(kind),
+                "{kind}: {e:?}"
+            );
+        }
+        let e = serde_json::from_value::<Request>(serde_json::json!({ "kind": "x" })).unwrap_err();
+        // serde lists the variants it knows: exactly KINDS.
+        for kind in KINDS {
+            assert!(e.to_string().contains(&format!("`{kind}`")), "{e}");
+        }
+        assert_eq!(
+            e.to_string().matches('`').count(),
+            2 * (KINDS.len() + 1),
+            "{e}"
+        );
+    }
+
     #[test]
     fn request_statuses_read_and_write_their_stored_names() {
         for (status, name) in RequestStatus::ALL.into_iter().zip(STATUSES) {

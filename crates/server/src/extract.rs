@@ -224,7 +224,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Params<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Params(q.0))
-            .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+            .map_err(|e| {
+                let text = e.body_text();
+                // `Failed to deserialize query string: limit: invalid digit found in string`:
+                // a paging parameter that is not a whole number is refused as one out of range.
+                text.split(": ")
+                    .nth(1)
+                    .and_then(crate::app::support::unreadable_paging)
+                    .unwrap_or_else(|| ApiError::bad_request("invalid_query", text))
+            })
     }
 }
 

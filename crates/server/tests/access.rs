@@ -155,6 +155,8 @@ async fn another_contractors_ids_answer_404_on_every_route(db: TestDb) {
             "iccid" => b_iccid.clone(),
             // Not a contractor's: routes taking only a month are operator-only (403).
             "month" => "2026-04".to_owned(),
+            "key" => "management.monthly".to_owned(),
+            "effective_from" => "2026-01-01".to_owned(),
             other => {
                 panic!("the walk knows no resource of another contractor for {{{other}}}: add one")
             }

@@ -181,7 +181,7 @@ async fn unknown_routes_and_methods_are_problems(db: TestDb) {
         None,
     )
     .await
-    .assert_problem(400, "invalid_query");
+    .assert_problem(400, "invalid_paging");
     app.call(
         Method::GET,
         "/api/v1/contractors?colour=red",

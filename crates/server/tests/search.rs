@@ -270,17 +270,22 @@ async fn pages_of_one_kind_count_and_end(db: TestDb) {
     let r = search(&app, &app.operator, q).await;
     assert_eq!(r["contractors"]["hits"].as_array().unwrap().len(), 20);
     // Absurd pages are refused, naming the field.
-    for (bad, field) in [
-        (format!("{q}&per_page=0"), "per_page"),
-        (format!("{q}&per_page=101"), "per_page"),
-        (format!("{q}&page=0"), "page"),
-        ("q=%20%20".to_owned(), "q"),
-        (format!("q={}", "x".repeat(101)), "q"),
+    for (bad, field, status, code) in [
+        (format!("{q}&per_page=0"), "per_page", 400, "invalid_paging"),
+        (
+            format!("{q}&per_page=101"),
+            "per_page",
+            400,
+            "invalid_paging",
+        ),
+        (format!("{q}&page=0"), "page", 400, "invalid_paging"),
+        ("q=%20%20".to_owned(), "q", 422, "invalid_field"),
+        (format!("q={}", "x".repeat(101)), "q", 422, "invalid_field"),
     ] {
         let r = app
             .get(&format!("/api/v1/search?{bad}"), &app.operator)
             .await;
-        r.assert_problem(422, "invalid_field");
+        r.assert_problem(status, code);
         assert_eq!(r.body["errors"][0]["field"], field, "{bad}: {}", r.text);
     }
     // NUL never reaches the search (PostgreSQL cannot hold it in text).
@@ -371,17 +376,17 @@ async fn journal_pages_count_and_keep_to_their_days(db: TestDb) {
         assert_eq!(p.entries.len() as i64, total);
     }
     // Absurd pages and days are refused, naming the field.
-    for (s, number, field) in [
-        (search(None, None, 201), 1, "limit"),
-        (search(None, None, 0), 1, "limit"),
-        (search(None, None, 50), 0, "page"),
-        (search(Some("2026-13-01".into()), None, 50), 1, "from"),
-        (search(None, Some("yesterday".into()), 50), 1, "to"),
+    for (s, number, field, status) in [
+        (search(None, None, 201), 1, "limit", 400),
+        (search(None, None, 0), 1, "limit", 400),
+        (search(None, None, 50), 0, "page", 400),
+        (search(Some("2026-13-01".into()), None, 50), 1, "from", 422),
+        (search(None, Some("yesterday".into()), 50), 1, "to", 422),
     ] {
         let e = page(&state, &cli, s, number).await.unwrap_err();
         assert_eq!(
             (e.status.as_u16(), e.errors[0].field.as_str()),
-            (422, field)
+            (status, field)
         );
     }
     // The API reads the same days.
@@ -470,20 +475,27 @@ async fn requests_list_pending_first_then_newest(db: TestDb) {
         (None, Some("change_item"), 3),
         (None, Some("apply_contract"), 2),
         (Some("accepted"), Some("change_item"), 0),
-        (None, Some("no_such_kind"), 0),
     ] {
         let p = browse(&state, &cli, &k, &by(status, kind)).await.unwrap();
         assert_eq!(p.total, total, "{status:?} {kind:?}");
         assert_eq!(p.requests.len() as i64, total);
     }
     // Bounds, unknown status, and another contractor's requests.
-    for (b, status) in [
-        (all(0, 50), 422),
-        (all(1, 201), 422),
-        (by(Some("lost"), None), 400),
+    for (b, code, field) in [
+        (all(0, 50), "invalid_paging", "page"),
+        (all(1, 201), "invalid_paging", "per_page"),
+        (by(Some("lost"), None), "invalid_query", "status"),
+        (by(None, Some("no_such_kind")), "invalid_query", "kind"),
     ] {
         let e = browse(&state, &cli, &k, &b).await.unwrap_err();
-        assert_eq!(e.status.as_u16(), status);
+        assert_eq!(
+            (
+                e.status.as_u16(),
+                e.code.as_ref(),
+                e.errors[0].field.as_str()
+            ),
+            (400, code, field)
+        );
     }
     let e = browse(&state, &contractor_caller(&other), &k, &all(1, 50))
         .await

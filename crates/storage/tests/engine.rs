@@ -533,7 +533,11 @@ async fn a_batch_decides_each_request_on_the_book_the_ones_before_left(db: TestD
         mpc_domain::custody::provisionable(&book, "X4-B1", on).unwrap(),
         a
     );
-    let rows = requests::list_requests(store, Some(&k), None, None, 100)
+    let filter = requests::RequestFilter {
+        contractor: Some(k.clone()),
+        ..requests::RequestFilter::default()
+    };
+    let rows = requests::list_requests(store, &filter, None, 100)
         .await
         .unwrap();
     let statuses: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();

@@ -2,8 +2,8 @@
 //! with their payments, and the redirected invoices left unpaid.
 
 use mpc_api_types::billing::{
-    DefaultResult, InvoiceSummary, InvoiceView, IssuerOnInvoice, IssuerView, LinePartView,
-    LineView, MovedAmount, PaymentView, RateTotalView, RecordPayment,
+    DefaultResult, InvoicePage, InvoiceSummary, InvoiceView, IssuerOnInvoice, IssuerView,
+    LinePartView, LineView, MovedAmount, PaymentView, RateTotalView, RecordPayment,
 };
 use mpc_api_types::contracts::OnDate;
 use mpc_domain::access::Actor;
@@ -152,22 +152,7 @@ async fn summary(
     let payments = billing::payments(conn, &inv.id).await?;
     let paid: i64 = payments.iter().map(|p| p.amount).sum();
     Ok((
-        InvoiceSummary {
-            id: inv.id.clone(),
-            number: inv.number(),
-            month: inv.month.clone(),
-            account_id: inv.account_id.clone(),
-            recipient_name: inv.recipient_name.clone(),
-            issue_date: inv.issue_date.clone(),
-            due_date: inv.due_date.clone(),
-            subtotal: Yen(inv.subtotal),
-            tax: Yen(inv.tax),
-            total: Yen(inv.total),
-            status: billing::invoice_status(inv, paid, today())
-                .as_str()
-                .to_owned(),
-            paid: Yen(paid),
-        },
+        brief(inv, paid, today()),
         payments
             .into_iter()
             .map(|p| PaymentView {
@@ -178,6 +163,26 @@ async fn summary(
             })
             .collect(),
     ))
+}
+
+/// An invoice as a listing shows it, `paid` on it so far, its state as of `today` (B5).
+fn brief(inv: &InvoiceRecord, paid: i64, today: jiff::civil::Date) -> InvoiceSummary {
+    InvoiceSummary {
+        id: inv.id.clone(),
+        number: inv.number(),
+        month: inv.month.clone(),
+        account_id: inv.account_id.clone(),
+        recipient_name: inv.recipient_name.clone(),
+        issue_date: inv.issue_date.clone(),
+        due_date: inv.due_date.clone(),
+        subtotal: Yen(inv.subtotal),
+        tax: Yen(inv.tax),
+        total: Yen(inv.total),
+        status: billing::invoice_status(inv, paid, today)
+            .as_str()
+            .to_owned(),
+        paid: Yen(paid),
+    }
 }
 
 async fn list_for(
@@ -212,6 +217,99 @@ pub async fn invoices(
     };
     let contractor = caller.actor.contractor_scope().is_some();
     list_for(state, month, account, contractor).await
+}
+
+/// What a numbered page of invoices shows; each filter given narrows it. The API reads it
+/// from the query string.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InvoiceSearch {
+    /// `YYYY-MM`.
+    pub month: Option<String>,
+    /// Operators: one billing account.
+    pub account_id: Option<String>,
+    /// Only invoices standing in this state today (B5): `draft`, `issued`, `partly_paid`,
+    /// `paid`, `overdue` or `defaulted`.
+    pub state: Option<String>,
+    /// The page, from 1.
+    pub page: Option<u32>,
+    /// Invoices per page (1–1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// A numbered page of invoices, by month and account, and how many all pages hold: one count
+/// query and one page query, the state judged in the query (B5). A contractor sees the
+/// finalized invoices addressed to it.
+///
+/// # Errors
+/// 400 `invalid_query` listing the states for an unknown state; 400 `invalid_paging` for a
+/// page or limit out of range; 422 for a malformed month; 404 when a contractor user asks for
+/// another account's invoices.
+pub async fn invoice_page(
+    state: &AppState,
+    caller: &Caller,
+    search: &InvoiceSearch,
+) -> ApiResult<InvoicePage> {
+    use mpc_domain::invoice::InvoiceState;
+    let account = match (
+        caller.actor.contractor_scope(),
+        search.account_id.as_deref(),
+    ) {
+        (None, a) => a,
+        (Some(own), Some(a)) if a != own => return Err(ApiError::not_found()),
+        (Some(own), _) => Some(own),
+    };
+    let wanted = search
+        .state
+        .as_deref()
+        .map(|s| {
+            s.parse::<InvoiceState>().map_err(|e| {
+                let states: Vec<&str> = InvoiceState::ALL.iter().map(|s| s.as_str()).collect();
+                let mut err = ApiError::bad_request("invalid_query", e.to_string()).ja(format!(
+                    "state は {} のいずれかで指定してください",
+                    states.join("、")
+                ));
+                err.errors.push(mpc_api_types::FieldProblem {
+                    field: "state".into(),
+                    message: format!("one of {}", states.join(", ")),
+                    message_ja: None,
+                });
+                err
+            })
+        })
+        .transpose()?;
+    if let Some(m) = search.month.as_deref() {
+        parse_month("month", m)?;
+    }
+    let (page, offset, limit) = crate::app::support::numbered(
+        search.page,
+        "limit",
+        search.limit,
+        crate::app::support::DEFAULT_LIMIT,
+        crate::app::support::MAX_LIMIT,
+    )?;
+    let today = today();
+    let filter = billing::InvoiceFilter {
+        month: search.month.clone(),
+        account: account.map(str::to_owned),
+        finalized_only: caller.actor.contractor_scope().is_some(),
+        state: wanted.map(InvoiceState::condition),
+        today: today.to_string(),
+    };
+    let mut conn = state.store.conn().await?;
+    let total = billing::count_invoices(&mut conn, &filter).await?;
+    let rows = billing::page_invoices(&mut conn, &filter, offset, limit).await?;
+    let shown = rows.len() as i64;
+    Ok(InvoicePage {
+        invoices: rows
+            .into_iter()
+            .map(|r| brief(&r.invoice, r.paid, today))
+            .collect(),
+        total,
+        page,
+        next_page: (offset + shown < total).then_some(page + 1),
+    })
 }
 
 /// How many finalized invoices stand in each state today (B5), every state listed, drafts
@@ -378,31 +476,84 @@ pub async fn invoice_pdf(
     Ok((name, pdf))
 }
 
+/// The longest `Idempotency-Key` accepted, in characters.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 255;
+
 /// Records a payment (operators, B5), journaled as `invoice.payment`; the day defaults to
 /// today in Japan.
 ///
+/// With an `idempotency_key`, the payment is recorded once per caller, invoice and key: the
+/// same key with the same body again — a client's retry, even at the same moment on another
+/// server node — records nothing more and answers as the first did.
+///
 /// # Errors
-/// 404 as [`invoice`]; 403 for anyone but operators; 422 `B5` for a payment the rule refuses.
+/// 404 as [`invoice`]; 403 for anyone but operators; 422 `B5` for a payment the rule refuses;
+/// 400 `invalid_idempotency_key` for a key that is empty, longer than
+/// [`MAX_IDEMPOTENCY_KEY_CHARS`] or not printable ASCII; 409 `idempotency_key_reused` for a
+/// key used before with another body.
 pub async fn pay(
     state: &AppState,
     caller: &Caller,
     id: &str,
     payment: Input<RecordPayment>,
+    idempotency_key: Option<&str>,
 ) -> ApiResult<InvoiceView> {
     let inv = visible_invoice(state, caller, id).await?;
     caller.require_operator()?;
     let (body, raw) = payment.parse()?;
+    let key = idempotency_key
+        .map(|k| {
+            if k.is_empty()
+                || k.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS
+                || !k.chars().all(|c| c.is_ascii_graphic())
+            {
+                return Err(ApiError::bad_request(
+                    "invalid_idempotency_key",
+                    format!(
+                        "Idempotency-Key: 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters"
+                    ),
+                )
+                .ja(format!(
+                    "Idempotency-Key は 1〜{MAX_IDEMPOTENCY_KEY_CHARS} 文字の半角英数記号で指定してください"
+                )));
+            }
+            use sha2::{Digest, Sha256};
+            // serde_json writes an object's keys in order, so equal bodies digest alike.
+            let digest = Sha256::digest(raw.to_string().as_bytes());
+            Ok(billing::PaymentKey {
+                caller: caller.name(),
+                key: k.to_owned(),
+                body_sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+            })
+        })
+        .transpose()?;
     let on = Dates::default().or_today("paid_on", body.paid_on.as_deref())?;
     let mut tx = state.store.write().await?;
-    billing::record_payment(&mut tx, id, on, Yen(body.amount), &body.note).await?;
-    tx.commit(
-        caller
-            .journal("invoice.payment")
-            .contractor(Some(&inv.account_id))
-            .subject(id)
-            .request(raw),
-    )
-    .await?;
+    let recorded =
+        billing::record_payment(&mut tx, id, on, Yen(body.amount), &body.note, key.as_ref())
+            .await?;
+    match recorded {
+        billing::Recorded::New(_) => {
+            tx.commit(
+                caller
+                    .journal("invoice.payment")
+                    .contractor(Some(&inv.account_id))
+                    .subject(id)
+                    .request(raw),
+            )
+            .await?;
+        }
+        // Nothing was written: the transaction rolls back as it drops.
+        billing::Recorded::Replayed(_) => drop(tx),
+        billing::Recorded::KeyReused => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                "idempotency_key_reused",
+                "this Idempotency-Key recorded a payment with another body",
+            )
+            .ja("この Idempotency-Key は別の内容の入金で使われています"));
+        }
+    }
     invoice_view(state, &inv).await
 }
 

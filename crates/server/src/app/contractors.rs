@@ -48,7 +48,7 @@ pub async fn list(
         &state.store,
         caller.actor.contractor_scope(),
         name,
-        &page.probe(),
+        &page.probe()?,
     )
     .await?;
     let (rows, next_cursor) = page.finish(rows, |c| &c.id);

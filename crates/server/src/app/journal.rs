@@ -1,7 +1,6 @@
 //! The journal: the record of every accepted change, as operators and contractors may read it.
 
 use mpc_api_types::journal::{JournalEntry, JournalPage};
-use mpc_domain::account::FieldError;
 use mpc_domain::calendar::tokyo_start_of_day;
 use mpc_storage::journal::{self, JournalQuery};
 use serde::Deserialize;
@@ -43,7 +42,7 @@ pub struct Search {
 /// # Errors
 /// 404 when a contractor user asks for another contractor's changes; the database's.
 pub async fn list(state: &AppState, caller: &Caller, search: Search) -> ApiResult<JournalPage> {
-    let limit = limit(search.limit);
+    let limit = limit(search.limit)?;
     let query = JournalQuery {
         limit: limit + 1,
         ..query(state, caller, search).await?
@@ -85,27 +84,11 @@ pub async fn page(
     search: Search,
     number: u32,
 ) -> ApiResult<NumberedPage> {
-    let per_page = search.limit.unwrap_or(PER_PAGE);
-    if !(1..=MAX_PER_PAGE).contains(&per_page) {
-        return Err(FieldError {
-            field: "limit",
-            message_en: format!("limit: from 1 to {MAX_PER_PAGE} entries a page"),
-            message_ja: format!("1 ページの件数は 1〜{MAX_PER_PAGE} で指定してください"),
-        }
-        .into());
-    }
-    if number == 0 {
-        return Err(FieldError {
-            field: "page",
-            message_en: "page: pages are numbered from 1".into(),
-            message_ja: "ページ番号は 1 から指定してください".into(),
-        }
-        .into());
-    }
-    let offset = i64::from(number - 1) * i64::from(per_page);
+    let (number, offset, per_page) =
+        crate::app::support::numbered(Some(number), "limit", search.limit, PER_PAGE, MAX_PER_PAGE)?;
     let query = JournalQuery {
         offset,
-        limit: i64::from(per_page),
+        limit: per_page,
         ..query(state, caller, search).await?
     };
     let total = journal::count(&state.store, &query).await?;

@@ -21,6 +21,8 @@ pub struct Filter {
     pub contractor_id: Option<String>,
     pub model: Option<DeviceType>,
     pub firmware: Option<String>,
+    /// Only devices serving a contractor.
+    pub assigned_only: bool,
 }
 
 /// A device of the inventory with its monitoring state.
@@ -52,59 +54,138 @@ fn monitor_state(s: &str) -> ApiResult<MonitorState> {
         .map_err(|e| StorageError::Corrupt(format!("{e}")))?)
 }
 
-/// Inventory devices with their connection state as of now ([`classify`] with the server's
-/// DOWN delay), by serial, filtered. Contractors see the devices serving their contracts;
-/// operators see all.
-///
-/// # Errors
-/// 404 when a contractor user asks for another contractor's devices; the database's.
-pub async fn list(state: &AppState, caller: &Caller, filter: Filter) -> ApiResult<Vec<Monitored>> {
+/// The storage filter of `filter` as `caller` may run it, and today's date (`YYYY-MM-DD`):
+/// a contractor's own devices only; the connection state judged in the query as of `now`.
+fn storage_filter(
+    state: &AppState,
+    caller: &Caller,
+    filter: Filter,
+    now: Timestamp,
+) -> ApiResult<(MonitorFilter, String)> {
     let contractor_id = match (caller.actor.contractor_scope(), filter.contractor_id) {
         (None, asked) => asked,
         (Some(own), Some(asked)) if own != asked => return Err(ApiError::not_found()),
         (Some(own), _) => Some(own.to_owned()),
     };
-    let wanted = filter.state;
-    let filter = MonitorFilter {
-        state: None,
-        contractor_id,
-        model: filter.model,
-        firmware: filter.firmware,
-    };
-    let now = Timestamp::now();
     let today = mpc_domain::calendar::tokyo_date(now).to_string();
-    let down_after = jiff::SignedDuration::try_from(state.down_after)
-        .unwrap_or(mpc_domain::monitoring::DOWN_AFTER);
-    let rows = controller::monitored(&mut *state.store.conn().await?, &filter, &today).await?;
+    let heard_since = now
+        .checked_sub(down_after(state))
+        .map_or(i64::MIN, Timestamp::as_microsecond);
+    Ok((
+        MonitorFilter {
+            state: None,
+            contractor_id,
+            model: filter.model,
+            firmware: filter.firmware,
+            connection: filter.state.map(ConnectionState::condition),
+            assigned_only: filter.assigned_only,
+            heard_since,
+        },
+        today,
+    ))
+}
+
+fn down_after(state: &AppState) -> jiff::SignedDuration {
+    jiff::SignedDuration::try_from(state.down_after).unwrap_or(mpc_domain::monitoring::DOWN_AFTER)
+}
+
+/// A stored row as the fleet shows it, classified as of `now` ([`classify`]).
+fn monitored_row(
+    state: &AppState,
+    r: controller::MonitoredDevice,
+    now: Timestamp,
+) -> ApiResult<Monitored> {
     let at = |m: Option<i64>| m.map(timestamp).transpose();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let last_heartbeat = at(r.last_heartbeat)?;
-        let heard = last_heartbeat
-            .map(|last| {
-                Ok::<_, ApiError>(Heard {
-                    state: monitor_state(&r.state)?,
-                    last_heartbeat: last,
-                })
+    let last_heartbeat = at(r.last_heartbeat)?;
+    let heard = last_heartbeat
+        .map(|last| {
+            Ok::<_, ApiError>(Heard {
+                state: monitor_state(&r.state)?,
+                last_heartbeat: last,
             })
-            .transpose()?;
-        let connection = classify(r.serving != 0, heard, now, down_after);
-        if wanted.is_some_and(|w| w != connection) {
-            continue;
-        }
-        out.push(Monitored {
-            state: connection,
-            state_since: at(r.state_since)?,
-            last_heartbeat,
-            serial: r.serial,
-            model: r.model,
-            contractor_id: r.contractor_id,
-            firmware: r.firmware,
-            uptime_seconds: r.uptime_seconds,
-            applied_revision: r.applied_revision,
-        });
-    }
-    Ok(out)
+        })
+        .transpose()?;
+    Ok(Monitored {
+        state: classify(r.serving != 0, heard, now, down_after(state)),
+        state_since: at(r.state_since)?,
+        last_heartbeat,
+        serial: r.serial,
+        model: r.model,
+        contractor_id: r.contractor_id,
+        firmware: r.firmware,
+        uptime_seconds: r.uptime_seconds,
+        applied_revision: r.applied_revision,
+    })
+}
+
+/// Inventory devices with their connection state as of now ([`classify`] with the server's
+/// DOWN delay), by serial, filtered in the query. Contractors see the devices serving their
+/// contracts; operators see all.
+///
+/// # Errors
+/// 404 when a contractor user asks for another contractor's devices; the database's.
+pub async fn list(state: &AppState, caller: &Caller, filter: Filter) -> ApiResult<Vec<Monitored>> {
+    let now = Timestamp::now();
+    let (filter, today) = storage_filter(state, caller, filter, now)?;
+    let rows = controller::monitored(&mut *state.store.conn().await?, &filter, &today).await?;
+    rows.into_iter()
+        .map(|r| monitored_row(state, r, now))
+        .collect()
+}
+
+/// A numbered page of the fleet and how many devices all pages hold.
+#[derive(Debug)]
+pub struct NumberedFleet {
+    pub devices: Vec<Monitored>,
+    pub total: i64,
+    /// This page, from 1.
+    pub page: u32,
+    /// The position of the first device among all, from 1.
+    pub first: i64,
+    pub previous: Option<u32>,
+    pub next: Option<u32>,
+}
+
+/// Page `page` (from 1) of the fleet `filter` finds, `per_page` devices a page (1–1000), in
+/// `order`: one count query and one page query, the connection state judged in the query —
+/// never every device loaded.
+///
+/// # Errors
+/// 400 `invalid_paging` for a page or limit out of range; otherwise as [`list`].
+pub async fn page(
+    state: &AppState,
+    caller: &Caller,
+    filter: Filter,
+    order: (controller::MonitorOrder, bool),
+    page: Option<u32>,
+    per_page: Option<u32>,
+) -> ApiResult<NumberedFleet> {
+    let (page, offset, limit) = crate::app::support::numbered(
+        page,
+        "limit",
+        per_page,
+        crate::app::support::DEFAULT_LIMIT,
+        crate::app::support::MAX_LIMIT,
+    )?;
+    let now = Timestamp::now();
+    let (filter, today) = storage_filter(state, caller, filter, now)?;
+    let mut conn = state.store.conn().await?;
+    let total = controller::count_monitored(&mut conn, &filter, &today).await?;
+    let rows =
+        controller::monitored_page(&mut conn, &filter, &today, order.0, order.1, offset, limit)
+            .await?;
+    let shown = rows.len() as i64;
+    Ok(NumberedFleet {
+        devices: rows
+            .into_iter()
+            .map(|r| monitored_row(state, r, now))
+            .collect::<ApiResult<_>>()?,
+        total,
+        page,
+        first: offset + 1,
+        previous: (page > 1).then(|| page - 1),
+        next: (offset + shown < total).then_some(page + 1),
+    })
 }
 
 /// A device's history: its UP/DOWN changes and what the SMFv2 listener told it, each oldest

@@ -145,8 +145,9 @@ pub async fn set(
 /// force is the contractor's earlier agreement for the key, or the list price (R14.1).
 ///
 /// # Errors
-/// 403 for anyone but operators; 422 `R14.1` for a key that names nothing priced or a day
-/// that is not a date; 404 when no such agreement exists.
+/// 404 for another contractor's agreement asked by a contractor user; 403 for anyone but
+/// operators; 422 `R14.1` for a key that names nothing priced or a day that is not a date;
+/// 404 when no such agreement exists.
 pub async fn remove(
     state: &AppState,
     caller: &Caller,
@@ -154,6 +155,9 @@ pub async fn remove(
     key: &str,
     effective_from: &str,
 ) -> ApiResult<()> {
+    // Another contractor's agreements are not there for a contractor (404), its own are not
+    // its to remove (403).
+    caller.require_contractor(contractor_id)?;
     caller.require_operator()?;
     let parsed = key.parse::<PriceKey>().map_err(|e| {
         let mut err = ApiError::unprocessable("R14.1", e.to_string());

@@ -13,9 +13,9 @@ use mpc_storage::{accounts, numbers};
 
 use super::Input;
 use crate::AppState;
+use crate::app::support::limit;
 use crate::app::support::{Dates, today};
-use crate::app::support::{MAX_LIMIT, limit};
-use crate::app::{contracts, users};
+use crate::app::users;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;
@@ -25,6 +25,8 @@ use crate::views;
 pub struct Query {
     /// `pending`, `accepted`, `rejected` or `withdrawn`.
     pub status: Option<String>,
+    /// A request kind (`apply_contract` …, [`mpc_domain::request::KINDS`]).
+    pub kind: Option<String>,
     /// The id after which the page starts.
     pub after: Option<String>,
     pub limit: Option<u32>,
@@ -168,21 +170,53 @@ pub async fn check(
     Ok(())
 }
 
+/// A 400 `invalid_query` naming `field` and listing what it takes.
+fn not_one_of(field: &'static str, given: &str, allowed: &[&str]) -> ApiError {
+    let mut err = ApiError::bad_request(
+        "invalid_query",
+        format!("{field}: {given:?} is not one of {}", allowed.join(", ")),
+    )
+    .ja(format!(
+        "{field} は {} のいずれかで指定してください",
+        allowed.join("、")
+    ));
+    err.errors.push(mpc_api_types::FieldProblem {
+        field: field.into(),
+        message: format!("one of {}", allowed.join(", ")),
+        message_ja: None,
+    });
+    err
+}
+
+/// Checks the filters of a request listing: a status and a kind the service knows.
+///
+/// # Errors
+/// 400 `invalid_query` naming the filter and listing its values.
+fn check_filters(status: Option<&str>, kind: Option<&str>) -> ApiResult<()> {
+    if let Some(s) = status
+        && s.parse::<RequestStatus>().is_err()
+    {
+        return Err(not_one_of("status", s, &mpc_domain::request::STATUSES));
+    }
+    if let Some(k) = kind
+        && !mpc_domain::request::KINDS.contains(&k)
+    {
+        return Err(not_one_of("kind", k, &mpc_domain::request::KINDS));
+    }
+    Ok(())
+}
+
 /// Requests of `contractor` (every contractor's when `None`), oldest first, a page at a time.
 async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResult<RequestList> {
-    if let Some(s) = q.status.as_deref() {
-        s.parse::<RequestStatus>()
-            .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
-    }
-    let limit = limit(q.limit.map(|l| l.min(MAX_LIMIT)));
-    let mut rows = requests::list_requests(
-        &state.store,
-        contractor,
-        q.status.as_deref(),
-        q.after.as_deref(),
-        limit + 1,
-    )
-    .await?;
+    check_filters(q.status.as_deref(), q.kind.as_deref())?;
+    let limit = limit(q.limit)?;
+    let filter = requests::RequestFilter {
+        contractor: contractor.map(str::to_owned),
+        status: q.status.clone(),
+        kind: q.kind.clone(),
+    };
+    let mut rows =
+        requests::list_requests(&state.store, &filter, q.after.as_deref(), limit + 1).await?;
     let next_cursor = (rows.len() as i64 > limit).then(|| {
         rows.truncate(limit as usize);
         rows.last().map(|r| r.id.clone())
@@ -227,9 +261,8 @@ pub const MAX_PER_PAGE: u32 = 200;
 /// the total the filters find (one count query and one page query).
 ///
 /// # Errors
-/// 404 for a contractor outside the caller's reach; 400 for an unknown status (an unknown
-/// kind finds nothing); 422
-/// `invalid_field` for page 0 or more than [`MAX_PER_PAGE`] a page.
+/// 404 for a contractor outside the caller's reach; 400 `invalid_query` for an unknown status
+/// or kind; 400 `invalid_paging` for page 0 or more than [`MAX_PER_PAGE`] a page.
 pub async fn browse(
     state: &AppState,
     caller: &Caller,
@@ -238,40 +271,57 @@ pub async fn browse(
 ) -> ApiResult<NumberedRequests> {
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
-    if let Some(s) = b.status.as_deref() {
-        s.parse::<RequestStatus>()
-            .map_err(|e| ApiError::bad_request("invalid_query", e.to_string()))?;
-    }
-    if !(1..=MAX_PER_PAGE).contains(&b.per_page) || b.page == 0 {
-        let (field, en, ja) = if b.page == 0 {
-            (
-                "page",
-                "page: pages are numbered from 1".to_owned(),
-                "ページ番号は 1 から指定してください".to_owned(),
-            )
-        } else {
-            (
-                "per_page",
-                format!("per_page: from 1 to {MAX_PER_PAGE}"),
-                format!("1 ページの件数は 1〜{MAX_PER_PAGE} で指定してください"),
-            )
-        };
-        return Err(mpc_domain::account::FieldError {
-            field,
-            message_en: en,
-            message_ja: ja,
-        }
-        .into());
-    }
+    numbered(state, Some(contractor_id), b).await
+}
+
+/// The work queue as numbered pages: every contractor's requests, pending ones first and then
+/// the newest, with the total the filters find (operators only; one count query and one page
+/// query).
+///
+/// # Errors
+/// 403 for anyone but operators; otherwise as [`browse`].
+pub async fn queue_page(
+    state: &AppState,
+    caller: &Caller,
+    b: &Browse,
+) -> ApiResult<NumberedRequests> {
+    caller.require_operator()?;
+    numbered(state, None, b).await
+}
+
+/// How many pending requests wait in the queue (operators only).
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn pending_count(state: &AppState, caller: &Caller) -> ApiResult<i64> {
+    caller.require_operator()?;
     let filter = requests::RequestFilter {
-        contractor: Some(contractor_id.to_owned()),
+        status: Some(RequestStatus::Pending.as_str().to_owned()),
+        ..requests::RequestFilter::default()
+    };
+    Ok(requests::count_requests(&state.store, &filter).await?)
+}
+
+async fn numbered(
+    state: &AppState,
+    contractor_id: Option<&str>,
+    b: &Browse,
+) -> ApiResult<NumberedRequests> {
+    check_filters(b.status.as_deref(), b.kind.as_deref())?;
+    let (_, offset, per_page) = crate::app::support::numbered(
+        Some(b.page),
+        "per_page",
+        Some(b.per_page),
+        MAX_PER_PAGE,
+        MAX_PER_PAGE,
+    )?;
+    let filter = requests::RequestFilter {
+        contractor: contractor_id.map(str::to_owned),
         status: b.status.clone(),
         kind: b.kind.clone(),
     };
-    let offset = i64::from(b.page - 1) * i64::from(b.per_page);
     let total = requests::count_requests(&state.store, &filter).await?;
-    let rows =
-        requests::page_requests(&state.store, &filter, offset, i64::from(b.per_page)).await?;
+    let rows = requests::page_requests(&state.store, &filter, offset, per_page).await?;
     let shown = rows.len() as i64;
     Ok(NumberedRequests {
         requests: rows

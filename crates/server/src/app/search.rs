@@ -73,26 +73,14 @@ fn check(q: &SearchQuery) -> ApiResult<Checked> {
             limit: i64::from(HITS_PER_KIND),
         },
         Some(_) => {
-            let per_page = q.per_page.unwrap_or(DEFAULT_PER_PAGE);
-            if !(1..=MAX_PER_PAGE).contains(&per_page) {
-                return Err(field(
-                    "per_page",
-                    format!("per_page: from 1 to {MAX_PER_PAGE}"),
-                    format!("1 ページの件数は 1〜{MAX_PER_PAGE} で指定してください"),
-                ));
-            }
-            let page = q.page.unwrap_or(1);
-            if page == 0 {
-                return Err(field(
-                    "page",
-                    "page: pages are numbered from 1".into(),
-                    "ページ番号は 1 から指定してください".into(),
-                ));
-            }
-            Window {
-                offset: i64::from(page - 1) * i64::from(per_page),
-                limit: i64::from(per_page),
-            }
+            let (_, offset, limit) = crate::app::support::numbered(
+                q.page,
+                "per_page",
+                q.per_page,
+                DEFAULT_PER_PAGE,
+                MAX_PER_PAGE,
+            )?;
+            Window { offset, limit }
         }
     };
     Ok(Checked {

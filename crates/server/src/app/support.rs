@@ -98,22 +98,114 @@ pub struct PageParams {
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
 
-pub fn limit(requested: Option<u32>) -> i64 {
-    i64::from(requested.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT))
+/// The query parameters that page a listing, with the largest value each takes: a value out
+/// of range, or not a whole number, is refused by [`paging_error`] naming the parameter and
+/// its range, never clamped.
+pub const PAGING_PARAMETERS: [(&str, u32); 4] = [
+    ("limit", MAX_LIMIT),
+    ("per_page", u32::MAX),
+    ("page", u32::MAX),
+    ("offset", u32::MAX),
+];
+
+/// The 400 `invalid_paging` problem for the paging parameter `field`, which takes whole numbers
+/// from `min` to `max`; the one place such a refusal is worded.
+pub fn paging_error(field: &str, min: u32, max: u32) -> ApiError {
+    let (en, ja) = if max == u32::MAX {
+        (
+            format!("{field}: a whole number from {min}"),
+            format!("{field} は {min} 以上の整数で指定してください"),
+        )
+    } else {
+        (
+            format!("{field}: a whole number from {min} to {max}"),
+            format!("{field} は {min}〜{max} の整数で指定してください"),
+        )
+    };
+    let mut err = ApiError::bad_request("invalid_paging", en.clone()).ja(ja.clone());
+    err.errors.push(mpc_api_types::FieldProblem {
+        field: field.to_owned(),
+        message: en,
+        message_ja: Some(ja),
+    });
+    err
+}
+
+/// The problem for a paging parameter that is not a whole number (a query string the
+/// parameters could not read): `None` when `field` pages nothing.
+pub fn unreadable_paging(field: &str) -> Option<ApiError> {
+    PAGING_PARAMETERS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map(|(name, max)| {
+            let min = if *name == "offset" { 0 } else { 1 };
+            paging_error(name, min, *max)
+        })
+}
+
+/// The value of the paging parameter `field` (`default` when omitted), which must lie in
+/// `1..=max`.
+///
+/// # Errors
+/// 400 `invalid_paging` naming `field` and the range ([`paging_error`]).
+pub fn bounded(
+    field: &'static str,
+    requested: Option<u32>,
+    default: u32,
+    max: u32,
+) -> ApiResult<u32> {
+    let value = requested.unwrap_or(default);
+    if (1..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(paging_error(field, 1, max))
+    }
+}
+
+/// The `limit` of a cursor-paged listing: 1–[`MAX_LIMIT`], [`DEFAULT_LIMIT`] when omitted.
+///
+/// # Errors
+/// 400 `invalid_paging` for 0 or more than [`MAX_LIMIT`].
+pub fn limit(requested: Option<u32>) -> ApiResult<i64> {
+    bounded("limit", requested, DEFAULT_LIMIT, MAX_LIMIT).map(i64::from)
+}
+
+/// A numbered page: the 1-based `page` and how many items a page holds (`per_page`, 1–`max`),
+/// as the offset and limit of its page query.
+///
+/// # Errors
+/// 400 `invalid_paging` naming `page` (0) or `per_page_field` (out of range).
+pub fn numbered(
+    page: Option<u32>,
+    per_page_field: &'static str,
+    per_page: Option<u32>,
+    default: u32,
+    max: u32,
+) -> ApiResult<(u32, i64, i64)> {
+    let per_page = bounded(per_page_field, per_page, default, max)?;
+    let page = bounded("page", page, 1, u32::MAX)?;
+    Ok((
+        page,
+        i64::from(page - 1) * i64::from(per_page),
+        i64::from(per_page),
+    ))
 }
 
 impl PageParams {
     /// One more row than the page holds, to learn whether another page follows.
-    pub fn probe(&self) -> mpc_storage::accounts::Page {
-        mpc_storage::accounts::Page {
+    ///
+    /// # Errors
+    /// As [`limit`].
+    pub fn probe(&self) -> ApiResult<mpc_storage::accounts::Page> {
+        Ok(mpc_storage::accounts::Page {
             after: self.after.clone(),
-            limit: limit(self.limit) + 1,
-        }
+            limit: limit(self.limit)? + 1,
+        })
     }
 
     /// Trims the probe row and returns the cursor of the next page, if any.
     pub fn finish<T>(&self, mut rows: Vec<T>, id: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
-        let limit = limit(self.limit) as usize;
+        let limit = limit(self.limit).unwrap_or(i64::from(DEFAULT_LIMIT)) as usize;
         let next = (rows.len() > limit).then(|| {
             rows.truncate(limit);
             rows.last().map(|r| id(r).to_owned())

@@ -56,6 +56,8 @@ pub struct TimelineEvent {
     pub happening: Happening,
     /// The actor who did it (`user:…`), when known.
     pub by: Option<String>,
+    /// That actor's username, when the actor is a user.
+    pub by_name: Option<String>,
 }
 
 /// The business events of `contract_id`, oldest first (events of one day in the order they
@@ -69,10 +71,14 @@ pub async fn timeline(
     contract_id: &str,
 ) -> ApiResult<Vec<TimelineEvent>> {
     let c = super::contracts::get(state, caller, contract_id, None).await?;
-    let records =
-        requests::list_requests(&state.store, Some(&c.contractor_id), None, None, 100_000)
-            .await
-            .map_err(ApiError::from)?;
+    let options: Vec<String> = c.options.iter().map(|o| o.id.clone()).collect();
+    let records = requests::requests_about(&state.store, &c.contractor_id, contract_id, &options)
+        .await
+        .map_err(ApiError::from)?;
+    // Who ended what: an option stopped on request (R9.10), the contract cancelled (R13) or
+    // lost (R12) — the operator who accepted the request.
+    let mut stopped_by = std::collections::HashMap::new();
+    let mut ended_by = None;
     let mut events = Vec::new();
     let day =
         |s: &str| parse_date(s).map_err(|e| ApiError::from(StorageError::Corrupt(e.to_string())));
@@ -139,9 +145,14 @@ pub async fn timeline(
                 events.push(event(on, Happening::FailureReplaced, by()));
             }
             (Request::ReportLoss { .. }, Some(on)) if about_contract && accepted => {
+                ended_by = ended_by.or_else(by);
                 events.push(event(on, Happening::Lost, by()));
             }
+            (Request::StopOption { option_id, .. }, Some(_)) if accepted => {
+                stopped_by.insert(option_id.clone(), by());
+            }
             (Request::CancelContract { .. }, _) if about_contract && accepted => {
+                ended_by = by();
                 let on = match c
                     .ending
                     .as_ref()
@@ -179,26 +190,37 @@ pub async fn timeline(
     }
     for o in &c.options {
         if let Some(ending) = &o.ending {
-            events.push(event(
-                day(&ending.on)?,
-                Happening::OptionEnded(o.kind),
-                None,
-            ));
+            // Stopped on its own, or ended with the contract (R13.2).
+            let by = match stopped_by.get(&o.id) {
+                Some(by) => by.clone(),
+                None => ended_by.clone(),
+            };
+            events.push(event(day(&ending.on)?, Happening::OptionEnded(o.kind), by));
         }
     }
     if let Some(ending) = &c.ending {
         events.push(event(
             day(&ending.on)?,
             Happening::Ended(ending.reason),
-            None,
+            ended_by.clone(),
         ));
     }
     events.sort_by_key(|e| (e.on, rank(&e.happening)));
+    let actors: Vec<&str> = events.iter().filter_map(|e| e.by.as_deref()).collect();
+    let names = super::users::actor_names(state, &actors).await?;
+    for e in &mut events {
+        e.by_name = e.by.as_ref().and_then(|b| names.get(b)).cloned();
+    }
     Ok(events)
 }
 
 fn event(on: Date, happening: Happening, by: Option<String>) -> TimelineEvent {
-    TimelineEvent { on, happening, by }
+    TimelineEvent {
+        on,
+        happening,
+        by,
+        by_name: None,
+    }
 }
 
 /// The order of events of one day.

@@ -161,7 +161,7 @@ pub async fn list(
     page: &PageParams,
 ) -> ApiResult<UserList> {
     caller.require_operator()?;
-    let rows = accounts::list_users(&state.store, contractor_id, &page.probe()).await?;
+    let rows = accounts::list_users(&state.store, contractor_id, &page.probe()?).await?;
     let (rows, next_cursor) = page.finish(rows, |u| &u.id);
     Ok(UserList {
         users: views(state, rows).await?,
@@ -238,7 +238,7 @@ pub async fn list_of_contractor(
 ) -> ApiResult<UserList> {
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
-    let rows = accounts::list_users(&state.store, Some(contractor_id), &page.probe()).await?;
+    let rows = accounts::list_users(&state.store, Some(contractor_id), &page.probe()?).await?;
     let (rows, next_cursor) = page.finish(rows, |u| &u.id);
     Ok(UserList {
         users: views(state, rows).await?,

@@ -202,12 +202,15 @@ async fn the_contract_timeline_lists_business_events_by_effective_date(db: TestD
             "{event} ≠ {on} {what}"
         );
     }
-    // Who did it: the operator's actor for what the operator accepted.
-    assert!(
-        events[1].contains(&format!("{}: user:", JA.tl_by)),
-        "{}",
-        events[1]
-    );
+    // Who did it, by username: the operator for what the operator accepted, the option's and
+    // the contract's ends included (the cancellation ended both, R13.2).
+    for i in [1, 7, 8] {
+        assert!(
+            events[i].contains(&format!("{}: admin)", JA.tl_by)),
+            "{}",
+            events[i]
+        );
+    }
 
     let en = sign_in(&app, "admin", true).await;
     let events = timeline_of(&en.page(&format!("/console/contracts/{a}")).await);

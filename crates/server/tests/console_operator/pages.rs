@@ -414,7 +414,57 @@ async fn the_dashboard_counts_what_waits(db: TestDb) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
+async fn the_fleet_filters_combine_and_page_with_counts_in_both_languages(db: TestDb) {
+    let app = TestApp::new(db).await;
+    // 60 devices in stock: 35 SEIL/X4 and 25 SA-W2L.
+    {
+        let mut conn = app.db.store.conn().await.unwrap();
+        for i in 1..=60 {
+            let (serial, model) = if i <= 35 {
+                (format!("FX-{i:03}"), "SEIL/X4")
+            } else {
+                (format!("FW-{i:03}"), "SA-W2L")
+            };
+            sqlx::query("INSERT INTO device_inventory (serial, model, factory_secret, imported_at) VALUES ($1, $2, 'x', 0)")
+                .bind(serial)
+                .bind(model)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+    }
+    for (english, first, second, combined) in [
+        (false, "60件中 1–50件", "60件中 51–60件", "35件中 1–35件"),
+        (true, "1–50 of 60", "51–60 of 60", "1–35 of 35"),
+    ] {
+        let op = sign_in(&app, "admin", english).await;
+        let t = if english { &EN } else { &JA };
+        let page1 = op.page("/console/fleet?state=in_stock").await;
+        assert!(page1.contains(first), "{page1}");
+        // The next page keeps the filter.
+        assert!(
+            page1.contains(r#"href="/console/fleet?state=in_stock&#38;page=2" rel="next""#),
+            "{page1}"
+        );
+        assert!(page1.contains(t.next_page) && !page1.contains(r#"rel="prev""#));
+        let page2 = op.page("/console/fleet?state=in_stock&page=2").await;
+        assert!(page2.contains(second), "{page2}");
+        assert!(page2.contains(r#"href="/console/fleet?state=in_stock&#38;page=1" rel="prev""#));
+        assert!(page2.contains(t.previous_page) && !page2.contains(r#"rel="next""#));
+        // State and model together: the SEIL/X4 in stock, one page.
+        let both = op
+            .page("/console/fleet?state=in_stock&model=SEIL%2FX4")
+            .await;
+        assert!(both.contains(combined), "{both}");
+        assert!(both.contains("FX-035") && !both.contains("FW-036"));
+        // No device is UP.
+        let up = op.page("/console/fleet?state=up").await;
+        assert!(up.contains(t.op_no_match), "{up}");
+    }
+}
+
 backend_tests!(
+    the_fleet_filters_combine_and_page_with_counts_in_both_languages,
     every_operator_page_answers_in_japanese_with_its_content,
     english_pages_carry_no_japanese,
     contractors_are_kept_out_of_operator_pages,

@@ -143,6 +143,118 @@ pub async fn find_invoices(
         .map_err(StorageError::from)?)
 }
 
+/// Which invoices a numbered listing reads; each field given narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    pub month: Option<String>,
+    pub account: Option<String>,
+    /// Only finalized invoices (what a contractor may see: a draft is not an invoice yet, B4).
+    pub finalized_only: bool,
+    /// Only invoices standing in a state on `today` (B5), as the domain describes it.
+    pub state: Option<invoice::StateCondition>,
+    /// `YYYY-MM-DD`: the day the state is judged on.
+    pub today: String,
+}
+
+/// An invoice with what has been paid on it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InvoiceWithPaid {
+    #[sqlx(flatten)]
+    pub invoice: InvoiceRecord,
+    pub paid: i64,
+}
+
+const INVOICES_WITH_PAID: &str = " FROM invoices i LEFT JOIN (SELECT invoice_id, \
+     CAST(SUM(amount) AS BIGINT) AS paid_sum FROM payments GROUP BY invoice_id) p \
+     ON p.invoice_id = i.id WHERE 1 = 1";
+
+fn invoice_filter(q: &mut Sql, f: &InvoiceFilter) {
+    if f.finalized_only {
+        q.push(" AND i.status = 'finalized'");
+    }
+    if let Some(m) = &f.month {
+        q.push(" AND i.month = ").bind(m.clone());
+    }
+    if let Some(a) = &f.account {
+        q.push(" AND i.account_id = ").bind(a.clone());
+    }
+    if let Some(c) = &f.state {
+        q.push(if c.finalized {
+            " AND i.status = 'finalized'"
+        } else {
+            " AND i.status <> 'finalized'"
+        });
+        let paid = "COALESCE(p.paid_sum, 0)";
+        let mut fact = |want: Option<bool>, yes: String, no: String| {
+            if let Some(w) = want {
+                q.push(" AND ").push(if w { &yes } else { &no });
+            }
+        };
+        fact(
+            c.defaulted,
+            "i.defaulted_on IS NOT NULL".into(),
+            "i.defaulted_on IS NULL".into(),
+        );
+        fact(
+            c.paid_in_full,
+            format!("{paid} >= i.total"),
+            format!("{paid} < i.total"),
+        );
+        fact(
+            c.anything_paid,
+            format!("{paid} > 0"),
+            format!("{paid} <= 0"),
+        );
+        if let Some(w) = c.past_due {
+            q.push(if w {
+                " AND i.due_date < "
+            } else {
+                " AND i.due_date >= "
+            })
+            .bind(f.today.clone());
+        }
+    }
+}
+
+/// How many invoices `filter` finds.
+pub async fn count_invoices(conn: &mut AnyConnection, filter: &InvoiceFilter) -> Result<i64> {
+    let mut q = Sql::new("SELECT COUNT(*)");
+    q.push(INVOICES_WITH_PAID);
+    invoice_filter(&mut q, filter);
+    let (n,): (i64,) = q
+        .query_as()?
+        .fetch_one(conn)
+        .await
+        .map_err(StorageError::from)?;
+    Ok(n)
+}
+
+/// `limit` invoices `filter` finds from the `offset`th, by month, account and id, each with
+/// what has been paid on it: one query.
+pub async fn page_invoices(
+    conn: &mut AnyConnection,
+    filter: &InvoiceFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<InvoiceWithPaid>> {
+    let mut q = Sql::new(
+        "SELECT i.id, i.month, i.account_id, i.serial, i.issue_date, i.due_date, i.recipient_name, \
+         i.issuer_name, i.issuer_registration, i.issuer_address, i.issuer_phone, \
+         i.issuer_bank_account, i.subtotal, i.tax, i.total, i.status, i.defaulted_on, \
+         CAST(COALESCE(p.paid_sum, 0) AS BIGINT) AS paid",
+    );
+    q.push(INVOICES_WITH_PAID);
+    invoice_filter(&mut q, filter);
+    q.push(" ORDER BY i.month, i.account_id, i.id LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
+    Ok(q.query_as()?
+        .fetch_all(conn)
+        .await
+        .map_err(StorageError::from)?)
+}
+
 pub async fn get_invoice(conn: &mut AnyConnection, id: &str) -> Result<InvoiceRecord> {
     let mut q = Sql::new(INVOICE_COLUMNS);
     q.push(" WHERE id = ").bind(id.to_owned());
@@ -301,16 +413,57 @@ pub fn invoice_status(invoice: &InvoiceRecord, paid: i64, today: Date) -> invoic
     )
 }
 
-/// Records a payment against a finalized invoice (B5).
+/// The `Idempotency-Key` a payment was recorded with: the caller's and the invoice's scope,
+/// the key, and a digest of the request's body.
+#[derive(Debug, Clone)]
+pub struct PaymentKey {
+    pub caller: String,
+    pub key: String,
+    pub body_sha256: String,
+}
+
+/// What [`record_payment`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new payment, by id.
+    New(String),
+    /// The key was used before with the same body: the payment it recorded, nothing written.
+    Replayed(String),
+    /// The key was used before with another body: nothing written.
+    KeyReused,
+}
+
+/// Records a payment against a finalized invoice (B5), once per [`PaymentKey`] when one is
+/// given: a second request with the key, even at the same moment on another server node,
+/// waits for the first and finds what it recorded.
 pub async fn record_payment(
     tx: &mut WriteTx,
     invoice_id: &str,
     paid_on: Date,
     amount: Yen,
     note: &str,
-) -> Result<String> {
+    key: Option<&PaymentKey>,
+) -> Result<Recorded> {
     // One writer per invoice across server nodes, as for its default below.
     tx.lock(&format!("invoice:{invoice_id}")).await?;
+    if let Some(k) = key {
+        let seen: Option<(String, String)> = sqlx::query_as(
+            "SELECT body_sha256, payment_id FROM payment_keys \
+             WHERE caller = $1 AND invoice_id = $2 AND key = $3",
+        )
+        .bind(k.caller.clone())
+        .bind(invoice_id.to_owned())
+        .bind(k.key.clone())
+        .fetch_optional(tx.conn())
+        .await?;
+        if let Some((digest, payment)) = seen {
+            return Ok(if digest == k.body_sha256 {
+                Recorded::Replayed(payment)
+            } else {
+                Recorded::KeyReused
+            });
+        }
+    }
     let invoice = get_invoice(tx.conn(), invoice_id).await?;
     let amount = invoice::check_payment(
         invoice.status == invoice::InvoiceStatus::Finalized,
@@ -326,7 +479,21 @@ pub async fn record_payment(
         .bind(now_micros())
         .execute(tx.conn())
         .await?;
-    Ok(id)
+    if let Some(k) = key {
+        sqlx::query(
+            "INSERT INTO payment_keys (caller, invoice_id, key, body_sha256, payment_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(k.caller.clone())
+        .bind(invoice_id.to_owned())
+        .bind(k.key.clone())
+        .bind(k.body_sha256.clone())
+        .bind(id.clone())
+        .bind(now_micros())
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(Recorded::New(id))
 }
 
 /// Marks a redirected invoice as not paid by its recipient: the management fees it carried are

@@ -422,8 +422,8 @@ impl Batch {
         };
         sqlx::query(
             "INSERT INTO requests (id, contractor_id, kind, payload, submitted_on, submitted_by, status, \
-             decided_on, decided_by, decision, created_at, number) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             decided_on, decided_by, decision, created_at, number, subject_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(row.id.clone())
         .bind(row.contractor_id.clone())
@@ -437,6 +437,7 @@ impl Batch {
         .bind(row.decision.clone())
         .bind(row.created_at)
         .bind(row.number)
+        .bind(request.subject().map(str::to_owned))
         .execute(self.tx.conn())
         .await?;
         crate::journal::append(
@@ -498,26 +499,42 @@ pub async fn get_request(store: &Store, id: &str) -> Result<RequestRecord> {
         .map_err(StorageError::from)?)
 }
 
-/// Requests newest first; `contractor` narrows to one contractor, `status` to one status.
+/// Requests `filter` finds, by id: `limit` of them after the id `after`.
 pub async fn list_requests(
     store: &Store,
-    contractor: Option<&str>,
-    status: Option<&str>,
+    filter: &RequestFilter,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<RequestRecord>> {
     let mut q = Sql::new(REQUEST_COLUMNS);
-    q.push(" WHERE 1 = 1");
-    if let Some(c) = contractor {
-        q.push(" AND contractor_id = ").bind(c.to_owned());
-    }
-    if let Some(s) = status {
-        q.push(" AND status = ").bind(s.to_owned());
-    }
+    push_request_filter(&mut q, filter);
     if let Some(a) = after {
         q.push(" AND id > ").bind(a.to_owned());
     }
     q.push(" ORDER BY id LIMIT ").bind(limit);
+    Ok(q.query_as()?
+        .fetch_all(store.pool())
+        .await
+        .map_err(StorageError::from)?)
+}
+
+/// The requests of `contractor` about one contract: those whose subject is the contract or
+/// one of `also` (its options), and the accepted application that made it — by id, one query.
+pub async fn requests_about(
+    store: &Store,
+    contractor: &str,
+    contract_id: &str,
+    also: &[String],
+) -> Result<Vec<RequestRecord>> {
+    let mut q = Sql::new(REQUEST_COLUMNS);
+    q.push(" WHERE contractor_id = ")
+        .bind(contractor.to_owned())
+        .push(" AND (subject_id IN ")
+        .bind_list(std::iter::once(contract_id.to_owned()).chain(also.iter().cloned()))
+        .push(" OR (kind = 'apply_contract' AND status = 'accepted' AND decision LIKE ")
+        .bind(format!("%\"{}\"%", crate::sql::escape_like(contract_id)))
+        .push(" ESCAPE '\\'))")
+        .push(" ORDER BY id");
     Ok(q.query_as()?
         .fetch_all(store.pool())
         .await

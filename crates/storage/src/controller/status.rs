@@ -183,6 +183,12 @@ pub struct MonitorFilter {
     pub contractor_id: Option<String>,
     pub model: Option<DeviceType>,
     pub firmware: Option<String>,
+    /// Only devices in one connection state, as the domain describes it; `heard_since` is the
+    /// oldest heartbeat (µs) that still counts as recent.
+    pub connection: Option<mpc_domain::monitoring::ConnectionCondition>,
+    pub heard_since: i64,
+    /// Only devices serving a contractor.
+    pub assigned_only: bool,
 }
 
 /// A device of the inventory with its monitoring state.
@@ -204,21 +210,25 @@ pub struct MonitoredDevice {
     pub applied_revision: Option<i64>,
 }
 
-/// Inventory devices with their state, by serial; `serving` as of `today` (`YYYY-MM-DD`).
-pub async fn monitored(
-    conn: &mut AnyConnection,
-    filter: &MonitorFilter,
-    today: &str,
-) -> Result<Vec<MonitoredDevice>> {
-    let mut q = Sql::new(
-        "SELECT i.serial, i.model, d.contractor_id, CAST(CASE WHEN EXISTS (SELECT 1 FROM \
-         device_assignments a WHERE a.serial = i.serial AND (a.until_on IS NULL OR a.until_on >= ",
-    );
-    q.bind(today.to_owned()).push(
-        ")) THEN 1 ELSE 0 END AS BIGINT) AS serving, COALESCE(s.state, 'down') AS state, \
-             s.state_since, s.last_heartbeat, s.firmware, s.uptime_seconds, s.applied_revision \
-             FROM device_inventory i LEFT JOIN device_status s ON s.serial = i.serial \
-             LEFT JOIN devices d ON d.serial = i.serial WHERE 1 = 1",
+/// How a fleet page is ordered: by serial unless asked otherwise, serial breaking ties.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MonitorOrder {
+    #[default]
+    Serial,
+    StateSince,
+    Heartbeat,
+    Contractor,
+    Firmware,
+}
+
+const SERVING: &str = "EXISTS (SELECT 1 FROM device_assignments a WHERE a.serial = i.serial \
+     AND (a.until_on IS NULL OR a.until_on >= ";
+
+fn monitor_filter(q: &mut Sql, filter: &MonitorFilter, today: &str) {
+    q.push(
+        " FROM device_inventory i LEFT JOIN device_status s ON s.serial = i.serial \
+             LEFT JOIN devices d ON d.serial = i.serial \
+             LEFT JOIN contractors c ON c.id = d.contractor_id WHERE 1 = 1",
     );
     if let Some(state) = &filter.state {
         q.push(" AND COALESCE(s.state, 'down') = ")
@@ -233,7 +243,101 @@ pub async fn monitored(
     if let Some(f) = &filter.firmware {
         q.push(" AND s.firmware = ").bind(f.clone());
     }
+    if filter.assigned_only {
+        q.push(" AND d.contractor_id IS NOT NULL");
+    }
+    if let Some(cond) = &filter.connection {
+        q.push(if cond.serving { " AND " } else { " AND NOT " })
+            .push(SERVING)
+            .bind(today.to_owned())
+            .push("))");
+        if let Some(heard) = cond.heard {
+            q.push(if heard {
+                " AND s.last_heartbeat IS NOT NULL"
+            } else {
+                " AND s.last_heartbeat IS NULL"
+            });
+        }
+        if let Some(fresh) = cond.fresh_up {
+            q.push(if fresh {
+                " AND s.state = 'up' AND s.last_heartbeat >= "
+            } else {
+                " AND NOT (s.state = 'up' AND s.last_heartbeat >= "
+            })
+            .bind(filter.heard_since)
+            .push(if fresh { "" } else { ")" });
+        }
+    }
+}
+
+fn monitored_select(today: &str) -> Sql {
+    let mut q = Sql::new("SELECT i.serial, i.model, d.contractor_id, CAST(CASE WHEN ");
+    q.push(SERVING).bind(today.to_owned()).push(
+        ")) THEN 1 ELSE 0 END AS BIGINT) AS serving, COALESCE(s.state, 'down') AS state, \
+             s.state_since, s.last_heartbeat, s.firmware, s.uptime_seconds, s.applied_revision",
+    );
+    q
+}
+
+/// Inventory devices with their state, by serial; `serving` as of `today` (`YYYY-MM-DD`).
+pub async fn monitored(
+    conn: &mut AnyConnection,
+    filter: &MonitorFilter,
+    today: &str,
+) -> Result<Vec<MonitoredDevice>> {
+    let mut q = monitored_select(today);
+    monitor_filter(&mut q, filter, today);
     q.push(" ORDER BY i.serial");
+    Ok(q.query_as()?.fetch_all(conn).await?)
+}
+
+/// How many inventory devices `filter` finds on `today`.
+pub async fn count_monitored(
+    conn: &mut AnyConnection,
+    filter: &MonitorFilter,
+    today: &str,
+) -> Result<i64> {
+    let mut q = Sql::new("SELECT COUNT(*)");
+    monitor_filter(&mut q, filter, today);
+    let (n,): (i64,) = q.query_as()?.fetch_one(conn).await?;
+    Ok(n)
+}
+
+/// `limit` inventory devices `filter` finds from the `offset`th, in `order` (`desc`ending
+/// when asked), the serial breaking ties.
+pub async fn monitored_page(
+    conn: &mut AnyConnection,
+    filter: &MonitorFilter,
+    today: &str,
+    order: MonitorOrder,
+    desc: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<MonitoredDevice>> {
+    let mut q = monitored_select(today);
+    monitor_filter(&mut q, filter, today);
+    let column = match order {
+        MonitorOrder::Serial => "i.serial",
+        MonitorOrder::StateSince => "s.state_since",
+        MonitorOrder::Heartbeat => "s.last_heartbeat",
+        MonitorOrder::Contractor => "c.name",
+        MonitorOrder::Firmware => "s.firmware",
+    };
+    let direction = if desc { " DESC" } else { "" };
+    // Nothing known sorts first either way on both backends.
+    q.push(" ORDER BY CASE WHEN ")
+        .push(column)
+        .push(" IS NULL THEN 0 ELSE 1 END")
+        .push(direction)
+        .push(", ")
+        .push(column)
+        .push(direction)
+        .push(", i.serial")
+        .push(direction)
+        .push(" LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
     Ok(q.query_as()?.fetch_all(conn).await?)
 }
 

@@ -186,7 +186,7 @@ pub(super) async fn events(
     let rows = store::events_since(
         &mut *state.store.conn().await?,
         after,
-        super::limit(q.limit),
+        super::limit(q.limit)?,
     )
     .await?;
     let cursor = rows.last().map_or(after, |r| r.seq);

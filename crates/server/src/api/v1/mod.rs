@@ -89,6 +89,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             billing::prices::set_prices
         ))
         .routes(routes!(billing::prices::prices_csv))
+        .routes(routes!(billing::prices::remove_agreement))
         .routes(routes!(billing::prices::import_prices))
         .routes(routes!(
             billing::runs::get_issuer,

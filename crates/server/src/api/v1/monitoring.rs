@@ -12,7 +12,7 @@ use mpc_api_types::controller::{
     WebhookList, WebhookView,
 };
 use mpc_domain::monitoring::ConnectionState;
-use mpc_storage::controller::Webhook;
+use mpc_storage::controller::{MonitorOrder, Webhook};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -57,13 +57,20 @@ pub(super) struct MonitorParams {
     /// `SEIL/X4`, `SA-W2L` or `SEIL CA10`.
     pub(super) model: Option<String>,
     pub(super) firmware: Option<String>,
+    /// The page, from 1.
+    pub(super) page: Option<u32>,
+    /// Devices per page (1–1000, default 100).
+    pub(super) limit: Option<u32>,
 }
 
-/// Inventory devices with their connection state (in stock, never connected, UP, DOWN),
-/// filtered. Contractors see the devices serving their contracts; operators see all.
+/// Inventory devices with their connection state (in stock, never connected, UP, DOWN), by
+/// serial, filtered by state, model, contractor and firmware together (in the query), a
+/// numbered page at a time with the total. Contractors see the devices serving their
+/// contracts; operators see all.
 #[utoipa::path(get, path = "/devices/monitoring", tag = "controller", params(MonitorParams),
     security(("bearer" = [])),
-    responses((status = 200, body = MonitoredDeviceList), (status = 400, body = Problem)))]
+    responses((status = 200, body = MonitoredDeviceList),
+              (status = 400, body = Problem, description = "an unknown state or model (`invalid_query`) or a page or limit out of range (`invalid_paging`)")))]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,9 +101,19 @@ pub(super) async fn list(
         contractor_id: q.contractor_id,
         model,
         firmware: q.firmware,
+        assigned_only: false,
     };
-    let devices = monitoring::list(&state, &caller, filter)
-        .await?
+    let fleet = monitoring::page(
+        &state,
+        &caller,
+        filter,
+        (MonitorOrder::Serial, false),
+        q.page,
+        q.limit,
+    )
+    .await?;
+    let devices = fleet
+        .devices
         .into_iter()
         .map(|d| MonitoredDevice {
             serial: d.serial,
@@ -110,7 +127,12 @@ pub(super) async fn list(
             applied_revision: d.applied_revision,
         })
         .collect();
-    Ok(Json(MonitoredDeviceList { devices }))
+    Ok(Json(MonitoredDeviceList {
+        devices,
+        total: fleet.total,
+        page: fleet.page,
+        next_page: fleet.next,
+    }))
 }
 
 /// A device's UP/DOWN changes, oldest first.

@@ -39,11 +39,18 @@ pub(super) async fn submit(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(super) struct ListParams {
-    /// `pending`, `accepted`, `rejected` or `withdrawn`.
+    /// `pending`, `accepted`, `rejected` or `withdrawn`; anything else is a 400 listing them.
     pub(super) status: Option<String>,
+    /// One kind of request: `apply_contract`, `change_item`, `add_option`,
+    /// `change_usage_type`, `change_network_type`, `change_pack`, `cancel_contract`,
+    /// `stop_option`, `stop_group`, `notify_serial`, `report_failure` or `report_loss`;
+    /// anything else is a 400 listing them.
+    pub(super) kind: Option<String>,
     /// Operators: only this contractor's requests.
     pub(super) contractor_id: Option<String>,
+    /// The `next_cursor` of the previous page.
     pub(super) after: Option<String>,
+    /// At most this many requests (1–1000, default 100).
     pub(super) limit: Option<u32>,
 }
 
@@ -51,6 +58,7 @@ impl ListParams {
     fn query(self) -> Query {
         Query {
             status: self.status,
+            kind: self.kind,
             after: self.after,
             limit: self.limit,
         }
@@ -60,7 +68,7 @@ impl ListParams {
 /// The work queue: every contractor's requests (operators only), oldest first.
 #[utoipa::path(get, path = "/requests", tag = "requests", params(ListParams),
     security(("bearer" = [])),
-    responses((status = 200, body = RequestList), (status = 403, body = Problem)))]
+    responses((status = 200, body = RequestList), (status = 400, body = Problem), (status = 403, body = Problem)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -75,7 +83,7 @@ pub(super) async fn list(
 /// A contractor's requests, oldest first.
 #[utoipa::path(get, path = "/contractors/{contractor_id}/requests", tag = "requests",
     params(("contractor_id" = String, Path), ListParams), security(("bearer" = [])),
-    responses((status = 200, body = RequestList), (status = 404, body = Problem)))]
+    responses((status = 200, body = RequestList), (status = 400, body = Problem), (status = 404, body = Problem)))]
 pub(super) async fn list_of_contractor(
     State(state): State<AppState>,
     caller: Caller,

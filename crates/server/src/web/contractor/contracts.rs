@@ -248,7 +248,7 @@ async fn show_contract(
         .map(|e| Event {
             at: format::date_text(lang, &e.on.to_string()),
             what: event_text(lang, &e.happening),
-            who: e.by.unwrap_or_else(|| "—".into()),
+            who: e.by_name.or(e.by).unwrap_or_else(|| "—".into()),
         })
         .collect();
     Ok(render(ContractPage {

@@ -212,6 +212,7 @@ async fn pending_requests(
 ) -> WebResult<Vec<RequestView>> {
     let query = app::requests::Query {
         status: Some(RequestStatus::Pending.as_str().into()),
+        kind: None,
         after: None,
         limit: Some(200),
     };

@@ -356,7 +356,7 @@ pub(super) async fn record_payment(
             amount,
             note: form.note.trim().to_owned(),
         };
-        match app::billing::pay(&state, &session.caller(), &id, Input::Value(payment)).await {
+        match app::billing::pay(&state, &session.caller(), &id, Input::Value(payment), None).await {
             Ok(_) => {
                 return Ok(see_other(&format!(
                     "/console/invoices/{id}?done=payment#payments"

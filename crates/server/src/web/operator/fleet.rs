@@ -11,7 +11,9 @@ use mpc_domain::catalog::DeviceType;
 use mpc_domain::monitoring::ConnectionState;
 use serde::Deserialize;
 
-use super::{Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager};
+use super::{
+    PAGE, Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager,
+};
 use crate::AppState;
 use crate::app::monitoring::{self, Monitored};
 use crate::web::charts;
@@ -19,6 +21,7 @@ use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
+use mpc_storage::controller::MonitorOrder;
 
 /// One thing the SMFv2 listener told the device.
 pub struct Smfv2Row {
@@ -41,7 +44,7 @@ pub struct FleetQuery {
     /// `yes`: only devices serving a contractor.
     assigned: String,
     sort: String,
-    after: String,
+    page: String,
 }
 
 pub struct DeviceRow {
@@ -49,14 +52,11 @@ pub struct DeviceRow {
     pub model: &'static str,
     pub contractor_id: Option<String>,
     pub contractor: String,
-    pub state: ConnectionState,
     /// The state's badge: its words and its style (`up`, `never_connected` …).
     pub state_label: &'static str,
     pub state_class: &'static str,
     pub since: String,
-    since_at: Option<Timestamp>,
     pub heartbeat: String,
-    heartbeat_at: Option<Timestamp>,
     pub firmware: String,
     pub revision: String,
 }
@@ -66,9 +66,13 @@ pub struct FleetTable {
     /// This page's address, which the table polls.
     pub here: String,
     pub rows: Vec<DeviceRow>,
-    pub total: usize,
+    pub total: i64,
+    /// `41–60 of 312`; empty when nothing matches.
+    pub range: String,
     pub sort: Sort,
-    pub pager: Pager,
+    /// The previous and next pages' addresses, the filters and the order kept.
+    pub previous: Option<String>,
+    pub next: Option<String>,
 }
 
 #[derive(askama::Template)]
@@ -114,18 +118,15 @@ fn device_row(lang: Lang, d: Monitored, names: &HashMap<String, String>) -> Devi
             .and_then(|c| names.get(c).cloned())
             .unwrap_or_default(),
         contractor_id: d.contractor_id,
-        state: d.state,
         state_label: lang.connection_state(d.state),
         state_class: d.state.as_str(),
         since: d
             .state_since
             .map(|s| format::time(lang, s))
             .unwrap_or_default(),
-        since_at: d.state_since,
         heartbeat: d
             .last_heartbeat
             .map_or_else(|| lang.t().never_seen.to_owned(), |s| format::time(lang, s)),
-        heartbeat_at: d.last_heartbeat,
         firmware: d.firmware.unwrap_or_default(),
         revision: d
             .applied_revision
@@ -150,25 +151,8 @@ pub async fn list(
         contractor_id: given(&q.contractor_id),
         model: q.model.trim().parse().ok(),
         firmware: given(&q.firmware),
+        assigned_only: q.assigned == "yes",
     };
-    let mut devices = monitored(&state, &session, filter).await?;
-    if q.assigned == "yes" {
-        devices.retain(|d| d.contractor_id.is_some());
-    }
-    let names = contractor_names(
-        &state,
-        &session,
-        devices
-            .iter()
-            .filter_map(|d| d.contractor_id.clone())
-            .collect(),
-    )
-    .await?;
-    let total = devices.len();
-    let mut rows: Vec<DeviceRow> = devices
-        .into_iter()
-        .map(|d| device_row(lang, d, &names))
-        .collect();
     let filters = [
         ("state", q.state.as_str()),
         ("contractor_id", q.contractor_id.as_str()),
@@ -179,36 +163,63 @@ pub async fn list(
     let sort = Sort::new(
         "sort",
         Some(&q.sort),
-        &[
-            "serial",
-            "state",
-            "since",
-            "heartbeat",
-            "contractor",
-            "firmware",
-        ],
+        &["serial", "since", "heartbeat", "contractor", "firmware"],
         href("/console/fleet", &filters),
     );
-    sort.apply(&mut rows, |r, key| match key {
-        "state" => (r.state as i64, r.serial.clone()),
-        "since" => (micros(r.since_at), String::new()),
-        "heartbeat" => (micros(r.heartbeat_at), String::new()),
-        "contractor" => (0, r.contractor.clone()),
-        "firmware" => (0, r.firmware.clone()),
-        _ => (0, r.serial.clone()),
-    });
-    let (rows, next) = page_of(rows, Some(&q.after));
+    let order = match sort.key.as_str() {
+        "since" => MonitorOrder::StateSince,
+        "heartbeat" => MonitorOrder::Heartbeat,
+        "contractor" => MonitorOrder::Contractor,
+        "firmware" => MonitorOrder::Firmware,
+        _ => MonitorOrder::Serial,
+    };
+    // A page number that is not one shows the first page.
+    let number = q.page.trim().parse::<u32>().ok().filter(|p| *p > 0);
+    let fleet = monitoring::page(
+        &state,
+        &session.caller(),
+        filter,
+        (order, sort.desc),
+        number,
+        Some(PAGE as u32),
+    )
+    .await?;
+    let names = contractor_names(
+        &state,
+        &session,
+        fleet
+            .devices
+            .iter()
+            .filter_map(|d| d.contractor_id.clone())
+            .collect(),
+    )
+    .await?;
+    let shown = fleet.devices.len() as i64;
+    let rows: Vec<DeviceRow> = fleet
+        .devices
+        .into_iter()
+        .map(|d| device_row(lang, d, &names))
+        .collect();
     let mut with_sort = filters.to_vec();
     with_sort.push(("sort", q.sort.as_str()));
-    let base = href("/console/fleet", &with_sort);
-    let mut here_params = with_sort.clone();
-    here_params.push(("after", q.after.as_str()));
+    let at_page = |n: u32| {
+        let n = n.to_string();
+        let mut params = with_sort.clone();
+        params.push(("page", n.as_str()));
+        href("/console/fleet", &params)
+    };
     let fleet = FleetTable {
-        here: href("/console/fleet", &here_params),
+        here: at_page(fleet.page),
+        range: if fleet.total > 0 {
+            crate::web::i18n::range_of(lang, fleet.first, fleet.first + shown - 1, fleet.total)
+        } else {
+            String::new()
+        },
         rows,
-        total,
+        total: fleet.total,
         sort,
-        pager: pager(&base, "after", Some(&q.after), next),
+        previous: fleet.previous.map(at_page),
+        next: fleet.next.map(at_page),
     };
     let c = session.chrome(session.t().nav_fleet, Section::Fleet);
     if htmx_target(&headers, "fleet-table") {
@@ -264,11 +275,6 @@ struct DevicePage {
     changes: Vec<ChangeRow>,
     pager: Pager,
     smfv2: Vec<Smfv2Row>,
-}
-
-/// An instant as a key that sorts in time order, none first.
-fn micros(at: Option<Timestamp>) -> i64 {
-    at.map_or(i64::MIN, Timestamp::as_microsecond)
 }
 
 pub async fn device(

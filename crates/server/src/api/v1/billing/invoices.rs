@@ -3,40 +3,30 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use mpc_api_types::Problem;
-use mpc_api_types::billing::{DefaultResult, InvoiceList, InvoiceView, RecordPayment};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use mpc_api_types::billing::{DefaultResult, InvoicePage, InvoiceView, RecordPayment};
 
 use crate::AppState;
 use crate::api::pdf_download;
-use crate::app::billing;
-use crate::error::ApiResult;
+use crate::app::billing::{self, InvoiceSearch};
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{Caller, JsonBody, Params};
 use crate::invoice_print::printed;
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct InvoiceParams {
-    /// `YYYY-MM`.
-    pub month: Option<String>,
-    /// Operators: one billing account.
-    pub account_id: Option<String>,
-}
-
-/// Invoices; a contractor sees those addressed to it.
-#[utoipa::path(get, path = "/invoices", tag = "billing", params(InvoiceParams), security(("bearer" = [])),
-    responses((status = 200, body = InvoiceList), (status = 404, body = Problem)))]
+/// A numbered page of invoices by month and account, filtered by month, account and state
+/// (B5); a contractor sees those addressed to it.
+#[utoipa::path(get, path = "/invoices", tag = "billing", params(InvoiceSearch), security(("bearer" = [])),
+    responses((status = 200, body = InvoicePage),
+              (status = 400, body = Problem, description = "an unknown state (`invalid_query`, listing the states) or a page or limit out of range (`invalid_paging`)"),
+              (status = 404, body = Problem)))]
 pub(in crate::api::v1) async fn invoices(
     State(state): State<AppState>,
     caller: Caller,
-    Params(q): Params<InvoiceParams>,
-) -> ApiResult<Json<InvoiceList>> {
-    let invoices =
-        billing::invoices(&state, &caller, q.month.as_deref(), q.account_id.as_deref()).await?;
-    Ok(Json(InvoiceList { invoices }))
+    Params(q): Params<InvoiceSearch>,
+) -> ApiResult<Json<InvoicePage>> {
+    Ok(Json(billing::invoice_page(&state, &caller, &q).await?))
 }
 /// One invoice with its lines, totals per tax rate and payments (B3, B5).
 #[utoipa::path(get, path = "/invoices/{invoice_id}", tag = "billing", params(("invoice_id" = String, Path)),
@@ -77,19 +67,37 @@ pub(in crate::api::v1) async fn pdf(
     Ok(pdf_download(bytes, &name))
 }
 
-/// Records a payment (operators, B5).
-#[utoipa::path(post, path = "/invoices/{invoice_id}/payments", tag = "billing", params(("invoice_id" = String, Path)),
+/// Records a payment (operators, B5). With an `Idempotency-Key` header the payment is
+/// recorded once per caller, invoice and key: the same key and body again answers as the first
+/// did and records nothing more; the same key with another body is a 409.
+#[utoipa::path(post, path = "/invoices/{invoice_id}/payments", tag = "billing",
+    params(("invoice_id" = String, Path),
+           ("Idempotency-Key" = Option<String>, Header,
+            description = "1–255 printable ASCII characters; a retry with the same key and body records nothing more")),
     request_body = RecordPayment, security(("bearer" = [])),
-    responses((status = 200, body = InvoiceView), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 200, body = InvoiceView),
+              (status = 400, body = Problem, description = "a malformed key (`invalid_idempotency_key`)"),
+              (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem, description = "the key was used with another body (`idempotency_key_reused`)"),
               (status = 422, body = Problem)))]
 pub(in crate::api::v1) async fn pay(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     payload: JsonBody,
 ) -> ApiResult<Json<InvoiceView>> {
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(v.to_str().map_err(|_| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key: printable ASCII characters only",
+            )
+        })?),
+    };
     Ok(Json(
-        billing::pay(&state, &caller, &id, payload.into()).await?,
+        billing::pay(&state, &caller, &id, payload.into(), key).await?,
     ))
 }
 /// Marks a redirected invoice unpaid: the management fees it carried move to the management

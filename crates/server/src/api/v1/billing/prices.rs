@@ -2,7 +2,8 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use mpc_api_types::Problem;
 use mpc_api_types::billing::{PriceList, SetPrices};
@@ -79,4 +80,23 @@ pub(in crate::api::v1) async fn import_prices(
     Ok(Json(PriceList {
         prices: prices.into_iter().map(prices::view).collect(),
     }))
+}
+/// Removes a contractor's agreed price (operators, R14.1): the agreement for `key` from
+/// `effective_from` (`YYYY-MM-DD`); a key naming a device model carries it URL-encoded
+/// (`adapter.monthly.internet_gateway.SEIL%2FX4`). From then on the price in force is the
+/// contractor's earlier agreement for the key, or the list price.
+#[utoipa::path(delete, path = "/contractors/{contractor_id}/agreed-prices/{key}/{effective_from}",
+    tag = "billing",
+    params(("contractor_id" = String, Path), ("key" = String, Path), ("effective_from" = String, Path)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "removed"), (status = 403, body = Problem),
+              (status = 404, body = Problem, description = "no such agreement"),
+              (status = 422, body = Problem)))]
+pub(in crate::api::v1) async fn remove_agreement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((contractor_id, key, effective_from)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    prices::remove(&state, &caller, &contractor_id, &key, &effective_from).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

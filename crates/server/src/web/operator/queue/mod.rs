@@ -31,6 +31,7 @@ async fn pending(state: &AppState, session: &Session) -> WebResult<Vec<RequestVi
     loop {
         let query = requests::Query {
             status: Some("pending".into()),
+            kind: None,
             after: after.take(),
             limit: Some(MAX_LIMIT),
         };
