@@ -370,7 +370,7 @@ impl Seeder<'_> {
             self.store,
             key,
             &rows,
-            JournalEntry::new("demo", "demo.inventory"),
+            JournalEntry::new("demo", DEMO_INVENTORY),
         )
         .await?
         .map_err(|e| anyhow!("demo inventory refused: {e:?}"))?;
@@ -786,7 +786,12 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
             s.monitoring(key).await?;
             ", 12 devices with a week of heartbeats"
         }
-        None => "",
+        None => {
+            ", and no devices: the inventory seals factory secrets with the server's secret \
+             key, and a PostgreSQL database has none unless MPC_SECRET_KEY or \
+             MPC_SECRET_KEY_FILE is set (set it, as `mpc serve` needs it too, and seed a \
+             fresh database)"
+        }
     };
 
     println!(
@@ -796,5 +801,90 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
     println!("  minato  {HOST}\t{minato_password}\t{minato_token}");
     println!("  hokkai  北海ロジスティクス株式会社\t{hokkai_password}\t{hokkai_token}");
     println!("  sakura  有限会社さくら薬局\t{sakura_password}\t{sakura_token}");
+    Ok(())
+}
+
+/// The operation the demo's inventory is journalled under; its presence marks a demo database.
+const DEMO_INVENTORY: &str = "demo.inventory";
+
+/// The demo devices that are UP when seeding ends: every live one but [`SILENT`].
+fn kept_alive() -> impl Iterator<Item = &'static str> {
+    LIVE.into_iter().filter(|s| *s != SILENT)
+}
+
+/// When the database holds the demo's devices, `mpc serve` keeps them calling home: the seeded
+/// heartbeats end when seeding does, and without more the whole demo fleet would turn DOWN
+/// `down_after` later. The devices seeded UP beat every `down_after / 3` (at most a minute
+/// apart); the one seeded DOWN stays silent and the one never connected stays so. Returns
+/// `None`, and beats nothing, on a database with no demo devices.
+///
+/// # Errors
+/// The database's, when reading whether the demo was seeded.
+pub async fn spawn_keep_alive(
+    store: Store,
+    down_after: std::time::Duration,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let seeded = mpc_storage::journal::count(
+        &store,
+        &mpc_storage::journal::JournalQuery {
+            operation: Some(DEMO_INVENTORY.to_owned()),
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    if seeded == 0 {
+        return Ok(None);
+    }
+    let every = (down_after / 3).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(60),
+    );
+    Ok(Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = beat_once(&store).await {
+                tracing::warn!(error = %e, "demo heartbeats");
+            }
+        }
+    })))
+}
+
+/// One heartbeat from each demo device seeded UP that is still in the inventory, with the
+/// firmware and revision it last reported and its uptime grown by the time since.
+async fn beat_once(store: &Store) -> anyhow::Result<()> {
+    let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now()).to_string();
+    let devices = controller::monitored(
+        &mut *store.conn().await?,
+        &controller::MonitorFilter::default(),
+        &today,
+    )
+    .await?;
+    let now = mpc_storage::now_micros();
+    for serial in kept_alive() {
+        let Some(d) = devices.iter().find(|d| d.serial == serial) else {
+            continue;
+        };
+        let since = d.last_heartbeat.map_or(0, |at| (now - at).max(0) / 1_000_000);
+        let firmware = d.firmware.clone().unwrap_or_else(|| {
+            if serial.starts_with("W2L") {
+                "4.12".into()
+            } else {
+                "3.80".into()
+            }
+        });
+        controller::heartbeat(
+            store,
+            serial,
+            &controller::Heartbeat {
+                firmware,
+                uptime_seconds: d.uptime_seconds.unwrap_or(0) + since,
+                applied_revision: d.applied_revision.or(Some(1)),
+            },
+            now,
+        )
+        .await?;
+    }
     Ok(())
 }
