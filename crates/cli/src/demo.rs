@@ -337,6 +337,12 @@ const LIVE: [&str; 8] = [
 ];
 /// UP now, after half a day DOWN three days ago.
 const RECOVERED: &str = "W2L-24C2-00302";
+/// Also an SMFv2 unit: its heartbeats carry figures (CPU, memory, traffic).
+const SMFV2: &str = "CA10-24B1-00201";
+const SMFV2_DISTRIBUTION_ID: &str = "DE30-0000-0000-0000-0000-0000-0000-0201";
+/// A day of five-minute SMFv2 heartbeats.
+const FIGURES_SEEDED: i64 = 288;
+const FIVE_MINUTES: i64 = 300_000_000;
 /// DOWN for the past five hours.
 const SILENT: &str = "CA10-24B1-00403";
 /// Assigned to a contract, never connected.
@@ -362,7 +368,8 @@ impl Seeder<'_> {
                     serial: (*serial).to_owned(),
                     model: model_of(serial)?,
                     factory_secret: format!("demo-factory-secret-{serial}"),
-                    smfv2: None,
+                    smfv2: (*serial == SMFV2)
+                        .then(|| mpc_storage::smfv2::Identity::generate(SMFV2_DISTRIBUTION_ID)),
                 })
             })
             .collect::<anyhow::Result<_>>()?;
@@ -428,6 +435,11 @@ impl Seeder<'_> {
         controller::mark_silent_down(self.store, silent_from, down_after).await?;
         for serial in LIVE.iter().filter(|s| **s != SILENT) {
             beat(serial, now).await?;
+        }
+        // The SMFv2 unit's last day of five-minute heartbeats, with their figures.
+        for i in (0..FIGURES_SEEDED).rev() {
+            let at = now - i * FIVE_MINUTES;
+            controller::heard(self.store, SMFV2, at, &demo_figures(at / FIVE_MINUTES)).await?;
         }
         Ok(())
     }
@@ -784,7 +796,7 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
     let devices = match key {
         Some(key) => {
             s.monitoring(key).await?;
-            ", 12 devices with a week of heartbeats"
+            ", 12 devices with a week of heartbeats (one an SMFv2 unit with a day of figures)"
         }
         None => {
             ", and no devices: the inventory seals factory secrets with the server's secret \
@@ -866,7 +878,9 @@ async fn beat_once(store: &Store) -> anyhow::Result<()> {
         let Some(d) = devices.iter().find(|d| d.serial == serial) else {
             continue;
         };
-        let since = d.last_heartbeat.map_or(0, |at| (now - at).max(0) / 1_000_000);
+        let since = d
+            .last_heartbeat
+            .map_or(0, |at| (now - at).max(0) / 1_000_000);
         let firmware = d.firmware.clone().unwrap_or_else(|| {
             if serial.starts_with("W2L") {
                 "4.12".into()
@@ -885,6 +899,40 @@ async fn beat_once(store: &Store) -> anyhow::Result<()> {
             now,
         )
         .await?;
+        // The SMFv2 unit sends its figures every five minutes, as it did when seeded.
+        if serial == SMFV2 {
+            let latest = controller::figures(store, serial, 1).await?;
+            if latest
+                .first()
+                .is_none_or(|(at, _)| now - at >= FIVE_MINUTES)
+            {
+                controller::heard(store, serial, now, &demo_figures(now / FIVE_MINUTES)).await?;
+            }
+        }
     }
     Ok(())
+}
+
+/// Plausible figures for the demo's SMFv2 unit's `n`th five-minute heartbeat: CPU use and
+/// traffic that rise and fall over the day, memory that creeps up, in the shape the heartbeat
+/// listener stores.
+fn demo_figures(n: i64) -> String {
+    // A triangle wave over a day (288 beats): 0 at midnight's beat, 144 at noon's.
+    let phase = n.rem_euclid(288);
+    let wave = if phase < 144 { phase } else { 288 - phase };
+    let cpu = 5 + wave * 60 / 144;
+    let used = 180_000_000 + (n.rem_euclid(96)) * 1_000_000;
+    let (rate_in, rate_out) = (20_000 + wave * 2_000, 5_000 + wave * 500);
+    json!({
+        "cpus": [{"index": 0, "utilisation": cpu}],
+        "cpu_details": [],
+        "memory": [{"index": 0, "used": used, "available": 512_000_000 - used}],
+        "disks": [],
+        "traffic": [],
+        "traffic_rates": [{"ifindex": 1, "in_octets": rate_in, "out_octets": rate_out,
+            "in_packets": rate_in / 500, "out_packets": rate_out / 500,
+            "in_errors": 0, "out_errors": 0}],
+        "radios": [],
+    })
+    .to_string()
 }

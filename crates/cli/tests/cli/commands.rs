@@ -596,7 +596,11 @@ fn serve_keeps_the_demo_devices_seeded_up_beating() {
     for serial in ["X4-24A0-00102", "CA10-24B1-00201", "W2L-24C2-00302"] {
         assert_eq!(state_of(serial), "up", "{serial}");
     }
-    assert_eq!(state_of("CA10-24B1-00403"), "down", "seeded DOWN, stays DOWN");
+    assert_eq!(
+        state_of("CA10-24B1-00403"),
+        "down",
+        "seeded DOWN, stays DOWN"
+    );
     assert_eq!(state_of("W2L-24C2-00402"), "never_connected");
     let (clean, _) = server.stop();
     assert!(clean);
