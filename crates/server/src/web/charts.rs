@@ -362,6 +362,9 @@ pub struct FigurePoint {
     pub memory_percent: Option<u8>,
 }
 
+/// Which figure of a point a line draws.
+type FigureOf = fn(&FigurePoint) -> Option<u8>;
+
 /// The words of a figures chart, from the console's catalog.
 pub struct FigureLabels<'a> {
     pub caption: &'a str,
@@ -401,7 +404,7 @@ pub fn figures(
         ));
         out.push_str(&axis_label(tx, BOTTOM + 18, LEFT, RIGHT, &t.label));
     }
-    let series: [(&str, &str, &str, fn(&FigurePoint) -> Option<u8>); 2] = [
+    let series: [(&str, &str, &str, FigureOf); 2] = [
         ("cpu", "#0b5cad", l.cpu, |p| p.cpu_percent),
         ("memory", "#9a6700", l.memory, |p| p.memory_percent),
     ];
