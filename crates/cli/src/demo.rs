@@ -337,6 +337,12 @@ const LIVE: [&str; 8] = [
 ];
 /// UP now, after half a day DOWN three days ago.
 const RECOVERED: &str = "W2L-24C2-00302";
+/// Also an SMFv2 unit: its heartbeats carry figures (CPU, memory, traffic).
+const SMFV2: &str = "CA10-24B1-00201";
+const SMFV2_DISTRIBUTION_ID: &str = "DE30-0000-0000-0000-0000-0000-0000-0201";
+/// A day of five-minute SMFv2 heartbeats.
+const FIGURES_SEEDED: i64 = 288;
+const FIVE_MINUTES: i64 = 300_000_000;
 /// DOWN for the past five hours.
 const SILENT: &str = "CA10-24B1-00403";
 /// Assigned to a contract, never connected.
@@ -362,7 +368,8 @@ impl Seeder<'_> {
                     serial: (*serial).to_owned(),
                     model: model_of(serial)?,
                     factory_secret: format!("demo-factory-secret-{serial}"),
-                    smfv2: None,
+                    smfv2: (*serial == SMFV2)
+                        .then(|| mpc_storage::smfv2::Identity::generate(SMFV2_DISTRIBUTION_ID)),
                 })
             })
             .collect::<anyhow::Result<_>>()?;
@@ -370,7 +377,7 @@ impl Seeder<'_> {
             self.store,
             key,
             &rows,
-            JournalEntry::new("demo", "demo.inventory"),
+            JournalEntry::new("demo", DEMO_INVENTORY),
         )
         .await?
         .map_err(|e| anyhow!("demo inventory refused: {e:?}"))?;
@@ -428,6 +435,11 @@ impl Seeder<'_> {
         controller::mark_silent_down(self.store, silent_from, down_after).await?;
         for serial in LIVE.iter().filter(|s| **s != SILENT) {
             beat(serial, now).await?;
+        }
+        // The SMFv2 unit's last day of five-minute heartbeats, with their figures.
+        for i in (0..FIGURES_SEEDED).rev() {
+            let at = now - i * FIVE_MINUTES;
+            controller::heard(self.store, SMFV2, at, &demo_figures(at / FIVE_MINUTES)).await?;
         }
         Ok(())
     }
@@ -784,9 +796,14 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
     let devices = match key {
         Some(key) => {
             s.monitoring(key).await?;
-            ", 12 devices with a week of heartbeats"
+            ", 12 devices with a week of heartbeats (one an SMFv2 unit with a day of figures)"
         }
-        None => "",
+        None => {
+            ", and no devices: the inventory seals factory secrets with the server's secret \
+             key, and a PostgreSQL database has none unless MPC_SECRET_KEY or \
+             MPC_SECRET_KEY_FILE is set (set it, as `mpc serve` needs it too, and seed a \
+             fresh database)"
+        }
     };
 
     println!(
@@ -797,4 +814,125 @@ pub async fn seed(store: &Store, key: Option<&SecretKey>, today: Date) -> anyhow
     println!("  hokkai  北海ロジスティクス株式会社\t{hokkai_password}\t{hokkai_token}");
     println!("  sakura  有限会社さくら薬局\t{sakura_password}\t{sakura_token}");
     Ok(())
+}
+
+/// The operation the demo's inventory is journalled under; its presence marks a demo database.
+const DEMO_INVENTORY: &str = "demo.inventory";
+
+/// The demo devices that are UP when seeding ends: every live one but [`SILENT`].
+fn kept_alive() -> impl Iterator<Item = &'static str> {
+    LIVE.into_iter().filter(|s| *s != SILENT)
+}
+
+/// When the database holds the demo's devices, `mpc serve` keeps them calling home: the seeded
+/// heartbeats end when seeding does, and without more the whole demo fleet would turn DOWN
+/// `down_after` later. The devices seeded UP beat every `down_after / 3` (at most a minute
+/// apart); the one seeded DOWN stays silent and the one never connected stays so. Returns
+/// `None`, and beats nothing, on a database with no demo devices.
+///
+/// # Errors
+/// The database's, when reading whether the demo was seeded.
+pub async fn spawn_keep_alive(
+    store: Store,
+    down_after: std::time::Duration,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let seeded = mpc_storage::journal::count(
+        &store,
+        &mpc_storage::journal::JournalQuery {
+            operation: Some(DEMO_INVENTORY.to_owned()),
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    if seeded == 0 {
+        return Ok(None);
+    }
+    let every = (down_after / 3).clamp(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(60),
+    );
+    Ok(Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) = beat_once(&store).await {
+                tracing::warn!(error = %e, "demo heartbeats");
+            }
+        }
+    })))
+}
+
+/// One heartbeat from each demo device seeded UP that is still in the inventory, with the
+/// firmware and revision it last reported and its uptime grown by the time since.
+async fn beat_once(store: &Store) -> anyhow::Result<()> {
+    let today = mpc_domain::calendar::tokyo_date(jiff::Timestamp::now()).to_string();
+    let devices = controller::monitored(
+        &mut *store.conn().await?,
+        &controller::MonitorFilter::default(),
+        &today,
+    )
+    .await?;
+    let now = mpc_storage::now_micros();
+    for serial in kept_alive() {
+        let Some(d) = devices.iter().find(|d| d.serial == serial) else {
+            continue;
+        };
+        let since = d
+            .last_heartbeat
+            .map_or(0, |at| (now - at).max(0) / 1_000_000);
+        let firmware = d.firmware.clone().unwrap_or_else(|| {
+            if serial.starts_with("W2L") {
+                "4.12".into()
+            } else {
+                "3.80".into()
+            }
+        });
+        controller::heartbeat(
+            store,
+            serial,
+            &controller::Heartbeat {
+                firmware,
+                uptime_seconds: d.uptime_seconds.unwrap_or(0) + since,
+                applied_revision: d.applied_revision.or(Some(1)),
+            },
+            now,
+        )
+        .await?;
+        // The SMFv2 unit sends its figures every five minutes, as it did when seeded.
+        if serial == SMFV2 {
+            let latest = controller::figures(store, serial, 1).await?;
+            if latest
+                .first()
+                .is_none_or(|(at, _)| now - at >= FIVE_MINUTES)
+            {
+                controller::heard(store, serial, now, &demo_figures(now / FIVE_MINUTES)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Plausible figures for the demo's SMFv2 unit's `n`th five-minute heartbeat: CPU use and
+/// traffic that rise and fall over the day, memory that creeps up, in the shape the heartbeat
+/// listener stores.
+fn demo_figures(n: i64) -> String {
+    // A triangle wave over a day (288 beats): 0 at midnight's beat, 144 at noon's.
+    let phase = n.rem_euclid(288);
+    let wave = if phase < 144 { phase } else { 288 - phase };
+    let cpu = 5 + wave * 60 / 144;
+    let used = 180_000_000 + (n.rem_euclid(96)) * 1_000_000;
+    let (rate_in, rate_out) = (20_000 + wave * 2_000, 5_000 + wave * 500);
+    json!({
+        "cpus": [{"index": 0, "utilisation": cpu}],
+        "cpu_details": [],
+        "memory": [{"index": 0, "used": used, "available": 512_000_000 - used}],
+        "disks": [],
+        "traffic": [],
+        "traffic_rates": [{"ifindex": 1, "in_octets": rate_in, "out_octets": rate_out,
+            "in_packets": rate_in / 500, "out_packets": rate_out / 500,
+            "in_errors": 0, "out_errors": 0}],
+        "radios": [],
+    })
+    .to_string()
 }

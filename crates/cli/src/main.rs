@@ -438,7 +438,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => contracts::today(),
             };
             // The inventory seals factory secrets with the key `mpc serve` will use; without
-            // one (PostgreSQL with no key given) the demo's devices stay out of the inventory.
+            // one (PostgreSQL with no key given) the demo's devices stay out of the inventory,
+            // and the summary it prints says so and why.
             let key = match mpc_storage::controller::SecretKey::resolve(url) {
                 Ok((key, _)) => Some(key),
                 Err(e) => {
@@ -551,6 +552,10 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         }
         _ => None,
     };
+    let demo = demo::spawn_keep_alive(store.clone(), config.device.down_after).await?;
+    if demo.is_some() {
+        println!("  Demo:      the demo devices seeded UP keep calling home while this runs");
+    }
     let housekeeping = mpc_server::spawn_housekeeping(store.clone());
     let monitoring =
         mpc_server::device::monitor::spawn_monitoring(store.clone(), config.device.clone());
@@ -558,7 +563,7 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         mpc_server::device::monitor::spawn_throttle_relay(store.clone(), config.device.clone());
     mpc_server::serve(listener, state, &config, mpc_server::shutdown_signal()).await?;
     housekeeping.abort();
-    for task in [smfv2, heartbeats].into_iter().flatten() {
+    for task in [smfv2, heartbeats, demo].into_iter().flatten() {
         task.abort();
     }
     monitoring.abort();

@@ -1012,6 +1012,26 @@ async fn fleet_states_and_dated_charts_in_both_languages() {
             "one DOWN stretch"
         );
         shot(&client, &format!("{lang}-device-week")).await;
+        // It sends no SMFv2 figures: the page says so.
+        let page = text(&client).await;
+        assert!(page.contains(t.op_figures_none), "{lang}: {page}");
+
+        // The demo's SMFv2 unit: a day of five-minute figures as a dated chart with its table.
+        client
+            .goto(&format!("{}/console/fleet/CA10-24B1-00201", d.url))
+            .await
+            .unwrap();
+        let page = until_text(&client, t.op_figures_cpu).await;
+        assert!(!page.contains(t.op_figures_none), "{lang}: {page}");
+        assert!(page.contains(t.op_figures_memory), "{lang}: {page}");
+        assert_eq!(count("svg.chart polyline.cpu").await, 1);
+        assert_eq!(count("svg.chart polyline.memory").await, 1);
+        assert!(count("svg.chart line.tick").await >= 2, "dated ends");
+        assert!(
+            count(".table-wrap.figures tbody tr").await >= 288,
+            "a row a heartbeat"
+        );
+        shot(&client, &format!("{lang}-device-figures")).await;
         sign_out(&client).await;
 
         // 北海ロジスティクス's capped SIM went over its cap on the 21st of last month.

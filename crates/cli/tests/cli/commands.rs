@@ -568,3 +568,64 @@ fn contract_commands_take_the_contract_number() {
         stderr(&unreadable)
     );
 }
+
+/// The demo fleet stays alive while the server runs: the devices seeded UP keep calling home
+/// after their seeded heartbeats, so they are still UP long after the DOWN delay (3 s here);
+/// the one seeded DOWN stays DOWN.
+#[test]
+fn serve_keeps_the_demo_devices_seeded_up_beating() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let seeded = mpc(&db, &["demo", "seed"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let mut server = start_at(&sqlite_url(&db), &[("MPC_DOWN_AFTER_SECS", "3")]);
+    let mut printed = Vec::new();
+    for line in server.lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("Demo:");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let token = printed
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with("mpc_"))
+        .unwrap_or_else(|| panic!("no operator token in {printed:?}"))
+        .to_owned();
+    // Twice the DOWN delay: without more heartbeats every device would be DOWN by now.
+    std::thread::sleep(std::time::Duration::from_secs(6));
+    let reply = http_get(&server.addr, "/api/v1/devices/monitoring", Some(&token));
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let state_of = |serial: &str| {
+        let at = reply
+            .find(&format!("\"serial\":\"{serial}\""))
+            .unwrap_or_else(|| panic!("{serial} missing: {reply}"));
+        let rest = &reply[at..];
+        let state = rest.find("\"state\":\"").unwrap() + "\"state\":\"".len();
+        rest[state..].split('"').next().unwrap().to_owned()
+    };
+    for serial in ["X4-24A0-00102", "CA10-24B1-00201", "W2L-24C2-00302"] {
+        assert_eq!(state_of(serial), "up", "{serial}");
+    }
+    assert_eq!(
+        state_of("CA10-24B1-00403"),
+        "down",
+        "seeded DOWN, stays DOWN"
+    );
+    assert_eq!(state_of("W2L-24C2-00402"), "never_connected");
+    let (clean, _) = server.stop();
+    assert!(clean);
+}
+
+/// A database without the demo's devices beats nothing and says nothing about it.
+#[test]
+fn serve_without_demo_devices_beats_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mpc.db");
+    let server = start(&db);
+    let (clean, output) = server.stop();
+    assert!(clean);
+    assert!(!output.contains("Demo:"), "{output}");
+}

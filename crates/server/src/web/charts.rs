@@ -354,6 +354,96 @@ pub fn usage(
     )
 }
 
+/// One SMFv2 heartbeat's figures as drawn: its instant in seconds and whole percentages (none
+/// when the heartbeat did not carry the figure).
+pub struct FigurePoint {
+    pub at: i64,
+    pub cpu_percent: Option<u8>,
+    pub memory_percent: Option<u8>,
+}
+
+/// Which figure of a point a line draws.
+type FigureOf = fn(&FigurePoint) -> Option<u8>;
+
+/// The words of a figures chart, from the console's catalog.
+pub struct FigureLabels<'a> {
+    pub caption: &'a str,
+    pub cpu: &'a str,
+    pub memory: &'a str,
+}
+
+/// CPU and memory use over `[start, end]` (seconds) as two lines on a 0–100 % axis, dated by
+/// `ticks`; a heartbeat without a figure breaks its line rather than drawing it at 0 %.
+pub fn figures(
+    points: &[FigurePoint],
+    start: i64,
+    end: i64,
+    ticks: &[Tick],
+    l: &FigureLabels<'_>,
+) -> String {
+    let span = (end - start).max(1);
+    let x = |t: i64| LEFT + (t.clamp(start, end) - start) * (RIGHT - LEFT) / span;
+    let y = |p: u8| BOTTOM - i64::from(p.min(100)) * (BOTTOM - TOP) / 100;
+    let mut out = String::new();
+    for p in [0u8, 25, 50, 75, 100] {
+        let gy = y(p);
+        out.push_str(&format!(
+            r##"<line x1="{LEFT}" x2="{RIGHT}" y1="{gy}" y2="{gy}" stroke="#e3e6ea"/><text x="{tx}" y="{ty}" text-anchor="end" font-size="11">{p}%</text>"##,
+            tx = LEFT - 6,
+            ty = gy + 4,
+        ));
+    }
+    out.push_str(&format!(
+        r##"<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{BOTTOM}" stroke="#5b6473"/><line x1="{LEFT}" x2="{RIGHT}" y1="{BOTTOM}" y2="{BOTTOM}" stroke="#5b6473"/>"##
+    ));
+    for t in ticks.iter().filter(|t| (start..=end).contains(&t.at)) {
+        let tx = x(t.at);
+        out.push_str(&format!(
+            r##"<line class="tick" x1="{tx}" x2="{tx}" y1="{BOTTOM}" y2="{b}" stroke="#5b6473"/>"##,
+            b = BOTTOM + 4,
+        ));
+        out.push_str(&axis_label(tx, BOTTOM + 18, LEFT, RIGHT, &t.label));
+    }
+    let series: [(&str, &str, &str, FigureOf); 2] = [
+        ("cpu", "#0b5cad", l.cpu, |p| p.cpu_percent),
+        ("memory", "#9a6700", l.memory, |p| p.memory_percent),
+    ];
+    for (i, (class, colour, label, value)) in series.into_iter().enumerate() {
+        // Runs of consecutive heartbeats that carried the figure, each one polyline.
+        let mut runs: Vec<Vec<(i64, i64)>> = vec![Vec::new()];
+        for p in points {
+            match (value(p), runs.last_mut()) {
+                (Some(v), Some(run)) => run.push((x(p.at), y(v))),
+                _ => runs.push(Vec::new()),
+            }
+        }
+        for run in runs.iter().filter(|r| !r.is_empty()) {
+            if let [(cx, cy)] = run.as_slice() {
+                out.push_str(&format!(
+                    r##"<circle class="{class}" cx="{cx}" cy="{cy}" r="2" fill="{colour}"/>"##
+                ));
+            } else {
+                let joined: Vec<String> = run.iter().map(|(px, py)| format!("{px},{py}")).collect();
+                out.push_str(&format!(
+                    r##"<polyline class="{class}" points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"##,
+                    joined.join(" ")
+                ));
+            }
+        }
+        let lx = LEFT + i64::try_from(i).unwrap_or(0) * 160;
+        out.push_str(&format!(
+            r##"<rect x="{lx}" y="6" width="12" height="4" fill="{colour}"/><text x="{tx}" y="12" font-size="11">{}</text>"##,
+            escape(label),
+            tx = lx + 16,
+        ));
+    }
+    format!(
+        r##"<svg class="chart" role="img" viewBox="0 0 {w} 230" width="{w}" height="230" xmlns="http://www.w3.org/2000/svg"><title>{caption}</title>{out}</svg>"##,
+        w = WIDTH,
+        caption = escape(l.caption),
+    )
+}
+
 /// Bytes as GB with two decimals (1 GB = 10^9 bytes, as the plans count), by integer division.
 pub fn gigabytes(bytes: u64) -> String {
     let hundredths = bytes / 10_000_000;
@@ -373,6 +463,47 @@ mod tests {
         megabytes: "MB",
         gigabytes: "GB",
     };
+
+    #[test]
+    fn figures_draw_percentages_and_break_where_a_figure_is_missing() {
+        let point = |at, cpu, memory| FigurePoint {
+            at,
+            cpu_percent: cpu,
+            memory_percent: memory,
+        };
+        let l = FigureLabels {
+            caption: "figures",
+            cpu: "CPU",
+            memory: "memory",
+        };
+        // Over [0, 400] s the plot's 592 px wide: x = 64 + t × 592 / 400; y = 194 − p × 170 / 100.
+        let svg = figures(
+            &[
+                point(0, Some(0), Some(50)),
+                point(200, Some(100), None),
+                point(400, Some(25), Some(40)),
+            ],
+            0,
+            400,
+            &[],
+            &l,
+        );
+        // CPU: (64,194) (360,24) (656,152): 25 % is 194 − 42 (42.5 rounded down).
+        assert!(
+            svg.contains(r#"class="cpu" points="64,194 360,24 656,152""#),
+            "{svg}"
+        );
+        // Memory is missing in the middle: two single points, no line through 0 %.
+        assert!(
+            svg.contains(r#"<circle class="memory" cx="64" cy="109""#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"<circle class="memory" cx="656" cy="126""#),
+            "{svg}"
+        );
+        assert!(!svg.contains(r#"class="memory" points"#), "{svg}");
+    }
 
     #[test]
     fn availability_counts_known_time_only() {

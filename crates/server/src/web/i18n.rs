@@ -925,6 +925,14 @@ catalog! {
     // names:
     contract_id: "契約ID", "Contract ID";
     op_no_such_contract: "該当する契約がありません", "No contract by that name";
+    // language:
+    op_figures: "稼働指標（SMFv2 ハートビート）", "Figures (SMFv2 heartbeats)";
+    op_figures_cpu: "CPU使用率", "CPU use";
+    op_figures_memory: "メモリ使用率", "Memory use";
+    op_figures_in: "受信（バイト/秒）", "In (bytes/s)";
+    op_figures_out: "送信（バイト/秒）", "Out (bytes/s)";
+    op_figures_hint: "直近のハートビート（5分間隔で最大1日分）が送った値です。CPU使用率は全CPUの平均、メモリ使用率は使用量÷（使用量＋空き容量）、通信量は全インタフェースの毎秒平均の合計で、いずれも小数点以下を切り捨てています。値を送らなかったハートビートは「—」で、グラフの線はそこで途切れます。", "What the latest heartbeats sent (at most a day at five-minute heartbeats). CPU use is the mean over the CPUs, memory use is used ÷ (used + available), traffic is the sum of the interfaces' per-second averages, all rounded down. A heartbeat that did not send a figure shows a dash, and the line breaks there.";
+    op_figures_none: "この機器からはSMFv2の稼働指標がまだ届いていません。", "No SMFv2 figures have been received from this device.";
 }
 
 #[cfg(test)]

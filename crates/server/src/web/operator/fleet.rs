@@ -275,6 +275,65 @@ struct DevicePage {
     changes: Vec<ChangeRow>,
     pager: Pager,
     smfv2: Vec<Smfv2Row>,
+    /// The SMFv2 figures chart; none when no figures are stored.
+    figures_chart: Option<String>,
+    figures: Vec<FigureRow>,
+}
+
+/// One SMFv2 heartbeat's figures as the device page's table shows them; a dash for a figure
+/// the heartbeat did not carry.
+pub struct FigureRow {
+    pub at: String,
+    pub cpu: String,
+    pub memory: String,
+    pub traffic_in: String,
+    pub traffic_out: String,
+}
+
+/// The whole percentages and per-second traffic of one heartbeat's figures (JSON as the
+/// heartbeat listener stores it): CPU use is the mean of the CPUs', memory use is used ÷
+/// (used + available) over every memory, traffic the sum over the interfaces' per-second
+/// rates; all rounded down.
+struct Summary {
+    cpu: Option<u8>,
+    memory: Option<u8>,
+    traffic_in: Option<u64>,
+    traffic_out: Option<u64>,
+}
+
+fn summary(figures: &serde_json::Value) -> Summary {
+    let list = |key: &str| figures[key].as_array().cloned().unwrap_or_default();
+    let num = |v: &serde_json::Value, key: &str| v[key].as_u64().unwrap_or(0);
+    let cpus = list("cpus");
+    let cpu = (!cpus.is_empty()).then(|| {
+        let sum: u64 = cpus.iter().map(|c| num(c, "utilisation").min(100)).sum();
+        u8::try_from(sum / cpus.len() as u64).unwrap_or(100)
+    });
+    let memory = list("memory");
+    let (used, total) = memory.iter().fold((0u64, 0u64), |(u, t), m| {
+        let used = num(m, "used");
+        (
+            u.saturating_add(used),
+            t.saturating_add(used).saturating_add(num(m, "available")),
+        )
+    });
+    let memory = (total > 0)
+        .then(|| u8::try_from(u128::from(used) * 100 / u128::from(total)).unwrap_or(100));
+    let rates = list("traffic_rates");
+    let sum = |key: &str| {
+        (!rates.is_empty()).then(|| {
+            rates
+                .iter()
+                .map(|r| num(r, key))
+                .fold(0u64, u64::saturating_add)
+        })
+    };
+    Summary {
+        cpu,
+        memory,
+        traffic_in: sum("in_octets"),
+        traffic_out: sum("out_octets"),
+    }
 }
 
 pub async fn device(
@@ -355,6 +414,59 @@ pub async fn device(
             detail: e.detail.clone(),
         })
         .collect();
+    // Oldest first for the chart; the table lists them newest first, as stored.
+    let summaries: Vec<(Timestamp, Summary)> = history
+        .figures
+        .iter()
+        .map(|(at, f)| (*at, summary(f)))
+        .collect();
+    let figures_chart = match (summaries.last(), summaries.first()) {
+        (Some((oldest, _)), Some((newest, _))) => {
+            let points: Vec<charts::FigurePoint> = summaries
+                .iter()
+                .rev()
+                .map(|(at, s)| charts::FigurePoint {
+                    at: at.as_second(),
+                    cpu_percent: s.cpu,
+                    memory_percent: s.memory,
+                })
+                .collect();
+            let mut ticks = vec![charts::Tick {
+                at: oldest.as_second(),
+                label: format::time(lang, *oldest),
+            }];
+            ticks.extend(charts::day_ticks(lang, *oldest, *newest));
+            if newest > oldest {
+                ticks.push(charts::Tick {
+                    at: newest.as_second(),
+                    label: format::time(lang, *newest),
+                });
+            }
+            Some(charts::figures(
+                &points,
+                oldest.as_second(),
+                newest.as_second(),
+                &ticks,
+                &charts::FigureLabels {
+                    caption: t.op_figures,
+                    cpu: t.op_figures_cpu,
+                    memory: t.op_figures_memory,
+                },
+            ))
+        }
+        _ => None,
+    };
+    let dash = || "—".to_owned();
+    let figures: Vec<FigureRow> = summaries
+        .iter()
+        .map(|(at, s)| FigureRow {
+            at: format::time(lang, *at),
+            cpu: s.cpu.map_or_else(dash, |p| format!("{p}%")),
+            memory: s.memory.map_or_else(dash, |p| format!("{p}%")),
+            traffic_in: s.traffic_in.map_or_else(dash, |b| b.to_string()),
+            traffic_out: s.traffic_out.map_or_else(dash, |b| b.to_string()),
+        })
+        .collect();
     let (changes, next) = page_of(rows, Some(&q.after));
     let here = format!("/console/fleet/{serial}");
     Ok(render(DevicePage {
@@ -365,5 +477,7 @@ pub async fn device(
         chart,
         changes,
         smfv2,
+        figures_chart,
+        figures,
     }))
 }
