@@ -15,7 +15,7 @@ use super::Input;
 use crate::AppState;
 use crate::app::support::limit;
 use crate::app::support::{Dates, today};
-use crate::app::users;
+use crate::app::{contracts, users};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 use crate::views;
