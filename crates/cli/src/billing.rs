@@ -40,10 +40,10 @@ pub enum PriceCommand {
     Remove {
         /// The key of the agreement, as `price set` takes it.
         key: String,
-        /// The first day the agreement applied, `YYYY-MM-DD`.
+        /// The first day the agreement applied, `YYYY-MM-DD` (e.g. 2027-01-01).
         #[arg(long)]
         from: String,
-        /// The contractor whose agreement it is.
+        /// The contractor whose agreement it is: its id (a UUID).
         #[arg(long)]
         contractor: String,
     },
