@@ -23,6 +23,8 @@ pub struct Filter {
     pub firmware: Option<String>,
     /// Only devices serving a contractor.
     pub assigned_only: bool,
+    /// Only the device of this serial (a device's own page).
+    pub serial: Option<String>,
 }
 
 /// A device of the inventory with its monitoring state.
@@ -79,6 +81,7 @@ fn storage_filter(
             firmware: filter.firmware,
             connection: filter.state.map(ConnectionState::condition),
             assigned_only: filter.assigned_only,
+            serial: filter.serial,
             heard_since,
         },
         today,

@@ -189,6 +189,8 @@ pub struct MonitorFilter {
     pub heard_since: i64,
     /// Only devices serving a contractor.
     pub assigned_only: bool,
+    /// Only the device of this serial.
+    pub serial: Option<String>,
 }
 
 /// A device of the inventory with its monitoring state.
@@ -245,6 +247,9 @@ fn monitor_filter(q: &mut Sql, filter: &MonitorFilter, today: &str) {
     }
     if filter.assigned_only {
         q.push(" AND d.contractor_id IS NOT NULL");
+    }
+    if let Some(serial) = &filter.serial {
+        q.push(" AND i.serial = ").bind(serial.clone());
     }
     if let Some(cond) = &filter.connection {
         q.push(if cond.serving { " AND " } else { " AND NOT " })

@@ -102,6 +102,7 @@ pub(super) async fn list(
         model,
         firmware: q.firmware,
         assigned_only: false,
+        serial: None,
     };
     let fleet = monitoring::page(
         &state,

@@ -152,6 +152,7 @@ pub async fn list(
         model: q.model.trim().parse().ok(),
         firmware: given(&q.firmware),
         assigned_only: q.assigned == "yes",
+        serial: None,
     };
     let filters = [
         ("state", q.state.as_str()),
@@ -346,8 +347,12 @@ pub async fn device(
     let lang = session.lang;
     let t = session.t();
     let history = monitoring::history(&state, &session.caller(), &serial).await?;
-    let all = monitored(&state, &session, monitoring::Filter::default()).await?;
-    let device = all.into_iter().find(|d| d.serial == serial);
+    // The one device, found by the query rather than among the whole fleet.
+    let one = monitoring::Filter {
+        serial: Some(serial.clone()),
+        ..monitoring::Filter::default()
+    };
+    let device = monitored(&state, &session, one).await?.into_iter().next();
     let names = contractor_names(
         &state,
         &session,
