@@ -103,30 +103,18 @@ pub async fn resolve_all(state: &AppState, caller: &Caller, named: &mut [String]
     Ok(())
 }
 
-/// The number and site label of each contract of `ids` that exists, in one lookup, for views
-/// showing them beside contract ids.
-///
-/// # Errors
-/// Only storage failures.
-pub async fn id_names(state: &AppState, ids: &[&str]) -> ApiResult<IdNames> {
-    let mut ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(IdNames::default());
-    }
-    let mut conn = state.store.conn().await?;
-    Ok(IdNames(numbers::names_of(&mut conn, &ids).await?))
+/// The names of the contracts and options a page or a view shows, looked up in one query each.
+#[derive(Debug, Default)]
+pub struct Names {
+    pub contracts: HashMap<String, ContractName>,
+    pub options: HashMap<String, numbers::OptionName>,
 }
 
-/// Contracts' numbers and labels by id, as [`id_names`] finds them.
-#[derive(Debug, Clone, Default)]
-pub struct IdNames(HashMap<String, ContractName>);
-
-impl IdNames {
-    /// The number (`C-000123`) and label (none when empty) of contract `id`.
+impl Names {
+    /// The number (`C-000123`) and label (none when empty or hidden) of contract `id`, as the
+    /// API shows them beside its id.
     pub fn of(&self, id: &str) -> (Option<String>, Option<String>) {
-        match self.0.get(id) {
+        match self.contracts.get(id) {
             Some(n) => (
                 Some(n.number.to_string()),
                 (!n.label.is_empty()).then(|| n.label.clone()),
@@ -136,32 +124,28 @@ impl IdNames {
     }
 }
 
-/// The names of the contracts and options a page shows, looked up in one query each.
-#[derive(Debug, Default)]
-pub struct Names {
-    pub contracts: std::collections::HashMap<String, numbers::ContractName>,
-    pub options: std::collections::HashMap<String, numbers::OptionName>,
-}
-
 /// The numbers and labels of `contracts`, and the kinds and contract names of `options`; ids
 /// that name nothing are left out. Another contractor's contract (a management contract a
 /// consent names, say) keeps its number but not its site label, which is its holder's own.
 ///
 /// # Errors
 /// 500 when the store fails.
-pub async fn names(
+pub async fn names<S: AsRef<str>>(
     state: &AppState,
     caller: &Caller,
-    contracts: &[String],
-    options: &[String],
+    contracts: &[S],
+    options: &[S],
 ) -> ApiResult<Names> {
-    let mut conn = state.store.conn().await?;
-    let dedup = |ids: &[String]| {
-        let mut v = ids.to_vec();
+    let dedup = |ids: &[S]| {
+        let mut v: Vec<String> = ids.iter().map(|id| id.as_ref().to_owned()).collect();
         v.sort_unstable();
         v.dedup();
         v
     };
+    if contracts.is_empty() && options.is_empty() {
+        return Ok(Names::default());
+    }
+    let mut conn = state.store.conn().await?;
     let mut found = numbers::names_of(&mut conn, &dedup(contracts)).await?;
     let mut options = numbers::option_names_of(&mut conn, &dedup(options)).await?;
     let hidden = |n: &mut numbers::ContractName| {
@@ -382,8 +366,9 @@ pub async fn quote(
         quote,
         dates.defaulted,
     );
-    (view.contract_number, view.contract_label) =
-        id_names(state, &[contract_id]).await?.of(contract_id);
+    (view.contract_number, view.contract_label) = names(state, caller, &[contract_id], &[])
+        .await?
+        .of(contract_id);
     Ok(view)
 }
 

@@ -33,7 +33,7 @@ pub async fn awaiting_return(
         .iter()
         .flat_map(|(_, d)| d.assignments.iter().map(|a| a.contract_id.as_str()))
         .collect();
-    let names = crate::app::contracts::id_names(state, &ids).await?;
+    let names = crate::app::contracts::names(state, caller, &ids, &[]).await?;
     Ok(devices
         .iter()
         .map(|(_, d)| views::device(d, as_of, &|id| names.of(id)))

@@ -42,7 +42,11 @@ async fn visible(state: &AppState, caller: &Caller, named: &str) -> ApiResult<Re
 }
 
 /// Names who submitted and decided each request (one lookup for them all).
-async fn with_names(state: &AppState, mut views: Vec<RequestView>) -> ApiResult<Vec<RequestView>> {
+async fn with_names(
+    state: &AppState,
+    caller: &Caller,
+    mut views: Vec<RequestView>,
+) -> ApiResult<Vec<RequestView>> {
     let actors: Vec<&str> = views
         .iter()
         .flat_map(|v| [Some(v.submitted_by.as_str()), v.decided_by.as_deref()])
@@ -50,7 +54,7 @@ async fn with_names(state: &AppState, mut views: Vec<RequestView>) -> ApiResult<
         .collect();
     let names = users::actor_names(state, &actors).await?;
     let ids: Vec<&str> = views.iter().filter_map(|v| v.request.contract()).collect();
-    let contracts = contracts::id_names(state, &ids).await?;
+    let contracts = contracts::names(state, caller, &ids, &[]).await?;
     for v in &mut views {
         if let Some(c) = v.request.contract() {
             (v.contract_number, v.contract_label) = contracts.of(c);
@@ -62,8 +66,8 @@ async fn with_names(state: &AppState, mut views: Vec<RequestView>) -> ApiResult<
 }
 
 /// [`with_names`] for one request.
-async fn named(state: &AppState, view: RequestView) -> ApiResult<RequestView> {
-    Ok(with_names(state, vec![view]).await?.remove(0))
+async fn named(state: &AppState, caller: &Caller, view: RequestView) -> ApiResult<RequestView> {
+    Ok(with_names(state, caller, vec![view]).await?.remove(0))
 }
 
 /// Fills an acceptance's date: a notice arrives the day it was submitted, anything else is
@@ -137,7 +141,7 @@ pub async fn submit(
         caller.journal("request.submit").request(raw),
     )
     .await?;
-    named(state, views::request(row, dates.defaulted)?).await
+    named(state, caller, views::request(row, dates.defaulted)?).await
 }
 
 /// Checks a request for `contractor_id` as [`submit`] would, submitting nothing: `Ok` when
@@ -207,7 +211,12 @@ fn check_filters(status: Option<&str>, kind: Option<&str>) -> ApiResult<()> {
 }
 
 /// Requests of `contractor` (every contractor's when `None`), oldest first, a page at a time.
-async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResult<RequestList> {
+async fn page(
+    state: &AppState,
+    caller: &Caller,
+    contractor: Option<&str>,
+    q: &Query,
+) -> ApiResult<RequestList> {
     check_filters(q.status.as_deref(), q.kind.as_deref())?;
     let limit = limit(q.limit)?;
     let filter = requests::RequestFilter {
@@ -226,7 +235,7 @@ async fn page(state: &AppState, contractor: Option<&str>, q: &Query) -> ApiResul
         .map(|r| views::request(r, DefaultedDates::new()))
         .collect::<Result<_, _>>()?;
     Ok(RequestList {
-        requests: with_names(state, requests).await?,
+        requests: with_names(state, caller, requests).await?,
         next_cursor: next_cursor.flatten(),
     })
 }
@@ -346,7 +355,7 @@ pub async fn queue(
     q: &Query,
 ) -> ApiResult<RequestList> {
     caller.require_operator()?;
-    page(state, contractor_id, q).await
+    page(state, caller, contractor_id, q).await
 }
 
 /// A contractor's requests, oldest first.
@@ -361,7 +370,7 @@ pub async fn list(
 ) -> ApiResult<RequestList> {
     caller.require_contractor(contractor_id)?;
     accounts::get_contractor(&state.store, contractor_id).await?;
-    page(state, Some(contractor_id), q).await
+    page(state, caller, Some(contractor_id), q).await
 }
 
 /// One request, named by its id or its number (`REQ-000123`), as are the requests
@@ -374,7 +383,7 @@ pub async fn get(state: &AppState, caller: &Caller, request_id: &str) -> ApiResu
         visible(state, caller, request_id).await?,
         DefaultedDates::new(),
     )?;
-    named(state, view).await
+    named(state, caller, view).await
 }
 
 /// Accepts a pending request (operators only) with its dates: the acceptance date, or for a
@@ -409,7 +418,7 @@ pub async fn accept(
         caller.journal("request.accept").request(raw),
     )
     .await?;
-    named(state, views::request(row, dates.defaulted)?).await
+    named(state, caller, views::request(row, dates.defaulted)?).await
 }
 
 /// The acceptance a preview is asked for; days as the caller wrote them (`YYYY-MM-DD`).
@@ -500,7 +509,7 @@ pub async fn reject(
         caller.journal("request.reject").request(raw),
     )
     .await?;
-    named(state, views::request(row, DefaultedDates::new())?).await
+    named(state, caller, views::request(row, DefaultedDates::new())?).await
 }
 
 /// Withdraws a pending request (its contractor, or an operator).
@@ -523,5 +532,5 @@ pub async fn withdraw(
         caller.journal("request.withdraw"),
     )
     .await?;
-    named(state, views::request(row, DefaultedDates::new())?).await
+    named(state, caller, views::request(row, DefaultedDates::new())?).await
 }

@@ -165,9 +165,13 @@ fn claim_of(c: ClaimRecord) -> ApiResult<Claim> {
 ///
 /// # Errors
 /// Only storage failures.
-pub async fn claim_views(state: &AppState, claims: Vec<Claim>) -> ApiResult<Vec<ClaimView>> {
+pub async fn claim_views(
+    state: &AppState,
+    caller: &Caller,
+    claims: Vec<Claim>,
+) -> ApiResult<Vec<ClaimView>> {
     let ids: Vec<&str> = claims.iter().map(|c| c.contract_id.as_str()).collect();
-    let names = crate::app::contracts::id_names(state, &ids).await?;
+    let names = crate::app::contracts::names(state, caller, &ids, &[]).await?;
     Ok(claims
         .into_iter()
         .map(|c| {
@@ -184,8 +188,12 @@ pub async fn claim_views(state: &AppState, claims: Vec<Claim>) -> ApiResult<Vec<
 ///
 /// # Errors
 /// Only storage failures.
-pub async fn claim_view_named(state: &AppState, claim: Claim) -> ApiResult<ClaimView> {
-    Ok(claim_views(state, vec![claim]).await?.remove(0))
+pub async fn claim_view_named(
+    state: &AppState,
+    caller: &Caller,
+    claim: Claim,
+) -> ApiResult<ClaimView> {
+    Ok(claim_views(state, caller, vec![claim]).await?.remove(0))
 }
 
 /// A claim as the API shows it, without its contract's number.

@@ -136,7 +136,7 @@ pub(super) async fn charges(
     let contract = app::contracts::resolve(&state, &caller, &contract_id).await?;
     let charges = charges_of(&mut *state.store.conn().await?, &contract.id).await?;
     let (contract_number, contract_label) =
-        app::contracts::id_names(&state, &[contract.id.as_str()])
+        app::contracts::names(&state, &caller, &[contract.id.as_str()], &[])
             .await?
             .of(&contract.id);
     Ok(Json(ChargeList {

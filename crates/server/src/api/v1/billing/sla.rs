@@ -57,7 +57,7 @@ pub(in crate::api::v1) async fn claim(
     let c = sla::claim(&state, &caller, &contract_id, payload.into()).await?;
     Ok((
         StatusCode::CREATED,
-        Json(sla::claim_view_named(&state, c).await?),
+        Json(sla::claim_view_named(&state, &caller, c).await?),
     ))
 }
 /// A contractor's SLA claims.
@@ -70,7 +70,7 @@ pub(in crate::api::v1) async fn claims(
 ) -> ApiResult<Json<ClaimList>> {
     let rows = sla::claims(&state, &caller, &contractor_id).await?;
     Ok(Json(ClaimList {
-        claims: sla::claim_views(&state, rows).await?,
+        claims: sla::claim_views(&state, &caller, rows).await?,
     }))
 }
 /// Approves a claim (operators): the credit is on the invoice of the month of approval.
@@ -84,7 +84,7 @@ pub(in crate::api::v1) async fn approve(
     payload: JsonBody,
 ) -> ApiResult<Json<ClaimView>> {
     let c = sla::decide(&state, &caller, &id, Decision::Approve, payload.into()).await?;
-    Ok(Json(sla::claim_view_named(&state, c).await?))
+    Ok(Json(sla::claim_view_named(&state, &caller, c).await?))
 }
 /// Refuses a claim (operators), with the reason for the journal.
 #[utoipa::path(post, path = "/sla-claims/{claim_id}/refuse", tag = "billing", params(("claim_id" = String, Path, description = "The claim's id or number (`CLM-000123`)")),
@@ -97,5 +97,5 @@ pub(in crate::api::v1) async fn refuse(
     payload: JsonBody,
 ) -> ApiResult<Json<ClaimView>> {
     let c = sla::decide(&state, &caller, &id, Decision::Refuse, payload.into()).await?;
-    Ok(Json(sla::claim_view_named(&state, c).await?))
+    Ok(Json(sla::claim_view_named(&state, &caller, c).await?))
 }
