@@ -542,8 +542,8 @@ pub fn decide(
                 book.device_of(contract_id, on).ok_or_else(|| {
                     Refusal::new(
                         "R11.1",
-                        format!("contract {contract_id} has no device on {on}"),
-                        format!("契約 {contract_id} には {on} に機器がありません"),
+                        format!("contract {} has no device on {on}", contract.name()),
+                        format!("契約 {} には {on} に機器がありません", contract.name()),
                     )
                 })?;
                 return Ok(Vec::new().into());

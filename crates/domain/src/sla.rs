@@ -112,15 +112,17 @@ pub fn check_outage<'b>(
         ));
     }
     for id in ids {
-        if found(id).is_none_or(|c| c.kind != kind) {
+        let contract = found(id);
+        if contract.is_none_or(|c| c.kind != kind) {
+            let name = contract.map_or_else(|| id.clone(), Contract::name);
             let what = match kind {
                 ContractKind::ServiceAdapter => "service-adapter",
                 ContractKind::Management => "management",
             };
             return Err(Refusal::new(
                 "R16.1",
-                format!("{field}: there is no {what} contract {id}"),
-                format!("{field}: 契約 {id} は存在しないか対象外の契約です"),
+                format!("{field}: there is no {what} contract {name}"),
+                format!("{field}: 契約 {name} は存在しないか対象外の契約です"),
             ));
         }
     }

@@ -229,6 +229,13 @@ impl Contract {
     pub fn end_on(&self) -> Option<Date> {
         self.ending.as_ref().map(|e| e.on)
     }
+
+    /// How a refusal names it: its number (`C-000123`), which people know it by, or its id
+    /// before it has one.
+    pub fn name(&self) -> String {
+        self.number
+            .map_or_else(|| self.id.clone(), |n| n.to_string())
+    }
 }
 
 /// An option of a service-adapter contract: `ultra_sendback` or `mobile_access` (R9.1).
@@ -358,6 +365,12 @@ pub struct Book {
 impl Book {
     pub fn contract(&self, id: &str) -> Option<&Contract> {
         self.contracts.iter().find(|c| c.id == id)
+    }
+
+    /// How a refusal names contract `id`: its number, or `id` itself when it has none here.
+    pub fn contract_name(&self, id: &str) -> String {
+        self.contract(id)
+            .map_or_else(|| id.to_owned(), Contract::name)
     }
 
     pub fn option(&self, id: &str) -> Option<&ContractOption> {

@@ -198,8 +198,8 @@ pub fn provisionable(book: &Book, serial: &str, date: Date) -> Result<String, Re
     if !contract.is_active(date) {
         return Err(Refusal::new(
             "D6",
-            format!("contract {contract_id} is not in service on {date}"),
-            format!("契約 {contract_id} は {date} に利用中ではありません"),
+            format!("contract {} is not in service on {date}", contract.name()),
+            format!("契約 {} は {date} に利用中ではありません", contract.name()),
         ));
     }
     Ok(contract_id)

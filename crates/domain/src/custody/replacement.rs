@@ -51,10 +51,11 @@ pub fn report_loss(
     reported_on: Date,
 ) -> Result<Vec<Effect>, Refusal> {
     let device = book.device_of(contract_id, reported_on).ok_or_else(|| {
+        let name = book.contract_name(contract_id);
         Refusal::new(
             "R12.1",
-            format!("contract {contract_id} has no device on {reported_on}"),
-            format!("契約 {contract_id} には {reported_on} に機器がありません"),
+            format!("contract {name} has no device on {reported_on}"),
+            format!("契約 {name} には {reported_on} に機器がありません"),
         )
     })?;
     Ok(if device.lost_on.is_some() {
@@ -125,8 +126,14 @@ pub fn replace_device(
     let old = book.device_of(contract_id, reported_on).ok_or_else(|| {
         Refusal::new(
             rule,
-            format!("contract {contract_id} has no device on {reported_on}"),
-            format!("契約 {contract_id} には {reported_on} に機器がありません"),
+            format!(
+                "contract {} has no device on {reported_on}",
+                contract.name()
+            ),
+            format!(
+                "契約 {} には {reported_on} に機器がありません",
+                contract.name()
+            ),
         )
     })?;
     if replaced_on < reported_on {
@@ -198,6 +205,29 @@ mod tests {
     use crate::custody::tests::book;
     use crate::custody::*;
     use jiff::civil::date;
+
+    #[test]
+    fn refusals_name_a_contract_by_its_number() {
+        let mut b = book();
+        b.contracts[0].number = crate::contract_number::ContractNumber::new(7);
+        // a1 has no device yet (no serial notified): nothing to lose (R12.1), said with the
+        // number people know, not the id.
+        let r = report_loss(&b, "a1", date(2026, 5, 1)).unwrap_err();
+        assert_eq!(r.rule, "R12.1");
+        assert!(
+            r.message_en.contains("contract C-000007 has"),
+            "{}",
+            r.message_en
+        );
+        assert!(
+            r.message_ja.contains("契約 C-000007 には"),
+            "{}",
+            r.message_ja
+        );
+        // A contract without a number (a decision not yet written) keeps its id.
+        let r = report_loss(&b, "a2", date(2026, 5, 1)).unwrap_err();
+        assert!(r.message_en.contains("contract a2 has"), "{}", r.message_en);
+    }
 
     #[test]
     fn r11_failure_replacement_takes_over_and_the_failed_unit_stops() {

@@ -29,8 +29,14 @@ fn mobile_option<'a>(
     if !option.is_active(on) {
         return Err(Refusal::new(
             "R9.3",
-            format!("option {option_id} is not in service on {on}"),
-            format!("オプション {option_id} は {on} に利用中ではありません"),
+            format!(
+                "the mobile access option of contract {} is not in service on {on}",
+                book.contract_name(&option.contract_id)
+            ),
+            format!(
+                "契約 {} のモバイルアクセスオプションは {on} に利用中ではありません",
+                book.contract_name(&option.contract_id)
+            ),
         ));
     }
     Ok(option)
