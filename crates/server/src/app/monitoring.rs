@@ -214,6 +214,55 @@ pub struct Smfv2Event {
     pub detail: String,
 }
 
+/// The whole percentages and per-second traffic of one heartbeat's figures (JSON as the
+/// heartbeat listener stores it): CPU use is the mean of the CPUs', memory use is used ÷
+/// (used + available) over every memory, traffic the sum over the interfaces' per-second
+/// rates; all rounded down.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FigureSummary {
+    pub cpu: Option<u8>,
+    pub memory: Option<u8>,
+    pub traffic_in: Option<u64>,
+    pub traffic_out: Option<u64>,
+}
+
+impl FigureSummary {
+    pub fn of(figures: &serde_json::Value) -> Self {
+        let list = |key: &str| figures[key].as_array().cloned().unwrap_or_default();
+        let num = |v: &serde_json::Value, key: &str| v[key].as_u64().unwrap_or(0);
+        let cpus = list("cpus");
+        let cpu = (!cpus.is_empty()).then(|| {
+            let sum: u64 = cpus.iter().map(|c| num(c, "utilisation").min(100)).sum();
+            u8::try_from(sum / cpus.len() as u64).unwrap_or(100)
+        });
+        let memory = list("memory");
+        let (used, total) = memory.iter().fold((0u64, 0u64), |(u, t), m| {
+            let used = num(m, "used");
+            (
+                u.saturating_add(used),
+                t.saturating_add(used).saturating_add(num(m, "available")),
+            )
+        });
+        let memory = (total > 0)
+            .then(|| u8::try_from(u128::from(used) * 100 / u128::from(total)).unwrap_or(100));
+        let rates = list("traffic_rates");
+        let sum = |key: &str| {
+            (!rates.is_empty()).then(|| {
+                rates
+                    .iter()
+                    .map(|r| num(r, key))
+                    .fold(0u64, u64::saturating_add)
+            })
+        };
+        FigureSummary {
+            cpu,
+            memory,
+            traffic_in: sum("in_octets"),
+            traffic_out: sum("out_octets"),
+        }
+    }
+}
+
 /// A device's history: a contractor's own devices, and for operators any device of the
 /// inventory.
 ///
@@ -332,4 +381,32 @@ pub async fn remove_webhook(state: &AppState, caller: &Caller, webhook_id: &str)
         controller::remove_webhook(&state.store, webhook_id, caller.journal("webhook.delete"))
             .await?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FigureSummary;
+
+    #[test]
+    fn a_heartbeat_summary_is_whole_percentages_and_summed_rates() {
+        let figures = serde_json::json!({
+            "cpus": [{"utilisation": 33}, {"utilisation": 70}, {"utilisation": 250}],
+            "memory": [{"used": 300, "available": 600}, {"used": 1, "available": 99}],
+            "traffic_rates": [{"in_octets": 1000, "out_octets": 5}, {"in_octets": 24}],
+        });
+        assert_eq!(
+            FigureSummary::of(&figures),
+            FigureSummary {
+                // (33 + 70 + min(250, 100)) / 3 = 203 / 3 = 67 (rounded down)
+                cpu: Some(67),
+                // (300 + 1) × 100 / (300 + 600 + 1 + 99) = 30100 / 1000 = 30
+                memory: Some(30),
+                // 1000 + 24; 5 + 0 (an interface without the figure counts 0)
+                traffic_in: Some(1024),
+                traffic_out: Some(5),
+            }
+        );
+        let none = FigureSummary::of(&serde_json::json!({}));
+        assert_eq!((none.cpu, none.memory, none.traffic_in), (None, None, None));
+    }
 }

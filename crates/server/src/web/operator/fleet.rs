@@ -15,7 +15,7 @@ use super::{
     PAGE, Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager,
 };
 use crate::AppState;
-use crate::app::monitoring::{self, Monitored};
+use crate::app::monitoring::{self, FigureSummary, Monitored};
 use crate::web::charts;
 use crate::web::format;
 use crate::web::i18n::Lang;
@@ -291,52 +291,6 @@ pub struct FigureRow {
     pub traffic_out: String,
 }
 
-/// The whole percentages and per-second traffic of one heartbeat's figures (JSON as the
-/// heartbeat listener stores it): CPU use is the mean of the CPUs', memory use is used ÷
-/// (used + available) over every memory, traffic the sum over the interfaces' per-second
-/// rates; all rounded down.
-struct Summary {
-    cpu: Option<u8>,
-    memory: Option<u8>,
-    traffic_in: Option<u64>,
-    traffic_out: Option<u64>,
-}
-
-fn summary(figures: &serde_json::Value) -> Summary {
-    let list = |key: &str| figures[key].as_array().cloned().unwrap_or_default();
-    let num = |v: &serde_json::Value, key: &str| v[key].as_u64().unwrap_or(0);
-    let cpus = list("cpus");
-    let cpu = (!cpus.is_empty()).then(|| {
-        let sum: u64 = cpus.iter().map(|c| num(c, "utilisation").min(100)).sum();
-        u8::try_from(sum / cpus.len() as u64).unwrap_or(100)
-    });
-    let memory = list("memory");
-    let (used, total) = memory.iter().fold((0u64, 0u64), |(u, t), m| {
-        let used = num(m, "used");
-        (
-            u.saturating_add(used),
-            t.saturating_add(used).saturating_add(num(m, "available")),
-        )
-    });
-    let memory = (total > 0)
-        .then(|| u8::try_from(u128::from(used) * 100 / u128::from(total)).unwrap_or(100));
-    let rates = list("traffic_rates");
-    let sum = |key: &str| {
-        (!rates.is_empty()).then(|| {
-            rates
-                .iter()
-                .map(|r| num(r, key))
-                .fold(0u64, u64::saturating_add)
-        })
-    };
-    Summary {
-        cpu,
-        memory,
-        traffic_in: sum("in_octets"),
-        traffic_out: sum("out_octets"),
-    }
-}
-
 pub async fn device(
     State(state): State<AppState>,
     session: Session,
@@ -420,10 +374,10 @@ pub async fn device(
         })
         .collect();
     // Oldest first for the chart; the table lists them newest first, as stored.
-    let summaries: Vec<(Timestamp, Summary)> = history
+    let summaries: Vec<(Timestamp, FigureSummary)> = history
         .figures
         .iter()
-        .map(|(at, f)| (*at, summary(f)))
+        .map(|(at, f)| (*at, FigureSummary::of(f)))
         .collect();
     let figures_chart = match (summaries.last(), summaries.first()) {
         (Some((oldest, _)), Some((newest, _))) => {
