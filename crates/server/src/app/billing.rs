@@ -238,6 +238,15 @@ pub struct InvoiceSearch {
     pub limit: Option<u32>,
 }
 
+/// Which month a list of invoices starts with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// The API's order: a client pages through months as they were billed.
+    OldestFirst,
+    /// The console's: the month people look for is usually the latest.
+    NewestFirst,
+}
+
 /// A numbered page of invoices, by month and account, and how many all pages hold: one count
 /// query and one page query, the state judged in the query (B5). A contractor sees the
 /// finalized invoices addressed to it.
@@ -250,6 +259,7 @@ pub async fn invoice_page(
     state: &AppState,
     caller: &Caller,
     search: &InvoiceSearch,
+    order: Order,
 ) -> ApiResult<InvoicePage> {
     use mpc_domain::invoice::InvoiceState;
     let account = match (
@@ -296,6 +306,7 @@ pub async fn invoice_page(
         finalized_only: caller.actor.contractor_scope().is_some(),
         state: wanted.map(InvoiceState::condition),
         today: today.to_string(),
+        newest_first: order == Order::NewestFirst,
     };
     let mut conn = state.store.conn().await?;
     let total = billing::count_invoices(&mut conn, &filter).await?;

@@ -416,6 +416,7 @@ catalog! {
     invoice_pdf: "PDFをダウンロード", "Download the PDF";
     invoice_breakdown: "月別の内訳", "Month by month";
     invoice_no_number: "（確定時に採番）", "(numbered when finalized)";
+    invoice_not_issued: "（確定時に発行）", "(issued when finalized)";
     provisioning: "設定の配信", "Configuration delivery";
     quote: "解約した場合", "If you cancel";
     recalculate: "再計算", "Recalculate";

@@ -472,7 +472,61 @@ async fn csv_downloads_open_in_excel_and_name_what_their_ids_mean(db: TestDb) {
     assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
 }
 
+/// The invoice list pages in the database, the latest month first, with counts and a previous
+/// page: 26 contractors billed for September and October are 52 invoices on two pages of 50.
+async fn the_invoice_list_pages_the_latest_month_first(db: TestDb) {
+    let app = TestApp::new(db).await;
+    for i in 0..26 {
+        app.billed_customer(&format!("株式会社頁{i:02}")).await;
+    }
+    app.price_everything().await;
+    for month in ["2026-09", "2026-10"] {
+        let ran = app
+            .post(
+                "/api/v1/billing/runs",
+                &app.operator,
+                json!({ "month": month }),
+            )
+            .await;
+        assert_eq!(ran.status, StatusCode::OK, "{}", ran.text);
+    }
+    let op = sign_in(&app, "admin", false).await;
+    let first = op.page("/console/invoices").await;
+    let months = |page: &str, month: &str| page.matches(&format!("<td>{month}</td>")).count();
+    // Page 1: October's 26, then 50 − 26 = 24 of September's.
+    assert_eq!(
+        (months(&first, "2026-10"), months(&first, "2026-09")),
+        (26, 24)
+    );
+    assert!(
+        first.find("<td>2026-10</td>") < first.find("<td>2026-09</td>"),
+        "the latest month comes first"
+    );
+    assert!(first.contains("52件中 1–50件"), "{first}");
+    // Drafts, all of them here, have no issue date yet (B4).
+    assert_eq!(first.matches(JA.invoice_not_issued).count(), 50);
+    assert!(first.contains(r#"rel="next""#) && !first.contains(r#"rel="prev""#));
+    // Page 2: the last 52 − 50 = 2 of September's, and a way back.
+    let second = op.page("/console/invoices?page=2").await;
+    assert_eq!(
+        (months(&second, "2026-10"), months(&second, "2026-09")),
+        (0, 2)
+    );
+    assert!(second.contains("52件中 51–52件"), "{second}");
+    assert!(second.contains(r#"rel="prev""#) && !second.contains(r#"rel="next""#));
+    // The month and state filters narrow the count itself: drafts of October only.
+    let october = op.page("/console/invoices?month=2026-10&state=draft").await;
+    assert!(october.contains("26件中 1–26件"), "{october}");
+    let none = op.page("/console/invoices?state=paid").await;
+    assert_eq!(
+        months(&none, "2026-09") + months(&none, "2026-10"),
+        0,
+        "{none}"
+    );
+}
+
 backend_tests!(
+    the_invoice_list_pages_the_latest_month_first,
     payments_are_recorded_on_the_invoice_page_and_change_its_state,
     two_operators_recording_a_payment_at_once_record_two,
     a_default_the_rule_refuses_is_shown_with_it,

@@ -154,6 +154,8 @@ pub struct InvoiceFilter {
     pub state: Option<invoice::StateCondition>,
     /// `YYYY-MM-DD`: the day the state is judged on.
     pub today: String,
+    /// The latest month first, as people read a list of invoices, rather than the oldest.
+    pub newest_first: bool,
 }
 
 /// An invoice with what has been paid on it.
@@ -229,7 +231,8 @@ pub async fn count_invoices(conn: &mut AnyConnection, filter: &InvoiceFilter) ->
     Ok(n)
 }
 
-/// `limit` invoices `filter` finds from the `offset`th, by month, account and id, each with
+/// `limit` invoices `filter` finds from the `offset`th, by month (oldest or newest first),
+/// account and id, each with
 /// what has been paid on it: one query.
 pub async fn page_invoices(
     conn: &mut AnyConnection,
@@ -245,10 +248,14 @@ pub async fn page_invoices(
     );
     q.push(INVOICES_WITH_PAID);
     invoice_filter(&mut q, filter);
-    q.push(" ORDER BY i.month, i.account_id, i.id LIMIT ")
-        .bind(limit)
-        .push(" OFFSET ")
-        .bind(offset);
+    q.push(if filter.newest_first {
+        " ORDER BY i.month DESC, i.account_id, i.id LIMIT "
+    } else {
+        " ORDER BY i.month, i.account_id, i.id LIMIT "
+    })
+    .bind(limit)
+    .push(" OFFSET ")
+    .bind(offset);
     Ok(q.query_as()?
         .fetch_all(conn)
         .await

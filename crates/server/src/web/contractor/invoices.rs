@@ -19,7 +19,7 @@ use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebError, WebResult, render, see_other};
 use crate::{AppState, app};
 
-use super::{Paged, paged};
+use super::{PAGE, Paged};
 
 /// An invoice as listed.
 pub struct InvoiceRow {
@@ -68,19 +68,37 @@ pub(super) async fn invoice_list(
     let lang = session.lang;
     let month = q.month.filter(|m| !m.is_empty());
     let wanted: Option<InvoiceState> = q.state.as_deref().and_then(|s| s.parse().ok());
-    let list = app::billing::invoices(&state, &session.caller(), month.as_deref(), None).await?;
+    let number = q.page.unwrap_or(1).clamp(1, u32::MAX as usize);
+    let search = app::billing::InvoiceSearch {
+        month: month.clone(),
+        state: wanted.map(|w| w.as_str().to_owned()),
+        page: Some(number as u32),
+        limit: Some(PAGE as u32),
+        ..app::billing::InvoiceSearch::default()
+    };
+    let found = app::billing::invoice_page(
+        &state,
+        &session.caller(),
+        &search,
+        app::billing::Order::NewestFirst,
+    )
+    .await?;
     let t = session.t();
-    let rows = list
+    let rows: Vec<InvoiceRow> = found
+        .invoices
         .into_iter()
-        .rev()
-        .filter(|i| wanted.is_none_or(|w| i.status == w.as_str()))
         .map(|i| InvoiceRow {
             state: format::invoice_state_text(lang, &i.status),
             id: i.id,
-            number: i.number.unwrap_or_else(|| t.invoice_no_number.to_owned()),
             month: i.month,
             recipient: i.recipient_name,
-            issue_date: format::date_text(lang, &i.issue_date),
+            // A draft is not issued yet (B4): its planned date would read as an issue date.
+            issue_date: if i.number.is_some() {
+                format::date_text(lang, &i.issue_date)
+            } else {
+                t.invoice_not_issued.to_owned()
+            },
+            number: i.number.unwrap_or_else(|| t.invoice_no_number.to_owned()),
             due_date: format::date_text(lang, &i.due_date),
             total: format::yen(lang, i.total),
         })
@@ -99,7 +117,13 @@ pub(super) async fn invoice_list(
         c: session.chrome(t.nav_invoices, Section::Invoices),
         month: month.unwrap_or_default(),
         states,
-        table: paged(rows, q.page),
+        table: Paged {
+            first: (number - 1) * PAGE + 1,
+            previous: (number > 1).then(|| number - 1),
+            next: found.next_page.map(|n| n as usize),
+            total: usize::try_from(found.total).unwrap_or_default(),
+            rows,
+        },
     }))
 }
 
@@ -247,7 +271,11 @@ async fn show_invoice(
             number,
             month: s.month.clone(),
             recipient: s.recipient_name.clone(),
-            issue_date: format::date_text(lang, &s.issue_date),
+            issue_date: if s.number.is_some() {
+                format::date_text(lang, &s.issue_date)
+            } else {
+                t.invoice_not_issued.to_owned()
+            },
             due_date: format::date_text(lang, &s.due_date),
             total: format::yen(lang, s.total),
             state: format::invoice_state(lang, state_now),

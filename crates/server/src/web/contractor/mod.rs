@@ -145,7 +145,7 @@ async fn contracts_of(
     Ok(app::contracts::list(state, &session.caller(), contractor, as_of.as_deref()).await?)
 }
 
-const PAGE: usize = 50;
+pub(super) const PAGE: usize = 50;
 
 /// A page of a sorted table: rows, where they sit among all of them, and the page numbers
 /// before and after when there are any.

@@ -26,7 +26,9 @@ pub(in crate::api::v1) async fn invoices(
     caller: Caller,
     Params(q): Params<InvoiceSearch>,
 ) -> ApiResult<Json<InvoicePage>> {
-    Ok(Json(billing::invoice_page(&state, &caller, &q).await?))
+    Ok(Json(
+        billing::invoice_page(&state, &caller, &q, billing::Order::OldestFirst).await?,
+    ))
 }
 /// One invoice with its lines, totals per tax rate and payments (B3, B5).
 #[utoipa::path(get, path = "/invoices/{invoice_id}", tag = "billing", params(("invoice_id" = String, Path)),
