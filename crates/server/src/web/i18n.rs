@@ -577,6 +577,7 @@ catalog! {
     op_termination: "解約の区分", "Cancellation by";
     op_replacement_serial: "代替機のシリアルナンバー", "Replacement serial number";
     op_replaced_on: "代替機への切替日", "Replacement takes over on";
+    op_replacement_not_spare: "契約と同じ機種の在庫の機器から選んでください（R11.1）。", "Choose a unit in stock of the contract's device type (R11.1).";
     op_contractor_caused: "契約者の責による故障", "Caused by the contractor";
     op_done_accepted: "承諾しました。", "The request was accepted.";
     op_done_rejected: "不承諾としました。", "The request was rejected.";
@@ -604,6 +605,7 @@ catalog! {
     op_record_found: "亡失機器の発見を記録", "Record a lost device found";
     op_found_hint: "亡失として処理済みの機器が見つかった場合に記録します。発見された機器は再利用されず、亡失負担金もそのままです。", "For a device already treated as lost: it never serves again and its loss fee stands.";
     op_found_on: "発見日", "Found on";
+    op_found_not_lost: "亡失中の機器から選んでください（R12.3）。", "Choose one of the devices that are lost (R12.3).";
     op_sweep: "返却期限切れを亡失として処理", "Treat overdue returns as lost";
     op_sweep_hint: "毎日自動で行われる処理を今すぐ行います。", "Runs now what the server does by itself every day.";
     op_sweep_on: "処理日", "Day of the sweep";
