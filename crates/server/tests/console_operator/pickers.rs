@@ -252,7 +252,101 @@ async fn the_replacement_serial_offers_units_at_hand_of_the_contract_model(db: T
     assert_eq!(state_of(&app, "X4-NEXT-1").await, "awaiting_return");
 }
 
+async fn the_notice_form_offers_what_a_notice_may_name(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let k = contractor(&app, "株式会社届出").await;
+    let (m, a) = app.eligible_setup(&k, "SEIL/X4", "2026-09-01").await;
+    // The adapter (and its send-back option with it, R13.3) ended on 2026-10-31.
+    app.accepted(
+        &k,
+        json!({"kind": "cancel_contract", "contract_id": a, "requested_on": "2026-10-31"}),
+        "2026-10-01",
+    )
+    .await;
+    let other = contractor(&app, "株式会社他社").await;
+    let (theirs, _) = app.eligible_setup(&other, "SEIL/X4", "2026-09-01").await;
+    let number = |id: String| {
+        let app = &app;
+        async move {
+            let c = app
+                .get(&format!("/api/v1/contracts/{id}"), &app.operator)
+                .await;
+            assert_eq!(c.status, StatusCode::OK, "{}", c.text);
+            (c.body["number"].as_str().unwrap().to_owned(), c.body)
+        }
+    };
+    let (mn, _) = number(m.clone()).await;
+    let (an, adapter) = number(a.clone()).await;
+    assert_eq!(adapter["status"], "ended", "{adapter}");
+
+    let op = sign_in(&app, "admin", false).await;
+    let form = op
+        .page(&format!("/console/queue/notice?contractor_id={k}"))
+        .await;
+    // Only the management that has not ended, by its number: not the ended adapter nor its
+    // option, nor another contractor's contract.
+    assert_eq!(offered(&form, "notice-targets"), [mn.clone()]);
+    let csrf = token_in(&form);
+
+    let notice = |kind: &'static str, target: String| {
+        let (op, csrf, k) = (&op, &csrf, &k);
+        async move {
+            op.post(
+                "/console/queue/notice",
+                &[
+                    ("csrf", csrf),
+                    ("contractor_id", k),
+                    ("kind", kind),
+                    ("target", &target),
+                    ("submitted_on", "2026-12-01"),
+                    ("confirm", "yes"),
+                ],
+            )
+            .await
+        }
+    };
+    let requests = || async {
+        app.get(&format!("/api/v1/contractors/{k}/requests"), &app.operator)
+            .await
+            .body["requests"]
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+    let before = requests().await;
+    for (kind, target) in [
+        ("cancel_contract", an.clone()),
+        ("cancel_contract", a.clone()),
+        ("cancel_contract", theirs.clone()),
+        ("stop_option", mn.clone()),
+    ] {
+        let refused = notice(kind, target.clone()).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{kind} {target}: {}",
+            refused.text
+        );
+        assert!(
+            refused.text.contains(r#"id="notice-target-error""#)
+                && refused.text.contains(JA.op_no_such_target),
+            "{kind} {target}: {}",
+            refused.text
+        );
+    }
+    assert_eq!(requests().await, before, "nothing recorded");
+
+    // The management, by its number, is recorded.
+    let recorded = notice("cancel_contract", mn.clone()).await;
+    assert!(
+        see_other(&recorded).starts_with("/console/queue/requests/"),
+        "{}",
+        recorded.text
+    );
+    assert_eq!(requests().await, before + 1);
+}
+
 backend_tests!(
     the_found_form_offers_the_lost_devices_only,
     the_replacement_serial_offers_units_at_hand_of_the_contract_model,
+    the_notice_form_offers_what_a_notice_may_name,
 );
