@@ -285,7 +285,7 @@ async fn the_notice_form_offers_what_a_notice_may_name(db: TestDb) {
         .await;
     // Only the management that has not ended, by its number: not the ended adapter nor its
     // option, nor another contractor's contract.
-    assert_eq!(offered(&form, "notice-targets"), [mn.clone()]);
+    assert_eq!(offered(&form, "notice-targets"), [mn.as_str()]);
     let csrf = token_in(&form);
 
     let notice = |kind: &'static str, target: String| {
@@ -345,8 +345,58 @@ async fn the_notice_form_offers_what_a_notice_may_name(db: TestDb) {
     assert_eq!(requests().await, before + 1);
 }
 
+async fn contractor_filters_name_a_value_that_is_no_contractor(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let k = contractor(&app, "株式会社絞込").await;
+    let op = sign_in(&app, "admin", false).await;
+    for (path, field) in [
+        ("/console/journal", "j-contractor"),
+        ("/console/fleet", "f-contractor"),
+    ] {
+        // The contractors are offered by id and name.
+        let page = op.page(&format!("{path}?contractor_id={k}")).await;
+        let list = format!("{field}-list");
+        assert_eq!(offered(&page, &list), [k.as_str()]);
+        assert!(!page.contains(&format!(r#"id="{field}-error""#)), "{page}");
+        // A value that is none of them is named beside the field.
+        let page = op
+            .page(&format!("{path}?contractor_id=no-such-contractor"))
+            .await;
+        assert!(
+            page.contains(&format!(r#"aria-describedby="{field}-error""#))
+                && page.contains(&format!(r#"id="{field}-error""#))
+                && page.contains(JA.op_no_such_contractor),
+            "{path}: {page}"
+        );
+    }
+    // The fleet's table, which htmx swaps in alone as the filters change, says it too.
+    let table = op
+        .send(
+            op.request(
+                Method::GET,
+                "/console/fleet?contractor_id=no-such-contractor",
+            )
+            .header("hx-request", "true")
+            .header("hx-target", "fleet-table")
+            .body(Body::empty())
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(table.status, StatusCode::OK, "{}", table.text);
+    assert!(
+        table
+            .text
+            .trim_start()
+            .starts_with(r#"<div id="fleet-table""#)
+            && table.text.contains(JA.op_no_such_contractor),
+        "{}",
+        table.text
+    );
+}
+
 backend_tests!(
     the_found_form_offers_the_lost_devices_only,
     the_replacement_serial_offers_units_at_hand_of_the_contract_model,
     the_notice_form_offers_what_a_notice_may_name,
+    contractor_filters_name_a_value_that_is_no_contractor,
 );
