@@ -3,14 +3,14 @@
 
 use mpc_api_types::contracts::{DeviceView, OnDate, RecordResult};
 use mpc_domain::Refusal;
-use mpc_domain::book::{Device, Effect};
+use mpc_domain::book::{Device, DeviceState, Effect};
 use mpc_domain::custody::{record_found, record_return, unknown_device};
 use mpc_storage::contracts::Owned;
 use mpc_storage::contracts::requests;
 
 use super::Input;
 use crate::AppState;
-use crate::app::support::{Dates, holder};
+use crate::app::support::{Dates, holder, today};
 use crate::error::ApiResult;
 use crate::extract::Caller;
 use crate::views;
@@ -38,6 +38,58 @@ pub async fn awaiting_return(
         .iter()
         .map(|(_, d)| views::device(d, as_of, &|id| names.of(id)))
         .collect())
+}
+
+/// Devices lost and not found since, as of today in Japan (R12.3; operators), earliest loss
+/// first: the devices a find may be recorded for, which the console offers to pick from.
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn lost(state: &AppState, caller: &Caller) -> ApiResult<Vec<DeviceView>> {
+    caller.require_operator()?;
+    let today = today();
+    let devices = mpc_storage::contracts::lost_devices(&mut *state.store.conn().await?).await?;
+    let ids: Vec<&str> = devices
+        .iter()
+        .flat_map(|(_, d)| d.assignments.iter().map(|a| a.contract_id.as_str()))
+        .collect();
+    let names = crate::app::contracts::id_names(state, &ids).await?;
+    Ok(devices
+        .iter()
+        .filter(|(_, d)| d.state_on(today) == DeviceState::Lost)
+        .map(|(_, d)| views::device(d, today, &|id| names.of(id)))
+        .collect())
+}
+
+/// The most units [`spares`] names: a picker's suggestions, not the whole stock.
+pub const SPARES_SHOWN: i64 = 200;
+
+/// Units of the inventory that may replace the device of the contract `contract_id` today
+/// (R11.1, R12.1; operators), by serial, at most [`SPARES_SHOWN`]: of its device type (R3.1),
+/// never in service or back from it, and neither lost nor found (R12.3). With `serial`, that
+/// unit alone when it is one of them, to check a serial typed rather than picked.
+///
+/// # Errors
+/// As [`crate::app::contracts::get`]; 403 for anyone but operators.
+pub async fn spares(
+    state: &AppState,
+    caller: &Caller,
+    contract_id: &str,
+    serial: Option<&str>,
+) -> ApiResult<Vec<String>> {
+    caller.require_operator()?;
+    let contract = crate::app::contracts::get(state, caller, contract_id, None).await?;
+    let Some(model) = contract.device_type else {
+        return Ok(Vec::new());
+    };
+    Ok(mpc_storage::controller::spare_devices(
+        &mut *state.store.conn().await?,
+        model,
+        serial,
+        today(),
+        SPARES_SHOWN,
+    )
+    .await?)
 }
 
 /// Records what `decide` makes of the device `serial` on the day given (today by default),

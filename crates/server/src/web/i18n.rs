@@ -578,6 +578,7 @@ catalog! {
     op_termination: "解約の区分", "Cancellation by";
     op_replacement_serial: "代替機のシリアルナンバー", "Replacement serial number";
     op_replaced_on: "代替機への切替日", "Replacement takes over on";
+    op_replacement_not_spare: "契約と同じ機種の在庫の機器から選んでください（R11.1）。", "Choose a unit in stock of the contract's device type (R11.1).";
     op_contractor_caused: "契約者の責による故障", "Caused by the contractor";
     op_done_accepted: "承諾しました。", "The request was accepted.";
     op_done_rejected: "不承諾としました。", "The request was rejected.";
@@ -587,11 +588,11 @@ catalog! {
     op_notice_title: "書面の届出の登録", "Record a paper notice";
     op_notice_intro: "書面で届いた解約・廃止の届出を契約者に代わって登録します。届出日と到達日を記録し、そのまま受け付けることもできます。", "Record a cancellation or stop that arrived on paper, on the contractor's behalf, with the day it was written and the day it arrived; you may accept it at once.";
     op_target: "対象のID", "What it names (ID)";
-    op_target_hint: "契約・オプション・グループのID。契約者IDを表示すると候補が出ます。", "The contract, option or group ID; show the contractor first to get suggestions.";
+    op_target_hint: "契約番号、またはオプション・グループのID。契約者を表示すると、届出の対象にできるものが候補に出ます。", "The contract number, or the option or group ID; show the contractor first to pick from what a notice may name.";
     op_notice_dated: "届出日", "Date of the notice";
     op_accept_now: "到達日で承諾する", "Accept it now, as of the day it arrived";
     op_no_such_contractor: "この契約者は見つかりません", "No such contractor";
-    op_no_such_target: "この契約者の契約・オプション・グループに該当しません", "Not a contract, option or group of this contractor";
+    op_no_such_target: "この契約者の、この届出の対象にできる契約・オプション・グループではありません（終了したものは対象外です）", "Not a contract, option or group of this contractor that this notice may name (nothing ended)";
     op_awaiting_return: "返却待ちの機器", "Devices awaiting return";
     op_awaiting_hint: "契約の終了などで返却を待っている機器です。期限を過ぎた機器は次回の処理で亡失扱いになります。", "Devices released from their contracts and not back yet; overdue ones become lost at the next sweep.";
     op_awaiting_parameters: "プリセットのパラメータ待ちの機器", "Devices waiting for preset parameters";
@@ -605,6 +606,7 @@ catalog! {
     op_record_found: "亡失機器の発見を記録", "Record a lost device found";
     op_found_hint: "亡失として処理済みの機器が見つかった場合に記録します。発見された機器は再利用されず、亡失負担金もそのままです。", "For a device already treated as lost: it never serves again and its loss fee stands.";
     op_found_on: "発見日", "Found on";
+    op_found_not_lost: "亡失中の機器から選んでください（R12.3）。", "Choose one of the devices that are lost (R12.3).";
     op_sweep: "返却期限切れを亡失として処理", "Treat overdue returns as lost";
     op_sweep_hint: "毎日自動で行われる処理を今すぐ行います。", "Runs now what the server does by itself every day.";
     op_sweep_on: "処理日", "Day of the sweep";

@@ -22,6 +22,14 @@ async fn every_operator_page_answers_in_japanese_with_its_content(db: TestDb) {
         .await;
     assert_eq!(see_other(&ran), "/console/billing/2026-09?ran=yes");
 
+    // The adapter as the notice form offers it: by its number.
+    let an = app
+        .get(&format!("/api/v1/contracts/{a}"), &app.operator)
+        .await
+        .body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The price key as the price page names it (別紙1).
     let management_monthly = mpc_domain::price::PriceKey::ManagementMonthly.label_ja();
     let pages: Vec<(String, Vec<&str>)> = vec![
@@ -40,7 +48,7 @@ async fn every_operator_page_answers_in_japanese_with_its_content(db: TestDb) {
         ),
         (
             format!("/console/queue/notice?contractor_id={k}"),
-            vec![JA.op_notice_title, JA.op_arrived_on, a.as_str()],
+            vec![JA.op_notice_title, JA.op_arrived_on, an.as_str()],
         ),
         (
             "/console/contractors?name=%E3%83%9A%E3%83%BC%E3%82%B8".into(),

@@ -475,6 +475,24 @@ pub async fn awaiting_return(conn: &mut AnyConnection) -> Result<Vec<(String, De
     Ok(out)
 }
 
+/// Devices lost and not found since (R12.2, R12.3), with their holder, earliest loss first:
+/// those a find may be recorded for.
+pub async fn lost_devices(conn: &mut AnyConnection) -> Result<Vec<(String, Device)>> {
+    let holders: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT serial, contractor_id FROM devices WHERE lost_on IS NOT NULL AND found_on IS NULL \
+         ORDER BY lost_on, serial",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(holders.len());
+    for (serial, holder) in holders {
+        if let Some(device) = load_device(conn, &serial).await? {
+            out.push((holder.unwrap_or_default(), device));
+        }
+    }
+    Ok(out)
+}
+
 /// One device by serial, whoever holds it.
 pub async fn load_device(conn: &mut AnyConnection, serial: &str) -> Result<Option<Device>> {
     let row: Option<DeviceRecord> = sqlx::query_as(

@@ -245,6 +245,45 @@ pub async fn inventory_model(conn: &mut AnyConnection, serial: &str) -> Result<O
         .transpose()
 }
 
+/// Units of the inventory of `model` the operator has at hand on `today`, by serial, at most
+/// `limit`: those that never served a contract, and those back from one (returned, no
+/// assignment open or to come) and neither lost nor found, which may never serve again
+/// (R12.3). What may replace a failed or lost device (R11.1, R12.1); `serial` narrows the
+/// answer to that unit (whatever its letter case, as the inventory tells serials apart), to
+/// tell whether it is one of them.
+pub async fn spare_devices(
+    conn: &mut AnyConnection,
+    model: DeviceType,
+    serial: Option<&str>,
+    today: jiff::civil::Date,
+    limit: i64,
+) -> Result<Vec<String>> {
+    let today = today.to_string();
+    let mut q = crate::sql::Sql::new(
+        "SELECT i.serial FROM device_inventory i LEFT JOIN devices d ON d.serial = i.serial \
+         WHERE i.model = ",
+    );
+    q.bind(model.as_str().to_owned());
+    q.push(
+        " AND (d.serial IS NULL OR (d.lost_on IS NULL AND d.found_on IS NULL AND d.returned_on <= ",
+    )
+    .bind(today.clone())
+    .push(
+        " AND NOT EXISTS (SELECT 1 FROM device_assignments a WHERE a.serial = d.serial \
+             AND (a.until_on IS NULL OR a.until_on >= ",
+    )
+    .bind(today)
+    .push("))))");
+    if let Some(s) = serial {
+        q.push(" AND LOWER(i.serial) = LOWER(")
+            .bind(s.to_owned())
+            .push(")");
+    }
+    q.push(" ORDER BY i.serial LIMIT ").bind(limit);
+    let rows: Vec<(String,)> = q.query_as()?.fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|(s,)| s).collect())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Device requests seen by any node
 

@@ -73,6 +73,9 @@ pub struct FleetTable {
     /// The previous and next pages' addresses, the filters and the order kept.
     pub previous: Option<String>,
     pub next: Option<String>,
+    /// The contractor filter names no contractor (said beside the field, and in the table
+    /// that htmx swaps in alone).
+    pub unknown_contractor: bool,
 }
 
 #[derive(askama::Template)]
@@ -146,9 +149,10 @@ pub async fn list(
     let lang = session.lang;
     let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
     // Values the API would refuse are dropped, as a filter left empty.
+    let filter_contractor = given(&q.contractor_id);
     let filter = monitoring::Filter {
         state: q.state.trim().parse().ok(),
-        contractor_id: given(&q.contractor_id),
+        contractor_id: filter_contractor.clone(),
         model: q.model.trim().parse().ok(),
         firmware: given(&q.firmware),
         assigned_only: q.assigned == "yes",
@@ -195,6 +199,12 @@ pub async fn list(
             .collect(),
     )
     .await?;
+    let unknown_contractor = match &filter_contractor {
+        Some(k) => crate::app::contractors::get(&state, &session.caller(), k)
+            .await
+            .is_err(),
+        None => false,
+    };
     let shown = fleet.devices.len() as i64;
     let rows: Vec<DeviceRow> = fleet
         .devices
@@ -221,6 +231,7 @@ pub async fn list(
         sort,
         previous: fleet.previous.map(at_page),
         next: fleet.next.map(at_page),
+        unknown_contractor,
     };
     let c = session.chrome(session.t().nav_fleet, Section::Fleet);
     if htmx_target(&headers, "fleet-table") {

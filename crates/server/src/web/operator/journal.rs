@@ -47,6 +47,8 @@ struct JournalPage {
     c: Chrome,
     /// The contractors the contractor field offers: id and name.
     contractors: Vec<(String, String)>,
+    /// Why the contractor field names none of them.
+    contractor_error: Option<&'static str>,
     q: SearchQuery,
     entries: Vec<EntryRow>,
     /// `41–60 of 312`; empty when nothing matches.
@@ -149,8 +151,12 @@ pub async fn page(
         })
         .collect();
     let contractors = super::contractor_choices(&state, &session).await?;
+    let contractor_error = given(&q.contractor_id)
+        .filter(|k| !contractors.iter().any(|(id, _)| id == k))
+        .map(|_| session.t().op_no_such_contractor);
     Ok(render(JournalPage {
         contractors,
+        contractor_error,
         c: session.chrome(session.t().nav_journal, Section::Journal),
         q,
         entries,

@@ -1,5 +1,5 @@
-//! The queue's device forms: a return, a lost device found, and the sweep of overdue returns;
-//! each answers with the queue page.
+//! The queue's device forms: a return, a lost device found (picked from the lost devices),
+//! and the sweep of overdue returns; each answers with the queue page.
 
 use axum::extract::{Path, State};
 use mpc_api_types::contracts::OnDate;
@@ -12,6 +12,43 @@ use crate::AppState;
 use crate::app::{Input, fleet};
 use crate::error::ApiError;
 use crate::web::{Session, WebResult, see_other};
+
+/// A lost device the found form offers: its serial, and what tells it apart
+/// (`SEIL/X4 · 亡失 2026年10月1日 · C-000123`).
+pub struct LostChoice {
+    pub serial: String,
+    pub label: String,
+}
+
+/// The devices a find may be recorded for: lost and not found since (R12.3).
+pub(super) async fn lost_choices(
+    state: &AppState,
+    session: &Session,
+) -> WebResult<Vec<LostChoice>> {
+    let lang = session.lang;
+    Ok(fleet::lost(state, &session.caller())
+        .await?
+        .into_iter()
+        .map(|d| {
+            let mut label = format!(
+                "{} · {} {}",
+                lang.pick(d.device_type.label_ja(), d.device_type.label_en()),
+                lang.device_state(d.state),
+                d.lost_on
+                    .as_deref()
+                    .map(|on| lang.date(on))
+                    .unwrap_or_default()
+            );
+            if let Some(number) = d.assignments.last().and_then(|a| a.contract_number.clone()) {
+                label = format!("{label} · {number}");
+            }
+            LostChoice {
+                serial: d.serial,
+                label,
+            }
+        })
+        .collect())
+}
 
 csrf_field!(DeviceForm);
 
@@ -84,18 +121,32 @@ pub async fn device_found(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<DeviceForm>,
 ) -> WebResult {
-    let serial = form.serial.trim().to_owned();
-    if serial.is_empty() {
-        let problem = field_problem(session.lang, "serial", session.t().op_required);
-        return queue_page(
-            &state,
-            &session,
-            &QueueQuery::default(),
-            Some(problem),
-            serial,
-        )
-        .await;
-    }
+    let typed = form.serial.trim().to_owned();
+    // Only a lost device may be found (R12.3): a serial not among them is named at the field.
+    let lost = lost_choices(&state, &session).await?;
+    let serial = match lost
+        .into_iter()
+        .find(|d| d.serial.eq_ignore_ascii_case(&typed))
+    {
+        Some(d) => d.serial,
+        None => {
+            let t = session.t();
+            let why = if typed.is_empty() {
+                t.op_required
+            } else {
+                t.op_found_not_lost
+            };
+            let problem = field_problem(session.lang, "serial", why);
+            return queue_page(
+                &state,
+                &session,
+                &QueueQuery::default(),
+                Some(problem),
+                typed,
+            )
+            .await;
+        }
+    };
     let caller = session.caller();
     on_device(&state, &session, &form, "found", |payload| async {
         fleet::found(&state, &caller, &serial, payload)

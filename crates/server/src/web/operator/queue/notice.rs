@@ -15,6 +15,7 @@ use crate::app::{self, Input, requests};
 use crate::web::i18n::Lang;
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, Shown, WebResult, see_other};
+use mpc_domain::book::Status;
 
 csrf_field!(NoticeForm);
 
@@ -34,7 +35,12 @@ pub struct NoticeForm {
 
 /// Something a notice may name: a contract, option or group of the contractor.
 struct Target {
+    /// What the form offers: a contract's number, or an option's or group's id.
     id: String,
+    /// The id itself, which the form takes as well.
+    key: String,
+    /// The notice that names it: `cancel_contract`, `stop_option` or `stop_group`.
+    kind: &'static str,
     label: String,
 }
 
@@ -80,7 +86,6 @@ async fn notice_page(
     form: NoticeForm,
     problem: Option<Shown>,
 ) -> WebResult {
-    let lang = session.lang;
     let id = form.contractor_id.trim().to_owned();
     let mut contractor = None;
     let mut targets = Vec::new();
@@ -88,43 +93,7 @@ async fn notice_page(
         && let Ok(c) = app::contractors::get(state, &session.caller(), &id).await
     {
         contractor = Some(c.name);
-        let caller = session.caller();
-        for k in &app::contracts::list(state, &caller, &id, None).await? {
-            let what = match (k.item, k.device_type) {
-                (Some(i), Some(d)) => format!(
-                    "{} ({} / {})",
-                    lang.pick(k.kind.label_ja(), k.kind.label_en()),
-                    lang.pick(i.label_ja(), i.label_en()),
-                    lang.pick(d.label_ja(), d.label_en())
-                ),
-                _ => lang.pick(k.kind.label_ja(), k.kind.label_en()).to_owned(),
-            };
-            targets.push(Target {
-                id: k.id.clone(),
-                label: format!(
-                    "{} {what} · {}",
-                    lang.t().op_contract,
-                    lang.status(k.status)
-                ),
-            });
-            for o in &k.options {
-                targets.push(Target {
-                    id: o.id.clone(),
-                    label: format!(
-                        "{} {} · {}",
-                        lang.t().op_option,
-                        lang.pick(o.kind.label_ja(), o.kind.label_en()),
-                        lang.status(o.status)
-                    ),
-                });
-            }
-        }
-        for g in app::devices::groups(state, &caller, &id, None).await? {
-            targets.push(Target {
-                id: g.id.clone(),
-                label: format!("{} · {}", lang.t().op_group, lang.status(g.status)),
-            });
-        }
+        targets = notice_targets(state, session, &id).await?;
     }
     let failed = problem.is_some();
     let contractors = super::super::contractor_choices(state, session).await?;
@@ -139,6 +108,86 @@ async fn notice_page(
         },
         failed,
     ))
+}
+
+/// What a notice of the contractor `id` may name today: the contracts it may cancel
+/// ([`app::contracts::offered`], R13.1) by number, and its options and packet share groups
+/// neither ended nor already ending (R9.10). Contracts that ended are not offered.
+async fn notice_targets(state: &AppState, session: &Session, id: &str) -> WebResult<Vec<Target>> {
+    let lang = session.lang;
+    let t = lang.t();
+    let caller = session.caller();
+    let what = |k: &mpc_api_types::contracts::ContractView| match (k.item, k.device_type) {
+        (Some(i), Some(d)) => format!(
+            "{} ({} / {})",
+            lang.pick(k.kind.label_ja(), k.kind.label_en()),
+            lang.pick(i.label_ja(), i.label_en()),
+            lang.pick(d.label_ja(), d.label_en())
+        ),
+        _ => lang.pick(k.kind.label_ja(), k.kind.label_en()).to_owned(),
+    };
+    let cancellable = app::contracts::offered(
+        state,
+        &caller,
+        id,
+        &app::contracts::OfferedQuery {
+            kind: "cancel_contract".into(),
+            option_kind: None,
+            as_of: None,
+        },
+    )
+    .await?;
+    let mut targets: Vec<Target> = cancellable
+        .iter()
+        .map(|k| Target {
+            id: k.number.map_or_else(|| k.id.clone(), |n| n.to_string()),
+            key: k.id.clone(),
+            kind: "cancel_contract",
+            label: format!(
+                "{} {}{}{} · {}",
+                t.op_contract,
+                k.label,
+                if k.label.is_empty() { "" } else { " " },
+                what(k),
+                lang.status(k.status)
+            ),
+        })
+        .collect();
+    let open = |status: Status, ending: bool| status != Status::Ended && !ending;
+    for k in &app::contracts::list(state, &caller, id, None).await? {
+        for o in k
+            .options
+            .iter()
+            .filter(|o| open(o.status, o.ending.is_some()))
+        {
+            targets.push(Target {
+                id: o.id.clone(),
+                key: o.id.clone(),
+                kind: "stop_option",
+                label: format!(
+                    "{} · {} · {}",
+                    crate::web::option_name(
+                        lang,
+                        o.kind,
+                        k.number.map(|n| n.to_string()).as_deref()
+                    ),
+                    what(k),
+                    lang.status(o.status)
+                ),
+            });
+        }
+    }
+    for g in app::devices::groups(state, &caller, id, None).await? {
+        if open(g.status, g.ending.is_some()) {
+            targets.push(Target {
+                id: g.id.clone(),
+                key: g.id.clone(),
+                kind: "stop_group",
+                label: format!("{} · {}", t.op_group, lang.status(g.status)),
+            });
+        }
+    }
+    Ok(targets)
 }
 
 /// The submission, from the notice form.
@@ -182,6 +231,31 @@ fn notice_request(lang: Lang, form: &NoticeForm) -> Result<SubmitRequest, Shown>
     })
 }
 
+/// Why the form's target is not one the notice may name, when the contractor is known (an
+/// unknown contractor is the submission's to report).
+async fn target_problem(
+    state: &AppState,
+    session: &Session,
+    form: &NoticeForm,
+) -> WebResult<Option<Shown>> {
+    let id = form.contractor_id.trim();
+    if app::contractors::get(state, &session.caller(), id)
+        .await
+        .is_err()
+    {
+        return Ok(None);
+    }
+    let typed = form.target.trim();
+    let offered = notice_targets(state, session, id)
+        .await?
+        .into_iter()
+        .any(|t| {
+            t.kind == form.kind
+                && (t.id.eq_ignore_ascii_case(typed) || t.key.eq_ignore_ascii_case(typed))
+        });
+    Ok((!offered).then(|| field_problem(session.lang, "target", session.t().op_no_such_target)))
+}
+
 pub async fn record_notice(
     State(state): State<AppState>,
     OperatorForm { session, form }: OperatorForm<NoticeForm>,
@@ -189,34 +263,37 @@ pub async fn record_notice(
     let lang = session.lang;
     let t = lang.t();
     let problem = match notice_request(lang, &form) {
-        Ok(submission) => match requests::submit(
-            &state,
-            &session.caller(),
-            form.contractor_id.trim(),
-            Input::Value(submission),
-        )
-        .await
-        {
-            Ok(view) => {
-                return Ok(see_other(&format!("/console/queue/requests/{}", view.id)));
-            }
-            // A target that is neither a contract number nor an id names nothing either.
-            Err(e) if e.code == "invalid_contract" => {
-                field_problem(lang, "target", t.op_no_such_target)
-            }
-            Err(e) if e.code == "not_found" => {
-                // Either the contractor or what the notice names is unknown: say which.
-                let contractor_known =
-                    app::contractors::get(&state, &session.caller(), form.contractor_id.trim())
-                        .await
-                        .is_ok();
-                if contractor_known {
-                    field_problem(lang, "target", t.op_no_such_target)
-                } else {
-                    field_problem(lang, "contractor_id", t.op_no_such_contractor)
+        Ok(submission) => match target_problem(&state, &session, &form).await? {
+            Some(shown) => shown,
+            None => match requests::submit(
+                &state,
+                &session.caller(),
+                form.contractor_id.trim(),
+                Input::Value(submission),
+            )
+            .await
+            {
+                Ok(view) => {
+                    return Ok(see_other(&format!("/console/queue/requests/{}", view.id)));
                 }
-            }
-            Err(e) => refusal(lang, e)?,
+                // A target that is neither a contract number nor an id names nothing either.
+                Err(e) if e.code == "invalid_contract" => {
+                    field_problem(lang, "target", t.op_no_such_target)
+                }
+                Err(e) if e.code == "not_found" => {
+                    // Either the contractor or what the notice names is unknown: say which.
+                    let contractor_known =
+                        app::contractors::get(&state, &session.caller(), form.contractor_id.trim())
+                            .await
+                            .is_ok();
+                    if contractor_known {
+                        field_problem(lang, "target", t.op_no_such_target)
+                    } else {
+                        field_problem(lang, "contractor_id", t.op_no_such_contractor)
+                    }
+                }
+                Err(e) => refusal(lang, e)?,
+            },
         },
         Err(shown) => shown,
     };

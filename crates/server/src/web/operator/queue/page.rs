@@ -76,6 +76,8 @@ struct QueuePage {
     dpager: Pager,
     today: String,
     found_serial: String,
+    /// The lost devices the found form offers (R12.3).
+    lost: Vec<super::devices::LostChoice>,
     device_problem: Option<Shown>,
     parameters: Vec<ParametersRow>,
 }
@@ -254,6 +256,7 @@ pub(super) async fn queue_page(
             dpager,
             today: today().to_string(),
             found_serial,
+            lost: super::devices::lost_choices(state, session).await?,
             device_problem,
             parameters,
         },

@@ -13,7 +13,7 @@ use super::super::{
 use super::preview::{Outcome, PreviewForm, outcome, termination};
 use crate::AppState;
 use crate::app::support::today;
-use crate::app::{Input, requests};
+use crate::app::{Input, fleet, requests};
 use crate::web::i18n::{Lang, request_kind};
 use crate::web::session::Section;
 use crate::web::{Chrome, Namer, Session, Shown, WebResult, actor_label, see_other};
@@ -236,6 +236,16 @@ pub(super) fn facts(lang: Lang, r: &Request) -> Vec<Fact> {
     out
 }
 
+/// The contract whose device accepting `request` replaces: that of a failure or loss report.
+fn replaced_contract(request: &Request) -> Option<&str> {
+    match request {
+        Request::ReportFailure { contract_id, .. } | Request::ReportLoss { contract_id } => {
+            Some(contract_id)
+        }
+        _ => None,
+    }
+}
+
 struct RequestFacts {
     id: String,
     number: String,
@@ -257,6 +267,8 @@ struct RequestFacts {
     pending: bool,
     notice: bool,
     replacement: bool,
+    /// The contract whose device an acceptance replaces (a failure or loss report).
+    replaced_contract: Option<String>,
     failure: bool,
     cancel: bool,
 }
@@ -294,6 +306,8 @@ struct RequestPage {
     reject: RejectForm,
     accept_problem: Option<Shown>,
     reject_problem: Option<Shown>,
+    /// The units the replacement serial offers (R11.1): in stock, of the contract's model.
+    spares: Vec<String>,
 }
 
 async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResult<RequestFacts> {
@@ -334,6 +348,7 @@ async fn request_facts(state: &AppState, session: &Session, id: &str) -> WebResu
         pending: r.status == RequestStatus::Pending,
         notice: r.request.is_notice(),
         replacement: matches!(kind, "report_failure" | "report_loss"),
+        replaced_contract: replaced_contract(&r.request).map(str::to_owned),
         failure: kind == "report_failure",
         cancel: kind == "cancel_contract",
         contractor_id: r.contractor_id,
@@ -388,6 +403,10 @@ async fn request_view(
         }
         _ => None,
     };
+    let spares = match &r.replaced_contract {
+        Some(k) if r.pending => fleet::spares(state, &session.caller(), k, None).await?,
+        _ => Vec::new(),
+    };
     let failed = accept_problem.is_some() || reject_problem.is_some();
     let title = format!("{} {}", r.kind, r.number);
     Ok(render_form(
@@ -400,6 +419,7 @@ async fn request_view(
             reject,
             accept_problem,
             reject_problem,
+            spares,
         },
         failed,
     ))
@@ -431,6 +451,36 @@ pub async fn request_page(
     .await
 }
 
+/// The replacement serial of `form` as the inventory writes it, when the request `id` replaces
+/// a device and the serial names a unit that may replace it ([`fleet::spares`]); a serial typed
+/// that names none is named at its field (R11.1).
+async fn replacement_serial(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    form: &AcceptForm,
+) -> WebResult<Result<String, Shown>> {
+    let typed = form.replacement_serial.trim();
+    if typed.is_empty() {
+        return Ok(Ok(String::new()));
+    }
+    let caller = session.caller();
+    let request = requests::get(state, &caller, id).await?;
+    let Some(contract) = replaced_contract(&request.request) else {
+        return Ok(Ok(typed.to_owned()));
+    };
+    Ok(fleet::spares(state, &caller, contract, Some(typed))
+        .await?
+        .pop()
+        .ok_or_else(|| {
+            field_problem(
+                session.lang,
+                "replacement_serial",
+                session.t().op_replacement_not_spare,
+            )
+        }))
+}
+
 /// The acceptance, from the form.
 fn acceptance(lang: Lang, form: &AcceptForm) -> Result<Acceptance, Shown> {
     if !confirmed(&form.confirm) {
@@ -453,7 +503,15 @@ pub async fn accept(
     OperatorForm { session, form }: OperatorForm<AcceptForm>,
 ) -> WebResult {
     let lang = session.lang;
-    let problem = match acceptance(lang, &form) {
+    let mut form = form;
+    let checked = match replacement_serial(&state, &session, &id, &form).await? {
+        Ok(serial) => {
+            form.replacement_serial = serial;
+            acceptance(lang, &form)
+        }
+        Err(shown) => Err(shown),
+    };
+    let problem = match checked {
         Ok(acceptance) => {
             match requests::accept(&state, &session.caller(), &id, Input::Value(acceptance)).await {
                 Ok(_) => {
