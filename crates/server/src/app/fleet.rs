@@ -53,7 +53,7 @@ pub async fn lost(state: &AppState, caller: &Caller) -> ApiResult<Vec<DeviceView
         .iter()
         .flat_map(|(_, d)| d.assignments.iter().map(|a| a.contract_id.as_str()))
         .collect();
-    let names = crate::app::contracts::id_names(state, &ids).await?;
+    let names = crate::app::contracts::names(state, caller, &ids, &[]).await?;
     Ok(devices
         .iter()
         .filter(|(_, d)| d.state_on(today) == DeviceState::Lost)
