@@ -7,8 +7,10 @@
 //! are the same; pages build their typed inputs from forms and read typed outcomes.
 //!
 //! Tables sort with a `sort` query parameter (`name`, or `-name` for descending) from links in
-//! their headers. Lists the API returns whole are sorted whole and paged here with an offset
-//! cursor; lists the API pages (contractors, the journal) page with its cursor.
+//! their headers. Long lists (the queue, the fleet, the journal) are sorted and paged in the
+//! query, in numbered pages with their counts ([`Numbered`]); the contractors page with the
+//! API's cursor; short lists the API returns whole are sorted whole and paged here with an
+//! offset cursor.
 
 mod agreements;
 mod billing;
