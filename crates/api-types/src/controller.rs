@@ -12,6 +12,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PresetView {
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     pub item: Item,
     pub device_type: DeviceType,
     /// The current revision; none while the contract runs its item's defaults.
@@ -40,6 +43,9 @@ pub struct MobileLineBody {
 pub struct MobileLineView {
     pub option_id: String,
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     /// None until the line is set.
     pub line: Option<MobileSettings>,
     /// After a change: the revision rendered with the line, none while the contract's preset
@@ -69,6 +75,9 @@ pub struct RevisionSummary {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RevisionList {
     pub contract_id: String,
+    /// The contract's number (`C-000123`), beside `contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_number: Option<String>,
     /// Oldest first; the last is current.
     pub revisions: Vec<RevisionSummary>,
 }

@@ -34,6 +34,9 @@ pub struct Designation {
     pub id: String,
     pub rider_contractor_id: String,
     pub management_contract_id: String,
+    /// The management's number (`C-000123`), beside `management_contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_contract_number: Option<String>,
     pub requested_on: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consented_on: Option<String>,
@@ -62,6 +65,9 @@ pub struct CreateDesignation {
 pub struct InvoiceRedirect {
     pub id: String,
     pub management_contract_id: String,
+    /// The management's number (`C-000123`), beside `management_contract_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_contract_number: Option<String>,
     pub target_contractor_id: String,
     pub requested_on: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

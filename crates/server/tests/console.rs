@@ -476,10 +476,28 @@ async fn contractors_see_only_their_own_pages_in_their_language(db: TestDb) {
     let (a, _) = contractor_user(&app, "株式会社エー", "alpha").await;
     let (b, _) = contractor_user(&app, "株式会社ビー", "bravo").await;
     let (_, adapter_b) = app.eligible_setup(&b, "SEIL CA10", "2026-04-01").await;
-    app.eligible_setup(&a, "SEIL/X4", "2026-04-01").await;
+    let (_, adapter_a) = app.eligible_setup(&a, "SEIL/X4", "2026-04-01").await;
     let mut v = Visitor::new(&app);
     v.lang = "en";
     v.sign_in("alpha", PASSWORD).await;
+    // Its own preset editor names the contract by its number.
+    let number = app
+        .get(&format!("/api/v1/contracts/{adapter_a}"), &app.operator)
+        .await
+        .body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let editor = v
+        .get(&format!("/console/contracts/{adapter_a}/preset"))
+        .await;
+    assert!(
+        editor.text.contains(&format!(
+            r#"<a href="/console/contracts/{adapter_a}">{number} · "#
+        )),
+        "{}",
+        editor.text
+    );
     for path in [
         "/console/dashboard",
         "/console/contracts",

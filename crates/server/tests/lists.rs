@@ -263,6 +263,7 @@ async fn r14_1_an_agreed_price_is_removed_through_the_api_and_journaled(db: Test
 
 async fn requests_are_filtered_by_kind_and_status_and_the_queue_is_paged(db: TestDb) {
     use mpc_server::app::requests::{Browse, queue_page};
+    use mpc_storage::contracts::requests::RequestOrder;
     let app = TestApp::new(db).await;
     let (k, _, token) = app.contractor_with_user("株式会社依頼", "irai").await;
     // Three accepted (a management contract, an adapter under it, its send-back option), then
@@ -345,6 +346,42 @@ async fn requests_are_filtered_by_kind_and_status_and_the_queue_is_paged(db: Tes
     assert!(p1.requests.iter().all(|r| r.kind == "change_item"));
     // The oldest two: the applications, the adapter's (newer) first.
     assert!(p3.requests.iter().all(|r| r.kind == "apply_contract"));
+    // Ordered in the query: by kind in the order given, kinds not given last; by number
+    // backwards.
+    let ordered = |order, desc| Browse {
+        page: 1,
+        per_page: 6,
+        order,
+        desc,
+        ..Browse::default()
+    };
+    let ranked = RequestOrder::Kind(vec!["change_item".into(), "apply_contract".into()]);
+    let by_kind = queue_page(&state, &cli, &ordered(ranked, false))
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = by_kind.requests.iter().map(|r| r.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "change_item",
+            "change_item",
+            "change_item",
+            "apply_contract",
+            "apply_contract",
+            "add_option"
+        ]
+    );
+    let by_number = queue_page(&state, &cli, &ordered(RequestOrder::Number, true))
+        .await
+        .unwrap();
+    let numbers: Vec<&str> = by_number
+        .requests
+        .iter()
+        .map(|r| r.number.as_str())
+        .collect();
+    let mut descending = numbers.clone();
+    descending.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!((numbers.len(), &numbers), (6, &descending));
     let only = queue_page(&state, &cli, &page(1, Some("apply_contract")))
         .await
         .unwrap();

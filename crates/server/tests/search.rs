@@ -468,6 +468,7 @@ async fn requests_list_pending_first_then_newest(db: TestDb) {
         kind: kind.map(str::to_owned),
         page: 1,
         per_page: 50,
+        ..Browse::default()
     };
     for (status, kind, total) in [
         (Some("accepted"), None, 3),

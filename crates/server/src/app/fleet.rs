@@ -5,8 +5,7 @@ use mpc_api_types::contracts::{DeviceView, OnDate, RecordResult};
 use mpc_domain::Refusal;
 use mpc_domain::book::{Device, DeviceState, Effect};
 use mpc_domain::custody::{record_found, record_return, unknown_device};
-use mpc_storage::contracts::Owned;
-use mpc_storage::contracts::requests;
+use mpc_storage::contracts::{self, Owned, ReturnOrder, requests};
 
 use super::Input;
 use crate::AppState;
@@ -90,6 +89,76 @@ pub async fn spares(
         SPARES_SHOWN,
     )
     .await?)
+}
+
+/// A numbered page of the devices awaiting return, and how many there are.
+#[derive(Debug)]
+pub struct AwaitingPage {
+    pub devices: Vec<DeviceView>,
+    /// How many await return, on every page.
+    pub total: i64,
+    /// How many of them are overdue today, on every page.
+    pub overdue: i64,
+    /// The position of the first device among all, from 1.
+    pub first: i64,
+    pub previous: Option<u32>,
+    pub next: Option<u32>,
+}
+
+/// Page `page` (from 1) of the devices awaiting return, `per_page` a page (1–1000) in `order`
+/// (reversed when `desc`), overdue as of today (operators): one count query and one page
+/// query, only the page's devices loaded.
+///
+/// # Errors
+/// 403 for anyone but operators; 400 `invalid_paging` for a page or size out of range.
+pub async fn awaiting_return_page(
+    state: &AppState,
+    caller: &Caller,
+    (order, desc): (ReturnOrder, bool),
+    page: u32,
+    per_page: u32,
+) -> ApiResult<AwaitingPage> {
+    caller.require_operator()?;
+    let (page, offset, limit) = crate::app::support::numbered(
+        Some(page),
+        "per_page",
+        Some(per_page),
+        crate::app::support::DEFAULT_LIMIT,
+        crate::app::support::MAX_LIMIT,
+    )?;
+    let as_of = today();
+    let mut conn = state.store.conn().await?;
+    let (total, overdue) = contracts::count_awaiting_return(&mut conn, as_of).await?;
+    let devices = contracts::awaiting_return_page(&mut conn, order, desc, offset, limit).await?;
+    drop(conn);
+    let ids: Vec<&str> = devices
+        .iter()
+        .flat_map(|(_, d)| d.assignments.iter().map(|a| a.contract_id.as_str()))
+        .collect();
+    let names = crate::app::contracts::names(state, caller, &ids, &[]).await?;
+    let shown = devices.len() as i64;
+    Ok(AwaitingPage {
+        devices: devices
+            .iter()
+            .map(|(_, d)| views::device(d, as_of, &|id| names.of(id)))
+            .collect(),
+        total,
+        overdue,
+        first: offset + 1,
+        previous: (page > 1).then(|| page - 1),
+        next: (offset + shown < total).then_some(page + 1),
+    })
+}
+
+/// How many devices await return and how many of them are overdue today (operators), counted
+/// in one query.
+///
+/// # Errors
+/// 403 for anyone but operators.
+pub async fn awaiting_return_counts(state: &AppState, caller: &Caller) -> ApiResult<(i64, i64)> {
+    caller.require_operator()?;
+    let mut conn = state.store.conn().await?;
+    Ok(contracts::count_awaiting_return(&mut conn, today()).await?)
 }
 
 /// Records what `decide` makes of the device `serial` on the day given (today by default),

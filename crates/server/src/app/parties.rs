@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::Input;
 use crate::AppState;
+use crate::app::contracts::{Names, names};
 use crate::app::support::Dates;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
@@ -89,10 +90,15 @@ pub async fn designations(
     accounts::get_contractor(&state.store, contractor_id).await?;
     let list =
         parties::designations_involving(&mut *state.store.conn().await?, contractor_id).await?;
+    let managements: Vec<&str> = list
+        .iter()
+        .map(|d| d.management_contract_id.as_str())
+        .collect();
+    let names = names(state, caller, &managements, &[]).await?;
     Ok(DesignationList {
         designations: list
             .into_iter()
-            .map(|d| designation_view(d, Dates::default()))
+            .map(|d| designation_view(d, Dates::default(), &names))
             .collect(),
     })
 }
@@ -124,7 +130,8 @@ pub async fn designate(
             .request(raw),
     )
     .await?;
-    Ok(designation_view(d, dates))
+    let names = names(state, caller, &[&d.management_contract_id], &[]).await?;
+    Ok(designation_view(d, dates, &names))
 }
 
 /// The management's contractor consents to a designation (R6.2).
@@ -162,7 +169,8 @@ pub async fn consent_designation(
             .request(raw),
     )
     .await?;
-    Ok(designation_view(d, dates))
+    let names = names(state, caller, &[&d.management_contract_id], &[]).await?;
+    Ok(designation_view(d, dates, &names))
 }
 
 /// Invoice redirects of a management contract (R6.3).
@@ -176,10 +184,11 @@ pub async fn redirects(
         .id;
     let contract_id = id.as_str();
     let list = parties::redirects_of(&mut *state.store.conn().await?, contract_id).await?;
+    let names = names(state, caller, &[contract_id], &[]).await?;
     Ok(InvoiceRedirectList {
         invoice_redirects: list
             .into_iter()
-            .map(|r| redirect_view(r, Dates::default()))
+            .map(|r| redirect_view(r, Dates::default(), &names))
             .collect(),
     })
 }
@@ -208,7 +217,8 @@ pub async fn request_redirect(
             .request(raw),
     )
     .await?;
-    Ok(redirect_view(r, dates))
+    let names = names(state, caller, &[&r.management_contract_id], &[]).await?;
+    Ok(redirect_view(r, dates, &names))
 }
 
 /// The target of a redirect consents to receive the invoices (R6.3).
@@ -237,7 +247,8 @@ pub async fn consent_redirect(
             .request(raw),
     )
     .await?;
-    Ok(redirect_view(r, dates))
+    let names = names(state, caller, &[&r.management_contract_id], &[]).await?;
+    Ok(redirect_view(r, dates, &names))
 }
 
 /// The operator approves a consented redirect (R6.3): from that day the management fees are
@@ -264,7 +275,8 @@ pub async fn approve_redirect(
             .outcome(json!({ "approved_on": on.to_string() })),
     )
     .await?;
-    Ok(redirect_view(r, dates))
+    let names = names(state, caller, &[&r.management_contract_id], &[]).await?;
+    Ok(redirect_view(r, dates, &names))
 }
 
 fn service_view(r: DesignatedServiceRecord) -> DesignatedService {
@@ -277,10 +289,13 @@ fn service_view(r: DesignatedServiceRecord) -> DesignatedService {
     }
 }
 
-fn designation_view(d: eligibility::Designation, dates: Dates) -> Designation {
+/// A designation with its management's number from `names` (never its site label, which is
+/// the other contractor's own).
+fn designation_view(d: eligibility::Designation, dates: Dates, names: &Names) -> Designation {
     Designation {
         id: d.id,
         rider_contractor_id: d.rider_contractor_id,
+        management_contract_number: names.of(&d.management_contract_id).0,
         management_contract_id: d.management_contract_id,
         requested_on: d.requested_on.to_string(),
         consented_on: d.consented_on.map(|d| d.to_string()),
@@ -289,10 +304,16 @@ fn designation_view(d: eligibility::Designation, dates: Dates) -> Designation {
     }
 }
 
-fn redirect_view(r: eligibility::InvoiceRedirect, dates: Dates) -> InvoiceRedirect {
+/// A redirect with its management's number from `names`.
+fn redirect_view(
+    r: eligibility::InvoiceRedirect,
+    dates: Dates,
+    names: &Names,
+) -> InvoiceRedirect {
     let text = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
     InvoiceRedirect {
         id: r.id,
+        management_contract_number: names.of(&r.management_contract_id).0,
         management_contract_id: r.management_contract_id,
         target_contractor_id: r.target_contractor_id,
         requested_on: r.requested_on.to_string(),

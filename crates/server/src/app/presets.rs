@@ -221,6 +221,7 @@ fn view(contract: &Contract, current: Option<&Revision>, reveal: bool) -> ApiRes
     })?;
     Ok(PresetView {
         contract_id: contract.id.clone(),
+        contract_number: contract.number.map(|n| n.to_string()),
         item: params.item(),
         device_type: contract.device_type.ok_or_else(ApiError::not_found)?,
         revision: current
@@ -314,6 +315,7 @@ pub async fn revisions(
     with_names(state, &mut revisions).await?;
     Ok(RevisionList {
         contract_id: contract_id.to_owned(),
+        contract_number: contract.number.map(|n| n.to_string()),
         revisions,
     })
 }

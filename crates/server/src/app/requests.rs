@@ -250,6 +250,10 @@ pub struct Browse {
     /// From 1.
     pub page: u32,
     pub per_page: u32,
+    /// The order, pending ones first and then the newest unless given.
+    pub order: requests::RequestOrder,
+    /// Reverses `order`.
+    pub desc: bool,
 }
 
 /// A numbered page of requests and how many all pages hold.
@@ -283,9 +287,9 @@ pub async fn browse(
     numbered(state, Some(contractor_id), b).await
 }
 
-/// The work queue as numbered pages: every contractor's requests, pending ones first and then
-/// the newest, with the total the filters find (operators only; one count query and one page
-/// query).
+/// The work queue as numbered pages: every contractor's requests in the order asked (pending
+/// ones first and then the newest by default), with the total the filters find (operators
+/// only; one count query and one page query).
 ///
 /// # Errors
 /// 403 for anyone but operators; otherwise as [`browse`].
@@ -330,7 +334,8 @@ async fn numbered(
         kind: b.kind.clone(),
     };
     let total = requests::count_requests(&state.store, &filter).await?;
-    let rows = requests::page_requests(&state.store, &filter, offset, per_page).await?;
+    let rows = requests::page_requests(&state.store, &filter, (&b.order, b.desc), offset, per_page)
+        .await?;
     let shown = rows.len() as i64;
     Ok(NumberedRequests {
         requests: rows

@@ -320,6 +320,8 @@ pub struct DiffRow {
 struct EditorPage {
     c: Chrome,
     id: String,
+    /// The contract's number (`C-000123`), by which people name it.
+    number: Option<String>,
     device: String,
     item: String,
     form: FormState,
@@ -426,6 +428,7 @@ async fn page(
     let mut response = render(EditorPage {
         c: session.chrome(t.preset_editor, Section::Contracts),
         id: id.to_owned(),
+        number: shown.contract_number.clone(),
         device: shown.device_type.as_str().to_owned(),
         item: lang
             .pick(shown.item.label_ja(), shown.item.label_en())

@@ -367,8 +367,249 @@ async fn the_request_page_previews_the_acceptance_and_then_shows_what_it_did(db:
     }
 }
 
+/// The requests a queue page lists, in its order (each row links its number to the request).
+fn listed_requests(html: &str) -> Vec<String> {
+    html.split(r#"<td><a href="/console/queue/requests/"#)
+        .skip(1)
+        .filter_map(|rest| {
+            let end = rest.find('"')?;
+            rest[end..]
+                .starts_with(r#"">"#)
+                .then(|| rest[..end].to_owned())
+        })
+        .collect()
+}
+
+/// The devices a queue page lists awaiting return, in its order (each row has its return form).
+fn listed_devices(html: &str) -> Vec<String> {
+    html.split(r#"action="/console/queue/devices/"#)
+        .skip(1)
+        .filter_map(|rest| rest.split_once("/return\"").map(|(s, _)| s.to_owned()))
+        .collect()
+}
+
+async fn the_queue_pages_its_requests_in_the_query_with_counts(db: TestDb) {
+    let app = TestApp::new(db).await;
+    // Nine contractors, created out of their names' order, so that neither creation nor ids
+    // give the order by name.
+    let mut contractors = Vec::new();
+    for letter in ["E", "C", "I", "A", "G", "B", "H", "D", "F"] {
+        let name = format!("株式会社待ち{letter}");
+        let id = app
+            .post(
+                "/api/v1/contractors",
+                &app.operator,
+                json!({ "name": name }),
+            )
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        contractors.push((id, name));
+    }
+    // 45 pending requests, five each, submitted on 45 different days out of their numbers'
+    // order: (id, number, contractor's name, submitted on).
+    let mut all = Vec::new();
+    for i in 0..45 {
+        let (k, name) = &contractors[i % 9];
+        let on = jiff::civil::date(2026, 8, 1)
+            .checked_add(jiff::Span::new().days(((i * 17) % 45) as i64))
+            .unwrap()
+            .to_string();
+        let r = app
+            .post(
+                &format!("/api/v1/contractors/{k}/requests"),
+                &app.operator,
+                json!({
+                    "request": {"kind": "apply_contract", "contract_kind": "management"},
+                    "submitted_on": on,
+                }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let number: i64 = r.body["number"].as_str().unwrap()[4..].parse().unwrap();
+        all.push((
+            r.body["id"].as_str().unwrap().to_owned(),
+            number,
+            name.clone(),
+            on,
+        ));
+    }
+    let ids = |rows: &[&(String, i64, String, String)]| -> Vec<String> {
+        rows.iter().map(|r| r.0.clone()).collect()
+    };
+    let mut by_submitted: Vec<_> = all.iter().collect();
+    by_submitted.sort_by_key(|r| (r.3.clone(), r.1));
+    let mut by_number: Vec<_> = all.iter().collect();
+    by_number.sort_by_key(|r| r.1);
+    let mut by_contractor: Vec<_> = all.iter().collect();
+    by_contractor.sort_by_key(|r| (r.2.clone(), r.3.clone(), r.1));
+    assert_ne!(ids(&by_submitted), ids(&by_number));
+
+    let op = sign_in(&app, "admin", false).await;
+    // The queue's own order: the earliest submitted first, 20 a page.
+    let first = op.page("/console/queue").await;
+    assert_eq!(listed_requests(&first), ids(&by_submitted[..20]));
+    assert!(first.contains("45件中 1–20件"), "{first}");
+    assert!(
+        first.contains(&format!(
+            r#"<div class="value">45</div>{}"#,
+            JA.op_card_pending
+        )),
+        "{first}"
+    );
+    assert!(
+        first.contains(r#"<a href="/console/queue?page=2#requests" rel="next">"#),
+        "{first}"
+    );
+    assert!(!first.contains(r#"rel="prev""#), "{first}");
+    let last = op.page("/console/queue?page=3").await;
+    assert_eq!(listed_requests(&last), ids(&by_submitted[40..]));
+    assert!(last.contains("45件中 41–45件"), "{last}");
+    assert!(
+        last.contains(r#"<a href="/console/queue?page=2#requests" rel="prev">"#),
+        "{last}"
+    );
+    assert!(!last.contains(r#"rel="next""#), "{last}");
+    // A page that is not one is the first.
+    let odd = op.page("/console/queue?page=zero").await;
+    assert_eq!(listed_requests(&odd), ids(&by_submitted[..20]));
+
+    // Sorted in the query, the order runs on across the pages: the 21st is first on page 2,
+    // and the pages' links keep the order.
+    for (sort, expected) in [("number", &by_number), ("contractor", &by_contractor)] {
+        let mut shown = Vec::new();
+        for page in 1..=3 {
+            let html = op
+                .page(&format!("/console/queue?sort={sort}&page={page}"))
+                .await;
+            let rows = listed_requests(&html);
+            if page == 2 {
+                assert_eq!(rows[0], expected[20].0, "{sort}");
+                assert!(
+                    html.contains(&format!(
+                        r#"<a href="/console/queue?sort={sort}&#38;page=3#requests" rel="next">"#
+                    )),
+                    "{html}"
+                );
+            }
+            shown.extend(rows);
+        }
+        assert_eq!(shown, ids(expected), "{sort}");
+    }
+    // Descending is the ascending order backwards.
+    let desc = op.page("/console/queue?sort=-contractor").await;
+    let mut backwards = ids(&by_contractor);
+    backwards.reverse();
+    assert_eq!(listed_requests(&desc), backwards[..20]);
+
+    // In English too.
+    let en = sign_in(&app, "admin", true).await;
+    assert!(
+        en.page("/console/queue?page=2")
+            .await
+            .contains("21–40 of 45")
+    );
+}
+
+async fn the_queue_pages_devices_awaiting_return_in_the_query(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let k = app
+        .post(
+            "/api/v1/contractors",
+            &app.operator,
+            json!({"name": "株式会社返却"}),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, adapter) = app.eligible_setup(&k, "SEIL/X4", "2026-04-01").await;
+    // 25 devices the adapter served until 2026-05-15, written directly (through the API each
+    // would take a contract of its own): every fifth without a deadline; of the others, the
+    // first eight were due in June 2026 and are overdue, the rest are due in 2099.
+    let mut dated = Vec::new();
+    let mut undated = Vec::new();
+    {
+        let mut conn = app.db.store.pool().acquire().await.unwrap();
+        for i in 1..=25 {
+            let serial = format!("RET-{i:02}");
+            let due = if i % 5 == 0 {
+                undated.push(serial.clone());
+                None
+            } else {
+                let due = if dated.len() < 8 {
+                    format!("2026-06-{:02}", 30 - dated.len())
+                } else {
+                    format!("2099-01-{:02}", 30 - dated.len())
+                };
+                dated.push((due.clone(), serial.clone()));
+                Some(due)
+            };
+            sqlx::query(
+                "INSERT INTO devices (serial, device_type, contractor_id, return_due) \
+                 VALUES ($1, 'SEIL/X4', $2, $3)",
+            )
+            .bind(serial.clone())
+            .bind(k.clone())
+            .bind(due)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO device_assignments (serial, contract_id, from_on, until_on) \
+                 VALUES ($1, $2, '2026-04-01', '2026-05-15')",
+            )
+            .bind(serial)
+            .bind(adapter.clone())
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        }
+    }
+    // By deadline, the earliest first and those without one last (on both backends), then
+    // by serial.
+    dated.sort();
+    let by_due: Vec<String> = dated.into_iter().map(|(_, s)| s).chain(undated).collect();
+    let by_serial: Vec<String> = (1..=25).map(|i| format!("RET-{i:02}")).collect();
+
+    let op = sign_in(&app, "admin", false).await;
+    let first = op.page("/console/queue").await;
+    assert_eq!(listed_devices(&first), by_due[..20]);
+    assert!(first.contains("25件中 1–20件"), "{first}");
+    for (value, card) in [(25, JA.op_card_awaiting), (8, JA.op_card_overdue)] {
+        assert!(
+            first.contains(&format!(r#"<div class="value">{value}</div>{card}"#)),
+            "{card}: {first}"
+        );
+    }
+    assert!(
+        first.contains(r#"<a href="/console/queue?dpage=2#returns" rel="next">"#),
+        "{first}"
+    );
+    let second = op.page("/console/queue?dpage=2").await;
+    assert_eq!(listed_devices(&second), by_due[20..]);
+    assert!(second.contains("25件中 21–25件"), "{second}");
+    assert!(
+        second.contains(r#"<a href="/console/queue?dpage=1#returns" rel="prev">"#),
+        "{second}"
+    );
+    // By serial across the pages, and backwards.
+    let mut shown = listed_devices(&op.page("/console/queue?dsort=serial").await);
+    let page2 = op.page("/console/queue?dsort=serial&dpage=2").await;
+    assert_eq!(listed_devices(&page2)[0], by_serial[20]);
+    shown.extend(listed_devices(&page2));
+    assert_eq!(shown, by_serial);
+    let desc = op.page("/console/queue?dsort=-serial").await;
+    assert_eq!(listed_devices(&desc)[0], "RET-25");
+}
+
 backend_tests!(
     accepting_and_rejecting_from_the_queue,
     the_queue_names_devices_waiting_for_preset_parameters,
     the_request_page_previews_the_acceptance_and_then_shows_what_it_did,
+    the_queue_pages_its_requests_in_the_query_with_counts,
+    the_queue_pages_devices_awaiting_return_in_the_query,
 );

@@ -247,6 +247,14 @@ async fn r6_eligibility_designation_and_redirect(db: TestDb) {
         )
         .await;
     let d_id = d.body["id"].as_str().unwrap();
+    // The host's management is named by its number beside its id.
+    let host_number = app
+        .get(&format!("/api/v1/contracts/{host_m}"), &app.operator)
+        .await
+        .body["number"]
+        .clone();
+    assert!(host_number.is_string(), "{host_number}");
+    assert_eq!(d.body["management_contract_number"], host_number);
     let consented = app
         .post(
             &format!("/api/v1/designations/{d_id}/consent"),
@@ -255,6 +263,18 @@ async fn r6_eligibility_designation_and_redirect(db: TestDb) {
         )
         .await;
     assert_eq!(consented.body["consented_on"], "2026-04-04");
+    assert_eq!(consented.body["management_contract_number"], host_number);
+    let listed = app
+        .get(
+            &format!("/api/v1/contractors/{rider}/designations"),
+            &app.operator,
+        )
+        .await;
+    assert_eq!(
+        listed.body["designations"][0]["management_contract_number"], host_number,
+        "{}",
+        listed.text
+    );
     let a = created(
         &app.accepted(&rider, sa, "2026-04-05").await,
         "contract_created",
@@ -331,6 +351,19 @@ async fn r6_eligibility_designation_and_redirect(db: TestDb) {
         )
         .await;
     assert_eq!(approved.body["approved_on"], "2026-04-08");
+    assert_eq!(r.body["management_contract_number"], host_number);
+    assert_eq!(approved.body["management_contract_number"], host_number);
+    let listed = app
+        .get(
+            &format!("/api/v1/contracts/{host_m}/invoice-redirects"),
+            &app.operator,
+        )
+        .await;
+    assert_eq!(
+        listed.body["invoice_redirects"][0]["management_contract_number"], host_number,
+        "{}",
+        listed.text
+    );
 }
 
 backend_tests!(

@@ -88,6 +88,14 @@ async fn revisions_diff_rollback_and_masking(db: TestDb) {
         by_contractor.text
     );
     assert_eq!(by_contractor.body["revision"], 2);
+    // The contract is named by its number beside its id.
+    let number = app
+        .get(&format!("/api/v1/contracts/{a}"), &app.operator)
+        .await
+        .body["number"]
+        .clone();
+    assert!(number.as_str().unwrap().starts_with("C-"), "{number}");
+    assert_eq!(by_contractor.body["contract_number"], number);
     assert_eq!(by_contractor.body["params"]["wan"]["password"], "********");
 
     let diff = app
@@ -143,6 +151,7 @@ async fn revisions_diff_rollback_and_masking(db: TestDb) {
         })
         .collect();
     assert_eq!(causes, [(1, "edit"), (2, "edit"), (3, "rollback")]);
+    assert_eq!(list.body["contract_number"], number);
     assert_eq!(list.body["revisions"][2]["based_on"], 1);
     let r1 = app
         .get(
@@ -240,6 +249,14 @@ async fn r6_5_r9_3_the_mobile_line_of_an_sa_w2l_is_rendered_on_ta1(db: TestDb) {
     let unset = app.get(&path, &k_token).await;
     assert_eq!(unset.status, StatusCode::OK, "{}", unset.text);
     assert_eq!(unset.body["line"], Value::Null);
+    // The option's contract is named by its number beside its id.
+    let number = app
+        .get(&format!("/api/v1/contracts/{a}"), &app.operator)
+        .await
+        .body["number"]
+        .clone();
+    assert!(number.as_str().unwrap().starts_with("C-"), "{number}");
+    assert_eq!(unset.body["contract_number"], number);
     assert_eq!(
         put_preset(&app, &a, pppoe_gateway("line-pass"))
             .await
@@ -285,6 +302,7 @@ async fn r6_5_r9_3_the_mobile_line_of_an_sa_w2l_is_rendered_on_ta1(db: TestDb) {
     .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text);
     assert_eq!(set.body["revision"], 2);
+    assert_eq!(set.body["contract_number"], number);
     assert_eq!(
         set.body["line"],
         json!({"apn": "iijmobile.biz", "id": "mobile@iij", "password": "********",
@@ -508,6 +526,13 @@ async fn r8_1_item_change_re_renders_keeping_shared_parameters(db: TestDb) {
         .get(&format!("/api/v1/contracts/{a}/preset"), &app.operator)
         .await;
     assert_eq!(preset.body["params"]["preset"], "internet_gateway");
+    assert!(
+        preset.body["contract_number"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("C-")),
+        "{}",
+        preset.text
+    );
     assert_eq!(preset.body["revision"], 2);
 }
 

@@ -456,16 +456,63 @@ async fn device_from_row(conn: &mut AnyConnection, r: DeviceRecord) -> Result<De
 }
 
 /// Devices to come back that have not: released from their contract (ended, R10.3, or
-/// replaced, R11.1), neither returned nor lost; those with a deadline first, earliest first.
+/// replaced, R11.1), neither returned nor lost.
+const AWAITING_RETURN: &str = " FROM devices d WHERE d.returned_on IS NULL AND d.lost_on IS NULL \
+     AND EXISTS (SELECT 1 FROM device_assignments a WHERE a.serial = d.serial) \
+     AND NOT EXISTS (SELECT 1 FROM device_assignments a WHERE a.serial = d.serial AND a.until_on IS NULL)";
+
+/// Devices awaiting return with their holders, those with a deadline first, earliest first
+/// (on both backends: SQLite would put the undated ones first, PostgreSQL last).
 pub async fn awaiting_return(conn: &mut AnyConnection) -> Result<Vec<(String, Device)>> {
-    let holders: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT d.serial, d.contractor_id FROM devices d WHERE d.returned_on IS NULL AND d.lost_on IS NULL \
-         AND EXISTS (SELECT 1 FROM device_assignments a WHERE a.serial = d.serial) \
-         AND NOT EXISTS (SELECT 1 FROM device_assignments a WHERE a.serial = d.serial AND a.until_on IS NULL) \
-         ORDER BY d.return_due, d.serial",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    awaiting_return_page(conn, ReturnOrder::Due, false, 0, i64::MAX).await
+}
+
+/// The order of a page of devices awaiting return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReturnOrder {
+    /// By return deadline, the earliest first and undated ones last; then by serial.
+    #[default]
+    Due,
+    Serial,
+}
+
+/// How many devices await return, and how many of them are overdue on `as_of`: past their
+/// deadline (R10.3), as [`Device`]s in a view count it.
+pub async fn count_awaiting_return(conn: &mut AnyConnection, as_of: Date) -> Result<(i64, i64)> {
+    let mut q = Sql::new("SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN d.return_due < ");
+    q.bind(as_of.to_string())
+        .push(" THEN 1 ELSE 0 END), 0) AS BIGINT)")
+        .push(AWAITING_RETURN);
+    let (all, overdue): (i64, i64) = q.query_as()?.fetch_one(&mut *conn).await?;
+    Ok((all, overdue))
+}
+
+/// `limit` devices awaiting return from the `offset`th in `order` (all of it reversed when
+/// `desc`), with their holders; only those devices are loaded.
+pub async fn awaiting_return_page(
+    conn: &mut AnyConnection,
+    order: ReturnOrder,
+    desc: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<(String, Device)>> {
+    let dir = if desc { " DESC" } else { "" };
+    let mut q = Sql::new("SELECT d.serial, d.contractor_id");
+    q.push(AWAITING_RETURN).push(" ORDER BY ");
+    if order == ReturnOrder::Due {
+        q.push("CASE WHEN d.return_due IS NULL THEN 1 ELSE 0 END")
+            .push(dir)
+            .push(", d.return_due")
+            .push(dir)
+            .push(", ");
+    }
+    q.push("d.serial")
+        .push(dir)
+        .push(" LIMIT ")
+        .bind(limit)
+        .push(" OFFSET ")
+        .bind(offset);
+    let holders: Vec<(String, Option<String>)> = q.query_as()?.fetch_all(&mut *conn).await?;
     let mut out = Vec::with_capacity(holders.len());
     for (serial, holder) in holders {
         if let Some(device) = load_device(conn, &serial).await? {

@@ -75,8 +75,9 @@ impl RequestRecord {
     }
 }
 
-const REQUEST_COLUMNS: &str = "SELECT id, number, contractor_id, kind, payload, submitted_on, submitted_by, status, \
-     decided_on, decided_by, decision, created_at FROM requests";
+/// Qualified by `r`, so that pages may join the contractor for its name.
+const REQUEST_COLUMNS: &str = "SELECT r.id, r.number, r.contractor_id, r.kind, r.payload, r.submitted_on, \
+     r.submitted_by, r.status, r.decided_on, r.decided_by, r.decision, r.created_at FROM requests r";
 
 /// What deciding a request is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -509,9 +510,9 @@ pub async fn list_requests(
     let mut q = Sql::new(REQUEST_COLUMNS);
     push_request_filter(&mut q, filter);
     if let Some(a) = after {
-        q.push(" AND id > ").bind(a.to_owned());
+        q.push(" AND r.id > ").bind(a.to_owned());
     }
-    q.push(" ORDER BY id LIMIT ").bind(limit);
+    q.push(" ORDER BY r.id LIMIT ").bind(limit);
     Ok(q.query_as()?
         .fetch_all(store.pool())
         .await
@@ -553,9 +554,9 @@ pub struct RequestFilter {
 fn push_request_filter(q: &mut Sql, f: &RequestFilter) {
     q.push(" WHERE 1 = 1");
     for (column, value) in [
-        ("contractor_id", &f.contractor),
-        ("status", &f.status),
-        ("kind", &f.kind),
+        ("r.contractor_id", &f.contractor),
+        ("r.status", &f.status),
+        ("r.kind", &f.kind),
     ] {
         if let Some(v) = value {
             q.push(" AND ").push(column).push(" = ").bind(v.clone());
@@ -563,22 +564,77 @@ fn push_request_filter(q: &mut Sql, f: &RequestFilter) {
     }
 }
 
-/// Requests `filter` finds, pending ones first, then the newest: `limit` of them after
-/// skipping `offset`.
+/// The order of a numbered page of requests. Ties fall to the day submitted and then the
+/// number, which is unique, so pages neither overlap nor skip a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RequestOrder {
+    /// Pending ones first, then the newest: a contractor's own list.
+    #[default]
+    PendingFirst,
+    /// By the day submitted, the earliest first: the work queue's own order.
+    Submitted,
+    /// By number (`REQ-000123`).
+    Number,
+    /// By the contractor's name.
+    Contractor,
+    /// By kind, in the order these wire names are given (say, their labels' order in the
+    /// reader's language); kinds not given come last.
+    Kind(Vec<String>),
+}
+
+impl RequestOrder {
+    /// Appends the `ORDER BY` clause: every key reversed when `desc`, so a descending order
+    /// is the ascending one backwards ([`RequestOrder::PendingFirst`] has its own direction).
+    fn push(&self, q: &mut Sql, desc: bool) {
+        let dir = if desc { " DESC" } else { "" };
+        q.push(" ORDER BY ");
+        match self {
+            RequestOrder::PendingFirst => {
+                q.push(
+                    "CASE WHEN r.status = 'pending' THEN 0 ELSE 1 END, r.created_at DESC, r.id DESC",
+                );
+                return;
+            }
+            RequestOrder::Number => {
+                q.push("r.number").push(dir);
+                return;
+            }
+            RequestOrder::Submitted => {}
+            RequestOrder::Contractor => {
+                q.push("c.name").push(dir).push(", ");
+            }
+            RequestOrder::Kind(ranked) => {
+                q.push("CASE r.kind");
+                for (rank, kind) in ranked.iter().enumerate() {
+                    q.push(" WHEN ").bind(kind.clone());
+                    q.push(&format!(" THEN {rank}"));
+                }
+                q.push(&format!(" ELSE {} END", ranked.len()))
+                    .push(dir)
+                    .push(", ");
+            }
+        }
+        q.push("r.submitted_on").push(dir);
+        q.push(", r.number").push(dir);
+    }
+}
+
+/// Requests `filter` finds in `order` (reversed when `desc`): `limit` of them after skipping
+/// `offset`.
 pub async fn page_requests(
     store: &Store,
     filter: &RequestFilter,
+    (order, desc): (&RequestOrder, bool),
     offset: i64,
     limit: i64,
 ) -> Result<Vec<RequestRecord>> {
     let mut q = Sql::new(REQUEST_COLUMNS);
+    if *order == RequestOrder::Contractor {
+        q.push(" LEFT JOIN contractors c ON c.id = r.contractor_id");
+    }
     push_request_filter(&mut q, filter);
-    q.push(
-        " ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, created_at DESC, id DESC LIMIT ",
-    )
-    .bind(limit)
-    .push(" OFFSET ")
-    .bind(offset);
+    order.push(&mut q, desc);
+    q.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
     Ok(q.query_as()?
         .fetch_all(store.pool())
         .await
@@ -587,7 +643,7 @@ pub async fn page_requests(
 
 /// How many requests `filter` finds.
 pub async fn count_requests(store: &Store, filter: &RequestFilter) -> Result<i64> {
-    let mut q = Sql::new("SELECT COUNT(*) FROM requests");
+    let mut q = Sql::new("SELECT COUNT(*) FROM requests r");
     push_request_filter(&mut q, filter);
     let (n,): (i64,) = q
         .query_as()?

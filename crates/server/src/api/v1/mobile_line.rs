@@ -67,6 +67,7 @@ pub(super) async fn get(
     };
     Ok(Json(MobileLineView {
         option_id,
+        contract_number: contract.number.map(|n| n.to_string()),
         contract_id: contract.id,
         line: settings.map(|s| if q.reveal { s } else { s.masked() }),
         revision: None,
@@ -107,6 +108,7 @@ pub(super) async fn put(
     state.devices.invalidate_contractor(&contract.contractor_id);
     Ok(Json(MobileLineView {
         option_id,
+        contract_number: contract.number.map(|n| n.to_string()),
         contract_id: contract.id,
         line: Some(settings.masked()),
         revision: revision.map(|r| r.revision),

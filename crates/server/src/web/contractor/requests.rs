@@ -120,6 +120,7 @@ pub(super) async fn request_list(
         kind: kind.clone(),
         page: q.page.unwrap_or(1).max(1),
         per_page: PAGE as u32,
+        ..requests::Browse::default()
     };
     let list = requests::browse(&state, &session.caller(), &contractor, &browse).await?;
     let namer = namer_for(&state, &session, &list.requests).await?;

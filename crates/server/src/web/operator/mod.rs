@@ -7,8 +7,10 @@
 //! are the same; pages build their typed inputs from forms and read typed outcomes.
 //!
 //! Tables sort with a `sort` query parameter (`name`, or `-name` for descending) from links in
-//! their headers. Lists the API returns whole are sorted whole and paged here with an offset
-//! cursor; lists the API pages (contractors, the journal) page with its cursor.
+//! their headers. Long lists (the queue, the fleet, the journal) are sorted and paged in the
+//! query, in numbered pages with their counts ([`Numbered`]); the contractors page with the
+//! API's cursor; short lists the API returns whole are sorted whole and paged here with an
+//! offset cursor.
 
 mod agreements;
 mod billing;
@@ -351,6 +353,45 @@ impl Sort {
 pub struct Pager {
     pub first: Option<String>,
     pub next: Option<String>,
+}
+
+/// The pager of a table paged in the query: where its rows sit among all of them, and the
+/// addresses of the pages either side.
+#[derive(Default)]
+pub struct Numbered {
+    /// `41–60 of 312`; empty when nothing matches.
+    pub range: String,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Numbered {
+    /// The pager of a page showing `shown` rows from the `first`th (from 1) of `total`, with
+    /// the numbers of the pages either side; `at` gives the address of a page by number.
+    fn new(
+        lang: Lang,
+        (first, shown, total): (i64, usize, i64),
+        (previous, next): (Option<u32>, Option<u32>),
+        at: impl Fn(u32) -> String,
+    ) -> Numbered {
+        Numbered {
+            range: if total > 0 {
+                super::i18n::range_of(lang, first, first + shown as i64 - 1, total)
+            } else {
+                String::new()
+            },
+            previous: previous.map(&at),
+            next: next.map(&at),
+        }
+    }
+}
+
+/// A page number from a query: anything but a whole number from 1 means the first page.
+fn page_number(value: Option<&str>) -> u32 {
+    value
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .filter(|p| *p > 0)
+        .unwrap_or(1)
 }
 
 /// Rows shown per page.

@@ -1,22 +1,20 @@
 //! The counts of what waits: cards on the dashboard and atop the queue, refreshed with htmx.
 
 use axum::extract::State;
-use mpc_api_types::contracts::DeviceView;
 use mpc_domain::monitoring::ConnectionState;
 use mpc_domain::sla::ClaimStatus;
 
 use super::super::{month_label, only_operators};
-use super::{awaiting, pending};
 use crate::AppState;
-use crate::app::{journal, monitoring};
+use crate::app::{fleet, journal, monitoring, requests};
 use crate::web::session::Section;
 use crate::web::{Chrome, Session, WebResult, render};
 
 /// How much waits, for the dashboard and the top of the queue.
 pub struct Counts {
-    pub pending: usize,
-    pub awaiting: usize,
-    pub overdue: usize,
+    pub pending: i64,
+    pub awaiting: i64,
+    pub overdue: i64,
     /// Devices serving a contract that are DOWN.
     pub down: usize,
     /// Devices serving a contract never heard from.
@@ -31,17 +29,22 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Counts what waits; the pending requests and the devices awaiting return are counted in
+    /// the query, never loaded.
     pub async fn gather(state: &AppState, session: &Session) -> WebResult<Counts> {
-        let pending = pending(state, session).await?.len();
-        let devices = awaiting(state, session).await?;
-        Counts::with(state, session, pending, &devices).await
+        let caller = session.caller();
+        let pending = requests::pending_count(state, &caller).await?;
+        let awaiting = fleet::awaiting_return_counts(state, &caller).await?;
+        Counts::with(state, session, pending, awaiting).await
     }
 
+    /// The counts, given the pending requests and the devices awaiting return (all of them,
+    /// and those overdue) as the queue's own pages counted them.
     pub(super) async fn with(
         state: &AppState,
         session: &Session,
-        pending: usize,
-        devices: &[DeviceView],
+        pending: i64,
+        (awaiting, overdue): (i64, i64),
     ) -> WebResult<Counts> {
         let fleet =
             monitoring::list(state, &session.caller(), monitoring::Filter::default()).await?;
@@ -64,8 +67,8 @@ impl Counts {
             .and_then(|e| e.subject);
         Ok(Counts {
             pending,
-            awaiting: devices.len(),
-            overdue: devices.iter().filter(|d| d.overdue).count(),
+            awaiting,
+            overdue,
             down: count(ConnectionState::Down),
             never_connected: count(ConnectionState::NeverConnected),
             up: count(ConnectionState::Up),

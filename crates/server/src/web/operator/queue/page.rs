@@ -4,13 +4,18 @@
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
+use mpc_domain::request::RequestStatus;
+use mpc_storage::contracts::ReturnOrder;
+use mpc_storage::contracts::requests::RequestOrder;
+
 use super::super::{
-    Pager, Sort, contractor_names, href, only_operators, page_of, pager, render_form, short,
+    Numbered, Sort, contractor_names, href, only_operators, page_number, render_form, short,
 };
+use super::Counts;
 use super::request::{Names, facts, name_facts, named_ids};
-use super::{Counts, awaiting, pending};
 use crate::app::support::today;
-use crate::web::i18n::request_kind;
+use crate::app::{fleet, requests};
+use crate::web::i18n::{Lang, request_kind};
 use crate::web::session::Section;
 use crate::web::{Chrome, Namer, Session, Shown, WebResult};
 use crate::{AppState, app};
@@ -20,7 +25,6 @@ pub struct RequestRow {
     pub id: String,
     pub number: String,
     pub submitted_on: String,
-    submitted_iso: String,
     pub contractor_id: String,
     pub contractor: String,
     pub kind: String,
@@ -48,7 +52,6 @@ pub struct DeviceRow {
     /// The last contract it served: its id and name.
     pub contract_id: Option<(String, String)>,
     pub return_due: String,
-    due_iso: String,
     pub overdue: bool,
 }
 
@@ -56,11 +59,17 @@ pub struct DeviceRow {
 #[serde(default)]
 pub struct QueueQuery {
     sort: Option<String>,
-    after: Option<String>,
+    /// The page of the requests, from 1.
+    page: Option<String>,
     dsort: Option<String>,
-    dafter: Option<String>,
+    /// The page of the devices awaiting return, from 1.
+    dpage: Option<String>,
     done: Option<String>,
 }
+
+/// Rows each table of the queue shows a page: the page holds three tables, and the pending
+/// requests, each with its summary, should leave the others in sight.
+const QUEUE_PAGE: u32 = 20;
 
 #[derive(askama::Template)]
 #[template(path = "web/operator/queue/page.html")]
@@ -70,10 +79,10 @@ struct QueuePage {
     done: Option<&'static str>,
     requests: Vec<RequestRow>,
     sort: Sort,
-    pager: Pager,
+    pager: Numbered,
     devices: Vec<DeviceRow>,
     dsort: Sort,
-    dpager: Pager,
+    dpager: Numbered,
     today: String,
     found_serial: String,
     /// The lost devices the found form offers (R12.3).
@@ -91,6 +100,21 @@ pub async fn page(
     queue_page(&state, &session, &q, None, String::new()).await
 }
 
+/// The order of the requests a sort key asks for; kinds sort by their names in `lang`, as the
+/// table shows them.
+fn request_order(lang: Lang, key: &str) -> RequestOrder {
+    match key {
+        "number" => RequestOrder::Number,
+        "contractor" => RequestOrder::Contractor,
+        "kind" => {
+            let mut kinds = mpc_domain::request::KINDS.to_vec();
+            kinds.sort_by_key(|k| request_kind(lang, k));
+            RequestOrder::Kind(kinds.into_iter().map(str::to_owned).collect())
+        }
+        _ => RequestOrder::Submitted,
+    }
+}
+
 pub(super) async fn queue_page(
     state: &AppState,
     session: &Session,
@@ -100,16 +124,13 @@ pub(super) async fn queue_page(
 ) -> WebResult {
     let lang = session.lang;
     let t = session.t();
-    let pending = pending(state, session).await?;
-    let devices = awaiting(state, session).await?;
-    let counts = Counts::with(state, session, pending.len(), &devices).await?;
-    let waiting = app::presets::awaiting_parameters(state, &session.caller()).await?;
+    let caller = session.caller();
 
     let params = [
         ("sort", &q.sort),
-        ("after", &q.after),
+        ("page", &q.page),
         ("dsort", &q.dsort),
-        ("dafter", &q.dafter),
+        ("dpage", &q.dpage),
     ];
     // This page's address without the parameters in `drop`.
     let base_for = |drop: &[&str]| {
@@ -120,22 +141,78 @@ pub(super) async fn queue_page(
             .collect();
         href("/console/queue", &kept)
     };
+    // The address of page `n` of a table, with its section in view.
+    let at_page = |param: &'static str, section: &'static str| {
+        let base = base_for(&[param]);
+        let sep = if base.contains('?') { '&' } else { '?' };
+        move |n: u32| format!("{base}{sep}{param}={n}#{section}")
+    };
 
+    // A new order starts at the first page of its table.
+    let sort = Sort::new(
+        "sort",
+        q.sort.as_deref(),
+        &["submitted", "number", "contractor", "kind"],
+        base_for(&["sort", "page"]),
+    );
+    let browse = requests::Browse {
+        status: Some(RequestStatus::Pending.as_str().to_owned()),
+        page: page_number(q.page.as_deref()),
+        per_page: QUEUE_PAGE,
+        order: request_order(lang, &sort.key),
+        desc: sort.desc,
+        ..requests::Browse::default()
+    };
+    let pending = requests::queue_page(state, &caller, &browse).await?;
+    let dsort = Sort::new(
+        "dsort",
+        q.dsort.as_deref(),
+        &["due", "serial"],
+        base_for(&["dsort", "dpage"]),
+    );
+    let dorder = match dsort.key.as_str() {
+        "serial" => ReturnOrder::Serial,
+        _ => ReturnOrder::Due,
+    };
+    let awaiting = fleet::awaiting_return_page(
+        state,
+        &caller,
+        (dorder, dsort.desc),
+        page_number(q.dpage.as_deref()),
+        QUEUE_PAGE,
+    )
+    .await?;
+    let counts = Counts::with(
+        state,
+        session,
+        pending.total,
+        (awaiting.total, awaiting.overdue),
+    )
+    .await?;
+    let waiting = app::presets::awaiting_parameters(state, &caller).await?;
+
+    // Names and facts for the rows shown, and only those.
     let names = contractor_names(
         state,
         session,
         pending
+            .requests
             .iter()
             .map(|r| r.contractor_id.clone())
             .chain(waiting.iter().map(|w| w.contractor_id.clone()))
             .collect(),
     )
     .await?;
-    let facts_of: Vec<_> = pending.iter().map(|r| facts(lang, &r.request)).collect();
+    let facts_of: Vec<_> = pending
+        .requests
+        .iter()
+        .map(|r| facts(lang, &r.request))
+        .collect();
     let (mut contracts, options) = named_ids(facts_of.iter().flatten());
     contracts.extend(waiting.iter().map(|w| w.contract_id.clone()));
     contracts.extend(
-        devices
+        awaiting
+            .devices
             .iter()
             .filter_map(|d| d.assignments.last().map(|a| a.contract_id.clone())),
     );
@@ -155,7 +232,15 @@ pub(super) async fn queue_page(
             missing: w.missing,
         })
         .collect();
-    let mut rows: Vec<RequestRow> = pending
+
+    let pager = Numbered::new(
+        lang,
+        (pending.first, pending.requests.len(), pending.total),
+        (pending.previous, pending.next),
+        at_page("page", "requests"),
+    );
+    let requests: Vec<RequestRow> = pending
+        .requests
         .into_iter()
         .zip(facts_of)
         .map(|(r, mut facts)| {
@@ -163,7 +248,6 @@ pub(super) async fn queue_page(
             RequestRow {
                 number: r.number.clone(),
                 submitted_on: lang.date(&r.submitted_on),
-                submitted_iso: r.submitted_on.clone(),
                 contractor: names
                     .get(&r.contractor_id)
                     .cloned()
@@ -187,23 +271,15 @@ pub(super) async fn queue_page(
             }
         })
         .collect();
-    let sort = Sort::new(
-        "sort",
-        q.sort.as_deref(),
-        &["submitted", "number", "contractor", "kind"],
-        base_for(&["sort", "after"]),
-    );
-    sort.apply(&mut rows, |r, key| match key {
-        "contractor" => (0, r.contractor.clone()),
-        "kind" => (0, r.kind.clone()),
-        // Longer numbers are larger ones: REQ-999999 < REQ-1000000.
-        "number" => (r.number.len() as i64, r.number.clone()),
-        _ => (0, r.submitted_iso.clone()),
-    });
-    let (requests, next) = page_of(rows, q.after.as_deref());
-    let requests_pager = pager(&base_for(&["after"]), "after", q.after.as_deref(), next);
 
-    let mut drows: Vec<DeviceRow> = devices
+    let dpager = Numbered::new(
+        lang,
+        (awaiting.first, awaiting.devices.len(), awaiting.total),
+        (awaiting.previous, awaiting.next),
+        at_page("dpage", "returns"),
+    );
+    let devices = awaiting
+        .devices
         .into_iter()
         .map(|d| DeviceRow {
             model: lang.pick(d.device_type.label_ja(), d.device_type.label_en()),
@@ -216,23 +292,10 @@ pub(super) async fn queue_page(
                 .as_deref()
                 .map(|due| lang.date(due))
                 .unwrap_or_default(),
-            due_iso: d.return_due.clone().unwrap_or_default(),
             overdue: d.overdue,
             serial: d.serial,
         })
         .collect();
-    let dsort = Sort::new(
-        "dsort",
-        q.dsort.as_deref(),
-        &["due", "serial"],
-        base_for(&["dsort", "dafter"]),
-    );
-    dsort.apply(&mut drows, |d, key| match key {
-        "serial" => (0, d.serial.clone()),
-        _ => (0, d.due_iso.clone()),
-    });
-    let (devices, dnext) = page_of(drows, q.dafter.as_deref());
-    let dpager = pager(&base_for(&["dafter"]), "dafter", q.dafter.as_deref(), dnext);
 
     let done = match q.done.as_deref() {
         Some("accepted") => Some(t.op_done_accepted),
@@ -250,7 +313,7 @@ pub(super) async fn queue_page(
             done,
             requests,
             sort,
-            pager: requests_pager,
+            pager,
             devices,
             dsort,
             dpager,
