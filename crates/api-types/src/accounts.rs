@@ -86,6 +86,10 @@ pub struct User {
     /// failed); absent when nothing does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<String>,
+    /// Its console password was set by someone else (an operator's reset, the first start)
+    /// and must be replaced at the next console sign-in before any other console page opens.
+    /// API tokens are separate credentials and keep working meanwhile.
+    pub password_change_required: bool,
 }
 
 /// Whether a user can sign in now.
@@ -100,7 +104,8 @@ pub enum UserState {
     Locked,
 }
 
-/// A console password an operator just made for a user: the only time it is shown.
+/// A console password an operator just made for a user: the only time it is shown. It is
+/// temporary: the user's next console sign-in asks for their own.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PasswordReset {
     pub user_id: String,

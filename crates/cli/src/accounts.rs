@@ -160,6 +160,10 @@ pub async fn user(state: &AppState, cmd: UserCommand) -> anyhow::Result<()> {
                     .await
                     .map_err(api_error)?;
             }
+            // Beside the password, not in it: standard output holds the password alone.
+            eprintln!(
+                "{username}: a temporary password; the next console sign-in asks for their own"
+            );
         }
         UserCommand::List => {
             let all = all_pages(|page| {

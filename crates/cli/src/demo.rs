@@ -59,10 +59,12 @@ impl Seeder<'_> {
         )
         .await?;
         let password = accounts::generate_password()?;
+        // The demo's passwords are handed out to try the console with: they stay.
         accounts::reset_password(
             self.store,
             &user.id,
             &password,
+            accounts::PasswordLife::Kept,
             JournalEntry::new("demo", "demo.password").contractor(Some(&c.id)),
         )
         .await?;

@@ -222,8 +222,9 @@ pub enum UserCommand {
     },
     /// List user accounts (id, username, role, contractor, state).
     List,
-    /// Set a user's console password: read from standard input (one line), or generated and
-    /// printed with `--generate`. Ends the user's console sessions.
+    /// Set a user's temporary console password: read from standard input (one line), or
+    /// generated and printed with `--generate`. Ends the user's console sessions; its next
+    /// console sign-in asks for its own password before anything else.
     Password {
         /// The user whose password is set.
         username: String,
@@ -484,15 +485,18 @@ async fn serve(url: &str, args: ServeArgs) -> anyhow::Result<()> {
         );
         println!("  {secret}");
         let password = mpc_storage::accounts::generate_password()?;
+        // Printed on a terminal, it is temporary: the first sign-in asks for the operator's own.
         mpc_storage::accounts::reset_password(
             &store,
             &user.id,
             &password,
-            mpc_storage::JournalEntry::new("system", "user.bootstrap_password"),
+            mpc_storage::accounts::PasswordLife::Temporary,
+            mpc_storage::JournalEntry::new("system", "user.bootstrap_password")
+                .outcome(serde_json::json!({ "password_change_required": true })),
         )
         .await?;
         println!(
-            "  Console password of {:?} (change it after signing in): {password}",
+            "  Temporary console password of {:?} (the first sign-in asks for your own): {password}",
             user.username
         );
     }

@@ -35,7 +35,12 @@ fn mpc(db: &Path) -> Command {
     c
 }
 
-fn deploy() -> Deployment {
+/// The console password the deployment's operator sets for itself on first sign-in.
+const ADMIN_OWN: &str = "the operator's own password";
+
+/// A server on the demo data, whose operator has replaced the temporary password the first
+/// start printed with its own ([`ADMIN_OWN`]), as the first sign-in asks.
+async fn deploy() -> Deployment {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("mpc.db");
     let seed = mpc(&db).args(["demo", "seed"]).output().unwrap();
@@ -66,18 +71,59 @@ fn deploy() -> Deployment {
         if let Some(rest) = line.split(" serving on ").nth(1) {
             url = rest.split_whitespace().next().map(str::to_owned);
         }
-        if let Some(p) = line.split("(change it after signing in): ").nth(1) {
+        if let Some(p) = line.split("(the first sign-in asks for your own): ").nth(1) {
             admin = Some(p.trim().to_owned());
         }
     }
     std::thread::spawn(move || for _ in lines {});
-    passwords.insert("admin".into(), admin.unwrap());
+    let url = url.unwrap();
+    set_own_password(&url, "admin", &admin.unwrap(), ADMIN_OWN).await;
+    passwords.insert("admin".into(), ADMIN_OWN.to_owned());
     Deployment {
         _dir: dir,
         server,
-        url: url.unwrap(),
+        url,
         passwords,
     }
+}
+
+/// Signs `user` in with its temporary password and replaces it with `own`, as the console asks
+/// on that sign-in, over plain HTTP.
+async fn set_own_password(url: &str, user: &str, temporary: &str, own: &str) {
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = http
+        .post(format!("{url}/console/login"))
+        .form(&[("username", user), ("password", temporary)])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        page.url().path() == "/console/password",
+        "{user}: a temporary password leads to the password page, not {}",
+        page.url()
+    );
+    let html = page.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form token")
+        .to_owned();
+    let changed = http
+        .post(format!("{url}/console/password"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("current", temporary),
+            ("new", own),
+            ("confirm", own),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.url().path(), "/console/dashboard", "{user}");
 }
 
 fn screenshots() -> PathBuf {
@@ -178,10 +224,17 @@ async fn until_text(client: &Client, needle: &str) -> String {
 }
 
 async fn sign_in(client: &Client, d: &Deployment, user: &str) {
+    submit_sign_in(client, &d.url, user, &d.passwords[user]).await;
     client
-        .goto(&format!("{}/console/login", d.url))
+        .wait()
+        .for_url(&format!("{}/console/dashboard", d.url).parse().unwrap())
         .await
         .unwrap();
+}
+
+/// Fills in and submits the sign-in form.
+async fn submit_sign_in(client: &Client, url: &str, user: &str, password: &str) {
+    client.goto(&format!("{url}/console/login")).await.unwrap();
     client
         .find(Locator::Id("username"))
         .await
@@ -193,7 +246,7 @@ async fn sign_in(client: &Client, d: &Deployment, user: &str) {
         .find(Locator::Id("password"))
         .await
         .unwrap()
-        .send_keys(&d.passwords[user])
+        .send_keys(password)
         .await
         .unwrap();
     client
@@ -203,11 +256,14 @@ async fn sign_in(client: &Client, d: &Deployment, user: &str) {
         .click()
         .await
         .unwrap();
-    client
-        .wait()
-        .for_url(&format!("{}/console/dashboard", d.url).parse().unwrap())
-        .await
-        .unwrap();
+}
+
+/// Fills in and submits the password page: the current password and the new one twice.
+async fn submit_new_password(client: &Client, current: &str, new: &str) {
+    type_into(client, "current", current).await;
+    type_into(client, "new", new).await;
+    type_into(client, "confirm", new).await;
+    submit(client, "/console/password").await;
 }
 
 async fn sign_out(client: &Client) {
@@ -247,7 +303,7 @@ async fn adapters(client: &Client, d: &Deployment) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contractor_and_operator_flows_in_both_languages() {
-    let d = deploy();
+    let d = deploy().await;
     let driver = chromedriver();
     let client = browser(&driver, 1280, 900).await;
 
@@ -526,7 +582,7 @@ async fn choose(client: &Client, selector: &str, value: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_acceptance_preview_and_request_forms_follow_what_is_chosen_in_both_languages() {
     use mpc_server::web::i18n::Lang;
-    let d = deploy();
+    let d = deploy().await;
     let driver = chromedriver();
     let client = browser(&driver, 1280, 1100).await;
 
@@ -667,7 +723,7 @@ async fn pay(client: &Client, amount: Option<&str>, done: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invoice_paid_on_its_page_changes_its_state_in_both_languages() {
-    let d = deploy();
+    let d = deploy().await;
     let driver = chromedriver();
     let client = browser(&driver, 1280, 1100).await;
     sign_in(&client, &d, "admin").await;
@@ -868,7 +924,7 @@ fn links(html: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_console_link_from_both_dashboards_answers_in_the_right_language() {
-    let d = deploy();
+    let d = deploy().await;
     for user in ["minato", "admin"] {
         for (lang, own, other) in [("ja", JA.all(), EN.all()), ("en", EN.all(), JA.all())] {
             let http = reqwest::Client::builder()
@@ -922,7 +978,7 @@ async fn every_console_link_from_both_dashboards_answers_in_the_right_language()
 /// The journal names people by username and the queue numbers requests, in both languages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_journal_shows_usernames_and_the_queue_request_numbers_in_both_languages() {
-    let d = deploy();
+    let d = deploy().await;
     let driver = chromedriver();
     let client = browser(&driver, 1280, 900).await;
     // Signing in is journaled as the user who signed in.
@@ -957,7 +1013,7 @@ async fn the_journal_shows_usernames_and_the_queue_request_numbers_in_both_langu
 /// beside the cumulative line with the cap and the throttle marked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fleet_states_and_dated_charts_in_both_languages() {
-    let d = deploy();
+    let d = deploy().await;
     let driver = chromedriver();
     let client = browser(&driver, 1280, 1000).await;
     let count = |css: &'static str| {
@@ -1078,7 +1134,7 @@ fn mixed_catches_a_line_or_a_message_left_in_the_other_language() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contract_timeline_and_error_pages_in_both_languages() {
-    let d = deploy();
+    let d = deploy().await;
     let driver = chromedriver();
     let client = browser(&driver, 1280, 900).await;
     for (lang, t) in [("ja", &JA), ("en", &EN)] {
@@ -1139,7 +1195,7 @@ async fn type_into(client: &Client, id: &str, value: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contractor_records_and_user_states_in_both_languages() {
-    let mut d = deploy();
+    let mut d = deploy().await;
     // minato's user and contractor ids, as the command line lists them.
     let db = d._dir.path().join("mpc.db");
     let users = mpc(&db).args(["user", "list"]).output().unwrap();
@@ -1242,8 +1298,13 @@ async fn contractor_records_and_user_states_in_both_languages() {
             .unwrap();
         assert_eq!(password.len(), 20, "{password}");
         shot(&op, &format!("{lang}-contractor-password-reset")).await;
-        d.passwords.insert("minato".into(), password);
-        sign_in(&me, &d, "minato").await;
+        // Temporary: the sign-in leads to the password page, where minato sets their own.
+        let own = format!("minato's own password {lang}");
+        submit_sign_in(&me, &d.url, "minato", &password).await;
+        until_url(&me, "/console/password").await;
+        submit_new_password(&me, &password, &own).await;
+        until_url(&me, "/console/dashboard").await;
+        d.passwords.insert("minato".into(), own);
 
         // minato's own record: not the name, the rest.
         me.find(Locator::LinkText(t.rec_nav))
@@ -1265,6 +1326,79 @@ async fn contractor_records_and_user_states_in_both_languages() {
     }
     me.close().await.unwrap();
     op.close().await.unwrap();
+}
+
+/// A password set for a user by someone else (here `mpc user password --generate`) opens
+/// only the password page at the next sign-in: other pages lead back to it, the temporary
+/// password is refused as the new one next to its field, and the user's own opens the page
+/// they asked for. In Japanese, then in English.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_temporary_password_is_replaced_at_the_next_sign_in_in_both_languages() {
+    let d = deploy().await;
+    let db = d._dir.path().join("mpc.db");
+    let driver = chromedriver();
+    let client = browser(&driver, 1280, 900).await;
+    for (lang, t) in [("ja", &JA), ("en", &EN)] {
+        let reset = mpc(&db)
+            .args(["user", "password", "minato", "--generate"])
+            .output()
+            .unwrap();
+        let note = String::from_utf8_lossy(&reset.stderr);
+        assert!(reset.status.success(), "{note}");
+        assert!(note.contains("temporary password"), "{note}");
+        let temporary = String::from_utf8_lossy(&reset.stdout).trim().to_owned();
+        assert_eq!(temporary.len(), 20, "{temporary}");
+        if lang == "en" {
+            client
+                .goto(&format!("{}/console/lang/en?next=/console/login", d.url))
+                .await
+                .unwrap();
+        }
+
+        submit_sign_in(&client, &d.url, "minato", &temporary).await;
+        until_url(&client, "/console/password?next=/console").await;
+        until_text(&client, t.password_change_required).await;
+        assert!(
+            client
+                .find_all(Locator::Css("nav.side"))
+                .await
+                .unwrap()
+                .is_empty(),
+            "no navigation while the password is temporary"
+        );
+        shot(&client, &format!("{lang}-password-change-required")).await;
+        // Any other page leads back here, remembering where it was going.
+        client
+            .goto(&format!("{}/console/invoices", d.url))
+            .await
+            .unwrap();
+        until_url(&client, "/console/password?next=/console/invoices").await;
+
+        submit_new_password(&client, &temporary, &temporary).await;
+        client
+            .wait()
+            .for_element(Locator::Id("new-error"))
+            .await
+            .unwrap();
+        shot(&client, &format!("{lang}-password-same-refused")).await;
+        submit_new_password(
+            &client,
+            &temporary,
+            &format!("minato's own {lang} password"),
+        )
+        .await;
+        until_url(&client, "/console/invoices").await;
+        // Every page opens again, with the navigation.
+        client
+            .wait()
+            .for_element(Locator::Css("nav.side"))
+            .await
+            .unwrap();
+        shot(&client, &format!("{lang}-password-own-set")).await;
+        sign_out(&client).await;
+        until_url(&client, "/console/login").await;
+    }
+    client.close().await.unwrap();
 }
 
 /// Types `q` into the header's search box and submits it.
@@ -1299,7 +1433,7 @@ async fn until_url(client: &Client, part: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_box_results_and_paged_lists_in_both_languages() {
-    let d = deploy();
+    let d = deploy().await;
     let driver = chromedriver();
     let client = browser(&driver, 1280, 900).await;
 
@@ -1440,7 +1574,7 @@ async fn search_box_results_and_paged_lists_in_both_languages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contracts_show_their_numbers_and_site_labels_in_both_languages() {
-    let d = deploy();
+    let d = deploy().await;
     let driver = chromedriver();
     let client = browser(&driver, 1280, 900).await;
     sign_in(&client, &d, "minato").await;

@@ -123,6 +123,24 @@ pub fn password(value: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// A user's own console password replacing `current`: the rules of [`password`], and not the
+/// current one again, so that a temporary password an operator handed out (or the first
+/// start printed) is really replaced rather than confirmed.
+///
+/// # Errors
+/// As [`password`] (field `password`); field `new` when it is the current one.
+pub fn own_password(current: &str, new: &str) -> Result<(), FieldError> {
+    password(new)?;
+    if new == current {
+        return Err(FieldError::new(
+            "new",
+            "the new password must differ from the current one".into(),
+            "新しいパスワードは現在のパスワードと別のものにしてください".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The longest billing e-mail address, in characters (RFC 5321's limit on a path).
 pub const MAX_EMAIL_CHARS: usize = 254;
 
@@ -351,6 +369,18 @@ mod tests {
         assert!(text("name", "アイウエオカキクケコ", 10).is_ok());
         assert!(text("name", "アイウエオカキクケコサ", 10).is_err());
         assert!(text("name", "a\u{0}b", 10).is_err());
+    }
+
+    #[test]
+    fn an_own_password_follows_the_rules_and_replaces_the_current_one() {
+        let temporary = "Ab3dEf7hJk2mNp4qRs5t";
+        assert!(own_password(temporary, "correct horse battery").is_ok());
+        assert_eq!(own_password(temporary, temporary).unwrap_err().field, "new");
+        // The length rule comes first: a short one is short, whatever it equals.
+        assert_eq!(
+            own_password("short", "short").unwrap_err().field,
+            "password"
+        );
     }
 
     #[test]

@@ -118,6 +118,7 @@ async fn contractor_user(app: &TestApp, name: &str, username: &str) -> (String, 
         &app.db.store,
         &uid,
         PASSWORD,
+        accounts::PasswordLife::Kept,
         JournalEntry::new("test", "user.password"),
     )
     .await

@@ -78,6 +78,7 @@ async fn set_password(app: &TestApp, user_id: &str) {
         &app.db.store,
         user_id,
         PASSWORD,
+        accounts::PasswordLife::Kept,
         mpc_storage::JournalEntry::new("test", "user.password"),
     )
     .await
@@ -464,6 +465,222 @@ async fn disabling_the_last_two_operators_at_once_leaves_one(db: TestDb) {
     assert_eq!(journal_count(&app, "user.disable").await, 5);
 }
 
+/// Whether `password` opens the console for `username` now.
+async fn opens(app: &TestApp, username: &str, password: &str) -> bool {
+    let reply = console_sign_in(app, username, password).await;
+    match reply.status {
+        StatusCode::SEE_OTHER => true,
+        StatusCode::UNAUTHORIZED => false,
+        other => panic!("{username}: {other} {}", reply.text),
+    }
+}
+
+async fn password_change_required(app: &TestApp, user_id: &str) -> bool {
+    let user = app
+        .get(&format!("/api/v1/users/{user_id}"), &app.operator)
+        .await;
+    user.body["password_change_required"].as_bool().unwrap()
+}
+
+/// Every password someone else sets is temporary, through the API and the command line's
+/// use case alike; the views say so, and the user's own change clears it.
+async fn a_password_set_by_someone_else_must_be_changed_at_the_next_sign_in(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let (_, user, token) = app.contractor_with_user("株式会社一時", "ichiji").await;
+    assert!(
+        !password_change_required(&app, &user).await,
+        "no password yet"
+    );
+    let reset = app
+        .post(
+            &format!("/api/v1/users/{user}/password-reset"),
+            &app.operator,
+            json!({}),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.text);
+    assert!(password_change_required(&app, &user).await);
+    // Its own view tells the user too, through a token that keeps working.
+    let me = app.get("/api/v1/me", &token).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+    assert_eq!(me.body["password_change_required"], true);
+    let listed = app.get("/api/v1/users?limit=100", &app.operator).await.body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == user.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["password_change_required"], true);
+    let journal = app
+        .get("/api/v1/journal?operation=user.password", &app.operator)
+        .await;
+    assert_eq!(
+        journal.body["entries"][0]["outcome"]["password_change_required"], true,
+        "{}",
+        journal.text
+    );
+
+    // The user's own change clears it.
+    let temporary = reset.body["password"].as_str().unwrap();
+    let cookie = session_cookie(&console_sign_in(&app, "ichiji", temporary).await);
+    let secret = cookie.trim_start_matches("mpc_session=").to_owned();
+    let state = AppState::new(app.db.store.clone(), app.key.clone());
+    let stored = accounts::get_user(&app.db.store, &user).await.unwrap();
+    let caller = Caller::user(stored.actor().unwrap(), None);
+    let own = || String::from("ichiji's own password");
+    let same = app::session::change_password(
+        &state,
+        &caller,
+        (&stored, &secret),
+        temporary.to_owned(),
+        temporary.to_owned(),
+        temporary,
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(&same, Err(app::session::PasswordRefusal::Refused(e)) if e.field == "new"),
+        "{same:?}"
+    );
+    app::session::change_password(
+        &state,
+        &caller,
+        (&stored, &secret),
+        temporary.to_owned(),
+        own(),
+        &own(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!password_change_required(&app, &user).await);
+
+    // The command line sets one chosen by whoever runs it: temporary again.
+    app::users::set_password(
+        &state,
+        &Caller::command_line(),
+        &user,
+        "chosen by the operator",
+    )
+    .await
+    .unwrap();
+    assert!(password_change_required(&app, &user).await);
+    assert!(!opens(&app, "ichiji", &own()).await);
+}
+
+/// An operator resets a password while its user is changing it (the two released together,
+/// on two server nodes): the reset wins whatever the order. Its password is the one that
+/// opens the account, still temporary, and the user's new one opens nothing; had the user's
+/// change landed after it, the password the operator handed out would not work.
+async fn a_reset_while_the_user_changes_the_password_wins(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let (_, user, _) = app.contractor_with_user("株式会社競合", "kyougou").await;
+    let other = mpc_storage::Store::open(&app.db.url).await.unwrap();
+    let nodes = [
+        AppState::new(app.db.store.clone(), app.key.clone()),
+        AppState::new(other, app.key.clone()),
+    ];
+    let operator = Caller::user(
+        accounts::find_user_by_username(&app.db.store, "admin")
+            .await
+            .unwrap()
+            .actor()
+            .unwrap(),
+        None,
+    );
+    let mut temporary = app::users::reset_password(&nodes[0], &operator, &user)
+        .await
+        .unwrap()
+        .password;
+    for round in 0..3 {
+        let cookie = session_cookie(&console_sign_in(&app, "kyougou", &temporary).await);
+        let secret = cookie.trim_start_matches("mpc_session=").to_owned();
+        let stored = accounts::get_user(&app.db.store, &user).await.unwrap();
+        let own = format!("kyougou's own password {round}");
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let change = tokio::spawn({
+            let (state, barrier, own, current) = (
+                nodes[0].clone(),
+                barrier.clone(),
+                own.clone(),
+                temporary.clone(),
+            );
+            async move {
+                let caller = Caller::user(stored.actor().unwrap(), None);
+                barrier.wait().await;
+                app::session::change_password(
+                    &state,
+                    &caller,
+                    (&stored, &secret),
+                    current,
+                    own.clone(),
+                    &own,
+                )
+                .await
+                .unwrap()
+            }
+        });
+        let reset = tokio::spawn({
+            let (state, barrier, user) = (nodes[1].clone(), barrier.clone(), user.clone());
+            let operator = Caller::user(operator.actor.clone(), None);
+            async move {
+                barrier.wait().await;
+                app::users::reset_password(&state, &operator, &user)
+                    .await
+                    .unwrap()
+                    .password
+            }
+        });
+        let changed = change.await.unwrap();
+        temporary = reset.await.unwrap();
+        assert!(
+            opens(&app, "kyougou", &temporary).await,
+            "round {round}: {changed:?}"
+        );
+        assert!(
+            !opens(&app, "kyougou", &own).await,
+            "round {round}: {changed:?}"
+        );
+        assert!(password_change_required(&app, &user).await, "round {round}");
+        // A change refused for the reset wrote nothing; one that landed first is journaled.
+        let changes = journal_count(&app, "console.password_change").await;
+        match changed {
+            Ok(()) => assert!(changes > 0),
+            Err(refusal) => {
+                assert_eq!(
+                    refusal,
+                    app::session::PasswordRefusal::WrongCurrent,
+                    "round {round}"
+                )
+            }
+        }
+    }
+}
+
+/// Two operators resetting one password at once: the later reset's password is the one, the
+/// earlier's opens nothing, and both are journaled.
+async fn two_resets_at_once_leave_the_later_password(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let (_, user, _) = app.contractor_with_user("株式会社二重", "nijuu").await;
+    let path = format!("/api/v1/users/{user}/password-reset");
+    let (a, b) = tokio::join!(
+        app.post(&path, &app.operator, json!({})),
+        app.post(&path, &app.operator, json!({}))
+    );
+    let passwords = [&a, &b].map(|r| {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.body["password"].as_str().unwrap().to_owned()
+    });
+    let mut open = 0;
+    for p in &passwords {
+        open += usize::from(opens(&app, "nijuu", p).await);
+    }
+    assert_eq!(open, 1, "exactly one of {passwords:?}");
+    assert!(password_change_required(&app, &user).await);
+    assert_eq!(journal_count(&app, "user.password").await, 2);
+}
+
 backend_tests!(
     a_contractors_record_is_kept_checked_and_cleared,
     a_disabled_user_signs_in_nowhere_until_enabled,
@@ -471,4 +688,7 @@ backend_tests!(
     a_reset_password_is_shown_once_and_ends_sessions,
     nobody_disables_itself_or_the_last_operator,
     disabling_the_last_two_operators_at_once_leaves_one,
+    a_password_set_by_someone_else_must_be_changed_at_the_next_sign_in,
+    a_reset_while_the_user_changes_the_password_wins,
+    two_resets_at_once_leave_the_later_password,
 );

@@ -350,8 +350,95 @@ async fn migration_0021_numbers_existing_contracts_in_creation_order(db: TestDb)
     assert_eq!(next.to_string(), "C-000004");
 }
 
+/// Migration 0030 reads from the journal which passwords someone else set and their users
+/// never replaced: those are temporary; a user's own, the demo's and none are not.
+async fn migration_0030_makes_handed_out_passwords_temporary(db: TestDb) {
+    let store = &db.store;
+    let mut tx = store.write().await.unwrap();
+    let mut ids = Vec::new();
+    for name in [
+        "reset",
+        "changed",
+        "first",
+        "demo",
+        "nopassword",
+        "changedtwice",
+    ] {
+        let user = accounts::create_user(
+            &mut tx,
+            &NewUser {
+                username: name,
+                display_name: name,
+                role: Role::Operator,
+                contractor_id: None,
+            },
+        )
+        .await
+        .unwrap();
+        ids.push(user.id);
+    }
+    tx.commit(JournalEntry::new("test", "user.create"))
+        .await
+        .unwrap();
+    // The database as migration 0029 left it.
+    for statement in [
+        "ALTER TABLE users DROP COLUMN must_change_password",
+        "DELETE FROM _sqlx_migrations WHERE version = 30",
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    // Who set each password, in journal order.
+    let history: [(usize, &[&str]); 5] = [
+        (0, &["console.password_change", "user.password"]),
+        (1, &["user.password", "console.password_change"]),
+        (2, &["user.bootstrap_password"]),
+        (3, &["demo.password"]),
+        (
+            5,
+            &[
+                "user.bootstrap_password",
+                "console.password_change",
+                "user.password",
+                "console.password_change",
+            ],
+        ),
+    ];
+    for (user, operations) in history {
+        for operation in operations {
+            let tx = store.write().await.unwrap();
+            tx.commit(JournalEntry::new("test", *operation).subject(&ids[user]))
+                .await
+                .unwrap();
+        }
+    }
+    for (i, id) in ids.iter().enumerate() {
+        if i != 4 {
+            sqlx::query("UPDATE users SET password_hash = 'a hash' WHERE id = $1")
+                .bind(id.clone())
+                .execute(store.pool())
+                .await
+                .unwrap();
+        }
+    }
+    store.migrate().await.unwrap();
+    let mut temporary = Vec::new();
+    for id in &ids {
+        temporary.push(
+            accounts::get_user(store, id)
+                .await
+                .unwrap()
+                .must_change_password(),
+        );
+    }
+    assert_eq!(temporary, [true, false, true, false, false, false]);
+}
+
 backend_tests!(
     migration_0021_numbers_existing_contracts_in_creation_order,
+    migration_0030_makes_handed_out_passwords_temporary,
     commit_writes_the_change_and_its_journal_row,
     a_dropped_transaction_leaves_nothing,
     migrating_again_is_harmless,

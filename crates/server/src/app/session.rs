@@ -141,16 +141,25 @@ pub async fn sign_out(
 /// Why a new password was not set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordRefusal {
-    /// The current password given is not the user's.
+    /// The current password given is not the user's (or no longer: an operator reset it in
+    /// the meantime, and the reset wins).
     WrongCurrent,
-    /// The new one is too weak ([`mpc_domain::account::password`]).
-    Weak(FieldError),
+    /// The new one breaks a rule of [`mpc_domain::account::own_password`]: too short or long,
+    /// or the current one again.
+    Refused(FieldError),
     /// The new one and its confirmation differ.
     Mismatch,
 }
 
-/// A user's new password, given its current one; the user's other sessions end, `secret`
-/// stays open. Journaled as `console.password_change`.
+/// A user's own new password, given its current one; the user's other sessions end, `secret`
+/// stays open, and a temporary password's flag clears. Journaled as
+/// `console.password_change`.
+///
+/// The new password is checked first (nothing to hash for a refusal), the current one last.
+/// An operator's reset landing between the check of the current password and the write wins
+/// ([`accounts::replace_own_password`]): this change is then refused as [`WrongCurrent`].
+///
+/// [`WrongCurrent`]: PasswordRefusal::WrongCurrent
 ///
 /// # Errors
 /// 404 for a user without a password; the database's.
@@ -162,27 +171,30 @@ pub async fn change_password(
     new: String,
     confirm: &str,
 ) -> ApiResult<Result<(), PasswordRefusal>> {
+    if let Err(e) = mpc_domain::account::own_password(&current, &new) {
+        return Ok(Err(PasswordRefusal::Refused(e)));
+    }
+    if new != confirm {
+        return Ok(Err(PasswordRefusal::Mismatch));
+    }
     let record = accounts::sign_in_record(&state.store, &user.username)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let stored = record.password_hash.clone().unwrap_or_default();
+    let verified = stored.clone();
     let ok = tokio::task::spawn_blocking(move || accounts::verify_password(&stored, &current))
         .await
         .map_err(|_| ApiError::internal())?;
     if !ok {
         return Ok(Err(PasswordRefusal::WrongCurrent));
     }
-    if let Err(e) = mpc_domain::account::password(&new) {
-        return Ok(Err(PasswordRefusal::Weak(e)));
-    }
-    if new != confirm {
-        return Ok(Err(PasswordRefusal::Mismatch));
-    }
     let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&new))
         .await
         .map_err(|_| ApiError::internal())??;
     let mut tx = state.store.write().await?;
-    accounts::set_password(&mut tx, &user.id, &hash, Some(secret)).await?;
+    if !accounts::replace_own_password(&mut tx, &user.id, &verified, &hash, secret).await? {
+        return Ok(Err(PasswordRefusal::WrongCurrent));
+    }
     tx.commit(caller.journal("console.password_change").subject(&user.id))
         .await?;
     Ok(Ok(()))

@@ -6,6 +6,11 @@
 //! answer 401 `account_disabled` until an operator enables it again (the tokens it had then
 //! work again; revoke them to end them for good). Nobody disables itself, and the last active
 //! operator stays: otherwise no one could enable anyone again but the command line.
+//!
+//! A console password set by anyone but its user (an operator's reset or chosen password, the
+//! first start's) is temporary: at the next console sign-in the user must choose their own
+//! before any other page opens, and the views say so (`password_change_required`). API
+//! tokens are separate credentials and keep working meanwhile.
 
 use axum::http::StatusCode;
 use mpc_api_types::accounts::{
@@ -14,7 +19,7 @@ use mpc_api_types::accounts::{
 };
 use mpc_domain::access;
 use mpc_domain::account::{self, FieldError};
-use mpc_storage::accounts::{self, Disabling, NewUser};
+use mpc_storage::accounts::{self, Disabling, NewUser, PasswordLife};
 use mpc_storage::now_micros;
 use serde_json::{Value, json};
 
@@ -51,6 +56,7 @@ async fn view(state: &AppState, u: accounts::User) -> ApiResult<User> {
             access::Role::Contractor => Role::Contractor,
         },
         created_at: instant(u.created_at)?,
+        password_change_required: u.must_change_password(),
         id: u.id,
         username: u.username,
         display_name: u.display_name,
@@ -392,8 +398,8 @@ pub async fn token(state: &AppState, caller: &Caller, token_id: &str) -> ApiResu
     token_view(token)
 }
 
-/// Gives a user a new console password, journaled as `user.password` (operators only); the
-/// password is in this answer only.
+/// Gives a user a new, temporary console password, journaled as `user.password` (operators
+/// only); the password is in this answer only.
 ///
 /// # Errors
 /// 403 for anyone but operators; 404 for a user that does not exist.
@@ -404,7 +410,10 @@ pub async fn new_password(state: &AppState, caller: &Caller, user_id: &str) -> A
     Ok(password)
 }
 
-/// Sets a user's console password, journaled as `user.password` (operators only).
+/// Sets a user's console password, journaled as `user.password` (operators only). Chosen by
+/// someone else, it is temporary: the user replaces it at the next console sign-in before
+/// anything else; the user's console sessions end, its API tokens keep working. Two resets at
+/// once leave the later one's password, each journaled.
 ///
 /// # Errors
 /// 403 for anyone but operators; 404 for a user that does not exist; 422 for a password the
@@ -416,15 +425,17 @@ pub async fn set_password(
     password: &str,
 ) -> ApiResult<()> {
     caller.require_operator()?;
-    let user = accounts::get_user(&state.store, user_id).await?;
     account::password(password)?;
+    let user = accounts::get_user(&state.store, user_id).await?;
     accounts::reset_password(
         &state.store,
         &user.id,
         password,
+        PasswordLife::Temporary,
         caller
             .journal("user.password")
-            .contractor(user.contractor_id.as_deref()),
+            .contractor(user.contractor_id.as_deref())
+            .outcome(json!({ "password_change_required": true })),
     )
     .await?;
     Ok(())
@@ -480,9 +491,9 @@ pub async fn actor_named(state: &AppState, named: &str) -> ApiResult<String> {
     }
 }
 
-/// Makes a new console password for a user and shows it this once (operators only),
-/// journaled as `user.password`; the user's console sessions end. Hand it to the user, who
-/// changes it in the console.
+/// Makes a new, temporary console password for a user and shows it this once (operators
+/// only), journaled as `user.password`; the user's console sessions end. Hand it to the user,
+/// whom the next console sign-in asks for their own.
 ///
 /// # Errors
 /// 404 as [`get`]; 403 for anyone else but operators.

@@ -264,6 +264,9 @@ catalog! {
     confirm_password: "新しいパスワード（確認）", "New password again";
     password_hint: "10文字以上。長い文にすると覚えやすく安全です。", "At least 10 characters; a long phrase is easy to remember and hard to guess.";
     change_password: "パスワード変更", "Change password";
+    set_own_password: "ご自身のパスワードの設定", "Set your own password";
+    temporary_password: "一時パスワード", "Temporary password";
+    password_change_required: "このパスワードは運用者が発行した一時的なものです。コンソールを使う前に、ご自身のパスワードを設定してください。", "Your password was set for you and is temporary. Set your own before using the console.";
     password_changed: "パスワードを変更しました。他の端末のログインは終了しました。", "Password changed. Sessions on other devices were signed out.";
     password_mismatch: "確認用のパスワードが一致しません", "The two new passwords differ";
     wrong_password: "現在のパスワードが正しくありません", "The current password is wrong";
@@ -616,7 +619,7 @@ catalog! {
     op_display_name: "表示名", "Display name";
     op_username_hint: "英小文字・数字・「.」「_」「-」の3〜64文字", "3 to 64 of a-z, 0-9, '.', '_', '-'";
     op_user_created: "ユーザーを追加しました：", "User added: ";
-    op_password_once: "コンソールの初期パスワード（この画面でのみ表示します。ログイン後に変更してもらってください）：", "Console password (shown this once; ask the user to change it after signing in): ";
+    op_password_once: "コンソールの一時パスワード（この画面でのみ表示します。次のログインでご本人のパスワードに変更していただきます）：", "Temporary console password (shown this once; the user sets their own at the next sign-in): ";
     op_new_contractor: "契約者の登録", "Register a contractor";
     op_register: "登録", "Register";
     op_registered: "登録日時", "Registered";

@@ -10,7 +10,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, Extension, FromRequestParts, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -20,7 +20,7 @@ use mpc_storage::now_micros;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::i18n::{Lang, Msgs};
+use super::i18n::{EN, JA, Lang, Msgs};
 use super::{CONSOLE, Chrome, NavLink, Shown, WebError, WebResult, render, safe_next, see_other};
 use crate::AppState;
 use crate::app::session::{self, PasswordRefusal, SESSION_TTL_MICROS, SignIn};
@@ -51,7 +51,8 @@ fn over_tls(headers: &HeaderMap) -> bool {
         .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
-/// The signed-in user of a console request. Pages that take it send anyone else to sign in.
+/// The signed-in user of a console request. Pages that take it send anyone else to sign in,
+/// and a user whose password is temporary to the password page ([`AnySession`] lets it in).
 #[derive(Clone)]
 pub struct Session {
     pub user: User,
@@ -63,7 +64,12 @@ pub struct Session {
     request_id: Option<String>,
 }
 
-impl FromRequestParts<AppState> for Session {
+/// A signed-in user whose console password may still be temporary: only the password page
+/// and signing out take it. Every other page takes [`Session`], which first sends such a user
+/// to the password page.
+pub struct AnySession(pub Session);
+
+impl FromRequestParts<AppState> for AnySession {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
@@ -104,7 +110,37 @@ impl FromRequestParts<AppState> for Session {
         if let Some(seen) = parts.extensions.get::<SeenSession>() {
             seen.keep(&session);
         }
-        Ok(session)
+        Ok(AnySession(session))
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    /// The session of a user free to use the console. One whose password is temporary is sent
+    /// to the password page from any page it asks for (the page to come back to in `next`),
+    /// and any other action is refused with 403 `password_change_required`.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let AnySession(session) = AnySession::from_request_parts(parts, state).await?;
+        if !session.user.must_change_password() {
+            return Ok(session);
+        }
+        if matches!(parts.method, Method::GET | Method::HEAD) {
+            return Err(Redirect::to(&format!(
+                "{CONSOLE}/password?next={}",
+                super::urlencode(&session.here)
+            ))
+            .into_response());
+        }
+        Err(WebError(
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                EN.password_change_required,
+            )
+            .ja(JA.password_change_required),
+        )
+        .into_response())
     }
 }
 
@@ -188,10 +224,13 @@ impl Session {
         }
     }
 
-    /// The page around a page of `section`.
+    /// The page around a page of `section`; no navigation while the password is temporary,
+    /// since every page but the password page is closed then.
     pub fn chrome(&self, title: &str, section: Section) -> Chrome {
         let t = self.t();
-        let links: &[(Section, &'static str, &'static str)] = if self.is_operator() {
+        let links: &[(Section, &'static str, &'static str)] = if self.user.must_change_password() {
+            &[]
+        } else if self.is_operator() {
             &[
                 (Section::Dashboard, "/console/dashboard", t.nav_dashboard),
                 (Section::Queue, "/console/queue", t.nav_queue),
@@ -398,7 +437,7 @@ pub struct Token {
 
 pub async fn logout(
     State(state): State<AppState>,
-    session: Session,
+    AnySession(session): AnySession,
     jar: CookieJar,
     Form(form): Form<Token>,
 ) -> WebResult {
@@ -414,14 +453,37 @@ struct PasswordPage {
     c: Chrome,
     problem: Option<Shown>,
     done: bool,
+    /// The password is temporary: the page says the user must choose their own first.
+    required: bool,
+    /// Where to go once a temporary password is replaced.
+    next: String,
 }
 
-pub async fn password_form(session: Session) -> Response {
-    render(PasswordPage {
-        c: session.chrome(session.t().change_password, Section::Account),
-        problem: None,
-        done: false,
-    })
+impl PasswordPage {
+    fn of(session: &Session, next: &str, problem: Option<Shown>, done: bool) -> PasswordPage {
+        let t = session.t();
+        let required = session.user.must_change_password();
+        PasswordPage {
+            c: session.chrome(
+                if required {
+                    t.set_own_password
+                } else {
+                    t.change_password
+                },
+                Section::Account,
+            ),
+            problem,
+            done,
+            required,
+            next: next.to_owned(),
+        }
+    }
+}
+
+/// `/console/password`: the user's own password; the only page open while it is temporary.
+pub async fn password_form(AnySession(session): AnySession, Query(q): Query<Next>) -> Response {
+    let next = safe_next(q.next.as_deref());
+    render(PasswordPage::of(&session, &next, None, false))
 }
 
 #[derive(Deserialize)]
@@ -430,31 +492,25 @@ pub struct NewPassword {
     current: String,
     new: String,
     confirm: String,
+    next: Option<String>,
 }
 
+/// Changes the user's own password. A temporary one replaced, the user goes on to the page it
+/// was sent from; otherwise the page says it is done.
 pub async fn change_password(
     State(state): State<AppState>,
-    session: Session,
+    AnySession(session): AnySession,
     Form(form): Form<NewPassword>,
 ) -> WebResult {
     session.check_csrf(&form.csrf)?;
     let t = session.t();
-    let page = |problem: Option<Shown>, done: bool| {
-        let failed = problem.is_some();
-        let mut page = render(PasswordPage {
-            c: session.chrome(t.change_password, Section::Account),
-            problem,
-            done,
-        });
-        if failed {
-            *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        }
-        page
-    };
-    let field = |field: &str, message: &str| {
+    let next = safe_next(form.next.as_deref());
+    let refused = |field: &str, message: &str| {
         let mut shown = Shown::message(422, "invalid_password", message);
         shown.fields.push((field.to_owned(), message.to_owned()));
-        Some(shown)
+        let mut page = render(PasswordPage::of(&session, &next, Some(shown), false));
+        *page.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        page
     };
     let changed = session::change_password(
         &state,
@@ -466,21 +522,15 @@ pub async fn change_password(
     )
     .await?;
     match changed {
-        Ok(()) => {}
-        Err(PasswordRefusal::WrongCurrent) => {
-            return Ok(page(field("current", t.wrong_password), false));
-        }
-        Err(PasswordRefusal::Weak(e)) => {
-            return Ok(page(
-                field("new", session.lang.pick(&e.message_ja, &e.message_en)),
-                false,
-            ));
-        }
-        Err(PasswordRefusal::Mismatch) => {
-            return Ok(page(field("confirm", t.password_mismatch), false));
-        }
+        Ok(()) if session.user.must_change_password() => Ok(see_other(&next)),
+        Ok(()) => Ok(render(PasswordPage::of(&session, &next, None, true))),
+        Err(PasswordRefusal::WrongCurrent) => Ok(refused("current", t.wrong_password)),
+        Err(PasswordRefusal::Refused(e)) => Ok(refused(
+            "new",
+            session.lang.pick(&e.message_ja, &e.message_en),
+        )),
+        Err(PasswordRefusal::Mismatch) => Ok(refused("confirm", t.password_mismatch)),
     }
-    Ok(page(None, true))
 }
 
 /// `/console/lang/{ja|en}?next=…`: remembers the language for a year and goes back.

@@ -10,6 +10,7 @@ mod language;
 mod money;
 mod names;
 mod pages;
+mod passwords;
 mod pickers;
 mod queue;
 mod records;

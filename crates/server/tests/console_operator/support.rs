@@ -106,6 +106,7 @@ pub(crate) async fn sign_in(app: &TestApp, username: &str, english: bool) -> Bro
         &app.db.store,
         &user.id,
         PASSWORD,
+        accounts::PasswordLife::Kept,
         JournalEntry::new("test", "user.password"),
     )
     .await

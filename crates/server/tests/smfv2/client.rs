@@ -210,6 +210,7 @@ pub async fn console_page(app: &TestApp, serial: &str) -> String {
         &app.db.store,
         &user.id,
         "console-password-0001",
+        mpc_storage::accounts::PasswordLife::Kept,
         JournalEntry::new("test", "user.password"),
     )
     .await

@@ -104,6 +104,9 @@ pub(super) async fn get(
 }
 
 /// The user behind the token of this request.
+///
+/// `password_change_required` says whether its console password is a temporary one still to
+/// be replaced; the token works regardless.
 #[utoipa::path(get, path = "/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = User), (status = 401, body = Problem)))]
 pub(super) async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<User>> {
@@ -193,8 +196,11 @@ pub(super) async fn unlock(
     Ok(Json(users::unlock(&state, &caller, &user_id).await?))
 }
 
-/// Makes a new console password for a user (operators only); it is in this response only,
-/// and the user's console sessions end.
+/// Makes a new, temporary console password for a user (operators only).
+///
+/// The password is in this response only, and the user's console sessions end. At the next
+/// console sign-in the user must set their own before any other page opens
+/// (`password_change_required` in the user's view until then); its API tokens keep working.
 #[utoipa::path(post, path = "/users/{user_id}/password-reset", tag = "users",
     params(("user_id" = String, Path)), security(("bearer" = [])),
     responses((status = 200, body = PasswordReset), (status = 403, body = Problem),
