@@ -250,10 +250,17 @@ pub struct OutageView {
     /// First and last day to claim (R16.3, D5).
     pub claimable_from: String,
     pub claim_deadline: String,
+    /// The service-adapter contracts it made unusable; a contractor is shown its own.
     #[serde(default)]
     pub contract_ids: Vec<String>,
+    /// Their numbers (`C-000123`), in the same order.
+    #[serde(default)]
+    pub contract_numbers: Vec<String>,
+    /// The management contract under which every adapter was unusable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub management_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_number: Option<String>,
     pub description: String,
 }
 

@@ -302,7 +302,56 @@ async fn outages_and_claims_are_numbered_and_routes_take_the_numbers(db: TestDb)
     .assert_problem(404, "not_found");
 }
 
+/// An outage names its contracts by number beside their ids, and shows a contractor only its
+/// own among them: the other contractor's contracts are not its to see.
+async fn an_outage_shows_each_contractor_its_own_contracts_by_number(db: TestDb) {
+    let app = TestApp::new(db).await;
+    let (east, _, east_token) = app.contractor_with_user("株式会社東", "east").await;
+    let (west, _, west_token) = app.contractor_with_user("株式会社西", "west").await;
+    let (_, a_east) = app.eligible_setup(&east, "SEIL/X4", "2026-09-10").await;
+    let (_, a_west) = app.eligible_setup(&west, "SEIL/X4", "2026-09-10").await;
+    let number = |body: &Value| body["number"].as_str().unwrap().to_owned();
+    let n_east = number(
+        &app.get(&format!("/api/v1/contracts/{a_east}"), &app.operator)
+            .await
+            .body,
+    );
+    let n_west = number(
+        &app.get(&format!("/api/v1/contracts/{a_west}"), &app.operator)
+            .await
+            .body,
+    );
+    let recorded = app
+        .post(
+            "/api/v1/outages",
+            &app.operator,
+            json!({
+                "learned_at": "2026-10-05T00:00:00Z",
+                "restored_at": "2026-10-07T03:00:00Z",
+                "operator_caused": true,
+                "contract_ids": [a_east, n_west],
+            }),
+        )
+        .await;
+    assert_eq!(recorded.status, StatusCode::CREATED, "{}", recorded.text);
+    assert_eq!(recorded.body["contract_ids"], json!([a_east, a_west]));
+    assert_eq!(recorded.body["contract_numbers"], json!([n_east, n_west]));
+    for (token, id, n) in [
+        (&east_token, &a_east, &n_east),
+        (&west_token, &a_west, &n_west),
+    ] {
+        let listed = app.get("/api/v1/outages", token).await;
+        assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+        let outage = &listed.body["outages"][0];
+        assert_eq!(outage["contract_ids"], json!([id]), "{}", listed.text);
+        assert_eq!(outage["contract_numbers"], json!([n]));
+        let one = app.get("/api/v1/outages/OUT-000001", token).await;
+        assert_eq!(one.body["contract_ids"], json!([id]), "{}", one.text);
+    }
+}
+
 backend_tests!(
+    an_outage_shows_each_contractor_its_own_contracts_by_number,
     requests_made_at_once_get_consecutive_numbers_and_routes_take_them,
     outages_and_claims_are_numbered_and_routes_take_the_numbers,
 );

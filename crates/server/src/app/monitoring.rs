@@ -136,6 +136,35 @@ pub async fn list(state: &AppState, caller: &Caller, filter: Filter) -> ApiResul
         .collect()
 }
 
+/// How many inventory devices `filter` finds, counted in the query, never loaded.
+///
+/// # Errors
+/// As [`list`].
+pub async fn count(state: &AppState, caller: &Caller, filter: Filter) -> ApiResult<i64> {
+    let (filter, today) = storage_filter(state, caller, filter, Timestamp::now())?;
+    Ok(controller::count_monitored(&mut *state.store.conn().await?, &filter, &today).await?)
+}
+
+/// How many devices stand in each connection state now, in the order of
+/// [`ConnectionState::ALL`], each counted in the query.
+///
+/// # Errors
+/// As [`list`].
+pub async fn state_counts(
+    state: &AppState,
+    caller: &Caller,
+) -> ApiResult<Vec<(ConnectionState, i64)>> {
+    let mut counts = Vec::with_capacity(ConnectionState::ALL.len());
+    for s in ConnectionState::ALL {
+        let filter = Filter {
+            state: Some(s),
+            ..Filter::default()
+        };
+        counts.push((s, count(state, caller, filter).await?));
+    }
+    Ok(counts)
+}
+
 /// A numbered page of the fleet and how many devices all pages hold.
 #[derive(Debug)]
 pub struct NumberedFleet {

@@ -305,11 +305,7 @@ fn designation_view(d: eligibility::Designation, dates: Dates, names: &Names) ->
 }
 
 /// A redirect with its management's number from `names`.
-fn redirect_view(
-    r: eligibility::InvoiceRedirect,
-    dates: Dates,
-    names: &Names,
-) -> InvoiceRedirect {
+fn redirect_view(r: eligibility::InvoiceRedirect, dates: Dates, names: &Names) -> InvoiceRedirect {
     let text = |d: Option<jiff::civil::Date>| d.map(|d| d.to_string());
     InvoiceRedirect {
         id: r.id,

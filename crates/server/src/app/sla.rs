@@ -2,6 +2,7 @@
 //! sees the outages that touched its contracts and claims their credit by the deadline.
 
 use mpc_api_types::billing::{ClaimView, DecideClaim, OutageView, RecordOutage, SubmitClaim};
+use mpc_domain::book::Book;
 use mpc_domain::number::{Number, Numbered};
 use mpc_domain::sla::{Affected, ClaimStatus, Outage};
 use mpc_storage::billing::{self, ClaimRecord, OutageRecord};
@@ -9,17 +10,29 @@ use mpc_storage::numbers;
 
 use super::Input;
 use crate::AppState;
+use crate::app::contracts::Names;
 use crate::app::support::Dates;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
-/// An outage as the API shows it, with its claim deadline (R16.3).
-fn outage_view(row: &OutageRecord, o: &Outage) -> OutageView {
+/// An outage as the API shows it to the holder of `own` (operators: `None`), with its claim
+/// deadline (R16.3) and the numbers of the contracts it names: a contractor is shown its own
+/// contracts among them, not the other contractors'.
+fn outage_view(row: &OutageRecord, o: &Outage, names: &Names, own: Option<&Book>) -> OutageView {
     let (contract_ids, management_id) = match &o.affected {
-        Affected::Contracts(ids) => (ids.clone(), None),
+        Affected::Contracts(ids) => (
+            ids.iter()
+                .filter(|id| own.is_none_or(|b| b.contract(id).is_some()))
+                .cloned()
+                .collect(),
+            None,
+        ),
         Affected::AllUnderManagement(m) => (Vec::new(), Some(m.clone())),
     };
+    let number = |id: &String| names.of(id).0;
     OutageView {
+        contract_numbers: contract_ids.iter().filter_map(number).collect(),
+        management_number: management_id.as_ref().and_then(number),
         id: row.id.clone(),
         number: row.number().to_string(),
         learned_at: o.learned_at.to_string(),
@@ -35,12 +48,41 @@ fn outage_view(row: &OutageRecord, o: &Outage) -> OutageView {
     }
 }
 
-async fn outage_concerns(state: &AppState, caller: &Caller, o: &Outage) -> ApiResult<bool> {
-    let Some(own) = caller.actor.contractor_scope() else {
-        return Ok(true);
-    };
-    let book = mpc_storage::contracts::load_book(&mut *state.store.conn().await?, own).await?;
-    Ok(book.contracts.iter().any(|c| o.affects(c)))
+/// The contracts of a contractor caller, to show it the outages that touched them; `None` for
+/// operators, who see every outage.
+async fn own_book(state: &AppState, caller: &Caller) -> ApiResult<Option<Book>> {
+    Ok(match caller.actor.contractor_scope() {
+        Some(own) => {
+            Some(mpc_storage::contracts::load_book(&mut *state.store.conn().await?, own).await?)
+        }
+        None => None,
+    })
+}
+
+fn concerns(own: Option<&Book>, o: &Outage) -> bool {
+    own.is_none_or(|b| b.contracts.iter().any(|c| o.affects(c)))
+}
+
+/// The outages as the API shows them to `caller` ([`outage_view`]), their contracts named in
+/// one lookup.
+async fn outage_views(
+    state: &AppState,
+    caller: &Caller,
+    outages: &[(OutageRecord, Outage)],
+    own: Option<&Book>,
+) -> ApiResult<Vec<OutageView>> {
+    let ids: Vec<&str> = outages
+        .iter()
+        .flat_map(|(_, o)| match &o.affected {
+            Affected::Contracts(ids) => ids.iter().map(String::as_str).collect::<Vec<_>>(),
+            Affected::AllUnderManagement(m) => vec![m.as_str()],
+        })
+        .collect();
+    let names = crate::app::contracts::names(state, caller, &ids, &[]).await?;
+    Ok(outages
+        .iter()
+        .map(|(row, o)| outage_view(row, o, &names, own))
+        .collect())
 }
 
 /// Records an outage (operators, R16.1), journaled as `outage.record`.
@@ -96,7 +138,9 @@ pub async fn record_outage(
     )
     .await?;
     let row = billing::get_outage(&mut *state.store.conn().await?, &outage.id).await?;
-    Ok(outage_view(&row, &outage))
+    Ok(outage_views(state, caller, &[(row, outage)], None)
+        .await?
+        .remove(0))
 }
 
 /// Outages, newest first; a contractor sees those that affected its contracts.
@@ -105,14 +149,15 @@ pub async fn record_outage(
 /// The database's.
 pub async fn outages(state: &AppState, caller: &Caller) -> ApiResult<Vec<OutageView>> {
     let rows = billing::list_outages(&mut *state.store.conn().await?).await?;
-    let mut out = Vec::new();
+    let own = own_book(state, caller).await?;
+    let mut shown = Vec::new();
     for row in rows {
         let o = row.outage()?;
-        if outage_concerns(state, caller, &o).await? {
-            out.push(outage_view(&row, &o));
+        if concerns(own.as_ref(), &o) {
+            shown.push((row, o));
         }
     }
-    Ok(out)
+    outage_views(state, caller, &shown, own.as_ref()).await
 }
 
 /// One outage with its claim deadline (R16.3), named by its id or its number (`OUT-000123`).
@@ -125,10 +170,13 @@ pub async fn outage(state: &AppState, caller: &Caller, named: &str) -> ApiResult
     let row = billing::get_outage(&mut conn, &id).await?;
     drop(conn);
     let o = row.outage()?;
-    if !outage_concerns(state, caller, &o).await? {
+    let own = own_book(state, caller).await?;
+    if !concerns(own.as_ref(), &o) {
         return Err(ApiError::not_found());
     }
-    Ok(outage_view(&row, &o))
+    Ok(outage_views(state, caller, &[(row, o)], own.as_ref())
+        .await?
+        .remove(0))
 }
 
 /// An SLA claim with its state.

@@ -441,6 +441,21 @@ async fn the_fleet_filters_combine_and_page_with_counts_in_both_languages(db: Te
                 .unwrap();
         }
     }
+    // The cards and the inventory count them in their queries: 60 in stock, none serving.
+    let op = sign_in(&app, "admin", false).await;
+    let cards = op.page("/console/queue/counts").await;
+    assert!(
+        cards.contains(r#"<a href="/console/fleet?state=in_stock"><div class="value">60</div>"#),
+        "{cards}"
+    );
+    assert!(cards.contains(r#"<a href="/console/fleet?state=up"><div class="value">0</div>"#));
+    let inventory = op.page("/console/inventory").await;
+    for (model, total) in [("SEIL/X4", 35), ("SA-W2L", 25), ("SEIL CA10", 0)] {
+        let row = format!(
+            r#"<tr><td>{model}</td><td class="num">{total}</td><td class="num">0</td></tr>"#
+        );
+        assert!(inventory.contains(&row), "{row}: {inventory}");
+    }
     for (english, first, second, combined) in [
         (false, "60件中 1–50件", "60件中 51–60件", "35件中 1–35件"),
         (true, "1–50 of 60", "51–60 of 60", "1–35 of 35"),

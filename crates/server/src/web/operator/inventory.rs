@@ -18,8 +18,8 @@ csrf_field!(ImportForm);
 /// How many devices of a model the inventory holds, and how many serve a contractor.
 pub struct ModelCount {
     pub model: &'static str,
-    pub total: usize,
-    pub assigned: usize,
+    pub total: i64,
+    pub assigned: i64,
 }
 
 /// A line the import refused.
@@ -69,18 +69,22 @@ async fn inventory_page(
     problem: Option<Shown>,
 ) -> WebResult {
     let lang = session.lang;
-    let devices = monitoring::list(state, &session.caller(), monitoring::Filter::default()).await?;
-    let models = DeviceType::ALL
-        .iter()
-        .map(|m| {
-            let of_model = devices.iter().filter(|d| d.model == m.as_str());
-            ModelCount {
-                model: lang.pick(m.label_ja(), m.label_en()),
-                total: of_model.clone().count(),
-                assigned: of_model.filter(|d| d.contractor_id.is_some()).count(),
-            }
-        })
-        .collect();
+    let mut models = Vec::new();
+    for m in DeviceType::ALL {
+        let of_model = monitoring::Filter {
+            model: Some(m),
+            ..monitoring::Filter::default()
+        };
+        let assigned = monitoring::Filter {
+            assigned_only: true,
+            ..of_model.clone()
+        };
+        models.push(ModelCount {
+            model: lang.pick(m.label_ja(), m.label_en()),
+            total: monitoring::count(state, &session.caller(), of_model).await?,
+            assigned: monitoring::count(state, &session.caller(), assigned).await?,
+        });
+    }
     let refused = problem
         .as_ref()
         .map(|p| {
