@@ -6,7 +6,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::{Reply, TestApp};
-use mpc_server::web::i18n::{EN, JA};
+use mpc_server::web::i18n::{EN, JA, Lang};
 use mpc_storage::testing::TestDb;
 use mpc_storage::{JournalEntry, accounts, backend_tests};
 use serde_json::json;
@@ -575,6 +575,27 @@ async fn request_forms_choose_the_kind_first_offer_what_fits_and_check_as_filled
         "2026-04-05",
     )
     .await;
+    // Another SA-W2L whose mobile access option opens a packet share group of 50 GB (R9.6).
+    let sharing = common::created(
+        &app.accepted(&cid, adapter("SA-W2L"), "2026-04-01").await,
+        "contract_created",
+    )[0]
+    .clone();
+    app.accepted(
+        &cid,
+        json!({"kind": "add_option", "contract_id": sharing, "option_kind": "mobile_access",
+               "usage_type": "packet_share", "network_type": "dynamic_ip",
+               "group": {"new_group_pack_gb": 50}}),
+        "2026-04-02",
+    )
+    .await;
+    let sharing_number = app
+        .get(&format!("/api/v1/contracts/{sharing}"), &app.operator)
+        .await
+        .body["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let short = |id: &str| id[id.len() - 8..].to_owned();
     for lang in ["ja", "en"] {
         let t = if lang == "en" { &EN } else { &JA };
@@ -595,6 +616,14 @@ async fn request_forms_choose_the_kind_first_offer_what_fits_and_check_as_filled
             form.text
                 .contains(r#"hx-post="/console/requests/new/check""#)
         );
+        // A packet share group is offered by the contract whose option shares it, not by a
+        // fragment of its id.
+        let pack = v.get("/console/requests/new?kind=change_pack").await;
+        let group = mpc_server::web::group_name(
+            if lang == "en" { Lang::En } else { Lang::Ja },
+            &[sharing_number.clone()],
+        );
+        assert!(pack.text.contains(&group), "{group}: {}", pack.text);
 
         // Checking as it is filled: mobile access on the SEIL/X4 breaks R6.5, and nothing is
         // written.

@@ -235,6 +235,16 @@ pub fn option_name(
     }
 }
 
+/// A packet share group as people know it, by the contracts whose options share it:
+/// `パケットシェアグループ（C-000005・C-000006）`; the group has no number of its own.
+pub fn group_name(lang: Lang, members: &[String]) -> String {
+    let label = lang.t().op_group;
+    match lang {
+        Lang::Ja => format!("{label}（{}）", members.join("・")),
+        Lang::En => format!("{label} ({})", members.join(", ")),
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

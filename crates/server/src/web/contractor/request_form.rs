@@ -131,15 +131,21 @@ fn fields_of(
             .collect::<Vec<_>>()
     };
     let groups = || {
-        let mut ids: Vec<String> = open
-            .iter()
-            .flat_map(|c| c.options.iter())
-            .filter_map(|o| o.group_id.clone())
-            .collect();
-        ids.sort();
-        ids.dedup();
-        ids.into_iter()
-            .map(|g| (g.clone(), short(&g)))
+        let mut members: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for c in &open {
+            for g in c.options.iter().filter_map(|o| o.group_id.clone()) {
+                let number = c.number.map_or_else(|| short(&c.id), |n| n.to_string());
+                members.entry(g).or_default().push(number);
+            }
+        }
+        members
+            .into_iter()
+            .map(|(g, mut of)| {
+                of.sort_by_key(|n| (n.len(), n.clone()));
+                of.dedup();
+                let name = crate::web::group_name(lang, &of);
+                (g, name)
+            })
             .collect::<Vec<_>>()
     };
     let choices = |source: Source| -> Option<Vec<(String, String)>> {
