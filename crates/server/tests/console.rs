@@ -621,7 +621,7 @@ async fn request_forms_choose_the_kind_first_offer_what_fits_and_check_as_filled
         let pack = v.get("/console/requests/new?kind=change_pack").await;
         let group = mpc_server::web::group_name(
             if lang == "en" { Lang::En } else { Lang::Ja },
-            &[sharing_number.clone()],
+            std::slice::from_ref(&sharing_number),
         );
         assert!(pack.text.contains(&group), "{group}: {}", pack.text);
 
