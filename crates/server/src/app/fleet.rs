@@ -28,14 +28,23 @@ pub async fn awaiting_return(
     caller.require_operator()?;
     let as_of = Dates::default().or_today("as_of", as_of)?;
     let devices = mpc_storage::contracts::awaiting_return(&mut *state.store.conn().await?).await?;
+    named_views(state, caller, devices.iter().map(|(_, d)| d), as_of).await
+}
+
+/// `devices` as the API shows them on `as_of`, their contracts named in one lookup.
+async fn named_views<'a>(
+    state: &AppState,
+    caller: &Caller,
+    devices: impl Iterator<Item = &'a Device> + Clone,
+    as_of: jiff::civil::Date,
+) -> ApiResult<Vec<DeviceView>> {
     let ids: Vec<&str> = devices
-        .iter()
-        .flat_map(|(_, d)| d.assignments.iter().map(|a| a.contract_id.as_str()))
+        .clone()
+        .flat_map(|d| d.assignments.iter().map(|a| a.contract_id.as_str()))
         .collect();
     let names = crate::app::contracts::names(state, caller, &ids, &[]).await?;
     Ok(devices
-        .iter()
-        .map(|(_, d)| views::device(d, as_of, &|id| names.of(id)))
+        .map(|d| views::device(d, as_of, &|id| names.of(id)))
         .collect())
 }
 
@@ -48,16 +57,11 @@ pub async fn lost(state: &AppState, caller: &Caller) -> ApiResult<Vec<DeviceView
     caller.require_operator()?;
     let today = today();
     let devices = mpc_storage::contracts::lost_devices(&mut *state.store.conn().await?).await?;
-    let ids: Vec<&str> = devices
+    let lost = devices
         .iter()
-        .flat_map(|(_, d)| d.assignments.iter().map(|a| a.contract_id.as_str()))
-        .collect();
-    let names = crate::app::contracts::names(state, caller, &ids, &[]).await?;
-    Ok(devices
-        .iter()
-        .filter(|(_, d)| d.state_on(today) == DeviceState::Lost)
-        .map(|(_, d)| views::device(d, today, &|id| names.of(id)))
-        .collect())
+        .map(|(_, d)| d)
+        .filter(|d| d.state_on(today) == DeviceState::Lost);
+    named_views(state, caller, lost, today).await
 }
 
 /// The most units [`spares`] names: a picker's suggestions, not the whole stock.
@@ -131,17 +135,9 @@ pub async fn awaiting_return_page(
     let (total, overdue) = contracts::count_awaiting_return(&mut conn, as_of).await?;
     let devices = contracts::awaiting_return_page(&mut conn, order, desc, offset, limit).await?;
     drop(conn);
-    let ids: Vec<&str> = devices
-        .iter()
-        .flat_map(|(_, d)| d.assignments.iter().map(|a| a.contract_id.as_str()))
-        .collect();
-    let names = crate::app::contracts::names(state, caller, &ids, &[]).await?;
     let shown = devices.len() as i64;
     Ok(AwaitingPage {
-        devices: devices
-            .iter()
-            .map(|(_, d)| views::device(d, as_of, &|id| names.of(id)))
-            .collect(),
+        devices: named_views(state, caller, devices.iter().map(|(_, d)| d), as_of).await?,
         total,
         overdue,
         first: offset + 1,
