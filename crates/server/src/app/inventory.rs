@@ -32,10 +32,12 @@ fn refused(errors: Vec<LineError>) -> ApiError {
     .ja("誤りのある行があるため、何も取り込んでいません");
     e.errors = errors
         .into_iter()
-        .map(|l| FieldProblem {
-            field: format!("line {}", l.line),
-            message: l.fault.message_en(),
-            message_ja: Some(l.fault.message_ja()),
+        .map(|l| {
+            FieldProblem::new(
+                format!("line {}", l.line),
+                l.fault.message_en(),
+                l.fault.message_ja(),
+            )
         })
         .collect();
     e
@@ -135,11 +137,7 @@ pub async fn create_smfv2(
                 "ディストリビューションIDを指定してください",
             );
             let mut e = ApiError::unprocessable("invalid_smfv2_identity", en).ja(ja);
-            e.errors.push(FieldProblem {
-                field: "distribution_id".into(),
-                message: en.into(),
-                message_ja: Some(ja.into()),
-            });
+            e.errors.push(FieldProblem::new("distribution_id", en, ja));
             return Err(e);
         }
         Err(fault) => {
@@ -152,11 +150,7 @@ pub async fn create_smfv2(
             let (en, ja) = (fault.message_en(), fault.message_ja());
             let mut e =
                 ApiError::unprocessable("invalid_smfv2_identity", en.clone()).ja(ja.clone());
-            e.errors.push(FieldProblem {
-                field: field.into(),
-                message: en,
-                message_ja: Some(ja),
-            });
+            e.errors.push(FieldProblem::new(field, en, ja));
             return Err(e);
         }
     };

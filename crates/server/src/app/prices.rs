@@ -78,21 +78,21 @@ fn parse_prices(views: &[PriceView]) -> ApiResult<Vec<Price>> {
                 effective_from: from,
                 amount,
             }),
-            (Err(e), _, _) => problems.push(FieldProblem {
-                field: format!("prices[{i}].key"),
-                message: e.to_string(),
-                message_ja: Some(e.message_ja()),
-            }),
-            (_, Err(e), _) => problems.push(FieldProblem {
-                field: format!("prices[{i}].effective_from"),
-                message: e.to_string(),
-                message_ja: Some(e.message_ja()),
-            }),
-            (_, _, Err(r)) => problems.push(FieldProblem {
-                field: format!("prices[{i}].amount"),
-                message: r.message_en,
-                message_ja: Some(r.message_ja),
-            }),
+            (Err(e), _, _) => problems.push(FieldProblem::new(
+                format!("prices[{i}].key"),
+                e.to_string(),
+                e.message_ja(),
+            )),
+            (_, Err(e), _) => problems.push(FieldProblem::new(
+                format!("prices[{i}].effective_from"),
+                e.to_string(),
+                e.message_ja(),
+            )),
+            (_, _, Err(r)) => problems.push(FieldProblem::new(
+                format!("prices[{i}].amount"),
+                r.message_en,
+                r.message_ja,
+            )),
         }
     }
     if problems.is_empty() {
@@ -165,11 +165,8 @@ pub async fn remove(
     caller.require_operator()?;
     let parsed = key.parse::<PriceKey>().map_err(|e| {
         let mut err = ApiError::unprocessable("R14.1", e.to_string()).ja(e.message_ja());
-        err.errors.push(FieldProblem {
-            field: "key".into(),
-            message: e.to_string(),
-            message_ja: Some(e.message_ja()),
-        });
+        err.errors
+            .push(FieldProblem::new("key", e.to_string(), e.message_ja()));
         err
     })?;
     let from = mpc_domain::calendar::parse_business_date(effective_from).map_err(|e| {
@@ -178,11 +175,7 @@ pub async fn remove(
             format!("effective_from: {}", e.message_ja()),
         );
         let mut err = ApiError::unprocessable("R14.1", en.clone()).ja(ja.clone());
-        err.errors.push(FieldProblem {
-            field: "effective_from".into(),
-            message: en,
-            message_ja: Some(ja),
-        });
+        err.errors.push(FieldProblem::new("effective_from", en, ja));
         err
     })?;
     let mut tx = state.store.write().await?;
@@ -251,10 +244,12 @@ pub async fn import(state: &AppState, caller: &Caller, csv: &[u8]) -> ApiResult<
         // Each row under `csv`, its line in the message, as the command line prints them.
         err.errors = errors
             .into_iter()
-            .map(|e| FieldProblem {
-                field: "csv".into(),
-                message: format!("line {}: {}", e.line, e.fault.message_en()),
-                message_ja: Some(format!("{}行目: {}", e.line, e.fault.message_ja())),
+            .map(|e| {
+                FieldProblem::new(
+                    "csv",
+                    format!("line {}: {}", e.line, e.fault.message_en()),
+                    format!("{}行目: {}", e.line, e.fault.message_ja()),
+                )
             })
             .collect();
         err
