@@ -32,8 +32,8 @@ pub struct RejectedRecord {
     pub record_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iccid: Option<String>,
-    /// `invalid`, `unknown_sim` or `outside_option_period`.
-    pub reason: String,
+    pub reason: mpc_domain::mobile::RejectReason,
+    /// What is wrong, in English (it may quote the record).
     pub detail: String,
 }
 

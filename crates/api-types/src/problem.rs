@@ -32,9 +32,27 @@ pub struct Problem {
 
 /// One field of a request that is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+// Other crates build it only through `new`, which takes both languages.
+#[non_exhaustive]
 pub struct FieldProblem {
     pub field: String,
+    /// What is wrong, in English.
     pub message: String,
+    /// The same in Japanese; every problem this server sends has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_ja: Option<String>,
+}
+
+impl FieldProblem {
+    /// The problem of `field`, in English and in Japanese.
+    ///
+    /// The only way to build one outside this crate: the console shows `message_ja` on its
+    /// Japanese pages, so a problem without it would put English there.
+    pub fn new(field: impl Into<String>, en: impl Into<String>, ja: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: en.into(),
+            message_ja: Some(ja.into()),
+        }
+    }
 }

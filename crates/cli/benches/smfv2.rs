@@ -171,7 +171,7 @@ fn run() -> Result<()> {
     }
     let text = std::fs::read_to_string(&fleet_file).map_err(|e| e.to_string())?;
     let identities: Vec<Identity> = controller::parse_inventory(&text)
-        .map_err(|e| format!("inventory: {}", e[0].message))?
+        .map_err(|e| format!("inventory: {}", e[0].fault))?
         .into_iter()
         .filter_map(|row| row.smfv2)
         .collect();

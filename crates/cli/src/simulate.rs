@@ -127,7 +127,7 @@ pub async fn run(database_url: &str, args: SimulateArgs) -> anyhow::Result<()> {
             args.inventory_file.display(),
             errors
                 .iter()
-                .map(|e| format!("line {}: {}", e.line, e.message))
+                .map(|e| format!("line {}: {}", e.line, e.fault))
                 .collect::<Vec<_>>()
                 .join("; ")
         )
@@ -451,7 +451,7 @@ async fn setup(
             JournalEntry::new("cli", "device.inventory_import"),
         )
         .await?
-        .map_err(|e| anyhow::anyhow!("inventory: {}", e[0].message))?;
+        .map_err(|e| anyhow::anyhow!("inventory: {}", e[0].fault))?;
         let mut batch = requests::Batch::open(store, &contractor).await?;
         let management = accept(
             &mut batch,

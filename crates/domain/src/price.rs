@@ -217,6 +217,18 @@ impl fmt::Display for PriceKey {
 )]
 pub struct UnknownPriceKey(pub String);
 
+impl UnknownPriceKey {
+    /// The error in Japanese, for the console's Japanese pages.
+    pub fn message_ja(&self) -> String {
+        format!(
+            "料金キー「{}」はありません（例: management.monthly、\
+             adapter.monthly.internet_gateway.SEIL/X4、fee.loss.SA-W2L。\
+             固定IPアドレスから動的IPアドレスへの変更は R9.5 により0円のため、料金キーはありません）",
+            self.0
+        )
+    }
+}
+
 impl FromStr for PriceKey {
     type Err = UnknownPriceKey;
 
@@ -260,6 +272,20 @@ pub struct MissingPrice {
     pub key: PriceKey,
     pub contractor_id: String,
     pub on: Date,
+}
+
+impl MissingPrice {
+    /// The gap in Japanese, naming the key as 別紙1 does.
+    pub fn message_ja(&self) -> String {
+        format!(
+            "{on} に適用される「{label}」（{key}）の料金がありません（標準料金か、契約者 {c} \
+             向けの料金が必要です）— R14.1",
+            on = self.on,
+            label = self.key.label_ja(),
+            key = self.key,
+            c = self.contractor_id,
+        )
+    }
 }
 
 /// Whose price (a contractor's agreement, or the list) for which key.

@@ -113,6 +113,7 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound => ApiError::not_found(),
             StorageError::Conflict(detail) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", detail)
+                    .ja("同じものがすでに登録されているため、受け付けられません")
             }
             StorageError::InvalidText => ApiError::bad_request(
                 "invalid_text",
@@ -160,11 +161,11 @@ impl From<FieldError> for ApiError {
             code: Cow::Borrowed("invalid_field"),
             detail: e.message_en.clone(),
             detail_ja: Some(e.message_ja.clone()),
-            errors: vec![FieldProblem {
-                field: e.field.to_owned(),
-                message: e.message_en,
-                message_ja: Some(e.message_ja),
-            }],
+            errors: vec![FieldProblem::new(
+                e.field.to_owned(),
+                e.message_en,
+                e.message_ja,
+            )],
         }
     }
 }

@@ -200,11 +200,11 @@ impl JsonBody {
                         "unknown_field",
                         format!("unknown field `{field}`"),
                     );
-                    err.errors.push(FieldProblem {
+                    err.errors.push(FieldProblem::new(
                         field,
                         message,
-                        message_ja: Some("この項目は受け付けられません".into()),
-                    });
+                        "この項目は受け付けられません",
+                    ));
                     err
                 }
                 None => ApiError::unprocessable("invalid_body", message),
@@ -256,11 +256,11 @@ pub fn strict_json(bytes: &[u8]) -> ApiResult<Value> {
                 format!("the key `{key}` appears twice in one object"),
             )
             .ja(format!("キー `{key}` が同じオブジェクトに2回あります"));
-            err.errors.push(FieldProblem {
-                field: key,
-                message: "duplicate key".into(),
-                message_ja: Some("キーが重複しています".into()),
-            });
+            err.errors.push(FieldProblem::new(
+                key,
+                "duplicate key",
+                "キーが重複しています",
+            ));
             err
         } else if let Some(field) = message.strip_prefix(TOO_LONG) {
             let field = field.split('\u{0}').next().unwrap_or_default().to_owned();
@@ -270,11 +270,11 @@ pub fn strict_json(bytes: &[u8]) -> ApiResult<Value> {
                 format!("{field} must be at most {max} characters"),
             )
             .ja(format!("{field} は{max}文字以内で入力してください"));
-            err.errors.push(FieldProblem {
+            err.errors.push(FieldProblem::new(
                 field,
-                message: format!("at most {max} characters"),
-                message_ja: Some(format!("{max}文字以内")),
-            });
+                format!("at most {max} characters"),
+                format!("{max}文字以内"),
+            ));
             err
         } else if let Some(field) = message.strip_prefix(HOLDS_NUL) {
             let field = field.split('\u{0}').next().unwrap_or_default().to_owned();
@@ -283,11 +283,11 @@ pub fn strict_json(bytes: &[u8]) -> ApiResult<Value> {
                 format!("{field} must not contain the NUL character"),
             )
             .ja(format!("{field} に NUL 文字は使えません"));
-            err.errors.push(FieldProblem {
+            err.errors.push(FieldProblem::new(
                 field,
-                message: "must not contain NUL".into(),
-                message_ja: Some("NUL 文字は使えません".into()),
-            });
+                "must not contain NUL",
+                "NUL 文字は使えません",
+            ));
             err
         } else {
             ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
@@ -398,13 +398,16 @@ impl<'de> serde::de::Visitor<'de> for Strict<'_> {
 /// # Errors
 /// 400 `unreadable_body` otherwise; `what` names the body in the message ("the CSV").
 pub fn text_body<'b>(bytes: &'b [u8], what: &str) -> ApiResult<&'b str> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| ApiError::bad_request("unreadable_body", format!("{what} is not UTF-8")))?;
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        ApiError::bad_request("unreadable_body", format!("{what} is not UTF-8"))
+            .ja("送られた内容が UTF-8 ではありません")
+    })?;
     if text.contains('\u{0}') {
         return Err(ApiError::bad_request(
             "unreadable_body",
             format!("{what} holds the NUL character"),
-        ));
+        )
+        .ja("送られた内容に NUL 文字が含まれています"));
     }
     Ok(text)
 }

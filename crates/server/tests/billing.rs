@@ -456,7 +456,22 @@ async fn r14_1_impossible_amounts_are_refused_where_they_are_typed(db: TestDb) {
         )
         .await;
     r.assert_problem(422, "R14.1");
-    assert!(r.text.contains("line 2"), "{}", r.text);
+    // The row, with what is wrong in English and in Japanese.
+    let fault = mpc_storage::billing::PriceRowFault::Amount(
+        mpc_domain::price::check_amount("amount", 100_000_001).unwrap_err(),
+    );
+    assert_eq!(
+        (
+            &r.body["errors"][0]["message"],
+            &r.body["errors"][0]["message_ja"]
+        ),
+        (
+            &json!(format!("line 2: {}", fault.message_en())),
+            &json!(format!("2行目: {}", fault.message_ja()))
+        ),
+        "{}",
+        r.text
+    );
     assert_eq!(
         app.db.store.dump().await,
         before,

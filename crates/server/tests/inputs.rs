@@ -378,7 +378,8 @@ async fn inventory_serials_are_one_device_whatever_their_case_and_an_empty_file_
         .await;
     assert_field(&r, 422, "invalid_inventory", "line 3");
     assert_eq!(app.db.store.dump().await, before);
-    // Across two files too: the second is refused whole, as a conflict.
+    // Across two files too: the second is refused whole, naming the line and the serial the
+    // inventory holds.
     let first = format!("serial,model,factory_secret\nABC123,SA-W2L,{secret}\n");
     let r = app
         .request(raw(
@@ -402,7 +403,13 @@ async fn inventory_serials_are_one_device_whatever_their_case_and_an_empty_file_
             second,
         ))
         .await;
-    r.assert_problem(409, "conflict");
+    assert_field(&r, 422, "invalid_inventory", "line 3");
+    let known = mpc_storage::controller::LineFault::SerialKnown {
+        serial: "abc123".into(),
+        known: "ABC123".into(),
+    };
+    assert_eq!(r.body["errors"][0]["message"], known.message_en());
+    assert_eq!(r.body["errors"][0]["message_ja"], known.message_ja());
     assert_eq!(app.db.store.dump().await, after_first);
     let before = after_first;
     for empty in ["", "serial,model,factory_secret\n", "\n\n"] {

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use mpc_server::smfv2::pki;
 use mpc_storage::backend_tests;
-use mpc_storage::smfv2;
+use mpc_storage::smfv2::{self, ColumnFault, Refused};
 use mpc_storage::testing::TestDb;
 
 use crate::client::*;
@@ -360,13 +360,22 @@ async fn operators_see_the_keys_once_and_the_events_in_the_history(db: TestDb) {
     app.post("/api/v1/devices/X4-LATER/smfv2", &contractor, body.clone())
         .await
         .assert_problem(404, "not_found");
-    app.post(
-        "/api/v1/devices/X4-LATER/smfv2",
-        &app.operator,
-        json!({"distribution_id": "0001-0000"}),
-    )
-    .await
-    .assert_problem(422, "invalid_smfv2_identity");
+    let malformed = app
+        .post(
+            "/api/v1/devices/X4-LATER/smfv2",
+            &app.operator,
+            json!({"distribution_id": "0001-0000"}),
+        )
+        .await;
+    malformed.assert_problem(422, "invalid_smfv2_identity");
+    let fault = ColumnFault::DistributionId {
+        given: "0001-0000".into(),
+    };
+    assert_eq!(
+        malformed.body["errors"][0],
+        json!({"field": "distribution_id", "message": fault.message_en(),
+               "message_ja": fault.message_ja()})
+    );
     app.post("/api/v1/devices/X4-NONE/smfv2", &app.operator, body.clone())
         .await
         .assert_problem(404, "not_found");
@@ -380,9 +389,17 @@ async fn operators_see_the_keys_once_and_the_events_in_the_history(db: TestDb) {
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     assert_eq!(made.body["distribution_id"], later);
     assert!(made.body.get("revealed_at").is_none(), "{}", made.text);
-    app.post("/api/v1/devices/X4-LATER/smfv2", &app.operator, body)
-        .await
-        .assert_problem(409, "conflict");
+    let twice = app
+        .post("/api/v1/devices/X4-LATER/smfv2", &app.operator, body)
+        .await;
+    twice.assert_problem(409, "conflict");
+    let has = Refused::HasIdentity {
+        serial: "X4-LATER".into(),
+    };
+    assert_eq!(
+        (&twice.body["detail"], &twice.body["detail_ja"]),
+        (&json!(has.message_en()), &json!(has.message_ja()))
+    );
     app.post(
         "/api/v1/devices/X4-SPARE/smfv2",
         &app.operator,

@@ -80,6 +80,7 @@ async fn a_verified_heartbeat_turns_its_device_up_and_keeps_its_figures(db: Test
         JournalEntry::new("test", "smfv2.identity.create"),
     )
     .await
+    .unwrap()
     .unwrap();
     let state = AppState::new(app.db.store.clone(), app.key.clone());
     let listener =

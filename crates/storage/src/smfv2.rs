@@ -79,44 +79,138 @@ impl Identity {
     /// heartbeat_passphrase`: all empty is no identity; an empty key is generated.
     ///
     /// # Errors
-    /// What is wrong, as one line's message.
-    pub fn from_columns(fields: &[&str]) -> std::result::Result<Option<Self>, String> {
+    /// What is wrong with the columns, as a [`ColumnFault`].
+    pub fn from_columns(fields: &[&str]) -> std::result::Result<Option<Self>, ColumnFault> {
         let [id, ls, rs, hb] = fields else {
-            return Err(format!(
-                "expected the 4 SMFv2 fields distribution_id,ls_key,rs_key,heartbeat_passphrase, found {}",
-                fields.len()
-            ));
+            return Err(ColumnFault::Count {
+                found: fields.len(),
+            });
         };
         if fields.iter().all(|f| f.is_empty()) {
             return Ok(None);
         }
+        if id.is_empty() {
+            return Err(ColumnFault::KeysWithoutId);
+        }
         if !is_distribution_id(id) {
-            return Err(format!(
-                "distribution ID {id:?} must be 8 groups of 4 upper-case hex digits"
-            ));
+            return Err(ColumnFault::DistributionId {
+                given: (*id).to_owned(),
+            });
         }
         let mut identity = Self::generate(id);
-        for (given, slot, name, max) in [
-            (*ls, &mut identity.ls_key, "LS key", KEY_LIMIT),
-            (*rs, &mut identity.rs_key, "RS key", KEY_LIMIT),
+        for (given, slot, secret) in [
+            (*ls, &mut identity.ls_key, Secret::LsKey),
+            (*rs, &mut identity.rs_key, Secret::RsKey),
             (
                 *hb,
                 &mut identity.heartbeat_passphrase,
-                "heartbeat passphrase",
-                PASSPHRASE_LIMIT,
+                Secret::HeartbeatPassphrase,
             ),
         ] {
             if given.is_empty() {
                 continue;
             }
-            if !valid_secret(given, 8, max) {
-                return Err(format!(
-                    "the {name} must be 8 to {max} printable ASCII characters without spaces"
-                ));
+            if !valid_secret(given, SECRET_MIN, secret.limit()) {
+                return Err(ColumnFault::Secret(secret));
             }
             *slot = given.to_owned();
         }
         Ok(Some(identity))
+    }
+}
+
+/// The shortest LS key, RS key or heartbeat passphrase mpc accepts.
+pub const SECRET_MIN: usize = 8;
+
+/// One of a unit's three SMFv2 secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Secret {
+    LsKey,
+    RsKey,
+    HeartbeatPassphrase,
+}
+
+impl Secret {
+    /// The longest value the SMFv2 client (and mpc) holds.
+    pub fn limit(self) -> usize {
+        match self {
+            Secret::LsKey | Secret::RsKey => KEY_LIMIT,
+            Secret::HeartbeatPassphrase => PASSPHRASE_LIMIT,
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Secret::LsKey => "LS key",
+            Secret::RsKey => "RS key",
+            Secret::HeartbeatPassphrase => "heartbeat passphrase",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            Secret::LsKey => "LSキー",
+            Secret::RsKey => "RSキー",
+            Secret::HeartbeatPassphrase => "ハートビートのパスフレーズ",
+        }
+    }
+}
+
+/// What is wrong with a unit's SMFv2 identity as given (the inventory's four optional columns,
+/// or the identity an operator gives a unit later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnFault {
+    /// Not the four columns `distribution_id,ls_key,rs_key,heartbeat_passphrase`.
+    Count { found: usize },
+    /// Keys given without the Distribution ID they belong to.
+    KeysWithoutId,
+    /// Not eight groups of four upper-case hex digits.
+    DistributionId { given: String },
+    /// A secret outside [`SECRET_MIN`] to its limit, or not printable ASCII.
+    Secret(Secret),
+}
+
+impl ColumnFault {
+    pub fn message_en(&self) -> String {
+        match self {
+            ColumnFault::Count { found } => format!(
+                "expected the 4 SMFv2 fields distribution_id,ls_key,rs_key,heartbeat_passphrase, found {found}"
+            ),
+            ColumnFault::KeysWithoutId => "SMFv2 keys are given without a distribution ID".into(),
+            ColumnFault::DistributionId { given } => {
+                format!("distribution ID {given:?} must be 8 groups of 4 upper-case hex digits")
+            }
+            ColumnFault::Secret(s) => format!(
+                "the {} must be {SECRET_MIN} to {} printable ASCII characters without spaces",
+                s.label_en(),
+                s.limit()
+            ),
+        }
+    }
+
+    pub fn message_ja(&self) -> String {
+        match self {
+            ColumnFault::Count { found } => format!(
+                "SMFv2 の列は distribution_id,ls_key,rs_key,heartbeat_passphrase の4列です（{found}列あります）"
+            ),
+            ColumnFault::KeysWithoutId => {
+                "ディストリビューションIDがないまま SMFv2 のキーが指定されています".into()
+            }
+            ColumnFault::DistributionId { given } => format!(
+                "ディストリビューションID「{given}」は、4桁の16進数（英字は大文字）を8つハイフンでつないだ形式で指定してください"
+            ),
+            ColumnFault::Secret(s) => format!(
+                "{}は空白を含まない半角英数記号{SECRET_MIN}〜{}文字で指定してください",
+                s.label_ja(),
+                s.limit()
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ColumnFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message_en())
     }
 }
 
@@ -152,18 +246,74 @@ pub async fn insert(
     Ok(())
 }
 
+/// Why a unit's SMFv2 identity cannot be given or its keys shown: the 409s of the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The unit has an identity already.
+    HasIdentity { serial: String },
+    /// Another unit holds the Distribution ID (it names one unit).
+    DistributionIdHeld {
+        distribution_id: String,
+        holder: String,
+    },
+    /// The keys were shown before; they are shown once.
+    ShownBefore { serial: String },
+}
+
+impl Refused {
+    pub fn message_en(&self) -> String {
+        match self {
+            Refused::HasIdentity { serial } => format!("the unit {serial} has an SMFv2 identity"),
+            Refused::DistributionIdHeld {
+                distribution_id,
+                holder,
+            } => format!("distribution ID {distribution_id} is the unit {holder}'s already"),
+            Refused::ShownBefore { serial } => {
+                format!("the SMFv2 keys of {serial} were shown before; they are shown once")
+            }
+        }
+    }
+
+    pub fn message_ja(&self) -> String {
+        match self {
+            Refused::HasIdentity { serial } => {
+                format!("機器 {serial} には SMFv2 の識別情報がすでにあります")
+            }
+            Refused::DistributionIdHeld {
+                distribution_id,
+                holder,
+            } => format!(
+                "ディストリビューションID {distribution_id} はすでに機器 {holder} のものです"
+            ),
+            Refused::ShownBefore { serial } => {
+                format!("機器 {serial} の SMFv2 のキーは表示済みです（キーは一度だけ表示されます）")
+            }
+        }
+    }
+}
+
+/// The unit holding `distribution_id`, if any.
+pub async fn holder(conn: &mut AnyConnection, distribution_id: &str) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT serial FROM smfv2_identities WHERE distribution_id = $1")
+            .bind(distribution_id.to_owned())
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
 /// Gives an inventory unit its SMFv2 identity; the keys are then shown once by [`reveal`].
 ///
 /// # Errors
-/// [`StorageError::NotFound`] for a serial not in the inventory; [`StorageError::Conflict`]
-/// when it has an identity already or another unit holds the Distribution ID.
+/// [`StorageError::NotFound`] for a serial not in the inventory; [`Refused`] when it has an
+/// identity already or another unit holds the Distribution ID.
 pub async fn create(
     store: &Store,
     key: &SecretKey,
     serial: &str,
     identity: &Identity,
     journal: JournalEntry,
-) -> Result<()> {
+) -> Result<std::result::Result<(), Refused>> {
     let mut tx = store.write().await?;
     tx.lock("inventory").await?;
     let known: Option<String> =
@@ -174,12 +324,23 @@ pub async fn create(
     if known.is_none() {
         return Err(StorageError::NotFound);
     }
+    if summary(tx.conn(), serial).await?.is_some() {
+        return Ok(Err(Refused::HasIdentity {
+            serial: serial.to_owned(),
+        }));
+    }
+    if let Some(holder) = holder(tx.conn(), &identity.distribution_id).await? {
+        return Ok(Err(Refused::DistributionIdHeld {
+            distribution_id: identity.distribution_id.clone(),
+            holder,
+        }));
+    }
     insert(tx.conn(), key, serial, identity).await?;
     tx.commit(journal.subject(serial).outcome(
         serde_json::json!({ "serial": serial, "distribution_id": identity.distribution_id }),
     ))
     .await?;
-    Ok(())
+    Ok(Ok(()))
 }
 
 type Row = (String, String, String, String, String);
@@ -245,13 +406,13 @@ pub async fn summary(conn: &mut AnyConnection, serial: &str) -> Result<Option<Su
 /// transaction, and later calls are refused, so the secrets leave mpc a single time.
 ///
 /// # Errors
-/// [`StorageError::NotFound`] without an identity; [`StorageError::Conflict`] when shown before.
+/// [`StorageError::NotFound`] without an identity; [`Refused::ShownBefore`] when shown before.
 pub async fn reveal(
     store: &Store,
     key: &SecretKey,
     serial: &str,
     journal: JournalEntry,
-) -> Result<Identity> {
+) -> Result<std::result::Result<Identity, Refused>> {
     let mut tx = store.write().await?;
     tx.lock("inventory").await?;
     let row: Option<(String, String, String, String, String, Option<i64>)> =
@@ -265,9 +426,9 @@ pub async fn reveal(
         return Err(StorageError::NotFound);
     };
     if revealed_at.is_some() {
-        return Err(StorageError::Conflict(format!(
-            "the SMFv2 keys of {serial} were shown before; they are shown once"
-        )));
+        return Ok(Err(Refused::ShownBefore {
+            serial: serial.to_owned(),
+        }));
     }
     let (_, identity) = open(key, (s, d, ls, rs, hb))?;
     sqlx::query("UPDATE smfv2_identities SET revealed_at = $1 WHERE serial = $2")
@@ -276,7 +437,7 @@ pub async fn reveal(
         .execute(tx.conn())
         .await?;
     tx.commit(journal.subject(serial)).await?;
-    Ok(identity)
+    Ok(Ok(identity))
 }
 
 /// One thing the SMFv2 listener told a unit.

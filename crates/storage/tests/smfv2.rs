@@ -1,8 +1,8 @@
 //! SMFv2 identities and events (issue 18), on SQLite and PostgreSQL alike.
 
 use mpc_domain::catalog::DeviceType;
-use mpc_storage::controller::{self, InventoryRecord, SecretKey};
-use mpc_storage::smfv2::{self, Identity};
+use mpc_storage::controller::{self, InventoryRecord, LineFault, SecretKey};
+use mpc_storage::smfv2::{self, Identity, Refused};
 use mpc_storage::testing::TestDb;
 use mpc_storage::{JournalEntry, StorageError, Store, backend_tests};
 
@@ -80,7 +80,13 @@ async fn the_inventory_import_carries_identities_all_or_nothing(db: TestDb) {
     .unwrap()
     .unwrap_err();
     assert_eq!(errors[0].line, 1);
-    assert!(errors[0].message.contains("X4-1"), "{}", errors[0].message);
+    assert_eq!(
+        errors[0].fault,
+        LineFault::DistributionIdHeld {
+            distribution_id: DISTID.into(),
+            holder: "X4-1".into()
+        }
+    );
     assert_eq!(db.store.dump().await, before);
 }
 
@@ -90,6 +96,7 @@ async fn an_identity_rests_sealed_and_opens_by_its_distribution_id(db: TestDb) {
     let identity = Identity::generate(DISTID);
     smfv2::create(&db.store, &key, "X4-1", &identity, journal())
         .await
+        .unwrap()
         .unwrap();
     let dump = db.store.dump().await.join("\n");
     assert!(dump.contains(DISTID));
@@ -132,6 +139,7 @@ async fn a_distribution_id_names_one_unit_and_a_unit_has_one(db: TestDb) {
         journal(),
     )
     .await
+    .unwrap()
     .unwrap();
     let before = db.store.dump().await;
     let taken = smfv2::create(
@@ -142,7 +150,13 @@ async fn a_distribution_id_names_one_unit_and_a_unit_has_one(db: TestDb) {
         journal(),
     )
     .await;
-    assert!(matches!(taken, Err(StorageError::Conflict(_))), "{taken:?}");
+    assert_eq!(
+        taken.unwrap(),
+        Err(Refused::DistributionIdHeld {
+            distribution_id: DISTID.into(),
+            holder: "X4-1".into()
+        })
+    );
     let twice = smfv2::create(
         &db.store,
         &key,
@@ -151,7 +165,12 @@ async fn a_distribution_id_names_one_unit_and_a_unit_has_one(db: TestDb) {
         journal(),
     )
     .await;
-    assert!(matches!(twice, Err(StorageError::Conflict(_))), "{twice:?}");
+    assert_eq!(
+        twice.unwrap(),
+        Err(Refused::HasIdentity {
+            serial: "X4-1".into()
+        })
+    );
     let unknown = smfv2::create(
         &db.store,
         &key,
@@ -173,6 +192,7 @@ async fn keys_are_shown_once(db: TestDb) {
     let identity = Identity::generate(DISTID);
     smfv2::create(&db.store, &key, "X4-1", &identity, journal())
         .await
+        .unwrap()
         .unwrap();
     let reveal = || {
         smfv2::reveal(
@@ -182,8 +202,13 @@ async fn keys_are_shown_once(db: TestDb) {
             JournalEntry::new("test", "smfv2.identity_reveal"),
         )
     };
-    assert_eq!(reveal().await.unwrap(), identity);
-    assert!(matches!(reveal().await, Err(StorageError::Conflict(_))));
+    assert_eq!(reveal().await.unwrap(), Ok(identity));
+    assert_eq!(
+        reveal().await.unwrap(),
+        Err(Refused::ShownBefore {
+            serial: "X4-1".into()
+        })
+    );
     let summary = smfv2::summary(&mut db.store.conn().await.unwrap(), "X4-1")
         .await
         .unwrap()

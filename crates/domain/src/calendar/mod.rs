@@ -41,6 +41,28 @@ pub enum CalendarError {
     OutsideBusinessDates { input: String },
 }
 
+impl CalendarError {
+    /// The error in Japanese, for the console's Japanese pages (the English is its `Display`).
+    pub fn message_ja(&self) -> String {
+        match self {
+            CalendarError::OutOfRange => {
+                "扱える日付の範囲（-9999-01-01〜9999-12-31）を超えています".into()
+            }
+            CalendarError::InvalidDate { input } => {
+                format!(
+                    "「{input}」は日付として読めません。実在する日を YYYY-MM-DD 形式で指定してください"
+                )
+            }
+            CalendarError::InvalidMonth { input } => {
+                format!("「{input}」は月として読めません。YYYY-MM 形式で指定してください")
+            }
+            CalendarError::OutsideBusinessDates { input } => {
+                format!("{input} は取り扱う日付（2000-01-01〜2099-12-31）の範囲外です")
+            }
+        }
+    }
+}
+
 /// The dates the service deals in: every date or month a request, an import or a command line
 /// gives is within them (issue 15).
 ///

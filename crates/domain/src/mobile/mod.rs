@@ -52,6 +52,39 @@ pub const MAX_RECORD_ID_CHARS: usize = 128;
 /// The longest `iccid` of a usage record, in characters (an ICCID has at most 22 digits).
 pub const MAX_ICCID_CHARS: usize = 32;
 
+crate::state::states! {
+    /// Why a usage record is refused at ingestion (kept with it for operators).
+    pub enum RejectReason ("usage record rejection reason") {
+        /// Not a usage record as the feed defines one: a field missing, empty, too long or
+        /// unreadable, or an interval that ends before it starts.
+        Invalid = "invalid",
+        /// Its ICCID is no SIM the service knows.
+        UnknownSim = "unknown_sim",
+        /// Its SIM served no mobile access option in service on the record's day (R9.3).
+        OutsideOptionPeriod = "outside_option_period",
+    }
+}
+
+impl RejectReason {
+    /// What the reason means, in English.
+    pub fn label_en(self) -> &'static str {
+        match self {
+            RejectReason::Invalid => "Not a valid usage record",
+            RejectReason::UnknownSim => "Unknown SIM",
+            RejectReason::OutsideOptionPeriod => "Outside the mobile access option's service",
+        }
+    }
+
+    /// What the reason means, in Japanese.
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            RejectReason::Invalid => "利用記録の形式に誤りがあります",
+            RejectReason::UnknownSim => "登録されていないSIMです",
+            RejectReason::OutsideOptionPeriod => "モバイルアクセスオプションの提供期間外の記録です",
+        }
+    }
+}
+
 /// One usage record of a SIM, resolved to the `mobile_access` option the SIM served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Usage {
@@ -160,6 +193,20 @@ pub fn check_sim_binding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rejection_reasons_are_codes_on_the_wire_and_labels_in_each_language() {
+        let japanese = |t: &str| t.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+        for reason in RejectReason::ALL {
+            assert_eq!(reason.as_str().parse(), Ok(reason));
+            assert_eq!(
+                serde_json::to_value(reason).unwrap(),
+                serde_json::json!(reason.as_str())
+            );
+            assert!(japanese(reason.label_ja()) && !japanese(reason.label_en()));
+        }
+        assert!("unknown_iccid".parse::<RejectReason>().is_err());
+    }
     use crate::mobile::fixtures::*;
 
     #[test]

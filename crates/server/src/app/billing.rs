@@ -280,11 +280,11 @@ pub async fn invoice_page(
                     "state は {} のいずれかで指定してください",
                     states.join("、")
                 ));
-                err.errors.push(mpc_api_types::FieldProblem {
-                    field: "state".into(),
-                    message: format!("one of {}", states.join(", ")),
-                    message_ja: None,
-                });
+                err.errors.push(mpc_api_types::FieldProblem::new(
+                    "state",
+                    format!("one of {}", states.join(", ")),
+                    format!("{} のいずれか", states.join("、")),
+                ));
                 err
             })
         })
@@ -478,6 +478,7 @@ pub async fn invoice_pdf(
                     "invoice_font_missing",
                     e.to_string(),
                 )
+                .ja("請求書PDFに埋め込む日本語フォントがサーバーにないため、PDFを作成できません。運用者にお問い合わせください")
             }
             crate::invoice_print::PdfError::Write(_) => {
                 tracing::error!(error = %e, "invoice PDF");

@@ -288,7 +288,8 @@ pub async fn offered(
         return Err(ApiError::bad_request(
             "invalid_query",
             format!("kind: no contract is chosen for {:?}", q.kind),
-        ));
+        )
+        .ja(format!("kind「{}」の申込みでは契約を選びません", q.kind)));
     }
     let mut contracts = Vec::new();
     for c in book

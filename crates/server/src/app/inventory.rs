@@ -1,9 +1,11 @@
 //! The device inventory (operators): devices enter it from the maker's CSV before any
 //! contractor can be assigned one, each with its SMFv2 identity when it speaks SMFv2.
 
+use axum::http::StatusCode;
+use mpc_api_types::FieldProblem;
 use mpc_api_types::controller::{NewSmfv2Identity, Smfv2IdentityView, Smfv2Keys};
 use mpc_storage::controller::{self, LineError};
-use mpc_storage::smfv2;
+use mpc_storage::smfv2::{self, ColumnFault, Secret};
 
 use super::Input;
 use crate::AppState;
@@ -30,22 +32,30 @@ fn refused(errors: Vec<LineError>) -> ApiError {
     .ja("誤りのある行があるため、何も取り込んでいません");
     e.errors = errors
         .into_iter()
-        .map(|l| mpc_api_types::FieldProblem {
-            field: format!("line {}", l.line),
-            message: l.message,
-            message_ja: None,
+        .map(|l| {
+            FieldProblem::new(
+                format!("line {}", l.line),
+                l.fault.message_en(),
+                l.fault.message_ja(),
+            )
         })
         .collect();
     e
+}
+
+/// The 409 of a unit's identity that cannot be given, or keys that cannot be shown again.
+fn conflict(refused: smfv2::Refused) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "conflict", refused.message_en()).ja(refused.message_ja())
 }
 
 /// Imports devices into the inventory from CSV lines `serial,model,factory_secret`
 /// (operators), journaled as `device.inventory_import`. Returns how many were imported.
 ///
 /// All or nothing: any bad line refuses the whole file, each bad line named in the problem's
-/// `errors` as `line N`. Serials are matched without regard to letter case (R7.1: a contractor
-/// notifies a serial as printed, in whichever case), so two that differ only by case are one
-/// device, and a file naming both is refused.
+/// `errors` as `line N` with its reason in English and Japanese ([`controller::LineFault`]). Serials are
+/// matched without regard to letter case (R7.1: a contractor notifies a serial as printed, in
+/// whichever case), so two that differ only by case are one device, and a file naming both, or
+/// one the inventory holds in another case, is refused.
 ///
 /// # Errors
 /// 403 for anyone but operators; 415 for a body that is not `text/csv`; 400 for one that is
@@ -62,10 +72,11 @@ pub async fn import(state: &AppState, caller: &Caller, upload: Upload<'_>) -> Ap
                 .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"));
             if !is_csv {
                 return Err(ApiError::new(
-                    axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unsupported_media_type",
                     "send the inventory as `Content-Type: text/csv`",
-                ));
+                )
+                .ja("在庫のCSVは `Content-Type: text/csv` で送ってください"));
             }
             crate::extract::text_body(bytes, "the CSV")?
         }
@@ -78,23 +89,6 @@ pub async fn import(state: &AppState, caller: &Caller, upload: Upload<'_>) -> Ap
             "the file holds no device: nothing to import",
         )
         .ja("取り込む機器がありません"));
-    }
-    let mut seen = std::collections::HashMap::new();
-    let twice: Vec<LineError> = rows
-        .iter()
-        .filter_map(|r| {
-            let first = *seen.entry(r.serial.to_lowercase()).or_insert(r.line);
-            (first != r.line).then(|| LineError {
-                line: r.line,
-                message: format!(
-                    "serial {} is the serial of line {first} in another letter case",
-                    r.serial
-                ),
-            })
-        })
-        .collect();
-    if !twice.is_empty() {
-        return Err(refused(twice));
     }
     let serials: Vec<&str> = rows.iter().map(|r| r.serial.as_str()).collect();
     let journal = caller
@@ -138,15 +132,32 @@ pub async fn create_smfv2(
     let identity = match smfv2::Identity::from_columns(&columns) {
         Ok(Some(identity)) => identity,
         Ok(None) => {
-            return Err(ApiError::unprocessable(
-                "invalid_smfv2_identity",
+            let (en, ja) = (
                 "a distribution ID is required",
-            ));
+                "ディストリビューションIDを指定してください",
+            );
+            let mut e = ApiError::unprocessable("invalid_smfv2_identity", en).ja(ja);
+            e.errors.push(FieldProblem::new("distribution_id", en, ja));
+            return Err(e);
         }
-        Err(message) => return Err(ApiError::unprocessable("invalid_smfv2_identity", message)),
+        Err(fault) => {
+            let field = match fault {
+                ColumnFault::Secret(Secret::LsKey) => "ls_key",
+                ColumnFault::Secret(Secret::RsKey) => "rs_key",
+                ColumnFault::Secret(Secret::HeartbeatPassphrase) => "heartbeat_passphrase",
+                _ => "distribution_id",
+            };
+            let (en, ja) = (fault.message_en(), fault.message_ja());
+            let mut e =
+                ApiError::unprocessable("invalid_smfv2_identity", en.clone()).ja(ja.clone());
+            e.errors.push(FieldProblem::new(field, en, ja));
+            return Err(e);
+        }
     };
     let journal = caller.journal("device.smfv2_identity_create");
-    smfv2::create(&state.store, &state.secret_key, serial, &identity, journal).await?;
+    smfv2::create(&state.store, &state.secret_key, serial, &identity, journal)
+        .await?
+        .map_err(conflict)?;
     let summary = smfv2::summary(&mut *state.store.conn().await?, serial)
         .await?
         .ok_or_else(ApiError::internal)?;
@@ -169,7 +180,9 @@ pub async fn reveal_smfv2(state: &AppState, caller: &Caller, serial: &str) -> Ap
         return Err(ApiError::not_found());
     }
     let journal = caller.journal("device.smfv2_reveal");
-    let identity = smfv2::reveal(&state.store, &state.secret_key, serial, journal).await?;
+    let identity = smfv2::reveal(&state.store, &state.secret_key, serial, journal)
+        .await?
+        .map_err(conflict)?;
     Ok(Smfv2Keys {
         serial: serial.to_owned(),
         distribution_id: identity.distribution_id,

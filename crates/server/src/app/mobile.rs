@@ -130,8 +130,10 @@ pub async fn group_usage(
 
 fn parse_month(month: Option<&str>) -> ApiResult<Month> {
     match month {
-        Some(m) => mpc_domain::calendar::parse_business_month(m)
-            .map_err(|e| ApiError::bad_request("invalid_query", format!("month: {e}"))),
+        Some(m) => mpc_domain::calendar::parse_business_month(m).map_err(|e| {
+            ApiError::bad_request("invalid_query", format!("month: {e}"))
+                .ja(format!("month: {}", e.message_ja()))
+        }),
         None => Ok(Month::containing(today())),
     }
 }
@@ -212,15 +214,19 @@ pub async fn ingest(
     let text = crate::extract::text_body(batch.body, "the body")?;
     let (mut records, mut rejected) = match batch.format {
         Some(UsageFormat::Ndjson) => store::parse_ndjson(text),
-        Some(UsageFormat::Csv) => {
-            store::parse_csv(text).map_err(|e| ApiError::unprocessable("invalid_csv_header", e))?
-        }
+        Some(UsageFormat::Csv) => store::parse_csv(text).map_err(|e| {
+            ApiError::unprocessable("invalid_csv_header", e.to_string()).ja(format!(
+                "CSVの見出し行には {} の各列が必要です",
+                store::CSV_HEADER
+            ))
+        })?,
         None => {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send usage as `application/x-ndjson` or `text/csv`",
-            ));
+            )
+            .ja("利用記録は `application/x-ndjson` か `text/csv` で送ってください"));
         }
     };
     let shift = batch.lines_before;
@@ -248,7 +254,7 @@ pub async fn ingest(
                 line: r.line as u64,
                 record_id: r.record_id,
                 iccid: r.iccid,
-                reason: r.reason.to_owned(),
+                reason: r.reason,
                 detail: r.detail,
             })
             .collect(),

@@ -154,7 +154,8 @@ pub async fn consent_designation(
     if !caller.actor.sees_contractor(&host) {
         return Err(ApiError::forbidden(
             "only the management's contractor consents to a designation",
-        ));
+        )
+        .ja("指定への同意は、マネージメントの契約者だけが行えます"));
     }
     let (body, raw) = input.parse_or_empty()?;
     let mut dates = Dates::default();
@@ -230,9 +231,10 @@ pub async fn consent_redirect(
 ) -> ApiResult<InvoiceRedirect> {
     let (owner, target) = redirect_parties(state, caller, redirect_id).await?;
     if !caller.actor.sees_contractor(&target) {
-        return Err(ApiError::forbidden(
-            "only the party named consents to receive the invoices",
-        ));
+        return Err(
+            ApiError::forbidden("only the party named consents to receive the invoices")
+                .ja("請求書の受け取りへの同意は、指定された相手だけが行えます"),
+        );
     }
     let (body, raw) = input.parse_or_empty()?;
     let mut dates = Dates::default();

@@ -202,11 +202,7 @@ pub(crate) fn preset_error(e: PresetError) -> ApiError {
             .ja("プリセットのパラメータに誤りがあります");
             err.errors = errors
                 .into_iter()
-                .map(|e| FieldProblem {
-                    field: e.field.to_owned(),
-                    message: e.message_en,
-                    message_ja: Some(e.message_ja),
-                })
+                .map(|e| FieldProblem::new(e.field.to_owned(), e.message_en, e.message_ja))
                 .collect();
             err
         }
@@ -218,6 +214,7 @@ fn view(contract: &Contract, current: Option<&Revision>, reveal: bool) -> ApiRes
     let day = today();
     let params = controller::params_in_force(contract, current, day).ok_or_else(|| {
         ApiError::unprocessable("R2.2", "the contract has no item in force today")
+            .ja("この契約には本日有効な品目がありません")
     })?;
     Ok(PresetView {
         contract_id: contract.id.clone(),

@@ -1,13 +1,13 @@
 //! The price book (R14): list prices and per-contractor price agreements, as operators keep it
 //! and contractors read their part of it.
 
+use mpc_api_types::FieldProblem;
 use mpc_api_types::billing::{PriceView, SetPrices};
 use mpc_domain::price::{Price, PriceKey};
 use mpc_storage::billing::{self, BillingError};
 
 use super::Input;
 use crate::AppState;
-use crate::app::support::Dates;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Caller;
 
@@ -69,21 +69,30 @@ fn parse_prices(views: &[PriceView]) -> ApiResult<Vec<Price>> {
     let mut problems = Vec::new();
     for (i, v) in views.iter().enumerate() {
         let key = v.key.parse::<PriceKey>();
-        let from = Dates::parse("effective_from", Some(&v.effective_from));
+        let from = mpc_domain::calendar::parse_business_date(&v.effective_from);
         let amount = mpc_domain::price::check_amount(&format!("prices[{i}].amount"), v.amount);
         match (key, from, amount) {
-            (Ok(key), Ok(Some(from)), Ok(amount)) => out.push(Price {
+            (Ok(key), Ok(from), Ok(amount)) => out.push(Price {
                 key,
                 contractor_id: v.contractor_id.clone(),
                 effective_from: from,
                 amount,
             }),
-            (Err(e), _, _) => problems.push((format!("prices[{i}].key"), e.to_string())),
-            (_, Err(_) | Ok(None), _) => problems.push((
-                format!("prices[{i}].effective_from"),
-                "expected YYYY-MM-DD".into(),
+            (Err(e), _, _) => problems.push(FieldProblem::new(
+                format!("prices[{i}].key"),
+                e.to_string(),
+                e.message_ja(),
             )),
-            (_, _, Err(r)) => problems.push((format!("prices[{i}].amount"), r.message_en)),
+            (_, Err(e), _) => problems.push(FieldProblem::new(
+                format!("prices[{i}].effective_from"),
+                e.to_string(),
+                e.message_ja(),
+            )),
+            (_, _, Err(r)) => problems.push(FieldProblem::new(
+                format!("prices[{i}].amount"),
+                r.message_en,
+                r.message_ja,
+            )),
         }
     }
     if problems.is_empty() {
@@ -92,15 +101,9 @@ fn parse_prices(views: &[PriceView]) -> ApiResult<Vec<Price>> {
     let mut err = ApiError::unprocessable(
         "R14.1",
         format!("{} price(s) are not valid", problems.len()),
-    );
-    err.errors = problems
-        .into_iter()
-        .map(|(field, message)| mpc_api_types::FieldProblem {
-            field,
-            message,
-            message_ja: None,
-        })
-        .collect();
+    )
+    .ja(format!("誤りのある料金が{}件あります", problems.len()));
+    err.errors = problems;
     Err(err)
 }
 
@@ -113,7 +116,8 @@ async fn check_contractors(state: &AppState, prices: &[Price]) -> ApiResult<()> 
             return Err(ApiError::unprocessable(
                 "invalid_field",
                 format!("no contractor {c} for a price agreement"),
-            ));
+            )
+            .ja(format!("契約者別の料金の契約者 {c} はありません")));
         }
     }
     Ok(())
@@ -160,20 +164,20 @@ pub async fn remove(
     caller.require_contractor(contractor_id)?;
     caller.require_operator()?;
     let parsed = key.parse::<PriceKey>().map_err(|e| {
-        let mut err = ApiError::unprocessable("R14.1", e.to_string());
-        err.errors.push(mpc_api_types::FieldProblem {
-            field: "key".into(),
-            message: e.to_string(),
-            message_ja: None,
-        });
+        let mut err = ApiError::unprocessable("R14.1", e.to_string()).ja(e.message_ja());
+        err.errors
+            .push(FieldProblem::new("key", e.to_string(), e.message_ja()));
         err
     })?;
-    let Ok(Some(from)) = Dates::parse("effective_from", Some(effective_from)) else {
-        return Err(ApiError::unprocessable(
-            "R14.1",
-            "effective_from: expected YYYY-MM-DD",
-        ));
-    };
+    let from = mpc_domain::calendar::parse_business_date(effective_from).map_err(|e| {
+        let (en, ja) = (
+            format!("effective_from: {e}"),
+            format!("effective_from: {}", e.message_ja()),
+        );
+        let mut err = ApiError::unprocessable("R14.1", en.clone()).ja(ja.clone());
+        err.errors.push(FieldProblem::new("effective_from", en, ja));
+        err
+    })?;
     let mut tx = state.store.write().await?;
     billing::delete_price(&mut tx, parsed, Some(contractor_id), from).await?;
     tx.commit(
@@ -221,8 +225,10 @@ pub async fn csv(state: &AppState, caller: &Caller) -> ApiResult<String> {
 /// 403 for anyone but operators; 400 for a file that is not UTF-8; 422 `R14.1` for bad rows.
 pub async fn import(state: &AppState, caller: &Caller, csv: &[u8]) -> ApiResult<Vec<Price>> {
     caller.require_operator()?;
-    let text = std::str::from_utf8(csv)
-        .map_err(|_| ApiError::bad_request("invalid_body", "the CSV must be UTF-8"))?;
+    let text = std::str::from_utf8(csv).map_err(|_| {
+        ApiError::bad_request("invalid_body", "the CSV must be UTF-8")
+            .ja("CSV は UTF-8 で送ってください")
+    })?;
     let prices = billing::prices_from_csv(text).map_err(|errors| {
         let mut err = ApiError::unprocessable(
             "R14.1",
@@ -235,12 +241,15 @@ pub async fn import(state: &AppState, caller: &Caller, csv: &[u8]) -> ApiResult<
             "誤りのある行が{}行あるため、何も取り込んでいません",
             errors.len()
         ));
+        // Each row under `csv`, its line in the message, as the command line prints them.
         err.errors = errors
             .into_iter()
-            .map(|message| mpc_api_types::FieldProblem {
-                field: "csv".into(),
-                message,
-                message_ja: None,
+            .map(|e| {
+                FieldProblem::new(
+                    "csv",
+                    format!("line {}: {}", e.line, e.fault.message_en()),
+                    format!("{}行目: {}", e.line, e.fault.message_ja()),
+                )
             })
             .collect();
         err

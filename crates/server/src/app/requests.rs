@@ -116,7 +116,8 @@ pub async fn submit(
     if !caller.actor.is_operator() && (body.submitted_on.is_some() || body.accept.is_some()) {
         return Err(ApiError::forbidden(
             "only operators record submission dates or accept requests",
-        ));
+        )
+        .ja("申込日の記録と申込みの承諾は、運用者だけが行えます"));
     }
     let mut dates = Dates::default();
     let submitted_on = dates.or_today("submitted_on", body.submitted_on.as_deref())?;
@@ -167,7 +168,8 @@ pub async fn check(
     if !caller.actor.is_operator() && (body.submitted_on.is_some() || body.accept.is_some()) {
         return Err(ApiError::forbidden(
             "only operators record submission dates or accept requests",
-        ));
+        )
+        .ja("申込日の記録と申込みの承諾は、運用者だけが行えます"));
     }
     let submitted_on = Dates::default().or_today("submitted_on", body.submitted_on.as_deref())?;
     requests::check(&state.store, contractor_id, &body.request, submitted_on).await?;
@@ -184,11 +186,11 @@ fn not_one_of(field: &'static str, given: &str, allowed: &[&str]) -> ApiError {
         "{field} は {} のいずれかで指定してください",
         allowed.join("、")
     ));
-    err.errors.push(mpc_api_types::FieldProblem {
-        field: field.into(),
-        message: format!("one of {}", allowed.join(", ")),
-        message_ja: None,
-    });
+    err.errors.push(mpc_api_types::FieldProblem::new(
+        field,
+        format!("one of {}", allowed.join(", ")),
+        format!("{} のいずれか", allowed.join("、")),
+    ));
     err
 }
 

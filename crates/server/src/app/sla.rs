@@ -107,9 +107,14 @@ pub async fn record_outage(
                 "invalid_field",
                 format!("{field}: expected an RFC 3339 instant"),
             )
+            .ja(format!(
+                "{field} は RFC 3339 形式の日時（例: 2026-04-01T09:00:00+09:00）で指定してください"
+            ))
         })?;
-        mpc_domain::calendar::business_instant(at)
-            .map_err(|e| ApiError::unprocessable("invalid_field", format!("{field}: {e}")))
+        mpc_domain::calendar::business_instant(at).map_err(|e| {
+            ApiError::unprocessable("invalid_field", format!("{field}: {e}"))
+                .ja(format!("{field}: {}", e.message_ja()))
+        })
     };
     let affected = match (body.management_id.clone(), body.contract_ids.is_empty()) {
         (Some(m), true) => Affected::AllUnderManagement(m),
@@ -118,7 +123,8 @@ pub async fn record_outage(
             return Err(ApiError::unprocessable(
                 "invalid_field",
                 "name either contract_ids or management_id",
-            ));
+            )
+            .ja("contract_ids か management_id のどちらか一方を指定してください"));
         }
     };
     let outage = Outage {
@@ -276,9 +282,10 @@ pub async fn claim(
     let contract_id = id.as_str();
     let (body, raw) = new.parse()?;
     if !caller.actor.is_operator() && body.claimed_on.is_some() {
-        return Err(ApiError::forbidden(
-            "only operators record the date of a claim made on paper",
-        ));
+        return Err(
+            ApiError::forbidden("only operators record the date of a claim made on paper")
+                .ja("書面で受け付けた請求の日付は、運用者だけが記録できます"),
+        );
     }
     let on = Dates::default().or_today("claimed_on", body.claimed_on.as_deref())?;
     let outage_id = numbers::resolve(

@@ -123,11 +123,8 @@ pub fn paging_error(field: &str, min: u32, max: u32) -> ApiError {
         )
     };
     let mut err = ApiError::bad_request("invalid_paging", en.clone()).ja(ja.clone());
-    err.errors.push(mpc_api_types::FieldProblem {
-        field: field.to_owned(),
-        message: en,
-        message_ja: Some(ja),
-    });
+    err.errors
+        .push(mpc_api_types::FieldProblem::new(field.to_owned(), en, ja));
     err
 }
 

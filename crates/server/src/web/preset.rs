@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum_extra::extract::Form;
+use mpc_api_types::FieldProblem;
 use mpc_domain::preset::{
     AddressRange, DiffLine, GlobalLan, InternetGateway, L2tpServer, Lan, LocalUser, PppoeAccount,
     PppoeTermination, PresetParams, RemoteAccess, Wan,
@@ -179,7 +180,10 @@ impl FormState {
 /// The parameters from the posted form, of the preset in force (`current`, revealed); an
 /// empty secret keeps the one in force. A number field that holds no number of its range is
 /// named with the reason.
-fn params_of(form: &[(String, String)], current: &PresetParams) -> Result<PresetParams, String> {
+fn params_of(
+    form: &[(String, String)],
+    current: &PresetParams,
+) -> Result<PresetParams, FieldProblem> {
     let get = |k: &str| {
         form.iter()
             .rev()
@@ -198,8 +202,13 @@ fn params_of(form: &[(String, String)], current: &PresetParams) -> Result<Preset
     };
     let prefix_len = || {
         let v = get("lan.prefix_len");
-        v.parse::<u8>()
-            .map_err(|_| format!("lan.prefix_len: expected a number from 0 to 255, not {v:?}"))
+        v.parse::<u8>().map_err(|_| {
+            FieldProblem::new(
+                "lan.prefix_len",
+                format!("expected a number from 0 to 255, not {v:?}"),
+                format!("0〜255 の数値で入力してください（入力: {v}）"),
+            )
+        })
     };
     let optional = |k: &str| Some(get(k)).filter(|v| !v.is_empty());
     let pool = || {
@@ -277,7 +286,11 @@ fn params_of(form: &[(String, String)], current: &PresetParams) -> Result<Preset
     let max_sessions = match get("l2tp.max_sessions") {
         v if v.is_empty() => None,
         v => Some(v.parse::<u16>().map_err(|_| {
-            format!("l2tp.max_sessions: expected a number from 0 to 65535, not {v:?}")
+            FieldProblem::new(
+                "l2tp.max_sessions",
+                format!("expected a number from 0 to 65535, not {v:?}"),
+                format!("0〜65535 の数値で入力してください（入力: {v}）"),
+            )
         })?),
     };
     Ok(PresetParams::RemoteAccess(RemoteAccess {
@@ -472,6 +485,21 @@ async fn current(state: &AppState, session: &Session, id: &str) -> WebResult<Pre
         .params)
 }
 
+/// The problem of a form field that holds no value of its kind, in both languages.
+fn unreadable(field: FieldProblem) -> ApiError {
+    let mut e = ApiError::unprocessable(
+        "invalid_body",
+        format!("{}: {}", field.field, field.message),
+    )
+    .ja(format!(
+        "{}: {}",
+        field.field,
+        field.message_ja.as_deref().unwrap_or_default()
+    ));
+    e.errors.push(field);
+    e
+}
+
 /// Saves the form as the next revision; field errors (R17.1) come back next to their fields.
 async fn save(
     State(state): State<AppState>,
@@ -484,7 +512,7 @@ async fn save(
     let preset = now.item().as_str();
     let saved = match params_of(&form, &now) {
         Ok(params) => presets::put(&state, &session.caller(), &id, Input::Value(params)).await,
-        Err(message) => Err(ApiError::unprocessable("invalid_body", message)),
+        Err(field) => Err(unreadable(field)),
     };
     match saved {
         Ok(_) => Ok(see_other(&format!(
@@ -537,7 +565,11 @@ async fn check(
                 Some(Shown::message(422, "R17.1", session.t().preset_invalid))
             }
         },
-        Err(message) => Some(Shown::message(422, "invalid_body", &message)),
+        Err(field) => {
+            let shown = Shown::of(session.lang, &unreadable(field));
+            form_state.errors = shown.fields.clone();
+            Some(shown)
+        }
     };
     Ok(render(CheckFragment {
         c: session.chrome(session.t().preset_editor, Section::Contracts),
@@ -644,7 +676,8 @@ mod tests {
         assert_eq!(params_of(&posted, &current), Ok(pppoe_termination("new")));
         let not_a_number = form(&[("lan.prefix_len", "twenty")]);
         let refused = params_of(&not_a_number, &current).unwrap_err();
-        assert!(refused.starts_with("lan.prefix_len"), "{refused}");
+        assert_eq!(refused.field, "lan.prefix_len");
+        assert!(refused.message_ja.unwrap().contains("0〜255"));
     }
 
     #[test]

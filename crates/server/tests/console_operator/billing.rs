@@ -130,6 +130,12 @@ async fn a_billing_run_from_the_page_bills_the_month(db: TestDb) {
         "{}",
         refused.text
     );
+    // Each missing price in the page's language (Japanese here), none in English.
+    assert!(
+        refused.text.contains("に適用される") && !refused.text.contains("in force on"),
+        "{}",
+        refused.text
+    );
     app.price_everything().await;
 
     let ran = op

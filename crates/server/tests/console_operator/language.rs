@@ -233,18 +233,170 @@ async fn the_contract_timeline_lists_business_events_by_effective_date(db: TestD
     );
 }
 
-async fn a_refused_price_import_reads_in_the_page_language(db: TestDb) {
+/// Text as the reader sees it: the HTML entities askama writes for `"'&<>` read back.
+fn unescaped(html: &str) -> String {
+    html.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The rows (line, reason) of the inventory page's table of refused lines.
+fn refused_lines(html: &str) -> Vec<(String, String)> {
+    let table = html
+        .split("<table id=\"csv-error\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_default();
+    let cell = |c: &str| unescaped(c.split("</td>").next().unwrap_or_default());
+    table
+        .split("<tr>")
+        .filter_map(|row| {
+            let mut cells = row.split("<td").skip(1).map(|c| {
+                let c = c.split_once('>').map_or("", |(_, rest)| rest);
+                cell(c)
+            });
+            Some((cells.next()?, cells.next()?))
+        })
+        .collect()
+}
+
+async fn refused_inventory_lines_read_in_the_page_language(db: TestDb) {
+    use mpc_storage::controller::LineFault;
+    use mpc_storage::smfv2::ColumnFault;
     let app = TestApp::new(db).await;
-    for (english, expected, not) in [
+    // Line 1 is good; every other line is refused, each for its own reason.
+    let file = "X4-0100,SEIL/X4,factory-secret-x4-0100\n\
+                X4-0101,SEIL/X9,factory-secret-x4-0101\n\
+                x4-0100,SEIL/X4,factory-secret-x4-0100\n\
+                X4-0102,SEIL/X4,short\n\
+                X4-0103,SEIL/X4,factory-secret-x4-0103,0001-0000,,,\n\
+                only,two\n";
+    let faults = [
+        (
+            "2",
+            LineFault::UnknownModel {
+                model: "SEIL/X9".into(),
+            },
+        ),
+        (
+            "3",
+            LineFault::SerialCaseTwin {
+                serial: "x4-0100".into(),
+                first_line: 1,
+            },
+        ),
+        ("4", LineFault::SecretShape),
+        (
+            "5",
+            LineFault::Smfv2(ColumnFault::DistributionId {
+                given: "0001-0000".into(),
+            }),
+        ),
+        ("6", LineFault::FieldCount { found: 2 }),
+    ];
+    // After a good import, a serial of the inventory in another letter case (R7.1).
+    let known = (
+        "1",
+        LineFault::SerialKnown {
+            serial: "x4-0200".into(),
+            known: "X4-0200".into(),
+        },
+    );
+    for english in [false, true] {
+        let op = sign_in(&app, "admin", english).await;
+        let csrf = op.csrf().await;
+        let read = |f: &LineFault| {
+            if english {
+                f.message_en()
+            } else {
+                f.message_ja()
+            }
+        };
+        let other = |f: &LineFault| {
+            if english {
+                f.message_ja()
+            } else {
+                f.message_en()
+            }
+        };
+        let refused = op
+            .post("/console/inventory", &[("csrf", &csrf), ("csv", file)])
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let shown = refused_lines(&refused.text);
+        let expected: Vec<(String, String)> = faults
+            .iter()
+            .map(|(line, f)| ((*line).to_owned(), read(f)))
+            .collect();
+        assert_eq!(shown, expected, "{}", refused.text);
+        let page = unescaped(&refused.text);
+        for (_, f) in &faults {
+            assert!(!page.contains(&other(f)), "{}", other(f));
+        }
+        let (summary, not) = if english {
+            (
+                "bad line(s); nothing was imported",
+                "何も取り込んでいません",
+            )
+        } else {
+            ("何も取り込んでいません", "bad line(s)")
+        };
+        assert!(page.contains(summary) && !page.contains(not), "{page}");
+        if english {
+            assert!(
+                shown.iter().all(|(_, reason)| !has_japanese(reason)),
+                "{shown:?}"
+            );
+        }
+
+        if !english {
+            let good = "X4-0200,SEIL/X4,factory-secret-x4-0200\n";
+            let imported = op
+                .post("/console/inventory", &[("csrf", &csrf), ("csv", good)])
+                .await;
+            assert_eq!(see_other(&imported), "/console/inventory?imported=1");
+        }
+        let again = op
+            .post(
+                "/console/inventory",
+                &[
+                    ("csrf", &csrf),
+                    ("csv", "x4-0200,SEIL/X4,factory-secret-x4-0200\n"),
+                ],
+            )
+            .await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            refused_lines(&again.text),
+            [(known.0.to_owned(), read(&known.1))],
+            "{}",
+            again.text
+        );
+    }
+}
+
+async fn a_refused_price_import_reads_in_the_page_language(db: TestDb) {
+    use mpc_domain::price::UnknownPriceKey;
+    use mpc_storage::billing::PriceRowFault;
+    let app = TestApp::new(db).await;
+    let fault = PriceRowFault::UnknownKey(UnknownPriceKey("not.a.key".into()));
+    for (english, expected, not, row, other_row) in [
         (
             false,
             "誤りのある行が1行あるため、何も取り込んでいません",
             "row(s) are not valid",
+            format!("2行目: {}", fault.message_ja()),
+            fault.message_en(),
         ),
         (
             true,
             "1 row(s) are not valid; nothing was imported",
             "何も取り込んでいません",
+            format!("line 2: {}", fault.message_en()),
+            fault.message_ja(),
         ),
     ] {
         let op = sign_in(&app, "admin", english).await;
@@ -264,10 +416,14 @@ async fn a_refused_price_import_reads_in_the_page_language(db: TestDb) {
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(refused.text.contains(expected), "{}", refused.text);
         assert!(!refused.text.contains(not), "{}", refused.text);
+        let page = unescaped(&refused.text);
+        assert!(page.contains(&format!("<li>{row}</li>")), "{page}");
+        assert!(!page.contains(&other_row), "{page}");
     }
 }
 
 backend_tests!(
+    refused_inventory_lines_read_in_the_page_language,
     a_refused_price_import_reads_in_the_page_language,
     invoice_lines_read_in_the_page_language,
     error_pages_keep_the_menu_and_name_codes_as_codes,

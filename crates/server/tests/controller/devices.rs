@@ -2,6 +2,7 @@
 //! serial correction, billing start on the first fetch (R5.2) and the inventory.
 
 use mpc_storage::backend_tests;
+use mpc_storage::controller::LineFault;
 use mpc_storage::testing::TestDb;
 
 use crate::support::*;
@@ -410,13 +411,33 @@ async fn inventory_import_is_all_or_nothing(db: TestDb) {
                X4-B,SEIL/X9,0123456789abcdef\nX4-C,SEIL/X4,short\n";
     let bad = import(&app, csv).await;
     bad.assert_problem(422, "invalid_inventory");
-    let lines: Vec<&str> = bad.body["errors"]
+    // Each bad line with its reason in English and in Japanese.
+    let lines: Vec<(&str, &str, &str)> = bad.body["errors"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["field"].as_str().unwrap())
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap(),
+                e["message"].as_str().unwrap(),
+                e["message_ja"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(lines, ["line 3", "line 4"]);
+    let model = LineFault::UnknownModel {
+        model: "SEIL/X9".into(),
+    };
+    assert_eq!(
+        lines,
+        [
+            ("line 3", &*model.message_en(), &*model.message_ja()),
+            (
+                "line 4",
+                &*LineFault::SecretShape.message_en(),
+                &*LineFault::SecretShape.message_ja()
+            )
+        ]
+    );
     let listed = app.get("/api/v1/devices/monitoring", &app.operator).await;
     assert_eq!(listed.body["devices"], json!([]), "nothing imported");
     let ok = import(&app, "X4-A,SEIL/X4,0123456789abcdef\n").await;
@@ -428,6 +449,11 @@ async fn inventory_import_is_all_or_nothing(db: TestDb) {
     .await;
     again.assert_problem(422, "invalid_inventory");
     assert_eq!(again.body["errors"][0]["field"], "line 2");
+    let known = LineFault::SerialKnown {
+        serial: "X4-A".into(),
+        known: "X4-A".into(),
+    };
+    assert_eq!(again.body["errors"][0]["message_ja"], known.message_ja());
     let (_, _, token) = app.contractor_with_user("株式会社在庫", "zaiko").await;
     let refused = app
         .request(

@@ -65,6 +65,7 @@ pub async fn identity(app: &TestApp, serial: &str, distribution_id: &str) -> Ide
         JournalEntry::new("test", "smfv2.identity.create"),
     )
     .await
+    .unwrap()
     .unwrap();
     identity
 }

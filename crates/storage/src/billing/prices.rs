@@ -116,36 +116,99 @@ pub(super) fn csv_field(s: &str) -> String {
     }
 }
 
+/// A bad row of a price CSV; `line` counts from 1, the header included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceRowError {
+    pub line: usize,
+    pub fault: PriceRowFault,
+}
+
+/// What is wrong with a row of a price CSV, told in English or Japanese (R14.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriceRowFault {
+    /// Neither 4 nor 6 fields.
+    FieldCount { found: usize },
+    /// A key that names nothing in 別紙1.
+    UnknownKey(mpc_domain::price::UnknownPriceKey),
+    /// An `effective_from` that is not a day.
+    Date(mpc_domain::calendar::CalendarError),
+    /// An amount that is not a whole number.
+    AmountNotWhole { given: String },
+    /// A whole amount outside what the price book takes.
+    Amount(mpc_domain::Refusal),
+}
+
+impl PriceRowFault {
+    pub fn message_en(&self) -> String {
+        match self {
+            PriceRowFault::FieldCount { found } => format!(
+                "expected 4 fields (key,contractor_id,effective_from,amount) and optionally \
+                 label,contractor_name, found {found}"
+            ),
+            PriceRowFault::UnknownKey(e) => e.to_string(),
+            PriceRowFault::Date(e) => format!("effective_from: {e}"),
+            PriceRowFault::AmountNotWhole { given } => {
+                format!("amount {given:?} is not a whole number of yen (R14.1)")
+            }
+            PriceRowFault::Amount(r) => r.message_en.clone(),
+        }
+    }
+
+    pub fn message_ja(&self) -> String {
+        match self {
+            PriceRowFault::FieldCount { found } => format!(
+                "項目数が正しくありません。key,contractor_id,effective_from,amount の4項目\
+                 （label,contractor_name を加えた6項目も可）が必要です（{found}項目あります）"
+            ),
+            PriceRowFault::UnknownKey(e) => e.message_ja(),
+            PriceRowFault::Date(e) => format!("effective_from: {}", e.message_ja()),
+            PriceRowFault::AmountNotWhole { given } => {
+                format!("amount「{given}」は円単位の整数ではありません（R14.1）")
+            }
+            PriceRowFault::Amount(r) => r.message_ja.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for PriceRowFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message_en())
+    }
+}
+
 /// Reads price CSV as written by [`prices_to_csv`], with or without its name columns (the
 /// names are not read back: the key and the contractor's id say what a row prices) and with or
 /// without the byte order mark Excel writes; every bad row is reported with its line number,
 /// and nothing is taken unless all rows are good.
-pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<String>> {
+pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<PriceRowError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut prices = Vec::new();
     let mut errors = Vec::new();
     for (n, raw) in text.lines().enumerate() {
-        let line_no = n + 1;
-        let line = raw.trim();
-        if line.is_empty() || (n == 0 && line.starts_with("key,")) {
+        let line = n + 1;
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || (n == 0 && trimmed.starts_with("key,")) {
             continue;
         }
-        let fields = split_csv(line);
+        let mut bad = |fault| errors.push(PriceRowError { line, fault });
+        let fields = split_csv(trimmed);
         if fields.len() != 4 && fields.len() != 6 {
-            errors.push(format!("line {line_no}: expected 4 fields (key,contractor_id,effective_from,amount) and optionally label,contractor_name, found {}", fields.len()));
+            bad(PriceRowFault::FieldCount {
+                found: fields.len(),
+            });
             continue;
         }
         let key = match fields[0].parse::<PriceKey>() {
             Ok(k) => k,
             Err(e) => {
-                errors.push(format!("line {line_no}: {e}"));
+                bad(PriceRowFault::UnknownKey(e));
                 continue;
             }
         };
         let from = match mpc_domain::calendar::parse_date(&fields[2]) {
             Ok(d) => d,
             Err(e) => {
-                errors.push(format!("line {line_no}: {e}"));
+                bad(PriceRowFault::Date(e));
                 continue;
             }
         };
@@ -153,15 +216,14 @@ pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<String
             Ok(a) => match mpc_domain::price::check_amount("amount", a) {
                 Ok(a) => a,
                 Err(r) => {
-                    errors.push(format!("line {line_no}: {}", r.message_en));
+                    bad(PriceRowFault::Amount(r));
                     continue;
                 }
             },
             Err(_) => {
-                errors.push(format!(
-                    "line {line_no}: amount {:?} is not a whole number of yen (R14.1)",
-                    fields[3]
-                ));
+                bad(PriceRowFault::AmountNotWhole {
+                    given: fields[3].clone(),
+                });
                 continue;
             }
         };
@@ -197,4 +259,36 @@ pub(super) fn split_csv(line: &str) -> Vec<String> {
     }
     fields.push(field);
     fields.into_iter().map(|f| f.trim().to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn price_csv_names_every_bad_row_with_what_is_wrong() {
+        let csv = "key,contractor_id,effective_from,amount\n\
+                   management.monthly,,2026-04-01,3000\n\
+                   not.a.key,,2026-04-01,5\n\
+                   management.monthly,,2026-02-30,5\n\
+                   management.monthly,,2026-04-01,3.5\n\
+                   management.monthly,,2026-04-01,100000001\n\
+                   management.monthly,,2026-04-01\n";
+        let errors = prices_from_csv(csv).unwrap_err();
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 4, 5, 6, 7]);
+        assert!(matches!(&errors[0].fault, PriceRowFault::UnknownKey(k) if k.0 == "not.a.key"));
+        assert!(matches!(errors[1].fault, PriceRowFault::Date(_)));
+        assert!(matches!(
+            errors[2].fault,
+            PriceRowFault::AmountNotWhole { .. }
+        ));
+        assert!(matches!(&errors[3].fault, PriceRowFault::Amount(r) if r.rule == "R14.1"));
+        assert_eq!(errors[4].fault, PriceRowFault::FieldCount { found: 3 });
+        let japanese = |t: &str| t.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
+        for e in &errors {
+            let (en, ja) = (e.fault.message_en(), e.fault.message_ja());
+            assert!(!japanese(&en) && japanese(&ja), "{en} / {ja}");
+        }
+    }
 }

@@ -1,5 +1,8 @@
 //! The device inventory: imported serials, models and sealed factory secrets.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use mpc_domain::catalog::DeviceType;
 use sqlx::AnyConnection;
 
@@ -22,7 +25,131 @@ pub struct InventoryRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineError {
     pub line: usize,
-    pub message: String,
+    pub fault: LineFault,
+}
+
+/// What is wrong with a line of an inventory file, told in English or Japanese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineFault {
+    /// Neither 3 nor 7 comma-separated fields.
+    FieldCount { found: usize },
+    /// A serial that is empty, longer than 64 characters or holds a space.
+    SerialShape { serial: String },
+    /// A model that is no device type of R3.1.
+    UnknownModel { model: String },
+    /// A factory secret outside 16–256 printable ASCII characters.
+    SecretShape,
+    /// A fault of the four SMFv2 columns.
+    Smfv2(crate::smfv2::ColumnFault),
+    /// The serial of an earlier line, as written there.
+    SerialTwice { serial: String, first_line: usize },
+    /// The serial of an earlier line in another letter case: one device (R7.1).
+    SerialCaseTwin { serial: String, first_line: usize },
+    /// The Distribution ID of an earlier line.
+    DistributionIdTwice {
+        distribution_id: String,
+        first_line: usize,
+    },
+    /// A serial the inventory holds already, as `known` (which may differ in letter case).
+    SerialKnown { serial: String, known: String },
+    /// A Distribution ID another unit of the inventory holds.
+    DistributionIdHeld {
+        distribution_id: String,
+        holder: String,
+    },
+}
+
+impl LineFault {
+    pub fn message_en(&self) -> String {
+        match self {
+            LineFault::FieldCount { found } => format!(
+                "expected 3 fields serial,model,factory_secret (or 7 with \
+                 distribution_id,ls_key,rs_key,heartbeat_passphrase), found {found}"
+            ),
+            LineFault::SerialShape { serial } => {
+                format!("serial {serial:?} must be 1 to 64 characters without spaces")
+            }
+            LineFault::UnknownModel { model } => {
+                format!("model {model:?} is not SEIL/X4, SA-W2L or SEIL CA10")
+            }
+            LineFault::SecretShape => {
+                "the factory secret must be 16 to 256 printable ASCII characters".into()
+            }
+            LineFault::Smfv2(fault) => fault.message_en(),
+            LineFault::SerialTwice { serial, first_line } => {
+                format!("serial {serial} appears twice (first on line {first_line})")
+            }
+            LineFault::SerialCaseTwin { serial, first_line } => format!(
+                "serial {serial} is the serial of line {first_line} in another letter case (R7.1)"
+            ),
+            LineFault::DistributionIdTwice {
+                distribution_id,
+                first_line,
+            } => format!(
+                "distribution ID {distribution_id} appears twice (first on line {first_line})"
+            ),
+            LineFault::SerialKnown { serial, known } if serial == known => {
+                format!("serial {serial} is already in the inventory")
+            }
+            LineFault::SerialKnown { serial, known } => format!(
+                "serial {serial} is already in the inventory as {known} (R7.1: letter case does not matter)"
+            ),
+            LineFault::DistributionIdHeld {
+                distribution_id,
+                holder,
+            } => format!("distribution ID {distribution_id} is the unit {holder}'s already"),
+        }
+    }
+
+    pub fn message_ja(&self) -> String {
+        match self {
+            LineFault::FieldCount { found } => format!(
+                "項目数が正しくありません。serial,model,factory_secret の3項目\
+                 （SMFv2 の識別情報を含める場合は distribution_id,ls_key,rs_key,heartbeat_passphrase \
+                 を加えた7項目）が必要です（{found}項目あります）"
+            ),
+            LineFault::SerialShape { serial } => {
+                format!("シリアルナンバー「{serial}」は、空白を含まない1〜64文字で指定してください")
+            }
+            LineFault::UnknownModel { model } => format!(
+                "機器種別「{model}」はありません。SEIL/X4、SA-W2L、SEIL CA10 のいずれかを指定してください"
+            ),
+            LineFault::SecretShape => {
+                "ファクトリーシークレットは、半角英数記号16〜256文字で指定してください".into()
+            }
+            LineFault::Smfv2(fault) => fault.message_ja(),
+            LineFault::SerialTwice { serial, first_line } => {
+                format!("シリアルナンバー {serial} が重複しています（{first_line}行目と同じです）")
+            }
+            LineFault::SerialCaseTwin { serial, first_line } => format!(
+                "シリアルナンバー {serial} は、{first_line}行目と大文字・小文字が違うだけの同じシリアルナンバーです（R7.1）"
+            ),
+            LineFault::DistributionIdTwice {
+                distribution_id,
+                first_line,
+            } => format!(
+                "ディストリビューションID {distribution_id} が重複しています（{first_line}行目と同じです）"
+            ),
+            LineFault::SerialKnown { serial, known } if serial == known => {
+                format!("シリアルナンバー {serial} はすでに在庫にあります")
+            }
+            LineFault::SerialKnown { serial, known } => format!(
+                "シリアルナンバー {serial} は {known} としてすでに在庫にあります（R7.1: 大文字・小文字は区別しません）"
+            ),
+            LineFault::DistributionIdHeld {
+                distribution_id,
+                holder,
+            } => format!(
+                "ディストリビューションID {distribution_id} はすでに機器 {holder} のものです"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for LineFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message_en())
+    }
 }
 
 /// The header line of an inventory CSV without SMFv2 identities.
@@ -47,9 +174,10 @@ pub const INVENTORY_HEADER_SMFV2: &str =
 pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRecord>, Vec<LineError>> {
     let mut rows: Vec<InventoryRecord> = Vec::new();
     let mut errors = Vec::new();
-    // A set, not a scan of `rows`: a fleet's file has 100,000 lines.
-    let mut serials = std::collections::HashSet::new();
-    let mut distribution_ids = std::collections::HashSet::new();
+    // Maps, not a scan of `rows`: a fleet's file has 100,000 lines. Serials are keyed without
+    // regard to letter case (R7.1), with the line that gave each first.
+    let mut serials: HashMap<String, (usize, &str)> = HashMap::new();
+    let mut distribution_ids: HashMap<String, usize> = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let raw = raw.trim();
@@ -60,7 +188,7 @@ pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRecord>, Vec<LineError
         {
             continue;
         }
-        let mut bad = |message: String| errors.push(LineError { line, message });
+        let mut bad = |fault: LineFault| errors.push(LineError { line, fault });
         let fields: Vec<&str> = raw.split(',').map(str::trim).collect();
         let (serial, model, secret, smfv2) = match fields[..] {
             [serial, model, secret] => (serial, model, secret, &[][..]),
@@ -68,28 +196,26 @@ pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRecord>, Vec<LineError
                 (serial, model, secret, rest)
             }
             _ => {
-                bad(format!(
-                    "expected 3 fields serial,model,factory_secret (or 7 with \
-                     distribution_id,ls_key,rs_key,heartbeat_passphrase), found {}",
-                    fields.len()
-                ));
+                bad(LineFault::FieldCount {
+                    found: fields.len(),
+                });
                 continue;
             }
         };
         if serial.is_empty() || serial.len() > 64 || serial.contains(char::is_whitespace) {
-            bad(format!(
-                "serial {serial:?} must be 1 to 64 characters without spaces"
-            ));
+            bad(LineFault::SerialShape {
+                serial: serial.to_owned(),
+            });
             continue;
         }
         let Ok(model) = model.parse::<DeviceType>() else {
-            bad(format!(
-                "model {model:?} is not SEIL/X4, SA-W2L or SEIL CA10"
-            ));
+            bad(LineFault::UnknownModel {
+                model: model.to_owned(),
+            });
             continue;
         };
         if !(16..=256).contains(&secret.len()) || !secret.bytes().all(|b| b.is_ascii_graphic()) {
-            bad("the factory secret must be 16 to 256 printable ASCII characters".into());
+            bad(LineFault::SecretShape);
             continue;
         }
         let identity = if smfv2.is_empty() {
@@ -97,24 +223,40 @@ pub fn parse_inventory(text: &str) -> Result<Vec<InventoryRecord>, Vec<LineError
         } else {
             match crate::smfv2::Identity::from_columns(smfv2) {
                 Ok(identity) => identity,
-                Err(message) => {
-                    bad(message);
+                Err(fault) => {
+                    bad(LineFault::Smfv2(fault));
                     continue;
                 }
             }
         };
-        if !serials.insert(serial) {
-            bad(format!("serial {serial} appears twice"));
-            continue;
+        match serials.entry(serial.to_lowercase()) {
+            Entry::Occupied(first) => {
+                let (first_line, as_written) = *first.get();
+                let serial = serial.to_owned();
+                bad(if as_written == serial {
+                    LineFault::SerialTwice { serial, first_line }
+                } else {
+                    LineFault::SerialCaseTwin { serial, first_line }
+                });
+                continue;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert((line, serial));
+            }
         }
-        if let Some(id) = &identity
-            && !distribution_ids.insert(id.distribution_id.clone())
-        {
-            bad(format!(
-                "distribution ID {} appears twice",
-                id.distribution_id
-            ));
-            continue;
+        if let Some(id) = &identity {
+            match distribution_ids.entry(id.distribution_id.clone()) {
+                Entry::Occupied(first) => {
+                    bad(LineFault::DistributionIdTwice {
+                        distribution_id: id.distribution_id.clone(),
+                        first_line: *first.get(),
+                    });
+                    continue;
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(line);
+                }
+            }
         }
         rows.push(InventoryRecord {
             line,
@@ -150,33 +292,32 @@ pub async fn import_inventory(
     tx.lock("inventory").await?;
     let mut known = Vec::new();
     for r in rows {
-        let exists: Option<String> =
-            sqlx::query_scalar("SELECT serial FROM device_inventory WHERE serial = $1")
-                .bind(r.serial.clone())
-                .fetch_optional(tx.conn())
-                .await?;
-        if exists.is_some() {
+        // The inventory keys serials without regard to letter case (R7.1).
+        let exists: Option<String> = sqlx::query_scalar(
+            "SELECT serial FROM device_inventory WHERE LOWER(serial) = LOWER($1)",
+        )
+        .bind(r.serial.clone())
+        .fetch_optional(tx.conn())
+        .await?;
+        if let Some(known_as) = exists {
             known.push(LineError {
                 line: r.line,
-                message: format!("serial {} is already in the inventory", r.serial),
+                fault: LineFault::SerialKnown {
+                    serial: r.serial.clone(),
+                    known: known_as,
+                },
             });
         }
-        if let Some(id) = &r.smfv2 {
-            let holder: Option<String> = sqlx::query_scalar(
-                "SELECT serial FROM smfv2_identities WHERE distribution_id = $1",
-            )
-            .bind(id.distribution_id.clone())
-            .fetch_optional(tx.conn())
-            .await?;
-            if let Some(holder) = holder {
-                known.push(LineError {
-                    line: r.line,
-                    message: format!(
-                        "distribution ID {} is the unit {holder}'s already",
-                        id.distribution_id
-                    ),
-                });
-            }
+        if let Some(id) = &r.smfv2
+            && let Some(holder) = crate::smfv2::holder(tx.conn(), &id.distribution_id).await?
+        {
+            known.push(LineError {
+                line: r.line,
+                fault: LineFault::DistributionIdHeld {
+                    distribution_id: id.distribution_id.clone(),
+                    holder,
+                },
+            });
         }
     }
     if !known.is_empty() {
@@ -297,13 +438,102 @@ mod tests {
         let rows = parse_inventory(ok).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[1].model, DeviceType::SaW2l);
-        let bad = "X4-1,SEIL/X4,0123456789abcdef\nX4-2,SEIL/X9,0123456789abcdef\nX4-3,SEIL/X4,short\nX4-1,SEIL/X4,0123456789abcdef\nonly,two\n";
-        let lines: Vec<usize> = parse_inventory(bad)
+        let bad = "X4-1,SEIL/X4,0123456789abcdef\nX4-2,SEIL/X9,0123456789abcdef\nX4-3,SEIL/X4,short\nX4-1,SEIL/X4,0123456789abcdef\nonly,two\nx4-1,SEIL/X4,0123456789abcdef\nX4 7,SEIL/X4,0123456789abcdef\n";
+        let faults: Vec<(usize, LineFault)> = parse_inventory(bad)
             .unwrap_err()
             .into_iter()
-            .map(|e| e.line)
+            .map(|e| (e.line, e.fault))
             .collect();
-        assert_eq!(lines, [2, 3, 4, 5]);
+        let serial = |s: &str| s.to_owned();
+        assert_eq!(
+            faults,
+            [
+                (
+                    2,
+                    LineFault::UnknownModel {
+                        model: "SEIL/X9".into()
+                    }
+                ),
+                (3, LineFault::SecretShape),
+                (
+                    4,
+                    LineFault::SerialTwice {
+                        serial: serial("X4-1"),
+                        first_line: 1
+                    }
+                ),
+                (5, LineFault::FieldCount { found: 2 }),
+                (
+                    6,
+                    LineFault::SerialCaseTwin {
+                        serial: serial("x4-1"),
+                        first_line: 1
+                    }
+                ),
+                (
+                    7,
+                    LineFault::SerialShape {
+                        serial: serial("X4 7")
+                    }
+                ),
+            ]
+        );
+    }
+
+    /// Whether `text` holds kana or kanji: a Japanese message must, an English one must not.
+    fn has_japanese(text: &str) -> bool {
+        text.chars().any(|c| {
+            ('\u{3040}'..='\u{9fff}').contains(&c) || ('\u{ff00}'..='\u{ffef}').contains(&c)
+        })
+    }
+
+    #[test]
+    fn every_line_fault_reads_in_english_and_in_japanese() {
+        use crate::smfv2::{ColumnFault, Secret};
+        let faults = [
+            LineFault::FieldCount { found: 2 },
+            LineFault::SerialShape { serial: "".into() },
+            LineFault::UnknownModel {
+                model: "SEIL/X9".into(),
+            },
+            LineFault::SecretShape,
+            LineFault::Smfv2(ColumnFault::Count { found: 3 }),
+            LineFault::Smfv2(ColumnFault::KeysWithoutId),
+            LineFault::Smfv2(ColumnFault::DistributionId {
+                given: "0001".into(),
+            }),
+            LineFault::Smfv2(ColumnFault::Secret(Secret::HeartbeatPassphrase)),
+            LineFault::SerialTwice {
+                serial: "X4-1".into(),
+                first_line: 1,
+            },
+            LineFault::SerialCaseTwin {
+                serial: "x4-1".into(),
+                first_line: 1,
+            },
+            LineFault::DistributionIdTwice {
+                distribution_id: "0001-0000-0000-0001-0000-0000-0000-0001".into(),
+                first_line: 1,
+            },
+            LineFault::SerialKnown {
+                serial: "X4-1".into(),
+                known: "X4-1".into(),
+            },
+            LineFault::SerialKnown {
+                serial: "x4-1".into(),
+                known: "X4-1".into(),
+            },
+            LineFault::DistributionIdHeld {
+                distribution_id: "0001-0000-0000-0001-0000-0000-0000-0001".into(),
+                holder: "X4-1".into(),
+            },
+        ];
+        for fault in faults {
+            let (en, ja) = (fault.message_en(), fault.message_ja());
+            assert!(!has_japanese(&en), "{en}");
+            assert!(has_japanese(&ja), "{ja}");
+            assert_eq!(fault.to_string(), en);
+        }
     }
 
     #[test]
@@ -322,14 +552,42 @@ mod tests {
         let bad = format!(
             "X4-1,SEIL/X4,0123456789abcdef,{id},,,\nX4-2,SEIL/X4,0123456789abcdef,{id},,,\n\
              X4-3,SEIL/X4,0123456789abcdef,{},,,\nX4-4,SEIL/X4,0123456789abcdef,,ls-key-0001,,\n\
-             X4-5,SEIL/X4,0123456789abcdef,{id},,\n",
-            id.to_lowercase()
+             X4-5,SEIL/X4,0123456789abcdef,{id},,\nX4-6,SEIL/X4,0123456789abcdef,{},,,\n",
+            id.to_lowercase(),
+            "000a-0000-0000-0001-0000-0000-0000-0001",
         );
-        let lines: Vec<usize> = parse_inventory(&bad)
+        let faults: Vec<(usize, LineFault)> = parse_inventory(&bad)
             .unwrap_err()
             .into_iter()
-            .map(|e| e.line)
+            .map(|e| (e.line, e.fault))
             .collect();
-        assert_eq!(lines, [2, 3, 4, 5]);
+        use crate::smfv2::ColumnFault;
+        assert_eq!(
+            faults,
+            [
+                (
+                    2,
+                    LineFault::DistributionIdTwice {
+                        distribution_id: id.into(),
+                        first_line: 1
+                    }
+                ),
+                (
+                    3,
+                    LineFault::DistributionIdTwice {
+                        distribution_id: id.into(),
+                        first_line: 1
+                    }
+                ),
+                (4, LineFault::Smfv2(ColumnFault::KeysWithoutId)),
+                (5, LineFault::FieldCount { found: 6 }),
+                (
+                    6,
+                    LineFault::Smfv2(ColumnFault::DistributionId {
+                        given: "000a-0000-0000-0001-0000-0000-0000-0001".into()
+                    })
+                ),
+            ]
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! the rejections of a batch.
 
 use mpc_domain::calendar::Month;
-use mpc_domain::mobile::ThrottleEventKind;
+use mpc_domain::mobile::{RejectReason, ThrottleEventKind};
 use sqlx::AnyConnection;
 
 use super::ingest::pipelined;
@@ -89,7 +89,8 @@ pub struct RejectionRecord {
     pub line: i64,
     pub record_id: Option<String>,
     pub iccid: Option<String>,
-    pub reason: String,
+    #[sqlx(try_from = "String")]
+    pub reason: RejectReason,
     pub detail: String,
     pub received_at: i64,
 }

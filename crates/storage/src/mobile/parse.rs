@@ -1,7 +1,7 @@
 //! Reading usage records from NDJSON and CSV bodies: each line a record or a rejection.
 
 use jiff::Timestamp;
-use mpc_domain::mobile::{self};
+use mpc_domain::mobile::{self, RejectReason};
 
 use crate::Result;
 
@@ -25,8 +25,7 @@ pub struct Rejection {
     pub line: usize,
     pub record_id: Option<String>,
     pub iccid: Option<String>,
-    /// `invalid`, `unknown_sim` or `outside_option_period`.
-    pub reason: &'static str,
+    pub reason: RejectReason,
     pub detail: String,
 }
 
@@ -36,7 +35,7 @@ impl Rejection {
             line,
             record_id: None,
             iccid: None,
-            reason: "invalid",
+            reason: RejectReason::Invalid,
             detail: clipped(&detail, MAX_DETAIL_CHARS),
         }
     }
@@ -86,7 +85,7 @@ fn record(line: usize, r: JsonRecord) -> Result<Incoming, Rejection> {
         line,
         record_id: Some(clipped(&r.record_id, MAX_RECORD_ID_CHARS)),
         iccid: Some(clipped(&r.iccid, MAX_ICCID_CHARS)),
-        reason: "invalid",
+        reason: RejectReason::Invalid,
         detail: clipped(&detail, MAX_DETAIL_CHARS),
     };
     if r.record_id.trim().is_empty() || r.iccid.trim().is_empty() {
@@ -154,32 +153,31 @@ pub fn parse_ndjson(text: &str) -> (Vec<Incoming>, Vec<Rejection>) {
     (ok, bad)
 }
 
-const CSV_COLUMNS: [&str; 6] = [
-    "record_id",
-    "iccid",
-    "start",
-    "end",
-    "bytes_up",
-    "bytes_down",
-];
+/// The columns a usage CSV's header names, in any order.
+pub const CSV_HEADER: &str = "record_id,iccid,start,end,bytes_up,bytes_down";
 
-/// Reads CSV with a header naming the columns `record_id,iccid,start,end,bytes_up,bytes_down`
-/// in any order; line numbers count the header as line 1.
+/// A usage CSV whose header does not name every column of [`CSV_HEADER`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the CSV header must name {CSV_HEADER}")]
+pub struct HeaderLacksColumns;
+
+/// Reads CSV with a header naming the columns of [`CSV_HEADER`] in any order; line numbers
+/// count the header as line 1.
 ///
 /// # Errors
-/// A message when the header lacks a column.
-pub fn parse_csv(text: &str) -> Result<(Vec<Incoming>, Vec<Rejection>), String> {
+/// [`HeaderLacksColumns`] when the header lacks a column.
+pub fn parse_csv(text: &str) -> Result<(Vec<Incoming>, Vec<Rejection>), HeaderLacksColumns> {
     let mut lines = text.lines().enumerate();
     let header: Vec<&str> = lines
         .next()
         .map(|(_, h)| h.split(',').map(str::trim).collect())
         .unwrap_or_default();
     let mut at = [0usize; 6];
-    for (slot, name) in at.iter_mut().zip(CSV_COLUMNS) {
+    for (slot, name) in at.iter_mut().zip(CSV_HEADER.split(',')) {
         *slot = header
             .iter()
             .position(|h| *h == name)
-            .ok_or_else(|| format!("the CSV header must name {}", CSV_COLUMNS.join(",")))?;
+            .ok_or(HeaderLacksColumns)?;
     }
     let (mut ok, mut bad) = (Vec::new(), Vec::new());
     for (i, raw) in lines {

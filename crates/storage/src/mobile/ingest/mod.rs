@@ -302,7 +302,7 @@ async fn ingest_with(
                     .bind(r.line as i64)
                     .bind(r.record_id.clone())
                     .bind(r.iccid.clone())
-                    .bind(r.reason.to_owned())
+                    .bind(r.reason.as_str().to_owned())
                     .bind(r.detail.clone())
                     .bind(received);
             });

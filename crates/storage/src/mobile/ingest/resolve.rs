@@ -4,6 +4,8 @@ use jiff::civil::Date;
 use mpc_domain::calendar::{Month, tokyo_date};
 
 use super::book::MobileBook;
+use mpc_domain::mobile::RejectReason;
+
 use crate::mobile::{Incoming, Rejection};
 use crate::{Result, timestamp};
 
@@ -58,7 +60,7 @@ pub(crate) fn resolve<'a>(book: &'a MobileBook, records: &'a [Incoming]) -> Resu
         };
         let Some(services) = book.services.get(r.iccid.as_str()) else {
             out.rejected.push(reject(
-                "unknown_sim",
+                RejectReason::UnknownSim,
                 format!("no SIM {} is registered", r.iccid),
             ));
             continue;
@@ -69,7 +71,7 @@ pub(crate) fn resolve<'a>(book: &'a MobileBook, records: &'a [Incoming]) -> Resu
             .map(|s| s.option_id.as_str())
         else {
             out.rejected.push(reject(
-                "outside_option_period",
+                RejectReason::OutsideOptionPeriod,
                 format!(
                     "SIM {} serves no mobile access option in service on {day}",
                     r.iccid

@@ -29,10 +29,8 @@ impl From<BillingError> for ApiError {
                 err.errors = missing
                     .iter()
                     .take(100)
-                    .map(|m| mpc_api_types::FieldProblem {
-                        field: m.key.to_string(),
-                        message: m.to_string(),
-                        message_ja: None,
+                    .map(|m| {
+                        mpc_api_types::FieldProblem::new(m.key.to_string(), m.to_string(), m.message_ja())
                     })
                     .collect();
                 err
@@ -59,7 +57,10 @@ impl From<BillingError> for ApiError {
                 format!(
                     "the billing run of {month} stalled and another run took the month over; nothing of this run was kept"
                 ),
-            ),
+            )
+            .ja(format!(
+                "{month} の請求処理が止まっている間に別の請求処理がこの月を引き継いだため、この処理の結果は残していません"
+            )),
             BillingError::Storage(e) => e.into(),
         }
     }
