@@ -205,7 +205,7 @@ pub fn prices_from_csv(text: &str) -> std::result::Result<Vec<Price>, Vec<PriceR
                 continue;
             }
         };
-        let from = match mpc_domain::calendar::parse_date(&fields[2]) {
+        let from = match mpc_domain::calendar::parse_business_date(&fields[2]) {
             Ok(d) => d,
             Err(e) => {
                 bad(PriceRowFault::Date(e));
@@ -273,10 +273,11 @@ mod tests {
                    management.monthly,,2026-02-30,5\n\
                    management.monthly,,2026-04-01,3.5\n\
                    management.monthly,,2026-04-01,100000001\n\
-                   management.monthly,,2026-04-01\n";
+                   management.monthly,,2026-04-01\n\
+                   management.monthly,,1900-01-01,3000\n";
         let errors = prices_from_csv(csv).unwrap_err();
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, [3, 4, 5, 6, 7]);
+        assert_eq!(lines, [3, 4, 5, 6, 7, 8]);
         assert!(matches!(&errors[0].fault, PriceRowFault::UnknownKey(k) if k.0 == "not.a.key"));
         assert!(matches!(errors[1].fault, PriceRowFault::Date(_)));
         assert!(matches!(
@@ -285,6 +286,11 @@ mod tests {
         ));
         assert!(matches!(&errors[3].fault, PriceRowFault::Amount(r) if r.rule == "R14.1"));
         assert_eq!(errors[4].fault, PriceRowFault::FieldCount { found: 3 });
+        // A real date outside the days the service handles, as the JSON import refuses it.
+        assert!(matches!(
+            &errors[5].fault,
+            PriceRowFault::Date(mpc_domain::calendar::CalendarError::OutsideBusinessDates { .. })
+        ));
         let japanese = |t: &str| t.chars().any(|c| ('\u{3040}'..='\u{9fff}').contains(&c));
         for e in &errors {
             let (en, ja) = (e.fault.message_en(), e.fault.message_ja());
