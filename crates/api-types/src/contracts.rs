@@ -73,6 +73,9 @@ pub struct ContractView {
     pub items: Vec<Dated<Item>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub management_id: Option<String>,
+    /// The management's number (`C-000123`), also when it is another contractor's (R6.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub management_number: Option<String>,
     pub applied_on: String,
     pub accepted_on: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

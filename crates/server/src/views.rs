@@ -113,6 +113,12 @@ pub fn contract(book: &Book, c: &Contract, as_of: Date) -> ContractView {
         item: c.item(as_of),
         items: dated(&c.items),
         management_id: c.management_id.clone(),
+        // Another contractor's management is not in this book: the app layer names it.
+        management_number: c
+            .management_id
+            .as_deref()
+            .and_then(|m| book.contract(m)?.number)
+            .map(|n| n.to_string()),
         applied_on: c.applied_on.to_string(),
         accepted_on: c.accepted_on.to_string(),
         billing_start: text(c.billing_start),

@@ -228,6 +228,28 @@ pub async fn set_label(
     get(state, caller, &id, None).await
 }
 
+/// Names the managements of `views` that their holder's book does not hold: another
+/// contractor's, designated for them (R6.2), by number only.
+async fn name_managements(
+    state: &AppState,
+    caller: &Caller,
+    views: &mut [ContractView],
+) -> ApiResult<()> {
+    let unnamed: Vec<&str> = views
+        .iter()
+        .filter(|v| v.management_number.is_none())
+        .filter_map(|v| v.management_id.as_deref())
+        .collect();
+    if unnamed.is_empty() {
+        return Ok(());
+    }
+    let names = names(state, caller, &unnamed, &[]).await?;
+    for v in views.iter_mut().filter(|v| v.management_number.is_none()) {
+        v.management_number = v.management_id.as_deref().and_then(|m| names.of(m).0);
+    }
+    Ok(())
+}
+
 /// A contractor's contracts with their options, as of `as_of` (`YYYY-MM-DD` as the caller
 /// wrote it; today in Japan when `None`).
 ///
@@ -244,6 +266,7 @@ pub async fn list(
     for c in &book.contracts {
         contracts.push(view(state, &book, c, as_of).await?);
     }
+    name_managements(state, caller, &mut contracts).await?;
     Ok(contracts)
 }
 
@@ -299,6 +322,7 @@ pub async fn offered(
     {
         contracts.push(views::contract(&book, c, as_of));
     }
+    name_managements(state, caller, &mut contracts).await?;
     Ok(contracts)
 }
 
@@ -317,7 +341,10 @@ pub async fn get(
     let as_of = Dates::default().or_today("as_of", as_of)?;
     let book = load_book(&mut *state.store.conn().await?, &owner).await?;
     let contract = book.contract(&id).ok_or_else(ApiError::not_found)?;
-    view(state, &book, contract, as_of).await
+    let mut one = [view(state, &book, contract, as_of).await?];
+    name_managements(state, caller, &mut one).await?;
+    let [view] = one;
+    Ok(view)
 }
 
 /// The cancellation a quote is asked for; days as the caller wrote them (`YYYY-MM-DD`).

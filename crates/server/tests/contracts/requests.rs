@@ -280,6 +280,30 @@ async fn r6_eligibility_designation_and_redirect(db: TestDb) {
         "contract_created",
     )[0]
     .clone();
+    // The rider's adapter names the host's management by number too, though the host's
+    // contracts are not the rider's: in one contract and in the rider's list.
+    let adapter = app
+        .get(&format!("/api/v1/contracts/{a}"), &app.operator)
+        .await;
+    assert_eq!(
+        adapter.body["management_number"], host_number,
+        "{}",
+        adapter.text
+    );
+    let list = app
+        .get(
+            &format!("/api/v1/contractors/{rider}/contracts"),
+            &app.operator,
+        )
+        .await;
+    let listed = list.body["contracts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", list.text))
+        .iter()
+        .find(|c| c["id"] == a.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(listed["management_number"], host_number);
     app.accepted(
         &rider,
         json!({
