@@ -12,7 +12,8 @@ use mpc_domain::monitoring::ConnectionState;
 use serde::Deserialize;
 
 use super::{
-    PAGE, Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of, pager,
+    Numbered, PAGE, Pager, Sort, contractor_names, href, htmx_target, only_operators, page_of,
+    pager,
 };
 use crate::AppState;
 use crate::app::monitoring::{self, FigureSummary, Monitored};
@@ -67,12 +68,9 @@ pub struct FleetTable {
     pub here: String,
     pub rows: Vec<DeviceRow>,
     pub total: i64,
-    /// `41–60 of 312`; empty when nothing matches.
-    pub range: String,
     pub sort: Sort,
-    /// The previous and next pages' addresses, the filters and the order kept.
-    pub previous: Option<String>,
-    pub next: Option<String>,
+    /// Its range and the pages either side, the filters and the order kept.
+    pub pager: Numbered,
     /// The contractor filter names no contractor (said beside the field, and in the table
     /// that htmx swaps in alone).
     pub unknown_contractor: bool,
@@ -205,7 +203,6 @@ pub async fn list(
             .is_err(),
         None => false,
     };
-    let shown = fleet.devices.len() as i64;
     let rows: Vec<DeviceRow> = fleet
         .devices
         .into_iter()
@@ -221,16 +218,15 @@ pub async fn list(
     };
     let fleet = FleetTable {
         here: at_page(fleet.page),
-        range: if fleet.total > 0 {
-            crate::web::i18n::range_of(lang, fleet.first, fleet.first + shown - 1, fleet.total)
-        } else {
-            String::new()
-        },
+        pager: Numbered::new(
+            lang,
+            (fleet.first, rows.len(), fleet.total),
+            (fleet.previous, fleet.next),
+            at_page,
+        ),
         rows,
         total: fleet.total,
         sort,
-        previous: fleet.previous.map(at_page),
-        next: fleet.next.map(at_page),
         unknown_contractor,
     };
     let c = session.chrome(session.t().nav_fleet, Section::Fleet);

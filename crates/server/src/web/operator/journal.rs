@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-use super::{contractor_names, href, only_operators, when};
+use super::{Numbered, contractor_names, href, only_operators, when};
 use crate::AppState;
 use crate::app::journal;
 use crate::web::actor_label;
@@ -52,9 +52,7 @@ struct JournalPage {
     q: SearchQuery,
     entries: Vec<EntryRow>,
     /// `41–60 of 312`; empty when nothing matches.
-    range: String,
-    previous: Option<String>,
-    next: Option<String>,
+    pager: Numbered,
 }
 
 fn pretty(v: &serde_json::Value) -> Option<String> {
@@ -104,16 +102,12 @@ pub async fn page(
     );
     let sep = if base.contains('?') { '&' } else { '?' };
     let link = |n: u32| format!("{base}{sep}page={n}");
-    let range = if page.total > 0 {
-        crate::web::i18n::range_of(
-            lang,
-            page.first,
-            page.first + page.entries.len() as i64 - 1,
-            page.total,
-        )
-    } else {
-        String::new()
-    };
+    let pager = Numbered::new(
+        lang,
+        (page.first, page.entries.len(), page.total),
+        (page.previous, page.next),
+        link,
+    );
     let names = contractor_names(
         &state,
         &session,
@@ -160,8 +154,6 @@ pub async fn page(
         c: session.chrome(session.t().nav_journal, Section::Journal),
         q,
         entries,
-        range,
-        previous: page.previous.map(link),
-        next: page.next.map(link),
+        pager,
     }))
 }
